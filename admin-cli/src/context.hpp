@@ -1,0 +1,40 @@
+#pragma once
+// What every calgate-admin command needs: the configuration (loaded lazily, once) and the
+// database, plus output helpers. Commands return an exit code (gateway::kExit*).
+
+#include "calgate/gateway/bootstrap.hpp"
+#include "calgate/gateway/config.hpp"
+#include "calgate/gateway/store/database.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace calgate::admin {
+
+struct Context {
+  std::optional<std::filesystem::path> configPath;
+  bool json = false;
+
+  /// Loads the config and opens the database, printing the error and returning the exit code
+  /// on failure (2 for configuration, 1 for an unreachable database).
+  std::optional<int> open();
+
+  gateway::Config config;
+  std::unique_ptr<gateway::Database> db;
+};
+
+/// Prints "calgate-admin: <message>" to stderr and returns kExitFailure (or `code`).
+int failWith(const std::string& message, int code = gateway::kExitFailure);
+
+/// Registers `users ...` commands.
+void addUsersCommands(CLI::App& app, Context& ctx, int& exitCode);
+/// Registers `db ...` commands.
+void addDbCommands(CLI::App& app, Context& ctx, int& exitCode);
+
+/// "2026-11-21T10:00:00Z" for Unix seconds.
+std::string isoTime(long long unixSeconds);
+
+}  // namespace calgate::admin

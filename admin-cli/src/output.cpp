@@ -1,0 +1,34 @@
+#include "context.hpp"
+
+#include <ctime>
+#include <iostream>
+
+namespace calgate::admin {
+
+std::optional<int> Context::open() {
+  const gateway::Environment env = gateway::processEnvironment();
+  auto loaded = gateway::loadConfig(gateway::chooseConfigFile(configPath, env), env);
+  if (!loaded) return failWith("configuration error: " + loaded.error().message, gateway::kExitUsage);
+  config = *loaded;
+  core::log::setLevel(core::log::Level::Warn);
+  auto opened = gateway::openConfiguredDatabase(config);
+  if (!opened) return failWith(opened.error().message);
+  db = std::move(*opened);
+  return std::nullopt;
+}
+
+int failWith(const std::string& message, int code) {
+  std::cerr << "calgate-admin: " << message << "\n";
+  return code;
+}
+
+std::string isoTime(long long unixSeconds) {
+  const std::time_t t = static_cast<std::time_t>(unixSeconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace calgate::admin

@@ -1,0 +1,151 @@
+#include "calgate/core/clock.hpp"
+#include "calgate/gateway/store/migrator.hpp"
+#include "calgate/gateway/store/user_store.hpp"
+#include "context.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <iomanip>
+#include <iostream>
+
+namespace calgate::admin {
+namespace {
+
+using gateway::kExitOk;
+
+// The user store needs a current schema; say so plainly rather than failing on a missing table.
+std::optional<int> requireCurrentSchema(Context& ctx) {
+  gateway::Migrator migrator(*ctx.db, gateway::builtinMigrations(ctx.db->dialect()), core::systemClock());
+  auto ok = migrator.verifyCurrent();
+  if (!ok) return failWith(ok.error().message);
+  return std::nullopt;
+}
+
+nlohmann::json tokenJson(const gateway::ApiToken& t) {
+  nlohmann::json j = {{"id", t.id}, {"label", t.label}, {"created_at", isoTime(t.createdAt)}};
+  j["last_used_at"] = t.lastUsedAt ? nlohmann::json(isoTime(*t.lastUsedAt)) : nlohmann::json(nullptr);
+  j["revoked_at"] = t.revokedAt ? nlohmann::json(isoTime(*t.revokedAt)) : nlohmann::json(nullptr);
+  return j;
+}
+
+void printIssued(const gateway::IssuedToken& issued, bool json, const std::string& email) {
+  if (json) {
+    std::cout << nlohmann::json{{"email", email}, {"token_id", issued.token.id}, {"token", issued.secret}}.dump(2)
+              << "\n";
+    return;
+  }
+  std::cout << "token id: " << issued.token.id << "\n"
+            << "token:    " << issued.secret << "\n"
+            << "Store this token now: it is shown only once (calgate keeps only its SHA-256).\n";
+}
+
+}  // namespace
+
+void addUsersCommands(CLI::App& app, Context& ctx, int& exitCode) {
+  auto* users = app.add_subcommand("users", "Manage users and their API tokens");
+  users->require_subcommand(1);
+
+  static std::string email;
+  static std::string label = "default";
+  static std::string tokenId;
+
+  auto* add = users->add_subcommand("add", "Create a user and print its first API token (shown once)");
+  add->add_option("EMAIL", email, "The user's email address")->required();
+  add->add_option("--label", label, "A label for the token")->capture_default_str();
+  add->add_flag("--json", ctx.json, "Print JSON");
+  add->callback([&] {
+    if (auto rc = ctx.open()) { exitCode = *rc; return; }
+    if (auto rc = requireCurrentSchema(ctx)) { exitCode = *rc; return; }
+    gateway::UserStore store(*ctx.db, core::systemClock());
+    auto created = store.addUser(email, label);
+    if (!created) { exitCode = failWith(created.error().message); return; }
+    if (!ctx.json) std::cout << "user " << created->first.email << " created (" << created->first.id << ")\n";
+    printIssued(created->second, ctx.json, created->first.email);
+    exitCode = kExitOk;
+  });
+
+  auto* list = users->add_subcommand("list", "List users");
+  list->add_flag("--json", ctx.json, "Print JSON");
+  list->callback([&] {
+    if (auto rc = ctx.open()) { exitCode = *rc; return; }
+    if (auto rc = requireCurrentSchema(ctx)) { exitCode = *rc; return; }
+    gateway::UserStore store(*ctx.db, core::systemClock());
+    auto all = store.listUsers();
+    if (!all) { exitCode = failWith(all.error().message); return; }
+    if (ctx.json) {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& u : *all) {
+        out.push_back({{"id", u.id}, {"email", u.email}, {"created_at", isoTime(u.createdAt)},
+                       {"disabled", u.disabledAt.has_value()}});
+      }
+      std::cout << out.dump(2) << "\n";
+    } else if (all->empty()) {
+      std::cout << "no users; create one with: calgate-admin users add EMAIL\n";
+    } else {
+      std::cout << std::left << std::setw(34) << "ID" << std::setw(36) << "EMAIL" << "CREATED\n";
+      for (const auto& u : *all) {
+        std::cout << std::setw(34) << u.id << std::setw(36) << u.email << isoTime(u.createdAt)
+                  << (u.disabledAt ? "  (disabled)" : "") << "\n";
+      }
+    }
+    exitCode = kExitOk;
+  });
+
+  auto* tokens = users->add_subcommand("tokens", "Manage a user's API tokens");
+  tokens->require_subcommand(1);
+
+  auto* tokAdd = tokens->add_subcommand("add", "Issue another token for a user (shown once)");
+  tokAdd->add_option("EMAIL", email, "The user's email address")->required();
+  tokAdd->add_option("--label", label, "A label for the token")->capture_default_str();
+  tokAdd->add_flag("--json", ctx.json, "Print JSON");
+  tokAdd->callback([&] {
+    if (auto rc = ctx.open()) { exitCode = *rc; return; }
+    if (auto rc = requireCurrentSchema(ctx)) { exitCode = *rc; return; }
+    gateway::UserStore store(*ctx.db, core::systemClock());
+    auto issued = store.issueToken(email, label);
+    if (!issued) { exitCode = failWith(issued.error().message); return; }
+    printIssued(*issued, ctx.json, email);
+    exitCode = kExitOk;
+  });
+
+  auto* tokList = tokens->add_subcommand("list", "List a user's tokens (ids and dates, never secrets)");
+  tokList->add_option("EMAIL", email, "The user's email address")->required();
+  tokList->add_flag("--json", ctx.json, "Print JSON");
+  tokList->callback([&] {
+    if (auto rc = ctx.open()) { exitCode = *rc; return; }
+    if (auto rc = requireCurrentSchema(ctx)) { exitCode = *rc; return; }
+    gateway::UserStore store(*ctx.db, core::systemClock());
+    auto all = store.listTokens(email);
+    if (!all) { exitCode = failWith(all.error().message); return; }
+    if (ctx.json) {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& t : *all) out.push_back(tokenJson(t));
+      std::cout << out.dump(2) << "\n";
+    } else {
+      std::cout << std::left << std::setw(34) << "ID" << std::setw(16) << "LABEL" << std::setw(22) << "CREATED"
+                << "STATE\n";
+      for (const auto& t : *all) {
+        std::cout << std::setw(34) << t.id << std::setw(16) << t.label << std::setw(22) << isoTime(t.createdAt)
+                  << (t.revokedAt ? "revoked " + isoTime(*t.revokedAt) : "active") << "\n";
+      }
+    }
+    exitCode = kExitOk;
+  });
+
+  auto* revoke = tokens->add_subcommand("revoke", "Revoke a token by id; it stops working at once");
+  revoke->add_option("TOKEN-ID", tokenId, "The token id (tok_...), as printed by 'users add' or 'tokens list'")
+      ->required();
+  revoke->add_flag("--json", ctx.json, "Print JSON");
+  revoke->callback([&] {
+    if (auto rc = ctx.open()) { exitCode = *rc; return; }
+    if (auto rc = requireCurrentSchema(ctx)) { exitCode = *rc; return; }
+    gateway::UserStore store(*ctx.db, core::systemClock());
+    auto revoked = store.revokeToken(tokenId);
+    if (!revoked) { exitCode = failWith(revoked.error().message); return; }
+    if (ctx.json) std::cout << tokenJson(*revoked).dump(2) << "\n";
+    else std::cout << "token " << revoked->id << " revoked\n";
+    exitCode = kExitOk;
+  });
+}
+
+}  // namespace calgate::admin

@@ -1,0 +1,15 @@
+#pragma once
+/// Hashing helpers (Botan underneath; no Botan types in this header).
+
+#include <string>
+#include <string_view>
+
+namespace calgate::core {
+
+/// Lower-case hex SHA-256 of the bytes of `data` (64 characters).
+std::string sha256Hex(std::string_view data);
+
+/// Compares two strings in time independent of where they differ (for secrets and MACs).
+bool constantTimeEquals(std::string_view a, std::string_view b) noexcept;
+
+}  // namespace calgate::core

@@ -1,0 +1,23 @@
+#include "calgate/core/hash.hpp"
+
+#include <botan/hash.h>
+#include <botan/hex.h>
+#include <botan/mem_ops.h>
+
+#include <cstdint>
+
+namespace calgate::core {
+
+std::string sha256Hex(std::string_view data) {
+  auto hash = Botan::HashFunction::create_or_throw("SHA-256");
+  hash->update(reinterpret_cast<const std::uint8_t*>(data.data()), data.size());
+  return Botan::hex_encode(hash->final(), /*uppercase=*/false);
+}
+
+bool constantTimeEquals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  return Botan::constant_time_compare(reinterpret_cast<const std::uint8_t*>(a.data()),
+                                      reinterpret_cast<const std::uint8_t*>(b.data()), a.size());
+}
+
+}  // namespace calgate::core

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs every Debian package calgate needs to build, test and run its demo.
+# Idempotent: packages already present are skipped, and apt-get is not called at all
+# when nothing is missing. Must run as root (or with sudo available).
+set -euo pipefail
+
+PACKAGES=(
+  # toolchain
+  build-essential cmake ninja-build ccache pkg-config git ca-certificates
+  # libraries
+  libpistache-dev libc-ares-dev libldns-dev libcurl4-openssl-dev libyaml-cpp-dev
+  nlohmann-json3-dev libsoci-dev libboost-dev libpq-dev libsqlite3-dev libbotan-2-dev
+  libical-dev libpugixml-dev libpsl-dev libspdlog-dev libfmt-dev libcli11-dev
+  libhowardhinnant-date-dev catch2
+  # services used by tests and the demo
+  postgresql radicale xandikos nsd ldnsutils dns-root-data
+  # test tooling
+  curl python3 python3-jsonschema python3-yaml procps
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+
+echo "install-deps: installing ${#missing[@]} package(s): ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# policy-rc.d keeps Debian from auto-starting postgresql/nsd/radicale system services:
+# calgate's scripts start private instances on loopback themselves.
+if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+  $SUDO chmod +x /usr/sbin/policy-rc.d
+  trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "install-deps: done"

@@ -1,0 +1,76 @@
+#include "calgate/gateway/http/router.hpp"
+
+#include <stdexcept>
+
+namespace calgate::gateway::http {
+namespace {
+
+std::vector<std::string_view> segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  std::size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '/') {
+      ++i;
+      continue;
+    }
+    const auto end = path.find('/', i);
+    out.push_back(path.substr(i, end == std::string_view::npos ? std::string_view::npos : end - i));
+    i = end == std::string_view::npos ? path.size() : end;
+  }
+  return out;
+}
+
+bool isParam(std::string_view segment) {
+  return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+bool matches(const std::string& pattern, std::string_view path, std::map<std::string, std::string>& params) {
+  const auto want = segments(pattern);
+  const auto got = segments(path);
+  if (want.size() != got.size()) return false;
+  // A trailing slash is a different resource: "/healthz/" does not match "/healthz".
+  if (path.size() > 1 && path.back() == '/') return false;
+  std::map<std::string, std::string> found;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    if (isParam(want[i])) {
+      found[std::string(want[i].substr(1, want[i].size() - 2))] = std::string(got[i]);
+    } else if (want[i] != got[i]) {
+      return false;
+    }
+  }
+  params = std::move(found);
+  return true;
+}
+
+}  // namespace
+
+void Router::add(Route route) {
+  if (route.pattern.empty() || route.pattern.front() != '/') {
+    throw std::invalid_argument("route pattern must start with '/': " + route.pattern);
+  }
+  for (const auto& r : routes_) {
+    if (r.method == route.method && r.pattern == route.pattern) {
+      throw std::invalid_argument("duplicate route " + route.method + " " + route.pattern);
+    }
+  }
+  routes_.push_back(std::move(route));
+}
+
+RouteMatch Router::match(std::string_view method, std::string_view path) const {
+  RouteMatch result;
+  for (const auto& r : routes_) {
+    std::map<std::string, std::string> params;
+    if (!matches(r.pattern, path, params)) continue;
+    if (r.method == method) {
+      result.kind = RouteMatch::Kind::Found;
+      result.route = &r;
+      result.params = std::move(params);
+      return result;
+    }
+    result.kind = RouteMatch::Kind::MethodNotAllowed;
+    result.allowed.push_back(r.method);
+  }
+  return result;
+}
+
+}  // namespace calgate::gateway::http

@@ -1,0 +1,144 @@
+// calgate: the gateway server.
+#include "calgate/core/log.hpp"
+#include "calgate/core/version.hpp"
+#include "calgate/gateway/api/routes.hpp"
+#include "calgate/gateway/bootstrap.hpp"
+#include "calgate/gateway/http/dispatcher.hpp"
+#include "calgate/gateway/http/server.hpp"
+
+#include <CLI/CLI.hpp>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <iostream>
+
+using namespace calgate;
+using namespace calgate::gateway;
+
+namespace {
+
+int serve(const std::optional<std::filesystem::path>& configPath) {
+  const Environment env = processEnvironment();
+  auto config = loadConfig(chooseConfigFile(configPath, env), env);
+  if (!config) {
+    std::cerr << "calgate: configuration error: " << config.error().message << "\n";
+    return kExitUsage;
+  }
+  core::log::setLevel(config->log.level);
+
+  auto db = openConfiguredDatabase(*config);
+  if (!db) {
+    core::log::error("server.start_failed", {{"error", db.error().message}});
+    std::cerr << "calgate: " << db.error().message << "\n";
+    return kExitFailure;
+  }
+  Migrator migrator(**db, builtinMigrations((*db)->dialect()), core::systemClock());
+  if (config->database.autoMigrate) {
+    auto applied = migrator.migrate([](const Migration& m) {
+      core::log::info("db.migrating", {{"version", m.version}, {"name", m.name}});
+    });
+    if (!applied) {
+      core::log::error("server.start_failed", {{"error", applied.error().message}});
+      std::cerr << "calgate: refusing to start: " << applied.error().message << "\n";
+      return kExitFailure;
+    }
+  } else {
+    auto status = migrator.status();
+    if (!status) {
+      std::cerr << "calgate: " << status.error().message << "\n";
+      return kExitFailure;
+    }
+    if (!status->unknownApplied.empty()) {
+      std::cerr << "calgate: refusing to start: " << status->problem() << "\n";
+      return kExitFailure;
+    }
+    if (!status->current()) core::log::warn("db.not_current", {{"problem", status->problem()}});
+  }
+
+  UserStore users(**db, core::systemClock());
+  http::HttpMetrics metrics;
+  api::Services services{**db, migrator, users, metrics};
+  const http::Router router = api::buildRouter(services);
+  http::Dispatcher dispatcher(router, [&users](std::string_view secret) { return users.authenticate(secret); },
+                              metrics, config->server.maxBodyBytes);
+  http::Server server(dispatcher, config->server);
+  if (auto started = server.start(); !started) {
+    core::log::error("server.start_failed", {{"error", started.error().message}});
+    std::cerr << "calgate: " << started.error().message << "\n";
+    return kExitFailure;
+  }
+  core::log::info("server.started", {{"address", config->server.address},
+                                     {"port", static_cast<int>(server.port())},
+                                     {"database", (*db)->displayName()},
+                                     {"version", core::versionString()}});
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  int received = 0;
+  sigwait(&signals, &received);
+  core::log::info("server.stopping", {{"signal", received == SIGINT ? "SIGINT" : "SIGTERM"},
+                                      {"grace_seconds", static_cast<long long>(config->server.shutdownGrace.count())}});
+  const std::size_t unfinished = server.shutdown(config->server.shutdownGrace);
+  db->reset();
+  core::log::info("server.stopped", {{"unfinished_requests", unfinished}});
+  return kExitOk;
+}
+
+int checkConfig(const std::optional<std::filesystem::path>& configPath) {
+  const Environment env = processEnvironment();
+  auto config = loadConfig(chooseConfigFile(configPath, env), env);
+  if (!config) {
+    std::cerr << "calgate: configuration error: " << config.error().message << "\n";
+    return kExitUsage;
+  }
+  auto target = resolveDatabaseUrl(config->database.url, config->dataDir);
+  if (!target) {
+    std::cerr << "calgate: configuration error: database.url: " << target.error().message << "\n";
+    return kExitUsage;
+  }
+  std::cout << "configuration OK" << (config->source ? " (" + config->source->string() + ")" : " (defaults)")
+            << "\n  listen   " << config->server.address << ":" << config->server.port << "\n  database "
+            << target->displayName << "\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Credentials and the database live under the data directory: nothing we create is for others.
+  ::umask(077);
+  // Block the shutdown signals before any thread starts, so only sigwait() in serve() sees them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  CLI::App app{"calgate: a self-hosted, policy-driven calendar gateway", "calgate"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(core::versionString()) + " (" + std::string(core::gitCommit()) + ")");
+  std::optional<std::filesystem::path> configPath;
+
+  auto* serveCmd = app.add_subcommand("serve", "Run the gateway's HTTP server until SIGINT/SIGTERM");
+  serveCmd->add_option("-c,--config", configPath, "YAML configuration file (default: $CALGATE_CONFIG, else built-in defaults)");
+
+  auto* configCmd = app.add_subcommand("config", "Inspect the configuration");
+  configCmd->require_subcommand(1);
+  auto* checkCmd = configCmd->add_subcommand("check", "Validate the configuration and print what would be used");
+  checkCmd->add_option("-c,--config", configPath, "YAML configuration file");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  }
+  if (serveCmd->parsed()) return serve(configPath);
+  if (checkCmd->parsed()) return checkConfig(configPath);
+  return kExitUsage;
+}

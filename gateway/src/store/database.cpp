@@ -1,0 +1,164 @@
+#include "calgate/gateway/store/database.hpp"
+
+#include <soci/connection-pool.h>
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+
+namespace calgate::gateway {
+using core::ErrorCode;
+using core::fail;
+
+namespace {
+
+std::string redactPassword(const std::string& url) {
+  // scheme://user:password@host... -> scheme://user:***@host...
+  const auto schemeEnd = url.find("://");
+  if (schemeEnd == std::string::npos) return url;
+  const auto authorityStart = schemeEnd + 3;
+  const auto at = url.find('@', authorityStart);
+  const auto slash = url.find('/', authorityStart);
+  std::string out = url;
+  if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
+    const auto colon = url.find(':', authorityStart);
+    if (colon != std::string::npos && colon < at) out = url.substr(0, colon + 1) + "***" + url.substr(at);
+  }
+  // A password may also be passed as a query parameter.
+  const auto pw = out.find("password=");
+  if (pw != std::string::npos) {
+    const auto end = out.find('&', pw);
+    out = out.substr(0, pw) + "password=***" + (end == std::string::npos ? "" : out.substr(end));
+  }
+  return out;
+}
+
+std::string sqliteConnectString(const std::string& file) {
+  // SOCI's sqlite3 backend parses "key=value" pairs; quote the path so spaces survive.
+  std::string quoted;
+  for (char c : file) {
+    if (c == '"') quoted += "\\\"";
+    else quoted += c;
+  }
+  return "db=\"" + quoted + "\" timeout=5";
+}
+
+}  // namespace
+
+core::Result<DatabaseTarget> resolveDatabaseUrl(const std::string& url, const std::filesystem::path& dataDir) {
+  DatabaseTarget target;
+  if (url.empty()) {
+    target.sqliteFile = dataDir / "calgate.db";
+  } else if (url == "sqlite::memory:") {
+    target.connectString = "db=:memory:";
+    target.displayName = "sqlite::memory:";
+    return target;
+  } else if (url.starts_with("sqlite://")) {
+    const std::string path = url.substr(9);
+    if (path.empty() || path.back() == '/') {
+      return fail(ErrorCode::Invalid, "database URL " + url + ": expected sqlite://PATH/TO/FILE.db");
+    }
+    target.sqliteFile = path;
+  } else if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+    target.dialect = Dialect::Postgresql;
+    target.connectString = url;
+    target.displayName = redactPassword(url);
+    return target;
+  } else {
+    return fail(ErrorCode::Invalid,
+                "database URL must start with sqlite://, sqlite::memory:, postgresql:// or postgres://");
+  }
+  target.connectString = sqliteConnectString(target.sqliteFile.string());
+  target.displayName = "sqlite://" + target.sqliteFile.string();
+  return target;
+}
+
+Database::Session::Session(soci::connection_pool* pool, std::size_t index) : pool_(pool), index_(index) {}
+
+Database::Session::Session(Session&& other) noexcept : pool_(other.pool_), index_(other.index_) {
+  other.pool_ = nullptr;
+}
+
+Database::Session::~Session() {
+  if (pool_) pool_->give_back(index_);
+}
+
+soci::session& Database::Session::operator*() const { return pool_->at(index_); }
+soci::session* Database::Session::operator->() const { return &pool_->at(index_); }
+
+Database::Database(DatabaseTarget target, std::unique_ptr<soci::connection_pool> pool, unsigned size)
+    : target_(std::move(target)), pool_(std::move(pool)), size_(size) {}
+
+Database::~Database() = default;
+
+core::Result<std::unique_ptr<Database>> Database::open(const DatabaseTarget& target, unsigned poolSize) {
+  const bool memory = target.dialect == Dialect::Sqlite && target.sqliteFile.empty();
+  const unsigned size = memory ? 1 : std::max(1u, poolSize);
+  if (target.dialect == Dialect::Sqlite && !memory) {
+    const auto parent = target.sqliteFile.parent_path();
+    std::error_code ec;
+    if (!parent.empty() && !std::filesystem::exists(parent, ec)) {
+      std::filesystem::create_directories(parent, ec);
+      if (ec) {
+        return fail(ErrorCode::Unavailable, "cannot create data directory " + parent.string() + ": " + ec.message());
+      }
+      ::chmod(parent.c_str(), 0700);
+    }
+  }
+  auto pool = std::make_unique<soci::connection_pool>(size);
+  try {
+    for (std::size_t i = 0; i < size; ++i) {
+      soci::session& s = pool->at(i);
+      if (target.dialect == Dialect::Sqlite) {
+        s.open(*soci::factory_sqlite3(), target.connectString);
+        s << "PRAGMA foreign_keys = ON";
+        s << "PRAGMA busy_timeout = 5000";
+        if (!memory) {
+          std::string mode;
+          s << "PRAGMA journal_mode = WAL", soci::into(mode);
+          s << "PRAGMA synchronous = NORMAL";
+        }
+      } else {
+        s.open(*soci::factory_postgresql(), target.connectString);
+        s << "SET TIME ZONE 'UTC'";
+      }
+    }
+  } catch (const std::exception& e) {
+    // libpq and SQLite messages name hosts and files, not passwords.
+    return fail(ErrorCode::Unavailable, "cannot open database " + target.displayName + ": " + e.what());
+  }
+  if (target.dialect == Dialect::Sqlite && !memory) ::chmod(target.sqliteFile.c_str(), 0600);
+  return std::unique_ptr<Database>(new Database(target, std::move(pool), size));
+}
+
+core::Result<Database::Session> Database::acquire(std::chrono::milliseconds timeout) {
+  std::size_t index = 0;
+  if (!pool_->try_lease(index, static_cast<int>(timeout.count()))) {
+    return fail(ErrorCode::Unavailable, "all " + std::to_string(size_) + " database connections are busy");
+  }
+  return Session(pool_.get(), index);
+}
+
+core::Result<void> Database::ping() {
+  auto session = acquire();
+  if (!session) return std::unexpected(session.error());
+  int one = 0;
+  try {
+    **session << "SELECT 1", soci::into(one);
+    return {};
+  } catch (const std::exception&) {
+    // fall through to a reconnect attempt
+  }
+  try {
+    (*session)->reconnect();
+    if (target_.dialect == Dialect::Postgresql) **session << "SET TIME ZONE 'UTC'";
+    **session << "SELECT 1", soci::into(one);
+    return {};
+  } catch (const std::exception& e) {
+    return fail(ErrorCode::Unavailable, std::string("database unreachable: ") + e.what());
+  }
+}
+
+}  // namespace calgate::gateway
