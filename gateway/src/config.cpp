@@ -90,9 +90,9 @@ const std::vector<KeySpec>& keySpecs() {
                  [](Config& c, auto v) { c.server.maxBodyBytes = v; }),
       integerKey("server.shutdown_grace_seconds", 0, 300,
                  [](Config& c, auto v) { c.server.shutdownGrace = std::chrono::seconds(v); }),
-      {"database.url", "a URL starting with sqlite:, postgresql:// or postgres://",
+      {"database.url", "empty (the default) or a URL starting with sqlite:, postgresql:// or postgres://",
        [](Config& c, const std::string& raw) {
-         if (!raw.starts_with("sqlite:") && !raw.starts_with("postgresql://") && !raw.starts_with("postgres://")) {
+         if (!raw.empty() && !raw.starts_with("sqlite:") && !raw.starts_with("postgresql://") && !raw.starts_with("postgres://")) {
            return false;
          }
          c.database.url = raw;

@@ -1,9 +1,12 @@
 #include "calgate/gateway/store/database.hpp"
 
+#include "calgate/core/log.hpp"
+
 #include <soci/connection-pool.h>
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
+#include <libpq-fe.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -35,6 +38,39 @@ std::string redactPassword(const std::string& url) {
   return out;
 }
 
+// SOCI 4.0's PostgreSQL backend re-tokenises its connect string on whitespace and '=', which
+// mangles libpq URIs; hand it libpq's keyword='value' form instead, built by libpq's own parser.
+core::Result<std::string> postgresKeywordString(const std::string& url, const std::string& display) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(url.c_str(), &error);
+  if (!options) {
+    std::string reason = error ? error : "unparseable";
+    if (error) PQfreemem(error);
+    while (!reason.empty() && reason.back() == '\n') reason.pop_back();
+    return fail(ErrorCode::Invalid, "database URL " + display + ": " + reason);
+  }
+  std::string out;
+  for (PQconninfoOption* o = options; o->keyword; ++o) {
+    if (!o->val) continue;
+    std::string value;
+    for (const char* c = o->val; *c; ++c) {
+      if (*c == '\\' || *c == '\'') value += '\\';
+      value += *c;
+    }
+    out += (out.empty() ? "" : " ") + std::string(o->keyword) + "='" + value + "'";
+  }
+  PQconninfoFree(options);
+  return out;
+}
+
+// libpq prints server notices (e.g. "relation already exists, skipping") to stderr, which would
+// break the one-JSON-object-per-line log; route them through the logger instead.
+void logPostgresNotice(void*, const char* message) {
+  std::string text = message ? message : "";
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  core::log::debug("db.notice", {{"message", text}});
+}
+
 std::string sqliteConnectString(const std::string& file) {
   // SOCI's sqlite3 backend parses "key=value" pairs; quote the path so spaces survive.
   std::string quoted;
@@ -43,6 +79,25 @@ std::string sqliteConnectString(const std::string& file) {
     else quoted += c;
   }
   return "db=\"" + quoted + "\" timeout=5";
+}
+
+// Per-connection settings, applied after every (re)connect.
+void configureSession(soci::session& s, const DatabaseTarget& target) {
+  if (target.dialect == Dialect::Sqlite) {
+    s << "PRAGMA foreign_keys = ON";
+    s << "PRAGMA busy_timeout = 5000";
+    if (!target.sqliteFile.empty()) {
+      std::string mode;
+      s << "PRAGMA journal_mode = WAL", soci::into(mode);
+      s << "PRAGMA synchronous = NORMAL";
+    }
+    return;
+  }
+  // The session was opened with factory_postgresql(), so its backend is the PostgreSQL one
+  // (SOCI does not export the backend's typeinfo, so dynamic_cast is not available).
+  auto* backend = static_cast<soci::postgresql_session_backend*>(s.get_backend());
+  PQsetNoticeProcessor(backend->conn_, logPostgresNotice, nullptr);
+  s << "SET TIME ZONE 'UTC'";
 }
 
 }  // namespace
@@ -63,8 +118,10 @@ core::Result<DatabaseTarget> resolveDatabaseUrl(const std::string& url, const st
     target.sqliteFile = path;
   } else if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
     target.dialect = Dialect::Postgresql;
-    target.connectString = url;
     target.displayName = redactPassword(url);
+    auto keywords = postgresKeywordString(url, target.displayName);
+    if (!keywords) return std::unexpected(keywords.error());
+    target.connectString = *keywords;
     return target;
   } else {
     return fail(ErrorCode::Invalid,
@@ -113,17 +170,10 @@ core::Result<std::unique_ptr<Database>> Database::open(const DatabaseTarget& tar
       soci::session& s = pool->at(i);
       if (target.dialect == Dialect::Sqlite) {
         s.open(*soci::factory_sqlite3(), target.connectString);
-        s << "PRAGMA foreign_keys = ON";
-        s << "PRAGMA busy_timeout = 5000";
-        if (!memory) {
-          std::string mode;
-          s << "PRAGMA journal_mode = WAL", soci::into(mode);
-          s << "PRAGMA synchronous = NORMAL";
-        }
       } else {
         s.open(*soci::factory_postgresql(), target.connectString);
-        s << "SET TIME ZONE 'UTC'";
       }
+      configureSession(s, target);
     }
   } catch (const std::exception& e) {
     // libpq and SQLite messages name hosts and files, not passwords.
@@ -153,7 +203,7 @@ core::Result<void> Database::ping() {
   }
   try {
     (*session)->reconnect();
-    if (target_.dialect == Dialect::Postgresql) **session << "SET TIME ZONE 'UTC'";
+    configureSession(**session, target_);
     **session << "SELECT 1", soci::into(one);
     return {};
   } catch (const std::exception& e) {

@@ -162,7 +162,7 @@ CREATE TABLE audit_log (
   actor         TEXT NOT NULL,                   -- 'system', 'admin', or a user id
   user_id       TEXT,                            -- kept after the user is deleted (no FK)
   action        TEXT NOT NULL,
-  subject       TEXT NOT NULL DEFAULT '',
+  object_ref    TEXT NOT NULL DEFAULT '',        -- what the action was about (pair id, account id...)
   decision      TEXT,
   details_json  TEXT NOT NULL DEFAULT '{}',
   prev_sha256   TEXT NOT NULL,
@@ -193,5 +193,5 @@ CREATE TABLE deletion_audit (
   email_sha256   TEXT NOT NULL,
   deleted_at     BIGINT NOT NULL,
   requested_by   TEXT NOT NULL CHECK (requested_by IN ('user', 'admin', 'retention')),
-  summary_json   TEXT NOT NULL DEFAULT '{}'      -- counts of rows removed, no identifiers
+  counts_json    TEXT NOT NULL DEFAULT '{}'      -- counts of rows removed, no identifiers
 );

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Starts or stops a private PostgreSQL cluster for the tests, on 127.0.0.1 and a free port.
+#   postgres.sh start STATE_DIR   -> writes STATE_DIR/url (postgresql://calgate@127.0.0.1:PORT/calgate_test)
+#   postgres.sh stop STATE_DIR
+# As root, the cluster runs as the 'postgres' system user (initdb refuses root).
+set -euo pipefail
+action=${1:?usage: postgres.sh start|stop STATE_DIR}
+state=${2:?usage: postgres.sh start|stop STATE_DIR}
+
+bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+if [[ -z "$bindir" || ! -x "$bindir/initdb" ]]; then
+  echo "postgres.sh: PostgreSQL server binaries not found; run deploy/install-deps.sh" >&2
+  exit 1
+fi
+
+as_owner() {
+  if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+case "$action" in
+  start)
+    if [[ -f "$state/data/postmaster.pid" ]]; then as_owner "$bindir/pg_ctl" -D "$state/data" -m immediate stop >/dev/null 2>&1 || true; fi
+    rm -rf "$state"
+    mkdir -p "$state"
+    if [[ $(id -u) -eq 0 ]]; then chown postgres: "$state"; fi
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+    as_owner "$bindir/initdb" -D "$state/data" -U calgate --auth=trust -E UTF8 --no-sync >"$state/initdb.log" 2>&1 \
+      || { cat "$state/initdb.log" >&2; exit 1; }
+    as_owner "$bindir/pg_ctl" -D "$state/data" -l "$state/server.log" -w -t 60 \
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $state -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+      start >/dev/null || { cat "$state/server.log" >&2; exit 1; }
+    as_owner "$bindir/createdb" -h 127.0.0.1 -p "$port" -U calgate calgate_test
+    echo "postgresql://calgate@127.0.0.1:$port/calgate_test" >"$state/url"
+    chmod a+r "$state/url"
+    echo "postgresql test cluster on 127.0.0.1:$port"
+    ;;
+  stop)
+    if [[ -f "$state/data/postmaster.pid" ]]; then
+      as_owner "$bindir/pg_ctl" -D "$state/data" -m fast -w stop >/dev/null
+      echo "postgresql test cluster stopped"
+    fi
+    rm -rf "$state"
+    ;;
+  *) echo "usage: postgres.sh start|stop STATE_DIR" >&2; exit 2 ;;
+esac

@@ -1,0 +1,78 @@
+// Pure parts of the store: URL resolution, SQL splitting, email normalisation, migration sets.
+#include "calgate/gateway/store/database.hpp"
+#include "calgate/gateway/store/migrator.hpp"
+#include "calgate/gateway/store/user_store.hpp"
+#include "store/sql_script.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace calgate::gateway;
+
+TEST_CASE("database URLs resolve to a dialect and a printable name without the password", "[store]") {
+  auto d = resolveDatabaseUrl("", "/var/lib/calgate");
+  REQUIRE(d);
+  CHECK(d->dialect == Dialect::Sqlite);
+  CHECK(d->sqliteFile == "/var/lib/calgate/calgate.db");
+  CHECK(d->displayName == "sqlite:///var/lib/calgate/calgate.db");
+
+  auto rel = resolveDatabaseUrl("sqlite://state/x.db", "ignored");
+  REQUIRE(rel);
+  CHECK(rel->sqliteFile == "state/x.db");
+
+  auto pg = resolveDatabaseUrl("postgresql://cal:s3cret@db.internal:5432/calgate?sslmode=require", "");
+  REQUIRE(pg);
+  CHECK(pg->dialect == Dialect::Postgresql);
+  CHECK_THAT(pg->connectString, Catch::Contains("host='db.internal'") && Catch::Contains("port='5432'") &&
+                                    Catch::Contains("dbname='calgate'") && Catch::Contains("user='cal'") &&
+                                    Catch::Contains("password='s3cret'") && Catch::Contains("sslmode='require'"));
+  CHECK(pg->displayName == "postgresql://cal:***@db.internal:5432/calgate?sslmode=require");
+
+  auto query = resolveDatabaseUrl("postgres://db/calgate?user=cal&password=s3cret&sslmode=require", "");
+  REQUIRE(query);
+  CHECK(query->displayName == "postgres://db/calgate?user=cal&password=***&sslmode=require");
+
+  CHECK_FALSE(resolveDatabaseUrl("mysql://x", ""));
+  auto broken = resolveDatabaseUrl("postgresql://cal:s3cret@db/x?nosuchoption=1", "");
+  REQUIRE_FALSE(broken);
+  CHECK_THAT(broken.error().message, !Catch::Contains("s3cret"));
+  CHECK_FALSE(resolveDatabaseUrl("sqlite://", ""));
+}
+
+TEST_CASE("SQL scripts split on semicolons outside quotes, comments and dollar quotes", "[store]") {
+  using calgate::gateway::detail::splitSqlScript;
+  const auto parts = splitSqlScript(
+      "-- header; comment\nCREATE TABLE a (x TEXT DEFAULT 'a;b');\n/* block; */ INSERT INTO a VALUES ('it''s;');\n"
+      "CREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql;\n  \n-- trailing only\n");
+  REQUIRE(parts.size() == 3);
+  CHECK(parts[0] == "-- header; comment\nCREATE TABLE a (x TEXT DEFAULT 'a;b')");
+  CHECK(parts[1] == "/* block; */ INSERT INTO a VALUES ('it''s;')");
+  CHECK(parts[2] == "CREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql");
+  CHECK(splitSqlScript("SELECT 1").size() == 1);
+  CHECK(splitSqlScript("  ;; -- x\n").empty());
+}
+
+TEST_CASE("both dialects ship the same numbered migrations, with no gaps", "[store]") {
+  const auto sqlite = builtinMigrations(Dialect::Sqlite);
+  const auto pg = builtinMigrations(Dialect::Postgresql);
+  REQUIRE(!sqlite.empty());
+  REQUIRE(sqlite.size() == pg.size());
+  for (std::size_t i = 0; i < sqlite.size(); ++i) {
+    CHECK(sqlite[i].version == static_cast<int>(i) + 1);
+    CHECK(pg[i].version == sqlite[i].version);
+    CHECK(pg[i].name == sqlite[i].name);
+    CHECK(sqlite[i].checksum.size() == 64);
+  }
+}
+
+TEST_CASE("email addresses are normalised and checked", "[store]") {
+  CHECK(normaliseEmail("  Alice@Example.COM ") == std::string("alice@example.com"));
+  CHECK_FALSE(normaliseEmail(""));
+  CHECK_FALSE(normaliseEmail("no-at-sign"));
+  CHECK_FALSE(normaliseEmail("two@@example.com"));
+  CHECK_FALSE(normaliseEmail("@example.com"));
+  CHECK_FALSE(normaliseEmail("a@"));
+  CHECK_FALSE(normaliseEmail("a@.example.com"));
+  CHECK_FALSE(normaliseEmail("a b@example.com"));
+  CHECK_FALSE(normaliseEmail("a@exa_mple.com"));
+  CHECK_FALSE(normaliseEmail(std::string(65, 'a') + "@example.com"));
+}
