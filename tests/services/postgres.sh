@@ -17,27 +17,34 @@ as_owner() {
   if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# The cluster's files live in a fresh directory under /tmp (the postgres user must be able to
+# reach them, which a checkout under /root would not allow); STATE_DIR records where.
 case "$action" in
   start)
-    if [[ -f "$state/data/postmaster.pid" ]]; then as_owner "$bindir/pg_ctl" -D "$state/data" -m immediate stop >/dev/null 2>&1 || true; fi
-    rm -rf "$state"
+    "$0" stop "$state" >/dev/null 2>&1 || true
     mkdir -p "$state"
-    if [[ $(id -u) -eq 0 ]]; then chown postgres: "$state"; fi
+    run=$(mktemp -d /tmp/calgate-pg-XXXXXX)
+    chmod 755 "$run"
+    if [[ $(id -u) -eq 0 ]]; then chown postgres: "$run"; fi
+    echo "$run" >"$state/run_dir"
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-    as_owner "$bindir/initdb" -D "$state/data" -U calgate --auth=trust -E UTF8 --no-sync >"$state/initdb.log" 2>&1 \
-      || { cat "$state/initdb.log" >&2; exit 1; }
-    as_owner "$bindir/pg_ctl" -D "$state/data" -l "$state/server.log" -w -t 60 \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k $state -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
-      start >/dev/null || { cat "$state/server.log" >&2; exit 1; }
+    as_owner "$bindir/initdb" -D "$run/data" -U calgate --auth=trust -E UTF8 --no-sync >"$run/initdb.log" 2>&1 \
+      || { cat "$run/initdb.log" >&2; exit 1; }
+    as_owner "$bindir/pg_ctl" -D "$run/data" -l "$run/server.log" -w -t 60 \
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $run -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+      start >/dev/null || { cat "$run/server.log" >&2; exit 1; }
     as_owner "$bindir/createdb" -h 127.0.0.1 -p "$port" -U calgate calgate_test
     echo "postgresql://calgate@127.0.0.1:$port/calgate_test" >"$state/url"
-    chmod a+r "$state/url"
-    echo "postgresql test cluster on 127.0.0.1:$port"
+    echo "postgresql test cluster on 127.0.0.1:$port ($run)"
     ;;
   stop)
-    if [[ -f "$state/data/postmaster.pid" ]]; then
-      as_owner "$bindir/pg_ctl" -D "$state/data" -m fast -w stop >/dev/null
-      echo "postgresql test cluster stopped"
+    if [[ -f "$state/run_dir" ]]; then
+      run=$(cat "$state/run_dir")
+      if [[ -f "$run/data/postmaster.pid" ]]; then
+        as_owner "$bindir/pg_ctl" -D "$run/data" -m fast -w -t 60 stop >/dev/null
+        echo "postgresql test cluster stopped"
+      fi
+      [[ "$run" == /tmp/calgate-pg-* ]] && rm -rf "$run"
     fi
     rm -rf "$state"
     ;;
