@@ -28,6 +28,22 @@ nlohmann::json tokenJson(const gateway::ApiToken& t) {
   return j;
 }
 
+// Opens the database, insists on a current schema, then runs `body` with a UserStore;
+// `body` returns the exit code.
+template <class Body>
+void withUserStore(Context& ctx, int& exitCode, Body body) {
+  if (auto rc = ctx.open()) {
+    exitCode = *rc;
+    return;
+  }
+  if (auto rc = requireCurrentSchema(ctx)) {
+    exitCode = *rc;
+    return;
+  }
+  gateway::UserStore store(*ctx.db, core::systemClock());
+  exitCode = body(store);
+}
+
 void printIssued(const gateway::IssuedToken& issued, bool json, const std::string& email) {
   if (json) {
     std::cout << nlohmann::json{{"email", email}, {"token_id", issued.token.id}, {"token", issued.secret}}.dump(2)
@@ -54,41 +70,39 @@ void addUsersCommands(CLI::App& app, Context& ctx, int& exitCode) {
   add->add_option("--label", label, "A label for the token")->capture_default_str();
   add->add_flag("--json", ctx.json, "Print JSON");
   add->callback([&] {
-    if (auto rc = ctx.open()) { exitCode = *rc; return; }
-    if (auto rc = requireCurrentSchema(ctx)) { exitCode = *rc; return; }
-    gateway::UserStore store(*ctx.db, core::systemClock());
-    auto created = store.addUser(email, label);
-    if (!created) { exitCode = failWith(created.error().message); return; }
-    if (!ctx.json) std::cout << "user " << created->first.email << " created (" << created->first.id << ")\n";
-    printIssued(created->second, ctx.json, created->first.email);
-    exitCode = kExitOk;
+    withUserStore(ctx, exitCode, [&](gateway::UserStore& store) {
+      auto created = store.addUser(email, label);
+      if (!created) return failWith(created.error().message);
+      if (!ctx.json) std::cout << "user " << created->first.email << " created (" << created->first.id << ")\n";
+      printIssued(created->second, ctx.json, created->first.email);
+      return kExitOk;
+    });
   });
 
   auto* list = users->add_subcommand("list", "List users");
   list->add_flag("--json", ctx.json, "Print JSON");
   list->callback([&] {
-    if (auto rc = ctx.open()) { exitCode = *rc; return; }
-    if (auto rc = requireCurrentSchema(ctx)) { exitCode = *rc; return; }
-    gateway::UserStore store(*ctx.db, core::systemClock());
-    auto all = store.listUsers();
-    if (!all) { exitCode = failWith(all.error().message); return; }
-    if (ctx.json) {
-      nlohmann::json out = nlohmann::json::array();
-      for (const auto& u : *all) {
-        out.push_back({{"id", u.id}, {"email", u.email}, {"created_at", isoTime(u.createdAt)},
-                       {"disabled", u.disabledAt.has_value()}});
+    withUserStore(ctx, exitCode, [&](gateway::UserStore& store) {
+      auto all = store.listUsers();
+      if (!all) return failWith(all.error().message);
+      if (ctx.json) {
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& u : *all) {
+          out.push_back({{"id", u.id}, {"email", u.email}, {"created_at", isoTime(u.createdAt)},
+                         {"disabled", u.disabledAt.has_value()}});
+        }
+        std::cout << out.dump(2) << "\n";
+      } else if (all->empty()) {
+        std::cout << "no users; create one with: calgate-admin users add EMAIL\n";
+      } else {
+        std::cout << std::left << std::setw(34) << "ID" << std::setw(36) << "EMAIL" << "CREATED\n";
+        for (const auto& u : *all) {
+          std::cout << std::setw(34) << u.id << std::setw(36) << u.email << isoTime(u.createdAt)
+                    << (u.disabledAt ? "  (disabled)" : "") << "\n";
+        }
       }
-      std::cout << out.dump(2) << "\n";
-    } else if (all->empty()) {
-      std::cout << "no users; create one with: calgate-admin users add EMAIL\n";
-    } else {
-      std::cout << std::left << std::setw(34) << "ID" << std::setw(36) << "EMAIL" << "CREATED\n";
-      for (const auto& u : *all) {
-        std::cout << std::setw(34) << u.id << std::setw(36) << u.email << isoTime(u.createdAt)
-                  << (u.disabledAt ? "  (disabled)" : "") << "\n";
-      }
-    }
-    exitCode = kExitOk;
+      return kExitOk;
+    });
   });
 
   auto* tokens = users->add_subcommand("tokens", "Manage a user's API tokens");
@@ -99,37 +113,35 @@ void addUsersCommands(CLI::App& app, Context& ctx, int& exitCode) {
   tokAdd->add_option("--label", label, "A label for the token")->capture_default_str();
   tokAdd->add_flag("--json", ctx.json, "Print JSON");
   tokAdd->callback([&] {
-    if (auto rc = ctx.open()) { exitCode = *rc; return; }
-    if (auto rc = requireCurrentSchema(ctx)) { exitCode = *rc; return; }
-    gateway::UserStore store(*ctx.db, core::systemClock());
-    auto issued = store.issueToken(email, label);
-    if (!issued) { exitCode = failWith(issued.error().message); return; }
-    printIssued(*issued, ctx.json, email);
-    exitCode = kExitOk;
+    withUserStore(ctx, exitCode, [&](gateway::UserStore& store) {
+      auto issued = store.issueToken(email, label);
+      if (!issued) return failWith(issued.error().message);
+      printIssued(*issued, ctx.json, email);
+      return kExitOk;
+    });
   });
 
   auto* tokList = tokens->add_subcommand("list", "List a user's tokens (ids and dates, never secrets)");
   tokList->add_option("EMAIL", email, "The user's email address")->required();
   tokList->add_flag("--json", ctx.json, "Print JSON");
   tokList->callback([&] {
-    if (auto rc = ctx.open()) { exitCode = *rc; return; }
-    if (auto rc = requireCurrentSchema(ctx)) { exitCode = *rc; return; }
-    gateway::UserStore store(*ctx.db, core::systemClock());
-    auto all = store.listTokens(email);
-    if (!all) { exitCode = failWith(all.error().message); return; }
-    if (ctx.json) {
-      nlohmann::json out = nlohmann::json::array();
-      for (const auto& t : *all) out.push_back(tokenJson(t));
-      std::cout << out.dump(2) << "\n";
-    } else {
-      std::cout << std::left << std::setw(34) << "ID" << std::setw(16) << "LABEL" << std::setw(22) << "CREATED"
-                << "STATE\n";
-      for (const auto& t : *all) {
-        std::cout << std::setw(34) << t.id << std::setw(16) << t.label << std::setw(22) << isoTime(t.createdAt)
-                  << (t.revokedAt ? "revoked " + isoTime(*t.revokedAt) : "active") << "\n";
+    withUserStore(ctx, exitCode, [&](gateway::UserStore& store) {
+      auto all = store.listTokens(email);
+      if (!all) return failWith(all.error().message);
+      if (ctx.json) {
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& t : *all) out.push_back(tokenJson(t));
+        std::cout << out.dump(2) << "\n";
+      } else {
+        std::cout << std::left << std::setw(34) << "ID" << std::setw(16) << "LABEL" << std::setw(22) << "CREATED"
+                  << "STATE\n";
+        for (const auto& t : *all) {
+          std::cout << std::setw(34) << t.id << std::setw(16) << t.label << std::setw(22) << isoTime(t.createdAt)
+                    << (t.revokedAt ? "revoked " + isoTime(*t.revokedAt) : "active") << "\n";
+        }
       }
-    }
-    exitCode = kExitOk;
+      return kExitOk;
+    });
   });
 
   auto* revoke = tokens->add_subcommand("revoke", "Revoke a token by id; it stops working at once");
@@ -137,14 +149,13 @@ void addUsersCommands(CLI::App& app, Context& ctx, int& exitCode) {
       ->required();
   revoke->add_flag("--json", ctx.json, "Print JSON");
   revoke->callback([&] {
-    if (auto rc = ctx.open()) { exitCode = *rc; return; }
-    if (auto rc = requireCurrentSchema(ctx)) { exitCode = *rc; return; }
-    gateway::UserStore store(*ctx.db, core::systemClock());
-    auto revoked = store.revokeToken(tokenId);
-    if (!revoked) { exitCode = failWith(revoked.error().message); return; }
-    if (ctx.json) std::cout << tokenJson(*revoked).dump(2) << "\n";
-    else std::cout << "token " << revoked->id << " revoked\n";
-    exitCode = kExitOk;
+    withUserStore(ctx, exitCode, [&](gateway::UserStore& store) {
+      auto revoked = store.revokeToken(tokenId);
+      if (!revoked) return failWith(revoked.error().message);
+      if (ctx.json) std::cout << tokenJson(*revoked).dump(2) << "\n";
+      else std::cout << "token " << revoked->id << " revoked\n";
+      return kExitOk;
+    });
   });
 }
 

@@ -3,10 +3,10 @@
 #include "calgate/core/version.hpp"
 #include "calgate/gateway/api/routes.hpp"
 #include "calgate/gateway/bootstrap.hpp"
+#include "calgate/gateway/cli.hpp"
 #include "calgate/gateway/http/dispatcher.hpp"
 #include "calgate/gateway/http/server.hpp"
 
-#include <CLI/CLI.hpp>
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -17,13 +17,20 @@ using namespace calgate::gateway;
 
 namespace {
 
-int serve(const std::optional<std::filesystem::path>& configPath) {
+// Loads the configuration, or prints the one-line reason (the caller exits with kExitUsage).
+std::optional<Config> loadOrReport(const std::optional<std::filesystem::path>& configPath) {
   const Environment env = processEnvironment();
   auto config = loadConfig(chooseConfigFile(configPath, env), env);
   if (!config) {
     std::cerr << "calgate: configuration error: " << config.error().message << "\n";
-    return kExitUsage;
+    return std::nullopt;
   }
+  return *config;
+}
+
+int serve(const std::optional<std::filesystem::path>& configPath) {
+  auto config = loadOrReport(configPath);
+  if (!config) return kExitUsage;
   core::log::setLevel(config->log.level);
 
   auto db = openConfiguredDatabase(*config);
@@ -87,12 +94,8 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
 }
 
 int checkConfig(const std::optional<std::filesystem::path>& configPath) {
-  const Environment env = processEnvironment();
-  auto config = loadConfig(chooseConfigFile(configPath, env), env);
-  if (!config) {
-    std::cerr << "calgate: configuration error: " << config.error().message << "\n";
-    return kExitUsage;
-  }
+  auto config = loadOrReport(configPath);
+  if (!config) return kExitUsage;
   auto target = resolveDatabaseUrl(config->database.url, config->dataDir);
   if (!target) {
     std::cerr << "calgate: configuration error: database.url: " << target.error().message << "\n";
@@ -119,7 +122,7 @@ int main(int argc, char** argv) {
 
   CLI::App app{"calgate: a self-hosted, policy-driven calendar gateway", "calgate"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string(core::versionString()) + " (" + std::string(core::gitCommit()) + ")");
+  app.set_version_flag("--version", versionText());
   std::optional<std::filesystem::path> configPath;
 
   auto* serveCmd = app.add_subcommand("serve", "Run the gateway's HTTP server until SIGINT/SIGTERM");
@@ -130,14 +133,7 @@ int main(int argc, char** argv) {
   auto* checkCmd = configCmd->add_subcommand("check", "Validate the configuration and print what would be used");
   checkCmd->add_option("-c,--config", configPath, "YAML configuration file");
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::Success& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return kExitUsage;
-  }
+  if (auto stop = parseCommandLine(app, argc, argv)) return *stop;
   if (serveCmd->parsed()) return serve(configPath);
   if (checkCmd->parsed()) return checkConfig(configPath);
   return kExitUsage;
