@@ -284,3 +284,33 @@ TEST_CASE("calgate-admin: help everywhere, usage errors exit 2, failures exit 1"
   CHECK(run({kCalgate}, {}, g.dir.path()).exitCode == 2);
   CHECK(run({kCalgate, "serve", "--nope"}, {}, g.dir.path()).exitCode == 2);
 }
+
+TEST_CASE("with no configuration at all calgate serves on loopback from SQLite under ./data", "[e2e][defaults]") {
+  if (usingPostgres()) {
+    SUCCEED("the embedded default is SQLite; nothing to check against PostgreSQL");
+    return;
+  }
+  TempDir dir;
+  const int port = freePort();
+  Process server({kCalgate, "serve"}, {{"CALGATE_SERVER_PORT", std::to_string(port)}}, dir.path());
+  const std::string base = "http://127.0.0.1:" + std::to_string(port);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline && httpRequest("GET", base + "/healthz").status != 200) {
+    REQUIRE(server.running());
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(httpRequest("GET", base + "/healthz").status == 200);
+  CHECK(httpRequest("GET", base + "/readyz").status == 200);
+  const auto db = dir.path() / "data" / "calgate.db";
+  REQUIRE(std::filesystem::exists(db));
+  using std::filesystem::perms;
+  CHECK((std::filesystem::status(db).permissions() & (perms::group_all | perms::others_all)) == perms::none);
+  CHECK((std::filesystem::status(dir.path() / "data").permissions() & (perms::group_all | perms::others_all)) ==
+        perms::none);
+  server.signal(SIGINT);
+  auto result = server.wait(std::chrono::seconds(15));
+  REQUIRE(result);
+  CHECK(result->exitCode == 0);
+  CHECK_THAT(result->err, Catch::Contains("\"address\":\"127.0.0.1\"") &&
+                              Catch::Contains("\"signal\":\"SIGINT\""));
+}
