@@ -10,6 +10,7 @@ find_package(CLI11 CONFIG REQUIRED)
 pkg_check_modules(BOTAN REQUIRED IMPORTED_TARGET botan-2)
 pkg_check_modules(PISTACHE REQUIRED IMPORTED_TARGET libpistache)
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
+pkg_check_modules(LIBICAL REQUIRED IMPORTED_TARGET libical)
 find_package(PostgreSQL REQUIRED)
 
 # SOCI ships no CMake package on Debian: locate headers and the core + backend libraries by hand.

@@ -1,0 +1,67 @@
+#include "calgate/policy/content_hash.hpp"
+
+#include "calgate/core/hash.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace calgate::policy {
+namespace {
+
+using namespace calgate::providers;
+
+void field(std::string& out, std::string_view name, std::string_view value) {
+  out += name;
+  out += '=';
+  out += std::to_string(value.size());
+  out += ':';
+  out += value;
+  out += '\n';
+}
+
+std::string timeText(const EventTime& t) {
+  if (const auto* d = std::get_if<Date>(&t)) return "date " + formatDate(d->day);
+  if (const auto* z = std::get_if<ZonedTime>(&t)) return "zoned " + formatUtc(z->instant) + " " + z->zone;
+  return "floating " + formatLocal(std::get<FloatingTime>(t).local);
+}
+
+}  // namespace
+
+std::string canonicalForm(const ApprovedWrite& write) {
+  const Event& e = write.event();
+  std::string out = "calgate-content-v1\n";
+  field(out, "action", write.action() == ApprovedWrite::Action::Upsert ? "upsert" : "delete");
+  field(out, "target", toString(write.target()));
+  field(out, "uid", e.uid);
+  field(out, "origin.pair", e.origin ? e.origin->pairId : "");
+  field(out, "origin.source", e.origin ? e.origin->sourceKey : "");
+  if (write.action() == ApprovedWrite::Action::Delete) return out;
+  field(out, "title", e.title);
+  field(out, "description", e.description);
+  field(out, "location", e.location);
+  field(out, "start", timeText(e.start));
+  field(out, "end", timeText(e.end));
+  field(out, "recurrence_id", e.recurrenceId ? timeText(*e.recurrenceId) : "");
+  std::vector<std::string> recurrence = e.recurrence;
+  std::sort(recurrence.begin(), recurrence.end());
+  field(out, "recurrence.count", std::to_string(recurrence.size()));
+  for (const auto& line : recurrence) field(out, "recurrence", line);
+  field(out, "status", toString(e.status));
+  field(out, "show_as", toString(e.showAs));
+  field(out, "sensitivity", toString(e.sensitivity));
+  std::vector<std::string> attendees;
+  for (const auto& a : e.attendees) {
+    std::string l = a;
+    std::transform(l.begin(), l.end(), l.begin(), [](unsigned char c) { return std::tolower(c); });
+    attendees.push_back(std::move(l));
+  }
+  std::sort(attendees.begin(), attendees.end());
+  attendees.erase(std::unique(attendees.begin(), attendees.end()), attendees.end());
+  field(out, "attendees.count", std::to_string(attendees.size()));
+  for (const auto& a : attendees) field(out, "attendee", a);
+  return out;
+}
+
+std::string contentHash(const ApprovedWrite& write) { return core::sha256Hex(canonicalForm(write)); }
+
+}  // namespace calgate::policy

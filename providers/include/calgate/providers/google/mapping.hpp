@@ -1,0 +1,44 @@
+#pragma once
+/// Google Calendar v3 <-> model: the one place where Google's vocabulary is translated
+/// (visibility, transparency, status) and where the events.insert/update body is built.
+/// Rows follow the product's Google page: visibility default/public/private/confidential is
+/// preserved (confidential is never downgraded); transparency carries free/busy.
+
+#include "calgate/providers/event.hpp"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace calgate::providers::google {
+
+/// Model -> `visibility`. Graph's normal -> default, personal -> private.
+std::string_view visibilityFor(Sensitivity s);
+/// `visibility` -> model; missing -> Default; an unknown value -> Private (fail safe).
+Sensitivity sensitivityFromVisibility(std::string_view visibility);
+
+/// Model -> `transparency`: Free -> "transparent", every busy kind -> "opaque".
+std::string_view transparencyFor(ShowAs s);
+/// `transparency` -> model: "transparent" -> Free; "opaque" or missing -> Busy.
+ShowAs showAsFromTransparency(std::string_view transparency);
+
+std::string_view statusFor(Status s);
+/// missing or unknown -> Confirmed.
+Status statusFrom(std::string_view status);
+
+/// Top-level Event fields the body may contain.
+const std::vector<std::string_view>& writtenFields();
+/// Event fields calgate never writes (not synced, or read-only identities).
+const std::vector<std::string_view>& neverWrittenFields();
+
+/// The JSON body for events.insert / events.update. Floating times are written in
+/// `calendarZone`. Empty description/location/attendees are omitted (cleared on update,
+/// which replaces the whole event). The origin marker goes to extendedProperties.private.
+/// Invalid if a time is malformed.
+core::Result<std::string> eventBody(const Event& event, std::string_view calendarZone = "UTC");
+
+/// extendedProperties.private keys of the origin marker.
+inline constexpr std::string_view kOriginPairKey = "calgatePair";
+inline constexpr std::string_view kOriginSourceKey = "calgateSource";
+
+}  // namespace calgate::providers::google
