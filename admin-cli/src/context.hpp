@@ -28,6 +28,8 @@ struct Context {
 
 /// Prints "calgate-admin: <message>" to stderr and returns kExitFailure (or `code`).
 int failWith(const std::string& message, int code = gateway::kExitFailure);
+/// Same for an error value: a rejected argument (Invalid) is a usage error (2), anything else 1.
+int failWith(const core::Error& error);
 
 /// Registers `users ...` commands.
 void addUsersCommands(CLI::App& app, Context& ctx, int& exitCode);

@@ -18,7 +18,7 @@ void addDbCommands(CLI::App& app, Context& ctx, int& exitCode) {
     if (auto rc = ctx.open()) { exitCode = *rc; return; }
     gateway::Migrator migrator(*ctx.db, gateway::builtinMigrations(ctx.db->dialect()), core::systemClock());
     auto s = migrator.status();
-    if (!s) { exitCode = failWith(s.error().message); return; }
+    if (!s) { exitCode = failWith(s.error()); return; }
     if (ctx.json) {
       nlohmann::json list = nlohmann::json::array();
       for (const auto& m : s->known) {
@@ -54,7 +54,7 @@ void addDbCommands(CLI::App& app, Context& ctx, int& exitCode) {
     auto applied = migrator.migrate([](const gateway::Migration& m) {
       std::cout << "applying " << m.version << "_" << m.name << " ..." << std::endl;
     });
-    if (!applied) { exitCode = failWith(applied.error().message); return; }
+    if (!applied) { exitCode = failWith(applied.error()); return; }
     std::cout << (applied->empty() ? "schema already current\n"
                                    : "applied " + std::to_string(applied->size()) + " migration(s)\n");
     exitCode = gateway::kExitOk;

@@ -22,6 +22,10 @@ int failWith(const std::string& message, int code) {
   return code;
 }
 
+int failWith(const core::Error& error) {
+  return failWith(error.message, error.code == core::ErrorCode::Invalid ? gateway::kExitUsage : gateway::kExitFailure);
+}
+
 std::string isoTime(long long unixSeconds) {
   const std::time_t t = static_cast<std::time_t>(unixSeconds);
   std::tm tm{};

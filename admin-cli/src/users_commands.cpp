@@ -17,7 +17,7 @@ using gateway::kExitOk;
 std::optional<int> requireCurrentSchema(Context& ctx) {
   gateway::Migrator migrator(*ctx.db, gateway::builtinMigrations(ctx.db->dialect()), core::systemClock());
   auto ok = migrator.verifyCurrent();
-  if (!ok) return failWith(ok.error().message);
+  if (!ok) return failWith(ok.error());
   return std::nullopt;
 }
 
@@ -72,7 +72,7 @@ void addUsersCommands(CLI::App& app, Context& ctx, int& exitCode) {
   add->callback([&] {
     withUserStore(ctx, exitCode, [&](gateway::UserStore& store) {
       auto created = store.addUser(email, label);
-      if (!created) return failWith(created.error().message);
+      if (!created) return failWith(created.error());
       if (!ctx.json) std::cout << "user " << created->first.email << " created (" << created->first.id << ")\n";
       printIssued(created->second, ctx.json, created->first.email);
       return kExitOk;
@@ -84,7 +84,7 @@ void addUsersCommands(CLI::App& app, Context& ctx, int& exitCode) {
   list->callback([&] {
     withUserStore(ctx, exitCode, [&](gateway::UserStore& store) {
       auto all = store.listUsers();
-      if (!all) return failWith(all.error().message);
+      if (!all) return failWith(all.error());
       if (ctx.json) {
         nlohmann::json out = nlohmann::json::array();
         for (const auto& u : *all) {
@@ -115,7 +115,7 @@ void addUsersCommands(CLI::App& app, Context& ctx, int& exitCode) {
   tokAdd->callback([&] {
     withUserStore(ctx, exitCode, [&](gateway::UserStore& store) {
       auto issued = store.issueToken(email, label);
-      if (!issued) return failWith(issued.error().message);
+      if (!issued) return failWith(issued.error());
       printIssued(*issued, ctx.json, email);
       return kExitOk;
     });
@@ -127,7 +127,7 @@ void addUsersCommands(CLI::App& app, Context& ctx, int& exitCode) {
   tokList->callback([&] {
     withUserStore(ctx, exitCode, [&](gateway::UserStore& store) {
       auto all = store.listTokens(email);
-      if (!all) return failWith(all.error().message);
+      if (!all) return failWith(all.error());
       if (ctx.json) {
         nlohmann::json out = nlohmann::json::array();
         for (const auto& t : *all) out.push_back(tokenJson(t));
@@ -151,7 +151,7 @@ void addUsersCommands(CLI::App& app, Context& ctx, int& exitCode) {
   revoke->callback([&] {
     withUserStore(ctx, exitCode, [&](gateway::UserStore& store) {
       auto revoked = store.revokeToken(tokenId);
-      if (!revoked) return failWith(revoked.error().message);
+      if (!revoked) return failWith(revoked.error());
       if (ctx.json) std::cout << tokenJson(*revoked).dump(2) << "\n";
       else std::cout << "token " << revoked->id << " revoked\n";
       return kExitOk;

@@ -1,5 +1,7 @@
 #include "calgate/gateway/config.hpp"
 
+#include "calgate/gateway/store/database.hpp"
+
 #include <arpa/inet.h>
 #include <yaml-cpp/yaml.h>
 
@@ -84,7 +86,7 @@ const std::vector<KeySpec>& keySpecs() {
          c.server.address = raw;
          return true;
        }},
-      integerKey("server.port", 1, 65535, [](Config& c, auto v) { c.server.port = static_cast<std::uint16_t>(v); }),
+      integerKey("server.port", 0, 65535, [](Config& c, auto v) { c.server.port = static_cast<std::uint16_t>(v); }),
       integerKey("server.threads", 1, 64, [](Config& c, auto v) { c.server.threads = static_cast<unsigned>(v); }),
       integerKey("server.max_body_bytes", 1024, 64ull * 1024 * 1024,
                  [](Config& c, auto v) { c.server.maxBodyBytes = v; }),
@@ -278,6 +280,12 @@ std::expected<Config, ConfigError> loadConfig(const std::optional<std::filesyste
       return std::unexpected(ConfigError{spec.path + " (" + it->second.origin.describe + "): expected " +
                                          spec.expected + ", got " + shownValue(spec, it->second.value)});
     }
+  }
+  // The URL's shape depends on its scheme; check it completely now rather than at first use.
+  if (auto target = resolveDatabaseUrl(config.database.url, config.dataDir); !target) {
+    auto it = raw.find("database.url");
+    const std::string origin = it == raw.end() ? "default" : it->second.origin.describe;
+    return std::unexpected(ConfigError{"database.url (" + origin + "): " + target.error().message});
   }
   return config;
 }

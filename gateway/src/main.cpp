@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <cstdlib>
 #include <iostream>
 
 using namespace calgate;
@@ -88,8 +89,13 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
   core::log::info("server.stopping", {{"signal", received == SIGINT ? "SIGINT" : "SIGTERM"},
                                       {"grace_seconds", static_cast<long long>(config->server.shutdownGrace.count())}});
   const std::size_t unfinished = server.shutdown(config->server.shutdownGrace);
+  if (unfinished > 0) {
+    // Handlers still hold database sessions: leave without tearing anything down under them.
+    core::log::error("server.stopped", {{"unfinished_requests", unfinished}});
+    std::_Exit(kExitFailure);
+  }
   db->reset();
-  core::log::info("server.stopped", {{"unfinished_requests", unfinished}});
+  core::log::info("server.stopped", {{"unfinished_requests", 0}});
   return kExitOk;
 }
 

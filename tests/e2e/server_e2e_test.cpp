@@ -21,10 +21,27 @@ const std::string kCalgate = CALGATE_BINARY;
 const std::string kAdmin = CALGATE_ADMIN_BINARY;
 constexpr std::size_t kBodyLimit = 4096;
 
+// Waits for the server.started log line and returns the port the server bound (it is started with
+// port 0, so concurrent suites never race for a port).
+int boundPort(Process& server) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::istringstream lines(server.currentErr());
+    for (std::string line; std::getline(lines, line);) {
+      if (line.find("\"event\":\"server.started\"") == std::string::npos) continue;
+      return json::parse(line)["port"].get<int>();
+    }
+    if (!server.running()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  FAIL("calgate did not start; stderr:\n" << server.currentErr());
+  return 0;
+}
+
 struct Gateway {
   TempDir dir;
   TestDatabase database;
-  int port = freePort();
+  int port = 0;
   std::filesystem::path config;
   std::unique_ptr<Process> server;
 
@@ -33,7 +50,7 @@ struct Gateway {
     config = dir.write("calgate.yaml", "version: 1\n"
                                        "data_dir: " + (dir.path() / "data").string() + "\n"
                                        "server:\n"
-                                       "  port: " + std::to_string(port) + "\n"
+                                       "  port: 0\n"
                                        "  max_body_bytes: " + std::to_string(kBodyLimit) + "\n"
                                        "  shutdown_grace_seconds: 5\n"
                                        "database:\n"
@@ -46,13 +63,8 @@ struct Gateway {
   void start() {
     server = std::make_unique<Process>(std::vector<std::string>{kCalgate, "serve", "--config", config.string()},
                                        std::map<std::string, std::string>{}, dir.path());
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (httpRequest("GET", url("/healthz")).status == 200) return;
-      if (!server->running()) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    FAIL("calgate did not come up; stderr:\n" << server->currentErr());
+    port = boundPort(*server);
+    REQUIRE(httpRequest("GET", url("/healthz")).status == 200);
   }
 
   ProcessResult admin(std::vector<std::string> args) const {
@@ -219,9 +231,11 @@ TEST_CASE("bad configuration stops calgate with exit code 2 and a message naming
   };
   const std::vector<Case> cases = {
       {"version: 1\nserver:\n  listen: 80\n", "server.listen ("},
-      {"version: 1\nserver:\n  port: eighty\n", "expected an integer from 1 to 65535, got \"eighty\""},
+      {"version: 1\nserver:\n  port: eighty\n", "expected an integer from 0 to 65535, got \"eighty\""},
       {"server:\n  port: 8080\n", "version ("},
       {"version: 1\ndatabase: [1]\n", "database ("},
+      {"version: 1\ndatabase:\n  url: sqlite://\n", "database.url ("},
+      {"version: 1\ndatabase:\n  url: postgresql://u:p%zzw@h/d\n", "not a valid libpq connection URI"},
   };
   int n = 0;
   for (const auto& c : cases) {
@@ -266,7 +280,7 @@ TEST_CASE("calgate-admin: help everywhere, usage errors exit 2, failures exit 1"
   }
   CHECK(g.admin({"db", "migrate"}).exitCode == 0);
   CHECK(g.admin({"users", "tokens", "revoke", "tok_unknown"}).exitCode == 1);
-  CHECK(g.admin({"users", "add", "not-an-email"}).exitCode == 1);
+  CHECK(g.admin({"users", "add", "not-an-email"}).exitCode == 2);  // a rejected argument is a usage error
   CHECK(g.admin({"users", "add", "x@example.com"}).exitCode == 0);
   auto dup = g.admin({"users", "add", "x@example.com"});
   CHECK(dup.exitCode == 1);
@@ -291,14 +305,8 @@ TEST_CASE("with no configuration at all calgate serves on loopback from SQLite u
     return;
   }
   TempDir dir;
-  const int port = freePort();
-  Process server({kCalgate, "serve"}, {{"CALGATE_SERVER_PORT", std::to_string(port)}}, dir.path());
-  const std::string base = "http://127.0.0.1:" + std::to_string(port);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (std::chrono::steady_clock::now() < deadline && httpRequest("GET", base + "/healthz").status != 200) {
-    REQUIRE(server.running());
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  Process server({kCalgate, "serve"}, {{"CALGATE_SERVER_PORT", "0"}}, dir.path());
+  const std::string base = "http://127.0.0.1:" + std::to_string(boundPort(server));
   CHECK(httpRequest("GET", base + "/healthz").status == 200);
   CHECK(httpRequest("GET", base + "/readyz").status == 200);
   const auto db = dir.path() / "data" / "calgate.db";

@@ -7,6 +7,8 @@
 #include <catch2/catch.hpp>
 #include <soci/soci.h>
 
+#include <cstdlib>
+
 using namespace calgate;
 using namespace calgate::gateway;
 using calgate::test::TestDatabase;
@@ -139,4 +141,34 @@ TEST_CASE("the token secret never reaches the SQLite file", "[store][users]") {
     CHECK(raw.find(secret.substr(4)) == std::string::npos);
     CHECK(raw.find(core::sha256Hex(secret)) != std::string::npos);
   }
+}
+
+TEST_CASE("the store recovers by itself when the database server restarts", "[store][reconnect]") {
+  const char* restart = std::getenv("CG_TEST_POSTGRES_CONTROL");
+  if (!calgate::test::usingPostgres() || !restart) {
+    SUCCEED("needs the PostgreSQL test cluster (an SQLite file does not restart)");
+    return;
+  }
+  Fixture f;
+  auto created = f.users.addUser("frank@example.com", "default");
+  REQUIRE(created);
+  {
+    // put every pooled connection to use, so all of them are cut by the restart
+    std::vector<Database::Session> held;
+    for (int i = 0; i < 4; ++i) {
+      auto s = f.t.db().acquire();
+      REQUIRE(s);
+      int one = 0;
+      **s << "SELECT 1", soci::into(one);
+      held.push_back(std::move(*s));
+    }
+  }
+  REQUIRE(std::system(restart) == 0);
+  for (int i = 0; i < 10; ++i) {
+    auto p = f.users.authenticate(created->second.secret);
+    INFO("attempt " << i << ": " << (p ? std::string() : p.error().message));
+    CHECK(p);
+  }
+  CHECK(f.t.db().ping());
+  CHECK(f.users.addUser("grace@example.com", "default"));
 }

@@ -47,7 +47,4 @@ class Process {
 ProcessResult run(std::vector<std::string> argv, std::map<std::string, std::string> env,
                   const std::filesystem::path& workDir);
 
-/// A TCP port on 127.0.0.1 that was free a moment ago.
-int freePort();
-
 }  // namespace calgate::test

@@ -55,13 +55,13 @@ TEST_CASE("a value of the wrong type names the key, the line and what was expect
   TempDir dir;
   const auto file = dir.write("c.yaml", "version: 1\nserver:\n  port: http\n");
   CHECK(errorOf(file) == "server.port (" + file.string() +
-                             " line 3): expected an integer from 1 to 65535, got \"http\"");
+                             " line 3): expected an integer from 0 to 65535, got \"http\"");
   CHECK_THAT(errorOf(dir.write("a.yaml", "version: 1\nserver:\n  port: 70000\n")),
-             Catch::Contains("expected an integer from 1 to 65535, got \"70000\""));
+             Catch::Contains("expected an integer from 0 to 65535, got \"70000\""));
   CHECK_THAT(errorOf(dir.write("b.yaml", "version: 1\nserver: 5\n")),
              Catch::StartsWith("server (") && Catch::Contains("expected a mapping with keys address, port"));
   CHECK_THAT(errorOf(dir.write("d.yaml", "version: 1\nserver:\n  port: [1, 2]\n")),
-             Catch::Contains("server.port (") && Catch::EndsWith("expected an integer from 1 to 65535, got a list"));
+             Catch::Contains("server.port (") && Catch::EndsWith("expected an integer from 0 to 65535, got a list"));
   CHECK_THAT(errorOf(dir.write("e.yaml", "version: 1\ndatabase:\n  auto_migrate: maybe\n")),
              Catch::Contains("database.auto_migrate (") && Catch::EndsWith("expected true or false, got \"maybe\""));
   CHECK_THAT(errorOf(dir.write("f.yaml", "version: 1\nlog:\n  level: loud\n")),
@@ -90,7 +90,7 @@ TEST_CASE("unreadable or malformed files are reported", "[config]") {
 
 TEST_CASE("environment variables are checked like file values", "[config]") {
   CHECK(errorOf(std::nullopt, {{"CALGATE_SERVER_PORT", "abc"}}) ==
-        "server.port (environment variable CALGATE_SERVER_PORT): expected an integer from 1 to 65535, got \"abc\"");
+        "server.port (environment variable CALGATE_SERVER_PORT): expected an integer from 0 to 65535, got \"abc\"");
   CHECK_THAT(errorOf(std::nullopt, {{"CALGATE_SERVR_PORT", "1"}}),
              Catch::StartsWith("environment variable CALGATE_SERVR_PORT: unknown configuration variable"));
 }
@@ -99,6 +99,18 @@ TEST_CASE("a rejected database URL is not echoed (it may hold a password)", "[co
   const auto msg = errorOf(std::nullopt, {{"CALGATE_DATABASE_URL", "mysql://admin:hunter2@db/calgate"}});
   CHECK_THAT(msg, Catch::Contains("database.url"));
   CHECK_THAT(msg, !Catch::Contains("hunter2"));
+}
+
+TEST_CASE("database URLs are checked completely when the configuration loads", "[config]") {
+  CHECK_THAT(errorOf(std::nullopt, {{"CALGATE_DATABASE_URL", "sqlite://"}}),
+             Catch::StartsWith("database.url (environment variable CALGATE_DATABASE_URL): database URL sqlite://"));
+  TempDir dir;
+  const auto file = dir.write("c.yaml", "version: 1\ndatabase:\n  url: postgresql://cal:p%zzw@db/x\n");
+  const auto msg = errorOf(file);
+  CHECK_THAT(msg, Catch::StartsWith("database.url (" + file.string() + " line 3): "));
+  CHECK_THAT(msg, Catch::Contains("not a valid libpq connection URI"));
+  CHECK_THAT(msg, !Catch::Contains("zzw"));
+  CHECK(loadConfig(std::nullopt, {{"CALGATE_DATABASE_URL", "postgresql://cal:secret@db:5432/x"}}).has_value());
 }
 
 TEST_CASE("the example configuration is valid and documents every key", "[config]") {

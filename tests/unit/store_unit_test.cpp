@@ -1,8 +1,7 @@
-// Pure parts of the store: URL resolution, SQL splitting, email normalisation, migration sets.
+// Pure parts of the store: URL resolution, email normalisation, migration sets.
 #include "calgate/gateway/store/database.hpp"
 #include "calgate/gateway/store/migrator.hpp"
 #include "calgate/gateway/store/user_store.hpp"
-#include "store/sql_script.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -36,19 +35,6 @@ TEST_CASE("database URLs resolve to a dialect and a printable name without the p
   REQUIRE_FALSE(broken);
   CHECK_THAT(broken.error().message, !Catch::Contains("s3cret"));
   CHECK_FALSE(resolveDatabaseUrl("sqlite://", ""));
-}
-
-TEST_CASE("SQL scripts split on semicolons outside quotes, comments and dollar quotes", "[store]") {
-  using calgate::gateway::detail::splitSqlScript;
-  const auto parts = splitSqlScript(
-      "-- header; comment\nCREATE TABLE a (x TEXT DEFAULT 'a;b');\n/* block; */ INSERT INTO a VALUES ('it''s;');\n"
-      "CREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql;\n  \n-- trailing only\n");
-  REQUIRE(parts.size() == 3);
-  CHECK(parts[0] == "-- header; comment\nCREATE TABLE a (x TEXT DEFAULT 'a;b')");
-  CHECK(parts[1] == "/* block; */ INSERT INTO a VALUES ('it''s;')");
-  CHECK(parts[2] == "CREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql");
-  CHECK(splitSqlScript("SELECT 1").size() == 1);
-  CHECK(splitSqlScript("  ;; -- x\n").empty());
 }
 
 TEST_CASE("both dialects ship the same numbered migrations, with no gaps", "[store]") {

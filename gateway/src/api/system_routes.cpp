@@ -1,5 +1,7 @@
 #include "calgate/gateway/api/routes.hpp"
 
+#include "calgate/core/log.hpp"
+
 #include <nlohmann/json.hpp>
 
 namespace calgate::gateway::api {
@@ -9,18 +11,19 @@ void addSystemRoutes(http::Router& router, Services& services) {
                 return http::Response::json(200, R"({"status":"ok"})");
               }});
 
-  router.add({"GET", "/readyz", false, [&services](http::Request&) {
+  // Unauthenticated: the detail says what is wrong, the driver's text (hosts, users, SQL) goes
+  // only to the log under the request id.
+  router.add({"GET", "/readyz", false, [&services](http::Request& request) {
+                auto notReady = [&](std::string_view detail, const std::string& reason) {
+                  core::log::warn("readyz.not_ready", {{"request_id", request.requestId}, {"reason", reason}});
+                  return http::problem(503, "not-ready", "Service Unavailable", detail);
+                };
                 if (auto ping = services.db.ping(); !ping) {
-                  return http::problem(503, "not-ready", "Service Unavailable",
-                                       "database unreachable: " + ping.error().message);
+                  return notReady("database unreachable", ping.error().message);
                 }
                 auto status = services.migrator.status();
-                if (!status) {
-                  return http::problem(503, "not-ready", "Service Unavailable", status.error().message);
-                }
-                if (!status->current()) {
-                  return http::problem(503, "not-ready", "Service Unavailable", status->problem());
-                }
+                if (!status) return notReady("database unreadable", status.error().message);
+                if (!status->current()) return notReady(status->problem(), status->problem());
                 nlohmann::json body = {{"status", "ready"},
                                        {"database", "ok"},
                                        {"schema_version", status->latestKnown}};

@@ -174,9 +174,14 @@ std::size_t Server::shutdown(std::chrono::milliseconds grace) {
   if (!impl_->running.exchange(false)) return 0;
   impl_->dispatcher.startDraining();
   const std::size_t left = impl_->inFlight.waitIdle(grace);
+  if (left > 0) {
+    // Closing the endpoint would join reactor threads that are stuck in handlers: the caller
+    // decides how to end the process instead of hanging past the deadline.
+    return left;
+  }
   impl_->endpoint->shutdown();
   impl_->endpoint.reset();
-  return left;
+  return 0;
 }
 
 }  // namespace calgate::gateway::http

@@ -44,10 +44,10 @@ core::Result<std::string> postgresKeywordString(const std::string& url, const st
   char* error = nullptr;
   PQconninfoOption* options = PQconninfoParse(url.c_str(), &error);
   if (!options) {
-    std::string reason = error ? error : "unparseable";
+    // libpq's reason can quote the offending part of the URL, password included: not repeated.
     if (error) PQfreemem(error);
-    while (!reason.empty() && reason.back() == '\n') reason.pop_back();
-    return fail(ErrorCode::Invalid, "database URL " + display + ": " + reason);
+    return fail(ErrorCode::Invalid, "database URL " + display +
+                                        " is not a valid libpq connection URI (postgresql://user:password@host:port/dbname?param=value)");
   }
   std::string out;
   for (PQconninfoOption* o = options; o->keyword; ++o) {
@@ -188,27 +188,84 @@ core::Result<Database::Session> Database::acquire(std::chrono::milliseconds time
   if (!pool_->try_lease(index, static_cast<int>(timeout.count()))) {
     return fail(ErrorCode::Unavailable, "all " + std::to_string(size_) + " database connections are busy");
   }
-  return Session(pool_.get(), index);
+  Session session(pool_.get(), index);
+  if (connectionLost(*session)) {
+    try {
+      revive(*session);
+    } catch (const soci::soci_error&) {
+      // still down: the work will fail with the driver's message
+    }
+  }
+  return session;
+}
+
+bool Database::connectionLost(soci::session& s) const {
+  if (target_.dialect != Dialect::Postgresql) return false;  // an SQLite file does not go away
+  if (!s.is_connected()) return true;
+  auto* backend = static_cast<soci::postgresql_session_backend*>(s.get_backend());
+  return PQstatus(backend->conn_) == CONNECTION_BAD;
+}
+
+void Database::revive(soci::session& s) const {
+  s.reconnect();
+  configureSession(s, target_);
+}
+
+core::Result<void> Database::runWithSession(const std::function<void(soci::session&)>& work) {
+  for (int attempt = 0;; ++attempt) {
+    auto session = acquire();
+    if (!session) return std::unexpected(session.error());
+    try {
+      work(**session);
+      return {};
+    } catch (const soci::soci_error& e) {
+      if (attempt == 0 && connectionLost(**session)) {
+        core::log::warn("db.reconnect", {{"database", target_.displayName}});
+        try {
+          revive(**session);
+          continue;
+        } catch (const soci::soci_error&) {
+          // fall through: report the original failure
+        }
+      }
+      std::string message = e.get_error_message();
+      if (auto nl = message.find('\n'); nl != std::string::npos) message.resize(nl);
+      const bool constraint = e.get_error_category() == soci::soci_error::constraint_violation;
+      return fail(constraint ? ErrorCode::Conflict : ErrorCode::Unavailable, "database error: " + message);
+    } catch (const std::exception& e) {
+      return fail(ErrorCode::Internal, std::string("database error: ") + e.what());
+    }
+  }
+}
+
+void Database::executeScript(soci::session& s, const std::string& script) const {
+  if (target_.dialect == Dialect::Sqlite) {
+    auto* backend = static_cast<soci::sqlite3_session_backend*>(s.get_backend());
+    char* error = nullptr;
+    if (sqlite_api::sqlite3_exec(backend->conn_, script.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+      const std::string message = error ? error : "unknown SQLite error";
+      sqlite_api::sqlite3_free(error);
+      throw soci::soci_error(message);
+    }
+    return;
+  }
+  auto* backend = static_cast<soci::postgresql_session_backend*>(s.get_backend());
+  PGresult* result = PQexec(backend->conn_, script.c_str());
+  const ExecStatusType status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+  std::string message = result ? PQresultErrorMessage(result) : PQerrorMessage(backend->conn_);
+  if (result) PQclear(result);
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY) {
+    while (!message.empty() && message.back() == '\n') message.pop_back();
+    throw soci::soci_error(message.empty() ? "unknown PostgreSQL error" : message);
+  }
 }
 
 core::Result<void> Database::ping() {
-  auto session = acquire();
-  if (!session) return std::unexpected(session.error());
-  int one = 0;
-  try {
-    **session << "SELECT 1", soci::into(one);
+  return withSession([](soci::session& s) -> core::Result<void> {
+    int one = 0;
+    s << "SELECT 1", soci::into(one);
     return {};
-  } catch (const std::exception&) {
-    // fall through to a reconnect attempt
-  }
-  try {
-    (*session)->reconnect();
-    configureSession(**session, target_);
-    **session << "SELECT 1", soci::into(one);
-    return {};
-  } catch (const std::exception& e) {
-    return fail(ErrorCode::Unavailable, std::string("database unreachable: ") + e.what());
-  }
+  });
 }
 
 }  // namespace calgate::gateway

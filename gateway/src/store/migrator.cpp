@@ -2,7 +2,7 @@
 
 #include "calgate/core/hash.hpp"
 #include "store/embedded_migrations.hpp"
-#include "store/sql_script.hpp"
+#include "store/transaction.hpp"
 
 #include <soci/soci.h>
 
@@ -23,13 +23,21 @@ struct AppliedRow {
   long long appliedAt = 0;
 };
 
-void ensureBookkeeping(soci::session& sql) {
-  sql << "CREATE TABLE IF NOT EXISTS schema_migrations ("
-         "version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at BIGINT NOT NULL)";
+bool bookkeepingExists(soci::session& sql, Dialect dialect) {
+  int n = 0;
+  if (dialect == Dialect::Sqlite) {
+    sql << "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'", soci::into(n);
+  } else {
+    sql << "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() "
+           "AND table_name = 'schema_migrations'",
+        soci::into(n);
+  }
+  return n > 0;
 }
 
-std::map<int, AppliedRow> readApplied(soci::session& sql) {
+std::map<int, AppliedRow> readApplied(soci::session& sql, Dialect dialect) {
   std::map<int, AppliedRow> applied;
+  if (!bookkeepingExists(sql, dialect)) return applied;  // nothing applied yet; status() runs no DDL
   int version = 0;
   AppliedRow row;
   soci::statement st = (sql.prepare << "SELECT version, name, checksum, applied_at FROM schema_migrations",
@@ -40,28 +48,6 @@ std::map<int, AppliedRow> readApplied(soci::session& sql) {
   return applied;
 }
 
-void begin(soci::session& sql, Dialect dialect) {
-  if (dialect == Dialect::Sqlite) {
-    sql << "BEGIN IMMEDIATE";
-  } else {
-    sql << "BEGIN";
-    sql << "SELECT pg_advisory_xact_lock(" + std::to_string(kMigrationLockKey) + ")";
-  }
-}
-
-void rollbackQuietly(soci::session& sql) {
-  try {
-    sql << "ROLLBACK";
-  } catch (const std::exception&) {
-    // the transaction is already gone (connection lost); nothing was committed
-  }
-}
-
-std::string firstLine(const std::string& text) {
-  auto line = text.substr(0, text.find('\n'));
-  if (line.size() > 120) line = line.substr(0, 117) + "...";
-  return line;
-}
 
 }  // namespace
 
@@ -119,27 +105,22 @@ Migrator::Migrator(Database& db, std::vector<Migration> migrations, const core::
 }
 
 core::Result<SchemaStatus> Migrator::status() {
-  auto session = db_.acquire();
-  if (!session) return std::unexpected(session.error());
-  std::map<int, AppliedRow> applied;
-  try {
-    ensureBookkeeping(**session);
-    applied = readApplied(**session);
-  } catch (const std::exception& e) {
-    return fail(ErrorCode::Unavailable, std::string("cannot read schema_migrations: ") + e.what());
-  }
+  auto applied = db_.withSession([&](soci::session& sql) -> core::Result<std::map<int, AppliedRow>> {
+    return readApplied(sql, db_.dialect());
+  });
+  if (!applied) return std::unexpected(applied.error());
   SchemaStatus status;
   for (const auto& m : migrations_) {
     MigrationState state{m.version, m.name, std::nullopt, false};
-    if (auto it = applied.find(m.version); it != applied.end()) {
+    if (auto it = applied->find(m.version); it != applied->end()) {
       state.appliedAt = it->second.appliedAt;
       state.checksumMismatch = it->second.checksum != m.checksum;
-      applied.erase(it);
+      applied->erase(it);
     }
     status.known.push_back(state);
     status.latestKnown = std::max(status.latestKnown, m.version);
   }
-  for (const auto& [version, row] : applied) status.unknownApplied.push_back(version);
+  for (const auto& [version, row] : *applied) status.unknownApplied.push_back(version);
   return status;
 }
 
@@ -150,45 +131,33 @@ core::Result<std::vector<int>> Migrator::migrate(const std::function<void(const 
       std::any_of(initial->known.begin(), initial->known.end(), [](const auto& m) { return m.checksumMismatch; })) {
     return fail(ErrorCode::Conflict, initial->problem());
   }
-
-  auto session = db_.acquire();
-  if (!session) return std::unexpected(session.error());
-  soci::session& sql = **session;
   std::vector<int> appliedNow;
   for (const auto& m : migrations_) {
     const std::string label = std::to_string(m.version) + "_" + m.name;
-    std::size_t statementIndex = 0;
-    std::string statementText;
-    try {
-      begin(sql, db_.dialect());
-      // Re-check under the lock: another process may have applied it meanwhile.
-      int already = 0;
+    auto done = db_.withSession([&](soci::session& sql) -> core::Result<bool> {
+      detail::WriteTransaction tx(sql, db_.dialect());
+      if (db_.dialect() == Dialect::Postgresql) {
+        // Serialises concurrent migrators (several gateway processes starting at once).
+        sql << "SELECT pg_advisory_xact_lock(" + std::to_string(kMigrationLockKey) + ")";
+      }
+      sql << "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+             "checksum TEXT NOT NULL, applied_at BIGINT NOT NULL)";
+      int already = 0;  // re-checked under the lock: another process may have applied it meanwhile
       sql << "SELECT COUNT(*) FROM schema_migrations WHERE version = :v", soci::use(m.version), soci::into(already);
-      if (already > 0) {
-        sql << "COMMIT";
-        continue;
-      }
+      if (already > 0) return false;
       if (onApply) onApply(m);
-      const auto statements = detail::splitSqlScript(m.sql);
-      for (const auto& statement : statements) {
-        ++statementIndex;
-        statementText = statement;
-        sql << statement;
-      }
-      statementIndex = 0;
+      db_.executeScript(sql, m.sql);
       const long long now = clock_.nowUnixSeconds();
       sql << "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (:v, :n, :c, :t)",
           soci::use(m.version), soci::use(m.name), soci::use(m.checksum), soci::use(now);
-      sql << "COMMIT";
-      appliedNow.push_back(m.version);
-    } catch (const std::exception& e) {
-      rollbackQuietly(sql);
-      std::string where = statementIndex > 0 ? " at statement " + std::to_string(statementIndex) + " (" +
-                                                   firstLine(statementText) + ")"
-                                             : "";
-      return fail(ErrorCode::Internal, "migration " + label + " failed" + where + ": " + firstLine(e.what()) +
+      tx.commit();
+      return true;
+    });
+    if (!done) {
+      return fail(ErrorCode::Internal, "migration " + label + " failed: " + done.error().message +
                                            "; it was rolled back, the schema is at the previous version");
     }
+    if (*done) appliedNow.push_back(m.version);
   }
   return appliedNow;
 }

@@ -2,6 +2,7 @@
 
 #include "calgate/core/hash.hpp"
 #include "calgate/core/ids.hpp"
+#include "store/transaction.hpp"
 
 #include <soci/soci.h>
 
@@ -20,16 +21,6 @@ constexpr long long kLastUsedResolutionSeconds = 60;
 std::optional<long long> fromIndicator(long long value, soci::indicator ind) {
   if (ind == soci::i_null) return std::nullopt;
   return value;
-}
-
-core::Error databaseError(const std::exception& e) {
-  return core::Error{ErrorCode::Unavailable, std::string("database error: ") + e.what(), std::nullopt};
-}
-
-bool isUniqueViolation(const std::exception& e) {
-  const std::string what = e.what();
-  return what.find("UNIQUE") != std::string::npos || what.find("unique") != std::string::npos ||
-         what.find("duplicate key") != std::string::npos;
 }
 
 struct TokenRow {
@@ -93,37 +84,33 @@ UserStore::UserStore(Database& db, const core::Clock& clock) : db_(db), clock_(c
 core::Result<std::pair<User, IssuedToken>> UserStore::addUser(std::string_view email, std::string_view tokenLabel) {
   auto normalised = normaliseEmail(email);
   if (!normalised) return std::unexpected(normalised.error());
-  auto session = db_.acquire();
-  if (!session) return std::unexpected(session.error());
-  soci::session& sql = **session;
   const long long now = clock_.nowUnixSeconds();
-  User user{core::newId("usr"), *normalised, now, std::nullopt};
-  try {
-    soci::transaction tx(sql);
+  const User user{core::newId("usr"), *normalised, now, std::nullopt};
+  const auto exists = [&] { return fail(ErrorCode::Conflict, "a user with email " + user.email + " already exists"); };
+  auto created = db_.withSession([&](soci::session& sql) -> core::Result<std::pair<User, IssuedToken>> {
+    detail::WriteTransaction tx(sql, db_.dialect());
     int existing = 0;
     sql << "SELECT COUNT(*) FROM users WHERE email = :e", soci::use(user.email), soci::into(existing);
-    if (existing > 0) return fail(ErrorCode::Conflict, "a user with email " + user.email + " already exists");
+    if (existing > 0) return exists();
     sql << "INSERT INTO users (id, email, created_at) VALUES (:i, :e, :c)", soci::use(user.id),
         soci::use(user.email), soci::use(now);
     auto token = insertToken(sql, user.id, tokenLabel, now);
     if (!token) return std::unexpected(token.error());
     tx.commit();
     return std::make_pair(user, *token);
-  } catch (const std::exception& e) {
-    if (isUniqueViolation(e)) return fail(ErrorCode::Conflict, "a user with email " + user.email + " already exists");
-    return std::unexpected(databaseError(e));
-  }
+  });
+  // A concurrent insert of the same email (PostgreSQL) surfaces as a constraint violation.
+  if (!created && created.error().code == ErrorCode::Conflict) return exists();
+  return created;
 }
 
 core::Result<std::vector<User>> UserStore::listUsers() {
-  auto session = db_.acquire();
-  if (!session) return std::unexpected(session.error());
-  try {
+  return db_.withSession([](soci::session& sql) -> core::Result<std::vector<User>> {
     std::vector<User> users;
     User u;
     long long disabled = 0;
     soci::indicator disabledInd = soci::i_null;
-    soci::statement st = ((*session)->prepare << "SELECT id, email, created_at, disabled_at FROM users ORDER BY email",
+    soci::statement st = (sql.prepare << "SELECT id, email, created_at, disabled_at FROM users ORDER BY email",
                           soci::into(u.id), soci::into(u.email), soci::into(u.createdAt),
                           soci::into(disabled, disabledInd));
     st.execute();
@@ -132,69 +119,52 @@ core::Result<std::vector<User>> UserStore::listUsers() {
       users.push_back(u);
     }
     return users;
-  } catch (const std::exception& e) {
-    return std::unexpected(databaseError(e));
-  }
+  });
 }
 
 core::Result<User> UserStore::findUserByEmail(std::string_view email) {
   auto normalised = normaliseEmail(email);
   if (!normalised) return std::unexpected(normalised.error());
-  auto session = db_.acquire();
-  if (!session) return std::unexpected(session.error());
-  try {
+  return db_.withSession([&](soci::session& sql) -> core::Result<User> {
     User u;
     long long disabled = 0;
     soci::indicator disabledInd = soci::i_null;
-    **session << "SELECT id, email, created_at, disabled_at FROM users WHERE email = :e", soci::use(*normalised),
+    sql << "SELECT id, email, created_at, disabled_at FROM users WHERE email = :e", soci::use(*normalised),
         soci::into(u.id), soci::into(u.email), soci::into(u.createdAt), soci::into(disabled, disabledInd);
-    if (!(*session)->got_data()) return fail(ErrorCode::NotFound, "no user with email " + *normalised);
+    if (!sql.got_data()) return fail(ErrorCode::NotFound, "no user with email " + *normalised);
     u.disabledAt = fromIndicator(disabled, disabledInd);
     return u;
-  } catch (const std::exception& e) {
-    return std::unexpected(databaseError(e));
-  }
+  });
 }
 
 core::Result<IssuedToken> UserStore::issueToken(std::string_view email, std::string_view label) {
   auto user = findUserByEmail(email);
   if (!user) return std::unexpected(user.error());
-  auto session = db_.acquire();
-  if (!session) return std::unexpected(session.error());
-  try {
-    return insertToken(**session, user->id, label, clock_.nowUnixSeconds());
-  } catch (const std::exception& e) {
-    return std::unexpected(databaseError(e));
-  }
+  return db_.withSession([&](soci::session& sql) -> core::Result<IssuedToken> {
+    return insertToken(sql, user->id, label, clock_.nowUnixSeconds());
+  });
 }
 
 core::Result<std::vector<ApiToken>> UserStore::listTokens(std::string_view email) {
   auto user = findUserByEmail(email);
   if (!user) return std::unexpected(user.error());
-  auto session = db_.acquire();
-  if (!session) return std::unexpected(session.error());
-  try {
+  return db_.withSession([&](soci::session& sql) -> core::Result<std::vector<ApiToken>> {
     std::vector<ApiToken> tokens;
     TokenRow r;
     soci::statement st =
-        ((*session)->prepare << "SELECT id, user_id, label, created_at, last_used_at, revoked_at FROM api_tokens "
-                                "WHERE user_id = :u ORDER BY created_at, id",
+        (sql.prepare << "SELECT id, user_id, label, created_at, last_used_at, revoked_at FROM api_tokens "
+                        "WHERE user_id = :u ORDER BY created_at, id",
          soci::use(user->id), soci::into(r.id), soci::into(r.userId), soci::into(r.label), soci::into(r.createdAt),
          soci::into(r.lastUsedAt, r.lastUsedInd), soci::into(r.revokedAt, r.revokedInd));
     st.execute();
     while (st.fetch()) tokens.push_back(r.toToken());
     return tokens;
-  } catch (const std::exception& e) {
-    return std::unexpected(databaseError(e));
-  }
+  });
 }
 
 core::Result<ApiToken> UserStore::revokeToken(std::string_view tokenId) {
-  auto session = db_.acquire();
-  if (!session) return std::unexpected(session.error());
-  soci::session& sql = **session;
   const std::string id(tokenId);
-  try {
+  return db_.withSession([&](soci::session& sql) -> core::Result<ApiToken> {
     const long long now = clock_.nowUnixSeconds();
     sql << "UPDATE api_tokens SET revoked_at = :t WHERE id = :i AND revoked_at IS NULL", soci::use(now),
         soci::use(id);
@@ -204,19 +174,14 @@ core::Result<ApiToken> UserStore::revokeToken(std::string_view tokenId) {
         soci::into(r.lastUsedAt, r.lastUsedInd), soci::into(r.revokedAt, r.revokedInd);
     if (!sql.got_data()) return fail(ErrorCode::NotFound, "no token with id " + id);
     return r.toToken();
-  } catch (const std::exception& e) {
-    return std::unexpected(databaseError(e));
-  }
+  });
 }
 
 core::Result<Principal> UserStore::authenticate(std::string_view secret) {
   const auto unauthorized = [] { return fail(ErrorCode::Unauthorized, "missing or invalid bearer token"); };
   if (secret.size() < 10 || secret.size() > 200) return unauthorized();
-  auto session = db_.acquire();
-  if (!session) return std::unexpected(session.error());
-  soci::session& sql = **session;
   const std::string hash = core::sha256Hex(secret);
-  try {
+  return db_.withSession([&](soci::session& sql) -> core::Result<Principal> {
     Principal p;
     TokenRow r;
     long long disabled = 0;
@@ -236,9 +201,7 @@ core::Result<Principal> UserStore::authenticate(std::string_view secret) {
       p.token.lastUsedAt = now;
     }
     return p;
-  } catch (const std::exception& e) {
-    return std::unexpected(databaseError(e));
-  }
+  });
 }
 
 }  // namespace calgate::gateway

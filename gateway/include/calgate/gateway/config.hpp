@@ -19,7 +19,7 @@ namespace calgate::gateway {
 
 struct ServerConfig {
   std::string address = "127.0.0.1";
-  std::uint16_t port = 8080;
+  std::uint16_t port = 8080;  ///< 0: any free port (the chosen one is logged in server.started)
   unsigned threads = 2;
   std::size_t maxBodyBytes = 1024 * 1024;
   std::chrono::seconds shutdownGrace{10};

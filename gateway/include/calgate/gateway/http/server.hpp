@@ -27,9 +27,10 @@ class Server {
   /// The bound port (useful with port 0 in tests).
   std::uint16_t port() const;
 
-  /// Stops taking new work (new requests get 503), waits up to `grace` for requests in flight
-  /// to finish, then closes the listener. Returns how many requests were still running at the
-  /// deadline (0 on a clean drain). Idempotent.
+  /// Stops taking new work (requests arriving meanwhile get 503 with Connection: close), waits up
+  /// to `grace` for requests in flight to finish, then closes the listener. Returns how many
+  /// requests were still running at the deadline; when that is not 0 the listener is left as is
+  /// (its threads are busy) and the caller should end the process. Idempotent.
   std::size_t shutdown(std::chrono::milliseconds grace);
 
  private:

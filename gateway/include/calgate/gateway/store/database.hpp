@@ -7,8 +7,11 @@
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <type_traits>
 
 namespace soci {
 class session;
@@ -66,14 +69,37 @@ class Database {
   Dialect dialect() const { return target_.dialect; }
   const std::string& displayName() const { return target_.displayName; }
 
-  /// Borrows a session, waiting up to `timeout`. Unavailable when none frees up in time.
+  /// Borrows a session, waiting up to `timeout`. Unavailable when none frees up in time. A
+  /// session whose connection is known to be broken is reconnected first.
   core::Result<Session> acquire(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+  /// Runs one unit of work (`work(session)` returning a core::Result<T>) on a borrowed session.
+  /// A database exception becomes an error value: Conflict for a constraint violation, else
+  /// Unavailable; its message is the driver's, without the statement or bound values (which may
+  /// hold secrets or their hashes). If the connection turns out to be lost (server restart,
+  /// network), the session reconnects and the work runs once more, so `work` must not have
+  /// committed anything before it throws (use one transaction per unit of work).
+  template <class Work>
+  auto withSession(Work&& work) -> std::invoke_result_t<Work&, soci::session&> {
+    std::optional<std::invoke_result_t<Work&, soci::session&>> result;
+    auto ran = runWithSession([&](soci::session& s) { result.emplace(work(s)); });
+    if (!ran) return std::unexpected(ran.error());
+    return std::move(*result);
+  }
+
+  /// Executes a script of several SQL statements through the driver's native multi-statement
+  /// call (sqlite3_exec / PQexec): no bind-parameter parsing, triggers and functions intact.
+  /// Throws on failure (use inside withSession).
+  void executeScript(soci::session& session, const std::string& script) const;
 
   /// Runs a trivial query; on failure reconnects once. Unavailable with the reason otherwise.
   core::Result<void> ping();
 
  private:
   Database(DatabaseTarget target, std::unique_ptr<soci::connection_pool> pool, unsigned size);
+  core::Result<void> runWithSession(const std::function<void(soci::session&)>& work);
+  bool connectionLost(soci::session& session) const;
+  void revive(soci::session& session) const;
   DatabaseTarget target_;
   std::unique_ptr<soci::connection_pool> pool_;
   unsigned size_;
