@@ -15,6 +15,8 @@ cmake --build --preset release
 bin=build/release
 admin="$bin/admin-cli/calgate-admin"
 "$admin" db migrate >/dev/null
+# The master key protecting stored credentials (./data/master.key, mode 0600; kept if present).
+"$admin" vault init
 port="${CALGATE_SERVER_PORT:-8080}"
 if [[ "$("$admin" users list --json)" == "[]" ]]; then
   email="${DEMO_EMAIL:-owner@localhost}"

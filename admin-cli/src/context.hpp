@@ -35,6 +35,8 @@ int failWith(const core::Error& error);
 void addUsersCommands(CLI::App& app, Context& ctx, int& exitCode);
 /// Registers `db ...` commands.
 void addDbCommands(CLI::App& app, Context& ctx, int& exitCode);
+/// Registers `vault ...` commands.
+void addVaultCommands(CLI::App& app, Context& ctx, int& exitCode);
 
 /// "2026-11-21T10:00:00Z" for Unix seconds.
 std::string isoTime(long long unixSeconds);

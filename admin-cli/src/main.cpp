@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   int exitCode = gateway::kExitFailure;
   admin::addUsersCommands(app, ctx, exitCode);
   admin::addDbCommands(app, ctx, exitCode);
+  admin::addVaultCommands(app, ctx, exitCode);
   if (auto stop = gateway::parseCommandLine(app, argc, argv)) return *stop;
   return exitCode;
 }

@@ -102,6 +102,11 @@ const std::vector<KeySpec>& keySpecs() {
        }},
       booleanKey("database.auto_migrate", [](Config& c, bool v) { c.database.autoMigrate = v; }),
       integerKey("database.pool_size", 1, 64, [](Config& c, auto v) { c.database.poolSize = static_cast<unsigned>(v); }),
+      {"vault.key_file", "a file path (empty for <data_dir>/master.key)",
+       [](Config& c, const std::string& raw) {
+         c.vault.keyFile = raw;
+         return true;
+       }},
       {"log.level", "one of debug, info, warn, error, off",
        [](Config& c, const std::string& raw) { return core::log::parseLevel(raw, c.log.level); }},
   };

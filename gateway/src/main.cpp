@@ -6,6 +6,7 @@
 #include "calgate/gateway/cli.hpp"
 #include "calgate/gateway/http/dispatcher.hpp"
 #include "calgate/gateway/http/server.hpp"
+#include "calgate/gateway/vault/vault.hpp"
 
 #include <signal.h>
 #include <sys/stat.h>
@@ -33,6 +34,12 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
   auto config = loadOrReport(configPath);
   if (!config) return kExitUsage;
   core::log::setLevel(config->log.level);
+  // No master key, no start: credentials could be neither stored nor read.
+  auto masterKey = vault::loadMasterKey(*config, processEnvironment());
+  if (!masterKey) {
+    std::cerr << "calgate: refusing to start: " << masterKey.error().message << "\n";
+    return kExitUsage;
+  }
 
   auto db = openConfiguredDatabase(*config);
   if (!db) {
@@ -61,6 +68,22 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
       return kExitFailure;
     }
     if (!status->current()) core::log::warn("db.not_current", {{"problem", status->problem()}});
+  }
+
+  // The vault lives in the schema: with migrations pending (auto_migrate off) the server starts
+  // not-ready and nothing can use credentials yet; otherwise a wrong master key stops it here.
+  std::unique_ptr<vault::Vault> credentialVault;
+  if (auto current = migrator.verifyCurrent(); current) {
+    auto opened = vault::Vault::open(**db, *masterKey, core::systemClock());
+    if (!opened) {
+      core::log::error("server.start_failed", {{"error", opened.error().message}});
+      std::cerr << "calgate: refusing to start: " << opened.error().message << "\n";
+      return kExitFailure;
+    }
+    credentialVault = std::move(*opened);
+    core::log::info("vault.opened", {{"key_source", masterKey->origin}, {"current_key", credentialVault->currentKeyId()}});
+  } else {
+    core::log::warn("vault.deferred", {{"reason", "schema not current; the vault opens after migration"}});
   }
 
   UserStore users(**db, core::systemClock());
@@ -94,6 +117,7 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
     core::log::error("server.stopped", {{"unfinished_requests", unfinished}});
     std::_Exit(kExitFailure);
   }
+  credentialVault.reset();
   db->reset();
   core::log::info("server.stopped", {{"unfinished_requests", 0}});
   return kExitOk;

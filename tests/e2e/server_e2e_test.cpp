@@ -56,6 +56,9 @@ struct Gateway {
                                        "database:\n"
                                        "  url: " + database.url() + "\n"
                                        "  auto_migrate: " + (autoMigrate ? "true" : "false") + "\n");
+    const auto init = admin({"vault", "init"});  // the master key file: calgate refuses to start without one
+    INFO(init.err);
+    REQUIRE(init.exitCode == 0);
   }
 
   std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port) + path; }
@@ -305,11 +308,13 @@ TEST_CASE("with no configuration at all calgate serves on loopback from SQLite u
     return;
   }
   TempDir dir;
+  REQUIRE(run({kAdmin, "vault", "init"}, {}, dir.path()).exitCode == 0);
   Process server({kCalgate, "serve"}, {{"CALGATE_SERVER_PORT", "0"}}, dir.path());
   const std::string base = "http://127.0.0.1:" + std::to_string(boundPort(server));
   CHECK(httpRequest("GET", base + "/healthz").status == 200);
   CHECK(httpRequest("GET", base + "/readyz").status == 200);
   const auto db = dir.path() / "data" / "calgate.db";
+  CHECK(std::filesystem::exists(dir.path() / "data" / "master.key"));
   REQUIRE(std::filesystem::exists(db));
   using std::filesystem::perms;
   CHECK((std::filesystem::status(db).permissions() & (perms::group_all | perms::others_all)) == perms::none);
@@ -321,4 +326,64 @@ TEST_CASE("with no configuration at all calgate serves on loopback from SQLite u
   CHECK(result->exitCode == 0);
   CHECK_THAT(result->err, Catch::Contains("\"address\":\"127.0.0.1\"") &&
                               Catch::Contains("\"signal\":\"SIGINT\""));
+}
+
+TEST_CASE("calgate refuses to start without a usable master key", "[e2e][vault]") {
+  Gateway g;  // has run `vault init`
+  const auto keyFile = g.dir.path() / "data" / "master.key";
+  REQUIRE(std::filesystem::exists(keyFile));
+  using std::filesystem::perms;
+  CHECK((std::filesystem::status(keyFile).permissions() & (perms::group_all | perms::others_all)) == perms::none);
+  const std::vector<std::string> serve = {kCalgate, "serve", "--config", g.config.string()};
+
+  std::filesystem::permissions(keyFile, perms::others_read, std::filesystem::perm_options::add);
+  auto readable = run(serve, {}, g.dir.path());
+  CHECK(readable.exitCode == 2);
+  CHECK_THAT(readable.err, Catch::Contains("is readable by others (mode 0604); run: chmod 600"));
+  std::filesystem::permissions(keyFile, perms::others_read, std::filesystem::perm_options::remove);
+
+  auto badEnv = run(serve, {{"CALGATE_MASTER_KEY", "c2hvcnQ="}}, g.dir.path());
+  CHECK(badEnv.exitCode == 2);
+  CHECK_THAT(badEnv.err, Catch::Contains("CALGATE_MASTER_KEY must hold base64 of exactly 32 bytes"));
+
+  // the database's vault is bound to the key file's key: another key is refused
+  g.start();
+  CHECK(g.stop().exitCode == 0);
+  auto otherKey = run(serve, {{"CALGATE_MASTER_KEY", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}}, g.dir.path());
+  CHECK(otherKey.exitCode == 1);
+  CHECK_THAT(otherKey.err, Catch::Contains("does not match the one this database's vault was initialised with"));
+
+  std::filesystem::remove(keyFile);
+  auto missing = run(serve, {}, g.dir.path());
+  CHECK(missing.exitCode == 2);
+  CHECK_THAT(missing.err, Catch::Contains("no master key") && Catch::Contains("calgate-admin vault init"));
+}
+
+TEST_CASE("calgate-admin vault: init, status, rotate, retire", "[e2e][vault][admin]") {
+  Gateway g;
+  REQUIRE(g.admin({"db", "migrate"}).exitCode == 0);
+  auto init = g.admin({"vault", "init"});
+  CHECK(init.exitCode == 0);
+  CHECK_THAT(init.out, Catch::Contains("master key file exists") && Catch::Contains("vault ready"));
+  auto status = g.admin({"vault", "status", "--json"});
+  REQUIRE(status.exitCode == 0);
+  auto keys = json::parse(status.out);
+  REQUIRE(keys.size() == 1);
+  const std::string first = keys[0]["id"];
+  CHECK(keys[0]["current"] == true);
+
+  auto rotated = g.admin({"vault", "rotate", "--batch-size", "2"});
+  CHECK(rotated.exitCode == 0);
+  CHECK_THAT(rotated.out, Catch::Contains("rotated to new key"));
+  keys = json::parse(g.admin({"vault", "status", "--json"}).out);
+  REQUIRE(keys.size() == 2);
+  CHECK(keys[1]["current"] == true);
+  CHECK(g.admin({"vault", "retire", keys[1]["id"]}).exitCode == 1);  // the current key
+  CHECK(g.admin({"vault", "retire", "k-unknown"}).exitCode == 1);
+  CHECK(g.admin({"vault", "retire", first}).exitCode == 0);
+  CHECK(json::parse(g.admin({"vault", "status", "--json"}).out).size() == 1);
+  CHECK(g.admin({"vault", "rotate", "--batch-size", "0"}).exitCode == 2);
+  for (const auto& sub : {"init", "status", "rotate", "retire"}) {
+    CHECK(g.admin({"vault", sub, "--help"}).exitCode == 0);
+  }
 }

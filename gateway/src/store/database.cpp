@@ -230,7 +230,10 @@ core::Result<void> Database::runWithSession(const std::function<void(soci::sessi
       }
       std::string message = e.get_error_message();
       if (auto nl = message.find('\n'); nl != std::string::npos) message.resize(nl);
-      const bool constraint = e.get_error_category() == soci::soci_error::constraint_violation;
+      // SOCI's PostgreSQL backend classifies by SQLSTATE; its SQLite backend does not classify, but
+      // SQLite's own messages say "UNIQUE/CHECK/FOREIGN KEY constraint failed".
+      const bool constraint = e.get_error_category() == soci::soci_error::constraint_violation ||
+                              message.find("constraint failed") != std::string::npos;
       return fail(constraint ? ErrorCode::Conflict : ErrorCode::Unavailable, "database error: " + message);
     } catch (const std::exception& e) {
       return fail(ErrorCode::Internal, std::string("database error: ") + e.what());

@@ -33,6 +33,12 @@ struct DatabaseConfig {
   unsigned poolSize = 4;
 };
 
+struct VaultConfig {
+  /// Master key file; empty means <data_dir>/master.key. CALGATE_MASTER_KEY or
+  /// CALGATE_MASTER_PASSPHRASE, when set, take precedence over the file.
+  std::filesystem::path keyFile;
+};
+
 struct LogConfig {
   core::log::Level level = core::log::Level::Info;
 };
@@ -41,6 +47,7 @@ struct Config {
   std::filesystem::path dataDir = "data";
   ServerConfig server;
   DatabaseConfig database;
+  VaultConfig vault;
   LogConfig log;
   /// The file the configuration came from, if any (for messages).
   std::optional<std::filesystem::path> source;

@@ -1,0 +1,38 @@
+#pragma once
+/// Where the vault's master key comes from. The master key never encrypts credentials itself:
+/// it wraps the data keys stored in the database (see vault.hpp). Sources, first match wins:
+///   1. CALGATE_MASTER_KEY          base64 of 32 random bytes
+///   2. CALGATE_MASTER_PASSPHRASE   a passphrase, stretched with scrypt (salt and parameters are
+///                                  recorded in the database so they can be raised later)
+///   3. the key file (vault.key_file, default <data_dir>/master.key), one line of base64,
+///      created by `calgate-admin vault init` with mode 0600 and refused if group/others can read it.
+
+#include "calgate/core/error.hpp"
+#include "calgate/gateway/config.hpp"
+#include "calgate/gateway/vault/sealed_box.hpp"
+
+#include <filesystem>
+#include <string>
+
+namespace calgate::gateway::vault {
+
+struct MasterKeyMaterial {
+  enum class Kind { Raw, Passphrase };
+  Kind kind = Kind::Raw;
+  SecretBytes bytes;   ///< the 32-byte key, or the passphrase's bytes
+  std::string origin;  ///< e.g. "key file /var/lib/calgate/master.key" (never the key itself)
+};
+
+/// The key file this configuration uses.
+std::filesystem::path keyFilePath(const Config& config);
+
+/// Finds the master key. Invalid, with what to do about it, when none is available, the
+/// environment value is not base64 of 32 bytes, or the key file is malformed or readable by
+/// group or others.
+core::Result<MasterKeyMaterial> loadMasterKey(const Config& config, const Environment& env);
+
+/// Creates `path` holding a new random key, mode 0600 (parent created with 0700). Never
+/// overwrites: returns false if the file already exists.
+core::Result<bool> createKeyFile(const std::filesystem::path& path);
+
+}  // namespace calgate::gateway::vault

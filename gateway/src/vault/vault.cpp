@@ -1,0 +1,317 @@
+#include "calgate/gateway/vault/vault.hpp"
+
+#include "calgate/core/ids.hpp"
+#include "store/transaction.hpp"
+
+#include <botan/base64.h>
+#include <botan/pwdhash.h>
+#include <botan/system_rng.h>
+#include <soci/soci.h>
+
+namespace calgate::gateway::vault {
+namespace {
+
+using core::ErrorCode;
+using core::fail;
+
+constexpr std::string_view kMasterKeyId = "master";
+constexpr std::string_view kCheckPlaintext = "calgate vault master key check v1";
+
+std::string wrapContext(std::string_view keyId) { return contextOf({"vault-data-key", keyId}); }
+const std::string kCheckContext = contextOf({"vault-master-check"});
+
+struct Meta {
+  std::string check;
+  std::string kdf;
+  std::string salt;
+  long long n = 0;
+  int r = 0;
+  int p = 0;
+};
+
+core::Result<SecretBytes> deriveFromPassphrase(const SecretBytes& passphrase, const Meta& meta) {
+  try {
+    SecretBytes salt = Botan::base64_decode(meta.salt);
+    auto family = Botan::PasswordHashFamily::create_or_throw("Scrypt");
+    auto hash = family->from_params(static_cast<size_t>(meta.n), static_cast<size_t>(meta.r),
+                                    static_cast<size_t>(meta.p));
+    SecretBytes key(kKeyBytes);
+    hash->derive_key(key.data(), key.size(), reinterpret_cast<const char*>(passphrase.data()), passphrase.size(),
+                     salt.data(), salt.size());
+    return key;
+  } catch (const std::exception& e) {
+    return fail(ErrorCode::Internal, std::string("scrypt failed: ") + e.what());
+  }
+}
+
+}  // namespace
+
+std::string bindingContext(const Binding& b) { return contextOf({"credential", b.userId, b.provider, b.accountId}); }
+
+Vault::Vault(Database& db, SecretBytes masterKey, const core::Clock& clock)
+    : db_(db), master_(std::move(masterKey)), clock_(clock) {}
+
+Vault::~Vault() = default;
+
+core::Result<std::unique_ptr<Vault>> Vault::open(Database& db, const MasterKeyMaterial& material,
+                                                 const core::Clock& clock, ScryptParams scrypt) {
+  const bool passphrase = material.kind == MasterKeyMaterial::Kind::Passphrase;
+  // Read, or on first use create, the vault's metadata (one transaction, so two processes
+  // starting together cannot both initialise it).
+  auto meta = db.withSession([&](soci::session& sql) -> core::Result<Meta> {
+    detail::WriteTransaction tx(sql, db.dialect());
+    Meta m;
+    soci::indicator saltInd = soci::i_null, nInd = soci::i_null, rInd = soci::i_null, pInd = soci::i_null;
+    sql << "SELECT master_check, kdf, kdf_salt, kdf_n, kdf_r, kdf_p FROM vault_meta WHERE id = 1",
+        soci::into(m.check), soci::into(m.kdf), soci::into(m.salt, saltInd), soci::into(m.n, nInd),
+        soci::into(m.r, rInd), soci::into(m.p, pInd);
+    if (sql.got_data()) return m;
+    m.kdf = passphrase ? "scrypt" : "raw";
+    SecretBytes key = material.bytes;
+    if (passphrase) {
+      std::vector<std::uint8_t> salt(16);
+      Botan::system_rng().randomize(salt.data(), salt.size());
+      m.salt = Botan::base64_encode(salt);
+      m.n = scrypt.n;
+      m.r = scrypt.r;
+      m.p = scrypt.p;
+      auto derived = deriveFromPassphrase(material.bytes, m);
+      if (!derived) return std::unexpected(derived.error());
+      key = std::move(*derived);
+    }
+    auto check = vault::seal(key, kMasterKeyId, SecretBytes(kCheckPlaintext.begin(), kCheckPlaintext.end()), kCheckContext);
+    if (!check) return std::unexpected(check.error());
+    m.check = *check;
+    const long long now = clock.nowUnixSeconds();
+    soci::indicator salt = passphrase ? soci::i_ok : soci::i_null;
+    sql << "INSERT INTO vault_meta (id, master_check, kdf, kdf_salt, kdf_n, kdf_r, kdf_p, created_at) "
+           "VALUES (1, :c, :k, :s, :n, :r, :p, :t)",
+        soci::use(m.check), soci::use(m.kdf), soci::use(m.salt, salt), soci::use(m.n, salt), soci::use(m.r, salt),
+        soci::use(m.p, salt), soci::use(now);
+    tx.commit();
+    return m;
+  });
+  if (!meta) return std::unexpected(meta.error());
+
+  if (passphrase != (meta->kdf == "scrypt")) {
+    return fail(ErrorCode::Unauthorized,
+                "the vault in this database was initialised with " +
+                    std::string(meta->kdf == "scrypt" ? "a passphrase (CALGATE_MASTER_PASSPHRASE)"
+                                                      : "a master key (key file or CALGATE_MASTER_KEY)") +
+                    ", but " + material.origin + " was given");
+  }
+  SecretBytes key = material.bytes;
+  if (passphrase) {
+    auto derived = deriveFromPassphrase(material.bytes, *meta);
+    if (!derived) return std::unexpected(derived.error());
+    key = std::move(*derived);
+  }
+  auto check = vault::open(key, meta->check, kCheckContext);
+  if (!check || std::string_view(reinterpret_cast<const char*>(check->data()), check->size()) != kCheckPlaintext) {
+    return fail(ErrorCode::Unauthorized, "the master key from " + material.origin +
+                                             " does not match the one this database's vault was initialised with");
+  }
+  std::unique_ptr<Vault> vault(new Vault(db, std::move(key), clock));
+  if (auto loaded = vault->loadKeys(); !loaded) return std::unexpected(loaded.error());
+  if (vault->current_.empty()) {
+    if (auto added = vault->addKey(); !added) return std::unexpected(added.error());
+    if (auto loaded = vault->loadKeys(); !loaded) return std::unexpected(loaded.error());
+  }
+  return vault;
+}
+
+core::Result<void> Vault::loadKeys() {
+  struct Row {
+    std::string id, wrapped;
+    long long createdAt;
+  };
+  auto rows = db_.withSession([&](soci::session& sql) -> core::Result<std::vector<Row>> {
+    std::vector<Row> out;
+    Row r;
+    soci::statement st = (sql.prepare << "SELECT id, wrapped_key, created_at FROM vault_keys ORDER BY created_at, id",
+                          soci::into(r.id), soci::into(r.wrapped), soci::into(r.createdAt));
+    st.execute();
+    while (st.fetch()) out.push_back(r);
+    return out;
+  });
+  if (!rows) return std::unexpected(rows.error());
+  std::map<std::string, SecretBytes> keys;
+  std::string newest;
+  for (const auto& r : *rows) {
+    auto key = vault::open(master_, r.wrapped, wrapContext(r.id));
+    if (!key) return fail(ErrorCode::Internal, "data key " + r.id + " cannot be unwrapped: " + key.error().message);
+    keys[r.id] = std::move(*key);
+    newest = r.id;  // ordered by creation time: the last one is current
+  }
+  std::lock_guard lock(mutex_);
+  keys_ = std::move(keys);
+  current_ = newest;
+  return {};
+}
+
+core::Result<std::string> Vault::addKey() {
+  SecretBytes key(kKeyBytes);
+  Botan::system_rng().randomize(key.data(), key.size());
+  // Key ids sort by creation: a time prefix, then randomness against collisions.
+  const long long now = clock_.nowUnixSeconds();
+  const std::string id = "k" + std::to_string(now) + "-" + core::newId("x").substr(2, 8);
+  auto wrapped = vault::seal(master_, kMasterKeyId, key, wrapContext(id));
+  if (!wrapped) return std::unexpected(wrapped.error());
+  auto stored = db_.withSession([&](soci::session& sql) -> core::Result<void> {
+    // created_at must grow even when two keys are made within one second
+    long long latest = 0;
+    soci::indicator ind = soci::i_null;
+    sql << "SELECT MAX(created_at) FROM vault_keys", soci::into(latest, ind);
+    const long long createdAt = (ind == soci::i_ok && latest >= now) ? latest + 1 : now;
+    sql << "INSERT INTO vault_keys (id, wrapped_key, created_at) VALUES (:i, :w, :t)", soci::use(id),
+        soci::use(*wrapped), soci::use(createdAt);
+    return {};
+  });
+  if (!stored) return std::unexpected(stored.error());
+  return id;
+}
+
+std::string Vault::currentKeyId() const {
+  std::lock_guard lock(mutex_);
+  return current_;
+}
+
+core::Result<Sealed> Vault::seal(const SecretBytes& plaintext, const Binding& binding) {
+  std::lock_guard lock(mutex_);
+  auto blob = vault::seal(keys_.at(current_), current_, plaintext, bindingContext(binding));
+  if (!blob) return std::unexpected(blob.error());
+  return Sealed{std::move(*blob), current_};
+}
+
+core::Result<SecretBytes> Vault::open(std::string_view blob, const Binding& binding) {
+  auto keyId = blobKeyId(blob);
+  if (!keyId) return std::unexpected(keyId.error());
+  bool known = false;
+  {
+    std::lock_guard lock(mutex_);
+    known = keys_.contains(*keyId);
+  }
+  if (!known) {
+    if (auto reloaded = loadKeys(); !reloaded) return std::unexpected(reloaded.error());
+  }
+  return openLoaded(blob, binding);
+}
+
+core::Result<SecretBytes> Vault::openLoaded(std::string_view blob, const Binding& binding) const {
+  auto keyId = blobKeyId(blob);
+  if (!keyId) return std::unexpected(keyId.error());
+  std::lock_guard lock(mutex_);
+  auto it = keys_.find(*keyId);
+  if (it == keys_.end()) {
+    return fail(ErrorCode::Invalid, "sealed credential names key " + *keyId + ", which is not in the vault's key ring");
+  }
+  return vault::open(it->second, blob, bindingContext(binding));
+}
+
+core::Result<std::vector<KeyStatus>> Vault::status() {
+  if (auto loaded = loadKeys(); !loaded) return std::unexpected(loaded.error());
+  return db_.withSession([&](soci::session& sql) -> core::Result<std::vector<KeyStatus>> {
+    std::vector<KeyStatus> out;
+    KeyStatus k;
+    soci::statement st =
+        (sql.prepare << "SELECT k.id, k.created_at, (SELECT COUNT(*) FROM accounts a WHERE a.credential_key_id = k.id) "
+                        "FROM vault_keys k ORDER BY k.created_at, k.id",
+         soci::into(k.id), soci::into(k.createdAt), soci::into(k.credentials));
+    st.execute();
+    while (st.fetch()) out.push_back(k);
+    const std::string current = currentKeyId();
+    for (auto& key : out) key.current = key.id == current;
+    return out;
+  });
+}
+
+core::Result<RotationReport> Vault::rotate(std::size_t batchSize, std::optional<std::size_t> maxBatches,
+                                           const std::function<void(const RotationReport&)>& onBatch) {
+  if (batchSize == 0) return fail(ErrorCode::Invalid, "batch size must be at least 1");
+  if (auto loaded = loadKeys(); !loaded) return std::unexpected(loaded.error());
+  const std::string current = currentKeyId();
+  auto stale = db_.withSession([&](soci::session& sql) -> core::Result<long long> {
+    long long n = 0;
+    sql << "SELECT COUNT(*) FROM accounts WHERE credential_key_id <> :k", soci::use(current), soci::into(n);
+    return n;
+  });
+  if (!stale) return std::unexpected(stale.error());
+  RotationReport report;
+  report.resumed = *stale > 0;
+  if (!report.resumed) {
+    auto added = addKey();
+    if (!added) return std::unexpected(added.error());
+    if (auto loaded = loadKeys(); !loaded) return std::unexpected(loaded.error());
+  }
+  report.toKey = currentKeyId();
+
+  struct Row {
+    std::string id, userId, provider, blob, keyId;
+  };
+  for (std::size_t batch = 0;; ++batch) {
+    if (maxBatches && batch >= *maxBatches) break;
+    auto moved = db_.withSession([&](soci::session& sql) -> core::Result<std::size_t> {
+      detail::WriteTransaction tx(sql, db_.dialect());
+      std::vector<Row> rows;
+      Row r;
+      const long long limit = static_cast<long long>(batchSize);
+      soci::statement st = (sql.prepare << "SELECT id, user_id, provider, credential_ciphertext, credential_key_id "
+                                           "FROM accounts WHERE credential_key_id <> :k ORDER BY id LIMIT :n",
+                            soci::use(report.toKey), soci::use(limit), soci::into(r.id), soci::into(r.userId),
+                            soci::into(r.provider), soci::into(r.blob), soci::into(r.keyId));
+      st.execute();
+      while (st.fetch()) rows.push_back(r);
+      for (const auto& row : rows) {
+        const Binding binding{row.userId, row.provider, row.id};
+        auto plaintext = openLoaded(row.blob, binding);  // the ring was loaded above; no nested session
+        if (!plaintext) {
+          return fail(ErrorCode::Internal, "credential of account " + row.id + " cannot be opened: " +
+                                               plaintext.error().message + "; rotation stopped, nothing lost");
+        }
+        auto sealed = seal(*plaintext, binding);
+        if (!sealed) return std::unexpected(sealed.error());
+        sql << "UPDATE accounts SET credential_ciphertext = :c, credential_key_id = :k WHERE id = :i",
+            soci::use(sealed->blob), soci::use(sealed->keyId), soci::use(row.id);
+      }
+      tx.commit();
+      return rows.size();
+    });
+    if (!moved) return std::unexpected(moved.error());
+    if (*moved == 0) break;
+    report.reencrypted += *moved;
+    if (onBatch) onBatch(report);
+  }
+  auto left = db_.withSession([&](soci::session& sql) -> core::Result<long long> {
+    long long n = 0;
+    sql << "SELECT COUNT(*) FROM accounts WHERE credential_key_id <> :k", soci::use(report.toKey), soci::into(n);
+    return n;
+  });
+  if (!left) return std::unexpected(left.error());
+  report.remaining = static_cast<std::size_t>(*left);
+  return report;
+}
+
+core::Result<void> Vault::retire(std::string_view keyId) {
+  if (auto loaded = loadKeys(); !loaded) return std::unexpected(loaded.error());
+  const std::string id(keyId);
+  if (id == currentKeyId()) {
+    return fail(ErrorCode::Conflict, "key " + id + " is the current key; rotate first, then retire it");
+  }
+  return db_.withSession([&](soci::session& sql) -> core::Result<void> {
+    detail::WriteTransaction tx(sql, db_.dialect());
+    int exists = 0;
+    sql << "SELECT COUNT(*) FROM vault_keys WHERE id = :i", soci::use(id), soci::into(exists);
+    if (exists == 0) return fail(ErrorCode::NotFound, "no vault key with id " + id);
+    long long users = 0;
+    sql << "SELECT COUNT(*) FROM accounts WHERE credential_key_id = :i", soci::use(id), soci::into(users);
+    if (users > 0) {
+      return fail(ErrorCode::Conflict, "key " + id + " still seals " + std::to_string(users) +
+                                           " credential(s); run calgate-admin vault rotate first");
+    }
+    sql << "DELETE FROM vault_keys WHERE id = :i", soci::use(id);
+    tx.commit();
+    return {};
+  });
+}
+
+}  // namespace calgate::gateway::vault
