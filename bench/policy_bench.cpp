@@ -41,7 +41,11 @@ void run(benchmark::State& state, PrivacyMode mode, OrgLevel level, bool hash) {
   PairRules rules;
   rules.mode = mode;
   const OrgPolicy org = acmePolicy(level);
-  const WriteContext ctx{"pr_bench", "src_bench", ProviderKind::Google, "gmail.com", true};
+  WriteContext ctx;
+  ctx.pairId = "pr_bench";
+  ctx.sourceKey = "src_bench";
+  ctx.targetProvider = ProviderKind::Google;
+  ctx.targetDomain = "gmail.com";
   for (auto _ : state) {
     Decision d = evaluator.evaluate(rules, org, event, ctx);
     if (hash && d.write) benchmark::DoNotOptimize(contentHash(*d.write));

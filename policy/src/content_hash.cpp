@@ -29,19 +29,19 @@ std::string timeText(const EventTime& t) {
 
 std::string canonicalForm(const ApprovedWrite& write) {
   const Event& e = write.event();
-  std::string out = "calgate-content-v1\n";
+  std::string out = "calgate-content-v2\n";
   field(out, "action", write.action() == ApprovedWrite::Action::Upsert ? "upsert" : "delete");
   field(out, "target", toString(write.target()));
   field(out, "uid", e.uid);
   field(out, "origin.pair", e.origin ? e.origin->pairId : "");
   field(out, "origin.source", e.origin ? e.origin->sourceKey : "");
+  field(out, "recurrence_id", e.recurrenceId ? timeText(*e.recurrenceId) : "");
   if (write.action() == ApprovedWrite::Action::Delete) return out;
   field(out, "title", e.title);
   field(out, "description", e.description);
   field(out, "location", e.location);
   field(out, "start", timeText(e.start));
   field(out, "end", timeText(e.end));
-  field(out, "recurrence_id", e.recurrenceId ? timeText(*e.recurrenceId) : "");
   std::vector<std::string> recurrence = e.recurrence;
   std::sort(recurrence.begin(), recurrence.end());
   field(out, "recurrence.count", std::to_string(recurrence.size()));
@@ -49,16 +49,9 @@ std::string canonicalForm(const ApprovedWrite& write) {
   field(out, "status", toString(e.status));
   field(out, "show_as", toString(e.showAs));
   field(out, "sensitivity", toString(e.sensitivity));
-  std::vector<std::string> attendees;
-  for (const auto& a : e.attendees) {
-    std::string l = a;
-    std::transform(l.begin(), l.end(), l.begin(), [](unsigned char c) { return std::tolower(c); });
-    attendees.push_back(std::move(l));
-  }
-  std::sort(attendees.begin(), attendees.end());
-  attendees.erase(std::unique(attendees.begin(), attendees.end()), attendees.end());
-  field(out, "attendees.count", std::to_string(attendees.size()));
-  for (const auto& a : attendees) field(out, "attendee", a);
+  // The evaluator already lower-cased, de-duplicated and sorted them: hashed as written.
+  field(out, "attendees.count", std::to_string(e.attendees.size()));
+  for (const auto& a : e.attendees) field(out, "attendee", a);
   return out;
 }
 

@@ -1,6 +1,7 @@
 #include "calgate/policy/evaluator.hpp"
 
 #include "calgate/core/hash.hpp"
+#include "calgate/providers/recurrence.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -51,6 +52,50 @@ std::string_view toString(EffectiveMode m) {
   return "denied";
 }
 
+std::string originReference(std::string_view pairId, std::string_view sourceKey) {
+  std::string material = "calgate-origin\n";
+  material += std::to_string(pairId.size()) + ":" + std::string(pairId) + "\n";
+  material += std::to_string(sourceKey.size()) + ":" + std::string(sourceKey);
+  return "src-" + core::sha256Hex(material).substr(0, 32);
+}
+
+namespace {
+
+bool anchorsFloatingTimes(providers::ProviderKind target) { return target != providers::ProviderKind::CalDav; }
+
+// Canonical zone names; floating times anchored in `zone` when the target has none. False when a
+// zone is unknown.
+bool normaliseTime(providers::EventTime& t, bool anchorFloating, const std::string& zone) {
+  if (auto* z = std::get_if<providers::ZonedTime>(&t)) {
+    auto canonical = providers::canonicalZone(z->zone);
+    if (!canonical) return false;
+    z->zone = std::move(*canonical);
+  } else if (auto* f = std::get_if<providers::FloatingTime>(&t); f && anchorFloating) {
+    auto anchored = providers::zonedFromLocal(f->local, zone);
+    if (!anchored) return false;
+    t = *anchored;
+  }
+  return true;
+}
+
+// Lower-cased, de-duplicated, sorted; anything that is not a plain address is dropped.
+std::vector<std::string> normaliseAttendees(const std::vector<std::string>& in) {
+  std::vector<std::string> out;
+  for (const auto& a : in) {
+    if (a.size() > 254 || a.find('@') == std::string::npos || a.find_first_of(" \t\r\n,;:<>\"") != std::string::npos) {
+      continue;
+    }
+    std::string l = a;
+    std::transform(l.begin(), l.end(), l.begin(), [](unsigned char c) { return std::tolower(c); });
+    out.push_back(std::move(l));
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+}  // namespace
+
 Decision Evaluator::evaluate(const PairRules& rules, const OrgPolicy& org, const Event& source,
                              const WriteContext& context) const {
   Decision d;
@@ -63,50 +108,74 @@ Decision Evaluator::evaluate(const PairRules& rules, const OrgPolicy& org, const
     return d;
   }
 
-  // Organisation: applies unless the target is inside the organisation or on its allow-list.
+  Event out;
+  out.uid = targetUid(context.pairId, context.seriesKey.value_or(context.sourceKey));
+  out.origin = providers::Origin{context.pairId, originReference(context.pairId, context.sourceKey)};
+  out.recurrenceId = source.recurrenceId;
+  const bool anchor = anchorsFloatingTimes(context.targetProvider);
+  if (out.recurrenceId && !normaliseTime(*out.recurrenceId, anchor, context.targetZone)) {
+    d.mode = EffectiveMode::Denied;
+    d.reasons.push_back("source event has an unknown time zone; not written");
+    return d;
+  }
+  auto deleteCopy = [&](EffectiveMode mode, std::string reason) {
+    d.mode = mode;
+    d.reasons.push_back(std::move(reason));
+    d.write = ApprovedWrite(ApprovedWrite::Action::Delete, std::move(out), context);
+    return d;
+  };
+
+  // Organisation: applies unless the target is inside the organisation or (trusted data only) on
+  // its allow-list. Unproven data only tightens; a failed lookup without a pin fails closed.
   EffectiveMode orgMode = EffectiveMode::Full;
   const std::string orgText = org.describe();
-  if (org.level == OrgLevel::None) {
+  const OrgLevel level = org.failClosed() ? std::max(org.level, OrgLevel::Private) : org.level;
+  if (level == OrgLevel::None) {
     d.reasons.push_back(orgText);
-  } else if (org.admits(context.targetDomain)) {
+  } else if (org.admitsTarget(context.targetDomain)) {
     d.reasons.push_back(orgText + ": target domain " + quoted(context.targetDomain) +
                         " is inside the organisation or allowed; not applied");
   } else {
-    orgMode = org.level == OrgLevel::Block ? EffectiveMode::Denied : EffectiveMode::Private;
-    d.reasons.push_back(orgText + ": target domain " + quoted(context.targetDomain) +
-                        (orgMode == EffectiveMode::Denied ? " is not allowed; write denied" : " is outside; stripped"));
+    orgMode = level == OrgLevel::Block ? EffectiveMode::Denied : EffectiveMode::Private;
+    std::string why = orgText + ": target domain " + quoted(context.targetDomain);
+    why += orgMode == EffectiveMode::Denied ? " is not allowed; write denied" : " is outside; stripped";
+    if (org.failClosed() && org.level < OrgLevel::Private) why += " (lookup not proven: failing closed)";
+    if (!org.trusted() && !org.allow.empty()) why += " (allow-list ignored: not proven)";
+    d.reasons.push_back(std::move(why));
   }
   const EffectiveMode pairMode = rules.mode == PrivacyMode::Private ? EffectiveMode::Private : EffectiveMode::Full;
-  d.mode = std::max(pairMode, orgMode);
-  d.reasons.push_back("effective: " + std::string(toString(d.mode)));
-  if (d.mode == EffectiveMode::Denied) return d;
-
-  Event out;
-  out.uid = targetUid(context.pairId, context.sourceKey);
-  out.origin = providers::Origin{context.pairId, context.sourceKey};
-
-  if (source.status == providers::Status::Cancelled) {
-    d.reasons.push_back("source cancelled: delete the copy");
-    d.write = ApprovedWrite(ApprovedWrite::Action::Delete, std::move(out), context.targetProvider);
-    return d;
-  }
+  const EffectiveMode mode = std::max(pairMode, orgMode);
+  d.reasons.push_back("effective: " + std::string(toString(mode)));
+  if (mode == EffectiveMode::Denied) return deleteCopy(mode, "any existing copy is to be removed");
+  if (source.status == providers::Status::Cancelled) return deleteCopy(mode, "source cancelled: delete the copy");
 
   out.start = source.start;
   out.end = source.end;
-  out.recurrence = source.recurrence;
-  out.recurrenceId = source.recurrenceId;
+  if (!normaliseTime(out.start, anchor, context.targetZone) || !normaliseTime(out.end, anchor, context.targetZone)) {
+    d.mode = EffectiveMode::Denied;
+    d.reasons.push_back("source event has an unknown time zone; not written");
+    return d;
+  }
+  auto recurrence = providers::normaliseRecurrence(source.recurrence);
+  if (!recurrence) {
+    d.mode = EffectiveMode::Denied;
+    d.reasons.push_back("source recurrence rejected (" + recurrence.error().message + "); not written");
+    return d;
+  }
+  out.recurrence = std::move(*recurrence);
   out.status = source.status;
   out.showAs = rules.showAsOverride.value_or(source.showAs);
   if (rules.showAsOverride) d.reasons.push_back("show-as overridden to " + std::string(providers::toString(out.showAs)));
+  d.mode = mode;
 
-  if (d.mode == EffectiveMode::Private) {
+  if (mode == EffectiveMode::Private) {
     // The organisation's label wins when it is the organisation that strips the event.
     const bool orgStrips = orgMode == EffectiveMode::Private;
     const std::string label = sanitiseLabel(orgStrips && org.label ? *org.label : rules.label);
     out.title = label;
     out.sensitivity = providers::Sensitivity::Private;
     d.reasons.push_back("title replaced by " + quoted(label) + "; description, location and attendees cleared");
-    d.write = ApprovedWrite(ApprovedWrite::Action::Upsert, std::move(out), context.targetProvider);
+    d.write = ApprovedWrite(ApprovedWrite::Action::Upsert, std::move(out), context);
     return d;
   }
 
@@ -117,15 +186,16 @@ Decision Evaluator::evaluate(const PairRules& rules, const OrgPolicy& org, const
   if (rules.location == FieldRule::Keep) out.location = source.location;
   else d.reasons.push_back("location cleared (pair rule)");
   if (!source.attendees.empty()) {
+    const bool invites = context.targetProvider != providers::ProviderKind::CalDav || context.targetInvitesAttendees;
     if (rules.attendees == AttendeeRule::Omit) {
       d.reasons.push_back("attendees omitted (pair rule)");
-    } else if (context.targetInvitesAttendees) {
+    } else if (invites) {
       d.reasons.push_back("attendees omitted: the target would invite them");
     } else {
-      out.attendees = source.attendees;
+      out.attendees = normaliseAttendees(source.attendees);
     }
   }
-  d.write = ApprovedWrite(ApprovedWrite::Action::Upsert, std::move(out), context.targetProvider);
+  d.write = ApprovedWrite(ApprovedWrite::Action::Upsert, std::move(out), context);
   return d;
 }
 

@@ -29,16 +29,19 @@ OrgPolicy OrgPolicy::none(std::string domain) {
   return p;
 }
 
-bool OrgPolicy::admits(std::string_view targetDomain) const {
+
+bool OrgPolicy::admitsTarget(std::string_view targetDomain) const {
   const std::string target = lower(targetDomain);
   if (within(target, lower(domain))) return true;
+  if (!trusted()) return false;
   return std::any_of(allow.begin(), allow.end(), [&](const std::string& a) { return within(target, lower(a)); });
 }
 
 std::string OrgPolicy::describe() const {
   std::string out = "org " + (domain.empty() ? std::string("(unknown domain)") : domain);
-  if (validation == Validation::NoRecord && level == OrgLevel::None) return out + ": no policy published";
-  out += " p=" + std::string(toString(level)) + " (" + std::string(toString(validation)) + ")";
+  if (validation == Validation::NoRecord && level == OrgLevel::None && !pinned) return out + ": no policy published";
+  out += " p=" + std::string(toString(level)) + " (" + std::string(toString(validation)) + (pinned ? ", pinned" : "") +
+         ")";
   return out;
 }
 

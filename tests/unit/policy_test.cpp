@@ -21,7 +21,7 @@ namespace gg = calgate::providers::google;
 namespace ic = calgate::providers::caldav;
 
 static_assert(!std::is_default_constructible_v<ApprovedWrite>);
-static_assert(!std::is_constructible_v<ApprovedWrite, ApprovedWrite::Action, Event, ProviderKind>,
+static_assert(!std::is_constructible_v<ApprovedWrite, ApprovedWrite::Action, Event, WriteContext>,
               "only the Evaluator may construct an ApprovedWrite");
 static_assert(!std::is_constructible_v<ApprovedWrite, Event>);
 
@@ -49,7 +49,19 @@ Event sourceEvent() {
 }
 
 WriteContext context(ProviderKind target, std::string domain = "gmail.com") {
-  return WriteContext{"pr_test", "src_key_1", target, std::move(domain), true};
+  return WriteContext{.pairId = "pr_test",
+                      .sourceKey = "src_key_1",
+                      .seriesKey = std::nullopt,
+                      .targetProvider = target,
+                      .targetDomain = std::move(domain),
+                      .targetInvitesAttendees = true,
+                      .targetZone = "UTC"};
+}
+
+WriteContext silentCalDav() {
+  auto c = context(ProviderKind::CalDav, "home.example");
+  c.targetInvitesAttendees = false;
+  return c;
 }
 
 PairRules privateRules() {
@@ -80,7 +92,7 @@ TEST_CASE("Mark as private -> Microsoft 365 target (seed table)", "[policy][seed
       CHECK(j["subject"] == "Busy");
       CHECK(j["body"]["content"] == "");
       CHECK(j["location"]["displayName"] == "");
-      CHECK(j["attendees"].empty());
+      CHECK_FALSE(j.contains("attendees"));
       CHECK(j["sensitivity"] == "private");
       CHECK(j["showAs"] == show);  // preserved
     }
@@ -140,50 +152,66 @@ TEST_CASE("Mark as private -> iCloud (CalDAV) target (seed table)", "[policy][se
   }
 }
 
-TEST_CASE("fields the product does not sync never reach a written body", "[policy][seed]") {
-  // Full mode with every field set, attendees allowed where silent: the widest possible write.
+namespace {
+
+// Every key anywhere in a JSON document.
+void collectKeys(const nlohmann::json& j, std::set<std::string>& keys) {
+  if (j.is_object()) {
+    for (const auto& [k, v] : j.items()) {
+      keys.insert(k);
+      collectKeys(v, keys);
+    }
+  } else if (j.is_array()) {
+    for (const auto& v : j) collectKeys(v, keys);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("fields the product does not sync never reach a written body (seed lists)", "[policy][seed]") {
+  // The widest possible write: full mode, attendees allowed where silent, every field set.
   Evaluator ev;
   PairRules rules;
   rules.attendees = AttendeeRule::CopyWhereSilent;
-  Event src = sourceEvent();
-  auto ctx = context(ProviderKind::Google);
-  const auto d = ev.evaluate(rules, OrgPolicy::none("acme.com"), src, ctx);
-  const Event& out = approvedEvent(d);
-  CHECK(out.organizer.empty());  // organizer identity is read, never written
-  CHECK(out.id.empty());
-  CHECK(out.etag.empty());
-  CHECK(out.sequence == 0);
-
-  auto checkKeys = [](const nlohmann::json& j, const std::vector<std::string_view>& written,
-                      const std::vector<std::string_view>& never) {
-    for (const auto& [key, value] : j.items()) {
-      INFO(key);
-      CHECK(std::find(written.begin(), written.end(), key) != written.end());
-      CHECK(std::find(never.begin(), never.end(), key) == never.end());
+  for (auto target : {ProviderKind::Google, ProviderKind::Microsoft, ProviderKind::CalDav}) {
+    auto ctx = target == ProviderKind::CalDav ? silentCalDav() : context(target);
+    const auto d = ev.evaluate(rules, OrgPolicy::none("acme.com"), sourceEvent(), ctx);
+    const Event& out = approvedEvent(d);
+    CHECK(out.organizer.empty());  // read, never written: the copy shows calgate's identity
+    CHECK(out.id.empty());
+    CHECK(out.etag.empty());
+    CHECK(out.sequence == 0);
+    if (target == ProviderKind::Google) {
+      std::set<std::string> keys;
+      collectKeys(nlohmann::json::parse(*gg::eventBody(out)), keys);
+      // Google page, "Not synced": reminders, attachments, conference data, colorId, organizer,
+      // RSVP responses; plus attendees (guests would get the event).
+      for (const auto* never : {"reminders", "overrides", "useDefault", "attachments", "conferenceData",
+                                "hangoutLink", "colorId", "organizer", "responseStatus", "attendees", "creator"}) {
+        INFO(never);
+        CHECK_FALSE(keys.contains(never));
+      }
+    } else if (target == ProviderKind::Microsoft) {
+      std::set<std::string> keys;
+      collectKeys(nlohmann::json::parse(*ms::eventBody(out)), keys);
+      // M365 page, "Not synced": reminders, attachments, conference data, categories/extensions,
+      // colours, RSVP responses; plus attendees (invitations would be sent).
+      for (const auto* never : {"isReminderOn", "reminderMinutesBeforeStart", "attachments", "hasAttachments",
+                                "onlineMeeting", "onlineMeetingUrl", "isOnlineMeeting", "categories", "extensions",
+                                "responseStatus", "organizer", "attendees"}) {
+        INFO(never);
+        CHECK_FALSE(keys.contains(never));
+      }
+    } else {
+      const std::string ical = *ic::calendarText(out, kStamp);
+      // iCloud page, "Not synced": VALARM, ATTACH, conference data, categories, colour, PARTSTAT.
+      for (const auto* never : {"BEGIN:VALARM", "\r\nATTACH", "\r\nCONFERENCE", "\r\nCATEGORIES",
+                                "\r\nCOLOR", "PARTSTAT", "\r\nORGANIZER"}) {
+        INFO(never);
+        CHECK(ical.find(never) == std::string::npos);
+      }
+      CHECK_THAT(ical, Catch::Contains("\r\nATTENDEE:mailto:ceo@acme.com\r\n"));  // silent target only
     }
-  };
-  checkKeys(nlohmann::json::parse(*gg::eventBody(out)), gg::writtenFields(), gg::neverWrittenFields());
-  Event single = out;
-  single.recurrence.clear();
-  checkKeys(nlohmann::json::parse(*ms::eventBody(single)), ms::writtenFields(), ms::neverWrittenFields());
-  const std::string ical = *ic::calendarText(out, kStamp);
-  for (const auto& prop : ic::neverWrittenProperties()) {
-    INFO(prop);
-    CHECK(ical.find("\r\n" + std::string(prop)) == std::string::npos);
-    CHECK(ical.find("BEGIN:" + std::string(prop)) == std::string::npos);
-  }
-  // the seed lists: reminders/alarms, attachments, conference data, categories, colours, RSVP
-  for (const auto& never : {"reminders", "attachments", "conferenceData", "colorId"}) {
-    CHECK(std::find(gg::neverWrittenFields().begin(), gg::neverWrittenFields().end(), never) !=
-          gg::neverWrittenFields().end());
-  }
-  for (const auto& never : {"isReminderOn", "attachments", "onlineMeeting", "categories", "responseStatus"}) {
-    CHECK(std::find(ms::neverWrittenFields().begin(), ms::neverWrittenFields().end(), never) !=
-          ms::neverWrittenFields().end());
-  }
-  for (const auto& never : {"VALARM", "ATTACH", "CATEGORIES", "COLOR", "CONFERENCE", "PARTSTAT"}) {
-    CHECK(std::find(ic::neverWrittenProperties().begin(), ic::neverWrittenProperties().end(), never) !=
-          ic::neverWrittenProperties().end());
   }
 }
 
@@ -215,18 +243,99 @@ TEST_CASE("attendees are written only where the target would not invite them", "
   Evaluator ev;
   PairRules rules;
   rules.attendees = AttendeeRule::CopyWhereSilent;
-  auto silent = context(ProviderKind::CalDav);
-  silent.targetInvitesAttendees = false;
-  auto d = ev.evaluate(rules, OrgPolicy::none("acme.com"), sourceEvent(), silent);
-  CHECK(approvedEvent(d).attendees == sourceEvent().attendees);
+  Event src = sourceEvent();
+  src.attendees = {"Partner@OtherCorp.example", "ceo@acme.com", "ceo@ACME.com", "not an address", "x@y.z\r\nBCC"};
+  auto d = ev.evaluate(rules, OrgPolicy::none("acme.com"), src, silentCalDav());
+  CHECK(approvedEvent(d).attendees == std::vector<std::string>{"ceo@acme.com", "partner@othercorp.example"});
   for (auto target : {ProviderKind::Google, ProviderKind::Microsoft, ProviderKind::CalDav}) {
-    d = ev.evaluate(rules, OrgPolicy::none("acme.com"), sourceEvent(), context(target));
+    auto ctx = context(target);
+    ctx.targetInvitesAttendees = target != ProviderKind::CalDav;
+    ctx.targetInvitesAttendees = !ctx.targetInvitesAttendees;  // a caller claiming the opposite
+    if (target == ProviderKind::CalDav) ctx.targetInvitesAttendees = true;
+    d = ev.evaluate(rules, OrgPolicy::none("acme.com"), sourceEvent(), ctx);
+    INFO(toString(target));
     CHECK(approvedEvent(d).attendees.empty());
     CHECK(std::find(d.reasons.begin(), d.reasons.end(), "attendees omitted: the target would invite them") !=
           d.reasons.end());
   }
-  d = ev.evaluate(privateRules(), OrgPolicy::none("acme.com"), sourceEvent(), silent);
+  d = ev.evaluate(privateRules(), OrgPolicy::none("acme.com"), sourceEvent(), silentCalDav());
   CHECK(approvedEvent(d).attendees.empty());
+}
+
+TEST_CASE("copies get a series-wide UID, an opaque origin and canonical zones", "[policy]") {
+  Evaluator ev;
+  auto ctx = context(ProviderKind::CalDav);
+  ctx.sourceKey = "040000008200E00074C5B7101A82E008@acme.com.ics#20261201T140000Z";
+  ctx.seriesKey = "040000008200E00074C5B7101A82E008@acme.com.ics";
+  Event occurrence = sourceEvent();
+  occurrence.recurrenceId = occurrence.start;
+  auto d = ev.evaluate(PairRules{}, OrgPolicy::none("acme.com"), occurrence, ctx);
+  const Event& out = approvedEvent(d);
+  CHECK(out.uid == targetUid("pr_test", *ctx.seriesKey));  // shared with the series master
+  REQUIRE(out.origin);
+  CHECK(out.origin->sourceKey == originReference("pr_test", ctx.sourceKey));
+  CHECK(out.origin->sourceKey.find("acme") == std::string::npos);
+  CHECK(out.origin->sourceKey.find("0400000") == std::string::npos);
+  CHECK(d.write->context().pairId == "pr_test");
+  CHECK(d.write->context().targetDomain == "gmail.com");
+
+  Event alias = sourceEvent();
+  std::get<ZonedTime>(alias.start).zone = "US/Eastern";
+  d = ev.evaluate(PairRules{}, OrgPolicy::none("acme.com"), alias, ctx);
+  CHECK(std::get<ZonedTime>(approvedEvent(d).start).zone == "US/Eastern");  // a tz database name: accepted
+
+  Event bogusZone = sourceEvent();
+  std::get<ZonedTime>(bogusZone.end).zone = "Secret Project Zone";
+  d = ev.evaluate(PairRules{}, OrgPolicy::none("acme.com"), bogusZone, ctx);
+  CHECK_FALSE(d.approved());
+  CHECK_THAT(d.reasons.back(), Catch::Contains("unknown time zone"));
+  CHECK(std::none_of(d.reasons.begin(), d.reasons.end(),
+                     [](const std::string& r) { return r.find("Secret") != std::string::npos; }));
+
+  Event floating = sourceEvent();
+  floating.start = FloatingTime{local_days{2026y / 12 / 1} + 9h};
+  floating.end = FloatingTime{local_days{2026y / 12 / 1} + 10h};
+  auto google = context(ProviderKind::Google);
+  google.targetZone = "Europe/Berlin";
+  d = ev.evaluate(PairRules{}, OrgPolicy::none("acme.com"), floating, google);
+  REQUIRE(std::holds_alternative<ZonedTime>(approvedEvent(d).start));
+  CHECK(formatUtc(std::get<ZonedTime>(approvedEvent(d).start).instant) == "2026-12-01T08:00:00Z");
+  d = ev.evaluate(PairRules{}, OrgPolicy::none("acme.com"), floating, ctx);  // CalDAV keeps floating
+  CHECK(std::holds_alternative<FloatingTime>(approvedEvent(d).start));
+}
+
+TEST_CASE("recurrence lines are reduced to recurrence data", "[policy][recurrence]") {
+  Evaluator ev;
+  Event src = sourceEvent();
+  src.recurrence = {"rrule:freq=weekly;count=3;byday=mo,we",
+                    "EXDATE;X-NOTE=\"Q3 strategy\";TZID=US/Eastern:20261202T090000,20261209T090000",
+                    "RDATE;VALUE=DATE:20261224"};
+  auto d = ev.evaluate(privateRules(), OrgPolicy::none("acme.com"), src, context(ProviderKind::Google));
+  CHECK(approvedEvent(d).recurrence ==
+        std::vector<std::string>{"RRULE:FREQ=WEEKLY;COUNT=3;BYDAY=MO,WE",
+                                 "EXDATE;TZID=US/Eastern:20261202T090000,20261209T090000",
+                                 "RDATE;VALUE=DATE:20261224"});
+  for (const std::string bad : {"RRULE;X-TITLE=Q3StrategySecret:FREQ=WEEKLY;X-NAME=Secret",
+                                "RRULE:FREQ=WEEKLY;X-TITLE=Secret", "RRULE:COUNT=3",
+                                "EXDATE;TZID=Acme Secret Zone:20261130T090000", "SUMMARY:Secret",
+                                "EXDATE:2026-11-30", "RRULE:FREQ=WEEKLY;UNTIL=Secret",
+                                "EXDATE;TZID=Europe/Berlin:20261130T090000Z"}) {
+    src.recurrence = {bad};
+    d = ev.evaluate(privateRules(), OrgPolicy::none("acme.com"), src, context(ProviderKind::Google));
+    INFO(bad);
+    CHECK_FALSE(d.approved());
+    CHECK_THAT(d.reasons.back(), Catch::Contains("recurrence rejected"));
+    CHECK(std::none_of(d.reasons.begin(), d.reasons.end(),
+                       [](const std::string& r) { return r.find("Secret") != std::string::npos; }));
+  }
+  // x-parameters on EXDATE/RDATE are dropped rather than rejected (they carry no recurrence data)
+  src.recurrence = {"EXDATE;X-LABEL=Confidential-Merger:20261130T090000Z"};
+  d = ev.evaluate(privateRules(), OrgPolicy::none("acme.com"), src, context(ProviderKind::CalDav));
+  CHECK(approvedEvent(d).recurrence == std::vector<std::string>{"EXDATE:20261130T090000Z"});
+  // and the iCalendar text carries a VTIMEZONE for every recurrence TZID
+  src.recurrence = {"RRULE:FREQ=DAILY;COUNT=2", "EXDATE;TZID=Asia/Tokyo:20261125T230000"};
+  d = ev.evaluate(PairRules{}, OrgPolicy::none("acme.com"), src, context(ProviderKind::CalDav));
+  CHECK_THAT(*ic::calendarText(approvedEvent(d), kStamp), Catch::Contains("\r\nTZID:Asia/Tokyo\r\n"));
 }
 
 TEST_CASE("copies written by calgate are never mirrored; cancellations become deletes", "[policy]") {
@@ -245,51 +354,82 @@ TEST_CASE("copies written by calgate are never mirrored; cancellations become de
   CHECK(d.write->action() == ApprovedWrite::Action::Delete);
   CHECK(d.write->event().uid == targetUid("pr_test", "src_key_1"));
   CHECK(d.write->event().title.empty());
+  CHECK_FALSE(d.write->event().recurrenceId);
+
+  // a cancelled occurrence deletes that occurrence, not the series
+  auto ctx = context(ProviderKind::CalDav);
+  ctx.seriesKey = "series-1";
+  Event first = cancelled;
+  first.recurrenceId = first.start;
+  Event second = cancelled;
+  second.recurrenceId = ZonedTime{std::get<ZonedTime>(first.start).instant + days(7), "Europe/London"};
+  const auto d1 = ev.evaluate(PairRules{}, OrgPolicy::none("acme.com"), first, ctx);
+  const auto d2 = ev.evaluate(PairRules{}, OrgPolicy::none("acme.com"), second, ctx);
+  REQUIRE(d1.approved());
+  REQUIRE(d1.write->event().recurrenceId);
+  CHECK(d1.write->event().uid == d2.write->event().uid);
+  CHECK(contentHash(*d1.write) != contentHash(*d2.write));
 }
 
 TEST_CASE("strictest of pair and organisation wins, for every combination", "[policy][strictest]") {
   Evaluator ev;
   struct Target {
     std::string domain;
-    bool admitted;
+    bool insideOrg;
+    bool allowListed;
   };
-  const std::vector<Target> targets = {{"gmail.com", false}, {"acme.com", true}, {"eu.acme.com", true},
-                                       {"partner.de", true},  {"sub.partner.de", true}, {"notacme.com", false},
-                                       {"", false}};
+  const std::vector<Target> targets = {{"gmail.com", false, false},  {"acme.com", true, false},
+                                       {"eu.acme.com", true, false}, {"partner.de", false, true},
+                                       {"sub.partner.de", false, true}, {"notacme.com", false, false},
+                                       {"", false, false}};
   for (auto pairMode : {PrivacyMode::Full, PrivacyMode::Private}) {
     for (auto level : {OrgLevel::None, OrgLevel::Private, OrgLevel::Block}) {
       for (auto validation : {Validation::Secure, Validation::Insecure, Validation::Bogus, Validation::Indeterminate,
                               Validation::NoRecord}) {
-        for (const auto& target : targets) {
-          OrgPolicy org;
-          org.domain = "acme.com";
-          org.level = level;
-          org.validation = validation;
-          org.allow = {"partner.de"};
-          PairRules rules;
-          rules.mode = pairMode;
-          const auto d = ev.evaluate(rules, org, sourceEvent(), context(ProviderKind::Google, target.domain));
-          EffectiveMode expected = pairMode == PrivacyMode::Private ? EffectiveMode::Private : EffectiveMode::Full;
-          if (!target.admitted && level == OrgLevel::Private) expected = std::max(expected, EffectiveMode::Private);
-          if (!target.admitted && level == OrgLevel::Block) expected = EffectiveMode::Denied;
-          INFO(toString(pairMode) << " org=" << toString(level) << " (" << toString(validation) << ") target="
-                                  << target.domain);
-          CHECK(d.mode == expected);
-          CHECK(d.approved() == (expected != EffectiveMode::Denied));
-          if (d.approved()) {
-            const Event& out = d.write->event();
-            CHECK((out.title == "Busy") == (expected == EffectiveMode::Private));
-            CHECK((out.sensitivity == Sensitivity::Private) == (expected == EffectiveMode::Private));
+        for (bool pinned : {false, true}) {
+          for (const auto& target : targets) {
+            OrgPolicy org;
+            org.domain = "acme.com";
+            org.level = level;
+            org.validation = validation;
+            org.pinned = pinned;
+            org.allow = {"partner.de"};
+            PairRules rules;
+            rules.mode = pairMode;
+            const auto d = ev.evaluate(rules, org, sourceEvent(), context(ProviderKind::Google, target.domain));
+
+            // The rules, stated independently of the implementation:
+            const bool trusted = validation == Validation::Secure || pinned;  // may loosen (allow=)
+            const bool failClosed = !pinned && (validation == Validation::Bogus || validation == Validation::Indeterminate);
+            OrgLevel applied = level;
+            if (failClosed && applied == OrgLevel::None) applied = OrgLevel::Private;
+            const bool admitted = target.insideOrg || (trusted && target.allowListed);
+            EffectiveMode expected = pairMode == PrivacyMode::Private ? EffectiveMode::Private : EffectiveMode::Full;
+            if (!admitted && applied == OrgLevel::Private) expected = std::max(expected, EffectiveMode::Private);
+            if (!admitted && applied == OrgLevel::Block) expected = EffectiveMode::Denied;
+
+            INFO(toString(pairMode) << " org=" << toString(level) << " (" << toString(validation)
+                                    << (pinned ? ", pinned" : "") << ") target=" << target.domain);
+            CHECK(d.mode == expected);
+            REQUIRE(d.approved());
+            if (expected == EffectiveMode::Denied) {
+              CHECK(d.write->action() == ApprovedWrite::Action::Delete);  // an existing copy goes
+            } else {
+              CHECK(d.write->action() == ApprovedWrite::Action::Upsert);
+              const Event& out = d.write->event();
+              CHECK((out.title == "Busy") == (expected == EffectiveMode::Private));
+              CHECK((out.sensitivity == Sensitivity::Private) == (expected == EffectiveMode::Private));
+            }
+            // the reasons name what applied
+            CHECK(d.reasons.front() == "pair: " + std::string(toString(pairMode)));
+            CHECK_THAT(d.reasons[1], Catch::StartsWith(org.describe()));
+            if (level != OrgLevel::None || pinned) {
+              CHECK_THAT(d.reasons[1], Catch::Contains("p=" + std::string(toString(level))) &&
+                                           Catch::Contains(std::string(toString(validation))));
+            }
+            CHECK(std::find(d.reasons.begin(), d.reasons.end(), "effective: " + std::string(toString(expected))) !=
+                  d.reasons.end());
           }
-          // the reasons name what applied
-          CHECK(d.reasons.front() == "pair: " + std::string(toString(pairMode)));
-          CHECK_THAT(d.reasons[1], Catch::StartsWith(org.describe()));
-          if (level != OrgLevel::None) {
-            CHECK_THAT(d.reasons[1], Catch::Contains("p=" + std::string(toString(level))) &&
-                                         Catch::Contains(std::string(toString(validation))));
-          }
-          CHECK(std::find(d.reasons.begin(), d.reasons.end(), "effective: " + std::string(toString(expected))) !=
-                d.reasons.end());
         }
       }
     }
@@ -302,12 +442,16 @@ TEST_CASE("block without an allow-list admits only the organisation's own domain
   org.domain = "acme.com";
   org.level = OrgLevel::Block;
   org.validation = Validation::Secure;
-  CHECK(ev.evaluate(PairRules{}, org, sourceEvent(), context(ProviderKind::Google, "ACME.com.")).approved());
-  CHECK(ev.evaluate(PairRules{}, org, sourceEvent(), context(ProviderKind::Google, "mail.acme.com")).approved());
+  CHECK(ev.evaluate(PairRules{}, org, sourceEvent(), context(ProviderKind::Google, "ACME.com.")).mode ==
+        EffectiveMode::Full);
+  CHECK(ev.evaluate(PairRules{}, org, sourceEvent(), context(ProviderKind::Google, "mail.acme.com")).mode ==
+        EffectiveMode::Full);
   const auto denied = ev.evaluate(PairRules{}, org, sourceEvent(), context(ProviderKind::Google, "partner.de"));
-  CHECK_FALSE(denied.approved());
+  CHECK(denied.mode == EffectiveMode::Denied);
+  CHECK(denied.write->action() == ApprovedWrite::Action::Delete);
   CHECK_THAT(denied.reasons[1], Catch::Contains("org acme.com p=block (secure)") && Catch::Contains("denied"));
-  CHECK_FALSE(ev.evaluate(PairRules{}, org, sourceEvent(), context(ProviderKind::Google, "evilacme.com")).approved());
+  CHECK(ev.evaluate(PairRules{}, org, sourceEvent(), context(ProviderKind::Google, "evilacme.com")).mode ==
+        EffectiveMode::Denied);
 }
 
 TEST_CASE("labels: the organisation's when it strips, the pair's otherwise, always sanitised", "[policy]") {
@@ -364,7 +508,12 @@ TEST_CASE("private mode leaks no part of title, description, location or attende
     const auto start = local_days{2026y / January / 1} + days(rng() % 700) + minutes(15 * (rng() % 96));
     src.start = *zonedFromLocal(start, zones[rng() % zones.size()]);
     src.end = *zonedFromLocal(start + minutes(30 + 15 * (rng() % 8)), zones[rng() % zones.size()]);
-    if (rng() % 3 == 0) src.recurrence = {"RRULE:FREQ=WEEKLY;COUNT=" + std::to_string(2 + rng() % 10)};
+    if (rng() % 3 == 0) {
+      secrets.push_back(token());
+      const std::string xParam = secrets.back();
+      src.recurrence = {"RRULE:FREQ=WEEKLY;COUNT=" + std::to_string(2 + rng() % 10),
+                        "EXDATE;X-NOTE=" + xParam + ":20270105T100000Z"};
+    }
     src.sensitivity = static_cast<Sensitivity>(rng() % 6);
     src.showAs = static_cast<ShowAs>(rng() % 5);
 
@@ -378,8 +527,15 @@ TEST_CASE("private mode leaks no part of title, description, location or attende
       org.level = OrgLevel::Private;
       org.validation = Validation::Secure;
     }
-    WriteContext ctx{"pr_" + std::to_string(i % 7), "src_" + std::to_string(i), static_cast<ProviderKind>(rng() % 3),
-                     "home.example", false};
+    // source keys often embed the source UID (CalDAV hrefs): it must not reach the copy either
+    const std::string sourceKey = src.uid + ".ics";
+    WriteContext ctx{.pairId = "pr_" + std::to_string(i % 7),
+                     .sourceKey = sourceKey,
+                     .seriesKey = std::nullopt,
+                     .targetProvider = static_cast<ProviderKind>(rng() % 3),
+                     .targetDomain = "home.example",
+                     .targetInvitesAttendees = false,
+                     .targetZone = "UTC"};
     const auto d = ev.evaluate(rules, org, src, ctx);
     REQUIRE(d.mode == EffectiveMode::Private);
     const Event& out = approvedEvent(d);
@@ -409,7 +565,13 @@ namespace {
 
 Decision baseDecision(const Event& src, PairRules rules = {}) {
   rules.attendees = AttendeeRule::CopyWhereSilent;
-  WriteContext ctx{"pr_hash", "src_hash", ProviderKind::CalDav, "home.example", false};
+  WriteContext ctx{.pairId = "pr_hash",
+                   .sourceKey = "src_hash",
+                   .seriesKey = std::nullopt,
+                   .targetProvider = ProviderKind::CalDav,
+                   .targetDomain = "home.example",
+                   .targetInvitesAttendees = false,
+                   .targetZone = "UTC"};
   return Evaluator{}.evaluate(rules, OrgPolicy::none("corp.example"), src, ctx);
 }
 
@@ -422,7 +584,7 @@ TEST_CASE("content hash: a fixed value across runs, processes and machines", "[p
   REQUIRE(d.approved());
   // Persisted by the sync engine, so it must never change for the same input. If this golden value
   // changes, the canonical form changed: bump its version line and plan a re-hash of stored mappings.
-  CHECK(contentHash(*d.write) == "b14062a5320b004c6a6030ee35d034641a207464bc3654eda9e665c24ac9566c");
+  CHECK(contentHash(*d.write) == "39685f535ba5295f91d7afcadf9d3af3b9a7a569761805b9b50c496b11e7feb2");
 }
 
 TEST_CASE("content hash ignores attendee and recurrence order, and changes with any written field", "[policy][hash]") {
@@ -434,6 +596,7 @@ TEST_CASE("content hash ignores attendee and recurrence order, and changes with 
   std::reverse(reordered.attendees.begin(), reordered.attendees.end());
   std::reverse(reordered.recurrence.begin(), reordered.recurrence.end());
   reordered.attendees.push_back("CEO@acme.com");  // same address, other case: a duplicate
+  // Delete hashes cover the occurrence
   CHECK(contentHash(*baseDecision(reordered).write) == base);
 
   // not written, so not hashed

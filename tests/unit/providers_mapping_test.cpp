@@ -151,7 +151,10 @@ TEST_CASE("Google event body carries the synced fields in Google's shapes", "[pr
   CHECK(j["recurrence"].size() == 2);
   CHECK(j["visibility"] == "confidential");
   CHECK(j["transparency"] == "opaque");
-  CHECK(j["attendees"][0]["email"] == "a@example.com");
+  CHECK_FALSE(j.contains("attendees"));  // guests would get the event
+  CHECK_FALSE(j.contains("iCalUID"));    // a client-chosen id instead, for idempotent inserts
+  CHECK_FALSE(j.contains("sequence"));
+  CHECK(j["id"] == "calgate0123");
   CHECK(j["extendedProperties"]["private"]["calgatePair"] == "pr_1");
   Event allDay = sampleEvent();
   allDay.start = Date{2026y / 12 / 24};
@@ -173,6 +176,17 @@ TEST_CASE("Graph event body refuses series and writes wall-clock times", "[provi
   CHECK(j["sensitivity"] == "confidential");
   CHECK(j["showAs"] == "oof");
   CHECK(j["singleValueExtendedProperties"][0]["value"] == "pr_1 src_1");
+  CHECK_FALSE(j.contains("attendees"));  // invitations would be sent
+  Event allDay = single;
+  allDay.start = Date{2026y / 12 / 24};
+  allDay.end = Date{2026y / 12 / 25};
+  j = nlohmann::json::parse(*ms::eventBody(allDay, "Europe/Berlin"));
+  CHECK(j["start"] == nlohmann::json{{"dateTime", "2026-12-24T00:00:00.0000000"}, {"timeZone", "Europe/Berlin"}});
+  CHECK(j["isAllDay"] == true);
+  Event badZone = single;
+  std::get<ZonedTime>(badZone.start).zone = "Nowhere/Special";
+  CHECK_FALSE(ms::eventBody(badZone));
+  CHECK_FALSE(gg::eventBody(badZone));
 }
 
 TEST_CASE("iCalendar text has TZID times with their VTIMEZONE, and the origin marker", "[providers][caldav]") {
@@ -187,6 +201,8 @@ TEST_CASE("iCalendar text has TZID times with their VTIMEZONE, and the origin ma
   CHECK_THAT(*text, Catch::Contains("CLASS:CONFIDENTIAL") && Catch::Contains("TRANSP:OPAQUE"));
   CHECK_THAT(*text, Catch::Contains("X-CALGATE-PAIR:pr_1") && Catch::Contains("X-CALGATE-SOURCE:src_1"));
   CHECK_THAT(*text, Catch::Contains("DTSTAMP:20261121T080000Z"));
+  CHECK_THAT(*text, Catch::Contains("\r\nSEQUENCE:0\r\n"));
+  CHECK_THAT(*ic::calendarText(sampleEvent(), sys_days{2026y / November / 21}, 3), Catch::Contains("\r\nSEQUENCE:3\r\n"));
   Event allDay = sampleEvent();
   allDay.start = Date{2026y / 12 / 24};
   allDay.end = Date{2026y / 12 / 25};

@@ -1,5 +1,6 @@
 #include "calgate/providers/caldav/ical_mapping.hpp"
 
+#include "calgate/providers/recurrence.hpp"
 #include "vocabulary.hpp"
 
 #include <libical/ical.h>
@@ -143,7 +144,7 @@ const std::vector<std::string_view>& neverWrittenProperties() {
   return props;
 }
 
-core::Result<std::string> calendarText(const Event& event, std::chrono::sys_seconds dtstamp) {
+core::Result<std::string> calendarText(const Event& event, std::chrono::sys_seconds dtstamp, int sequence) {
   icalerror_set_errors_are_fatal(0);
   icalerrno = ICAL_NO_ERROR;
   std::set<std::string> zones;
@@ -161,6 +162,13 @@ core::Result<std::string> calendarText(const Event& event, std::chrono::sys_seco
   ComponentPtr calendar(icalcomponent_new(ICAL_VCALENDAR_COMPONENT));
   icalcomponent_add_property(calendar.get(), icalproperty_new_version("2.0"));
   icalcomponent_add_property(calendar.get(), icalproperty_new_prodid("-//calgate//calgate//EN"));
+  // Every TZID needs its VTIMEZONE (RFC 5545 §3.2.19), recurrence lines' included.
+  for (const auto& zone : recurrenceZones(event.recurrence)) {
+    if (!icaltimezone_get_builtin_timezone(zone.c_str())) {
+      return core::fail(core::ErrorCode::Invalid, "time zone " + zone + " is unknown to libical");
+    }
+    zones.insert(zone);
+  }
   for (const auto& zone : zones) {
     icaltimezone* tz = icaltimezone_get_builtin_timezone(zone.c_str());
     icalcomponent* vtimezone = icalcomponent_new_clone(icaltimezone_get_component(tz));
@@ -184,7 +192,7 @@ core::Result<std::string> calendarText(const Event& event, std::chrono::sys_seco
   icalcomponent_add_property(
       vevent, icalproperty_new_dtstamp(icaltime_from_timet_with_zone(
                   static_cast<time_t>(dtstamp.time_since_epoch().count()), 0, icaltimezone_get_utc_timezone())));
-  icalcomponent_add_property(vevent, icalproperty_new_sequence(event.sequence));
+  icalcomponent_add_property(vevent, icalproperty_new_sequence(sequence));
   icalcomponent_add_property(vevent, icalproperty_new_summary(event.title.c_str()));
   if (!event.description.empty()) {
     icalcomponent_add_property(vevent, icalproperty_new_description(event.description.c_str()));

@@ -62,40 +62,51 @@ std::string_view statusFor(Status s) { return detail::wireFor(kStatus, s, "confi
 Status statusFrom(std::string_view status) { return detail::modelFor(kStatus, status).value_or(Status::Confirmed); }
 
 const std::vector<std::string_view>& writtenFields() {
-  static const std::vector<std::string_view> fields = {
-      "iCalUID", "summary",  "description", "location",     "start",     "end",
-      "recurrence", "originalStartTime", "status", "visibility", "transparency", "attendees",
-      "sequence", "extendedProperties"};
+  static const std::vector<std::string_view> fields = {"id",     "summary",    "description",  "location",
+                                                       "start",  "end",        "recurrence",   "status",
+                                                       "visibility", "transparency", "extendedProperties"};
   return fields;
 }
 
 const std::vector<std::string_view>& neverWrittenFields() {
   static const std::vector<std::string_view> fields = {
-      "reminders", "attachments", "conferenceData", "hangoutLink", "colorId", "organizer", "creator",
-      "gadget",    "source",      "guestsCanModify", "anyoneCanAddSelf", "attendeesOmitted"};
+      "reminders", "attachments", "conferenceData", "hangoutLink", "colorId",   "organizer",
+      "creator",   "gadget",      "source",         "attendees",   "iCalUID",   "sequence",
+      "originalStartTime", "guestsCanModify", "anyoneCanAddSelf", "attendeesOmitted"};
   return fields;
+}
+
+std::string eventIdFor(std::string_view uid) {
+  // base32hex (a-v, 0-9), 5-1024 characters: keep the UID's letters and digits that qualify.
+  std::string id;
+  for (char c : uid) {
+    const char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if ((l >= 'a' && l <= 'v') || (l >= '0' && l <= '9')) id += l;
+  }
+  return id.size() >= 5 ? id.substr(0, 1024) : id + std::string(5 - id.size(), '0');
 }
 
 core::Result<std::string> eventBody(const Event& event, std::string_view calendarZone) {
   if (!isKnownZone(calendarZone)) return core::fail(core::ErrorCode::Invalid, "unknown calendar time zone");
+  for (const EventTime* t : {&event.start, &event.end}) {
+    if (const auto* z = std::get_if<ZonedTime>(t); z && !isKnownZone(z->zone)) {
+      return core::fail(core::ErrorCode::Invalid, "unknown time zone in event");
+    }
+  }
   nlohmann::json body;
-  body["iCalUID"] = event.uid;
+  // A client-chosen id makes inserts idempotent; Google wants either id or iCalUID, not both.
+  body["id"] = eventIdFor(event.uid);
   body["summary"] = event.title;
   if (!event.description.empty()) body["description"] = event.description;
   if (!event.location.empty()) body["location"] = event.location;
   body["start"] = eventTime(event.start, calendarZone);
   body["end"] = eventTime(event.end, calendarZone);
   if (!event.recurrence.empty()) body["recurrence"] = event.recurrence;
-  if (event.recurrenceId) body["originalStartTime"] = eventTime(*event.recurrenceId, calendarZone);
   body["status"] = statusFor(event.status);
   body["visibility"] = visibilityFor(event.sensitivity);
   body["transparency"] = transparencyFor(event.showAs);
-  if (!event.attendees.empty()) {
-    nlohmann::json list = nlohmann::json::array();
-    for (const auto& a : event.attendees) list.push_back({{"email", a}});
-    body["attendees"] = std::move(list);
-  }
-  body["sequence"] = event.sequence;
+  // Never attendees: Google puts the event on every guest's calendar, even with sendUpdates=none.
+  // Never sequence: Google manages it and rejects values below its own.
   if (event.origin) {
     body["extendedProperties"]["private"] = {{std::string(kOriginPairKey), event.origin->pairId},
                                              {std::string(kOriginSourceKey), event.origin->sourceKey}};

@@ -34,7 +34,8 @@ constexpr std::array<Row<ShowAs>, 5> kShowAs{{
 // Graph's dateTime has no offset and seven fractional digits: "2016-12-09T20:30:00.0000000".
 nlohmann::json eventTime(const EventTime& t, std::string_view calendarZone) {
   if (const auto* d = std::get_if<Date>(&t)) {
-    return {{"dateTime", formatDate(d->day) + "T00:00:00.0000000"}, {"timeZone", "UTC"}};
+    // all-day: midnight in the calendar's own zone, with isAllDay
+    return {{"dateTime", formatDate(d->day) + "T00:00:00.0000000"}, {"timeZone", std::string(calendarZone)}};
   }
   if (const auto* z = std::get_if<ZonedTime>(&t)) {
     return {{"dateTime", formatLocal(localTimeOf(*z)) + ".0000000"}, {"timeZone", z->zone}};
@@ -57,9 +58,9 @@ std::string_view showAsFor(ShowAs s) { return detail::wireFor(kShowAs, s, "busy"
 ShowAs showAsFrom(std::string_view showAs) { return detail::modelFor(kShowAs, showAs).value_or(ShowAs::Busy); }
 
 const std::vector<std::string_view>& writtenFields() {
-  static const std::vector<std::string_view> fields = {"subject",  "body",        "location",  "start",
+  static const std::vector<std::string_view> fields = {"subject",  "body",        "location",    "start",
                                                        "end",      "isAllDay",    "sensitivity", "showAs",
-                                                       "attendees", "singleValueExtendedProperties"};
+                                                       "singleValueExtendedProperties"};
   return fields;
 }
 
@@ -67,7 +68,8 @@ const std::vector<std::string_view>& neverWrittenFields() {
   static const std::vector<std::string_view> fields = {
       "isReminderOn", "reminderMinutesBeforeStart", "attachments", "hasAttachments", "onlineMeeting",
       "onlineMeetingUrl", "isOnlineMeeting", "onlineMeetingProvider", "categories", "organizer",
-      "responseStatus", "responseRequested", "recurrence", "extensions", "multiValueExtendedProperties"};
+      "responseStatus", "responseRequested", "recurrence", "extensions", "multiValueExtendedProperties",
+      "attendees"};
   return fields;
 }
 
@@ -77,6 +79,11 @@ core::Result<std::string> eventBody(const Event& event, std::string_view calenda
                       "recurring events are written to Microsoft 365 as expanded occurrences, not as a series");
   }
   if (!isKnownZone(calendarZone)) return core::fail(core::ErrorCode::Invalid, "unknown calendar time zone");
+  for (const EventTime* t : {&event.start, &event.end}) {
+    if (const auto* z = std::get_if<ZonedTime>(t); z && !isKnownZone(z->zone)) {
+      return core::fail(core::ErrorCode::Invalid, "unknown time zone in event");
+    }
+  }
   nlohmann::json body;
   body["subject"] = event.title;
   body["body"] = {{"contentType", "text"}, {"content", event.description}};
@@ -86,9 +93,7 @@ core::Result<std::string> eventBody(const Event& event, std::string_view calenda
   body["isAllDay"] = event.allDay();
   body["sensitivity"] = sensitivityFor(event.sensitivity);
   body["showAs"] = showAsFor(event.showAs);
-  nlohmann::json attendees = nlohmann::json::array();
-  for (const auto& a : event.attendees) attendees.push_back({{"emailAddress", {{"address", a}}}, {"type", "required"}});
-  body["attendees"] = std::move(attendees);
+  // Never attendees: Microsoft 365 sends invitations to them.
   if (event.origin) {
     body["singleValueExtendedProperties"] = nlohmann::json::array(
         {{{"id", std::string(kOriginPropertyId)}, {"value", event.origin->pairId + " " + event.origin->sourceKey}}});

@@ -6,24 +6,13 @@
 #include "calgate/policy/approved_write.hpp"
 #include "calgate/policy/org_policy.hpp"
 #include "calgate/policy/pair_rules.hpp"
+#include "calgate/policy/write_context.hpp"
 
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace calgate::policy {
-
-/// Where the write would go.
-struct WriteContext {
-  std::string pairId;
-  std::string sourceKey;  ///< identifies the source event within the pair (ids only, no content)
-  providers::ProviderKind targetProvider = providers::ProviderKind::CalDav;
-  std::string targetDomain;  ///< domain of the target account's email address
-  /// Whether writing attendees to the target would invite them. True for Google (guests get the
-  /// event on their calendars even with sendUpdates=none) and Microsoft 365; for CalDAV, true
-  /// unless the server is known not to do scheduling.
-  bool targetInvitesAttendees = true;
-};
 
 /// Strictness order: Full < Private < Denied.
 enum class EffectiveMode { Full, Private, Denied };
@@ -38,16 +27,25 @@ struct Decision {
 
 class Evaluator {
  public:
-  /// Decides what, if anything, of `source` may be written to the target. Denies copies that
-  /// calgate itself wrote (they carry an origin marker) so nothing is ever mirrored back.
-  /// A cancelled source event yields an approved Delete.
+  /// Decides what, if anything, of `source` may be written to the target.
+  /// - Copies calgate itself wrote (origin marker) are denied with no write: never mirrored back.
+  /// - A source with an unknown time zone or malformed recurrence is denied with no write.
+  /// - A cancelled source, or an organisation that blocks this target, yields an approved Delete
+  ///   (mode Denied for the latter), so an existing copy can be removed.
+  /// Organisation data that is not proven only tightens: allow= counts only from a Secure or
+  /// pinned policy; an unpinned Bogus/Indeterminate result makes the event private (fail closed).
   Decision evaluate(const PairRules& rules, const OrgPolicy& org, const providers::Event& source,
                     const WriteContext& context) const;
 };
 
-/// The UID calgate gives the copy of `sourceKey` in `pairId`: deterministic (so retries and
-/// re-syncs address the same copy) and unlinkable to the source's own UID.
+/// The UID calgate gives the copy of `sourceKey` (or of its series) in `pairId`: deterministic
+/// (so retries and re-syncs address the same copy) and unlinkable to the source's own UID.
 std::string targetUid(std::string_view pairId, std::string_view sourceKey);
+
+/// The opaque source reference written in the copy's origin marker (source ids, such as CalDAV
+/// hrefs, often embed the source UID; this does not). The sync engine computes the same value to
+/// find the mapping.
+std::string originReference(std::string_view pairId, std::string_view sourceKey);
 
 /// Cleans a label: control characters removed, whitespace trimmed, at most 100 bytes (cut on a
 /// UTF-8 boundary); empty -> "Busy".

@@ -31,17 +31,29 @@ struct OrgPolicy {
   std::optional<std::string> label;  ///< title for stripped events (label=)
   std::vector<std::string> allow;    ///< domains that may receive full details (allow=)
   Validation validation = Validation::NoRecord;
+  /// The level and allow-list come from an earlier Secure record still pinned by its ma=, even if
+  /// today's lookup was not proven (DESIGN.md §5 downgrade protection).
+  bool pinned = false;
   std::vector<std::string> reasons;  ///< how the DNS module arrived at this (for the audit log)
 
   /// No policy for `domain`.
   static OrgPolicy none(std::string domain);
 
-  /// True when `targetDomain` is inside the organisation (its domain or a subdomain) or is, or is a
-  /// subdomain of, an allow-listed domain. Data inside these stays under the organisation's control,
-  /// so its policy is not applied there. An empty target domain is never admitted.
-  bool admits(std::string_view targetDomain) const;
 
-  /// "org acme.com p=private (secure)"
+  /// True when the policy data may loosen anything (admit allow-listed domains): a Secure record or
+  /// a pinned one. Unsigned or unproven data may only tighten.
+  bool trusted() const { return validation == Validation::Secure || pinned; }
+
+  /// True when the lookup failed to prove anything and no pin covers it: fail closed.
+  bool failClosed() const {
+    return !pinned && (validation == Validation::Bogus || validation == Validation::Indeterminate);
+  }
+
+  /// True when `targetDomain` is inside the organisation (its domain or a subdomain), or - only if
+  /// trusted() - an allow-listed domain or a subdomain of one. An empty target is never admitted.
+  bool admitsTarget(std::string_view targetDomain) const;
+
+  /// "org acme.com p=private (secure)", "... (bogus, pinned)"
   std::string describe() const;
 };
 

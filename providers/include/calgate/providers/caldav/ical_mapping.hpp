@@ -31,9 +31,10 @@ Status statusFrom(std::optional<std::string_view> status);
 const std::vector<std::string_view>& writtenProperties();
 const std::vector<std::string_view>& neverWrittenProperties();
 
-/// A complete VCALENDAR holding the event (with the VTIMEZONE of each zone it uses).
-/// `dtstamp` is required by RFC 5545. The origin marker is X-CALGATE-PAIR / X-CALGATE-SOURCE.
-/// Invalid for an unknown zone or a malformed recurrence line.
-core::Result<std::string> calendarText(const Event& event, std::chrono::sys_seconds dtstamp);
+/// A complete VCALENDAR holding the event (with the VTIMEZONE of each zone it uses, recurrence
+/// TZIDs included). `dtstamp` is required by RFC 5545; `sequence` is the SEQUENCE to write (the
+/// adapter passes the stored value + 1 on updates). The origin marker is X-CALGATE-PAIR /
+/// X-CALGATE-SOURCE. Invalid for an unknown zone or a malformed recurrence line.
+core::Result<std::string> calendarText(const Event& event, std::chrono::sys_seconds dtstamp, int sequence = 0);
 
 }  // namespace calgate::providers::caldav

@@ -31,11 +31,16 @@ const std::vector<std::string_view>& writtenFields();
 /// Event fields calgate never writes (not synced, or read-only identities).
 const std::vector<std::string_view>& neverWrittenFields();
 
-/// The JSON body for events.insert / events.update. Floating times are written in
-/// `calendarZone`. Empty description/location/attendees are omitted (cleared on update,
-/// which replaces the whole event). The origin marker goes to extendedProperties.private.
-/// Invalid if a time is malformed.
+/// The JSON body for events.insert / events.update: a client-chosen `id` derived from the UID
+/// (idempotent inserts), no attendees (Google would put the event on each guest's calendar),
+/// no sequence (Google keeps it). Floating times are written in `calendarZone`. Empty
+/// description/location are omitted (cleared on update, which replaces the whole event). The origin
+/// marker goes to extendedProperties.private. Instances of a series are updated through the
+/// instances API by the adapter, not created with this body. Invalid for an unknown zone.
 core::Result<std::string> eventBody(const Event& event, std::string_view calendarZone = "UTC");
+
+/// The Google event id for a UID: its base32hex characters (a-v, 0-9), at least 5.
+std::string eventIdFor(std::string_view uid);
 
 /// extendedProperties.private keys of the origin marker.
 inline constexpr std::string_view kOriginPairKey = "calgatePair";

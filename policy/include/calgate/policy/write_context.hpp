@@ -1,0 +1,28 @@
+#pragma once
+/// Where an evaluated write would go. Carried by the ApprovedWrite it produces, so an adapter can
+/// check that it writes to the pair and target account the approval was made for.
+
+#include "calgate/providers/event.hpp"
+
+#include <optional>
+#include <string>
+
+namespace calgate::policy {
+
+struct WriteContext {
+  std::string pairId;
+  std::string sourceKey;  ///< identifies the source event or occurrence within the pair (ids only)
+  /// For an occurrence or exception of a series: the series' key, so every part of a series shares
+  /// one UID in the target (a CalDAV series and its overrides live in one resource under one UID).
+  std::optional<std::string> seriesKey;
+  providers::ProviderKind targetProvider = providers::ProviderKind::CalDav;
+  std::string targetDomain;  ///< domain of the target account's email address
+  /// CalDAV only: false when the server is known not to do scheduling (RFC 6638), so attendees
+  /// written there invite nobody. Google and Microsoft 365 always invite, whatever this says.
+  bool targetInvitesAttendees = true;
+  /// The target calendar's IANA zone: floating times are anchored in it for targets that have no
+  /// floating times (Google, Microsoft 365).
+  std::string targetZone = "UTC";
+};
+
+}  // namespace calgate::policy
