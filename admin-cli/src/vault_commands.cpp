@@ -24,6 +24,7 @@ void withVault(Context& ctx, int& exitCode, Body body) {
     return;
   }
   auto master = vault::loadMasterKey(ctx.config, gateway::processEnvironment());
+  vault::protectProcessSecrets();
   if (!master) {
     exitCode = failWith(master.error().message, gateway::kExitUsage);
     return;
@@ -55,7 +56,11 @@ void addVaultCommands(CLI::App& app, Context& ctx, int& exitCode) {
       return;
     }
     const auto env = gateway::processEnvironment();
-    const bool fromEnv = env.contains("CALGATE_MASTER_KEY") || env.contains("CALGATE_MASTER_PASSPHRASE");
+    auto set = [&](const char* name) {
+      auto it = env.find(name);
+      return it != env.end() && !it->second.empty();
+    };
+    const bool fromEnv = set("CALGATE_MASTER_KEY") || set("CALGATE_MASTER_PASSPHRASE");
     if (!fromEnv) {
       const auto path = vault::keyFilePath(ctx.config);
       auto created = vault::createKeyFile(path);
@@ -122,8 +127,16 @@ void addVaultCommands(CLI::App& app, Context& ctx, int& exitCode) {
       });
       if (!report) return failWith(report.error());
       std::cout << (report->resumed ? "resumed rotation to key " : "rotated to new key ") << report->toKey << ": "
-                << report->reencrypted << " credential(s) re-encrypted\n"
-                << "older keys can now be retired: calgate-admin vault retire KEY-ID\n";
+                << report->reencrypted << " credential(s) re-encrypted\n";
+      for (const auto& id : report->unreadable) {
+        std::cout << "  account " << id << ": credential cannot be opened; left as it is (reconnect the account)\n";
+      }
+      if (report->remaining > 0) {
+        std::cout << report->remaining << " credential(s) are still on older keys; run vault rotate again "
+                  << "(it continues with " << report->toKey << ")\n";
+        return gateway::kExitFailure;
+      }
+      std::cout << "older keys can now be retired: calgate-admin vault retire KEY-ID\n";
       return kExitOk;
     });
   });

@@ -36,6 +36,7 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
   core::log::setLevel(config->log.level);
   // No master key, no start: credentials could be neither stored nor read.
   auto masterKey = vault::loadMasterKey(*config, processEnvironment());
+  vault::protectProcessSecrets();
   if (!masterKey) {
     std::cerr << "calgate: refusing to start: " << masterKey.error().message << "\n";
     return kExitUsage;

@@ -6,6 +6,8 @@
 #include "calgate/gateway/vault/vault.hpp"
 #include "support/test_database.hpp"
 
+#include <botan/base64.h>
+#include <botan/hex.h>
 #include <catch2/catch.hpp>
 #include <soci/soci.h>
 
@@ -235,5 +237,88 @@ TEST_CASE("no credential reaches the database in clear", "[store][vault][scan]")
     INFO(secret);
     CHECK(dump.find(secret) == std::string::npos);
     CHECK(dump.find("oauth-refresh-token") == std::string::npos);
+    // nor encoded: base64 at each of the three alignments, and hex
+    for (std::size_t shift = 0; shift < 3; ++shift) {
+      const std::string encoded = Botan::base64_encode(
+          reinterpret_cast<const std::uint8_t*>(secret.data()) + shift, secret.size() - shift);
+      CHECK(dump.find(encoded.substr(4, 16)) == std::string::npos);
+    }
+    CHECK(dump.find(Botan::hex_encode(reinterpret_cast<const std::uint8_t*>(secret.data()), secret.size(), false)) ==
+          std::string::npos);
   }
+}
+
+TEST_CASE("a gateway with a stale key ring cannot seal with a retired key", "[store][vault][rotation]") {
+  Fixture f;
+  auto gateway = f.vault();  // a long-running process, loaded before the rotation
+  AccountStore gatewayAccounts(f.t.db(), *gateway, core::systemClock());
+  REQUIRE(gatewayAccounts.create({f.userId, "caldav", "before@example.com", std::nullopt}, bytes(secretFor(0))));
+  const std::string oldKey = gateway->currentKeyId();
+  {
+    auto admin = f.vault();  // calgate-admin: rotate and retire the old key
+    REQUIRE(admin->rotate(10)->remaining == 0);
+    REQUIRE(admin->retire(oldKey));
+  }
+  // the database refuses the retired key; the gateway reloads its ring and seals again
+  auto created = gatewayAccounts.create({f.userId, "caldav", "after@example.com", std::nullopt}, bytes(secretFor(1)));
+  INFO((created ? std::string() : created.error().message));
+  REQUIRE(created);
+  CHECK(created->credentialKeyId != oldKey);
+  auto fresh = f.vault();  // e.g. after a restart
+  AccountStore freshAccounts(f.t.db(), *fresh, core::systemClock());
+  CHECK(text(*freshAccounts.credential(created->id)) == secretFor(1));
+  CHECK(gatewayAccounts.replaceCredential(created->id, bytes(secretFor(2))));
+  CHECK(text(*freshAccounts.credential(created->id)) == secretFor(2));
+}
+
+TEST_CASE("the database itself guards the key ring", "[store][vault]") {
+  Fixture f;
+  auto v = f.vault();
+  AccountStore accounts(f.t.db(), *v, core::systemClock());
+  auto a = accounts.create({f.userId, "caldav", "g@example.com", std::nullopt}, bytes(secretFor(0)));
+  REQUIRE(a);
+  auto s = f.t.db().acquire();
+  CHECK_THROWS(**s << "DELETE FROM vault_keys WHERE id = '" + a->credentialKeyId + "'");
+  CHECK_THROWS(**s << "UPDATE accounts SET credential_key_id = 'k-retired' WHERE id = '" + a->id + "'");
+}
+
+TEST_CASE("rotation skips unreadable credentials, reports them, and holds a lease", "[store][vault][rotation]") {
+  Fixture f;
+  auto v = f.vault();
+  AccountStore accounts(f.t.db(), *v, core::systemClock());
+  std::vector<std::string> ids;
+  for (int i = 0; i < 4; ++i) {
+    ids.push_back(accounts.create({f.userId, "caldav", "r" + std::to_string(i) + "@example.com", std::nullopt},
+                                  bytes(secretFor(i)))->id);
+  }
+  {
+    // the smallest id gets another account's ciphertext: it cannot be opened for its own binding
+    auto s = f.t.db().acquire();
+    const auto first = *std::min_element(ids.begin(), ids.end());
+    const auto other = *std::max_element(ids.begin(), ids.end());
+    **s << "UPDATE accounts SET credential_ciphertext = (SELECT credential_ciphertext FROM accounts WHERE id = :o) "
+           "WHERE id = :f",
+        soci::use(other), soci::use(first);
+  }
+  auto report = v->rotate(1);
+  REQUIRE(report);
+  CHECK(report->unreadable.size() == 1);
+  CHECK(report->reencrypted == 3);  // the others were not blocked by it
+  CHECK(report->remaining == 1);
+  // unfinished: the next run continues with the same key instead of adding one
+  auto again = v->rotate(1);
+  REQUIRE(again);
+  CHECK(again->resumed);
+  CHECK(again->toKey == report->toKey);
+
+  // a second rotation while one holds the lease is refused
+  {
+    auto s = f.t.db().acquire();
+    const long long until = core::systemClock().nowUnixSeconds() + 300;
+    **s << "UPDATE vault_meta SET rotation_lease_until = :u WHERE id = 1", soci::use(until);
+  }
+  auto busy = v->rotate(1);
+  REQUIRE_FALSE(busy);
+  CHECK(busy.error().code == core::ErrorCode::Conflict);
+  CHECK_THAT(busy.error().message, Catch::Contains("another vault rotation is running"));
 }

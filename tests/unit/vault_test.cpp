@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 using namespace calgate;
 using namespace calgate::gateway;
@@ -141,6 +142,20 @@ TEST_CASE("master key: environment, passphrase, key file", "[vault][master]") {
   REQUIRE_FALSE(readable);
   CHECK_THAT(readable.error().message, Catch::Contains("readable by others (mode 0640)"));
   ::chmod(path.c_str(), 0600);
+
+  ::chown(path.c_str(), 65534, 65534);  // nobody
+  if (::geteuid() != 65534) {
+    auto foreign = loadMasterKey(config, {});
+    REQUIRE_FALSE(foreign);
+    CHECK_THAT(foreign.error().message, Catch::Contains("belongs to another user"));
+  }
+  ::chown(path.c_str(), ::geteuid(), ::getegid());
+  ::chmod(path.parent_path().c_str(), 0777);
+  auto writableDir = loadMasterKey(config, {});
+  REQUIRE_FALSE(writableDir);
+  CHECK_THAT(writableDir.error().message, Catch::Contains("writable by others"));
+  ::chmod(path.parent_path().c_str(), 0700);
+  CHECK(loadMasterKey(config, {}));
 
   config.vault.keyFile = dir.write("bad.key", "not a key\n");
   ::chmod(config.vault.keyFile.c_str(), 0600);

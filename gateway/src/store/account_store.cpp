@@ -36,7 +36,27 @@ struct AccountRow {
 AccountStore::AccountStore(Database& db, vault::Vault& vault, const core::Clock& clock)
     : db_(db), vault_(vault), clock_(clock) {}
 
+namespace {
+
+// The database refused the key a credential was sealed with: it was retired (or is unknown) since
+// this process loaded its key ring.
+bool keyRefused(const core::Error& e) {
+  return e.code == ErrorCode::Conflict && (e.message.find("vault key") != std::string::npos ||
+                                           e.message.find("accounts_credential_key_fk") != std::string::npos);
+}
+
+}  // namespace
+
 core::Result<Account> AccountStore::create(const NewAccount& in, const vault::SecretBytes& credential) {
+  auto created = createOnce(in, credential);
+  if (!created && keyRefused(created.error())) {
+    if (auto reloaded = vault_.reload(); !reloaded) return std::unexpected(reloaded.error());
+    created = createOnce(in, credential);
+  }
+  return created;
+}
+
+core::Result<Account> AccountStore::createOnce(const NewAccount& in, const vault::SecretBytes& credential) {
   if (in.provider != "google" && in.provider != "microsoft" && in.provider != "caldav") {
     return fail(ErrorCode::Invalid, "unknown provider \"" + in.provider.substr(0, 32) + "\"");
   }
@@ -65,7 +85,7 @@ core::Result<Account> AccountStore::create(const NewAccount& in, const vault::Se
     return {};
   });
   if (!stored) {
-    if (stored.error().code == ErrorCode::Conflict) {
+    if (stored.error().code == ErrorCode::Conflict && !keyRefused(stored.error())) {
       return fail(ErrorCode::Conflict, "this " + in.provider + " account (" + account.email + ") is already connected");
     }
     return std::unexpected(stored.error());
@@ -117,6 +137,15 @@ core::Result<vault::SecretBytes> AccountStore::credential(std::string_view accou
 }
 
 core::Result<void> AccountStore::replaceCredential(std::string_view accountId, const vault::SecretBytes& credential) {
+  auto replaced = replaceOnce(accountId, credential);
+  if (!replaced && keyRefused(replaced.error())) {
+    if (auto reloaded = vault_.reload(); !reloaded) return std::unexpected(reloaded.error());
+    replaced = replaceOnce(accountId, credential);
+  }
+  return replaced;
+}
+
+core::Result<void> AccountStore::replaceOnce(std::string_view accountId, const vault::SecretBytes& credential) {
   auto account = get(accountId);
   if (!account) return std::unexpected(account.error());
   auto sealed = vault_.seal(credential, vault::Binding{account->userId, account->provider, account->id});

@@ -3,6 +3,8 @@
 #include <botan/base64.h>
 #include <botan/system_rng.h>
 #include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -69,6 +71,19 @@ core::Result<MasterKeyMaterial> loadMasterKey(const Config& config, const Enviro
     ::close(fd);
     return fail(ErrorCode::Invalid, origin + " is not a regular file");
   }
+  if (st.st_uid != ::geteuid()) {
+    ::close(fd);
+    return fail(ErrorCode::Invalid, origin + " belongs to another user (uid " + std::to_string(st.st_uid) +
+                                        "); it must be owned by the user calgate runs as");
+  }
+  struct stat dir {};
+  const auto parent = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+  if (::stat(parent.c_str(), &dir) == 0 && (dir.st_mode & 022) != 0 && !(dir.st_mode & S_ISVTX)) {
+    ::close(fd);
+    return fail(ErrorCode::Invalid, "the directory of " + origin +
+                                        " is writable by others, so the key file could be replaced; run: chmod go-w " +
+                                        parent.string());
+  }
   if ((st.st_mode & 077) != 0) {
     ::close(fd);
     char mode[8];
@@ -86,6 +101,18 @@ core::Result<MasterKeyMaterial> loadMasterKey(const Config& config, const Enviro
   return MasterKeyMaterial{MasterKeyMaterial::Kind::Raw, std::move(*key), origin};
 }
 
+void protectProcessSecrets() {
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  const rlimit none{0, 0};
+  ::setrlimit(RLIMIT_CORE, &none);
+  for (const char* name : {"CALGATE_MASTER_KEY", "CALGATE_MASTER_PASSPHRASE"}) {
+    if (char* value = std::getenv(name)) {
+      Botan::secure_scrub_memory(value, std::strlen(value));
+      ::unsetenv(name);
+    }
+  }
+}
+
 core::Result<bool> createKeyFile(const std::filesystem::path& path) {
   std::error_code ec;
   const auto parent = path.parent_path();
@@ -101,9 +128,12 @@ core::Result<bool> createKeyFile(const std::filesystem::path& path) {
   }
   SecretBytes key(kKeyBytes);
   Botan::system_rng().randomize(key.data(), key.size());
-  std::string line = Botan::base64_encode(key) + "\n";
-  const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
-  Botan::secure_scrub_memory(line.data(), line.size());
+  // Encoded straight into locked, scrubbed memory: no std::string copy of the key.
+  Botan::secure_vector<char> line(Botan::base64_encode_max_output(key.size()) + 1);
+  std::size_t consumed = 0;
+  const std::size_t written = Botan::base64_encode(line.data(), key.data(), key.size(), consumed, true);
+  line[written] = '\n';
+  const bool ok = ::write(fd, line.data(), written + 1) == static_cast<ssize_t>(written + 1) && ::fsync(fd) == 0;
   ::close(fd);
   if (!ok) {
     ::unlink(path.c_str());

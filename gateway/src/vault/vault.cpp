@@ -84,12 +84,18 @@ core::Result<std::unique_ptr<Vault>> Vault::open(Database& db, const MasterKeyMa
     m.check = *check;
     const long long now = clock.nowUnixSeconds();
     soci::indicator salt = passphrase ? soci::i_ok : soci::i_null;
+    // ON CONFLICT: another process starting at the same moment may have initialised it first.
     sql << "INSERT INTO vault_meta (id, master_check, kdf, kdf_salt, kdf_n, kdf_r, kdf_p, created_at) "
-           "VALUES (1, :c, :k, :s, :n, :r, :p, :t)",
+           "VALUES (1, :c, :k, :s, :n, :r, :p, :t) ON CONFLICT (id) DO NOTHING",
         soci::use(m.check), soci::use(m.kdf), soci::use(m.salt, salt), soci::use(m.n, salt), soci::use(m.r, salt),
         soci::use(m.p, salt), soci::use(now);
+    Meta stored;
+    saltInd = nInd = rInd = pInd = soci::i_null;
+    sql << "SELECT master_check, kdf, kdf_salt, kdf_n, kdf_r, kdf_p FROM vault_meta WHERE id = 1",
+        soci::into(stored.check), soci::into(stored.kdf), soci::into(stored.salt, saltInd), soci::into(stored.n, nInd),
+        soci::into(stored.r, rInd), soci::into(stored.p, pInd);
     tx.commit();
-    return m;
+    return stored;
   });
   if (!meta) return std::unexpected(meta.error());
 
@@ -146,8 +152,11 @@ core::Result<void> Vault::loadKeys() {
   std::lock_guard lock(mutex_);
   keys_ = std::move(keys);
   current_ = newest;
+  loadedAt_ = std::chrono::steady_clock::now();
   return {};
 }
+
+core::Result<void> Vault::reload() { return loadKeys(); }
 
 core::Result<std::string> Vault::addKey() {
   SecretBytes key(kKeyBytes);
@@ -177,10 +186,24 @@ std::string Vault::currentKeyId() const {
 }
 
 core::Result<Sealed> Vault::seal(const SecretBytes& plaintext, const Binding& binding) {
+  bool stale = false;
+  {
+    std::lock_guard lock(mutex_);
+    stale = std::chrono::steady_clock::now() - loadedAt_ > std::chrono::seconds(10);
+  }
+  if (stale) {
+    if (auto loaded = loadKeys(); !loaded) return std::unexpected(loaded.error());
+  }
+  return sealWith(currentKeyId(), plaintext, binding);
+}
+
+core::Result<Sealed> Vault::sealWith(const std::string& keyId, const SecretBytes& plaintext, const Binding& binding) {
   std::lock_guard lock(mutex_);
-  auto blob = vault::seal(keys_.at(current_), current_, plaintext, bindingContext(binding));
+  auto it = keys_.find(keyId);
+  if (it == keys_.end()) return fail(ErrorCode::Internal, "vault key " + keyId + " is not loaded");
+  auto blob = vault::seal(it->second, keyId, plaintext, bindingContext(binding));
   if (!blob) return std::unexpected(blob.error());
-  return Sealed{std::move(*blob), current_};
+  return Sealed{std::move(*blob), keyId};
 }
 
 core::Result<SecretBytes> Vault::open(std::string_view blob, const Binding& binding) {
@@ -228,26 +251,64 @@ core::Result<std::vector<KeyStatus>> Vault::status() {
 core::Result<RotationReport> Vault::rotate(std::size_t batchSize, std::optional<std::size_t> maxBatches,
                                            const std::function<void(const RotationReport&)>& onBatch) {
   if (batchSize == 0) return fail(ErrorCode::Invalid, "batch size must be at least 1");
-  if (auto loaded = loadKeys(); !loaded) return std::unexpected(loaded.error());
-  const std::string current = currentKeyId();
-  auto stale = db_.withSession([&](soci::session& sql) -> core::Result<long long> {
-    long long n = 0;
-    sql << "SELECT COUNT(*) FROM accounts WHERE credential_key_id <> :k", soci::use(current), soci::into(n);
-    return n;
+  constexpr long long kLeaseSeconds = 600;
+  // One rotation at a time: a lease row in vault_meta, renewed after every batch.
+  auto leased = db_.withSession([&](soci::session& sql) -> core::Result<std::string> {
+    const long long now = clock_.nowUnixSeconds();
+    const long long until = now + kLeaseSeconds;
+    soci::statement st = (sql.prepare << "UPDATE vault_meta SET rotation_lease_until = :u WHERE id = 1 AND "
+                                         "(rotation_lease_until IS NULL OR rotation_lease_until < :n)",
+                          soci::use(until), soci::use(now));
+    st.execute(true);
+    if (st.get_affected_rows() != 1) {
+      return fail(ErrorCode::Conflict, "another vault rotation is running (or was killed less than 10 minutes ago)");
+    }
+    std::string target;
+    soci::indicator ind = soci::i_null;
+    sql << "SELECT rotation_target FROM vault_meta WHERE id = 1", soci::into(target, ind);
+    return ind == soci::i_ok ? target : std::string();
   });
-  if (!stale) return std::unexpected(stale.error());
-  RotationReport report;
-  report.resumed = *stale > 0;
-  if (!report.resumed) {
-    auto added = addKey();
-    if (!added) return std::unexpected(added.error());
-    if (auto loaded = loadKeys(); !loaded) return std::unexpected(loaded.error());
+  if (!leased) return std::unexpected(leased.error());
+  auto release = [&](bool finished) {
+    (void)db_.withSession([&](soci::session& sql) -> core::Result<void> {
+      if (finished) sql << "UPDATE vault_meta SET rotation_lease_until = NULL, rotation_target = NULL WHERE id = 1";
+      else sql << "UPDATE vault_meta SET rotation_lease_until = NULL WHERE id = 1";
+      return {};
+    });
+  };
+
+  if (auto loaded = loadKeys(); !loaded) {
+    release(false);
+    return std::unexpected(loaded.error());
   }
-  report.toKey = currentKeyId();
+  RotationReport report;
+  {
+    std::lock_guard lock(mutex_);
+    report.resumed = !leased->empty() && keys_.contains(*leased);
+  }
+  if (report.resumed) {
+    report.toKey = *leased;
+  } else {
+    auto added = addKey();
+    if (!added) {
+      release(false);
+      return std::unexpected(added.error());
+    }
+    report.toKey = *added;
+    auto recorded = db_.withSession([&](soci::session& sql) -> core::Result<void> {
+      sql << "UPDATE vault_meta SET rotation_target = :k WHERE id = 1", soci::use(report.toKey);
+      return {};
+    });
+    if (auto loaded = loadKeys(); !recorded || !loaded) {
+      release(false);
+      return std::unexpected(!recorded ? recorded.error() : loaded.error());
+    }
+  }
 
   struct Row {
-    std::string id, userId, provider, blob, keyId;
+    std::string id, userId, provider, blob;
   };
+  std::string cursor;  // rows are visited once, in id order, so an unreadable row cannot block the rest
   for (std::size_t batch = 0;; ++batch) {
     if (maxBatches && batch >= *maxBatches) break;
     auto moved = db_.withSession([&](soci::session& sql) -> core::Result<std::size_t> {
@@ -255,30 +316,43 @@ core::Result<RotationReport> Vault::rotate(std::size_t batchSize, std::optional<
       std::vector<Row> rows;
       Row r;
       const long long limit = static_cast<long long>(batchSize);
-      soci::statement st = (sql.prepare << "SELECT id, user_id, provider, credential_ciphertext, credential_key_id "
-                                           "FROM accounts WHERE credential_key_id <> :k ORDER BY id LIMIT :n",
-                            soci::use(report.toKey), soci::use(limit), soci::into(r.id), soci::into(r.userId),
-                            soci::into(r.provider), soci::into(r.blob), soci::into(r.keyId));
+      const std::string lockRows = db_.dialect() == Dialect::Postgresql ? " FOR UPDATE" : "";
+      soci::statement st = (sql.prepare << "SELECT id, user_id, provider, credential_ciphertext FROM accounts "
+                                           "WHERE credential_key_id <> :k AND id > :c ORDER BY id LIMIT :n" + lockRows,
+                            soci::use(report.toKey), soci::use(cursor), soci::use(limit), soci::into(r.id),
+                            soci::into(r.userId), soci::into(r.provider), soci::into(r.blob));
       st.execute();
       while (st.fetch()) rows.push_back(r);
+      std::size_t updated = 0;
       for (const auto& row : rows) {
+        cursor = row.id;
         const Binding binding{row.userId, row.provider, row.id};
-        auto plaintext = openLoaded(row.blob, binding);  // the ring was loaded above; no nested session
+        auto plaintext = openLoaded(row.blob, binding);
         if (!plaintext) {
-          return fail(ErrorCode::Internal, "credential of account " + row.id + " cannot be opened: " +
-                                               plaintext.error().message + "; rotation stopped, nothing lost");
+          report.unreadable.push_back(row.id);
+          continue;
         }
-        auto sealed = seal(*plaintext, binding);
+        auto sealed = sealWith(report.toKey, *plaintext, binding);
         if (!sealed) return std::unexpected(sealed.error());
-        sql << "UPDATE accounts SET credential_ciphertext = :c, credential_key_id = :k WHERE id = :i",
-            soci::use(sealed->blob), soci::use(sealed->keyId), soci::use(row.id);
+        // Only if nobody replaced the credential since we read it (a refreshed token must win).
+        soci::statement up = (sql.prepare << "UPDATE accounts SET credential_ciphertext = :c, credential_key_id = :k "
+                                             "WHERE id = :i AND credential_ciphertext = :old",
+                              soci::use(sealed->blob), soci::use(sealed->keyId), soci::use(row.id),
+                              soci::use(row.blob));
+        up.execute(true);
+        updated += static_cast<std::size_t>(up.get_affected_rows());
       }
+      const long long until = clock_.nowUnixSeconds() + kLeaseSeconds;
+      sql << "UPDATE vault_meta SET rotation_lease_until = :u WHERE id = 1", soci::use(until);
       tx.commit();
+      report.reencrypted += updated;
       return rows.size();
     });
-    if (!moved) return std::unexpected(moved.error());
+    if (!moved) {
+      release(false);
+      return std::unexpected(moved.error());
+    }
     if (*moved == 0) break;
-    report.reencrypted += *moved;
     if (onBatch) onBatch(report);
   }
   auto left = db_.withSession([&](soci::session& sql) -> core::Result<long long> {
@@ -286,8 +360,12 @@ core::Result<RotationReport> Vault::rotate(std::size_t batchSize, std::optional<
     sql << "SELECT COUNT(*) FROM accounts WHERE credential_key_id <> :k", soci::use(report.toKey), soci::into(n);
     return n;
   });
-  if (!left) return std::unexpected(left.error());
+  if (!left) {
+    release(false);
+    return std::unexpected(left.error());
+  }
   report.remaining = static_cast<std::size_t>(*left);
+  release(report.remaining == 0);
   return report;
 }
 

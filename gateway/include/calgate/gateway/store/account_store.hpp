@@ -50,6 +50,9 @@ class AccountStore {
   core::Result<void> remove(std::string_view accountId);
 
  private:
+  core::Result<Account> createOnce(const NewAccount& account, const vault::SecretBytes& credential);
+  core::Result<void> replaceOnce(std::string_view accountId, const vault::SecretBytes& credential);
+
   Database& db_;
   vault::Vault& vault_;
   const core::Clock& clock_;

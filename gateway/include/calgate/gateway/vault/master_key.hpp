@@ -31,6 +31,11 @@ std::filesystem::path keyFilePath(const Config& config);
 /// group or others.
 core::Result<MasterKeyMaterial> loadMasterKey(const Config& config, const Environment& env);
 
+/// Keeps secrets out of core dumps and out of /proc/<pid>/environ: disables dumps (and ptrace by
+/// other processes of the same user) and removes CALGATE_MASTER_KEY / CALGATE_MASTER_PASSPHRASE
+/// from the environment, so no child process inherits them. Call once the key was loaded.
+void protectProcessSecrets();
+
 /// Creates `path` holding a new random key, mode 0600 (parent created with 0700). Never
 /// overwrites: returns false if the file already exists.
 core::Result<bool> createKeyFile(const std::filesystem::path& path);

@@ -11,6 +11,7 @@
 #include "calgate/gateway/vault/master_key.hpp"
 #include "calgate/gateway/vault/sealed_box.hpp"
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -42,9 +43,10 @@ struct KeyStatus {
 
 struct RotationReport {
   std::string toKey;
-  bool resumed = false;         ///< an interrupted rotation was continued instead of adding a key
+  bool resumed = false;         ///< an unfinished rotation was continued instead of adding a key
   std::size_t reencrypted = 0;  ///< rows moved to `toKey` by this call
-  std::size_t remaining = 0;    ///< rows still on older keys (non-zero only when stopped early)
+  std::size_t remaining = 0;    ///< rows still on other keys (stopped early, unreadable, or sealed meanwhile)
+  std::vector<std::string> unreadable;  ///< account ids whose credential could not be opened (left as they are)
 };
 
 /// scrypt parameters for passphrase-derived master keys (recorded per database).
@@ -65,8 +67,12 @@ class Vault {
 
   ~Vault();
 
-  /// Seals a credential for `binding` with the current key.
+  /// Seals a credential for `binding` with the current key. The key ring is reloaded first when it
+  /// is older than a few seconds, so a long-running gateway follows rotations made elsewhere.
   core::Result<Sealed> seal(const SecretBytes& plaintext, const Binding& binding);
+
+  /// Reloads the key ring from the database (e.g. after the database refused a retired key).
+  core::Result<void> reload();
   /// Opens a credential sealed for `binding`. A key id this process has not seen yet (another
   /// process rotated) makes it reload the key ring once. Errors never contain the secret.
   core::Result<SecretBytes> open(std::string_view blob, const Binding& binding);
@@ -77,10 +83,11 @@ class Vault {
   core::Result<std::vector<KeyStatus>> status();
 
   /// Adds a new current key and re-encrypts every credential to it, `batchSize` rows per
-  /// transaction; if credentials are still on older keys (an earlier rotation was interrupted), it
-  /// continues with the current key instead of adding another. `maxBatches` stops early (tests,
-  /// and operators who want to spread the work); rows are readable at every point. `onBatch` is
-  /// told after each committed batch.
+  /// transaction. An unfinished rotation (recorded in the database) is continued with its key
+  /// instead of adding another. Only one rotation runs at a time (a lease in the database;
+  /// Conflict otherwise). A row changed concurrently is left to its writer (who sealed it with the
+  /// current key); a row that cannot be opened is skipped and reported. `maxBatches` stops early;
+  /// rows are readable at every point. `onBatch` is told after each committed batch.
   core::Result<RotationReport> rotate(std::size_t batchSize = 100, std::optional<std::size_t> maxBatches = {},
                                       const std::function<void(const RotationReport&)>& onBatch = {});
 
@@ -93,6 +100,7 @@ class Vault {
   core::Result<void> loadKeys();
   core::Result<std::string> addKey();
   core::Result<SecretBytes> openLoaded(std::string_view blob, const Binding& binding) const;
+  core::Result<Sealed> sealWith(const std::string& keyId, const SecretBytes& plaintext, const Binding& binding);
 
   Database& db_;
   SecretBytes master_;
@@ -100,6 +108,7 @@ class Vault {
   mutable std::mutex mutex_;
   std::map<std::string, SecretBytes> keys_;  // id -> data key
   std::string current_;
+  std::chrono::steady_clock::time_point loadedAt_{};
 };
 
 /// The associated-data context of a binding.
