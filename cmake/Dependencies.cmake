@@ -11,6 +11,9 @@ pkg_check_modules(BOTAN REQUIRED IMPORTED_TARGET botan-2)
 pkg_check_modules(PISTACHE REQUIRED IMPORTED_TARGET libpistache)
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
 pkg_check_modules(LIBICAL REQUIRED IMPORTED_TARGET libical)
+pkg_check_modules(LDNS REQUIRED IMPORTED_TARGET ldns)
+pkg_check_modules(CARES REQUIRED IMPORTED_TARGET libcares)
+pkg_check_modules(PSL REQUIRED IMPORTED_TARGET libpsl)
 find_package(PostgreSQL REQUIRED)
 
 # SOCI ships no CMake package on Debian: locate headers and the core + backend libraries by hand.

@@ -55,13 +55,20 @@ struct TxtAnswer {
   std::vector<std::string> chain;                  ///< the steps walked, for admins
 };
 
-class Validator {
+/// Where validated TXT answers come from (the Validator; scripted answers in unit tests).
+class TxtSource {
+ public:
+  virtual ~TxtSource() = default;
+  /// Looks up and validates the TXT RRset at `name`. Never throws.
+  virtual TxtAnswer lookupTxt(const std::string& name) = 0;
+};
+
+class Validator final : public TxtSource {
  public:
   Validator(Transport& transport, TrustAnchor anchor, const core::Clock& clock, ValidatorOptions options = {});
-  ~Validator();
+  ~Validator() override;
 
-  /// Looks up and validates the TXT RRset at `name`. Never throws.
-  TxtAnswer lookupTxt(const std::string& name);
+  TxtAnswer lookupTxt(const std::string& name) override;
 
  private:
   struct Impl;

@@ -1,0 +1,245 @@
+#include "calgate/dns/org_policy_service.hpp"
+
+#include <libpsl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <ctime>
+
+namespace calgate::dns {
+namespace {
+
+using policy::OrgLevel;
+using policy::OrgPolicy;
+using policy::Validation;
+
+std::string isoTime(long long t) {
+  const std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+Validation validationOf(Security s) {
+  switch (s) {
+    case Security::Secure: return Validation::Secure;
+    case Security::Insecure: return Validation::Insecure;
+    case Security::Bogus: return Validation::Bogus;
+    case Security::Indeterminate: return Validation::Indeterminate;
+  }
+  return Validation::Indeterminate;
+}
+
+// The strictest valid record (ties: the first), or nullptr.
+const ParsedRecord* strictest(const std::vector<ParsedRecord>& records, bool fromOrg) {
+  const ParsedRecord* best = nullptr;
+  for (const auto& r : records) {
+    if (r.kind != ParsedRecord::Kind::Valid) continue;
+    const OrgLevel level = fromOrg ? r.record.sp.value_or(r.record.p) : r.record.p;
+    const OrgLevel bestLevel = best ? (fromOrg ? best->record.sp.value_or(best->record.p) : best->record.p) : OrgLevel::None;
+    if (!best || level > bestLevel) best = &r;
+  }
+  return best;
+}
+
+}  // namespace
+
+core::Result<std::optional<Pin>> MemoryPinStore::load(const std::string& domain) {
+  std::lock_guard lock(mutex_);
+  auto it = pins_.find(domain);
+  if (it == pins_.end()) return std::optional<Pin>();
+  return std::optional<Pin>(it->second);
+}
+
+core::Result<void> MemoryPinStore::save(const Pin& pin) {
+  std::lock_guard lock(mutex_);
+  pins_[pin.domain] = pin;
+  return {};
+}
+
+core::Result<void> MemoryPinStore::remove(const std::string& domain) {
+  std::lock_guard lock(mutex_);
+  pins_.erase(domain);
+  return {};
+}
+
+OrgPolicyService::OrgPolicyService(TxtSource& validator, PinStore& pins, const core::Clock& clock,
+                                   ServiceOptions options)
+    : validator_(validator), pins_(pins), clock_(clock), options_(options) {}
+
+std::string OrgPolicyService::organisationalDomain(const std::string& domain) {
+  const char* registrable = psl_registrable_domain(psl_builtin(), domain.c_str());
+  return registrable ? std::string(registrable) : std::string();
+}
+
+policy::OrgPolicy OrgPolicyService::lookup(const std::string& domain) {
+  std::string d = domain;
+  std::transform(d.begin(), d.end(), d.begin(), [](unsigned char c) { return std::tolower(c); });
+  while (!d.empty() && d.back() == '.') d.pop_back();
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = cache_.find(d); it != cache_.end() && it->second.until > clock_.nowUnixSeconds()) {
+      return it->second.policy;
+    }
+  }
+  LookupReport report = resolve(d);
+  std::lock_guard lock(mutex_);
+  cache_[d] = Cached{report.policy, clock_.nowUnixSeconds() + report.cacheFor.count()};
+  return report.policy;
+}
+
+LookupReport OrgPolicyService::inspect(const std::string& domain) {
+  std::string d = domain;
+  std::transform(d.begin(), d.end(), d.begin(), [](unsigned char c) { return std::tolower(c); });
+  while (!d.empty() && d.back() == '.') d.pop_back();
+  return resolve(d);
+}
+
+LookupReport OrgPolicyService::resolve(const std::string& d) {
+  std::lock_guard serial(mutex_);  // the validator is used by one lookup at a time
+  LookupReport report;
+  const long long now = clock_.nowUnixSeconds();
+  report.policy = OrgPolicy::none(d);
+
+  const bool validName = !d.empty() && d.size() <= 200 && d.find("..") == std::string::npos &&
+                         std::all_of(d.begin(), d.end(), [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '.'; });
+  if (!validName) {
+    report.policy.level = OrgLevel::Private;
+    report.policy.validation = Validation::Indeterminate;
+    report.policy.reasons = {"\"" + d.substr(0, 64) + "\" is not a domain name; failing closed (private)"};
+    report.cacheFor = options_.failureRetry;
+    return report;
+  }
+
+  // A pin from an earlier secure record, unless it has run out.
+  std::optional<Pin> pin;
+  if (auto loaded = pins_.load(d); loaded && *loaded) {
+    if ((*loaded)->expiresAt > now) pin = **loaded;
+    else (void)pins_.remove(d);
+  } else if (!loaded) {
+    report.notes.push_back("pin store unavailable: " + loaded.error().message);
+  }
+  report.pin = pin;
+
+  auto fromPin = [&](Validation v, const std::string& why) {
+    OrgPolicy p;
+    p.domain = d;
+    p.level = pin->level;
+    p.label = pin->label;
+    p.allow = pin->allow;
+    p.validation = v;
+    p.pinned = true;
+    p.reasons = {why, "pinned from a secure record (" + pin->recordText + ") until " + isoTime(pin->expiresAt)};
+    return p;
+  };
+
+  // Decides from one answer; nullopt means "securely nothing here" (try the organisational domain).
+  auto decide = [&](const TxtAnswer& ans, const std::string& name, bool fromOrg) -> std::optional<OrgPolicy> {
+    report.queriedName = name;
+    report.answer = ans;
+    report.records.clear();
+    for (const auto& strings : ans.records) report.records.push_back(parsePolicyRecord(strings));
+    for (const auto& r : report.records) {
+      if (r.kind == ParsedRecord::Kind::Invalid) report.notes.push_back("invalid record ignored: " + r.error);
+    }
+    const ParsedRecord* best = strictest(report.records, fromOrg);
+    const auto cache = std::min(ans.ttl, options_.maxCache);
+    switch (ans.security) {
+      case Security::Secure: {
+        report.cacheFor = cache;
+        if (!best) return std::nullopt;
+        if (report.records.size() > 1 &&
+            std::count_if(report.records.begin(), report.records.end(),
+                          [](const ParsedRecord& r) { return r.kind == ParsedRecord::Kind::Valid; }) > 1) {
+          report.notes.push_back("several valid records published; the strictest applies (publish only one)");
+        }
+        const PolicyRecord& rec = best->record;
+        OrgPolicy p;
+        p.domain = d;
+        p.level = fromOrg ? rec.sp.value_or(rec.p) : rec.p;
+        p.label = rec.label;
+        p.allow = rec.allow;
+        p.validation = Validation::Secure;
+        p.reasons = {"secure record at " + name + (fromOrg ? " (organisational domain, sp=)" : "") + ": " + best->text};
+        for (const auto& w : rec.warnings) p.reasons.push_back("record warning: " + w);
+        if (rec.ma.count() > 0) {
+          Pin next{d, p.level, p.label, p.allow, now + rec.ma.count(), best->text};
+          if (auto saved = pins_.save(next); !saved) report.notes.push_back("pin not saved: " + saved.error().message);
+          report.pin = next;
+        } else {
+          (void)pins_.remove(d);
+          report.pin.reset();
+        }
+        return p;
+      }
+      case Security::Insecure: {
+        report.cacheFor = cache;
+        const std::string why = "unsigned answer at " + name + " (" + ans.reason + ")";
+        if (options_.unsignedRecords == UnsignedMode::Ignore || !best) {
+          if (pin) return fromPin(Validation::Insecure, why + "; pinned policy kept");
+          OrgPolicy p = OrgPolicy::none(d);
+          p.validation = Validation::Insecure;
+          p.reasons = {why + (best ? "; dns.unsigned is ignore" : "; no valid record")};
+          return p;
+        }
+        const OrgLevel level = fromOrg ? best->record.sp.value_or(best->record.p) : best->record.p;
+        const OrgLevel floor = pin ? pin->level : OrgLevel::None;
+        if (level <= floor) {
+          if (pin) return fromPin(Validation::Insecure, why + "; an unsigned record cannot lower a pinned policy");
+          OrgPolicy p = OrgPolicy::none(d);
+          p.validation = Validation::Insecure;
+          p.reasons = {why + ": " + best->text};
+          return p;
+        }
+        OrgPolicy p;
+        p.domain = d;
+        p.level = level;  // tightens only; its allow-list is not trusted (Insecure is not trusted())
+        p.label = best->record.label;
+        p.allow = best->record.allow;
+        p.validation = Validation::Insecure;
+        p.reasons = {why + ": " + best->text, "unsigned data may only tighten: applied because it is stricter"};
+        return p;
+      }
+      case Security::Bogus:
+      case Security::Indeterminate: {
+        report.cacheFor = options_.failureRetry;
+        const std::string why = std::string(toString(ans.security)) + " answer at " + name + ": " + ans.reason;
+        if (pin) return fromPin(validationOf(ans.security), why + "; pinned policy kept");
+        OrgPolicy p;
+        p.domain = d;
+        p.level = OrgLevel::Private;
+        p.validation = validationOf(ans.security);
+        p.reasons = {why, "no pinned policy: failing closed (private)"};
+        return p;
+      }
+    }
+    return std::nullopt;
+  };
+
+  const std::string exact = "_calendar-privacy." + d + ".";
+  if (auto p = decide(validator_.lookupTxt(exact), exact, false)) {
+    report.policy = *p;
+    return report;
+  }
+  const std::string org = organisationalDomain(d);
+  if (!org.empty() && org != d) {
+    const std::string orgName = "_calendar-privacy." + org + ".";
+    report.notes.push_back("no record at " + exact + " (proven); trying the organisational domain " + org);
+    if (auto p = decide(validator_.lookupTxt(orgName), orgName, true)) {
+      report.policy = *p;
+      return report;
+    }
+  }
+  // Securely nothing: no policy, but a pin stays until it runs out.
+  if (pin) {
+    report.policy = fromPin(Validation::NoRecord, "no record published (proven); pinned policy kept");
+  } else {
+    report.policy = OrgPolicy::none(d);
+    report.policy.reasons = {"no record published at " + exact + " (proven by DNSSEC)"};
+  }
+  return report;
+}
+
+}  // namespace calgate::dns
