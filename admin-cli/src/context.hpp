@@ -35,6 +35,8 @@ int failWith(const core::Error& error);
 void addUsersCommands(CLI::App& app, Context& ctx, int& exitCode);
 /// Registers `db ...` commands.
 void addDbCommands(CLI::App& app, Context& ctx, int& exitCode);
+/// Registers `dns ...` commands.
+void addDnsCommands(CLI::App& app, Context& ctx, int& exitCode);
 /// Registers `vault ...` commands.
 void addVaultCommands(CLI::App& app, Context& ctx, int& exitCode);
 

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   admin::addUsersCommands(app, ctx, exitCode);
   admin::addDbCommands(app, ctx, exitCode);
   admin::addVaultCommands(app, ctx, exitCode);
+  admin::addDnsCommands(app, ctx, exitCode);
   if (auto stop = gateway::parseCommandLine(app, argc, argv)) return *stop;
   return exitCode;
 }

@@ -6,6 +6,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cctype>
 #include <charconv>
 #include <fstream>
@@ -107,6 +108,53 @@ const std::vector<KeySpec>& keySpecs() {
          c.vault.keyFile = raw;
          return true;
        }},
+      {"dns.servers", "a comma-separated list of ip, ip:port or [ipv6]:port (empty: the system's resolvers)",
+       [](Config& c, const std::string& raw) {
+         c.dns.servers.clear();
+         std::size_t start = 0;
+         while (start < raw.size()) {
+           const auto end = std::min(raw.find(',', start), raw.size());
+           std::string item = raw.substr(start, end - start);
+           start = end + 1;
+           item.erase(0, item.find_first_not_of(' '));
+           item.erase(item.find_last_not_of(' ') + 1);
+           if (item.empty()) continue;
+           std::string host = item, port;
+           if (item.front() == '[') {
+             const auto close = item.find(']');
+             if (close == std::string::npos) return false;
+             host = item.substr(1, close - 1);
+             if (close + 1 < item.size()) {
+               if (item[close + 1] != ':') return false;
+               port = item.substr(close + 2);
+             }
+           } else if (std::count(item.begin(), item.end(), ':') == 1) {
+             host = item.substr(0, item.find(':'));
+             port = item.substr(item.find(':') + 1);
+           }
+           if (!isIpAddress(host)) return false;
+           if (!port.empty()) {
+             auto p = parseUnsigned(port);
+             if (!p || *p == 0 || *p > 65535) return false;
+           }
+           c.dns.servers.push_back(item);
+         }
+         return true;
+       }},
+      {"dns.trust_anchor", "a file of DS or DNSKEY records",
+       [](Config& c, const std::string& raw) {
+         if (raw.empty()) return false;
+         c.dns.trustAnchor = raw;
+         return true;
+       }},
+      {"dns.unsigned", "tighten or ignore",
+       [](Config& c, const std::string& raw) {
+         if (raw != "tighten" && raw != "ignore") return false;
+         c.dns.ignoreUnsigned = raw == "ignore";
+         return true;
+       }},
+      integerKey("dns.clock_skew_seconds", 0, 3600, [](Config& c, auto v) { c.dns.clockSkew = std::chrono::seconds(v); }),
+      integerKey("dns.timeout_ms", 100, 30000, [](Config& c, auto v) { c.dns.timeout = std::chrono::milliseconds(v); }),
       {"log.level", "one of debug, info, warn, error, off",
        [](Config& c, const std::string& raw) { return core::log::parseLevel(raw, c.log.level); }},
   };

@@ -39,6 +39,17 @@ struct VaultConfig {
   std::filesystem::path keyFile;
 };
 
+struct DnsConfig {
+  /// Upstream DNS servers ("ip", "ip:port", "[ipv6]:port"); empty = the system's resolvers.
+  std::vector<std::string> servers;
+  /// DS/DNSKEY records of the trust anchor (Debian dns-root-data's root key by default).
+  std::filesystem::path trustAnchor = "/usr/share/dns/root.key";
+  /// What an unsigned (Insecure) record may do: tighten only (default) or nothing.
+  bool ignoreUnsigned = false;
+  std::chrono::seconds clockSkew{300};
+  std::chrono::milliseconds timeout{2000};
+};
+
 struct LogConfig {
   core::log::Level level = core::log::Level::Info;
 };
@@ -48,6 +59,7 @@ struct Config {
   ServerConfig server;
   DatabaseConfig database;
   VaultConfig vault;
+  DnsConfig dns;
   LogConfig log;
   /// The file the configuration came from, if any (for messages).
   std::optional<std::filesystem::path> source;

@@ -1,0 +1,94 @@
+// `calgate-admin dns check` end to end against the nsd-served zones.
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+
+using namespace calgate::test;
+using nlohmann::json;
+
+namespace {
+
+struct Admin {
+  TempDir dir;
+  std::filesystem::path config;
+  Admin() {
+    const std::string state = std::getenv("CG_TEST_DNS_STATE");
+    std::string port = readFile(state + "/port");
+    while (!port.empty() && port.back() == '\n') port.pop_back();
+    config = dir.write("calgate.yaml", "version: 1\n"
+                                       "data_dir: " + (dir.path() / "data").string() + "\n"
+                                       "dns:\n"
+                                       "  servers: 127.0.0.1:" + port + "\n"
+                                       "  trust_anchor: " + state + "/anchor.ds\n");
+  }
+  ProcessResult run(std::vector<std::string> args) {
+    std::vector<std::string> argv = {CALGATE_ADMIN_BINARY, "--config", config.string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return calgate::test::run(argv, {}, dir.path());
+  }
+};
+
+}  // namespace
+
+TEST_CASE("dns check: what an IT admin sees for a good record", "[dns][e2e]") {
+  Admin admin;
+  auto text = admin.run({"dns", "check", "acme.test"});
+  INFO(text.err);
+  CHECK(text.exitCode == 0);
+  CHECK_THAT(text.out, Catch::Contains("DNSSEC       secure"));
+  CHECK_THAT(text.out, Catch::Contains("chain        DNSKEY test. verified with the trust anchor"));
+  CHECK_THAT(text.out, Catch::Contains("record       [valid] v=CALPRIV1; p=private; ma=600; label=Busy; allow=partner.test"));
+  CHECK_THAT(text.out, Catch::Contains("policy       org acme.test p=private (secure), label \"Busy\", allow partner.test"));
+  CHECK_THAT(text.out, Catch::Contains("pin          p=private until"));
+  CHECK_THAT(text.out, Catch::Contains("preview      an event from acme.test copied to a calendar at example.net: "
+                                       "private, title \"Busy\", details cleared, private"));
+
+  REQUIRE(admin.run({"db", "migrate"}).exitCode == 0);  // pins are then stored in the database
+  auto j = admin.run({"dns", "check", "acme.test", "--json", "--target-domain", "partner.test"});
+  REQUIRE(j.exitCode == 0);
+  auto out = json::parse(j.out);
+  CHECK(out["dnssec"] == "secure");
+  CHECK(out["queried_name"] == "_calendar-privacy.acme.test.");
+  CHECK(out["records"][0]["status"] == "valid");
+  CHECK(out["policy"]["level"] == "private");
+  CHECK(out["policy"]["validation"] == "secure");
+  CHECK(out["pin"]["level"] == "private");
+  CHECK(out["pin_source"] == "the gateway's database");
+  CHECK(out["cache_seconds"] == 300);
+  CHECK(out["preview"]["outcome"] == "full");  // partner.test is allow-listed
+  CHECK(out["ok"] == true);
+}
+
+TEST_CASE("dns check: problems an admin must fix are reported with exit code 1", "[dns][e2e]") {
+  Admin admin;
+  auto bogus = admin.run({"dns", "check", "altered.test", "--json"});
+  CHECK(bogus.exitCode == 1);
+  auto b = json::parse(bogus.out);
+  CHECK(b["dnssec"] == "bogus");
+  CHECK(b["policy"]["level"] == "private");
+  CHECK_THAT(b["reason"].get<std::string>(), Catch::Contains("does not verify"));
+
+  auto malformed = admin.run({"dns", "check", "malformed.test"});
+  CHECK(malformed.exitCode == 1);
+  CHECK_THAT(malformed.out, Catch::Contains("record       [invalid] v=CALPRIV1; p=private; p=none"));
+  CHECK_THAT(malformed.out, Catch::Contains("error: tag \"p\" appears more than once"));
+
+  auto blocked = admin.run({"dns", "check", "calendar.org.test", "--json"});
+  CHECK(blocked.exitCode == 0);
+  auto o = json::parse(blocked.out);
+  CHECK(o["queried_name"] == "_calendar-privacy.org.test.");
+  CHECK(o["policy"]["level"] == "block");
+  CHECK(o["preview"]["outcome"] == "denied");
+
+  auto none = admin.run({"dns", "check", "nopolicy.test", "--json"});
+  CHECK(none.exitCode == 0);
+  CHECK(json::parse(none.out)["answer"] == "nxdomain");
+  CHECK(json::parse(none.out)["preview"]["outcome"] == "full");
+
+  CHECK(admin.run({"dns", "check"}).exitCode == 2);
+  CHECK(admin.run({"dns", "check", "--help"}).exitCode == 0);
+}
