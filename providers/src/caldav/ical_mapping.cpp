@@ -144,9 +144,11 @@ const std::vector<std::string_view>& neverWrittenProperties() {
   return props;
 }
 
-core::Result<std::string> calendarText(const Event& event, std::chrono::sys_seconds dtstamp, int sequence) {
-  icalerror_set_errors_are_fatal(0);
-  icalerrno = ICAL_NO_ERROR;
+namespace {
+
+// Adds one VEVENT (and the VTIMEZONEs it needs, once) to `calendar`.
+core::Result<void> addEvent(icalcomponent* calendar, const Event& event, std::chrono::sys_seconds dtstamp, int sequence,
+                            std::set<std::string>& zonesDone) {
   std::set<std::string> zones;
   auto start = toIcalTime(event.start, zones);
   if (!start) return std::unexpected(start.error());
@@ -158,10 +160,6 @@ core::Result<std::string> calendarText(const Event& event, std::chrono::sys_seco
     if (!rid) return std::unexpected(rid.error());
     recurrenceId = *rid;
   }
-
-  ComponentPtr calendar(icalcomponent_new(ICAL_VCALENDAR_COMPONENT));
-  icalcomponent_add_property(calendar.get(), icalproperty_new_version("2.0"));
-  icalcomponent_add_property(calendar.get(), icalproperty_new_prodid("-//calgate//calgate//EN"));
   // Every TZID needs its VTIMEZONE (RFC 5545 §3.2.19), recurrence lines' included.
   for (const auto& zone : recurrenceZones(event.recurrence)) {
     if (!icaltimezone_get_builtin_timezone(zone.c_str())) {
@@ -170,24 +168,26 @@ core::Result<std::string> calendarText(const Event& event, std::chrono::sys_seco
     zones.insert(zone);
   }
   for (const auto& zone : zones) {
+    if (!zonesDone.insert(zone).second) continue;
     icaltimezone* tz = icaltimezone_get_builtin_timezone(zone.c_str());
     icalcomponent* vtimezone = icalcomponent_new_clone(icaltimezone_get_component(tz));
+    // Plain IANA names as TZIDs ("Europe/Berlin"), not libical's "/freeassociation.sourceforge.net/..."
+    // (libical will not take an empty prefix). DTSTART/DTEND/RECURRENCE-ID refer to the same name.
+    if (icalproperty* tzid = icalcomponent_get_first_property(vtimezone, ICAL_TZID_PROPERTY)) {
+      icalproperty_set_tzid(tzid, zone.c_str());
+    }
     // The system zone carries every transition since the 1890s; keep those from a year before
     // the event on (recurrences and exceptions never precede their series).
     icaltimetype from = icaltime_from_timet_with_zone(
         static_cast<time_t>(earliestInstant(event).time_since_epoch().count()) - 366 * 86400, 0,
         icaltimezone_get_utc_timezone());
     icaltimezone_truncate_vtimezone(vtimezone, from, icaltime_null_time(), 0);
-    // Plain IANA names as TZIDs ("Europe/Berlin"), not libical's "/freeassociation.sourceforge.net/..."
-    // (libical will not take an empty prefix). DTSTART/DTEND/RECURRENCE-ID refer to the same name.
-    if (icalproperty* tzid = icalcomponent_get_first_property(vtimezone, ICAL_TZID_PROPERTY)) {
-      icalproperty_set_tzid(tzid, zone.c_str());
-    }
-    icalcomponent_add_component(calendar.get(), vtimezone);
+    // VTIMEZONEs go before the events
+    icalcomponent_add_component(calendar, vtimezone);
   }
 
   icalcomponent* vevent = icalcomponent_new(ICAL_VEVENT_COMPONENT);
-  icalcomponent_add_component(calendar.get(), vevent);
+  icalcomponent_add_component(calendar, vevent);
   icalcomponent_add_property(vevent, icalproperty_new_uid(event.uid.c_str()));
   icalcomponent_add_property(
       vevent, icalproperty_new_dtstamp(icaltime_from_timet_with_zone(
@@ -232,9 +232,210 @@ core::Result<std::string> calendarText(const Event& event, std::chrono::sys_seco
     icalproperty_set_x_name(source, "X-CALGATE-SOURCE");
     icalcomponent_add_property(vevent, source);
   }
+  return {};
+}
+
+}  // namespace
+
+core::Result<std::string> calendarText(const std::vector<Event>& events, std::chrono::sys_seconds dtstamp,
+                                       int sequence) {
+  icalerror_set_errors_are_fatal(0);
+  icalerrno = ICAL_NO_ERROR;
+  if (events.empty()) return core::fail(core::ErrorCode::Invalid, "no event to write");
+  ComponentPtr calendar(icalcomponent_new(ICAL_VCALENDAR_COMPONENT));
+  icalcomponent_add_property(calendar.get(), icalproperty_new_version("2.0"));
+  icalcomponent_add_property(calendar.get(), icalproperty_new_prodid("-//calgate//calgate//EN"));
+  std::set<std::string> zonesDone;
+  for (const auto& e : events) {
+    if (e.uid != events.front().uid) return core::fail(core::ErrorCode::Invalid, "a series must share one UID");
+    if (auto added = addEvent(calendar.get(), e, dtstamp, sequence, zonesDone); !added) {
+      return std::unexpected(added.error());
+    }
+  }
   char* text = icalcomponent_as_ical_string(calendar.get());
   if (!text) return core::fail(core::ErrorCode::Internal, "libical could not serialise the event");
   return std::string(text);
+}
+
+core::Result<std::string> calendarText(const Event& event, std::chrono::sys_seconds dtstamp, int sequence) {
+  return calendarText(std::vector<Event>{event}, dtstamp, sequence);
+}
+
+namespace {
+
+constexpr std::string_view kLibicalPrefix = "/freeassociation.sourceforge.net/";
+
+std::string unfold(const char* text) {
+  std::string out;
+  if (!text) return out;
+  for (const char* c = text; *c; ++c) {
+    if (c[0] == '\r' && c[1] == '\n' && (c[2] == ' ' || c[2] == '\t')) {
+      c += 2;
+      continue;
+    }
+    if (c[0] == '\n' && (c[1] == ' ' || c[1] == '\t')) {
+      c += 1;
+      continue;
+    }
+    out += *c;
+  }
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return out;
+}
+
+std::string mailtoAddress(const char* value) {
+  std::string v = value ? value : "";
+  if (v.size() >= 7 && (v.rfind("mailto:", 0) == 0 || v.rfind("MAILTO:", 0) == 0)) v = v.substr(7);
+  return v;
+}
+
+std::string propertyText(icalcomponent* c, icalproperty_kind kind) {
+  icalproperty* p = icalcomponent_get_first_property(c, kind);
+  if (!p) return {};
+  const char* v = icalproperty_get_value_as_string(p);
+  return v ? v : "";
+}
+
+std::optional<std::string> optionalProperty(icalcomponent* c, icalproperty_kind kind) {
+  icalproperty* p = icalcomponent_get_first_property(c, kind);
+  if (!p) return std::nullopt;
+  const char* v = icalproperty_get_value_as_string(p);
+  return std::string(v ? v : "");
+}
+
+// DTSTART-like property -> model time.
+core::Result<EventTime> timeOf(icalproperty* prop, icaltimetype t) {
+  if (icaltime_is_null_time(t)) return core::fail(core::ErrorCode::Invalid, "missing or malformed date-time");
+  if (t.is_date) {
+    return EventTime{Date{std::chrono::year_month_day{std::chrono::year(t.year),
+                                                      std::chrono::month(static_cast<unsigned>(t.month)),
+                                                      std::chrono::day(static_cast<unsigned>(t.day))}}};
+  }
+  const auto local = std::chrono::local_days{std::chrono::year(t.year) / static_cast<unsigned>(t.month) /
+                                             static_cast<unsigned>(t.day)} +
+                     std::chrono::hours(t.hour) + std::chrono::minutes(t.minute) + std::chrono::seconds(t.second);
+  if (icaltime_is_utc(t)) {
+    return EventTime{ZonedTime{std::chrono::sys_seconds(local.time_since_epoch()), "UTC"}};
+  }
+  icalparameter* tzidParam = prop ? icalproperty_get_first_parameter(prop, ICAL_TZID_PARAMETER) : nullptr;
+  if (!tzidParam) return EventTime{FloatingTime{std::chrono::local_seconds(local.time_since_epoch())}};
+  std::string tzid = icalparameter_get_tzid(tzidParam);
+  if (tzid.rfind(kLibicalPrefix, 0) == 0) tzid = tzid.substr(kLibicalPrefix.size());
+  if (isKnownZone(tzid)) {
+    auto zoned = zonedFromLocal(std::chrono::local_seconds(local.time_since_epoch()), tzid);
+    if (!zoned) return std::unexpected(zoned.error());
+    return EventTime{*zoned};
+  }
+  // A zone only the resource's VTIMEZONE defines (e.g. a Windows name): keep the instant.
+  if (t.zone) {
+    const time_t instant = icaltime_as_timet_with_zone(t, t.zone);
+    return EventTime{ZonedTime{std::chrono::sys_seconds(std::chrono::seconds(instant)), "UTC"}};
+  }
+  return core::fail(core::ErrorCode::Invalid, "time zone " + tzid.substr(0, 64) + " is neither known nor defined");
+}
+
+core::Result<Event> eventOf(icalcomponent* c) {
+  Event e;
+  const char* uid = icalcomponent_get_uid(c);
+  if (!uid || !*uid) return core::fail(core::ErrorCode::Invalid, "VEVENT without UID");
+  e.uid = uid;
+  e.title = propertyText(c, ICAL_SUMMARY_PROPERTY);
+  e.description = propertyText(c, ICAL_DESCRIPTION_PROPERTY);
+  e.location = propertyText(c, ICAL_LOCATION_PROPERTY);
+  icalproperty* dtstart = icalcomponent_get_first_property(c, ICAL_DTSTART_PROPERTY);
+  if (!dtstart) return core::fail(core::ErrorCode::Invalid, "VEVENT without DTSTART");
+  auto start = timeOf(dtstart, icalcomponent_get_dtstart(c));
+  if (!start) return std::unexpected(start.error());
+  e.start = *start;
+  if (icalproperty* dtend = icalcomponent_get_first_property(c, ICAL_DTEND_PROPERTY)) {
+    auto end = timeOf(dtend, icalcomponent_get_dtend(c));
+    if (!end) return std::unexpected(end.error());
+    e.end = *end;
+  } else if (icalcomponent_get_first_property(c, ICAL_DURATION_PROPERTY)) {
+    const icaldurationtype d = icalcomponent_get_duration(c);
+    const auto secs = std::chrono::seconds(icaldurationtype_as_int(d));
+    if (auto* day = std::get_if<Date>(&e.start)) {
+      e.end = Date{std::chrono::year_month_day{std::chrono::sys_days(day->day) +
+                                               std::chrono::days(std::max<long long>(1, secs.count() / 86400))}};
+    } else if (auto* z = std::get_if<ZonedTime>(&e.start)) {
+      e.end = ZonedTime{z->instant + secs, z->zone};
+    } else {
+      e.end = FloatingTime{std::get<FloatingTime>(e.start).local + secs};
+    }
+  } else if (auto* day = std::get_if<Date>(&e.start)) {
+    e.end = Date{std::chrono::year_month_day{std::chrono::sys_days(day->day) + std::chrono::days(1)}};
+  } else {
+    e.end = e.start;
+  }
+  if (icalproperty* rid = icalcomponent_get_first_property(c, ICAL_RECURRENCEID_PROPERTY)) {
+    auto t = timeOf(rid, icalproperty_get_recurrenceid(rid));
+    if (!t) return std::unexpected(t.error());
+    e.recurrenceId = *t;
+  }
+  for (auto kind : {ICAL_RRULE_PROPERTY, ICAL_EXDATE_PROPERTY, ICAL_RDATE_PROPERTY}) {
+    for (icalproperty* p = icalcomponent_get_first_property(c, kind); p;
+         p = icalcomponent_get_next_property(c, kind)) {
+      e.recurrence.push_back(unfold(icalproperty_as_ical_string(p)));
+    }
+  }
+  e.status = statusFrom(optionalProperty(c, ICAL_STATUS_PROPERTY));
+  e.showAs = showAsFromTransp(optionalProperty(c, ICAL_TRANSP_PROPERTY));
+  e.sensitivity = sensitivityFromClass(optionalProperty(c, ICAL_CLASS_PROPERTY));
+  for (icalproperty* p = icalcomponent_get_first_property(c, ICAL_ATTENDEE_PROPERTY); p;
+       p = icalcomponent_get_next_property(c, ICAL_ATTENDEE_PROPERTY)) {
+    const std::string address = mailtoAddress(icalproperty_get_attendee(p));
+    if (!address.empty()) e.attendees.push_back(address);
+  }
+  if (icalproperty* org = icalcomponent_get_first_property(c, ICAL_ORGANIZER_PROPERTY)) {
+    e.organizer = mailtoAddress(icalproperty_get_organizer(org));
+  }
+  if (icalcomponent_get_first_property(c, ICAL_SEQUENCE_PROPERTY)) e.sequence = icalcomponent_get_sequence(c);
+  if (icalproperty* lm = icalcomponent_get_first_property(c, ICAL_LASTMODIFIED_PROPERTY)) {
+    e.updated = std::chrono::sys_seconds(std::chrono::seconds(icaltime_as_timet(icalproperty_get_lastmodified(lm))));
+  }
+  std::optional<std::string> pair, source;
+  for (icalproperty* p = icalcomponent_get_first_property(c, ICAL_X_PROPERTY); p;
+       p = icalcomponent_get_next_property(c, ICAL_X_PROPERTY)) {
+    const std::string name = icalproperty_get_x_name(p) ? icalproperty_get_x_name(p) : "";
+    const char* value = icalproperty_get_x(p);
+    if (name == "X-CALGATE-PAIR" && value) pair = value;
+    if (name == "X-CALGATE-SOURCE" && value) source = value;
+  }
+  if (pair) e.origin = Origin{*pair, source.value_or("")};
+  return e;
+}
+
+}  // namespace
+
+core::Result<CalendarObject> parseCalendar(std::string_view text) {
+  if (text.size() > 1024 * 1024) return core::fail(core::ErrorCode::Invalid, "calendar resource over 1 MiB");
+  icalerror_set_errors_are_fatal(0);
+  const std::string copy(text);
+  ComponentPtr root(icalparser_parse_string(copy.c_str()));
+  if (!root || icalcomponent_isa(root.get()) != ICAL_VCALENDAR_COMPONENT) {
+    return core::fail(core::ErrorCode::Invalid, "not an iCalendar VCALENDAR");
+  }
+  if (icalcomponent_count_components(root.get(), ICAL_ANY_COMPONENT) > 1000) {
+    return core::fail(core::ErrorCode::Invalid, "more than 1000 components in one resource");
+  }
+  CalendarObject object;
+  std::string uid;
+  for (icalcomponent* c = icalcomponent_get_first_component(root.get(), ICAL_VEVENT_COMPONENT); c;
+       c = icalcomponent_get_next_component(root.get(), ICAL_VEVENT_COMPONENT)) {
+    auto event = eventOf(c);
+    if (!event) return std::unexpected(event.error());
+    if (!uid.empty() && event->uid != uid) {
+      return core::fail(core::ErrorCode::Invalid, "a calendar resource holds more than one UID");
+    }
+    uid = event->uid;
+    if (!event->recurrenceId) {
+      object.sequence = event->sequence;
+      object.events.insert(object.events.begin(), std::move(*event));
+    } else {
+      object.events.push_back(std::move(*event));
+    }
+  }
+  return object;
 }
 
 }  // namespace calgate::providers::caldav

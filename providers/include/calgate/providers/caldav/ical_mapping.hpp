@@ -37,4 +37,24 @@ const std::vector<std::string_view>& neverWrittenProperties();
 /// X-CALGATE-SOURCE. Invalid for an unknown zone or a malformed recurrence line.
 core::Result<std::string> calendarText(const Event& event, std::chrono::sys_seconds dtstamp, int sequence = 0);
 
+/// A VCALENDAR holding a series: the master (recurrenceId unset) and overrides (recurrenceId set),
+/// all with the master's UID. Invalid when they do not share one UID.
+core::Result<std::string> calendarText(const std::vector<Event>& events, std::chrono::sys_seconds dtstamp,
+                                       int sequence = 0);
+
+/// One calendar object resource (RFC 4791 §4.1) as the model sees it.
+struct CalendarObject {
+  std::vector<Event> events;  ///< the master first (if any), then its overrides (recurrenceId set)
+  int sequence = 0;           ///< the master's SEQUENCE (an update writes sequence + 1)
+};
+
+/// Parses an iCalendar resource: VEVENTs only (VTODO, VJOURNAL ignored), one UID. Times: VALUE=DATE
+/// -> Date; UTC -> ZonedTime "UTC"; TZID naming a tz database zone (also with libical's
+/// "/freeassociation.sourceforge.net/" prefix) -> ZonedTime in it; another TZID -> the instant via
+/// the resource's VTIMEZONE, as UTC; no zone -> FloatingTime. DTEND missing: DURATION, else one day
+/// for dates / zero length. VALARM, ATTACH, CATEGORIES, COLOR, CONFERENCE and PARTSTAT are not read.
+/// Invalid for malformed text, a missing UID or DTSTART, several UIDs, more than 1 MiB or 1000
+/// components.
+core::Result<CalendarObject> parseCalendar(std::string_view text);
+
 }  // namespace calgate::providers::caldav

@@ -1,0 +1,86 @@
+#pragma once
+/// The HTTP seam for provider adapters. Production: CurlHttpClient (libcurl); tests may route
+/// requests to fakes.
+
+#include "calgate/core/clock.hpp"
+#include "calgate/core/error.hpp"
+
+#include <botan/secmem.h>
+
+#include <chrono>
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace calgate::providers {
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  /// Basic credentials (CalDAV app-specific passwords). Sent only to `url`'s own origin, never
+  /// along a redirect to another host.
+  std::optional<std::string> username;
+  Botan::secure_vector<char> password;
+};
+
+struct HttpResponse {
+  long status = 0;
+  std::map<std::string, std::string> headers;  ///< names lower-cased; last value wins
+  std::string body;
+  std::string effectiveUrl;  ///< after redirects
+  std::optional<std::string> header(const std::string& lowerName) const;
+};
+
+class HttpClient {
+ public:
+  virtual ~HttpClient() = default;
+  /// Performs the request. Transport failures are errors (Timeout, Unavailable, Invalid for a
+  /// refused address or oversize response); every HTTP status is a response.
+  virtual core::Result<HttpResponse> send(const HttpRequest& request) = 0;
+};
+
+struct HttpClientOptions {
+  std::chrono::milliseconds connectTimeout{5000};
+  std::chrono::milliseconds totalTimeout{30000};
+  std::size_t maxResponseBytes = 16 * 1024 * 1024;
+  long maxRedirects = 5;
+  /// A user-supplied URL must not become a way into the local network: connections to loopback,
+  /// private (RFC 1918, fc00::/7), link-local, CGNAT and unspecified addresses are refused unless
+  /// allowed here (the tests allow loopback). Checked on the address actually connected to, so
+  /// redirects and DNS rebinding cannot get around it.
+  bool allowLoopback = false;
+  bool allowPrivateNetworks = false;
+  std::string userAgent = "calgate/0.1";
+};
+
+/// libcurl: HTTP and HTTPS only, TLS 1.2 minimum with verification, limited redirects, capped
+/// response size, connection reuse. Thread-safe (requests are serialised on one connection cache).
+class CurlHttpClient final : public HttpClient {
+ public:
+  explicit CurlHttpClient(HttpClientOptions options = {});
+  ~CurlHttpClient() override;
+  core::Result<HttpResponse> send(const HttpRequest& request) override;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Seconds from a Retry-After value (delta-seconds or an HTTP-date, RFC 9110 §10.2.3).
+std::optional<std::chrono::seconds> parseRetryAfter(const std::string& value, const core::Clock& clock);
+
+/// The error an unsuccessful status stands for: 401/403 Unauthorized, 404 NotFound, 409 Conflict,
+/// 410 Gone, 412 PreconditionFailed, 429/503 RateLimited (with Retry-After), other 5xx
+/// Unavailable, other 4xx Invalid. `what` names the operation for the message.
+core::Error statusError(const HttpResponse& response, const std::string& what, const core::Clock& clock);
+
+/// Whether an address (textual IPv4/IPv6) is one the guard refuses by default.
+bool isLoopbackAddress(const std::string& ip);
+bool isPrivateAddress(const std::string& ip);
+
+}  // namespace calgate::providers

@@ -1,0 +1,78 @@
+#pragma once
+/// The interface every provider adapter implements (CalDAV now; Google and Microsoft Graph fit
+/// the same shape). Writes take only a policy::ApprovedWrite: nothing reaches a provider without
+/// the evaluator's approval. Implementations refuse an ApprovedWrite made for another provider.
+
+#include "calgate/core/error.hpp"
+#include "calgate/policy/approved_write.hpp"
+#include "calgate/providers/event.hpp"
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace calgate::providers {
+
+struct CalendarInfo {
+  std::string id;  ///< stable id: Google calendarId, Graph id, CalDAV collection URL
+  std::string displayName;
+  std::string timeZone;  ///< IANA, if the provider says
+  bool writable = true;
+  std::string changeTag;  ///< CTag or equivalent, if any
+};
+
+struct TimeWindow {
+  std::chrono::sys_seconds from;
+  std::chrono::sys_seconds to;
+};
+
+/// What changed in a calendar since a cursor.
+struct ChangeSet {
+  /// New or changed events. A series comes as its master followed by its overrides, all with the
+  /// same id (and recurrenceId set on the overrides). Each carries id and etag.
+  std::vector<Event> changed;
+  std::vector<std::string> removed;  ///< ids gone since the cursor
+  /// Ids that exist but could not be read (malformed data): never to be taken for deletions.
+  std::vector<std::string> unreadable;
+  std::string cursor;                ///< pass to the next pull
+  /// True when this is a complete listing (initial or after a cursor reset): an id not listed no
+  /// longer exists. Deletions may only be inferred from complete listings.
+  bool complete = false;
+};
+
+struct WriteResult {
+  std::string id;
+  std::string etag;
+};
+
+class Provider {
+ public:
+  virtual ~Provider() = default;
+  virtual ProviderKind kind() const = 0;
+
+  /// The account's calendars that hold events.
+  virtual core::Result<std::vector<CalendarInfo>> listCalendars() = 0;
+
+  /// Changes since `cursor` (empty: everything). An expired cursor makes the adapter start over
+  /// and return a complete listing. `window` bounds listings where the protocol needs one.
+  virtual core::Result<ChangeSet> pullChanges(const std::string& calendarId, const std::string& cursor,
+                                              const TimeWindow& window) = 0;
+
+  /// One event (a series: master and overrides). NotFound when gone.
+  virtual core::Result<std::vector<Event>> getEvent(const std::string& calendarId, const std::string& eventId) = 0;
+
+  /// Creates the approved copy. Idempotent: creating the same copy twice (a retry after a crash)
+  /// returns the existing one instead of a duplicate.
+  virtual core::Result<WriteResult> create(const std::string& calendarId, const policy::ApprovedWrite& write) = 0;
+
+  /// Updates a copy if it still has `etag`; on a concurrent change, re-reads and retries once.
+  virtual core::Result<WriteResult> update(const std::string& calendarId, const std::string& eventId,
+                                           const std::string& etag, const policy::ApprovedWrite& write) = 0;
+
+  /// Removes a copy (or one occurrence of it, when the write has a recurrenceId). Removing what is
+  /// already gone succeeds.
+  virtual core::Result<void> remove(const std::string& calendarId, const std::string& eventId,
+                                    const std::string& etag, const policy::ApprovedWrite& write) = 0;
+};
+
+}  // namespace calgate::providers

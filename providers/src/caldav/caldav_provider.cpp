@@ -1,0 +1,503 @@
+#include "calgate/providers/caldav/caldav_provider.hpp"
+
+#include "caldav/multistatus.hpp"
+#include "calgate/providers/caldav/ical_mapping.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace calgate::providers::caldav {
+namespace {
+
+using core::ErrorCode;
+using core::fail;
+
+constexpr const char* kXml = "application/xml; charset=utf-8";
+
+std::string origin(const std::string& url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string::npos) return url;
+  const auto slash = url.find('/', scheme + 3);
+  return slash == std::string::npos ? url : url.substr(0, slash);
+}
+
+std::string withSlash(std::string url) {
+  if (url.empty() || url.back() != '/') url += '/';
+  return url;
+}
+
+std::string utcStamp(std::chrono::sys_seconds t) {
+  std::string s = formatUtc(t);  // 2026-11-21T09:30:00Z
+  std::string out;
+  for (char c : s) {
+    if (c != '-' && c != ':') out += c;
+  }
+  return out;
+}
+
+// Cursor: "v1\n<ctag>\n<sync-token>" (tokens are URIs or opaque strings without newlines).
+struct Cursor {
+  std::string ctag;
+  std::string token;
+};
+
+Cursor parseCursor(const std::string& text) {
+  Cursor c;
+  if (!text.starts_with("v1\n")) return c;
+  const auto second = text.find('\n', 3);
+  if (second == std::string::npos) return c;
+  c.ctag = text.substr(3, second - 3);
+  c.token = text.substr(second + 1);
+  return c;
+}
+
+std::string formatCursor(const Cursor& c) { return "v1\n" + c.ctag + "\n" + c.token; }
+
+bool sameOccurrence(const EventTime& a, const EventTime& b) {
+  if (const auto* za = std::get_if<ZonedTime>(&a)) {
+    const auto* zb = std::get_if<ZonedTime>(&b);
+    return zb && za->instant == zb->instant;
+  }
+  return a == b;
+}
+
+std::string exdateFor(const EventTime& t) {
+  if (const auto* d = std::get_if<Date>(&t)) {
+    std::string day = formatDate(d->day);
+    day.erase(std::remove(day.begin(), day.end(), '-'), day.end());
+    return "EXDATE;VALUE=DATE:" + day;
+  }
+  auto compact = [](std::string s) {
+    s.erase(std::remove(s.begin(), s.end(), '-'), s.end());
+    s.erase(std::remove(s.begin(), s.end(), ':'), s.end());
+    return s;
+  };
+  if (const auto* z = std::get_if<ZonedTime>(&t)) {
+    if (z->zone == "UTC" || z->zone == "Etc/UTC") return "EXDATE:" + compact(formatUtc(z->instant));
+    return "EXDATE;TZID=" + z->zone + ":" + compact(formatLocal(localTimeOf(*z)));
+  }
+  return "EXDATE:" + compact(formatLocal(std::get<FloatingTime>(t).local));
+}
+
+const std::string kCalendarProps =
+    "<d:propfind xmlns:d=\"DAV:\" xmlns:c=\"urn:ietf:params:xml:ns:caldav\" "
+    "xmlns:cs=\"http://calendarserver.org/ns/\"><d:prop><d:resourcetype/><d:displayname/>"
+    "<c:supported-calendar-component-set/><cs:getctag/><d:sync-token/><d:current-user-privilege-set/>"
+    "<c:calendar-timezone/></d:prop></d:propfind>";
+
+}  // namespace
+
+struct CalDavProvider::Resource {
+  CalendarObject object;
+  std::string etag;
+};
+
+std::string resolveUrl(const std::string& base, const std::string& href) {
+  if (href.find("://") != std::string::npos) return href;
+  if (!href.empty() && href.front() == '/') return origin(base) + href;
+  const auto slash = base.rfind('/');
+  return (slash == std::string::npos ? base + "/" : base.substr(0, slash + 1)) + href;
+}
+
+CalDavProvider::CalDavProvider(HttpClient& http, CalDavAccount account, const core::Clock& clock,
+                               CalDavOptions options)
+    : http_(http), account_(std::move(account)), clock_(clock), options_(options) {}
+
+core::Result<void> CalDavProvider::checkTarget(const policy::ApprovedWrite& write) const {
+  if (write.target() != ProviderKind::CalDav) {
+    return fail(ErrorCode::Invalid, "this write was approved for another provider");
+  }
+  return {};
+}
+
+core::Result<HttpResponse> CalDavProvider::request(const std::string& method, const std::string& url,
+                                                   const std::string& body,
+                                                   std::vector<std::pair<std::string, std::string>> headers) {
+  HttpRequest req;
+  req.method = method;
+  req.url = url;
+  req.body = body;
+  req.headers = std::move(headers);
+  req.username = account_.username;
+  req.password = account_.password;
+  {
+    std::lock_guard lock(mutex_);
+    ++requests_;
+  }
+  auto response = http_.send(req);
+  if (response && (response->status == 401)) {
+    return fail(ErrorCode::Unauthorized, "the CalDAV server rejected the username or app-specific password");
+  }
+  return response;
+}
+
+core::Result<std::string> CalDavProvider::calendarHome() {
+  {
+    std::lock_guard lock(mutex_);
+    if (home_) return *home_;
+  }
+  const std::string body =
+      "<d:propfind xmlns:d=\"DAV:\" xmlns:c=\"urn:ietf:params:xml:ns:caldav\"><d:prop>"
+      "<d:current-user-principal/><c:calendar-home-set/></d:prop></d:propfind>";
+  std::vector<std::string> candidates = {account_.serverUrl};
+  if (account_.serverUrl.find("/.well-known/caldav") == std::string::npos) {
+    candidates.push_back(origin(account_.serverUrl) + "/.well-known/caldav");
+  }
+  candidates.push_back(origin(account_.serverUrl) + "/");
+  std::string lastProblem = "no answer";
+  for (const auto& candidate : candidates) {
+    auto r = request("PROPFIND", candidate, body, {{"Depth", "0"}, {"Content-Type", kXml}});
+    if (!r) {
+      if (r.error().code == ErrorCode::Unauthorized || r.error().code == ErrorCode::Invalid) return std::unexpected(r.error());
+      lastProblem = r.error().message;
+      continue;
+    }
+    if (r->status != 207) {
+      lastProblem = candidate + " answered HTTP " + std::to_string(r->status);
+      continue;
+    }
+    auto ms = parseMultistatus(r->body);
+    if (!ms || ms->responses.empty()) continue;
+    const std::string base = r->effectiveUrl.empty() ? candidate : r->effectiveUrl;
+    const auto& resp = ms->responses.front();
+    std::string home;
+    if (auto set = resp.prop(kCalDav, "calendar-home-set")) home = text(child(set, kDav, "href"));
+    if (home.empty()) {
+      auto principal = resp.prop(kDav, "current-user-principal");
+      const std::string principalHref = principal ? text(child(principal, kDav, "href")) : "";
+      if (principalHref.empty()) continue;
+      const std::string principalUrl = resolveUrl(base, principalHref);
+      auto p = request("PROPFIND", principalUrl, body, {{"Depth", "0"}, {"Content-Type", kXml}});
+      if (!p) return std::unexpected(p.error());
+      if (p->status != 207) return std::unexpected(statusError(*p, "PROPFIND principal", clock_));
+      auto pms = parseMultistatus(p->body);
+      if (!pms) return std::unexpected(pms.error());
+      for (const auto& pr : pms->responses) {
+        if (auto set = pr.prop(kCalDav, "calendar-home-set")) home = text(child(set, kDav, "href"));
+      }
+      if (home.empty()) return fail(ErrorCode::NotFound, "the CalDAV principal has no calendar-home-set");
+      home = resolveUrl(p->effectiveUrl.empty() ? principalUrl : p->effectiveUrl, home);
+    } else {
+      home = resolveUrl(base, home);
+    }
+    std::lock_guard lock(mutex_);
+    home_ = withSlash(home);
+    return *home_;
+  }
+  return fail(ErrorCode::NotFound, "no CalDAV calendar home found at " + account_.serverUrl + " (" + lastProblem + ")");
+}
+
+core::Result<std::vector<CalendarInfo>> CalDavProvider::listCalendars() {
+  auto home = calendarHome();
+  if (!home) return std::unexpected(home.error());
+  auto r = request("PROPFIND", *home, kCalendarProps, {{"Depth", "1"}, {"Content-Type", kXml}});
+  if (!r) return std::unexpected(r.error());
+  if (r->status != 207) return std::unexpected(statusError(*r, "PROPFIND calendar home", clock_));
+  auto ms = parseMultistatus(r->body);
+  if (!ms) return std::unexpected(ms.error());
+  std::vector<CalendarInfo> out;
+  const std::string homePath = hrefPath(*home);
+  for (const auto& resp : ms->responses) {
+    if (withSlash(resp.href) == withSlash(homePath)) continue;
+    auto type = resp.prop(kDav, "resourcetype");
+    if (!type || !child(type, kCalDav, "calendar")) continue;
+    if (auto comps = resp.prop(kCalDav, "supported-calendar-component-set")) {
+      bool events = false;
+      for (const auto& comp : children(comps, kCalDav, "comp")) {
+        if (std::string(comp.attribute("name").value()) == "VEVENT") events = true;
+      }
+      if (!events) continue;  // a task list (VTODO only), not a calendar of events
+    }
+    CalendarInfo info;
+    info.id = withSlash(resolveUrl(*home, resp.href));
+    info.displayName = text(resp.prop(kDav, "displayname"));
+    info.changeTag = text(resp.prop(kCalServer, "getctag"));
+    if (auto privileges = resp.prop(kDav, "current-user-privilege-set")) {
+      bool write = false;
+      for (const auto& p : children(privileges, kDav, "privilege")) {
+        if (child(p, kDav, "write") || child(p, kDav, "write-content") || child(p, kDav, "all")) write = true;
+      }
+      info.writable = write;
+    }
+    const std::string tz = text(resp.prop(kCalDav, "calendar-timezone"));
+    if (const auto at = tz.find("TZID:"); at != std::string::npos) {
+      std::string zone = tz.substr(at + 5, tz.find_first_of("\r\n", at) - at - 5);
+      if (isKnownZone(zone)) info.timeZone = zone;
+    }
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+core::Result<CalDavProvider::Resource> CalDavProvider::fetch(const std::string& url) {
+  auto r = request("GET", url, "", {{"Accept", "text/calendar"}});
+  if (!r) return std::unexpected(r.error());
+  if (r->status == 404 || r->status == 410) return fail(ErrorCode::NotFound, "no event at " + hrefPath(url));
+  if (r->status != 200) return std::unexpected(statusError(*r, "GET event", clock_));
+  auto object = parseCalendar(r->body);
+  if (!object) return std::unexpected(object.error());
+  return Resource{std::move(*object), r->header("etag").value_or("")};
+}
+
+core::Result<std::vector<Event>> CalDavProvider::getEvent(const std::string&, const std::string& eventId) {
+  auto resource = fetch(eventId);
+  if (!resource) return std::unexpected(resource.error());
+  for (auto& e : resource->object.events) {
+    e.id = eventId;
+    e.etag = resource->etag;
+    if (e.recurrenceId) e.seriesId = eventId;
+  }
+  return std::move(resource->object.events);
+}
+
+core::Result<ChangeSet> CalDavProvider::pullChanges(const std::string& calendarId, const std::string& cursorText,
+                                                    const TimeWindow& window) {
+  const std::string calendar = withSlash(calendarId);
+  Cursor cursor = parseCursor(cursorText);
+  ChangeSet changes;
+
+  // 1. CTag: nothing changed, nothing to do.
+  auto props = request("PROPFIND", calendar, kCalendarProps, {{"Depth", "0"}, {"Content-Type", kXml}});
+  if (!props) return std::unexpected(props.error());
+  if (props->status != 207) return std::unexpected(statusError(*props, "PROPFIND calendar", clock_));
+  auto pms = parseMultistatus(props->body);
+  if (!pms) return std::unexpected(pms.error());
+  std::string ctag, serverToken;
+  for (const auto& resp : pms->responses) {
+    if (auto c = resp.prop(kCalServer, "getctag")) ctag = text(c);
+    if (auto t = resp.prop(kDav, "sync-token")) serverToken = text(t);
+  }
+  if (!cursor.ctag.empty() && !ctag.empty() && ctag == cursor.ctag && !cursor.token.empty()) {
+    changes.cursor = cursorText;
+    return changes;
+  }
+
+  std::vector<std::pair<std::string, std::string>> changed;  // href, etag
+  const std::string calendarPath = hrefPath(calendar);
+  auto memberOf = [&](const std::string& href) { return withSlash(href) != withSlash(calendarPath); };
+
+  // 2. sync-collection from the token (RFC 6578), or a complete listing.
+  bool listed = false;
+  std::string token = cursor.token;
+  changes.complete = token.empty();
+  for (int round = 0; options_.preferSyncCollection && round < options_.maxSyncRounds; ++round) {
+    const std::string body = "<d:sync-collection xmlns:d=\"DAV:\"><d:sync-token>" + xmlEscape(token) +
+                             "</d:sync-token><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop>"
+                             "</d:sync-collection>";
+    auto r = request("REPORT", calendar, body, {{"Depth", "0"}, {"Content-Type", kXml}});
+    if (!r) return std::unexpected(r.error());
+    // An invalid token: RFC 6578 says 403/409 with DAV:valid-sync-token; iCloud answers 404/410 and
+    // Xandikos 500. Any refusal of a non-empty token (other than auth and rate limits) starts over
+    // with a complete listing; if the server is really failing, that request fails too.
+    if (!token.empty() && r->status >= 400 && r->status != 401 && r->status != 429 && r->status != 503) {
+      token.clear();
+      changed.clear();
+      changes.removed.clear();
+      changes.complete = true;
+      continue;
+    }
+    if (r->status == 501 || r->status == 405 || (r->status == 403 && token.empty())) break;  // not supported
+    if (r->status != 207) return std::unexpected(statusError(*r, "sync-collection REPORT", clock_));
+    auto ms = parseMultistatus(r->body);
+    if (!ms) return std::unexpected(ms.error());
+    bool truncated = false;
+    for (const auto& resp : ms->responses) {
+      if (!memberOf(resp.href)) {
+        if (resp.status && *resp.status == 507) truncated = true;  // RFC 6578 §3.6
+        continue;
+      }
+      if (resp.status && *resp.status == 404) {
+        changes.removed.push_back(resolveUrl(calendar, resp.href));
+      } else if (auto etag = resp.prop(kDav, "getetag")) {
+        changed.emplace_back(resolveUrl(calendar, resp.href), text(etag));
+      }
+    }
+    token = ms->syncToken;
+    listed = true;
+    if (!truncated) break;
+  }
+
+  if (!listed) {
+    // 2b. No sync-collection: a time-range calendar-query, a complete listing each time.
+    const std::string body =
+        "<c:calendar-query xmlns:d=\"DAV:\" xmlns:c=\"urn:ietf:params:xml:ns:caldav\"><d:prop><d:getetag/></d:prop>"
+        "<c:filter><c:comp-filter name=\"VCALENDAR\"><c:comp-filter name=\"VEVENT\"><c:time-range start=\"" +
+        utcStamp(window.from) + "\" end=\"" + utcStamp(window.to) +
+        "\"/></c:comp-filter></c:comp-filter></c:filter></c:calendar-query>";
+    auto r = request("REPORT", calendar, body, {{"Depth", "1"}, {"Content-Type", kXml}});
+    if (!r) return std::unexpected(r.error());
+    if (r->status != 207) return std::unexpected(statusError(*r, "calendar-query REPORT", clock_));
+    auto ms = parseMultistatus(r->body);
+    if (!ms) return std::unexpected(ms.error());
+    for (const auto& resp : ms->responses) {
+      if (!memberOf(resp.href)) continue;
+      if (auto etag = resp.prop(kDav, "getetag")) changed.emplace_back(resolveUrl(calendar, resp.href), text(etag));
+    }
+    changes.complete = true;
+    token.clear();
+  }
+
+  // 3. Fetch what changed, in multiget batches.
+  for (std::size_t i = 0; i < changed.size(); i += options_.multigetBatch) {
+    std::string body =
+        "<c:calendar-multiget xmlns:d=\"DAV:\" xmlns:c=\"urn:ietf:params:xml:ns:caldav\"><d:prop><d:getetag/>"
+        "<c:calendar-data/></d:prop>";
+    const std::size_t end = std::min(changed.size(), i + options_.multigetBatch);
+    for (std::size_t k = i; k < end; ++k) body += "<d:href>" + xmlEscape(hrefPath(changed[k].first)) + "</d:href>";
+    body += "</c:calendar-multiget>";
+    auto r = request("REPORT", calendar, body, {{"Depth", "1"}, {"Content-Type", kXml}});
+    if (!r) return std::unexpected(r.error());
+    if (r->status != 207) return std::unexpected(statusError(*r, "calendar-multiget REPORT", clock_));
+    auto ms = parseMultistatus(r->body);
+    if (!ms) return std::unexpected(ms.error());
+    for (const auto& resp : ms->responses) {
+      const std::string url = resolveUrl(calendar, resp.href);
+      auto data = resp.prop(kCalDav, "calendar-data");
+      if (!data) {
+        if (resp.status && *resp.status == 404) changes.removed.push_back(url);  // gone meanwhile
+        continue;
+      }
+      auto object = parseCalendar(text(data));
+      if (!object) {
+        changes.unreadable.push_back(url);  // kept: never taken for a deletion
+        continue;
+      }
+      const std::string etag = text(resp.prop(kDav, "getetag"));
+      for (auto& e : object->events) {
+        e.id = url;
+        e.etag = etag;
+        if (e.recurrenceId) e.seriesId = url;
+        changes.changed.push_back(std::move(e));
+      }
+    }
+  }
+  changes.cursor = formatCursor(Cursor{ctag, token});
+  return changes;
+}
+
+core::Result<WriteResult> CalDavProvider::put(const std::string& url, const std::string& body,
+                                              const std::string& condition, const std::string& conditionValue) {
+  std::vector<std::pair<std::string, std::string>> headers = {{"Content-Type", "text/calendar; charset=utf-8"}};
+  if (!condition.empty()) headers.emplace_back(condition, conditionValue);
+  auto r = request("PUT", url, body, headers);
+  if (!r) return std::unexpected(r.error());
+  if (r->status == 412) return fail(ErrorCode::PreconditionFailed, "the event changed on the server");
+  if (r->status != 200 && r->status != 201 && r->status != 204) return std::unexpected(statusError(*r, "PUT event", clock_));
+  if (auto etag = r->header("etag")) return WriteResult{url, *etag};
+  // Some servers do not return the new ETag: ask for it.
+  auto p = request("PROPFIND", url, "<d:propfind xmlns:d=\"DAV:\"><d:prop><d:getetag/></d:prop></d:propfind>",
+                   {{"Depth", "0"}, {"Content-Type", kXml}});
+  if (!p) return std::unexpected(p.error());
+  auto ms = parseMultistatus(p->body);
+  if (!ms || ms->responses.empty()) return WriteResult{url, ""};
+  return WriteResult{url, text(ms->responses.front().prop(kDav, "getetag"))};
+}
+
+core::Result<WriteResult> CalDavProvider::create(const std::string& calendarId, const policy::ApprovedWrite& write) {
+  if (auto ok = checkTarget(write); !ok) return std::unexpected(ok.error());
+  if (write.action() != policy::ApprovedWrite::Action::Upsert) return fail(ErrorCode::Invalid, "not an upsert");
+  const std::string url = withSlash(calendarId) + write.event().uid + ".ics";
+  if (write.event().recurrenceId) return writeSeries(url, "", write, false);  // an override joins its series
+  auto body = calendarText(write.event(), std::chrono::time_point_cast<std::chrono::seconds>(clock_.now()), 0);
+  if (!body) return std::unexpected(body.error());
+  auto created = put(url, *body, "If-None-Match", "*");
+  if (!created && created.error().code == ErrorCode::PreconditionFailed) {
+    // Already there: an earlier attempt succeeded (crash between write and record). Idempotent.
+    auto existing = fetch(url);
+    if (!existing) return std::unexpected(existing.error());
+    return WriteResult{url, existing->etag};
+  }
+  return created;
+}
+
+core::Result<WriteResult> CalDavProvider::update(const std::string&, const std::string& eventId,
+                                                 const std::string& etag, const policy::ApprovedWrite& write) {
+  if (auto ok = checkTarget(write); !ok) return std::unexpected(ok.error());
+  if (write.action() != policy::ApprovedWrite::Action::Upsert) return fail(ErrorCode::Invalid, "not an upsert");
+  return writeSeries(eventId, etag, write, false);
+}
+
+core::Result<WriteResult> CalDavProvider::writeSeries(const std::string& url, const std::string& callerEtag,
+                                                      const policy::ApprovedWrite& write, bool removal) {
+  const Event& ev = write.event();
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto current = fetch(url);
+    std::vector<Event> events;
+    int sequence = 0;
+    std::string etag;
+    if (!current) {
+      if (current.error().code != ErrorCode::NotFound) return std::unexpected(current.error());
+      if (removal) return WriteResult{url, ""};  // nothing left to cancel
+      if (ev.recurrenceId) return fail(ErrorCode::NotFound, "the series of this occurrence is not in the calendar");
+      auto body = calendarText(ev, std::chrono::time_point_cast<std::chrono::seconds>(clock_.now()), 0);
+      if (!body) return std::unexpected(body.error());
+      return put(url, *body, "If-None-Match", "*");
+    }
+    events = std::move(current->object.events);
+    sequence = current->object.sequence + 1;  // RFC 5545: SEQUENCE grows with each significant change
+    etag = (attempt == 0 && !callerEtag.empty()) ? callerEtag : current->etag;
+    if (!ev.recurrenceId) {
+      // the master: replace it, keep the overrides
+      auto master = std::find_if(events.begin(), events.end(), [](const Event& e) { return !e.recurrenceId; });
+      if (master != events.end()) *master = ev;
+      else events.insert(events.begin(), ev);
+    } else {
+      auto same = std::find_if(events.begin(), events.end(), [&](const Event& e) {
+        return e.recurrenceId && sameOccurrence(*e.recurrenceId, *ev.recurrenceId);
+      });
+      if (removal) {
+        if (same != events.end()) events.erase(same);
+        auto master = std::find_if(events.begin(), events.end(), [](const Event& e) { return !e.recurrenceId; });
+        if (master != events.end()) {
+          const std::string exdate = exdateFor(*ev.recurrenceId);
+          if (std::find(master->recurrence.begin(), master->recurrence.end(), exdate) == master->recurrence.end()) {
+            master->recurrence.push_back(exdate);
+          }
+        }
+      } else if (same != events.end()) {
+        *same = ev;
+      } else {
+        events.push_back(ev);
+      }
+    }
+    for (auto& e : events) e.uid = events.front().uid;
+    auto body = calendarText(events, std::chrono::time_point_cast<std::chrono::seconds>(clock_.now()), sequence);
+    if (!body) return std::unexpected(body.error());
+    auto written = put(url, *body, "If-Match", etag);
+    if (!written && written.error().code == ErrorCode::PreconditionFailed && attempt == 0) continue;  // re-read once
+    return written;
+  }
+  return fail(ErrorCode::PreconditionFailed, "the event kept changing on the server");
+}
+
+core::Result<void> CalDavProvider::remove(const std::string&, const std::string& eventId, const std::string& etag,
+                                          const policy::ApprovedWrite& write) {
+  if (auto ok = checkTarget(write); !ok) return std::unexpected(ok.error());
+  if (write.action() != policy::ApprovedWrite::Action::Delete) return fail(ErrorCode::Invalid, "not a delete");
+  if (write.event().recurrenceId) {
+    auto done = writeSeries(eventId, etag, write, true);
+    if (!done) return std::unexpected(done.error());
+    return {};
+  }
+  std::string currentEtag = etag;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (!currentEtag.empty()) headers.emplace_back("If-Match", currentEtag);
+    auto r = request("DELETE", eventId, "", headers);
+    if (!r) return std::unexpected(r.error());
+    if (r->status == 200 || r->status == 204 || r->status == 404 || r->status == 410) return {};
+    if (r->status == 412 && attempt == 0) {
+      auto fresh = fetch(eventId);
+      if (!fresh) {
+        if (fresh.error().code == ErrorCode::NotFound) return {};
+        return std::unexpected(fresh.error());
+      }
+      currentEtag = fresh->etag;
+      continue;
+    }
+    return std::unexpected(statusError(*r, "DELETE event", clock_));
+  }
+  return fail(ErrorCode::PreconditionFailed, "the event kept changing on the server");
+}
+
+}  // namespace calgate::providers::caldav

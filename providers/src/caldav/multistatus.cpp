@@ -1,0 +1,117 @@
+#include "caldav/multistatus.hpp"
+
+#include <cctype>
+#include <cstdlib>
+
+namespace calgate::providers::caldav {
+
+std::pair<std::string, std::string> qualifiedName(const pugi::xml_node& node) {
+  const std::string name = node.name();
+  const auto colon = name.find(':');
+  const std::string prefix = colon == std::string::npos ? "" : name.substr(0, colon);
+  const std::string local = colon == std::string::npos ? name : name.substr(colon + 1);
+  const std::string attr = prefix.empty() ? "xmlns" : "xmlns:" + prefix;
+  for (pugi::xml_node n = node; n; n = n.parent()) {
+    if (n.type() != pugi::node_element) continue;
+    if (auto a = n.attribute(attr.c_str())) return {a.value(), local};
+  }
+  return {"", local};
+}
+
+pugi::xml_node child(const pugi::xml_node& node, std::string_view ns, std::string_view local) {
+  for (pugi::xml_node c = node.first_child(); c; c = c.next_sibling()) {
+    if (c.type() != pugi::node_element) continue;
+    const auto [cns, clocal] = qualifiedName(c);
+    if (cns == ns && clocal == local) return c;
+  }
+  return {};
+}
+
+std::vector<pugi::xml_node> children(const pugi::xml_node& node, std::string_view ns, std::string_view local) {
+  std::vector<pugi::xml_node> out;
+  for (pugi::xml_node c = node.first_child(); c; c = c.next_sibling()) {
+    if (c.type() != pugi::node_element) continue;
+    const auto [cns, clocal] = qualifiedName(c);
+    if (cns == ns && clocal == local) out.push_back(c);
+  }
+  return out;
+}
+
+std::string text(const pugi::xml_node& node) {
+  std::string t = node.text().get();
+  if (t.empty()) t = node.child_value();
+  std::size_t b = 0, e = t.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(t[b]))) ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(t[e - 1]))) --e;
+  return t.substr(b, e - b);
+}
+
+int statusCode(std::string_view line) {
+  // "HTTP/1.1 200 OK"
+  const auto space = line.find(' ');
+  if (space == std::string_view::npos || line.size() < space + 4) return 0;
+  int code = 0;
+  for (std::size_t i = space + 1; i < space + 4; ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(line[i]))) return 0;
+    code = code * 10 + (line[i] - '0');
+  }
+  return code;
+}
+
+std::string hrefPath(std::string_view href) {
+  std::string h(href);
+  if (const auto scheme = h.find("://"); scheme != std::string::npos) {
+    const auto slash = h.find('/', scheme + 3);
+    h = slash == std::string::npos ? "/" : h.substr(slash);
+  }
+  return h;  // kept percent-encoded: it is used in request URLs as the server wrote it
+}
+
+std::string xmlEscape(std::string_view t) {
+  std::string out;
+  for (char c : t) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+pugi::xml_node DavResponse::prop(std::string_view ns, std::string_view local) const {
+  for (const auto& [code, props] : propstats) {
+    if (code < 200 || code > 299) continue;
+    if (auto p = child(props, ns, local)) return p;
+  }
+  return {};
+}
+
+core::Result<Multistatus> parseMultistatus(std::string_view body) {
+  if (body.size() > 32 * 1024 * 1024) return core::fail(core::ErrorCode::Invalid, "multistatus body over 32 MiB");
+  Multistatus ms;
+  ms.document = std::make_shared<pugi::xml_document>();
+  // no DOCTYPE/entity expansion: pugixml does not fetch or expand external entities
+  const auto parsed = ms.document->load_buffer(body.data(), body.size(), pugi::parse_default & ~pugi::parse_doctype);
+  if (!parsed) return core::fail(core::ErrorCode::Invalid, std::string("malformed XML: ") + parsed.description());
+  const pugi::xml_node root = ms.document->document_element();
+  const auto [rns, rlocal] = qualifiedName(root);
+  if (rns != kDav || rlocal != "multistatus") {
+    return core::fail(core::ErrorCode::Invalid, "expected a DAV:multistatus document");
+  }
+  for (const auto& r : children(root, kDav, "response")) {
+    DavResponse resp;
+    resp.href = hrefPath(text(child(r, kDav, "href")));
+    if (auto s = child(r, kDav, "status")) resp.status = statusCode(text(s));
+    for (const auto& ps : children(r, kDav, "propstat")) {
+      resp.propstats.emplace_back(statusCode(text(child(ps, kDav, "status"))), child(ps, kDav, "prop"));
+    }
+    ms.responses.push_back(std::move(resp));
+  }
+  if (auto token = child(root, kDav, "sync-token")) ms.syncToken = text(token);
+  return ms;
+}
+
+}  // namespace calgate::providers::caldav
