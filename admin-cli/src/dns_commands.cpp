@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <iostream>
+#include <map>
 
 namespace calgate::admin {
 namespace {
@@ -50,6 +51,29 @@ json preview(const policy::OrgPolicy& org, const std::string& domain, const std:
   return out;
 }
 
+// Shows the gateway's stored pins but keeps the check's own changes in memory: a diagnostic must
+// not change what the gateway enforces.
+class ReadOnlyPins final : public dns::PinStore {
+ public:
+  explicit ReadOnlyPins(dns::PinStore& stored) : stored_(stored) {}
+  core::Result<std::optional<dns::Pin>> load(const std::string& domain) override {
+    if (overlay_.contains(domain)) return overlay_.at(domain);
+    return stored_.load(domain);
+  }
+  core::Result<void> save(const dns::Pin& pin) override {
+    overlay_[pin.domain] = pin;
+    return {};
+  }
+  core::Result<void> remove(const std::string& domain) override {
+    overlay_[domain] = std::nullopt;
+    return {};
+  }
+
+ private:
+  dns::PinStore& stored_;
+  std::map<std::string, std::optional<dns::Pin>> overlay_;
+};
+
 }  // namespace
 
 void addDnsCommands(CLI::App& app, Context& ctx, int& exitCode) {
@@ -73,14 +97,16 @@ void addDnsCommands(CLI::App& app, Context& ctx, int& exitCode) {
     ctx.config = *loaded;
     core::log::setLevel(core::log::Level::Warn);
     // Pins come from the gateway's database when it is there; otherwise the check stands alone.
+    std::unique_ptr<dns::PinStore> stored;
     std::unique_ptr<dns::PinStore> pins;
     std::string pinSource = "this check only: no migrated database, so no stored pins";
     if (auto db = gateway::openConfiguredDatabase(ctx.config)) {
       gateway::Migrator migrator(**db, gateway::builtinMigrations((*db)->dialect()), core::systemClock());
       if (migrator.verifyCurrent()) {
         ctx.db = std::move(*db);
-        pins = std::make_unique<gateway::SqlPinStore>(*ctx.db);
-        pinSource = "the gateway's database";
+        stored = std::make_unique<gateway::SqlPinStore>(*ctx.db);
+        pins = std::make_unique<ReadOnlyPins>(*stored);
+        pinSource = "the gateway's database (read only)";
       }
     }
     if (!pins) pins = std::make_unique<dns::MemoryPinStore>();
@@ -128,7 +154,7 @@ void addDnsCommands(CLI::App& app, Context& ctx, int& exitCode) {
                   {"notes", report.notes},
                   {"preview", previewJson},
                   {"ok", !problems}};
-      std::cout << out.dump(2) << "\n";
+      std::cout << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
     } else {
       std::cout << "domain       " << report.policy.domain << "\n"
                 << "looked up    " << report.queriedName << "\n"

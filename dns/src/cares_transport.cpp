@@ -107,6 +107,19 @@ core::Result<std::vector<std::uint8_t>> CaresTransport::query(const std::string&
     ::select(nfds, &readers, &writers, nullptr, wait);
     ares_process(channel_->channel, &readers, &writers);
   }
+  // c-ares drops EDNS for the whole channel after a FORMERR answer without OPT; every later UDP
+  // answer over 512 bytes would then need TCP. Start afresh instead of living with that.
+  {
+    ares_options current{};
+    int mask = 0;
+    if (ares_save_options(channel_->channel, &current, &mask) == ARES_SUCCESS) {
+      const bool lostEdns = !(current.flags & ARES_FLAG_EDNS);
+      ares_destroy_options(&current);
+      if (lostEdns) {
+        if (auto fresh = create(options_)) std::swap(channel_, (*fresh)->channel_);
+      }
+    }
+  }
   if (!outcome.done) return fail(ErrorCode::Internal, "DNS query was not processed");
   if (outcome.status == ARES_ETIMEOUT) return fail(ErrorCode::Timeout, "no DNS answer for " + name + " in time");
   if (outcome.status != ARES_SUCCESS && outcome.answer.empty()) {

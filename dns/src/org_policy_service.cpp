@@ -78,14 +78,18 @@ policy::OrgPolicy OrgPolicyService::lookup(const std::string& domain) {
   std::string d = domain;
   std::transform(d.begin(), d.end(), d.begin(), [](unsigned char c) { return std::tolower(c); });
   while (!d.empty() && d.back() == '.') d.pop_back();
-  {
-    std::lock_guard lock(mutex_);
+  auto cached = [&]() -> std::optional<policy::OrgPolicy> {
+    std::lock_guard lock(cacheMutex_);
     if (auto it = cache_.find(d); it != cache_.end() && it->second.until > clock_.nowUnixSeconds()) {
       return it->second.policy;
     }
-  }
+    return std::nullopt;
+  };
+  if (auto hit = cached()) return *hit;  // warm lookups never wait for a resolution in progress
+  std::lock_guard serial(lookupMutex_);
+  if (auto hit = cached()) return *hit;  // resolved by another thread meanwhile
   LookupReport report = resolve(d);
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(cacheMutex_);
   cache_[d] = Cached{report.policy, clock_.nowUnixSeconds() + report.cacheFor.count()};
   return report.policy;
 }
@@ -94,11 +98,12 @@ LookupReport OrgPolicyService::inspect(const std::string& domain) {
   std::string d = domain;
   std::transform(d.begin(), d.end(), d.begin(), [](unsigned char c) { return std::tolower(c); });
   while (!d.empty() && d.back() == '.') d.pop_back();
+  std::lock_guard serial(lookupMutex_);
   return resolve(d);
 }
 
 LookupReport OrgPolicyService::resolve(const std::string& d) {
-  std::lock_guard serial(mutex_);  // the validator is used by one lookup at a time
+  // the caller holds lookupMutex_: the validator serves one lookup at a time
   LookupReport report;
   const long long now = clock_.nowUnixSeconds();
   report.policy = OrgPolicy::none(d);
@@ -119,7 +124,12 @@ LookupReport OrgPolicyService::resolve(const std::string& d) {
     if ((*loaded)->expiresAt > now) pin = **loaded;
     else (void)pins_.remove(d);
   } else if (!loaded) {
-    report.notes.push_back("pin store unavailable: " + loaded.error().message);
+    // Without knowing the pin we cannot know what may not be lowered: fail closed.
+    report.policy.level = OrgLevel::Private;
+    report.policy.validation = Validation::Indeterminate;
+    report.policy.reasons = {"pin store unavailable (" + loaded.error().message + "); failing closed (private)"};
+    report.cacheFor = options_.failureRetry;
+    return report;
   }
   report.pin = pin;
 
@@ -149,6 +159,14 @@ LookupReport OrgPolicyService::resolve(const std::string& d) {
     switch (ans.security) {
       case Security::Secure: {
         report.cacheFor = cache;
+        if (!best && ans.kind == TxtAnswer::Kind::Records) {
+          // TXT records exist here, none a valid policy: that is not a proven absence of a record,
+          // so the organisational domain is not consulted.
+          if (pin) return fromPin(Validation::Secure, "no valid policy record at " + name + "; pinned policy kept");
+          OrgPolicy p = OrgPolicy::none(d);
+          p.reasons = {"no valid policy record at " + name + " (secure)"};
+          return p;
+        }
         if (!best) return std::nullopt;
         if (report.records.size() > 1 &&
             std::count_if(report.records.begin(), report.records.end(),
@@ -175,7 +193,7 @@ LookupReport OrgPolicyService::resolve(const std::string& d) {
         return p;
       }
       case Security::Insecure: {
-        report.cacheFor = cache;
+        report.cacheFor = std::min(cache, std::chrono::seconds(300));  // unsigned TTLs are not trusted
         const std::string why = "unsigned answer at " + name + " (" + ans.reason + ")";
         if (options_.unsignedRecords == UnsignedMode::Ignore || !best) {
           if (pin) return fromPin(Validation::Insecure, why + "; pinned policy kept");

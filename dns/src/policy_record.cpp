@@ -118,9 +118,9 @@ ParsedRecord parsePolicyRecord(const std::vector<std::string>& strings) {
         r.ma = std::chrono::seconds(seconds);
       }
     } else if (name == "label") {
-      const bool printableAscii = std::all_of(value.begin(), value.end(), [](unsigned char c) { return c >= 0x20 && c != 0x7F; });
+      const bool printableAscii = std::all_of(value.begin(), value.end(), [](unsigned char c) { return c >= 0x20 && c < 0x7F; });
       if (value.empty() || value.size() > kMaxLabelBytes || !printableAscii) {
-        r.warnings.push_back("label= must be 1 to 64 printable characters; using the default");
+        r.warnings.push_back("label= must be 1 to 64 printable ASCII characters; using the default");
       } else {
         r.label = std::string(value);
       }

@@ -101,12 +101,6 @@ void sortResponse(Response& r, const ldns_rdf* qname, ldns_rr_type qtype) {
   }
 }
 
-struct ZoneKeys {
-  Security security = Security::Indeterminate;
-  std::string reason;
-  RrList keys;  // the zone's DNSKEY RRset, once proven
-};
-
 }  // namespace
 
 std::string_view toString(Security s) {
@@ -152,9 +146,9 @@ struct Validator::Impl {
 
   // per lookup
   unsigned queries = 0;
+  std::chrono::steady_clock::time_point deadline;
   std::vector<std::string> chain;
   std::optional<long long> earliestExpiry;
-  std::map<std::string, ZoneKeys> zones;
 
   Impl(Transport& t, TrustAnchor a, const core::Clock& c, ValidatorOptions o)
       : transport(t), anchor(std::move(a)), clock(c), options(o) {
@@ -169,6 +163,7 @@ struct Validator::Impl {
 
   core::Result<Response> fetch(const ldns_rdf* name, ldns_rr_type type) {
     if (++queries > options.maxQueries) return fail(ErrorCode::Invalid, "too many queries for one lookup");
+    if (std::chrono::steady_clock::now() > deadline) return fail(ErrorCode::Timeout, "lookup took too long");
     const std::string text = nameText(name);
     auto wire = transport.query(text, static_cast<RrType>(type));
     if (!wire) return std::unexpected(wire.error());
@@ -179,6 +174,9 @@ struct Validator::Impl {
     Response r;
     r.pkt.reset(raw);
     r.rcode = ldns_pkt_get_rcode(raw);
+    // No OPT record: the answer went through a path that dropped EDNS (and with it DNSSEC data),
+    // e.g. a FORMERR downgrade. Nothing in it can be validated.
+    if (!ldns_pkt_edns(raw)) return fail(ErrorCode::Unavailable, "DNS answer for " + text + " without EDNS");
     // The answer must be for the question asked.
     const ldns_rr_list* question = ldns_pkt_question(raw);
     if (ldns_rr_list_rr_count(question) != 1 || !sameName(ldns_rr_owner(ldns_rr_list_rr(question, 0)), name) ||
@@ -246,14 +244,6 @@ struct Validator::Impl {
     return out;
   }
 
-  // The signer named by the first signature in `sigs` (empty when unsigned).
-  static Rdf signerOf(const ldns_rr_list* sigs) {
-    if (ldns_rr_list_rr_count(sigs) == 0) return nullptr;
-    Rdf r(ldns_rdf_clone(ldns_rr_rrsig_signame(ldns_rr_list_rr(sigs, 0))));
-    ldns_dname2canonical(r.get());
-    return r;
-  }
-
   // Verifies every NSEC/NSEC3 record (each is an RRset of its own) and the NSEC3 iteration cap.
   bool verifyDenialRecords(const Response& r, const ldns_rdf* zone, const ldns_rr_list* keys, std::string& reason) {
     for (std::size_t i = 0; i < ldns_rr_list_rr_count(r.denials.get()); ++i) {
@@ -273,184 +263,292 @@ struct Validator::Impl {
     return true;
   }
 
-  // Proves, with verified NSEC/NSEC3, that `name`/`type` does not exist. On success sets
-  // `delegation` when the proof shows a delegation (NS present) at `name`.
-  bool proveDenial(const Response& r, const ldns_rdf* name, ldns_rr_type type, const ldns_rdf* zone,
-                   const ldns_rr_list* keys, bool& delegation, std::string& reason) {
-    if (ldns_rr_list_rr_count(r.denials.get()) == 0) {
-      reason = "negative answer without NSEC/NSEC3 proof";
-      return false;
+  // ---------------------------------------------------------------------------------------------
+  // Denial of existence. The records were verified (signed by exactly the zone we are in) first.
+
+  enum class Denial { NoName, NoData, NotACut, InsecureDelegation, OptOut, Unproven };
+
+  static bool bitmapHas(const ldns_rr* rec, ldns_rr_type t) {
+    const ldns_rdf* bitmap = ldns_rr_get_type(rec) == LDNS_RR_TYPE_NSEC3 ? ldns_nsec3_bitmap(rec) : ldns_nsec_get_bitmap(rec);
+    return bitmap && ldns_nsec_bitmap_covers_type(bitmap, t);
+  }
+
+  // Records usable as proof for `name` in `zone`: a parent-side delegation NSEC (NS set, SOA clear)
+  // at or above `name` and below the zone apex describes another zone's cut and proves nothing
+  // about names below it.
+  RrList usableDenials(const Response& r, const ldns_rdf* name, const ldns_rdf* zone) const {
+    RrList out = newList();
+    for (std::size_t i = 0; i < ldns_rr_list_rr_count(r.denials.get()); ++i) {
+      const ldns_rr* rec = ldns_rr_list_rr(r.denials.get(), i);
+      if (ldns_rr_get_type(rec) == LDNS_RR_TYPE_NSEC) {
+        const ldns_rdf* owner = ldns_rr_owner(rec);
+        const bool delegationPoint = bitmapHas(rec, LDNS_RR_TYPE_NS) && !bitmapHas(rec, LDNS_RR_TYPE_SOA);
+        if (delegationPoint && !sameName(owner, zone) && atOrBelow(name, owner) && !sameName(owner, name)) continue;
+      }
+      ldns_rr_list_push_rr(out.get(), ldns_rr_clone(rec));
     }
-    if (!verifyDenialRecords(r, zone, keys, reason)) return false;
+    return out;
+  }
+
+  // The longest ancestor of `name` that a covering NSEC shows to exist.
+  static Rdf closestEncloser(const ldns_rdf* name, const ldns_rr* covering) {
+    const ldns_rdf* owner = ldns_rr_owner(covering);
+    const ldns_rdf* next = ldns_rr_rdf(covering, 0);
+    for (Rdf a(ldns_dname_left_chop(name)); a; a.reset(ldns_dname_left_chop(a.get()))) {
+      if (atOrBelow(owner, a.get()) || (next && atOrBelow(next, a.get()))) return a;
+      if (ldns_dname_label_count(a.get()) == 0) return a;
+    }
+    return nullptr;
+  }
+
+  // NSEC proof (RFC 4035 §5.4), done here because ldns checks the wildcard at the parent rather
+  // than at the closest encloser and ignores the CNAME bit.
+  Denial nsecDenial(const ldns_rr_list* recs, const ldns_rdf* name, ldns_rr_type type, bool nxdomain,
+                    std::string& reason) const {
+    for (std::size_t i = 0; i < ldns_rr_list_rr_count(recs); ++i) {
+      const ldns_rr* rec = ldns_rr_list_rr(recs, i);
+      if (!sameName(ldns_rr_owner(rec), name)) continue;
+      if (nxdomain) {
+        reason = "NXDOMAIN answered, but an NSEC shows the name exists";
+        return Denial::Unproven;
+      }
+      if (bitmapHas(rec, type)) {
+        reason = "NSEC shows the type exists";
+        return Denial::Unproven;
+      }
+      if (bitmapHas(rec, LDNS_RR_TYPE_CNAME)) {
+        reason = "the name is a CNAME";
+        return Denial::Unproven;
+      }
+      if (type == LDNS_RR_TYPE_DS && bitmapHas(rec, LDNS_RR_TYPE_NS) && !bitmapHas(rec, LDNS_RR_TYPE_SOA)) {
+        return Denial::InsecureDelegation;
+      }
+      return type == LDNS_RR_TYPE_DS ? Denial::NotACut : Denial::NoData;
+    }
+    // No NSEC at the name: it must be covered (and, for NXDOMAIN, so must the wildcard).
+    const ldns_rr* covering = nullptr;
+    for (std::size_t i = 0; i < ldns_rr_list_rr_count(recs); ++i) {
+      const ldns_rr* rec = ldns_rr_list_rr(recs, i);
+      if (ldns_rr_get_type(rec) == LDNS_RR_TYPE_NSEC && ldns_nsec_covers_name(rec, name)) covering = rec;
+    }
+    if (!covering) {
+      reason = "no NSEC covers the name";
+      return Denial::Unproven;
+    }
+    const ldns_rdf* next = ldns_rr_rdf(covering, 0);
+    if (!nxdomain && next && ldns_dname_is_subdomain(next, name)) {
+      return type == LDNS_RR_TYPE_DS ? Denial::NotACut : Denial::NoData;  // an empty non-terminal
+    }
+    Rdf encloser = closestEncloser(name, covering);
+    if (!encloser) {
+      reason = "no closest encloser";
+      return Denial::Unproven;
+    }
+    Rdf wildcard(ldns_dname_new_frm_str("*"));
+    if (ldns_dname_cat(wildcard.get(), encloser.get()) != LDNS_STATUS_OK) return Denial::Unproven;
+    for (std::size_t i = 0; i < ldns_rr_list_rr_count(recs); ++i) {
+      const ldns_rr* rec = ldns_rr_list_rr(recs, i);
+      if (sameName(ldns_rr_owner(rec), wildcard.get())) {
+        reason = "a wildcard exists at the closest encloser";
+        return Denial::Unproven;
+      }
+      if (ldns_rr_get_type(rec) == LDNS_RR_TYPE_NSEC && ldns_nsec_covers_name(rec, wildcard.get())) {
+        return Denial::NoName;
+      }
+    }
+    reason = "no NSEC covers the wildcard at the closest encloser";
+    return Denial::Unproven;
+  }
+
+  Denial nsec3Denial(const Response& r, const ldns_rr_list* recs, const ldns_rdf* name, ldns_rr_type type,
+                     std::string& reason) const {
+    bool optOut = false;
+    for (std::size_t i = 0; i < ldns_rr_list_rr_count(recs); ++i) {
+      if (ldns_nsec3_optout(ldns_rr_list_rr(recs, i))) optOut = true;
+    }
     Rr question(ldns_rr_new());
     ldns_rr_set_owner(question.get(), ldns_rdf_clone(name));
     ldns_rr_set_type(question.get(), type);
     ldns_rr_set_class(question.get(), LDNS_RR_CLASS_IN);
-    const bool nsec3 = ldns_rr_get_type(ldns_rr_list_rr(r.denials.get(), 0)) == LDNS_RR_TYPE_NSEC3;
-    delegation = false;
-    ldns_status st;
-    if (nsec3) {
-      ldns_rr* match = nullptr;
-      st = ldns_dnssec_verify_denial_nsec3_match(question.get(), r.denials.get(), r.denialSigs.get(), r.rcode, type,
-                                                 ldns_rr_list_rr_count(r.answer.get()) == 0, &match);
-      if (st == LDNS_STATUS_OK && match) {
-        delegation = ldns_nsec_bitmap_covers_type(ldns_nsec3_bitmap(match), LDNS_RR_TYPE_NS);
-      }
-    } else {
-      st = ldns_dnssec_verify_denial(question.get(), r.denials.get(), r.denialSigs.get());
-      for (std::size_t i = 0; st == LDNS_STATUS_OK && i < ldns_rr_list_rr_count(r.denials.get()); ++i) {
-        const ldns_rr* rec = ldns_rr_list_rr(r.denials.get(), i);
-        if (sameName(ldns_rr_owner(rec), name)) {
-          delegation = ldns_nsec_bitmap_covers_type(ldns_nsec_get_bitmap(rec), LDNS_RR_TYPE_NS);
-        }
-      }
-    }
+    ldns_rr* match = nullptr;
+    RrList copy(ldns_rr_list_clone(recs));
+    const ldns_status st = ldns_dnssec_verify_denial_nsec3_match(question.get(), copy.get(), r.denialSigs.get(),
+                                                                 r.rcode, type, true, &match);
     if (st != LDNS_STATUS_OK) {
-      reason = "NSEC" + std::string(nsec3 ? "3" : "") + " records do not prove the denial: " + std::string(statusText(st));
-      return false;
+      reason = "NSEC3 records do not prove the denial: " + std::string(statusText(st));
+      return Denial::Unproven;
     }
-    return true;
+    if (!match) {
+      // proven only through covering records: an opt-out span may hide unsigned delegations
+      if (optOut) return Denial::OptOut;
+      return r.rcode == LDNS_RCODE_NXDOMAIN ? Denial::NoName : Denial::Unproven;
+    }
+    if (ldns_nsec_bitmap_covers_type(ldns_nsec3_bitmap(match), LDNS_RR_TYPE_CNAME)) {
+      reason = "the name is a CNAME";
+      return Denial::Unproven;
+    }
+    if (type == LDNS_RR_TYPE_DS) {
+      const bool ns = ldns_nsec_bitmap_covers_type(ldns_nsec3_bitmap(match), LDNS_RR_TYPE_NS);
+      const bool soa = ldns_nsec_bitmap_covers_type(ldns_nsec3_bitmap(match), LDNS_RR_TYPE_SOA);
+      return ns && !soa ? Denial::InsecureDelegation : Denial::NotACut;
+    }
+    return r.rcode == LDNS_RCODE_NXDOMAIN ? Denial::NoName : Denial::NoData;
   }
 
-  ZoneKeys keysFor(const ldns_rdf* zone, int depth = 0) {
-    const std::string zoneText = nameText(zone);
-    if (auto it = zones.find(zoneText); it != zones.end()) {
-      ZoneKeys copy;
-      copy.security = it->second.security;
-      copy.reason = it->second.reason;
-      if (it->second.keys) copy.keys.reset(ldns_rr_list_clone(it->second.keys.get()));
-      return copy;
+  // Verifies and interprets a negative answer for `name`/`type` given by `zone`.
+  Denial denial(const Response& r, const ldns_rdf* name, ldns_rr_type type, const ldns_rdf* zone,
+                const ldns_rr_list* keys, std::string& reason) {
+    RrList recs = usableDenials(r, name, zone);
+    if (ldns_rr_list_rr_count(recs.get()) == 0) {
+      reason = "negative answer without NSEC/NSEC3 proof";
+      return Denial::Unproven;
     }
-    ZoneKeys result = computeKeys(zone, depth);
-    ZoneKeys stored;
-    stored.security = result.security;
-    stored.reason = result.reason;
-    if (result.keys) stored.keys.reset(ldns_rr_list_clone(result.keys.get()));
-    zones[zoneText] = std::move(stored);
-    return result;
+    Response checked;  // the filtered records with their signatures, verified
+    checked.denials.reset(ldns_rr_list_clone(recs.get()));
+    checked.denialSigs.reset(ldns_rr_list_clone(r.denialSigs.get()));
+    checked.rcode = r.rcode;
+    if (!verifyDenialRecords(checked, zone, keys, reason)) return Denial::Unproven;
+    const bool nsec3 = ldns_rr_get_type(ldns_rr_list_rr(recs.get(), 0)) == LDNS_RR_TYPE_NSEC3;
+    return nsec3 ? nsec3Denial(checked, recs.get(), name, type, reason)
+                 : nsecDenial(recs.get(), name, type, r.rcode == LDNS_RCODE_NXDOMAIN, reason);
   }
 
-  ZoneKeys computeKeys(const ldns_rdf* zone, int depth) {
-    const std::string zoneText = nameText(zone);
-    auto bogus = [&](std::string why) { return ZoneKeys{Security::Bogus, zoneText + ": " + why, nullptr}; };
-    auto indeterminate = [&](std::string why) { return ZoneKeys{Security::Indeterminate, zoneText + ": " + why, nullptr}; };
-    if (depth > 16) return bogus("delegation chain too deep");
-    if (!atOrBelow(zone, anchorZone.get())) return bogus("outside the trust anchor " + anchor.zone);
+  // ---------------------------------------------------------------------------------------------
+  // The walk: from the trust anchor down to the name, zone by zone.
 
-    if (sameName(zone, anchorZone.get())) {
-      auto r = fetch(zone, LDNS_RR_TYPE_DNSKEY);
-      if (!r) return indeterminate("DNSKEY query failed: " + r.error().message);
-      if (r->rcode != LDNS_RCODE_NOERROR || ldns_rr_list_rr_count(r->answer.get()) == 0) {
-        return indeterminate("no DNSKEY answer for the trust anchor zone");
-      }
-      RrList anchored = newList();
-      for (std::size_t i = 0; i < ldns_rr_list_rr_count(r->answer.get()); ++i) {
-        const ldns_rr* key = ldns_rr_list_rr(r->answer.get(), i);
-        for (std::size_t j = 0; j < ldns_rr_list_rr_count(anchorRecords.get()); ++j) {
-          if (ldns_rr_compare_ds(key, ldns_rr_list_rr(anchorRecords.get(), j))) {
-            ldns_rr_list_push_rr(anchored.get(), ldns_rr_clone(key));
-            break;
-          }
-        }
-      }
-      if (ldns_rr_list_rr_count(anchored.get()) == 0) return bogus("no DNSKEY matches the trust anchor");
-      std::string reason;
-      if (!verifyRrset(r->answer.get(), r->answerSigs.get(), zone, anchored.get(), reason)) {
-        return bogus("DNSKEY set not signed by the trust anchor key: " + reason);
-      }
-      chain.push_back("DNSKEY " + zoneText + " verified with the trust anchor");
-      return ZoneKeys{Security::Secure, {}, std::move(r->answer)};
-    }
-
-    // The parent's word on this zone: its DS RRset, or a proof that there is none.
-    auto ds = fetch(zone, LDNS_RR_TYPE_DS);
-    if (!ds) return indeterminate("DS query failed: " + ds.error().message);
-    if (ds->rcode != LDNS_RCODE_NOERROR && ds->rcode != LDNS_RCODE_NXDOMAIN) {
-      return indeterminate("DS query answered " + std::string(ldns_pkt_rcode2str(ds->rcode) ? "with an error rcode" : ""));
-    }
-    const bool positive = ldns_rr_list_rr_count(ds->answer.get()) > 0;
-    Rdf parent = signerOf(positive ? ds->answerSigs.get() : ds->denialSigs.get());
-    if (!parent) return bogus(positive ? "DS RRset is unsigned" : "no DS and no signed proof of its absence");
-    if (sameName(parent.get(), zone) || !ldns_dname_is_subdomain(zone, parent.get())) {
-      return bogus("DS signed by " + nameText(parent.get()) + ", which is not a parent of " + zoneText);
-    }
-    ZoneKeys parentKeys = keysFor(parent.get(), depth + 1);
-    if (parentKeys.security != Security::Secure) return parentKeys;
+  struct Walk {
+    Security security = Security::Indeterminate;
     std::string reason;
-    if (!positive) {
-      bool delegation = false;
-      if (!proveDenial(*ds, zone, LDNS_RR_TYPE_DS, parent.get(), parentKeys.keys.get(), delegation, reason)) {
-        return bogus("absence of DS not proven: " + reason);
-      }
-      chain.push_back("DS " + zoneText + ": proven absent by " + nameText(parent.get()) + " (unsigned delegation)");
-      return ZoneKeys{Security::Insecure, zoneText + " is an unsigned zone (no DS at its parent)", nullptr};
-    }
-    if (!verifyRrset(ds->answer.get(), ds->answerSigs.get(), parent.get(), parentKeys.keys.get(), reason)) {
-      return bogus("DS RRset does not verify: " + reason);
-    }
-    chain.push_back("DS " + zoneText + " verified with " + nameText(parent.get()));
+    Rdf zone;      // the deepest secure zone containing the name
+    RrList keys;   // its DNSKEY RRset
+    bool noName = false;  // an ancestor (or the name) was proven not to exist
+  };
 
-    auto keys = fetch(zone, LDNS_RR_TYPE_DNSKEY);
-    if (!keys) return indeterminate("DNSKEY query failed: " + keys.error().message);
-    if (ldns_rr_list_rr_count(keys->answer.get()) == 0) return bogus("DS present but no DNSKEY RRset");
-    RrList matched = newList();
-    for (std::size_t i = 0; i < ldns_rr_list_rr_count(keys->answer.get()); ++i) {
-      const ldns_rr* key = ldns_rr_list_rr(keys->answer.get(), i);
-      for (std::size_t j = 0; j < ldns_rr_list_rr_count(ds->answer.get()); ++j) {
-        if (ldns_rr_compare_ds(key, ldns_rr_list_rr(ds->answer.get(), j))) {
-          ldns_rr_list_push_rr(matched.get(), ldns_rr_clone(key));
+  Walk anchorKeys() {
+    Walk w;
+    auto r = fetch(anchorZone.get(), LDNS_RR_TYPE_DNSKEY);
+    if (!r) {
+      w.reason = "DNSKEY query for the trust anchor failed: " + r.error().message;
+      return w;
+    }
+    if (r->rcode != LDNS_RCODE_NOERROR || ldns_rr_list_rr_count(r->answer.get()) == 0) {
+      w.reason = "no DNSKEY answer for the trust anchor zone";
+      return w;
+    }
+    RrList anchored = newList();
+    for (std::size_t i = 0; i < ldns_rr_list_rr_count(r->answer.get()); ++i) {
+      const ldns_rr* key = ldns_rr_list_rr(r->answer.get(), i);
+      for (std::size_t j = 0; j < ldns_rr_list_rr_count(anchorRecords.get()); ++j) {
+        if (ldns_rr_compare_ds(key, ldns_rr_list_rr(anchorRecords.get(), j))) {
+          ldns_rr_list_push_rr(anchored.get(), ldns_rr_clone(key));
           break;
         }
       }
     }
-    if (ldns_rr_list_rr_count(matched.get()) == 0) return bogus("no DNSKEY matches the parent's DS");
-    if (!verifyRrset(keys->answer.get(), keys->answerSigs.get(), zone, matched.get(), reason)) {
-      return bogus("DNSKEY RRset not signed by a key matching the DS: " + reason);
+    std::string reason;
+    if (ldns_rr_list_rr_count(anchored.get()) == 0) {
+      w.security = Security::Bogus;
+      w.reason = "no DNSKEY matches the trust anchor";
+    } else if (!verifyRrset(r->answer.get(), r->answerSigs.get(), anchorZone.get(), anchored.get(), reason)) {
+      w.security = Security::Bogus;
+      w.reason = "DNSKEY set not signed by the trust anchor key: " + reason;
+    } else {
+      w.security = Security::Secure;
+      w.zone.reset(ldns_rdf_clone(anchorZone.get()));
+      w.keys = std::move(r->answer);
+      chain.push_back("DNSKEY " + anchor.zone + " verified with the trust anchor");
     }
-    chain.push_back("DNSKEY " + zoneText + " verified with its DS");
-    return ZoneKeys{Security::Secure, {}, std::move(keys->answer)};
+    return w;
   }
 
-  // An unsigned answer is acceptable only below a provably unsigned delegation.
-  ZoneKeys proveInsecure(const ldns_rdf* name) {
-    // names from just below the anchor down to `name`
-    std::vector<Rdf> names;
-    for (Rdf n(ldns_rdf_clone(name)); n && !sameName(n.get(), anchorZone.get());) {
-      if (!ldns_dname_is_subdomain(n.get(), anchorZone.get())) {
-        return ZoneKeys{Security::Bogus, nameText(name) + " is outside the trust anchor " + anchor.zone, nullptr};
-      }
-      Rdf parent(ldns_dname_left_chop(n.get()));
-      names.push_back(std::move(n));
-      n = std::move(parent);
+  Walk walkTo(const ldns_rdf* name) {
+    Walk w = anchorKeys();
+    if (w.security != Security::Secure) return w;
+    std::vector<Rdf> names;  // below the anchor, down to `name`
+    for (Rdf n(ldns_rdf_clone(name)); n && !sameName(n.get(), anchorZone.get()); n.reset(ldns_dname_left_chop(n.get()))) {
+      names.push_back(Rdf(ldns_rdf_clone(n.get())));
+      if (ldns_dname_label_count(n.get()) == 0) break;
     }
     std::reverse(names.begin(), names.end());
+    auto fail = [&](Security s, std::string why) {
+      w.security = s;
+      w.reason = std::move(why);
+      return std::move(w);
+    };
     for (const auto& n : names) {
+      const std::string text = nameText(n.get());
+      const std::string zoneText = nameText(w.zone.get());
       auto ds = fetch(n.get(), LDNS_RR_TYPE_DS);
-      if (!ds) return ZoneKeys{Security::Indeterminate, "DS query failed: " + ds.error().message, nullptr};
+      if (!ds) return fail(Security::Indeterminate, "DS query for " + text + " failed: " + ds.error().message);
+      if (ds->rcode != LDNS_RCODE_NOERROR && ds->rcode != LDNS_RCODE_NXDOMAIN) {
+        return fail(Security::Indeterminate, "DS query for " + text + " answered with an error");
+      }
+      std::string reason;
       if (ldns_rr_list_rr_count(ds->answer.get()) > 0) {
-        ZoneKeys zk = keysFor(n.get());  // a secure delegation: keep walking below it
-        if (zk.security != Security::Secure) return zk;
+        // A secure delegation: the DS must be signed by exactly the zone we are in.
+        if (!verifyRrset(ds->answer.get(), ds->answerSigs.get(), w.zone.get(), w.keys.get(), reason)) {
+          return fail(Security::Bogus, "DS " + text + " not verified with " + zoneText + ": " + reason);
+        }
+        auto keys = fetch(n.get(), LDNS_RR_TYPE_DNSKEY);
+        if (!keys) return fail(Security::Indeterminate, "DNSKEY query for " + text + " failed: " + keys.error().message);
+        RrList matched = newList();
+        for (std::size_t i = 0; i < ldns_rr_list_rr_count(keys->answer.get()); ++i) {
+          const ldns_rr* key = ldns_rr_list_rr(keys->answer.get(), i);
+          for (std::size_t j = 0; j < ldns_rr_list_rr_count(ds->answer.get()); ++j) {
+            if (ldns_rr_compare_ds(key, ldns_rr_list_rr(ds->answer.get(), j))) {
+              ldns_rr_list_push_rr(matched.get(), ldns_rr_clone(key));
+              break;
+            }
+          }
+        }
+        if (ldns_rr_list_rr_count(matched.get()) == 0) return fail(Security::Bogus, "no DNSKEY of " + text + " matches its DS");
+        if (!verifyRrset(keys->answer.get(), keys->answerSigs.get(), n.get(), matched.get(), reason)) {
+          return fail(Security::Bogus, "DNSKEY " + text + " not signed by a key matching the DS: " + reason);
+        }
+        chain.push_back("DS " + text + " verified with " + zoneText);
+        chain.push_back("DNSKEY " + text + " verified with its DS");
+        w.zone.reset(ldns_rdf_clone(n.get()));
+        w.keys = std::move(keys->answer);
         continue;
       }
-      Rdf signer = signerOf(ds->denialSigs.get());
-      if (!signer) {
-        return ZoneKeys{Security::Bogus, "unsigned answer, and no signed proof of an unsigned delegation above it",
-                        nullptr};
-      }
-      ZoneKeys zk = keysFor(signer.get());
-      if (zk.security != Security::Secure) return zk;
-      bool delegation = false;
-      std::string reason;
-      if (!proveDenial(*ds, n.get(), LDNS_RR_TYPE_DS, signer.get(), zk.keys.get(), delegation, reason)) {
-        return ZoneKeys{Security::Bogus, "unsigned answer: " + reason, nullptr};
-      }
-      if (delegation) {
-        chain.push_back("DS " + nameText(n.get()) + ": proven absent by " + nameText(signer.get()) +
-                        " (unsigned delegation)");
-        return ZoneKeys{Security::Insecure, nameText(n.get()) + " is an unsigned zone (no DS at its parent)", nullptr};
+      // No DS: the zone we are in must prove what the name is.
+      switch (denial(*ds, n.get(), LDNS_RR_TYPE_DS, w.zone.get(), w.keys.get(), reason)) {
+        case Denial::NotACut:
+        case Denial::NoData:
+          continue;  // a name inside the current zone
+        case Denial::NoName:
+          chain.push_back("NXDOMAIN " + text + " proven by " + zoneText);
+          w.noName = true;
+          return w;
+        case Denial::InsecureDelegation:
+          chain.push_back("DS " + text + ": proven absent by " + zoneText + " (unsigned delegation)");
+          return fail(Security::Insecure, text + " is an unsigned zone (no DS at its parent " + zoneText + ")");
+        case Denial::OptOut:
+          chain.push_back("DS " + text + ": in an NSEC3 opt-out span of " + zoneText);
+          return fail(Security::Insecure, text + " may be an unsigned delegation (NSEC3 opt-out in " + zoneText + ")");
+        case Denial::Unproven:
+          return fail(Security::Bogus, "DS " + text + ": " + reason);
       }
     }
-    return ZoneKeys{Security::Bogus, "answer is unsigned but comes from a signed zone", nullptr};
+    return w;
+  }
+
+  static void readRecords(const Response& r, TxtAnswer& out) {
+    long long ttl = 86400;
+    for (std::size_t i = 0; i < ldns_rr_list_rr_count(r.answer.get()); ++i) {
+      const ldns_rr* rr = ldns_rr_list_rr(r.answer.get(), i);
+      ttl = std::min<long long>(ttl, ldns_rr_ttl(rr));
+      std::vector<std::string> strings;
+      for (std::size_t k = 0; k < ldns_rr_rd_count(rr); ++k) {
+        const ldns_rdf* rdf = ldns_rr_rdf(rr, k);
+        const auto* data = ldns_rdf_data(rdf);
+        const std::size_t size = ldns_rdf_size(rdf);
+        if (size == 0) continue;
+        strings.emplace_back(reinterpret_cast<const char*>(data) + 1, std::min<std::size_t>(data[0], size - 1));
+      }
+      out.records.push_back(std::move(strings));
+    }
+    out.ttl = std::chrono::seconds(ttl);
   }
 
   TxtAnswer lookup(const std::string& nameText_) {
@@ -461,10 +559,30 @@ struct Validator::Impl {
       out.reason = "malformed name";
       return out;
     }
+    if (!atOrBelow(name.get(), anchorZone.get())) {
+      out.security = Security::Bogus;
+      out.reason = nameText(name.get()) + " is outside the trust anchor " + anchor.zone;
+      return out;
+    }
+    Walk w = walkTo(name.get());
+    if (w.security == Security::Secure && w.noName) {
+      out.security = Security::Secure;
+      out.kind = TxtAnswer::Kind::NoName;
+      out.ttl = std::chrono::seconds(300);
+      finish(out);
+      return out;
+    }
+    if (w.security == Security::Bogus || w.security == Security::Indeterminate) {
+      out.security = w.security;
+      out.reason = w.reason;
+      finish(out);
+      return out;
+    }
     auto r = fetch(name.get(), LDNS_RR_TYPE_TXT);
     if (!r) {
       out.security = Security::Indeterminate;
       out.reason = r.error().message;
+      finish(out);
       return out;
     }
     if (r->rcode != LDNS_RCODE_NOERROR && r->rcode != LDNS_RCODE_NXDOMAIN) {
@@ -472,87 +590,61 @@ struct Validator::Impl {
       char* rc = ldns_pkt_rcode2str(r->rcode);
       out.reason = std::string("DNS server answered ") + (rc ? rc : "an error");
       std::free(rc);
+      finish(out);
       return out;
     }
     if (r->cname) {
       out.security = Security::Indeterminate;
       out.reason = "a CNAME at the policy name is not supported; publish the TXT record itself";
+      finish(out);
       return out;
     }
     const bool positive = ldns_rr_list_rr_count(r->answer.get()) > 0;
     out.kind = positive ? TxtAnswer::Kind::Records
                         : (r->rcode == LDNS_RCODE_NXDOMAIN ? TxtAnswer::Kind::NoName : TxtAnswer::Kind::NoData);
-    if (positive) {
-      long long ttl = 86400;
-      for (std::size_t i = 0; i < ldns_rr_list_rr_count(r->answer.get()); ++i) {
-        const ldns_rr* rr = ldns_rr_list_rr(r->answer.get(), i);
-        ttl = std::min<long long>(ttl, ldns_rr_ttl(rr));
-        std::vector<std::string> strings;
-        for (std::size_t k = 0; k < ldns_rr_rd_count(rr); ++k) {
-          const ldns_rdf* rdf = ldns_rr_rdf(rr, k);
-          const auto* data = ldns_rdf_data(rdf);
-          const std::size_t size = ldns_rdf_size(rdf);
-          if (size == 0) continue;
-          strings.emplace_back(reinterpret_cast<const char*>(data) + 1, std::min<std::size_t>(data[0], size - 1));
-        }
-        out.records.push_back(std::move(strings));
-      }
-      out.ttl = std::chrono::seconds(ttl);
-    } else {
-      long long ttl = 3600;
-      for (std::size_t i = 0; i < ldns_rr_list_rr_count(r->denials.get()); ++i) {
-        ttl = std::min<long long>(ttl, ldns_rr_ttl(ldns_rr_list_rr(r->denials.get(), i)));
-      }
-      out.ttl = std::chrono::seconds(ttl);
-    }
-
-    const ldns_rr_list* sigs = positive ? r->answerSigs.get() : r->denialSigs.get();
-    Rdf signer = signerOf(sigs);
-    if (!signer) {
-      ZoneKeys proof = proveInsecure(name.get());
-      out.security = proof.security;
-      out.reason = proof.security == Security::Insecure
-                       ? proof.reason
-                       : (positive ? "" : "bare negative answer without proof; ") + proof.reason;
-      if (proof.security != Security::Insecure) out.records.clear();
+    if (w.security == Security::Insecure) {
+      // Below a proven unsigned delegation: the data is taken as it is, and marked so.
+      out.security = Security::Insecure;
+      out.reason = w.reason;
+      if (positive) readRecords(*r, out);
+      else out.ttl = std::chrono::seconds(300);
       finish(out);
       return out;
     }
-    if (!atOrBelow(name.get(), signer.get()) || !atOrBelow(signer.get(), anchorZone.get())) {
-      out.security = Security::Bogus;
-      out.reason = "signed by " + nameText(signer.get()) + ", which does not contain " + nameText(name.get());
-      out.records.clear();
-      finish(out);
-      return out;
-    }
-    ZoneKeys zk = keysFor(signer.get());
-    if (zk.security != Security::Secure) {
-      out.security = zk.security;
-      out.reason = zk.reason;
-      if (zk.security != Security::Insecure) out.records.clear();
-      finish(out);
-      return out;
-    }
+    const std::string zoneText = nameText(w.zone.get());
     std::string reason;
     if (positive) {
-      if (!verifyRrset(r->answer.get(), r->answerSigs.get(), signer.get(), zk.keys.get(), reason)) {
+      readRecords(*r, out);
+      // signed by exactly the deepest zone containing the name
+      if (!verifyRrset(r->answer.get(), r->answerSigs.get(), w.zone.get(), w.keys.get(), reason)) {
         out.security = Security::Bogus;
-        out.reason = "TXT RRset does not verify: " + reason;
+        out.reason = "TXT RRset does not verify with " + zoneText + ": " + reason;
         out.records.clear();
       } else {
         out.security = Security::Secure;
-        chain.push_back("TXT " + nameText(name.get()) + " verified with " + nameText(signer.get()));
+        chain.push_back("TXT " + nameText(name.get()) + " verified with " + zoneText);
       }
+      finish(out);
+      return out;
+    }
+    long long ttl = 3600;
+    for (std::size_t i = 0; i < ldns_rr_list_rr_count(r->denials.get()); ++i) {
+      ttl = std::min<long long>(ttl, ldns_rr_ttl(ldns_rr_list_rr(r->denials.get(), i)));
+    }
+    out.ttl = std::chrono::seconds(ttl);
+    const Denial d = denial(*r, name.get(), LDNS_RR_TYPE_TXT, w.zone.get(), w.keys.get(), reason);
+    if ((d == Denial::NoName && out.kind == TxtAnswer::Kind::NoName) ||
+        (d == Denial::NoData && out.kind == TxtAnswer::Kind::NoData)) {
+      out.security = Security::Secure;
+      chain.push_back(std::string(out.kind == TxtAnswer::Kind::NoName ? "NXDOMAIN " : "NODATA ") +
+                      nameText(name.get()) + " proven by " + zoneText);
+    } else if (d == Denial::OptOut) {
+      out.security = Security::Insecure;
+      out.reason = "the name falls in an NSEC3 opt-out span of " + zoneText;
     } else {
-      bool delegation = false;
-      if (!proveDenial(*r, name.get(), LDNS_RR_TYPE_TXT, signer.get(), zk.keys.get(), delegation, reason)) {
-        out.security = Security::Bogus;
-        out.reason = reason;
-      } else {
-        out.security = Security::Secure;
-        chain.push_back(std::string(out.kind == TxtAnswer::Kind::NoName ? "NXDOMAIN " : "NODATA ") +
-                        nameText(name.get()) + " proven by " + nameText(signer.get()));
-      }
+      out.security = Security::Bogus;
+      out.reason = reason.empty() ? "the denial does not match the answer's rcode" : reason;
+      if (reason == "negative answer without NSEC/NSEC3 proof") out.reason = "bare negative answer without proof";
     }
     finish(out);
     return out;
@@ -575,9 +667,9 @@ Validator::~Validator() = default;
 
 TxtAnswer Validator::lookupTxt(const std::string& name) {
   impl_->queries = 0;
+  impl_->deadline = std::chrono::steady_clock::now() + impl_->options.deadline;
   impl_->chain.clear();
   impl_->earliestExpiry.reset();
-  impl_->zones.clear();
   try {
     return impl_->lookup(name);
   } catch (const std::exception& e) {

@@ -57,7 +57,7 @@ TEST_CASE("dns check: what an IT admin sees for a good record", "[dns][e2e]") {
   CHECK(out["policy"]["level"] == "private");
   CHECK(out["policy"]["validation"] == "secure");
   CHECK(out["pin"]["level"] == "private");
-  CHECK(out["pin_source"] == "the gateway's database");
+  CHECK(out["pin_source"] == "the gateway's database (read only)");
   CHECK(out["cache_seconds"] == 300);
   CHECK(out["preview"]["outcome"] == "full");  // partner.test is allow-listed
   CHECK(out["ok"] == true);

@@ -10,6 +10,7 @@
 #include <ldns/ldns.h>
 
 #include <cstdlib>
+#include <functional>
 #include <memory>
 
 using namespace calgate;
@@ -42,13 +43,22 @@ void useVariant(const std::string& variant) {
 class TamperingTransport final : public Transport {
  public:
   explicit TamperingTransport(Transport& inner) : inner_(inner) {}
-  enum class Mode { None, BareNxdomain, Timeout };
+  enum class Mode { None, BareNxdomain, Timeout, Forge };
   Mode mode = Mode::None;
-  std::string target;  // the name whose TXT answers are tampered with
+  bool withEdns = true;  // forged answers carry an OPT record (an attacker would add one)
+  std::string target;  // the name whose answers are tampered with (TXT only, except Timeout: all types)
+  RrType forgeType = RrType::TXT;
+  std::function<std::vector<std::uint8_t>(const std::vector<std::uint8_t>&)> forge;  // real answer -> forged
 
   core::Result<std::vector<std::uint8_t>> query(const std::string& name, RrType type) override {
-    if (mode == Mode::None || type != RrType::TXT || name != target) return inner_.query(name, type);
+    if (mode == Mode::None || name != target) return inner_.query(name, type);
     if (mode == Mode::Timeout) return core::fail(core::ErrorCode::Timeout, "no answer (simulated)");
+    if (mode == Mode::Forge) {
+      auto real = inner_.query(name, type);
+      if (type != forgeType || !real) return real;
+      return forge(*real);
+    }
+    if (type != RrType::TXT) return inner_.query(name, type);
     // an on-path responder: a bare NXDOMAIN, no NSEC/NSEC3, no signatures
     auto real = inner_.query(name, type);
     REQUIRE(real);
@@ -59,6 +69,10 @@ class TamperingTransport final : public Transport {
     ldns_pkt_set_qr(forged, true);
     ldns_pkt_set_aa(forged, true);
     ldns_pkt_set_rcode(forged, LDNS_RCODE_NXDOMAIN);
+    if (withEdns) {
+      ldns_pkt_set_edns_udp_size(forged, 1232);
+      ldns_pkt_set_edns_do(forged, true);
+    }
     ldns_pkt_push_rr(forged, LDNS_SECTION_QUESTION, ldns_rr_clone(ldns_rr_list_rr(ldns_pkt_question(pkt), 0)));
     std::uint8_t* wire = nullptr;
     std::size_t size = 0;
@@ -176,10 +190,17 @@ TEST_CASE("tampered, expired and forged answers are Bogus and fail closed", "[dn
   CHECK_THAT(forged.answer.reason, Catch::Contains("without proof"));
   CHECK(forged.policy.level == OrgLevel::Private);
 
+  // an answer that lost EDNS on the way (e.g. a FORMERR downgrade) cannot carry DNSSEC: unproven
+  f.transport->withEdns = false;
+  auto stripped = f.service->inspect("acme.test");
+  CHECK(stripped.answer.security == Security::Indeterminate);
+  CHECK_THAT(stripped.answer.reason, Catch::Contains("without EDNS"));
+  CHECK(stripped.policy.level == OrgLevel::Private);
+  f.transport->withEdns = true;
+
   f.transport->mode = TamperingTransport::Mode::Timeout;
-  auto silent = f.service->inspect("nopolicy.test");
   f.transport->target = "_calendar-privacy.nopolicy.test.";
-  silent = f.service->inspect("nopolicy.test");
+  auto silent = f.service->inspect("nopolicy.test");
   CHECK(silent.answer.security == Security::Indeterminate);
   CHECK(silent.policy.level == OrgLevel::Private);
   CHECK(silent.cacheFor == seconds(60));  // retried soon
@@ -286,4 +307,125 @@ TEST_CASE("a pinned strict policy survives unproven or denying answers until p=n
   f.clock.advance(seconds(2));
   CHECK(f.service->inspect("pinned.test").policy.level == OrgLevel::None);
   useVariant("base");
+}
+
+namespace {
+
+// Real, validly signed records taken from another answer (what an on-path attacker can replay).
+std::vector<ldns_rr*> recordsOf(Transport& t, const std::string& name, RrType type, ldns_rr_type keep) {
+  auto wire = t.query(name, type);
+  REQUIRE(wire);
+  ldns_pkt* pkt = nullptr;
+  REQUIRE(ldns_wire2pkt(&pkt, wire->data(), wire->size()) == LDNS_STATUS_OK);
+  std::vector<ldns_rr*> out;
+  for (auto* list : {ldns_pkt_authority(pkt), ldns_pkt_answer(pkt)}) {
+    for (std::size_t i = 0; i < ldns_rr_list_rr_count(list); ++i) {
+      ldns_rr* rr = ldns_rr_list_rr(list, i);
+      const auto t2 = ldns_rr_get_type(rr);
+      const auto covered = t2 == LDNS_RR_TYPE_RRSIG ? ldns_rdf2rr_type(ldns_rr_rrsig_typecovered(rr)) : t2;
+      if (covered == keep) out.push_back(ldns_rr_clone(rr));
+    }
+  }
+  ldns_pkt_free(pkt);
+  return out;
+}
+
+// A response to the query in `real` with the given rcode and records in the authority section.
+std::vector<std::uint8_t> negativeWith(const std::vector<std::uint8_t>& real, ldns_pkt_rcode rcode,
+                                       const std::vector<ldns_rr*>& authority) {
+  ldns_pkt* pkt = nullptr;
+  REQUIRE(ldns_wire2pkt(&pkt, real.data(), real.size()) == LDNS_STATUS_OK);
+  ldns_pkt* forged = ldns_pkt_new();
+  ldns_pkt_set_id(forged, ldns_pkt_id(pkt));
+  ldns_pkt_set_qr(forged, true);
+  ldns_pkt_set_rcode(forged, rcode);
+  ldns_pkt_set_edns_udp_size(forged, 1232);
+  ldns_pkt_set_edns_do(forged, true);
+  ldns_pkt_push_rr(forged, LDNS_SECTION_QUESTION, ldns_rr_clone(ldns_rr_list_rr(ldns_pkt_question(pkt), 0)));
+  for (ldns_rr* rr : authority) ldns_pkt_push_rr(forged, LDNS_SECTION_AUTHORITY, ldns_rr_clone(rr));
+  std::uint8_t* wire = nullptr;
+  std::size_t size = 0;
+  REQUIRE(ldns_pkt2wire(&wire, forged, &size) == LDNS_STATUS_OK);
+  std::vector<std::uint8_t> out(wire, wire + size);
+  std::free(wire);
+  ldns_pkt_free(forged);
+  ldns_pkt_free(pkt);
+  return out;
+}
+
+void freeAll(std::vector<ldns_rr*>& rrs) {
+  for (ldns_rr* rr : rrs) ldns_rr_free(rr);
+  rrs.clear();
+}
+
+}  // namespace
+
+TEST_CASE("attack: a parent's signed delegation NSEC replayed as NXDOMAIN proves nothing", "[dns][zones][attack]") {
+  Fixture f;
+  // "acme0.test" sorts right after "acme.test" in test.: its NXDOMAIN carries test.'s genuine
+  // "acme.test. NSEC altered.test. NS DS RRSIG NSEC", which covers _calendar-privacy.acme.test.
+  auto replay = recordsOf(*f.real, "acme0.test.", RrType::TXT, LDNS_RR_TYPE_NSEC);
+  REQUIRE_FALSE(replay.empty());
+  for (RrType type : {RrType::TXT, RrType::DS}) {
+    f.transport->mode = TamperingTransport::Mode::Forge;
+    f.transport->target = "_calendar-privacy.acme.test.";
+    f.transport->forgeType = type;
+    f.transport->forge = [&](const std::vector<std::uint8_t>& real) {
+      return negativeWith(real, LDNS_RCODE_NXDOMAIN, replay);
+    };
+    auto r = f.service->inspect("acme.test");
+    INFO(static_cast<int>(type) << ": " << r.answer.reason);
+    CHECK(r.answer.security == Security::Bogus);
+    CHECK(r.policy.level == OrgLevel::Private);  // fail closed, not "no policy"
+  }
+  freeAll(replay);
+}
+
+TEST_CASE("attack: a signature naming another signer is refused", "[dns][zones][attack]") {
+  Fixture f;
+  f.transport->mode = TamperingTransport::Mode::Forge;
+  f.transport->target = "_calendar-privacy.acme.test.";
+  f.transport->forgeType = RrType::TXT;
+  f.transport->forge = [&](const std::vector<std::uint8_t>& real) {
+    ldns_pkt* pkt = nullptr;
+    REQUIRE(ldns_wire2pkt(&pkt, real.data(), real.size()) == LDNS_STATUS_OK);
+    ldns_rr_list* answer = ldns_pkt_answer(pkt);
+    for (std::size_t i = 0; i < ldns_rr_list_rr_count(answer); ++i) {
+      ldns_rr* rr = ldns_rr_list_rr(answer, i);
+      if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_RRSIG) {
+        // claim the record is signed by a "zone" at its own name (which has no DS: genuine NODATA)
+        ldns_rr_rrsig_set_signame(rr, ldns_rdf_clone(ldns_rr_owner(rr)));  // frees the old name
+      }
+    }
+    std::uint8_t* wire = nullptr;
+    std::size_t size = 0;
+    REQUIRE(ldns_pkt2wire(&wire, pkt, &size) == LDNS_STATUS_OK);
+    std::vector<std::uint8_t> out(wire, wire + size);
+    std::free(wire);
+    ldns_pkt_free(pkt);
+    return out;
+  };
+  auto r = f.service->inspect("acme.test");
+  INFO(r.answer.reason);
+  CHECK(r.answer.security == Security::Bogus);
+  CHECK_THAT(r.answer.reason, Catch::Contains("not by the zone acme.test."));
+  CHECK(r.policy.level == OrgLevel::Private);
+}
+
+TEST_CASE("attack: a child cannot prove its own DS away (downgrade to insecure)", "[dns][zones][attack]") {
+  Fixture f;
+  // acme.test's own NSEC records (apex: NS SOA ... no DS), signed by acme.test itself
+  auto childProof = recordsOf(*f.real, "nothing-here.acme.test.", RrType::TXT, LDNS_RR_TYPE_NSEC);
+  REQUIRE_FALSE(childProof.empty());
+  f.transport->mode = TamperingTransport::Mode::Forge;
+  f.transport->target = "acme.test.";
+  f.transport->forgeType = RrType::DS;
+  f.transport->forge = [&](const std::vector<std::uint8_t>& real) {
+    return negativeWith(real, LDNS_RCODE_NOERROR, childProof);
+  };
+  auto r = f.service->inspect("acme.test");
+  INFO(r.answer.reason);
+  CHECK(r.answer.security == Security::Bogus);
+  CHECK(r.policy.level == OrgLevel::Private);
+  freeAll(childProof);
 }

@@ -57,6 +57,10 @@ TEST_CASE("policy record parser: strictest on doubt, warnings an admin can act o
   CHECK(parse("v=CALPRIV1; p=none; ma=31557601").record.ma == seconds(86400));
   CHECK(parse("v=CALPRIV1; p=none; label=").record.label == std::nullopt);
   CHECK(parse("v=CALPRIV1; p=none; label=" + std::string(65, 'x')).record.label == std::nullopt);
+  CHECK(parse("v=CALPRIV1; p=none; label=B\xc3\xbcro").record.label == std::nullopt);  // ASCII only
+  const std::string head = "v=CALPRIV1; p=none; label=x; future=";
+  CHECK(parse(head + std::string(1024 - head.size(), 'y')).kind == ParsedRecord::Kind::Valid);    // exactly 1024
+  CHECK(parse(head + std::string(1025 - head.size(), 'y')).kind == ParsedRecord::Kind::Invalid);  // 1025
   auto badAllow = parse("v=CALPRIV1; p=none; allow=ok.com,not a domain,..x");
   CHECK(badAllow.record.allow == std::vector<std::string>{"ok.com"});
   CHECK(badAllow.record.warnings.size() == 2);
@@ -216,6 +220,38 @@ TEST_CASE("state machine: without a pin, failures fail closed and unsigned data 
   OrgPolicyService ignoring(source, pins, clock, ServiceOptions{UnsignedMode::Ignore});
   source.answers[kName] = records(Security::Insecure, {"v=CALPRIV1; p=block"});
   CHECK(ignoring.inspect("acme.com").policy.level == OrgLevel::None);
+}
+
+TEST_CASE("state machine: an unreadable pin store fails closed", "[dns][state]") {
+  class BrokenPins final : public PinStore {
+   public:
+    core::Result<std::optional<Pin>> load(const std::string&) override {
+      return core::fail(core::ErrorCode::Unavailable, "database down");
+    }
+    core::Result<void> save(const Pin&) override { return {}; }
+    core::Result<void> remove(const std::string&) override { return {}; }
+  };
+  auto clock = test::FakeClock::at(2026y / June / 1);
+  ScriptedSource source;
+  BrokenPins pins;
+  OrgPolicyService service(source, pins, clock);
+  source.answers[kName] = records(Security::Insecure, {"v=CALPRIV1; p=none"});
+  auto r = service.inspect("acme.com");
+  CHECK(r.policy.level == OrgLevel::Private);
+  CHECK(r.policy.failClosed());
+}
+
+TEST_CASE("state machine: a signed RRset without a valid policy does not send us to the organisational domain",
+          "[dns][state]") {
+  auto clock = test::FakeClock::at(2026y / June / 1);
+  ScriptedSource source;
+  MemoryPinStore pins;
+  OrgPolicyService service(source, pins, clock);
+  source.answers["_calendar-privacy.eu.acme.com."] = records(Security::Secure, {"v=spf1 -all"});
+  source.answers["_calendar-privacy.acme.com."] = records(Security::Secure, {"v=CALPRIV1; p=none; sp=block"});
+  auto r = service.inspect("eu.acme.com");
+  CHECK(r.queriedName == "_calendar-privacy.eu.acme.com.");
+  CHECK(r.policy.level == OrgLevel::None);
 }
 
 TEST_CASE("state machine: the organisational domain is asked only after a secure denial", "[dns][state]") {

@@ -63,7 +63,8 @@ class OrgPolicyService {
   PinStore& pins_;
   const core::Clock& clock_;
   ServiceOptions options_;
-  std::mutex mutex_;  // serialises lookups (the validator is not re-entrant) and guards the cache
+  std::mutex lookupMutex_;  // serialises resolutions (the validator is not re-entrant)
+  std::mutex cacheMutex_;   // guards cache_ only, so warm lookups never wait on the network
   struct Cached {
     policy::OrgPolicy policy;
     long long until = 0;

@@ -42,6 +42,7 @@ struct ValidatorOptions {
   std::chrono::seconds clockSkew{300};  ///< allowance around RRSIG inception/expiration
   unsigned nsec3IterationCap = 100;     ///< more iterations than this: Bogus (RFC 9276)
   unsigned maxQueries = 48;             ///< per lookup, against loops and amplification
+  std::chrono::seconds deadline{15};    ///< per lookup: past it, the result is Indeterminate
 };
 
 struct TxtAnswer {
