@@ -14,6 +14,7 @@ pkg_check_modules(LIBICAL REQUIRED IMPORTED_TARGET libical)
 pkg_check_modules(LDNS REQUIRED IMPORTED_TARGET ldns)
 pkg_check_modules(CARES REQUIRED IMPORTED_TARGET libcares)
 pkg_check_modules(PSL REQUIRED IMPORTED_TARGET libpsl)
+pkg_check_modules(PUGIXML REQUIRED IMPORTED_TARGET pugixml)
 find_package(PostgreSQL REQUIRED)
 
 # SOCI ships no CMake package on Debian: locate headers and the core + backend libraries by hand.

@@ -306,6 +306,14 @@ std::optional<std::string> optionalProperty(icalcomponent* c, icalproperty_kind 
 // DTSTART-like property -> model time.
 core::Result<EventTime> timeOf(icalproperty* prop, icaltimetype t) {
   if (icaltime_is_null_time(t)) return core::fail(core::ErrorCode::Invalid, "missing or malformed date-time");
+  // libical passes impossible dates through (month 24, day 48) and cannot write years past ~3000
+  // (found by fuzzing): refuse them here.
+  const std::chrono::year_month_day civil{std::chrono::year(t.year), std::chrono::month(static_cast<unsigned>(t.month)),
+                                          std::chrono::day(static_cast<unsigned>(t.day))};
+  if (t.year < 1600 || t.year > 3000 || !civil.ok() || t.hour < 0 || t.hour > 23 || t.minute < 0 || t.minute > 59 ||
+      t.second < 0 || t.second > 60) {
+    return core::fail(core::ErrorCode::Invalid, "impossible date or time");
+  }
   if (t.is_date) {
     return EventTime{Date{std::chrono::year_month_day{std::chrono::year(t.year),
                                                       std::chrono::month(static_cast<unsigned>(t.month)),

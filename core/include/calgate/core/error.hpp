@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <expected>
+#include "calgate/core/detail/expected_fallback.hpp"  // only when <expected> is empty (clang 14 fuzz builds)
 #include <optional>
 #include <string>
 #include <string_view>

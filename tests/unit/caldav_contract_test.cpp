@@ -1,0 +1,266 @@
+// The CalDAV adapter held to the RFC examples in ../shared/contracts/samples, and the iCalendar
+// mapping to a set of tricky files (tests/data/ical): each maps to the model and back without
+// losing a synced field.
+#include "calgate/providers/caldav/caldav_provider.hpp"
+#include "calgate/providers/caldav/ical_mapping.hpp"
+#include "calgate/providers/http_client.hpp"
+#include "caldav/multistatus.hpp"
+#include "fakes/fake_clock.hpp"
+#include "fakes/scripted_http.hpp"
+#include "support/temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace calgate;
+using namespace calgate::providers;
+using namespace calgate::providers::caldav;
+using namespace std::chrono;
+
+namespace {
+
+std::string sample(const std::string& name) {
+  const auto text = test::readFile(std::string(CALGATE_SOURCE_DIR) + "/../shared/contracts/samples/" + name);
+  REQUIRE_FALSE(text.empty());
+  return text;
+}
+
+std::string icalFile(const std::string& name) {
+  const auto text = test::readFile(std::string(CALGATE_SOURCE_DIR) + "/tests/data/ical/" + name);
+  REQUIRE_FALSE(text.empty());
+  return text;
+}
+
+std::string ctagResponse(const std::string& href, const std::string& ctag, const std::string& token) {
+  return "<?xml version=\"1.0\"?><d:multistatus xmlns:d=\"DAV:\" xmlns:cs=\"http://calendarserver.org/ns/\">"
+         "<d:response><d:href>" + href + "</d:href><d:propstat><d:prop><cs:getctag>" + ctag +
+         "</cs:getctag><d:sync-token>" + token + "</d:sync-token></d:prop><d:status>HTTP/1.1 200 OK</d:status>"
+         "</d:propstat></d:response></d:multistatus>";
+}
+
+const TimeWindow kWindow{sys_days{2006y / 1 / 1}, sys_days{2030y / 1 / 1}};
+
+}  // namespace
+
+TEST_CASE("multistatus samples parse with namespaces, statuses and sync tokens", "[caldav][contract]") {
+  auto initial = parseMultistatus(sample("caldav-rfc6578-3.8-sync-collection-initial.response.xml"));
+  REQUIRE(initial);
+  CHECK(initial->syncToken == "http://example.com/ns/sync/1234");
+  REQUIRE(initial->responses.size() >= 2);
+  CHECK(initial->responses[0].href == "/home/cyrusdaboo/test.doc");  // absolute URL reduced to its path
+  CHECK(text(initial->responses[0].prop(kDav, "getetag")) == "\"00001-abcd1\"");
+
+  auto truncated = parseMultistatus(sample("caldav-rfc6578-3.10-sync-collection-truncated-507.response.xml"));
+  REQUIRE(truncated);
+  CHECK(truncated->responses.back().status == std::optional<int>(507));
+  CHECK(truncated->syncToken == "http://example.com/ns/sync/1233");
+
+  auto multiget = parseMultistatus(sample("caldav-rfc4791-7.9.1-calendar-multiget.response.xml"));
+  REQUIRE(multiget);
+  REQUIRE(multiget->responses.size() == 2);
+  CHECK_FALSE(text(multiget->responses[0].prop(kCalDav, "calendar-data")).empty());
+  CHECK(multiget->responses[1].status == std::optional<int>(404));
+
+  auto query = parseMultistatus(sample("caldav-rfc4791-7.8.1-calendar-query-time-range.response.xml"));
+  REQUIRE(query);
+  CHECK(query->responses.size() >= 2);
+
+  CHECK_FALSE(parseMultistatus("<notdav/>"));
+  CHECK_FALSE(parseMultistatus("<?xml version=\"1.0\"?><d:multistatus xmlns:d=\"DAV:\">"));
+  // a prefix a server may pick is irrelevant; the namespace is what counts
+  auto prefixed = parseMultistatus("<x:multistatus xmlns:x=\"DAV:\"><x:response><x:href>/a</x:href>"
+                                   "<x:status>HTTP/1.1 404 Not Found</x:status></x:response></x:multistatus>");
+  REQUIRE(prefixed);
+  CHECK(prefixed->responses[0].status == std::optional<int>(404));
+  CHECK_FALSE(parseMultistatus("<d:multistatus xmlns:d=\"urn:not-dav\"/>"));
+}
+
+TEST_CASE("a pull follows RFC 6578: truncated listing continues with the returned token", "[caldav][contract]") {
+  test::ScriptedHttp http;
+  const std::string cal = "http://webdav.example.com/home/cyrusdaboo/";
+  http.expect("PROPFIND", cal, 207, ctagResponse("/home/cyrusdaboo/", "ctag-1", "http://example.com/ns/sync/1"));
+  http.expect("REPORT", cal, 207, sample("caldav-rfc6578-3.10-sync-collection-truncated-507.response.xml"),
+              [](const HttpRequest& r) { CHECK_THAT(r.body, Catch::Contains("<d:sync-token></d:sync-token>")); });
+  http.expect("REPORT", cal, 207, sample("caldav-rfc6578-3.9-sync-collection-with-token.response.xml"),
+              [](const HttpRequest& r) {
+                CHECK_THAT(r.body, Catch::Contains("<d:sync-token>http://example.com/ns/sync/1233</d:sync-token>"));
+              });
+  // the multiget: answered with the RFC 4791 example (one event, one member gone meanwhile)
+  http.expect("REPORT", cal, 207, sample("caldav-rfc4791-7.9.1-calendar-multiget.response.xml"),
+              [](const HttpRequest& r) { CHECK_THAT(r.body, Catch::Contains("calendar-multiget")); });
+  auto clock = test::FakeClock::at(2026y / November / 21);
+  CalDavProvider provider(http, {cal, "cyrusdaboo", {}}, clock);
+  auto changes = provider.pullChanges(cal, "", kWindow);
+  INFO((changes ? std::string() : changes.error().message));
+  REQUIRE(changes);
+  CHECK(http.done());
+  CHECK(changes->complete);
+  REQUIRE(changes->changed.size() == 1);
+  const Event& e = changes->changed[0];
+  CHECK(e.uid == "74855313FA803DA593CD579A@example.com");
+  CHECK(e.title == "Event #1");
+  CHECK(e.description == "Go Steelers!");
+  // member hrefs resolve against the calendar's own server (the two RFCs' examples use different hosts)
+  CHECK(e.id == "http://webdav.example.com/bernard/work/abcd1.ics");
+  CHECK(e.etag == "\"fffff-abcd1\"");
+  REQUIRE(std::holds_alternative<ZonedTime>(e.start));
+  CHECK(std::get<ZonedTime>(e.start).zone == "US/Eastern");
+  CHECK(formatUtc(std::get<ZonedTime>(e.start).instant) == "2006-01-02T15:00:00Z");
+  CHECK(formatUtc(std::get<ZonedTime>(e.end).instant) == "2006-01-02T16:00:00Z");  // DURATION:PT1H
+  // removed: the member the continued listing reports as 404, and the one gone before the multiget
+  CHECK(std::find(changes->removed.begin(), changes->removed.end(),
+                  "http://webdav.example.com/home/cyrusdaboo/test.doc") != changes->removed.end());
+  CHECK(std::find(changes->removed.begin(), changes->removed.end(),
+                  "http://webdav.example.com/bernard/work/mtg1.ics") != changes->removed.end());
+  CHECK_THAT(changes->cursor, Catch::EndsWith("http://example.com/ns/sync/1238"));  // the last token
+}
+
+TEST_CASE("an unchanged CTag ends a pull after one request", "[caldav][contract]") {
+  test::ScriptedHttp http;
+  const std::string cal = "https://cal.example.com/bernard/work/";
+  http.expect("PROPFIND", cal, 207, ctagResponse("/bernard/work/", "ctag-7", "tok-7"));
+  auto clock = test::FakeClock::at(2026y / November / 21);
+  CalDavProvider provider(http, {cal, "bernard", {}}, clock);
+  auto changes = provider.pullChanges(cal, "v1\nctag-7\ntok-7", kWindow);
+  REQUIRE(changes);
+  CHECK(changes->changed.empty());
+  CHECK(changes->cursor == "v1\nctag-7\ntok-7");
+  CHECK(http.sent.size() == 1);
+  CHECK(http.sent[0].headers[0] == std::pair<std::string, std::string>("Depth", "0"));
+}
+
+TEST_CASE("tricky iCalendar files map to the model and back without losing a synced field", "[caldav][ical]") {
+  const auto stamp = sys_days{2026y / November / 21};
+  auto roundTrip = [&](const std::string& file) {
+    auto first = parseCalendar(icalFile(file));
+    INFO(file << (first ? "" : ": " + first.error().message));
+    REQUIRE(first);
+    auto text = calendarText(first->events, stamp, first->sequence);
+    REQUIRE(text);
+    auto second = parseCalendar(*text);
+    REQUIRE(second);
+    REQUIRE(second->events.size() == first->events.size());
+    for (std::size_t i = 0; i < first->events.size(); ++i) {
+      const Event& a = first->events[i];
+      const Event& b = second->events[i];
+      CHECK(a.uid == b.uid);
+      CHECK(a.title == b.title);
+      CHECK(a.description == b.description);
+      CHECK(a.location == b.location);
+      CHECK(a.start == b.start);
+      CHECK(a.end == b.end);
+      CHECK(a.recurrenceId == b.recurrenceId);
+      CHECK(a.recurrence == b.recurrence);
+      CHECK(a.status == b.status);
+      CHECK(a.showAs == b.showAs);
+      CHECK(a.sensitivity == b.sensitivity);
+      CHECK(a.attendees == b.attendees);
+    }
+    CHECK(second->sequence == first->sequence);
+    return *first;
+  };
+
+  auto dst = roundTrip("dst-crossing.ics");
+  REQUIRE(dst.events.size() == 2);
+  CHECK(formatUtc(std::get<ZonedTime>(dst.events[0].start).instant) == "2026-03-26T08:00:00Z");  // CET
+  // 02:00 does not exist on 2026-03-29 in Berlin: RFC 5545 reads it with the offset before the gap
+  CHECK(formatUtc(std::get<ZonedTime>(dst.events[1].start).instant) == "2026-03-29T01:00:00Z");
+  CHECK(formatUtc(std::get<ZonedTime>(*dst.events[1].recurrenceId).instant) == "2026-03-29T07:00:00Z");  // CEST
+
+  auto allDay = roundTrip("multiday-allday.ics");
+  CHECK(std::get<Date>(allDay.events[0].start).day == 2026y / 12 / 24);
+  CHECK(std::get<Date>(allDay.events[0].end).day == 2026y / 12 / 27);  // exclusive
+  CHECK(allDay.events[0].showAs == ShowAs::Free);
+  CHECK(allDay.events[0].sensitivity == Sensitivity::Private);
+
+  auto series = roundTrip("series-exdate-moved-cancelled.ics");
+  REQUIRE(series.events.size() == 3);
+  const Event& master = series.events[0];
+  CHECK(master.recurrence == std::vector<std::string>{"RRULE:FREQ=WEEKLY;COUNT=5",
+                                                       "EXDATE;TZID=America/New_York:20261109T100000"});
+  CHECK(master.attendees == std::vector<std::string>{"Ann@Example.com", "bob@example.com"});  // no PARTSTAT
+  CHECK(master.organizer == "boss@example.com");
+  CHECK(series.sequence == 3);
+  CHECK(series.events[1].title == "Weekly review (moved)");
+  CHECK(series.events[2].status == Status::Cancelled);
+
+  auto floating = roundTrip("floating.ics");
+  REQUIRE(std::holds_alternative<FloatingTime>(floating.events[0].start));
+  CHECK(formatLocal(std::get<FloatingTime>(floating.events[0].start).local) == "2026-12-01T09:00:00");
+  CHECK(floating.events[0].status == Status::Tentative);
+
+  // a zone only the resource defines (Outlook's Windows names): the instant survives, as UTC
+  auto windows = parseCalendar(icalFile("windows-zone.ics"));
+  REQUIRE(windows);
+  CHECK(formatUtc(std::get<ZonedTime>(windows->events[0].start).instant) == "2026-07-15T12:00:00Z");
+}
+
+TEST_CASE("fields that are not synced are not read", "[caldav][ical]") {
+  auto series = parseCalendar(icalFile("series-exdate-moved-cancelled.ics"));
+  REQUIRE(series);
+  auto text = calendarText(series->events, sys_days{2026y / November / 21});
+  REQUIRE(text);
+  for (const auto* never : {"VALARM", "CATEGORIES", "COLOR", "PARTSTAT", "Reminder", "ORGANIZER"}) {
+    INFO(never);
+    CHECK(text->find(never) == std::string::npos);
+  }
+  auto windows = parseCalendar(icalFile("windows-zone.ics"));
+  CHECK(calendarText(windows->events, sys_days{2026y / November / 21})->find("ATTACH") == std::string::npos);
+}
+
+TEST_CASE("malformed or oversized iCalendar is rejected with a reason", "[caldav][ical]") {
+  CHECK_FALSE(parseCalendar("not ical"));
+  CHECK_FALSE(parseCalendar("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSUMMARY:no uid\r\nDTSTART:20260101T000000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"));
+  CHECK_FALSE(parseCalendar("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\nSUMMARY:no start\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"));
+  CHECK_FALSE(parseCalendar(std::string(1024 * 1024 + 1, 'x')));
+  // found by the fuzzer: libical accepts month 24, day 48
+  CHECK_FALSE(parseCalendar("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART;VALUE=DATE:40522448\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"));
+  CHECK_FALSE(parseCalendar("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART:20260230T250000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"));
+  // ... and years libical cannot write back
+  CHECK_FALSE(parseCalendar("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART:60260326T090000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"));
+  auto twoUids = parseCalendar(
+      "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nDTSTART:20260101T000000Z\r\nEND:VEVENT\r\n"
+      "BEGIN:VEVENT\r\nUID:b\r\nDTSTART:20260101T000000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n");
+  REQUIRE_FALSE(twoUids);
+  CHECK_THAT(twoUids.error().message, Catch::Contains("more than one UID"));
+  auto tasks = parseCalendar("BEGIN:VCALENDAR\r\nBEGIN:VTODO\r\nUID:t\r\nSUMMARY:task\r\nEND:VTODO\r\nEND:VCALENDAR\r\n");
+  REQUIRE(tasks);
+  CHECK(tasks->events.empty());  // VTODO is not an event
+}
+
+TEST_CASE("HTTP helpers: Retry-After, status errors, the address guard", "[http][caldav]") {
+  auto clock = test::FakeClock::at(2026y / November / 21, 12h);
+  CHECK(parseRetryAfter("120", clock) == std::optional<seconds>(120));
+  CHECK(parseRetryAfter("Sat, 21 Nov 2026 12:05:00 GMT", clock) == std::optional<seconds>(300));
+  CHECK(parseRetryAfter("Sat, 21 Nov 2026 11:00:00 GMT", clock) == std::optional<seconds>(0));
+  CHECK_FALSE(parseRetryAfter("soon", clock));
+  HttpResponse r;
+  r.status = 429;
+  r.headers["retry-after"] = "7";
+  auto e = statusError(r, "PUT", clock);
+  CHECK(e.code == core::ErrorCode::RateLimited);
+  CHECK(e.retryAfter == std::optional<seconds>(7));
+  for (auto [status, code] : std::vector<std::pair<long, core::ErrorCode>>{{401, core::ErrorCode::Unauthorized},
+                                                                         {404, core::ErrorCode::NotFound},
+                                                                         {409, core::ErrorCode::Conflict},
+                                                                         {410, core::ErrorCode::Gone},
+                                                                         {412, core::ErrorCode::PreconditionFailed},
+                                                                         {500, core::ErrorCode::Unavailable},
+                                                                         {400, core::ErrorCode::Invalid}}) {
+    r.status = status;
+    CHECK(statusError(r, "x", clock).code == code);
+  }
+  for (const auto* ip : {"127.0.0.1", "127.9.9.9", "::1", "::ffff:127.0.0.1"}) {
+    INFO(ip);
+    CHECK(isLoopbackAddress(ip));
+  }
+  for (const auto* ip : {"10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "169.254.169.254", "100.64.0.1",
+                         "0.0.0.0", "fc00::1", "fd12::1", "fe80::1", "::", "::ffff:10.0.0.1", "224.0.0.1", "garbage"}) {
+    INFO(ip);
+    CHECK(isPrivateAddress(ip));
+  }
+  for (const auto* ip : {"17.253.144.10", "172.32.0.1", "8.8.8.8", "2606:4700::1111"}) {
+    INFO(ip);
+    CHECK_FALSE(isPrivateAddress(ip));
+    CHECK_FALSE(isLoopbackAddress(ip));
+  }
+}
