@@ -214,6 +214,7 @@ core::Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, openSocket);
   curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &t);
   curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");  // gzip/deflate if offered
+  curl_easy_setopt(curl, CURLOPT_PROXY, impl_->options.proxy.c_str());  // "" = no proxy, env ignored
   if (request.username) {
     curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
     curl_easy_setopt(curl, CURLOPT_USERNAME, request.username->c_str());

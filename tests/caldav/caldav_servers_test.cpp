@@ -356,6 +356,19 @@ TEST_CASE("user-supplied CalDAV URLs cannot reach the local network by default",
   CHECK_THAT(r.error().message, Catch::Contains("refusing to connect to 127.0.0.1"));
 }
 
+TEST_CASE("proxy variables in the environment cannot route around the address guard", "[caldav][ssrf]") {
+  // a public-looking proxy would make the guard see only the proxy's address
+  ::setenv("http_proxy", "http://203.0.113.7:3128", 1);
+  ::setenv("ALL_PROXY", "http://203.0.113.7:3128", 1);
+  CurlHttpClient guarded;
+  CalDavProvider provider(guarded, account(), core::systemClock());
+  auto r = provider.listCalendars();
+  ::unsetenv("http_proxy");
+  ::unsetenv("ALL_PROXY");
+  REQUIRE_FALSE(r);
+  CHECK_THAT(r.error().message, Catch::Contains("refusing to connect to 127.0.0.1"));
+}
+
 TEST_CASE("wrong credentials are reported as such", "[caldav]") {
   if (server().name != "radicale") {
     SUCCEED("Xandikos has no authentication");

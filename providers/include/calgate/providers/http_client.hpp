@@ -56,6 +56,10 @@ struct HttpClientOptions {
   bool allowLoopback = false;
   bool allowPrivateNetworks = false;
   std::string userAgent = "calgate/0.1";
+  /// Outgoing proxy URL; empty (the default) means none. Proxy variables in the environment
+  /// (http_proxy, ALL_PROXY...) are ignored: through a proxy, the guard above would only see the
+  /// proxy's address, not the target's.
+  std::string proxy;
 };
 
 /// libcurl: HTTP and HTTPS only, TLS 1.2 minimum with verification, limited redirects, capped
