@@ -1,4 +1,4 @@
-// The CalDAV adapter held to the RFC examples in ../shared/contracts/samples, and the iCalendar
+// The CalDAV adapter held to the RFC examples in tests/data/contracts (copied from the shared contracts), and the iCalendar
 // mapping to a set of tricky files (tests/data/ical): each maps to the model and back without
 // losing a synced field.
 #include "calgate/providers/caldav/caldav_provider.hpp"
@@ -19,7 +19,7 @@ using namespace std::chrono;
 namespace {
 
 std::string sample(const std::string& name) {
-  const auto text = test::readFile(std::string(CALGATE_SOURCE_DIR) + "/../shared/contracts/samples/" + name);
+  const auto text = test::readFile(std::string(CALGATE_SOURCE_DIR) + "/tests/data/contracts/" + name);
   REQUIRE_FALSE(text.empty());
   return text;
 }
