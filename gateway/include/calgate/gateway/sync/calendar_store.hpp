@@ -1,0 +1,39 @@
+#pragma once
+/// The calendars of connected accounts that calgate knows about (ids and names only).
+
+#include "calgate/core/clock.hpp"
+#include "calgate/core/error.hpp"
+#include "calgate/gateway/store/database.hpp"
+
+#include <optional>
+#include <string>
+
+namespace calgate::gateway::sync {
+
+struct CalendarRef {
+  std::string id;                  ///< calgate's id ("cal_...")
+  std::string accountId;
+  std::string provider;            ///< "google" | "microsoft" | "caldav"
+  std::string accountDomain;       ///< selects the organisation policy
+  std::string providerCalendarId;  ///< Google calendarId, Graph id, CalDAV collection URL
+  std::string displayName;
+  std::string timeZone;            ///< IANA; "UTC" when the provider did not say
+  bool writable = true;
+};
+
+/// Thread-safe.
+class CalendarStore {
+ public:
+  CalendarStore(Database& db, const core::Clock& clock) : db_(db), clock_(clock) {}
+  /// Records a calendar of `accountId` (or refreshes its name and zone); returns it.
+  core::Result<CalendarRef> upsert(const std::string& accountId, const std::string& providerCalendarId,
+                                   const std::string& displayName, const std::string& timeZone, bool writable);
+  /// NotFound when there is no such calendar.
+  core::Result<CalendarRef> get(const std::string& id);
+
+ private:
+  Database& db_;
+  const core::Clock& clock_;
+};
+
+}  // namespace calgate::gateway::sync

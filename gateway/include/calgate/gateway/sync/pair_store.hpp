@@ -1,0 +1,74 @@
+#pragma once
+/// Sync pairs: source calendar -> target calendar, one-way or two-way, with their privacy rules,
+/// window and state. Deleting a pair removes its cursors and mappings; the copies stay.
+
+#include "calgate/core/clock.hpp"
+#include "calgate/core/error.hpp"
+#include "calgate/gateway/store/database.hpp"
+#include "calgate/policy/pair_rules.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace calgate::gateway::sync {
+
+enum class Direction { OneWay, TwoWay };
+
+struct NewPair {
+  std::string userId;
+  std::string sourceCalendarId;
+  std::string targetCalendarId;
+  Direction direction = Direction::OneWay;
+  policy::PairRules rules;
+  int windowPastDays = 90;
+  int windowFutureDays = 365;
+};
+
+/// A stored pair: what it was created with, plus its id and state.
+struct SyncPair : NewPair {
+  std::string id;
+  bool enabled = true;
+  bool needsConfirmation = false;          ///< paused by the mass-delete guard
+  std::string confirmationReason;
+  std::optional<long long> deletionsConfirmedAt;  ///< a user allowed the next run to delete past the guard
+  std::string lastError;
+  std::string policyFingerprint;  ///< rules + organisation policies the copies were last rendered under
+};
+
+/// Thread-safe.
+class PairStore {
+ public:
+  PairStore(Database& db, const core::Clock& clock) : db_(db), clock_(clock) {}
+
+  /// Invalid for a window outside 0..3650 days or a pair of a calendar with itself.
+  core::Result<SyncPair> create(const NewPair& pair);
+  core::Result<SyncPair> get(const std::string& id);
+  /// Every enabled pair that is not waiting for a confirmation.
+  core::Result<std::vector<SyncPair>> listRunnable();
+  /// New rules: the next run re-renders every copy (their approved hashes change).
+  core::Result<void> setRules(const std::string& id, const policy::PairRules& rules);
+  /// The mass-delete guard tripped: the pair waits for confirmDeletions.
+  core::Result<void> pause(const std::string& id, const std::string& reason);
+  /// A user confirmed: the pair runs again and its next run may delete past the guard.
+  core::Result<void> confirmDeletions(const std::string& id);
+  /// Consumes a confirmation (after the run that used it).
+  core::Result<void> clearConfirmation(const std::string& id);
+  core::Result<void> recordRun(const std::string& id, const std::string& error);
+  core::Result<void> setPolicyFingerprint(const std::string& id, const std::string& fingerprint);
+  /// Removes the pair with its cursors and mappings. The copies in the target stay.
+  core::Result<void> remove(const std::string& id);
+
+ private:
+  /// Runs an UPDATE binding, in order: `text` (if any), the current time `timeBinds` times, the id.
+  core::Result<void> update(const std::string& id, const std::string& sql, const std::optional<std::string>& text,
+                            int timeBinds);
+  Database& db_;
+  const core::Clock& clock_;
+};
+
+/// PairRules as the JSON kept in pairs.rules_json, and back. Invalid on anything unexpected.
+std::string rulesToJson(const policy::PairRules& rules);
+core::Result<policy::PairRules> rulesFromJson(const std::string& json);
+
+}  // namespace calgate::gateway::sync

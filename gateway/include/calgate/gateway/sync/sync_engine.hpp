@@ -1,0 +1,71 @@
+#pragma once
+/// The sync engine (DESIGN.md §7): runs one pair - pulls both calendars, mirrors each side's
+/// originals into the other (one side for one-way pairs), restores or respects copies a user
+/// changed, propagates deletions from complete listings and incremental removals, and stops
+/// mass deletions. Every write is an ApprovedWrite from the policy evaluator, written only when
+/// its hash differs from the mapping's. Generic over providers::Provider.
+
+#include "calgate/core/clock.hpp"
+#include "calgate/core/error.hpp"
+#include "calgate/gateway/store/database.hpp"
+#include "calgate/providers/provider.hpp"
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace calgate::gateway::sync {
+
+class OrgPolicySource;
+
+struct SyncOptions {
+  /// Mass-delete guard: a run that would delete more than this share of a direction's copies...
+  double massDeleteShare = 0.5;
+  /// ...and at least this many pauses the pair until a user confirms.
+  std::size_t massDeleteMinimum = 10;
+  /// Copies a user deleted in the target: recreate them (true) or leave them deleted while their
+  /// source is unchanged (false, the default).
+  bool restoreDeletedCopies = false;
+  /// Test hook called at every step boundary of a write: "before_write", "after_write",
+  /// "after_record". An error aborts the run there, as a crash would.
+  std::function<core::Result<void>(std::string_view point)> failpoint;
+};
+
+/// What one run did. `paused`: the guard stopped it (nothing was deleted, cursors not advanced).
+struct SyncReport {
+  std::size_t created = 0, updated = 0, deleted = 0, restored = 0, unchanged = 0, denied = 0;
+  std::size_t skippedCopies = 0;       ///< calgate's own copies seen in a pull (never mirrored)
+  std::size_t respectedDeletions = 0;  ///< copies a user deleted, left deleted
+  bool paused = false;
+  bool skipped = false;                ///< the pair is disabled or waits for a confirmation
+  std::size_t writes() const { return created + updated + deleted + restored; }
+};
+
+/// Called once per provider write, for metrics: provider name and "create" | "update" | "delete".
+using WriteObserver = std::function<void(std::string_view provider, std::string_view action)>;
+
+/// Thread-safe if the providers are; runs of the same pair must not overlap (the job queue
+/// guarantees that: one job per pair at a time).
+class SyncEngine {
+ public:
+  SyncEngine(Database& db, OrgPolicySource& orgPolicies, const core::Clock& clock, SyncOptions options = {});
+  /// `source` serves the pair's source calendar, `target` its target calendar.
+  core::Result<SyncReport> syncPair(const std::string& pairId, providers::Provider& source,
+                                    providers::Provider& target);
+  void setWriteObserver(WriteObserver observer) { observer_ = std::move(observer); }
+
+ private:
+  Database& db_;
+  OrgPolicySource& orgPolicies_;
+  const core::Clock& clock_;
+  SyncOptions options_;
+  WriteObserver observer_;
+};
+
+/// The key of a source event or occurrence within a pair: ids only ("<calendar>|<event>|<occurrence>").
+std::string sourceKey(std::string_view calendarId, std::string_view eventId, std::string_view recurrenceId);
+/// A stable text for an occurrence's RECURRENCE-ID ("" for none).
+std::string recurrenceKey(const providers::Event& event);
+
+}  // namespace calgate::gateway::sync

@@ -1,0 +1,71 @@
+#include "calgate/gateway/sync/calendar_store.hpp"
+
+#include "calgate/core/ids.hpp"
+#include "store/transaction.hpp"
+
+#include <soci/soci.h>
+
+namespace calgate::gateway::sync {
+
+namespace {
+
+constexpr const char* kSelect =
+    "SELECT c.id, c.account_id, a.provider, a.domain, c.provider_calendar_id, c.display_name, "
+    "COALESCE(c.time_zone, 'UTC'), c.writable FROM calendars c JOIN accounts a ON a.id = c.account_id ";
+
+core::Result<CalendarRef> readOne(soci::session& sql, const std::string& where, const std::string& a,
+                                  const std::string& b) {
+  CalendarRef c;
+  int writable = 1;
+  soci::indicator ind = soci::i_null;
+  if (b.empty()) {
+    sql << kSelect + where, soci::into(c.id, ind), soci::into(c.accountId), soci::into(c.provider),
+        soci::into(c.accountDomain), soci::into(c.providerCalendarId), soci::into(c.displayName),
+        soci::into(c.timeZone), soci::into(writable), soci::use(a);
+  } else {
+    sql << kSelect + where, soci::into(c.id, ind), soci::into(c.accountId), soci::into(c.provider),
+        soci::into(c.accountDomain), soci::into(c.providerCalendarId), soci::into(c.displayName),
+        soci::into(c.timeZone), soci::into(writable), soci::use(a), soci::use(b);
+  }
+  if (!sql.got_data() || ind == soci::i_null) return core::fail(core::ErrorCode::NotFound, "no such calendar");
+  c.writable = writable != 0;
+  return c;
+}
+
+}  // namespace
+
+core::Result<CalendarRef> CalendarStore::upsert(const std::string& accountId, const std::string& providerCalendarId,
+                                                const std::string& displayName, const std::string& timeZone,
+                                                bool writable) {
+  if (providerCalendarId.empty() || providerCalendarId.size() > 2048) {
+    return core::fail(core::ErrorCode::Invalid, "calendar id must be 1 to 2048 bytes");
+  }
+  const std::string name = displayName.substr(0, 200);
+  return db_.withSession([&](soci::session& sql) -> core::Result<CalendarRef> {
+    detail::WriteTransaction tx(sql, db_.dialect());
+    const long long now = clock_.nowUnixSeconds();
+    const int w = writable ? 1 : 0;
+    auto existing = readOne(sql, "WHERE c.account_id = :a AND c.provider_calendar_id = :p", accountId,
+                            providerCalendarId);
+    if (existing) {
+      sql << "UPDATE calendars SET display_name = :n, time_zone = :z, writable = :w, updated_at = :t WHERE id = :i",
+          soci::use(name), soci::use(timeZone), soci::use(w), soci::use(now), soci::use(existing->id);
+    } else {
+      const std::string id = core::newId("cal");
+      sql << "INSERT INTO calendars (id, account_id, provider_calendar_id, display_name, time_zone, writable, "
+             "created_at, updated_at) VALUES (:i, :a, :p, :n, :z, :w, :c, :u)",
+          soci::use(id), soci::use(accountId), soci::use(providerCalendarId), soci::use(name), soci::use(timeZone),
+          soci::use(w), soci::use(now), soci::use(now);
+    }
+    auto out = readOne(sql, "WHERE c.account_id = :a AND c.provider_calendar_id = :p", accountId, providerCalendarId);
+    if (!out) return core::fail(core::ErrorCode::NotFound, "the account does not exist");
+    tx.commit();
+    return out;
+  });
+}
+
+core::Result<CalendarRef> CalendarStore::get(const std::string& id) {
+  return db_.withSession([&](soci::session& sql) { return readOne(sql, "WHERE c.id = :i", id, ""); });
+}
+
+}  // namespace calgate::gateway::sync

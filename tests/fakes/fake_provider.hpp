@@ -1,0 +1,71 @@
+#pragma once
+// An in-memory providers::Provider for engine tests. Calendars hold resources (a series = master +
+// overrides under one id), each with an ETag that changes on every write; a change log gives
+// cursors and incremental pulls. Counts writes, and can fail on demand.
+
+#include "calgate/providers/provider.hpp"
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace calgate::test {
+
+class FakeProvider final : public providers::Provider {
+ public:
+  explicit FakeProvider(providers::ProviderKind kind = providers::ProviderKind::CalDav) : kind_(kind) {}
+
+  // --- what a user (or another app) does directly in the calendar --------------------------------
+  /// Creates or replaces a resource; returns its id. `events`: master first, then overrides.
+  std::string userPut(const std::string& calendar, std::vector<providers::Event> events);
+  void userDelete(const std::string& calendar, const std::string& id);
+  /// Ids whose data the fake pretends it cannot parse: reported as unreadable, never as events.
+  std::set<std::string> unreadable;
+  /// Forgets the change log, so the next pull with an old cursor must start over (expired token).
+  void expireCursors();
+
+  // --- inspection ---------------------------------------------------------------------------------
+  std::vector<std::vector<providers::Event>> resources(const std::string& calendar) const;
+  std::size_t creates = 0, updates = 0, removes = 0;
+  std::size_t writes() const { return creates + updates + removes; }
+
+  /// Called before every write with the operation name ("create", "update", "remove"); may return
+  /// an error to make the write fail.
+  std::function<core::Result<void>(const std::string& operation)> beforeWrite;
+
+  // --- Provider -----------------------------------------------------------------------------------
+  providers::ProviderKind kind() const override { return kind_; }
+  core::Result<std::vector<providers::CalendarInfo>> listCalendars() override;
+  core::Result<providers::ChangeSet> pullChanges(const std::string& calendarId, const std::string& cursor,
+                                                 const providers::TimeWindow& window) override;
+  core::Result<std::vector<providers::Event>> getEvent(const std::string& calendarId,
+                                                       const std::string& eventId) override;
+  core::Result<providers::WriteResult> create(const std::string& calendarId, const policy::ApprovedWrite& write) override;
+  core::Result<providers::WriteResult> update(const std::string& calendarId, const std::string& eventId,
+                                              const std::string& etag, const policy::ApprovedWrite& write) override;
+  core::Result<void> remove(const std::string& calendarId, const std::string& eventId, const std::string& etag,
+                            const policy::ApprovedWrite& write) override;
+
+ private:
+  struct Resource {
+    std::vector<providers::Event> events;
+    std::string etag;
+  };
+  struct Calendar {
+    std::map<std::string, Resource> resources;
+    std::vector<std::pair<long, std::string>> log;  // (sequence number, id) of every change
+    long epoch = 0;                                 // bumped by expireCursors
+  };
+  void touch(Calendar& cal, const std::string& id);
+  providers::WriteResult store(Calendar& cal, const std::string& id, std::vector<providers::Event> events);
+
+  providers::ProviderKind kind_;
+  mutable std::mutex mutex_;
+  std::map<std::string, Calendar> calendars_;
+  long counter_ = 0;
+};
+
+}  // namespace calgate::test
