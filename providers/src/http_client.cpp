@@ -100,7 +100,48 @@ std::optional<std::uint32_t> ipv4Of(const std::string& ip) {
   return std::nullopt;
 }
 
+// Owns a CURLU handle.
+struct UrlHandle {
+  CURLU* h = curl_url();
+  UrlHandle() = default;
+  UrlHandle(const UrlHandle&) = delete;
+  UrlHandle& operator=(const UrlHandle&) = delete;
+  ~UrlHandle() { curl_url_cleanup(h); }
+};
+
 }  // namespace
+
+bool urlHasUserinfo(const std::string& url) {
+  UrlHandle u;
+  if (!u.h || curl_url_set(u.h, CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
+    // unparseable: look for an '@' in the authority, the way a lenient parser would
+    const auto scheme = url.find("://");
+    const auto start = scheme == std::string::npos ? 0 : scheme + 3;
+    const auto end = url.find_first_of("/?#", start);
+    return url.substr(start, end == std::string::npos ? std::string::npos : end - start).find('@') != std::string::npos;
+  }
+  for (const auto part : {CURLUPART_USER, CURLUPART_PASSWORD, CURLUPART_OPTIONS}) {
+    char* value = nullptr;
+    if (curl_url_get(u.h, part, &value, 0) == CURLUE_OK && value) {
+      curl_free(value);
+      return true;
+    }
+  }
+  return false;
+}
+
+std::optional<std::string> withoutUserinfo(const std::string& url) {
+  UrlHandle u;
+  if (!u.h || curl_url_set(u.h, CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return std::nullopt;
+  curl_url_set(u.h, CURLUPART_USER, nullptr, 0);
+  curl_url_set(u.h, CURLUPART_PASSWORD, nullptr, 0);
+  curl_url_set(u.h, CURLUPART_OPTIONS, nullptr, 0);
+  char* clean = nullptr;
+  if (curl_url_get(u.h, CURLUPART_URL, &clean, 0) != CURLUE_OK || !clean) return std::nullopt;
+  std::string out = clean;
+  curl_free(clean);
+  return out;
+}
 
 std::optional<std::string> HttpResponse::header(const std::string& lowerName) const {
   auto it = headers.find(lowerName);
@@ -184,6 +225,10 @@ core::Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
   if (!request.url.starts_with("https://") && !request.url.starts_with("http://")) {
     return fail(ErrorCode::Invalid, "only http and https URLs are allowed");
   }
+  if (urlHasUserinfo(request.url)) {
+    // credentials travel only in username/password, never in a URL (which ends up in ids and logs)
+    return fail(ErrorCode::Invalid, "URLs with a user name or password in them are not allowed");
+  }
   std::lock_guard lock(impl_->mutex);
   CURL* curl = impl_->curl;
   curl_easy_reset(curl);  // options of the last request must not leak into this one (credentials!)
@@ -243,7 +288,9 @@ core::Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   char* effective = nullptr;
   curl_easy_getinfo(curl, CURLINFO_EFFECTIVE_URL, &effective);
-  if (effective) response.effectiveUrl = effective;
+  // libcurl (7.88) puts CURLOPT_USERNAME/PASSWORD into the effective URL after a redirect: the URL
+  // becomes ids and hrefs, so the credentials are taken out; what cannot be parsed is not used.
+  if (effective) response.effectiveUrl = withoutUserinfo(effective).value_or(request.url);
   response.body = std::move(t.body);
   response.headers = std::move(t.headers);
   return response;

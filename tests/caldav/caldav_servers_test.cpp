@@ -384,3 +384,37 @@ TEST_CASE("wrong credentials are reported as such", "[caldav]") {
   CHECK(r.error().code == core::ErrorCode::Unauthorized);
   CHECK_THAT(r.error().message, !Catch::Contains("wrong"));
 }
+
+TEST_CASE("discovery through a redirect keeps credentials out of URLs", "[caldav][discovery]") {
+  Direct direct;
+  const auto work = direct.makeCalendar(unique("redirect"));
+  CurlHttpClient http(loopback());
+  CalDavAccount acct = account();
+  acct.serverUrl = direct.s.base + ".well-known/caldav";  // answered with a redirect by both servers
+  HttpRequest probe;
+  probe.method = "PROPFIND";
+  probe.url = acct.serverUrl;
+  probe.username = acct.username;
+  probe.password = acct.password;
+  probe.headers = {{"Depth", "0"}};
+  auto redirected = http.send(probe);
+  REQUIRE(redirected);
+  // not printed: it would show the password if the check failed
+  CHECK(redirected->effectiveUrl.find('@') == std::string::npos);
+  CHECK(redirected->effectiveUrl == direct.s.base);
+  CalDavProvider provider(http, acct, core::systemClock());
+  auto home = provider.calendarHome();
+  INFO((home ? std::string() : home.error().message));
+  REQUIRE(home);
+  CHECK(home->find('@') == std::string::npos);
+  CHECK(*home == direct.s.collections);
+  auto calendars = provider.listCalendars();
+  REQUIRE(calendars);
+  bool found = false;
+  for (const auto& c : *calendars) {
+    CHECK(c.id.find('@') == std::string::npos);
+    CHECK(c.id.find(direct.s.password) == std::string::npos);
+    if (c.id == work) found = true;
+  }
+  CHECK(found);
+}

@@ -264,3 +264,67 @@ TEST_CASE("HTTP helpers: Retry-After, status errors, the address guard", "[http]
     CHECK_FALSE(isLoopbackAddress(ip));
   }
 }
+
+namespace {
+
+// Answers every request with one response whose effective URL carries credentials, the way
+// libcurl 7.88 reports it after a redirect.
+struct LeakyRedirectHttp final : HttpClient {
+  std::vector<HttpRequest> sent;
+  core::Result<HttpResponse> send(const HttpRequest& request) override {
+    sent.push_back(request);
+    HttpResponse r;
+    r.status = 207;
+    r.effectiveUrl = "https://bernard:s3cret-app-pw@cal.example.com/";
+    r.body =
+        "<?xml version=\"1.0\"?><d:multistatus xmlns:d=\"DAV:\" xmlns:c=\"urn:ietf:params:xml:ns:caldav\">"
+        "<d:response><d:href>/</d:href><d:propstat><d:prop><c:calendar-home-set><d:href>calendars/bernard/</d:href>"
+        "</c:calendar-home-set></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>"
+        "</d:multistatus>";
+    return r;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("credentials never get into CalDAV URLs", "[caldav][discovery]") {
+  CHECK(urlHasUserinfo("https://bernard:pw@cal.example.com/dav/"));
+  CHECK(urlHasUserinfo("https://bernard@cal.example.com/dav/"));
+  CHECK(urlHasUserinfo("https://:pw@cal.example.com/"));
+  CHECK_FALSE(urlHasUserinfo("https://cal.example.com/dav/"));
+  CHECK_FALSE(urlHasUserinfo("https://cal.example.com/dav/user@example.com/"));  // '@' in the path is fine
+  CHECK(withoutUserinfo("http://alice:alice-app-password@127.0.0.1:5232/alice/") ==
+        std::optional<std::string>("http://127.0.0.1:5232/alice/"));
+  CHECK(withoutUserinfo("https://cal.example.com/a/b.ics?x=1") ==
+        std::optional<std::string>("https://cal.example.com/a/b.ics?x=1"));
+
+  auto clock = test::FakeClock::at(2026y / November / 21);
+  SECTION("a server URL with userinfo is refused before any request") {
+    test::ScriptedHttp http;
+    CalDavProvider provider(http, {"https://bernard:s3cret-app-pw@cal.example.com/", "bernard", {}}, clock);
+    auto home = provider.calendarHome();
+    REQUIRE_FALSE(home);
+    CHECK(home.error().code == core::ErrorCode::Invalid);
+    CHECK_THAT(home.error().message, Catch::Contains("must not contain a user name or password"));
+    CHECK_THAT(home.error().message, !Catch::Contains("s3cret"));
+    CHECK(http.sent.empty());
+    CHECK_FALSE(provider.listCalendars());
+  }
+  SECTION("an effective URL with userinfo does not become the base of the calendar home") {
+    LeakyRedirectHttp http;
+    CalDavProvider provider(http, {"https://cal.example.com/.well-known/caldav", "bernard", {}}, clock);
+    auto home = provider.calendarHome();
+    INFO((home ? std::string() : home.error().message));
+    REQUIRE(home);
+    CHECK(*home == "https://cal.example.com/calendars/bernard/");
+  }
+  SECTION("the HTTP client refuses URLs with credentials in them") {
+    CurlHttpClient http;
+    HttpRequest r;
+    r.url = "https://bernard:s3cret@cal.example.com/";
+    auto sent = http.send(r);
+    REQUIRE_FALSE(sent);
+    CHECK(sent.error().code == core::ErrorCode::Invalid);
+    CHECK_THAT(sent.error().message, !Catch::Contains("s3cret"));
+  }
+}

@@ -136,6 +136,12 @@ core::Result<std::string> CalDavProvider::calendarHome() {
     std::lock_guard lock(mutex_);
     if (home_) return *home_;
   }
+  if (urlHasUserinfo(account_.serverUrl)) {
+    // not echoed: the URL holds a secret
+    return fail(ErrorCode::Invalid,
+                "the CalDAV server URL must not contain a user name or password; give them as the username and "
+                "app-specific password instead");
+  }
   const std::string body =
       "<d:propfind xmlns:d=\"DAV:\" xmlns:c=\"urn:ietf:params:xml:ns:caldav\"><d:prop>"
       "<d:current-user-principal/><c:calendar-home-set/></d:prop></d:propfind>";
@@ -158,7 +164,8 @@ core::Result<std::string> CalDavProvider::calendarHome() {
     }
     auto ms = parseMultistatus(r->body);
     if (!ms || ms->responses.empty()) continue;
-    const std::string base = r->effectiveUrl.empty() ? candidate : r->effectiveUrl;
+    // the URL after redirects, without userinfo (whatever the HttpClient left in it): it becomes ids
+    const std::string base = r->effectiveUrl.empty() ? candidate : withoutUserinfo(r->effectiveUrl).value_or(candidate);
     const auto& resp = ms->responses.front();
     std::string home;
     if (auto set = resp.prop(kCalDav, "calendar-home-set")) home = text(child(set, kDav, "href"));
@@ -176,10 +183,12 @@ core::Result<std::string> CalDavProvider::calendarHome() {
         if (auto set = pr.prop(kCalDav, "calendar-home-set")) home = text(child(set, kDav, "href"));
       }
       if (home.empty()) return fail(ErrorCode::NotFound, "the CalDAV principal has no calendar-home-set");
-      home = resolveUrl(p->effectiveUrl.empty() ? principalUrl : p->effectiveUrl, home);
+      home = resolveUrl(p->effectiveUrl.empty() ? principalUrl : withoutUserinfo(p->effectiveUrl).value_or(principalUrl),
+                        home);
     } else {
       home = resolveUrl(base, home);
     }
+    if (urlHasUserinfo(home)) return fail(ErrorCode::Invalid, "the CalDAV server named a calendar home with credentials in it");
     std::lock_guard lock(mutex_);
     home_ = withSlash(home);
     return *home_;

@@ -32,7 +32,7 @@ struct HttpResponse {
   long status = 0;
   std::map<std::string, std::string> headers;  ///< names lower-cased; last value wins
   std::string body;
-  std::string effectiveUrl;  ///< after redirects
+  std::string effectiveUrl;  ///< after redirects; never with a user name or password in it
   std::optional<std::string> header(const std::string& lowerName) const;
 };
 
@@ -40,7 +40,8 @@ class HttpClient {
  public:
   virtual ~HttpClient() = default;
   /// Performs the request. Transport failures are errors (Timeout, Unavailable, Invalid for a
-  /// refused address or oversize response); every HTTP status is a response.
+  /// refused address, oversize response or a URL with credentials in it); every HTTP status is a
+  /// response.
   virtual core::Result<HttpResponse> send(const HttpRequest& request) = 0;
 };
 
@@ -82,6 +83,12 @@ std::optional<std::chrono::seconds> parseRetryAfter(const std::string& value, co
 /// 410 Gone, 412 PreconditionFailed, 429/503 RateLimited (with Retry-After), other 5xx
 /// Unavailable, other 4xx Invalid. `what` names the operation for the message.
 core::Error statusError(const HttpResponse& response, const std::string& what, const core::Clock& clock);
+
+/// Whether an absolute URL carries a userinfo part ("https://user:secret@host/"); a URL that cannot
+/// be parsed counts as having one if its authority holds an '@'.
+bool urlHasUserinfo(const std::string& url);
+/// The URL without its userinfo part (user, password, login options); nullopt if unparseable.
+std::optional<std::string> withoutUserinfo(const std::string& url);
 
 /// Whether an address (textual IPv4/IPv6) is one the guard refuses by default.
 bool isLoopbackAddress(const std::string& ip);
