@@ -1,0 +1,134 @@
+// The job queue over a real store: coalescing, leases, backoff with Retry-After, dead jobs, one
+// run per pair at a time, and concurrent workers that never run a job twice.
+#include "calgate/gateway/jobs/job_queue.hpp"
+#include "calgate/gateway/jobs/worker.hpp"
+#include "sync/sync_fixture.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <thread>
+
+using namespace calgate;
+using namespace calgate::gateway::jobs;
+using namespace std::chrono;
+using calgate::test::SyncFixture;
+
+TEST_CASE("duplicate requests coalesce into one queued job", "[jobs]") {
+  SyncFixture f;
+  JobQueue q(f.t.db(), f.clock);
+  CHECK(*q.enqueue("sync_pair", f.pairId, "sync:" + f.pairId));
+  CHECK_FALSE(*q.enqueue("sync_pair", f.pairId, "sync:" + f.pairId));
+  CHECK(q.stats()->queued == 1);
+  auto job = q.claim("w1");
+  REQUIRE(job);
+  REQUIRE(*job);
+  CHECK((*job)->pairId == f.pairId);
+  CHECK((*job)->attempts == 1);
+  // while it runs, a new request queues a follow-up (changes may have arrived meanwhile)...
+  CHECK(*q.enqueue("sync_pair", f.pairId, "sync:" + f.pairId));
+  // ...which no other worker may start while the pair's run is going on
+  CHECK_FALSE(*q.claim("w2"));
+  REQUIRE(q.complete(**job, "w1"));
+  auto next = q.claim("w2");
+  REQUIRE(*next);
+  REQUIRE(q.complete(**next, "w2"));
+  CHECK(q.stats()->queued == 0);
+  CHECK_FALSE(*q.claim("w1"));
+}
+
+TEST_CASE("failed jobs retry with exponential backoff, honour Retry-After, and die at last", "[jobs]") {
+  SyncFixture f;
+  QueueOptions options;
+  options.firstRetry = seconds(10);
+  JobQueue q(f.t.db(), f.clock, options);
+  REQUIRE(*q.enqueue("purge", "", "purge"));
+  auto job = **q.claim("w");
+  REQUIRE(q.fail(job, "w", core::Error{core::ErrorCode::Unavailable, "server down", std::nullopt}));
+  CHECK_FALSE(*q.claim("w"));
+  f.clock.advance(seconds(9));
+  CHECK_FALSE(*q.claim("w"));
+  CHECK(q.stats()->oldestQueuedAgeSeconds == 0);
+  f.clock.advance(seconds(1));
+  job = **q.claim("w");
+  CHECK(job.attempts == 2);
+  // the provider asked for two minutes: more than the 20 s backoff
+  REQUIRE(q.fail(job, "w", core::Error{core::ErrorCode::RateLimited, "slow down", seconds(120)}));
+  f.clock.advance(seconds(60));
+  CHECK_FALSE(*q.claim("w"));
+  f.clock.advance(seconds(60));
+  job = **q.claim("w");
+  CHECK(job.attempts == 3);
+  CHECK(q.backoff(3, core::Error{}) == seconds(40));
+  CHECK(q.backoff(30, core::Error{}) == seconds(3600));
+
+  // the last attempt fails: dead, not retried
+  job.attempts = job.maxAttempts;
+  REQUIRE(q.fail(job, "w", core::Error{core::ErrorCode::Unauthorized, "password revoked", std::nullopt}));
+  f.clock.advance(hours(10));
+  CHECK_FALSE(*q.claim("w"));
+  CHECK(q.stats()->dead == 1);
+}
+
+TEST_CASE("a crashed worker's job runs again when its lease expires", "[jobs]") {
+  SyncFixture f;
+  QueueOptions options;
+  options.lease = seconds(60);
+  JobQueue q(f.t.db(), f.clock, options);
+  REQUIRE(*q.enqueue("sync_pair", f.pairId, "sync:" + f.pairId));
+  auto first = **q.claim("crashed");
+  f.clock.advance(seconds(30));
+  CHECK_FALSE(*q.claim("w2"));
+  f.clock.advance(seconds(31));
+  auto again = q.claim("w2");
+  REQUIRE(*again);
+  CHECK((*again)->id == first.id);
+  CHECK((*again)->attempts == 2);
+  // the first worker comes back too late: its completion is refused
+  auto late = q.complete(first, "crashed");
+  REQUIRE_FALSE(late);
+  CHECK(late.error().code == core::ErrorCode::Conflict);
+  REQUIRE(q.complete(**again, "w2"));
+}
+
+TEST_CASE("concurrent workers never run the same job twice", "[jobs][concurrency]") {
+  SyncFixture f;
+  JobQueue q(f.t.db(), f.clock);
+  constexpr int kJobs = 120;
+  for (int i = 0; i < kJobs; ++i) REQUIRE(*q.enqueue("work", "", "job-" + std::to_string(i)));
+  std::mutex mutex;
+  std::map<std::string, int> runs;
+  std::map<std::string, int> byWorker;
+  std::atomic<int> errors{0};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < 4; ++w) {
+    threads.emplace_back([&, w] {
+      Worker worker(q, "worker-" + std::to_string(w));
+      worker.on("work", [&](const Job& job) -> core::Result<void> {
+        std::lock_guard lock(mutex);
+        ++runs[job.id];
+        ++byWorker[worker.owner()];
+        return {};
+      });
+      for (;;) {
+        auto ran = worker.runOnce();
+        if (!ran) {
+          ++errors;
+          continue;  // a busy database: try again
+        }
+        if (!*ran) break;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(runs.size() == kJobs);
+  for (const auto& [id, n] : runs) {
+    INFO(id);
+    CHECK(n == 1);
+  }
+  CHECK(q.stats()->queued == 0);
+  INFO("workers used: " << byWorker.size() << ", transient errors: " << errors.load());
+  CHECK(byWorker.size() >= 1);
+}
