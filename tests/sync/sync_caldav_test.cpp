@@ -1,0 +1,241 @@
+// The sync engine between two real CalDAV servers: Radicale -> Xandikos (one-way) and back
+// (two-way). Needs the caldav service fixture (tests/services/caldav.sh).
+#include "calgate/providers/caldav/caldav_provider.hpp"
+#include "calgate/providers/http_client.hpp"
+#include "support/temp_dir.hpp"
+#include "sync/sync_fixture.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <unistd.h>
+
+using namespace calgate;
+using namespace calgate::gateway::sync;
+using namespace calgate::providers;
+using namespace calgate::providers::caldav;
+using namespace std::chrono;
+using calgate::test::SyncFixture;
+
+namespace {
+
+struct DavServer {
+  std::string base, user, password, collections;
+};
+
+DavServer davServer(const std::string& which) {
+  const char* state = std::getenv("CG_TEST_CALDAV_STATE");
+  REQUIRE(state);
+  std::string url = test::readFile(std::string(state) + "/" + which + ".url");
+  while (!url.empty() && url.back() == '\n') url.pop_back();
+  REQUIRE_FALSE(url.empty());
+  if (which == "radicale") return {url, "alice", "alice-app-password", url + "alice/"};
+  return {url, "user", "unused", url + "user/calendars/"};
+}
+
+HttpClientOptions loopback() {
+  HttpClientOptions o;
+  o.allowLoopback = true;
+  return o;
+}
+
+std::atomic<int> gCounter{0};
+
+/// A server as users and other apps see it, plus calgate's adapter for it.
+struct Dav {
+  DavServer s;
+  CurlHttpClient http{loopback()};
+  std::unique_ptr<CalDavProvider> provider;
+  std::size_t writes = 0;
+
+  explicit Dav(const std::string& which) : s(davServer(which)) {
+    CalDavAccount a;
+    a.serverUrl = s.base;
+    a.username = s.user;
+    a.password.assign(s.password.begin(), s.password.end());
+    provider = std::make_unique<CalDavProvider>(http, a, core::systemClock());
+  }
+  HttpResponse send(const std::string& method, const std::string& url, const std::string& body,
+                    std::vector<std::pair<std::string, std::string>> headers) {
+    HttpRequest r;
+    r.method = method;
+    r.url = url;
+    r.body = body;
+    r.headers = std::move(headers);
+    r.username = s.user;
+    r.password.assign(s.password.begin(), s.password.end());
+    auto resp = http.send(r);
+    REQUIRE(resp);
+    return *resp;
+  }
+  std::string makeCalendar(const std::string& prefix) {
+    const std::string name = prefix + std::to_string(::getpid()) + "-" + std::to_string(gCounter++) + "-" +
+                             std::to_string(system_clock::now().time_since_epoch().count() % 1000000);
+    const std::string url = s.collections + name + "/";
+    auto r = send("MKCALENDAR", url,
+                  "<?xml version=\"1.0\"?><c:mkcalendar xmlns:d=\"DAV:\" xmlns:c=\"urn:ietf:params:xml:ns:caldav\">"
+                  "<d:set><d:prop><d:displayname>" + name + "</d:displayname></d:prop></d:set></c:mkcalendar>",
+                  {{"Content-Type", "application/xml"}});
+    REQUIRE((r.status == 201 || r.status == 200));
+    return url;
+  }
+  /// Stores `components` (VEVENT blocks) as one resource, as a user's client would.
+  std::string put(const std::string& calendar, const std::string& uid, const std::string& components) {
+    const std::string ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//test//EN\r\n" + components +
+                            "END:VCALENDAR\r\n";
+    auto r = send("PUT", calendar + uid + ".ics", ics, {{"Content-Type", "text/calendar; charset=utf-8"}});
+    INFO(r.status << " " << r.body);
+    REQUIRE((r.status == 201 || r.status == 204 || r.status == 200));
+    return calendar + uid + ".ics";
+  }
+  void remove(const std::string& href) {
+    auto r = send("DELETE", href, "", {});
+    REQUIRE((r.status == 204 || r.status == 200));
+  }
+  std::vector<Event> events(const std::string& calendar) {
+    auto all = provider->pullChanges(calendar, "", {sys_days{2026y / 1 / 1}, sys_days{2028y / 1 / 1}});
+    REQUIRE(all);
+    return all->changed;
+  }
+};
+
+std::string vevent(const std::string& uid, const std::string& summary, const std::string& start,
+                   const std::string& end, const std::string& extra = "") {
+  return "BEGIN:VEVENT\r\nUID:" + uid + "\r\nDTSTAMP:20261121T000000Z\r\nDTSTART" + start + "\r\nDTEND" + end +
+         "\r\nSUMMARY:" + summary + "\r\nDESCRIPTION:notes of " + summary + "\r\n" + extra + "END:VEVENT\r\n";
+}
+
+const Event* titled(const std::vector<Event>& events, const std::string& title) {
+  for (const auto& e : events) {
+    if (e.title == title) return &e;
+  }
+  return nullptr;
+}
+
+/// A pair between two CalDAV calendars in the fixture's store.
+struct DavPair {
+  SyncFixture f;
+  Dav source{"radicale"};
+  Dav target{"xandikos"};
+  std::string sourceCal = source.makeCalendar("src");
+  std::string targetCal = target.makeCalendar("dst");
+  std::string pairId;
+  std::size_t writes = 0;
+
+  explicit DavPair(Direction direction) : f(direction) {
+    CalendarStore calendars(f.t.db(), f.clock);
+    auto a = calendars.upsert(f.workCal.accountId, sourceCal, "Radicale", "Europe/Berlin", true);
+    auto b = calendars.upsert(f.homeCal.accountId, targetCal, "Xandikos", "Europe/Berlin", true);
+    REQUIRE(a);
+    REQUIRE(b);
+    PairStore pairs(f.t.db(), f.clock);
+    NewPair np;
+    np.userId = f.userId;
+    np.sourceCalendarId = a->id;
+    np.targetCalendarId = b->id;
+    np.direction = direction;
+    pairId = pairs.create(np)->id;
+    f.engine->setWriteObserver([this](std::string_view, std::string_view) { ++writes; });
+  }
+  SyncReport sync() {
+    auto r = f.engine->syncPair(pairId, *source.provider, *target.provider);
+    INFO((r ? std::string() : r.error().describe()));
+    REQUIRE(r);
+    return *r;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("Radicale -> Xandikos: create, time zones, all-day, series, update, delete, restore", "[sync][caldav]") {
+  DavPair p(Direction::OneWay);
+  p.source.put(p.sourceCal, "timed", vevent("timed", "Planning", ";TZID=America/New_York:20261202T100000",
+                                            ";TZID=America/New_York:20261202T113000"));
+  p.source.put(p.sourceCal, "allday", vevent("allday", "Offsite", ";VALUE=DATE:20261210", ";VALUE=DATE:20261212"));
+  const std::string master = vevent("weekly", "Weekly", ";TZID=Europe/Berlin:20261201T090000",
+                                    ";TZID=Europe/Berlin:20261201T093000",
+                                    "RRULE:FREQ=WEEKLY;COUNT=5\r\nEXDATE;TZID=Europe/Berlin:20261215T090000\r\n");
+  const std::string moved =
+      vevent("weekly", "Weekly (moved)", ";TZID=Europe/Berlin:20261208T110000", ";TZID=Europe/Berlin:20261208T113000",
+             "RECURRENCE-ID;TZID=Europe/Berlin:20261208T090000\r\n");
+  p.source.put(p.sourceCal, "weekly", master + moved);
+  const std::string doomed = p.source.put(p.sourceCal, "doomed", vevent("doomed", "Doomed", ";VALUE=DATE:20261220",
+                                                                       ";VALUE=DATE:20261221"));
+  auto r = p.sync();
+  CHECK(r.created == 4);
+  CHECK(p.writes == 5);  // four resources, and the moved occurrence joins its series
+
+  auto copies = p.target.events(p.targetCal);
+  const Event* planning = titled(copies, "Planning");
+  REQUIRE(planning);
+  CHECK(std::get<ZonedTime>(planning->start).zone == "America/New_York");
+  CHECK(std::get<ZonedTime>(planning->start).instant == sys_days(2026y / December / 2) + hours(15));
+  REQUIRE(planning->origin);
+  const Event* offsite = titled(copies, "Offsite");
+  REQUIRE(offsite);
+  REQUIRE(offsite->allDay());
+  CHECK(std::get<Date>(offsite->end).day == 2026y / December / 12);
+  const Event* weekly = titled(copies, "Weekly");
+  REQUIRE(weekly);
+  CHECK(std::any_of(weekly->recurrence.begin(), weekly->recurrence.end(),
+                    [](const std::string& l) { return l.rfind("RRULE:FREQ=WEEKLY", 0) == 0; }));
+  CHECK(std::any_of(weekly->recurrence.begin(), weekly->recurrence.end(),
+                    [](const std::string& l) { return l.rfind("EXDATE", 0) == 0; }));
+  const Event* movedCopy = titled(copies, "Weekly (moved)");
+  REQUIRE(movedCopy);
+  REQUIRE(movedCopy->recurrenceId);
+  CHECK(movedCopy->id == weekly->id);  // one resource: the series with its exception
+
+  // nothing changed: nothing written
+  CHECK(p.sync().writes() == 0);
+  CHECK(p.writes == 5);
+
+  // a change and a deletion at the source
+  p.source.put(p.sourceCal, "timed", vevent("timed", "Planning v2", ";TZID=America/New_York:20261202T100000",
+                                            ";TZID=America/New_York:20261202T120000"));
+  p.source.remove(doomed);
+  auto r2 = p.sync();
+  CHECK(r2.updated == 1);
+  CHECK(r2.deleted == 1);
+  copies = p.target.events(p.targetCal);
+  CHECK(titled(copies, "Planning v2"));
+  CHECK_FALSE(titled(copies, "Planning"));
+  CHECK_FALSE(titled(copies, "Doomed"));
+
+  // a user edits the copy in Xandikos: restored
+  const std::string copyHref = titled(copies, "Offsite")->id;
+  p.target.put(p.targetCal, copyHref.substr(p.targetCal.size(), copyHref.size() - p.targetCal.size() - 4),
+               vevent(titled(copies, "Offsite")->uid, "Mine now", ";VALUE=DATE:20261210", ";VALUE=DATE:20261212"));
+  auto r3 = p.sync();
+  CHECK(r3.restored == 1);
+  CHECK(titled(p.target.events(p.targetCal), "Offsite"));
+  CHECK(p.sync().writes() == 0);
+}
+
+TEST_CASE("Radicale <-> Xandikos two-way: originals cross over, copies never echo", "[sync][caldav]") {
+  DavPair p(Direction::TwoWay);
+  p.source.put(p.sourceCal, "r1", vevent("r1", "From Radicale", ";TZID=Europe/Berlin:20261203T090000",
+                                         ";TZID=Europe/Berlin:20261203T100000"));
+  p.target.put(p.targetCal, "x1", vevent("x1", "From Xandikos", ";TZID=Europe/Berlin:20261204T090000",
+                                         ";TZID=Europe/Berlin:20261204T100000"));
+  auto r = p.sync();
+  CHECK(r.created == 2);
+  CHECK(titled(p.source.events(p.sourceCal), "From Xandikos"));
+  CHECK(titled(p.target.events(p.targetCal), "From Radicale"));
+  CHECK(p.sync().writes() == 0);
+  CHECK(p.sync().writes() == 0);
+
+  // an edit on the Xandikos side flows back; a deletion there removes the Radicale copy
+  p.target.put(p.targetCal, "x1", vevent("x1", "From Xandikos v2", ";TZID=Europe/Berlin:20261204T090000",
+                                         ";TZID=Europe/Berlin:20261204T110000"));
+  auto r2 = p.sync();
+  CHECK(r2.updated == 1);
+  CHECK(titled(p.source.events(p.sourceCal), "From Xandikos v2"));
+  p.target.remove(p.targetCal + "x1.ics");
+  auto r3 = p.sync();
+  CHECK(r3.deleted == 1);
+  CHECK_FALSE(titled(p.source.events(p.sourceCal), "From Xandikos v2"));
+  CHECK(p.source.events(p.sourceCal).size() == 1);
+  CHECK(p.target.events(p.targetCal).size() == 1);
+  CHECK(p.sync().writes() == 0);
+}
