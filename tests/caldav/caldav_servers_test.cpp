@@ -212,8 +212,15 @@ TEST_CASE("an invalidated sync token leads to a complete listing", "[caldav]") {
   direct.put(cal, "t1", "One");
   Adapter a;
   auto r = a.provider->pullChanges(cal, "v1\n\nhttp://invalid.example/sync/0000-not-a-token", kWindow);
+  if (direct.s.name == "xandikos") {
+    // Xandikos answers an unknown token with a bare 500, which cannot be told from a failing
+    // server: an error to retry, never a reason to start over.
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == core::ErrorCode::Unavailable);
+    return;
+  }
   INFO((r ? std::string() : r.error().message));
-  REQUIRE(r);
+  REQUIRE(r);  // Radicale: 403 with DAV:valid-sync-token (RFC 6578 §3.2)
   CHECK(r->complete);
   CHECK(r->changed.size() == 1);
 }
@@ -228,7 +235,11 @@ TEST_CASE("without sync-collection, a time-range listing is used", "[caldav]") {
   Adapter a(options);
   auto r = a.provider->pullChanges(cal, "", kWindow);
   REQUIRE(r);
+  // complete only within the window: "Far future" exists but is not listed
   CHECK(r->complete);
+  REQUIRE(r->completeWithin);
+  CHECK(r->completeWithin->from == kWindow.from);
+  CHECK(r->completeWithin->to == kWindow.to);
   REQUIRE(r->changed.size() == 1);
   CHECK(r->changed[0].title == "In window");
 }

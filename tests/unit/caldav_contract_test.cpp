@@ -328,3 +328,189 @@ TEST_CASE("credentials never get into CalDAV URLs", "[caldav][discovery]") {
     CHECK_THAT(sent.error().message, !Catch::Contains("s3cret"));
   }
 }
+
+namespace {
+
+// <d:response> elements for hand-made multistatus answers.
+std::string member(const std::string& href, const std::string& etag, int propStatus = 200) {
+  return "<d:response><d:href>" + href + "</d:href><d:propstat><d:prop><d:getetag>" + etag +
+         "</d:getetag></d:prop><d:status>HTTP/1.1 " + std::to_string(propStatus) + " X</d:status></d:propstat></d:response>";
+}
+std::string statusOnly(const std::string& href, int status) {
+  return "<d:response><d:href>" + href + "</d:href><d:status>HTTP/1.1 " + std::to_string(status) +
+         " X</d:status></d:response>";
+}
+std::string multistatus(const std::string& responses, const std::string& token = "") {
+  return "<?xml version=\"1.0\"?><d:multistatus xmlns:d=\"DAV:\" xmlns:c=\"urn:ietf:params:xml:ns:caldav\">" +
+         responses + (token.empty() ? "" : "<d:sync-token>" + token + "</d:sync-token>") + "</d:multistatus>";
+}
+std::string eventData(const std::string& href, const std::string& uid, const std::string& etag) {
+  return "<d:response><d:href>" + href + "</d:href><d:propstat><d:prop><d:getetag>" + etag +
+         "</d:getetag><c:calendar-data>BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:" + uid +
+         "\r\nDTSTAMP:20261121T000000Z\r\nDTSTART:20261201T090000Z\r\nDTEND:20261201T100000Z\r\nSUMMARY:" + uid +
+         "\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n</c:calendar-data></d:prop><d:status>HTTP/1.1 200 OK</d:status>"
+         "</d:propstat></d:response>";
+}
+bool has(const std::vector<std::string>& ids, const std::string& id) {
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+const std::string kCal = "https://cal.example.com/dav/work/";
+
+// One pull of kCal through a fresh adapter; the script must be used up.
+ChangeSet pulled(test::ScriptedHttp& http, const std::string& cursor, CalDavOptions options = {}) {
+  auto clock = test::FakeClock::at(2026y / November / 21);
+  CalDavProvider provider(http, {kCal, "u", {}}, clock, options);
+  auto changes = provider.pullChanges(kCal, cursor, kWindow);
+  INFO((changes ? std::string() : changes.error().message));
+  REQUIRE(changes);
+  CHECK(http.done());
+  return *changes;
+}
+
+}  // namespace
+
+TEST_CASE("a listing truncated in every round is not complete and continues next time", "[caldav][completeness]") {
+  test::ScriptedHttp http;
+  http.expect("PROPFIND", kCal, 207, ctagResponse("/dav/work/", "ctag-1", "tok-9"));
+  http.expect("REPORT", kCal, 207, multistatus(member("/dav/work/a.ics", "\"a1\"") + statusOnly("/dav/work/", 507), "tok-1"));
+  http.expect("REPORT", kCal, 207, multistatus(member("/dav/work/b.ics", "\"b1\"") + statusOnly("/dav/work/", 507), "tok-2"),
+              [](const HttpRequest& r) { CHECK_THAT(r.body, Catch::Contains("<d:sync-token>tok-1</d:sync-token>")); });
+  http.expect("REPORT", kCal, 207,
+              multistatus(eventData("/dav/work/a.ics", "a", "\"a1\"") + eventData("/dav/work/b.ics", "b", "\"b1\"")));
+  CalDavOptions options;
+  options.maxSyncRounds = 2;
+  const auto first = pulled(http, "", options);
+  CHECK_FALSE(first.complete);  // the server holds more than it listed: no deletions may be inferred
+  CHECK(first.changed.size() == 2);
+  CHECK_THAT(first.cursor, Catch::EndsWith("\ntok-2"));  // the next pull continues from here
+
+  // the CTag has not changed since, but the listing was not finished: the next pull goes on with it
+  http.expect("PROPFIND", kCal, 207, ctagResponse("/dav/work/", "ctag-1", "tok-9"));
+  http.expect("REPORT", kCal, 207, multistatus(member("/dav/work/c.ics", "\"c1\""), "tok-3"),
+              [](const HttpRequest& r) { CHECK_THAT(r.body, Catch::Contains("<d:sync-token>tok-2</d:sync-token>")); });
+  http.expect("REPORT", kCal, 207, multistatus(eventData("/dav/work/c.ics", "c", "\"c1\"")));
+  const auto second = pulled(http, first.cursor, options);
+  CHECK_FALSE(second.complete);
+  REQUIRE(second.changed.size() == 1);
+  CHECK(second.changed[0].uid == "c");
+  CHECK(second.cursor == "v1\nctag-1\ntok-3");
+}
+
+TEST_CASE("a 507 on any response of a sync-collection answer means truncation", "[caldav][completeness]") {
+  // the server names the collection differently from the request (no trailing slash, absolute URL,
+  // another encoding): still a truncation marker
+  for (const std::string marker : {"/dav/work", "https://cal.example.com/dav/work", "/dav/%77ork/"}) {
+    INFO(marker);
+    test::ScriptedHttp http;
+    http.expect("PROPFIND", kCal, 207, ctagResponse("/dav/work/", "ctag-1", "tok-9"));
+    http.expect("REPORT", kCal, 207, multistatus(member("/dav/work/a.ics", "\"a1\"") + statusOnly(marker, 507), "tok-1"));
+    http.expect("REPORT", kCal, 207, multistatus(member("/dav/work/b.ics", "\"b1\""), "tok-2"),
+                [](const HttpRequest& r) { CHECK_THAT(r.body, Catch::Contains("<d:sync-token>tok-1</d:sync-token>")); });
+    http.expect("REPORT", kCal, 207,
+                multistatus(eventData("/dav/work/a.ics", "a", "\"a1\"") + eventData("/dav/work/b.ics", "b", "\"b1\"")));
+    const auto changes = pulled(http, "");
+    CHECK(changes.complete);  // continued until the server said it was all
+    CHECK(changes.changed.size() == 2);
+    CHECK(changes.unreadable.empty());
+    CHECK(changes.removed.empty());
+  }
+}
+
+TEST_CASE("members that cannot be read are unreadable, never dropped or taken for deletions", "[caldav][completeness]") {
+  test::ScriptedHttp http;
+  http.expect("PROPFIND", kCal, 207, ctagResponse("/dav/work/", "ctag-1", "tok-9"));
+  http.expect("REPORT", kCal, 207,
+              multistatus(member("/dav/work/ok.ics", "\"1\"") + member("/dav/work/no-etag.ics", "", 404) +
+                              member("/dav/work/forbidden-etag.ics", "\"x\"", 403) + statusOnly("/dav/work/locked.ics", 403) +
+                              member("/dav/work/forbidden.ics", "\"2\"") + member("/dav/work/failing.ics", "\"3\"") +
+                              member("/dav/work/gone.ics", "\"4\"") + member("/dav/work/left-out.ics", "\"5\"") +
+                              member("/dav/work/no-data.ics", "\"6\""),
+                          "tok-1"));
+  http.expect("REPORT", kCal, 207,
+              multistatus(eventData("/dav/work/ok.ics", "ok", "\"1\"") + statusOnly("/dav/work/forbidden.ics", 403) +
+                          statusOnly("/dav/work/failing.ics", 500) + statusOnly("/dav/work/gone.ics", 404) +
+                          member("/dav/work/no-data.ics", "\"6\"")),
+              [](const HttpRequest& r) {
+                CHECK_THAT(r.body, Catch::Contains("/dav/work/left-out.ics"));
+                CHECK_THAT(r.body, !Catch::Contains("no-etag.ics"));
+              });
+  const auto changes = pulled(http, "");
+  CHECK(changes.complete);
+  REQUIRE(changes.changed.size() == 1);
+  CHECK(changes.changed[0].id == kCal + "ok.ics");
+  CHECK(changes.removed == std::vector<std::string>{kCal + "gone.ics"});  // only a clear 404 means gone
+  for (const auto* name : {"no-etag.ics", "forbidden-etag.ics", "locked.ics", "forbidden.ics", "failing.ics",
+                           "left-out.ics", "no-data.ics"}) {
+    INFO(name);
+    CHECK(has(changes.unreadable, kCal + name));
+  }
+  CHECK(changes.unreadable.size() == 7);
+}
+
+TEST_CASE("the time-range fallback is complete only within its window", "[caldav][completeness]") {
+  test::ScriptedHttp http;
+  http.expect("PROPFIND", kCal, 207, ctagResponse("/dav/work/", "ctag-1", ""));
+  http.expect("REPORT", kCal, 207, multistatus(member("/dav/work/a.ics", "\"a1\"")),
+              [](const HttpRequest& r) { CHECK_THAT(r.body, Catch::Contains("calendar-query")); });
+  http.expect("REPORT", kCal, 207, multistatus(eventData("/dav/work/a.ics", "a", "\"a1\"")));
+  CalDavOptions options;
+  options.preferSyncCollection = false;
+  const auto changes = pulled(http, "", options);
+  CHECK(changes.complete);
+  REQUIRE(changes.completeWithin);
+  CHECK(changes.completeWithin->from == kWindow.from);
+  CHECK(changes.completeWithin->to == kWindow.to);
+
+  SECTION("a truncated time-range answer is not complete at all") {
+    http.expect("PROPFIND", kCal, 207, ctagResponse("/dav/work/", "ctag-2", ""));
+    http.expect("REPORT", kCal, 207, multistatus(member("/dav/work/a.ics", "\"a2\"") + statusOnly("/dav/work/", 507)));
+    http.expect("REPORT", kCal, 207, multistatus(eventData("/dav/work/a.ics", "a", "\"a2\"")));
+    const auto cut = pulled(http, changes.cursor, options);
+    CHECK_FALSE(cut.complete);
+    CHECK_FALSE(cut.completeWithin);
+  }
+  SECTION("sync-collection listings are complete without a window") {
+    test::ScriptedHttp sync;
+    sync.expect("PROPFIND", kCal, 207, ctagResponse("/dav/work/", "ctag-1", "tok-1"));
+    sync.expect("REPORT", kCal, 207, multistatus("", "tok-1"));
+    const auto all = pulled(sync, "");
+    CHECK(all.complete);
+    CHECK_FALSE(all.completeWithin);
+  }
+}
+
+TEST_CASE("only an invalid-token answer starts a sync over; a failing server is an error to retry", "[caldav][completeness]") {
+  auto clock = test::FakeClock::at(2026y / November / 21);
+  const std::string cursor = "v1\nctag-0\ntok-0";
+  const std::string invalidToken = "<?xml version=\"1.0\"?><d:error xmlns:d=\"DAV:\"><d:valid-sync-token/></d:error>";
+  for (const auto& [status, body] : std::vector<std::pair<long, std::string>>{
+           {403, invalidToken}, {409, invalidToken}, {404, ""}, {410, ""}}) {
+    INFO(status);
+    test::ScriptedHttp http;
+    http.expect("PROPFIND", kCal, 207, ctagResponse("/dav/work/", "ctag-1", "tok-1"));
+    http.expect("REPORT", kCal, status, body);
+    http.expect("REPORT", kCal, 207, multistatus(member("/dav/work/a.ics", "\"a1\""), "tok-1"),
+                [](const HttpRequest& r) { CHECK_THAT(r.body, Catch::Contains("<d:sync-token></d:sync-token>")); });
+    http.expect("REPORT", kCal, 207, multistatus(eventData("/dav/work/a.ics", "a", "\"a1\"")));
+    const auto changes = pulled(http, cursor);
+    CHECK(changes.complete);
+    CHECK(changes.changed.size() == 1);
+  }
+  for (const auto& [status, body, code] : std::vector<std::tuple<long, std::string, core::ErrorCode>>{
+           {500, "", core::ErrorCode::Unavailable},
+           {502, "", core::ErrorCode::Unavailable},
+           {503, "", core::ErrorCode::RateLimited},
+           {403, "<d:error xmlns:d=\"DAV:\"><d:need-privileges/></d:error>", core::ErrorCode::Unauthorized},
+           {409, "", core::ErrorCode::Conflict}}) {
+    INFO(status << " " << body);
+    test::ScriptedHttp http;
+    http.expect("PROPFIND", kCal, 207, ctagResponse("/dav/work/", "ctag-1", "tok-1"));
+    http.expect("REPORT", kCal, status, body);
+    CalDavProvider provider(http, {kCal, "u", {}}, clock);
+    auto changes = provider.pullChanges(kCal, cursor, kWindow);
+    REQUIRE_FALSE(changes);  // no complete listing: the token stays for the retry
+    CHECK(changes.error().code == code);
+    CHECK(http.sent.size() == 2);
+  }
+}

@@ -4,7 +4,9 @@
 #include "calgate/providers/caldav/ical_mapping.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
+#include <set>
 
 namespace calgate::providers::caldav {
 namespace {
@@ -77,6 +79,46 @@ std::string exdateFor(const EventTime& t) {
     return "EXDATE;TZID=" + z->zone + ":" + compact(formatLocal(localTimeOf(*z)));
   }
   return "EXDATE:" + compact(formatLocal(std::get<FloatingTime>(t).local));
+}
+
+// Whether a refused sync-collection means the token is no longer valid (RFC 6578 §3.2: 403 or 409
+// with the DAV:valid-sync-token precondition; iCloud: 404 or 410).
+bool isInvalidSyncToken(const HttpResponse& r) {
+  if (r.status == 404 || r.status == 410) return true;
+  if (r.status != 403 && r.status != 409) return false;
+  pugi::xml_document doc;
+  if (doc.load_buffer(r.body.data(), r.body.size(), pugi::parse_default & ~pugi::parse_doctype)) {
+    const auto root = doc.document_element();
+    const auto [ns, local] = qualifiedName(root);
+    if (ns == kDav && local == "error") return static_cast<bool>(child(root, kDav, "valid-sync-token"));
+  }
+  return false;
+}
+
+// A 403 whose DAV:error says the REPORT is not supported on this collection.
+bool isUnsupportedReport(const HttpResponse& r) {
+  pugi::xml_document doc;
+  if (!doc.load_buffer(r.body.data(), r.body.size(), pugi::parse_default & ~pugi::parse_doctype)) return false;
+  const auto root = doc.document_element();
+  const auto [ns, local] = qualifiedName(root);
+  return ns == kDav && local == "error" && child(root, kDav, "supported-report");
+}
+
+// A path for comparing hrefs: without scheme and host, percent-decoded (servers differ in what they
+// encode).
+std::string comparablePath(const std::string& href) {
+  const std::string path = hrefPath(href);
+  std::string out;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    if (path[i] == '%' && i + 2 < path.size() && std::isxdigit(static_cast<unsigned char>(path[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(path[i + 2]))) {
+      out += static_cast<char>(std::stoi(path.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += path[i];
+    }
+  }
+  return out;
 }
 
 const std::string kCalendarProps =
@@ -284,50 +326,75 @@ core::Result<ChangeSet> CalDavProvider::pullChanges(const std::string& calendarI
   std::vector<std::pair<std::string, std::string>> changed;  // href, etag
   const std::string calendarPath = hrefPath(calendar);
   auto memberOf = [&](const std::string& href) { return withSlash(href) != withSlash(calendarPath); };
+  // A member as listed: a clear 404 is gone, a readable ETag is a change; anything else (a member
+  // the server refused, failed on or listed without its ETag) is unreadable, never a deletion.
+  auto classify = [&](const DavResponse& resp) {
+    const std::string url = resolveUrl(calendar, resp.href);
+    if (resp.status && *resp.status == 404) {
+      changes.removed.push_back(url);
+    } else if (resp.status && (*resp.status < 200 || *resp.status > 299)) {
+      changes.unreadable.push_back(url);
+    } else if (auto etag = resp.prop(kDav, "getetag"); etag && !text(etag).empty()) {
+      changed.emplace_back(url, text(etag));
+    } else {
+      changes.unreadable.push_back(url);
+    }
+  };
+  // An answer that is truncated (RFC 6578 §3.6, RFC 5323 §2.3.1: 507 on any response of it).
+  auto truncatedListing = [](const Multistatus& ms) {
+    return std::any_of(ms.responses.begin(), ms.responses.end(),
+                       [](const DavResponse& r) { return r.status && *r.status == 507; });
+  };
 
   // 2. sync-collection from the token (RFC 6578), or a complete listing.
   bool listed = false;
+  bool truncated = false;  // the last listing round was cut short by the server
+  bool resetDone = false;
   std::string token = cursor.token;
   changes.complete = token.empty();
-  for (int round = 0; options_.preferSyncCollection && round < options_.maxSyncRounds; ++round) {
+  int round = 0;
+  while (options_.preferSyncCollection && round < options_.maxSyncRounds) {
     const std::string body = "<d:sync-collection xmlns:d=\"DAV:\"><d:sync-token>" + xmlEscape(token) +
                              "</d:sync-token><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop>"
                              "</d:sync-collection>";
     auto r = request("REPORT", calendar, body, {{"Depth", "0"}, {"Content-Type", kXml}});
     if (!r) return std::unexpected(r.error());
-    // An invalid token: RFC 6578 says 403/409 with DAV:valid-sync-token; iCloud answers 404/410 and
-    // Xandikos 500. Any refusal of a non-empty token (other than auth and rate limits) starts over
-    // with a complete listing; if the server is really failing, that request fails too.
-    if (!token.empty() && r->status >= 400 && r->status != 401 && r->status != 429 && r->status != 503) {
+    // An invalid token: RFC 6578 §3.2 says 403/409 with DAV:valid-sync-token; iCloud answers 404/410.
+    // Only these start over with a complete listing: a 5xx is the server failing, an error to retry
+    // later with the same token.
+    if (!token.empty() && !resetDone && isInvalidSyncToken(*r)) {
       token.clear();
       changed.clear();
       changes.removed.clear();
+      changes.unreadable.clear();
       changes.complete = true;
+      resetDone = true;
       continue;
     }
-    if (r->status == 501 || r->status == 405 || (r->status == 403 && token.empty())) break;  // not supported
+    if (r->status == 501 || r->status == 405 || (r->status == 403 && (token.empty() || isUnsupportedReport(*r)))) {
+      break;  // not supported
+    }
     if (r->status != 207) return std::unexpected(statusError(*r, "sync-collection REPORT", clock_));
     auto ms = parseMultistatus(r->body);
     if (!ms) return std::unexpected(ms.error());
-    bool truncated = false;
+    ++round;
+    truncated = truncatedListing(*ms);
     for (const auto& resp : ms->responses) {
-      if (!memberOf(resp.href)) {
-        if (resp.status && *resp.status == 507) truncated = true;  // RFC 6578 §3.6
-        continue;
-      }
-      if (resp.status && *resp.status == 404) {
-        changes.removed.push_back(resolveUrl(calendar, resp.href));
-      } else if (auto etag = resp.prop(kDav, "getetag")) {
-        changed.emplace_back(resolveUrl(calendar, resp.href), text(etag));
-      }
+      if (resp.status && *resp.status == 507) continue;  // the truncation marker, not a member
+      if (memberOf(resp.href)) classify(resp);
     }
     token = ms->syncToken;
     listed = true;
     if (!truncated) break;
   }
+  if (listed && truncated) {
+    // Every round came back truncated: what is listed is real, but not everything. The token is
+    // kept so the next pull continues where this one stopped; deletions must not be inferred.
+    changes.complete = false;
+  }
 
   if (!listed) {
-    // 2b. No sync-collection: a time-range calendar-query, a complete listing each time.
+    // 2b. No sync-collection: a time-range calendar-query. Complete only within the window.
     const std::string body =
         "<c:calendar-query xmlns:d=\"DAV:\" xmlns:c=\"urn:ietf:params:xml:ns:caldav\"><d:prop><d:getetag/></d:prop>"
         "<c:filter><c:comp-filter name=\"VCALENDAR\"><c:comp-filter name=\"VEVENT\"><c:time-range start=\"" +
@@ -338,15 +405,18 @@ core::Result<ChangeSet> CalDavProvider::pullChanges(const std::string& calendarI
     if (r->status != 207) return std::unexpected(statusError(*r, "calendar-query REPORT", clock_));
     auto ms = parseMultistatus(r->body);
     if (!ms) return std::unexpected(ms.error());
+    truncated = truncatedListing(*ms);
     for (const auto& resp : ms->responses) {
-      if (!memberOf(resp.href)) continue;
-      if (auto etag = resp.prop(kDav, "getetag")) changed.emplace_back(resolveUrl(calendar, resp.href), text(etag));
+      if (resp.status && *resp.status == 507) continue;
+      if (memberOf(resp.href)) classify(resp);
     }
-    changes.complete = true;
+    changes.complete = !truncated;
+    if (changes.complete) changes.completeWithin = window;
     token.clear();
   }
 
-  // 3. Fetch what changed, in multiget batches.
+  // 3. Fetch what changed, in multiget batches. Every requested member must be answered: a member
+  // left out, refused or failing is unreadable; only a clear 404 means it is gone.
   for (std::size_t i = 0; i < changed.size(); i += options_.multigetBatch) {
     std::string body =
         "<c:calendar-multiget xmlns:d=\"DAV:\" xmlns:c=\"urn:ietf:params:xml:ns:caldav\"><d:prop><d:getetag/>"
@@ -359,11 +429,14 @@ core::Result<ChangeSet> CalDavProvider::pullChanges(const std::string& calendarI
     if (r->status != 207) return std::unexpected(statusError(*r, "calendar-multiget REPORT", clock_));
     auto ms = parseMultistatus(r->body);
     if (!ms) return std::unexpected(ms.error());
+    std::set<std::string> answered;
     for (const auto& resp : ms->responses) {
       const std::string url = resolveUrl(calendar, resp.href);
+      answered.insert(comparablePath(resp.href));
       auto data = resp.prop(kCalDav, "calendar-data");
       if (!data) {
         if (resp.status && *resp.status == 404) changes.removed.push_back(url);  // gone meanwhile
+        else changes.unreadable.push_back(url);  // refused, failed, or no data: kept
         continue;
       }
       auto object = parseCalendar(text(data));
@@ -379,7 +452,13 @@ core::Result<ChangeSet> CalDavProvider::pullChanges(const std::string& calendarI
         changes.changed.push_back(std::move(e));
       }
     }
+    for (std::size_t k = i; k < end; ++k) {
+      if (!answered.contains(comparablePath(changed[k].first))) changes.unreadable.push_back(changed[k].first);
+    }
   }
+  // A listing cut short keeps no CTag: an unchanged CTag must not end the next pull before the rest
+  // of the listing has been read.
+  if (truncated) ctag.clear();
   changes.cursor = formatCursor(Cursor{ctag, token});
   return changes;
 }

@@ -8,6 +8,7 @@
 #include "calgate/providers/event.hpp"
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,10 @@ struct ChangeSet {
   /// True when this is a complete listing (initial or after a cursor reset): an id not listed no
   /// longer exists. Deletions may only be inferred from complete listings.
   bool complete = false;
+  /// When set, completeness holds only for events overlapping this window (a listing by time
+  /// range, e.g. CalDAV without sync-collection): an id not listed whose event lies outside the
+  /// window may still exist.
+  std::optional<TimeWindow> completeWithin;
 };
 
 struct WriteResult {

@@ -4,8 +4,11 @@
 ///   (RFC 5397), C:calendar-home-set (possibly on another host); collections that cannot hold
 ///   VEVENTs (VTODO-only) are skipped;
 /// - pulls: CTag check, then RFC 6578 sync-collection (empty token first; 507 truncation ->
-///   continue with the returned token; invalid token -> complete resync), calendar-multiget in
-///   batches; servers without sync-collection get a time-range calendar-query (complete listing);
+///   continue with the returned token, and a listing still truncated after maxSyncRounds is not
+///   complete; invalid token (403/409 DAV:valid-sync-token, 404/410) -> complete resync, a 5xx is
+///   an error to retry), calendar-multiget in batches; members that are refused, fail or are left
+///   out are unreadable, only a 404 is a deletion; servers without sync-collection get a time-range
+///   calendar-query (complete only within the window: ChangeSet::completeWithin);
 /// - writes: PUT to `<calendar>/<uid>.ics` with If-None-Match: * (idempotent creates), updates
 ///   with If-Match and SEQUENCE + 1 (412 -> re-read and retry once), DELETE with If-Match; an
 ///   occurrence is changed or cancelled inside its series resource (override / EXDATE).
@@ -33,7 +36,7 @@ struct CalDavOptions {
   std::size_t multigetBatch = 100;
   /// Use RFC 6578 sync-collection when the server has it (false: always a time-range listing).
   bool preferSyncCollection = true;
-  int maxSyncRounds = 50;  ///< 507-truncated sync-collection continuations per pull
+  int maxSyncRounds = 50;  ///< sync-collection rounds per pull (507 truncation -> another round)
 };
 
 class CalDavProvider final : public Provider {
