@@ -132,6 +132,20 @@ Event sourceEvent(const std::string& title) {
   return e;
 }
 
+Event weekly(const std::string& title) {
+  Event e = sourceEvent(title);
+  e.recurrence = {"RRULE:FREQ=WEEKLY;COUNT=4"};
+  return e;
+}
+
+// The cancellation of the occurrence of a weekly(title) series on `day` (14:00 in Berlin).
+Event cancelledOccurrence(const std::string& title, local_days day) {
+  Event e = sourceEvent(title);
+  e.status = Status::Cancelled;
+  e.recurrenceId = zonedFromLocal(day + 14h, "Europe/Berlin").value();
+  return e;
+}
+
 const Event* findByTitle(const std::vector<Event>& events, const std::string& title) {
   for (const auto& e : events) {
     if (e.title == title) return &e;
@@ -313,18 +327,14 @@ TEST_CASE("a series with a moved and a cancelled occurrence is written as one re
   Direct direct;
   const auto cal = direct.makeCalendar(unique("series"));
   Adapter a;
-  Event master = sourceEvent("Weekly");
-  master.recurrence = {"RRULE:FREQ=WEEKLY;COUNT=4"};
-  auto created = a.provider->create(cal, approve(master, "series-key", std::string("series-key")));
+  auto created = a.provider->create(cal, approve(weekly("Weekly"), "series-key", std::string("series-key")));
   REQUIRE(created);
   Event moved = sourceEvent("Weekly (moved)");
   moved.recurrenceId = zonedFromLocal(local_days{2026y / December / 10} + 14h, "Europe/Berlin").value();
   moved.start = *zonedFromLocal(local_days{2026y / December / 11} + 16h, "Europe/Berlin");
   moved.end = *zonedFromLocal(local_days{2026y / December / 11} + 17h, "Europe/Berlin");
   REQUIRE(a.provider->create(cal, approve(moved, "series-key#2", std::string("series-key"))));
-  Event cancelled = sourceEvent("Weekly");
-  cancelled.status = Status::Cancelled;
-  cancelled.recurrenceId = zonedFromLocal(local_days{2026y / December / 17} + 14h, "Europe/Berlin").value();
+  const Event cancelled = cancelledOccurrence("Weekly", local_days{2026y / December / 17});
   auto etag = a.provider->getEvent(cal, created->id)->front().etag;
   REQUIRE(a.provider->remove(cal, created->id, etag, approve(cancelled, "series-key#3", std::string("series-key"))));
 
@@ -338,6 +348,66 @@ TEST_CASE("a series with a moved and a cancelled occurrence is written as one re
   CHECK(series->back().title == "Weekly (moved)");
   CHECK(series->back().recurrenceId);
   CHECK(m.sequence == 2);
+}
+
+TEST_CASE("updating a series master keeps the occurrences cancelled before", "[caldav][series]") {
+  Direct direct;
+  const auto cal = direct.makeCalendar(unique("exdate"));
+  Adapter a;
+  const Event master = weekly("Standup");
+  auto created = a.provider->create(cal, approve(master, "sk", std::string("sk")));
+  REQUIRE(created);
+  const Event cancelled = cancelledOccurrence("Standup", local_days{2026y / December / 10});
+  auto etag = a.provider->getEvent(cal, created->id)->front().etag;
+  REQUIRE(a.provider->remove(cal, created->id, etag, approve(cancelled, "sk#2", std::string("sk"))));
+
+  // the source changes the series (a new title); its master knows nothing of the cancellation
+  Event renamed = master;
+  renamed.title = "Standup (new room)";
+  etag = a.provider->getEvent(cal, created->id)->front().etag;
+  auto updated = a.provider->update(cal, created->id, etag, approve(renamed, "sk", std::string("sk")));
+  INFO((updated ? std::string() : updated.error().message));
+  REQUIRE(updated);
+  auto series = a.provider->getEvent(cal, created->id);
+  REQUIRE(series);
+  REQUIRE(series->size() == 1);
+  const Event& m = series->front();
+  CHECK(m.title == "Standup (new room)");
+  CHECK(std::find(m.recurrence.begin(), m.recurrence.end(), "RRULE:FREQ=WEEKLY;COUNT=4") != m.recurrence.end());
+  CHECK(std::count(m.recurrence.begin(), m.recurrence.end(), "EXDATE;TZID=Europe/Berlin:20261210T140000") == 1);
+  // the cancelled occurrence stays out of what the server expands
+  const std::string query =
+      "<c:calendar-query xmlns:d=\"DAV:\" xmlns:c=\"urn:ietf:params:xml:ns:caldav\"><d:prop><d:getetag/></d:prop>"
+      "<c:filter><c:comp-filter name=\"VCALENDAR\"><c:comp-filter name=\"VEVENT\"><c:time-range "
+      "start=\"20261210T000000Z\" end=\"20261211T000000Z\"/></c:comp-filter></c:comp-filter></c:filter></c:calendar-query>";
+  auto on10th = direct.send("REPORT", cal, query, {{"Depth", "1"}, {"Content-Type", "application/xml"}});
+  CHECK(on10th.status == 207);
+  CHECK(on10th.body.find(".ics") == std::string::npos);
+}
+
+TEST_CASE("cancelling the only occurrence of a resource without a master deletes it", "[caldav][series]") {
+  Direct direct;
+  if (direct.s.name == "radicale") {
+    SUCCEED("Radicale refuses resources without a master component (400 'Main component missing')");
+    return;
+  }
+  const auto cal = direct.makeCalendar(unique("orphan"));
+  // what an invitation to one occurrence looks like: an override and no master
+  const auto url = direct.put(cal, "orphan-1", "Just this one", "RECURRENCE-ID;TZID=Europe/Berlin:20261201T090000\r\n");
+  Adapter a;
+  auto before = a.provider->getEvent(cal, url);
+  REQUIRE(before);
+  REQUIRE(before->size() == 1);
+  REQUIRE(before->front().recurrenceId);
+  Event cancelled = before->front();
+  cancelled.status = Status::Cancelled;
+  auto removed = a.provider->remove(cal, url, before->front().etag, approve(cancelled, "o#1", std::string("o")));
+  INFO((removed ? std::string() : removed.error().message));
+  REQUIRE(removed);
+  auto after = a.provider->getEvent(cal, url);
+  REQUIRE_FALSE(after);
+  CHECK(after.error().code == core::ErrorCode::NotFound);
+  CHECK(a.provider->remove(cal, url, before->front().etag, approve(cancelled, "o#1", std::string("o"))));  // again: fine
 }
 
 TEST_CASE("a 1,000-event calendar is pulled in a handful of requests", "[caldav][large]") {

@@ -1,6 +1,7 @@
 // The CalDAV adapter held to the RFC examples in tests/data/contracts (copied from the shared contracts), and the iCalendar
 // mapping to a set of tricky files (tests/data/ical): each maps to the model and back without
 // losing a synced field.
+#include "calgate/policy/evaluator.hpp"
 #include "calgate/providers/caldav/caldav_provider.hpp"
 #include "calgate/providers/caldav/ical_mapping.hpp"
 #include "calgate/providers/http_client.hpp"
@@ -513,4 +514,41 @@ TEST_CASE("only an invalid-token answer starts a sync over; a failing server is 
     CHECK(changes.error().code == code);
     CHECK(http.sent.size() == 2);
   }
+}
+
+TEST_CASE("cancelling the only override of a resource without a master deletes the resource", "[caldav][series]") {
+  const std::string url = kCal + "orphan.ics";
+  const std::string ics =
+      "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:orphan\r\n"
+      "DTSTAMP:20261121T000000Z\r\nRECURRENCE-ID:20261201T090000Z\r\nDTSTART:20261201T090000Z\r\n"
+      "DTEND:20261201T100000Z\r\nSUMMARY:Just this one\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+  auto parsed = parseCalendar(ics);
+  REQUIRE(parsed);
+  Event cancelled = parsed->events.front();
+  cancelled.status = Status::Cancelled;
+  policy::WriteContext ctx;
+  ctx.pairId = "pr_unit";
+  ctx.sourceKey = "o#1";
+  ctx.seriesKey = "o";
+  ctx.targetProvider = ProviderKind::CalDav;
+  ctx.targetDomain = "home.example";
+  auto decision =
+      policy::Evaluator{}.evaluate(policy::PairRules{}, policy::OrgPolicy::none("src.example"), cancelled, ctx);
+  REQUIRE(decision.write);
+  REQUIRE(decision.write->action() == policy::ApprovedWrite::Action::Delete);
+
+  test::ScriptedHttp http;
+  http.expect("GET", url, 200, ics);
+  http.expect("DELETE", url, 412, "");  // changed meanwhile: re-read, then delete
+  http.expect("GET", url, 200, ics);
+  http.expect("DELETE", url, 204, "");
+  auto clock = test::FakeClock::at(2026y / November / 21);
+  CalDavProvider provider(http, {kCal, "u", {}}, clock);
+  auto removed = provider.remove(kCal, url, "\"e1\"", *decision.write);
+  INFO((removed ? std::string() : removed.error().message));
+  REQUIRE(removed);
+  CHECK(http.done());
+  REQUIRE(http.sent.size() == 4);
+  CHECK(std::find(http.sent[1].headers.begin(), http.sent[1].headers.end(),
+                  std::pair<std::string, std::string>("If-Match", "\"e1\"")) != http.sent[1].headers.end());
 }

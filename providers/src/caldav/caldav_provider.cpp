@@ -527,8 +527,20 @@ core::Result<WriteResult> CalDavProvider::writeSeries(const std::string& url, co
     if (!ev.recurrenceId) {
       // the master: replace it, keep the overrides
       auto master = std::find_if(events.begin(), events.end(), [](const Event& e) { return !e.recurrenceId; });
-      if (master != events.end()) *master = ev;
-      else events.insert(events.begin(), ev);
+      if (master != events.end()) {
+        // occurrences cancelled here (remove() adds EXDATEs) stay cancelled: the new master does not
+        // know of them
+        Event replacement = ev;
+        for (const auto& line : master->recurrence) {
+          if (line.starts_with("EXDATE") &&
+              std::find(replacement.recurrence.begin(), replacement.recurrence.end(), line) == replacement.recurrence.end()) {
+            replacement.recurrence.push_back(line);
+          }
+        }
+        *master = std::move(replacement);
+      } else {
+        events.insert(events.begin(), ev);
+      }
     } else {
       auto same = std::find_if(events.begin(), events.end(), [&](const Event& e) {
         return e.recurrenceId && sameOccurrence(*e.recurrenceId, *ev.recurrenceId);
@@ -547,6 +559,16 @@ core::Result<WriteResult> CalDavProvider::writeSeries(const std::string& url, co
       } else {
         events.push_back(ev);
       }
+    }
+    if (events.empty()) {
+      // the only override of a resource without a master was cancelled: nothing is left of it
+      std::vector<std::pair<std::string, std::string>> headers;
+      if (!etag.empty()) headers.emplace_back("If-Match", etag);
+      auto r = request("DELETE", url, "", headers);
+      if (!r) return std::unexpected(r.error());
+      if (r->status == 412 && attempt == 0) continue;  // re-read once
+      if (r->status / 100 == 2 || r->status == 404 || r->status == 410) return WriteResult{url, ""};
+      return std::unexpected(statusError(*r, "DELETE event", clock_));
     }
     for (auto& e : events) e.uid = events.front().uid;
     auto body = calendarText(events, std::chrono::time_point_cast<std::chrono::seconds>(clock_.now()), sequence);
