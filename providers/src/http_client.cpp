@@ -100,6 +100,35 @@ std::optional<std::uint32_t> ipv4Of(const std::string& ip) {
   return std::nullopt;
 }
 
+// The IPv4 address carried inside an IPv6 one by a transition mechanism: NAT64 (64:ff9b::/96,
+// RFC 6052), 6to4 (2002::/16, RFC 3056), IPv4-compatible (::a.b.c.d, RFC 4291) and IPv4-translated
+// (::ffff:0:a.b.c.d, RFC 2765). Such an address can lead to the IPv4 host it names.
+std::optional<std::uint32_t> embeddedIpv4(const in6_addr& a6) {
+  const auto* b = a6.s6_addr;
+  auto at = [&](int i) {
+    return (std::uint32_t(b[i]) << 24) | (std::uint32_t(b[i + 1]) << 16) | (std::uint32_t(b[i + 2]) << 8) | b[i + 3];
+  };
+  auto zero = [&](int from, int to) {
+    for (int i = from; i < to; ++i) {
+      if (b[i] != 0) return false;
+    }
+    return true;
+  };
+  if (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b && zero(4, 12)) return at(12);  // NAT64
+  if (b[0] == 0x20 && b[1] == 0x02) return at(2);                                                   // 6to4
+  if (zero(0, 12)) return at(12);                                                                    // ::a.b.c.d
+  if (zero(0, 8) && b[8] == 0xff && b[9] == 0xff && b[10] == 0 && b[11] == 0) return at(12);         // ::ffff:0:a.b.c.d
+  return std::nullopt;
+}
+
+bool privateV4(std::uint32_t a) {
+  return inV4(a, v4(10, 0, 0, 0), 8) || inV4(a, v4(172, 16, 0, 0), 12) || inV4(a, v4(192, 168, 0, 0), 16) ||
+         inV4(a, v4(169, 254, 0, 0), 16) || inV4(a, v4(100, 64, 0, 0), 10) || inV4(a, v4(0, 0, 0, 0), 8) ||
+         inV4(a, v4(127, 0, 0, 0), 8) || inV4(a, v4(224, 0, 0, 0), 4) || inV4(a, v4(240, 0, 0, 0), 4) ||
+         inV4(a, v4(198, 18, 0, 0), 15) ||  // benchmarking (RFC 2544), used inside networks
+         inV4(a, v4(192, 0, 0, 0), 24);     // IETF protocol assignments (RFC 6890)
+}
+
 // Owns a CURLU handle.
 struct UrlHandle {
   CURLU* h = curl_url();
@@ -156,15 +185,18 @@ bool isLoopbackAddress(const std::string& ip) {
 }
 
 bool isPrivateAddress(const std::string& ip) {
-  if (auto a = ipv4Of(ip)) {
-    return inV4(*a, v4(10, 0, 0, 0), 8) || inV4(*a, v4(172, 16, 0, 0), 12) || inV4(*a, v4(192, 168, 0, 0), 16) ||
-           inV4(*a, v4(169, 254, 0, 0), 16) || inV4(*a, v4(100, 64, 0, 0), 10) || inV4(*a, v4(0, 0, 0, 0), 8) ||
-           inV4(*a, v4(127, 0, 0, 0), 8) || inV4(*a, v4(224, 0, 0, 0), 4) || inV4(*a, v4(240, 0, 0, 0), 4);
-  }
+  if (auto a = ipv4Of(ip)) return privateV4(*a);
   in6_addr a6{};
   if (inet_pton(AF_INET6, ip.c_str(), &a6) != 1) return true;  // unparseable: refuse
+  if (auto embedded = embeddedIpv4(a6); embedded && privateV4(*embedded)) return true;
+  const bool localNat64 = a6.s6_addr[0] == 0x00 && a6.s6_addr[1] == 0x64 && a6.s6_addr[2] == 0xff &&
+                          a6.s6_addr[3] == 0x9b && a6.s6_addr[4] == 0x00 && a6.s6_addr[5] == 0x01;  // 64:ff9b:1::/48
   return IN6_IS_ADDR_LOOPBACK(&a6) || IN6_IS_ADDR_UNSPECIFIED(&a6) || IN6_IS_ADDR_LINKLOCAL(&a6) ||
-         IN6_IS_ADDR_SITELOCAL(&a6) || IN6_IS_ADDR_MULTICAST(&a6) || (a6.s6_addr[0] & 0xFE) == 0xFC;
+         IN6_IS_ADDR_SITELOCAL(&a6) || IN6_IS_ADDR_MULTICAST(&a6) || (a6.s6_addr[0] & 0xFE) == 0xFC || localNat64;
+}
+
+std::string redirectProtocols(const std::string& url) {
+  return url.starts_with("https://") ? "https" : "http,https";
 }
 
 std::optional<std::chrono::seconds> parseRetryAfter(const std::string& value, const core::Clock& clock) {
@@ -242,7 +274,9 @@ core::Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  // a redirect never downgrades: from https, only to https (credentials and content would go in clear)
+  const std::string redirects = redirectProtocols(request.url);
+  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, redirects.c_str());
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
   curl_easy_setopt(curl, CURLOPT_MAXREDIRS, impl_->options.maxRedirects);
   curl_easy_setopt(curl, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2);

@@ -552,3 +552,29 @@ TEST_CASE("cancelling the only override of a resource without a master deletes t
   CHECK(std::find(http.sent[1].headers.begin(), http.sent[1].headers.end(),
                   std::pair<std::string, std::string>("If-Match", "\"e1\"")) != http.sent[1].headers.end());
 }
+
+TEST_CASE("the address guard sees private IPv4 inside IPv6 transition addresses", "[http][caldav][ssrf]") {
+  for (const auto* ip : {
+           "198.18.0.1", "198.19.255.254",               // benchmarking, 198.18.0.0/15
+           "192.0.0.1", "192.0.0.170",                   // IETF protocol assignments, 192.0.0.0/24
+           "64:ff9b::7f00:1", "64:ff9b::a00:1",          // NAT64 of 127.0.0.1, 10.0.0.1
+           "64:ff9b::169.254.169.254", "64:ff9b::c0a8:101",  // NAT64 of the metadata service, 192.168.1.1
+           "64:ff9b:1::8.8.8.8",                         // local-use NAT64 prefix
+           "2002:7f00:1::", "2002:a00:1:1::1", "2002:a9fe:a9fe::1",  // 6to4 of 127.0.0.1, 10.0.0.1, 169.254.169.254
+           "::127.0.0.1", "::10.0.0.1", "::169.254.169.254",         // IPv4-compatible
+           "::ffff:0:127.0.0.1", "::ffff:0:a00:1", "::ffff:0:c612:1",  // IPv4-translated (SIIT)
+           "::ffff:198.18.0.1"}) {
+    INFO(ip);
+    CHECK(isPrivateAddress(ip));
+  }
+  for (const auto* ip : {"198.17.255.255", "198.20.0.1", "192.0.1.1", "64:ff9b::808:808", "2002:808:808::1",
+                         "::ffff:0:808:808", "2001:db8::1", "2a00:1450:4001::200e"}) {
+    INFO(ip);
+    CHECK_FALSE(isPrivateAddress(ip));
+  }
+}
+
+TEST_CASE("redirects never go from https to http", "[http][caldav]") {
+  CHECK(redirectProtocols("https://caldav.example.com/") == "https");
+  CHECK(redirectProtocols("http://127.0.0.1:5232/") == "http,https");
+}

@@ -63,7 +63,8 @@ struct HttpClientOptions {
   std::string proxy;
 };
 
-/// libcurl: HTTP and HTTPS only, TLS 1.2 minimum with verification, limited redirects, capped
+/// libcurl: HTTP and HTTPS only, TLS 1.2 minimum with verification, limited redirects (never from
+/// https to http), capped
 /// response size, connection reuse. Thread-safe (requests are serialised on one connection cache).
 class CurlHttpClient final : public HttpClient {
  public:
@@ -90,8 +91,15 @@ bool urlHasUserinfo(const std::string& url);
 /// The URL without its userinfo part (user, password, login options); nullopt if unparseable.
 std::optional<std::string> withoutUserinfo(const std::string& url);
 
-/// Whether an address (textual IPv4/IPv6) is one the guard refuses by default.
+/// Whether an address (textual IPv4/IPv6) is one the guard refuses by default. Private: RFC 1918,
+/// CGNAT, link-local, 0/8, multicast, reserved, 198.18.0.0/15, 192.0.0.0/24, fc00::/7, fec0::/10,
+/// 64:ff9b:1::/48, and IPv6 addresses that embed a private IPv4 one (IPv4-mapped, IPv4-compatible,
+/// IPv4-translated, NAT64 64:ff9b::/96, 6to4 2002::/16).
 bool isLoopbackAddress(const std::string& ip);
 bool isPrivateAddress(const std::string& ip);
+
+/// The protocols a redirect from `url` may go to: "https" from an https URL (no downgrade),
+/// "http,https" from an http one.
+std::string redirectProtocols(const std::string& url);
 
 }  // namespace calgate::providers
