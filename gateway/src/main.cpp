@@ -6,9 +6,15 @@
 #include "calgate/gateway/cli.hpp"
 #include "calgate/gateway/http/dispatcher.hpp"
 #include "calgate/gateway/http/server.hpp"
+#include "calgate/gateway/org_policy_setup.hpp"
+#include "calgate/gateway/store/account_store.hpp"
+#include "calgate/gateway/store/pin_store_sql.hpp"
+#include "calgate/gateway/sync/org_policy_source.hpp"
+#include "calgate/gateway/sync/sync_service.hpp"
 #include "calgate/gateway/vault/vault.hpp"
 
 #include <signal.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include <cstdlib>
@@ -89,6 +95,31 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
 
   UserStore users(**db, core::systemClock());
   http::HttpMetrics metrics;
+
+  // The sync engine: a scheduler and job workers (only with an open vault: they need credentials).
+  SqlPinStore pins(**db);
+  std::optional<OrgPolicyStack> orgStack;
+  std::unique_ptr<sync::DnsOrgPolicySource> orgSource;
+  std::unique_ptr<AccountStore> accounts;
+  std::unique_ptr<sync::ProviderFactory> providerFactory;
+  std::unique_ptr<sync::SyncService> syncService;
+  if (credentialVault) {
+    auto stack = makeOrgPolicyStack(*config, pins, core::systemClock());
+    if (!stack) {
+      std::cerr << "calgate: " << stack.error().message << "\n";
+      return kExitUsage;
+    }
+    orgStack.emplace(std::move(*stack));
+    orgSource = std::make_unique<sync::DnsOrgPolicySource>(*orgStack->service);
+    accounts = std::make_unique<AccountStore>(**db, *credentialVault, core::systemClock());
+    providerFactory = sync::makeVaultProviderFactory(*accounts, config->sync, core::systemClock());
+    char host[256] = {};
+    ::gethostname(host, sizeof(host) - 1);
+    syncService = std::make_unique<sync::SyncService>(**db, *orgSource, *providerFactory, core::systemClock(),
+                                                      config->sync,
+                                                      std::string(host) + ":" + std::to_string(::getpid()));
+    metrics.setExtraSource([svc = syncService.get()] { return svc->renderMetrics(); });
+  }
   api::Services services{**db, migrator, users, metrics};
   const http::Router router = api::buildRouter(services);
   http::Dispatcher dispatcher(router, [&users](std::string_view secret) { return users.authenticate(secret); },
@@ -104,6 +135,12 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
                                      {"database", (*db)->displayName()},
                                      {"version", core::versionString()}});
 
+  if (syncService) {
+    syncService->start();
+    core::log::info("sync.started", {{"workers", static_cast<long long>(config->sync.workers)},
+                                     {"poll_interval_seconds", static_cast<long long>(config->sync.pollInterval.count())}});
+  }
+
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
@@ -112,12 +149,15 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
   sigwait(&signals, &received);
   core::log::info("server.stopping", {{"signal", received == SIGINT ? "SIGINT" : "SIGTERM"},
                                       {"grace_seconds", static_cast<long long>(config->server.shutdownGrace.count())}});
+  if (syncService) syncService->stop();  // running jobs finish; their leases are released
   const std::size_t unfinished = server.shutdown(config->server.shutdownGrace);
   if (unfinished > 0) {
     // Handlers still hold database sessions: leave without tearing anything down under them.
     core::log::error("server.stopped", {{"unfinished_requests", unfinished}});
     std::_Exit(kExitFailure);
   }
+  metrics.setExtraSource({});
+  syncService.reset();
   credentialVault.reset();
   db->reset();
   core::log::info("server.stopped", {{"unfinished_requests", 0}});

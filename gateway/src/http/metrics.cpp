@@ -74,6 +74,7 @@ std::string HttpMetrics::render() const {
     out += "calgate_http_request_duration_seconds_sum{route=\"" + r + "\"} " + number(h.sum) + "\n";
     out += "calgate_http_request_duration_seconds_count{route=\"" + r + "\"} " + std::to_string(h.count) + "\n";
   }
+  if (extra_) out += extra_();
   return out;
 }
 

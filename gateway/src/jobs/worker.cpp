@@ -1,5 +1,7 @@
 #include "calgate/gateway/jobs/worker.hpp"
 
+#include "calgate/core/log.hpp"
+
 namespace calgate::gateway::jobs {
 
 core::Result<bool> Worker::runOnce() {
@@ -13,8 +15,14 @@ core::Result<bool> Worker::runOnce() {
                                    : handler->second(job);
   if (outcome) {
     if (auto done = queue_.complete(job, owner_); !done) return std::unexpected(done.error());
+    core::log::info("job.done", {{"job", job.id}, {"kind", job.kind}, {"worker", owner_}, {"attempt", job.attempts}});
     return true;
   }
+  core::log::warn("job.failed", {{"job", job.id},
+                                 {"kind", job.kind},
+                                 {"worker", owner_},
+                                 {"attempt", job.attempts},
+                                 {"error", outcome.error().describe()}});
   if (auto failed = queue_.fail(job, owner_, outcome.error()); !failed) return std::unexpected(failed.error());
   return true;
 }

@@ -50,6 +50,16 @@ struct DnsConfig {
   std::chrono::milliseconds timeout{2000};
 };
 
+struct SyncConfig {
+  unsigned workers = 2;                        ///< job worker threads in this process; 0: none
+  std::chrono::seconds pollInterval{300};      ///< how often every pair is synced (CalDAV has no push)
+  std::chrono::seconds lease{300};             ///< a job's lease; an expired one runs again elsewhere
+  unsigned massDeletePercent = 50;             ///< guard: share of a pair's copies one run may delete...
+  unsigned massDeleteMinimum = 10;             ///< ...counting only from this many
+  bool restoreDeletedCopies = false;           ///< recreate copies a user deleted in the target
+  unsigned mappingRetentionDays = 30;          ///< soft-deleted mappings are purged after this
+  bool allowPrivateNetworks = false;           ///< CalDAV servers on loopback/LAN addresses (self-hosted)
+};
 struct LogConfig {
   core::log::Level level = core::log::Level::Info;
 };
@@ -60,6 +70,7 @@ struct Config {
   DatabaseConfig database;
   VaultConfig vault;
   DnsConfig dns;
+  SyncConfig sync;
   LogConfig log;
   /// The file the configuration came from, if any (for messages).
   std::optional<std::filesystem::path> source;

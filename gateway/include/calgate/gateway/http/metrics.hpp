@@ -4,6 +4,7 @@
 
 #include <array>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -22,8 +23,13 @@ class HttpMetrics {
   /// Counts one finished request. `route` is a route pattern (or "unmatched"), never a raw path.
   void record(const std::string& route, const std::string& method, int status, double seconds);
 
-  /// The whole exposition: build info, uptime, request counters and duration histograms.
+  /// The whole exposition: build info, uptime, request counters and duration histograms, then
+  /// whatever the extra source adds (the sync service's counters).
   std::string render() const;
+  void setExtraSource(std::function<std::string()> source) {
+    std::lock_guard lock(mutex_);
+    extra_ = std::move(source);
+  }
 
  private:
   struct Histogram {
@@ -35,6 +41,7 @@ class HttpMetrics {
   std::chrono::steady_clock::time_point started_;
   std::map<std::tuple<std::string, std::string, int>, unsigned long long> requests_;
   std::map<std::string, Histogram> durations_;
+  std::function<std::string()> extra_;
 };
 
 }  // namespace calgate::gateway::http

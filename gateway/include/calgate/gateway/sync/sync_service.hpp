@@ -1,0 +1,80 @@
+#pragma once
+/// The sync engine at work inside `calgate serve`: a scheduler that queues a sync of every pair
+/// each poll interval (coalesced) and a daily purge, and worker threads that run the jobs with
+/// providers opened from the accounts' vaulted credentials.
+
+#include "calgate/core/clock.hpp"
+#include "calgate/gateway/config.hpp"
+#include "calgate/gateway/jobs/job_queue.hpp"
+#include "calgate/gateway/sync/calendar_store.hpp"
+#include "calgate/gateway/sync/sync_engine.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace calgate::gateway {
+class AccountStore;
+}
+
+namespace calgate::gateway::sync {
+
+class OrgPolicySource;
+
+/// Opens the provider adapter for a calendar's account.
+class ProviderFactory {
+ public:
+  virtual ~ProviderFactory() = default;
+  virtual core::Result<std::unique_ptr<providers::Provider>> open(const CalendarRef& calendar) = 0;
+};
+
+/// CalDAV accounts from the vault: the credential is JSON {"username": ..., "password": ...}.
+/// Google and Microsoft accounts need their adapters (later issues): Unavailable until then.
+std::unique_ptr<ProviderFactory> makeVaultProviderFactory(AccountStore& accounts, const SyncConfig& config,
+                                                          const core::Clock& clock);
+
+/// Counters for /metrics: writes by provider and action, pulls, queue depth.
+struct SyncCounters {
+  std::mutex mutex;
+  std::map<std::pair<std::string, std::string>, unsigned long long> writes;  // (provider, action)
+  unsigned long long runs = 0, failures = 0;
+  double runSecondsTotal = 0;
+  std::string render(const jobs::QueueStats& queue);
+};
+
+class SyncService {
+ public:
+  SyncService(Database& db, OrgPolicySource& orgs, ProviderFactory& providers, const core::Clock& clock,
+              SyncConfig config, std::string owner);
+  ~SyncService();
+  void start();
+  /// Stops scheduling and lets running jobs finish.
+  void stop();
+  /// Queues a sync of every runnable pair and a purge (coalesced). Returns how many were new.
+  core::Result<std::size_t> schedule();
+  /// Runs one job (what a worker does with a claimed job).
+  core::Result<void> handle(const jobs::Job& job);
+  std::string renderMetrics();
+
+ private:
+  void workerLoop(unsigned index);
+  void schedulerLoop();
+
+  Database& db_;
+  OrgPolicySource& orgs_;
+  ProviderFactory& providers_;
+  const core::Clock& clock_;
+  SyncConfig config_;
+  std::string owner_;
+  jobs::JobQueue queue_;
+  SyncCounters counters_;
+  std::atomic<bool> stopping_{false};
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace calgate::gateway::sync

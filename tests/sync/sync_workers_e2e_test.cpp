@@ -1,0 +1,185 @@
+// Two `calgate serve` processes share one PostgreSQL job queue and sync pairs between Radicale
+// calendars: every job runs exactly once, and every event is written exactly once.
+#include "calgate/gateway/audit/audit_log.hpp"
+#include "calgate/gateway/store/account_store.hpp"
+#include "calgate/gateway/store/migrator.hpp"
+#include "calgate/gateway/store/user_store.hpp"
+#include "calgate/gateway/sync/calendar_store.hpp"
+#include "calgate/gateway/sync/pair_store.hpp"
+#include "calgate/gateway/vault/vault.hpp"
+#include "calgate/providers/http_client.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+#include "support/test_database.hpp"
+
+#include <catch2/catch.hpp>
+#include <soci/soci.h>
+
+#include <csignal>
+#include <map>
+#include <regex>
+#include <thread>
+#include <unistd.h>
+
+using namespace calgate;
+using namespace calgate::gateway;
+using namespace std::chrono;
+
+namespace {
+
+constexpr const char* kMasterKeyBase64 = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";  // 32 bytes of 0x07
+
+struct Radicale {
+  std::string base;
+  providers::CurlHttpClient http{[] {
+    providers::HttpClientOptions o;
+    o.allowLoopback = true;
+    return o;
+  }()};
+  Radicale() {
+    const char* state = std::getenv("CG_TEST_CALDAV_STATE");
+    REQUIRE(state);
+    base = test::readFile(std::string(state) + "/radicale.url");
+    while (!base.empty() && base.back() == '\n') base.pop_back();
+  }
+  int send(const std::string& method, const std::string& url, const std::string& body,
+           const std::string& type = "application/xml") {
+    providers::HttpRequest r;
+    r.method = method;
+    r.url = url;
+    r.body = body;
+    r.headers = {{"Content-Type", type}};
+    r.username = "alice";
+    const std::string pw = "alice-app-password";
+    r.password.assign(pw.begin(), pw.end());
+    auto resp = http.send(r);
+    REQUIRE(resp);
+    return resp->status;
+  }
+  std::string calendar(const std::string& name) {
+    const std::string url = base + "alice/" + name + "/";
+    REQUIRE(send("MKCALENDAR", url,
+                 "<?xml version=\"1.0\"?><c:mkcalendar xmlns:d=\"DAV:\" xmlns:c=\"urn:ietf:params:xml:ns:caldav\">"
+                 "<d:set><d:prop><d:displayname>" + name + "</d:displayname></d:prop></d:set></c:mkcalendar>") == 201);
+    return url;
+  }
+  void event(const std::string& calendar, const std::string& uid, int day) {
+    const std::string d = (day < 10 ? "0" : "") + std::to_string(day);
+    REQUIRE(send("PUT", calendar + uid + ".ics",
+                 "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:" + uid +
+                     "\r\nDTSTAMP:20261121T000000Z\r\nDTSTART:202612" + d + "T090000Z\r\nDTEND:202612" + d +
+                     "T100000Z\r\nSUMMARY:Event " + uid + "\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+                 "text/calendar") == 201);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("two calgate processes on one PostgreSQL never run the same job twice", "[e2e][jobs][caldav]") {
+  test::TestDatabase t;
+  REQUIRE(test::usingPostgres());
+  const auto& clock = core::systemClock();
+  REQUIRE(Migrator(t.db(), builtinMigrations(t.dialect()), clock).migrate());
+  auto user = UserStore(t.db(), clock).addUser("alice@work.example", "t");
+  REQUIRE(user);
+  auto vault = vault::Vault::open(
+      t.db(), vault::MasterKeyMaterial{vault::MasterKeyMaterial::Kind::Raw, vault::SecretBytes(vault::kKeyBytes, 7), "t"},
+      clock);
+  REQUIRE(vault);
+  Radicale dav;
+  AccountStore accounts(t.db(), **vault, clock);
+  const std::string json = R"({"username":"alice","password":"alice-app-password"})";
+  const vault::SecretBytes credential(json.begin(), json.end());
+  auto work = accounts.create({user->first.id, "caldav", "alice@work.example", dav.base}, credential);
+  auto home = accounts.create({user->first.id, "caldav", "alice@home.example", dav.base}, credential);
+  REQUIRE(work);
+  REQUIRE(home);
+
+  constexpr int kPairs = 8, kEvents = 5;
+  const std::string tag = std::to_string(::getpid()) + "-" + std::to_string(system_clock::now().time_since_epoch().count() % 100000);
+  sync::CalendarStore calendars(t.db(), clock);
+  sync::PairStore pairs(t.db(), clock);
+  std::vector<std::string> targets;
+  for (int p = 0; p < kPairs; ++p) {
+    const auto src = dav.calendar("w" + tag + "-" + std::to_string(p));
+    const auto dst = dav.calendar("h" + tag + "-" + std::to_string(p));
+    for (int e = 0; e < kEvents; ++e) dav.event(src, "p" + std::to_string(p) + "e" + std::to_string(e), 1 + e);
+    auto a = calendars.upsert(work->id, src, "Work", "UTC", true);
+    auto b = calendars.upsert(home->id, dst, "Home", "UTC", true);
+    REQUIRE(a);
+    REQUIRE(b);
+    sync::NewPair np;
+    np.userId = user->first.id;
+    np.sourceCalendarId = a->id;
+    np.targetCalendarId = b->id;
+    REQUIRE(pairs.create(np));
+    targets.push_back(b->id);
+  }
+
+  test::TempDir d1, d2;
+  const std::map<std::string, std::string> env = {{"CALGATE_SERVER_PORT", "0"},
+                                                  {"CALGATE_DATABASE_URL", t.url()},
+                                                  {"CALGATE_MASTER_KEY", kMasterKeyBase64},
+                                                  {"CALGATE_SYNC_WORKERS", "3"},
+                                                  {"CALGATE_SYNC_POLL_INTERVAL_SECONDS", "3600"},
+                                                  {"CALGATE_SYNC_ALLOW_PRIVATE_NETWORKS", "true"},
+                                                  {"CALGATE_DNS_SERVERS", "127.0.0.1:9"},
+                                                  {"CALGATE_DNS_TIMEOUT_MS", "100"}};
+  test::Process first({CALGATE_BINARY, "serve"}, env, d1.path());
+  test::Process second({CALGATE_BINARY, "serve"}, env, d2.path());
+
+  // wait until the queue is drained and every pair has run
+  long long remaining = -1, synced = 0;
+  for (int i = 0; i < 600; ++i) {
+    std::this_thread::sleep_for(milliseconds(200));
+    REQUIRE(t.db().withSession([&](soci::session& sql) -> core::Result<void> {
+      sql << "SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')", soci::into(remaining);
+      sql << "SELECT COUNT(*) FROM pairs WHERE last_success_at IS NOT NULL", soci::into(synced);
+      return {};
+    }));
+    if (remaining == 0 && synced == kPairs) break;
+  }
+  first.signal(SIGTERM);
+  second.signal(SIGTERM);
+  auto r1 = first.wait(seconds(30));
+  auto r2 = second.wait(seconds(30));
+  REQUIRE(r1);
+  REQUIRE(r2);
+  INFO("first:\n" << r1->err << "\nsecond:\n" << r2->err);
+  CHECK(remaining == 0);
+  CHECK(synced == kPairs);
+
+  // every job ran once, on one of the six workers of the two processes
+  std::map<std::string, int> runs;
+  std::map<std::string, int> byProcess;
+  const std::regex done(R"re("event":"job\.done".*"job":"(job_[a-z0-9]+)".*"kind":"sync_pair")re");
+  for (const auto* log : {&r1->err, &r2->err}) {
+    std::istringstream lines(*log);
+    for (std::string line; std::getline(lines, line);) {
+      std::smatch m;
+      if (std::regex_search(line, m, done)) {
+        ++runs[m[1]];
+        ++byProcess[log == &r1->err ? "first" : "second"];
+      }
+    }
+  }
+  // both schedulers queue a sync of every pair at start; a request that arrives while that pair's
+  // job runs queues a follow-up (coalescing only merges queued jobs), so there may be more jobs
+  // than pairs - but no job id may appear twice
+  CHECK(runs.size() >= kPairs);
+  for (const auto& [job, n] : runs) {
+    INFO(job);
+    CHECK(n == 1);
+  }
+  // every event was written exactly once, and each target holds exactly its pair's events
+  long long writes = 0, mapped = 0;
+  REQUIRE(t.db().withSession([&](soci::session& sql) -> core::Result<void> {
+    sql << "SELECT COUNT(*) FROM audit_log WHERE action = 'sync.write'", soci::into(writes);
+    sql << "SELECT COUNT(*) FROM mappings WHERE state = 'synced'", soci::into(mapped);
+    return {};
+  }));
+  CHECK(writes == kPairs * kEvents);
+  CHECK(mapped == kPairs * kEvents);
+  INFO("jobs by process: first " << byProcess["first"] << ", second " << byProcess["second"]);
+  CHECK(byProcess["first"] + byProcess["second"] == static_cast<int>(runs.size()));
+}
