@@ -223,11 +223,16 @@ core::Result<void> DirectionRun::execute() {
     if (!groups.count(id) && !mappingsOf(id).empty()) vanished.insert(id);
   }
   if (changes.complete) {
-    // A listing may be bounded by the window: an event that aged out of it is not gone.
-    const long long windowFrom = d_.clock.nowUnixSeconds() - pair_.windowPastDays * kDay;
-    const long long windowTo = d_.clock.nowUnixSeconds() + pair_.windowFutureDays * kDay;
+    // A listing may be bounded by a window (a CalDAV time-range query says so in completeWithin;
+    // the pair's window bounds what we mirror anyway): an event outside it is not gone.
+    long long windowFrom = d_.clock.nowUnixSeconds() - pair_.windowPastDays * kDay;
+    long long windowTo = d_.clock.nowUnixSeconds() + pair_.windowFutureDays * kDay;
+    if (changes.completeWithin) {
+      windowFrom = std::max<long long>(windowFrom, changes.completeWithin->from.time_since_epoch().count());
+      windowTo = std::min<long long>(windowTo, changes.completeWithin->to.time_since_epoch().count());
+    }
     for (const auto& [k, m] : byKey_) {
-      const bool inside = m.recurring || (m.endAt > windowFrom && m.startAt < windowTo);
+      const bool inside = m.recurring ? m.startAt < windowTo : (m.endAt > windowFrom && m.startAt < windowTo);
       if (!groups.count(k.first) && !unreadable.count(k.first) && inside) vanished.insert(k.first);
     }
   }
