@@ -1,5 +1,6 @@
 // Sync engine scenarios between two FakeProviders over a real store: each asserts what the target
 // holds and how many writes reached it.
+#include "support/process.hpp"
 #include "sync/sync_fixture.hpp"
 
 #include <catch2/catch.hpp>
@@ -339,7 +340,23 @@ TEST_CASE("the mass-delete guard pauses the pair until a user confirms", "[sync]
   CHECK(f.sync().skipped);
   CHECK(f.home.writes() == 20);
 
-  REQUIRE(pairs.confirmDeletions(f.pairId));
+  // the operator sees why and confirms with calgate-admin
+  const std::map<std::string, std::string> env = {{"CALGATE_DATABASE_URL", f.t.url()}};
+  auto listed = test::run({CALGATE_ADMIN_BINARY, "pairs", "list"}, env, std::filesystem::temp_directory_path());
+  CHECK(listed.exitCode == 0);
+  CHECK_THAT(listed.out, Catch::Contains(f.pairId) && Catch::Contains("needs_confirmation") &&
+                             Catch::Contains("15 of 20"));
+  auto confirmed = test::run({CALGATE_ADMIN_BINARY, "pairs", "confirm", f.pairId}, env,
+                             std::filesystem::temp_directory_path());
+  INFO(confirmed.err);
+  CHECK(confirmed.exitCode == 0);
+  auto twice = test::run({CALGATE_ADMIN_BINARY, "pairs", "confirm", f.pairId}, env,
+                         std::filesystem::temp_directory_path());
+  CHECK(twice.exitCode == 2);
+  CHECK_THAT(twice.err, Catch::Contains("not waiting for a confirmation"));
+  auto verified = test::run({CALGATE_ADMIN_BINARY, "audit", "verify"}, env, std::filesystem::temp_directory_path());
+  CHECK(verified.exitCode == 0);
+  CHECK_THAT(verified.out, Catch::Contains("audit log intact"));
   auto r2 = f.sync();
   CHECK(r2.deleted == 15);
   CHECK(f.home.removes == 15);

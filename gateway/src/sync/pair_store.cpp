@@ -150,11 +150,10 @@ core::Result<SyncPair> PairStore::get(const std::string& id) {
   });
 }
 
-core::Result<std::vector<SyncPair>> PairStore::listRunnable() {
+core::Result<std::vector<SyncPair>> PairStore::list(const std::string& where) {
   return db_.withSession([&](soci::session& sql) -> core::Result<std::vector<SyncPair>> {
     std::vector<SyncPair> out;
-    soci::rowset<soci::row> rows =
-        (sql.prepare << std::string(kSelect) + "WHERE enabled = 1 AND needs_confirmation = 0 ORDER BY id");
+    soci::rowset<soci::row> rows = (sql.prepare << std::string(kSelect) + where + " ORDER BY id");
     for (const auto& r : rows) {
       auto p = fromRow(r);
       if (!p) return std::unexpected(p.error());
@@ -163,6 +162,12 @@ core::Result<std::vector<SyncPair>> PairStore::listRunnable() {
     return out;
   });
 }
+
+core::Result<std::vector<SyncPair>> PairStore::listRunnable() {
+  return list("WHERE enabled = 1 AND needs_confirmation = 0");
+}
+
+core::Result<std::vector<SyncPair>> PairStore::listAll() { return list(""); }
 
 core::Result<void> PairStore::update(const std::string& id, const std::string& statement,
                                      const std::optional<std::string>& text, int timeBinds) {

@@ -46,6 +46,8 @@ class PairStore {
   core::Result<SyncPair> get(const std::string& id);
   /// Every enabled pair that is not waiting for a confirmation.
   core::Result<std::vector<SyncPair>> listRunnable();
+  /// Every pair, paused or not.
+  core::Result<std::vector<SyncPair>> listAll();
   /// New rules: the next run re-renders every copy (their approved hashes change).
   core::Result<void> setRules(const std::string& id, const policy::PairRules& rules);
   /// The mass-delete guard tripped: the pair waits for confirmDeletions.
@@ -61,6 +63,7 @@ class PairStore {
 
  private:
   /// Runs an UPDATE binding, in order: `text` (if any), the current time `timeBinds` times, the id.
+  core::Result<std::vector<SyncPair>> list(const std::string& where);
   core::Result<void> update(const std::string& id, const std::string& sql, const std::optional<std::string>& text,
                             int timeBinds);
   Database& db_;

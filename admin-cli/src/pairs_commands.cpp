@@ -1,0 +1,121 @@
+#include "calgate/core/clock.hpp"
+#include "calgate/gateway/audit/audit_log.hpp"
+#include "calgate/gateway/store/migrator.hpp"
+#include "calgate/gateway/sync/pair_store.hpp"
+#include "context.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+
+namespace calgate::admin {
+
+namespace {
+
+// Opens the database and checks the schema is current; returns an exit code on failure.
+std::optional<int> openCurrent(Context& ctx) {
+  if (auto rc = ctx.open()) return rc;
+  gateway::Migrator migrator(*ctx.db, gateway::builtinMigrations(ctx.db->dialect()), core::systemClock());
+  if (auto current = migrator.verifyCurrent(); !current) return failWith(current.error());
+  return std::nullopt;
+}
+
+}  // namespace
+
+void addPairsCommands(CLI::App& app, Context& ctx, int& exitCode) {
+  auto* cmd = app.add_subcommand("pairs", "Sync pairs: list them, confirm deletions the mass-delete guard stopped");
+  cmd->require_subcommand(1);
+
+  auto* list = cmd->add_subcommand("list", "List every pair with its state (paused pairs say why)");
+  list->callback([&] {
+    if (auto rc = openCurrent(ctx)) {
+      exitCode = *rc;
+      return;
+    }
+    auto pairs = gateway::sync::PairStore(*ctx.db, core::systemClock()).listAll();
+    if (!pairs) {
+      exitCode = failWith(pairs.error());
+      return;
+    }
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& p : *pairs) {
+      const std::string state = !p.enabled ? "disabled" : p.needsConfirmation ? "needs_confirmation" : "active";
+      if (ctx.json) {
+        out.push_back({{"id", p.id},
+                       {"user_id", p.userId},
+                       {"source_calendar_id", p.sourceCalendarId},
+                       {"target_calendar_id", p.targetCalendarId},
+                       {"direction", p.direction == gateway::sync::Direction::TwoWay ? "two_way" : "one_way"},
+                       {"state", state},
+                       {"reason", p.confirmationReason},
+                       {"last_error", p.lastError}});
+      } else {
+        std::cout << p.id << "  " << (p.direction == gateway::sync::Direction::TwoWay ? "two-way" : "one-way") << "  "
+                  << state;
+        if (!p.confirmationReason.empty()) std::cout << "  (" << p.confirmationReason << ")";
+        if (!p.lastError.empty()) std::cout << "  last error: " << p.lastError;
+        std::cout << "\n";
+      }
+    }
+    if (ctx.json) std::cout << out.dump(2) << "\n";
+    else if (pairs->empty()) std::cout << "no pairs\n";
+    exitCode = gateway::kExitOk;
+  });
+
+  static std::string pairId;
+  auto* confirm = cmd->add_subcommand(
+      "confirm", "Let a pair the mass-delete guard paused run again; its next run deletes what was stopped");
+  confirm->add_option("pair", pairId, "The pair's id (see `pairs list`)")->required();
+  confirm->callback([&] {
+    if (auto rc = openCurrent(ctx)) {
+      exitCode = *rc;
+      return;
+    }
+    gateway::sync::PairStore pairs(*ctx.db, core::systemClock());
+    auto pair = pairs.get(pairId);
+    if (!pair) {
+      exitCode = failWith(pair.error().code == core::ErrorCode::NotFound ? "no pair " + pairId : pair.error().message);
+      return;
+    }
+    if (!pair->needsConfirmation) {
+      exitCode = failWith("pair " + pairId + " is not waiting for a confirmation", gateway::kExitUsage);
+      return;
+    }
+    if (auto ok = pairs.confirmDeletions(pairId); !ok) {
+      exitCode = failWith(ok.error());
+      return;
+    }
+    gateway::audit::AuditEntry e;
+    e.actor = "admin";
+    e.userId = pair->userId;
+    e.action = "sync.guard";
+    e.objectRef = "pair/" + pairId;
+    e.decision = "confirmed";
+    e.reasons = {pair->confirmationReason};
+    if (auto ok = gateway::audit::AuditLog(*ctx.db, core::systemClock()).append(e); !ok) {
+      exitCode = failWith(ok.error());
+      return;
+    }
+    std::cout << "pair " << pairId << " confirmed; its next run may delete past the guard\n";
+    exitCode = gateway::kExitOk;
+  });
+
+  auto* audit = app.add_subcommand("audit", "The hash-chained audit log");
+  audit->require_subcommand(1);
+  auto* verify = audit->add_subcommand("verify", "Recompute the chain; fails when an entry was altered or removed");
+  verify->callback([&] {
+    if (auto rc = openCurrent(ctx)) {
+      exitCode = *rc;
+      return;
+    }
+    auto n = gateway::audit::AuditLog(*ctx.db, core::systemClock()).verify();
+    if (!n) {
+      exitCode = failWith(n.error().message);
+      return;
+    }
+    std::cout << "audit log intact: " << *n << " entries\n";
+    exitCode = gateway::kExitOk;
+  });
+}
+
+}  // namespace calgate::admin
