@@ -128,7 +128,7 @@ core::Result<providers::WriteResult> FakeProvider::create(const std::string& cal
   auto existing = cal.resources.find(id);
   std::vector<Event> events = existing == cal.resources.end() ? std::vector<Event>{} : existing->second.events;
   if (existing != cal.resources.end() && !write.event().recurrenceId) {
-    return providers::WriteResult{id, existing->second.etag};  // already there (a retried create)
+    return providers::WriteResult{id, existing->second.etag, true};  // already there (a retried create)
   }
   mergeInto(events, write.event());
   return store(cal, id, std::move(events));

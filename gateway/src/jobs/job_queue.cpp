@@ -71,6 +71,20 @@ core::Result<std::optional<Job>> JobQueue::claim(const std::string& owner) {
   });
 }
 
+core::Result<void> JobQueue::renew(const Job& job, const std::string& owner) {
+  return db_.withSession([&](soci::session& sql) -> core::Result<void> {
+    const long long now = clock_.nowUnixSeconds();
+    const long long until = now + options_.lease.count();
+    soci::statement st =
+        (sql.prepare << "UPDATE jobs SET lease_expires_at = :e, updated_at = :n WHERE id = :i AND lease_owner = :o "
+                        "AND state = 'running' AND lease_expires_at >= :now",
+         soci::use(until), soci::use(now), soci::use(job.id), soci::use(owner), soci::use(now));
+    st.execute(true);
+    if (st.get_affected_rows() == 0) return core::fail(ErrorCode::Conflict, "job " + job.id + ": the lease was lost");
+    return {};
+  });
+}
+
 core::Result<void> JobQueue::complete(const Job& job, const std::string& owner) {
   return db_.withSession([&](soci::session& sql) -> core::Result<void> {
     soci::statement st = (sql.prepare << "DELETE FROM jobs WHERE id = :i AND lease_owner = :o AND state = 'running'",
@@ -92,6 +106,16 @@ std::chrono::seconds JobQueue::backoff(int attempts, const core::Error& error) c
 }
 
 core::Result<void> JobQueue::fail(const Job& job, const std::string& owner, const core::Error& error) {
+  // A queued twin inserted between our check and our update violates the coalescing index: the
+  // second attempt sees the twin and removes this job instead.
+  auto once = failOnce(job, owner, error);
+  if (!once && once.error().code == ErrorCode::Conflict && once.error().message.find("lease") == std::string::npos) {
+    return failOnce(job, owner, error);
+  }
+  return once;
+}
+
+core::Result<void> JobQueue::failOnce(const Job& job, const std::string& owner, const core::Error& error) {
   const std::string message = error.describe().substr(0, 500);
   const long long delay = backoff(job.attempts, error).count();
   return db_.withSession([&](soci::session& sql) -> core::Result<void> {

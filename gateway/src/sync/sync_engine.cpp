@@ -56,6 +56,20 @@ std::string policyFingerprint(const SyncPair& pair, const policy::OrgPolicy& sou
   return core::sha256Hex(rulesToJson(pair.rules) + "\n" + describeOrg(source) + "\n" + describeOrg(target));
 }
 
+/// Whether a complete listing speaks for a mapped event: a listing may be bounded by a window (a
+/// CalDAV time-range query says so in completeWithin; the pair's window bounds what is mirrored
+/// anyway), and an event outside it is not gone. A series counts while it started before the end.
+bool listingCovers(const providers::ChangeSet& changes, const Mapping& m, long long now, int pastDays,
+                   int futureDays) {
+  long long from = now - pastDays * kDay;
+  long long to = now + futureDays * kDay;
+  if (changes.completeWithin) {
+    from = std::max<long long>(from, changes.completeWithin->from.time_since_epoch().count());
+    to = std::min<long long>(to, changes.completeWithin->to.time_since_epoch().count());
+  }
+  return m.recurring ? m.startAt < to : (m.endAt > from && m.startAt < to);
+}
+
 /// One calendar of the pair, with what its pull returned.
 struct Side {
   providers::Provider& provider;
@@ -125,12 +139,20 @@ class DirectionRun {
   std::map<Key, Mapping> byKey_;
   std::set<std::string> touchedTargets_;  // copies someone else changed
   std::set<std::string> goneTargets_;     // copies someone else deleted
+  std::set<std::string> oppositeCopies_;  // ids in `from_` of the other direction's copies
 };
 
 core::Result<void> DirectionRun::loadMappings() {
   auto loaded = d_.mappings.load(pair_.id, from_.calendar.id);
   if (!loaded) return std::unexpected(loaded.error());
   for (auto& m : *loaded) byKey_[{m.sourceEventId, m.sourceRecurrenceId}] = std::move(m);
+  // Two-way: the other direction's copies live in our source. They carry the origin marker, but
+  // some clients drop unknown properties when a user edits an event: know them by id as well.
+  auto opposite = d_.mappings.load(pair_.id, to_.calendar.id);
+  if (!opposite) return std::unexpected(opposite.error());
+  for (const auto& m : *opposite) {
+    if (!m.targetEventId.empty()) oppositeCopies_.insert(m.targetEventId);
+  }
   return {};
 }
 
@@ -154,8 +176,12 @@ void DirectionRun::observeCopies() {
   }
   if (changes.complete) {
     std::set<std::string> unreadable(changes.unreadable.begin(), changes.unreadable.end());
+    const long long now = d_.clock.nowUnixSeconds();
     for (const auto& [id, ms] : byTarget) {
-      if (!listed.count(id) && !unreadable.count(id)) goneTargets_.insert(id);
+      const bool covered = std::any_of(ms.begin(), ms.end(), [&](const Mapping* m) {
+        return listingCovers(changes, *m, now, pair_.windowPastDays, pair_.windowFutureDays);
+      });
+      if (covered && !listed.count(id) && !unreadable.count(id)) goneTargets_.insert(id);
     }
   }
   for (const auto& id : goneTargets_) touchedTargets_.erase(id);
@@ -223,17 +249,32 @@ core::Result<void> DirectionRun::execute() {
     if (!groups.count(id) && !mappingsOf(id).empty()) vanished.insert(id);
   }
   if (changes.complete) {
-    // A listing may be bounded by a window (a CalDAV time-range query says so in completeWithin;
-    // the pair's window bounds what we mirror anyway): an event outside it is not gone.
-    long long windowFrom = d_.clock.nowUnixSeconds() - pair_.windowPastDays * kDay;
-    long long windowTo = d_.clock.nowUnixSeconds() + pair_.windowFutureDays * kDay;
-    if (changes.completeWithin) {
-      windowFrom = std::max<long long>(windowFrom, changes.completeWithin->from.time_since_epoch().count());
-      windowTo = std::min<long long>(windowTo, changes.completeWithin->to.time_since_epoch().count());
-    }
+    const long long now = d_.clock.nowUnixSeconds();
+    std::set<std::string> candidates;
     for (const auto& [k, m] : byKey_) {
-      const bool inside = m.recurring ? m.startAt < windowTo : (m.endAt > windowFrom && m.startAt < windowTo);
-      if (!groups.count(k.first) && !unreadable.count(k.first) && inside) vanished.insert(k.first);
+      if (!groups.count(k.first) && !unreadable.count(k.first) &&
+          listingCovers(changes, m, now, pair_.windowPastDays, pair_.windowFutureDays)) {
+        candidates.insert(k.first);
+      }
+    }
+    for (const auto& id : candidates) {
+      // A series we know no end of may have ended before a time-bounded listing: ask for it.
+      const Mapping* series = find(id, "");
+      if (changes.completeWithin && series && series->recurring) {
+        auto still = from_.provider.getEvent(from_.calendar.providerCalendarId, id);
+        if (still) continue;
+        if (still.error().code != ErrorCode::NotFound) return std::unexpected(still.error());
+      }
+      vanished.insert(id);
+    }
+  }
+  // Sources that moved out of the window take their copies with them: guarded like deletions.
+  std::set<std::string> leaving;
+  for (const auto& [id, events] : groups) {
+    const Mapping* series = find(id, "");
+    if (!series || series->state != MappingState::Synced) continue;
+    for (const auto& e : events) {
+      if (!e.recurrenceId && !e.origin && !inWindow(e) && series->sourceEtag != e.etag) leaving.insert(id);
     }
   }
 
@@ -242,7 +283,7 @@ core::Result<void> DirectionRun::execute() {
   for (const auto& [k, m] : byKey_) {
     if (m.state != MappingState::Synced) continue;
     live.insert(k.first);
-    if (vanished.count(k.first)) doomed.insert(k.first);
+    if (vanished.count(k.first) || leaving.count(k.first)) doomed.insert(k.first);
   }
   if (doomed.size() >= d_.options.massDeleteMinimum &&
       static_cast<double>(doomed.size()) > d_.options.massDeleteShare * static_cast<double>(live.size()) &&
@@ -266,10 +307,13 @@ core::Result<void> DirectionRun::execute() {
   for (auto& [k, m] : byKey_) {
     if (m.state != MappingState::Synced || !goneTargets_.count(m.targetEventId)) continue;
     m.state = MappingState::Deleted;  // deletedAt stays unset: the user deleted it, not the source
-    if (auto ok = d_.mappings.save(m); !ok) return ok;
     if (d_.options.restoreDeletedCopies) {
+      // only in memory: a crash before the copy is recreated must leave the restore to do
       force.insert(k.first);
-    } else if (k.second.empty()) {
+      continue;
+    }
+    if (auto ok = d_.mappings.save(m); !ok) return ok;
+    if (k.second.empty()) {
       ++report_.respectedDeletions;
       if (auto a = audit("sync.respect_deletion", "kept_deleted", sourceKey(from_.calendar.id, k.first, ""),
                          {"the copy was deleted in the target; it stays deleted while its source is unchanged"});
@@ -307,7 +351,8 @@ core::Result<void> DirectionRun::execute() {
 
 core::Result<void> DirectionRun::processGroup(const std::string& eventId, std::vector<Event> events, bool force) {
   if (events.empty()) return {};
-  if (std::any_of(events.begin(), events.end(), [](const Event& e) { return e.origin.has_value(); })) {
+  if (oppositeCopies_.count(eventId) ||
+      std::any_of(events.begin(), events.end(), [](const Event& e) { return e.origin.has_value(); })) {
     ++report_.skippedCopies;  // calgate's own copy: never mirrored, so nothing loops
     return {};
   }
@@ -330,7 +375,8 @@ core::Result<void> DirectionRun::processGroup(const std::string& eventId, std::v
     for (const auto& e : events) current.insert(recurrenceKey(e));
     bool dropped = false;
     for (Mapping* m : mappingsOf(eventId)) {
-      if (!m->sourceRecurrenceId.empty() && !current.count(m->sourceRecurrenceId)) dropped = true;
+      // withdrawn earlier (deletedAt set, awaiting purge) does not count again
+      if (!m->sourceRecurrenceId.empty() && !m->deletedAt && !current.count(m->sourceRecurrenceId)) dropped = true;
     }
     if (dropped) {
       if (auto ok = deleteCopy(eventId, "an exception of the series was withdrawn; the copy is rebuilt", false); !ok) {
@@ -439,6 +485,10 @@ core::Result<void> DirectionRun::writeOne(const std::string& eventId, const Even
   if (auto ok = step("before_write"); !ok) return ok;
   auto written = exists ? to_.provider.update(calendar, targetId, targetEtagOf(targetId), write)
                         : to_.provider.create(calendar, write);
+  if (written && written->existed) {
+    // an earlier attempt created it and crashed before recording: bring it up to this write
+    written = to_.provider.update(calendar, written->id, written->etag, write);
+  }
   if (!written) return std::unexpected(written.error());
   if (auto ok = step("after_write"); !ok) return ok;
   const std::string action = restoring ? "restore" : (exists ? "update" : "create");

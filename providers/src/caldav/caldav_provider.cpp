@@ -493,7 +493,7 @@ core::Result<WriteResult> CalDavProvider::create(const std::string& calendarId, 
     // Already there: an earlier attempt succeeded (crash between write and record). Idempotent.
     auto existing = fetch(url);
     if (!existing) return std::unexpected(existing.error());
-    return WriteResult{url, existing->etag};
+    return WriteResult{url, existing->etag, true};
   }
   return created;
 }

@@ -48,6 +48,9 @@ struct ChangeSet {
 struct WriteResult {
   std::string id;
   std::string etag;
+  /// A create found the copy already there (a retry after a crash between "written" and
+  /// "recorded"): its content may be older than this write, so the caller updates it.
+  bool existed = false;
 };
 
 class Provider {

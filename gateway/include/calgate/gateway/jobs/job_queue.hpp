@@ -46,16 +46,21 @@ class JobQueue {
                              std::chrono::seconds delay = std::chrono::seconds(0));
   /// Leases the next due job (or one whose lease expired) to `owner`; nullopt when none is due.
   core::Result<std::optional<Job>> claim(const std::string& owner);
+  /// Extends the lease of a job `owner` is still running (a heartbeat while it runs). Conflict
+  /// when the lease was lost: another worker may have the job now.
+  core::Result<void> renew(const Job& job, const std::string& owner);
   /// The job is done: removed, if `owner` still holds its lease (Conflict otherwise).
   core::Result<void> complete(const Job& job, const std::string& owner);
   /// The job failed: queued again after an exponential backoff (at least the error's
   /// retryAfter), or marked dead after its last attempt. A queued twin absorbs it.
   core::Result<void> fail(const Job& job, const std::string& owner, const core::Error& error);
   core::Result<QueueStats> stats();
+  std::chrono::seconds lease() const { return options_.lease; }
   /// The delay before attempt `attempts + 1`, without jitter.
   std::chrono::seconds backoff(int attempts, const core::Error& error) const;
 
  private:
+  core::Result<void> failOnce(const Job& job, const std::string& owner, const core::Error& error);
   Database& db_;
   const core::Clock& clock_;
   QueueOptions options_;

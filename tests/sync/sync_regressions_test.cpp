@@ -1,0 +1,244 @@
+// Regressions from the review of the sync engine: each case failed before its fix.
+#include "calgate/gateway/jobs/job_queue.hpp"
+#include "sync/sync_fixture.hpp"
+
+#include <catch2/catch.hpp>
+#include <soci/soci.h>
+
+#include <algorithm>
+#include <map>
+
+using namespace calgate;
+using namespace calgate::gateway::sync;
+using namespace std::chrono;
+using calgate::providers::Event;
+using calgate::test::SyncFixture;
+using calgate::test::FakeProvider;
+using calgate::test::timedEvent;
+
+namespace {
+const sys_seconds kMonday = sys_days(2026y / November / 23) + hours(9);
+const sys_seconds kNow = sys_days(2026y / November / 21) + hours(9);
+
+long long unixOf(const providers::EventTime& t) {
+  if (auto* z = std::get_if<providers::ZonedTime>(&t)) return z->instant.time_since_epoch().count();
+  if (auto* d = std::get_if<providers::Date>(&t)) return sys_days(d->day).time_since_epoch().count() * 86400;
+  return 0;
+}
+
+/// A CalDAV server without sync-collection: every pull is a time-range listing, complete only
+/// within the window (as the real adapter reports it with completeWithin).
+class Windowed final : public providers::Provider {
+ public:
+  explicit Windowed(FakeProvider& inner) : inner_(inner) {}
+  providers::ProviderKind kind() const override { return inner_.kind(); }
+  core::Result<std::vector<providers::CalendarInfo>> listCalendars() override { return inner_.listCalendars(); }
+  core::Result<providers::ChangeSet> pullChanges(const std::string& c, const std::string&,
+                                                 const providers::TimeWindow& w) override {
+    auto all = inner_.pullChanges(c, "", w);
+    if (!all) return all;
+    providers::ChangeSet out;
+    out.complete = true;
+    out.completeWithin = w;
+    out.cursor = all->cursor;
+    const long long from = w.from.time_since_epoch().count(), to = w.to.time_since_epoch().count();
+    // a resource is listed when any of its instances overlaps the window; series here are
+    // "RRULE:FREQ=WEEKLY;COUNT=n" only
+    std::map<std::string, bool> keep;
+    for (const auto& e : all->changed) {
+      if (e.recurrenceId) continue;
+      long long s = unixOf(e.start), en = unixOf(e.end);
+      if (!e.recurrence.empty()) {
+        auto pos = e.recurrence.front().find("COUNT=");
+        int n = std::stoi(e.recurrence.front().substr(pos + 6));
+        en += (n - 1) * 7LL * 86400;
+      }
+      keep[e.id] = en > from && s < to;
+    }
+    for (const auto& e : all->changed) {
+      if (keep[e.id]) out.changed.push_back(e);
+    }
+    return out;
+  }
+  core::Result<std::vector<Event>> getEvent(const std::string& c, const std::string& id) override {
+    return inner_.getEvent(c, id);
+  }
+  core::Result<providers::WriteResult> create(const std::string& c, const policy::ApprovedWrite& w) override {
+    return inner_.create(c, w);
+  }
+  core::Result<providers::WriteResult> update(const std::string& c, const std::string& id, const std::string& etag,
+                                              const policy::ApprovedWrite& w) override {
+    return inner_.update(c, id, etag, w);
+  }
+  core::Result<void> remove(const std::string& c, const std::string& id, const std::string& etag,
+                            const policy::ApprovedWrite& w) override {
+    return inner_.remove(c, id, etag, w);
+  }
+
+ private:
+  FakeProvider& inner_;
+};
+
+}  // namespace
+
+TEST_CASE("a series rebuilt after a withdrawn exception is not rebuilt again on later listings", "[sync][regression]") {
+  SyncFixture f;
+  Event master = timedEvent("weekly", "Weekly", kMonday, minutes(30));
+  master.recurrence = {"RRULE:FREQ=WEEKLY;COUNT=6"};
+  Event moved = timedEvent("weekly", "Weekly (moved)", kMonday + days(7) + hours(3), minutes(30));
+  moved.recurrenceId = providers::ZonedTime{kMonday + days(7), "UTC"};
+  f.work.userPut(SyncFixture::kWork, {master, moved});
+  f.sync();
+  f.work.userPut(SyncFixture::kWork, {master});  // exception withdrawn
+  auto rebuild = f.sync();
+  CHECK(rebuild.writes() == 2);
+  CHECK(f.sync().writes() == 0);
+  // nothing changes, but the source is listed again (expired token / CTag server / any other edit)
+  f.work.expireCursors();
+  f.home.expireCursors();
+  auto again = f.sync();
+  INFO("deleted " << again.deleted << " created " << again.created << " restored " << again.restored);
+  CHECK(again.writes() == 0);
+  f.work.expireCursors();
+  CHECK(f.sync().writes() == 0);
+}
+
+TEST_CASE("a crash between a create and its record, then a source change: the change still arrives", "[sync][regression][crash]") {
+  SyncFixture f;
+  f.work.userPut(SyncFixture::kWork, {timedEvent("a", "Standup", kMonday)});
+  SyncOptions crashing;
+  crashing.failpoint = [](std::string_view p) -> core::Result<void> {
+    if (p == "after_write") return core::fail(core::ErrorCode::Internal, "crash");
+    return {};
+  };
+  f.restart(crashing);
+  REQUIRE_FALSE(f.trySync());
+  // the user edits the source before calgate restarts
+  f.work.userPut(SyncFixture::kWork, {timedEvent("a", "Standup moved", kMonday + hours(1))});
+  f.restart(SyncOptions{});
+  f.sync();
+  auto copies = f.byTitle(f.home, SyncFixture::kHome);
+  CHECK(copies.count("Standup moved"));
+  CHECK_FALSE(copies.count("Standup"));
+  CHECK(f.sync().writes() == 0);
+}
+
+TEST_CASE("two-way: a copy whose origin marker a client dropped is not mirrored back", "[sync][regression][twoway]") {
+  SyncFixture f(Direction::TwoWay);
+  f.work.userPut(SyncFixture::kWork, {timedEvent("a", "Standup", kMonday)});
+  f.sync();
+  auto copy = f.home.resources(SyncFixture::kHome).front().front();
+  REQUIRE(copy.origin);
+  copy.origin.reset();  // a client that drops X- properties on edit
+  copy.title = "Standup (edited in home)";
+  f.home.userPut(SyncFixture::kHome, {copy});
+  f.sync();
+  f.sync();
+  INFO("work holds " << f.work.resources(SyncFixture::kWork).size() << " resources");
+  CHECK(f.work.resources(SyncFixture::kWork).size() == 1);
+  CHECK(f.home.resources(SyncFixture::kHome).size() == 1);
+}
+
+TEST_CASE("a time-range target listing does not take aged-out copies for user deletions", "[sync][regression][window]") {
+  SyncFixture f;
+  Windowed home(f.home);
+  const auto srcId = f.work.userPut(SyncFixture::kWork, {timedEvent("old", "Old", kNow - days(89), minutes(60))});
+  REQUIRE(f.engine->syncPair(f.pairId, f.work, home));
+  REQUIRE(f.home.creates == 1);
+  f.clock.advance(days(2));
+  auto r = f.engine->syncPair(f.pairId, f.work, home);
+  REQUIRE(r);
+  CHECK(r->respectedDeletions == 0);
+  // the source goes: its copy should go too (as with a non-windowed target)
+  f.work.userDelete(SyncFixture::kWork, srcId);
+  auto r2 = f.engine->syncPair(f.pairId, f.work, home);
+  REQUIRE(r2);
+  CHECK(r2->deleted == 1);
+  CHECK(f.home.resources(SyncFixture::kHome).empty());
+}
+
+TEST_CASE("a time-range source listing does not delete the copy of a series that ended before the window", "[sync][regression][window]") {
+  SyncFixture f;
+  Windowed work(f.work);
+  Event series = timedEvent("s", "Past series", kNow - days(85), minutes(30));
+  series.recurrence = {"RRULE:FREQ=WEEKLY;COUNT=2"};  // last occurrence now-78d
+  f.work.userPut(SyncFixture::kWork, {series});
+  f.work.userPut(SyncFixture::kWork, {timedEvent("single", "Past single", kNow - days(78), minutes(30))});
+  REQUIRE(f.engine->syncPair(f.pairId, work, f.home));
+  REQUIRE(f.home.creates == 2);
+  f.clock.advance(days(20));  // both now end before the window
+  auto r = f.engine->syncPair(f.pairId, work, f.home);
+  REQUIRE(r);
+  CHECK(r->deleted == 0);
+  CHECK(f.home.resources(SyncFixture::kHome).size() == 2);
+}
+
+TEST_CASE("an event that leaves the window and comes back is deleted and recreated", "[sync][regression][window]") {
+  SyncFixture f;
+  // a plain event whose source moves out of the window, then back unchanged in content
+  const auto id = f.work.userPut(SyncFixture::kWork, {timedEvent("x", "X", kMonday)});
+  f.sync();
+  f.work.userPut(SyncFixture::kWork, {timedEvent("x", "X", kNow + days(400))});
+  CHECK(f.sync().deleted == 1);
+  f.work.userPut(SyncFixture::kWork, {timedEvent("x", "X", kMonday)});
+  CHECK(f.sync().created == 1);
+  (void)id;
+}
+
+TEST_CASE("restore mode: a crash before recreating a user-deleted copy does not lose the restore", "[sync][regression][crash]") {
+  SyncOptions restore;
+  restore.restoreDeletedCopies = true;
+  SyncFixture f(Direction::OneWay, restore);
+  f.work.userPut(SyncFixture::kWork, {timedEvent("a", "Standup", kMonday)});
+  f.sync();
+  f.home.userDelete(SyncFixture::kHome, f.home.resources(SyncFixture::kHome).front().front().id);
+  SyncOptions crashing = restore;
+  crashing.failpoint = [](std::string_view p) -> core::Result<void> {
+    if (p == "before_write") return core::fail(core::ErrorCode::Internal, "crash");
+    return {};
+  };
+  f.restart(crashing);
+  REQUIRE_FALSE(f.trySync());
+  f.restart(restore);
+  f.sync();
+  f.sync();
+  CHECK(f.home.resources(SyncFixture::kHome).size() == 1);
+}
+
+TEST_CASE("the mass-delete guard also stops copies leaving with events moved out of the window", "[sync][regression][guard]") {
+  SyncFixture f;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 20; ++i)
+    ids.push_back(f.work.userPut(SyncFixture::kWork, {timedEvent("e" + std::to_string(i), "E" + std::to_string(i), kMonday + hours(i))}));
+  f.sync();
+  // simulate a provider returning every event with a bogus start (e.g. a broken time zone) via the window
+  for (int i = 0; i < 20; ++i)
+    f.work.userPut(SyncFixture::kWork, {timedEvent("e" + std::to_string(i), "E" + std::to_string(i), kNow + days(500))});
+  auto r = f.sync();
+  CHECK(r.paused);
+  CHECK(r.deleted == 0);
+  CHECK(f.home.resources(SyncFixture::kHome).size() == 20);
+}
+
+TEST_CASE("a running job's heartbeat keeps its lease; a lost lease lets another worker take it", "[jobs][regression]") {
+  SyncFixture f;
+  gateway::jobs::JobQueue q(f.t.db(), f.clock, gateway::jobs::QueueOptions{seconds(60), seconds(5), seconds(3600)});
+  REQUIRE(*q.enqueue("sync_pair", f.pairId, "sync:" + f.pairId));
+  auto j1 = q.claim("w1");  // a long initial sync...
+  REQUIRE(*j1);
+  for (int i = 0; i < 5; ++i) {  // ...that outlives its lease several times over, renewing it
+    f.clock.advance(seconds(40));
+    REQUIRE(q.renew(**j1, "w1"));
+  }
+  REQUIRE(*q.enqueue("sync_pair", f.pairId, "sync:" + f.pairId));  // the scheduler's next poll
+  CHECK_FALSE(*q.claim("w2"));  // neither the job nor its twin: the pair is busy
+  CHECK_FALSE(*q.claim("w3"));
+  // w1 dies: once its lease runs out, one worker takes the job, and nobody the twin meanwhile
+  f.clock.advance(seconds(61));
+  auto a = q.claim("w2");
+  auto b = q.claim("w3");
+  REQUIRE(a);
+  REQUIRE(b);
+  CHECK(static_cast<int>(a->has_value()) + static_cast<int>(b->has_value()) == 1);
+  CHECK_FALSE(q.renew(**j1, "w1"));  // the dead worker's heartbeat cannot take it back
+}
