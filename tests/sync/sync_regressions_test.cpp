@@ -1,5 +1,6 @@
 // Regressions from the review of the sync engine: each case failed before its fix.
 #include "calgate/gateway/jobs/job_queue.hpp"
+#include "calgate/providers/forwarding_provider.hpp"
 #include "sync/sync_fixture.hpp"
 
 #include <catch2/catch.hpp>
@@ -28,14 +29,12 @@ long long unixOf(const providers::EventTime& t) {
 
 /// A CalDAV server without sync-collection: every pull is a time-range listing, complete only
 /// within the window (as the real adapter reports it with completeWithin).
-class Windowed final : public providers::Provider {
+class Windowed final : public providers::ForwardingProvider {
  public:
-  explicit Windowed(FakeProvider& inner) : inner_(inner) {}
-  providers::ProviderKind kind() const override { return inner_.kind(); }
-  core::Result<std::vector<providers::CalendarInfo>> listCalendars() override { return inner_.listCalendars(); }
+  explicit Windowed(FakeProvider& inner) : ForwardingProvider(inner) {}
   core::Result<providers::ChangeSet> pullChanges(const std::string& c, const std::string&,
                                                  const providers::TimeWindow& w) override {
-    auto all = inner_.pullChanges(c, "", w);
+    auto all = inner().pullChanges(c, "", w);
     if (!all) return all;
     providers::ChangeSet out;
     out.complete = true;
@@ -60,23 +59,6 @@ class Windowed final : public providers::Provider {
     }
     return out;
   }
-  core::Result<std::vector<Event>> getEvent(const std::string& c, const std::string& id) override {
-    return inner_.getEvent(c, id);
-  }
-  core::Result<providers::WriteResult> create(const std::string& c, const policy::ApprovedWrite& w) override {
-    return inner_.create(c, w);
-  }
-  core::Result<providers::WriteResult> update(const std::string& c, const std::string& id, const std::string& etag,
-                                              const policy::ApprovedWrite& w) override {
-    return inner_.update(c, id, etag, w);
-  }
-  core::Result<void> remove(const std::string& c, const std::string& id, const std::string& etag,
-                            const policy::ApprovedWrite& w) override {
-    return inner_.remove(c, id, etag, w);
-  }
-
- private:
-  FakeProvider& inner_;
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "calgate/gateway/sync/mapping_store.hpp"
 #include "calgate/gateway/sync/pair_store.hpp"
 #include "calgate/providers/caldav/caldav_provider.hpp"
+#include "calgate/providers/forwarding_provider.hpp"
 #include "calgate/providers/http_client.hpp"
 
 #include <nlohmann/json.hpp>
@@ -19,34 +20,14 @@ using core::ErrorCode;
 namespace {
 
 /// A CalDAV adapter that owns its HTTP client.
-class OwnedCalDav final : public providers::Provider {
+class OwnedCalDav final : public providers::ForwardingProvider {
  public:
   OwnedCalDav(providers::HttpClientOptions options, providers::caldav::CalDavAccount account, const core::Clock& clock)
-      : http_(options), inner_(http_, std::move(account), clock) {}
-  providers::ProviderKind kind() const override { return inner_.kind(); }
-  core::Result<std::vector<providers::CalendarInfo>> listCalendars() override { return inner_.listCalendars(); }
-  core::Result<providers::ChangeSet> pullChanges(const std::string& c, const std::string& cursor,
-                                                 const providers::TimeWindow& w) override {
-    return inner_.pullChanges(c, cursor, w);
-  }
-  core::Result<std::vector<providers::Event>> getEvent(const std::string& c, const std::string& id) override {
-    return inner_.getEvent(c, id);
-  }
-  core::Result<providers::WriteResult> create(const std::string& c, const policy::ApprovedWrite& w) override {
-    return inner_.create(c, w);
-  }
-  core::Result<providers::WriteResult> update(const std::string& c, const std::string& id, const std::string& etag,
-                                              const policy::ApprovedWrite& w) override {
-    return inner_.update(c, id, etag, w);
-  }
-  core::Result<void> remove(const std::string& c, const std::string& id, const std::string& etag,
-                            const policy::ApprovedWrite& w) override {
-    return inner_.remove(c, id, etag, w);
-  }
+      : ForwardingProvider(adapter_), http_(options), adapter_(http_, std::move(account), clock) {}
 
  private:
   providers::CurlHttpClient http_;
-  providers::caldav::CalDavProvider inner_;
+  providers::caldav::CalDavProvider adapter_;
 };
 
 class VaultProviderFactory final : public ProviderFactory {

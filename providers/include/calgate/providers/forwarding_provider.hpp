@@ -1,0 +1,40 @@
+#pragma once
+/// A Provider that hands every call to another one: derive from it to change one behaviour
+/// (own the inner adapter's dependencies, filter a listing) without repeating the rest.
+
+#include "calgate/providers/provider.hpp"
+
+namespace calgate::providers {
+
+class ForwardingProvider : public Provider {
+ public:
+  explicit ForwardingProvider(Provider& inner) : inner_(&inner) {}
+  ProviderKind kind() const override { return inner_->kind(); }
+  core::Result<std::vector<CalendarInfo>> listCalendars() override { return inner_->listCalendars(); }
+  core::Result<ChangeSet> pullChanges(const std::string& calendarId, const std::string& cursor,
+                                      const TimeWindow& window) override {
+    return inner_->pullChanges(calendarId, cursor, window);
+  }
+  core::Result<std::vector<Event>> getEvent(const std::string& calendarId, const std::string& eventId) override {
+    return inner_->getEvent(calendarId, eventId);
+  }
+  core::Result<WriteResult> create(const std::string& calendarId, const policy::ApprovedWrite& write) override {
+    return inner_->create(calendarId, write);
+  }
+  core::Result<WriteResult> update(const std::string& calendarId, const std::string& eventId, const std::string& etag,
+                                   const policy::ApprovedWrite& write) override {
+    return inner_->update(calendarId, eventId, etag, write);
+  }
+  core::Result<void> remove(const std::string& calendarId, const std::string& eventId, const std::string& etag,
+                            const policy::ApprovedWrite& write) override {
+    return inner_->remove(calendarId, eventId, etag, write);
+  }
+
+ protected:
+  Provider& inner() { return *inner_; }
+
+ private:
+  Provider* inner_;
+};
+
+}  // namespace calgate::providers
