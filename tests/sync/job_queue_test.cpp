@@ -2,6 +2,7 @@
 // run per pair at a time, and concurrent workers that never run a job twice.
 #include "calgate/gateway/jobs/job_queue.hpp"
 #include "calgate/gateway/jobs/worker.hpp"
+#include "calgate/gateway/sync/sync_service.hpp"
 #include "sync/sync_fixture.hpp"
 
 #include <catch2/catch.hpp>
@@ -131,4 +132,22 @@ TEST_CASE("concurrent workers never run the same job twice", "[jobs][concurrency
   CHECK(q.stats()->queued == 0);
   INFO("workers used: " << byWorker.size() << ", transient errors: " << errors.load());
   CHECK(byWorker.size() >= 1);
+}
+
+TEST_CASE("sync metrics name writes by provider and action, pulls, and the queue", "[jobs][metrics]") {
+  gateway::sync::SyncCounters counters;
+  counters.writes[{"caldav", "create"}] = 3;
+  counters.runs = 2;
+  counters.failures = 1;
+  counters.pulls = 1;
+  counters.pullSecondsTotal = 0.25;
+  gateway::jobs::QueueStats stats;
+  stats.queued = 4;
+  stats.oldestQueuedAgeSeconds = 12;
+  const auto text = counters.render(stats);
+  CHECK_THAT(text, Catch::Contains("calgate_sync_writes_total{provider=\"caldav\",action=\"create\"} 3"));
+  CHECK_THAT(text, Catch::Contains("calgate_sync_runs_total{outcome=\"error\"} 1"));
+  CHECK_THAT(text, Catch::Contains("calgate_sync_pull_seconds_sum 0.25"));
+  CHECK_THAT(text, Catch::Contains("calgate_jobs{state=\"queued\"} 4"));
+  CHECK_THAT(text, Catch::Contains("calgate_jobs_oldest_age_seconds 12"));
 }

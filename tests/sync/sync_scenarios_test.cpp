@@ -405,3 +405,23 @@ TEST_CASE("the audit log records each decision and its chain verifies", "[sync][
   }));
   CHECK_FALSE(log.verify());
 }
+
+TEST_CASE("a source change that does not change the copy writes nothing and is audited as unchanged", "[sync][audit]") {
+  SyncFixture f;
+  Event e = timedEvent("a", "Standup", kMonday);
+  put(f, e);
+  f.sync();
+  e.organizer = "someone-else@work.example";  // never copied: the approved write stays the same
+  e.sequence = 3;
+  put(f, e);
+  auto r = f.sync();
+  CHECK(r.writes() == 0);
+  CHECK(r.unchanged == 1);
+  CHECK(f.home.writes() == 1);
+  auto entries = f.auditEntries();
+  auto skip = std::find_if(entries.begin(), entries.end(), [](const auto& x) { return x.entry.action == "sync.skip"; });
+  REQUIRE(skip != entries.end());
+  CHECK(skip->entry.decision == "unchanged");
+  CHECK_FALSE(skip->entry.reasons.empty());
+  CHECK(f.sync().writes() == 0);
+}

@@ -467,8 +467,10 @@ core::Result<void> DirectionRun::writeOne(const std::string& eventId, const Even
   if (!force && m && m->contentSha256 == hash &&
       (m->state == MappingState::Synced || (userDeleted && !d_.options.restoreDeletedCopies))) {
     ++report_.unchanged;
-    if (m->sourceEtag != event.etag) return remember(next);
-    return {};
+    // the decision is audited (with the evaluator's reasons) when the source was seen to change
+    if (m->sourceEtag == event.etag) return {};
+    if (auto ok = remember(next); !ok) return ok;
+    return audit("sync.skip", userDeleted ? "kept_deleted" : "unchanged", key, decision.reasons);
   }
   if (!rid.empty() && !seriesCopy) {
     // the series itself is not mirrored (denied, outside the window): nothing to attach this to
@@ -609,10 +611,12 @@ core::Result<SyncReport> SyncEngine::syncPair(const std::string& pairId, provide
     if (!cursor) return std::unexpected(cursor.error());
     return p.pullChanges(cal.providerCalendarId, rerender ? std::string() : *cursor, window);
   };
+  const auto pullStarted = std::chrono::steady_clock::now();
   auto sourceChanges = pull(source, *sourceCal);
   if (!sourceChanges) return std::unexpected(sourceChanges.error());
   auto targetChanges = pull(target, *targetCal);
   if (!targetChanges) return std::unexpected(targetChanges.error());
+  report.pullSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - pullStarted).count();
   Side a{source, *sourceCal, std::move(*sourceChanges)};
   Side b{target, *targetCal, std::move(*targetChanges)};
 

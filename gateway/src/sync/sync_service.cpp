@@ -89,6 +89,10 @@ std::string SyncCounters::render(const jobs::QueueStats& queue) {
       << "# HELP calgate_sync_run_seconds_total Time spent in pair sync runs (pull to last write).\n"
          "# TYPE calgate_sync_run_seconds_total counter\n"
       << "calgate_sync_run_seconds_total " << runSecondsTotal << "\n"
+      << "# HELP calgate_sync_pull_seconds Time spent pulling calendars (both sides of a pair per run).\n"
+         "# TYPE calgate_sync_pull_seconds summary\n"
+      << "calgate_sync_pull_seconds_sum " << pullSecondsTotal << "\n"
+      << "calgate_sync_pull_seconds_count " << pulls << "\n"
       << "# HELP calgate_jobs Jobs in the queue by state.\n# TYPE calgate_jobs gauge\n"
       << "calgate_jobs{state=\"queued\"} " << queue.queued << "\n"
       << "calgate_jobs{state=\"running\"} " << queue.running << "\n"
@@ -179,6 +183,10 @@ core::Result<void> SyncService::handle(const jobs::Job& job) {
     std::lock_guard lock(counters_.mutex);
     ++counters_.runs;
     counters_.runSecondsTotal += seconds;
+    if (report) {
+      ++counters_.pulls;
+      counters_.pullSecondsTotal += report->pullSeconds;
+    }
     if (!report) ++counters_.failures;
   }
   if (!report) {

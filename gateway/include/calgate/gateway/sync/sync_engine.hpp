@@ -39,6 +39,7 @@ struct SyncReport {
   std::size_t respectedDeletions = 0;  ///< copies a user deleted, left deleted
   bool paused = false;
   bool skipped = false;                ///< the pair is disabled or waits for a confirmation
+  double pullSeconds = 0;              ///< time spent pulling both calendars
   std::size_t writes() const { return created + updated + deleted + restored; }
 };
 

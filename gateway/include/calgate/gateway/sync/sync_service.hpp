@@ -42,6 +42,8 @@ struct SyncCounters {
   std::map<std::pair<std::string, std::string>, unsigned long long> writes;  // (provider, action)
   unsigned long long runs = 0, failures = 0;
   double runSecondsTotal = 0;
+  unsigned long long pulls = 0;
+  double pullSecondsTotal = 0;
   std::string render(const jobs::QueueStats& queue);
 };
 
