@@ -4,6 +4,7 @@
 #include "calgate/providers/caldav/caldav_provider.hpp"
 #include "calgate/providers/caldav/ical_mapping.hpp"
 #include "calgate/providers/http_client.hpp"
+#include "caldav/multistatus.hpp"
 
 #include <benchmark/benchmark.h>
 
@@ -91,6 +92,21 @@ void BM_RadicaleFullPull1000(benchmark::State& state) {
 
 }  // namespace
 
+// A hostile server's multistatus: 5,000 properties with 100 attributes each (3.5 MB). Namespace
+// resolution must stay linear in the document.
+void BM_ParseHostileMultistatus(benchmark::State& state) {
+  std::string wide = "<d:multistatus xmlns:d=\"DAV:\"><d:response><d:href>/w</d:href><d:propstat><d:prop>";
+  for (int i = 0; i < 5000; ++i) {
+    wide += "<d:p" + std::to_string(i);
+    for (int a = 0; a < 100; ++a) wide += " a" + std::to_string(a) + "=\"v\"";
+    wide += "/>";
+  }
+  wide += "</d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response></d:multistatus>";
+  for (auto _ : state) benchmark::DoNotOptimize(caldav::parseMultistatus(wide));
+  state.SetBytesProcessed(state.iterations() * static_cast<long long>(wide.size()));
+}
+
 BENCHMARK(BM_ParseCalendar);
+BENCHMARK(BM_ParseHostileMultistatus)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_WriteCalendar);
 BENCHMARK(BM_RadicaleFullPull1000)->Unit(benchmark::kMillisecond)->Iterations(5)->UseRealTime();

@@ -578,3 +578,36 @@ TEST_CASE("redirects never go from https to http", "[http][caldav]") {
   CHECK(redirectProtocols("https://caldav.example.com/") == "https");
   CHECK(redirectProtocols("http://127.0.0.1:5232/") == "http,https");
 }
+
+TEST_CASE("multistatus namespaces resolve by scope, in one pass, with nesting bounded", "[caldav][contract]") {
+  // a prefix rebound on an element applies to it and its children only
+  auto ms = parseMultistatus(
+      "<d:multistatus xmlns:d=\"DAV:\"><d:response><x:href xmlns:x=\"DAV:\">/a</x:href></d:response>"
+      "<d:response xmlns:d=\"urn:other\"><d:href>/b</d:href></d:response>"
+      "<response xmlns=\"DAV:\"><href>/c</href></response></d:multistatus>");
+  REQUIRE(ms);
+  REQUIRE(ms->responses.size() == 2);
+  CHECK(ms->responses[0].href == "/a");
+  CHECK(ms->responses[1].href == "/c");
+
+  std::string deep = "<d:multistatus xmlns:d=\"DAV:\">";
+  for (int i = 0; i < 100; ++i) deep += "<d:x>";
+  for (int i = 0; i < 100; ++i) deep += "</d:x>";
+  deep += "</d:multistatus>";
+  auto rejected = parseMultistatus(deep);
+  REQUIRE_FALSE(rejected);
+  CHECK_THAT(rejected.error().message, Catch::Contains("deeper than 64"));
+
+  // many attributes on many elements (quadratic for a resolver that walks up and scans them)
+  std::string wide = "<d:multistatus xmlns:d=\"DAV:\"><d:response><d:href>/w</d:href><d:propstat><d:prop>";
+  for (int i = 0; i < 500; ++i) {
+    wide += "<d:p" + std::to_string(i);
+    for (int a = 0; a < 100; ++a) wide += " a" + std::to_string(a) + "=\"v\"";
+    wide += "/>";
+  }
+  wide += "</d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response></d:multistatus>";
+  auto parsed = parseMultistatus(wide);
+  REQUIRE(parsed);
+  REQUIRE(parsed->responses.size() == 1);
+  CHECK(parsed->responses[0].prop(kDav, "p499"));
+}

@@ -87,7 +87,7 @@ bool isInvalidSyncToken(const HttpResponse& r) {
   if (r.status == 404 || r.status == 410) return true;
   if (r.status != 403 && r.status != 409) return false;
   pugi::xml_document doc;
-  if (doc.load_buffer(r.body.data(), r.body.size(), pugi::parse_default & ~pugi::parse_doctype)) {
+  if (loadDavXml(doc, r.body)) {
     const auto root = doc.document_element();
     const auto [ns, local] = qualifiedName(root);
     if (ns == kDav && local == "error") return static_cast<bool>(child(root, kDav, "valid-sync-token"));
@@ -98,7 +98,7 @@ bool isInvalidSyncToken(const HttpResponse& r) {
 // A 403 whose DAV:error says the REPORT is not supported on this collection.
 bool isUnsupportedReport(const HttpResponse& r) {
   pugi::xml_document doc;
-  if (!doc.load_buffer(r.body.data(), r.body.size(), pugi::parse_default & ~pugi::parse_doctype)) return false;
+  if (!loadDavXml(doc, r.body)) return false;
   const auto root = doc.document_element();
   const auto [ns, local] = qualifiedName(root);
   return ns == kDav && local == "error" && child(root, kDav, "supported-report");

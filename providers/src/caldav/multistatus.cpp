@@ -2,11 +2,64 @@
 
 #include <cctype>
 #include <cstdlib>
+#include <unordered_map>
 
 namespace calgate::providers::caldav {
 
+namespace {
+
+constexpr int kMaxDepth = 64;
+constexpr std::size_t kMaxElements = 1'000'000;
+
+struct Resolver {
+  std::unordered_map<std::string, std::vector<std::string>> scopes;  // prefix -> URIs in scope
+  std::size_t elements = 0;
+
+  core::Result<void> visit(pugi::xml_node node, int depth) {
+    if (depth > kMaxDepth) return core::fail(core::ErrorCode::Invalid, "XML nested deeper than 64 levels");
+    if (++elements > kMaxElements) return core::fail(core::ErrorCode::Invalid, "XML with over a million elements");
+    std::vector<std::string> declared;
+    for (auto a = node.first_attribute(); a; a = a.next_attribute()) {
+      const std::string_view n = a.name();
+      if (n == "xmlns" || n.starts_with("xmlns:")) {
+        const std::string prefix(n == "xmlns" ? std::string_view() : n.substr(6));
+        scopes[prefix].emplace_back(a.value());
+        declared.push_back(prefix);
+      }
+    }
+    const std::string name = node.name();
+    const auto colon = name.find(':');
+    const std::string prefix = colon == std::string::npos ? "" : name.substr(0, colon);
+    const std::string local = colon == std::string::npos ? name : name.substr(colon + 1);
+    auto scope = scopes.find(prefix);
+    const std::string ns = scope == scopes.end() || scope->second.empty() ? "" : scope->second.back();
+    node.set_name(("{" + ns + "}" + local).c_str());
+    for (auto c = node.first_child(); c; c = c.next_sibling()) {
+      if (c.type() != pugi::node_element) continue;
+      if (auto ok = visit(c, depth + 1); !ok) return ok;
+    }
+    for (const auto& p : declared) scopes[p].pop_back();
+    return {};
+  }
+};
+
+}  // namespace
+
+core::Result<void> loadDavXml(pugi::xml_document& doc, std::string_view body) {
+  // no DOCTYPE/entity expansion: pugixml does not fetch or expand external entities
+  const auto parsed = doc.load_buffer(body.data(), body.size(), pugi::parse_default & ~pugi::parse_doctype);
+  if (!parsed) return core::fail(core::ErrorCode::Invalid, std::string("malformed XML: ") + parsed.description());
+  if (!doc.document_element()) return core::fail(core::ErrorCode::Invalid, "XML without a root element");
+  Resolver resolver;
+  return resolver.visit(doc.document_element(), 0);
+}
+
 std::pair<std::string, std::string> qualifiedName(const pugi::xml_node& node) {
   const std::string name = node.name();
+  if (!name.empty() && name.front() == '{') {  // resolved by loadDavXml: "{uri}local"
+    const auto close = name.find('}');
+    if (close != std::string::npos) return {name.substr(1, close - 1), name.substr(close + 1)};
+  }
   const auto colon = name.find(':');
   const std::string prefix = colon == std::string::npos ? "" : name.substr(0, colon);
   const std::string local = colon == std::string::npos ? name : name.substr(colon + 1);
@@ -93,9 +146,7 @@ core::Result<Multistatus> parseMultistatus(std::string_view body) {
   if (body.size() > 32 * 1024 * 1024) return core::fail(core::ErrorCode::Invalid, "multistatus body over 32 MiB");
   Multistatus ms;
   ms.document = std::make_shared<pugi::xml_document>();
-  // no DOCTYPE/entity expansion: pugixml does not fetch or expand external entities
-  const auto parsed = ms.document->load_buffer(body.data(), body.size(), pugi::parse_default & ~pugi::parse_doctype);
-  if (!parsed) return core::fail(core::ErrorCode::Invalid, std::string("malformed XML: ") + parsed.description());
+  if (auto loaded = loadDavXml(*ms.document, body); !loaded) return std::unexpected(loaded.error());
   const pugi::xml_node root = ms.document->document_element();
   const auto [rns, rlocal] = qualifiedName(root);
   if (rns != kDav || rlocal != "multistatus") {

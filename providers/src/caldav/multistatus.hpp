@@ -20,6 +20,10 @@ inline constexpr std::string_view kCalDav = "urn:ietf:params:xml:ns:caldav";
 inline constexpr std::string_view kCalServer = "http://calendarserver.org/ns/";
 inline constexpr std::string_view kAppleIcal = "http://apple.com/ns/ical/";
 
+/// Parses a WebDAV XML body and resolves every element's namespace once (names become
+/// "{uri}local"), in time linear in the document. Invalid for malformed XML, nesting deeper than
+/// 64 levels or more than a million elements.
+core::Result<void> loadDavXml(pugi::xml_document& doc, std::string_view body);
 /// (namespace URI, local name) of an element, resolving its prefix through the xmlns declarations
 /// in scope.
 std::pair<std::string, std::string> qualifiedName(const pugi::xml_node& node);
