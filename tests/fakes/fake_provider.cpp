@@ -71,6 +71,7 @@ core::Result<std::vector<providers::CalendarInfo>> FakeProvider::listCalendars()
 core::Result<providers::ChangeSet> FakeProvider::pullChanges(const std::string& calendarId, const std::string& cursor,
                                                              const providers::TimeWindow&) {
   std::lock_guard lock(mutex_);
+  if (failCursorPulls && !cursor.empty()) return core::fail(core::ErrorCode::Unavailable, "HTTP 500 from the server");
   Calendar& cal = calendars_[calendarId];
   providers::ChangeSet out;
   // cursor: "<epoch>:<last sequence seen>"

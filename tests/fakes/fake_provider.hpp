@@ -24,6 +24,8 @@ class FakeProvider final : public providers::Provider {
   void userDelete(const std::string& calendar, const std::string& id);
   /// Ids whose data the fake pretends it cannot parse: reported as unreadable, never as events.
   std::set<std::string> unreadable;
+  /// Pulls from a cursor fail with a server error (as Xandikos answers a token it lost).
+  bool failCursorPulls = false;
   /// Forgets the change log, so the next pull with an old cursor must start over (expired token).
   void expireCursors();
 

@@ -425,3 +425,22 @@ TEST_CASE("a source change that does not change the copy writes nothing and is a
   CHECK_FALSE(skip->entry.reasons.empty());
   CHECK(f.sync().writes() == 0);
 }
+
+TEST_CASE("a cursor the server keeps failing on is abandoned for a complete listing", "[sync]") {
+  SyncFixture f;
+  put(f, timedEvent("a", "Standup", kMonday));
+  f.sync();
+  f.work.failCursorPulls = true;  // e.g. Xandikos answers a token it no longer knows with a 500
+  put(f, timedEvent("b", "Review", kMonday + hours(2)));
+  auto failed = f.trySync();
+  REQUIRE_FALSE(failed);
+  CHECK(failed.error().code == core::ErrorCode::Unavailable);
+  PairStore pairs(f.t.db(), f.clock);
+  CHECK_THAT(pairs.get(f.pairId)->lastError, Catch::Contains("pull of"));
+  auto recovered = f.sync();  // starts over without the cursor
+  CHECK(recovered.created == 1);
+  CHECK(f.home.creates == 2);
+  CHECK(pairs.get(f.pairId)->lastError.empty());
+  f.work.failCursorPulls = false;
+  CHECK(f.sync().writes() == 0);
+}

@@ -22,6 +22,7 @@ using providers::Event;
 namespace {
 
 constexpr long long kDay = 86400;
+constexpr std::string_view kPullFailure = "pull of ";
 
 long long unixOf(const providers::EventTime& t) {
   if (const auto* d = std::get_if<providers::Date>(&t)) {
@@ -606,10 +607,21 @@ core::Result<SyncReport> SyncEngine::syncPair(const std::string& pairId, provide
   const std::string fingerprint = policyFingerprint(*pair, orgPolicies_.policyFor(sourceCal->accountDomain),
                                                     orgPolicies_.policyFor(targetCal->accountDomain));
   const bool rerender = fingerprint != pair->policyFingerprint;
+  // A cursor some server cannot continue from without saying so (Xandikos answers an unknown
+  // token with a plain 500) would fail every run: after a run that failed pulling, the next one
+  // starts over with a complete listing.
+  const bool startOver = pair->lastError.starts_with(kPullFailure);
   auto pull = [&](providers::Provider& p, const CalendarRef& cal) -> core::Result<providers::ChangeSet> {
     auto cursor = mappings.cursor(pair->id, cal.id);
     if (!cursor) return std::unexpected(cursor.error());
-    return p.pullChanges(cal.providerCalendarId, rerender ? std::string() : *cursor, window);
+    auto changes = p.pullChanges(cal.providerCalendarId, rerender || startOver ? std::string() : *cursor, window);
+    if (!changes) {
+      auto e = changes.error();
+      e.message = std::string(kPullFailure) + cal.id + ": " + e.message;
+      (void)pairs.recordRun(pair->id, e.message);
+      return std::unexpected(e);
+    }
+    return changes;
   };
   const auto pullStarted = std::chrono::steady_clock::now();
   auto sourceChanges = pull(source, *sourceCal);

@@ -190,7 +190,7 @@ core::Result<void> SyncService::handle(const jobs::Job& job) {
     if (!report) ++counters_.failures;
   }
   if (!report) {
-    (void)pairs.recordRun(pair->id, report.error().describe());
+    (void)pairs.recordRun(pair->id, report.error().message);
     return std::unexpected(report.error());
   }
   core::log::info("sync.pair_done", {{"pair", pair->id},
