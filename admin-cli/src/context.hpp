@@ -37,6 +37,8 @@ void addUsersCommands(CLI::App& app, Context& ctx, int& exitCode);
 void addDbCommands(CLI::App& app, Context& ctx, int& exitCode);
 /// Registers `dns ...` commands.
 void addDnsCommands(CLI::App& app, Context& ctx, int& exitCode);
+/// Registers `accounts ...` commands.
+void addAccountsCommands(CLI::App& app, Context& ctx, int& exitCode);
 /// Registers `pairs ...` and `audit ...` commands.
 void addPairsCommands(CLI::App& app, Context& ctx, int& exitCode);
 /// Registers `vault ...` commands.

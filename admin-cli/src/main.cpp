@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   admin::addDbCommands(app, ctx, exitCode);
   admin::addVaultCommands(app, ctx, exitCode);
   admin::addDnsCommands(app, ctx, exitCode);
+  admin::addAccountsCommands(app, ctx, exitCode);
   admin::addPairsCommands(app, ctx, exitCode);
   if (auto stop = gateway::parseCommandLine(app, argc, argv)) return *stop;
   return exitCode;

@@ -1,10 +1,12 @@
 #include "calgate/core/clock.hpp"
 #include "calgate/gateway/audit/audit_log.hpp"
 #include "calgate/gateway/store/migrator.hpp"
+#include "calgate/gateway/sync/calendar_store.hpp"
 #include "calgate/gateway/sync/pair_store.hpp"
 #include "context.hpp"
 
 #include <nlohmann/json.hpp>
+#include <soci/soci.h>
 
 #include <iostream>
 
@@ -97,6 +99,83 @@ void addPairsCommands(CLI::App& app, Context& ctx, int& exitCode) {
       return;
     }
     std::cout << "pair " << pairId << " confirmed; its next run may delete past the guard\n";
+    exitCode = gateway::kExitOk;
+  });
+
+  static std::string source, target, label;
+  static bool twoWay = false, privateMode = false;
+  static int pastDays = 90, futureDays = 365;
+  auto* add = cmd->add_subcommand("add", "Pair a source calendar with a target calendar (ids from `accounts add-caldav`)");
+  add->add_option("SOURCE", source, "Source calendar id")->required();
+  add->add_option("TARGET", target, "Target calendar id")->required();
+  add->add_flag("--two-way", twoWay, "Mirror each side's own events into the other");
+  add->add_flag("--private", privateMode, "Copy only busy time, titled with --label");
+  add->add_option("--label", label, "Title of private copies (default Busy)");
+  add->add_option("--past-days", pastDays, "Sync window into the past")->capture_default_str();
+  add->add_option("--future-days", futureDays, "Sync window into the future")->capture_default_str();
+  add->callback([&] {
+    if (auto rc = openCurrent(ctx)) {
+      exitCode = *rc;
+      return;
+    }
+    const auto& clock = core::systemClock();
+    gateway::sync::CalendarStore calendars(*ctx.db, clock);
+    auto a = calendars.get(source);
+    auto b = calendars.get(target);
+    if (!a || !b) {
+      exitCode = failWith("no calendar " + (a ? target : source) + " (see `accounts add-caldav`)", gateway::kExitUsage);
+      return;
+    }
+    std::string userId;
+    if (auto r = ctx.db->withSession([&](soci::session& sql) -> core::Result<void> {
+          std::string ua, ub;
+          sql << "SELECT user_id FROM accounts WHERE id = :a", soci::into(ua), soci::use(a->accountId);
+          sql << "SELECT user_id FROM accounts WHERE id = :b", soci::into(ub), soci::use(b->accountId);
+          if (ua != ub) return core::fail(core::ErrorCode::Invalid, "both calendars must belong to one user");
+          userId = ua;
+          return {};
+        });
+        !r) {
+      exitCode = failWith(r.error());
+      return;
+    }
+    if (!b->writable || (twoWay && !a->writable)) {
+      exitCode = failWith("the target calendar is read-only", gateway::kExitUsage);
+      return;
+    }
+    gateway::sync::NewPair np;
+    np.userId = userId;
+    np.sourceCalendarId = source;
+    np.targetCalendarId = target;
+    np.direction = twoWay ? gateway::sync::Direction::TwoWay : gateway::sync::Direction::OneWay;
+    if (privateMode) np.rules.mode = policy::PrivacyMode::Private;
+    if (!label.empty()) np.rules.label = label;
+    np.windowPastDays = pastDays;
+    np.windowFutureDays = futureDays;
+    auto created = gateway::sync::PairStore(*ctx.db, clock).create(np);
+    if (!created) {
+      exitCode = failWith(created.error());
+      return;
+    }
+    std::cout << "pair " << created->id << " created; calgate serve syncs it within one poll interval\n";
+    exitCode = gateway::kExitOk;
+  });
+
+  static std::string removeId;
+  auto* remove = cmd->add_subcommand("remove", "Stop a pair and forget its mappings; the copies stay");
+  remove->add_option("pair", removeId, "The pair's id")->required();
+  remove->callback([&] {
+    if (auto rc = openCurrent(ctx)) {
+      exitCode = *rc;
+      return;
+    }
+    auto removed = gateway::sync::PairStore(*ctx.db, core::systemClock()).remove(removeId);
+    if (!removed) {
+      exitCode = failWith(removed.error().code == core::ErrorCode::NotFound ? "no pair " + removeId
+                                                                           : removed.error().message);
+      return;
+    }
+    std::cout << "pair " << removeId << " removed; its copies stay in the target calendar\n";
     exitCode = gateway::kExitOk;
   });
 

@@ -3,6 +3,7 @@
 #include "calgate/gateway/vault/master_key.hpp"
 #include "calgate/gateway/vault/vault.hpp"
 #include "context.hpp"
+#include "vault_access.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -14,33 +15,6 @@ namespace {
 
 using gateway::kExitOk;
 namespace vault = gateway::vault;
-
-// Opens the database and the vault (schema must be current); `body` gets the vault and returns
-// the exit code.
-template <class Body>
-void withVault(Context& ctx, int& exitCode, Body body) {
-  if (auto rc = ctx.open()) {
-    exitCode = *rc;
-    return;
-  }
-  auto master = vault::loadMasterKey(ctx.config, gateway::processEnvironment());
-  vault::protectProcessSecrets();
-  if (!master) {
-    exitCode = failWith(master.error().message, gateway::kExitUsage);
-    return;
-  }
-  gateway::Migrator migrator(*ctx.db, gateway::builtinMigrations(ctx.db->dialect()), core::systemClock());
-  if (auto current = migrator.verifyCurrent(); !current) {
-    exitCode = failWith(current.error());
-    return;
-  }
-  auto opened = vault::Vault::open(*ctx.db, *master, core::systemClock());
-  if (!opened) {
-    exitCode = failWith(opened.error());
-    return;
-  }
-  exitCode = body(**opened);
-}
 
 }  // namespace
 

@@ -7,12 +7,14 @@
 #include "calgate/gateway/sync/calendar_store.hpp"
 #include "calgate/gateway/sync/pair_store.hpp"
 #include "calgate/gateway/vault/vault.hpp"
+#include "calgate/providers/caldav/caldav_provider.hpp"
 #include "calgate/providers/http_client.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_database.hpp"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 #include <soci/soci.h>
 
 #include <csignal>
@@ -182,4 +184,90 @@ TEST_CASE("two calgate processes on one PostgreSQL never run the same job twice"
   CHECK(mapped == kPairs * kEvents);
   INFO("jobs by process: first " << byProcess["first"] << ", second " << byProcess["second"]);
   CHECK(byProcess["first"] + byProcess["second"] == static_cast<int>(runs.size()));
+}
+
+TEST_CASE("an operator connects a CalDAV account and pairs two calendars with calgate-admin; calgate serve syncs them",
+          "[e2e][caldav][admin]") {
+  test::TestDatabase t;
+  Radicale dav;
+  const std::string tag = std::to_string(::getpid()) + "-" + std::to_string(system_clock::now().time_since_epoch().count() % 100000);
+  const auto src = dav.calendar("ops-src-" + tag);
+  const auto dst = dav.calendar("ops-dst-" + tag);
+  for (int e = 0; e < 3; ++e) dav.event(src, "ops" + tag + "-" + std::to_string(e), 2 + e);
+  t.close();
+
+  test::TempDir dir;
+  const std::map<std::string, std::string> env = {{"CALGATE_DATABASE_URL", t.url()},
+                                                  {"CALGATE_MASTER_KEY", kMasterKeyBase64},
+                                                  {"CALGATE_SYNC_ALLOW_PRIVATE_NETWORKS", "true"},
+                                                  {"CALGATE_SERVER_PORT", "0"},
+                                                  {"CALGATE_SYNC_POLL_INTERVAL_SECONDS", "3600"},
+                                                  {"CALGATE_DNS_SERVERS", "127.0.0.1:9"},
+                                                  {"CALGATE_DNS_TIMEOUT_MS", "100"}};
+  auto admin = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), CALGATE_ADMIN_BINARY);
+    auto r = test::run(args, env, dir.path());
+    INFO(r.out << r.err);
+    REQUIRE(r.exitCode == 0);
+    return r.out;
+  };
+  admin({"db", "migrate"});
+  admin({"users", "add", "alice@work.example"});
+  // the password comes on stdin, never on the command line
+  auto connected = test::run({"/bin/sh", "-c",
+                              "printf 'alice-app-password\\n' | \"$0\" accounts add-caldav alice@work.example "
+                              "alice@work.example \"$1\" --username alice --json",
+                              CALGATE_ADMIN_BINARY, dav.base},
+                             env, dir.path());
+  INFO(connected.err);
+  REQUIRE(connected.exitCode == 0);
+  CHECK(connected.out.find("alice-app-password") == std::string::npos);
+  const auto listing = nlohmann::json::parse(connected.out);
+  std::string srcId, dstId;
+  for (const auto& c : listing["calendars"]) {
+    if (c["url"] == src) srcId = c["id"];
+    if (c["url"] == dst) dstId = c["id"];
+  }
+  REQUIRE_FALSE(srcId.empty());
+  REQUIRE_FALSE(dstId.empty());
+  auto wrong = test::run({"/bin/sh", "-c",
+                          "printf 'wrong\\n' | \"$0\" accounts add-caldav alice@work.example other@work.example \"$1\" "
+                          "--username alice",
+                          CALGATE_ADMIN_BINARY, dav.base},
+                         env, dir.path());
+  CHECK(wrong.exitCode != 0);
+  CHECK_THAT(wrong.err, Catch::Contains("cannot list the account's calendars"));
+
+  const auto added = admin({"pairs", "add", srcId, dstId, "--private", "--label", "Work"});
+  CHECK_THAT(added, Catch::Contains("created"));
+
+  test::Process serve({CALGATE_BINARY, "serve"}, env, dir.path());
+  auto reopened = gateway::Database::open(*gateway::resolveDatabaseUrl(t.url(), dir.path()), 1);
+  REQUIRE(reopened);
+  long long synced = 0;
+  for (int i = 0; i < 300 && synced == 0; ++i) {
+    std::this_thread::sleep_for(milliseconds(200));
+    REQUIRE((*reopened)->withSession([&](soci::session& sql) -> core::Result<void> {
+      sql << "SELECT COUNT(*) FROM pairs WHERE last_success_at IS NOT NULL", soci::into(synced);
+      return {};
+    }));
+  }
+  serve.signal(SIGTERM);
+  auto result = serve.wait(seconds(30));
+  REQUIRE(result);
+  INFO(result->err);
+  CHECK(synced == 1);
+  // the copies are private: titled "Work", nothing else
+  providers::caldav::CalDavAccount a;
+  a.serverUrl = dav.base;
+  a.username = "alice";
+  const std::string pw = "alice-app-password";
+  a.password.assign(pw.begin(), pw.end());
+  providers::caldav::CalDavProvider reader(dav.http, a, core::systemClock());
+  auto copies = reader.pullChanges(dst, "", {sys_days{2026y / 1 / 1}, sys_days{2028y / 1 / 1}});
+  REQUIRE(copies);
+  REQUIRE(copies->changed.size() == 3);
+  for (const auto& e : copies->changed) CHECK(e.title == "Work");
+  CHECK_THAT(admin({"pairs", "list"}), Catch::Contains("active"));
+  CHECK_THAT(admin({"audit", "verify"}), Catch::Contains("audit log intact"));
 }
