@@ -35,24 +35,28 @@ std::string entryHash(const std::string& prev, long long at, const std::string& 
 
 }  // namespace
 
+void AuditLog::appendWithin(soci::session& sql, Dialect dialect, const AuditEntry& e, long long at) {
+  std::string details = detailsJson(e);
+  if (details.size() > 16384) details = R"({"truncated":"details over 16 KiB"})";
+  // appends from several processes must see each other's last hash: serialise them
+  if (dialect == Dialect::Postgresql) sql << "LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE";
+  std::string prev;
+  soci::indicator ind = soci::i_null;
+  sql << "SELECT entry_sha256 FROM audit_log ORDER BY seq DESC LIMIT 1", soci::into(prev, ind);
+  if (!sql.got_data() || ind == soci::i_null) prev = kGenesis;
+  const std::string hash = entryHash(prev, at, e.actor, e.userId, e.action, e.objectRef, e.decision, details);
+  soci::indicator userInd = e.userId.empty() ? soci::i_null : soci::i_ok;
+  sql << "INSERT INTO audit_log (at, actor, user_id, action, object_ref, decision, details_json, prev_sha256, "
+         "entry_sha256) VALUES (:a, :ac, :u, :act, :o, :d, :j, :p, :h)",
+      soci::use(at), soci::use(e.actor), soci::use(e.userId, userInd), soci::use(e.action), soci::use(e.objectRef),
+      soci::use(e.decision), soci::use(details), soci::use(prev), soci::use(hash);
+}
+
 core::Result<void> AuditLog::append(const AuditEntry& e) {
-  const std::string details = detailsJson(e);
-  if (details.size() > 16384) return core::fail(core::ErrorCode::Invalid, "audit details are larger than 16 KiB");
+  if (detailsJson(e).size() > 16384) return core::fail(core::ErrorCode::Invalid, "audit details are larger than 16 KiB");
   return db_.withSession([&](soci::session& sql) -> core::Result<void> {
     detail::WriteTransaction tx(sql, db_.dialect());
-    // appends from several processes must see each other's last hash: serialise them
-    if (db_.dialect() == Dialect::Postgresql) sql << "LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE";
-    std::string prev;
-    soci::indicator ind = soci::i_null;
-    sql << "SELECT entry_sha256 FROM audit_log ORDER BY seq DESC LIMIT 1", soci::into(prev, ind);
-    if (!sql.got_data() || ind == soci::i_null) prev = kGenesis;
-    const long long at = clock_.nowUnixSeconds();
-    const std::string hash = entryHash(prev, at, e.actor, e.userId, e.action, e.objectRef, e.decision, details);
-    soci::indicator userInd = e.userId.empty() ? soci::i_null : soci::i_ok;
-    sql << "INSERT INTO audit_log (at, actor, user_id, action, object_ref, decision, details_json, prev_sha256, "
-           "entry_sha256) VALUES (:a, :ac, :u, :act, :o, :d, :j, :p, :h)",
-        soci::use(at), soci::use(e.actor), soci::use(e.userId, userInd), soci::use(e.action), soci::use(e.objectRef),
-        soci::use(e.decision), soci::use(details), soci::use(prev), soci::use(hash);
+    appendWithin(sql, db_.dialect(), e, clock_.nowUnixSeconds());
     tx.commit();
     return {};
   });

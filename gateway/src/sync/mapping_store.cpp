@@ -65,30 +65,55 @@ core::Result<std::vector<Mapping>> MappingStore::load(const std::string& pairId,
   });
 }
 
+namespace {
+
+// One statement, so a crash never leaves half a mapping; the unique key makes it an upsert.
+void saveRow(soci::session& sql, const Mapping& m, long long now) {
+  const std::string state(toString(m.state));
+  const int allDay = m.allDay ? 1 : 0;
+  const int recurring = m.recurring ? 1 : 0;
+  long long deletedAt = m.deletedAt.value_or(0);
+  soci::indicator deletedInd = m.deletedAt ? soci::i_ok : soci::i_null;
+  const std::string id = core::newId("map");
+  sql << "INSERT INTO mappings (id, pair_id, source_calendar_id, source_event_id, source_recurrence_id, "
+         "source_etag, target_event_id, target_etag, content_sha256, start_at, end_at, all_day, state, deleted_at, "
+         "recurring, created_at, updated_at) "
+         "VALUES (:id, :p, :c, :e, :r, :se, :te, :tt, :h, :s, :en, :a, :st, :d, :rc, :cr, :up) "
+         "ON CONFLICT (pair_id, source_calendar_id, source_event_id, source_recurrence_id) DO UPDATE SET "
+         "source_etag = excluded.source_etag, target_event_id = excluded.target_event_id, "
+         "target_etag = excluded.target_etag, content_sha256 = excluded.content_sha256, "
+         "start_at = excluded.start_at, end_at = excluded.end_at, all_day = excluded.all_day, "
+         "state = excluded.state, deleted_at = excluded.deleted_at, recurring = excluded.recurring, "
+         "updated_at = excluded.updated_at",
+      soci::use(id), soci::use(m.pairId), soci::use(m.sourceCalendarId), soci::use(m.sourceEventId),
+      soci::use(m.sourceRecurrenceId), soci::use(m.sourceEtag), soci::use(m.targetEventId), soci::use(m.targetEtag),
+      soci::use(m.contentSha256), soci::use(m.startAt), soci::use(m.endAt), soci::use(allDay), soci::use(state),
+      soci::use(deletedAt, deletedInd), soci::use(recurring), soci::use(now), soci::use(now);
+}
+
+void setEtagRows(soci::session& sql, const std::string& pairId, const std::string& targetEventId,
+                 const std::string& etag) {
+  sql << "UPDATE mappings SET target_etag = :e WHERE pair_id = :p AND target_event_id = :t AND state = 'synced'",
+      soci::use(etag), soci::use(pairId), soci::use(targetEventId);
+}
+
+}  // namespace
+
 core::Result<void> MappingStore::save(const Mapping& m) {
   return db_.withSession([&](soci::session& sql) -> core::Result<void> {
+    saveRow(sql, m, clock_.nowUnixSeconds());
+    return {};
+  });
+}
+
+core::Result<void> MappingStore::recordWrite(const Mapping& m, const audit::AuditEntry& entry) {
+  return db_.withSession([&](soci::session& sql) -> core::Result<void> {
+    detail::WriteTransaction tx(sql, db_.dialect());
     const long long now = clock_.nowUnixSeconds();
-    const std::string state(toString(m.state));
-    const int allDay = m.allDay ? 1 : 0;
-    const int recurring = m.recurring ? 1 : 0;
-    long long deletedAt = m.deletedAt.value_or(0);
-    soci::indicator deletedInd = m.deletedAt ? soci::i_ok : soci::i_null;
-    const std::string id = core::newId("map");
-    // one statement, so a crash never leaves half a mapping; the unique key makes it an upsert
-    sql << "INSERT INTO mappings (id, pair_id, source_calendar_id, source_event_id, source_recurrence_id, "
-           "source_etag, target_event_id, target_etag, content_sha256, start_at, end_at, all_day, state, deleted_at, "
-           "recurring, created_at, updated_at) "
-           "VALUES (:id, :p, :c, :e, :r, :se, :te, :tt, :h, :s, :en, :a, :st, :d, :rc, :cr, :up) "
-           "ON CONFLICT (pair_id, source_calendar_id, source_event_id, source_recurrence_id) DO UPDATE SET "
-           "source_etag = excluded.source_etag, target_event_id = excluded.target_event_id, "
-           "target_etag = excluded.target_etag, content_sha256 = excluded.content_sha256, "
-           "start_at = excluded.start_at, end_at = excluded.end_at, all_day = excluded.all_day, "
-           "state = excluded.state, deleted_at = excluded.deleted_at, recurring = excluded.recurring, "
-           "updated_at = excluded.updated_at",
-        soci::use(id), soci::use(m.pairId), soci::use(m.sourceCalendarId), soci::use(m.sourceEventId),
-        soci::use(m.sourceRecurrenceId), soci::use(m.sourceEtag), soci::use(m.targetEventId), soci::use(m.targetEtag),
-        soci::use(m.contentSha256), soci::use(m.startAt), soci::use(m.endAt), soci::use(allDay), soci::use(state),
-        soci::use(deletedAt, deletedInd), soci::use(recurring), soci::use(now), soci::use(now);
+    saveRow(sql, m, now);
+    if (!m.targetEventId.empty() && m.state == MappingState::Synced) setEtagRows(sql, m.pairId, m.targetEventId, m.targetEtag);
+    audit::AuditLog::appendWithin(sql, db_.dialect(), entry, now);
+    tx.commit();
     return {};
   });
 }
@@ -96,8 +121,7 @@ core::Result<void> MappingStore::save(const Mapping& m) {
 core::Result<void> MappingStore::setTargetEtag(const std::string& pairId, const std::string& targetEventId,
                                                const std::string& etag) {
   return db_.withSession([&](soci::session& sql) -> core::Result<void> {
-    sql << "UPDATE mappings SET target_etag = :e WHERE pair_id = :p AND target_event_id = :t AND state = 'synced'",
-        soci::use(etag), soci::use(pairId), soci::use(targetEventId);
+    setEtagRows(sql, pairId, targetEventId, etag);
     return {};
   });
 }

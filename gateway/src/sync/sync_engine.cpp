@@ -110,6 +110,10 @@ class DirectionRun {
   core::Result<void> remember(const Mapping& m);
   core::Result<void> audit(const std::string& action, const std::string& decision, const std::string& key,
                            std::vector<std::string> reasons);
+  audit::AuditEntry entryFor(const std::string& action, const std::string& decision, const std::string& key,
+                             std::vector<std::string> reasons) const;
+  /// Saves the mapping and its audit entry in one transaction.
+  core::Result<void> rememberWith(const Mapping& m, const audit::AuditEntry& entry);
   policy::WriteContext context(const std::string& eventId, const std::string& rid) const;
   bool inWindow(const Event& master) const;
   Mapping* find(const std::string& eventId, const std::string& rid) {
@@ -214,8 +218,19 @@ core::Result<void> DirectionRun::remember(const Mapping& m) {
   return {};
 }
 
+core::Result<void> DirectionRun::rememberWith(const Mapping& m, const audit::AuditEntry& entry) {
+  if (auto saved = d_.mappings.recordWrite(m, entry); !saved) return saved;
+  byKey_[{m.sourceEventId, m.sourceRecurrenceId}] = m;
+  return {};
+}
+
 core::Result<void> DirectionRun::audit(const std::string& action, const std::string& decision, const std::string& key,
                                        std::vector<std::string> reasons) {
+  return d_.audit.append(entryFor(action, decision, key, std::move(reasons)));
+}
+
+audit::AuditEntry DirectionRun::entryFor(const std::string& action, const std::string& decision,
+                                         const std::string& key, std::vector<std::string> reasons) const {
   audit::AuditEntry e;
   e.userId = pair_.userId;
   e.action = action;
@@ -224,7 +239,7 @@ core::Result<void> DirectionRun::audit(const std::string& action, const std::str
   e.decision = decision;
   e.reasons = std::move(reasons);
   e.facts["target_provider"] = to_.calendar.provider;
-  return d_.audit.append(e);
+  return e;
 }
 
 core::Result<void> DirectionRun::execute() {
@@ -423,8 +438,7 @@ core::Result<void> DirectionRun::writeOne(const std::string& eventId, const Even
     if (m && m->state == MappingState::Denied && m->sourceEtag == event.etag) return {};
     next.state = m && m->state == MappingState::Synced ? MappingState::Synced : MappingState::Denied;
     ++report_.denied;
-    if (auto ok = remember(next); !ok) return ok;
-    return audit("sync.deny", "denied", key, decision.reasons);
+    return rememberWith(next, entryFor("sync.deny", "denied", key, decision.reasons));
   }
   const policy::ApprovedWrite& write = *decision.write;
   const std::string hash = policy::contentHash(write);
@@ -457,9 +471,10 @@ core::Result<void> DirectionRun::writeOne(const std::string& eventId, const Even
     next.contentSha256 = hash;
     next.targetEventId = targetId;
     next.deletedAt.reset();
-    if (auto ok = remember(next); !ok) return ok;
     if (copy) {
-      if (auto a = audit("sync.delete", "delete", key, decision.reasons); !a) return a;
+      if (auto ok = rememberWith(next, entryFor("sync.delete", "delete", key, decision.reasons)); !ok) return ok;
+    } else if (auto ok = remember(next); !ok) {
+      return ok;
     }
     return step("after_record");
   }
@@ -470,16 +485,14 @@ core::Result<void> DirectionRun::writeOne(const std::string& eventId, const Even
     ++report_.unchanged;
     // the decision is audited (with the evaluator's reasons) when the source was seen to change
     if (m->sourceEtag == event.etag) return {};
-    if (auto ok = remember(next); !ok) return ok;
-    return audit("sync.skip", userDeleted ? "kept_deleted" : "unchanged", key, decision.reasons);
+    return rememberWith(next, entryFor("sync.skip", userDeleted ? "kept_deleted" : "unchanged", key, decision.reasons));
   }
   if (!rid.empty() && !seriesCopy) {
     // the series itself is not mirrored (denied, outside the window): nothing to attach this to
     next.state = MappingState::Denied;
     if (m && m->state == MappingState::Denied && m->sourceEtag == event.etag) return {};
     ++report_.denied;
-    if (auto ok = remember(next); !ok) return ok;
-    return audit("sync.deny", "denied", key, {"the series of this occurrence is not mirrored"});
+    return rememberWith(next, entryFor("sync.deny", "denied", key, {"the series of this occurrence is not mirrored"}));
   }
   const bool exists = rid.empty() ? (m && m->state == MappingState::Synced && !m->targetEventId.empty()) : true;
   const std::string targetId = rid.empty() ? (exists ? m->targetEventId : "") : series->targetEventId;
@@ -505,12 +518,11 @@ core::Result<void> DirectionRun::writeOne(const std::string& eventId, const Even
   next.targetEventId = written->id;
   next.targetEtag = written->etag;
   next.deletedAt.reset();
-  if (auto ok = remember(next); !ok) return ok;
-  if (auto ok = d_.mappings.setTargetEtag(pair_.id, written->id, written->etag); !ok) return ok;
+  // mapping, the resource's new ETag for its other mappings, and the audit entry: one commit
+  if (auto ok = rememberWith(next, entryFor("sync.write", action, key, decision.reasons)); !ok) return ok;
   for (auto& [k, other] : byKey_) {
     if (other.targetEventId == written->id && other.state == MappingState::Synced) other.targetEtag = written->etag;
   }
-  if (auto a = audit("sync.write", action, key, decision.reasons); !a) return a;
   return step("after_record");
 }
 

@@ -34,6 +34,9 @@ class AuditLog {
  public:
   AuditLog(Database& db, const core::Clock& clock) : db_(db), clock_(clock) {}
   core::Result<void> append(const AuditEntry& entry);
+  /// Appends inside the caller's open write transaction (so an entry commits with what it
+  /// describes). Throws on database errors, like any statement inside Database::withSession.
+  static void appendWithin(soci::session& sql, Dialect dialect, const AuditEntry& entry, long long at);
   /// Entries with seq > `afterSeq`, oldest first, at most `limit`.
   core::Result<std::vector<StoredEntry>> read(long long afterSeq, std::size_t limit);
   /// Re-computes the chain. Internal naming the first broken seq when an entry was altered or removed.

@@ -4,6 +4,7 @@
 
 #include "calgate/core/clock.hpp"
 #include "calgate/core/error.hpp"
+#include "calgate/gateway/audit/audit_log.hpp"
 #include "calgate/gateway/store/database.hpp"
 
 #include <optional>
@@ -47,6 +48,9 @@ class MappingStore {
   /// occurrences) knows its new ETag, so the next pull does not take it for a user's change.
   core::Result<void> setTargetEtag(const std::string& pairId, const std::string& targetEventId,
                                    const std::string& etag);
+  /// After a write: saves the mapping, gives every mapping of its target resource the new ETag, and
+  /// appends the audit entry, in one transaction (one commit per copy written).
+  core::Result<void> recordWrite(const Mapping& mapping, const audit::AuditEntry& entry);
   /// Purges soft-deleted mappings deleted before `cutoffUnix`. Returns how many.
   core::Result<std::size_t> purgeDeletedBefore(long long cutoffUnix);
 
