@@ -122,7 +122,7 @@ namespace {
 
 /// A scenario in two phases (initial sync, then changes). `failAt`: the failpoint and which of its
 /// hits fails. Returns false when the scenario completed before that hit.
-bool runScenario(SyncFixture& f, const std::string& point, int failAt) {
+bool runScenario(SyncFixture& f, const std::string& point, int failAt, bool twoWay = false) {
   int hits = 0;
   bool fired = false;
   SyncOptions crashing;
@@ -150,6 +150,11 @@ bool runScenario(SyncFixture& f, const std::string& point, int failAt) {
   const auto a = f.work.userPut(SyncFixture::kWork, {timedEvent("a", "A", kBase + hours(1))});
   const auto b = f.work.userPut(SyncFixture::kWork, {timedEvent("b", "B", kBase + hours(2))});
   f.work.userPut(SyncFixture::kWork, {timedEvent("c", "C", kBase + hours(3))});
+  std::string h2;
+  if (twoWay) {  // originals on the other side too
+    f.home.userPut(SyncFixture::kHome, {timedEvent("h1", "H1", kBase + hours(6))});
+    h2 = f.home.userPut(SyncFixture::kHome, {timedEvent("h2", "H2", kBase + hours(7))});
+  }
   runWithRestart();
 
   f.work.userPut(SyncFixture::kWork, {timedEvent("a", "A2", kBase + hours(5))});
@@ -159,6 +164,11 @@ bool runScenario(SyncFixture& f, const std::string& point, int failAt) {
   cancelled.recurrenceId = providers::ZonedTime{kBase + days(3), "UTC"};
   cancelled.status = providers::Status::Cancelled;
   f.work.userPut(SyncFixture::kWork, {series, moved, cancelled});
+  if (twoWay) {
+    f.home.userPut(SyncFixture::kHome, {timedEvent("h1", "H1 moved", kBase + hours(9))});
+    f.home.userDelete(SyncFixture::kHome, h2);
+    f.home.userPut(SyncFixture::kHome, {timedEvent("h3", "H3", kBase + hours(8))});
+  }
   runWithRestart();
   (void)a;
   return fired;
@@ -240,5 +250,34 @@ TEST_CASE("after a full sync the database holds no event content", "[sync][priva
   for (const auto& s : secrets) {
     INFO(s);
     CHECK(everything.find(s) == std::string::npos);
+  }
+}
+
+TEST_CASE("two-way: a crash at any step boundary loses no change and duplicates nothing", "[sync][crash][twoway]") {
+  SyncFixture reference(Direction::TwoWay);
+  REQUIRE_FALSE(runScenario(reference, "none", 1, true));
+  const auto expectedWork = shown(reference.work, SyncFixture::kWork);
+  const auto expectedHome = shown(reference.home, SyncFixture::kHome);
+  REQUIRE(expectedHome.size() == 6);  // Series, A2, C, D, H1 moved, H3
+  REQUIRE(expectedWork == expectedHome);
+
+  for (const std::string point : {"before_write", "after_write", "after_record"}) {
+    int crashes = 0;
+    for (int k = 1;; ++k) {
+      SyncFixture f(Direction::TwoWay);
+      if (!runScenario(f, point, k, true)) {
+        INFO(point);
+        CHECK(crashes >= 13);  // both directions' writes of both phases
+        break;
+      }
+      ++crashes;
+      INFO(point << " #" << k);
+      CHECK(shown(f.work, SyncFixture::kWork) == expectedWork);
+      CHECK(shown(f.home, SyncFixture::kHome) == expectedHome);
+      f.byTitle(f.work, SyncFixture::kWork);  // fails on a duplicate title
+      f.byTitle(f.home, SyncFixture::kHome);
+      CHECK(f.sync().writes() == 0);
+      REQUIRE(k < 60);
+    }
   }
 }
