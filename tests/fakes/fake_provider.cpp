@@ -82,6 +82,7 @@ core::Result<providers::ChangeSet> FakeProvider::pullChanges(const std::string& 
   }
   if (cursor.empty() || epoch != cal.epoch) {
     out.complete = true;  // a complete listing
+    ++completeListings;
     for (const auto& [id, r] : cal.resources) {
       if (unreadable.count(id)) {
         out.unreadable.push_back(id);

@@ -32,6 +32,7 @@ class FakeProvider final : public providers::Provider {
   // --- inspection ---------------------------------------------------------------------------------
   std::vector<std::vector<providers::Event>> resources(const std::string& calendar) const;
   std::size_t creates = 0, updates = 0, removes = 0;
+  std::size_t completeListings = 0;  ///< pulls answered with a complete listing
   std::size_t writes() const { return creates + updates + removes; }
 
   /// Called before every write with the operation name ("create", "update", "remove"); may return

@@ -444,3 +444,27 @@ TEST_CASE("a cursor the server keeps failing on is abandoned for a complete list
   f.work.failCursorPulls = false;
   CHECK(f.sync().writes() == 0);
 }
+
+TEST_CASE("an organisation policy that changes re-renders; one that only flips proof under a pin does not", "[sync]") {
+  SyncFixture f;
+  put(f, timedEvent("a", "Board meeting", kMonday));
+  f.sync();
+  const auto listings = f.work.completeListings;
+  CHECK(f.sync().writes() == 0);
+  CHECK(f.work.completeListings == listings);  // incremental
+
+  policy::OrgPolicy org = policy::OrgPolicy::none("work.example");
+  org.level = policy::OrgLevel::Private;
+  org.validation = policy::Validation::Secure;
+  f.orgs.byDomain["work.example"] = org;
+  CHECK(f.sync().updated == 1);  // a new policy: everything listed and re-rendered
+  CHECK(f.work.completeListings == listings + 1);
+
+  // today's lookup could not be proven, but the earlier secure record is pinned: same copies,
+  // no complete listing
+  org.validation = policy::Validation::Indeterminate;
+  org.pinned = true;
+  f.orgs.byDomain["work.example"] = org;
+  CHECK(f.sync().writes() == 0);
+  CHECK(f.work.completeListings == listings + 1);
+}

@@ -46,8 +46,10 @@ std::string cursorKind(const std::string& provider) {
 }
 
 std::string describeOrg(const policy::OrgPolicy& org) {
+  // what the evaluator acts on, not how the lookup went: a pinned policy that is re-proven or not
+  // on alternate lookups renders the same copies and must not force complete listings
   std::string out = org.domain + "|" + std::to_string(static_cast<int>(org.level)) + "|" + org.label.value_or("") +
-                    "|" + std::to_string(static_cast<int>(org.validation)) + "|" + (org.pinned ? "pinned" : "");
+                    "|" + (org.trusted() ? "trusted" : "") + "|" + (org.failClosed() ? "fail-closed" : "");
   for (const auto& a : org.allow) out += "|" + a;
   return out;
 }
