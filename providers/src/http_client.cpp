@@ -2,9 +2,11 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <libpsl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <array>
 #include <cctype>
 #include <charconv>
 #include <ctime>
@@ -195,8 +197,48 @@ bool isPrivateAddress(const std::string& ip) {
          IN6_IS_ADDR_SITELOCAL(&a6) || IN6_IS_ADDR_MULTICAST(&a6) || (a6.s6_addr[0] & 0xFE) == 0xFC || localNat64;
 }
 
-std::string redirectProtocols(const std::string& url) {
-  return url.starts_with("https://") ? "https" : "http,https";
+core::Result<std::string> redirectTarget(const std::string& from, const std::string& location) {
+  if (location.empty() || location.size() > 8192) return fail(ErrorCode::Invalid, "unusable redirect");
+  UrlHandle u;
+  if (!u.h || curl_url_set(u.h, CURLUPART_URL, from.c_str(), 0) != CURLUE_OK ||
+      curl_url_set(u.h, CURLUPART_URL, location.c_str(), 0) != CURLUE_OK) {  // relative to `from`
+    return fail(ErrorCode::Invalid, "unusable redirect");
+  }
+  char* text = nullptr;
+  if (curl_url_get(u.h, CURLUPART_URL, &text, 0) != CURLUE_OK || !text) return fail(ErrorCode::Invalid, "unusable redirect");
+  std::string to = text;
+  curl_free(text);
+  if (urlHasUserinfo(to)) return fail(ErrorCode::Invalid, "redirect to a URL with credentials in it refused");
+  if (!to.starts_with("https://") && !to.starts_with("http://")) return fail(ErrorCode::Invalid, "redirect to a non-HTTP URL refused");
+  if (from.starts_with("https://") && !to.starts_with("https://")) {
+    return fail(ErrorCode::Invalid, "redirect from https to http refused");
+  }
+  return to;
+}
+
+bool credentialsMayFollow(const std::string& from, const std::string& to) {
+  auto parts = [](const std::string& url) {
+    std::array<std::string, 3> out;  // scheme, host, port
+    UrlHandle u;
+    if (!u.h || curl_url_set(u.h, CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return out;
+    const std::array<CURLUPart, 3> which = {CURLUPART_SCHEME, CURLUPART_HOST, CURLUPART_PORT};
+    for (std::size_t i = 0; i < which.size(); ++i) {
+      char* v = nullptr;
+      if (curl_url_get(u.h, which[i], &v, i == 2 ? CURLU_DEFAULT_PORT : 0) == CURLUE_OK && v) {
+        out[i] = v;
+        curl_free(v);
+      }
+    }
+    for (auto& c : out[1]) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+  };
+  const auto a = parts(from), b = parts(to);
+  if (a[1].empty() || b[1].empty()) return false;
+  if (a == b) return true;
+  if (a[0] != "https" || b[0] != "https") return false;
+  const char* ra = psl_registrable_domain(psl_builtin(), a[1].c_str());
+  const char* rb = psl_registrable_domain(psl_builtin(), b[1].c_str());
+  return ra && rb && std::string_view(ra) == std::string_view(rb);
 }
 
 std::optional<std::chrono::seconds> parseRetryAfter(const std::string& value, const core::Clock& clock) {
@@ -263,68 +305,89 @@ core::Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
   }
   std::lock_guard lock(impl_->mutex);
   CURL* curl = impl_->curl;
-  curl_easy_reset(curl);  // options of the last request must not leak into this one (credentials!)
+  // Redirects are followed here, not by libcurl: WebDAV requests (PROPFIND, REPORT) keep their
+  // method and body on 301/302/307/308 (libcurl would re-send them without the body), and
+  // credentials follow only within one site (credentialsMayFollow).
+  std::string url = request.url;
+  std::string method = request.method;
+  bool sendBody = !request.body.empty() || method == "PUT" || method == "POST" || method == "PROPFIND" ||
+                  method == "REPORT";
+  bool withCredentials = request.username.has_value();
   Transfer t;
-  t.limit = impl_->options.maxResponseBytes;
-  t.options = &impl_->options;
-  curl_slist* headers = nullptr;
-  for (const auto& [name, value] : request.headers) headers = curl_slist_append(headers, (name + ": " + value).c_str());
-  headers = curl_slist_append(headers, "Expect:");
-  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  // a redirect never downgrades: from https, only to https (credentials and content would go in clear)
-  const std::string redirects = redirectProtocols(request.url);
-  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, redirects.c_str());
-  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt(curl, CURLOPT_MAXREDIRS, impl_->options.maxRedirects);
-  curl_easy_setopt(curl, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2);
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(impl_->options.connectTimeout.count()));
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(impl_->options.totalTimeout.count()));
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_USERAGENT, impl_->options.userAgent.c_str());
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, onBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &t);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, onHeader);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &t);
-  curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, openSocket);
-  curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &t);
-  curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");  // gzip/deflate if offered
-  curl_easy_setopt(curl, CURLOPT_PROXY, impl_->options.proxy.c_str());  // "" = no proxy, env ignored
-  if (request.username) {
-    curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-    curl_easy_setopt(curl, CURLOPT_USERNAME, request.username->c_str());
-    Botan::secure_vector<char> password(request.password.begin(), request.password.end());
-    password.push_back('\0');
-    curl_easy_setopt(curl, CURLOPT_PASSWORD, password.data());  // curl copies it
-    curl_easy_setopt(curl, CURLOPT_UNRESTRICTED_AUTH, 0L);     // never to another host on redirect
+  for (long hop = 0;; ++hop) {
+    curl_easy_reset(curl);  // options of the last request must not leak into this one (credentials!)
+    t = Transfer{};
+    t.limit = impl_->options.maxResponseBytes;
+    t.options = &impl_->options;
+    curl_slist* headers = nullptr;
+    for (const auto& [name, value] : request.headers) {
+      if (!sendBody && (name == "Content-Type" || name == "content-type")) continue;
+      headers = curl_slist_append(headers, (name + ": " + value).c_str());
+    }
+    headers = curl_slist_append(headers, "Expect:");
+    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(curl, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(impl_->options.connectTimeout.count()));
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(impl_->options.totalTimeout.count()));
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_USERAGENT, impl_->options.userAgent.c_str());
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, onBody);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &t);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, onHeader);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &t);
+    curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, openSocket);
+    curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &t);
+    curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");  // gzip/deflate if offered
+    curl_easy_setopt(curl, CURLOPT_PROXY, impl_->options.proxy.c_str());  // "" = no proxy, env ignored
+    if (withCredentials) {
+      curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+      curl_easy_setopt(curl, CURLOPT_USERNAME, request.username->c_str());
+      Botan::secure_vector<char> password(request.password.begin(), request.password.end());
+      password.push_back('\0');
+      curl_easy_setopt(curl, CURLOPT_PASSWORD, password.data());  // curl copies it
+    }
+    if (sendBody) {
+      curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+      curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    } else if (method == "GET" || method == "HEAD") {
+      curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+      if (method == "HEAD") curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+    }
+    const CURLcode rc = curl_easy_perform(curl);
+    curl_slist_free_all(headers);
+    if (withCredentials) curl_easy_setopt(curl, CURLOPT_PASSWORD, "");
+    if (!t.refusedAddress.empty()) {
+      return fail(ErrorCode::Invalid, "refusing to connect to " + t.refusedAddress +
+                                          ": a private, loopback or link-local address");
+    }
+    if (t.tooLarge) return fail(ErrorCode::Invalid, "response larger than the limit");
+    if (rc == CURLE_OPERATION_TIMEDOUT) return fail(ErrorCode::Timeout, "HTTP request timed out");
+    if (rc != CURLE_OK) return fail(ErrorCode::Unavailable, std::string("HTTP request failed: ") + curl_easy_strerror(rc));
+    long status = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    const auto location = t.headers.find("location");
+    const bool redirect = status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+    if (!redirect || location == t.headers.end()) break;
+    if (hop >= impl_->options.maxRedirects) return fail(ErrorCode::Invalid, "too many redirects");
+    auto next = redirectTarget(url, location->second);
+    if (!next) return std::unexpected(next.error());
+    withCredentials = withCredentials && credentialsMayFollow(url, *next);
+    if (status == 303 && method != "HEAD") {  // "see other": fetch it
+      method = "GET";
+      sendBody = false;
+    }
+    url = std::move(*next);
   }
-  if (!request.body.empty() || request.method == "PUT" || request.method == "POST" || request.method == "PROPFIND" ||
-      request.method == "REPORT") {
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
-  }
-  const CURLcode rc = curl_easy_perform(curl);
-  curl_slist_free_all(headers);
-  if (request.username) curl_easy_setopt(curl, CURLOPT_PASSWORD, "");
-  if (!t.refusedAddress.empty()) {
-    return fail(ErrorCode::Invalid, "refusing to connect to " + t.refusedAddress +
-                                        ": a private, loopback or link-local address");
-  }
-  if (t.tooLarge) return fail(ErrorCode::Invalid, "response larger than the limit");
-  if (rc == CURLE_OPERATION_TIMEDOUT) return fail(ErrorCode::Timeout, "HTTP request timed out");
-  if (rc == CURLE_TOO_MANY_REDIRECTS) return fail(ErrorCode::Invalid, "too many redirects");
-  if (rc != CURLE_OK) return fail(ErrorCode::Unavailable, std::string("HTTP request failed: ") + curl_easy_strerror(rc));
   HttpResponse response;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
-  char* effective = nullptr;
-  curl_easy_getinfo(curl, CURLINFO_EFFECTIVE_URL, &effective);
-  // libcurl (7.88) puts CURLOPT_USERNAME/PASSWORD into the effective URL after a redirect: the URL
-  // becomes ids and hrefs, so the credentials are taken out; what cannot be parsed is not used.
-  if (effective) response.effectiveUrl = withoutUserinfo(effective).value_or(request.url);
+  // no userinfo can be in `url`: request URLs and redirect targets with one are refused
+  response.effectiveUrl = withoutUserinfo(url).value_or(request.url);
   response.body = std::move(t.body);
   response.headers = std::move(t.headers);
   return response;

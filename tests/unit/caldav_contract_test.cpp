@@ -574,11 +574,6 @@ TEST_CASE("the address guard sees private IPv4 inside IPv6 transition addresses"
   }
 }
 
-TEST_CASE("redirects never go from https to http", "[http][caldav]") {
-  CHECK(redirectProtocols("https://caldav.example.com/") == "https");
-  CHECK(redirectProtocols("http://127.0.0.1:5232/") == "http,https");
-}
-
 TEST_CASE("multistatus namespaces resolve by scope, in one pass, with nesting bounded", "[caldav][contract]") {
   // a prefix rebound on an element applies to it and its children only
   auto ms = parseMultistatus(

@@ -22,8 +22,8 @@ struct HttpRequest {
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
-  /// Basic credentials (CalDAV app-specific passwords). Sent only to `url`'s own origin, never
-  /// along a redirect to another host.
+  /// Basic credentials (CalDAV app-specific passwords). They follow a redirect only within one
+  /// site (see credentialsMayFollow).
   std::optional<std::string> username;
   Botan::secure_vector<char> password;
 };
@@ -63,9 +63,9 @@ struct HttpClientOptions {
   std::string proxy;
 };
 
-/// libcurl: HTTP and HTTPS only, TLS 1.2 minimum with verification, limited redirects (never from
-/// https to http), capped
-/// response size, connection reuse. Thread-safe (requests are serialised on one connection cache).
+/// libcurl: HTTP and HTTPS only, TLS 1.2 minimum with verification, capped response size,
+/// connection reuse. Redirects (at most maxRedirects) are followed by the client itself: the
+/// method and body are kept except on 303, never from https to http. Thread-safe (requests are serialised on one connection cache).
 class CurlHttpClient final : public HttpClient {
  public:
   explicit CurlHttpClient(HttpClientOptions options = {});
@@ -98,8 +98,12 @@ std::optional<std::string> withoutUserinfo(const std::string& url);
 bool isLoopbackAddress(const std::string& ip);
 bool isPrivateAddress(const std::string& ip);
 
-/// The protocols a redirect from `url` may go to: "https" from an https URL (no downgrade),
-/// "http,https" from an http one.
-std::string redirectProtocols(const std::string& url);
+/// Resolves a redirect's Location against the URL that answered it. Invalid for an unusable
+/// Location, one with userinfo, a scheme other than http(s), or a downgrade from https to http.
+core::Result<std::string> redirectTarget(const std::string& from, const std::string& location);
+/// Whether credentials sent to `from` may follow a redirect to `to`: the same origin (scheme, host,
+/// port), or https to https within one registrable domain (Public Suffix List), e.g.
+/// fastmail.com -> caldav.fastmail.com. Anything else gets the request without them.
+bool credentialsMayFollow(const std::string& from, const std::string& to);
 
 }  // namespace calgate::providers
