@@ -1,6 +1,7 @@
 #include "calgate/gateway/sync/calendar_store.hpp"
 
 #include "calgate/core/ids.hpp"
+#include "calgate/providers/event.hpp"
 #include "store/transaction.hpp"
 
 #include <soci/soci.h>
@@ -40,7 +41,18 @@ core::Result<CalendarRef> CalendarStore::upsert(const std::string& accountId, co
   if (providerCalendarId.empty() || providerCalendarId.size() > 2048) {
     return core::fail(core::ErrorCode::Invalid, "calendar id must be 1 to 2048 bytes");
   }
-  const std::string name = displayName.substr(0, 200);
+  // Name and zone come from the provider: printable text of at most 200 bytes (cut on a UTF-8
+  // boundary), and a zone this system knows (it anchors floating times of copies) or UTC.
+  std::string name;
+  for (unsigned char c : displayName) {
+    if (c >= 0x20 && c != 0x7F) name += static_cast<char>(c);
+  }
+  if (name.size() > 200) {
+    std::size_t cut = 200;
+    while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) --cut;
+    name.resize(cut);
+  }
+  const std::string zone = providers::isKnownZone(timeZone) ? timeZone : "UTC";
   return db_.withSession([&](soci::session& sql) -> core::Result<CalendarRef> {
     detail::WriteTransaction tx(sql, db_.dialect());
     const long long now = clock_.nowUnixSeconds();
@@ -49,12 +61,12 @@ core::Result<CalendarRef> CalendarStore::upsert(const std::string& accountId, co
                             providerCalendarId);
     if (existing) {
       sql << "UPDATE calendars SET display_name = :n, time_zone = :z, writable = :w, updated_at = :t WHERE id = :i",
-          soci::use(name), soci::use(timeZone), soci::use(w), soci::use(now), soci::use(existing->id);
+          soci::use(name), soci::use(zone), soci::use(w), soci::use(now), soci::use(existing->id);
     } else {
       const std::string id = core::newId("cal");
       sql << "INSERT INTO calendars (id, account_id, provider_calendar_id, display_name, time_zone, writable, "
              "created_at, updated_at) VALUES (:i, :a, :p, :n, :z, :w, :c, :u)",
-          soci::use(id), soci::use(accountId), soci::use(providerCalendarId), soci::use(name), soci::use(timeZone),
+          soci::use(id), soci::use(accountId), soci::use(providerCalendarId), soci::use(name), soci::use(zone),
           soci::use(w), soci::use(now), soci::use(now);
     }
     auto out = readOne(sql, "WHERE c.account_id = :a AND c.provider_calendar_id = :p", accountId, providerCalendarId);

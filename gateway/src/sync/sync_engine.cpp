@@ -129,11 +129,18 @@ class DirectionRun {
     }
     return out;
   }
-  std::string targetEtagOf(const std::string& targetId) const {
-    for (const auto& [k, m] : byKey_) {
-      if (m.targetEventId == targetId && m.state == MappingState::Synced) return m.targetEtag;
+  // The parts of one copy (a series and its occurrences) all map the same source event, so a
+  // copy's mappings are found among that event's, not by scanning the pair.
+  std::string targetEtagOf(const std::string& eventId, const std::string& targetId) {
+    for (const Mapping* m : mappingsOf(eventId)) {
+      if (m->targetEventId == targetId && m->state == MappingState::Synced) return m->targetEtag;
     }
     return {};
+  }
+  void learnEtag(const std::string& eventId, const std::string& targetId, const std::string& etag) {
+    for (Mapping* m : mappingsOf(eventId)) {
+      if (m->targetEventId == targetId && m->state == MappingState::Synced) m->targetEtag = etag;
+    }
   }
 
   Deps d_;
@@ -452,7 +459,7 @@ core::Result<void> DirectionRun::writeOne(const std::string& eventId, const Even
     const std::string targetId = rid.empty() ? (m ? m->targetEventId : "") : (seriesCopy ? series->targetEventId : "");
     if (copy) {
       if (auto ok = step("before_write"); !ok) return ok;
-      if (auto done = to_.provider.remove(calendar, targetId, targetEtagOf(targetId), write); !done) return done;
+      if (auto done = to_.provider.remove(calendar, targetId, targetEtagOf(eventId, targetId), write); !done) return done;
       if (auto ok = step("after_write"); !ok) return ok;
       ++report_.deleted;
       if (d_.observer) d_.observer(to_.calendar.provider, "delete");
@@ -461,11 +468,7 @@ core::Result<void> DirectionRun::writeOne(const std::string& eventId, const Even
         auto fresh = to_.provider.getEvent(calendar, targetId);
         if (fresh && !fresh->empty()) {
           if (auto ok = d_.mappings.setTargetEtag(pair_.id, targetId, fresh->front().etag); !ok) return ok;
-          for (auto& [k, other] : byKey_) {
-            if (other.targetEventId == targetId && other.state == MappingState::Synced) {
-              other.targetEtag = fresh->front().etag;
-            }
-          }
+          learnEtag(eventId, targetId, fresh->front().etag);
         }
       }
     }
@@ -501,7 +504,7 @@ core::Result<void> DirectionRun::writeOne(const std::string& eventId, const Even
   const bool restoring = force && m && m->contentSha256 == hash;
 
   if (auto ok = step("before_write"); !ok) return ok;
-  auto written = exists ? to_.provider.update(calendar, targetId, targetEtagOf(targetId), write)
+  auto written = exists ? to_.provider.update(calendar, targetId, targetEtagOf(eventId, targetId), write)
                         : to_.provider.create(calendar, write);
   if (written && written->existed) {
     // an earlier attempt created it and crashed before recording: bring it up to this write
@@ -522,9 +525,7 @@ core::Result<void> DirectionRun::writeOne(const std::string& eventId, const Even
   next.deletedAt.reset();
   // mapping, the resource's new ETag for its other mappings, and the audit entry: one commit
   if (auto ok = rememberWith(next, entryFor("sync.write", action, key, decision.reasons)); !ok) return ok;
-  for (auto& [k, other] : byKey_) {
-    if (other.targetEventId == written->id && other.state == MappingState::Synced) other.targetEtag = written->etag;
-  }
+  learnEtag(eventId, written->id, written->etag);
   return step("after_record");
 }
 
@@ -550,7 +551,7 @@ core::Result<void> DirectionRun::deleteCopy(const std::string& eventId, const st
     }
     const std::string targetId = live->targetEventId;
     if (auto ok = step("before_write"); !ok) return ok;
-    if (auto done = to_.provider.remove(to_.calendar.providerCalendarId, targetId, targetEtagOf(targetId),
+    if (auto done = to_.provider.remove(to_.calendar.providerCalendarId, targetId, targetEtagOf(eventId, targetId),
                                         *decision.write);
         !done) {
       return done;

@@ -17,7 +17,7 @@ struct CalendarRef {
   std::string accountDomain;       ///< selects the organisation policy
   std::string providerCalendarId;  ///< Google calendarId, Graph id, CalDAV collection URL
   std::string displayName;
-  std::string timeZone;            ///< IANA; "UTC" when the provider did not say
+  std::string timeZone;            ///< IANA; "UTC" when the provider did not say or named an unknown zone
   bool writable = true;
 };
 
