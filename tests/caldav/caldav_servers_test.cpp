@@ -4,6 +4,7 @@
 #include "calgate/providers/caldav/caldav_provider.hpp"
 #include "calgate/providers/caldav/ical_mapping.hpp"
 #include "calgate/providers/http_client.hpp"
+#include "support/dav_client.hpp"
 #include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -18,65 +19,20 @@ using namespace std::chrono;
 
 namespace {
 
-struct Server {
-  std::string name;  // radicale | xandikos
-  std::string base;  // http://127.0.0.1:PORT/
-  std::string user;
-  std::string password;
-  std::string collections;  // where test calendars are made
-};
+using Server = test::DavServer;
 
 Server server() {
   const char* which = std::getenv("CG_TEST_CALDAV_SERVER");
-  const char* state = std::getenv("CG_TEST_CALDAV_STATE");
   REQUIRE(which);
-  REQUIRE(state);
-  std::string url = test::readFile(std::string(state) + "/" + which + ".url");
-  while (!url.empty() && url.back() == '\n') url.pop_back();
-  if (std::string(which) == "radicale") return {"radicale", url, "alice", "alice-app-password", url + "alice/"};
-  return {"xandikos", url, "user", "unused", url + "user/calendars/"};
+  return test::davServer(which);
 }
 
-std::atomic<int> gCounter{0};
-std::string unique(const std::string& prefix) {
-  return prefix + std::to_string(::getpid()) + "-" + std::to_string(gCounter++) + "-" +
-         std::to_string(system_clock::now().time_since_epoch().count() % 1000000);
-}
-
-HttpClientOptions loopback() {
-  HttpClientOptions o;
-  o.allowLoopback = true;
-  return o;
-}
+std::string unique(const std::string& prefix) { return test::uniqueName(prefix); }
+HttpClientOptions loopback() { return test::loopbackHttp(); }
 
 // Another client editing the server directly (what users and other apps do).
-struct Direct {
-  Server s = server();
-  CurlHttpClient http{loopback()};
-  HttpResponse send(const std::string& method, const std::string& url, const std::string& body = "",
-                    std::vector<std::pair<std::string, std::string>> headers = {}) {
-    HttpRequest r;
-    r.method = method;
-    r.url = url;
-    r.body = body;
-    r.headers = std::move(headers);
-    r.username = s.user;
-    r.password.assign(s.password.begin(), s.password.end());
-    auto resp = http.send(r);
-    REQUIRE(resp);
-    return *resp;
-  }
-  std::string makeCalendar(const std::string& name, const std::string& component = "VEVENT") {
-    const std::string url = s.collections + name + "/";
-    const std::string body =
-        "<?xml version=\"1.0\"?><c:mkcalendar xmlns:d=\"DAV:\" xmlns:c=\"urn:ietf:params:xml:ns:caldav\"><d:set><d:prop>"
-        "<d:displayname>" + name + "</d:displayname><c:supported-calendar-component-set><c:comp name=\"" + component +
-        "\"/></c:supported-calendar-component-set></d:prop></d:set></c:mkcalendar>";
-    auto r = send("MKCALENDAR", url, body, {{"Content-Type", "application/xml"}});
-    INFO(r.status << " " << r.body);
-    REQUIRE((r.status == 201 || r.status == 200));
-    return url;
-  }
+struct Direct : test::DavClient {
+  Direct() : DavClient(server()) {}
   std::string put(const std::string& calendar, const std::string& uid, const std::string& summary,
                   const std::string& extra = "", const std::string& when = "20261201T090000") {
     const std::string ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//test//EN\r\nBEGIN:VEVENT\r\nUID:" + uid +
@@ -90,14 +46,7 @@ struct Direct {
   }
 };
 
-CalDavAccount account() {
-  const Server s = server();
-  CalDavAccount a;
-  a.serverUrl = s.base;
-  a.username = s.user;
-  a.password.assign(s.password.begin(), s.password.end());
-  return a;
-}
+CalDavAccount account() { return test::davAccount(server()); }
 
 struct Adapter {
   CurlHttpClient http{loopback()};

@@ -2,13 +2,11 @@
 // (two-way). Needs the caldav service fixture (tests/services/caldav.sh).
 #include "calgate/providers/caldav/caldav_provider.hpp"
 #include "calgate/providers/http_client.hpp"
-#include "support/temp_dir.hpp"
+#include "support/dav_client.hpp"
 #include "sync/sync_fixture.hpp"
 
 #include <catch2/catch.hpp>
 
-#include <atomic>
-#include <unistd.h>
 
 using namespace calgate;
 using namespace calgate::gateway::sync;
@@ -19,66 +17,14 @@ using calgate::test::SyncFixture;
 
 namespace {
 
-struct DavServer {
-  std::string base, user, password, collections;
-};
-
-DavServer davServer(const std::string& which) {
-  const char* state = std::getenv("CG_TEST_CALDAV_STATE");
-  REQUIRE(state);
-  std::string url = test::readFile(std::string(state) + "/" + which + ".url");
-  while (!url.empty() && url.back() == '\n') url.pop_back();
-  REQUIRE_FALSE(url.empty());
-  if (which == "radicale") return {url, "alice", "alice-app-password", url + "alice/"};
-  return {url, "user", "unused", url + "user/calendars/"};
-}
-
-HttpClientOptions loopback() {
-  HttpClientOptions o;
-  o.allowLoopback = true;
-  return o;
-}
-
-std::atomic<int> gCounter{0};
-
 /// A server as users and other apps see it, plus calgate's adapter for it.
-struct Dav {
-  DavServer s;
-  CurlHttpClient http{loopback()};
+struct Dav : test::DavClient {
   std::unique_ptr<CalDavProvider> provider;
-  std::size_t writes = 0;
 
-  explicit Dav(const std::string& which) : s(davServer(which)) {
-    CalDavAccount a;
-    a.serverUrl = s.base;
-    a.username = s.user;
-    a.password.assign(s.password.begin(), s.password.end());
-    provider = std::make_unique<CalDavProvider>(http, a, core::systemClock());
+  explicit Dav(const std::string& which) : DavClient(test::davServer(which)) {
+    provider = std::make_unique<CalDavProvider>(http, test::davAccount(s), core::systemClock());
   }
-  HttpResponse send(const std::string& method, const std::string& url, const std::string& body,
-                    std::vector<std::pair<std::string, std::string>> headers) {
-    HttpRequest r;
-    r.method = method;
-    r.url = url;
-    r.body = body;
-    r.headers = std::move(headers);
-    r.username = s.user;
-    r.password.assign(s.password.begin(), s.password.end());
-    auto resp = http.send(r);
-    REQUIRE(resp);
-    return *resp;
-  }
-  std::string makeCalendar(const std::string& prefix) {
-    const std::string name = prefix + std::to_string(::getpid()) + "-" + std::to_string(gCounter++) + "-" +
-                             std::to_string(system_clock::now().time_since_epoch().count() % 1000000);
-    const std::string url = s.collections + name + "/";
-    auto r = send("MKCALENDAR", url,
-                  "<?xml version=\"1.0\"?><c:mkcalendar xmlns:d=\"DAV:\" xmlns:c=\"urn:ietf:params:xml:ns:caldav\">"
-                  "<d:set><d:prop><d:displayname>" + name + "</d:displayname></d:prop></d:set></c:mkcalendar>",
-                  {{"Content-Type", "application/xml"}});
-    REQUIRE((r.status == 201 || r.status == 200));
-    return url;
-  }
+  std::string makeCalendar(const std::string& prefix) { return DavClient::makeCalendar(test::uniqueName(prefix)); }
   /// Stores `components` (VEVENT blocks) as one resource, as a user's client would.
   std::string put(const std::string& calendar, const std::string& uid, const std::string& components) {
     const std::string ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//test//EN\r\n" + components +
@@ -89,7 +35,7 @@ struct Dav {
     return calendar + uid + ".ics";
   }
   void remove(const std::string& href) {
-    auto r = send("DELETE", href, "", {});
+    auto r = send("DELETE", href);
     REQUIRE((r.status == 204 || r.status == 200));
   }
   std::vector<Event> events(const std::string& calendar) {

@@ -10,6 +10,7 @@
 #include "calgate/providers/caldav/caldav_provider.hpp"
 #include "calgate/providers/http_client.hpp"
 #include "support/process.hpp"
+#include "support/dav_client.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_database.hpp"
 
@@ -31,47 +32,19 @@ namespace {
 
 constexpr const char* kMasterKeyBase64 = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";  // 32 bytes of 0x07
 
-struct Radicale {
-  std::string base;
-  providers::CurlHttpClient http{[] {
-    providers::HttpClientOptions o;
-    o.allowLoopback = true;
-    return o;
-  }()};
-  Radicale() {
-    const char* state = std::getenv("CG_TEST_CALDAV_STATE");
-    REQUIRE(state);
-    base = test::readFile(std::string(state) + "/radicale.url");
-    while (!base.empty() && base.back() == '\n') base.pop_back();
-  }
-  int send(const std::string& method, const std::string& url, const std::string& body,
-           const std::string& type = "application/xml") {
-    providers::HttpRequest r;
-    r.method = method;
-    r.url = url;
-    r.body = body;
-    r.headers = {{"Content-Type", type}};
-    r.username = "alice";
-    const std::string pw = "alice-app-password";
-    r.password.assign(pw.begin(), pw.end());
-    auto resp = http.send(r);
-    REQUIRE(resp);
-    return resp->status;
-  }
-  std::string calendar(const std::string& name) {
-    const std::string url = base + "alice/" + name + "/";
-    REQUIRE(send("MKCALENDAR", url,
-                 "<?xml version=\"1.0\"?><c:mkcalendar xmlns:d=\"DAV:\" xmlns:c=\"urn:ietf:params:xml:ns:caldav\">"
-                 "<d:set><d:prop><d:displayname>" + name + "</d:displayname></d:prop></d:set></c:mkcalendar>") == 201);
-    return url;
-  }
+/// Radicale, edited directly (calendars and events the gateway then syncs).
+struct Radicale : test::DavClient {
+  std::string base = s.base;
+  Radicale() : DavClient(test::davServer("radicale")) {}
+  std::string calendar(const std::string& name) { return makeCalendar(name); }
   void event(const std::string& calendar, const std::string& uid, int day) {
     const std::string d = (day < 10 ? "0" : "") + std::to_string(day);
     REQUIRE(send("PUT", calendar + uid + ".ics",
                  "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:" + uid +
                      "\r\nDTSTAMP:20261121T000000Z\r\nDTSTART:202612" + d + "T090000Z\r\nDTEND:202612" + d +
                      "T100000Z\r\nSUMMARY:Event " + uid + "\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
-                 "text/calendar") == 201);
+                 {{"Content-Type", "text/calendar"}})
+                .status == 201);
   }
 };
 
@@ -258,12 +231,7 @@ TEST_CASE("an operator connects a CalDAV account and pairs two calendars with ca
   INFO(result->err);
   CHECK(synced == 1);
   // the copies are private: titled "Work", nothing else
-  providers::caldav::CalDavAccount a;
-  a.serverUrl = dav.base;
-  a.username = "alice";
-  const std::string pw = "alice-app-password";
-  a.password.assign(pw.begin(), pw.end());
-  providers::caldav::CalDavProvider reader(dav.http, a, core::systemClock());
+  providers::caldav::CalDavProvider reader(dav.http, test::davAccount(dav.s), core::systemClock());
   auto copies = reader.pullChanges(dst, "", {sys_days{2026y / 1 / 1}, sys_days{2028y / 1 / 1}});
   REQUIRE(copies);
   REQUIRE(copies->changed.size() == 3);
