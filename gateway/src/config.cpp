@@ -91,6 +91,8 @@ const std::vector<KeySpec>& keySpecs() {
       integerKey("server.threads", 1, 64, [](Config& c, auto v) { c.server.threads = static_cast<unsigned>(v); }),
       integerKey("server.max_body_bytes", 1024, 64ull * 1024 * 1024,
                  [](Config& c, auto v) { c.server.maxBodyBytes = v; }),
+      integerKey("server.rate_limit_per_minute", 0, 1000000,
+                 [](Config& c, auto v) { c.server.rateLimitPerMinute = static_cast<unsigned>(v); }),
       integerKey("server.shutdown_grace_seconds", 0, 300,
                  [](Config& c, auto v) { c.server.shutdownGrace = std::chrono::seconds(v); }),
       {"database.url", "empty (the default) or a URL starting with sqlite:, postgresql:// or postgres://",

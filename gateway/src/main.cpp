@@ -12,6 +12,8 @@
 #include "calgate/gateway/sync/org_policy_source.hpp"
 #include "calgate/gateway/sync/sync_service.hpp"
 #include "calgate/gateway/vault/vault.hpp"
+#include "calgate/providers/caldav/caldav_provider.hpp"
+#include "calgate/providers/http_client.hpp"
 
 #include <signal.h>
 #include <unistd.h>
@@ -19,6 +21,8 @@
 
 #include <cstdlib>
 #include <iostream>
+
+#include <nlohmann/json.hpp>
 
 using namespace calgate;
 using namespace calgate::gateway;
@@ -120,10 +124,33 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
                                                       std::string(host) + ":" + std::to_string(::getpid()));
     metrics.setExtraSource([svc = syncService.get()] { return svc->renderMetrics(); });
   }
-  api::Services services{**db, migrator, users, metrics};
+  http::RateLimiter tokenLimiter(config->server.rateLimitPerMinute);
+  http::RateLimiter feedLimiter(config->server.rateLimitPerMinute);
+  api::Services services;
+  services.db = db->get();
+  services.migrator = &migrator;
+  services.users = &users;
+  services.metrics = &metrics;
+  services.clock = &core::systemClock();
+  services.accounts = accounts.get();
+  services.providers = providerFactory.get();
+  services.orgPolicies = orgSource.get();
+  services.orgPolicyService = orgStack ? orgStack->service.get() : nullptr;
+  services.feedLimiter = &feedLimiter;
+  services.discoverCalDav = [syncConfig = config->sync](const api::CalDavLogin& login) {
+    providers::HttpClientOptions options;
+    options.allowLoopback = syncConfig.allowPrivateNetworks;
+    options.allowPrivateNetworks = syncConfig.allowPrivateNetworks;
+    providers::CurlHttpClient http(options);
+    providers::caldav::CalDavAccount dav;
+    dav.serverUrl = login.serverUrl;
+    dav.username = login.username;
+    dav.password.assign(login.password.begin(), login.password.end());
+    return providers::caldav::CalDavProvider(http, dav, core::systemClock()).listCalendars();
+  };
   const http::Router router = api::buildRouter(services);
   http::Dispatcher dispatcher(router, [&users](std::string_view secret) { return users.authenticate(secret); },
-                              metrics, config->server.maxBodyBytes);
+                              metrics, config->server.maxBodyBytes, &tokenLimiter);
   http::Server server(dispatcher, config->server);
   if (auto started = server.start(); !started) {
     core::log::error("server.start_failed", {{"error", started.error().message}});
@@ -178,6 +205,22 @@ int checkConfig(const std::optional<std::filesystem::path>& configPath) {
   return kExitOk;
 }
 
+// Every route the server answers, from the same table `serve` uses (the OpenAPI test reads it).
+int listRoutes(bool json) {
+  api::Services none;  // handlers are not called: nothing is dereferenced
+  const http::Router router = api::buildRouter(none);
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : router.routes()) {
+    if (json) {
+      out.push_back({{"method", r.method}, {"pattern", r.pattern}, {"authenticated", r.authenticated}});
+    } else {
+      std::cout << r.method << " " << r.pattern << " " << (r.authenticated ? "bearer" : "none") << "\n";
+    }
+  }
+  if (json) std::cout << out.dump(2) << "\n";
+  return kExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -204,7 +247,12 @@ int main(int argc, char** argv) {
   auto* checkCmd = configCmd->add_subcommand("check", "Validate the configuration and print what would be used");
   checkCmd->add_option("-c,--config", configPath, "YAML configuration file");
 
+  bool routesJson = false;
+  auto* routesCmd = app.add_subcommand("routes", "List every HTTP route the server answers (method, path, auth)");
+  routesCmd->add_flag("--json", routesJson, "Print JSON");
+
   if (auto stop = parseCommandLine(app, argc, argv)) return *stop;
+  if (routesCmd->parsed()) return listRoutes(routesJson);
   if (serveCmd->parsed()) return serve(configPath);
   if (checkCmd->parsed()) return checkConfig(configPath);
   return kExitUsage;

@@ -18,10 +18,10 @@ void addSystemRoutes(http::Router& router, Services& services) {
                   core::log::warn("readyz.not_ready", {{"request_id", request.requestId}, {"reason", reason}});
                   return http::problem(503, "not-ready", "Service Unavailable", detail);
                 };
-                if (auto ping = services.db.ping(); !ping) {
+                if (auto ping = services.db->ping(); !ping) {
                   return notReady("database unreachable", ping.error().message);
                 }
-                auto status = services.migrator.status();
+                auto status = services.migrator->status();
                 if (!status) return notReady("database unreadable", status.error().message);
                 if (!status->current()) return notReady(status->problem(), status->problem());
                 nlohmann::json body = {{"status", "ready"},
@@ -31,7 +31,7 @@ void addSystemRoutes(http::Router& router, Services& services) {
               }});
 
   router.add({"GET", "/metrics", false, [&services](http::Request&) {
-                return http::Response::text(200, services.metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
+                return http::Response::text(200, services.metrics->render(), "text/plain; version=0.0.4; charset=utf-8");
               }});
 }
 
@@ -39,6 +39,10 @@ http::Router buildRouter(Services& services) {
   http::Router router;
   addSystemRoutes(router, services);
   addMeRoutes(router, services);
+  addAccountRoutes(router, services);
+  addPairRoutes(router, services);
+  addPolicyRoutes(router, services);
+  addFeedRoutes(router, services);
   return router;
 }
 

@@ -42,8 +42,12 @@ std::optional<std::string_view> bearerToken(const Request& request) {
 }
 
 Dispatcher::Dispatcher(const Router& router, Authenticator authenticate, HttpMetrics& metrics,
-                       std::size_t maxBodyBytes)
-    : router_(router), authenticate_(std::move(authenticate)), metrics_(metrics), maxBodyBytes_(maxBodyBytes) {}
+                       std::size_t maxBodyBytes, RateLimiter* limiter)
+    : router_(router),
+      authenticate_(std::move(authenticate)),
+      metrics_(metrics),
+      maxBodyBytes_(maxBodyBytes),
+      limiter_(limiter) {}
 
 Response Dispatcher::route(Request& request, std::string& routeName) {
   if (draining()) {
@@ -81,6 +85,15 @@ Response Dispatcher::route(Request& request, std::string& routeName) {
       return problem(503, "unavailable", "Service Unavailable", "authentication is temporarily unavailable");
     }
     request.principal = std::move(*principal);
+    if (limiter_) {
+      if (const auto wait = limiter_->take("token:" + request.principal->token.id)) {
+        Response r = problem(429, "rate-limited", "Too Many Requests",
+                             "this token made more than " + std::to_string(limiter_->perMinute()) +
+                                 " requests in a minute; retry after " + std::to_string(wait->count()) + " s");
+        r.headers.emplace_back("Retry-After", std::to_string(wait->count()));
+        return r;
+      }
+    }
   }
   return route.handler(request);
 }

@@ -46,6 +46,18 @@ Response problem(int status, std::string_view slug, std::string_view title, std:
   return Response{status, "application/problem+json", std::move(body), {}};
 }
 
+Response fieldProblem(int status, std::string_view slug, std::string_view title, std::string_view detail,
+                      std::string_view field) {
+  Response r = problem(status, slug, title, detail);
+  if (!field.empty()) {
+    r.body.pop_back();  // the closing brace
+    r.body += ",\"field\":";
+    core::log::appendJsonString(r.body, field);
+    r.body += "}";
+  }
+  return r;
+}
+
 std::string_view reasonPhrase(int status) {
   switch (status) {
     case 200: return "OK";
@@ -61,6 +73,7 @@ std::string_view reasonPhrase(int status) {
     case 413: return "Content Too Large";
     case 415: return "Unsupported Media Type";
     case 422: return "Unprocessable Content";
+    case 502: return "Bad Gateway";
     case 429: return "Too Many Requests";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";

@@ -1,5 +1,6 @@
 #include "calgate/gateway/http/router.hpp"
 
+#include <optional>
 #include <stdexcept>
 
 namespace calgate::gateway::http {
@@ -20,8 +21,17 @@ std::vector<std::string_view> segments(std::string_view path) {
   return out;
 }
 
-bool isParam(std::string_view segment) {
-  return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
+// A parameter segment is "{name}" or "{name}<literal suffix>", e.g. "{token}.ics".
+struct ParamSegment {
+  std::string_view name;
+  std::string_view suffix;
+};
+
+std::optional<ParamSegment> paramOf(std::string_view segment) {
+  if (segment.size() < 3 || segment.front() != '{') return std::nullopt;
+  const auto close = segment.find('}');
+  if (close == std::string_view::npos || close < 2) return std::nullopt;
+  return ParamSegment{segment.substr(1, close - 1), segment.substr(close + 1)};
 }
 
 bool matches(const std::string& pattern, std::string_view path, std::map<std::string, std::string>& params) {
@@ -32,8 +42,9 @@ bool matches(const std::string& pattern, std::string_view path, std::map<std::st
   if (path.size() > 1 && path.back() == '/') return false;
   std::map<std::string, std::string> found;
   for (std::size_t i = 0; i < want.size(); ++i) {
-    if (isParam(want[i])) {
-      found[std::string(want[i].substr(1, want[i].size() - 2))] = std::string(got[i]);
+    if (const auto param = paramOf(want[i])) {
+      if (got[i].size() <= param->suffix.size() || !got[i].ends_with(param->suffix)) return false;
+      found[std::string(param->name)] = std::string(got[i].substr(0, got[i].size() - param->suffix.size()));
     } else if (want[i] != got[i]) {
       return false;
     }

@@ -104,7 +104,7 @@ class PistacheHandler : public Pistache::Http::Handler {
     }
     try {
       for (const auto& [name, value] : response.headers) addHeader(writer, name, value);
-      addHeader(writer, "Content-Type", response.contentType);
+      if (!response.contentType.empty()) addHeader(writer, "Content-Type", response.contentType);
       addHeader(writer, "Cache-Control", "no-store");
       InFlight* inFlight = inFlight_;
       writer.send(static_cast<Pistache::Http::Code>(response.status), response.body)

@@ -4,6 +4,8 @@
 #include "calgate/providers/event.hpp"
 #include "store/transaction.hpp"
 
+#include "store/row_values.hpp"
+
 #include <soci/soci.h>
 
 namespace calgate::gateway::sync {
@@ -78,6 +80,28 @@ core::Result<CalendarRef> CalendarStore::upsert(const std::string& accountId, co
 
 core::Result<CalendarRef> CalendarStore::get(const std::string& id) {
   return db_.withSession([&](soci::session& sql) { return readOne(sql, "WHERE c.id = :i", id, ""); });
+}
+
+core::Result<std::vector<CalendarRef>> CalendarStore::listForAccount(const std::string& accountId) {
+  return db_.withSession([&](soci::session& sql) -> core::Result<std::vector<CalendarRef>> {
+    std::vector<CalendarRef> out;
+    soci::rowset<soci::row> rows =
+        (sql.prepare << std::string(kSelect) + "WHERE c.account_id = :a ORDER BY c.display_name, c.id",
+         soci::use(accountId));
+    for (const auto& r : rows) {
+      CalendarRef c;
+      c.id = detail::textAt(r, 0);
+      c.accountId = detail::textAt(r, 1);
+      c.provider = detail::textAt(r, 2);
+      c.accountDomain = detail::textAt(r, 3);
+      c.providerCalendarId = detail::textAt(r, 4);
+      c.displayName = detail::textAt(r, 5);
+      c.timeZone = detail::textAt(r, 6);
+      c.writable = detail::integerAt(r, 7) != 0;
+      out.push_back(std::move(c));
+    }
+    return out;
+  });
 }
 
 }  // namespace calgate::gateway::sync

@@ -30,7 +30,7 @@ std::string directionName(Direction d) { return d == Direction::TwoWay ? "two_wa
 constexpr const char* kSelect =
     "SELECT id, user_id, source_calendar_id, target_calendar_id, direction, rules_json, window_past_days, "
     "window_future_days, enabled, needs_confirmation, COALESCE(confirmation_reason, ''), deletions_confirmed_at, "
-    "COALESCE(last_error, ''), COALESCE(policy_fingerprint, '') FROM pairs ";
+    "COALESCE(last_error, ''), COALESCE(policy_fingerprint, ''), last_success_at, created_at, updated_at FROM pairs ";
 
 core::Result<SyncPair> fromRow(const soci::row& r) {
   SyncPair p;
@@ -51,6 +51,9 @@ core::Result<SyncPair> fromRow(const soci::row& r) {
   if (r.get_indicator(11) != soci::i_null) p.deletionsConfirmedAt = integer(11);
   p.lastError = textAt(r, 12);
   p.policyFingerprint = textAt(r, 13);
+  if (r.get_indicator(14) != soci::i_null) p.lastSuccessAt = integer(14);
+  p.createdAt = integer(15);
+  p.updatedAt = integer(16);
   return p;
 }
 
@@ -117,11 +120,17 @@ core::Result<PairRules> rulesFromJson(const std::string& text) {
   return rules;
 }
 
-core::Result<SyncPair> PairStore::create(const NewPair& pair) {
-  if (pair.windowPastDays < 0 || pair.windowPastDays > 3650 || pair.windowFutureDays < 0 ||
-      pair.windowFutureDays > 3650) {
+namespace {
+core::Result<void> checkWindow(int pastDays, int futureDays) {
+  if (pastDays < 0 || pastDays > 3650 || futureDays < 0 || futureDays > 3650) {
     return fail(ErrorCode::Invalid, "the sync window must be 0 to 3650 days each way");
   }
+  return {};
+}
+}  // namespace
+
+core::Result<SyncPair> PairStore::create(const NewPair& pair) {
+  if (auto ok = checkWindow(pair.windowPastDays, pair.windowFutureDays); !ok) return std::unexpected(ok.error());
   if (pair.sourceCalendarId == pair.targetCalendarId) {
     return fail(ErrorCode::Invalid, "a pair needs two different calendars");
   }
@@ -168,6 +177,48 @@ core::Result<std::vector<SyncPair>> PairStore::listRunnable() {
 }
 
 core::Result<std::vector<SyncPair>> PairStore::listAll() { return list(""); }
+
+core::Result<std::vector<SyncPair>> PairStore::listForUser(const std::string& userId) {
+  return db_.withSession([&](soci::session& sql) -> core::Result<std::vector<SyncPair>> {
+    std::vector<SyncPair> out;
+    soci::rowset<soci::row> rows =
+        (sql.prepare << std::string(kSelect) + "WHERE user_id = :u ORDER BY created_at, id", soci::use(userId));
+    for (const auto& r : rows) {
+      auto p = fromRow(r);
+      if (!p) return std::unexpected(p.error());
+      out.push_back(std::move(*p));
+    }
+    return out;
+  });
+}
+
+core::Result<SyncPair> PairStore::change(const std::string& id, const PairChange& change) {
+  auto current = get(id);
+  if (!current) return current;
+  SyncPair next = *current;
+  if (change.direction) next.direction = *change.direction;
+  if (change.rules) next.rules = *change.rules;
+  if (change.windowPastDays) next.windowPastDays = *change.windowPastDays;
+  if (change.windowFutureDays) next.windowFutureDays = *change.windowFutureDays;
+  if (change.enabled) next.enabled = *change.enabled;
+  if (auto ok = checkWindow(next.windowPastDays, next.windowFutureDays); !ok) return std::unexpected(ok.error());
+  const std::string rules = rulesToJson(next.rules);
+  const std::string direction = directionName(next.direction);
+  const int enabled = next.enabled ? 1 : 0;
+  auto done = db_.withSession([&](soci::session& sql) -> core::Result<void> {
+    const long long now = clock_.nowUnixSeconds();
+    soci::statement st =
+        (sql.prepare << "UPDATE pairs SET direction = :d, rules_json = :r, window_past_days = :p, "
+                        "window_future_days = :f, enabled = :e, updated_at = :t WHERE id = :i",
+         soci::use(direction), soci::use(rules), soci::use(next.windowPastDays), soci::use(next.windowFutureDays),
+         soci::use(enabled), soci::use(now), soci::use(id));
+    st.execute(true);
+    if (st.get_affected_rows() == 0) return fail(ErrorCode::NotFound, "no such pair");
+    return {};
+  });
+  if (!done) return std::unexpected(done.error());
+  return get(id);
+}
 
 core::Result<void> PairStore::update(const std::string& id, const std::string& statement,
                                      const std::optional<std::string>& text, int timeBinds) {

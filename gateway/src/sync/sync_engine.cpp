@@ -54,9 +54,11 @@ std::string describeOrg(const policy::OrgPolicy& org) {
   return out;
 }
 
-/// What the copies of a pair are rendered under: its rules and both sides' organisation policies.
+/// What the copies of a pair are rendered under: its rules, window and both sides' organisation policies.
 std::string policyFingerprint(const SyncPair& pair, const policy::OrgPolicy& source, const policy::OrgPolicy& target) {
-  return core::sha256Hex(rulesToJson(pair.rules) + "\n" + describeOrg(source) + "\n" + describeOrg(target));
+  // The window too: a wider window must list the source completely to find what it now covers.
+  return core::sha256Hex(rulesToJson(pair.rules) + "\n" + describeOrg(source) + "\n" + describeOrg(target) + "\n" +
+                         std::to_string(pair.windowPastDays) + "/" + std::to_string(pair.windowFutureDays));
 }
 
 /// Whether a complete listing speaks for a mapped event: a listing may be bounded by a window (a

@@ -22,6 +22,7 @@ struct ServerConfig {
   std::uint16_t port = 8080;  ///< 0: any free port (the chosen one is logged in server.started)
   unsigned threads = 2;
   std::size_t maxBodyBytes = 1024 * 1024;
+  unsigned rateLimitPerMinute = 600;  ///< requests per API token per minute (burst = the same); 0: no limit
   std::chrono::seconds shutdownGrace{10};
 };
 

@@ -1,12 +1,13 @@
 #pragma once
 /// The request pipeline every request passes through, independent of the socket library:
 /// request id -> draining check -> body limit (413) -> routing (404/405) -> bearer auth (401)
-/// -> handler (exceptions -> 500) -> metrics + one structured log line. All errors are
+/// -> per-token rate limit (429) -> handler (exceptions -> 500) -> metrics + one structured log line. All errors are
 /// application/problem+json. Thread-safe once constructed.
 
 #include "calgate/core/error.hpp"
 #include "calgate/gateway/http/message.hpp"
 #include "calgate/gateway/http/metrics.hpp"
+#include "calgate/gateway/http/rate_limiter.hpp"
 #include "calgate/gateway/http/router.hpp"
 
 #include <atomic>
@@ -20,7 +21,9 @@ using Authenticator = std::function<core::Result<Principal>(std::string_view sec
 
 class Dispatcher {
  public:
-  Dispatcher(const Router& router, Authenticator authenticate, HttpMetrics& metrics, std::size_t maxBodyBytes);
+  /// `limiter` (optional) limits authenticated requests per API token.
+  Dispatcher(const Router& router, Authenticator authenticate, HttpMetrics& metrics, std::size_t maxBodyBytes,
+             RateLimiter* limiter = nullptr);
 
   /// Runs the pipeline. Never throws.
   Response handle(Request& request);
@@ -37,6 +40,7 @@ class Dispatcher {
   Authenticator authenticate_;
   HttpMetrics& metrics_;
   std::size_t maxBodyBytes_;
+  RateLimiter* limiter_;
   std::atomic<bool> draining_{false};
 };
 

@@ -46,6 +46,11 @@ struct Response {
 Response problem(int status, std::string_view slug, std::string_view title, std::string_view detail,
                  std::string_view instance = {});
 
+/// A problem about one input field (`field` names it, e.g. "window.past_days"): the same document
+/// with a `field` member.
+Response fieldProblem(int status, std::string_view slug, std::string_view title, std::string_view detail,
+                      std::string_view field);
+
 /// Standard reason phrase ("Not Found"), or "Unknown".
 std::string_view reasonPhrase(int status);
 

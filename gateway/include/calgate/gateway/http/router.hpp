@@ -1,6 +1,6 @@
 #pragma once
 /// Maps method + path to a handler. Patterns are literal segments and `{name}` parameters,
-/// e.g. "/v1/pairs/{id}/sync". The pattern string doubles as the route's name in logs and
+/// e.g. "/v1/pairs/{id}/sync"; a parameter may carry a literal suffix ("/feeds/{token}.ics"). The pattern string doubles as the route's name in logs and
 /// metrics, so raw paths (which may carry ids or capability tokens) are never used as labels.
 
 #include "calgate/gateway/http/message.hpp"

@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace calgate::gateway::sync {
 
@@ -30,6 +31,8 @@ class CalendarStore {
                                    const std::string& displayName, const std::string& timeZone, bool writable);
   /// NotFound when there is no such calendar.
   core::Result<CalendarRef> get(const std::string& id);
+  /// The calendars of one account, by name.
+  core::Result<std::vector<CalendarRef>> listForAccount(const std::string& accountId);
 
  private:
   Database& db_;

@@ -33,7 +33,19 @@ struct SyncPair : NewPair {
   std::string confirmationReason;
   std::optional<long long> deletionsConfirmedAt;  ///< a user allowed the next run to delete past the guard
   std::string lastError;
-  std::string policyFingerprint;  ///< rules + organisation policies the copies were last rendered under
+  std::string policyFingerprint;  ///< rules, window + organisation policies the copies were last rendered under
+  std::optional<long long> lastSuccessAt;
+  long long createdAt = 0;
+  long long updatedAt = 0;
+};
+
+/// What a user may change on a pair (unset: unchanged).
+struct PairChange {
+  std::optional<Direction> direction;
+  std::optional<policy::PairRules> rules;
+  std::optional<int> windowPastDays;
+  std::optional<int> windowFutureDays;
+  std::optional<bool> enabled;
 };
 
 /// Thread-safe.
@@ -48,6 +60,11 @@ class PairStore {
   core::Result<std::vector<SyncPair>> listRunnable();
   /// Every pair, paused or not.
   core::Result<std::vector<SyncPair>> listAll();
+  /// The pairs of one user, oldest first.
+  core::Result<std::vector<SyncPair>> listForUser(const std::string& userId);
+  /// Applies a change; Invalid for a window outside 0..3650 days. The next run re-renders every copy
+  /// when rules or window changed (the policy fingerprint covers them).
+  core::Result<SyncPair> change(const std::string& id, const PairChange& change);
   /// New rules: the next run re-renders every copy (their approved hashes change).
   core::Result<void> setRules(const std::string& id, const policy::PairRules& rules);
   /// The mass-delete guard tripped: the pair waits for confirmDeletions.

@@ -1,0 +1,209 @@
+// /v1/accounts: connecting a CalDAV account is checked by real discovery before anything is
+// stored; the credential goes only into the vault. Google and Microsoft connect through OAuth,
+// which this version does not have yet.
+
+#include "api/support.hpp"
+#include "calgate/core/log.hpp"
+#include "calgate/gateway/audit/audit_log.hpp"
+#include "calgate/gateway/store/account_store.hpp"
+
+namespace calgate::gateway::api {
+namespace {
+
+using core::ErrorCode;
+
+http::Response connectProblem(std::string_view slug, std::string_view detail) {
+  return http::fieldProblem(422, slug, "Unprocessable Content", detail, "server_url");
+}
+
+// Why discovery failed, as the caller can act on it. Messages never hold the password (the HTTP
+// client strips userinfo and never logs credentials).
+http::Response discoveryFailure(const core::Error& e) {
+  if (e.code == ErrorCode::Invalid && e.message.starts_with("refusing to connect")) {
+    return connectProblem("address-not-allowed",
+                          e.message + " (set sync.allow_private_networks for self-hosted servers on your network)");
+  }
+  if (e.code == ErrorCode::Invalid && (e.message.starts_with("only http and https") ||
+                                       e.message.starts_with("URLs with a user name"))) {
+    return connectProblem("address-not-allowed", e.message);
+  }
+  switch (e.code) {
+    case ErrorCode::Unauthorized:
+      return http::fieldProblem(422, "caldav-unauthorized", "Unprocessable Content",
+                                "the CalDAV server rejected the username or password (use an app-specific password)",
+                                "password");
+    case ErrorCode::Timeout:
+    case ErrorCode::Unavailable:
+    case ErrorCode::RateLimited:
+      return connectProblem("caldav-unreachable", "the CalDAV server could not be reached: " + e.message);
+    default:
+      return connectProblem("caldav-discovery-failed", "no CalDAV calendars found there: " + e.message);
+  }
+}
+
+Reply<std::string> checkServerUrl(const std::string& url) {
+  if (!url.starts_with("https://") && !url.starts_with("http://")) {
+    return std::unexpected(invalidField("server_url", "must be an http:// or https:// URL"));
+  }
+  const auto rest = std::string_view(url).substr(url.find("://") + 3);
+  const auto authority = rest.substr(0, rest.find_first_of("/?#"));
+  if (authority.empty()) return std::unexpected(invalidField("server_url", "must name a host"));
+  if (authority.find('@') != std::string_view::npos) {
+    return std::unexpected(invalidField("server_url", "must not hold a user name or password; send them as fields"));
+  }
+  if (url.find_first_of(" \t") != std::string::npos) return std::unexpected(invalidField("server_url", "must not contain spaces"));
+  return url;
+}
+
+http::Response connect(Services& services, http::Request& request) {
+  if (auto ok = requireVault(services); !ok) return ok.error();
+  auto body = readJsonObject(request);
+  if (!body) return body.error();
+  ObjectReader in(*body);
+  if (auto ok = in.only({"provider", "server_url", "username", "password", "email"}); !ok) return ok.error();
+  auto provider = in.optionalEnum("provider", {"caldav", "google", "microsoft"});
+  if (!provider) return provider.error();
+  if (!*provider) return http::fieldProblem(400, "missing-field", "Bad Request", "provider is required", "provider");
+  if (**provider != "caldav") {
+    return http::fieldProblem(422, "provider-not-supported", "Unprocessable Content",
+                              **provider + " accounts connect through OAuth, which this version does not offer yet",
+                              "provider");
+  }
+  auto serverUrl = in.requiredString("server_url", 1, 2048);
+  if (!serverUrl) return serverUrl.error();
+  if (auto ok = checkServerUrl(*serverUrl); !ok) return ok.error();
+  auto username = in.requiredString("username", 1, 256);
+  if (!username) return username.error();
+  auto password = in.requiredString("password", 1, 1024);
+  if (!password) return password.error();
+  auto email = in.optionalString("email", 3, 254);
+  if (!email) return email.error();
+  std::string address = email->value_or(*username);
+  auto normalised = normaliseEmail(address);
+  if (!normalised) {
+    if (*email) return invalidField("email", normalised.error().message);
+    return http::fieldProblem(400, "missing-field", "Bad Request",
+                              "email is required when the username is not an email address (its domain selects the "
+                              "organisation policy)",
+                              "email");
+  }
+
+  // Discover first: an account whose calendars cannot be listed is not stored.
+  auto calendars = services.discoverCalDav(CalDavLogin{*serverUrl, *username, *password});
+  if (!calendars) {
+    core::log::info("api.account_rejected", {{"request_id", request.requestId},
+                                             {"code", core::errorCodeName(calendars.error().code)}});
+    return discoveryFailure(calendars.error());
+  }
+  const std::string secret = nlohmann::json{{"username", *username}, {"password", *password}}.dump();
+  auto account = services.accounts->create({callerId(request), "caldav", *normalised, *serverUrl},
+                                           vault::SecretBytes(secret.begin(), secret.end()));
+  if (!account) {
+    if (account.error().code == ErrorCode::Conflict) {
+      return http::problem(409, "account-exists", "Conflict", "this CalDAV account is already connected");
+    }
+    if (account.error().code == ErrorCode::Invalid) return invalidField("email", account.error().message);
+    return failure(account.error(), request);
+  }
+  sync::CalendarStore store(*services.db, *services.clock);
+  nlohmann::json out = accountJson(*account);
+  out["calendars"] = nlohmann::json::array();
+  for (const auto& c : *calendars) {
+    auto saved = store.upsert(account->id, c.id, c.displayName, c.timeZone.empty() ? "UTC" : c.timeZone, c.writable);
+    if (!saved) {
+      (void)services.accounts->remove(account->id);  // all or nothing
+      return failure(saved.error(), request);
+    }
+    out["calendars"].push_back(calendarJson(*saved));
+  }
+  audit::AuditEntry e;
+  e.actor = callerId(request);
+  e.userId = callerId(request);
+  e.action = "account.connect";
+  e.objectRef = "account/" + account->id;
+  e.decision = "connected";
+  e.facts = {{"provider", "caldav"}, {"calendars", std::to_string(calendars->size())}};
+  (void)audit::AuditLog(*services.db, *services.clock).append(e);
+  http::Response r = jsonResponse(201, out);
+  r.headers.emplace_back("Location", "/v1/accounts/" + account->id);
+  return r;
+}
+
+}  // namespace
+
+void addAccountRoutes(http::Router& router, Services& services) {
+  router.add({"POST", "/v1/accounts", true, [&services](http::Request& request) { return connect(services, request); }});
+
+  router.add({"GET", "/v1/accounts", true, [&services](http::Request& request) {
+                if (auto ok = requireVault(services); !ok) return ok.error();
+                auto accounts = services.accounts->listForUser(callerId(request));
+                if (!accounts) return failure(accounts.error(), request);
+                nlohmann::json list = nlohmann::json::array();
+                for (const auto& a : *accounts) list.push_back(accountJson(a));
+                return jsonResponse(200, {{"accounts", list}});
+              }});
+
+  router.add({"GET", "/v1/accounts/{id}", true, [&services](http::Request& request) {
+                auto account = ownedAccount(services, request, request.params["id"]);
+                if (!account) return account.error();
+                auto calendars = sync::CalendarStore(*services.db, *services.clock).listForAccount(account->id);
+                if (!calendars) return failure(calendars.error(), request);
+                nlohmann::json out = accountJson(*account);
+                out["calendars"] = nlohmann::json::array();
+                for (const auto& c : *calendars) out["calendars"].push_back(calendarJson(c));
+                return jsonResponse(200, out);
+              }});
+
+  router.add({"GET", "/v1/accounts/{id}/calendars", true, [&services](http::Request& request) {
+                auto account = ownedAccount(services, request, request.params["id"]);
+                if (!account) return account.error();
+                auto query = parseQuery(request.query);
+                if (!query) return http::problem(400, "invalid-query", "Bad Request", "malformed query string");
+                bool refresh = false;
+                for (const auto& [k, v] : *query) {
+                  if (k != "refresh" || (v != "true" && v != "false")) {
+                    return http::problem(400, "invalid-query", "Bad Request", "the only parameter is refresh=true|false");
+                  }
+                  refresh = v == "true";
+                }
+                sync::CalendarStore store(*services.db, *services.clock);
+                if (refresh) {
+                  auto secret = services.accounts->credential(account->id);
+                  if (!secret) return failure(secret.error(), request);
+                  const auto j = nlohmann::json::parse(secret->begin(), secret->end(), nullptr, false);
+                  if (!j.is_object() || !j.contains("username") || !j.contains("password")) {
+                    return failure(core::Error{ErrorCode::Internal, "stored credential unreadable", std::nullopt}, request);
+                  }
+                  auto found = services.discoverCalDav(CalDavLogin{account->serverUrl.value_or(""),
+                                                                   j["username"].get<std::string>(),
+                                                                   j["password"].get<std::string>()});
+                  if (!found) return discoveryFailure(found.error());
+                  for (const auto& c : *found) {
+                    auto saved = store.upsert(account->id, c.id, c.displayName, c.timeZone.empty() ? "UTC" : c.timeZone,
+                                              c.writable);
+                    if (!saved) return failure(saved.error(), request);
+                  }
+                }
+                auto calendars = store.listForAccount(account->id);
+                if (!calendars) return failure(calendars.error(), request);
+                nlohmann::json list = nlohmann::json::array();
+                for (const auto& c : *calendars) list.push_back(calendarJson(c));
+                return jsonResponse(200, {{"calendars", list}});
+              }});
+
+  router.add({"DELETE", "/v1/accounts/{id}", true, [&services](http::Request& request) {
+                auto account = ownedAccount(services, request, request.params["id"]);
+                if (!account) return account.error();
+                if (auto ok = services.accounts->remove(account->id); !ok) return failure(ok.error(), request);
+                audit::AuditEntry e;
+                e.actor = callerId(request);
+                e.userId = callerId(request);
+                e.action = "account.delete";
+                e.objectRef = "account/" + account->id;
+                e.decision = "deleted";
+                (void)audit::AuditLog(*services.db, *services.clock).append(e);
+                return noContent();
+              }});
+}
+
+}  // namespace calgate::gateway::api

@@ -1,0 +1,201 @@
+// Availability feeds: /v1/feeds manages them; GET /feeds/{token}.ics serves busy blocks to whoever
+// holds the capability URL (and the PIN, when one is set). Rendered live from the calendars on
+// every request; nothing of the events is stored.
+
+#include "api/support.hpp"
+#include "calgate/core/hash.hpp"
+#include "calgate/core/log.hpp"
+#include "calgate/gateway/audit/audit_log.hpp"
+#include "calgate/gateway/feeds/busy_calendar.hpp"
+#include "calgate/gateway/feeds/feed_store.hpp"
+#include "calgate/gateway/sync/sync_service.hpp"
+
+namespace calgate::gateway::api {
+namespace {
+
+using core::ErrorCode;
+constexpr long long kDay = 86400;
+
+nlohmann::json feedJson(const feeds::Feed& f) {
+  return {{"id", f.id},
+          {"label", f.label},
+          {"calendar_ids", f.calendarIds},
+          {"window", {{"past_days", f.windowPastDays}, {"future_days", f.windowFutureDays}}},
+          {"pin_protected", f.pinProtected},
+          {"created_at", f.createdAt},
+          {"revoked_at", f.revokedAt ? nlohmann::json(*f.revokedAt) : nlohmann::json(nullptr)}};
+}
+
+Reply<feeds::Feed> ownedFeed(Services& services, const http::Request& request) {
+  auto feed = feeds::FeedStore(*services.db, *services.clock).get(request.params.at("id"));
+  if (!feed) return std::unexpected(failure(feed.error(), request));
+  if (feed->userId != callerId(request)) return std::unexpected(notFound());
+  return std::move(*feed);
+}
+
+http::Response createFeed(Services& services, http::Request& request) {
+  if (auto ok = requireVault(services); !ok) return ok.error();
+  auto body = readJsonObject(request);
+  if (!body) return body.error();
+  ObjectReader in(*body);
+  if (auto ok = in.only({"calendar_ids", "label", "window", "pin"}); !ok) return ok.error();
+  feeds::NewFeed feed;
+  feed.userId = callerId(request);
+  auto ids = in.requiredStringList("calendar_ids", 20, 64);
+  if (!ids) return ids.error();
+  auto label = in.optionalString("label", 1, 100);
+  if (!label) return label.error();
+  if (*label) feed.label = **label;
+  auto window = in.optionalObject("window");
+  if (!window) return window.error();
+  if (*window) {
+    if (auto ok = (*window)->only({"past_days", "future_days"}); !ok) return ok.error();
+    auto past = (*window)->optionalInteger("past_days", 0, 90);
+    if (!past) return past.error();
+    auto future = (*window)->optionalInteger("future_days", 1, 366);
+    if (!future) return future.error();
+    if (*past) feed.windowPastDays = static_cast<int>(**past);
+    if (*future) feed.windowFutureDays = static_cast<int>(**future);
+  }
+  auto pin = in.optionalString("pin", 0, 64);
+  if (!pin) return pin.error();
+  if (*pin) {
+    if (!feeds::wellFormedPin(**pin)) return invalidField("pin", "must be 4 to 12 digits");
+    feed.pin = **pin;
+  }
+  for (std::size_t i = 0; i < ids->size(); ++i) {
+    auto calendar = ownedCalendar(services, request, "calendar_ids[" + std::to_string(i) + "]", (*ids)[i]);
+    if (!calendar) return calendar.error();
+  }
+  feed.calendarIds = *ids;
+  auto issued = feeds::FeedStore(*services.db, *services.clock).create(feed);
+  if (!issued) return failure(issued.error(), request);
+  audit::AuditEntry e;
+  e.actor = callerId(request);
+  e.userId = callerId(request);
+  e.action = "feed.create";
+  e.objectRef = "feed/" + issued->feed.id;
+  e.decision = "created";
+  e.facts = {{"pin_protected", issued->feed.pinProtected ? "yes" : "no"}};
+  (void)audit::AuditLog(*services.db, *services.clock).append(e);
+  nlohmann::json out = feedJson(issued->feed);
+  out["token"] = issued->token;
+  out["url"] = "/feeds/" + issued->token + ".ics";
+  http::Response r = jsonResponse(201, out);
+  r.headers.emplace_back("Location", "/v1/feeds/" + issued->feed.id);
+  return r;
+}
+
+std::optional<std::string> pinOf(const http::Request& request) {
+  if (auto header = request.header("x-feed-pin")) return std::string(*header);
+  if (auto query = parseQuery(request.query)) {
+    for (const auto& [k, v] : *query) {
+      if (k == "pin") return v;
+    }
+  }
+  return std::nullopt;
+}
+
+http::Response serveFeed(Services& services, http::Request& request) {
+  const std::string token = request.params["token"];
+  if (services.feedLimiter) {
+    if (const auto wait = services.feedLimiter->take("feed:" + core::sha256Hex(token))) {
+      http::Response r = http::problem(429, "rate-limited", "Too Many Requests",
+                                       "this feed was requested too often; retry after " +
+                                           std::to_string(wait->count()) + " s");
+      r.headers.emplace_back("Retry-After", std::to_string(wait->count()));
+      return r;
+    }
+  }
+  if (!services.accounts) return http::problem(503, "unavailable", "Service Unavailable", "feeds are not available yet");
+  feeds::FeedStore store(*services.db, *services.clock);
+  auto feed = store.findByToken(token);
+  if (!feed) return failure(feed.error(), request);
+  if (feed->pinProtected) {
+    const auto pin = pinOf(request);
+    if (!pin || pin->empty()) {
+      return http::problem(401, "pin-required", "Unauthorized", "this feed needs its PIN (query pin= or X-Feed-Pin)");
+    }
+    auto check = store.checkPin(feed->id, *pin);
+    if (!check) return failure(check.error(), request);
+    if (check->lockedFor) {
+      http::Response r = http::problem(429, "pin-locked", "Too Many Requests",
+                                       "too many wrong PINs; the feed is locked for " +
+                                           std::to_string(check->lockedFor->count()) + " s");
+      r.headers.emplace_back("Retry-After", std::to_string(check->lockedFor->count()));
+      return r;
+    }
+    if (!check->accepted) return http::problem(401, "pin-invalid", "Unauthorized", "wrong PIN");
+  }
+
+  const long long now = services.clock->nowUnixSeconds();
+  const providers::TimeWindow window{std::chrono::sys_seconds(std::chrono::seconds(now - feed->windowPastDays * kDay)),
+                                     std::chrono::sys_seconds(std::chrono::seconds(now + feed->windowFutureDays * kDay))};
+  sync::CalendarStore calendars(*services.db, *services.clock);
+  std::vector<feeds::BusyBlock> blocks;
+  for (const auto& id : feed->calendarIds) {
+    auto calendar = calendars.get(id);
+    if (!calendar) {
+      if (calendar.error().code == ErrorCode::NotFound) continue;  // its account was removed since
+      return failure(calendar.error(), request);
+    }
+    auto account = services.accounts->get(calendar->accountId);
+    if (!account || account->userId != feed->userId) continue;
+    auto unavailable = [&](const core::Error& e) {
+      core::log::warn("feed.source_failed", {{"request_id", request.requestId}, {"feed_id", feed->id},
+                                             {"calendar_id", id}, {"error", e.message}});
+      return http::problem(502, "feed-source-unavailable", "Bad Gateway",
+                           "a calendar of this feed could not be read; try again later");
+    };
+    auto provider = services.providers->open(*calendar);
+    if (!provider) return unavailable(provider.error());
+    auto listing = (*provider)->pullChanges(calendar->providerCalendarId, "", window);
+    if (!listing) return unavailable(listing.error());
+    auto found = feeds::busyBlocks(listing->changed, window, feed->id + "|" + calendar->id,
+                                   calendar->timeZone.empty() ? "UTC" : calendar->timeZone);
+    if (!found) return unavailable(found.error());
+    blocks.insert(blocks.end(), found->begin(), found->end());
+  }
+  return http::Response::text(
+      200, feeds::renderBusyCalendar(std::move(blocks), feed->label, std::chrono::sys_seconds(std::chrono::seconds(now))),
+      "text/calendar; charset=utf-8");
+}
+
+}  // namespace
+
+void addFeedRoutes(http::Router& router, Services& services) {
+  router.add({"POST", "/v1/feeds", true, [&services](http::Request& request) { return createFeed(services, request); }});
+
+  router.add({"GET", "/v1/feeds", true, [&services](http::Request& request) {
+                auto list = feeds::FeedStore(*services.db, *services.clock).listForUser(callerId(request));
+                if (!list) return failure(list.error(), request);
+                nlohmann::json out = nlohmann::json::array();
+                for (const auto& f : *list) out.push_back(feedJson(f));
+                return jsonResponse(200, {{"feeds", out}});
+              }});
+
+  router.add({"GET", "/v1/feeds/{id}", true, [&services](http::Request& request) {
+                auto feed = ownedFeed(services, request);
+                if (!feed) return feed.error();
+                return jsonResponse(200, feedJson(*feed));
+              }});
+
+  router.add({"DELETE", "/v1/feeds/{id}", true, [&services](http::Request& request) {
+                auto feed = ownedFeed(services, request);
+                if (!feed) return feed.error();
+                auto revoked = feeds::FeedStore(*services.db, *services.clock).revoke(feed->id);
+                if (!revoked) return failure(revoked.error(), request);
+                audit::AuditEntry e;
+                e.actor = callerId(request);
+                e.userId = callerId(request);
+                e.action = "feed.revoke";
+                e.objectRef = "feed/" + feed->id;
+                e.decision = "revoked";
+                (void)audit::AuditLog(*services.db, *services.clock).append(e);
+                return noContent();
+              }});
+
+  router.add({"GET", "/feeds/{token}.ics", false, [&services](http::Request& request) { return serveFeed(services, request); }});
+}
+
+}  // namespace calgate::gateway::api
