@@ -1,5 +1,6 @@
 #include "calgate/core/clock.hpp"
 #include "calgate/gateway/store/migrator.hpp"
+#include "calgate/gateway/store/user_erasure.hpp"
 #include "calgate/gateway/store/user_store.hpp"
 #include "context.hpp"
 
@@ -101,6 +102,32 @@ void addUsersCommands(CLI::App& app, Context& ctx, int& exitCode) {
                     << (u.disabledAt ? "  (disabled)" : "") << "\n";
         }
       }
+      return kExitOk;
+    });
+  });
+
+  static bool confirmed = false;
+  auto* erase = users->add_subcommand(
+      "delete",
+      "Erase a user and all their data (GDPR Art. 17): tokens, accounts and credentials, calendars, pairs, "
+      "mappings, feeds. Keeps only a hash of the email. Copies in target calendars stay. Cannot be undone");
+  erase->add_option("EMAIL", email, "The user's email address")->required();
+  erase->add_flag("--yes", confirmed, "Confirm the erasure (required)");
+  erase->callback([&] {
+    if (!confirmed) {
+      exitCode = failWith("erasing " + email + " cannot be undone; repeat with --yes", gateway::kExitUsage);
+      return;
+    }
+    withUserStore(ctx, exitCode, [&](gateway::UserStore& store) {
+      auto user = store.findUserByEmail(email);
+      if (!user) {
+        return failWith(user.error().code == core::ErrorCode::NotFound ? "no user " + email : user.error().message);
+      }
+      auto counts = gateway::eraseUser(*ctx.db, core::systemClock(), user->id, "admin");
+      if (!counts) return failWith(counts.error());
+      std::cout << "user " << email << " erased: " << counts->accounts << " account(s), " << counts->calendars
+                << " calendar(s), " << counts->pairs << " pair(s), " << counts->mappings << " mapping(s), "
+                << counts->feeds << " feed(s), " << counts->tokens << " token(s)\n";
       return kExitOk;
     });
   });

@@ -271,7 +271,7 @@ TEST_CASE("calgate-admin: help everywhere, usage errors exit 2, failures exit 1"
            {"--help"}, {"users", "--help"}, {"users", "add", "--help"}, {"users", "list", "--help"},
            {"users", "tokens", "--help"}, {"users", "tokens", "add", "--help"}, {"users", "tokens", "list", "--help"},
            {"users", "tokens", "revoke", "--help"}, {"db", "--help"}, {"db", "status", "--help"},
-           {"db", "migrate", "--help"}}) {
+           {"db", "migrate", "--help"}, {"users", "delete", "--help"}}) {
     auto r = g.admin(args);
     INFO(args.front() << " " << args.back());
     CHECK(r.exitCode == 0);
@@ -292,8 +292,16 @@ TEST_CASE("calgate-admin: help everywhere, usage errors exit 2, failures exit 1"
   REQUIRE(list.exitCode == 0);
   CHECK(json::parse(list.out).size() == 1);
 
+  // Erasure by an operator: confirmation required, then nothing of the user is left.
+  CHECK(g.admin({"users", "delete", "x@example.com"}).exitCode == 2);
+  CHECK(g.admin({"users", "delete", "nobody@example.com", "--yes"}).exitCode == 1);
+  auto erased = g.admin({"users", "delete", "x@example.com", "--yes"});
+  CHECK(erased.exitCode == 0);
+  CHECK_THAT(erased.out, Catch::Contains("erased"));
+  CHECK(json::parse(g.admin({"users", "list", "--json"}).out).empty());
+
   for (const auto& args : std::vector<std::vector<std::string>>{
-           {"--help"}, {"serve", "--help"}, {"config", "--help"}, {"config", "check", "--help"}}) {
+           {"--help"}, {"serve", "--help"}, {"config", "--help"}, {"config", "check", "--help"}, {"routes", "--help"}}) {
     std::vector<std::string> argv = {kCalgate};
     argv.insert(argv.end(), args.begin(), args.end());
     CHECK(run(argv, {}, g.dir.path()).exitCode == 0);

@@ -10,21 +10,43 @@
 #include "calgate/gateway/feeds/feed_store.hpp"
 #include "calgate/gateway/sync/sync_service.hpp"
 
+#include <map>
+#include <memory>
+#include <mutex>
+
 namespace calgate::gateway::api {
 namespace {
 
 using core::ErrorCode;
 constexpr long long kDay = 86400;
+constexpr const char* kCalendarType = "text/calendar; charset=utf-8";
 
-nlohmann::json feedJson(const feeds::Feed& f) {
-  return {{"id", f.id},
-          {"label", f.label},
-          {"calendar_ids", f.calendarIds},
-          {"window", {{"past_days", f.windowPastDays}, {"future_days", f.windowFutureDays}}},
-          {"pin_protected", f.pinProtected},
-          {"created_at", f.createdAt},
-          {"revoked_at", f.revokedAt ? nlohmann::json(*f.revokedAt) : nlohmann::json(nullptr)}};
-}
+// Rendered feeds for a minute: calendar apps poll subscriptions, and every render reads each
+// calendar from its provider. Keyed by feed id; a revoked feed is refused before the cache is
+// consulted (the token lookup reads the database on every request).
+class RenderCache {
+ public:
+  static constexpr long long kSeconds = 60;
+  static constexpr std::size_t kMaxFeeds = 1000;
+  std::optional<std::string> find(const std::string& feedId, long long now) {
+    std::lock_guard lock(mutex_);
+    const auto it = entries_.find(feedId);
+    if (it == entries_.end() || it->second.first <= now) return std::nullopt;
+    return it->second.second;
+  }
+  void put(const std::string& feedId, long long now, std::string body) {
+    std::lock_guard lock(mutex_);
+    if (entries_.size() >= kMaxFeeds) {
+      std::erase_if(entries_, [now](const auto& e) { return e.second.first <= now; });
+      if (entries_.size() >= kMaxFeeds) entries_.clear();
+    }
+    entries_[feedId] = {now + kSeconds, std::move(body)};
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, std::pair<long long, std::string>> entries_;
+};
 
 Reply<feeds::Feed> ownedFeed(Services& services, const http::Request& request) {
   auto feed = feeds::FeedStore(*services.db, *services.clock).get(request.params.at("id"));
@@ -96,7 +118,7 @@ std::optional<std::string> pinOf(const http::Request& request) {
   return std::nullopt;
 }
 
-http::Response serveFeed(Services& services, http::Request& request) {
+http::Response serveFeed(Services& services, RenderCache& cache, http::Request& request) {
   const std::string token = request.params["token"];
   if (services.feedLimiter) {
     if (const auto wait = services.feedLimiter->take("feed:" + core::sha256Hex(token))) {
@@ -129,6 +151,7 @@ http::Response serveFeed(Services& services, http::Request& request) {
   }
 
   const long long now = services.clock->nowUnixSeconds();
+  if (auto cached = cache.find(feed->id, now)) return http::Response::text(200, std::move(*cached), kCalendarType);
   const providers::TimeWindow window{std::chrono::sys_seconds(std::chrono::seconds(now - feed->windowPastDays * kDay)),
                                      std::chrono::sys_seconds(std::chrono::seconds(now + feed->windowFutureDays * kDay))};
   sync::CalendarStore calendars(*services.db, *services.clock);
@@ -156,9 +179,10 @@ http::Response serveFeed(Services& services, http::Request& request) {
     if (!found) return unavailable(found.error());
     blocks.insert(blocks.end(), found->begin(), found->end());
   }
-  return http::Response::text(
-      200, feeds::renderBusyCalendar(std::move(blocks), feed->label, std::chrono::sys_seconds(std::chrono::seconds(now))),
-      "text/calendar; charset=utf-8");
+  std::string body =
+      feeds::renderBusyCalendar(std::move(blocks), feed->label, std::chrono::sys_seconds(std::chrono::seconds(now)));
+  cache.put(feed->id, now, body);
+  return http::Response::text(200, std::move(body), kCalendarType);
 }
 
 }  // namespace
@@ -195,7 +219,9 @@ void addFeedRoutes(http::Router& router, Services& services) {
                 return noContent();
               }});
 
-  router.add({"GET", "/feeds/{token}.ics", false, [&services](http::Request& request) { return serveFeed(services, request); }});
+  auto cache = std::make_shared<RenderCache>();
+  router.add({"GET", "/feeds/{token}.ics", false,
+              [&services, cache](http::Request& request) { return serveFeed(services, *cache, request); }});
 }
 
 }  // namespace calgate::gateway::api

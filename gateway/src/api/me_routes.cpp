@@ -100,15 +100,7 @@ core::Result<nlohmann::json> exportUser(Services& services, const Principal& who
   auto feeds = feeds::FeedStore(*services.db, *services.clock).listForUser(uid);
   if (!feeds) return std::unexpected(feeds.error());
   out["feeds"] = nlohmann::json::array();
-  for (const auto& f : *feeds) {
-    out["feeds"].push_back({{"id", f.id},
-                            {"label", f.label},
-                            {"calendar_ids", f.calendarIds},
-                            {"window", {{"past_days", f.windowPastDays}, {"future_days", f.windowFutureDays}}},
-                            {"pin_protected", f.pinProtected},
-                            {"created_at", f.createdAt},
-                            {"revoked_at", f.revokedAt ? nlohmann::json(*f.revokedAt) : nlohmann::json(nullptr)}});
-  }
+  for (const auto& f : *feeds) out["feeds"].push_back(feedJson(f));
   return out;
 }
 

@@ -91,6 +91,16 @@ nlohmann::json calendarJson(const sync::CalendarRef& c) {
           {"writable", c.writable}};
 }
 
+nlohmann::json feedJson(const feeds::Feed& f) {
+  return {{"id", f.id},
+          {"label", f.label},
+          {"calendar_ids", f.calendarIds},
+          {"window", {{"past_days", f.windowPastDays}, {"future_days", f.windowFutureDays}}},
+          {"pin_protected", f.pinProtected},
+          {"created_at", f.createdAt},
+          {"revoked_at", f.revokedAt ? nlohmann::json(*f.revokedAt) : nlohmann::json(nullptr)}};
+}
+
 nlohmann::json rulesJson(const policy::PairRules& rules) { return nlohmann::json::parse(sync::rulesToJson(rules)); }
 
 std::string pairState(const sync::SyncPair& p) {

@@ -4,6 +4,7 @@
 
 #include "api/json_input.hpp"
 #include "calgate/gateway/api/routes.hpp"
+#include "calgate/gateway/feeds/feed_store.hpp"
 #include "calgate/gateway/store/account_store.hpp"
 #include "calgate/gateway/sync/calendar_store.hpp"
 #include "calgate/gateway/sync/pair_store.hpp"
@@ -30,6 +31,7 @@ Reply<sync::CalendarRef> ownedCalendar(Services& services, const http::Request& 
 
 nlohmann::json accountJson(const Account& account);
 nlohmann::json calendarJson(const sync::CalendarRef& calendar);
+nlohmann::json feedJson(const feeds::Feed& feed);
 nlohmann::json rulesJson(const policy::PairRules& rules);
 nlohmann::json pairJson(const sync::SyncPair& pair);
 /// Status: state, last run, counts of mappings by state, the pair's job.
