@@ -194,7 +194,15 @@ void addAccountRoutes(http::Router& router, Services& services) {
   router.add({"DELETE", "/v1/accounts/{id}", true, [&services](http::Request& request) {
                 auto account = ownedAccount(services, request, request.params["id"]);
                 if (!account) return account.error();
+                auto calendars = sync::CalendarStore(*services.db, *services.clock).listForAccount(account->id);
+                if (!calendars) return failure(calendars.error(), request);
                 if (auto ok = services.accounts->remove(account->id); !ok) return failure(ok.error(), request);
+                std::vector<std::string> gone;
+                for (const auto& c : *calendars) gone.push_back(c.id);
+                if (auto ok = feeds::FeedStore(*services.db, *services.clock).forgetCalendars(callerId(request), gone);
+                    !ok) {
+                  return failure(ok.error(), request);
+                }
                 audit::AuditEntry e;
                 e.actor = callerId(request);
                 e.userId = callerId(request);

@@ -121,7 +121,7 @@ http::Response previewPair(Services& services, const http::Request& request, con
       else action = "update";
     }
     items.push_back({{"source_event_id", e->id},
-                     {"recurrence_id", rid.empty() ? nlohmann::json(nullptr) : nlohmann::json(rid)},
+                     {"recurrence_id", e->recurrenceId ? nlohmann::json(timeText(*e->recurrenceId)) : nlohmann::json(nullptr)},
                      {"start", timeText(e->start)},
                      {"end", timeText(e->end)},
                      {"all_day", e->allDay()},

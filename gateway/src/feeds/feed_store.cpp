@@ -117,6 +117,25 @@ core::Result<Feed> FeedStore::revoke(const std::string& id) {
   return get(id);
 }
 
+core::Result<void> FeedStore::forgetCalendars(const std::string& userId, const std::vector<std::string>& calendarIds) {
+  auto feeds = listForUser(userId);
+  if (!feeds) return std::unexpected(feeds.error());
+  for (const auto& f : *feeds) {
+    std::vector<std::string> kept;
+    for (const auto& id : f.calendarIds) {
+      if (std::find(calendarIds.begin(), calendarIds.end(), id) == calendarIds.end()) kept.push_back(id);
+    }
+    if (kept.size() == f.calendarIds.size()) continue;
+    const std::string ids = nlohmann::json(kept).dump();
+    auto done = db_.withSession([&](soci::session& sql) -> core::Result<void> {
+      sql << "UPDATE feeds SET calendar_ids_json = :c WHERE id = :i", soci::use(ids), soci::use(f.id);
+      return {};
+    });
+    if (!done) return done;
+  }
+  return {};
+}
+
 core::Result<Feed> FeedStore::findByToken(std::string_view token) {
   if (!token.starts_with("cgf_") || token.size() > 64) return fail(ErrorCode::NotFound, "no such feed");
   auto found = query(db_, "WHERE token_sha256 = :h AND revoked_at IS NULL", core::sha256Hex(token));

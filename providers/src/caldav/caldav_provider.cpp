@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <optional>
 #include <set>
 
 namespace calgate::providers::caldav {
@@ -193,13 +194,21 @@ core::Result<std::string> CalDavProvider::calendarHome() {
   }
   candidates.push_back(origin(account_.serverUrl) + "/");
   std::string lastProblem = "no answer";
+  bool answered = false;  // some candidate gave an HTTP answer: the server is there, CalDAV is not
+  std::optional<core::Error> unreachable;
   for (const auto& candidate : candidates) {
     auto r = request("PROPFIND", candidate, body, {{"Depth", "0"}, {"Content-Type", kXml}});
     if (!r) {
       if (r.error().code == ErrorCode::Unauthorized || r.error().code == ErrorCode::Invalid) return std::unexpected(r.error());
       lastProblem = r.error().message;
+      if (r.error().code == ErrorCode::Unavailable || r.error().code == ErrorCode::Timeout) {
+        unreachable = r.error();
+      } else {
+        answered = true;
+      }
       continue;
     }
+    answered = true;
     if (r->status != 207) {
       lastProblem = candidate + " answered HTTP " + std::to_string(r->status);
       continue;
@@ -235,6 +244,9 @@ core::Result<std::string> CalDavProvider::calendarHome() {
     home_ = withSlash(home);
     return *home_;
   }
+  // Nothing answered at all (refused, timed out, no such host): say so, so callers can tell a
+  // server that is down from one that is not a CalDAV server.
+  if (!answered && unreachable) return std::unexpected(*unreachable);
   return fail(ErrorCode::NotFound, "no CalDAV calendar home found at " + account_.serverUrl + " (" + lastProblem + ")");
 }
 

@@ -63,6 +63,9 @@ class FeedStore {
   core::Result<std::vector<Feed>> listForUser(const std::string& userId);
   /// Revokes (the URL stops working at once); revoking twice is not an error.
   core::Result<Feed> revoke(const std::string& id);
+  /// Removes calendars (of a deleted account) from the user's feeds. A feed left without calendars
+  /// stays and serves an empty calendar until it is revoked.
+  core::Result<void> forgetCalendars(const std::string& userId, const std::vector<std::string>& calendarIds);
   /// The live feed behind a token; NotFound for an unknown, malformed or revoked token.
   core::Result<Feed> findByToken(std::string_view token);
   /// Checks a PIN against the feed's hash, counting failures and locking after kPinAttempts.
