@@ -126,6 +126,8 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
   }
   http::RateLimiter tokenLimiter(config->server.rateLimitPerMinute);
   http::RateLimiter feedLimiter(config->server.rateLimitPerMinute);
+  // A fresh DNSSEC lookup holds the policy service's resolver (shared with the sync engine).
+  http::RateLimiter policyLimiter(config->server.rateLimitPerMinute == 0 ? 0 : 10);
   api::Services services;
   services.db = db->get();
   services.migrator = &migrator;
@@ -137,10 +139,13 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
   services.orgPolicies = orgSource.get();
   services.orgPolicyService = orgStack ? orgStack->service.get() : nullptr;
   services.feedLimiter = &feedLimiter;
+  services.policyLimiter = &policyLimiter;
   services.discoverCalDav = [syncConfig = config->sync](const api::CalDavLogin& login) {
     providers::HttpClientOptions options;
     options.allowLoopback = syncConfig.allowPrivateNetworks;
     options.allowPrivateNetworks = syncConfig.allowPrivateNetworks;
+    // A person waits for this answer (and a request thread with them): a slow server fails sooner.
+    options.totalTimeout = std::chrono::seconds(15);
     providers::CurlHttpClient http(options);
     providers::caldav::CalDavAccount dav;
     dav.serverUrl = login.serverUrl;

@@ -267,6 +267,10 @@ class BadInputTest(cg.ApiTestCase):
             ("google", dict(body, provider="google"), 422, ("provider-not-supported",)),
             ("microsoft", dict(body, provider="microsoft"), 422, ("provider-not-supported",)),
             ("not CalDAV", dict(body, server_url=self.plain_web_server()), 422, ("caldav-discovery-failed",)),
+            # The address selects the organisation policy: it must be in the login's domain.
+            ("email in another domain than the login",
+             dict(body, username="alice@corp.example", email="alice@elsewhere.example"), 422, ("domain-mismatch",)),
+            ("query in the server URL", dict(body, server_url=self.dav.base + "?x=1"), 400, ("invalid-field",)),
         ]
         if self.dav.name == "radicale":
             cases.append(("wrong password", dict(body, password="wrong-password"), 422, ("caldav-unauthorized",)))

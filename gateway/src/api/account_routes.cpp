@@ -5,7 +5,12 @@
 #include "api/support.hpp"
 #include "calgate/core/log.hpp"
 #include "calgate/gateway/audit/audit_log.hpp"
+#include "calgate/dns/org_policy_service.hpp"
 #include "calgate/gateway/store/account_store.hpp"
+#include "calgate/gateway/sync/org_policy_source.hpp"
+
+#include <algorithm>
+#include <cctype>
 
 namespace calgate::gateway::api {
 namespace {
@@ -20,8 +25,10 @@ http::Response connectProblem(std::string_view slug, std::string_view detail) {
 // client strips userinfo and never logs credentials).
 http::Response discoveryFailure(const core::Error& e) {
   if (e.code == ErrorCode::Invalid && e.message.starts_with("refusing to connect")) {
+    // Not the address itself: it would tell callers how the gateway's network resolves names.
     return connectProblem("address-not-allowed",
-                          e.message + " (set sync.allow_private_networks for self-hosted servers on your network)");
+                          "the server resolves to a private, loopback or link-local address; the operator can allow "
+                          "that with sync.allow_private_networks");
   }
   if (e.code == ErrorCode::Invalid && (e.message.starts_with("only http and https") ||
                                        e.message.starts_with("URLs with a user name"))) {
@@ -52,7 +59,58 @@ Reply<std::string> checkServerUrl(const std::string& url) {
     return std::unexpected(invalidField("server_url", "must not hold a user name or password; send them as fields"));
   }
   if (url.find_first_of(" \t") != std::string::npos) return std::unexpected(invalidField("server_url", "must not contain spaces"));
+  if (url.find_first_of("?#") != std::string::npos) {
+    return std::unexpected(invalidField("server_url", "must not carry a query or fragment"));
+  }
   return url;
+}
+
+std::string hostOf(const std::string& url) {
+  const auto rest = std::string_view(url).substr(url.find("://") + 3);
+  std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  if (authority.starts_with("[")) return {};  // an IPv6 literal
+  authority = authority.substr(0, authority.find(':'));
+  std::string host(authority);
+  std::transform(host.begin(), host.end(), host.begin(), [](unsigned char c) { return std::tolower(c); });
+  return host;
+}
+
+std::string domainOf(std::string_view address) {
+  const auto at = address.rfind('@');
+  return at == std::string_view::npos ? std::string() : std::string(address.substr(at + 1));
+}
+
+bool within(std::string_view domain, std::string_view org) {
+  return domain == org || (domain.size() > org.size() && domain.ends_with(org) &&
+                           domain[domain.size() - org.size() - 1] == '.');
+}
+
+// The account's address selects the organisation policy, so it must not be a way around one: an
+// address in another domain than the login's is refused, and so is one outside the organisation
+// that runs the server when that organisation publishes a proven (DNSSEC-secure or pinned) policy.
+Reply<void> checkAccountDomain(Services& services, const std::string& serverUrl, const std::string& username,
+                               const std::string& email) {
+  const std::string domain = domainOf(email);
+  if (const auto login = domainOf(username); !login.empty()) {
+    auto normalisedLogin = normaliseEmail(username);
+    if (normalisedLogin && domainOf(*normalisedLogin) != domain) {
+      return std::unexpected(http::fieldProblem(
+          422, "domain-mismatch", "Unprocessable Content",
+          "email must be in the same domain as the username (" + domainOf(*normalisedLogin) + ")", "email"));
+    }
+  }
+  const std::string host = hostOf(serverUrl);
+  const std::string org = host.empty() ? std::string() : dns::OrgPolicyService::organisationalDomain(host);
+  if (org.empty() || within(domain, org) || !services.orgPolicies) return {};
+  const policy::OrgPolicy policy = services.orgPolicies->policyFor(org);
+  if (policy.trusted() && policy.level != policy::OrgLevel::None) {
+    return std::unexpected(http::fieldProblem(
+        422, "domain-mismatch", "Unprocessable Content",
+        "the server belongs to " + org + ", which publishes a calendar privacy policy; connect with your " + org +
+            " address",
+        "email"));
+  }
+  return {};
 }
 
 http::Response connect(Services& services, http::Request& request) {
@@ -87,6 +145,8 @@ http::Response connect(Services& services, http::Request& request) {
                               "organisation policy)",
                               "email");
   }
+
+  if (auto ok = checkAccountDomain(services, *serverUrl, *username, *normalised); !ok) return ok.error();
 
   // Discover first: an account whose calendars cannot be listed is not stored.
   auto calendars = services.discoverCalDav(CalDavLogin{*serverUrl, *username, *password});

@@ -22,30 +22,31 @@ constexpr long long kDay = 86400;
 constexpr const char* kCalendarType = "text/calendar; charset=utf-8";
 
 // Rendered feeds for a minute: calendar apps poll subscriptions, and every render reads each
-// calendar from its provider. Keyed by feed id; a revoked feed is refused before the cache is
+// calendar from its provider; failures for half a minute. Keyed by feed id and its calendars; a revoked feed is refused before the cache is
 // consulted (the token lookup reads the database on every request).
 class RenderCache {
  public:
   static constexpr long long kSeconds = 60;
+  static constexpr long long kFailureSeconds = 30;
   static constexpr std::size_t kMaxFeeds = 1000;
-  std::optional<std::string> find(const std::string& feedId, long long now) {
+  std::optional<http::Response> find(const std::string& key, long long now) {
     std::lock_guard lock(mutex_);
-    const auto it = entries_.find(feedId);
+    const auto it = entries_.find(key);
     if (it == entries_.end() || it->second.first <= now) return std::nullopt;
     return it->second.second;
   }
-  void put(const std::string& feedId, long long now, std::string body) {
+  void put(const std::string& key, long long now, const http::Response& response, long long seconds) {
     std::lock_guard lock(mutex_);
     if (entries_.size() >= kMaxFeeds) {
       std::erase_if(entries_, [now](const auto& e) { return e.second.first <= now; });
-      if (entries_.size() >= kMaxFeeds) entries_.clear();
+      if (entries_.size() >= kMaxFeeds) entries_.erase(entries_.begin());
     }
-    entries_[feedId] = {now + kSeconds, std::move(body)};
+    entries_[key] = {now + seconds, response};
   }
 
  private:
   std::mutex mutex_;
-  std::map<std::string, std::pair<long long, std::string>> entries_;
+  std::map<std::string, std::pair<long long, http::Response>> entries_;
 };
 
 Reply<feeds::Feed> ownedFeed(Services& services, const http::Request& request) {
@@ -109,7 +110,7 @@ http::Response createFeed(Services& services, http::Request& request) {
 }
 
 std::optional<std::string> pinOf(const http::Request& request) {
-  if (auto header = request.header("x-feed-pin")) return std::string(*header);
+  if (auto header = request.header("x-feed-pin"); header && !header->empty()) return std::string(*header);
   if (auto query = parseQuery(request.query)) {
     for (const auto& [k, v] : *query) {
       if (k == "pin") return v;
@@ -120,6 +121,8 @@ std::optional<std::string> pinOf(const http::Request& request) {
 
 http::Response serveFeed(Services& services, RenderCache& cache, http::Request& request) {
   const std::string token = request.params["token"];
+  // Only well-formed tokens get a rate-limit bucket: random paths cannot crowd out real feeds'.
+  if (!feeds::wellFormedFeedToken(token)) return notFound();
   if (services.feedLimiter) {
     if (const auto wait = services.feedLimiter->take("feed:" + core::sha256Hex(token))) {
       http::Response r = http::problem(429, "rate-limited", "Too Many Requests",
@@ -151,7 +154,9 @@ http::Response serveFeed(Services& services, RenderCache& cache, http::Request& 
   }
 
   const long long now = services.clock->nowUnixSeconds();
-  if (auto cached = cache.find(feed->id, now)) return http::Response::text(200, std::move(*cached), kCalendarType);
+  std::string cacheKey = feed->id;
+  for (const auto& id : feed->calendarIds) cacheKey += "|" + id;  // a changed calendar list is another feed
+  if (auto cached = cache.find(cacheKey, now)) return *cached;
   const providers::TimeWindow window{std::chrono::sys_seconds(std::chrono::seconds(now - feed->windowPastDays * kDay)),
                                      std::chrono::sys_seconds(std::chrono::seconds(now + feed->windowFutureDays * kDay))};
   sync::CalendarStore calendars(*services.db, *services.clock);
@@ -163,12 +168,20 @@ http::Response serveFeed(Services& services, RenderCache& cache, http::Request& 
       return failure(calendar.error(), request);
     }
     auto account = services.accounts->get(calendar->accountId);
-    if (!account || account->userId != feed->userId) continue;
+    if (!account) {
+      if (account.error().code == ErrorCode::NotFound) continue;
+      return failure(account.error(), request);  // never render a calendar as free because of an outage
+    }
+    if (account->userId != feed->userId) continue;
     auto unavailable = [&](const core::Error& e) {
       core::log::warn("feed.source_failed", {{"request_id", request.requestId}, {"feed_id", feed->id},
                                              {"calendar_id", id}, {"error", e.message}});
-      return http::problem(502, "feed-source-unavailable", "Bad Gateway",
-                           "a calendar of this feed could not be read; try again later");
+      http::Response r = http::problem(502, "feed-source-unavailable", "Bad Gateway",
+                                       "a calendar of this feed could not be read; try again later");
+      r.headers.emplace_back("Retry-After", std::to_string(RenderCache::kFailureSeconds));
+      // remembered briefly, so repeating the request does not keep a thread waiting on the provider
+      cache.put(cacheKey, now, r, RenderCache::kFailureSeconds);
+      return r;
     };
     auto provider = services.providers->open(*calendar);
     if (!provider) return unavailable(provider.error());
@@ -179,10 +192,11 @@ http::Response serveFeed(Services& services, RenderCache& cache, http::Request& 
     if (!found) return unavailable(found.error());
     blocks.insert(blocks.end(), found->begin(), found->end());
   }
-  std::string body =
-      feeds::renderBusyCalendar(std::move(blocks), feed->label, std::chrono::sys_seconds(std::chrono::seconds(now)));
-  cache.put(feed->id, now, body);
-  return http::Response::text(200, std::move(body), kCalendarType);
+  http::Response rendered = http::Response::text(
+      200, feeds::renderBusyCalendar(std::move(blocks), feed->label, std::chrono::sys_seconds(std::chrono::seconds(now))),
+      kCalendarType);
+  cache.put(cacheKey, now, rendered, RenderCache::kSeconds);
+  return rendered;
 }
 
 }  // namespace

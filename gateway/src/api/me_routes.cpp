@@ -19,6 +19,11 @@ nlohmann::json nullableInt(const soci::row& r, std::size_t i) {
   return r.get_indicator(i) == soci::i_null ? nlohmann::json(nullptr) : nlohmann::json(integerAt(r, i));
 }
 
+nlohmann::json nullableText(const soci::row& r, std::size_t i) {
+  const std::string t = textAt(r, i);
+  return t.empty() ? nlohmann::json(nullptr) : nlohmann::json(t);
+}
+
 // Everything held about the user, by table. Secrets are left out: token and feed-token hashes,
 // credential ciphertexts, PIN hashes.
 core::Result<nlohmann::json> exportUser(Services& services, const Principal& who) {
@@ -73,13 +78,13 @@ core::Result<nlohmann::json> exportUser(Services& services, const Principal& who
                                  {"source_calendar_id", textAt(r, 1)},
                                  {"source_event_id", textAt(r, 2)},
                                  {"source_recurrence_id", textAt(r, 3)},
-                                 {"target_event_id", textAt(r, 4)},
+                                 {"target_event_id", nullableText(r, 4)},
                                  {"state", textAt(r, 5)},
-                                 {"start_at", integerAt(r, 6)},
-                                 {"end_at", integerAt(r, 7)},
+                                 {"start_at", nullableInt(r, 6)},
+                                 {"end_at", nullableInt(r, 7)},
                                  {"all_day", integerAt(r, 8) != 0},
                                  {"recurring", integerAt(r, 9) != 0},
-                                 {"content_sha256", textAt(r, 10)},
+                                 {"content_sha256", nullableText(r, 10)},
                                  {"deleted_at", nullableInt(r, 11)}});
     }
     out["audit"] = nlohmann::json::array();

@@ -150,7 +150,12 @@ http::Response createPair(Services& services, http::Request& request) {
     }
   }
   auto created = store.create(pair);
-  if (!created) return failure(created.error(), request);
+  if (!created) {
+    if (created.error().code == ErrorCode::Conflict) {  // a concurrent request paired them first
+      return http::problem(409, "pair-exists", "Conflict", "these two calendars are already paired");
+    }
+    return failure(created.error(), request);
+  }
   if (*enabled && !**enabled) {
     sync::PairChange disable;
     disable.enabled = false;
@@ -180,17 +185,19 @@ http::Response updatePair(Services& services, http::Request& request) {
   auto rules = in.optionalObject("rules");
   if (!rules) return rules.error();
   if (*rules) {
-    policy::PairRules next = pair->rules;
-    if (auto ok = readRules(**rules, next); !ok) return ok.error();
-    change.rules = next;
+    policy::PairRules check = pair->rules;
+    if (auto ok = readRules(**rules, check); !ok) return ok.error();
+    // applied again to the rules as stored when the change commits: only the fields sent change
+    change.editRules = [reader = **rules](policy::PairRules& r) { (void)readRules(reader, r); };
   }
   auto window = in.optionalObject("window");
   if (!window) return window.error();
   if (*window) {
-    int past = pair->windowPastDays, future = pair->windowFutureDays;
+    constexpr int kUnset = -1;
+    int past = kUnset, future = kUnset;
     if (auto ok = readWindow(**window, past, future); !ok) return ok.error();
-    change.windowPastDays = past;
-    change.windowFutureDays = future;
+    if (past != kUnset) change.windowPastDays = past;
+    if (future != kUnset) change.windowFutureDays = future;
   }
   auto enabled = in.optionalBool("enabled");
   if (!enabled) return enabled.error();

@@ -12,7 +12,7 @@ namespace {
 
 // A DNS name of letters, digits and hyphens, at least two labels (no trailing dot).
 std::optional<std::string> domainName(std::string_view raw) {
-  if (raw.empty() || raw.size() > 253) return std::nullopt;
+  if (raw.empty() || raw.size() > 200) return std::nullopt;  // room for "_calendar-privacy."
   std::string d(raw);
   std::transform(d.begin(), d.end(), d.begin(), [](unsigned char c) { return std::tolower(c); });
   std::size_t labels = 0, start = 0;
@@ -21,7 +21,7 @@ std::optional<std::string> domainName(std::string_view raw) {
     const std::string_view label = std::string_view(d).substr(start, end - start);
     if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return std::nullopt;
     for (char c : label) {
-      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return std::nullopt;
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return std::nullopt;
     }
     ++labels;
     start = end + 1;
@@ -38,6 +38,15 @@ void addPolicyRoutes(http::Router& router, Services& services) {
                 if (!domain) {
                   return http::fieldProblem(400, "invalid-field", "Bad Request",
                                             "domain: must be a DNS name such as example.com", "domain");
+                }
+                if (services.policyLimiter) {
+                  if (const auto wait = services.policyLimiter->take("policy:" + request.principal->token.id)) {
+                    http::Response r = http::problem(
+                        429, "rate-limited", "Too Many Requests",
+                        "fresh policy lookups are limited to 10 a minute; retry after " + std::to_string(wait->count()) + " s");
+                    r.headers.emplace_back("Retry-After", std::to_string(wait->count()));
+                    return r;
+                  }
                 }
                 if (!services.orgPolicyService) {
                   return http::problem(503, "unavailable", "Service Unavailable",

@@ -114,10 +114,18 @@ core::Result<std::vector<BusyBlock>> busyBlocks(const std::vector<Event>& events
       continue;
     }
     for (const auto& o : *occurrences) {
-      if (!o.event || !busy(*o.event)) continue;
-      out.push_back(blockOf(o, uidSalt));
-      if (out.size() >= maxBlocks) return out;
+      if (o.event && busy(*o.event)) out.push_back(blockOf(o, uidSalt));
     }
+  }
+  // Over the cap, the earliest blocks stay (the near future matters most), not whichever series
+  // the listing happened to deliver first.
+  if (out.size() > maxBlocks) {
+    auto startOf = [](const BusyBlock& b) {
+      return b.allDay ? std::chrono::sys_seconds(b.startDay) : b.start;
+    };
+    std::nth_element(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(maxBlocks), out.end(),
+                     [&](const auto& a, const auto& b) { return startOf(a) < startOf(b); });
+    out.resize(maxBlocks);
   }
   return out;
 }

@@ -65,6 +65,13 @@ bool wellFormedPin(std::string_view pin) {
          });
 }
 
+bool wellFormedFeedToken(std::string_view token) {
+  if (!token.starts_with("cgf_") || token.size() != 4 + 43) return false;
+  return std::all_of(token.begin() + 4, token.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+  });
+}
+
 core::Result<IssuedFeed> FeedStore::create(const NewFeed& feed) {
   if (feed.calendarIds.empty() || feed.calendarIds.size() > 20) {
     return fail(ErrorCode::Invalid, "a feed shows 1 to 20 calendars");
@@ -137,7 +144,7 @@ core::Result<void> FeedStore::forgetCalendars(const std::string& userId, const s
 }
 
 core::Result<Feed> FeedStore::findByToken(std::string_view token) {
-  if (!token.starts_with("cgf_") || token.size() > 64) return fail(ErrorCode::NotFound, "no such feed");
+  if (!wellFormedFeedToken(token)) return fail(ErrorCode::NotFound, "no such feed");
   auto found = query(db_, "WHERE token_sha256 = :h AND revoked_at IS NULL", core::sha256Hex(token));
   if (!found) return std::unexpected(found.error());
   if (found->empty()) return fail(ErrorCode::NotFound, "no such feed");
@@ -145,44 +152,52 @@ core::Result<Feed> FeedStore::findByToken(std::string_view token) {
 }
 
 core::Result<PinCheck> FeedStore::checkPin(const std::string& feedId, std::string_view pin) {
+  // Every attempt is counted - and the lock decided - in one transaction before the (slow) scrypt
+  // run, so concurrent guesses cannot all pass a "not locked yet" check: at most kPinAttempts
+  // guesses per lock window, however many arrive at once.
   std::string stored;
-  long long lockedUntil = 0;
-  soci::indicator lockInd = soci::i_null, pinInd = soci::i_null;
-  auto read = db_.withSession([&](soci::session& sql) -> core::Result<void> {
-    sql << "SELECT pin_scrypt, pin_locked_until FROM feeds WHERE id = :i", soci::into(stored, pinInd),
-        soci::into(lockedUntil, lockInd), soci::use(feedId);
-    if (!sql.got_data()) return fail(ErrorCode::NotFound, "no such feed");
-    return {};
-  });
-  if (!read) return std::unexpected(read.error());
-  if (pinInd == soci::i_null || stored.empty()) return PinCheck{true, std::nullopt};
   const long long now = clock_.nowUnixSeconds();
-  if (lockInd != soci::i_null && lockedUntil > now) {
-    return PinCheck{false, std::chrono::seconds(lockedUntil - now)};
-  }
-  // Hash only well-formed PINs: anything else is simply wrong (and costs no scrypt run).
-  const bool right = wellFormedPin(pin) && verifyPin(pin, stored);
-  return db_.withSession([&](soci::session& sql) -> core::Result<PinCheck> {
+  bool settled = false;  // no PIN on the feed, or locked before this attempt: no scrypt run
+  auto reserved = db_.withSession([&](soci::session& sql) -> core::Result<PinCheck> {
     detail::WriteTransaction tx(sql, db_.dialect());
-    if (right) {
-      sql << "UPDATE feeds SET pin_failures = 0, pin_locked_until = NULL WHERE id = :i", soci::use(feedId);
-      tx.commit();
-      return PinCheck{true, std::nullopt};
-    }
-    sql << "UPDATE feeds SET pin_failures = pin_failures + 1 WHERE id = :i", soci::use(feedId);
-    long long failures = 0;
-    sql << "SELECT pin_failures FROM feeds WHERE id = :i", soci::into(failures), soci::use(feedId);
+    long long lockedUntil = 0, failures = 0;
+    soci::indicator lockInd = soci::i_null, pinInd = soci::i_null;
+    const std::string lockRow = db_.dialect() == Dialect::Postgresql ? " FOR UPDATE" : "";
+    sql << "SELECT pin_scrypt, pin_locked_until, pin_failures FROM feeds WHERE id = :i" + lockRow,
+        soci::into(stored, pinInd), soci::into(lockedUntil, lockInd), soci::into(failures), soci::use(feedId);
+    if (!sql.got_data()) return fail(ErrorCode::NotFound, "no such feed");
+    settled = true;
+    if (pinInd == soci::i_null || stored.empty()) return PinCheck{true, std::nullopt};
+    if (lockInd != soci::i_null && lockedUntil > now) return PinCheck{false, std::chrono::seconds(lockedUntil - now)};
+    settled = false;
+    ++failures;  // counted now; a right PIN resets the count below
     PinCheck check;
-    if (failures > 0 && failures % kPinAttempts == 0) {
+    if (failures % kPinAttempts == 0) {
       const long long locks = failures / kPinAttempts;
       const long long seconds = std::min<long long>(86400, kFirstLock.count() << std::min<long long>(locks - 1, 7));
       const long long until = now + seconds;
-      sql << "UPDATE feeds SET pin_locked_until = :t WHERE id = :i", soci::use(until), soci::use(feedId);
+      sql << "UPDATE feeds SET pin_failures = :f, pin_locked_until = :t WHERE id = :i", soci::use(failures),
+          soci::use(until), soci::use(feedId);
       check.lockedFor = std::chrono::seconds(seconds);
+    } else {
+      sql << "UPDATE feeds SET pin_failures = :f WHERE id = :i", soci::use(failures), soci::use(feedId);
     }
     tx.commit();
     return check;
   });
+  if (!reserved || settled) return reserved;
+  // Hash only well-formed PINs: anything else is simply wrong (and costs no scrypt run).
+  if (!wellFormedPin(pin) || !verifyPin(pin, stored)) {
+    if (reserved->lockedFor) return reserved;  // this wrong guess was the last one allowed
+    return PinCheck{false, std::nullopt};
+  }
+  // Right: the holder of the PIN starts afresh (also lifting a lock this very attempt set).
+  auto reset = db_.withSession([&](soci::session& sql) -> core::Result<void> {
+    sql << "UPDATE feeds SET pin_failures = 0, pin_locked_until = NULL WHERE id = :i", soci::use(feedId);
+    return {};
+  });
+  if (!reset) return std::unexpected(reset.error());
+  return PinCheck{true, std::nullopt};
 }
 
 }  // namespace calgate::gateway::feeds

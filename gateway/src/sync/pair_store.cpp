@@ -193,27 +193,38 @@ core::Result<std::vector<SyncPair>> PairStore::listForUser(const std::string& us
 }
 
 core::Result<SyncPair> PairStore::change(const std::string& id, const PairChange& change) {
-  auto current = get(id);
-  if (!current) return current;
-  SyncPair next = *current;
-  if (change.direction) next.direction = *change.direction;
-  if (change.rules) next.rules = *change.rules;
-  if (change.windowPastDays) next.windowPastDays = *change.windowPastDays;
-  if (change.windowFutureDays) next.windowFutureDays = *change.windowFutureDays;
-  if (change.enabled) next.enabled = *change.enabled;
-  if (auto ok = checkWindow(next.windowPastDays, next.windowFutureDays); !ok) return std::unexpected(ok.error());
-  const std::string rules = rulesToJson(next.rules);
-  const std::string direction = directionName(next.direction);
-  const int enabled = next.enabled ? 1 : 0;
+  // Read, apply and write in one transaction holding the row, so two changes at once cannot undo
+  // each other (each applies to what the other wrote).
   auto done = db_.withSession([&](soci::session& sql) -> core::Result<void> {
+    detail::WriteTransaction tx(sql, db_.dialect());
+    const std::string lock = db_.dialect() == Dialect::Postgresql ? " FOR UPDATE" : "";
+    std::optional<SyncPair> current;
+    {
+      soci::rowset<soci::row> rows = (sql.prepare << std::string(kSelect) + "WHERE id = :i" + lock, soci::use(id));
+      for (const auto& r : rows) {
+        auto p = fromRow(r);
+        if (!p) return std::unexpected(p.error());
+        current = std::move(*p);
+      }
+    }
+    if (!current) return fail(ErrorCode::NotFound, "no such pair");
+    SyncPair next = *current;
+    if (change.direction) next.direction = *change.direction;
+    if (change.rules) next.rules = *change.rules;
+    if (change.editRules) change.editRules(next.rules);
+    if (change.windowPastDays) next.windowPastDays = *change.windowPastDays;
+    if (change.windowFutureDays) next.windowFutureDays = *change.windowFutureDays;
+    if (change.enabled) next.enabled = *change.enabled;
+    if (auto ok = checkWindow(next.windowPastDays, next.windowFutureDays); !ok) return ok;
+    const std::string rules = rulesToJson(next.rules);
+    const std::string direction = directionName(next.direction);
+    const int enabled = next.enabled ? 1 : 0;
     const long long now = clock_.nowUnixSeconds();
-    soci::statement st =
-        (sql.prepare << "UPDATE pairs SET direction = :d, rules_json = :r, window_past_days = :p, "
-                        "window_future_days = :f, enabled = :e, updated_at = :t WHERE id = :i",
-         soci::use(direction), soci::use(rules), soci::use(next.windowPastDays), soci::use(next.windowFutureDays),
-         soci::use(enabled), soci::use(now), soci::use(id));
-    st.execute(true);
-    if (st.get_affected_rows() == 0) return fail(ErrorCode::NotFound, "no such pair");
+    sql << "UPDATE pairs SET direction = :d, rules_json = :r, window_past_days = :p, window_future_days = :f, "
+           "enabled = :e, updated_at = :t WHERE id = :i",
+        soci::use(direction), soci::use(rules), soci::use(next.windowPastDays), soci::use(next.windowFutureDays),
+        soci::use(enabled), soci::use(now), soci::use(id);
+    tx.commit();
     return {};
   });
   if (!done) return std::unexpected(done.error());

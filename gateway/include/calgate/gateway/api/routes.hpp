@@ -54,7 +54,8 @@ struct Services {
   sync::OrgPolicySource* orgPolicies = nullptr;   ///< cached organisation policies (preview)
   dns::OrgPolicyService* orgPolicyService = nullptr;  ///< fresh DNSSEC lookups (GET /v1/policy)
   CalDavDiscovery discoverCalDav;
-  http::RateLimiter* feedLimiter = nullptr;  ///< requests per feed URL (unauthenticated)
+  http::RateLimiter* feedLimiter = nullptr;    ///< requests per feed URL (unauthenticated)
+  http::RateLimiter* policyLimiter = nullptr;  ///< fresh DNS lookups per token (GET /v1/policy)
 };
 
 /// GET /healthz (process alive), GET /readyz (database reachable and schema current, else 503),

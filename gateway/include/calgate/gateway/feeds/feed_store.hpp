@@ -78,5 +78,7 @@ class FeedStore {
 
 /// True for 4 to 12 ASCII digits.
 bool wellFormedPin(std::string_view pin);
+/// True for what FeedStore issues: "cgf_" + 43 base64url characters.
+bool wellFormedFeedToken(std::string_view token);
 
 }  // namespace calgate::gateway::feeds

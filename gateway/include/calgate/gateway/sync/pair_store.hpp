@@ -7,6 +7,7 @@
 #include "calgate/gateway/store/database.hpp"
 #include "calgate/policy/pair_rules.hpp"
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,6 +44,8 @@ struct SyncPair : NewPair {
 struct PairChange {
   std::optional<Direction> direction;
   std::optional<policy::PairRules> rules;
+  /// Edits the rules as stored when the change is applied (a partial update: only what was sent).
+  std::function<void(policy::PairRules&)> editRules;
   std::optional<int> windowPastDays;
   std::optional<int> windowFutureDays;
   std::optional<bool> enabled;
@@ -62,7 +65,7 @@ class PairStore {
   core::Result<std::vector<SyncPair>> listAll();
   /// The pairs of one user, oldest first.
   core::Result<std::vector<SyncPair>> listForUser(const std::string& userId);
-  /// Applies a change; Invalid for a window outside 0..3650 days. The next run re-renders every copy
+  /// Applies a change atomically to the row as stored; Invalid for a window outside 0..3650 days. The next run re-renders every copy
   /// when rules or window changed (the policy fingerprint covers them).
   core::Result<SyncPair> change(const std::string& id, const PairChange& change);
   /// New rules: the next run re-renders every copy (their approved hashes change).

@@ -1,15 +1,19 @@
-// Feeds and erasure on both SQLite and PostgreSQL.
+// What the REST API keeps, on both SQLite and PostgreSQL: feeds and their PIN lockout, pair
+// uniqueness and atomic pair changes, erasure.
 
 #include "calgate/core/hash.hpp"
 #include "calgate/gateway/feeds/feed_store.hpp"
 #include "calgate/gateway/store/migrator.hpp"
 #include "calgate/gateway/store/user_erasure.hpp"
 #include "calgate/gateway/store/user_store.hpp"
+#include "calgate/gateway/sync/pair_store.hpp"
 #include "fakes/fake_clock.hpp"
 #include "support/test_database.hpp"
 
 #include <catch2/catch.hpp>
 #include <soci/soci.h>
+
+#include <thread>
 
 using namespace calgate;
 using namespace calgate::gateway;
@@ -145,4 +149,74 @@ TEST_CASE("erasing a user removes every row and keeps only a hash of the email",
   CHECK(f.count("SELECT COUNT(*) FROM audit_log WHERE action = 'user.erase' AND details_json LIKE '%leaving%'") == 0);
   CHECK(f.count("SELECT COUNT(*) FROM audit_log WHERE action = 'user.erase'") == 1);
   CHECK(eraseUser(f.t.db(), f.clock, uid, "user").error().code == core::ErrorCode::NotFound);
+}
+
+TEST_CASE("concurrent wrong PINs get at most the allowed guesses before the lock", "[store][feeds]") {
+  Fixture f;
+  auto user = f.users.addUser("race@example.com", "t");
+  REQUIRE(user);
+  auto issued = f.feedStore.create({user->first.id, "Busy", {"cal_a"}, 3, 30, std::string("97531")});
+  REQUIRE(issued);
+  std::atomic<int> judged{0}, locked{0}, errors{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 12; ++i) {
+    threads.emplace_back([&] {
+      auto c = f.feedStore.checkPin(issued->feed.id, "11111");
+      if (!c) ++errors;
+      else if (c->lockedFor) ++locked;
+      else ++judged;
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(errors == 0);
+  CHECK(judged == feeds::kPinAttempts - 1);  // the 5th guess is judged too, and answered with the lock
+  CHECK(locked == 12 - (feeds::kPinAttempts - 1));
+  CHECK_FALSE(f.feedStore.checkPin(issued->feed.id, "97531")->accepted);  // still locked for the right PIN
+}
+
+TEST_CASE("two calendars are paired at most once, and pair changes apply to the stored row", "[store][pairs]") {
+  Fixture f;
+  auto user = f.users.addUser("pairs@example.com", "t");
+  REQUIRE(user);
+  const std::string uid = user->first.id;
+  REQUIRE(f.t.db().withSession([&](soci::session& s) -> core::Result<void> {
+    s << "INSERT INTO vault_keys (id, wrapped_key, created_at) VALUES ('k', 'wrapped', 1)";
+    s << "INSERT INTO accounts (id, user_id, provider, email, domain, credential_ciphertext, credential_key_id, "
+         "created_at, updated_at) VALUES ('acc_1', :u, 'caldav', 'x@example.com', 'example.com', 'sealed', 'k', 1, 1)",
+        soci::use(uid);
+    for (const std::string c : {"cal_1", "cal_2", "cal_3"}) {
+      const std::string url = "https://dav/" + c;  // bound by reference: must outlive the statement
+      s << "INSERT INTO calendars (id, account_id, provider_calendar_id, created_at, updated_at) "
+           "VALUES (:c, 'acc_1', :p, 1, 1)",
+          soci::use(c), soci::use(url);
+    }
+    return {};
+  }));
+  sync::PairStore pairs(f.t.db(), f.clock);
+  sync::NewPair np;
+  np.userId = uid;
+  np.sourceCalendarId = "cal_1";
+  np.targetCalendarId = "cal_2";
+  auto first = pairs.create(np);
+  REQUIRE(first);
+  CHECK(pairs.create(np).error().code == core::ErrorCode::Conflict);
+  std::swap(np.sourceCalendarId, np.targetCalendarId);
+  CHECK(pairs.create(np).error().code == core::ErrorCode::Conflict);  // the mirror image too
+  np.targetCalendarId = "cal_3";
+  CHECK(pairs.create(np));
+
+  // Two partial changes, the second prepared before the first was applied: neither undoes the other.
+  sync::PairChange disable;
+  disable.enabled = false;
+  sync::PairChange relabel;
+  relabel.editRules = [](policy::PairRules& r) { r.label = "Away"; };
+  REQUIRE(pairs.change(first->id, disable));
+  auto after = pairs.change(first->id, relabel);
+  REQUIRE(after);
+  CHECK_FALSE(after->enabled);
+  CHECK(after->rules.label == "Away");
+  sync::PairChange window;
+  window.windowFutureDays = 4000;
+  CHECK(pairs.change(first->id, window).error().code == core::ErrorCode::Invalid);
+  CHECK(pairs.get(first->id)->windowFutureDays == 365);
 }
