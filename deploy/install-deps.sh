@@ -16,8 +16,8 @@ PACKAGES=(
   postgresql radicale xandikos nsd ldnsutils dns-root-data
   # test tooling
   curl python3 python3-jsonschema python3-yaml procps
-  # benchmarks (bench/)
-  libbenchmark-dev
+  # benchmarks (bench/): Google Benchmark, and wrk for the HTTP API benchmark
+  libbenchmark-dev wrk
 )
 
 missing=()

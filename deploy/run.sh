@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Installs what is needed, builds (release preset) and runs calgate on its embedded default:
-# SQLite under ./data, listening on 127.0.0.1:8080 (override with CALGATE_* variables, e.g.
-# CALGATE_SERVER_PORT=9090). On the first run it creates a user and prints its API token.
-# Ctrl-C stops the server cleanly.
+# Installs what is needed, builds calgate (release preset) and runs the demo (deploy/demo.sh): a
+# private Radicale CalDAV server on 127.0.0.1 with a "work" calendar of sample events and an empty
+# "personal" one, calgate on SQLite under ./data listening on 127.0.0.1:8080 (override with
+# CALGATE_SERVER_PORT, e.g. 9090; other CALGATE_* variables apply too), both accounts connected and
+# a private work -> personal pair created through the REST API, the first sync, and what it wrote.
+# The first run creates a calgate user; every run prints a fresh API token and curl commands.
+# Extra arguments go to demo.sh (e.g. --exit-after-sync, --timeout 300; see deploy/demo.sh --help).
+# Ctrl-C stops calgate and Radicale cleanly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,31 +14,6 @@ cd "$(dirname "$0")/.."
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
 echo "== building calgate (release)"
 cmake --preset release >/dev/null
-cmake --build --preset release
+cmake --build --preset release --target calgate calgate-admin
 
-bin=build/release
-admin="$bin/admin-cli/calgate-admin"
-"$admin" db migrate >/dev/null
-# The master key protecting stored credentials (./data/master.key, mode 0600; kept if present).
-"$admin" vault init
-port="${CALGATE_SERVER_PORT:-8080}"
-if [[ "$("$admin" users list --json)" == "[]" ]]; then
-  email="${DEMO_EMAIL:-owner@localhost}"
-  token=$("$admin" users add "$email" --label run.sh --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
-  cat <<MSG
-
-== created user $email; its API token (shown only this once):
-   $token
-   try:  curl -H "Authorization: Bearer $token" http://127.0.0.1:$port/v1/me
-MSG
-fi
-cat <<MSG
-
-== calgate on http://127.0.0.1:$port  (data in ./data, logs below as JSON; Ctrl-C to stop)
-   curl http://127.0.0.1:$port/healthz
-   curl http://127.0.0.1:$port/readyz
-   curl http://127.0.0.1:$port/metrics
-   more users:  $admin users add EMAIL
-
-MSG
-exec "$bin/gateway/calgate" serve
+exec ./deploy/demo.sh --bin-dir build/release --data-dir ./data --port "${CALGATE_SERVER_PORT:-8080}" "$@"
