@@ -20,7 +20,7 @@ namespace calgate::gateway {
 struct ServerConfig {
   std::string address = "127.0.0.1";
   std::uint16_t port = 8080;  ///< 0: any free port (the chosen one is logged in server.started)
-  unsigned threads = 2;
+  unsigned threads = 4;  ///< some requests wait on calendar servers (discovery, preview, feeds)
   std::size_t maxBodyBytes = 1024 * 1024;
   unsigned rateLimitPerMinute = 600;  ///< requests per API token per minute (burst = the same); 0: no limit
   std::chrono::seconds shutdownGrace{10};
