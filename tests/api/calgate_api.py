@@ -291,6 +291,7 @@ class Calgate:
     """One `calgate serve` on a free port with a private data directory (SQLite)."""
 
     def __init__(self, extra_env=None, name="calgate"):
+        self.name = name
         self.dir = tempfile.mkdtemp(prefix="cg-api-%s-" % name)
         self.data_dir = os.path.join(self.dir, "data")
         os.makedirs(self.data_dir, mode=0o700)
@@ -350,16 +351,25 @@ class Calgate:
         return out
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
+        """Stops calgate with SIGTERM. It must exit cleanly (code 0) and its log must hold no
+        sanitizer report (the asan preset runs these tests against instrumented binaries)."""
+        if not self.proc:
+            return
+        crashed_before = self.proc.poll() is not None
+        if not crashed_before:
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        if self.proc:
-            self._log.close()
-        self.proc = None
+        self._log.close()
+        code, self.proc = self.proc.returncode, None
+        log = self.log_text()
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            assert marker not in log, "%s: sanitizer report in the calgate log:\n%s" % (self.name, log[-4000:])
+        assert code == 0 and not crashed_before, "%s: calgate exited with %s%s" % (
+            self.name, code, " before it was stopped" if crashed_before else "")
 
     def cleanup(self):
         self.stop()
