@@ -415,6 +415,11 @@ core::Result<void> runRule(const std::string& rruleValue, const Frame& frame, co
   if (rule.freq == ICAL_NO_RECURRENCE || icalerrno != ICAL_NO_ERROR) {
     return fail(ErrorCode::Invalid, "RRULE libical cannot read");
   }
+  // An all-day series has no times of day to repeat at. libical runs such rules on dates forever
+  // or, with BYMONTH/BYDAY parts, searches for tens of seconds per occurrence (found by fuzzing).
+  if (frame.allDay && subDaily(rule.freq)) {
+    return fail(ErrorCode::Invalid, "RRULE repeats an all-day event more often than daily");
+  }
   // UNTIL in the series' wall clock (libical compares it with the wall-clock occurrences as they are).
   if (!icaltime_is_null_time(rule.until)) {
     auto until = localOfIcal(rule.until);
