@@ -1,8 +1,7 @@
+#include "calgate/gateway/caldav_accounts.hpp"
 #include "calgate/gateway/store/account_store.hpp"
 #include "calgate/gateway/store/user_store.hpp"
 #include "calgate/gateway/sync/calendar_store.hpp"
-#include "calgate/providers/caldav/caldav_provider.hpp"
-#include "calgate/providers/http_client.hpp"
 #include "context.hpp"
 #include "vault_access.hpp"
 
@@ -40,29 +39,18 @@ void addAccountsCommands(CLI::App& app, Context& ctx, int& exitCode) {
       auto owner = gateway::UserStore(*ctx.db, clock).findUserByEmail(user);
       if (!owner) return failWith(owner.error().code == core::ErrorCode::NotFound ? "no user " + user : owner.error().message);
       // Discover first: an account whose calendars cannot be listed is not stored.
-      providers::HttpClientOptions options;
-      options.allowLoopback = ctx.config.sync.allowPrivateNetworks;
-      options.allowPrivateNetworks = ctx.config.sync.allowPrivateNetworks;
-      providers::CurlHttpClient http(options);
-      providers::caldav::CalDavAccount dav;
-      dav.serverUrl = serverUrl;
-      dav.username = username.empty() ? email : username;
-      dav.password.assign(password.begin(), password.end());
-      providers::caldav::CalDavProvider provider(http, dav, clock);
-      auto calendars = provider.listCalendars();
+      const gateway::CalDavLogin login{serverUrl, username.empty() ? email : username, password};
+      auto calendars = gateway::discoverCalDav(login, ctx.config.sync, clock, providers::HttpClientOptions{}.totalTimeout);
       if (!calendars) return failWith("cannot list the account's calendars: " + calendars.error().message);
 
-      const std::string secret = nlohmann::json{{"username", dav.username}, {"password", password}}.dump();
       gateway::AccountStore accounts(*ctx.db, vault, clock);
-      auto account = accounts.create({owner->id, "caldav", email, serverUrl},
-                                     gateway::vault::SecretBytes(secret.begin(), secret.end()));
+      auto account = accounts.create({owner->id, "caldav", email, serverUrl}, gateway::caldavCredential(login));
       if (!account) return failWith(account.error());
       gateway::sync::CalendarStore store(*ctx.db, clock);
       nlohmann::json out = {{"account_id", account->id}, {"calendars", nlohmann::json::array()}};
       if (!ctx.json) std::cout << "account " << account->id << " (" << email << ") connected\n";
       for (const auto& c : *calendars) {
-        auto saved = store.upsert(account->id, c.id, c.displayName, c.timeZone.empty() ? "UTC" : c.timeZone,
-                                  c.writable);
+        auto saved = store.upsert(account->id, c);
         if (!saved) return failWith(saved.error());
         if (ctx.json) {
           out["calendars"].push_back({{"id", saved->id}, {"name", saved->displayName}, {"url", c.id}});

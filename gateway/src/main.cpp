@@ -3,6 +3,7 @@
 #include "calgate/core/version.hpp"
 #include "calgate/gateway/api/routes.hpp"
 #include "calgate/gateway/bootstrap.hpp"
+#include "calgate/gateway/caldav_accounts.hpp"
 #include "calgate/gateway/cli.hpp"
 #include "calgate/gateway/http/dispatcher.hpp"
 #include "calgate/gateway/http/server.hpp"
@@ -12,8 +13,6 @@
 #include "calgate/gateway/sync/org_policy_source.hpp"
 #include "calgate/gateway/sync/sync_service.hpp"
 #include "calgate/gateway/vault/vault.hpp"
-#include "calgate/providers/caldav/caldav_provider.hpp"
-#include "calgate/providers/http_client.hpp"
 
 #include <signal.h>
 #include <unistd.h>
@@ -140,18 +139,9 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
   services.orgPolicyService = orgStack ? orgStack->service.get() : nullptr;
   services.feedLimiter = &feedLimiter;
   services.policyLimiter = &policyLimiter;
-  services.discoverCalDav = [syncConfig = config->sync](const api::CalDavLogin& login) {
-    providers::HttpClientOptions options;
-    options.allowLoopback = syncConfig.allowPrivateNetworks;
-    options.allowPrivateNetworks = syncConfig.allowPrivateNetworks;
+  services.discoverCalDav = [syncConfig = config->sync](const CalDavLogin& login) {
     // A person waits for this answer (and a request thread with them): a slow server fails sooner.
-    options.totalTimeout = std::chrono::seconds(15);
-    providers::CurlHttpClient http(options);
-    providers::caldav::CalDavAccount dav;
-    dav.serverUrl = login.serverUrl;
-    dav.username = login.username;
-    dav.password.assign(login.password.begin(), login.password.end());
-    return providers::caldav::CalDavProvider(http, dav, core::systemClock()).listCalendars();
+    return discoverCalDav(login, syncConfig, core::systemClock(), std::chrono::seconds(15));
   };
   const http::Router router = api::buildRouter(services);
   http::Dispatcher dispatcher(router, [&users](std::string_view secret) { return users.authenticate(secret); },

@@ -79,6 +79,13 @@ std::string_view toString(ShowAs s) {
   return "busy";
 }
 
+std::optional<ShowAs> showAsFromString(std::string_view s) {
+  for (auto v : {ShowAs::Free, ShowAs::Tentative, ShowAs::Busy, ShowAs::OutOfOffice, ShowAs::WorkingElsewhere}) {
+    if (toString(v) == s) return v;
+  }
+  return std::nullopt;
+}
+
 std::string_view toString(Sensitivity s) {
   switch (s) {
     case Sensitivity::Default: return "default";

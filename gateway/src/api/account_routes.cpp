@@ -4,7 +4,6 @@
 
 #include "api/support.hpp"
 #include "calgate/core/log.hpp"
-#include "calgate/gateway/audit/audit_log.hpp"
 #include "calgate/dns/org_policy_service.hpp"
 #include "calgate/gateway/store/account_store.hpp"
 #include "calgate/gateway/sync/org_policy_source.hpp"
@@ -149,15 +148,15 @@ http::Response connect(Services& services, http::Request& request) {
   if (auto ok = checkAccountDomain(services, *serverUrl, *username, *normalised); !ok) return ok.error();
 
   // Discover first: an account whose calendars cannot be listed is not stored.
-  auto calendars = services.discoverCalDav(CalDavLogin{*serverUrl, *username, *password});
+  const CalDavLogin login{*serverUrl, *username, *password};
+  auto calendars = services.discoverCalDav(login);
   if (!calendars) {
     core::log::info("api.account_rejected", {{"request_id", request.requestId},
                                              {"code", core::errorCodeName(calendars.error().code)}});
     return discoveryFailure(calendars.error());
   }
-  const std::string secret = nlohmann::json{{"username", *username}, {"password", *password}}.dump();
   auto account = services.accounts->create({callerId(request), "caldav", *normalised, *serverUrl},
-                                           vault::SecretBytes(secret.begin(), secret.end()));
+                                           caldavCredential(login));
   if (!account) {
     if (account.error().code == ErrorCode::Conflict) {
       return http::problem(409, "account-exists", "Conflict", "this CalDAV account is already connected");
@@ -169,21 +168,15 @@ http::Response connect(Services& services, http::Request& request) {
   nlohmann::json out = accountJson(*account);
   out["calendars"] = nlohmann::json::array();
   for (const auto& c : *calendars) {
-    auto saved = store.upsert(account->id, c.id, c.displayName, c.timeZone.empty() ? "UTC" : c.timeZone, c.writable);
+    auto saved = store.upsert(account->id, c);
     if (!saved) {
       (void)services.accounts->remove(account->id);  // all or nothing
       return failure(saved.error(), request);
     }
     out["calendars"].push_back(calendarJson(*saved));
   }
-  audit::AuditEntry e;
-  e.actor = callerId(request);
-  e.userId = callerId(request);
-  e.action = "account.connect";
-  e.objectRef = "account/" + account->id;
-  e.decision = "connected";
-  e.facts = {{"provider", "caldav"}, {"calendars", std::to_string(calendars->size())}};
-  (void)audit::AuditLog(*services.db, *services.clock).append(e);
+  auditCaller(services, request, "account.connect", "account/" + account->id, "connected",
+              {{"provider", "caldav"}, {"calendars", std::to_string(calendars->size())}});
   http::Response r = jsonResponse(201, out);
   r.headers.emplace_back("Location", "/v1/accounts/" + account->id);
   return r;
@@ -230,17 +223,12 @@ void addAccountRoutes(http::Router& router, Services& services) {
                 if (refresh) {
                   auto secret = services.accounts->credential(account->id);
                   if (!secret) return failure(secret.error(), request);
-                  const auto j = nlohmann::json::parse(secret->begin(), secret->end(), nullptr, false);
-                  if (!j.is_object() || !j.contains("username") || !j.contains("password")) {
-                    return failure(core::Error{ErrorCode::Internal, "stored credential unreadable", std::nullopt}, request);
-                  }
-                  auto found = services.discoverCalDav(CalDavLogin{account->serverUrl.value_or(""),
-                                                                   j["username"].get<std::string>(),
-                                                                   j["password"].get<std::string>()});
+                  auto login = caldavLogin(account->serverUrl.value_or(""), *secret);
+                  if (!login) return failure(login.error(), request);
+                  auto found = services.discoverCalDav(*login);
                   if (!found) return discoveryFailure(found.error());
                   for (const auto& c : *found) {
-                    auto saved = store.upsert(account->id, c.id, c.displayName, c.timeZone.empty() ? "UTC" : c.timeZone,
-                                              c.writable);
+                    auto saved = store.upsert(account->id, c);
                     if (!saved) return failure(saved.error(), request);
                   }
                 }
@@ -263,13 +251,7 @@ void addAccountRoutes(http::Router& router, Services& services) {
                     !ok) {
                   return failure(ok.error(), request);
                 }
-                audit::AuditEntry e;
-                e.actor = callerId(request);
-                e.userId = callerId(request);
-                e.action = "account.delete";
-                e.objectRef = "account/" + account->id;
-                e.decision = "deleted";
-                (void)audit::AuditLog(*services.db, *services.clock).append(e);
+                auditCaller(services, request, "account.delete", "account/" + account->id, "deleted");
                 return noContent();
               }});
 }

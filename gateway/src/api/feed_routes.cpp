@@ -5,7 +5,6 @@
 #include "api/support.hpp"
 #include "calgate/core/hash.hpp"
 #include "calgate/core/log.hpp"
-#include "calgate/gateway/audit/audit_log.hpp"
 #include "calgate/gateway/feeds/busy_calendar.hpp"
 #include "calgate/gateway/feeds/feed_store.hpp"
 #include "calgate/gateway/sync/sync_service.hpp"
@@ -18,7 +17,6 @@ namespace calgate::gateway::api {
 namespace {
 
 using core::ErrorCode;
-constexpr long long kDay = 86400;
 constexpr const char* kCalendarType = "text/calendar; charset=utf-8";
 
 // Rendered feeds for a minute: calendar apps poll subscriptions, and every render reads each
@@ -93,14 +91,8 @@ http::Response createFeed(Services& services, http::Request& request) {
   feed.calendarIds = *ids;
   auto issued = feeds::FeedStore(*services.db, *services.clock).create(feed);
   if (!issued) return failure(issued.error(), request);
-  audit::AuditEntry e;
-  e.actor = callerId(request);
-  e.userId = callerId(request);
-  e.action = "feed.create";
-  e.objectRef = "feed/" + issued->feed.id;
-  e.decision = "created";
-  e.facts = {{"pin_protected", issued->feed.pinProtected ? "yes" : "no"}};
-  (void)audit::AuditLog(*services.db, *services.clock).append(e);
+  auditCaller(services, request, "feed.create", "feed/" + issued->feed.id, "created",
+              {{"pin_protected", issued->feed.pinProtected ? "yes" : "no"}});
   nlohmann::json out = feedJson(issued->feed);
   out["token"] = issued->token;
   out["url"] = "/feeds/" + issued->token + ".ics";
@@ -157,8 +149,8 @@ http::Response serveFeed(Services& services, RenderCache& cache, http::Request& 
   std::string cacheKey = feed->id;
   for (const auto& id : feed->calendarIds) cacheKey += "|" + id;  // a changed calendar list is another feed
   if (auto cached = cache.find(cacheKey, now)) return *cached;
-  const providers::TimeWindow window{std::chrono::sys_seconds(std::chrono::seconds(now - feed->windowPastDays * kDay)),
-                                     std::chrono::sys_seconds(std::chrono::seconds(now + feed->windowFutureDays * kDay))};
+  const auto window = providers::TimeWindow::around(std::chrono::sys_seconds(std::chrono::seconds(now)),
+                                                    feed->windowPastDays, feed->windowFutureDays);
   sync::CalendarStore calendars(*services.db, *services.clock);
   std::vector<feeds::BusyBlock> blocks;
   for (const auto& id : feed->calendarIds) {
@@ -223,13 +215,7 @@ void addFeedRoutes(http::Router& router, Services& services) {
                 if (!feed) return feed.error();
                 auto revoked = feeds::FeedStore(*services.db, *services.clock).revoke(feed->id);
                 if (!revoked) return failure(revoked.error(), request);
-                audit::AuditEntry e;
-                e.actor = callerId(request);
-                e.userId = callerId(request);
-                e.action = "feed.revoke";
-                e.objectRef = "feed/" + feed->id;
-                e.decision = "revoked";
-                (void)audit::AuditLog(*services.db, *services.clock).append(e);
+                auditCaller(services, request, "feed.revoke", "feed/" + feed->id, "revoked");
                 return noContent();
               }});
 

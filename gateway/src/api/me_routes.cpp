@@ -60,7 +60,7 @@ core::Result<nlohmann::json> exportUser(Services& services, const Principal& who
   out["pairs"] = nlohmann::json::array();
   for (const auto& p : *pairs) {
     nlohmann::json pair = pairJson(p);
-    auto status = statusJson(*services.db, p);
+    auto status = statusJson(services, p);
     if (!status) return std::unexpected(status.error());
     pair["status"] = std::move(*status);
     out["pairs"].push_back(std::move(pair));

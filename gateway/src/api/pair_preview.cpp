@@ -14,27 +14,10 @@
 namespace calgate::gateway::api {
 namespace {
 
-constexpr long long kDay = 86400;
-
 std::string timeText(const providers::EventTime& t) {
   if (const auto* d = std::get_if<providers::Date>(&t)) return providers::formatDate(d->day);
   if (const auto* z = std::get_if<providers::ZonedTime>(&t)) return providers::formatUtc(z->instant);
   return providers::formatLocal(std::get<providers::FloatingTime>(t).local);
-}
-
-// Seconds since the epoch, for ordering (dates and floating times as if UTC).
-long long sortKey(const providers::EventTime& t) {
-  if (const auto* d = std::get_if<providers::Date>(&t)) {
-    return std::chrono::sys_days(d->day).time_since_epoch().count() * kDay;
-  }
-  if (const auto* z = std::get_if<providers::ZonedTime>(&t)) return z->instant.time_since_epoch().count();
-  return std::get<providers::FloatingTime>(t).local.time_since_epoch().count();
-}
-
-providers::ProviderKind kindOf(const std::string& provider) {
-  if (provider == "google") return providers::ProviderKind::Google;
-  if (provider == "microsoft") return providers::ProviderKind::Microsoft;
-  return providers::ProviderKind::CalDav;
 }
 
 nlohmann::json writeJson(const providers::Event& e) {
@@ -59,8 +42,8 @@ http::Response previewPair(Services& services, const http::Request& request, con
   if (!target) return failure(target.error(), request);
 
   const long long now = services.clock->nowUnixSeconds();
-  const providers::TimeWindow window{std::chrono::sys_seconds(std::chrono::seconds(now - pair.windowPastDays * kDay)),
-                                     std::chrono::sys_seconds(std::chrono::seconds(now + pair.windowFutureDays * kDay))};
+  const auto window = providers::TimeWindow::around(std::chrono::sys_seconds(std::chrono::seconds(now)),
+                                                    pair.windowPastDays, pair.windowFutureDays);
   auto sourceUnavailable = [&](const core::Error& e) {
     core::log::warn("api.preview_source_failed",
                     {{"request_id", request.requestId}, {"pair_id", pair.id}, {"error", e.message}});
@@ -84,26 +67,19 @@ http::Response previewPair(Services& services, const http::Request& request, con
   std::vector<const providers::Event*> upcoming;
   for (const auto& e : changes->changed) {
     if (e.origin) continue;  // calgate's own copies are never mirrored
-    if (e.recurrence.empty() && !e.recurrenceId && sortKey(e.end) <= now) continue;
-    if (e.recurrenceId && sortKey(e.end) <= now) continue;
+    if ((e.recurrence.empty() || e.recurrenceId) && sync::unixOf(e.end) <= now) continue;
     upcoming.push_back(&e);
   }
   std::stable_sort(upcoming.begin(), upcoming.end(), [](const auto* a, const auto* b) {
-    return sortKey(a->start) < sortKey(b->start);
+    return sync::unixOf(a->start) < sync::unixOf(b->start);
   });
   if (upcoming.size() > limit) upcoming.resize(limit);
 
   nlohmann::json items = nlohmann::json::array();
   for (const auto* e : upcoming) {
     const std::string rid = sync::recurrenceKey(*e);
-    policy::WriteContext context;
-    context.pairId = pair.id;
-    context.sourceKey = sync::sourceKey(source->id, e->id, rid);
-    if (!rid.empty()) context.seriesKey = sync::sourceKey(source->id, e->id, "");
-    context.targetProvider = kindOf(target->provider);
-    context.targetDomain = target->accountDomain;
-    context.targetZone = target->timeZone.empty() ? "UTC" : target->timeZone;
-    const auto decision = evaluator.evaluate(pair.rules, org, *e, context);
+    const auto decision =
+        evaluator.evaluate(pair.rules, org, *e, sync::writeContext(pair.id, *source, *target, e->id, rid));
 
     std::string action;
     const auto found = byKey.find({e->id, rid});
@@ -134,7 +110,8 @@ http::Response previewPair(Services& services, const http::Request& request, con
   nlohmann::json body = {
       {"pair_id", pair.id},
       {"generated_at", now},
-      {"window", {{"from", now - pair.windowPastDays * kDay}, {"to", now + pair.windowFutureDays * kDay}}},
+      {"window",
+       {{"from", window.from.time_since_epoch().count()}, {"to", window.to.time_since_epoch().count()}}},
       {"org_policy",
        {{"domain", org.domain},
         {"level", policy::toString(org.level)},

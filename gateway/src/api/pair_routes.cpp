@@ -3,20 +3,14 @@
 
 #include "api/pair_preview.hpp"
 #include "api/support.hpp"
-#include "calgate/gateway/audit/audit_log.hpp"
 #include "calgate/gateway/jobs/job_queue.hpp"
 #include "calgate/policy/evaluator.hpp"
 
-#include <array>
 
 namespace calgate::gateway::api {
 namespace {
 
 using core::ErrorCode;
-
-constexpr std::array<providers::ShowAs, 5> kShowAs = {providers::ShowAs::Free, providers::ShowAs::Tentative,
-                                                      providers::ShowAs::Busy, providers::ShowAs::OutOfOffice,
-                                                      providers::ShowAs::WorkingElsewhere};
 
 // Reads a rules object onto `rules` (fields not given keep their value).
 Reply<void> readRules(const ObjectReader& in, policy::PairRules& rules) {
@@ -38,11 +32,7 @@ Reply<void> readRules(const ObjectReader& in, policy::PairRules& rules) {
   } else {
     auto showAs = in.optionalEnum("show_as", {"free", "tentative", "busy", "out_of_office", "working_elsewhere"});
     if (!showAs) return std::unexpected(showAs.error());
-    if (*showAs) {
-      for (auto s : kShowAs) {
-        if (providers::toString(s) == **showAs) rules.showAsOverride = s;
-      }
-    }
+    if (*showAs) rules.showAsOverride = providers::showAsFromString(**showAs);
   }
   auto attendees = in.optionalEnum("attendees", {"omit", "copy_where_silent"});
   if (!attendees) return std::unexpected(attendees.error());
@@ -84,17 +74,6 @@ Reply<void> checkWritable(const sync::CalendarRef& source, const sync::CalendarR
 
 void queueSync(Services& services, const std::string& pairId) {
   (void)jobs::JobQueue(*services.db, *services.clock).enqueue("sync_pair", pairId, "sync:" + pairId);
-}
-
-void auditPair(Services& services, const http::Request& request, const std::string& pairId, std::string action,
-               std::string decision) {
-  audit::AuditEntry e;
-  e.actor = callerId(request);
-  e.userId = callerId(request);
-  e.action = std::move(action);
-  e.objectRef = "pair/" + pairId;
-  e.decision = std::move(decision);
-  (void)audit::AuditLog(*services.db, *services.clock).append(e);
 }
 
 http::Response createPair(Services& services, http::Request& request) {
@@ -165,7 +144,7 @@ http::Response createPair(Services& services, http::Request& request) {
   } else {
     queueSync(services, created->id);
   }
-  auditPair(services, request, created->id, "pair.create", "created");
+  auditCaller(services, request, "pair.create", "pair/" + created->id, "created");
   http::Response r = jsonResponse(201, pairJson(*created));
   r.headers.emplace_back("Location", "/v1/pairs/" + created->id);
   return r;
@@ -213,12 +192,12 @@ http::Response updatePair(Services& services, http::Request& request) {
   auto changed = sync::PairStore(*services.db, *services.clock).change(pair->id, change);
   if (!changed) return failure(changed.error(), request);
   if (changed->enabled) queueSync(services, changed->id);
-  auditPair(services, request, changed->id, "pair.update", "updated");
+  auditCaller(services, request, "pair.update", "pair/" + changed->id, "updated");
   return jsonResponse(200, pairJson(*changed));
 }
 
 http::Response statusResponse(Services& services, const http::Request& request, const sync::SyncPair& pair) {
-  auto status = statusJson(*services.db, pair);
+  auto status = statusJson(services, pair);
   if (!status) return failure(status.error(), request);
   return jsonResponse(200, *status);
 }
@@ -250,7 +229,7 @@ void addPairRoutes(http::Router& router, Services& services) {
                 if (auto ok = sync::PairStore(*services.db, *services.clock).remove(pair->id); !ok) {
                   return failure(ok.error(), request);
                 }
-                auditPair(services, request, pair->id, "pair.delete", "deleted");
+                auditCaller(services, request, "pair.delete", "pair/" + pair->id, "deleted");
                 return noContent();
               }});
 
@@ -286,14 +265,8 @@ void addPairRoutes(http::Router& router, Services& services) {
                 }
                 sync::PairStore store(*services.db, *services.clock);
                 if (auto ok = store.confirmDeletions(pair->id); !ok) return failure(ok.error(), request);
-                audit::AuditEntry e;
-                e.actor = callerId(request);
-                e.userId = callerId(request);
-                e.action = "sync.guard";
-                e.objectRef = "pair/" + pair->id;
-                e.decision = "confirmed";
-                e.reasons = {pair->confirmationReason};
-                (void)audit::AuditLog(*services.db, *services.clock).append(e);
+                auditCaller(services, request, "sync.guard", "pair/" + pair->id, "confirmed", {},
+                            {pair->confirmationReason});
                 queueSync(services, pair->id);
                 auto updated = store.get(pair->id);
                 if (!updated) return failure(updated.error(), request);

@@ -1,9 +1,9 @@
 #include "api/support.hpp"
 
 #include "calgate/core/log.hpp"
-#include "store/row_values.hpp"
-
-#include <soci/soci.h>
+#include "calgate/gateway/audit/audit_log.hpp"
+#include "calgate/gateway/jobs/job_queue.hpp"
+#include "calgate/gateway/sync/mapping_store.hpp"
 
 namespace calgate::gateway::api {
 
@@ -72,6 +72,22 @@ Reply<sync::CalendarRef> ownedCalendar(Services& services, const http::Request& 
   return std::move(*calendar);
 }
 
+void auditCaller(Services& services, const http::Request& request, std::string action, std::string objectRef,
+                 std::string decision, std::map<std::string, std::string> facts, std::vector<std::string> reasons) {
+  audit::AuditEntry e;
+  e.actor = callerId(request);
+  e.userId = callerId(request);
+  e.action = std::move(action);
+  e.objectRef = std::move(objectRef);
+  e.decision = std::move(decision);
+  e.facts = std::move(facts);
+  e.reasons = std::move(reasons);
+  if (auto ok = audit::AuditLog(*services.db, *services.clock).append(e); !ok) {
+    core::log::error("api.audit_failed",
+                     {{"request_id", request.requestId}, {"action", e.action}, {"error", ok.error().message}});
+  }
+}
+
 nlohmann::json accountJson(const Account& a) {
   return {{"id", a.id},
           {"provider", a.provider},
@@ -122,50 +138,26 @@ nlohmann::json pairJson(const sync::SyncPair& p) {
           {"updated_at", p.updatedAt}};
 }
 
-core::Result<nlohmann::json> statusJson(Database& db, const sync::SyncPair& p) {
-  return db.withSession([&](soci::session& sql) -> core::Result<nlohmann::json> {
-    long long synced = 0, denied = 0, deleted = 0;
-    soci::rowset<soci::row> rows =
-        (sql.prepare << "SELECT state, COUNT(*) FROM mappings WHERE pair_id = :p GROUP BY state", soci::use(p.id));
-    for (const auto& r : rows) {
-      const std::string state = detail::textAt(r, 0);
-      const long long n = detail::integerAt(r, 1);
-      if (state == "synced") synced = n;
-      else if (state == "denied") denied = n;
-      else if (state == "deleted") deleted = n;
-    }
-    bool queued = false, running = false;
-    long long attempts = 0;
-    std::optional<long long> nextRun;
-    soci::rowset<soci::row> jobs =
-        (sql.prepare << "SELECT state, attempts, run_at FROM jobs WHERE pair_id = :p AND kind = 'sync_pair' "
-                        "AND state IN ('queued', 'running') ORDER BY run_at",
-         soci::use(p.id));
-    for (const auto& r : jobs) {
-      const std::string state = detail::textAt(r, 0);
-      if (state == "running") running = true;
-      if (state == "queued") {
-        queued = true;
-        if (!nextRun) nextRun = detail::integerAt(r, 2);
-      }
-      attempts = std::max(attempts, detail::integerAt(r, 1));
-    }
-    auto nullable = [](const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); };
-    return nlohmann::json{
-        {"pair_id", p.id},
-        {"state", pairState(p)},
-        {"enabled", p.enabled},
-        {"needs_confirmation", p.needsConfirmation},
-        {"confirmation_reason", nullable(p.confirmationReason)},
-        {"last_success_at", p.lastSuccessAt ? nlohmann::json(*p.lastSuccessAt) : nlohmann::json(nullptr)},
-        {"last_error", nullable(p.lastError)},
-        {"counts", {{"synced", synced}, {"denied", denied}, {"deleted", deleted}}},
-        {"job",
-         {{"queued", queued},
-          {"running", running},
-          {"attempts", attempts},
-          {"next_run_at", nextRun ? nlohmann::json(*nextRun) : nlohmann::json(nullptr)}}}};
-  });
+core::Result<nlohmann::json> statusJson(Services& services, const sync::SyncPair& p) {
+  auto counts = sync::MappingStore(*services.db, *services.clock).countByState(p.id);
+  if (!counts) return std::unexpected(counts.error());
+  auto job = jobs::JobQueue(*services.db, *services.clock).pairJob(p.id);
+  if (!job) return std::unexpected(job.error());
+  auto nullable = [](const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); };
+  return nlohmann::json{
+      {"pair_id", p.id},
+      {"state", pairState(p)},
+      {"enabled", p.enabled},
+      {"needs_confirmation", p.needsConfirmation},
+      {"confirmation_reason", nullable(p.confirmationReason)},
+      {"last_success_at", p.lastSuccessAt ? nlohmann::json(*p.lastSuccessAt) : nlohmann::json(nullptr)},
+      {"last_error", nullable(p.lastError)},
+      {"counts", {{"synced", counts->synced}, {"denied", counts->denied}, {"deleted", counts->deleted}}},
+      {"job",
+       {{"queued", job->queued},
+        {"running", job->running},
+        {"attempts", job->attempts},
+        {"next_run_at", job->nextRunAt ? nlohmann::json(*job->nextRunAt) : nlohmann::json(nullptr)}}}};
 }
 
 std::string_view validationName(policy::Validation v) {

@@ -12,6 +12,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
+#include <string>
+#include <vector>
+
 namespace calgate::gateway::api {
 
 /// 404 not-found, the same for unknown ids and other users' ids.
@@ -29,13 +33,19 @@ Reply<sync::SyncPair> ownedPair(Services& services, const http::Request& request
 Reply<sync::CalendarRef> ownedCalendar(Services& services, const http::Request& request, std::string_view field,
                                        const std::string& calendarId);
 
+/// Appends an audit entry for what the caller did (actor and user: the caller). A failure to
+/// record is logged under the request id; the request it describes has already succeeded.
+void auditCaller(Services& services, const http::Request& request, std::string action, std::string objectRef,
+                 std::string decision, std::map<std::string, std::string> facts = {},
+                 std::vector<std::string> reasons = {});
+
 nlohmann::json accountJson(const Account& account);
 nlohmann::json calendarJson(const sync::CalendarRef& calendar);
 nlohmann::json feedJson(const feeds::Feed& feed);
 nlohmann::json rulesJson(const policy::PairRules& rules);
 nlohmann::json pairJson(const sync::SyncPair& pair);
 /// Status: state, last run, counts of mappings by state, the pair's job.
-core::Result<nlohmann::json> statusJson(Database& db, const sync::SyncPair& pair);
+core::Result<nlohmann::json> statusJson(Services& services, const sync::SyncPair& pair);
 std::string pairState(const sync::SyncPair& pair);
 
 /// secure | insecure | bogus | indeterminate | no_record

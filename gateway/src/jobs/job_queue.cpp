@@ -169,4 +169,24 @@ core::Result<QueueStats> JobQueue::stats() {
   });
 }
 
+core::Result<PairJobState> JobQueue::pairJob(const std::string& pairId) {
+  return db_.withSession([&](soci::session& sql) -> core::Result<PairJobState> {
+    PairJobState job;
+    soci::rowset<soci::row> rows =
+        (sql.prepare << "SELECT state, attempts, run_at FROM jobs WHERE pair_id = :p AND kind = 'sync_pair' "
+                        "AND state IN ('queued', 'running') ORDER BY run_at",
+         soci::use(pairId));
+    for (const auto& r : rows) {
+      const std::string state = detail::textAt(r, 0);
+      if (state == "running") job.running = true;
+      if (state == "queued" && !job.queued) {
+        job.queued = true;
+        job.nextRunAt = detail::integerAt(r, 2);
+      }
+      job.attempts = std::max(job.attempts, static_cast<int>(detail::integerAt(r, 1)));
+    }
+    return job;
+  });
+}
+
 }  // namespace calgate::gateway::jobs

@@ -159,4 +159,20 @@ core::Result<void> MappingStore::saveCursor(const std::string& pairId, const std
   });
 }
 
+core::Result<MappingCounts> MappingStore::countByState(const std::string& pairId) {
+  return db_.withSession([&](soci::session& sql) -> core::Result<MappingCounts> {
+    MappingCounts n;
+    soci::rowset<soci::row> rows =
+        (sql.prepare << "SELECT state, COUNT(*) FROM mappings WHERE pair_id = :p GROUP BY state", soci::use(pairId));
+    for (const auto& r : rows) {
+      const std::string state = detail::textAt(r, 0);
+      const long long count = detail::integerAt(r, 1);
+      if (state == "synced") n.synced = count;
+      else if (state == "denied") n.denied = count;
+      else if (state == "deleted") n.deleted = count;
+    }
+    return n;
+  });
+}
+
 }  // namespace calgate::gateway::sync

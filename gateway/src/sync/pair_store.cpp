@@ -8,7 +8,6 @@
 
 #include <soci/soci.h>
 
-#include <array>
 
 namespace calgate::gateway::sync {
 
@@ -20,10 +19,6 @@ namespace {
 
 using detail::integerAt;
 using detail::textAt;
-
-constexpr std::array<providers::ShowAs, 5> kShowAs = {providers::ShowAs::Free, providers::ShowAs::Tentative,
-                                                      providers::ShowAs::Busy, providers::ShowAs::OutOfOffice,
-                                                      providers::ShowAs::WorkingElsewhere};
 
 std::string directionName(Direction d) { return d == Direction::TwoWay ? "two_way" : "one_way"; }
 
@@ -111,10 +106,7 @@ core::Result<PairRules> rulesFromJson(const std::string& text) {
   }
   if (j.contains("show_as")) {
     if (!j["show_as"].is_string()) return fail(ErrorCode::Invalid, "rules.show_as must be a string");
-    const auto v = j["show_as"].get<std::string>();
-    for (auto s : kShowAs) {
-      if (providers::toString(s) == v) rules.showAsOverride = s;
-    }
+    rules.showAsOverride = providers::showAsFromString(j["show_as"].get<std::string>());
     if (!rules.showAsOverride) return fail(ErrorCode::Invalid, "rules.show_as is not a known free/busy value");
   }
   return rules;

@@ -24,21 +24,6 @@ namespace {
 constexpr long long kDay = 86400;
 constexpr std::string_view kPullFailure = "pull of ";
 
-long long unixOf(const providers::EventTime& t) {
-  if (const auto* d = std::get_if<providers::Date>(&t)) {
-    return std::chrono::sys_days(d->day).time_since_epoch().count() * kDay;
-  }
-  if (const auto* z = std::get_if<providers::ZonedTime>(&t)) return z->instant.time_since_epoch().count();
-  // floating: read as UTC; good enough to place it in a window measured in days
-  return std::get<providers::FloatingTime>(t).local.time_since_epoch().count();
-}
-
-providers::ProviderKind kindOf(const std::string& provider) {
-  if (provider == "google") return providers::ProviderKind::Google;
-  if (provider == "microsoft") return providers::ProviderKind::Microsoft;
-  return providers::ProviderKind::CalDav;
-}
-
 std::string cursorKind(const std::string& provider) {
   if (provider == "google") return "sync_token";
   if (provider == "microsoft") return "delta_link";
@@ -204,14 +189,7 @@ void DirectionRun::observeCopies() {
 }
 
 policy::WriteContext DirectionRun::context(const std::string& eventId, const std::string& rid) const {
-  policy::WriteContext c;
-  c.pairId = pair_.id;
-  c.sourceKey = sourceKey(from_.calendar.id, eventId, rid);
-  if (!rid.empty()) c.seriesKey = sourceKey(from_.calendar.id, eventId, "");
-  c.targetProvider = kindOf(to_.calendar.provider);
-  c.targetDomain = to_.calendar.accountDomain;
-  c.targetZone = to_.calendar.timeZone.empty() ? "UTC" : to_.calendar.timeZone;
-  return c;
+  return writeContext(pair_.id, from_.calendar, to_.calendar, eventId, rid);
 }
 
 bool DirectionRun::inWindow(const Event& master) const {
@@ -580,6 +558,33 @@ core::Result<void> DirectionRun::deleteCopy(const std::string& eventId, const st
 
 }  // namespace
 
+long long unixOf(const providers::EventTime& t) {
+  if (const auto* d = std::get_if<providers::Date>(&t)) {
+    return std::chrono::sys_days(d->day).time_since_epoch().count() * kDay;
+  }
+  if (const auto* z = std::get_if<providers::ZonedTime>(&t)) return z->instant.time_since_epoch().count();
+  // floating: read as UTC; good enough to place it in a window measured in days
+  return std::get<providers::FloatingTime>(t).local.time_since_epoch().count();
+}
+
+providers::ProviderKind providerKind(std::string_view provider) {
+  if (provider == "google") return providers::ProviderKind::Google;
+  if (provider == "microsoft") return providers::ProviderKind::Microsoft;
+  return providers::ProviderKind::CalDav;
+}
+
+policy::WriteContext writeContext(const std::string& pairId, const CalendarRef& from, const CalendarRef& to,
+                                  const std::string& eventId, const std::string& recurrenceId) {
+  policy::WriteContext c;
+  c.pairId = pairId;
+  c.sourceKey = sourceKey(from.id, eventId, recurrenceId);
+  if (!recurrenceId.empty()) c.seriesKey = sourceKey(from.id, eventId, "");
+  c.targetProvider = providerKind(to.provider);
+  c.targetDomain = to.accountDomain;
+  c.targetZone = to.timeZone.empty() ? "UTC" : to.timeZone;
+  return c;
+}
+
 std::string sourceKey(std::string_view calendarId, std::string_view eventId, std::string_view recurrenceId) {
   std::string out;
   out.reserve(calendarId.size() + eventId.size() + recurrenceId.size() + 2);
@@ -617,8 +622,8 @@ core::Result<SyncReport> SyncEngine::syncPair(const std::string& pairId, provide
   auto targetCal = calendars.get(pair->targetCalendarId);
   if (!targetCal) return std::unexpected(targetCal.error());
   const long long now = clock_.nowUnixSeconds();
-  const providers::TimeWindow window{std::chrono::sys_seconds(std::chrono::seconds(now - pair->windowPastDays * kDay)),
-                                     std::chrono::sys_seconds(std::chrono::seconds(now + pair->windowFutureDays * kDay))};
+  const auto window = providers::TimeWindow::around(std::chrono::sys_seconds(std::chrono::seconds(now)),
+                                                    pair->windowPastDays, pair->windowFutureDays);
 
   // Copies rendered under other rules or organisation policies are re-rendered: list everything.
   const std::string fingerprint = policyFingerprint(*pair, orgPolicies_.policyFor(sourceCal->accountDomain),

@@ -1,6 +1,7 @@
 #include "calgate/gateway/sync/sync_service.hpp"
 
 #include "calgate/core/log.hpp"
+#include "calgate/gateway/caldav_accounts.hpp"
 #include "calgate/gateway/jobs/worker.hpp"
 #include "calgate/gateway/store/account_store.hpp"
 #include "calgate/gateway/sync/mapping_store.hpp"
@@ -8,8 +9,6 @@
 #include "calgate/providers/caldav/caldav_provider.hpp"
 #include "calgate/providers/forwarding_provider.hpp"
 #include "calgate/providers/http_client.hpp"
-
-#include <nlohmann/json.hpp>
 
 #include <sstream>
 
@@ -43,22 +42,14 @@ class VaultProviderFactory final : public ProviderFactory {
     if (!account) return std::unexpected(account.error());
     auto secret = accounts_.credential(calendar.accountId);
     if (!secret) return std::unexpected(secret.error());
-    const auto j = nlohmann::json::parse(secret->begin(), secret->end(), nullptr, false);
-    if (!j.is_object() || !j.contains("username") || !j["username"].is_string() || !j.contains("password") ||
-        !j["password"].is_string()) {
-      // never echo the credential
-      return core::fail(ErrorCode::Unauthorized, "account " + calendar.accountId +
-                                                     ": the stored CalDAV credential is not {username, password}");
-    }
+    auto login = caldavLogin(account->serverUrl.value_or(""), *secret);
+    if (!login) return core::fail(login.error().code, "account " + calendar.accountId + ": " + login.error().message);
     providers::caldav::CalDavAccount dav;
-    dav.serverUrl = account->serverUrl.value_or("");
-    dav.username = j["username"].get<std::string>();
-    const auto password = j["password"].get<std::string>();
-    dav.password.assign(password.begin(), password.end());
-    providers::HttpClientOptions options;
-    options.allowLoopback = config_.allowPrivateNetworks;
-    options.allowPrivateNetworks = config_.allowPrivateNetworks;
-    return std::unique_ptr<providers::Provider>(std::make_unique<OwnedCalDav>(options, std::move(dav), clock_));
+    dav.serverUrl = login->serverUrl;
+    dav.username = login->username;
+    dav.password.assign(login->password.begin(), login->password.end());
+    return std::unique_ptr<providers::Provider>(
+        std::make_unique<OwnedCalDav>(caldavHttpOptions(config_), std::move(dav), clock_));
   }
 
  private:

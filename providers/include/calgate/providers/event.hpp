@@ -96,6 +96,8 @@ std::string formatUtc(std::chrono::sys_seconds instant);
 
 std::string_view toString(Status s);
 std::string_view toString(ShowAs s);
+/// The inverse of toString(ShowAs); nullopt for any other text.
+std::optional<ShowAs> showAsFromString(std::string_view s);
 std::string_view toString(Sensitivity s);
 std::string_view toString(ProviderKind p);
 

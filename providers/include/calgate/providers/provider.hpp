@@ -25,6 +25,10 @@ struct CalendarInfo {
 struct TimeWindow {
   std::chrono::sys_seconds from;
   std::chrono::sys_seconds to;
+  /// [now - pastDays, now + futureDays): the window of a pair or a feed.
+  static TimeWindow around(std::chrono::sys_seconds now, int pastDays, int futureDays) {
+    return {now - std::chrono::days(pastDays), now + std::chrono::days(futureDays)};
+  }
 };
 
 /// What changed in a calendar since a cursor.

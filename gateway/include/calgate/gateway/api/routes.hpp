@@ -4,6 +4,7 @@
 
 #include "calgate/core/clock.hpp"
 #include "calgate/core/error.hpp"
+#include "calgate/gateway/caldav_accounts.hpp"
 #include "calgate/gateway/http/metrics.hpp"
 #include "calgate/gateway/http/rate_limiter.hpp"
 #include "calgate/gateway/http/router.hpp"
@@ -29,12 +30,6 @@ class OrgPolicySource;
 
 namespace calgate::gateway::api {
 
-/// A CalDAV login to check by discovery before an account is stored.
-struct CalDavLogin {
-  std::string serverUrl;
-  std::string username;
-  std::string password;
-};
 /// Runs CalDAV discovery and lists the account's calendars (the real one opens an HTTP client
 /// with the configured network guard).
 using CalDavDiscovery = std::function<core::Result<std::vector<providers::CalendarInfo>>(const CalDavLogin&)>;

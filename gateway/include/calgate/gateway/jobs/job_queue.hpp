@@ -35,6 +35,13 @@ struct QueueStats {
   long long oldestQueuedAgeSeconds = 0;  ///< of runnable queued jobs; 0 when none
 };
 
+struct PairJobState {
+  bool queued = false;
+  bool running = false;
+  int attempts = 0;                    ///< of the pair's current job, if any
+  std::optional<long long> nextRunAt;  ///< when the queued one is due
+};
+
 /// Thread-safe; several processes may share one PostgreSQL queue.
 class JobQueue {
  public:
@@ -55,6 +62,8 @@ class JobQueue {
   /// retryAfter), or marked dead after its last attempt. A queued twin absorbs it.
   core::Result<void> fail(const Job& job, const std::string& owner, const core::Error& error);
   core::Result<QueueStats> stats();
+  /// Whether a sync of the pair is queued or running (for its status).
+  core::Result<PairJobState> pairJob(const std::string& pairId);
   std::chrono::seconds lease() const { return options_.lease; }
   /// The delay before attempt `attempts + 1`, without jitter.
   std::chrono::seconds backoff(int attempts, const core::Error& error) const;

@@ -4,6 +4,7 @@
 #include "calgate/core/clock.hpp"
 #include "calgate/core/error.hpp"
 #include "calgate/gateway/store/database.hpp"
+#include "calgate/providers/provider.hpp"
 
 #include <optional>
 #include <string>
@@ -29,6 +30,10 @@ class CalendarStore {
   /// Records a calendar of `accountId` (or refreshes its name and zone); returns it.
   core::Result<CalendarRef> upsert(const std::string& accountId, const std::string& providerCalendarId,
                                    const std::string& displayName, const std::string& timeZone, bool writable);
+  /// The same for a calendar as a provider lists it.
+  core::Result<CalendarRef> upsert(const std::string& accountId, const providers::CalendarInfo& calendar) {
+    return upsert(accountId, calendar.id, calendar.displayName, calendar.timeZone, calendar.writable);
+  }
   /// NotFound when there is no such calendar.
   core::Result<CalendarRef> get(const std::string& id);
   /// The calendars of one account, by name.

@@ -36,6 +36,10 @@ struct Mapping {
   std::optional<long long> deletedAt;
 };
 
+struct MappingCounts {
+  long long synced = 0, denied = 0, deleted = 0;
+};
+
 /// Thread-safe.
 class MappingStore {
  public:
@@ -51,6 +55,8 @@ class MappingStore {
   /// After a write: saves the mapping, gives every mapping of its target resource the new ETag, and
   /// appends the audit entry, in one transaction (one commit per copy written).
   core::Result<void> recordWrite(const Mapping& mapping, const audit::AuditEntry& entry);
+  /// How many of a pair's mappings are in each state (for its status).
+  core::Result<MappingCounts> countByState(const std::string& pairId);
   /// Purges soft-deleted mappings deleted before `cutoffUnix`. Returns how many.
   core::Result<std::size_t> purgeDeletedBefore(long long cutoffUnix);
 

@@ -8,6 +8,8 @@
 #include "calgate/core/clock.hpp"
 #include "calgate/core/error.hpp"
 #include "calgate/gateway/store/database.hpp"
+#include "calgate/gateway/sync/calendar_store.hpp"
+#include "calgate/policy/write_context.hpp"
 #include "calgate/providers/provider.hpp"
 
 #include <cstddef>
@@ -63,6 +65,16 @@ class SyncEngine {
   SyncOptions options_;
   WriteObserver observer_;
 };
+
+/// Seconds since the epoch of an event time, for windows and ordering (a date at 00:00 UTC, a
+/// floating time read as UTC: good enough against windows measured in days).
+long long unixOf(const providers::EventTime& t);
+/// "google" | "microsoft" | anything else (CalDAV) as a ProviderKind.
+providers::ProviderKind providerKind(std::string_view provider);
+/// Where the evaluator's approval for an event of `from` (or one occurrence: `recurrenceId`) is
+/// written: the pair, the source key, and the target calendar's provider, domain and zone.
+policy::WriteContext writeContext(const std::string& pairId, const CalendarRef& from, const CalendarRef& to,
+                                  const std::string& eventId, const std::string& recurrenceId);
 
 /// The key of a source event or occurrence within a pair: ids only ("<calendar>|<event>|<occurrence>").
 std::string sourceKey(std::string_view calendarId, std::string_view eventId, std::string_view recurrenceId);
