@@ -6,7 +6,7 @@
 #include <benchmark/benchmark.h>
 
 using namespace calgate::policy;
-using namespace calgate::providers;
+using namespace calgate::model;
 using namespace std::chrono;
 
 namespace {

@@ -4,16 +4,16 @@
 //   CG_BENCH_CALDAV_STATE=/tmp/calgate-caldav calgate_bench_sync   ...and Radicale -> Xandikos, 1,000 events
 // (start the servers with tests/services/{postgres,caldav}.sh start <dir>).
 #include "calgate/core/clock.hpp"
-#include "calgate/gateway/store/account_store.hpp"
-#include "calgate/gateway/store/migrator.hpp"
-#include "calgate/gateway/store/user_store.hpp"
-#include "calgate/gateway/sync/calendar_store.hpp"
-#include "calgate/gateway/sync/org_policy_source.hpp"
-#include "calgate/gateway/sync/pair_store.hpp"
-#include "calgate/gateway/sync/sync_engine.hpp"
-#include "calgate/gateway/vault/vault.hpp"
+#include "calgate/accounts/account_store.hpp"
+#include "calgate/store/migrator.hpp"
+#include "calgate/accounts/user_store.hpp"
+#include "calgate/sync/calendar_store.hpp"
+#include "calgate/policy/org_policy_source.hpp"
+#include "calgate/sync/pair_store.hpp"
+#include "calgate/sync/sync_engine.hpp"
+#include "calgate/vault/vault.hpp"
 #include "calgate/providers/caldav/caldav_provider.hpp"
-#include "calgate/providers/http_client.hpp"
+#include "calgate/providers/http/curl_http_client.hpp"
 #include "fakes/fake_provider.hpp"
 
 #include <benchmark/benchmark.h>
@@ -25,12 +25,13 @@
 #include <unistd.h>
 
 using namespace calgate;
-using namespace calgate::gateway;
+using namespace calgate::accounts;
+using namespace calgate::store;
 using namespace std::chrono;
 
 namespace {
 
-class NoOrgPolicy final : public sync::OrgPolicySource {
+class NoOrgPolicy final : public policy::OrgPolicySource {
  public:
   policy::OrgPolicy policyFor(const std::string& domain) override { return policy::OrgPolicy::none(domain); }
 };
@@ -79,8 +80,8 @@ struct Store {
                  "vault");
     AccountStore accounts(*db, *vault, clock);
     const vault::SecretBytes secret{'x'};
-    auto a = must(accounts.create({user.first.id, "caldav", "bench@work.example", "https://w.example/"}, secret), "a");
-    auto b = must(accounts.create({user.first.id, "caldav", "bench@home.example", "https://h.example/"}, secret), "b");
+    auto a = must(accounts.create({user.first.id, model::ProviderKind::CalDav, "bench@work.example", "https://w.example/"}, secret), "a");
+    auto b = must(accounts.create({user.first.id, model::ProviderKind::CalDav, "bench@home.example", "https://h.example/"}, secret), "b");
     sync::CalendarStore calendars(*db, clock);
     auto ca = must(calendars.upsert(a.id, sourceCal, "Work", "Europe/Berlin", true), "calendar");
     auto cb = must(calendars.upsert(b.id, targetCal, "Home", "Europe/Berlin", true), "calendar");
@@ -96,14 +97,14 @@ struct Store {
   }
 };
 
-providers::Event event(int i, const std::string& title) {
-  providers::Event e;
+model::Event event(int i, const std::string& title) {
+  model::Event e;
   e.uid = "bench-" + std::to_string(i);
   e.title = title;
   e.description = "agenda of " + title;
   const auto start = sys_days(2026y / December / 1) + hours(i % 2000);
-  e.start = providers::ZonedTime{start, "Europe/Berlin"};
-  e.end = providers::ZonedTime{start + minutes(30), "Europe/Berlin"};
+  e.start = model::ZonedTime{start, "Europe/Berlin"};
+  e.end = model::ZonedTime{start + minutes(30), "Europe/Berlin"};
   return e;
 }
 

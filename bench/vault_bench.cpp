@@ -1,10 +1,10 @@
 // Seal and open operations per second of the credential vault's AES-256-GCM core, for a typical
 // credential (an OAuth refresh token of ~200 bytes wrapped in JSON).
-#include "calgate/gateway/vault/sealed_box.hpp"
+#include "calgate/vault/sealed_box.hpp"
 
 #include <benchmark/benchmark.h>
 
-using namespace calgate::gateway::vault;
+using namespace calgate::vault;
 
 namespace {
 

@@ -1,7 +1,7 @@
-#include "calgate/gateway/caldav_accounts.hpp"
-#include "calgate/gateway/store/account_store.hpp"
-#include "calgate/gateway/store/user_store.hpp"
-#include "calgate/gateway/sync/calendar_store.hpp"
+#include "calgate/accounts/caldav_accounts.hpp"
+#include "calgate/accounts/account_store.hpp"
+#include "calgate/accounts/user_store.hpp"
+#include "calgate/sync/calendar_store.hpp"
 #include "context.hpp"
 #include "vault_access.hpp"
 
@@ -31,22 +31,22 @@ void addAccountsCommands(CLI::App& app, Context& ctx, int& exitCode) {
     std::getline(std::cin, password);
     if (!password.empty() && password.back() == '\r') password.pop_back();
     if (password.empty()) {
-      exitCode = failWith("no password on stdin (pipe the app-specific password in)", gateway::kExitUsage);
+      exitCode = failWith("no password on stdin (pipe the app-specific password in)", app::kExitUsage);
       return;
     }
-    withVault(ctx, exitCode, [&](gateway::vault::Vault& vault) {
+    withVault(ctx, exitCode, [&](vault::Vault& vault) {
       const auto& clock = core::systemClock();
-      auto owner = gateway::UserStore(*ctx.db, clock).findUserByEmail(user);
+      auto owner = accounts::UserStore(*ctx.db, clock).findUserByEmail(user);
       if (!owner) return failWith(owner.error().code == core::ErrorCode::NotFound ? "no user " + user : owner.error().message);
       // Discover first: an account whose calendars cannot be listed is not stored.
-      const gateway::CalDavLogin login{serverUrl, username.empty() ? email : username, password};
-      auto calendars = gateway::discoverCalDav(login, ctx.config.sync, clock, providers::HttpClientOptions{}.totalTimeout);
+      const accounts::CalDavLogin login{serverUrl, username.empty() ? email : username, password};
+      auto calendars = accounts::discoverCalDav(login, ctx.config.sync.allowPrivateNetworks, clock, providers::HttpClientOptions{}.totalTimeout);
       if (!calendars) return failWith("cannot list the account's calendars: " + calendars.error().message);
 
-      gateway::AccountStore accounts(*ctx.db, vault, clock);
-      auto account = accounts.create({owner->id, "caldav", email, serverUrl}, gateway::caldavCredential(login));
+      accounts::AccountStore accounts(*ctx.db, vault, clock);
+      auto account = accounts.create({owner->id, model::ProviderKind::CalDav, email, serverUrl}, accounts::caldavCredential(login));
       if (!account) return failWith(account.error());
-      gateway::sync::CalendarStore store(*ctx.db, clock);
+      sync::CalendarStore store(*ctx.db, clock);
       nlohmann::json out = {{"account_id", account->id}, {"calendars", nlohmann::json::array()}};
       if (!ctx.json) std::cout << "account " << account->id << " (" << email << ") connected\n";
       for (const auto& c : *calendars) {
@@ -59,7 +59,7 @@ void addAccountsCommands(CLI::App& app, Context& ctx, int& exitCode) {
         }
       }
       if (ctx.json) std::cout << out.dump(2) << "\n";
-      return gateway::kExitOk;
+      return app::kExitOk;
     });
   });
 }

@@ -1,10 +1,10 @@
 #pragma once
 // What every calgate-admin command needs: the configuration (loaded lazily, once) and the
-// database, plus output helpers. Commands return an exit code (gateway::kExit*).
+// database, plus output helpers. Commands return an exit code (app::kExit*).
 
-#include "calgate/gateway/bootstrap.hpp"
-#include "calgate/gateway/config.hpp"
-#include "calgate/gateway/store/database.hpp"
+#include "calgate/app/bootstrap.hpp"
+#include "calgate/app/config.hpp"
+#include "calgate/store/database.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -22,12 +22,12 @@ struct Context {
   /// on failure (2 for configuration, 1 for an unreachable database).
   std::optional<int> open();
 
-  gateway::Config config;
-  std::unique_ptr<gateway::Database> db;
+  app::Config config;
+  std::unique_ptr<store::Database> db;
 };
 
 /// Prints "calgate-admin: <message>" to stderr and returns kExitFailure (or `code`).
-int failWith(const std::string& message, int code = gateway::kExitFailure);
+int failWith(const std::string& message, int code = app::kExitFailure);
 /// Same for an error value: a rejected argument (Invalid) is a usage error (2), anything else 1.
 int failWith(const core::Error& error);
 

@@ -1,5 +1,5 @@
 #include "calgate/core/clock.hpp"
-#include "calgate/gateway/store/migrator.hpp"
+#include "calgate/store/migrator.hpp"
 #include "context.hpp"
 
 #include <nlohmann/json.hpp>
@@ -16,7 +16,7 @@ void addDbCommands(CLI::App& app, Context& ctx, int& exitCode) {
   status->add_flag("--json", ctx.json, "Print JSON");
   status->callback([&] {
     if (auto rc = ctx.open()) { exitCode = *rc; return; }
-    gateway::Migrator migrator(*ctx.db, gateway::builtinMigrations(ctx.db->dialect()), core::systemClock());
+    store::Migrator migrator(*ctx.db, store::builtinMigrations(ctx.db->dialect()), core::systemClock());
     auto s = migrator.status();
     if (!s) { exitCode = failWith(s.error()); return; }
     if (ctx.json) {
@@ -44,20 +44,20 @@ void addDbCommands(CLI::App& app, Context& ctx, int& exitCode) {
       for (int v : s->unknownApplied) std::cout << "  unknown  " << v << " (applied by a newer calgate)\n";
       std::cout << (s->current() ? "schema is current\n" : "schema is not current: " + s->problem() + "\n");
     }
-    exitCode = gateway::kExitOk;
+    exitCode = app::kExitOk;
   });
 
   auto* migrate = db->add_subcommand("migrate", "Apply pending migrations (each in its own transaction)");
   migrate->callback([&] {
     if (auto rc = ctx.open()) { exitCode = *rc; return; }
-    gateway::Migrator migrator(*ctx.db, gateway::builtinMigrations(ctx.db->dialect()), core::systemClock());
-    auto applied = migrator.migrate([](const gateway::Migration& m) {
+    store::Migrator migrator(*ctx.db, store::builtinMigrations(ctx.db->dialect()), core::systemClock());
+    auto applied = migrator.migrate([](const store::Migration& m) {
       std::cout << "applying " << m.version << "_" << m.name << " ..." << std::endl;
     });
     if (!applied) { exitCode = failWith(applied.error()); return; }
     std::cout << (applied->empty() ? "schema already current\n"
                                    : "applied " + std::to_string(applied->size()) + " migration(s)\n");
-    exitCode = gateway::kExitOk;
+    exitCode = app::kExitOk;
   });
 }
 

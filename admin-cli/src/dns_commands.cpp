@@ -1,7 +1,7 @@
 #include "calgate/core/clock.hpp"
-#include "calgate/gateway/org_policy_setup.hpp"
-#include "calgate/gateway/store/migrator.hpp"
-#include "calgate/gateway/store/pin_store_sql.hpp"
+#include "calgate/orgpolicy/dns_setup.hpp"
+#include "calgate/store/migrator.hpp"
+#include "calgate/orgpolicy/sql_pin_store.hpp"
 #include "calgate/policy/evaluator.hpp"
 #include "context.hpp"
 
@@ -27,17 +27,17 @@ std::string_view recordStatus(const dns::ParsedRecord& r) {
 
 // What an event from `domain` would become in a calendar at `target`, under this policy alone.
 json preview(const policy::OrgPolicy& org, const std::string& domain, const std::string& target) {
-  providers::Event sample;
+  model::Event sample;
   sample.title = "Quarterly planning (" + domain + ")";
   sample.description = "Agenda and dial-in details";
   sample.location = "Meeting room 4";
   sample.attendees = {"colleague@" + domain};
-  sample.start = providers::ZonedTime{std::chrono::sys_seconds(std::chrono::seconds(1798794000)), "UTC"};
-  sample.end = providers::ZonedTime{std::chrono::sys_seconds(std::chrono::seconds(1798797600)), "UTC"};
+  sample.start = model::ZonedTime{std::chrono::sys_seconds(std::chrono::seconds(1798794000)), "UTC"};
+  sample.end = model::ZonedTime{std::chrono::sys_seconds(std::chrono::seconds(1798797600)), "UTC"};
   policy::WriteContext ctx;
   ctx.pairId = "preview";
   ctx.sourceKey = "sample";
-  ctx.targetProvider = providers::ProviderKind::Google;
+  ctx.targetProvider = model::ProviderKind::Google;
   ctx.targetDomain = target;
   const auto d = policy::Evaluator{}.evaluate(policy::PairRules{}, org, sample, ctx);
   json out = {{"target_domain", target}, {"outcome", policy::toString(d.mode)}, {"reasons", d.reasons}};
@@ -46,7 +46,7 @@ json preview(const policy::OrgPolicy& org, const std::string& domain, const std:
     out["title"] = e.title;
     out["description"] = e.description;
     out["location"] = e.location;
-    out["sensitivity"] = providers::toString(e.sensitivity);
+    out["sensitivity"] = model::toString(e.sensitivity);
   }
   return out;
 }
@@ -88,10 +88,10 @@ void addDnsCommands(CLI::App& app, Context& ctx, int& exitCode) {
       ->capture_default_str();
   check->add_flag("--json", ctx.json, "Print JSON");
   check->callback([&] {
-    const gateway::Environment env = gateway::processEnvironment();
-    auto loaded = gateway::loadConfig(gateway::chooseConfigFile(ctx.configPath, env), env);
+    const app::Environment env = app::processEnvironment();
+    auto loaded = app::loadConfig(app::chooseConfigFile(ctx.configPath, env), env);
     if (!loaded) {
-      exitCode = failWith("configuration error: " + loaded.error().message, gateway::kExitUsage);
+      exitCode = failWith("configuration error: " + loaded.error().message, app::kExitUsage);
       return;
     }
     ctx.config = *loaded;
@@ -100,19 +100,19 @@ void addDnsCommands(CLI::App& app, Context& ctx, int& exitCode) {
     std::unique_ptr<dns::PinStore> stored;
     std::unique_ptr<dns::PinStore> pins;
     std::string pinSource = "this check only: no migrated database, so no stored pins";
-    if (auto db = gateway::openConfiguredDatabase(ctx.config)) {
-      gateway::Migrator migrator(**db, gateway::builtinMigrations((*db)->dialect()), core::systemClock());
+    if (auto db = app::openConfiguredDatabase(ctx.config)) {
+      store::Migrator migrator(**db, store::builtinMigrations((*db)->dialect()), core::systemClock());
       if (migrator.verifyCurrent()) {
         ctx.db = std::move(*db);
-        stored = std::make_unique<gateway::SqlPinStore>(*ctx.db);
+        stored = std::make_unique<orgpolicy::SqlPinStore>(*ctx.db);
         pins = std::make_unique<ReadOnlyPins>(*stored);
         pinSource = "the gateway's database (read only)";
       }
     }
     if (!pins) pins = std::make_unique<dns::MemoryPinStore>();
-    auto stack = gateway::makeOrgPolicyStack(ctx.config, *pins, core::systemClock());
+    auto stack = orgpolicy::makeOrgPolicyStack(ctx.config.dns, *pins, core::systemClock());
     if (!stack) {
-      exitCode = failWith(stack.error().message, gateway::kExitUsage);
+      exitCode = failWith(stack.error().message, app::kExitUsage);
       return;
     }
     const auto report = stack->service->inspect(domain);
@@ -139,6 +139,7 @@ void addDnsCommands(CLI::App& app, Context& ctx, int& exitCode) {
                   {"answer", a.kind == dns::TxtAnswer::Kind::Records ? "records"
                              : a.kind == dns::TxtAnswer::Kind::NoName ? "nxdomain" : "nodata"},
                   {"reason", a.reason},
+                  {"cause", a.cause == core::Cause::None ? json(nullptr) : json(std::string(core::causeName(a.cause)))},
                   {"chain", a.chain},
                   {"records", records},
                   {"policy",
@@ -193,7 +194,7 @@ void addDnsCommands(CLI::App& app, Context& ctx, int& exitCode) {
       }
       std::cout << "\n";
     }
-    exitCode = problems ? gateway::kExitFailure : gateway::kExitOk;
+    exitCode = problems ? app::kExitFailure : app::kExitOk;
   });
 }
 

@@ -1,5 +1,5 @@
 // calgate-admin: operator commands (users, tokens, database schema).
-#include "calgate/gateway/cli.hpp"
+#include "calgate/app/cli.hpp"
 #include "context.hpp"
 
 #include <sys/stat.h>
@@ -10,16 +10,16 @@ int main(int argc, char** argv) {
   ::umask(077);
   CLI::App app{"calgate-admin: operate a calgate installation", "calgate-admin"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", gateway::versionText());
+  app.set_version_flag("--version", app::versionText());
   admin::Context ctx;
   app.add_option("-c,--config", ctx.configPath, "YAML configuration file (default: $CALGATE_CONFIG, else defaults)");
-  int exitCode = gateway::kExitFailure;
+  int exitCode = app::kExitFailure;
   admin::addUsersCommands(app, ctx, exitCode);
   admin::addDbCommands(app, ctx, exitCode);
   admin::addVaultCommands(app, ctx, exitCode);
   admin::addDnsCommands(app, ctx, exitCode);
   admin::addAccountsCommands(app, ctx, exitCode);
   admin::addPairsCommands(app, ctx, exitCode);
-  if (auto stop = gateway::parseCommandLine(app, argc, argv)) return *stop;
+  if (auto stop = app::parseCommandLine(app, argc, argv)) return *stop;
   return exitCode;
 }

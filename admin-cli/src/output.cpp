@@ -6,12 +6,12 @@
 namespace calgate::admin {
 
 std::optional<int> Context::open() {
-  const gateway::Environment env = gateway::processEnvironment();
-  auto loaded = gateway::loadConfig(gateway::chooseConfigFile(configPath, env), env);
-  if (!loaded) return failWith("configuration error: " + loaded.error().message, gateway::kExitUsage);
+  const app::Environment env = app::processEnvironment();
+  auto loaded = app::loadConfig(app::chooseConfigFile(configPath, env), env);
+  if (!loaded) return failWith("configuration error: " + loaded.error().message, app::kExitUsage);
   config = *loaded;
   core::log::setLevel(core::log::Level::Warn);
-  auto opened = gateway::openConfiguredDatabase(config);
+  auto opened = app::openConfiguredDatabase(config);
   if (!opened) return failWith(opened.error().message);
   db = std::move(*opened);
   return std::nullopt;
@@ -23,7 +23,7 @@ int failWith(const std::string& message, int code) {
 }
 
 int failWith(const core::Error& error) {
-  return failWith(error.message, error.code == core::ErrorCode::Invalid ? gateway::kExitUsage : gateway::kExitFailure);
+  return failWith(error.message, error.code == core::ErrorCode::Invalid ? app::kExitUsage : app::kExitFailure);
 }
 
 std::string isoTime(long long unixSeconds) {

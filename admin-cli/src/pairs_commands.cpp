@@ -1,8 +1,8 @@
 #include "calgate/core/clock.hpp"
-#include "calgate/gateway/audit/audit_log.hpp"
-#include "calgate/gateway/store/migrator.hpp"
-#include "calgate/gateway/sync/calendar_store.hpp"
-#include "calgate/gateway/sync/pair_store.hpp"
+#include "calgate/audit/audit_log.hpp"
+#include "calgate/store/migrator.hpp"
+#include "calgate/sync/calendar_store.hpp"
+#include "calgate/sync/pair_store.hpp"
 #include "context.hpp"
 
 #include <nlohmann/json.hpp>
@@ -17,7 +17,7 @@ namespace {
 // Opens the database and checks the schema is current; returns an exit code on failure.
 std::optional<int> openCurrent(Context& ctx) {
   if (auto rc = ctx.open()) return rc;
-  gateway::Migrator migrator(*ctx.db, gateway::builtinMigrations(ctx.db->dialect()), core::systemClock());
+  store::Migrator migrator(*ctx.db, store::builtinMigrations(ctx.db->dialect()), core::systemClock());
   if (auto current = migrator.verifyCurrent(); !current) return failWith(current.error());
   return std::nullopt;
 }
@@ -34,7 +34,7 @@ void addPairsCommands(CLI::App& app, Context& ctx, int& exitCode) {
       exitCode = *rc;
       return;
     }
-    auto pairs = gateway::sync::PairStore(*ctx.db, core::systemClock()).listAll();
+    auto pairs = sync::PairStore(*ctx.db, core::systemClock()).listAll();
     if (!pairs) {
       exitCode = failWith(pairs.error());
       return;
@@ -47,12 +47,12 @@ void addPairsCommands(CLI::App& app, Context& ctx, int& exitCode) {
                        {"user_id", p.userId},
                        {"source_calendar_id", p.sourceCalendarId},
                        {"target_calendar_id", p.targetCalendarId},
-                       {"direction", p.direction == gateway::sync::Direction::TwoWay ? "two_way" : "one_way"},
+                       {"direction", p.direction == sync::Direction::TwoWay ? "two_way" : "one_way"},
                        {"state", state},
                        {"reason", p.confirmationReason},
                        {"last_error", p.lastError}});
       } else {
-        std::cout << p.id << "  " << (p.direction == gateway::sync::Direction::TwoWay ? "two-way" : "one-way") << "  "
+        std::cout << p.id << "  " << (p.direction == sync::Direction::TwoWay ? "two-way" : "one-way") << "  "
                   << state;
         if (!p.confirmationReason.empty()) std::cout << "  (" << p.confirmationReason << ")";
         if (!p.lastError.empty()) std::cout << "  last error: " << p.lastError;
@@ -61,7 +61,7 @@ void addPairsCommands(CLI::App& app, Context& ctx, int& exitCode) {
     }
     if (ctx.json) std::cout << out.dump(2) << "\n";
     else if (pairs->empty()) std::cout << "no pairs\n";
-    exitCode = gateway::kExitOk;
+    exitCode = app::kExitOk;
   });
 
   static std::string pairId;
@@ -73,33 +73,33 @@ void addPairsCommands(CLI::App& app, Context& ctx, int& exitCode) {
       exitCode = *rc;
       return;
     }
-    gateway::sync::PairStore pairs(*ctx.db, core::systemClock());
+    sync::PairStore pairs(*ctx.db, core::systemClock());
     auto pair = pairs.get(pairId);
     if (!pair) {
       exitCode = failWith(pair.error().code == core::ErrorCode::NotFound ? "no pair " + pairId : pair.error().message);
       return;
     }
     if (!pair->needsConfirmation) {
-      exitCode = failWith("pair " + pairId + " is not waiting for a confirmation", gateway::kExitUsage);
+      exitCode = failWith("pair " + pairId + " is not waiting for a confirmation", app::kExitUsage);
       return;
     }
     if (auto ok = pairs.confirmDeletions(pairId); !ok) {
       exitCode = failWith(ok.error());
       return;
     }
-    gateway::audit::AuditEntry e;
+    audit::AuditEntry e;
     e.actor = "admin";
     e.userId = pair->userId;
     e.action = "sync.guard";
     e.objectRef = "pair/" + pairId;
     e.decision = "confirmed";
     e.reasons = {pair->confirmationReason};
-    if (auto ok = gateway::audit::AuditLog(*ctx.db, core::systemClock()).append(e); !ok) {
+    if (auto ok = audit::AuditLog(*ctx.db, core::systemClock()).append(e); !ok) {
       exitCode = failWith(ok.error());
       return;
     }
     std::cout << "pair " << pairId << " confirmed; its next run may delete past the guard\n";
-    exitCode = gateway::kExitOk;
+    exitCode = app::kExitOk;
   });
 
   static std::string source, target, label;
@@ -119,11 +119,11 @@ void addPairsCommands(CLI::App& app, Context& ctx, int& exitCode) {
       return;
     }
     const auto& clock = core::systemClock();
-    gateway::sync::CalendarStore calendars(*ctx.db, clock);
+    sync::CalendarStore calendars(*ctx.db, clock);
     auto a = calendars.get(source);
     auto b = calendars.get(target);
     if (!a || !b) {
-      exitCode = failWith("no calendar " + (a ? target : source) + " (see `accounts add-caldav`)", gateway::kExitUsage);
+      exitCode = failWith("no calendar " + (a ? target : source) + " (see `accounts add-caldav`)", app::kExitUsage);
       return;
     }
     std::string userId;
@@ -140,25 +140,25 @@ void addPairsCommands(CLI::App& app, Context& ctx, int& exitCode) {
       return;
     }
     if (!b->writable || (twoWay && !a->writable)) {
-      exitCode = failWith("the target calendar is read-only", gateway::kExitUsage);
+      exitCode = failWith("the target calendar is read-only", app::kExitUsage);
       return;
     }
-    gateway::sync::NewPair np;
+    sync::NewPair np;
     np.userId = userId;
     np.sourceCalendarId = source;
     np.targetCalendarId = target;
-    np.direction = twoWay ? gateway::sync::Direction::TwoWay : gateway::sync::Direction::OneWay;
+    np.direction = twoWay ? sync::Direction::TwoWay : sync::Direction::OneWay;
     if (privateMode) np.rules.mode = policy::PrivacyMode::Private;
     if (!label.empty()) np.rules.label = label;
     np.windowPastDays = pastDays;
     np.windowFutureDays = futureDays;
-    auto created = gateway::sync::PairStore(*ctx.db, clock).create(np);
+    auto created = sync::PairStore(*ctx.db, clock).create(np);
     if (!created) {
       exitCode = failWith(created.error());
       return;
     }
     std::cout << "pair " << created->id << " created; calgate serve syncs it within one poll interval\n";
-    exitCode = gateway::kExitOk;
+    exitCode = app::kExitOk;
   });
 
   static std::string removeId;
@@ -169,14 +169,14 @@ void addPairsCommands(CLI::App& app, Context& ctx, int& exitCode) {
       exitCode = *rc;
       return;
     }
-    auto removed = gateway::sync::PairStore(*ctx.db, core::systemClock()).remove(removeId);
+    auto removed = sync::PairStore(*ctx.db, core::systemClock()).remove(removeId);
     if (!removed) {
       exitCode = failWith(removed.error().code == core::ErrorCode::NotFound ? "no pair " + removeId
                                                                            : removed.error().message);
       return;
     }
     std::cout << "pair " << removeId << " removed; its copies stay in the target calendar\n";
-    exitCode = gateway::kExitOk;
+    exitCode = app::kExitOk;
   });
 
   auto* audit = app.add_subcommand("audit", "The hash-chained audit log");
@@ -187,13 +187,13 @@ void addPairsCommands(CLI::App& app, Context& ctx, int& exitCode) {
       exitCode = *rc;
       return;
     }
-    auto n = gateway::audit::AuditLog(*ctx.db, core::systemClock()).verify();
+    auto n = audit::AuditLog(*ctx.db, core::systemClock()).verify();
     if (!n) {
       exitCode = failWith(n.error().message);
       return;
     }
     std::cout << "audit log intact: " << *n << " entries\n";
-    exitCode = gateway::kExitOk;
+    exitCode = app::kExitOk;
   });
 }
 

@@ -1,7 +1,7 @@
 #include "calgate/core/clock.hpp"
-#include "calgate/gateway/store/migrator.hpp"
-#include "calgate/gateway/store/user_erasure.hpp"
-#include "calgate/gateway/store/user_store.hpp"
+#include "calgate/store/migrator.hpp"
+#include "calgate/accounts/user_erasure.hpp"
+#include "calgate/accounts/user_store.hpp"
 #include "context.hpp"
 
 #include <nlohmann/json.hpp>
@@ -12,17 +12,17 @@
 namespace calgate::admin {
 namespace {
 
-using gateway::kExitOk;
+using app::kExitOk;
 
 // The user store needs a current schema; say so plainly rather than failing on a missing table.
 std::optional<int> requireCurrentSchema(Context& ctx) {
-  gateway::Migrator migrator(*ctx.db, gateway::builtinMigrations(ctx.db->dialect()), core::systemClock());
+  store::Migrator migrator(*ctx.db, store::builtinMigrations(ctx.db->dialect()), core::systemClock());
   auto ok = migrator.verifyCurrent();
   if (!ok) return failWith(ok.error());
   return std::nullopt;
 }
 
-nlohmann::json tokenJson(const gateway::ApiToken& t) {
+nlohmann::json tokenJson(const accounts::ApiToken& t) {
   nlohmann::json j = {{"id", t.id}, {"label", t.label}, {"created_at", isoTime(t.createdAt)}};
   j["last_used_at"] = t.lastUsedAt ? nlohmann::json(isoTime(*t.lastUsedAt)) : nlohmann::json(nullptr);
   j["revoked_at"] = t.revokedAt ? nlohmann::json(isoTime(*t.revokedAt)) : nlohmann::json(nullptr);
@@ -41,11 +41,11 @@ void withUserStore(Context& ctx, int& exitCode, Body body) {
     exitCode = *rc;
     return;
   }
-  gateway::UserStore store(*ctx.db, core::systemClock());
+  accounts::UserStore store(*ctx.db, core::systemClock());
   exitCode = body(store);
 }
 
-void printIssued(const gateway::IssuedToken& issued, bool json, const std::string& email) {
+void printIssued(const accounts::IssuedToken& issued, bool json, const std::string& email) {
   if (json) {
     std::cout << nlohmann::json{{"email", email}, {"token_id", issued.token.id}, {"token", issued.secret}}.dump(2)
               << "\n";
@@ -71,7 +71,7 @@ void addUsersCommands(CLI::App& app, Context& ctx, int& exitCode) {
   add->add_option("--label", label, "A label for the token")->capture_default_str();
   add->add_flag("--json", ctx.json, "Print JSON");
   add->callback([&] {
-    withUserStore(ctx, exitCode, [&](gateway::UserStore& store) {
+    withUserStore(ctx, exitCode, [&](accounts::UserStore& store) {
       auto created = store.addUser(email, label);
       if (!created) return failWith(created.error());
       if (!ctx.json) std::cout << "user " << created->first.email << " created (" << created->first.id << ")\n";
@@ -83,7 +83,7 @@ void addUsersCommands(CLI::App& app, Context& ctx, int& exitCode) {
   auto* list = users->add_subcommand("list", "List users");
   list->add_flag("--json", ctx.json, "Print JSON");
   list->callback([&] {
-    withUserStore(ctx, exitCode, [&](gateway::UserStore& store) {
+    withUserStore(ctx, exitCode, [&](accounts::UserStore& store) {
       auto all = store.listUsers();
       if (!all) return failWith(all.error());
       if (ctx.json) {
@@ -115,15 +115,15 @@ void addUsersCommands(CLI::App& app, Context& ctx, int& exitCode) {
   erase->add_flag("--yes", confirmed, "Confirm the erasure (required)");
   erase->callback([&] {
     if (!confirmed) {
-      exitCode = failWith("erasing " + email + " cannot be undone; repeat with --yes", gateway::kExitUsage);
+      exitCode = failWith("erasing " + email + " cannot be undone; repeat with --yes", app::kExitUsage);
       return;
     }
-    withUserStore(ctx, exitCode, [&](gateway::UserStore& store) {
+    withUserStore(ctx, exitCode, [&](accounts::UserStore& store) {
       auto user = store.findUserByEmail(email);
       if (!user) {
         return failWith(user.error().code == core::ErrorCode::NotFound ? "no user " + email : user.error().message);
       }
-      auto counts = gateway::eraseUser(*ctx.db, core::systemClock(), user->id, "admin");
+      auto counts = accounts::eraseUser(*ctx.db, core::systemClock(), user->id, "admin");
       if (!counts) return failWith(counts.error());
       std::cout << "user " << email << " erased: " << counts->accounts << " account(s), " << counts->calendars
                 << " calendar(s), " << counts->pairs << " pair(s), " << counts->mappings << " mapping(s), "
@@ -140,7 +140,7 @@ void addUsersCommands(CLI::App& app, Context& ctx, int& exitCode) {
   tokAdd->add_option("--label", label, "A label for the token")->capture_default_str();
   tokAdd->add_flag("--json", ctx.json, "Print JSON");
   tokAdd->callback([&] {
-    withUserStore(ctx, exitCode, [&](gateway::UserStore& store) {
+    withUserStore(ctx, exitCode, [&](accounts::UserStore& store) {
       auto issued = store.issueToken(email, label);
       if (!issued) return failWith(issued.error());
       printIssued(*issued, ctx.json, email);
@@ -152,7 +152,7 @@ void addUsersCommands(CLI::App& app, Context& ctx, int& exitCode) {
   tokList->add_option("EMAIL", email, "The user's email address")->required();
   tokList->add_flag("--json", ctx.json, "Print JSON");
   tokList->callback([&] {
-    withUserStore(ctx, exitCode, [&](gateway::UserStore& store) {
+    withUserStore(ctx, exitCode, [&](accounts::UserStore& store) {
       auto all = store.listTokens(email);
       if (!all) return failWith(all.error());
       if (ctx.json) {
@@ -176,7 +176,7 @@ void addUsersCommands(CLI::App& app, Context& ctx, int& exitCode) {
       ->required();
   revoke->add_flag("--json", ctx.json, "Print JSON");
   revoke->callback([&] {
-    withUserStore(ctx, exitCode, [&](gateway::UserStore& store) {
+    withUserStore(ctx, exitCode, [&](accounts::UserStore& store) {
       auto revoked = store.revokeToken(tokenId);
       if (!revoked) return failWith(revoked.error());
       if (ctx.json) std::cout << tokenJson(*revoked).dump(2) << "\n";

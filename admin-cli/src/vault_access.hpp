@@ -2,9 +2,9 @@
 // Commands that need credentials open the vault the way `calgate serve` does.
 
 #include "calgate/core/clock.hpp"
-#include "calgate/gateway/store/migrator.hpp"
-#include "calgate/gateway/vault/master_key.hpp"
-#include "calgate/gateway/vault/vault.hpp"
+#include "calgate/store/migrator.hpp"
+#include "calgate/vault/master_key.hpp"
+#include "calgate/vault/vault.hpp"
 #include "context.hpp"
 
 namespace calgate::admin {
@@ -17,18 +17,18 @@ void withVault(Context& ctx, int& exitCode, Body body) {
     exitCode = *rc;
     return;
   }
-  auto master = gateway::vault::loadMasterKey(ctx.config, gateway::processEnvironment());
-  gateway::vault::protectProcessSecrets();
+  auto master = vault::loadMasterKey(ctx.config.vault, ctx.config.dataDir, app::processEnvironment());
+  vault::protectProcessSecrets();
   if (!master) {
-    exitCode = failWith(master.error().message, gateway::kExitUsage);
+    exitCode = failWith(master.error().message, app::kExitUsage);
     return;
   }
-  gateway::Migrator migrator(*ctx.db, gateway::builtinMigrations(ctx.db->dialect()), core::systemClock());
+  store::Migrator migrator(*ctx.db, store::builtinMigrations(ctx.db->dialect()), core::systemClock());
   if (auto current = migrator.verifyCurrent(); !current) {
     exitCode = failWith(current.error());
     return;
   }
-  auto opened = gateway::vault::Vault::open(*ctx.db, *master, core::systemClock());
+  auto opened = vault::Vault::open(*ctx.db, *master, core::systemClock());
   if (!opened) {
     exitCode = failWith(opened.error());
     return;

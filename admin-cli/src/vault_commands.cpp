@@ -1,7 +1,7 @@
 #include "calgate/core/clock.hpp"
-#include "calgate/gateway/store/migrator.hpp"
-#include "calgate/gateway/vault/master_key.hpp"
-#include "calgate/gateway/vault/vault.hpp"
+#include "calgate/store/migrator.hpp"
+#include "calgate/vault/master_key.hpp"
+#include "calgate/vault/vault.hpp"
 #include "context.hpp"
 #include "vault_access.hpp"
 
@@ -13,8 +13,7 @@
 namespace calgate::admin {
 namespace {
 
-using gateway::kExitOk;
-namespace vault = gateway::vault;
+using app::kExitOk;
 
 }  // namespace
 
@@ -29,14 +28,14 @@ void addVaultCommands(CLI::App& app, Context& ctx, int& exitCode) {
       exitCode = *rc;
       return;
     }
-    const auto env = gateway::processEnvironment();
+    const auto env = app::processEnvironment();
     auto set = [&](const char* name) {
       auto it = env.find(name);
       return it != env.end() && !it->second.empty();
     };
     const bool fromEnv = set("CALGATE_MASTER_KEY") || set("CALGATE_MASTER_PASSPHRASE");
     if (!fromEnv) {
-      const auto path = vault::keyFilePath(ctx.config);
+      const auto path = vault::keyFilePath(ctx.config.vault, ctx.config.dataDir);
       auto created = vault::createKeyFile(path);
       if (!created) {
         exitCode = failWith(created.error());
@@ -45,7 +44,7 @@ void addVaultCommands(CLI::App& app, Context& ctx, int& exitCode) {
       std::cout << (*created ? "created master key file " : "master key file exists: ") << path.string() << "\n";
       if (*created) std::cout << "Back it up somewhere safe: without it, stored credentials cannot be decrypted.\n";
     }
-    gateway::Migrator migrator(*ctx.db, gateway::builtinMigrations(ctx.db->dialect()), core::systemClock());
+    store::Migrator migrator(*ctx.db, store::builtinMigrations(ctx.db->dialect()), core::systemClock());
     auto status = migrator.status();
     if (!status) {
       exitCode = failWith(status.error());
@@ -108,7 +107,7 @@ void addVaultCommands(CLI::App& app, Context& ctx, int& exitCode) {
       if (report->remaining > 0) {
         std::cout << report->remaining << " credential(s) are still on older keys; run vault rotate again "
                   << "(it continues with " << report->toKey << ")\n";
-        return gateway::kExitFailure;
+        return app::kExitFailure;
       }
       std::cout << "older keys can now be retired: calgate-admin vault retire KEY-ID\n";
       return kExitOk;

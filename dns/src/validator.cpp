@@ -101,6 +101,16 @@ void sortResponse(Response& r, const ldns_rdf* qname, ldns_rr_type qtype) {
   }
 }
 
+// Why a step did not validate: the cause callers act on, and the text admins read.
+struct Reason {
+  core::Cause cause = core::Cause::None;
+  std::string text;
+  void set(core::Cause c, std::string t) {
+    cause = c;
+    text = std::move(t);
+  }
+};
+
 }  // namespace
 
 std::string_view toString(Security s) {
@@ -189,14 +199,18 @@ struct Validator::Impl {
 
   long long now() const { return clock.nowUnixSeconds(); }
 
-  // Checks one RRSIG's metadata; empty string when acceptable.
-  std::string checkSignature(const ldns_rr* sig, const ldns_rdf* zone, const ldns_rdf* owner) {
+  // Checks one RRSIG's metadata; an empty text when acceptable.
+  Reason checkSignature(const ldns_rr* sig, const ldns_rdf* zone, const ldns_rdf* owner) {
+    using core::Cause;
     if (!sameName(ldns_rr_rrsig_signame(sig), zone)) {
-      return "signed by " + nameText(ldns_rr_rrsig_signame(sig)) + ", not by the zone " + nameText(zone);
+      return {Cause::DnssecWrongSigner,
+              "signed by " + nameText(ldns_rr_rrsig_signame(sig)) + ", not by the zone " + nameText(zone)};
     }
-    if (!atOrBelow(owner, zone)) return "signer " + nameText(zone) + " does not contain " + nameText(owner);
+    if (!atOrBelow(owner, zone)) {
+      return {Cause::DnssecWrongSigner, "signer " + nameText(zone) + " does not contain " + nameText(owner)};
+    }
     if (ldns_rdf2native_int8(ldns_rr_rrsig_labels(sig)) < ldns_dname_label_count(owner)) {
-      return "answer synthesised from a wildcard (not accepted)";
+      return {Cause::DnssecWildcard, "answer synthesised from a wildcard (not accepted)"};
     }
     // RRSIG times are serial-number arithmetic around now (RFC 4034 §3.1.5).
     const auto nowSerial = static_cast<std::uint32_t>(now());
@@ -205,8 +219,8 @@ struct Validator::Impl {
     const long long skew = options.clockSkew.count();
     const long long sinceInception = static_cast<std::int32_t>(nowSerial - inception);
     const long long untilExpiration = static_cast<std::int32_t>(expiration - nowSerial);
-    if (sinceInception < -skew) return "signature not yet valid (inception in the future)";
-    if (untilExpiration < -skew) return "signature expired";
+    if (sinceInception < -skew) return {Cause::DnssecSignatureTime, "signature not yet valid (inception in the future)"};
+    if (untilExpiration < -skew) return {Cause::DnssecSignatureTime, "signature expired"};
     const long long expiresAt = now() + untilExpiration;
     if (!earliestExpiry || expiresAt < *earliestExpiry) earliestExpiry = expiresAt;
     return {};
@@ -214,26 +228,26 @@ struct Validator::Impl {
 
   // Verifies `rrset` (one owner, one type) with any of `sigs` made by `zone` with `keys`.
   bool verifyRrset(const ldns_rr_list* rrset, const ldns_rr_list* sigs, const ldns_rdf* zone, const ldns_rr_list* keys,
-                   std::string& reason) {
+                   Reason& reason) {
     if (ldns_rr_list_rr_count(rrset) == 0) {
-      reason = "empty RRset";
+      reason.set(core::Cause::DnssecBadSignature, "empty RRset");
       return false;
     }
     const ldns_rdf* owner = ldns_rr_owner(ldns_rr_list_rr(rrset, 0));
     const ldns_rr_type type = ldns_rr_get_type(ldns_rr_list_rr(rrset, 0));
-    std::string last = "no signature";
+    Reason last{core::Cause::DnssecBadSignature, "no signature"};
     for (std::size_t i = 0; i < ldns_rr_list_rr_count(sigs); ++i) {
       const ldns_rr* sig = ldns_rr_list_rr(sigs, i);
       if (ldns_rdf2rr_type(ldns_rr_rrsig_typecovered(sig)) != type || !sameName(ldns_rr_owner(sig), owner)) continue;
-      if (auto problem = checkSignature(sig, zone, owner); !problem.empty()) {
-        last = problem;
+      if (auto problem = checkSignature(sig, zone, owner); !problem.text.empty()) {
+        last = std::move(problem);
         continue;
       }
       const ldns_status st = ldns_verify_rrsig_keylist_notime(rrset, sig, keys, nullptr);
       if (st == LDNS_STATUS_OK) return true;
-      last = std::string("signature does not verify: ") + std::string(statusText(st));
+      last.set(core::Cause::DnssecBadSignature, std::string("signature does not verify: ") + std::string(statusText(st)));
     }
-    reason = nameText(owner) + " " + typeName(type) + ": " + last;
+    reason.set(last.cause, nameText(owner) + " " + typeName(type) + ": " + last.text);
     return false;
   }
 
@@ -245,18 +259,19 @@ struct Validator::Impl {
   }
 
   // Verifies every NSEC/NSEC3 record (each is an RRset of its own) and the NSEC3 iteration cap.
-  bool verifyDenialRecords(const Response& r, const ldns_rdf* zone, const ldns_rr_list* keys, std::string& reason) {
+  bool verifyDenialRecords(const Response& r, const ldns_rdf* zone, const ldns_rr_list* keys, Reason& reason) {
     for (std::size_t i = 0; i < ldns_rr_list_rr_count(r.denials.get()); ++i) {
       const ldns_rr* rec = ldns_rr_list_rr(r.denials.get(), i);
       if (ldns_rr_get_type(rec) == LDNS_RR_TYPE_NSEC3 && ldns_nsec3_iterations(rec) > options.nsec3IterationCap) {
-        reason = "NSEC3 uses " + std::to_string(ldns_nsec3_iterations(rec)) + " iterations (cap " +
-                 std::to_string(options.nsec3IterationCap) + ")";
+        reason.set(core::Cause::DnssecIterationCap, "NSEC3 uses " + std::to_string(ldns_nsec3_iterations(rec)) +
+                                                        " iterations (cap " +
+                                                        std::to_string(options.nsec3IterationCap) + ")");
         return false;
       }
       RrList single = newList();
       ldns_rr_list_push_rr(single.get(), ldns_rr_clone(rec));
       if (!verifyRrset(single.get(), r.denialSigs.get(), zone, keys, reason)) {
-        reason = "denial record " + reason;
+        reason.text = "denial record " + reason.text;
         return false;
       }
     }
@@ -304,20 +319,21 @@ struct Validator::Impl {
   // NSEC proof (RFC 4035 §5.4), done here because ldns checks the wildcard at the parent rather
   // than at the closest encloser and ignores the CNAME bit.
   Denial nsecDenial(const ldns_rr_list* recs, const ldns_rdf* name, ldns_rr_type type, bool nxdomain,
-                    std::string& reason) const {
+                    Reason& reason) const {
+    constexpr auto kUnproven = core::Cause::DnssecUnprovenDenial;
     for (std::size_t i = 0; i < ldns_rr_list_rr_count(recs); ++i) {
       const ldns_rr* rec = ldns_rr_list_rr(recs, i);
       if (!sameName(ldns_rr_owner(rec), name)) continue;
       if (nxdomain) {
-        reason = "NXDOMAIN answered, but an NSEC shows the name exists";
+        reason.set(kUnproven, "NXDOMAIN answered, but an NSEC shows the name exists");
         return Denial::Unproven;
       }
       if (bitmapHas(rec, type)) {
-        reason = "NSEC shows the type exists";
+        reason.set(kUnproven, "NSEC shows the type exists");
         return Denial::Unproven;
       }
       if (bitmapHas(rec, LDNS_RR_TYPE_CNAME)) {
-        reason = "the name is a CNAME";
+        reason.set(kUnproven, "the name is a CNAME");
         return Denial::Unproven;
       }
       if (type == LDNS_RR_TYPE_DS && bitmapHas(rec, LDNS_RR_TYPE_NS) && !bitmapHas(rec, LDNS_RR_TYPE_SOA)) {
@@ -332,7 +348,7 @@ struct Validator::Impl {
       if (ldns_rr_get_type(rec) == LDNS_RR_TYPE_NSEC && ldns_nsec_covers_name(rec, name)) covering = rec;
     }
     if (!covering) {
-      reason = "no NSEC covers the name";
+      reason.set(kUnproven, "no NSEC covers the name");
       return Denial::Unproven;
     }
     const ldns_rdf* next = ldns_rr_rdf(covering, 0);
@@ -341,7 +357,7 @@ struct Validator::Impl {
     }
     Rdf encloser = closestEncloser(name, covering);
     if (!encloser) {
-      reason = "no closest encloser";
+      reason.set(kUnproven, "no closest encloser");
       return Denial::Unproven;
     }
     Rdf wildcard(ldns_dname_new_frm_str("*"));
@@ -349,19 +365,20 @@ struct Validator::Impl {
     for (std::size_t i = 0; i < ldns_rr_list_rr_count(recs); ++i) {
       const ldns_rr* rec = ldns_rr_list_rr(recs, i);
       if (sameName(ldns_rr_owner(rec), wildcard.get())) {
-        reason = "a wildcard exists at the closest encloser";
+        reason.set(kUnproven, "a wildcard exists at the closest encloser");
         return Denial::Unproven;
       }
       if (ldns_rr_get_type(rec) == LDNS_RR_TYPE_NSEC && ldns_nsec_covers_name(rec, wildcard.get())) {
         return Denial::NoName;
       }
     }
-    reason = "no NSEC covers the wildcard at the closest encloser";
+    reason.set(kUnproven, "no NSEC covers the wildcard at the closest encloser");
     return Denial::Unproven;
   }
 
   Denial nsec3Denial(const Response& r, const ldns_rr_list* recs, const ldns_rdf* name, ldns_rr_type type,
-                     std::string& reason) const {
+                     Reason& reason) const {
+    constexpr auto kUnproven = core::Cause::DnssecUnprovenDenial;
     bool optOut = false;
     for (std::size_t i = 0; i < ldns_rr_list_rr_count(recs); ++i) {
       if (ldns_nsec3_optout(ldns_rr_list_rr(recs, i))) optOut = true;
@@ -375,7 +392,7 @@ struct Validator::Impl {
     const ldns_status st = ldns_dnssec_verify_denial_nsec3_match(question.get(), copy.get(), r.denialSigs.get(),
                                                                  r.rcode, type, true, &match);
     if (st != LDNS_STATUS_OK) {
-      reason = "NSEC3 records do not prove the denial: " + std::string(statusText(st));
+      reason.set(kUnproven, "NSEC3 records do not prove the denial: " + std::string(statusText(st)));
       return Denial::Unproven;
     }
     if (!match) {
@@ -384,7 +401,7 @@ struct Validator::Impl {
       return r.rcode == LDNS_RCODE_NXDOMAIN ? Denial::NoName : Denial::Unproven;
     }
     if (ldns_nsec_bitmap_covers_type(ldns_nsec3_bitmap(match), LDNS_RR_TYPE_CNAME)) {
-      reason = "the name is a CNAME";
+      reason.set(kUnproven, "the name is a CNAME");
       return Denial::Unproven;
     }
     if (type == LDNS_RR_TYPE_DS) {
@@ -397,10 +414,10 @@ struct Validator::Impl {
 
   // Verifies and interprets a negative answer for `name`/`type` given by `zone`.
   Denial denial(const Response& r, const ldns_rdf* name, ldns_rr_type type, const ldns_rdf* zone,
-                const ldns_rr_list* keys, std::string& reason) {
+                const ldns_rr_list* keys, Reason& reason) {
     RrList recs = usableDenials(r, name, zone);
     if (ldns_rr_list_rr_count(recs.get()) == 0) {
-      reason = "negative answer without NSEC/NSEC3 proof";
+      reason.set(core::Cause::DnssecBareDenial, "negative answer without NSEC/NSEC3 proof");
       return Denial::Unproven;
     }
     Response checked;  // the filtered records with their signatures, verified
@@ -419,6 +436,7 @@ struct Validator::Impl {
   struct Walk {
     Security security = Security::Indeterminate;
     std::string reason;
+    core::Cause cause = core::Cause::None;
     Rdf zone;      // the deepest secure zone containing the name
     RrList keys;   // its DNSKEY RRset
     bool noName = false;  // an ancestor (or the name) was proven not to exist
@@ -429,10 +447,12 @@ struct Validator::Impl {
     auto r = fetch(anchorZone.get(), LDNS_RR_TYPE_DNSKEY);
     if (!r) {
       w.reason = "DNSKEY query for the trust anchor failed: " + r.error().message;
+      w.cause = core::Cause::DnssecLookupFailed;
       return w;
     }
     if (r->rcode != LDNS_RCODE_NOERROR || ldns_rr_list_rr_count(r->answer.get()) == 0) {
       w.reason = "no DNSKEY answer for the trust anchor zone";
+      w.cause = core::Cause::DnssecLookupFailed;
       return w;
     }
     RrList anchored = newList();
@@ -445,13 +465,15 @@ struct Validator::Impl {
         }
       }
     }
-    std::string reason;
+    Reason reason;
     if (ldns_rr_list_rr_count(anchored.get()) == 0) {
       w.security = Security::Bogus;
       w.reason = "no DNSKEY matches the trust anchor";
+      w.cause = core::Cause::DnssecNoTrustedKey;
     } else if (!verifyRrset(r->answer.get(), r->answerSigs.get(), anchorZone.get(), anchored.get(), reason)) {
       w.security = Security::Bogus;
-      w.reason = "DNSKEY set not signed by the trust anchor key: " + reason;
+      w.reason = "DNSKEY set not signed by the trust anchor key: " + reason.text;
+      w.cause = reason.cause;
     } else {
       w.security = Security::Secure;
       w.zone.reset(ldns_rdf_clone(anchorZone.get()));
@@ -470,27 +492,35 @@ struct Validator::Impl {
       if (ldns_dname_label_count(n.get()) == 0) break;
     }
     std::reverse(names.begin(), names.end());
-    auto fail = [&](Security s, std::string why) {
+    auto fail = [&](Security s, std::string why, core::Cause cause) {
       w.security = s;
       w.reason = std::move(why);
+      w.cause = cause;
       return std::move(w);
     };
+    using core::Cause;
     for (const auto& n : names) {
       const std::string text = nameText(n.get());
       const std::string zoneText = nameText(w.zone.get());
       auto ds = fetch(n.get(), LDNS_RR_TYPE_DS);
-      if (!ds) return fail(Security::Indeterminate, "DS query for " + text + " failed: " + ds.error().message);
-      if (ds->rcode != LDNS_RCODE_NOERROR && ds->rcode != LDNS_RCODE_NXDOMAIN) {
-        return fail(Security::Indeterminate, "DS query for " + text + " answered with an error");
+      if (!ds) {
+        return fail(Security::Indeterminate, "DS query for " + text + " failed: " + ds.error().message,
+                    Cause::DnssecLookupFailed);
       }
-      std::string reason;
+      if (ds->rcode != LDNS_RCODE_NOERROR && ds->rcode != LDNS_RCODE_NXDOMAIN) {
+        return fail(Security::Indeterminate, "DS query for " + text + " answered with an error", Cause::DnssecLookupFailed);
+      }
+      Reason reason;
       if (ldns_rr_list_rr_count(ds->answer.get()) > 0) {
         // A secure delegation: the DS must be signed by exactly the zone we are in.
         if (!verifyRrset(ds->answer.get(), ds->answerSigs.get(), w.zone.get(), w.keys.get(), reason)) {
-          return fail(Security::Bogus, "DS " + text + " not verified with " + zoneText + ": " + reason);
+          return fail(Security::Bogus, "DS " + text + " not verified with " + zoneText + ": " + reason.text, reason.cause);
         }
         auto keys = fetch(n.get(), LDNS_RR_TYPE_DNSKEY);
-        if (!keys) return fail(Security::Indeterminate, "DNSKEY query for " + text + " failed: " + keys.error().message);
+        if (!keys) {
+          return fail(Security::Indeterminate, "DNSKEY query for " + text + " failed: " + keys.error().message,
+                      Cause::DnssecLookupFailed);
+        }
         RrList matched = newList();
         for (std::size_t i = 0; i < ldns_rr_list_rr_count(keys->answer.get()); ++i) {
           const ldns_rr* key = ldns_rr_list_rr(keys->answer.get(), i);
@@ -501,9 +531,12 @@ struct Validator::Impl {
             }
           }
         }
-        if (ldns_rr_list_rr_count(matched.get()) == 0) return fail(Security::Bogus, "no DNSKEY of " + text + " matches its DS");
+        if (ldns_rr_list_rr_count(matched.get()) == 0) {
+          return fail(Security::Bogus, "no DNSKEY of " + text + " matches its DS", Cause::DnssecNoTrustedKey);
+        }
         if (!verifyRrset(keys->answer.get(), keys->answerSigs.get(), n.get(), matched.get(), reason)) {
-          return fail(Security::Bogus, "DNSKEY " + text + " not signed by a key matching the DS: " + reason);
+          return fail(Security::Bogus, "DNSKEY " + text + " not signed by a key matching the DS: " + reason.text,
+                      reason.cause);
         }
         chain.push_back("DS " + text + " verified with " + zoneText);
         chain.push_back("DNSKEY " + text + " verified with its DS");
@@ -522,12 +555,14 @@ struct Validator::Impl {
           return w;
         case Denial::InsecureDelegation:
           chain.push_back("DS " + text + ": proven absent by " + zoneText + " (unsigned delegation)");
-          return fail(Security::Insecure, text + " is an unsigned zone (no DS at its parent " + zoneText + ")");
+          return fail(Security::Insecure, text + " is an unsigned zone (no DS at its parent " + zoneText + ")",
+                      Cause::None);
         case Denial::OptOut:
           chain.push_back("DS " + text + ": in an NSEC3 opt-out span of " + zoneText);
-          return fail(Security::Insecure, text + " may be an unsigned delegation (NSEC3 opt-out in " + zoneText + ")");
+          return fail(Security::Insecure, text + " may be an unsigned delegation (NSEC3 opt-out in " + zoneText + ")",
+                      Cause::None);
         case Denial::Unproven:
-          return fail(Security::Bogus, "DS " + text + ": " + reason);
+          return fail(Security::Bogus, "DS " + text + ": " + reason.text, reason.cause);
       }
     }
     return w;
@@ -557,11 +592,13 @@ struct Validator::Impl {
     if (!name) {
       out.security = Security::Bogus;
       out.reason = "malformed name";
+      out.cause = core::Cause::DnssecBadName;
       return out;
     }
     if (!atOrBelow(name.get(), anchorZone.get())) {
       out.security = Security::Bogus;
       out.reason = nameText(name.get()) + " is outside the trust anchor " + anchor.zone;
+      out.cause = core::Cause::DnssecBadName;
       return out;
     }
     Walk w = walkTo(name.get());
@@ -575,6 +612,7 @@ struct Validator::Impl {
     if (w.security == Security::Bogus || w.security == Security::Indeterminate) {
       out.security = w.security;
       out.reason = w.reason;
+      out.cause = w.cause;
       finish(out);
       return out;
     }
@@ -582,6 +620,7 @@ struct Validator::Impl {
     if (!r) {
       out.security = Security::Indeterminate;
       out.reason = r.error().message;
+      out.cause = core::Cause::DnssecLookupFailed;
       finish(out);
       return out;
     }
@@ -589,6 +628,7 @@ struct Validator::Impl {
       out.security = Security::Indeterminate;
       char* rc = ldns_pkt_rcode2str(r->rcode);
       out.reason = std::string("DNS server answered ") + (rc ? rc : "an error");
+      out.cause = core::Cause::DnssecLookupFailed;
       std::free(rc);
       finish(out);
       return out;
@@ -596,6 +636,7 @@ struct Validator::Impl {
     if (r->cname) {
       out.security = Security::Indeterminate;
       out.reason = "a CNAME at the policy name is not supported; publish the TXT record itself";
+      out.cause = core::Cause::DnssecLookupFailed;
       finish(out);
       return out;
     }
@@ -612,13 +653,14 @@ struct Validator::Impl {
       return out;
     }
     const std::string zoneText = nameText(w.zone.get());
-    std::string reason;
+    Reason reason;
     if (positive) {
       readRecords(*r, out);
       // signed by exactly the deepest zone containing the name
       if (!verifyRrset(r->answer.get(), r->answerSigs.get(), w.zone.get(), w.keys.get(), reason)) {
         out.security = Security::Bogus;
-        out.reason = "TXT RRset does not verify with " + zoneText + ": " + reason;
+        out.reason = "TXT RRset does not verify with " + zoneText + ": " + reason.text;
+        out.cause = reason.cause;
         out.records.clear();
       } else {
         out.security = Security::Secure;
@@ -643,8 +685,9 @@ struct Validator::Impl {
       out.reason = "the name falls in an NSEC3 opt-out span of " + zoneText;
     } else {
       out.security = Security::Bogus;
-      out.reason = reason.empty() ? "the denial does not match the answer's rcode" : reason;
-      if (reason == "negative answer without NSEC/NSEC3 proof") out.reason = "bare negative answer without proof";
+      out.reason = reason.text.empty() ? "the denial does not match the answer's rcode" : reason.text;
+      out.cause = reason.cause == core::Cause::None ? core::Cause::DnssecUnprovenDenial : reason.cause;
+      if (reason.cause == core::Cause::DnssecBareDenial) out.reason = "bare negative answer without proof";
     }
     finish(out);
     return out;
@@ -676,6 +719,7 @@ TxtAnswer Validator::lookupTxt(const std::string& name) {
     TxtAnswer out;
     out.security = Security::Indeterminate;
     out.reason = std::string("validation failed unexpectedly: ") + e.what();
+    out.cause = core::Cause::DnssecLookupFailed;
     return out;
   }
 }

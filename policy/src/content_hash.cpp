@@ -8,7 +8,7 @@
 namespace calgate::policy {
 namespace {
 
-using namespace calgate::providers;
+using namespace calgate::model;
 
 void field(std::string& out, std::string_view name, std::string_view value) {
   out += name;

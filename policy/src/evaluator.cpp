@@ -1,7 +1,7 @@
 #include "calgate/policy/evaluator.hpp"
 
 #include "calgate/core/hash.hpp"
-#include "calgate/providers/recurrence.hpp"
+#include "calgate/model/recurrence.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -9,7 +9,7 @@
 namespace calgate::policy {
 namespace {
 
-using providers::Event;
+using model::Event;
 
 std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
@@ -61,17 +61,17 @@ std::string originReference(std::string_view pairId, std::string_view sourceKey)
 
 namespace {
 
-bool anchorsFloatingTimes(providers::ProviderKind target) { return target != providers::ProviderKind::CalDav; }
+bool anchorsFloatingTimes(model::ProviderKind target) { return target != model::ProviderKind::CalDav; }
 
 // Canonical zone names; floating times anchored in `zone` when the target has none. False when a
 // zone is unknown.
-bool normaliseTime(providers::EventTime& t, bool anchorFloating, const std::string& zone) {
-  if (auto* z = std::get_if<providers::ZonedTime>(&t)) {
-    auto canonical = providers::canonicalZone(z->zone);
+bool normaliseTime(model::EventTime& t, bool anchorFloating, const std::string& zone) {
+  if (auto* z = std::get_if<model::ZonedTime>(&t)) {
+    auto canonical = model::canonicalZone(z->zone);
     if (!canonical) return false;
     z->zone = std::move(*canonical);
-  } else if (auto* f = std::get_if<providers::FloatingTime>(&t); f && anchorFloating) {
-    auto anchored = providers::zonedFromLocal(f->local, zone);
+  } else if (auto* f = std::get_if<model::FloatingTime>(&t); f && anchorFloating) {
+    auto anchored = model::zonedFromLocal(f->local, zone);
     if (!anchored) return false;
     t = *anchored;
   }
@@ -110,7 +110,7 @@ Decision Evaluator::evaluate(const PairRules& rules, const OrgPolicy& org, const
 
   Event out;
   out.uid = targetUid(context.pairId, context.seriesKey.value_or(context.sourceKey));
-  out.origin = providers::Origin{context.pairId, originReference(context.pairId, context.sourceKey)};
+  out.origin = model::Origin{context.pairId, originReference(context.pairId, context.sourceKey)};
   out.recurrenceId = source.recurrenceId;
   const bool anchor = anchorsFloatingTimes(context.targetProvider);
   if (out.recurrenceId && !normaliseTime(*out.recurrenceId, anchor, context.targetZone)) {
@@ -147,7 +147,7 @@ Decision Evaluator::evaluate(const PairRules& rules, const OrgPolicy& org, const
   const EffectiveMode mode = std::max(pairMode, orgMode);
   d.reasons.push_back("effective: " + std::string(toString(mode)));
   if (mode == EffectiveMode::Denied) return deleteCopy(mode, "any existing copy is to be removed");
-  if (source.status == providers::Status::Cancelled) return deleteCopy(mode, "source cancelled: delete the copy");
+  if (source.status == model::Status::Cancelled) return deleteCopy(mode, "source cancelled: delete the copy");
 
   out.start = source.start;
   out.end = source.end;
@@ -156,7 +156,7 @@ Decision Evaluator::evaluate(const PairRules& rules, const OrgPolicy& org, const
     d.reasons.push_back("source event has an unknown time zone; not written");
     return d;
   }
-  auto recurrence = providers::normaliseRecurrence(source.recurrence);
+  auto recurrence = model::normaliseRecurrence(source.recurrence);
   if (!recurrence) {
     d.mode = EffectiveMode::Denied;
     d.reasons.push_back("source recurrence rejected (" + recurrence.error().message + "); not written");
@@ -165,7 +165,7 @@ Decision Evaluator::evaluate(const PairRules& rules, const OrgPolicy& org, const
   out.recurrence = std::move(*recurrence);
   out.status = source.status;
   out.showAs = rules.showAsOverride.value_or(source.showAs);
-  if (rules.showAsOverride) d.reasons.push_back("show-as overridden to " + std::string(providers::toString(out.showAs)));
+  if (rules.showAsOverride) d.reasons.push_back("show-as overridden to " + std::string(model::toString(out.showAs)));
   d.mode = mode;
 
   if (mode == EffectiveMode::Private) {
@@ -173,7 +173,7 @@ Decision Evaluator::evaluate(const PairRules& rules, const OrgPolicy& org, const
     const bool orgStrips = orgMode == EffectiveMode::Private;
     const std::string label = sanitiseLabel(orgStrips && org.label ? *org.label : rules.label);
     out.title = label;
-    out.sensitivity = providers::Sensitivity::Private;
+    out.sensitivity = model::Sensitivity::Private;
     d.reasons.push_back("title replaced by " + quoted(label) + "; description, location and attendees cleared");
     d.write = ApprovedWrite(ApprovedWrite::Action::Upsert, std::move(out), context);
     return d;
@@ -186,7 +186,7 @@ Decision Evaluator::evaluate(const PairRules& rules, const OrgPolicy& org, const
   if (rules.location == FieldRule::Keep) out.location = source.location;
   else d.reasons.push_back("location cleared (pair rule)");
   if (!source.attendees.empty()) {
-    const bool invites = context.targetProvider != providers::ProviderKind::CalDav || context.targetInvitesAttendees;
+    const bool invites = context.targetProvider != model::ProviderKind::CalDav || context.targetInvitesAttendees;
     if (rules.attendees == AttendeeRule::Omit) {
       d.reasons.push_back("attendees omitted (pair rule)");
     } else if (invites) {

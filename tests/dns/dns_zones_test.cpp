@@ -120,6 +120,7 @@ TEST_CASE("a secure record applies, is cached for its TTL and pinned for ma", "[
   const auto report = f.service->inspect("ACME.test.");
   INFO(report.answer.reason);
   CHECK(report.answer.security == Security::Secure);
+  CHECK(report.answer.cause == core::Cause::None);
   CHECK(report.policy.level == OrgLevel::Private);
   CHECK(report.policy.validation == Validation::Secure);
   CHECK(report.policy.label == std::optional<std::string>("Busy"));
@@ -174,12 +175,14 @@ TEST_CASE("tampered, expired and forged answers are Bogus and fail closed", "[dn
   auto altered = f.service->inspect("altered.test");
   CHECK(altered.answer.security == Security::Bogus);
   CHECK_THAT(altered.answer.reason, Catch::Contains("does not verify"));
+  CHECK(altered.answer.cause == core::Cause::DnssecBadSignature);
   CHECK(altered.policy.level == OrgLevel::Private);  // fail closed
   CHECK(altered.policy.failClosed());
 
   auto expired = f.service->inspect("expired.test");
   CHECK(expired.answer.security == Security::Bogus);
   CHECK_THAT(expired.answer.reason, Catch::Contains("expired"));
+  CHECK(expired.answer.cause == core::Cause::DnssecSignatureTime);
   CHECK(expired.policy.level == OrgLevel::Private);
 
   // an on-path responder turns the TXT answer into a bare NXDOMAIN
@@ -188,6 +191,7 @@ TEST_CASE("tampered, expired and forged answers are Bogus and fail closed", "[dn
   auto forged = f.service->inspect("acme.test");
   CHECK(forged.answer.security == Security::Bogus);
   CHECK_THAT(forged.answer.reason, Catch::Contains("without proof"));
+  CHECK(forged.answer.cause == core::Cause::DnssecBareDenial);
   CHECK(forged.policy.level == OrgLevel::Private);
 
   // an answer that lost EDNS on the way (e.g. a FORMERR downgrade) cannot carry DNSSEC: unproven
@@ -195,6 +199,7 @@ TEST_CASE("tampered, expired and forged answers are Bogus and fail closed", "[dn
   auto stripped = f.service->inspect("acme.test");
   CHECK(stripped.answer.security == Security::Indeterminate);
   CHECK_THAT(stripped.answer.reason, Catch::Contains("without EDNS"));
+  CHECK(stripped.answer.cause == core::Cause::DnssecLookupFailed);
   CHECK(stripped.policy.level == OrgLevel::Private);
   f.transport->withEdns = true;
 
@@ -242,6 +247,7 @@ TEST_CASE("NSEC3 with too many iterations is not accepted as proof", "[dns][zone
   auto r = f.service->inspect("iter.test");
   CHECK(r.answer.security == Security::Bogus);
   CHECK_THAT(r.answer.reason, Catch::Contains("150 iterations"));
+  CHECK(r.answer.cause == core::Cause::DnssecIterationCap);
   CHECK(r.policy.level == OrgLevel::Private);
 }
 
@@ -409,6 +415,7 @@ TEST_CASE("attack: a signature naming another signer is refused", "[dns][zones][
   INFO(r.answer.reason);
   CHECK(r.answer.security == Security::Bogus);
   CHECK_THAT(r.answer.reason, Catch::Contains("not by the zone acme.test."));
+  CHECK(r.answer.cause == core::Cause::DnssecWrongSigner);
   CHECK(r.policy.level == OrgLevel::Private);
 }
 
@@ -426,6 +433,7 @@ TEST_CASE("attack: a child cannot prove its own DS away (downgrade to insecure)"
   auto r = f.service->inspect("acme.test");
   INFO(r.answer.reason);
   CHECK(r.answer.security == Security::Bogus);
+  CHECK(r.answer.cause != core::Cause::None);
   CHECK(r.policy.level == OrgLevel::Private);
   freeAll(childProof);
 }

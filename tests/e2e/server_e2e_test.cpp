@@ -211,9 +211,9 @@ TEST_CASE("calgate refuses to start on a schema newer than it knows", "[e2e]") {
   Gateway g;
   REQUIRE(g.admin({"db", "migrate"}).exitCode == 0);
   {
-    auto target = calgate::gateway::resolveDatabaseUrl(g.database.url(), g.dir.path());
+    auto target = calgate::store::resolveDatabaseUrl(g.database.url(), g.dir.path());
     REQUIRE(target);
-    auto db = calgate::gateway::Database::open(*target, 1);
+    auto db = calgate::store::Database::open(*target, 1);
     REQUIRE(db);
     auto s = (*db)->acquire();
     **s << "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (42, 'from_the_future', 'x', 1)";

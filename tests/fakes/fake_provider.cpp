@@ -4,7 +4,7 @@
 
 namespace calgate::test {
 
-using providers::Event;
+using model::Event;
 
 namespace {
 
@@ -167,7 +167,7 @@ core::Result<void> FakeProvider::remove(const std::string& calendarId, const std
     auto events = it->second.events;
     std::erase_if(events, [&](const Event& x) { return x.recurrenceId && *x.recurrenceId == *write.event().recurrenceId; });
     Event cancelled = write.event();
-    cancelled.status = providers::Status::Cancelled;
+    cancelled.status = model::Status::Cancelled;
     events.push_back(std::move(cancelled));
     store(cal, eventId, std::move(events));
     return {};

@@ -16,11 +16,11 @@ namespace calgate::test {
 
 class FakeProvider final : public providers::Provider {
  public:
-  explicit FakeProvider(providers::ProviderKind kind = providers::ProviderKind::CalDav) : kind_(kind) {}
+  explicit FakeProvider(model::ProviderKind kind = model::ProviderKind::CalDav) : kind_(kind) {}
 
   // --- what a user (or another app) does directly in the calendar --------------------------------
   /// Creates or replaces a resource; returns its id. `events`: master first, then overrides.
-  std::string userPut(const std::string& calendar, std::vector<providers::Event> events);
+  std::string userPut(const std::string& calendar, std::vector<model::Event> events);
   void userDelete(const std::string& calendar, const std::string& id);
   /// Ids whose data the fake pretends it cannot parse: reported as unreadable, never as events.
   std::set<std::string> unreadable;
@@ -30,7 +30,7 @@ class FakeProvider final : public providers::Provider {
   void expireCursors();
 
   // --- inspection ---------------------------------------------------------------------------------
-  std::vector<std::vector<providers::Event>> resources(const std::string& calendar) const;
+  std::vector<std::vector<model::Event>> resources(const std::string& calendar) const;
   std::size_t creates = 0, updates = 0, removes = 0;
   std::size_t completeListings = 0;  ///< pulls answered with a complete listing
   std::size_t writes() const { return creates + updates + removes; }
@@ -40,11 +40,11 @@ class FakeProvider final : public providers::Provider {
   std::function<core::Result<void>(const std::string& operation)> beforeWrite;
 
   // --- Provider -----------------------------------------------------------------------------------
-  providers::ProviderKind kind() const override { return kind_; }
+  model::ProviderKind kind() const override { return kind_; }
   core::Result<std::vector<providers::CalendarInfo>> listCalendars() override;
   core::Result<providers::ChangeSet> pullChanges(const std::string& calendarId, const std::string& cursor,
                                                  const providers::TimeWindow& window) override;
-  core::Result<std::vector<providers::Event>> getEvent(const std::string& calendarId,
+  core::Result<std::vector<model::Event>> getEvent(const std::string& calendarId,
                                                        const std::string& eventId) override;
   core::Result<providers::WriteResult> create(const std::string& calendarId, const policy::ApprovedWrite& write) override;
   core::Result<providers::WriteResult> update(const std::string& calendarId, const std::string& eventId,
@@ -54,7 +54,7 @@ class FakeProvider final : public providers::Provider {
 
  private:
   struct Resource {
-    std::vector<providers::Event> events;
+    std::vector<model::Event> events;
     std::string etag;
   };
   struct Calendar {
@@ -63,9 +63,9 @@ class FakeProvider final : public providers::Provider {
     long epoch = 0;                                 // bumped by expireCursors
   };
   void touch(Calendar& cal, const std::string& id);
-  providers::WriteResult store(Calendar& cal, const std::string& id, std::vector<providers::Event> events);
+  providers::WriteResult store(Calendar& cal, const std::string& id, std::vector<model::Event> events);
 
-  providers::ProviderKind kind_;
+  model::ProviderKind kind_;
   mutable std::mutex mutex_;
   std::map<std::string, Calendar> calendars_;
   long counter_ = 0;

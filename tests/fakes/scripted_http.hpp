@@ -3,7 +3,7 @@
 // response, in order. Requests not in the script fail the test. Used to hold adapters to the
 // contract samples in ../shared/contracts/samples.
 
-#include "calgate/providers/http_client.hpp"
+#include "calgate/providers/http/http_client.hpp"
 
 #include <deque>
 #include <functional>

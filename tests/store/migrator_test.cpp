@@ -1,6 +1,6 @@
 // Runs against SQLite, or PostgreSQL when CG_TEST_POSTGRES_URL_FILE is set (see tests/CMakeLists.txt).
 #include "calgate/core/clock.hpp"
-#include "calgate/gateway/store/migrator.hpp"
+#include "calgate/store/migrator.hpp"
 #include "support/test_database.hpp"
 
 #include <catch2/catch.hpp>
@@ -10,7 +10,7 @@
 #include <cctype>
 
 using namespace calgate;
-using namespace calgate::gateway;
+using namespace calgate::store;
 using calgate::test::TestDatabase;
 
 namespace {
@@ -126,6 +126,35 @@ TEST_CASE("the schema enforces its invariants", "[store][migrations]") {
                       "VALUES ('j2', 'pull', 'pair:1', 'queued', 1, 1, 1)");
   **s << "INSERT INTO jobs (id, kind, coalesce_key, state, run_at, created_at, updated_at) "
          "VALUES ('j3', 'pull', 'pair:1', 'done', 1, 1, 1)";
+}
+
+TEST_CASE("a write the schema refuses is a Conflict with its cause; other failures are not", "[store][errors]") {
+  TestDatabase t;
+  REQUIRE(Migrator(t.db(), builtinMigrations(t.dialect()), core::systemClock()).migrate());
+  auto run = [&](const std::string& statement) {
+    return t.db().withSession([&](soci::session& s) -> core::Result<void> {
+      s << statement;
+      return {};
+    });
+  };
+  REQUIRE(run("INSERT INTO users (id, email, created_at) VALUES ('u1', 'a@b.c', 1)"));
+  for (const std::string refused : {
+           "INSERT INTO users (id, email, created_at) VALUES ('u2', 'a@b.c', 1)",                     // unique
+           "INSERT INTO api_tokens (id, user_id, token_sha256, created_at) VALUES ('t', 'nobody', 'h', 1)",  // foreign key
+           "INSERT INTO users (id, email, created_at) VALUES ('u3', NULL, 1)",                        // not null
+           "INSERT INTO accounts (id, user_id, provider, email, domain, credential_ciphertext, credential_key_id, "
+           "created_at, updated_at) VALUES ('a1', 'u1', 'myspace', 'x@y.z', 'y.z', 'c', 'k', 1, 1)",  // check
+       }) {
+    INFO(refused);
+    auto r = run(refused);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == core::ErrorCode::Conflict);
+    CHECK(r.error().cause == core::Cause::ConstraintViolated);
+  }
+  auto broken = run("SELECT no_such_column FROM users");
+  REQUIRE_FALSE(broken);
+  CHECK(broken.error().code == core::ErrorCode::Unavailable);
+  CHECK(broken.error().cause == core::Cause::None);
 }
 
 TEST_CASE("a failing migration is rolled back completely and reported", "[store][migrations]") {

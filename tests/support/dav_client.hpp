@@ -3,7 +3,7 @@
 // that edits it directly, as users and other apps do. For Catch2 test executables.
 
 #include "calgate/providers/caldav/caldav_provider.hpp"
-#include "calgate/providers/http_client.hpp"
+#include "calgate/providers/http/curl_http_client.hpp"
 #include "calgate/core/clock.hpp"
 #include "support/temp_dir.hpp"
 

@@ -26,16 +26,16 @@ std::string withDatabase(const std::string& url, const std::string& name) {
   return url.substr(0, slash) + "/" + name;
 }
 
-std::unique_ptr<gateway::Database> openOrThrow(const std::string& url, const std::filesystem::path& dir) {
-  auto target = gateway::resolveDatabaseUrl(url, dir);
+std::unique_ptr<store::Database> openOrThrow(const std::string& url, const std::filesystem::path& dir) {
+  auto target = store::resolveDatabaseUrl(url, dir);
   if (!target) throw std::runtime_error(target.error().message);
-  auto db = gateway::Database::open(*target, 4);
+  auto db = store::Database::open(*target, 4);
   if (!db) throw std::runtime_error(db.error().message);
   return std::move(*db);
 }
 
 std::string pgKeywords(const std::string& url) {
-  auto target = gateway::resolveDatabaseUrl(url, {});
+  auto target = store::resolveDatabaseUrl(url, {});
   if (!target) throw std::runtime_error(target.error().message);
   return target->connectString;
 }
@@ -49,7 +49,7 @@ TestDatabase::TestDatabase() {
   if (base.empty()) {
     url_ = "sqlite://" + (dir_.path() / "test.db").string();
   } else {
-    dialect_ = gateway::Dialect::Postgresql;
+    dialect_ = store::Dialect::Postgresql;
     adminUrl_ = base;
     name_ = core::newId("t");
     soci::session admin(*soci::factory_postgresql(), pgKeywords(adminUrl_));
@@ -71,13 +71,13 @@ TestDatabase::~TestDatabase() {
   }
 }
 
-gateway::Database& TestDatabase::db() {
+store::Database& TestDatabase::db() {
   if (!db_) db_ = openOrThrow(url_, dir_.path());
   return *db_;
 }
 
 std::filesystem::path TestDatabase::sqliteFile() const {
-  if (dialect_ != gateway::Dialect::Sqlite) return {};
+  if (dialect_ != store::Dialect::Sqlite) return {};
   return dir_.path() / "test.db";
 }
 

@@ -1,8 +1,8 @@
 // The job queue over a real store: coalescing, leases, backoff with Retry-After, dead jobs, one
 // run per pair at a time, and concurrent workers that never run a job twice.
-#include "calgate/gateway/jobs/job_queue.hpp"
-#include "calgate/gateway/jobs/worker.hpp"
-#include "calgate/gateway/sync/sync_service.hpp"
+#include "calgate/sync/job_queue.hpp"
+#include "calgate/sync/worker.hpp"
+#include "calgate/sync/sync_service.hpp"
 #include "sync/sync_fixture.hpp"
 
 #include <catch2/catch.hpp>
@@ -13,7 +13,7 @@
 #include <thread>
 
 using namespace calgate;
-using namespace calgate::gateway::jobs;
+using namespace calgate::sync;
 using namespace std::chrono;
 using calgate::test::SyncFixture;
 
@@ -94,6 +94,28 @@ TEST_CASE("a crashed worker's job runs again when its lease expires", "[jobs]") 
   REQUIRE(q.complete(**again, "w2"));
 }
 
+TEST_CASE("a worker that lost its lease is told so by cause, however it reports back", "[jobs]") {
+  SyncFixture f;
+  QueueOptions options;
+  options.lease = seconds(60);
+  JobQueue q(f.t.db(), f.clock, options);
+  REQUIRE(*q.enqueue("sync_pair", f.pairId, "sync:" + f.pairId));
+  auto first = **q.claim("slow");
+  f.clock.advance(seconds(61));
+  auto taken = q.claim("w2");
+  REQUIRE(*taken);
+  for (auto outcome : {q.renew(first, "slow"), q.complete(first, "slow"),
+                       q.fail(first, "slow", core::Error{core::ErrorCode::Unavailable, "down", std::nullopt})}) {
+    REQUIRE_FALSE(outcome);
+    CHECK(outcome.error().code == core::ErrorCode::Conflict);
+    CHECK(outcome.error().cause == core::Cause::LeaseLost);
+  }
+  // the job is still w2's, untouched by the late reports
+  CHECK(q.stats()->running == 1);
+  REQUIRE(q.complete(**taken, "w2"));
+  CHECK(q.stats()->running == 0);
+}
+
 TEST_CASE("concurrent workers never run the same job twice", "[jobs][concurrency]") {
   SyncFixture f;
   JobQueue q(f.t.db(), f.clock);
@@ -135,13 +157,13 @@ TEST_CASE("concurrent workers never run the same job twice", "[jobs][concurrency
 }
 
 TEST_CASE("sync metrics name writes by provider and action, pulls, and the queue", "[jobs][metrics]") {
-  gateway::sync::SyncCounters counters;
+  sync::SyncCounters counters;
   counters.writes[{"caldav", "create"}] = 3;
   counters.runs = 2;
   counters.failures = 1;
   counters.pulls = 1;
   counters.pullSecondsTotal = 0.25;
-  gateway::jobs::QueueStats stats;
+  sync::QueueStats stats;
   stats.queued = 4;
   stats.oldestQueuedAgeSeconds = 12;
   const auto text = counters.render(stats);

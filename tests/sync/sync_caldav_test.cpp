@@ -1,7 +1,7 @@
 // The sync engine between two real CalDAV servers: Radicale -> Xandikos (one-way) and back
 // (two-way). Needs the caldav service fixture (tests/services/caldav.sh).
 #include "calgate/providers/caldav/caldav_provider.hpp"
-#include "calgate/providers/http_client.hpp"
+#include "calgate/providers/http/http_client.hpp"
 #include "support/dav_client.hpp"
 #include "sync/sync_fixture.hpp"
 
@@ -9,7 +9,8 @@
 
 
 using namespace calgate;
-using namespace calgate::gateway::sync;
+using namespace calgate::sync;
+using namespace calgate::model;
 using namespace calgate::providers;
 using namespace calgate::providers::caldav;
 using namespace std::chrono;

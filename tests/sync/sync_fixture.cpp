@@ -4,28 +4,29 @@
 
 namespace calgate::test {
 
-using namespace gateway;
-using namespace gateway::sync;
+using namespace calgate::accounts;
+using namespace calgate::store;
+using namespace calgate::sync;
 
-providers::Event timedEvent(const std::string& uid, const std::string& title, std::chrono::sys_seconds start,
+model::Event timedEvent(const std::string& uid, const std::string& title, std::chrono::sys_seconds start,
                             std::chrono::minutes length, const std::string& zone) {
-  providers::Event e;
+  model::Event e;
   e.uid = uid;
   e.title = title;
   e.description = "details of " + title;
   e.location = "room of " + title;
-  e.start = providers::ZonedTime{start, zone};
-  e.end = providers::ZonedTime{start + length, zone};
+  e.start = model::ZonedTime{start, zone};
+  e.end = model::ZonedTime{start + length, zone};
   return e;
 }
 
-providers::Event allDayEvent(const std::string& uid, const std::string& title, std::chrono::year_month_day first,
+model::Event allDayEvent(const std::string& uid, const std::string& title, std::chrono::year_month_day first,
                              int days) {
-  providers::Event e;
+  model::Event e;
   e.uid = uid;
   e.title = title;
-  e.start = providers::Date{first};
-  e.end = providers::Date{std::chrono::year_month_day(std::chrono::sys_days(first) + std::chrono::days(days))};
+  e.start = model::Date{first};
+  e.end = model::Date{std::chrono::year_month_day(std::chrono::sys_days(first) + std::chrono::days(days))};
   return e;
 }
 
@@ -43,8 +44,8 @@ SyncFixture::SyncFixture(Direction direction, SyncOptions opts) : options(std::m
   vault = std::move(*v);
   AccountStore accounts(t.db(), *vault, clock);
   const vault::SecretBytes secret{'p', 'w'};
-  auto a = accounts.create({userId, "caldav", "alice@work.example", "https://dav.work.example/"}, secret);
-  auto b = accounts.create({userId, "caldav", "alice@home.example", "https://dav.home.example/"}, secret);
+  auto a = accounts.create({userId, model::ProviderKind::CalDav, "alice@work.example", "https://dav.work.example/"}, secret);
+  auto b = accounts.create({userId, model::ProviderKind::CalDav, "alice@home.example", "https://dav.home.example/"}, secret);
   REQUIRE(a);
   REQUIRE(b);
   CalendarStore calendars(t.db(), clock);
@@ -80,9 +81,9 @@ SyncReport SyncFixture::sync() {
   return *r;
 }
 
-std::map<std::string, std::vector<providers::Event>> SyncFixture::byTitle(const FakeProvider& p,
+std::map<std::string, std::vector<model::Event>> SyncFixture::byTitle(const FakeProvider& p,
                                                                           const std::string& cal) const {
-  std::map<std::string, std::vector<providers::Event>> out;
+  std::map<std::string, std::vector<model::Event>> out;
   for (auto& r : p.resources(cal)) {
     const std::string title = r.front().title;
     INFO("duplicate title " << title);

@@ -2,16 +2,16 @@
 // A sync pair over a real store (SQLite, or PostgreSQL when CG_TEST_POSTGRES_URL_FILE is set)
 // between two in-memory FakeProviders, with a fake clock and a fixed organisation policy.
 
-#include "calgate/gateway/audit/audit_log.hpp"
-#include "calgate/gateway/store/account_store.hpp"
-#include "calgate/gateway/store/migrator.hpp"
-#include "calgate/gateway/store/user_store.hpp"
-#include "calgate/gateway/sync/calendar_store.hpp"
-#include "calgate/gateway/sync/mapping_store.hpp"
-#include "calgate/gateway/sync/org_policy_source.hpp"
-#include "calgate/gateway/sync/pair_store.hpp"
-#include "calgate/gateway/sync/sync_engine.hpp"
-#include "calgate/gateway/vault/vault.hpp"
+#include "calgate/audit/audit_log.hpp"
+#include "calgate/accounts/account_store.hpp"
+#include "calgate/store/migrator.hpp"
+#include "calgate/accounts/user_store.hpp"
+#include "calgate/sync/calendar_store.hpp"
+#include "calgate/sync/mapping_store.hpp"
+#include "calgate/policy/org_policy_source.hpp"
+#include "calgate/sync/pair_store.hpp"
+#include "calgate/sync/sync_engine.hpp"
+#include "calgate/vault/vault.hpp"
 #include "fakes/fake_clock.hpp"
 #include "fakes/fake_provider.hpp"
 #include "support/test_database.hpp"
@@ -24,7 +24,7 @@
 namespace calgate::test {
 
 /// Organisation policies by domain; "no policy" for any other.
-class StaticOrgPolicies final : public gateway::sync::OrgPolicySource {
+class StaticOrgPolicies final : public policy::OrgPolicySource {
  public:
   std::map<std::string, policy::OrgPolicy> byDomain;
   policy::OrgPolicy policyFor(const std::string& domain) override {
@@ -34,39 +34,39 @@ class StaticOrgPolicies final : public gateway::sync::OrgPolicySource {
 };
 
 /// Builders for source events. Times are UTC unless a zone is given.
-providers::Event timedEvent(const std::string& uid, const std::string& title, std::chrono::sys_seconds start,
+model::Event timedEvent(const std::string& uid, const std::string& title, std::chrono::sys_seconds start,
                             std::chrono::minutes length = std::chrono::minutes(60), const std::string& zone = "UTC");
-providers::Event allDayEvent(const std::string& uid, const std::string& title, std::chrono::year_month_day first,
+model::Event allDayEvent(const std::string& uid, const std::string& title, std::chrono::year_month_day first,
                              int days);
 
 struct SyncFixture {
-  explicit SyncFixture(gateway::sync::Direction direction = gateway::sync::Direction::OneWay,
-                       gateway::sync::SyncOptions options = {});
+  explicit SyncFixture(sync::Direction direction = sync::Direction::OneWay,
+                       sync::SyncOptions options = {});
 
   TestDatabase t;
   FakeClock clock = FakeClock::at(std::chrono::year{2026} / std::chrono::November / 21, std::chrono::hours(9));
-  std::unique_ptr<gateway::vault::Vault> vault;
+  std::unique_ptr<vault::Vault> vault;
   StaticOrgPolicies orgs;
   FakeProvider work;  // source side
   FakeProvider home;  // target side
   std::string userId;
-  gateway::sync::CalendarRef workCal, homeCal;
+  sync::CalendarRef workCal, homeCal;
   std::string pairId;
-  gateway::sync::SyncOptions options;
-  std::unique_ptr<gateway::sync::SyncEngine> engine;
+  sync::SyncOptions options;
+  std::unique_ptr<sync::SyncEngine> engine;
 
   static constexpr const char* kWork = "work";  // provider calendar ids
   static constexpr const char* kHome = "home";
 
   /// Runs the pair once; fails the test on an error.
-  gateway::sync::SyncReport sync();
-  core::Result<gateway::sync::SyncReport> trySync();
+  sync::SyncReport sync();
+  core::Result<sync::SyncReport> trySync();
   /// Recreates the engine (a restart), e.g. with other options.
-  void restart(gateway::sync::SyncOptions next);
+  void restart(sync::SyncOptions next);
   std::size_t writesToHome() const { return home.writes(); }
   /// Resources of a calendar keyed by the master's title (or the first event's title).
-  std::map<std::string, std::vector<providers::Event>> byTitle(const FakeProvider& p, const std::string& cal) const;
-  std::vector<gateway::audit::StoredEntry> auditEntries();
+  std::map<std::string, std::vector<model::Event>> byTitle(const FakeProvider& p, const std::string& cal) const;
+  std::vector<audit::StoredEntry> auditEntries();
 };
 
 }  // namespace calgate::test

@@ -1,5 +1,5 @@
 // Regressions from the review of the sync engine: each case failed before its fix.
-#include "calgate/gateway/jobs/job_queue.hpp"
+#include "calgate/sync/job_queue.hpp"
 #include "calgate/providers/forwarding_provider.hpp"
 #include "sync/sync_fixture.hpp"
 
@@ -10,9 +10,9 @@
 #include <map>
 
 using namespace calgate;
-using namespace calgate::gateway::sync;
+using namespace calgate::sync;
 using namespace std::chrono;
-using calgate::providers::Event;
+using calgate::model::Event;
 using calgate::test::SyncFixture;
 using calgate::test::FakeProvider;
 using calgate::test::timedEvent;
@@ -21,9 +21,9 @@ namespace {
 const sys_seconds kMonday = sys_days(2026y / November / 23) + hours(9);
 const sys_seconds kNow = sys_days(2026y / November / 21) + hours(9);
 
-long long unixOf(const providers::EventTime& t) {
-  if (auto* z = std::get_if<providers::ZonedTime>(&t)) return z->instant.time_since_epoch().count();
-  if (auto* d = std::get_if<providers::Date>(&t)) return sys_days(d->day).time_since_epoch().count() * 86400;
+long long unixOf(const model::EventTime& t) {
+  if (auto* z = std::get_if<model::ZonedTime>(&t)) return z->instant.time_since_epoch().count();
+  if (auto* d = std::get_if<model::Date>(&t)) return sys_days(d->day).time_since_epoch().count() * 86400;
   return 0;
 }
 
@@ -68,7 +68,7 @@ TEST_CASE("a series rebuilt after a withdrawn exception is not rebuilt again on 
   Event master = timedEvent("weekly", "Weekly", kMonday, minutes(30));
   master.recurrence = {"RRULE:FREQ=WEEKLY;COUNT=6"};
   Event moved = timedEvent("weekly", "Weekly (moved)", kMonday + days(7) + hours(3), minutes(30));
-  moved.recurrenceId = providers::ZonedTime{kMonday + days(7), "UTC"};
+  moved.recurrenceId = model::ZonedTime{kMonday + days(7), "UTC"};
   f.work.userPut(SyncFixture::kWork, {master, moved});
   f.sync();
   f.work.userPut(SyncFixture::kWork, {master});  // exception withdrawn
@@ -204,7 +204,7 @@ TEST_CASE("the mass-delete guard also stops copies leaving with events moved out
 
 TEST_CASE("a running job's heartbeat keeps its lease; a lost lease lets another worker take it", "[jobs][regression]") {
   SyncFixture f;
-  gateway::jobs::JobQueue q(f.t.db(), f.clock, gateway::jobs::QueueOptions{seconds(60), seconds(5), seconds(3600)});
+  sync::JobQueue q(f.t.db(), f.clock, sync::QueueOptions{seconds(60), seconds(5), seconds(3600)});
   REQUIRE(*q.enqueue("sync_pair", f.pairId, "sync:" + f.pairId));
   auto j1 = q.claim("w1");  // a long initial sync...
   REQUIRE(*j1);

@@ -13,9 +13,9 @@
 #include <sstream>
 
 using namespace calgate;
-using namespace calgate::gateway::sync;
+using namespace calgate::sync;
 using namespace std::chrono;
-using calgate::providers::Event;
+using calgate::model::Event;
 using calgate::test::FakeProvider;
 using calgate::test::SyncFixture;
 using calgate::test::timedEvent;
@@ -29,7 +29,7 @@ std::multiset<std::pair<std::string, long long>> shown(const FakeProvider& p, co
   std::multiset<std::pair<std::string, long long>> out;
   for (const auto& r : p.resources(cal)) {
     const auto& e = r.front();
-    out.emplace(e.title, std::get<providers::ZonedTime>(e.start).instant.time_since_epoch().count());
+    out.emplace(e.title, std::get<model::ZonedTime>(e.start).instant.time_since_epoch().count());
   }
   return out;
 }
@@ -72,8 +72,8 @@ TEST_CASE("two-way sync under random edits on both sides converges without dupli
         REQUIRE(current);
         Event e = current->front();
         e.title = e.uid + "-v" + std::to_string(++counter);
-        e.start = providers::ZonedTime{kBase + hours(counter), "UTC"};
-        e.end = providers::ZonedTime{kBase + hours(counter) + minutes(45), "UTC"};
+        e.start = model::ZonedTime{kBase + hours(counter), "UTC"};
+        e.end = model::ZonedTime{kBase + hours(counter) + minutes(45), "UTC"};
         s.provider.userPut(s.calendar, {e});
       } else if (kind < 9) {  // delete an original
         const auto i = pick(s.originals.size());
@@ -145,7 +145,7 @@ bool runScenario(SyncFixture& f, const std::string& point, int failAt, bool twoW
   Event series = timedEvent("series", "Series", kBase, minutes(30));
   series.recurrence = {"RRULE:FREQ=DAILY;COUNT=10"};
   Event moved = timedEvent("series", "Series (moved)", kBase + days(2) + hours(1), minutes(30));
-  moved.recurrenceId = providers::ZonedTime{kBase + days(2), "UTC"};
+  moved.recurrenceId = model::ZonedTime{kBase + days(2), "UTC"};
   f.work.userPut(SyncFixture::kWork, {series, moved});
   const auto a = f.work.userPut(SyncFixture::kWork, {timedEvent("a", "A", kBase + hours(1))});
   const auto b = f.work.userPut(SyncFixture::kWork, {timedEvent("b", "B", kBase + hours(2))});
@@ -161,8 +161,8 @@ bool runScenario(SyncFixture& f, const std::string& point, int failAt, bool twoW
   f.work.userDelete(SyncFixture::kWork, b);
   f.work.userPut(SyncFixture::kWork, {timedEvent("d", "D", kBase + hours(4))});
   Event cancelled = timedEvent("series", "Series", kBase + days(3), minutes(30));
-  cancelled.recurrenceId = providers::ZonedTime{kBase + days(3), "UTC"};
-  cancelled.status = providers::Status::Cancelled;
+  cancelled.recurrenceId = model::ZonedTime{kBase + days(3), "UTC"};
+  cancelled.status = model::Status::Cancelled;
   f.work.userPut(SyncFixture::kWork, {series, moved, cancelled});
   if (twoWay) {
     f.home.userPut(SyncFixture::kHome, {timedEvent("h1", "H1 moved", kBase + hours(9))});
@@ -228,7 +228,7 @@ TEST_CASE("after a full sync the database holds no event content", "[sync][priva
   REQUIRE(f.work.creates >= 12);
 
   std::string everything;
-  if (f.t.dialect() == gateway::Dialect::Sqlite) {
+  if (f.t.dialect() == store::Dialect::Sqlite) {
     f.t.close();  // checkpoint nothing away: read the main file and the WAL as they are
     for (const auto& path : {f.t.sqliteFile(), std::filesystem::path(f.t.sqliteFile().string() + "-wal")}) {
       std::ifstream in(path, std::ios::binary);

@@ -9,9 +9,9 @@
 #include <algorithm>
 
 using namespace calgate;
-using namespace calgate::gateway::sync;
+using namespace calgate::sync;
 using namespace std::chrono;
-using calgate::providers::Event;
+using calgate::model::Event;
 using calgate::test::allDayEvent;
 using calgate::test::SyncFixture;
 using calgate::test::timedEvent;
@@ -37,7 +37,7 @@ TEST_CASE("new events are copied once; a second run writes nothing", "[sync]") {
   REQUIRE(copies.size() == 3);
   const auto& standup = copies["Standup"].front();
   CHECK(standup.description == "details of Standup");
-  CHECK(std::get<providers::ZonedTime>(standup.start).instant == kMonday);
+  CHECK(std::get<model::ZonedTime>(standup.start).instant == kMonday);
   REQUIRE(standup.origin);
   CHECK(standup.origin->pairId == f.pairId);
   CHECK(standup.uid != "a");  // never the source's UID
@@ -62,7 +62,7 @@ TEST_CASE("a changed source updates its copy only", "[sync]") {
   CHECK(f.home.writes() == 3);
   auto copies = f.byTitle(f.home, SyncFixture::kHome);
   REQUIRE(copies.count("Standup (moved)"));
-  CHECK(std::get<providers::ZonedTime>(copies["Standup (moved)"].front().start).instant == kMonday + minutes(30));
+  CHECK(std::get<model::ZonedTime>(copies["Standup (moved)"].front().start).instant == kMonday + minutes(30));
   CHECK(copies.size() == 2);
 }
 
@@ -115,14 +115,14 @@ TEST_CASE("all-day events stay all-day, zoned events keep their zone and instant
   auto copies = f.byTitle(f.home, SyncFixture::kHome);
   const auto& holiday = copies["Holiday"].front();
   REQUIRE(holiday.allDay());
-  CHECK(std::get<providers::Date>(holiday.start).day == 2026y / December / 24);
-  CHECK(std::get<providers::Date>(holiday.end).day == 2026y / December / 27);
+  CHECK(std::get<model::Date>(holiday.start).day == 2026y / December / 24);
+  CHECK(std::get<model::Date>(holiday.end).day == 2026y / December / 27);
   const auto& ny = copies["New York call"].front();
-  CHECK(std::get<providers::ZonedTime>(ny.start).zone == "America/New_York");
-  CHECK(std::get<providers::ZonedTime>(ny.start).instant == sys_days(2026y / December / 1) + hours(14));
-  CHECK(std::get<providers::ZonedTime>(ny.end).instant == sys_days(2026y / December / 1) + hours(14) + minutes(45));
+  CHECK(std::get<model::ZonedTime>(ny.start).zone == "America/New_York");
+  CHECK(std::get<model::ZonedTime>(ny.start).instant == sys_days(2026y / December / 1) + hours(14));
+  CHECK(std::get<model::ZonedTime>(ny.end).instant == sys_days(2026y / December / 1) + hours(14) + minutes(45));
   const auto& dst = copies["DST edge"].front();
-  CHECK(std::get<providers::ZonedTime>(dst.start).instant == sys_days(2026y / October / 25) + minutes(30));
+  CHECK(std::get<model::ZonedTime>(dst.start).instant == sys_days(2026y / October / 25) + minutes(30));
   CHECK(f.sync().writes() == 0);
 }
 
@@ -131,10 +131,10 @@ TEST_CASE("a series with a moved and a cancelled occurrence is mirrored as a ser
   Event master = timedEvent("weekly", "Weekly 1:1", kMonday, minutes(30), "Europe/Berlin");
   master.recurrence = {"RRULE:FREQ=WEEKLY;COUNT=6"};
   Event moved = timedEvent("weekly", "Weekly 1:1 (moved)", kMonday + days(7) + hours(3), minutes(30), "Europe/Berlin");
-  moved.recurrenceId = providers::ZonedTime{kMonday + days(7), "Europe/Berlin"};
+  moved.recurrenceId = model::ZonedTime{kMonday + days(7), "Europe/Berlin"};
   Event cancelled = timedEvent("weekly", "Weekly 1:1", kMonday + days(14), minutes(30), "Europe/Berlin");
-  cancelled.recurrenceId = providers::ZonedTime{kMonday + days(14), "Europe/Berlin"};
-  cancelled.status = providers::Status::Cancelled;
+  cancelled.recurrenceId = model::ZonedTime{kMonday + days(14), "Europe/Berlin"};
+  cancelled.status = model::Status::Cancelled;
   const auto id = f.work.userPut(SyncFixture::kWork, {master, moved, cancelled});
   auto r = f.sync();
   // the series, then its moved occurrence joins it, then the cancelled one is removed from it
@@ -149,8 +149,8 @@ TEST_CASE("a series with a moved and a cancelled occurrence is mirrored as a ser
   CHECK(copy[0].recurrence == std::vector<std::string>{"RRULE:FREQ=WEEKLY;COUNT=6"});
   CHECK_FALSE(copy[0].recurrenceId);
   CHECK(copy[1].title == "Weekly 1:1 (moved)");
-  CHECK(std::get<providers::ZonedTime>(copy[1].start).instant == kMonday + days(7) + hours(3));
-  CHECK(copy[2].status == providers::Status::Cancelled);
+  CHECK(std::get<model::ZonedTime>(copy[1].start).instant == kMonday + days(7) + hours(3));
+  CHECK(copy[2].status == model::Status::Cancelled);
   CHECK(copy[1].uid == copy[0].uid);
   CHECK(f.sync().writes() == 0);
   CHECK(f.sync().writes() == 0);
@@ -162,7 +162,7 @@ TEST_CASE("a series with a moved and a cancelled occurrence is mirrored as a ser
   resources = f.home.resources(SyncFixture::kHome);
   REQUIRE(resources.size() == 1);
   REQUIRE(resources.front().size() == 2);
-  CHECK(resources.front()[1].status == providers::Status::Cancelled);
+  CHECK(resources.front()[1].status == model::Status::Cancelled);
   CHECK(f.sync().writes() == 0);
 
   // the whole series is deleted
@@ -396,7 +396,7 @@ TEST_CASE("the audit log records each decision and its chain verifies", "[sync][
   CHECK(count("sync.write") == 1);
   CHECK(count("sync.deny") == 1);
   CHECK(count("sync.run") == 1);
-  gateway::audit::AuditLog log(f.t.db(), f.clock);
+  audit::AuditLog log(f.t.db(), f.clock);
   CHECK(*log.verify() == entries.size());
   // tampering breaks the chain
   REQUIRE(f.t.db().withSession([](soci::session& sql) -> core::Result<void> {
@@ -437,12 +437,34 @@ TEST_CASE("a cursor the server keeps failing on is abandoned for a complete list
   CHECK(failed.error().code == core::ErrorCode::Unavailable);
   PairStore pairs(f.t.db(), f.clock);
   CHECK_THAT(pairs.get(f.pairId)->lastError, Catch::Contains("pull of"));
+  // the kind is kept with the message: the engine acts on it, never on the text
+  CHECK(pairs.get(f.pairId)->lastErrorCause == core::Cause::PullFailed);
+  CHECK(pairs.get(f.pairId)->lastErrorCode == core::ErrorCode::Unavailable);
   auto recovered = f.sync();  // starts over without the cursor
   CHECK(recovered.created == 1);
   CHECK(f.home.creates == 2);
   CHECK(pairs.get(f.pairId)->lastError.empty());
+  CHECK(pairs.get(f.pairId)->lastErrorCause == core::Cause::None);
+  CHECK_FALSE(pairs.get(f.pairId)->lastErrorCode);
   f.work.failCursorPulls = false;
   CHECK(f.sync().writes() == 0);
+}
+
+TEST_CASE("only a failed pull starts the next run over, whatever the last error says", "[sync]") {
+  SyncFixture f;
+  put(f, timedEvent("a", "Standup", kMonday));
+  f.sync();
+  f.work.failCursorPulls = true;  // a complete listing would succeed, a cursor pull fails
+  PairStore pairs(f.t.db(), f.clock);
+  // A failure that was not a pull, whose text looks like one: the cursor is kept (and fails).
+  REQUIRE(pairs.recordFailure(f.pairId, core::Error{core::ErrorCode::Unavailable, "pull of cal_x: a lookalike",
+                                                    std::nullopt}));
+  REQUIRE(pairs.get(f.pairId)->lastErrorCause == core::Cause::None);
+  CHECK_FALSE(f.trySync());
+  // A failed pull, whatever its text says: the next run lists everything and recovers.
+  REQUIRE(pairs.recordFailure(f.pairId, core::Error{core::ErrorCode::Unavailable, "server said no", std::nullopt,
+                                                    core::Cause::PullFailed}));
+  CHECK(f.trySync());
 }
 
 TEST_CASE("an organisation policy that changes re-renders; one that only flips proof under a pin does not", "[sync]") {

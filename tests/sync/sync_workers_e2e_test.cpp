@@ -1,14 +1,14 @@
 // Two `calgate serve` processes share one PostgreSQL job queue and sync pairs between Radicale
 // calendars: every job runs exactly once, and every event is written exactly once.
-#include "calgate/gateway/audit/audit_log.hpp"
-#include "calgate/gateway/store/account_store.hpp"
-#include "calgate/gateway/store/migrator.hpp"
-#include "calgate/gateway/store/user_store.hpp"
-#include "calgate/gateway/sync/calendar_store.hpp"
-#include "calgate/gateway/sync/pair_store.hpp"
-#include "calgate/gateway/vault/vault.hpp"
+#include "calgate/audit/audit_log.hpp"
+#include "calgate/accounts/account_store.hpp"
+#include "calgate/store/migrator.hpp"
+#include "calgate/accounts/user_store.hpp"
+#include "calgate/sync/calendar_store.hpp"
+#include "calgate/sync/pair_store.hpp"
+#include "calgate/vault/vault.hpp"
 #include "calgate/providers/caldav/caldav_provider.hpp"
-#include "calgate/providers/http_client.hpp"
+#include "calgate/providers/http/http_client.hpp"
 #include "support/process.hpp"
 #include "support/dav_client.hpp"
 #include "support/temp_dir.hpp"
@@ -25,7 +25,8 @@
 #include <unistd.h>
 
 using namespace calgate;
-using namespace calgate::gateway;
+using namespace calgate::accounts;
+using namespace calgate::store;
 using namespace std::chrono;
 
 namespace {
@@ -65,8 +66,8 @@ TEST_CASE("two calgate processes on one PostgreSQL never run the same job twice"
   AccountStore accounts(t.db(), **vault, clock);
   const std::string json = R"({"username":"alice","password":"alice-app-password"})";
   const vault::SecretBytes credential(json.begin(), json.end());
-  auto work = accounts.create({user->first.id, "caldav", "alice@work.example", dav.base}, credential);
-  auto home = accounts.create({user->first.id, "caldav", "alice@home.example", dav.base}, credential);
+  auto work = accounts.create({user->first.id, model::ProviderKind::CalDav, "alice@work.example", dav.base}, credential);
+  auto home = accounts.create({user->first.id, model::ProviderKind::CalDav, "alice@home.example", dav.base}, credential);
   REQUIRE(work);
   REQUIRE(home);
 
@@ -215,7 +216,7 @@ TEST_CASE("an operator connects a CalDAV account and pairs two calendars with ca
   CHECK_THAT(added, Catch::Contains("created"));
 
   test::Process serve({CALGATE_BINARY, "serve"}, env, dir.path());
-  auto reopened = gateway::Database::open(*gateway::resolveDatabaseUrl(t.url(), dir.path()), 1);
+  auto reopened = store::Database::open(*store::resolveDatabaseUrl(t.url(), dir.path()), 1);
   REQUIRE(reopened);
   long long synced = 0;
   for (int i = 0; i < 300 && synced == 0; ++i) {

@@ -14,6 +14,7 @@
 #include "calgate/dns/policy_record.hpp"
 #include "calgate/dns/validator.hpp"
 #include "calgate/policy/org_policy.hpp"
+#include "calgate/policy/org_policy_source.hpp"
 
 #include <chrono>
 #include <map>
@@ -43,12 +44,14 @@ struct LookupReport {
   std::vector<std::string> notes;  ///< how the state table was applied
 };
 
-class OrgPolicyService {
+class OrgPolicyService final : public policy::OrgPolicySource {
  public:
   OrgPolicyService(TxtSource& validator, PinStore& pins, const core::Clock& clock, ServiceOptions options = {});
 
   /// The policy for accounts of `domain` (cached). Never fails: failures fail closed.
   policy::OrgPolicy lookup(const std::string& domain);
+  /// The same as lookup(): the seam the sync engine and the API ask.
+  policy::OrgPolicy policyFor(const std::string& domain) override { return lookup(domain); }
 
   /// A fresh lookup (no cache), with the details an admin needs.
   LookupReport inspect(const std::string& domain);

@@ -54,6 +54,7 @@ struct TxtAnswer {
   std::optional<core::TimePoint> signatureExpiry;  ///< earliest RRSIG expiration involved
   std::string reason;                              ///< why not Secure (or what was proven)
   std::vector<std::string> chain;                  ///< the steps walked, for admins
+  core::Cause cause = core::Cause::None;           ///< why Bogus or Indeterminate, as a value (Dnssec*)
 };
 
 /// Where validated TXT answers come from (the Validator; scripted answers in unit tests).

@@ -4,7 +4,7 @@
 /// an ApprovedWrite, never a raw Event. It remembers the context it was approved for.
 
 #include "calgate/policy/write_context.hpp"
-#include "calgate/providers/event.hpp"
+#include "calgate/model/event.hpp"
 
 namespace calgate::policy {
 
@@ -22,18 +22,18 @@ class ApprovedWrite {
   /// the source (never the source's UID); origin marker with an opaque source reference;
   /// canonical zone names and recurrence lines; no source id, etag, organizer or sequence. For a
   /// Delete only uid, recurrenceId and origin are meaningful.
-  const providers::Event& event() const { return event_; }
-  providers::ProviderKind target() const { return context_.targetProvider; }
+  const model::Event& event() const { return event_; }
+  model::ProviderKind target() const { return context_.targetProvider; }
   /// The pair and target account this approval is for; adapters must refuse any other.
   const WriteContext& context() const { return context_; }
 
  private:
   friend class Evaluator;
-  ApprovedWrite(Action action, providers::Event event, WriteContext context)
+  ApprovedWrite(Action action, model::Event event, WriteContext context)
       : action_(action), event_(std::move(event)), context_(std::move(context)) {}
 
   Action action_;
-  providers::Event event_;
+  model::Event event_;
   WriteContext context_;
 };
 

@@ -34,7 +34,7 @@ class Evaluator {
   ///   (mode Denied for the latter), so an existing copy can be removed.
   /// Organisation data that is not proven only tightens: allow= counts only from a Secure or
   /// pinned policy; an unpinned Bogus/Indeterminate result makes the event private (fail closed).
-  Decision evaluate(const PairRules& rules, const OrgPolicy& org, const providers::Event& source,
+  Decision evaluate(const PairRules& rules, const OrgPolicy& org, const model::Event& source,
                     const WriteContext& context) const;
 };
 

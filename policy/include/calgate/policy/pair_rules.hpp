@@ -1,7 +1,7 @@
 #pragma once
 /// What a user configured for one sync pair: how much of each event may reach the target.
 
-#include "calgate/providers/event.hpp"
+#include "calgate/model/event.hpp"
 
 #include <optional>
 #include <string>
@@ -28,7 +28,7 @@ struct PairRules {
   std::string label = std::string(kDefaultLabel);  ///< title of stripped events
   FieldRule description = FieldRule::Keep;          ///< full mode only; private always clears
   FieldRule location = FieldRule::Keep;             ///< full mode only; private always clears
-  std::optional<providers::ShowAs> showAsOverride;  ///< else the source's free/busy is kept
+  std::optional<model::ShowAs> showAsOverride;  ///< else the source's free/busy is kept
   AttendeeRule attendees = AttendeeRule::Omit;
 };
 

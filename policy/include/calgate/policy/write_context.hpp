@@ -2,7 +2,7 @@
 /// Where an evaluated write would go. Carried by the ApprovedWrite it produces, so an adapter can
 /// check that it writes to the pair and target account the approval was made for.
 
-#include "calgate/providers/event.hpp"
+#include "calgate/model/event.hpp"
 
 #include <optional>
 #include <string>
@@ -15,7 +15,7 @@ struct WriteContext {
   /// For an occurrence or exception of a series: the series' key, so every part of a series shares
   /// one UID in the target (a CalDAV series and its overrides live in one resource under one UID).
   std::optional<std::string> seriesKey;
-  providers::ProviderKind targetProvider = providers::ProviderKind::CalDav;
+  model::ProviderKind targetProvider = model::ProviderKind::CalDav;
   std::string targetDomain;  ///< domain of the target account's email address
   /// CalDAV only: false when the server is known not to do scheduling (RFC 6638), so attendees
   /// written there invite nobody. Google and Microsoft 365 always invite, whatever this says.

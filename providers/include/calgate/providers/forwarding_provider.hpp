@@ -9,13 +9,13 @@ namespace calgate::providers {
 class ForwardingProvider : public Provider {
  public:
   explicit ForwardingProvider(Provider& inner) : inner_(&inner) {}
-  ProviderKind kind() const override { return inner_->kind(); }
+  model::ProviderKind kind() const override { return inner_->kind(); }
   core::Result<std::vector<CalendarInfo>> listCalendars() override { return inner_->listCalendars(); }
   core::Result<ChangeSet> pullChanges(const std::string& calendarId, const std::string& cursor,
                                       const TimeWindow& window) override {
     return inner_->pullChanges(calendarId, cursor, window);
   }
-  core::Result<std::vector<Event>> getEvent(const std::string& calendarId, const std::string& eventId) override {
+  core::Result<std::vector<model::Event>> getEvent(const std::string& calendarId, const std::string& eventId) override {
     return inner_->getEvent(calendarId, eventId);
   }
   core::Result<WriteResult> create(const std::string& calendarId, const policy::ApprovedWrite& write) override {

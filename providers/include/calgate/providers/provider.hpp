@@ -5,7 +5,7 @@
 
 #include "calgate/core/error.hpp"
 #include "calgate/policy/approved_write.hpp"
-#include "calgate/providers/event.hpp"
+#include "calgate/model/event.hpp"
 
 #include <chrono>
 #include <optional>
@@ -35,7 +35,7 @@ struct TimeWindow {
 struct ChangeSet {
   /// New or changed events. A series comes as its master followed by its overrides, all with the
   /// same id (and recurrenceId set on the overrides). Each carries id and etag.
-  std::vector<Event> changed;
+  std::vector<model::Event> changed;
   std::vector<std::string> removed;  ///< ids gone since the cursor
   /// Ids that exist but could not be read (malformed data): never to be taken for deletions.
   std::vector<std::string> unreadable;
@@ -60,7 +60,7 @@ struct WriteResult {
 class Provider {
  public:
   virtual ~Provider() = default;
-  virtual ProviderKind kind() const = 0;
+  virtual model::ProviderKind kind() const = 0;
 
   /// The account's calendars that hold events.
   virtual core::Result<std::vector<CalendarInfo>> listCalendars() = 0;
@@ -71,7 +71,7 @@ class Provider {
                                               const TimeWindow& window) = 0;
 
   /// One event (a series: master and overrides). NotFound when gone.
-  virtual core::Result<std::vector<Event>> getEvent(const std::string& calendarId, const std::string& eventId) = 0;
+  virtual core::Result<std::vector<model::Event>> getEvent(const std::string& calendarId, const std::string& eventId) = 0;
 
   /// Creates the approved copy. Idempotent: creating the same copy twice (a retry after a crash)
   /// returns the existing one instead of a duplicate.

@@ -1,0 +1,64 @@
+#pragma once
+/// Connected provider accounts and their credentials. A credential goes into the database only
+/// sealed by the vault (bound to user + provider + account), and comes out only through it.
+
+#include "calgate/core/clock.hpp"
+#include "calgate/core/error.hpp"
+#include "calgate/model/provider_kind.hpp"
+#include "calgate/store/database.hpp"
+#include "calgate/vault/vault.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace calgate::accounts {
+
+struct NewAccount {
+  std::string userId;
+  model::ProviderKind provider = model::ProviderKind::CalDav;
+  std::string email;     ///< its domain selects the organisation policy
+  std::optional<std::string> serverUrl;  ///< CalDAV only
+};
+
+struct Account {
+  std::string id;
+  std::string userId;
+  model::ProviderKind provider = model::ProviderKind::CalDav;
+  std::string email;
+  std::string domain;
+  std::optional<std::string> serverUrl;
+  std::string status;
+  std::string credentialKeyId;
+  long long createdAt = 0;
+};
+
+/// Thread-safe.
+class AccountStore {
+ public:
+  AccountStore(store::Database& db, vault::Vault& vault, const core::Clock& clock);
+
+  /// Stores an account with its credential sealed. Invalid for a bad email; Conflict if the user
+  /// already connected that provider account. A credential sealed with a key retired meanwhile is
+  /// sealed again once with the reloaded key ring. A stored provider this version does not know
+  /// is an Internal error when read, never taken for another.
+  core::Result<Account> create(const NewAccount& account, const vault::SecretBytes& credential);
+  core::Result<Account> get(std::string_view accountId);
+  core::Result<std::vector<Account>> listForUser(std::string_view userId);
+  /// The account's credential, decrypted. NotFound / Invalid (cannot be opened).
+  core::Result<vault::SecretBytes> credential(std::string_view accountId);
+  /// Replaces the credential (e.g. a refreshed OAuth token), sealed with the current key.
+  core::Result<void> replaceCredential(std::string_view accountId, const vault::SecretBytes& credential);
+  /// Deletes the account, its credential and everything depending on it (calendars, pairs...).
+  core::Result<void> remove(std::string_view accountId);
+
+ private:
+  core::Result<Account> createOnce(const NewAccount& account, const vault::SecretBytes& credential);
+  core::Result<void> replaceOnce(std::string_view accountId, const vault::SecretBytes& credential);
+
+  store::Database& db_;
+  vault::Vault& vault_;
+  const core::Clock& clock_;
+};
+
+}  // namespace calgate::accounts

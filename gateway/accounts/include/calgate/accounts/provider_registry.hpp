@@ -1,0 +1,48 @@
+#pragma once
+/// Opens the provider adapter for a connected account. One opener per ProviderKind, registered in
+/// one place (builtinProviders()): adding a provider means its adapter and one line there.
+
+#include "calgate/accounts/account_store.hpp"
+#include "calgate/core/clock.hpp"
+#include "calgate/core/error.hpp"
+#include "calgate/model/provider_kind.hpp"
+#include "calgate/providers/provider.hpp"
+#include "calgate/vault/sealed_box.hpp"
+
+#include <functional>
+#include <map>
+#include <memory>
+
+namespace calgate::accounts {
+
+/// What every adapter is opened with besides its account.
+struct ProviderEnvironment {
+  bool allowPrivateNetworks = false;  ///< sync.allow_private_networks: servers on loopback/LAN addresses
+  const core::Clock* clock = &core::systemClock();
+};
+
+/// Makes the adapter for one account from its opened credential.
+using ProviderOpener = std::function<core::Result<std::unique_ptr<providers::Provider>>(
+    const Account& account, const vault::SecretBytes& credential, const ProviderEnvironment& environment)>;
+
+/// Fill it before use (add() is not thread-safe); then supports() and open() are, being const.
+class ProviderRegistry {
+ public:
+  /// Registers the opener for `kind`, replacing any earlier one.
+  void add(model::ProviderKind kind, ProviderOpener opener);
+
+  bool supports(model::ProviderKind kind) const { return openers_.contains(kind); }
+
+  /// The adapter for `account`. Unavailable ("no adapter for google accounts in this version") for
+  /// a kind nothing is registered for; otherwise what the opener returns.
+  core::Result<std::unique_ptr<providers::Provider>> open(const Account& account, const vault::SecretBytes& credential,
+                                                          const ProviderEnvironment& environment) const;
+
+ private:
+  std::map<model::ProviderKind, ProviderOpener> openers_;
+};
+
+/// Every adapter this build has. CalDAV today; Google and Microsoft join here.
+ProviderRegistry builtinProviders();
+
+}  // namespace calgate::accounts

@@ -1,0 +1,25 @@
+#pragma once
+/// The right to erasure (GDPR Art. 17): removes every row that belongs to a user - tokens,
+/// accounts with their vault-sealed credentials, calendars, pairs, mappings, cursors, jobs, feeds
+/// - in one transaction, and records the erasure with only a SHA-256 of the email address.
+/// Copies already written to target calendars stay there (they are the user's own events now).
+
+#include "calgate/core/clock.hpp"
+#include "calgate/core/error.hpp"
+#include "calgate/store/database.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace calgate::accounts {
+
+struct ErasureCounts {
+  long long tokens = 0, accounts = 0, calendars = 0, pairs = 0, mappings = 0, feeds = 0;
+};
+
+/// `requestedBy`: "user" | "admin" | "retention". NotFound when there is no such user. The audit
+/// log gets a "user.erase" entry naming only the email's hash and the counts.
+core::Result<ErasureCounts> eraseUser(store::Database& db, const core::Clock& clock, const std::string& userId,
+                                      std::string_view requestedBy);
+
+}  // namespace calgate::accounts

@@ -1,0 +1,195 @@
+#include "calgate/accounts/account_store.hpp"
+
+#include "calgate/core/ids.hpp"
+#include "calgate/accounts/user_store.hpp"
+#include "calgate/store/transaction.hpp"
+
+#include <soci/soci.h>
+
+namespace calgate::accounts {
+using core::ErrorCode;
+using core::fail;
+
+namespace {
+
+constexpr const char* kColumns =
+    "id, user_id, provider, email, domain, server_url, status, credential_key_id, created_at";
+
+struct AccountRow {
+  Account a;
+  std::string provider;
+  std::string serverUrl;
+  soci::indicator serverUrlInd = soci::i_null;
+  core::Result<Account> finish() {
+    Account out = a;
+    auto kind = model::parseProviderKind(provider);
+    if (!kind) return fail(ErrorCode::Internal, "account " + a.id + ": " + kind.error().message);
+    out.provider = *kind;
+    if (serverUrlInd == soci::i_ok) out.serverUrl = serverUrl;
+    return out;
+  }
+};
+
+#define CALGATE_ACCOUNT_INTO(r)                                                                          \
+  soci::into(r.a.id), soci::into(r.a.userId), soci::into(r.provider), soci::into(r.a.email),           \
+      soci::into(r.a.domain), soci::into(r.serverUrl, r.serverUrlInd), soci::into(r.a.status),        \
+      soci::into(r.a.credentialKeyId), soci::into(r.a.createdAt)
+
+}  // namespace
+
+AccountStore::AccountStore(store::Database& db, vault::Vault& vault, const core::Clock& clock)
+    : db_(db), vault_(vault), clock_(clock) {}
+
+namespace {
+
+// A write the database refused on a constraint: when the key the credential was sealed with is no
+// longer in the key ring (retired since this process loaded it; the database guards this), the
+// refusal becomes RetiredVaultKey, which the callers answer by reloading the ring and sealing again.
+core::Error keyRefusal(store::Database& db, const core::Error& refused, const std::string& keyId) {
+  if (refused.cause != core::Cause::ConstraintViolated) return refused;
+  auto known = db.withSession([&](soci::session& sql) -> core::Result<long long> {
+    long long n = 0;
+    sql << "SELECT COUNT(*) FROM vault_keys WHERE id = :k", soci::use(keyId), soci::into(n);
+    return n;
+  });
+  if (!known) return known.error();
+  if (*known > 0) return refused;
+  return core::Error{ErrorCode::Conflict, "vault key " + keyId + " was retired meanwhile", std::nullopt,
+                     core::Cause::RetiredVaultKey};
+}
+
+bool keyRetired(const core::Error& e) { return e.cause == core::Cause::RetiredVaultKey; }
+
+}  // namespace
+
+core::Result<Account> AccountStore::create(const NewAccount& in, const vault::SecretBytes& credential) {
+  auto created = createOnce(in, credential);
+  if (!created && keyRetired(created.error())) {
+    if (auto reloaded = vault_.reload(); !reloaded) return std::unexpected(reloaded.error());
+    created = createOnce(in, credential);
+  }
+  return created;
+}
+
+core::Result<Account> AccountStore::createOnce(const NewAccount& in, const vault::SecretBytes& credential) {
+  auto email = normaliseEmail(in.email);
+  if (!email) return std::unexpected(email.error());
+  Account account;
+  account.id = core::newId("acc");
+  account.userId = in.userId;
+  account.provider = in.provider;
+  account.email = *email;
+  account.domain = email->substr(email->find('@') + 1);
+  account.serverUrl = in.serverUrl;
+  account.status = "active";
+  account.createdAt = clock_.nowUnixSeconds();
+  const std::string provider(model::toString(account.provider));
+  auto sealed = vault_.seal(credential, vault::Binding{account.userId, provider, account.id});
+  if (!sealed) return std::unexpected(sealed.error());
+  account.credentialKeyId = sealed->keyId;
+  auto stored = db_.withSession([&](soci::session& sql) -> core::Result<void> {
+    const std::string serverUrl = in.serverUrl.value_or("");
+    soci::indicator serverInd = in.serverUrl ? soci::i_ok : soci::i_null;
+    sql << "INSERT INTO accounts (id, user_id, provider, email, domain, server_url, credential_ciphertext, "
+           "credential_key_id, status, created_at, updated_at) VALUES (:i, :u, :p, :e, :d, :s, :c, :k, :st, :t, :t2)",
+        soci::use(account.id), soci::use(account.userId), soci::use(provider), soci::use(account.email),
+        soci::use(account.domain), soci::use(serverUrl, serverInd), soci::use(sealed->blob), soci::use(sealed->keyId),
+        soci::use(account.status), soci::use(account.createdAt), soci::use(account.createdAt);
+    return {};
+  });
+  if (!stored) {
+    const core::Error refusal = keyRefusal(db_, stored.error(), sealed->keyId);
+    if (refusal.cause == core::Cause::ConstraintViolated) {
+      return fail(ErrorCode::Conflict, "this " + provider + " account (" + account.email + ") is already connected");
+    }
+    return std::unexpected(refusal);
+  }
+  return account;
+}
+
+core::Result<Account> AccountStore::get(std::string_view accountId) {
+  const std::string id(accountId);
+  return db_.withSession([&](soci::session& sql) -> core::Result<Account> {
+    AccountRow r;
+    sql << "SELECT " + std::string(kColumns) + " FROM accounts WHERE id = :i", soci::use(id), CALGATE_ACCOUNT_INTO(r);
+    if (!sql.got_data()) return fail(ErrorCode::NotFound, "no account with id " + id);
+    return r.finish();
+  });
+}
+
+core::Result<std::vector<Account>> AccountStore::listForUser(std::string_view userId) {
+  const std::string id(userId);
+  return db_.withSession([&](soci::session& sql) -> core::Result<std::vector<Account>> {
+    std::vector<Account> out;
+    AccountRow r;
+    soci::statement st = (sql.prepare << "SELECT " + std::string(kColumns) +
+                                             " FROM accounts WHERE user_id = :u ORDER BY created_at, id",
+                          soci::use(id), CALGATE_ACCOUNT_INTO(r));
+    st.execute();
+    while (st.fetch()) {
+      auto account = r.finish();
+      if (!account) return std::unexpected(account.error());
+      out.push_back(std::move(*account));
+      r.serverUrlInd = soci::i_null;
+    }
+    return out;
+  });
+}
+
+core::Result<vault::SecretBytes> AccountStore::credential(std::string_view accountId) {
+  const std::string id(accountId);
+  struct Row {
+    std::string userId, provider, blob;
+  };
+  auto row = db_.withSession([&](soci::session& sql) -> core::Result<Row> {
+    Row r;
+    sql << "SELECT user_id, provider, credential_ciphertext FROM accounts WHERE id = :i", soci::use(id),
+        soci::into(r.userId), soci::into(r.provider), soci::into(r.blob);
+    if (!sql.got_data()) return fail(ErrorCode::NotFound, "no account with id " + id);
+    return r;
+  });
+  if (!row) return std::unexpected(row.error());
+  auto kind = model::parseProviderKind(row->provider);
+  if (!kind) return fail(ErrorCode::Internal, "account " + id + ": " + kind.error().message);
+  return vault_.open(row->blob, vault::Binding{row->userId, std::string(model::toString(*kind)), id});
+}
+
+core::Result<void> AccountStore::replaceCredential(std::string_view accountId, const vault::SecretBytes& credential) {
+  auto replaced = replaceOnce(accountId, credential);
+  if (!replaced && keyRetired(replaced.error())) {
+    if (auto reloaded = vault_.reload(); !reloaded) return std::unexpected(reloaded.error());
+    replaced = replaceOnce(accountId, credential);
+  }
+  return replaced;
+}
+
+core::Result<void> AccountStore::replaceOnce(std::string_view accountId, const vault::SecretBytes& credential) {
+  auto account = get(accountId);
+  if (!account) return std::unexpected(account.error());
+  auto sealed = vault_.seal(credential,
+                            vault::Binding{account->userId, std::string(model::toString(account->provider)), account->id});
+  if (!sealed) return std::unexpected(sealed.error());
+  auto stored = db_.withSession([&](soci::session& sql) -> core::Result<void> {
+    const long long now = clock_.nowUnixSeconds();
+    sql << "UPDATE accounts SET credential_ciphertext = :c, credential_key_id = :k, updated_at = :t WHERE id = :i",
+        soci::use(sealed->blob), soci::use(sealed->keyId), soci::use(now), soci::use(account->id);
+    return {};
+  });
+  if (!stored) return std::unexpected(keyRefusal(db_, stored.error(), sealed->keyId));
+  return {};
+}
+
+core::Result<void> AccountStore::remove(std::string_view accountId) {
+  const std::string id(accountId);
+  return db_.withSession([&](soci::session& sql) -> core::Result<void> {
+    store::WriteTransaction tx(sql, db_.dialect());
+    int n = 0;
+    sql << "SELECT COUNT(*) FROM accounts WHERE id = :i", soci::use(id), soci::into(n);
+    if (n == 0) return fail(ErrorCode::NotFound, "no account with id " + id);
+    sql << "DELETE FROM accounts WHERE id = :i", soci::use(id);  // calendars, pairs... cascade
+    tx.commit();
+    return {};
+  });
+}
+
+}  // namespace calgate::accounts

@@ -1,0 +1,84 @@
+#pragma once
+/// The REST routes of the gateway, registered on a Router. Each add* function owns one group
+/// of routes and documents them in schemas/openapi.yaml (a test holds the two together).
+
+#include "calgate/accounts/caldav_accounts.hpp"
+#include "calgate/accounts/user_store.hpp"
+#include "calgate/core/clock.hpp"
+#include "calgate/core/error.hpp"
+#include "calgate/http/dispatcher.hpp"
+#include "calgate/http/metrics.hpp"
+#include "calgate/http/rate_limiter.hpp"
+#include "calgate/http/router.hpp"
+#include "calgate/policy/org_policy_source.hpp"
+#include "calgate/providers/provider.hpp"
+#include "calgate/store/database.hpp"
+#include "calgate/store/migrator.hpp"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace calgate::dns {
+class OrgPolicyService;
+}
+namespace calgate::accounts {
+class AccountStore;
+}
+namespace calgate::sync {
+class ProviderFactory;
+}
+
+namespace calgate::api {
+
+/// Runs CalDAV discovery and lists the account's calendars (the real one opens an HTTP client
+/// with the configured network guard).
+using CalDavDiscovery = std::function<core::Result<std::vector<providers::CalendarInfo>>(const accounts::CalDavLogin&)>;
+
+/// What the handlers need. Pointers, not references, so the route table can be built without a
+/// running gateway (`calgate routes`); handlers dereference them only when called. Everything
+/// referenced must outlive the router.
+struct Services {
+  store::Database* db = nullptr;
+  store::Migrator* migrator = nullptr;
+  accounts::UserStore* users = nullptr;
+  http::HttpMetrics* metrics = nullptr;
+  const core::Clock* clock = nullptr;
+  /// Null while the vault is closed (migrations pending): account, pair and feed routes answer 503.
+  accounts::AccountStore* accounts = nullptr;
+  sync::ProviderFactory* providers = nullptr;     ///< opens a calendar's provider (preview, feeds)
+  policy::OrgPolicySource* orgPolicies = nullptr;  ///< cached organisation policies (preview)
+  dns::OrgPolicyService* orgPolicyService = nullptr;  ///< fresh DNSSEC lookups (GET /v1/policy)
+  CalDavDiscovery discoverCalDav;
+  http::RateLimiter* feedLimiter = nullptr;    ///< requests per feed URL (unauthenticated)
+  http::RateLimiter* policyLimiter = nullptr;  ///< fresh DNS lookups per token (GET /v1/policy)
+};
+
+/// GET /healthz (process alive), GET /readyz (database reachable and schema current, else 503),
+/// GET /metrics (Prometheus text). Unauthenticated: bind the server to a private address.
+void addSystemRoutes(http::Router& router, Services& services);
+
+/// GET /v1/me, GET /v1/me/export (everything held about the caller, no secrets), DELETE /v1/me
+/// (erasure: every row of the user, a deletion record holding only a hash of the email).
+void addMeRoutes(http::Router& router, Services& services);
+
+/// /v1/accounts: connect a CalDAV account (checked by discovery first), list, calendars, delete.
+void addAccountRoutes(http::Router& router, Services& services);
+
+/// /v1/pairs: create, list, get, update, delete, sync now, status, confirm, preview.
+void addPairRoutes(http::Router& router, Services& services);
+
+/// GET /v1/policy/{domain}: the organisation policy calgate sees and why.
+void addPolicyRoutes(http::Router& router, Services& services);
+
+/// /v1/feeds (manage availability feeds) and GET /feeds/{token}.ics (busy blocks, unauthenticated).
+void addFeedRoutes(http::Router& router, Services& services);
+
+/// All of the above.
+http::Router buildRouter(Services& services);
+
+/// The dispatcher's authenticator: an API token's holder, from `users`, as the HTTP layer's
+/// identity. `users` must outlive it.
+http::Authenticator bearerAuthenticator(accounts::UserStore& users);
+
+}  // namespace calgate::api

@@ -1,0 +1,261 @@
+// /v1/accounts: connecting a CalDAV account is checked by real discovery before anything is
+// stored; the credential goes only into the vault. Google and Microsoft connect through OAuth,
+// which this version does not have yet.
+
+#include "support.hpp"
+#include "calgate/core/log.hpp"
+#include "calgate/dns/org_policy_service.hpp"
+#include "calgate/accounts/account_store.hpp"
+#include "calgate/policy/org_policy_source.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace calgate::api {
+namespace {
+
+using core::ErrorCode;
+
+http::Response connectProblem(std::string_view slug, std::string_view detail) {
+  return http::fieldProblem(422, slug, "Unprocessable Content", detail, "server_url");
+}
+
+// Why discovery failed, as the caller can act on it. Messages never hold the password (the HTTP
+// client strips userinfo and never logs credentials).
+http::Response discoveryFailure(const core::Error& e) {
+  if (e.cause == core::Cause::AddressRefused) {
+    // Not the address itself: it would tell callers how the gateway's network resolves names.
+    return connectProblem("address-not-allowed",
+                          "the server resolves to a private, loopback or link-local address; the operator can allow "
+                          "that with sync.allow_private_networks");
+  }
+  if (e.cause == core::Cause::UrlRejected) {
+    return connectProblem("address-not-allowed", e.message);
+  }
+  switch (e.code) {
+    case ErrorCode::Unauthorized:
+      return http::fieldProblem(422, "caldav-unauthorized", "Unprocessable Content",
+                                "the CalDAV server rejected the username or password (use an app-specific password)",
+                                "password");
+    case ErrorCode::Timeout:
+    case ErrorCode::Unavailable:
+    case ErrorCode::RateLimited:
+      return connectProblem("caldav-unreachable", "the CalDAV server could not be reached: " + e.message);
+    default:
+      return connectProblem("caldav-discovery-failed", "no CalDAV calendars found there: " + e.message);
+  }
+}
+
+Reply<std::string> checkServerUrl(const std::string& url) {
+  if (!url.starts_with("https://") && !url.starts_with("http://")) {
+    return std::unexpected(invalidField("server_url", "must be an http:// or https:// URL"));
+  }
+  const auto rest = std::string_view(url).substr(url.find("://") + 3);
+  const auto authority = rest.substr(0, rest.find_first_of("/?#"));
+  if (authority.empty()) return std::unexpected(invalidField("server_url", "must name a host"));
+  if (authority.find('@') != std::string_view::npos) {
+    return std::unexpected(invalidField("server_url", "must not hold a user name or password; send them as fields"));
+  }
+  if (url.find_first_of(" \t") != std::string::npos) return std::unexpected(invalidField("server_url", "must not contain spaces"));
+  if (url.find_first_of("?#") != std::string::npos) {
+    return std::unexpected(invalidField("server_url", "must not carry a query or fragment"));
+  }
+  return url;
+}
+
+std::string hostOf(const std::string& url) {
+  const auto rest = std::string_view(url).substr(url.find("://") + 3);
+  std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  if (authority.starts_with("[")) return {};  // an IPv6 literal
+  authority = authority.substr(0, authority.find(':'));
+  std::string host(authority);
+  std::transform(host.begin(), host.end(), host.begin(), [](unsigned char c) { return std::tolower(c); });
+  return host;
+}
+
+std::string domainOf(std::string_view address) {
+  const auto at = address.rfind('@');
+  return at == std::string_view::npos ? std::string() : std::string(address.substr(at + 1));
+}
+
+bool within(std::string_view domain, std::string_view org) {
+  return domain == org || (domain.size() > org.size() && domain.ends_with(org) &&
+                           domain[domain.size() - org.size() - 1] == '.');
+}
+
+// The account's address selects the organisation policy, so it must not be a way around one: an
+// address in another domain than the login's is refused, and so is one outside the organisation
+// that runs the server when that organisation publishes a proven (DNSSEC-secure or pinned) policy.
+Reply<void> checkAccountDomain(Services& services, const std::string& serverUrl, const std::string& username,
+                               const std::string& email) {
+  const std::string domain = domainOf(email);
+  if (const auto login = domainOf(username); !login.empty()) {
+    auto normalisedLogin = accounts::normaliseEmail(username);
+    if (normalisedLogin && domainOf(*normalisedLogin) != domain) {
+      return std::unexpected(http::fieldProblem(
+          422, "domain-mismatch", "Unprocessable Content",
+          "email must be in the same domain as the username (" + domainOf(*normalisedLogin) + ")", "email"));
+    }
+  }
+  const std::string host = hostOf(serverUrl);
+  const std::string org = host.empty() ? std::string() : dns::OrgPolicyService::organisationalDomain(host);
+  if (org.empty() || within(domain, org) || !services.orgPolicies) return {};
+  const policy::OrgPolicy policy = services.orgPolicies->policyFor(org);
+  if (policy.trusted() && policy.level != policy::OrgLevel::None) {
+    return std::unexpected(http::fieldProblem(
+        422, "domain-mismatch", "Unprocessable Content",
+        "the server belongs to " + org + ", which publishes a calendar privacy policy; connect with your " + org +
+            " address",
+        "email"));
+  }
+  return {};
+}
+
+http::Response connect(Services& services, http::Request& request) {
+  if (auto ok = requireVault(services); !ok) return ok.error();
+  auto body = readJsonObject(request);
+  if (!body) return body.error();
+  ObjectReader in(*body);
+  if (auto ok = in.only({"provider", "server_url", "username", "password", "email"}); !ok) return ok.error();
+  auto providerName = in.optionalString("provider", 1, 32);
+  if (!providerName) return providerName.error();
+  if (!*providerName) return http::fieldProblem(400, "missing-field", "Bad Request", "provider is required", "provider");
+  auto provider = model::parseProviderKind(**providerName);
+  if (!provider) return invalidField("provider", "must be one of " + std::string(model::providerKindList()));
+  if (*provider != model::ProviderKind::CalDav) {
+    return http::fieldProblem(422, "provider-not-supported", "Unprocessable Content",
+                              **providerName + " accounts connect through OAuth, which this version does not offer yet",
+                              "provider");
+  }
+  auto serverUrl = in.requiredString("server_url", 1, 2048);
+  if (!serverUrl) return serverUrl.error();
+  if (auto ok = checkServerUrl(*serverUrl); !ok) return ok.error();
+  auto username = in.requiredString("username", 1, 256);
+  if (!username) return username.error();
+  auto password = in.requiredString("password", 1, 1024);
+  if (!password) return password.error();
+  auto email = in.optionalString("email", 3, 254);
+  if (!email) return email.error();
+  std::string address = email->value_or(*username);
+  auto normalised = accounts::normaliseEmail(address);
+  if (!normalised) {
+    if (*email) return invalidField("email", normalised.error().message);
+    return http::fieldProblem(400, "missing-field", "Bad Request",
+                              "email is required when the username is not an email address (its domain selects the "
+                              "organisation policy)",
+                              "email");
+  }
+
+  if (auto ok = checkAccountDomain(services, *serverUrl, *username, *normalised); !ok) return ok.error();
+
+  // Discover first: an account whose calendars cannot be listed is not stored.
+  const accounts::CalDavLogin login{*serverUrl, *username, *password};
+  auto calendars = services.discoverCalDav(login);
+  if (!calendars) {
+    core::log::info("api.account_rejected", {{"request_id", request.requestId},
+                                             {"code", core::errorCodeName(calendars.error().code)}});
+    return discoveryFailure(calendars.error());
+  }
+  auto account = services.accounts->create({callerId(request), model::ProviderKind::CalDav, *normalised, *serverUrl},
+                                           accounts::caldavCredential(login));
+  if (!account) {
+    if (account.error().code == ErrorCode::Conflict) {
+      return http::problem(409, "account-exists", "Conflict", "this CalDAV account is already connected");
+    }
+    if (account.error().code == ErrorCode::Invalid) return invalidField("email", account.error().message);
+    return failure(account.error(), request);
+  }
+  sync::CalendarStore store(*services.db, *services.clock);
+  nlohmann::json out = accountJson(*account);
+  out["calendars"] = nlohmann::json::array();
+  for (const auto& c : *calendars) {
+    auto saved = store.upsert(account->id, c);
+    if (!saved) {
+      (void)services.accounts->remove(account->id);  // all or nothing
+      return failure(saved.error(), request);
+    }
+    out["calendars"].push_back(calendarJson(*saved));
+  }
+  auditCaller(services, request, "account.connect", "account/" + account->id, "connected",
+              {{"provider", std::string(model::toString(model::ProviderKind::CalDav))},
+               {"calendars", std::to_string(calendars->size())}});
+  http::Response r = jsonResponse(201, out);
+  r.headers.emplace_back("Location", "/v1/accounts/" + account->id);
+  return r;
+}
+
+}  // namespace
+
+void addAccountRoutes(http::Router& router, Services& services) {
+  router.add({"POST", "/v1/accounts", true, [&services](http::Request& request) { return connect(services, request); }});
+
+  router.add({"GET", "/v1/accounts", true, [&services](http::Request& request) {
+                if (auto ok = requireVault(services); !ok) return ok.error();
+                auto accounts = services.accounts->listForUser(callerId(request));
+                if (!accounts) return failure(accounts.error(), request);
+                nlohmann::json list = nlohmann::json::array();
+                for (const auto& a : *accounts) list.push_back(accountJson(a));
+                return jsonResponse(200, {{"accounts", list}});
+              }});
+
+  router.add({"GET", "/v1/accounts/{id}", true, [&services](http::Request& request) {
+                auto account = ownedAccount(services, request, request.params["id"]);
+                if (!account) return account.error();
+                auto calendars = sync::CalendarStore(*services.db, *services.clock).listForAccount(account->id);
+                if (!calendars) return failure(calendars.error(), request);
+                nlohmann::json out = accountJson(*account);
+                out["calendars"] = nlohmann::json::array();
+                for (const auto& c : *calendars) out["calendars"].push_back(calendarJson(c));
+                return jsonResponse(200, out);
+              }});
+
+  router.add({"GET", "/v1/accounts/{id}/calendars", true, [&services](http::Request& request) {
+                auto account = ownedAccount(services, request, request.params["id"]);
+                if (!account) return account.error();
+                auto query = parseQuery(request.query);
+                if (!query) return http::problem(400, "invalid-query", "Bad Request", "malformed query string");
+                bool refresh = false;
+                for (const auto& [k, v] : *query) {
+                  if (k != "refresh" || (v != "true" && v != "false")) {
+                    return http::problem(400, "invalid-query", "Bad Request", "the only parameter is refresh=true|false");
+                  }
+                  refresh = v == "true";
+                }
+                sync::CalendarStore store(*services.db, *services.clock);
+                if (refresh) {
+                  auto secret = services.accounts->credential(account->id);
+                  if (!secret) return failure(secret.error(), request);
+                  auto login = accounts::caldavLogin(account->serverUrl.value_or(""), *secret);
+                  if (!login) return failure(login.error(), request);
+                  auto found = services.discoverCalDav(*login);
+                  if (!found) return discoveryFailure(found.error());
+                  for (const auto& c : *found) {
+                    auto saved = store.upsert(account->id, c);
+                    if (!saved) return failure(saved.error(), request);
+                  }
+                }
+                auto calendars = store.listForAccount(account->id);
+                if (!calendars) return failure(calendars.error(), request);
+                nlohmann::json list = nlohmann::json::array();
+                for (const auto& c : *calendars) list.push_back(calendarJson(c));
+                return jsonResponse(200, {{"calendars", list}});
+              }});
+
+  router.add({"DELETE", "/v1/accounts/{id}", true, [&services](http::Request& request) {
+                auto account = ownedAccount(services, request, request.params["id"]);
+                if (!account) return account.error();
+                auto calendars = sync::CalendarStore(*services.db, *services.clock).listForAccount(account->id);
+                if (!calendars) return failure(calendars.error(), request);
+                if (auto ok = services.accounts->remove(account->id); !ok) return failure(ok.error(), request);
+                std::vector<std::string> gone;
+                for (const auto& c : *calendars) gone.push_back(c.id);
+                if (auto ok = feeds::FeedStore(*services.db, *services.clock).forgetCalendars(callerId(request), gone);
+                    !ok) {
+                  return failure(ok.error(), request);
+                }
+                auditCaller(services, request, "account.delete", "account/" + account->id, "deleted");
+                return noContent();
+              }});
+}
+
+}  // namespace calgate::api

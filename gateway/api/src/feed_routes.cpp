@@ -1,0 +1,227 @@
+// Availability feeds: /v1/feeds manages them; GET /feeds/{token}.ics serves busy blocks to whoever
+// holds the capability URL (and the PIN, when one is set). Rendered live from the calendars on
+// every request; nothing of the events is stored.
+
+#include "support.hpp"
+#include "calgate/core/hash.hpp"
+#include "calgate/core/log.hpp"
+#include "calgate/feeds/busy_calendar.hpp"
+#include "calgate/feeds/feed_store.hpp"
+#include "calgate/sync/sync_service.hpp"
+
+#include <map>
+#include <memory>
+#include <mutex>
+
+namespace calgate::api {
+namespace {
+
+using core::ErrorCode;
+constexpr const char* kCalendarType = "text/calendar; charset=utf-8";
+
+// Rendered feeds for a minute: calendar apps poll subscriptions, and every render reads each
+// calendar from its provider; failures for half a minute. Keyed by feed id and its calendars; a revoked feed is refused before the cache is
+// consulted (the token lookup reads the database on every request).
+class RenderCache {
+ public:
+  static constexpr long long kSeconds = 60;
+  static constexpr long long kFailureSeconds = 30;
+  static constexpr std::size_t kMaxFeeds = 1000;
+  std::optional<http::Response> find(const std::string& key, long long now) {
+    std::lock_guard lock(mutex_);
+    const auto it = entries_.find(key);
+    if (it == entries_.end() || it->second.first <= now) return std::nullopt;
+    return it->second.second;
+  }
+  void put(const std::string& key, long long now, const http::Response& response, long long seconds) {
+    std::lock_guard lock(mutex_);
+    if (entries_.size() >= kMaxFeeds) {
+      std::erase_if(entries_, [now](const auto& e) { return e.second.first <= now; });
+      if (entries_.size() >= kMaxFeeds) entries_.erase(entries_.begin());
+    }
+    entries_[key] = {now + seconds, response};
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, std::pair<long long, http::Response>> entries_;
+};
+
+Reply<feeds::Feed> ownedFeed(Services& services, const http::Request& request) {
+  auto feed = feeds::FeedStore(*services.db, *services.clock).get(request.params.at("id"));
+  if (!feed) return std::unexpected(failure(feed.error(), request));
+  if (feed->userId != callerId(request)) return std::unexpected(notFound());
+  return std::move(*feed);
+}
+
+http::Response createFeed(Services& services, http::Request& request) {
+  if (auto ok = requireVault(services); !ok) return ok.error();
+  auto body = readJsonObject(request);
+  if (!body) return body.error();
+  ObjectReader in(*body);
+  if (auto ok = in.only({"calendar_ids", "label", "window", "pin"}); !ok) return ok.error();
+  feeds::NewFeed feed;
+  feed.userId = callerId(request);
+  auto ids = in.requiredStringList("calendar_ids", 20, 64);
+  if (!ids) return ids.error();
+  auto label = in.optionalString("label", 1, 100);
+  if (!label) return label.error();
+  if (*label) feed.label = **label;
+  auto window = in.optionalObject("window");
+  if (!window) return window.error();
+  if (*window) {
+    if (auto ok = (*window)->only({"past_days", "future_days"}); !ok) return ok.error();
+    auto past = (*window)->optionalInteger("past_days", 0, 90);
+    if (!past) return past.error();
+    auto future = (*window)->optionalInteger("future_days", 1, 366);
+    if (!future) return future.error();
+    if (*past) feed.windowPastDays = static_cast<int>(**past);
+    if (*future) feed.windowFutureDays = static_cast<int>(**future);
+  }
+  auto pin = in.optionalString("pin", 0, 64);
+  if (!pin) return pin.error();
+  if (*pin) {
+    if (!feeds::wellFormedPin(**pin)) return invalidField("pin", "must be 4 to 12 digits");
+    feed.pin = **pin;
+  }
+  for (std::size_t i = 0; i < ids->size(); ++i) {
+    auto calendar = ownedCalendar(services, request, "calendar_ids[" + std::to_string(i) + "]", (*ids)[i]);
+    if (!calendar) return calendar.error();
+  }
+  feed.calendarIds = *ids;
+  auto issued = feeds::FeedStore(*services.db, *services.clock).create(feed);
+  if (!issued) return failure(issued.error(), request);
+  auditCaller(services, request, "feed.create", "feed/" + issued->feed.id, "created",
+              {{"pin_protected", issued->feed.pinProtected ? "yes" : "no"}});
+  nlohmann::json out = feedJson(issued->feed);
+  out["token"] = issued->token;
+  out["url"] = "/feeds/" + issued->token + ".ics";
+  http::Response r = jsonResponse(201, out);
+  r.headers.emplace_back("Location", "/v1/feeds/" + issued->feed.id);
+  return r;
+}
+
+std::optional<std::string> pinOf(const http::Request& request) {
+  if (auto header = request.header("x-feed-pin"); header && !header->empty()) return std::string(*header);
+  if (auto query = parseQuery(request.query)) {
+    for (const auto& [k, v] : *query) {
+      if (k == "pin") return v;
+    }
+  }
+  return std::nullopt;
+}
+
+http::Response serveFeed(Services& services, RenderCache& cache, http::Request& request) {
+  const std::string token = request.params["token"];
+  // Only well-formed tokens get a rate-limit bucket: random paths cannot crowd out real feeds'.
+  if (!feeds::wellFormedFeedToken(token)) return notFound();
+  if (services.feedLimiter) {
+    if (const auto wait = services.feedLimiter->take("feed:" + core::sha256Hex(token))) {
+      http::Response r = http::problem(429, "rate-limited", "Too Many Requests",
+                                       "this feed was requested too often; retry after " +
+                                           std::to_string(wait->count()) + " s");
+      r.headers.emplace_back("Retry-After", std::to_string(wait->count()));
+      return r;
+    }
+  }
+  if (!services.accounts) return http::problem(503, "unavailable", "Service Unavailable", "feeds are not available yet");
+  feeds::FeedStore store(*services.db, *services.clock);
+  auto feed = store.findByToken(token);
+  if (!feed) return failure(feed.error(), request);
+  if (feed->pinProtected) {
+    const auto pin = pinOf(request);
+    if (!pin || pin->empty()) {
+      return http::problem(401, "pin-required", "Unauthorized", "this feed needs its PIN (query pin= or X-Feed-Pin)");
+    }
+    auto check = store.checkPin(feed->id, *pin);
+    if (!check) return failure(check.error(), request);
+    if (check->lockedFor) {
+      http::Response r = http::problem(429, "pin-locked", "Too Many Requests",
+                                       "too many wrong PINs; the feed is locked for " +
+                                           std::to_string(check->lockedFor->count()) + " s");
+      r.headers.emplace_back("Retry-After", std::to_string(check->lockedFor->count()));
+      return r;
+    }
+    if (!check->accepted) return http::problem(401, "pin-invalid", "Unauthorized", "wrong PIN");
+  }
+
+  const long long now = services.clock->nowUnixSeconds();
+  std::string cacheKey = feed->id;
+  for (const auto& id : feed->calendarIds) cacheKey += "|" + id;  // a changed calendar list is another feed
+  if (auto cached = cache.find(cacheKey, now)) return *cached;
+  const auto window = providers::TimeWindow::around(std::chrono::sys_seconds(std::chrono::seconds(now)),
+                                                    feed->windowPastDays, feed->windowFutureDays);
+  sync::CalendarStore calendars(*services.db, *services.clock);
+  std::vector<feeds::BusyBlock> blocks;
+  for (const auto& id : feed->calendarIds) {
+    auto calendar = calendars.get(id);
+    if (!calendar) {
+      if (calendar.error().code == ErrorCode::NotFound) continue;  // its account was removed since
+      return failure(calendar.error(), request);
+    }
+    auto account = services.accounts->get(calendar->accountId);
+    if (!account) {
+      if (account.error().code == ErrorCode::NotFound) continue;
+      return failure(account.error(), request);  // never render a calendar as free because of an outage
+    }
+    if (account->userId != feed->userId) continue;
+    auto unavailable = [&](const core::Error& e) {
+      core::log::warn("feed.source_failed", {{"request_id", request.requestId}, {"feed_id", feed->id},
+                                             {"calendar_id", id}, {"error", e.message}});
+      http::Response r = http::problem(502, "feed-source-unavailable", "Bad Gateway",
+                                       "a calendar of this feed could not be read; try again later");
+      r.headers.emplace_back("Retry-After", std::to_string(RenderCache::kFailureSeconds));
+      // remembered briefly, so repeating the request does not keep a thread waiting on the provider
+      cache.put(cacheKey, now, r, RenderCache::kFailureSeconds);
+      return r;
+    };
+    auto provider = services.providers->open(*calendar);
+    if (!provider) return unavailable(provider.error());
+    auto listing = (*provider)->pullChanges(calendar->providerCalendarId, "", window);
+    if (!listing) return unavailable(listing.error());
+    auto found = feeds::busyBlocks(listing->changed, window, feed->id + "|" + calendar->id,
+                                   calendar->timeZone.empty() ? "UTC" : calendar->timeZone);
+    if (!found) return unavailable(found.error());
+    blocks.insert(blocks.end(), found->begin(), found->end());
+  }
+  http::Response rendered = http::Response::text(
+      200, feeds::renderBusyCalendar(std::move(blocks), feed->label, std::chrono::sys_seconds(std::chrono::seconds(now))),
+      kCalendarType);
+  cache.put(cacheKey, now, rendered, RenderCache::kSeconds);
+  return rendered;
+}
+
+}  // namespace
+
+void addFeedRoutes(http::Router& router, Services& services) {
+  router.add({"POST", "/v1/feeds", true, [&services](http::Request& request) { return createFeed(services, request); }});
+
+  router.add({"GET", "/v1/feeds", true, [&services](http::Request& request) {
+                auto list = feeds::FeedStore(*services.db, *services.clock).listForUser(callerId(request));
+                if (!list) return failure(list.error(), request);
+                nlohmann::json out = nlohmann::json::array();
+                for (const auto& f : *list) out.push_back(feedJson(f));
+                return jsonResponse(200, {{"feeds", out}});
+              }});
+
+  router.add({"GET", "/v1/feeds/{id}", true, [&services](http::Request& request) {
+                auto feed = ownedFeed(services, request);
+                if (!feed) return feed.error();
+                return jsonResponse(200, feedJson(*feed));
+              }});
+
+  router.add({"DELETE", "/v1/feeds/{id}", true, [&services](http::Request& request) {
+                auto feed = ownedFeed(services, request);
+                if (!feed) return feed.error();
+                auto revoked = feeds::FeedStore(*services.db, *services.clock).revoke(feed->id);
+                if (!revoked) return failure(revoked.error(), request);
+                auditCaller(services, request, "feed.revoke", "feed/" + feed->id, "revoked");
+                return noContent();
+              }});
+
+  auto cache = std::make_shared<RenderCache>();
+  router.add({"GET", "/feeds/{token}.ics", false,
+              [&services, cache](http::Request& request) { return serveFeed(services, *cache, request); }});
+}
+
+}  // namespace calgate::api

@@ -1,0 +1,182 @@
+#include "support.hpp"
+
+#include "calgate/core/log.hpp"
+#include "calgate/audit/audit_log.hpp"
+#include "calgate/sync/job_queue.hpp"
+#include "calgate/sync/mapping_store.hpp"
+
+namespace calgate::api {
+
+using core::ErrorCode;
+
+http::Response notFound() { return http::problem(404, "not-found", "Not Found", "no such resource"); }
+
+http::Response failure(const core::Error& error, const http::Request& request) {
+  switch (error.code) {
+    case ErrorCode::NotFound: return notFound();
+    case ErrorCode::Unavailable:
+    case ErrorCode::Timeout:
+      core::log::warn("api.unavailable", {{"request_id", request.requestId}, {"error", error.message}});
+      return http::problem(503, "unavailable", "Service Unavailable", "a dependency is unavailable; retry later");
+    case ErrorCode::Conflict:
+      return http::problem(409, "conflict", "Conflict", "the resource was changed concurrently; retry");
+    default:
+      core::log::error("api.failure", {{"request_id", request.requestId},
+                                       {"code", core::errorCodeName(error.code)},
+                                       {"error", error.message}});
+      return http::problem(500, "internal", "Internal Server Error", "an unexpected error occurred; see the server log",
+                           request.requestId);
+  }
+}
+
+Reply<void> requireVault(const Services& services) {
+  if (!services.accounts) {
+    return std::unexpected(http::problem(503, "unavailable", "Service Unavailable",
+                                         "the credential vault is not open (database migrations pending)"));
+  }
+  return {};
+}
+
+const std::string& callerId(const http::Request& request) { return request.identity->userId; }
+
+Reply<accounts::Account> ownedAccount(Services& services, const http::Request& request, const std::string& accountId) {
+  if (auto ok = requireVault(services); !ok) return std::unexpected(ok.error());
+  auto account = services.accounts->get(accountId);
+  if (!account) return std::unexpected(failure(account.error(), request));
+  if (account->userId != callerId(request)) return std::unexpected(notFound());
+  return std::move(*account);
+}
+
+Reply<sync::SyncPair> ownedPair(Services& services, const http::Request& request, const std::string& pairId) {
+  auto pair = sync::PairStore(*services.db, *services.clock).get(pairId);
+  if (!pair) return std::unexpected(failure(pair.error(), request));
+  if (pair->userId != callerId(request)) return std::unexpected(notFound());
+  return std::move(*pair);
+}
+
+Reply<sync::CalendarRef> ownedCalendar(Services& services, const http::Request& request, std::string_view field,
+                                       const std::string& calendarId) {
+  auto unknown = [&] {
+    return http::fieldProblem(422, "unknown-calendar", "Unprocessable Content",
+                              std::string(field) + ": no calendar with this id among your accounts", field);
+  };
+  if (auto ok = requireVault(services); !ok) return std::unexpected(ok.error());
+  auto calendar = sync::CalendarStore(*services.db, *services.clock).get(calendarId);
+  if (!calendar) {
+    if (calendar.error().code == ErrorCode::NotFound) return std::unexpected(unknown());
+    return std::unexpected(failure(calendar.error(), request));
+  }
+  auto account = services.accounts->get(calendar->accountId);
+  if (!account) return std::unexpected(failure(account.error(), request));
+  if (account->userId != callerId(request)) return std::unexpected(unknown());
+  return std::move(*calendar);
+}
+
+void auditCaller(Services& services, const http::Request& request, std::string action, std::string objectRef,
+                 std::string decision, std::map<std::string, std::string> facts, std::vector<std::string> reasons) {
+  audit::AuditEntry e;
+  e.actor = callerId(request);
+  e.userId = callerId(request);
+  e.action = std::move(action);
+  e.objectRef = std::move(objectRef);
+  e.decision = std::move(decision);
+  e.facts = std::move(facts);
+  e.reasons = std::move(reasons);
+  if (auto ok = audit::AuditLog(*services.db, *services.clock).append(e); !ok) {
+    core::log::error("api.audit_failed",
+                     {{"request_id", request.requestId}, {"action", e.action}, {"error", ok.error().message}});
+  }
+}
+
+nlohmann::json accountJson(const accounts::Account& a) {
+  return {{"id", a.id},
+          {"provider", std::string(model::toString(a.provider))},
+          {"email", a.email},
+          {"domain", a.domain},
+          {"server_url", a.serverUrl ? nlohmann::json(*a.serverUrl) : nlohmann::json(nullptr)},
+          {"status", a.status},
+          {"created_at", a.createdAt}};
+}
+
+nlohmann::json calendarJson(const sync::CalendarRef& c) {
+  return {{"id", c.id},
+          {"account_id", c.accountId},
+          {"name", c.displayName},
+          {"provider_calendar_id", c.providerCalendarId},
+          {"time_zone", c.timeZone},
+          {"writable", c.writable}};
+}
+
+nlohmann::json feedJson(const feeds::Feed& f) {
+  return {{"id", f.id},
+          {"label", f.label},
+          {"calendar_ids", f.calendarIds},
+          {"window", {{"past_days", f.windowPastDays}, {"future_days", f.windowFutureDays}}},
+          {"pin_protected", f.pinProtected},
+          {"created_at", f.createdAt},
+          {"revoked_at", f.revokedAt ? nlohmann::json(*f.revokedAt) : nlohmann::json(nullptr)}};
+}
+
+nlohmann::json rulesJson(const policy::PairRules& rules) { return nlohmann::json::parse(sync::rulesToJson(rules)); }
+
+std::string pairState(const sync::SyncPair& p) {
+  if (!p.enabled) return "disabled";
+  if (p.needsConfirmation) return "needs_confirmation";
+  return "active";
+}
+
+nlohmann::json pairJson(const sync::SyncPair& p) {
+  return {{"id", p.id},
+          {"source_calendar_id", p.sourceCalendarId},
+          {"target_calendar_id", p.targetCalendarId},
+          {"direction", p.direction == sync::Direction::TwoWay ? "two_way" : "one_way"},
+          {"rules", rulesJson(p.rules)},
+          {"window", {{"past_days", p.windowPastDays}, {"future_days", p.windowFutureDays}}},
+          {"enabled", p.enabled},
+          {"state", pairState(p)},
+          {"created_at", p.createdAt},
+          {"updated_at", p.updatedAt}};
+}
+
+core::Result<nlohmann::json> statusJson(Services& services, const sync::SyncPair& p) {
+  auto counts = sync::MappingStore(*services.db, *services.clock).countByState(p.id);
+  if (!counts) return std::unexpected(counts.error());
+  auto job = sync::JobQueue(*services.db, *services.clock).pairJob(p.id);
+  if (!job) return std::unexpected(job.error());
+  auto nullable = [](const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); };
+  return nlohmann::json{
+      {"pair_id", p.id},
+      {"state", pairState(p)},
+      {"enabled", p.enabled},
+      {"needs_confirmation", p.needsConfirmation},
+      {"confirmation_reason", nullable(p.confirmationReason)},
+      {"last_success_at", p.lastSuccessAt ? nlohmann::json(*p.lastSuccessAt) : nlohmann::json(nullptr)},
+      {"last_error", nullable(p.lastError)},
+      {"counts", {{"synced", counts->synced}, {"denied", counts->denied}, {"deleted", counts->deleted}}},
+      {"job",
+       {{"queued", job->queued},
+        {"running", job->running},
+        {"attempts", job->attempts},
+        {"next_run_at", job->nextRunAt ? nlohmann::json(*job->nextRunAt) : nlohmann::json(nullptr)}}}};
+}
+
+std::string_view validationName(policy::Validation v) {
+  switch (v) {
+    case policy::Validation::Secure: return "secure";
+    case policy::Validation::Insecure: return "insecure";
+    case policy::Validation::Bogus: return "bogus";
+    case policy::Validation::Indeterminate: return "indeterminate";
+    case policy::Validation::NoRecord: return "no_record";
+  }
+  return "indeterminate";
+}
+
+http::Response jsonResponse(int status, const nlohmann::json& body) { return http::Response::json(status, body.dump()); }
+
+http::Response noContent() {
+  http::Response r = http::Response::json(204, "");
+  r.contentType.clear();
+  return r;
+}
+
+}  // namespace calgate::api

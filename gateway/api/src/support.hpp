@@ -1,0 +1,63 @@
+#pragma once
+// What every REST handler needs: error mapping to problem+json, owner scoping (another user's
+// id answers exactly like an unknown one), and the JSON views of stored objects.
+
+#include "calgate/http/json_input.hpp"
+#include "calgate/api/routes.hpp"
+#include "calgate/feeds/feed_store.hpp"
+#include "calgate/accounts/account_store.hpp"
+#include "calgate/sync/calendar_store.hpp"
+#include "calgate/sync/pair_store.hpp"
+#include "calgate/policy/org_policy.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace calgate::api {
+
+using http::invalidField;
+using http::ObjectReader;
+using http::parseQuery;
+using http::readJsonObject;
+using http::Reply;
+
+/// 404 not-found, the same for unknown ids and other users' ids.
+http::Response notFound();
+/// A store or provider failure: 503 unavailable (database/provider down), 404, 409 conflict, or 500
+/// internal (logged under the request id; the body says nothing more).
+http::Response failure(const core::Error& error, const http::Request& request);
+/// 503 while the vault is closed (schema not current).
+Reply<void> requireVault(const Services& services);
+const std::string& callerId(const http::Request& request);
+
+Reply<accounts::Account> ownedAccount(Services& services, const http::Request& request, const std::string& accountId);
+Reply<sync::SyncPair> ownedPair(Services& services, const http::Request& request, const std::string& pairId);
+/// A calendar id from a request body: 422 unknown-calendar unless it is one of the caller's.
+Reply<sync::CalendarRef> ownedCalendar(Services& services, const http::Request& request, std::string_view field,
+                                       const std::string& calendarId);
+
+/// Appends an audit entry for what the caller did (actor and user: the caller). A failure to
+/// record is logged under the request id; the request it describes has already succeeded.
+void auditCaller(Services& services, const http::Request& request, std::string action, std::string objectRef,
+                 std::string decision, std::map<std::string, std::string> facts = {},
+                 std::vector<std::string> reasons = {});
+
+nlohmann::json accountJson(const accounts::Account& account);
+nlohmann::json calendarJson(const sync::CalendarRef& calendar);
+nlohmann::json feedJson(const feeds::Feed& feed);
+nlohmann::json rulesJson(const policy::PairRules& rules);
+nlohmann::json pairJson(const sync::SyncPair& pair);
+/// Status: state, last run, counts of mappings by state, the pair's job.
+core::Result<nlohmann::json> statusJson(Services& services, const sync::SyncPair& pair);
+std::string pairState(const sync::SyncPair& pair);
+
+/// secure | insecure | bogus | indeterminate | no_record
+std::string_view validationName(policy::Validation v);
+
+http::Response jsonResponse(int status, const nlohmann::json& body);
+http::Response noContent();
+
+}  // namespace calgate::api

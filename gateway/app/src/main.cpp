@@ -1,0 +1,254 @@
+// calgate: the gateway server.
+#include "calgate/accounts/account_store.hpp"
+#include "calgate/accounts/caldav_accounts.hpp"
+#include "calgate/accounts/provider_registry.hpp"
+#include "calgate/api/routes.hpp"
+#include "calgate/app/bootstrap.hpp"
+#include "calgate/app/cli.hpp"
+#include "calgate/core/log.hpp"
+#include "calgate/core/version.hpp"
+#include "calgate/http/dispatcher.hpp"
+#include "calgate/http/server.hpp"
+#include "calgate/orgpolicy/dns_setup.hpp"
+#include "calgate/orgpolicy/sql_pin_store.hpp"
+#include "calgate/sync/sync_service.hpp"
+#include "calgate/vault/vault.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+using namespace calgate;
+using namespace calgate::app;
+
+namespace {
+
+// Loads the configuration, or prints the one-line reason (the caller exits with kExitUsage).
+std::optional<Config> loadOrReport(const std::optional<std::filesystem::path>& configPath) {
+  const Environment env = processEnvironment();
+  auto config = loadConfig(chooseConfigFile(configPath, env), env);
+  if (!config) {
+    std::cerr << "calgate: configuration error: " << config.error().message << "\n";
+    return std::nullopt;
+  }
+  return *config;
+}
+
+int serve(const std::optional<std::filesystem::path>& configPath) {
+  auto config = loadOrReport(configPath);
+  if (!config) return kExitUsage;
+  core::log::setLevel(config->log.level);
+  // No master key, no start: credentials could be neither stored nor read.
+  auto masterKey = vault::loadMasterKey(config->vault, config->dataDir, processEnvironment());
+  vault::protectProcessSecrets();
+  if (!masterKey) {
+    std::cerr << "calgate: refusing to start: " << masterKey.error().message << "\n";
+    return kExitUsage;
+  }
+
+  auto db = openConfiguredDatabase(*config);
+  if (!db) {
+    core::log::error("server.start_failed", {{"error", db.error().message}});
+    std::cerr << "calgate: " << db.error().message << "\n";
+    return kExitFailure;
+  }
+  store::Migrator migrator(**db, store::builtinMigrations((*db)->dialect()), core::systemClock());
+  if (config->database.autoMigrate) {
+    auto applied = migrator.migrate([](const store::Migration& m) {
+      core::log::info("db.migrating", {{"version", m.version}, {"name", m.name}});
+    });
+    if (!applied) {
+      core::log::error("server.start_failed", {{"error", applied.error().message}});
+      std::cerr << "calgate: refusing to start: " << applied.error().message << "\n";
+      return kExitFailure;
+    }
+  } else {
+    auto status = migrator.status();
+    if (!status) {
+      std::cerr << "calgate: " << status.error().message << "\n";
+      return kExitFailure;
+    }
+    if (!status->unknownApplied.empty()) {
+      std::cerr << "calgate: refusing to start: " << status->problem() << "\n";
+      return kExitFailure;
+    }
+    if (!status->current()) core::log::warn("db.not_current", {{"problem", status->problem()}});
+  }
+
+  // The vault lives in the schema: with migrations pending (auto_migrate off) the server starts
+  // not-ready and nothing can use credentials yet; otherwise a wrong master key stops it here.
+  std::unique_ptr<vault::Vault> credentialVault;
+  if (auto current = migrator.verifyCurrent(); current) {
+    auto opened = vault::Vault::open(**db, *masterKey, core::systemClock());
+    if (!opened) {
+      core::log::error("server.start_failed", {{"error", opened.error().message}});
+      std::cerr << "calgate: refusing to start: " << opened.error().message << "\n";
+      return kExitFailure;
+    }
+    credentialVault = std::move(*opened);
+    core::log::info("vault.opened", {{"key_source", masterKey->origin}, {"current_key", credentialVault->currentKeyId()}});
+  } else {
+    core::log::warn("vault.deferred", {{"reason", "schema not current; the vault opens after migration"}});
+  }
+
+  accounts::UserStore users(**db, core::systemClock());
+  http::HttpMetrics metrics;
+
+  // The sync engine: a scheduler and job workers (only with an open vault: they need credentials).
+  orgpolicy::SqlPinStore pins(**db);
+  std::optional<orgpolicy::OrgPolicyStack> orgStack;
+  std::unique_ptr<accounts::AccountStore> accountStore;
+  const accounts::ProviderRegistry registry = accounts::builtinProviders();
+  std::unique_ptr<sync::ProviderFactory> providerFactory;
+  std::unique_ptr<sync::SyncService> syncService;
+  if (credentialVault) {
+    auto stack = orgpolicy::makeOrgPolicyStack(config->dns, pins, core::systemClock());
+    if (!stack) {
+      std::cerr << "calgate: " << stack.error().message << "\n";
+      return kExitUsage;
+    }
+    orgStack.emplace(std::move(*stack));
+    accountStore = std::make_unique<accounts::AccountStore>(**db, *credentialVault, core::systemClock());
+    providerFactory = sync::makeVaultProviderFactory(
+        *accountStore, registry, accounts::ProviderEnvironment{config->sync.allowPrivateNetworks, &core::systemClock()});
+    char host[256] = {};
+    ::gethostname(host, sizeof(host) - 1);
+    syncService = std::make_unique<sync::SyncService>(**db, *orgStack->service, *providerFactory, core::systemClock(),
+                                                      config->sync,
+                                                      std::string(host) + ":" + std::to_string(::getpid()));
+    metrics.setExtraSource([svc = syncService.get()] { return svc->renderMetrics(); });
+  }
+  http::RateLimiter tokenLimiter(config->server.rateLimitPerMinute);
+  http::RateLimiter feedLimiter(config->server.rateLimitPerMinute);
+  // A fresh DNSSEC lookup holds the policy service's resolver (shared with the sync engine).
+  http::RateLimiter policyLimiter(config->server.rateLimitPerMinute == 0 ? 0 : 10);
+  api::Services services;
+  services.db = db->get();
+  services.migrator = &migrator;
+  services.users = &users;
+  services.metrics = &metrics;
+  services.clock = &core::systemClock();
+  services.accounts = accountStore.get();
+  services.providers = providerFactory.get();
+  services.orgPolicies = orgStack ? orgStack->service.get() : nullptr;
+  services.orgPolicyService = orgStack ? orgStack->service.get() : nullptr;
+  services.feedLimiter = &feedLimiter;
+  services.policyLimiter = &policyLimiter;
+  services.discoverCalDav = [allowPrivate = config->sync.allowPrivateNetworks](const accounts::CalDavLogin& login) {
+    // A person waits for this answer (and a request thread with them): a slow server fails sooner.
+    return accounts::discoverCalDav(login, allowPrivate, core::systemClock(), std::chrono::seconds(15));
+  };
+  const http::Router router = api::buildRouter(services);
+  http::Dispatcher dispatcher(router, api::bearerAuthenticator(users), metrics, config->server.maxBodyBytes,
+                              &tokenLimiter);
+  http::Server server(dispatcher, config->server);
+  if (auto started = server.start(); !started) {
+    core::log::error("server.start_failed", {{"error", started.error().message}});
+    std::cerr << "calgate: " << started.error().message << "\n";
+    return kExitFailure;
+  }
+  core::log::info("server.started", {{"address", config->server.address},
+                                     {"port", static_cast<int>(server.port())},
+                                     {"database", (*db)->displayName()},
+                                     {"version", core::versionString()}});
+
+  if (syncService) {
+    syncService->start();
+    core::log::info("sync.started", {{"workers", static_cast<long long>(config->sync.workers)},
+                                     {"poll_interval_seconds", static_cast<long long>(config->sync.pollInterval.count())}});
+  }
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  int received = 0;
+  sigwait(&signals, &received);
+  core::log::info("server.stopping", {{"signal", received == SIGINT ? "SIGINT" : "SIGTERM"},
+                                      {"grace_seconds", static_cast<long long>(config->server.shutdownGrace.count())}});
+  if (syncService) syncService->stop();  // running jobs finish; their leases are released
+  const std::size_t unfinished = server.shutdown(config->server.shutdownGrace);
+  if (unfinished > 0) {
+    // Handlers still hold database sessions: leave without tearing anything down under them.
+    core::log::error("server.stopped", {{"unfinished_requests", unfinished}});
+    std::_Exit(kExitFailure);
+  }
+  metrics.setExtraSource({});
+  syncService.reset();
+  credentialVault.reset();
+  db->reset();
+  core::log::info("server.stopped", {{"unfinished_requests", 0}});
+  return kExitOk;
+}
+
+int checkConfig(const std::optional<std::filesystem::path>& configPath) {
+  auto config = loadOrReport(configPath);
+  if (!config) return kExitUsage;
+  auto target = store::resolveDatabaseUrl(config->database.url, config->dataDir);
+  if (!target) {
+    std::cerr << "calgate: configuration error: database.url: " << target.error().message << "\n";
+    return kExitUsage;
+  }
+  std::cout << "configuration OK" << (config->source ? " (" + config->source->string() + ")" : " (defaults)")
+            << "\n  listen   " << config->server.address << ":" << config->server.port << "\n  database "
+            << target->displayName << "\n";
+  return kExitOk;
+}
+
+// Every route the server answers, from the same table `serve` uses (the OpenAPI test reads it).
+int listRoutes(bool json) {
+  api::Services none;  // handlers are not called: nothing is dereferenced
+  const http::Router router = api::buildRouter(none);
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : router.routes()) {
+    if (json) {
+      out.push_back({{"method", r.method}, {"pattern", r.pattern}, {"authenticated", r.authenticated}});
+    } else {
+      std::cout << r.method << " " << r.pattern << " " << (r.authenticated ? "bearer" : "none") << "\n";
+    }
+  }
+  if (json) std::cout << out.dump(2) << "\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Credentials and the database live under the data directory: nothing we create is for others.
+  ::umask(077);
+  // Block the shutdown signals before any thread starts, so only sigwait() in serve() sees them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  CLI::App app{"calgate: a self-hosted, policy-driven calendar gateway", "calgate"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", versionText());
+  std::optional<std::filesystem::path> configPath;
+
+  auto* serveCmd = app.add_subcommand("serve", "Run the gateway's HTTP server until SIGINT/SIGTERM");
+  serveCmd->add_option("-c,--config", configPath, "YAML configuration file (default: $CALGATE_CONFIG, else built-in defaults)");
+
+  auto* configCmd = app.add_subcommand("config", "Inspect the configuration");
+  configCmd->require_subcommand(1);
+  auto* checkCmd = configCmd->add_subcommand("check", "Validate the configuration and print what would be used");
+  checkCmd->add_option("-c,--config", configPath, "YAML configuration file");
+
+  bool routesJson = false;
+  auto* routesCmd = app.add_subcommand("routes", "List every HTTP route the server answers (method, path, auth)");
+  routesCmd->add_flag("--json", routesJson, "Print JSON");
+
+  if (auto stop = parseCommandLine(app, argc, argv)) return *stop;
+  if (routesCmd->parsed()) return listRoutes(routesJson);
+  if (serveCmd->parsed()) return serve(configPath);
+  if (checkCmd->parsed()) return checkConfig(configPath);
+  return kExitUsage;
+}

@@ -1,0 +1,50 @@
+#pragma once
+/// The append-only, hash-chained audit trail (DESIGN.md §8): every entry's SHA-256 covers the
+/// previous entry's hash and its own fields, so removing or editing an entry breaks the chain.
+/// Entries name ids and decisions, never event content.
+
+#include "calgate/core/clock.hpp"
+#include "calgate/core/error.hpp"
+#include "calgate/store/database.hpp"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace calgate::audit {
+
+struct AuditEntry {
+  std::string actor = "system";  ///< "system", "admin", or a user id
+  std::string userId;            ///< whose data it concerns ("" for none)
+  std::string action;            ///< e.g. "sync.write", "sync.delete", "sync.deny", "sync.guard"
+  std::string objectRef;         ///< ids only: pair id, mapping key...
+  std::string decision;          ///< e.g. "create", "update", "denied", "paused"
+  std::vector<std::string> reasons;          ///< the evaluator's reasons
+  std::map<std::string, std::string> facts;  ///< other details (counts, provider, ids)
+};
+
+struct StoredEntry {
+  long long seq = 0;
+  long long at = 0;
+  AuditEntry entry;
+};
+
+/// Thread-safe; appends from several processes serialise on the database.
+class AuditLog {
+ public:
+  AuditLog(store::Database& db, const core::Clock& clock) : db_(db), clock_(clock) {}
+  core::Result<void> append(const AuditEntry& entry);
+  /// Appends inside the caller's open write transaction (so an entry commits with what it
+  /// describes). Throws on database errors, like any statement inside Database::withSession.
+  static void appendWithin(soci::session& sql, store::Dialect dialect, const AuditEntry& entry, long long at);
+  /// Entries with seq > `afterSeq`, oldest first, at most `limit`.
+  core::Result<std::vector<StoredEntry>> read(long long afterSeq, std::size_t limit);
+  /// Re-computes the chain. Internal naming the first broken seq when an entry was altered or removed.
+  core::Result<std::size_t> verify();
+
+ private:
+  store::Database& db_;
+  const core::Clock& clock_;
+};
+
+}  // namespace calgate::audit

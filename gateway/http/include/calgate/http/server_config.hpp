@@ -1,0 +1,21 @@
+#pragma once
+/// The `server:` section of the configuration: where and how the HTTP server listens.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace calgate::http {
+
+/// The `server:` section of the configuration.
+struct ServerConfig {
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 8080;  ///< 0: any free port (the chosen one is logged in server.started)
+  unsigned threads = 4;  ///< some requests wait on calendar servers (discovery, preview, feeds)
+  std::size_t maxBodyBytes = 1024 * 1024;
+  unsigned rateLimitPerMinute = 600;  ///< requests per API token per minute (burst = the same); 0: no limit
+  std::chrono::seconds shutdownGrace{10};
+};
+
+}  // namespace calgate::http

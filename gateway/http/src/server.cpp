@@ -1,0 +1,187 @@
+#include "calgate/http/server.hpp"
+
+#include "calgate/core/log.hpp"
+
+#include <pistache/endpoint.h>
+#include <pistache/http.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+namespace calgate::http {
+namespace {
+
+// Room for the request line and headers on top of the body limit. Requests beyond body limit +
+// this are cut off by Pistache itself (also 413, but with its own plain-text body).
+constexpr std::size_t kHeaderAllowance = 64 * 1024;
+
+struct InFlight {
+  std::mutex mutex;
+  std::condition_variable idle;
+  std::size_t count = 0;
+
+  void enter() {
+    std::lock_guard lock(mutex);
+    ++count;
+  }
+  void leave() {
+    std::lock_guard lock(mutex);
+    if (count > 0 && --count == 0) idle.notify_all();
+  }
+  std::size_t waitIdle(std::chrono::milliseconds grace) {
+    std::unique_lock lock(mutex);
+    idle.wait_for(lock, grace, [&] { return count == 0; });
+    return count;
+  }
+};
+
+Request toRequest(const Pistache::Http::Request& in) {
+  Request out;
+  out.method = Pistache::Http::methodString(in.method());
+  out.path = in.resource();
+  std::string query = in.query().as_str();
+  if (!query.empty() && query.front() == '?') query.erase(0, 1);
+  out.query = std::move(query);
+  for (const auto& header : in.headers().list()) {
+    std::ostringstream value;
+    header->write(value);
+    std::string name = header->name();
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.headers.emplace_back(std::move(name), value.str());
+  }
+  for (const auto& [name, raw] : in.headers().rawList()) {
+    std::string lower = name;
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.headers.emplace_back(std::move(lower), raw.value());
+  }
+  if (auto length = in.headers().tryGet<Pistache::Http::Header::ContentLength>()) {
+    out.contentLength = length->value();
+  }
+  out.body = in.body();
+  return out;
+}
+
+// Pistache serialises only typed headers (raw ones are dropped on responses), so response
+// headers go through this header type whose name is chosen at run time.
+class NamedHeader final : public Pistache::Http::Header::Header {
+ public:
+  NamedHeader(std::string name, std::string value) : name_(std::move(name)), value_(std::move(value)) {}
+  const char* name() const override { return name_.c_str(); }
+  std::uint64_t hash() const override { return Pistache::Http::Header::detail::hash(name_.c_str()); }
+  void write(std::ostream& os) const override { os << value_; }
+
+ private:
+  std::string name_;
+  std::string value_;
+};
+
+void addHeader(Pistache::Http::ResponseWriter& writer, std::string name, std::string value) {
+  // Header values must not break the response framing.
+  for (char& c : value) {
+    if (c == '\r' || c == '\n') c = ' ';
+  }
+  writer.headers().add(std::make_shared<NamedHeader>(std::move(name), std::move(value)));
+}
+
+class PistacheHandler : public Pistache::Http::Handler {
+ public:
+  HTTP_PROTOTYPE(PistacheHandler)
+
+  PistacheHandler(Dispatcher* dispatcher, InFlight* inFlight) : dispatcher_(dispatcher), inFlight_(inFlight) {}
+
+  void onRequest(const Pistache::Http::Request& request, Pistache::Http::ResponseWriter writer) override {
+    inFlight_->enter();
+    Response response;
+    try {
+      Request req = toRequest(request);
+      response = dispatcher_->handle(req);
+    } catch (const std::exception& e) {
+      core::log::error("http.adapter_exception", {{"error", e.what()}});
+      response = problem(500, "internal", "Internal Server Error", "an unexpected error occurred");
+    }
+    try {
+      for (const auto& [name, value] : response.headers) addHeader(writer, name, value);
+      if (!response.contentType.empty()) addHeader(writer, "Content-Type", response.contentType);
+      addHeader(writer, "Cache-Control", "no-store");
+      InFlight* inFlight = inFlight_;
+      writer.send(static_cast<Pistache::Http::Code>(response.status), response.body)
+          .then([inFlight](ssize_t) { inFlight->leave(); }, [inFlight](std::exception_ptr) { inFlight->leave(); });
+    } catch (const std::exception& e) {
+      core::log::error("http.write_failed", {{"error", e.what()}});
+      inFlight_->leave();
+    }
+  }
+
+  void onTimeout(const Pistache::Http::Request&, Pistache::Http::ResponseWriter writer) override {
+    const Response r = problem(408, "request-timeout", "Request Timeout", "the request was not received in time");
+    addHeader(writer, "Content-Type", r.contentType);
+    writer.send(Pistache::Http::Code::Request_Timeout, r.body);
+  }
+
+ private:
+  Dispatcher* dispatcher_;
+  InFlight* inFlight_;
+};
+
+}  // namespace
+
+struct Server::Impl {
+  Dispatcher& dispatcher;
+  ServerConfig config;
+  InFlight inFlight;
+  std::unique_ptr<Pistache::Http::Endpoint> endpoint;
+  std::atomic<bool> running{false};
+  std::uint16_t boundPort = 0;
+};
+
+Server::Server(Dispatcher& dispatcher, const ServerConfig& config)
+    : impl_(new Impl{dispatcher, config, {}, nullptr, {}, 0}) {}
+
+Server::~Server() { shutdown(std::chrono::milliseconds(0)); }
+
+core::Result<void> Server::start() {
+  try {
+    const bool v6 = impl_->config.address.find(':') != std::string::npos;
+    const std::string host = v6 ? "[" + impl_->config.address + "]" : impl_->config.address;
+    Pistache::Address address(host, Pistache::Port(impl_->config.port));
+    impl_->endpoint = std::make_unique<Pistache::Http::Endpoint>(address);
+    auto options = Pistache::Http::Endpoint::options()
+                       .threads(static_cast<int>(impl_->config.threads))
+                       .flags(Pistache::Tcp::Options::ReuseAddr)
+                       .maxRequestSize(impl_->dispatcher.maxBodyBytes() + kHeaderAllowance)
+                       .headerTimeout(std::chrono::seconds(30))
+                       .bodyTimeout(std::chrono::seconds(60));
+    impl_->endpoint->init(options);
+    impl_->endpoint->setHandler(
+        Pistache::Http::make_handler<PistacheHandler>(&impl_->dispatcher, &impl_->inFlight));
+    impl_->endpoint->serveThreaded();
+    impl_->boundPort = static_cast<std::uint16_t>(impl_->endpoint->getPort());
+    impl_->running = true;
+    return {};
+  } catch (const std::exception& e) {
+    impl_->endpoint.reset();
+    return core::fail(core::ErrorCode::Unavailable, "cannot listen on " + impl_->config.address + ":" +
+                                                        std::to_string(impl_->config.port) + ": " + e.what());
+  }
+}
+
+std::uint16_t Server::port() const { return impl_->boundPort; }
+
+std::size_t Server::shutdown(std::chrono::milliseconds grace) {
+  if (!impl_->running.exchange(false)) return 0;
+  impl_->dispatcher.startDraining();
+  const std::size_t left = impl_->inFlight.waitIdle(grace);
+  if (left > 0) {
+    // Closing the endpoint would join reactor threads that are stuck in handlers: the caller
+    // decides how to end the process instead of hanging past the deadline.
+    return left;
+  }
+  impl_->endpoint->shutdown();
+  impl_->endpoint.reset();
+  return 0;
+}
+
+}  // namespace calgate::http

@@ -1,0 +1,74 @@
+#pragma once
+/// One row per mirrored event (or occurrence): ids, ETags, times and the hash of the approved
+/// write. Never event content. Also the per-pair cursors.
+
+#include "calgate/core/clock.hpp"
+#include "calgate/core/error.hpp"
+#include "calgate/audit/audit_log.hpp"
+#include "calgate/store/database.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace calgate::sync {
+
+enum class MappingState {
+  Synced,  ///< the copy exists and holds contentSha256
+  Denied,  ///< the evaluator refused the source; no copy
+  Deleted, ///< the copy is gone: deletedAt set when the source went; unset when a user deleted it
+};
+
+struct Mapping {
+  std::string pairId;
+  std::string sourceCalendarId;
+  std::string sourceEventId;
+  std::string sourceRecurrenceId;  ///< "" for a whole event or a series master
+  std::string sourceEtag;
+  std::string targetEventId;
+  std::string targetEtag;
+  std::string contentSha256;
+  long long startAt = 0;
+  long long endAt = 0;
+  bool allDay = false;
+  bool recurring = false;  ///< a series master (start/end are its first occurrence's)
+  MappingState state = MappingState::Synced;
+  std::optional<long long> deletedAt;
+};
+
+struct MappingCounts {
+  long long synced = 0, denied = 0, deleted = 0;
+};
+
+/// Thread-safe.
+class MappingStore {
+ public:
+  MappingStore(store::Database& db, const core::Clock& clock) : db_(db), clock_(clock) {}
+
+  core::Result<std::vector<Mapping>> load(const std::string& pairId, const std::string& sourceCalendarId);
+  /// Inserts or replaces the mapping with the same pair, source calendar, event and occurrence.
+  core::Result<void> save(const Mapping& mapping);
+  /// After a write to a target resource, every mapping of that resource (a series and its
+  /// occurrences) knows its new ETag, so the next pull does not take it for a user's change.
+  core::Result<void> setTargetEtag(const std::string& pairId, const std::string& targetEventId,
+                                   const std::string& etag);
+  /// After a write: saves the mapping, gives every mapping of its target resource the new ETag, and
+  /// appends the audit entry, in one transaction (one commit per copy written).
+  core::Result<void> recordWrite(const Mapping& mapping, const audit::AuditEntry& entry);
+  /// How many of a pair's mappings are in each state (for its status).
+  core::Result<MappingCounts> countByState(const std::string& pairId);
+  /// Purges soft-deleted mappings deleted before `cutoffUnix`. Returns how many.
+  core::Result<std::size_t> purgeDeletedBefore(long long cutoffUnix);
+
+  core::Result<std::string> cursor(const std::string& pairId, const std::string& calendarId);
+  core::Result<void> saveCursor(const std::string& pairId, const std::string& calendarId, const std::string& kind,
+                                const std::string& value);
+
+ private:
+  store::Database& db_;
+  const core::Clock& clock_;
+};
+
+std::string_view toString(MappingState s);
+
+}  // namespace calgate::sync

@@ -1,0 +1,21 @@
+#pragma once
+/// The `sync:` section of the configuration: workers, polling, leases, the mass-delete guard,
+/// retention, and whether CalDAV servers on private networks may be used.
+
+#include <chrono>
+
+namespace calgate::sync {
+
+/// The `sync:` section of the configuration.
+struct SyncConfig {
+  unsigned workers = 2;                        ///< job worker threads in this process; 0: none
+  std::chrono::seconds pollInterval{300};      ///< how often every pair is synced (CalDAV has no push)
+  std::chrono::seconds lease{300};             ///< a job's lease; an expired one runs again elsewhere
+  unsigned massDeletePercent = 50;             ///< guard: share of a pair's copies one run may delete...
+  unsigned massDeleteMinimum = 10;             ///< ...counting only from this many
+  bool restoreDeletedCopies = false;           ///< recreate copies a user deleted in the target
+  unsigned mappingRetentionDays = 30;          ///< soft-deleted mappings are purged after this
+  bool allowPrivateNetworks = false;           ///< CalDAV servers on loopback/LAN addresses (self-hosted)
+};
+
+}  // namespace calgate::sync

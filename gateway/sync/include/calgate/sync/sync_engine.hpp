@@ -1,0 +1,81 @@
+#pragma once
+/// The sync engine (DESIGN.md §7): runs one pair - pulls both calendars, mirrors each side's
+/// originals into the other (one side for one-way pairs), restores or respects copies a user
+/// changed, propagates deletions from complete listings and incremental removals, and stops
+/// mass deletions. Every write is an ApprovedWrite from the policy evaluator, written only when
+/// its hash differs from the mapping's. Generic over providers::Provider.
+
+#include "calgate/core/clock.hpp"
+#include "calgate/core/error.hpp"
+#include "calgate/store/database.hpp"
+#include "calgate/policy/org_policy_source.hpp"
+#include "calgate/policy/write_context.hpp"
+#include "calgate/providers/provider.hpp"
+#include "calgate/sync/calendar_store.hpp"
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace calgate::sync {
+
+struct SyncOptions {
+  /// Mass-delete guard: a run that would delete more than this share of a direction's copies...
+  double massDeleteShare = 0.5;
+  /// ...and at least this many pauses the pair until a user confirms.
+  std::size_t massDeleteMinimum = 10;
+  /// Copies a user deleted in the target: recreate them (true) or leave them deleted while their
+  /// source is unchanged (false, the default).
+  bool restoreDeletedCopies = false;
+  /// Test hook called at every step boundary of a write: "before_write", "after_write",
+  /// "after_record". An error aborts the run there, as a crash would.
+  std::function<core::Result<void>(std::string_view point)> failpoint;
+};
+
+/// What one run did. `paused`: the guard stopped it (nothing was deleted, cursors not advanced).
+struct SyncReport {
+  std::size_t created = 0, updated = 0, deleted = 0, restored = 0, unchanged = 0, denied = 0;
+  std::size_t skippedCopies = 0;       ///< calgate's own copies seen in a pull (never mirrored)
+  std::size_t respectedDeletions = 0;  ///< copies a user deleted, left deleted
+  bool paused = false;
+  bool skipped = false;                ///< the pair is disabled or waits for a confirmation
+  double pullSeconds = 0;              ///< time spent pulling both calendars
+  std::size_t writes() const { return created + updated + deleted + restored; }
+};
+
+/// Called once per provider write, for metrics: provider name and "create" | "update" | "delete".
+using WriteObserver = std::function<void(std::string_view provider, std::string_view action)>;
+
+/// Thread-safe if the providers are; runs of the same pair must not overlap (the job queue
+/// guarantees that: one job per pair at a time).
+class SyncEngine {
+ public:
+  SyncEngine(store::Database& db, policy::OrgPolicySource& orgPolicies, const core::Clock& clock, SyncOptions options = {});
+  /// `source` serves the pair's source calendar, `target` its target calendar.
+  core::Result<SyncReport> syncPair(const std::string& pairId, providers::Provider& source,
+                                    providers::Provider& target);
+  void setWriteObserver(WriteObserver observer) { observer_ = std::move(observer); }
+
+ private:
+  store::Database& db_;
+  policy::OrgPolicySource& orgPolicies_;
+  const core::Clock& clock_;
+  SyncOptions options_;
+  WriteObserver observer_;
+};
+
+/// Seconds since the epoch of an event time, for windows and ordering (a date at 00:00 UTC, a
+/// floating time read as UTC: good enough against windows measured in days).
+long long unixOf(const model::EventTime& t);
+/// Where the evaluator's approval for an event of `from` (or one occurrence: `recurrenceId`) is
+/// written: the pair, the source key, and the target calendar's provider, domain and zone.
+policy::WriteContext writeContext(const std::string& pairId, const CalendarRef& from, const CalendarRef& to,
+                                  const std::string& eventId, const std::string& recurrenceId);
+
+/// The key of a source event or occurrence within a pair: ids only ("<calendar>|<event>|<occurrence>").
+std::string sourceKey(std::string_view calendarId, std::string_view eventId, std::string_view recurrenceId);
+/// A stable text for an occurrence's RECURRENCE-ID ("" for none).
+std::string recurrenceKey(const model::Event& event);
+
+}  // namespace calgate::sync

@@ -1,0 +1,82 @@
+#pragma once
+/// The sync engine at work inside `calgate serve`: a scheduler that queues a sync of every pair
+/// each poll interval (coalesced) and a daily purge, and worker threads that run the jobs with
+/// providers opened from the accounts' vaulted credentials.
+
+#include "calgate/accounts/account_store.hpp"
+#include "calgate/accounts/provider_registry.hpp"
+#include "calgate/core/clock.hpp"
+#include "calgate/policy/org_policy_source.hpp"
+#include "calgate/sync/calendar_store.hpp"
+#include "calgate/sync/job_queue.hpp"
+#include "calgate/sync/sync_config.hpp"
+#include "calgate/sync/sync_engine.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace calgate::sync {
+
+/// Opens the provider adapter for a calendar's account.
+class ProviderFactory {
+ public:
+  virtual ~ProviderFactory() = default;
+  virtual core::Result<std::unique_ptr<providers::Provider>> open(const CalendarRef& calendar) = 0;
+};
+
+/// Adapters for the calendars' accounts, opened by `registry` with the credential from the vault.
+/// A provider the registry has no adapter for is Unavailable. `accounts` and `registry` must
+/// outlive the factory. Thread-safe.
+std::unique_ptr<ProviderFactory> makeVaultProviderFactory(accounts::AccountStore& accounts,
+                                                          const accounts::ProviderRegistry& registry,
+                                                          accounts::ProviderEnvironment environment);
+
+/// Counters for /metrics: writes by provider and action, pulls, queue depth.
+struct SyncCounters {
+  std::mutex mutex;
+  std::map<std::pair<std::string, std::string>, unsigned long long> writes;  // (provider, action)
+  unsigned long long runs = 0, failures = 0;
+  double runSecondsTotal = 0;
+  unsigned long long pulls = 0;
+  double pullSecondsTotal = 0;
+  std::string render(const sync::QueueStats& queue);
+};
+
+class SyncService {
+ public:
+  SyncService(store::Database& db, policy::OrgPolicySource& orgs, ProviderFactory& providers, const core::Clock& clock,
+              SyncConfig config, std::string owner);
+  ~SyncService();
+  void start();
+  /// Stops scheduling and lets running jobs finish.
+  void stop();
+  /// Queues a sync of every runnable pair and a purge (coalesced). Returns how many were new.
+  core::Result<std::size_t> schedule();
+  /// Runs one job (what a worker does with a claimed job).
+  core::Result<void> handle(const sync::Job& job);
+  std::string renderMetrics();
+
+ private:
+  void workerLoop(unsigned index);
+  void schedulerLoop();
+
+  store::Database& db_;
+  policy::OrgPolicySource& orgs_;
+  ProviderFactory& providers_;
+  const core::Clock& clock_;
+  SyncConfig config_;
+  std::string owner_;
+  sync::JobQueue queue_;
+  SyncCounters counters_;
+  std::atomic<bool> stopping_{false};
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace calgate::sync

@@ -1,0 +1,178 @@
+#include "calgate/sync/mapping_store.hpp"
+
+#include "calgate/core/ids.hpp"
+#include "calgate/store/transaction.hpp"
+
+#include "calgate/store/row_values.hpp"
+
+#include <soci/soci.h>
+
+namespace calgate::sync {
+
+using core::ErrorCode;
+using core::fail;
+
+namespace {
+
+using store::integerAt;
+using store::textAt;
+
+MappingState stateFrom(const std::string& s) {
+  if (s == "synced") return MappingState::Synced;
+  if (s == "denied") return MappingState::Denied;
+  return MappingState::Deleted;
+}
+
+}  // namespace
+
+std::string_view toString(MappingState s) {
+  switch (s) {
+    case MappingState::Synced: return "synced";
+    case MappingState::Denied: return "denied";
+    case MappingState::Deleted: return "deleted";
+  }
+  return "deleted";
+}
+
+core::Result<std::vector<Mapping>> MappingStore::load(const std::string& pairId, const std::string& sourceCalendarId) {
+  return db_.withSession([&](soci::session& sql) -> core::Result<std::vector<Mapping>> {
+    std::vector<Mapping> out;
+    soci::rowset<soci::row> rows =
+        (sql.prepare << "SELECT source_event_id, source_recurrence_id, COALESCE(source_etag, ''), "
+                        "COALESCE(target_event_id, ''), COALESCE(target_etag, ''), COALESCE(content_sha256, ''), "
+                        "COALESCE(start_at, 0), COALESCE(end_at, 0), all_day, state, deleted_at, recurring "
+                        "FROM mappings WHERE pair_id = :p AND source_calendar_id = :c",
+         soci::use(pairId), soci::use(sourceCalendarId));
+    for (const auto& r : rows) {
+      Mapping m;
+      m.pairId = pairId;
+      m.sourceCalendarId = sourceCalendarId;
+      m.sourceEventId = textAt(r, 0);
+      m.sourceRecurrenceId = textAt(r, 1);
+      m.sourceEtag = textAt(r, 2);
+      m.targetEventId = textAt(r, 3);
+      m.targetEtag = textAt(r, 4);
+      m.contentSha256 = textAt(r, 5);
+      m.startAt = integerAt(r, 6);
+      m.endAt = integerAt(r, 7);
+      m.allDay = integerAt(r, 8) != 0;
+      m.state = stateFrom(textAt(r, 9));
+      if (r.get_indicator(10) != soci::i_null) m.deletedAt = integerAt(r, 10);
+      m.recurring = integerAt(r, 11) != 0;
+      out.push_back(std::move(m));
+    }
+    return out;
+  });
+}
+
+namespace {
+
+// One statement, so a crash never leaves half a mapping; the unique key makes it an upsert.
+void saveRow(soci::session& sql, const Mapping& m, long long now) {
+  const std::string state(toString(m.state));
+  const int allDay = m.allDay ? 1 : 0;
+  const int recurring = m.recurring ? 1 : 0;
+  long long deletedAt = m.deletedAt.value_or(0);
+  soci::indicator deletedInd = m.deletedAt ? soci::i_ok : soci::i_null;
+  const std::string id = core::newId("map");
+  sql << "INSERT INTO mappings (id, pair_id, source_calendar_id, source_event_id, source_recurrence_id, "
+         "source_etag, target_event_id, target_etag, content_sha256, start_at, end_at, all_day, state, deleted_at, "
+         "recurring, created_at, updated_at) "
+         "VALUES (:id, :p, :c, :e, :r, :se, :te, :tt, :h, :s, :en, :a, :st, :d, :rc, :cr, :up) "
+         "ON CONFLICT (pair_id, source_calendar_id, source_event_id, source_recurrence_id) DO UPDATE SET "
+         "source_etag = excluded.source_etag, target_event_id = excluded.target_event_id, "
+         "target_etag = excluded.target_etag, content_sha256 = excluded.content_sha256, "
+         "start_at = excluded.start_at, end_at = excluded.end_at, all_day = excluded.all_day, "
+         "state = excluded.state, deleted_at = excluded.deleted_at, recurring = excluded.recurring, "
+         "updated_at = excluded.updated_at",
+      soci::use(id), soci::use(m.pairId), soci::use(m.sourceCalendarId), soci::use(m.sourceEventId),
+      soci::use(m.sourceRecurrenceId), soci::use(m.sourceEtag), soci::use(m.targetEventId), soci::use(m.targetEtag),
+      soci::use(m.contentSha256), soci::use(m.startAt), soci::use(m.endAt), soci::use(allDay), soci::use(state),
+      soci::use(deletedAt, deletedInd), soci::use(recurring), soci::use(now), soci::use(now);
+}
+
+void setEtagRows(soci::session& sql, const std::string& pairId, const std::string& targetEventId,
+                 const std::string& etag) {
+  sql << "UPDATE mappings SET target_etag = :e WHERE pair_id = :p AND target_event_id = :t AND state = 'synced'",
+      soci::use(etag), soci::use(pairId), soci::use(targetEventId);
+}
+
+}  // namespace
+
+core::Result<void> MappingStore::save(const Mapping& m) {
+  return db_.withSession([&](soci::session& sql) -> core::Result<void> {
+    saveRow(sql, m, clock_.nowUnixSeconds());
+    return {};
+  });
+}
+
+core::Result<void> MappingStore::recordWrite(const Mapping& m, const audit::AuditEntry& entry) {
+  return db_.withSession([&](soci::session& sql) -> core::Result<void> {
+    store::WriteTransaction tx(sql, db_.dialect());
+    const long long now = clock_.nowUnixSeconds();
+    saveRow(sql, m, now);
+    if (!m.targetEventId.empty() && m.state == MappingState::Synced) setEtagRows(sql, m.pairId, m.targetEventId, m.targetEtag);
+    audit::AuditLog::appendWithin(sql, db_.dialect(), entry, now);
+    tx.commit();
+    return {};
+  });
+}
+
+core::Result<void> MappingStore::setTargetEtag(const std::string& pairId, const std::string& targetEventId,
+                                               const std::string& etag) {
+  return db_.withSession([&](soci::session& sql) -> core::Result<void> {
+    setEtagRows(sql, pairId, targetEventId, etag);
+    return {};
+  });
+}
+
+core::Result<std::size_t> MappingStore::purgeDeletedBefore(long long cutoffUnix) {
+  return db_.withSession([&](soci::session& sql) -> core::Result<std::size_t> {
+    soci::statement st =
+        (sql.prepare << "DELETE FROM mappings WHERE deleted_at IS NOT NULL AND deleted_at < :c", soci::use(cutoffUnix));
+    st.execute(true);
+    return static_cast<std::size_t>(st.get_affected_rows());
+  });
+}
+
+core::Result<std::string> MappingStore::cursor(const std::string& pairId, const std::string& calendarId) {
+  return db_.withSession([&](soci::session& sql) -> core::Result<std::string> {
+    std::string value;
+    soci::indicator ind = soci::i_null;
+    sql << "SELECT value FROM cursors WHERE pair_id = :p AND calendar_id = :c ORDER BY updated_at DESC LIMIT 1",
+        soci::into(value, ind), soci::use(pairId), soci::use(calendarId);
+    if (!sql.got_data() || ind == soci::i_null) return std::string();
+    return value;
+  });
+}
+
+core::Result<void> MappingStore::saveCursor(const std::string& pairId, const std::string& calendarId,
+                                            const std::string& kind, const std::string& value) {
+  if (value.size() > 8192) return fail(ErrorCode::Invalid, "the provider's sync cursor is longer than 8 KiB");
+  return db_.withSession([&](soci::session& sql) -> core::Result<void> {
+    const long long now = clock_.nowUnixSeconds();
+    sql << "INSERT INTO cursors (pair_id, calendar_id, kind, value, updated_at) VALUES (:p, :c, :k, :v, :t) "
+           "ON CONFLICT (pair_id, calendar_id, kind) DO UPDATE SET value = excluded.value, "
+           "updated_at = excluded.updated_at",
+        soci::use(pairId), soci::use(calendarId), soci::use(kind), soci::use(value), soci::use(now);
+    return {};
+  });
+}
+
+core::Result<MappingCounts> MappingStore::countByState(const std::string& pairId) {
+  return db_.withSession([&](soci::session& sql) -> core::Result<MappingCounts> {
+    MappingCounts n;
+    soci::rowset<soci::row> rows =
+        (sql.prepare << "SELECT state, COUNT(*) FROM mappings WHERE pair_id = :p GROUP BY state", soci::use(pairId));
+    for (const auto& r : rows) {
+      const std::string state = store::textAt(r, 0);
+      const long long count = store::integerAt(r, 1);
+      if (state == "synced") n.synced = count;
+      else if (state == "denied") n.denied = count;
+      else if (state == "deleted") n.deleted = count;
+    }
+    return n;
+  });
+}
+
+}  // namespace calgate::sync

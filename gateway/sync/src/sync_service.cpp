@@ -1,0 +1,206 @@
+#include "calgate/sync/sync_service.hpp"
+
+#include "calgate/core/log.hpp"
+#include "calgate/sync/mapping_store.hpp"
+#include "calgate/sync/pair_store.hpp"
+#include "calgate/sync/worker.hpp"
+
+#include <sstream>
+
+namespace calgate::sync {
+
+using core::ErrorCode;
+
+namespace {
+
+class VaultProviderFactory final : public ProviderFactory {
+ public:
+  VaultProviderFactory(accounts::AccountStore& accounts, const accounts::ProviderRegistry& registry,
+                       accounts::ProviderEnvironment environment)
+      : accounts_(accounts), registry_(registry), environment_(environment) {}
+
+  core::Result<std::unique_ptr<providers::Provider>> open(const CalendarRef& calendar) override {
+    if (!registry_.supports(calendar.provider)) {
+      return core::fail(ErrorCode::Unavailable, "no adapter for " + std::string(model::toString(calendar.provider)) +
+                                                    " accounts in this version");
+    }
+    auto account = accounts_.get(calendar.accountId);
+    if (!account) return std::unexpected(account.error());
+    auto secret = accounts_.credential(calendar.accountId);
+    if (!secret) return std::unexpected(secret.error());
+    return registry_.open(*account, *secret, environment_);
+  }
+
+ private:
+  accounts::AccountStore& accounts_;
+  const accounts::ProviderRegistry& registry_;
+  accounts::ProviderEnvironment environment_;
+};
+
+}  // namespace
+
+std::unique_ptr<ProviderFactory> makeVaultProviderFactory(accounts::AccountStore& accounts,
+                                                          const accounts::ProviderRegistry& registry,
+                                                          accounts::ProviderEnvironment environment) {
+  return std::make_unique<VaultProviderFactory>(accounts, registry, environment);
+}
+
+std::string SyncCounters::render(const sync::QueueStats& queue) {
+  std::lock_guard lock(mutex);
+  std::ostringstream out;
+  out << "# HELP calgate_sync_writes_total Writes to providers by provider and action.\n"
+         "# TYPE calgate_sync_writes_total counter\n";
+  for (const auto& [key, n] : writes) {
+    out << "calgate_sync_writes_total{provider=\"" << key.first << "\",action=\"" << key.second << "\"} " << n << "\n";
+  }
+  out << "# HELP calgate_sync_runs_total Pair sync runs (pull and writes) and how many failed.\n"
+         "# TYPE calgate_sync_runs_total counter\n"
+      << "calgate_sync_runs_total{outcome=\"ok\"} " << runs - failures << "\n"
+      << "calgate_sync_runs_total{outcome=\"error\"} " << failures << "\n"
+      << "# HELP calgate_sync_run_seconds_total Time spent in pair sync runs (pull to last write).\n"
+         "# TYPE calgate_sync_run_seconds_total counter\n"
+      << "calgate_sync_run_seconds_total " << runSecondsTotal << "\n"
+      << "# HELP calgate_sync_pull_seconds Time spent pulling calendars (both sides of a pair per run).\n"
+         "# TYPE calgate_sync_pull_seconds summary\n"
+      << "calgate_sync_pull_seconds_sum " << pullSecondsTotal << "\n"
+      << "calgate_sync_pull_seconds_count " << pulls << "\n"
+      << "# HELP calgate_jobs Jobs in the queue by state.\n# TYPE calgate_jobs gauge\n"
+      << "calgate_jobs{state=\"queued\"} " << queue.queued << "\n"
+      << "calgate_jobs{state=\"running\"} " << queue.running << "\n"
+      << "calgate_jobs{state=\"dead\"} " << queue.dead << "\n"
+      << "# HELP calgate_jobs_oldest_age_seconds How long the oldest due job has waited.\n"
+         "# TYPE calgate_jobs_oldest_age_seconds gauge\n"
+      << "calgate_jobs_oldest_age_seconds " << queue.oldestQueuedAgeSeconds << "\n";
+  return out.str();
+}
+
+SyncService::SyncService(store::Database& db, policy::OrgPolicySource& orgs, ProviderFactory& providers, const core::Clock& clock,
+                         SyncConfig config, std::string owner)
+    : db_(db),
+      orgs_(orgs),
+      providers_(providers),
+      clock_(clock),
+      config_(config),
+      owner_(std::move(owner)),
+      queue_(db, clock, sync::QueueOptions{config.lease, std::chrono::seconds(5), std::chrono::seconds(3600)}) {}
+
+SyncService::~SyncService() { stop(); }
+
+void SyncService::start() {
+  threads_.emplace_back([this] { schedulerLoop(); });
+  for (unsigned i = 0; i < config_.workers; ++i) threads_.emplace_back([this, i] { workerLoop(i); });
+}
+
+void SyncService::stop() {
+  stopping_ = true;
+  wake_.notify_all();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  threads_.clear();
+}
+
+core::Result<std::size_t> SyncService::schedule() {
+  PairStore pairs(db_, clock_);
+  auto runnable = pairs.listRunnable();
+  if (!runnable) return std::unexpected(runnable.error());
+  std::size_t added = 0;
+  for (const auto& p : *runnable) {
+    auto queued = queue_.enqueue("sync_pair", p.id, "sync:" + p.id);
+    if (!queued) return std::unexpected(queued.error());
+    added += *queued ? 1 : 0;
+  }
+  auto purge = queue_.enqueue("purge", "", "purge");
+  if (!purge) return std::unexpected(purge.error());
+  return added;
+}
+
+core::Result<void> SyncService::handle(const sync::Job& job) {
+  if (job.kind == "purge") {
+    MappingStore mappings(db_, clock_);
+    const long long cutoff = clock_.nowUnixSeconds() - static_cast<long long>(config_.mappingRetentionDays) * 86400;
+    auto purged = mappings.purgeDeletedBefore(cutoff);
+    if (!purged) return std::unexpected(purged.error());
+    core::log::info("sync.purged", {{"mappings", *purged}});
+    return {};
+  }
+  if (job.kind != "sync_pair") return core::fail(ErrorCode::Invalid, "unknown job kind " + job.kind);
+  PairStore pairs(db_, clock_);
+  CalendarStore calendars(db_, clock_);
+  auto pair = pairs.get(job.pairId);
+  if (!pair) return pair.error().code == ErrorCode::NotFound ? core::Result<void>{} : std::unexpected(pair.error());
+  auto source = calendars.get(pair->sourceCalendarId);
+  if (!source) return std::unexpected(source.error());
+  auto target = calendars.get(pair->targetCalendarId);
+  if (!target) return std::unexpected(target.error());
+  auto sp = providers_.open(*source);
+  if (!sp) return std::unexpected(sp.error());
+  auto tp = providers_.open(*target);
+  if (!tp) return std::unexpected(tp.error());
+
+  SyncOptions options;
+  options.massDeleteShare = config_.massDeletePercent / 100.0;
+  options.massDeleteMinimum = config_.massDeleteMinimum;
+  options.restoreDeletedCopies = config_.restoreDeletedCopies;
+  SyncEngine engine(db_, orgs_, clock_, options);
+  engine.setWriteObserver([this](std::string_view provider, std::string_view action) {
+    std::lock_guard lock(counters_.mutex);
+    ++counters_.writes[{std::string(provider), std::string(action)}];
+  });
+  const auto started = std::chrono::steady_clock::now();
+  auto report = engine.syncPair(pair->id, **sp, **tp);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  {
+    std::lock_guard lock(counters_.mutex);
+    ++counters_.runs;
+    counters_.runSecondsTotal += seconds;
+    if (report) {
+      ++counters_.pulls;
+      counters_.pullSecondsTotal += report->pullSeconds;
+    }
+    if (!report) ++counters_.failures;
+  }
+  if (!report) {
+    (void)pairs.recordFailure(pair->id, report.error());
+    return std::unexpected(report.error());
+  }
+  core::log::info("sync.pair_done", {{"pair", pair->id},
+                                     {"created", report->created},
+                                     {"updated", report->updated},
+                                     {"deleted", report->deleted},
+                                     {"restored", report->restored},
+                                     {"unchanged", report->unchanged},
+                                     {"paused", report->paused},
+                                     {"seconds", seconds}});
+  return {};
+}
+
+std::string SyncService::renderMetrics() {
+  auto stats = queue_.stats();
+  return counters_.render(stats ? *stats : sync::QueueStats{});
+}
+
+void SyncService::workerLoop(unsigned index) {
+  sync::Worker worker(queue_, owner_ + "/" + std::to_string(index));
+  worker.on("sync_pair", [this](const sync::Job& j) { return handle(j); });
+  worker.on("purge", [this](const sync::Job& j) { return handle(j); });
+  while (!stopping_) {
+    auto ran = worker.runOnce();
+    if (!ran) core::log::warn("jobs.worker_error", {{"worker", worker.owner()}, {"error", ran.error().describe()}});
+    if (ran && *ran) continue;
+    std::unique_lock lock(mutex_);
+    wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_.load(); });
+  }
+}
+
+void SyncService::schedulerLoop() {
+  while (!stopping_) {
+    if (auto added = schedule(); !added) {
+      core::log::warn("jobs.schedule_failed", {{"error", added.error().describe()}});
+    }
+    std::unique_lock lock(mutex_);
+    wake_.wait_for(lock, config_.pollInterval, [this] { return stopping_.load(); });
+  }
+}
+
+}  // namespace calgate::sync

@@ -1,0 +1,60 @@
+#pragma once
+/// iCalendar (RFC 5545) <-> model for CalDAV: CLASS, TRANSP, STATUS and the VCALENDAR
+/// written for an event. Rows follow the product's iCloud page: CLASS omitted -> PUBLIC,
+/// PRIVATE -> PRIVATE, CONFIDENTIAL -> CONFIDENTIAL; TRANSP carries free/busy.
+
+#include "calgate/model/event.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace calgate::providers::caldav {
+
+/// Model -> CLASS. Default/Public/Normal -> PUBLIC, Personal/Private -> PRIVATE.
+std::string_view classFor(model::Sensitivity s);
+/// CLASS -> model. Omitted -> Public; an x-name or unknown value -> Private (RFC 5545 §3.8.1.3
+/// says to treat unrecognised values as PRIVATE).
+model::Sensitivity sensitivityFromClass(std::optional<std::string_view> cls);
+
+/// Model -> TRANSP: Free -> TRANSPARENT, every busy kind -> OPAQUE.
+std::string_view transpFor(model::ShowAs s);
+/// TRANSP -> model: TRANSPARENT -> Free; OPAQUE or omitted -> Busy.
+model::ShowAs showAsFromTransp(std::optional<std::string_view> transp);
+
+std::string_view statusFor(model::Status s);
+/// Omitted or unknown -> Confirmed.
+model::Status statusFrom(std::optional<std::string_view> status);
+
+/// VEVENT properties calgate writes / never writes.
+const std::vector<std::string_view>& writtenProperties();
+const std::vector<std::string_view>& neverWrittenProperties();
+
+/// A complete VCALENDAR holding the event (with the VTIMEZONE of each zone it uses, recurrence
+/// TZIDs included). `dtstamp` is required by RFC 5545; `sequence` is the SEQUENCE to write (the
+/// adapter passes the stored value + 1 on updates). The origin marker is X-CALGATE-PAIR /
+/// X-CALGATE-SOURCE. Invalid for an unknown zone or a malformed recurrence line.
+core::Result<std::string> calendarText(const model::Event& event, std::chrono::sys_seconds dtstamp, int sequence = 0);
+
+/// A VCALENDAR holding a series: the master (recurrenceId unset) and overrides (recurrenceId set),
+/// all with the master's UID. Invalid when they do not share one UID.
+core::Result<std::string> calendarText(const std::vector<model::Event>& events, std::chrono::sys_seconds dtstamp,
+                                       int sequence = 0);
+
+/// One calendar object resource (RFC 4791 §4.1) as the model sees it.
+struct CalendarObject {
+  std::vector<model::Event> events;  ///< the master first (if any), then its overrides (recurrenceId set)
+  int sequence = 0;           ///< the master's SEQUENCE (an update writes sequence + 1)
+};
+
+/// Parses an iCalendar resource: VEVENTs only (VTODO, VJOURNAL ignored), one UID. Times: VALUE=DATE
+/// -> Date; UTC -> ZonedTime "UTC"; TZID naming a tz database zone (also with libical's
+/// "/freeassociation.sourceforge.net/" prefix) -> ZonedTime in it; another TZID -> the instant via
+/// the resource's VTIMEZONE, as UTC; no zone -> FloatingTime. DTEND missing: DURATION, else one day
+/// for dates / zero length. VALARM, ATTACH, CATEGORIES, COLOR, CONFERENCE and PARTSTAT are not read.
+/// Invalid for malformed text, a missing UID or DTSTART, several UIDs, more than 1 MiB or 1000
+/// components.
+core::Result<CalendarObject> parseCalendar(std::string_view text);
+
+}  // namespace calgate::providers::caldav

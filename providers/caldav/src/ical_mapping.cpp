@@ -1,0 +1,449 @@
+#include "calgate/providers/caldav/ical_mapping.hpp"
+
+#include "calgate/model/recurrence.hpp"
+#include "calgate/model/vocabulary.hpp"
+
+#include <libical/ical.h>
+
+#include <memory>
+#include <set>
+
+namespace calgate::providers::caldav {
+namespace {
+
+using model::detail::Row;
+
+constexpr std::array<Row<model::Sensitivity>, 6> kClassWrite{{
+    {model::Sensitivity::Default, "PUBLIC"},
+    {model::Sensitivity::Public, "PUBLIC"},
+    {model::Sensitivity::Normal, "PUBLIC"},
+    {model::Sensitivity::Personal, "PRIVATE"},
+    {model::Sensitivity::Private, "PRIVATE"},
+    {model::Sensitivity::Confidential, "CONFIDENTIAL"},
+}};
+constexpr std::array<Row<model::Sensitivity>, 3> kClassRead{{
+    {model::Sensitivity::Public, "PUBLIC"},
+    {model::Sensitivity::Private, "PRIVATE"},
+    {model::Sensitivity::Confidential, "CONFIDENTIAL"},
+}};
+constexpr std::array<Row<model::ShowAs>, 2> kTranspRead{{
+    {model::ShowAs::Free, "TRANSPARENT"},
+    {model::ShowAs::Busy, "OPAQUE"},
+}};
+constexpr std::array<Row<model::Status>, 3> kStatus{{
+    {model::Status::Confirmed, "CONFIRMED"},
+    {model::Status::Tentative, "TENTATIVE"},
+    {model::Status::Cancelled, "CANCELLED"},
+}};
+
+struct ComponentDeleter {
+  void operator()(icalcomponent* c) const { icalcomponent_free(c); }
+};
+using ComponentPtr = std::unique_ptr<icalcomponent, ComponentDeleter>;
+
+// libical reports errors through a global errno; clear it around each call we check.
+bool icalFailed() { return icalerrno != ICAL_NO_ERROR; }
+
+// An iCalendar time plus, for zoned times, the IANA zone its wall-clock digits are in.
+struct IcalTime {
+  icaltimetype value;
+  std::string tzid;  // empty for dates, UTC and floating times
+};
+
+icaltimetype wallClock(std::chrono::local_seconds local) {
+  const auto days = std::chrono::floor<std::chrono::days>(local);
+  const std::chrono::year_month_day ymd{days};
+  const long long secs = (local - days).count();
+  icaltimetype v = icaltime_null_time();
+  v.year = static_cast<int>(ymd.year());
+  v.month = static_cast<int>(static_cast<unsigned>(ymd.month()));
+  v.day = static_cast<int>(static_cast<unsigned>(ymd.day()));
+  v.hour = static_cast<int>(secs / 3600);
+  v.minute = static_cast<int>(secs / 60 % 60);
+  v.second = static_cast<int>(secs % 60);
+  return v;  // no zone: serialises as plain digits
+}
+
+core::Result<IcalTime> toIcalTime(const model::EventTime& t, std::set<std::string>& zones) {
+  if (const auto* d = std::get_if<model::Date>(&t)) {
+    icaltimetype v = icaltime_null_date();
+    v.year = static_cast<int>(d->day.year());
+    v.month = static_cast<int>(static_cast<unsigned>(d->day.month()));
+    v.day = static_cast<int>(static_cast<unsigned>(d->day.day()));
+    v.is_date = 1;
+    return IcalTime{v, {}};
+  }
+  if (const auto* z = std::get_if<model::ZonedTime>(&t)) {
+    if (z->zone == "UTC" || z->zone == "Etc/UTC") {
+      return IcalTime{icaltime_from_timet_with_zone(static_cast<time_t>(z->instant.time_since_epoch().count()), 0,
+                                                    icaltimezone_get_utc_timezone()),
+                      {}};
+    }
+    if (!icaltimezone_get_builtin_timezone(z->zone.c_str())) {
+      return core::fail(core::ErrorCode::Invalid, "time zone " + z->zone + " is unknown to libical");
+    }
+    zones.insert(z->zone);
+    return IcalTime{wallClock(model::localTimeOf(*z)), z->zone};
+  }
+  return IcalTime{wallClock(std::get<model::FloatingTime>(t).local), {}};
+}
+
+// The earliest zoned instant the event mentions (only called when it has one).
+std::chrono::sys_seconds earliestInstant(const model::Event& e) {
+  std::optional<std::chrono::sys_seconds> earliest;
+  for (const model::EventTime* t : {&e.start, &e.end, e.recurrenceId ? &*e.recurrenceId : nullptr}) {
+    if (!t) continue;
+    if (const auto* z = std::get_if<model::ZonedTime>(t); z && (!earliest || z->instant < *earliest)) earliest = z->instant;
+  }
+  return earliest.value_or(std::chrono::sys_seconds{});
+}
+
+// DTSTART/DTEND/RECURRENCE-ID: VALUE=DATE for dates, TZID=<IANA> for zoned times.
+void addTimeProperty(icalcomponent* event, icalproperty_kind kind, const IcalTime& t) {
+  icalproperty* p = icalproperty_new(kind);
+  icalproperty_set_value(p, t.value.is_date ? icalvalue_new_date(t.value) : icalvalue_new_datetime(t.value));
+  if (t.value.is_date) icalproperty_add_parameter(p, icalparameter_new_value(ICAL_VALUE_DATE));
+  if (!t.tzid.empty()) icalproperty_add_parameter(p, icalparameter_new_tzid(t.tzid.c_str()));
+  icalcomponent_add_property(event, p);
+}
+
+}  // namespace
+
+std::string_view classFor(model::Sensitivity s) { return model::detail::wireFor(kClassWrite, s, "PRIVATE"); }
+
+model::Sensitivity sensitivityFromClass(std::optional<std::string_view> cls) {
+  if (!cls) return model::Sensitivity::Public;
+  return model::detail::modelFor(kClassRead, *cls, /*ignoreCase=*/true).value_or(model::Sensitivity::Private);
+}
+
+std::string_view transpFor(model::ShowAs s) { return s == model::ShowAs::Free ? "TRANSPARENT" : "OPAQUE"; }
+
+model::ShowAs showAsFromTransp(std::optional<std::string_view> transp) {
+  if (!transp) return model::ShowAs::Busy;
+  return model::detail::modelFor(kTranspRead, *transp, true).value_or(model::ShowAs::Busy);
+}
+
+std::string_view statusFor(model::Status s) { return model::detail::wireFor(kStatus, s, "CONFIRMED"); }
+
+model::Status statusFrom(std::optional<std::string_view> status) {
+  if (!status) return model::Status::Confirmed;
+  return model::detail::modelFor(kStatus, *status, true).value_or(model::Status::Confirmed);
+}
+
+const std::vector<std::string_view>& writtenProperties() {
+  static const std::vector<std::string_view> props = {
+      "UID",    "DTSTAMP", "SEQUENCE", "SUMMARY", "DESCRIPTION", "LOCATION",       "DTSTART",         "DTEND",
+      "RRULE",  "EXDATE",  "RDATE",    "RECURRENCE-ID", "CLASS", "TRANSP", "STATUS", "ATTENDEE",
+      "X-CALGATE-PAIR", "X-CALGATE-SOURCE"};
+  return props;
+}
+
+const std::vector<std::string_view>& neverWrittenProperties() {
+  static const std::vector<std::string_view> props = {"VALARM", "ATTACH",   "CATEGORIES", "COLOR",
+                                                      "CONFERENCE", "ORGANIZER", "PARTSTAT", "IMAGE"};
+  return props;
+}
+
+namespace {
+
+// Adds one VEVENT (and the VTIMEZONEs it needs, once) to `calendar`.
+core::Result<void> addEvent(icalcomponent* calendar, const model::Event& event, std::chrono::sys_seconds dtstamp, int sequence,
+                            std::set<std::string>& zonesDone) {
+  std::set<std::string> zones;
+  auto start = toIcalTime(event.start, zones);
+  if (!start) return std::unexpected(start.error());
+  auto end = toIcalTime(event.end, zones);
+  if (!end) return std::unexpected(end.error());
+  std::optional<IcalTime> recurrenceId;
+  if (event.recurrenceId) {
+    auto rid = toIcalTime(*event.recurrenceId, zones);
+    if (!rid) return std::unexpected(rid.error());
+    recurrenceId = *rid;
+  }
+  // Every TZID needs its VTIMEZONE (RFC 5545 §3.2.19), recurrence lines' included.
+  for (const auto& zone : model::recurrenceZones(event.recurrence)) {
+    if (!icaltimezone_get_builtin_timezone(zone.c_str())) {
+      return core::fail(core::ErrorCode::Invalid, "time zone " + zone + " is unknown to libical");
+    }
+    zones.insert(zone);
+  }
+  for (const auto& zone : zones) {
+    if (!zonesDone.insert(zone).second) continue;
+    icaltimezone* tz = icaltimezone_get_builtin_timezone(zone.c_str());
+    icalcomponent* vtimezone = icalcomponent_new_clone(icaltimezone_get_component(tz));
+    // Plain IANA names as TZIDs ("Europe/Berlin"), not libical's "/freeassociation.sourceforge.net/..."
+    // (libical will not take an empty prefix). DTSTART/DTEND/RECURRENCE-ID refer to the same name.
+    if (icalproperty* tzid = icalcomponent_get_first_property(vtimezone, ICAL_TZID_PROPERTY)) {
+      icalproperty_set_tzid(tzid, zone.c_str());
+    }
+    // The system zone carries every transition since the 1890s; keep those from a year before
+    // the event on (recurrences and exceptions never precede their series).
+    icaltimetype from = icaltime_from_timet_with_zone(
+        static_cast<time_t>(earliestInstant(event).time_since_epoch().count()) - 366 * 86400, 0,
+        icaltimezone_get_utc_timezone());
+    icaltimezone_truncate_vtimezone(vtimezone, from, icaltime_null_time(), 0);
+    // VTIMEZONEs go before the events
+    icalcomponent_add_component(calendar, vtimezone);
+  }
+
+  icalcomponent* vevent = icalcomponent_new(ICAL_VEVENT_COMPONENT);
+  icalcomponent_add_component(calendar, vevent);
+  icalcomponent_add_property(vevent, icalproperty_new_uid(event.uid.c_str()));
+  icalcomponent_add_property(
+      vevent, icalproperty_new_dtstamp(icaltime_from_timet_with_zone(
+                  static_cast<time_t>(dtstamp.time_since_epoch().count()), 0, icaltimezone_get_utc_timezone())));
+  icalcomponent_add_property(vevent, icalproperty_new_sequence(sequence));
+  icalcomponent_add_property(vevent, icalproperty_new_summary(event.title.c_str()));
+  if (!event.description.empty()) {
+    icalcomponent_add_property(vevent, icalproperty_new_description(event.description.c_str()));
+  }
+  if (!event.location.empty()) icalcomponent_add_property(vevent, icalproperty_new_location(event.location.c_str()));
+  addTimeProperty(vevent, ICAL_DTSTART_PROPERTY, *start);
+  addTimeProperty(vevent, ICAL_DTEND_PROPERTY, *end);
+  if (recurrenceId) addTimeProperty(vevent, ICAL_RECURRENCEID_PROPERTY, *recurrenceId);
+  for (const auto& line : event.recurrence) {
+    if (line.find('\n') != std::string::npos || line.find('\r') != std::string::npos) {
+      return core::fail(core::ErrorCode::Invalid, "recurrence line contains a line break");
+    }
+    icalerrno = ICAL_NO_ERROR;
+    icalproperty* p = icalproperty_new_from_string(line.c_str());
+    if (!p || icalFailed()) {
+      if (p) icalproperty_free(p);
+      return core::fail(core::ErrorCode::Invalid, "malformed recurrence line");
+    }
+    const icalproperty_kind kind = icalproperty_isa(p);
+    if (kind != ICAL_RRULE_PROPERTY && kind != ICAL_EXDATE_PROPERTY && kind != ICAL_RDATE_PROPERTY) {
+      icalproperty_free(p);
+      return core::fail(core::ErrorCode::Invalid, "recurrence lines may only be RRULE, EXDATE or RDATE");
+    }
+    icalcomponent_add_property(vevent, p);
+  }
+  icalcomponent_add_property(vevent, icalproperty_new_from_string(("CLASS:" + std::string(classFor(event.sensitivity))).c_str()));
+  icalcomponent_add_property(vevent, icalproperty_new_from_string(("TRANSP:" + std::string(transpFor(event.showAs))).c_str()));
+  icalcomponent_add_property(vevent, icalproperty_new_from_string(("STATUS:" + std::string(statusFor(event.status))).c_str()));
+  for (const auto& attendee : event.attendees) {
+    icalcomponent_add_property(vevent, icalproperty_new_attendee(("mailto:" + attendee).c_str()));
+  }
+  if (event.origin) {
+    icalproperty* pair = icalproperty_new_x(event.origin->pairId.c_str());
+    icalproperty_set_x_name(pair, "X-CALGATE-PAIR");
+    icalcomponent_add_property(vevent, pair);
+    icalproperty* source = icalproperty_new_x(event.origin->sourceKey.c_str());
+    icalproperty_set_x_name(source, "X-CALGATE-SOURCE");
+    icalcomponent_add_property(vevent, source);
+  }
+  return {};
+}
+
+}  // namespace
+
+core::Result<std::string> calendarText(const std::vector<model::Event>& events, std::chrono::sys_seconds dtstamp,
+                                       int sequence) {
+  icalerror_set_errors_are_fatal(0);
+  icalerrno = ICAL_NO_ERROR;
+  if (events.empty()) return core::fail(core::ErrorCode::Invalid, "no event to write");
+  ComponentPtr calendar(icalcomponent_new(ICAL_VCALENDAR_COMPONENT));
+  icalcomponent_add_property(calendar.get(), icalproperty_new_version("2.0"));
+  icalcomponent_add_property(calendar.get(), icalproperty_new_prodid("-//calgate//calgate//EN"));
+  std::set<std::string> zonesDone;
+  for (const auto& e : events) {
+    if (e.uid != events.front().uid) return core::fail(core::ErrorCode::Invalid, "a series must share one UID");
+    if (auto added = addEvent(calendar.get(), e, dtstamp, sequence, zonesDone); !added) {
+      return std::unexpected(added.error());
+    }
+  }
+  char* text = icalcomponent_as_ical_string(calendar.get());
+  if (!text) return core::fail(core::ErrorCode::Internal, "libical could not serialise the event");
+  return std::string(text);
+}
+
+core::Result<std::string> calendarText(const model::Event& event, std::chrono::sys_seconds dtstamp, int sequence) {
+  return calendarText(std::vector<model::Event>{event}, dtstamp, sequence);
+}
+
+namespace {
+
+constexpr std::string_view kLibicalPrefix = "/freeassociation.sourceforge.net/";
+
+std::string unfold(const char* text) {
+  std::string out;
+  if (!text) return out;
+  for (const char* c = text; *c; ++c) {
+    if (c[0] == '\r' && c[1] == '\n' && (c[2] == ' ' || c[2] == '\t')) {
+      c += 2;
+      continue;
+    }
+    if (c[0] == '\n' && (c[1] == ' ' || c[1] == '\t')) {
+      c += 1;
+      continue;
+    }
+    out += *c;
+  }
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return out;
+}
+
+std::string mailtoAddress(const char* value) {
+  std::string v = value ? value : "";
+  if (v.size() >= 7 && (v.rfind("mailto:", 0) == 0 || v.rfind("MAILTO:", 0) == 0)) v = v.substr(7);
+  return v;
+}
+
+std::string propertyText(icalcomponent* c, icalproperty_kind kind) {
+  icalproperty* p = icalcomponent_get_first_property(c, kind);
+  if (!p) return {};
+  const char* v = icalproperty_get_value_as_string(p);
+  return v ? v : "";
+}
+
+std::optional<std::string> optionalProperty(icalcomponent* c, icalproperty_kind kind) {
+  icalproperty* p = icalcomponent_get_first_property(c, kind);
+  if (!p) return std::nullopt;
+  const char* v = icalproperty_get_value_as_string(p);
+  return std::string(v ? v : "");
+}
+
+// DTSTART-like property -> model time.
+core::Result<model::EventTime> timeOf(icalproperty* prop, icaltimetype t) {
+  if (icaltime_is_null_time(t)) return core::fail(core::ErrorCode::Invalid, "missing or malformed date-time");
+  // libical passes impossible dates through (month 24, day 48) and cannot write years past ~3000
+  // (found by fuzzing): refuse them here.
+  const std::chrono::year_month_day civil{std::chrono::year(t.year), std::chrono::month(static_cast<unsigned>(t.month)),
+                                          std::chrono::day(static_cast<unsigned>(t.day))};
+  if (t.year < 1600 || t.year > 3000 || !civil.ok() || t.hour < 0 || t.hour > 23 || t.minute < 0 || t.minute > 59 ||
+      t.second < 0 || t.second > 60) {
+    return core::fail(core::ErrorCode::Invalid, "impossible date or time");
+  }
+  if (t.is_date) {
+    return model::EventTime{model::Date{std::chrono::year_month_day{std::chrono::year(t.year),
+                                                      std::chrono::month(static_cast<unsigned>(t.month)),
+                                                      std::chrono::day(static_cast<unsigned>(t.day))}}};
+  }
+  const auto local = std::chrono::local_days{std::chrono::year(t.year) / static_cast<unsigned>(t.month) /
+                                             static_cast<unsigned>(t.day)} +
+                     std::chrono::hours(t.hour) + std::chrono::minutes(t.minute) + std::chrono::seconds(t.second);
+  if (icaltime_is_utc(t)) {
+    return model::EventTime{model::ZonedTime{std::chrono::sys_seconds(local.time_since_epoch()), "UTC"}};
+  }
+  icalparameter* tzidParam = prop ? icalproperty_get_first_parameter(prop, ICAL_TZID_PARAMETER) : nullptr;
+  if (!tzidParam) return model::EventTime{model::FloatingTime{std::chrono::local_seconds(local.time_since_epoch())}};
+  std::string tzid = icalparameter_get_tzid(tzidParam);
+  if (tzid.rfind(kLibicalPrefix, 0) == 0) tzid = tzid.substr(kLibicalPrefix.size());
+  if (model::isKnownZone(tzid)) {
+    auto zoned = model::zonedFromLocal(std::chrono::local_seconds(local.time_since_epoch()), tzid);
+    if (!zoned) return std::unexpected(zoned.error());
+    return model::EventTime{*zoned};
+  }
+  // A zone only the resource's VTIMEZONE defines (e.g. a Windows name): keep the instant.
+  if (t.zone) {
+    const time_t instant = icaltime_as_timet_with_zone(t, t.zone);
+    return model::EventTime{model::ZonedTime{std::chrono::sys_seconds(std::chrono::seconds(instant)), "UTC"}};
+  }
+  return core::fail(core::ErrorCode::Invalid, "time zone " + tzid.substr(0, 64) + " is neither known nor defined");
+}
+
+core::Result<model::Event> eventOf(icalcomponent* c) {
+  model::Event e;
+  const char* uid = icalcomponent_get_uid(c);
+  if (!uid || !*uid) return core::fail(core::ErrorCode::Invalid, "VEVENT without UID");
+  e.uid = uid;
+  e.title = propertyText(c, ICAL_SUMMARY_PROPERTY);
+  e.description = propertyText(c, ICAL_DESCRIPTION_PROPERTY);
+  e.location = propertyText(c, ICAL_LOCATION_PROPERTY);
+  icalproperty* dtstart = icalcomponent_get_first_property(c, ICAL_DTSTART_PROPERTY);
+  if (!dtstart) return core::fail(core::ErrorCode::Invalid, "VEVENT without DTSTART");
+  auto start = timeOf(dtstart, icalcomponent_get_dtstart(c));
+  if (!start) return std::unexpected(start.error());
+  e.start = *start;
+  if (icalproperty* dtend = icalcomponent_get_first_property(c, ICAL_DTEND_PROPERTY)) {
+    auto end = timeOf(dtend, icalcomponent_get_dtend(c));
+    if (!end) return std::unexpected(end.error());
+    e.end = *end;
+  } else if (icalcomponent_get_first_property(c, ICAL_DURATION_PROPERTY)) {
+    const icaldurationtype d = icalcomponent_get_duration(c);
+    const auto secs = std::chrono::seconds(icaldurationtype_as_int(d));
+    if (auto* day = std::get_if<model::Date>(&e.start)) {
+      e.end = model::Date{std::chrono::year_month_day{std::chrono::sys_days(day->day) +
+                                               std::chrono::days(std::max<long long>(1, secs.count() / 86400))}};
+    } else if (auto* z = std::get_if<model::ZonedTime>(&e.start)) {
+      e.end = model::ZonedTime{z->instant + secs, z->zone};
+    } else {
+      e.end = model::FloatingTime{std::get<model::FloatingTime>(e.start).local + secs};
+    }
+  } else if (auto* day = std::get_if<model::Date>(&e.start)) {
+    e.end = model::Date{std::chrono::year_month_day{std::chrono::sys_days(day->day) + std::chrono::days(1)}};
+  } else {
+    e.end = e.start;
+  }
+  if (icalproperty* rid = icalcomponent_get_first_property(c, ICAL_RECURRENCEID_PROPERTY)) {
+    auto t = timeOf(rid, icalproperty_get_recurrenceid(rid));
+    if (!t) return std::unexpected(t.error());
+    e.recurrenceId = *t;
+  }
+  for (auto kind : {ICAL_RRULE_PROPERTY, ICAL_EXDATE_PROPERTY, ICAL_RDATE_PROPERTY}) {
+    for (icalproperty* p = icalcomponent_get_first_property(c, kind); p;
+         p = icalcomponent_get_next_property(c, kind)) {
+      e.recurrence.push_back(unfold(icalproperty_as_ical_string(p)));
+    }
+  }
+  e.status = statusFrom(optionalProperty(c, ICAL_STATUS_PROPERTY));
+  e.showAs = showAsFromTransp(optionalProperty(c, ICAL_TRANSP_PROPERTY));
+  e.sensitivity = sensitivityFromClass(optionalProperty(c, ICAL_CLASS_PROPERTY));
+  for (icalproperty* p = icalcomponent_get_first_property(c, ICAL_ATTENDEE_PROPERTY); p;
+       p = icalcomponent_get_next_property(c, ICAL_ATTENDEE_PROPERTY)) {
+    const std::string address = mailtoAddress(icalproperty_get_attendee(p));
+    if (!address.empty()) e.attendees.push_back(address);
+  }
+  if (icalproperty* org = icalcomponent_get_first_property(c, ICAL_ORGANIZER_PROPERTY)) {
+    e.organizer = mailtoAddress(icalproperty_get_organizer(org));
+  }
+  if (icalcomponent_get_first_property(c, ICAL_SEQUENCE_PROPERTY)) e.sequence = icalcomponent_get_sequence(c);
+  if (icalproperty* lm = icalcomponent_get_first_property(c, ICAL_LASTMODIFIED_PROPERTY)) {
+    e.updated = std::chrono::sys_seconds(std::chrono::seconds(icaltime_as_timet(icalproperty_get_lastmodified(lm))));
+  }
+  std::optional<std::string> pair, source;
+  for (icalproperty* p = icalcomponent_get_first_property(c, ICAL_X_PROPERTY); p;
+       p = icalcomponent_get_next_property(c, ICAL_X_PROPERTY)) {
+    const std::string name = icalproperty_get_x_name(p) ? icalproperty_get_x_name(p) : "";
+    const char* value = icalproperty_get_x(p);
+    if (name == "X-CALGATE-PAIR" && value) pair = value;
+    if (name == "X-CALGATE-SOURCE" && value) source = value;
+  }
+  if (pair) e.origin = model::Origin{*pair, source.value_or("")};
+  return e;
+}
+
+}  // namespace
+
+core::Result<CalendarObject> parseCalendar(std::string_view text) {
+  if (text.size() > 1024 * 1024) return core::fail(core::ErrorCode::Invalid, "calendar resource over 1 MiB");
+  icalerror_set_errors_are_fatal(0);
+  const std::string copy(text);
+  ComponentPtr root(icalparser_parse_string(copy.c_str()));
+  if (!root || icalcomponent_isa(root.get()) != ICAL_VCALENDAR_COMPONENT) {
+    return core::fail(core::ErrorCode::Invalid, "not an iCalendar VCALENDAR");
+  }
+  if (icalcomponent_count_components(root.get(), ICAL_ANY_COMPONENT) > 1000) {
+    return core::fail(core::ErrorCode::Invalid, "more than 1000 components in one resource");
+  }
+  CalendarObject object;
+  std::string uid;
+  for (icalcomponent* c = icalcomponent_get_first_component(root.get(), ICAL_VEVENT_COMPONENT); c;
+       c = icalcomponent_get_next_component(root.get(), ICAL_VEVENT_COMPONENT)) {
+    auto event = eventOf(c);
+    if (!event) return std::unexpected(event.error());
+    if (!uid.empty() && event->uid != uid) {
+      return core::fail(core::ErrorCode::Invalid, "a calendar resource holds more than one UID");
+    }
+    uid = event->uid;
+    if (!event->recurrenceId) {
+      object.sequence = event->sequence;
+      object.events.insert(object.events.begin(), std::move(*event));
+    } else {
+      object.events.push_back(std::move(*event));
+    }
+  }
+  return object;
+}
+
+}  // namespace calgate::providers::caldav

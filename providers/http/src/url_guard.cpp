@@ -1,0 +1,171 @@
+#include "calgate/providers/http/url_guard.hpp"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <libpsl.h>
+#include <netinet/in.h>
+
+#include <array>
+#include <cctype>
+
+namespace calgate::providers {
+namespace {
+
+using core::ErrorCode;
+using core::fail;
+
+bool inV4(std::uint32_t a, std::uint32_t net, int bits) {
+  const std::uint32_t mask = bits == 0 ? 0 : ~0u << (32 - bits);
+  return (a & mask) == (net & mask);
+}
+
+std::uint32_t v4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) {
+  return (std::uint32_t(a) << 24) | (std::uint32_t(b) << 16) | (std::uint32_t(c) << 8) | d;
+}
+
+// IPv4 value of `ip` (also for IPv4-mapped IPv6), if it is one.
+std::optional<std::uint32_t> ipv4Of(const std::string& ip) {
+  in_addr a4{};
+  if (inet_pton(AF_INET, ip.c_str(), &a4) == 1) return ntohl(a4.s_addr);
+  in6_addr a6{};
+  if (inet_pton(AF_INET6, ip.c_str(), &a6) == 1 && IN6_IS_ADDR_V4MAPPED(&a6)) {
+    return (std::uint32_t(a6.s6_addr[12]) << 24) | (std::uint32_t(a6.s6_addr[13]) << 16) |
+           (std::uint32_t(a6.s6_addr[14]) << 8) | a6.s6_addr[15];
+  }
+  return std::nullopt;
+}
+
+// The IPv4 address carried inside an IPv6 one by a transition mechanism: NAT64 (64:ff9b::/96,
+// RFC 6052), 6to4 (2002::/16, RFC 3056), IPv4-compatible (::a.b.c.d, RFC 4291) and IPv4-translated
+// (::ffff:0:a.b.c.d, RFC 2765). Such an address can lead to the IPv4 host it names.
+std::optional<std::uint32_t> embeddedIpv4(const in6_addr& a6) {
+  const auto* b = a6.s6_addr;
+  auto at = [&](int i) {
+    return (std::uint32_t(b[i]) << 24) | (std::uint32_t(b[i + 1]) << 16) | (std::uint32_t(b[i + 2]) << 8) | b[i + 3];
+  };
+  auto zero = [&](int from, int to) {
+    for (int i = from; i < to; ++i) {
+      if (b[i] != 0) return false;
+    }
+    return true;
+  };
+  if (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b && zero(4, 12)) return at(12);  // NAT64
+  if (b[0] == 0x20 && b[1] == 0x02) return at(2);                                                   // 6to4
+  if (zero(0, 12)) return at(12);                                                                    // ::a.b.c.d
+  if (zero(0, 8) && b[8] == 0xff && b[9] == 0xff && b[10] == 0 && b[11] == 0) return at(12);         // ::ffff:0:a.b.c.d
+  return std::nullopt;
+}
+
+bool privateV4(std::uint32_t a) {
+  return inV4(a, v4(10, 0, 0, 0), 8) || inV4(a, v4(172, 16, 0, 0), 12) || inV4(a, v4(192, 168, 0, 0), 16) ||
+         inV4(a, v4(169, 254, 0, 0), 16) || inV4(a, v4(100, 64, 0, 0), 10) || inV4(a, v4(0, 0, 0, 0), 8) ||
+         inV4(a, v4(127, 0, 0, 0), 8) || inV4(a, v4(224, 0, 0, 0), 4) || inV4(a, v4(240, 0, 0, 0), 4) ||
+         inV4(a, v4(198, 18, 0, 0), 15) ||  // benchmarking (RFC 2544), used inside networks
+         inV4(a, v4(192, 0, 0, 0), 24);     // IETF protocol assignments (RFC 6890)
+}
+
+// Owns a CURLU handle.
+struct UrlHandle {
+  CURLU* h = curl_url();
+  UrlHandle() = default;
+  UrlHandle(const UrlHandle&) = delete;
+  UrlHandle& operator=(const UrlHandle&) = delete;
+  ~UrlHandle() { curl_url_cleanup(h); }
+};
+
+}  // namespace
+
+bool urlHasUserinfo(const std::string& url) {
+  UrlHandle u;
+  if (!u.h || curl_url_set(u.h, CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
+    // unparseable: look for an '@' in the authority, the way a lenient parser would
+    const auto scheme = url.find("://");
+    const auto start = scheme == std::string::npos ? 0 : scheme + 3;
+    const auto end = url.find_first_of("/?#", start);
+    return url.substr(start, end == std::string::npos ? std::string::npos : end - start).find('@') != std::string::npos;
+  }
+  for (const auto part : {CURLUPART_USER, CURLUPART_PASSWORD, CURLUPART_OPTIONS}) {
+    char* value = nullptr;
+    if (curl_url_get(u.h, part, &value, 0) == CURLUE_OK && value) {
+      curl_free(value);
+      return true;
+    }
+  }
+  return false;
+}
+
+std::optional<std::string> withoutUserinfo(const std::string& url) {
+  UrlHandle u;
+  if (!u.h || curl_url_set(u.h, CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return std::nullopt;
+  curl_url_set(u.h, CURLUPART_USER, nullptr, 0);
+  curl_url_set(u.h, CURLUPART_PASSWORD, nullptr, 0);
+  curl_url_set(u.h, CURLUPART_OPTIONS, nullptr, 0);
+  char* clean = nullptr;
+  if (curl_url_get(u.h, CURLUPART_URL, &clean, 0) != CURLUE_OK || !clean) return std::nullopt;
+  std::string out = clean;
+  curl_free(clean);
+  return out;
+}
+
+bool isLoopbackAddress(const std::string& ip) {
+  if (auto a = ipv4Of(ip)) return inV4(*a, v4(127, 0, 0, 0), 8);
+  in6_addr a6{};
+  return inet_pton(AF_INET6, ip.c_str(), &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+bool isPrivateAddress(const std::string& ip) {
+  if (auto a = ipv4Of(ip)) return privateV4(*a);
+  in6_addr a6{};
+  if (inet_pton(AF_INET6, ip.c_str(), &a6) != 1) return true;  // unparseable: refuse
+  if (auto embedded = embeddedIpv4(a6); embedded && privateV4(*embedded)) return true;
+  const bool localNat64 = a6.s6_addr[0] == 0x00 && a6.s6_addr[1] == 0x64 && a6.s6_addr[2] == 0xff &&
+                          a6.s6_addr[3] == 0x9b && a6.s6_addr[4] == 0x00 && a6.s6_addr[5] == 0x01;  // 64:ff9b:1::/48
+  return IN6_IS_ADDR_LOOPBACK(&a6) || IN6_IS_ADDR_UNSPECIFIED(&a6) || IN6_IS_ADDR_LINKLOCAL(&a6) ||
+         IN6_IS_ADDR_SITELOCAL(&a6) || IN6_IS_ADDR_MULTICAST(&a6) || (a6.s6_addr[0] & 0xFE) == 0xFC || localNat64;
+}
+
+core::Result<std::string> redirectTarget(const std::string& from, const std::string& location) {
+  if (location.empty() || location.size() > 8192) return fail(ErrorCode::Invalid, "unusable redirect");
+  UrlHandle u;
+  if (!u.h || curl_url_set(u.h, CURLUPART_URL, from.c_str(), 0) != CURLUE_OK ||
+      curl_url_set(u.h, CURLUPART_URL, location.c_str(), 0) != CURLUE_OK) {  // relative to `from`
+    return fail(ErrorCode::Invalid, "unusable redirect");
+  }
+  char* text = nullptr;
+  if (curl_url_get(u.h, CURLUPART_URL, &text, 0) != CURLUE_OK || !text) return fail(ErrorCode::Invalid, "unusable redirect");
+  std::string to = text;
+  curl_free(text);
+  if (urlHasUserinfo(to)) return fail(ErrorCode::Invalid, "redirect to a URL with credentials in it refused");
+  if (!to.starts_with("https://") && !to.starts_with("http://")) return fail(ErrorCode::Invalid, "redirect to a non-HTTP URL refused");
+  if (from.starts_with("https://") && !to.starts_with("https://")) {
+    return fail(ErrorCode::Invalid, "redirect from https to http refused");
+  }
+  return to;
+}
+
+bool credentialsMayFollow(const std::string& from, const std::string& to) {
+  auto parts = [](const std::string& url) {
+    std::array<std::string, 3> out;  // scheme, host, port
+    UrlHandle u;
+    if (!u.h || curl_url_set(u.h, CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return out;
+    const std::array<CURLUPart, 3> which = {CURLUPART_SCHEME, CURLUPART_HOST, CURLUPART_PORT};
+    for (std::size_t i = 0; i < which.size(); ++i) {
+      char* v = nullptr;
+      if (curl_url_get(u.h, which[i], &v, i == 2 ? CURLU_DEFAULT_PORT : 0) == CURLUE_OK && v) {
+        out[i] = v;
+        curl_free(v);
+      }
+    }
+    for (auto& c : out[1]) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+  };
+  const auto a = parts(from), b = parts(to);
+  if (a[1].empty() || b[1].empty()) return false;
+  if (a == b) return true;
+  if (a[0] != "https" || b[0] != "https") return false;
+  const char* ra = psl_registrable_domain(psl_builtin(), a[1].c_str());
+  const char* rb = psl_registrable_domain(psl_builtin(), b[1].c_str());
+  return ra && rb && std::string_view(ra) == std::string_view(rb);
+}
+
+}  // namespace calgate::providers

@@ -1,0 +1,33 @@
+#pragma once
+/// Recurrence lines (RRULE / EXDATE / RDATE) as the model carries them: parsed against an
+/// allow-list of RFC 5545 parts and re-serialised in one canonical form, so that nothing but
+/// recurrence data (no x-parameters, no unknown parts, no free text) can travel in them.
+
+#include "calgate/core/error.hpp"
+
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace calgate::model {
+
+/// Canonical form of one line, e.g. "rrule:freq=weekly;x-title=secret;count=3" -> Invalid,
+/// "RRULE:FREQ=WEEKLY;COUNT=3" -> same, "EXDATE;TZID=Europe/Berlin;X-A=b:20261130T090000" ->
+/// "EXDATE;TZID=Europe/Berlin:20261130T090000". Parameters other than VALUE and TZID are dropped;
+/// a TZID must name a zone of the system's tz database. Invalid for anything
+/// that is not a well-formed RRULE, EXDATE or RDATE line.
+core::Result<std::string> normaliseRecurrenceLine(std::string_view line);
+
+/// Every line normalised; Invalid names the first bad line's position (not its content).
+core::Result<std::vector<std::string>> normaliseRecurrence(const std::vector<std::string>& lines);
+
+/// The TZIDs the lines refer to (after normalisation).
+std::set<std::string> recurrenceZones(const std::vector<std::string>& lines);
+
+/// The zone's name as the system's tz database knows it (so only names from that fixed list can
+/// travel), or Invalid for anything else. Links such as "US/Eastern" are zones of their own there
+/// and keep their name.
+core::Result<std::string> canonicalZone(std::string_view zone);
+
+}  // namespace calgate::model

@@ -1,0 +1,125 @@
+// Connected accounts over a real store (SQLite, or PostgreSQL when CG_TEST_POSTGRES_URL_FILE is set):
+// the provider is a ProviderKind from the one parse function, in the database as on the way in.
+#include "calgate/accounts/account_store.hpp"
+#include "calgate/accounts/user_store.hpp"
+#include "calgate/core/clock.hpp"
+#include "calgate/store/migrator.hpp"
+#include "calgate/sync/calendar_store.hpp"
+#include "calgate/vault/vault.hpp"
+#include "support/test_database.hpp"
+
+#include <catch2/catch.hpp>
+#include <soci/soci.h>
+
+using namespace calgate;
+using namespace calgate::accounts;
+using namespace calgate::store;
+using calgate::test::TestDatabase;
+
+namespace {
+
+vault::SecretBytes bytes(std::string_view s) { return vault::SecretBytes(s.begin(), s.end()); }
+
+struct Fixture {
+  TestDatabase t;
+  std::unique_ptr<vault::Vault> v;
+  std::unique_ptr<AccountStore> accounts;
+  std::string userId;
+  Fixture() {
+    REQUIRE(Migrator(t.db(), builtinMigrations(t.dialect()), core::systemClock()).migrate());
+    userId = UserStore(t.db(), core::systemClock()).addUser("owner@example.com", "default")->first.id;
+    auto opened = vault::Vault::open(
+        t.db(), vault::MasterKeyMaterial{vault::MasterKeyMaterial::Kind::Raw, vault::SecretBytes(vault::kKeyBytes, 3), "test"},
+        core::systemClock());
+    REQUIRE(opened);
+    v = std::move(*opened);
+    accounts = std::make_unique<AccountStore>(t.db(), *v, core::systemClock());
+  }
+  // What a newer calgate with another provider would leave in the table (the schema's CHECK is
+  // lifted the way such a migration would lift it).
+  void storeProvider(const std::string& accountId, const std::string& provider) {
+    REQUIRE(t.db().withSession([&](soci::session& s) -> core::Result<void> {
+      if (t.dialect() == Dialect::Sqlite) {
+        s << "PRAGMA ignore_check_constraints = ON";
+      } else {
+        s << "ALTER TABLE accounts DROP CONSTRAINT IF EXISTS accounts_provider_check";
+      }
+      s << "UPDATE accounts SET provider = :p WHERE id = :i", soci::use(provider), soci::use(accountId);
+      if (t.dialect() == Dialect::Sqlite) s << "PRAGMA ignore_check_constraints = OFF";
+      return {};
+    }));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("an account's provider is stored and read back as its kind", "[store][accounts][provider]") {
+  Fixture f;
+  for (const auto kind : model::kProviderKinds) {
+    INFO(model::toString(kind));
+    auto created = f.accounts->create({f.userId, kind, "me@" + std::string(model::toString(kind)) + ".example", {}},
+                                      bytes("secret"));
+    REQUIRE(created);
+    CHECK(created->provider == kind);
+    CHECK(f.accounts->get(created->id)->provider == kind);
+    CHECK(f.accounts->credential(created->id));  // the vault binding names the same provider
+  }
+  auto stored = f.t.db().withSession([&](soci::session& s) -> core::Result<std::vector<std::string>> {
+    std::vector<std::string> names(3);
+    s << "SELECT provider FROM accounts ORDER BY provider", soci::into(names);
+    return names;
+  });
+  REQUIRE(stored);
+  CHECK(*stored == std::vector<std::string>{"caldav", "google", "microsoft"});
+}
+
+TEST_CASE("a provider this version does not know is an error when read, never taken for another",
+          "[store][accounts][provider]") {
+  Fixture f;
+  auto account = f.accounts->create({f.userId, model::ProviderKind::CalDav, "me@example.com", "https://dav.example/"},
+                                    bytes("secret"));
+  REQUIRE(account);
+  auto calendar = sync::CalendarStore(f.t.db(), core::systemClock()).upsert(account->id, "https://dav.example/c/",
+                                                                            "Work", "UTC", true);
+  REQUIRE(calendar);
+  REQUIRE(calendar->provider == model::ProviderKind::CalDav);
+
+  f.storeProvider(account->id, "exchange");
+  auto read = f.accounts->get(account->id);
+  REQUIRE_FALSE(read);
+  CHECK(read.error().code == core::ErrorCode::Internal);
+  CHECK_THAT(read.error().message, Catch::Contains("unknown provider \"exchange\""));
+  CHECK_FALSE(f.accounts->listForUser(f.userId));
+  CHECK_FALSE(f.accounts->credential(account->id));
+  auto cal = sync::CalendarStore(f.t.db(), core::systemClock()).get(calendar->id);
+  REQUIRE_FALSE(cal);
+  CHECK_THAT(cal.error().message, Catch::Contains("unknown provider"));
+  CHECK_FALSE(sync::CalendarStore(f.t.db(), core::systemClock()).listForAccount(account->id));
+}
+
+TEST_CASE("a refused write names its cause: a duplicate, or a key retired meanwhile", "[store][accounts][vault]") {
+  Fixture f;
+  const NewAccount in{f.userId, model::ProviderKind::CalDav, "dup@example.com", std::nullopt};
+  REQUIRE(f.accounts->create(in, bytes("one")));
+  auto duplicate = f.accounts->create(in, bytes("two"));
+  REQUIRE_FALSE(duplicate);
+  CHECK(duplicate.error().code == core::ErrorCode::Conflict);
+  CHECK(duplicate.error().message == "this caldav account (dup@example.com) is already connected");
+
+  // Another process rotates and retires the key this store's vault still seals with: the store
+  // learns it from the database (RetiredVaultKey), reloads the ring and seals again.
+  const std::string oldKey = f.v->currentKeyId();
+  {
+    auto admin = vault::Vault::open(
+        f.t.db(), vault::MasterKeyMaterial{vault::MasterKeyMaterial::Kind::Raw, vault::SecretBytes(vault::kKeyBytes, 3), "test"},
+        core::systemClock());
+    REQUIRE(admin);
+    REQUIRE((*admin)->rotate(10)->remaining == 0);
+    REQUIRE((*admin)->retire(oldKey));
+  }
+  auto created = f.accounts->create({f.userId, model::ProviderKind::CalDav, "late@example.com", std::nullopt},
+                                    bytes("three"));
+  INFO((created ? std::string() : created.error().describe()));
+  REQUIRE(created);
+  CHECK(created->credentialKeyId != oldKey);
+}

@@ -1,0 +1,175 @@
+#include "calgate/core/clock.hpp"
+#include "calgate/core/hash.hpp"
+#include "calgate/store/migrator.hpp"
+#include "calgate/accounts/user_store.hpp"
+#include "support/test_database.hpp"
+
+#include <catch2/catch.hpp>
+#include <soci/soci.h>
+
+#include <cstdlib>
+
+using namespace calgate;
+using namespace calgate::accounts;
+using namespace calgate::store;
+using calgate::test::TestDatabase;
+
+namespace {
+
+class ManualClock final : public core::Clock {
+ public:
+  core::TimePoint now() const override { return t; }
+  core::TimePoint t{std::chrono::seconds(1'800'000'000)};
+};
+
+struct Fixture {
+  TestDatabase t;
+  ManualClock clock;
+  UserStore users{t.db(), clock};
+  Fixture() {
+    Migrator m(t.db(), builtinMigrations(t.dialect()), clock);
+    REQUIRE(m.migrate());
+  }
+};
+
+}  // namespace
+
+TEST_CASE("users are created with a first token and unique emails", "[store][users]") {
+  Fixture f;
+  auto created = f.users.addUser("Alice@Example.com", "laptop");
+  REQUIRE(created);
+  CHECK(created->first.email == "alice@example.com");
+  CHECK(created->first.id.starts_with("usr_"));
+  CHECK(created->second.secret.starts_with("cgt_"));
+  CHECK(created->second.token.label == "laptop");
+
+  auto dup = f.users.addUser("alice@example.com", "x");
+  REQUIRE_FALSE(dup);
+  CHECK(dup.error().code == core::ErrorCode::Conflict);
+  auto bad = f.users.addUser("not-an-email", "x");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().code == core::ErrorCode::Invalid);
+
+  auto list = f.users.listUsers();
+  REQUIRE(list);
+  REQUIRE(list->size() == 1);
+  CHECK(list->front().email == "alice@example.com");
+}
+
+TEST_CASE("tokens authenticate until revoked and only their hash is stored", "[store][users][auth]") {
+  Fixture f;
+  auto created = f.users.addUser("bob@example.com", "default");
+  REQUIRE(created);
+  const std::string secret = created->second.secret;
+
+  auto p = f.users.authenticate(secret);
+  REQUIRE(p);
+  CHECK(p->user.email == "bob@example.com");
+  CHECK(p->token.id == created->second.token.id);
+  CHECK(p->token.lastUsedAt == f.clock.nowUnixSeconds());
+
+  {
+    auto s = f.t.db().acquire();
+    std::string stored;
+    **s << "SELECT token_sha256 FROM api_tokens WHERE id = :i", soci::use(created->second.token.id), soci::into(stored);
+    CHECK(stored == core::sha256Hex(secret));
+    int hits = -1;
+    **s << "SELECT COUNT(*) FROM api_tokens WHERE token_sha256 = :s OR label = :s OR id = :s", soci::use(secret, "s"),
+        soci::into(hits);
+    CHECK(hits == 0);
+  }
+
+  auto second = f.users.issueToken("BOB@example.com", "ci");
+  REQUIRE(second);
+  CHECK(second->secret != secret);
+  auto tokens = f.users.listTokens("bob@example.com");
+  REQUIRE(tokens);
+  CHECK(tokens->size() == 2);
+
+  auto revoked = f.users.revokeToken(created->second.token.id);
+  REQUIRE(revoked);
+  CHECK(revoked->revokedAt.has_value());
+  CHECK(f.users.revokeToken(created->second.token.id));  // idempotent
+  auto after = f.users.authenticate(secret);
+  REQUIRE_FALSE(after);
+  CHECK(after.error().code == core::ErrorCode::Unauthorized);
+  CHECK(f.users.authenticate(second->secret));  // the other token still works
+
+  auto unknown = f.users.revokeToken("tok_doesnotexist");
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().code == core::ErrorCode::NotFound);
+  CHECK_FALSE(f.users.issueToken("nobody@example.com", "x"));
+}
+
+TEST_CASE("every authentication failure looks the same", "[store][users][auth]") {
+  Fixture f;
+  auto created = f.users.addUser("carol@example.com", "default");
+  REQUIRE(created);
+  std::string tampered = created->second.secret;
+  tampered.back() = tampered.back() == 'A' ? 'B' : 'A';
+  for (const std::string& candidate : {std::string(), std::string("short"), tampered, std::string(500, 'x')}) {
+    auto r = f.users.authenticate(candidate);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == core::ErrorCode::Unauthorized);
+    CHECK(r.error().message == "missing or invalid bearer token");
+  }
+}
+
+TEST_CASE("last use is recorded at most once a minute", "[store][users][auth]") {
+  Fixture f;
+  auto created = f.users.addUser("dave@example.com", "default");
+  REQUIRE(created);
+  const long long first = f.clock.nowUnixSeconds();
+  REQUIRE(f.users.authenticate(created->second.secret));
+  f.clock.t += std::chrono::seconds(30);
+  CHECK(f.users.authenticate(created->second.secret)->token.lastUsedAt == first);
+  f.clock.t += std::chrono::seconds(31);
+  CHECK(f.users.authenticate(created->second.secret)->token.lastUsedAt == first + 61);
+}
+
+TEST_CASE("the token secret never reaches the SQLite file", "[store][users]") {
+  if (calgate::test::usingPostgres()) SUCCEED("the raw-file scan applies to SQLite");
+  Fixture f;
+  auto created = f.users.addUser("erin@example.com", "default");
+  REQUIRE(created);
+  const std::string secret = created->second.secret;
+  if (f.t.dialect() == Dialect::Sqlite) {
+    f.t.close();
+    std::string raw = calgate::test::readFile(f.t.sqliteFile());
+    raw += calgate::test::readFile(f.t.sqliteFile().string() + "-wal");
+    CHECK(raw.size() > 0);
+    CHECK(raw.find(secret) == std::string::npos);
+    CHECK(raw.find(secret.substr(4)) == std::string::npos);
+    CHECK(raw.find(core::sha256Hex(secret)) != std::string::npos);
+  }
+}
+
+TEST_CASE("the store recovers by itself when the database server restarts", "[store][reconnect]") {
+  const char* restart = std::getenv("CG_TEST_POSTGRES_CONTROL");
+  if (!calgate::test::usingPostgres() || !restart) {
+    SUCCEED("needs the PostgreSQL test cluster (an SQLite file does not restart)");
+    return;
+  }
+  Fixture f;
+  auto created = f.users.addUser("frank@example.com", "default");
+  REQUIRE(created);
+  {
+    // put every pooled connection to use, so all of them are cut by the restart
+    std::vector<Database::Session> held;
+    for (int i = 0; i < 4; ++i) {
+      auto s = f.t.db().acquire();
+      REQUIRE(s);
+      int one = 0;
+      **s << "SELECT 1", soci::into(one);
+      held.push_back(std::move(*s));
+    }
+  }
+  REQUIRE(std::system(restart) == 0);
+  for (int i = 0; i < 10; ++i) {
+    auto p = f.users.authenticate(created->second.secret);
+    INFO("attempt " << i << ": " << (p ? std::string() : p.error().message));
+    CHECK(p);
+  }
+  CHECK(f.t.db().ping());
+  CHECK(f.users.addUser("grace@example.com", "default"));
+}

@@ -1,0 +1,192 @@
+// Redirects as the HTTP client follows them itself: WebDAV methods keep method and body, 303
+// becomes GET, credentials follow only within a site, https never goes to http. A scripted
+// loopback server records what arrives.
+#include "calgate/providers/http/curl_http_client.hpp"
+#include "calgate/providers/http/url_guard.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
+
+using namespace calgate::providers;
+
+namespace {
+
+struct Received {
+  std::string requestLine, headers, body;
+};
+
+/// Answers one connection per scripted response (Connection: close), recording each request.
+class ScriptedServer {
+ public:
+  explicit ScriptedServer(std::vector<std::string> responses) : responses_(std::move(responses)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    REQUIRE(::listen(fd_, 4) == 0);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~ScriptedServer() {
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  int port() const { return port_; }
+  std::vector<Received> received;
+
+ private:
+  void serve() {
+    for (const auto& response : responses_) {
+      const int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) return;
+      std::string in;
+      char buf[4096];
+      std::size_t headerEnd = std::string::npos;
+      while (headerEnd == std::string::npos) {
+        const auto n = ::recv(c, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        in.append(buf, static_cast<std::size_t>(n));
+        headerEnd = in.find("\r\n\r\n");
+      }
+      Received r;
+      r.requestLine = in.substr(0, in.find("\r\n"));
+      r.headers = in.substr(0, headerEnd);
+      std::size_t length = 0;
+      if (auto p = r.headers.find("Content-Length: "); p != std::string::npos) length = std::stoul(r.headers.substr(p + 16));
+      r.body = headerEnd == std::string::npos ? "" : in.substr(headerEnd + 4);
+      while (r.body.size() < length) {
+        const auto n = ::recv(c, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        r.body.append(buf, static_cast<std::size_t>(n));
+      }
+      received.push_back(r);
+      ::send(c, response.data(), response.size(), MSG_NOSIGNAL);
+      ::close(c);
+    }
+  }
+  std::vector<std::string> responses_;
+  int fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+std::string redirect(int status, const std::string& location) {
+  return "HTTP/1.1 " + std::to_string(status) + " Moved\r\nLocation: " + location +
+         "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+}
+const std::string kMultistatus =
+    "HTTP/1.1 207 Multi-Status\r\nContent-Type: application/xml\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+
+HttpRequest propfind(const std::string& url) {
+  HttpRequest r;
+  r.method = "PROPFIND";
+  r.url = url;
+  r.body = "<?xml version=\"1.0\"?><d:propfind xmlns:d=\"DAV:\"><d:prop><d:current-user-principal/></d:prop></d:propfind>";
+  r.headers = {{"Content-Type", "application/xml"}, {"Depth", "0"}};
+  r.username = "alice";
+  const std::string pw = "app-password";
+  r.password.assign(pw.begin(), pw.end());
+  return r;
+}
+
+CurlHttpClient loopbackClient() {
+  HttpClientOptions o;
+  o.allowLoopback = true;
+  return CurlHttpClient(o);
+}
+
+}  // namespace
+
+TEST_CASE("a redirected PROPFIND keeps its method, body and (same origin) credentials", "[http][redirect]") {
+  ScriptedServer server({redirect(301, "/dav/"), kMultistatus});
+  auto client = loopbackClient();
+  const std::string base = "http://127.0.0.1:" + std::to_string(server.port());
+  auto r = client.send(propfind(base + "/.well-known/caldav"));
+  REQUIRE(r);
+  CHECK(r->status == 207);
+  CHECK(r->effectiveUrl == base + "/dav/");
+  REQUIRE(server.received.size() == 2);
+  CHECK(server.received[1].requestLine == "PROPFIND /dav/ HTTP/1.1");
+  CHECK(server.received[1].body == server.received[0].body);
+  CHECK_FALSE(server.received[1].body.empty());
+  CHECK_THAT(server.received[1].headers, Catch::Contains("Authorization: Basic"));
+  CHECK(r->effectiveUrl.find("app-password") == std::string::npos);
+}
+
+TEST_CASE("303 See Other is fetched with GET and no body", "[http][redirect]") {
+  ScriptedServer server({redirect(303, "/other"), kMultistatus});
+  auto client = loopbackClient();
+  auto r = client.send(propfind("http://127.0.0.1:" + std::to_string(server.port()) + "/start"));
+  REQUIRE(r);
+  REQUIRE(server.received.size() == 2);
+  CHECK(server.received[1].requestLine == "GET /other HTTP/1.1");
+  CHECK(server.received[1].body.empty());
+}
+
+TEST_CASE("credentials do not follow a redirect to another host", "[http][redirect]") {
+  ScriptedServer server({kMultistatus});
+  // 127.0.0.1 -> localhost is another host
+  ScriptedServer first({redirect(302, "http://localhost:" + std::to_string(server.port()) + "/home/")});
+  auto client = loopbackClient();
+  auto r = client.send(propfind("http://127.0.0.1:" + std::to_string(first.port()) + "/"));
+  REQUIRE(r);
+  REQUIRE(first.received.size() == 1);
+  CHECK_THAT(first.received[0].headers, Catch::Contains("Authorization: Basic"));
+  REQUIRE(server.received.size() == 1);
+  CHECK(server.received[0].requestLine == "PROPFIND /home/ HTTP/1.1");
+  CHECK(server.received[0].headers.find("Authorization") == std::string::npos);
+}
+
+TEST_CASE("redirect targets and where credentials may follow", "[http][redirect]") {
+  CHECK(*redirectTarget("https://a.example/x/y", "z") == "https://a.example/x/z");
+  CHECK(*redirectTarget("https://a.example/x", "/dav/") == "https://a.example/dav/");
+  CHECK_FALSE(redirectTarget("https://a.example/", "http://a.example/"));  // downgrade
+  CHECK_FALSE(redirectTarget("https://a.example/", "https://u:p@a.example/"));
+  CHECK_FALSE(redirectTarget("https://a.example/", "ftp://a.example/"));
+  CHECK(*redirectTarget("http://a.example/", "https://b.example/") == "https://b.example/");
+
+  CHECK(credentialsMayFollow("https://fastmail.com/.well-known/caldav", "https://caldav.fastmail.com/dav/"));
+  CHECK(credentialsMayFollow("http://127.0.0.1:8080/a", "http://127.0.0.1:8080/b"));
+  CHECK_FALSE(credentialsMayFollow("http://127.0.0.1:8080/a", "http://127.0.0.1:9090/b"));  // another origin over http
+  CHECK_FALSE(credentialsMayFollow("https://fastmail.com/", "https://evil.example/"));
+  CHECK_FALSE(credentialsMayFollow("https://a.github.io/", "https://b.github.io/"));  // a public suffix is not a site
+  CHECK_FALSE(credentialsMayFollow("http://fastmail.com/", "http://caldav.fastmail.com/"));  // only over https
+}
+
+TEST_CASE("refusals carry their cause: a guarded address, a URL calgate does not request", "[http][guard]") {
+  // The default guard refuses loopback: before anything is sent, also after a redirect there.
+  ScriptedServer server({kMultistatus});
+  const std::string base = "http://127.0.0.1:" + std::to_string(server.port());
+  CurlHttpClient guarded;
+  auto refused = guarded.send(propfind(base + "/"));
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == calgate::core::ErrorCode::Invalid);
+  CHECK(refused.error().cause == calgate::core::Cause::AddressRefused);
+  CHECK(server.received.empty());
+
+  // a server the guard allows cannot send the client on to one it refuses
+  ScriptedServer redirecting({redirect(302, "http://10.255.255.1:9/private")});
+  auto hop = loopbackClient().send(propfind("http://127.0.0.1:" + std::to_string(redirecting.port()) + "/"));
+  REQUIRE_FALSE(hop);
+  CHECK(hop.error().cause == calgate::core::Cause::AddressRefused);
+  CHECK(redirecting.received.size() == 1);
+
+  for (const std::string url : {"ftp://127.0.0.1/", "file:///etc/passwd", "https://alice:secret@cal.example.com/"}) {
+    INFO(url);
+    auto rejected = guarded.send(propfind(url));
+    REQUIRE_FALSE(rejected);
+    CHECK(rejected.error().code == calgate::core::ErrorCode::Invalid);
+    CHECK(rejected.error().cause == calgate::core::Cause::UrlRejected);
+    CHECK(rejected.error().message.find("secret") == std::string::npos);
+  }
+}

@@ -1,0 +1,71 @@
+// The Microsoft 365 rows of the product pages' mapping tables (../shared/seeds) and the Graph event body.
+#include "calgate/model/event.hpp"
+#include "calgate/providers/google/mapping.hpp"
+#include "calgate/providers/microsoft/mapping.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+using namespace calgate::model;
+using namespace std::chrono;
+namespace ms = calgate::providers::microsoft;
+namespace gg = calgate::providers::google;
+
+TEST_CASE("Microsoft 365: source sensitivity is preserved through sync (seed table)", "[providers][seed]") {
+  // normal -> normal, personal -> private, private -> private, confidential -> confidential
+  const std::vector<std::pair<std::string, std::string>> rows = {
+      {"normal", "normal"}, {"personal", "private"}, {"private", "private"}, {"confidential", "confidential"}};
+  for (const auto& [source, target] : rows) {
+    INFO(source);
+    CHECK(ms::sensitivityFor(ms::sensitivityFrom(source)) == target);
+  }
+  CHECK(ms::sensitivityFrom("") == Sensitivity::Normal);
+  CHECK(ms::sensitivityFrom("secret-ish") == Sensitivity::Private);  // unknown: fail safe
+}
+
+namespace {
+
+Event sampleEvent() {
+  Event e;
+  e.uid = "calgate-0123";
+  e.title = "Planning";
+  e.description = "Agenda";
+  e.location = "Room 4";
+  e.start = *zonedFromLocal(local_days{2026y / November / 23} + 9h, "Europe/Berlin");
+  e.end = *zonedFromLocal(local_days{2026y / November / 23} + 10h, "Europe/Berlin");
+  e.recurrence = {"RRULE:FREQ=WEEKLY;COUNT=5", "EXDATE;TZID=Europe/Berlin:20261130T090000"};
+  e.sensitivity = Sensitivity::Confidential;
+  e.showAs = ShowAs::OutOfOffice;
+  e.attendees = {"a@example.com"};
+  e.sequence = 2;
+  e.origin = Origin{"pr_1", "src_1"};
+  return e;
+}
+
+}  // namespace
+
+TEST_CASE("Graph event body refuses series and writes wall-clock times", "[providers][microsoft]") {
+  CHECK_FALSE(ms::eventBody(sampleEvent()));
+  Event single = sampleEvent();
+  single.recurrence.clear();
+  auto body = ms::eventBody(single);
+  REQUIRE(body);
+  auto j = nlohmann::json::parse(*body);
+  CHECK(j["start"] == nlohmann::json{{"dateTime", "2026-11-23T09:00:00.0000000"}, {"timeZone", "Europe/Berlin"}});
+  CHECK(j["isAllDay"] == false);
+  CHECK(j["sensitivity"] == "confidential");
+  CHECK(j["showAs"] == "oof");
+  CHECK(j["singleValueExtendedProperties"][0]["value"] == "pr_1 src_1");
+  CHECK_FALSE(j.contains("attendees"));  // invitations would be sent
+  Event allDay = single;
+  allDay.start = Date{2026y / 12 / 24};
+  allDay.end = Date{2026y / 12 / 25};
+  j = nlohmann::json::parse(*ms::eventBody(allDay, "Europe/Berlin"));
+  CHECK(j["start"] == nlohmann::json{{"dateTime", "2026-12-24T00:00:00.0000000"}, {"timeZone", "Europe/Berlin"}});
+  CHECK(j["isAllDay"] == true);
+  Event badZone = single;
+  std::get<ZonedTime>(badZone.start).zone = "Nowhere/Special";
+  CHECK_FALSE(ms::eventBody(badZone));
+  CHECK_FALSE(gg::eventBody(badZone));
+}
+
