@@ -3,8 +3,8 @@
 //   CG_BENCH_CALDAV_STATE=/tmp/calgate-caldav build/release/bench/calgate_bench_caldav
 #include "calgate/providers/caldav/caldav_provider.hpp"
 #include "calgate/providers/caldav/ical_mapping.hpp"
-#include "calgate/providers/http/curl_http_client.hpp"
 #include "calgate/providers/caldav/multistatus.hpp"
+#include "calgate/providers/http/curl_http_client.hpp"
 
 #include <benchmark/benchmark.h>
 

@@ -3,17 +3,17 @@
 //   CG_BENCH_POSTGRES_URL=postgresql://... calgate_bench_sync   ...and on PostgreSQL (an empty database)
 //   CG_BENCH_CALDAV_STATE=/tmp/calgate-caldav calgate_bench_sync   ...and Radicale -> Xandikos, 1,000 events
 // (start the servers with tests/services/{postgres,caldav}.sh start <dir>).
-#include "calgate/core/clock.hpp"
 #include "calgate/accounts/account_store.hpp"
-#include "calgate/store/migrator.hpp"
 #include "calgate/accounts/user_store.hpp"
-#include "calgate/sync/calendar_store.hpp"
+#include "calgate/core/clock.hpp"
 #include "calgate/policy/org_policy_source.hpp"
+#include "calgate/providers/caldav/caldav_provider.hpp"
+#include "calgate/providers/http/curl_http_client.hpp"
+#include "calgate/store/migrator.hpp"
+#include "calgate/sync/calendar_store.hpp"
 #include "calgate/sync/pair_store.hpp"
 #include "calgate/sync/sync_engine.hpp"
 #include "calgate/vault/vault.hpp"
-#include "calgate/providers/caldav/caldav_provider.hpp"
-#include "calgate/providers/http/curl_http_client.hpp"
 #include "fakes/fake_provider.hpp"
 
 #include <benchmark/benchmark.h>

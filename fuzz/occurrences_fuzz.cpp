@@ -4,8 +4,8 @@
 // overlapping the window, at most the limit per series.
 // Build: cmake --preset fuzz && cmake --build --preset fuzz
 // Run:   build/fuzz/fuzz/calgate_fuzz_occurrences -timeout=5 -max_total_time=60 fuzz/corpus/ical
-#include "calgate/providers/caldav/ical_mapping.hpp"
 #include "calgate/model/occurrences.hpp"
+#include "calgate/providers/caldav/ical_mapping.hpp"
 
 #include <chrono>
 #include <cstddef>

@@ -1,5 +1,5 @@
-#include "calgate/accounts/caldav_accounts.hpp"
 #include "calgate/accounts/account_store.hpp"
+#include "calgate/accounts/caldav_accounts.hpp"
 #include "calgate/accounts/user_store.hpp"
 #include "calgate/sync/calendar_store.hpp"
 #include "context.hpp"

@@ -1,8 +1,8 @@
 #include "calgate/core/clock.hpp"
 #include "calgate/orgpolicy/dns_setup.hpp"
-#include "calgate/store/migrator.hpp"
 #include "calgate/orgpolicy/sql_pin_store.hpp"
 #include "calgate/policy/evaluator.hpp"
+#include "calgate/store/migrator.hpp"
 #include "context.hpp"
 
 #include <nlohmann/json.hpp>

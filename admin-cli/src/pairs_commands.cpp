@@ -1,5 +1,5 @@
-#include "calgate/core/clock.hpp"
 #include "calgate/audit/audit_log.hpp"
+#include "calgate/core/clock.hpp"
 #include "calgate/store/migrator.hpp"
 #include "calgate/sync/calendar_store.hpp"
 #include "calgate/sync/pair_store.hpp"
@@ -43,6 +43,12 @@ void addPairsCommands(CLI::App& app, Context& ctx, int& exitCode) {
     for (const auto& p : *pairs) {
       const std::string state = !p.enabled ? "disabled" : p.needsConfirmation ? "needs_confirmation" : "active";
       if (ctx.json) {
+        // the last error's kind, as the engine acts on it (null after a success)
+        const nlohmann::json code =
+            p.lastErrorCode ? nlohmann::json(std::string(core::errorCodeName(*p.lastErrorCode))) : nlohmann::json();
+        const nlohmann::json cause = p.lastErrorCause == core::Cause::None
+                                         ? nlohmann::json()
+                                         : nlohmann::json(std::string(core::causeName(p.lastErrorCause)));
         out.push_back({{"id", p.id},
                        {"user_id", p.userId},
                        {"source_calendar_id", p.sourceCalendarId},
@@ -50,7 +56,9 @@ void addPairsCommands(CLI::App& app, Context& ctx, int& exitCode) {
                        {"direction", p.direction == sync::Direction::TwoWay ? "two_way" : "one_way"},
                        {"state", state},
                        {"reason", p.confirmationReason},
-                       {"last_error", p.lastError}});
+                       {"last_error", p.lastError},
+                       {"last_error_code", code},
+                       {"last_error_cause", cause}});
       } else {
         std::cout << p.id << "  " << (p.direction == sync::Direction::TwoWay ? "two-way" : "one-way") << "  "
                   << state;

@@ -1,7 +1,7 @@
-#include "calgate/core/clock.hpp"
-#include "calgate/store/migrator.hpp"
 #include "calgate/accounts/user_erasure.hpp"
 #include "calgate/accounts/user_store.hpp"
+#include "calgate/core/clock.hpp"
+#include "calgate/store/migrator.hpp"
 #include "context.hpp"
 
 #include <nlohmann/json.hpp>

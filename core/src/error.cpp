@@ -1,6 +1,18 @@
 #include "calgate/core/error.hpp"
 
 namespace calgate::core {
+namespace {
+
+// The value of an enum 0..last whose name(value) is `name`.
+template <class E, class NameOf>
+std::optional<E> byName(std::string_view name, E last, NameOf nameOf) noexcept {
+  for (int i = 0; i <= static_cast<int>(last); ++i) {
+    if (nameOf(static_cast<E>(i)) == name) return static_cast<E>(i);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 std::string_view errorCodeName(ErrorCode code) noexcept {
   switch (code) {
@@ -20,11 +32,7 @@ std::string_view errorCodeName(ErrorCode code) noexcept {
 }
 
 std::optional<ErrorCode> errorCodeFromName(std::string_view name) noexcept {
-  for (int i = 0; i <= static_cast<int>(ErrorCode::Internal); ++i) {
-    const auto c = static_cast<ErrorCode>(i);
-    if (errorCodeName(c) == name) return c;
-  }
-  return std::nullopt;
+  return byName(name, ErrorCode::Internal, errorCodeName);
 }
 
 std::string_view causeName(Cause cause) noexcept {
@@ -51,11 +59,7 @@ std::string_view causeName(Cause cause) noexcept {
 }
 
 std::optional<Cause> causeFromName(std::string_view name) noexcept {
-  for (int i = 0; i <= static_cast<int>(Cause::DnssecLookupFailed); ++i) {
-    const auto c = static_cast<Cause>(i);
-    if (causeName(c) == name) return c;
-  }
-  return std::nullopt;
+  return byName(name, Cause::DnssecLookupFailed, causeName);
 }
 
 std::string Error::describe() const {

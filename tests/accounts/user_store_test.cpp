@@ -1,7 +1,7 @@
+#include "calgate/accounts/user_store.hpp"
 #include "calgate/core/clock.hpp"
 #include "calgate/core/hash.hpp"
 #include "calgate/store/migrator.hpp"
-#include "calgate/accounts/user_store.hpp"
 #include "support/test_database.hpp"
 
 #include <catch2/catch.hpp>

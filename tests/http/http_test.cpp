@@ -45,7 +45,7 @@ struct Fixture {
         router,
         [this](std::string_view secret) -> core::Result<Identity> {
           ++authCalls;
-          if (secret == "good-token") return Identity{"usr_1", "a@b.c", "tok_1"};
+          if (secret == "good-token") return Identity{"usr_1", "tok_1"};
           if (secret == "db-down") return core::fail(core::ErrorCode::Unavailable, "database unreachable");
           return core::fail(core::ErrorCode::Unauthorized, "missing or invalid bearer token");
         },

@@ -1,8 +1,8 @@
 // Pinned organisation policies live in the database and survive a restart.
 #include "calgate/core/clock.hpp"
 #include "calgate/dns/org_policy_service.hpp"
-#include "calgate/store/migrator.hpp"
 #include "calgate/orgpolicy/sql_pin_store.hpp"
+#include "calgate/store/migrator.hpp"
 #include "fakes/fake_clock.hpp"
 #include "support/test_database.hpp"
 

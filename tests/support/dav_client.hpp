@@ -2,9 +2,9 @@
 // A CalDAV test server (Radicale or Xandikos, started by tests/services/caldav.sh) and a client
 // that edits it directly, as users and other apps do. For Catch2 test executables.
 
+#include "calgate/core/clock.hpp"
 #include "calgate/providers/caldav/caldav_provider.hpp"
 #include "calgate/providers/http/curl_http_client.hpp"
-#include "calgate/core/clock.hpp"
 #include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>

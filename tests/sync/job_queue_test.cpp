@@ -1,8 +1,8 @@
 // The job queue over a real store: coalescing, leases, backoff with Retry-After, dead jobs, one
 // run per pair at a time, and concurrent workers that never run a job twice.
 #include "calgate/sync/job_queue.hpp"
-#include "calgate/sync/worker.hpp"
 #include "calgate/sync/sync_service.hpp"
+#include "calgate/sync/worker.hpp"
 #include "sync/sync_fixture.hpp"
 
 #include <catch2/catch.hpp>

@@ -1,11 +1,8 @@
 // Pair uniqueness and atomic pair changes, on both SQLite and PostgreSQL.
 
-#include "calgate/feeds/feed_store.hpp"
-#include "calgate/store/migrator.hpp"
 #include "calgate/accounts/user_store.hpp"
 #include "calgate/sync/pair_store.hpp"
-#include "fakes/fake_clock.hpp"
-#include "support/test_database.hpp"
+#include "support/migrated_database.hpp"
 
 #include <catch2/catch.hpp>
 #include <soci/soci.h>
@@ -18,20 +15,8 @@ using namespace std::chrono;
 
 namespace {
 
-struct Fixture {
-  test::TestDatabase t;
-  test::FakeClock clock{core::TimePoint(seconds(1'800'000'000))};
+struct Fixture : test::MigratedDatabase {
   UserStore users{t.db(), clock};
-  feeds::FeedStore feedStore{t.db(), clock};
-  Fixture() { REQUIRE(Migrator(t.db(), builtinMigrations(t.dialect()), clock).migrate()); }
-  long long count(const std::string& sql) {
-    long long n = 0;
-    REQUIRE(t.db().withSession([&](soci::session& s) -> core::Result<void> {
-      s << sql, soci::into(n);
-      return {};
-    }));
-    return n;
-  }
 };
 
 }  // namespace

@@ -2,13 +2,13 @@
 // A sync pair over a real store (SQLite, or PostgreSQL when CG_TEST_POSTGRES_URL_FILE is set)
 // between two in-memory FakeProviders, with a fake clock and a fixed organisation policy.
 
-#include "calgate/audit/audit_log.hpp"
 #include "calgate/accounts/account_store.hpp"
-#include "calgate/store/migrator.hpp"
 #include "calgate/accounts/user_store.hpp"
+#include "calgate/audit/audit_log.hpp"
+#include "calgate/policy/org_policy_source.hpp"
+#include "calgate/store/migrator.hpp"
 #include "calgate/sync/calendar_store.hpp"
 #include "calgate/sync/mapping_store.hpp"
-#include "calgate/policy/org_policy_source.hpp"
 #include "calgate/sync/pair_store.hpp"
 #include "calgate/sync/sync_engine.hpp"
 #include "calgate/vault/vault.hpp"

@@ -1,6 +1,6 @@
 // Regressions from the review of the sync engine: each case failed before its fix.
-#include "calgate/sync/job_queue.hpp"
 #include "calgate/providers/forwarding_provider.hpp"
+#include "calgate/sync/job_queue.hpp"
 #include "sync/sync_fixture.hpp"
 
 #include <catch2/catch.hpp>

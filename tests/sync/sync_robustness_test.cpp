@@ -1,7 +1,7 @@
 // Two-way convergence under random edits, crashes at every step boundary, and a scan of the
 // database for event content after a full sync.
-#include "sync/sync_fixture.hpp"
 #include "support/temp_dir.hpp"
+#include "sync/sync_fixture.hpp"
 
 #include <catch2/catch.hpp>
 #include <soci/soci.h>

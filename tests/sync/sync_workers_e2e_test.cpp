@@ -1,16 +1,16 @@
 // Two `calgate serve` processes share one PostgreSQL job queue and sync pairs between Radicale
 // calendars: every job runs exactly once, and every event is written exactly once.
-#include "calgate/audit/audit_log.hpp"
 #include "calgate/accounts/account_store.hpp"
-#include "calgate/store/migrator.hpp"
 #include "calgate/accounts/user_store.hpp"
+#include "calgate/audit/audit_log.hpp"
+#include "calgate/providers/caldav/caldav_provider.hpp"
+#include "calgate/providers/http/http_client.hpp"
+#include "calgate/store/migrator.hpp"
 #include "calgate/sync/calendar_store.hpp"
 #include "calgate/sync/pair_store.hpp"
 #include "calgate/vault/vault.hpp"
-#include "calgate/providers/caldav/caldav_provider.hpp"
-#include "calgate/providers/http/http_client.hpp"
-#include "support/process.hpp"
 #include "support/dav_client.hpp"
+#include "support/process.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_database.hpp"
 

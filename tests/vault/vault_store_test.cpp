@@ -1,8 +1,8 @@
 // The vault over a real store (SQLite, or PostgreSQL when CG_TEST_POSTGRES_URL_FILE is set).
-#include "calgate/core/clock.hpp"
 #include "calgate/accounts/account_store.hpp"
-#include "calgate/store/migrator.hpp"
 #include "calgate/accounts/user_store.hpp"
+#include "calgate/core/clock.hpp"
+#include "calgate/store/migrator.hpp"
 #include "calgate/vault/vault.hpp"
 #include "support/test_database.hpp"
 

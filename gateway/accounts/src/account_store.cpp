@@ -1,7 +1,7 @@
 #include "calgate/accounts/account_store.hpp"
 
-#include "calgate/core/ids.hpp"
 #include "calgate/accounts/user_store.hpp"
+#include "calgate/core/ids.hpp"
 #include "calgate/store/transaction.hpp"
 
 #include <soci/soci.h>

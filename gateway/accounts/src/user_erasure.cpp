@@ -1,7 +1,7 @@
 #include "calgate/accounts/user_erasure.hpp"
 
-#include "calgate/core/hash.hpp"
 #include "calgate/audit/audit_log.hpp"
+#include "calgate/core/hash.hpp"
 #include "calgate/store/transaction.hpp"
 
 #include <nlohmann/json.hpp>

@@ -2,11 +2,11 @@
 // stored; the credential goes only into the vault. Google and Microsoft connect through OAuth,
 // which this version does not have yet.
 
-#include "support.hpp"
+#include "calgate/accounts/account_store.hpp"
 #include "calgate/core/log.hpp"
 #include "calgate/dns/org_policy_service.hpp"
-#include "calgate/accounts/account_store.hpp"
 #include "calgate/policy/org_policy_source.hpp"
+#include "support.hpp"
 
 #include <algorithm>
 #include <cctype>

@@ -2,12 +2,12 @@
 // holds the capability URL (and the PIN, when one is set). Rendered live from the calendars on
 // every request; nothing of the events is stored.
 
-#include "support.hpp"
 #include "calgate/core/hash.hpp"
 #include "calgate/core/log.hpp"
 #include "calgate/feeds/busy_calendar.hpp"
 #include "calgate/feeds/feed_store.hpp"
 #include "calgate/sync/sync_service.hpp"
+#include "support.hpp"
 
 #include <map>
 #include <memory>

@@ -1,11 +1,11 @@
 // /v1/me: who the caller is, everything calgate holds about them (GDPR Art. 15/20, machine-
 // readable, no secrets) and erasure (Art. 17).
 
-#include "support.hpp"
-#include "calgate/feeds/feed_store.hpp"
 #include "calgate/accounts/user_erasure.hpp"
-#include "calgate/sync/mapping_store.hpp"
+#include "calgate/feeds/feed_store.hpp"
 #include "calgate/store/row_values.hpp"
+#include "calgate/sync/mapping_store.hpp"
+#include "support.hpp"
 
 #include <soci/soci.h>
 

@@ -1,12 +1,12 @@
 #include "pair_preview.hpp"
 
 #include "calgate/core/log.hpp"
-#include "calgate/sync/mapping_store.hpp"
-#include "calgate/policy/org_policy_source.hpp"
-#include "calgate/sync/sync_engine.hpp"
-#include "calgate/sync/sync_service.hpp"
 #include "calgate/policy/content_hash.hpp"
 #include "calgate/policy/evaluator.hpp"
+#include "calgate/policy/org_policy_source.hpp"
+#include "calgate/sync/mapping_store.hpp"
+#include "calgate/sync/sync_engine.hpp"
+#include "calgate/sync/sync_service.hpp"
 
 #include <algorithm>
 #include <map>

@@ -1,10 +1,10 @@
 // /v1/pairs: sync pairs of the caller's calendars, their status, the mass-delete confirmation,
 // "sync now", and the dry-run preview (pair_preview.cpp).
 
+#include "calgate/policy/evaluator.hpp"
+#include "calgate/sync/job_queue.hpp"
 #include "pair_preview.hpp"
 #include "support.hpp"
-#include "calgate/sync/job_queue.hpp"
-#include "calgate/policy/evaluator.hpp"
 
 
 namespace calgate::api {

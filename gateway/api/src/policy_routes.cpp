@@ -1,8 +1,8 @@
 // GET /v1/policy/{domain}: the organisation policy calgate applies to accounts of a domain, from
 // a fresh DNSSEC-validated lookup of _calendar-privacy.<domain>, with every reason.
 
-#include "support.hpp"
 #include "calgate/dns/org_policy_service.hpp"
+#include "support.hpp"
 
 #include <algorithm>
 #include <cctype>

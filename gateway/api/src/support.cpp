@@ -1,7 +1,7 @@
 #include "support.hpp"
 
-#include "calgate/core/log.hpp"
 #include "calgate/audit/audit_log.hpp"
+#include "calgate/core/log.hpp"
 #include "calgate/sync/job_queue.hpp"
 #include "calgate/sync/mapping_store.hpp"
 

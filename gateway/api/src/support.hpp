@@ -2,13 +2,13 @@
 // What every REST handler needs: error mapping to problem+json, owner scoping (another user's
 // id answers exactly like an unknown one), and the JSON views of stored objects.
 
-#include "calgate/http/json_input.hpp"
+#include "calgate/accounts/account_store.hpp"
 #include "calgate/api/routes.hpp"
 #include "calgate/feeds/feed_store.hpp"
-#include "calgate/accounts/account_store.hpp"
+#include "calgate/http/json_input.hpp"
+#include "calgate/policy/org_policy.hpp"
 #include "calgate/sync/calendar_store.hpp"
 #include "calgate/sync/pair_store.hpp"
-#include "calgate/policy/org_policy.hpp"
 
 #include <nlohmann/json.hpp>
 

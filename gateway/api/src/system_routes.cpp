@@ -50,7 +50,7 @@ http::Authenticator bearerAuthenticator(accounts::UserStore& users) {
   return [&users](std::string_view secret) -> core::Result<http::Identity> {
     auto principal = users.authenticate(secret);
     if (!principal) return std::unexpected(principal.error());
-    return http::Identity{principal->user.id, principal->user.email, principal->token.id};
+    return http::Identity{principal->user.id, principal->token.id};
   };
 }
 

@@ -1,8 +1,8 @@
 #include "calgate/store/migrator.hpp"
 
 #include "calgate/core/hash.hpp"
-#include "embedded_migrations.hpp"
 #include "calgate/store/transaction.hpp"
+#include "embedded_migrations.hpp"
 
 #include <soci/soci.h>
 

@@ -1,13 +1,13 @@
 #include "calgate/sync/sync_engine.hpp"
 
-#include "calgate/core/hash.hpp"
 #include "calgate/audit/audit_log.hpp"
-#include "calgate/sync/calendar_store.hpp"
-#include "calgate/sync/mapping_store.hpp"
-#include "calgate/policy/org_policy_source.hpp"
-#include "calgate/sync/pair_store.hpp"
+#include "calgate/core/hash.hpp"
 #include "calgate/policy/content_hash.hpp"
 #include "calgate/policy/evaluator.hpp"
+#include "calgate/policy/org_policy_source.hpp"
+#include "calgate/sync/calendar_store.hpp"
+#include "calgate/sync/mapping_store.hpp"
+#include "calgate/sync/pair_store.hpp"
 
 #include <algorithm>
 #include <map>

@@ -1,8 +1,8 @@
 #include "calgate/providers/caldav/caldav_provider.hpp"
 
+#include "calgate/providers/caldav/ical_mapping.hpp"
 #include "calgate/providers/caldav/multistatus.hpp"
 #include "calgate/providers/http/url_guard.hpp"
-#include "calgate/providers/caldav/ical_mapping.hpp"
 
 #include <algorithm>
 #include <cctype>

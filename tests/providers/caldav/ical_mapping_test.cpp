@@ -2,6 +2,7 @@
 // iCalendar text calgate writes.
 #include "calgate/model/event.hpp"
 #include "calgate/providers/caldav/ical_mapping.hpp"
+#include "support/sample_event.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -25,26 +26,7 @@ TEST_CASE("status vocabularies", "[providers]") {
   CHECK(ic::statusFrom(std::nullopt) == Status::Confirmed);
 }
 
-namespace {
-
-Event sampleEvent() {
-  Event e;
-  e.uid = "calgate-0123";
-  e.title = "Planning";
-  e.description = "Agenda";
-  e.location = "Room 4";
-  e.start = *zonedFromLocal(local_days{2026y / November / 23} + 9h, "Europe/Berlin");
-  e.end = *zonedFromLocal(local_days{2026y / November / 23} + 10h, "Europe/Berlin");
-  e.recurrence = {"RRULE:FREQ=WEEKLY;COUNT=5", "EXDATE;TZID=Europe/Berlin:20261130T090000"};
-  e.sensitivity = Sensitivity::Confidential;
-  e.showAs = ShowAs::OutOfOffice;
-  e.attendees = {"a@example.com"};
-  e.sequence = 2;
-  e.origin = Origin{"pr_1", "src_1"};
-  return e;
-}
-
-}  // namespace
+using calgate::test::sampleEvent;
 
 TEST_CASE("iCalendar text has TZID times with their VTIMEZONE, and the origin marker", "[providers][caldav]") {
   auto text = ic::calendarText(sampleEvent(), sys_days{2026y / November / 21} + 8h);

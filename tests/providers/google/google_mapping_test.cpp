@@ -1,6 +1,7 @@
 // The Google rows of the product pages' mapping tables (../shared/seeds) and the events.insert body.
 #include "calgate/model/event.hpp"
 #include "calgate/providers/google/mapping.hpp"
+#include "support/sample_event.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -22,26 +23,7 @@ TEST_CASE("status vocabularies", "[providers]") {
   for (const std::string s : {"confirmed", "tentative", "cancelled"}) CHECK(gg::statusFor(gg::statusFrom(s)) == s);
 }
 
-namespace {
-
-Event sampleEvent() {
-  Event e;
-  e.uid = "calgate-0123";
-  e.title = "Planning";
-  e.description = "Agenda";
-  e.location = "Room 4";
-  e.start = *zonedFromLocal(local_days{2026y / November / 23} + 9h, "Europe/Berlin");
-  e.end = *zonedFromLocal(local_days{2026y / November / 23} + 10h, "Europe/Berlin");
-  e.recurrence = {"RRULE:FREQ=WEEKLY;COUNT=5", "EXDATE;TZID=Europe/Berlin:20261130T090000"};
-  e.sensitivity = Sensitivity::Confidential;
-  e.showAs = ShowAs::OutOfOffice;
-  e.attendees = {"a@example.com"};
-  e.sequence = 2;
-  e.origin = Origin{"pr_1", "src_1"};
-  return e;
-}
-
-}  // namespace
+using calgate::test::sampleEvent;
 
 TEST_CASE("Google event body carries the synced fields in Google's shapes", "[providers][google]") {
   auto body = gg::eventBody(sampleEvent());

@@ -2,6 +2,7 @@
 #include "calgate/model/event.hpp"
 #include "calgate/providers/google/mapping.hpp"
 #include "calgate/providers/microsoft/mapping.hpp"
+#include "support/sample_event.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -23,26 +24,7 @@ TEST_CASE("Microsoft 365: source sensitivity is preserved through sync (seed tab
   CHECK(ms::sensitivityFrom("secret-ish") == Sensitivity::Private);  // unknown: fail safe
 }
 
-namespace {
-
-Event sampleEvent() {
-  Event e;
-  e.uid = "calgate-0123";
-  e.title = "Planning";
-  e.description = "Agenda";
-  e.location = "Room 4";
-  e.start = *zonedFromLocal(local_days{2026y / November / 23} + 9h, "Europe/Berlin");
-  e.end = *zonedFromLocal(local_days{2026y / November / 23} + 10h, "Europe/Berlin");
-  e.recurrence = {"RRULE:FREQ=WEEKLY;COUNT=5", "EXDATE;TZID=Europe/Berlin:20261130T090000"};
-  e.sensitivity = Sensitivity::Confidential;
-  e.showAs = ShowAs::OutOfOffice;
-  e.attendees = {"a@example.com"};
-  e.sequence = 2;
-  e.origin = Origin{"pr_1", "src_1"};
-  return e;
-}
-
-}  // namespace
+using calgate::test::sampleEvent;
 
 TEST_CASE("Graph event body refuses series and writes wall-clock times", "[providers][microsoft]") {
   CHECK_FALSE(ms::eventBody(sampleEvent()));

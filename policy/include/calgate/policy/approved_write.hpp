@@ -3,8 +3,8 @@
 /// "every write was checked by the evaluator" holds by construction: adapter write methods take
 /// an ApprovedWrite, never a raw Event. It remembers the context it was approved for.
 
-#include "calgate/policy/write_context.hpp"
 #include "calgate/model/event.hpp"
+#include "calgate/policy/write_context.hpp"
 
 namespace calgate::policy {
 

@@ -4,8 +4,8 @@
 /// the evaluator's approval. Implementations refuse an ApprovedWrite made for another provider.
 
 #include "calgate/core/error.hpp"
-#include "calgate/policy/approved_write.hpp"
 #include "calgate/model/event.hpp"
+#include "calgate/policy/approved_write.hpp"
 
 #include <chrono>
 #include <optional>

@@ -4,12 +4,12 @@
 /// how the adapter is opened for a stored account (the HTTP client with the configured network
 /// guard). Used by the REST API, calgate-admin and the provider registry. Thread-safe.
 
+#include "calgate/accounts/account_store.hpp"
 #include "calgate/core/clock.hpp"
 #include "calgate/core/error.hpp"
-#include "calgate/accounts/account_store.hpp"
-#include "calgate/vault/sealed_box.hpp"
 #include "calgate/providers/http/curl_http_client.hpp"
 #include "calgate/providers/provider.hpp"
+#include "calgate/vault/sealed_box.hpp"
 
 #include <chrono>
 #include <memory>

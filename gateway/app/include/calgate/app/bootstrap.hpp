@@ -2,8 +2,8 @@
 /// Start-up steps shared by `calgate` and `calgate-admin`: find and load the configuration,
 /// open the database. Exit codes used by both binaries are defined here.
 
-#include "calgate/core/error.hpp"
 #include "calgate/app/config.hpp"
+#include "calgate/core/error.hpp"
 #include "calgate/store/database.hpp"
 
 #include <filesystem>

@@ -2,8 +2,8 @@
 /// Command-line plumbing shared by `calgate` and `calgate-admin` (CLI11). Include only from
 /// the binaries' main files: CLI11 is a heavy header.
 
-#include "calgate/core/version.hpp"
 #include "calgate/app/bootstrap.hpp"
+#include "calgate/core/version.hpp"
 
 #include <CLI/CLI.hpp>
 

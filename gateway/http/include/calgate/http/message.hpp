@@ -16,7 +16,6 @@ namespace calgate::http {
 /// The HTTP layer knows no users or tokens beyond these ids: handlers that need more ask the store.
 struct Identity {
   std::string userId;
-  std::string email;
   std::string tokenId;  ///< the credential used (rate limits are per token)
 };
 

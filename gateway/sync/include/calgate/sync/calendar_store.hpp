@@ -3,8 +3,8 @@
 
 #include "calgate/core/clock.hpp"
 #include "calgate/core/error.hpp"
-#include "calgate/store/database.hpp"
 #include "calgate/providers/provider.hpp"
+#include "calgate/store/database.hpp"
 
 #include <optional>
 #include <string>

@@ -2,9 +2,9 @@
 /// One row per mirrored event (or occurrence): ids, ETags, times and the hash of the approved
 /// write. Never event content. Also the per-pair cursors.
 
+#include "calgate/audit/audit_log.hpp"
 #include "calgate/core/clock.hpp"
 #include "calgate/core/error.hpp"
-#include "calgate/audit/audit_log.hpp"
 #include "calgate/store/database.hpp"
 
 #include <optional>

@@ -4,8 +4,8 @@
 
 #include "calgate/core/clock.hpp"
 #include "calgate/core/error.hpp"
-#include "calgate/store/database.hpp"
 #include "calgate/policy/pair_rules.hpp"
+#include "calgate/store/database.hpp"
 
 #include <functional>
 #include <optional>

@@ -7,10 +7,10 @@
 
 #include "calgate/core/clock.hpp"
 #include "calgate/core/error.hpp"
-#include "calgate/store/database.hpp"
 #include "calgate/policy/org_policy_source.hpp"
 #include "calgate/policy/write_context.hpp"
 #include "calgate/providers/provider.hpp"
+#include "calgate/store/database.hpp"
 #include "calgate/sync/calendar_store.hpp"
 
 #include <cstddef>
