@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 ./deploy/install-deps.sh
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
 export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-2G}"
+# the tests share a precompiled header (tests/CMakeLists.txt); ccache caches such compiles only so
+export CCACHE_SLOPPINESS="${CCACHE_SLOPPINESS:-pch_defines,time_macros}"
 
 start=$(date +%s)
 echo "== configure"
