@@ -1,5 +1,7 @@
 #include "calgate/sync/sync_service.hpp"
 
+#include "calgate/accounts/account_store.hpp"
+#include "calgate/accounts/provider_registry.hpp"
 #include "calgate/core/log.hpp"
 #include "calgate/sync/mapping_store.hpp"
 #include "calgate/sync/pair_store.hpp"
@@ -41,7 +43,7 @@ class VaultProviderFactory final : public ProviderFactory {
 
 std::unique_ptr<ProviderFactory> makeVaultProviderFactory(accounts::AccountStore& accounts,
                                                           const accounts::ProviderRegistry& registry,
-                                                          accounts::ProviderEnvironment environment) {
+                                                          const accounts::ProviderEnvironment& environment) {
   return std::make_unique<VaultProviderFactory>(accounts, registry, environment);
 }
 

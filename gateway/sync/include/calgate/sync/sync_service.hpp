@@ -3,8 +3,6 @@
 /// each poll interval (coalesced) and a daily purge, and worker threads that run the jobs with
 /// providers opened from the accounts' vaulted credentials.
 
-#include "calgate/accounts/account_store.hpp"
-#include "calgate/accounts/provider_registry.hpp"
 #include "calgate/core/clock.hpp"
 #include "calgate/policy/org_policy_source.hpp"
 #include "calgate/sync/calendar_store.hpp"
@@ -20,6 +18,12 @@
 #include <thread>
 #include <vector>
 
+namespace calgate::accounts {
+class AccountStore;
+class ProviderRegistry;
+struct ProviderEnvironment;
+}  // namespace calgate::accounts
+
 namespace calgate::sync {
 
 /// Opens the provider adapter for a calendar's account.
@@ -34,7 +38,7 @@ class ProviderFactory {
 /// outlive the factory. Thread-safe.
 std::unique_ptr<ProviderFactory> makeVaultProviderFactory(accounts::AccountStore& accounts,
                                                           const accounts::ProviderRegistry& registry,
-                                                          accounts::ProviderEnvironment environment);
+                                                          const accounts::ProviderEnvironment& environment);
 
 /// Counters for /metrics: writes by provider and action, pulls, queue depth.
 struct SyncCounters {
