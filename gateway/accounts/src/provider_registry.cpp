@@ -8,15 +8,17 @@ namespace calgate::accounts {
 
 void ProviderRegistry::add(model::ProviderKind kind, ProviderOpener opener) { openers_[kind] = std::move(opener); }
 
+core::Result<void> ProviderRegistry::require(model::ProviderKind kind) const {
+  if (supports(kind)) return {};
+  return core::fail(core::ErrorCode::Unavailable,
+                    "no adapter for " + std::string(model::toString(kind)) + " accounts in this version");
+}
+
 core::Result<std::unique_ptr<providers::Provider>> ProviderRegistry::open(const Account& account,
                                                                           const vault::SecretBytes& credential,
                                                                           const ProviderEnvironment& environment) const {
-  const auto it = openers_.find(account.provider);
-  if (it == openers_.end()) {
-    return core::fail(core::ErrorCode::Unavailable,
-                      "no adapter for " + std::string(model::toString(account.provider)) + " accounts in this version");
-  }
-  return it->second(account, credential, environment);
+  if (auto ok = require(account.provider); !ok) return std::unexpected(ok.error());
+  return openers_.at(account.provider)(account, credential, environment);
 }
 
 ProviderRegistry builtinProviders() {

@@ -22,10 +22,8 @@ class VaultProviderFactory final : public ProviderFactory {
       : accounts_(accounts), registry_(registry), environment_(environment) {}
 
   core::Result<std::unique_ptr<providers::Provider>> open(const CalendarRef& calendar) override {
-    if (!registry_.supports(calendar.provider)) {
-      return core::fail(ErrorCode::Unavailable, "no adapter for " + std::string(model::toString(calendar.provider)) +
-                                                    " accounts in this version");
-    }
+    // refused before the credential is opened
+    if (auto ok = registry_.require(calendar.provider); !ok) return std::unexpected(ok.error());
     auto account = accounts_.get(calendar.accountId);
     if (!account) return std::unexpected(account.error());
     auto secret = accounts_.credential(calendar.accountId);

@@ -32,6 +32,9 @@ class ProviderRegistry {
   void add(model::ProviderKind kind, ProviderOpener opener);
 
   bool supports(model::ProviderKind kind) const { return openers_.contains(kind); }
+  /// The same as an error: Unavailable ("no adapter for google accounts in this version") for a
+  /// kind nothing is registered for. Lets a caller refuse before it opens a credential.
+  core::Result<void> require(model::ProviderKind kind) const;
 
   /// The adapter for `account`. Unavailable ("no adapter for google accounts in this version") for
   /// a kind nothing is registered for; otherwise what the opener returns.
