@@ -7,6 +7,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 
 using namespace calgate;
 using namespace calgate::sync;
@@ -84,10 +86,20 @@ struct DavPair {
     pairId = pairs.create(np)->id;
     f.engine->setWriteObserver([this](std::string_view, std::string_view) { ++writes; });
   }
+  /// Previews, then runs: on real servers too the run applies exactly the previewed steps.
   SyncReport sync() {
+    const std::size_t before = writes;
+    auto preview = f.engine->planPair(pairId, *source.provider, *target.provider);
+    INFO((preview ? std::string() : preview.error().describe()));
+    REQUIRE(preview);
+    REQUIRE(writes == before);
     auto r = f.engine->syncPair(pairId, *source.provider, *target.provider);
     INFO((r ? std::string() : r.error().describe()));
     REQUIRE(r);
+    const auto expected = stepsToApply(*preview);
+    CHECK(r->steps == expected);
+    const auto ops = std::count_if(expected.begin(), expected.end(), [](const auto& s) { return s.op != WriteOp::None; });
+    CHECK(writes - before == static_cast<std::size_t>(ops) + r->recovered);
     return *r;
   }
 };

@@ -2,6 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <tuple>
+
 namespace calgate::test {
 
 using namespace calgate::accounts;
@@ -75,9 +78,26 @@ void SyncFixture::restart(SyncOptions next) {
 core::Result<SyncReport> SyncFixture::trySync() { return engine->syncPair(pairId, work, home); }
 
 SyncReport SyncFixture::sync() {
+  // The preview first: the plan, not applied. The run must then apply exactly its steps, and
+  // the providers must see one write per step that writes. The preview's own pulls are not the
+  // run's: their complete-listing counts are put back.
+  const auto listings = std::pair{work.completeListings, home.completeListings};
+  const std::size_t writesBefore = work.writes() + home.writes();
+  auto preview = engine->planPair(pairId, work, home);
+  std::tie(work.completeListings, home.completeListings) = listings;
+  REQUIRE(work.writes() + home.writes() == writesBefore);
   auto r = trySync();
   INFO((r ? std::string() : r.error().describe()));
   REQUIRE(r);
+  if (r->skipped) return *r;
+  INFO((preview ? std::string() : preview.error().describe()));
+  REQUIRE(preview);
+  const auto expected = stepsToApply(*preview);
+  CHECK(r->steps == expected);
+  const auto ops = std::count_if(expected.begin(), expected.end(), [](const auto& s) { return s.op != WriteOp::None; });
+  CHECK(work.writes() + home.writes() - writesBefore == static_cast<std::size_t>(ops) + r->recovered);
+  CHECK(r->paused == preview->held());
+  ++previewsChecked;
   return *r;
 }
 

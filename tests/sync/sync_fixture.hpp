@@ -58,8 +58,10 @@ struct SyncFixture {
   static constexpr const char* kWork = "work";  // provider calendar ids
   static constexpr const char* kHome = "home";
 
-  /// Runs the pair once; fails the test on an error.
+  /// Previews the pair's plan, runs the pair once and checks the run applied exactly the
+  /// previewed steps (one provider write per writing step); fails the test on an error.
   sync::SyncReport sync();
+  std::size_t previewsChecked = 0;  ///< runs whose preview was compared
   core::Result<sync::SyncReport> trySync();
   /// Recreates the engine (a restart), e.g. with other options.
   void restart(sync::SyncOptions next);

@@ -336,8 +336,8 @@ TEST_CASE("the mass-delete guard pauses the pair until a user confirms", "[sync]
   CHECK(paused->confirmationReason.find("15 of 20") != std::string::npos);
   auto entries = f.auditEntries();
   CHECK(std::any_of(entries.begin(), entries.end(), [](const auto& e) { return e.entry.action == "sync.guard"; }));
-  // while paused, runs do nothing
-  CHECK(f.sync().skipped);
+  // while paused, runs delete nothing (and write nothing else)
+  CHECK(f.sync().paused);
   CHECK(f.home.writes() == 20);
 
   // the operator sees why and confirms with calgate-admin

@@ -107,12 +107,21 @@ core::Result<void> MappingStore::save(const Mapping& m) {
 }
 
 core::Result<void> MappingStore::recordWrite(const Mapping& m, const audit::AuditEntry& entry) {
+  return recordAll({m}, entry);
+}
+
+core::Result<void> MappingStore::recordAll(const std::vector<Mapping>& mappings,
+                                           const std::optional<audit::AuditEntry>& entry) {
   return db_.withSession([&](soci::session& sql) -> core::Result<void> {
     store::WriteTransaction tx(sql, db_.dialect());
     const long long now = clock_.nowUnixSeconds();
-    saveRow(sql, m, now);
-    if (!m.targetEventId.empty() && m.state == MappingState::Synced) setEtagRows(sql, m.pairId, m.targetEventId, m.targetEtag);
-    audit::AuditLog::appendWithin(sql, db_.dialect(), entry, now);
+    for (const auto& m : mappings) {
+      saveRow(sql, m, now);
+      if (!m.targetEventId.empty() && m.state == MappingState::Synced) {
+        setEtagRows(sql, m.pairId, m.targetEventId, m.targetEtag);
+      }
+    }
+    if (entry) audit::AuditLog::appendWithin(sql, db_.dialect(), *entry, now);
     tx.commit();
     return {};
   });

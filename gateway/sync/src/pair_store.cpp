@@ -1,9 +1,11 @@
 #include "calgate/sync/pair_store.hpp"
 
+#include "calgate/core/hash.hpp"
 #include "calgate/core/ids.hpp"
 #include "calgate/store/transaction.hpp"
 
 #include <nlohmann/json.hpp>
+#include <algorithm>
 #include "calgate/store/row_values.hpp"
 
 #include <soci/soci.h>
@@ -26,7 +28,25 @@ constexpr const char* kSelect =
     "SELECT id, user_id, source_calendar_id, target_calendar_id, direction, rules_json, window_past_days, "
     "window_future_days, enabled, needs_confirmation, COALESCE(confirmation_reason, ''), deletions_confirmed_at, "
     "COALESCE(last_error, ''), COALESCE(policy_fingerprint, ''), last_success_at, created_at, updated_at, "
-    "COALESCE(last_error_code, ''), COALESCE(last_error_cause, '') FROM pairs ";
+    "COALESCE(last_error_code, ''), COALESCE(last_error_cause, ''), COALESCE(guard_deletions, ''), "
+    "COALESCE(confirmed_deletions, '') FROM pairs ";
+
+std::vector<std::string> idLines(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const std::size_t end = std::min(text.find('\n', at), text.size());
+    if (end > at) out.push_back(text.substr(at, end - at));
+    at = end + 1;
+  }
+  return out;
+}
+
+std::string joinLines(const std::vector<std::string>& ids) {
+  std::string out;
+  for (const auto& id : ids) out += (out.empty() ? "" : "\n") + id;
+  return out;
+}
 
 core::Result<SyncPair> fromRow(const soci::row& r) {
   SyncPair p;
@@ -53,6 +73,8 @@ core::Result<SyncPair> fromRow(const soci::row& r) {
   // A kind this version does not know (written by a newer one) reads as none: it only informs.
   p.lastErrorCode = core::errorCodeFromName(textAt(r, 17));
   p.lastErrorCause = core::causeFromName(textAt(r, 18)).value_or(core::Cause::None);
+  p.guardDeletions = idLines(textAt(r, 19));
+  p.confirmedDeletions = idLines(textAt(r, 20));
   return p;
 }
 
@@ -169,7 +191,7 @@ core::Result<std::vector<SyncPair>> PairStore::list(const std::string& where) {
 }
 
 core::Result<std::vector<SyncPair>> PairStore::listRunnable() {
-  return list("WHERE enabled = 1 AND needs_confirmation = 0");
+  return list("WHERE enabled = 1");
 }
 
 core::Result<std::vector<SyncPair>> PairStore::listAll() { return list(""); }
@@ -248,22 +270,67 @@ core::Result<void> PairStore::setRules(const std::string& id, const PairRules& r
   return update(id, "UPDATE pairs SET rules_json = :r, updated_at = :t WHERE id = :i", rulesToJson(rules), 1);
 }
 
-core::Result<void> PairStore::pause(const std::string& id, const std::string& reason) {
-  return update(id,
-                "UPDATE pairs SET needs_confirmation = 1, confirmation_reason = :r, deletions_confirmed_at = NULL, "
-                "updated_at = :t WHERE id = :i",
-                reason.substr(0, 500), 1);
+std::string deletionsDigest(const std::vector<std::string>& deletionIds) {
+  if (deletionIds.empty()) return {};
+  std::vector<std::string> sorted = deletionIds;
+  std::sort(sorted.begin(), sorted.end());
+  std::string all;
+  for (const auto& id : sorted) all += id + "\n";
+  return core::sha256Hex(all);
 }
 
-core::Result<void> PairStore::confirmDeletions(const std::string& id) {
+core::Result<void> PairStore::pause(const std::string& id, const std::string& reason,
+                                    const std::vector<std::string>& deletionIds) {
+  return db_.withSession([&](soci::session& sql) -> core::Result<void> {
+    const long long now = clock_.nowUnixSeconds();
+    const std::string r = reason.substr(0, 500);
+    const std::string held = joinLines(deletionIds);
+    soci::statement st = (sql.prepare << "UPDATE pairs SET needs_confirmation = 1, confirmation_reason = :r, "
+                                         "guard_deletions = :g, confirmed_deletions = NULL, deletions_confirmed_at = NULL, "
+                                         "updated_at = :t WHERE id = :i",
+                          soci::use(r), soci::use(held), soci::use(now), soci::use(id));
+    st.execute(true);
+    if (st.get_affected_rows() == 0) return fail(ErrorCode::NotFound, "no such pair");
+    return {};
+  });
+}
+
+core::Result<void> PairStore::confirmDeletions(const std::string& id, const std::string& digest) {
+  return db_.withSession([&](soci::session& sql) -> core::Result<void> {
+    store::WriteTransaction tx(sql, db_.dialect());
+    soci::rowset<soci::row> rows = (sql.prepare << std::string(kSelect) + "WHERE id = :i", soci::use(id));
+    auto it = rows.begin();
+    if (it == rows.end()) return fail(ErrorCode::NotFound, "no such pair");
+    auto pair = fromRow(*it);
+    if (!pair) return std::unexpected(pair.error());
+    if (!pair->needsConfirmation) return fail(ErrorCode::Conflict, "the pair is not waiting for a confirmation");
+    if (!digest.empty() && digest != deletionsDigest(pair->guardDeletions)) {
+      return fail(ErrorCode::Conflict,
+                  "the deletions the pair holds are not the ones confirmed (they changed since they were shown); "
+                  "look at the pair again and confirm what it shows now");
+    }
+    const long long now = clock_.nowUnixSeconds();
+    const std::string held = joinLines(pair->guardDeletions);
+    sql << "UPDATE pairs SET needs_confirmation = 0, confirmed_deletions = :c, deletions_confirmed_at = :t, "
+           "updated_at = :t2 WHERE id = :i",
+        soci::use(held), soci::use(now), soci::use(now), soci::use(id);
+    tx.commit();
+    return {};
+  });
+}
+
+core::Result<void> PairStore::resume(const std::string& id) {
   return update(id,
-                "UPDATE pairs SET needs_confirmation = 0, confirmation_reason = NULL, deletions_confirmed_at = :t, "
-                "updated_at = :t2 WHERE id = :i",
-                std::nullopt, 2);
+                "UPDATE pairs SET needs_confirmation = 0, confirmation_reason = NULL, guard_deletions = NULL, "
+                "updated_at = :t WHERE id = :i",
+                std::nullopt, 1);
 }
 
 core::Result<void> PairStore::clearConfirmation(const std::string& id) {
-  return update(id, "UPDATE pairs SET deletions_confirmed_at = NULL, updated_at = :t WHERE id = :i", std::nullopt, 1);
+  return update(id,
+                "UPDATE pairs SET deletions_confirmed_at = NULL, confirmed_deletions = NULL, confirmation_reason = NULL, "
+                "guard_deletions = NULL, updated_at = :t WHERE id = :i",
+                std::nullopt, 1);
 }
 
 core::Result<void> PairStore::recordSuccess(const std::string& id) {

@@ -138,11 +138,7 @@ core::Result<void> SyncService::handle(const sync::Job& job) {
   auto tp = providers_.open(*target);
   if (!tp) return std::unexpected(tp.error());
 
-  SyncOptions options;
-  options.massDeleteShare = config_.massDeletePercent / 100.0;
-  options.massDeleteMinimum = config_.massDeleteMinimum;
-  options.restoreDeletedCopies = config_.restoreDeletedCopies;
-  SyncEngine engine(db_, orgs_, clock_, options);
+  SyncEngine engine(db_, orgs_, clock_, syncOptionsFrom(config_));
   engine.setWriteObserver([this](std::string_view provider, std::string_view action) {
     std::lock_guard lock(counters_.mutex);
     ++counters_.writes[{std::string(provider), std::string(action)}];

@@ -55,6 +55,9 @@ class MappingStore {
   /// After a write: saves the mapping, gives every mapping of its target resource the new ETag, and
   /// appends the audit entry, in one transaction (one commit per copy written).
   core::Result<void> recordWrite(const Mapping& mapping, const audit::AuditEntry& entry);
+  /// The same for a step that records several mappings (a series and its occurrences), the audit
+  /// entry optional: one transaction.
+  core::Result<void> recordAll(const std::vector<Mapping>& mappings, const std::optional<audit::AuditEntry>& entry);
   /// How many of a pair's mappings are in each state (for its status).
   core::Result<MappingCounts> countByState(const std::string& pairId);
   /// Purges soft-deleted mappings deleted before `cutoffUnix`. Returns how many.

@@ -32,7 +32,11 @@ struct SyncPair : NewPair {
   bool enabled = true;
   bool needsConfirmation = false;          ///< paused by the mass-delete guard
   std::string confirmationReason;
-  std::optional<long long> deletionsConfirmedAt;  ///< a user allowed the next run to delete past the guard
+  /// While paused: the deletions the guard holds (opaque ids; deletionsDigest() names them).
+  std::vector<std::string> guardDeletions;
+  /// A user confirmed these deletions: a run may delete past the guard what they cover, no more.
+  std::vector<std::string> confirmedDeletions;
+  std::optional<long long> deletionsConfirmedAt;  ///< when that confirmation was given
   std::string lastError;                          ///< the last run's error message; empty after a success
   std::optional<core::ErrorCode> lastErrorCode;   ///< ...and its kind: the code
   core::Cause lastErrorCause = core::Cause::None;  ///< ...and the cause (PullFailed: start from a complete listing)
@@ -61,7 +65,8 @@ class PairStore {
   /// Invalid for a window outside 0..3650 days or a pair of a calendar with itself.
   core::Result<SyncPair> create(const NewPair& pair);
   core::Result<SyncPair> get(const std::string& id);
-  /// Every enabled pair that is not waiting for a confirmation.
+  /// Every enabled pair, paused ones too: a paused pair's runs still make the deletions the
+  /// policy requires (and resume it when the held deletions are no longer there).
   core::Result<std::vector<SyncPair>> listRunnable();
   /// Every pair, paused or not.
   core::Result<std::vector<SyncPair>> listAll();
@@ -72,11 +77,16 @@ class PairStore {
   core::Result<SyncPair> change(const std::string& id, const PairChange& change);
   /// New rules: the next run re-renders every copy (their approved hashes change).
   core::Result<void> setRules(const std::string& id, const policy::PairRules& rules);
-  /// The mass-delete guard tripped: the pair waits for confirmDeletions.
-  core::Result<void> pause(const std::string& id, const std::string& reason);
-  /// A user confirmed: the pair runs again and its next run may delete past the guard.
-  core::Result<void> confirmDeletions(const std::string& id);
-  /// Consumes a confirmation (after the run that used it).
+  /// The mass-delete guard tripped: the pair waits for confirmDeletions of `deletionIds` (any
+  /// earlier confirmation is dropped).
+  core::Result<void> pause(const std::string& id, const std::string& reason, const std::vector<std::string>& deletionIds);
+  /// A user confirmed the held deletions: its runs may delete what they cover past the guard.
+  /// `digest` (deletionsDigest of what the user was shown; empty: what the pair holds now) must
+  /// name the held deletions. Conflict when the pair is not paused or the digest differs.
+  core::Result<void> confirmDeletions(const std::string& id, const std::string& digest = {});
+  /// The held deletions went away by themselves (the source is back): the pair no longer waits.
+  core::Result<void> resume(const std::string& id);
+  /// Consumes a confirmation (after the run that used it succeeded).
   core::Result<void> clearConfirmation(const std::string& id);
   /// A run succeeded: clears the last error and stamps the time.
   core::Result<void> recordSuccess(const std::string& id);
@@ -94,6 +104,9 @@ class PairStore {
   store::Database& db_;
   const core::Clock& clock_;
 };
+
+/// The digest a confirmation names: SHA-256 (hex) over the sorted deletion ids; "" for none.
+std::string deletionsDigest(const std::vector<std::string>& deletionIds);
 
 /// PairRules as the JSON kept in pairs.rules_json, and back. Invalid on anything unexpected.
 std::string rulesToJson(const policy::PairRules& rules);

@@ -1,9 +1,10 @@
 #pragma once
-/// The sync engine (DESIGN.md §7): runs one pair - pulls both calendars, mirrors each side's
-/// originals into the other (one side for one-way pairs), restores or respects copies a user
-/// changed, propagates deletions from complete listings and incremental removals, and stops
-/// mass deletions. Every write is an ApprovedWrite from the policy evaluator, written only when
-/// its hash differs from the mapping's. Generic over providers::Provider.
+/// The sync engine (DESIGN.md §7): runs one pair as plan + apply. It pulls both calendars, reads
+/// what the planner asks for, plans every step (sync_plan.hpp: mirror each side's originals into
+/// the other, restore or respect copies a user changed, propagate deletions, all with the policy
+/// evaluator's approved writes), lets the mass-delete guard judge the plan, then applies it:
+/// write -> record -> audit per step. The preview is the same plan, not applied.
+/// Generic over providers::Provider.
 
 #include "calgate/core/clock.hpp"
 #include "calgate/core/error.hpp"
@@ -12,6 +13,8 @@
 #include "calgate/providers/provider.hpp"
 #include "calgate/store/database.hpp"
 #include "calgate/sync/calendar_store.hpp"
+#include "calgate/sync/sync_config.hpp"
+#include "calgate/sync/sync_plan.hpp"
 
 #include <cstddef>
 #include <functional>
@@ -19,6 +22,8 @@
 #include <string_view>
 
 namespace calgate::sync {
+
+struct SyncPair;
 
 struct SyncOptions {
   /// Mass-delete guard: a run that would delete more than this share of a direction's copies...
@@ -33,19 +38,31 @@ struct SyncOptions {
   std::function<core::Result<void>(std::string_view point)> failpoint;
 };
 
-/// What one run did. `paused`: the guard stopped it (nothing was deleted, cursors not advanced).
+/// The options a service runs with, from its `sync:` configuration.
+SyncOptions syncOptionsFrom(const SyncConfig& config);
+
+/// What one run did. `paused`: the guard holds the plan (only policy-required deletions ran,
+/// cursors not advanced; the pair waits for a confirmation).
 struct SyncReport {
   std::size_t created = 0, updated = 0, deleted = 0, restored = 0, unchanged = 0, denied = 0;
   std::size_t skippedCopies = 0;       ///< calgate's own copies seen in a pull (never mirrored)
   std::size_t respectedDeletions = 0;  ///< copies a user deleted, left deleted
+  std::size_t recovered = 0;  ///< copies a crashed earlier attempt had created: found and updated (a second write)
   bool paused = false;
-  bool skipped = false;                ///< the pair is disabled or waits for a confirmation
+  bool skipped = false;                ///< the pair is disabled
+  std::vector<StepSummary> steps;      ///< what was applied, in order
   double pullSeconds = 0;              ///< time spent pulling both calendars
   std::size_t writes() const { return created + updated + deleted + restored; }
 };
 
 /// Called once per provider write, for metrics: provider name and "create" | "update" | "delete".
 using WriteObserver = std::function<void(std::string_view provider, std::string_view action)>;
+
+/// Which listings a plan starts from.
+enum class PlanScope {
+  NextRun,     ///< the pair's cursors, exactly as its next run: what preview and sync share
+  Everything,  ///< complete listings: every event in the window (as after a change of rules)
+};
 
 /// Thread-safe if the providers are; runs of the same pair must not overlap (the job queue
 /// guarantees that: one job per pair at a time).
@@ -55,9 +72,17 @@ class SyncEngine {
   /// `source` serves the pair's source calendar, `target` its target calendar.
   core::Result<SyncReport> syncPair(const std::string& pairId, providers::Provider& source,
                                     providers::Provider& target);
+  /// The plan a run would apply now, without writing anything (no provider write, mapping,
+  /// cursor or pause). NotFound for an unknown pair; provider errors as they come.
+  core::Result<PairPlan> planPair(const std::string& pairId, providers::Provider& source, providers::Provider& target,
+                                  PlanScope scope = PlanScope::NextRun);
   void setWriteObserver(WriteObserver observer) { observer_ = std::move(observer); }
 
  private:
+  core::Result<PairPlan> plan(const SyncPair& pair, providers::Provider& source, providers::Provider& target,
+                              PlanScope scope, bool recordPullFailure);
+  core::Result<void> settleGuard(const SyncPair& pair, const PairPlan& plan);
+  core::Result<void> finish(const SyncPair& pair, const PairPlan& plan, const SyncReport& report);
   store::Database& db_;
   policy::OrgPolicySource& orgPolicies_;
   const core::Clock& clock_;

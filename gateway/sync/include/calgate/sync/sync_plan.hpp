@@ -1,0 +1,131 @@
+#pragma once
+/// A pair's plan (DESIGN.md §7, docs/architecture.md "Plan and apply"): everything one run will do,
+/// decided before anything is written. The planner is pure: from the pair's mappings, both
+/// calendars' change sets, the reads it asked for ("does this source event still exist?"), the
+/// pair's rules, the organisation policy and the window it derives the steps, each with the
+/// evaluator's approved write and reasons. The applier writes them in order; the preview
+/// (GET /v1/pairs/{id}/preview) renders the same plan, so preview and sync cannot disagree.
+///
+/// Values only; no references into stores or providers. Safe to copy and to read from any thread.
+
+#include "calgate/policy/approved_write.hpp"
+#include "calgate/policy/evaluator.hpp"
+#include "calgate/policy/org_policy.hpp"
+#include "calgate/providers/provider.hpp"
+#include "calgate/sync/calendar_store.hpp"
+#include "calgate/sync/mapping_store.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace calgate::sync {
+
+/// What a step means to the user.
+enum class StepKind {
+  Create,       ///< a new copy
+  Update,       ///< the copy changes with its source
+  Restore,      ///< a copy someone changed (or deleted, with restore on) is written back from its source
+  Delete,       ///< the copy (or one occurrence of a series copy) goes; or, without a copy, its mappings retire
+  Deny,         ///< the evaluator refuses the source: no copy
+  Skip,         ///< nothing to write: the copy is current
+  KeepDeleted,  ///< a copy someone deleted in the target stays deleted
+};
+
+/// Why a deletion (or a kept deletion) happens. The mass-delete guard holds only the ones the
+/// source or one target listing caused; what the policy requires is never held.
+enum class StepCause {
+  None,
+  SourceDeleted,        ///< the source event vanished (guarded)
+  LeftWindow,           ///< the source moved outside the sync window (guarded)
+  SourceCancelled,      ///< the source event or series was cancelled (guarded)
+  UserDeleted,          ///< one target listing no longer shows the copy (guarded)
+  OccurrenceCancelled,  ///< one occurrence leaves a series copy (the copy stays)
+  Rebuild,              ///< a withdrawn exception: the series copy is deleted and written anew
+  PolicyRequired,       ///< the organisation policy or the pair's rules no longer allow the copy (never held)
+};
+
+/// The provider call a step makes.
+enum class WriteOp { None, Create, Update, Remove };
+
+struct PlanStep {
+  StepKind kind = StepKind::Skip;
+  StepCause cause = StepCause::None;
+  WriteOp op = WriteOp::None;
+  std::string eventId;       ///< the source event
+  std::string recurrenceId;  ///< recurrenceKey() of an occurrence; "" for an event or a series
+  std::optional<policy::ApprovedWrite> write;  ///< set for every op but None
+  policy::EffectiveMode mode = policy::EffectiveMode::Denied;
+  std::vector<std::string> reasons;
+  /// Mappings saved once the write is done (with the audit entry, in one commit). A record whose
+  /// targetEventId is kNewCopy gets the id the write returned. Empty: nothing new to record.
+  std::vector<Mapping> records;
+  bool audited = false;      ///< an audit entry goes with the records
+  long long startAt = 0, endAt = 0;  ///< the source's times (for display)
+  bool allDay = false, recurring = false;
+
+  /// Whether the mass-delete guard counts this step.
+  bool guarded() const;
+};
+
+/// Placeholder target id of a copy the plan creates: the applier substitutes the real one.
+inline constexpr std::string_view kNewCopy = "\x01new-copy";
+
+/// One direction: `from`'s originals mirrored into `to`.
+struct DirectionPlan {
+  CalendarRef from, to;
+  policy::OrgPolicy org;           ///< the source's organisation policy the steps were decided under
+  std::vector<PlanStep> steps;     ///< in the order they are applied
+  std::size_t liveCopies = 0;      ///< copies (resources) the pair held in `to` before the run
+  std::size_t skippedCopies = 0;   ///< calgate's own copies seen in `from` (never mirrored)
+  std::vector<Mapping> mappings;   ///< the direction's mappings the plan was decided from
+};
+
+/// The mass-delete guard's verdict over a whole plan.
+struct GuardVerdict {
+  bool trips = false;             ///< some direction deletes more than the guard allows
+  std::size_t held = 0;           ///< guarded deletions in the plan (every direction)
+  std::string reason;             ///< "one pull would delete 15 of 20 copies in cal_…"
+  /// One opaque id per guarded deletion (no source ids in it), sorted: what a pause stores.
+  std::vector<std::string> deletionIds;
+  /// SHA-256 over the guarded deletions (which copies, why): what a confirmation is bound to.
+  /// Empty when the plan holds no guarded deletion.
+  std::string deletionsHash;
+};
+
+struct PairPlan {
+  std::string pairId;
+  providers::TimeWindow window;
+  bool completeListings = false;  ///< the pulls ignored the cursors (re-render or recovery)
+  bool rerender = false;          ///< rules, window or policies changed since the copies were written
+  double pullSeconds = 0;         ///< time the pulls and reads took
+  std::string sourceCursor, targetCursor;  ///< where the next pulls start once the plan is applied
+  std::string fingerprint;        ///< rules, window and policies the copies are rendered under
+  std::vector<DirectionPlan> directions;  ///< source -> target first; then target -> source (two-way)
+  GuardVerdict guard;
+  bool confirmed = false;  ///< a user confirmed exactly these guarded deletions
+  /// The guard holds the plan: only policy-required steps run, the pair waits for a confirmation.
+  bool held() const { return guard.trips && !confirmed; }
+};
+
+/// One applied (or previewed) step, for reports and comparisons.
+struct StepSummary {
+  std::string fromCalendarId;
+  StepKind kind = StepKind::Skip;
+  StepCause cause = StepCause::None;
+  WriteOp op = WriteOp::None;
+  std::string eventId, recurrenceId;
+  bool operator==(const StepSummary&) const = default;
+};
+
+/// A step as reports and previews list it.
+StepSummary summarize(const DirectionPlan& plan, const PlanStep& step);
+/// The steps of `plan` that a run applies, in order (all, or only the policy-required ones when held).
+std::vector<StepSummary> stepsToApply(const PairPlan& plan);
+
+std::string_view toString(StepKind k);
+std::string_view toString(StepCause c);
+std::string_view toString(WriteOp o);
+
+}  // namespace calgate::sync

@@ -1,0 +1,192 @@
+#include "applier.hpp"
+
+#include "calgate/audit/audit_log.hpp"
+#include "calgate/policy/evaluator.hpp"
+
+#include <map>
+
+namespace calgate::sync::detail {
+
+namespace {
+
+/// The audit action and decision of a step; empty action: not audited.
+std::pair<std::string, std::string> auditNames(const PlanStep& s) {
+  switch (s.kind) {
+    case StepKind::Create: return {"sync.write", "create"};
+    case StepKind::Update: return {"sync.write", "update"};
+    case StepKind::Restore: return {"sync.write", "restore"};
+    case StepKind::Delete: return {"sync.delete", "delete"};
+    case StepKind::Deny: return {"sync.deny", "denied"};
+    case StepKind::Skip: return {"sync.skip", "unchanged"};
+    case StepKind::KeepDeleted:
+      return {s.cause == StepCause::UserDeleted ? "sync.respect_deletion" : "sync.skip", "kept_deleted"};
+  }
+  return {};
+}
+
+std::string_view observedAction(WriteOp op) {
+  switch (op) {
+    case WriteOp::Create: return "create";
+    case WriteOp::Update: return "update";
+    case WriteOp::Remove: return "delete";
+    case WriteOp::None: break;
+  }
+  return "";
+}
+
+class DirectionApplier {
+ public:
+  DirectionApplier(const ApplyContext& c, const DirectionPlan& plan, providers::Provider& to, SyncReport& report)
+      : c_(c), plan_(plan), to_(to), report_(report) {
+    for (const auto& m : plan.mappings) live_[{m.sourceEventId, m.sourceRecurrenceId}] = m;
+  }
+
+  core::Result<void> run(bool policyOnly) {
+    for (const auto& s : plan_.steps) {
+      if (policyOnly && s.cause != StepCause::PolicyRequired) continue;
+      if (auto ok = apply(s); !ok) return ok;
+      report_.steps.push_back(summarize(plan_, s));
+    }
+    return {};
+  }
+
+ private:
+  using Key = std::pair<std::string, std::string>;
+
+  core::Result<void> step(std::string_view point) {
+    return c_.options.failpoint ? c_.options.failpoint(point) : core::Result<void>{};
+  }
+
+  /// The resource of an event's copy as the steps so far left it ("" for none).
+  std::string copyOf(const std::string& eventId) const {
+    std::string any;
+    for (auto it = live_.lower_bound({eventId, ""}); it != live_.end() && it->first.first == eventId; ++it) {
+      const Mapping& m = it->second;
+      if (m.state != MappingState::Synced || m.targetEventId.empty()) continue;
+      if (m.sourceRecurrenceId.empty()) return m.targetEventId;
+      if (any.empty()) any = m.targetEventId;
+    }
+    return any;
+  }
+  std::string etagOf(const std::string& eventId, const std::string& resource) const {
+    for (auto it = live_.lower_bound({eventId, ""}); it != live_.end() && it->first.first == eventId; ++it) {
+      if (it->second.targetEventId == resource && it->second.state == MappingState::Synced) return it->second.targetEtag;
+    }
+    return {};
+  }
+  void learnEtag(const std::string& eventId, const std::string& resource, const std::string& etag) {
+    for (auto it = live_.lower_bound({eventId, ""}); it != live_.end() && it->first.first == eventId; ++it) {
+      if (it->second.targetEventId == resource && it->second.state == MappingState::Synced) it->second.targetEtag = etag;
+    }
+  }
+
+  core::Result<providers::WriteResult> write(const PlanStep& s, const std::string& resource);
+  core::Result<void> apply(const PlanStep& s);
+  core::Result<void> record(const PlanStep& s, std::vector<Mapping> records);
+  void count(const PlanStep& s);
+
+  const ApplyContext& c_;
+  const DirectionPlan& plan_;
+  providers::Provider& to_;
+  SyncReport& report_;
+  std::map<Key, Mapping> live_;
+};
+
+core::Result<providers::WriteResult> DirectionApplier::write(const PlanStep& s, const std::string& resource) {
+  const std::string& calendar = plan_.to.providerCalendarId;
+  if (auto ok = step("before_write"); !ok) return std::unexpected(ok.error());
+  core::Result<providers::WriteResult> written = providers::WriteResult{resource, "", false};
+  if (s.op == WriteOp::Remove) {
+    if (auto done = to_.remove(calendar, resource, etagOf(s.eventId, resource), *s.write); !done) {
+      return std::unexpected(done.error());
+    }
+  } else {
+    written = s.op == WriteOp::Update ? to_.update(calendar, resource, etagOf(s.eventId, resource), *s.write)
+                                      : to_.create(calendar, *s.write);
+    if (written && written->existed) {
+      // an earlier attempt created it and crashed before recording: bring it up to this write
+      written = to_.update(calendar, written->id, written->etag, *s.write);
+      ++report_.recovered;
+    }
+    if (!written) return written;
+  }
+  if (auto ok = step("after_write"); !ok) return std::unexpected(ok.error());
+  if (c_.observer) c_.observer(model::toString(plan_.to.provider), observedAction(s.op));
+  if (s.op == WriteOp::Remove && !s.recurrenceId.empty()) {
+    // the series copy changed (an EXDATE): learn its new ETag so it is not taken for a user's edit
+    auto fresh = to_.getEvent(calendar, resource);
+    if (fresh && !fresh->empty()) {
+      if (auto ok = c_.mappings.setTargetEtag(c_.pair.id, resource, fresh->front().etag); !ok) {
+        return std::unexpected(ok.error());
+      }
+      learnEtag(s.eventId, resource, fresh->front().etag);
+    }
+  }
+  return written;
+}
+
+core::Result<void> DirectionApplier::apply(const PlanStep& s) {
+  const std::string resource = copyOf(s.eventId);
+  std::vector<Mapping> records = s.records;
+  if (s.op != WriteOp::None) {
+    auto written = write(s, resource);
+    if (!written) return std::unexpected(written.error());
+    const bool upsert = s.op != WriteOp::Remove;
+    for (auto& r : records) {
+      if (r.targetEventId == kNewCopy) r.targetEventId = upsert ? written->id : resource;
+      if (upsert && r.sourceRecurrenceId == s.recurrenceId) r.targetEtag = written->etag;
+    }
+    if (upsert) learnEtag(s.eventId, written->id, written->etag);
+  }
+  if (auto ok = record(s, std::move(records)); !ok) return ok;
+  count(s);
+  return s.op == WriteOp::None ? core::Result<void>{} : step("after_record");
+}
+
+// The step's mappings and its audit entry, in one commit; then the live table follows.
+core::Result<void> DirectionApplier::record(const PlanStep& s, std::vector<Mapping> records) {
+  if (records.empty() && !s.audited) return {};
+  std::optional<audit::AuditEntry> entry;
+  if (s.audited) {
+    const auto [action, decision] = auditNames(s);
+    audit::AuditEntry& e = entry.emplace();
+    e.userId = c_.pair.userId;
+    e.action = action;
+    // the opaque reference, not the source ids (CalDAV hrefs often embed the source UID)
+    const std::string key = sourceKey(plan_.from.id, s.eventId, s.recurrenceId);
+    e.objectRef = "pair/" + c_.pair.id + "/event/" + policy::originReference(c_.pair.id, key);
+    e.decision = decision;
+    e.reasons = s.reasons;
+    e.facts["target_provider"] = std::string(model::toString(plan_.to.provider));
+    if (s.cause != StepCause::None) e.facts["cause"] = std::string(toString(s.cause));
+  }
+  if (auto ok = c_.mappings.recordAll(records, entry); !ok) return ok;
+  for (auto& r : records) {
+    live_[{r.sourceEventId, r.sourceRecurrenceId}] = std::move(r);
+  }
+  return {};
+}
+
+void DirectionApplier::count(const PlanStep& s) {
+  switch (s.kind) {
+    case StepKind::Create: ++report_.created; break;
+    case StepKind::Update: ++report_.updated; break;
+    case StepKind::Restore: ++report_.restored; break;
+    case StepKind::Delete: report_.deleted += s.op == WriteOp::Remove ? 1 : 0; break;
+    case StepKind::Deny: report_.denied += s.records.empty() ? 0 : 1; break;
+    case StepKind::Skip: ++report_.unchanged; break;
+    case StepKind::KeepDeleted:
+      if (s.cause == StepCause::UserDeleted) report_.respectedDeletions += s.audited ? 1 : 0;
+      else ++report_.unchanged;
+      break;
+  }
+}
+
+}  // namespace
+
+core::Result<void> applyDirection(const ApplyContext& context, const DirectionPlan& plan, providers::Provider& to,
+                                  bool policyOnly, SyncReport& report) {
+  return DirectionApplier(context, plan, to, report).run(policyOnly);
+}
+
+}  // namespace calgate::sync::detail

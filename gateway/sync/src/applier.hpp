@@ -1,0 +1,29 @@
+#pragma once
+// The apply step of a run: a direction's planned steps, in order, as write -> record -> audit.
+// Each step's provider write comes first; its mappings and audit entry are then saved in one
+// commit, so a crash between the two leaves a write the next run's plan finds again (the copy's
+// deterministic UID makes a repeated create an update). Failpoints at every boundary
+// ("before_write", "after_write", "after_record") let tests crash there.
+// Not thread-safe; one applier per direction and run.
+
+#include "calgate/core/error.hpp"
+#include "calgate/sync/mapping_store.hpp"
+#include "calgate/sync/pair_store.hpp"
+#include "calgate/sync/sync_engine.hpp"
+#include "calgate/sync/sync_plan.hpp"
+
+namespace calgate::sync::detail {
+
+struct ApplyContext {
+  MappingStore& mappings;
+  const SyncPair& pair;
+  const SyncOptions& options;
+  const WriteObserver& observer;
+};
+
+/// Applies `plan`'s steps to `to` (only the policy-required ones when `policyOnly`), counting
+/// them in `report` and appending each to report.steps. Stops at the first failure.
+core::Result<void> applyDirection(const ApplyContext& context, const DirectionPlan& plan, providers::Provider& to,
+                                  bool policyOnly, SyncReport& report);
+
+}  // namespace calgate::sync::detail

@@ -1,0 +1,486 @@
+#include "planner.hpp"
+
+#include "calgate/core/hash.hpp"
+#include "calgate/policy/content_hash.hpp"
+
+#include <algorithm>
+
+namespace calgate::sync::detail {
+
+using core::ErrorCode;
+using model::Event;
+
+namespace {
+
+constexpr long long kDay = 86400;
+
+/// Whether a complete listing speaks for a mapped event: a listing may be bounded by a window (a
+/// CalDAV time-range query says so in completeWithin; the pair's window bounds what is mirrored
+/// anyway), and an event outside it is not gone. A series counts while it started before the end.
+bool listingCovers(const providers::ChangeSet& changes, const Mapping& m, long long now, int pastDays,
+                   int futureDays) {
+  long long from = now - pastDays * kDay;
+  long long to = now + futureDays * kDay;
+  if (changes.completeWithin) {
+    from = std::max<long long>(from, changes.completeWithin->from.time_since_epoch().count());
+    to = std::min<long long>(to, changes.completeWithin->to.time_since_epoch().count());
+  }
+  return m.recurring ? m.startAt < to : (m.endAt > from && m.startAt < to);
+}
+
+}  // namespace
+
+DirectionPlanner::DirectionPlanner(PlanInput input) : in_(std::move(input)) {
+  for (auto& m : in_.mappings) byKey_[{m.sourceEventId, m.sourceRecurrenceId}] = m;
+  out_.from = in_.from;
+  out_.to = in_.to;
+  out_.org = in_.org;
+  out_.mappings = in_.mappings;
+  std::set<std::string> live;
+  for (const auto& [k, m] : byKey_) {
+    if (m.state == MappingState::Synced) live.insert(k.first);
+  }
+  out_.liveCopies = live.size();
+  unreadable_.insert(in_.fromChanges->unreadable.begin(), in_.fromChanges->unreadable.end());
+  observeCopies();
+  groupChanges();
+}
+
+Mapping* DirectionPlanner::find(const std::string& eventId, const std::string& rid) {
+  auto it = byKey_.find({eventId, rid});
+  return it == byKey_.end() ? nullptr : &it->second;
+}
+
+std::vector<Mapping*> DirectionPlanner::mappingsOf(const std::string& eventId) {
+  std::vector<Mapping*> out;
+  for (auto it = byKey_.lower_bound({eventId, ""}); it != byKey_.end() && it->first.first == eventId; ++it) {
+    out.push_back(&it->second);
+  }
+  return out;
+}
+
+bool DirectionPlanner::seriesCopy(const std::string& eventId) {
+  const Mapping* series = find(eventId, "");
+  return series && series->state == MappingState::Synced && !series->targetEventId.empty();
+}
+
+// What the target listing says about the copies: changed by someone (ETag differs), or gone.
+void DirectionPlanner::observeCopies() {
+  std::map<std::string, std::vector<const Mapping*>> byTarget;
+  for (const auto& [k, m] : byKey_) {
+    if (m.state == MappingState::Synced && !m.targetEventId.empty()) byTarget[m.targetEventId].push_back(&m);
+  }
+  const auto& changes = *in_.toChanges;
+  std::set<std::string> listed;
+  for (const auto& e : changes.changed) {
+    listed.insert(e.id);
+    auto it = byTarget.find(e.id);
+    if (it == byTarget.end()) continue;
+    for (const Mapping* m : it->second) {
+      if (m->targetEtag != e.etag) touched_.insert(e.id);
+    }
+  }
+  for (const auto& id : changes.removed) {
+    if (byTarget.count(id)) gone_.insert(id);
+  }
+  if (changes.complete) {
+    std::set<std::string> unreadable(changes.unreadable.begin(), changes.unreadable.end());
+    for (const auto& [id, ms] : byTarget) {
+      const bool covered = std::any_of(ms.begin(), ms.end(), [&](const Mapping* m) {
+        return listingCovers(changes, *m, in_.now, in_.pair->windowPastDays, in_.pair->windowFutureDays);
+      });
+      if (covered && !listed.count(id) && !unreadable.count(id)) gone_.insert(id);
+    }
+  }
+  for (const auto& id : gone_) touched_.erase(id);
+}
+
+// A series is its master and its overrides: the source's changes grouped by event.
+void DirectionPlanner::groupChanges() {
+  for (const auto& e : in_.fromChanges->changed) {
+    if (unreadable_.count(e.id)) continue;
+    auto [it, fresh] = groups_.try_emplace(e.id);
+    if (fresh) order_.push_back(e.id);
+    it->second.push_back(e);
+  }
+}
+
+// Mapped sources a complete listing no longer shows (within what it covers).
+std::set<std::string> DirectionPlanner::missing() const {
+  std::set<std::string> out;
+  const auto& changes = *in_.fromChanges;
+  if (!changes.complete) return out;
+  for (const auto& [k, m] : byKey_) {
+    if (!groups_.count(k.first) && !unreadable_.count(k.first) &&
+        listingCovers(changes, m, in_.now, in_.pair->windowPastDays, in_.pair->windowFutureDays)) {
+      out.insert(k.first);
+    }
+  }
+  return out;
+}
+
+// A series we know no end of may have ended before a time-bounded listing: it is asked for.
+std::set<std::string> DirectionPlanner::seriesToAsk() const {
+  std::set<std::string> ask;
+  if (!in_.fromChanges->completeWithin) return ask;
+  for (const auto& id : missing()) {
+    auto it = byKey_.find({id, ""});
+    if (it != byKey_.end() && it->second.recurring) ask.insert(id);
+  }
+  return ask;
+}
+
+// Sources that are gone: removed since the cursor, or missing from a complete listing (except
+// the series asked for).
+std::set<std::string> DirectionPlanner::vanishedWithoutReads() const {
+  std::set<std::string> vanished;
+  for (const auto& id : in_.fromChanges->removed) {
+    auto it = byKey_.lower_bound({id, ""});
+    if (!groups_.count(id) && it != byKey_.end() && it->first.first == id) vanished.insert(id);
+  }
+  const auto ask = seriesToAsk();
+  for (const auto& id : missing()) {
+    if (!ask.count(id)) vanished.insert(id);
+  }
+  return vanished;
+}
+
+// Copies to write again from their source: changed by someone, or deleted (with restore on).
+std::set<std::string> DirectionPlanner::forced() const {
+  std::set<std::string> force;
+  for (const auto& [k, m] : byKey_) {
+    if (m.state != MappingState::Synced) continue;
+    if (touched_.count(m.targetEventId) || (in_.restoreDeletedCopies && gone_.count(m.targetEventId))) {
+      force.insert(k.first);
+    }
+  }
+  return force;
+}
+
+std::set<std::string> DirectionPlanner::readsNeeded() const {
+  std::set<std::string> reads = seriesToAsk();
+  const auto vanished = vanishedWithoutReads();
+  for (const auto& id : forced()) {
+    if (!groups_.count(id) && !vanished.count(id)) reads.insert(id);
+  }
+  return reads;
+}
+
+PlanStep& DirectionPlanner::add(StepKind kind, const std::string& eventId, const std::string& rid) {
+  PlanStep& s = out_.steps.emplace_back();
+  s.kind = kind;
+  s.eventId = eventId;
+  s.recurrenceId = rid;
+  return s;
+}
+
+core::Result<DirectionPlan> DirectionPlanner::plan(const SourceReads& reads) {
+  std::set<std::string> vanished = vanishedWithoutReads();
+  for (const auto& id : seriesToAsk()) {
+    auto it = reads.find(id);
+    if (it != reads.end() && !it->second) vanished.insert(id);
+  }
+  std::set<std::string> force;
+  planFlips(force);
+  for (const auto& id : forced()) force.insert(id);
+  for (const auto& id : force) {
+    if (groups_.count(id) || vanished.count(id)) continue;
+    auto it = reads.find(id);
+    if (it == reads.end()) return core::fail(ErrorCode::Internal, "the plan lacks a read it asked for");
+    if (!it->second) {
+      vanished.insert(id);
+      continue;
+    }
+    groups_[id] = *it->second;
+    order_.push_back(id);
+  }
+  for (const auto& id : order_) {
+    if (auto ok = planGroup(id, std::move(groups_[id]), force.count(id) > 0); !ok) return std::unexpected(ok.error());
+  }
+  for (const auto& id : vanished) {
+    auto ok = planRemoval(id, "the source event was deleted", StepCause::SourceDeleted, MappingState::Deleted);
+    if (!ok) return std::unexpected(ok.error());
+  }
+  return std::move(out_);
+}
+
+// Copies someone deleted in the target: kept deleted (one step per copy), or written again.
+void DirectionPlanner::planFlips(std::set<std::string>& force) {
+  std::map<std::string, std::vector<Mapping*>> flipped;
+  for (auto& [k, m] : byKey_) {
+    if (m.state != MappingState::Synced || !gone_.count(m.targetEventId)) continue;
+    m.state = MappingState::Deleted;  // deletedAt stays unset: the user deleted it, not the source
+    if (in_.restoreDeletedCopies) {
+      force.insert(k.first);  // only in the plan: a crash before the copy is back leaves the restore to do
+      continue;
+    }
+    flipped[k.first].push_back(&m);
+  }
+  for (const auto& [eventId, ms] : flipped) {
+    PlanStep& s = add(StepKind::KeepDeleted, eventId, "");
+    s.cause = StepCause::UserDeleted;
+    s.mode = policy::EffectiveMode::Full;
+    s.reasons = {"the copy was deleted in the target; it stays deleted while its source is unchanged"};
+    for (const Mapping* m : ms) s.records.push_back(*m);
+    s.audited = std::any_of(ms.begin(), ms.end(), [](const Mapping* m) { return m->sourceRecurrenceId.empty(); });
+    s.startAt = ms.front()->startAt;
+    s.endAt = ms.front()->endAt;
+    s.allDay = ms.front()->allDay;
+    s.recurring = ms.front()->recurring;
+  }
+}
+
+bool DirectionPlanner::inWindow(const Event& master) const {
+  const long long from = in_.now - in_.pair->windowPastDays * kDay;
+  const long long to = in_.now + in_.pair->windowFutureDays * kDay;
+  const long long start = unixOf(master.start);
+  if (!master.recurrence.empty()) return start < to;  // a series may reach into the window from any start
+  return unixOf(master.end) > from && start < to;
+}
+
+core::Result<void> DirectionPlanner::planGroup(const std::string& eventId, std::vector<Event> events, bool force) {
+  if (events.empty()) return {};
+  if (in_.oppositeCopies.count(eventId) ||
+      std::any_of(events.begin(), events.end(), [](const Event& e) { return e.origin.has_value(); })) {
+    ++out_.skippedCopies;  // calgate's own copy: never mirrored, so nothing loops
+    return {};
+  }
+  std::stable_partition(events.begin(), events.end(), [](const Event& e) { return !e.recurrenceId; });
+  const Event* master = events.front().recurrenceId ? nullptr : &events.front();
+  const Mapping* series = find(eventId, "");
+  if (master && !inWindow(*master)) {
+    // Outside the window: not mirrored. A copy whose source moved out of the window goes.
+    if (series && series->state == MappingState::Synced && series->sourceEtag != master->etag) {
+      return planRemoval(eventId, "the source event moved outside the sync window", StepCause::LeftWindow,
+                         MappingState::Deleted);
+    }
+    return {};
+  }
+  if (master && series && series->state == MappingState::Synced) {
+    auto rebuilt = withdrawsException(eventId, events);
+    if (!rebuilt) return std::unexpected(rebuilt.error());
+    force = force || *rebuilt;
+  }
+  for (const auto& e : events) {
+    if (auto ok = planWrite(eventId, e, force); !ok) return ok;
+  }
+  return {};
+}
+
+// An override that vanished from a series (the occurrence is back to normal) cannot be removed
+// from the copy with a write of its own: the copy is rebuilt.
+core::Result<bool> DirectionPlanner::withdrawsException(const std::string& eventId, const std::vector<Event>& events) {
+  std::set<std::string> current;
+  for (const auto& e : events) current.insert(recurrenceKey(e));
+  std::vector<std::string> withdrawn;
+  for (const Mapping* m : mappingsOf(eventId)) {
+    // withdrawn earlier (deletedAt set, awaiting purge) does not count again
+    if (!m->sourceRecurrenceId.empty() && !m->deletedAt && !current.count(m->sourceRecurrenceId)) {
+      withdrawn.push_back(m->sourceRecurrenceId);
+    }
+  }
+  if (withdrawn.empty()) return false;
+  auto removed = planRemoval(eventId, "an exception of the series was withdrawn; the copy is rebuilt",
+                             StepCause::Rebuild, MappingState::Deleted);
+  if (!removed) return std::unexpected(removed.error());
+  PlanStep& step = out_.steps.back();
+  for (auto& record : step.records) {
+    if (std::find(withdrawn.begin(), withdrawn.end(), record.sourceRecurrenceId) == withdrawn.end()) continue;
+    record.deletedAt = in_.now;  // purged with the other soft-deleted mappings
+    byKey_.erase({eventId, record.sourceRecurrenceId});
+  }
+  return true;
+}
+
+Mapping DirectionPlanner::base(const std::string& eventId, const Event& event) const {
+  auto it = byKey_.find({eventId, recurrenceKey(event)});
+  Mapping next = it == byKey_.end() ? Mapping{} : it->second;
+  next.pairId = in_.pair->id;
+  next.sourceCalendarId = in_.from.id;
+  next.sourceEventId = eventId;
+  next.sourceRecurrenceId = recurrenceKey(event);
+  next.sourceEtag = event.etag;
+  next.startAt = unixOf(event.start);
+  next.endAt = unixOf(event.end);
+  next.allDay = event.allDay();
+  next.recurring = !event.recurrence.empty();
+  return next;
+}
+
+core::Result<void> DirectionPlanner::planWrite(const std::string& eventId, const Event& event, bool force) {
+  const std::string rid = recurrenceKey(event);
+  auto decision = evaluator_.evaluate(in_.pair->rules, in_.org, event, writeContext(in_.pair->id, in_.from, in_.to, eventId, rid));
+  const Mapping* m = find(eventId, rid);
+  Mapping next = base(eventId, event);
+  if (!decision.write) {
+    if (rid.empty() && m && m->state == MappingState::Synced && !m->targetEventId.empty()) {
+      // A copy that can no longer be approved must not stay with the content it was written with.
+      std::string why = "the source can no longer be approved: ";
+      for (const auto& r : decision.reasons) why += r + "; ";
+      return planRemoval(eventId, why.substr(0, why.size() - 2), StepCause::PolicyRequired, MappingState::Denied);
+    }
+    PlanStep& s = add(StepKind::Deny, eventId, rid);
+    s.mode = decision.mode;
+    s.reasons = std::move(decision.reasons);
+    next.state = m && m->state == MappingState::Synced ? MappingState::Synced : MappingState::Denied;
+    if (!(m && m->state == MappingState::Denied && m->sourceEtag == event.etag)) {
+      s.records = {next};
+      s.audited = true;
+      byKey_[{eventId, rid}] = next;
+    }
+    s.startAt = next.startAt, s.endAt = next.endAt, s.allDay = next.allDay, s.recurring = next.recurring;
+    return {};
+  }
+  if (decision.write->action() == policy::ApprovedWrite::Action::Delete) {
+    planDeletion(eventId, event, decision, std::move(next));
+    return {};
+  }
+  planUpsert(eventId, event, std::move(decision), std::move(next), force);
+  return {};
+}
+
+// The evaluator approved a Delete: the source (or one occurrence) was cancelled, or the
+// organisation now blocks the target.
+void DirectionPlanner::planDeletion(const std::string& eventId, const Event& event, const policy::Decision& decision,
+                                    Mapping next) {
+  const std::string rid = next.sourceRecurrenceId;
+  const Mapping* m = find(eventId, rid);
+  const std::string hash = policy::contentHash(*decision.write);
+  if (m && m->state == MappingState::Deleted && m->contentSha256 == hash) return;  // done before
+  const bool copy = rid.empty() ? (m && m->state == MappingState::Synced) : seriesCopy(eventId);
+  PlanStep& s = add(StepKind::Delete, eventId, rid);
+  s.cause = decision.mode == policy::EffectiveMode::Denied ? StepCause::PolicyRequired
+            : rid.empty()                                   ? StepCause::SourceCancelled
+                                                            : StepCause::OccurrenceCancelled;
+  s.op = copy ? WriteOp::Remove : WriteOp::None;
+  s.write = *decision.write;
+  s.mode = decision.mode;
+  s.reasons = decision.reasons;
+  next.state = MappingState::Deleted;
+  next.contentSha256 = hash;
+  next.targetEventId = rid.empty() ? (m ? m->targetEventId : "") : (copy ? find(eventId, "")->targetEventId : "");
+  next.deletedAt.reset();
+  s.records = {next};
+  s.audited = copy;
+  s.startAt = next.startAt, s.endAt = next.endAt, s.allDay = next.allDay, s.recurring = next.recurring;
+  byKey_[{eventId, rid}] = next;
+  (void)event;
+}
+
+void DirectionPlanner::planUpsert(const std::string& eventId, const Event& event, policy::Decision decision,
+                                  Mapping next, bool force) {
+  const std::string rid = next.sourceRecurrenceId;
+  const Mapping* m = find(eventId, rid);
+  const std::string hash = policy::contentHash(*decision.write);
+  const bool userDeleted = m && m->state == MappingState::Deleted && !m->deletedAt;
+  auto finish = [&](PlanStep& s) {
+    s.mode = decision.mode;
+    s.reasons = std::move(decision.reasons);
+    s.startAt = next.startAt, s.endAt = next.endAt, s.allDay = next.allDay, s.recurring = next.recurring;
+  };
+  if (!force && m && m->contentSha256 == hash &&
+      (m->state == MappingState::Synced || (userDeleted && !in_.restoreDeletedCopies))) {
+    // the decision is audited (with the evaluator's reasons) when the source was seen to change
+    PlanStep& s = add(userDeleted ? StepKind::KeepDeleted : StepKind::Skip, eventId, rid);
+    if (m->sourceEtag != event.etag) s.records = {next}, s.audited = true, byKey_[{eventId, rid}] = next;
+    return finish(s);
+  }
+  if (!rid.empty() && !seriesCopy(eventId)) {
+    // the series itself is not mirrored (denied, outside the window): nothing to attach this to
+    PlanStep& s = add(StepKind::Deny, eventId, rid);
+    finish(s);
+    s.reasons = {"the series of this occurrence is not mirrored"};
+    next.state = MappingState::Denied;
+    if (!(m && m->state == MappingState::Denied && m->sourceEtag == event.etag)) {
+      s.records = {next}, s.audited = true, byKey_[{eventId, rid}] = next;
+    }
+    return;
+  }
+  const bool exists = rid.empty() ? (m && m->state == MappingState::Synced && !m->targetEventId.empty()) : true;
+  const bool restoring = force && m && m->contentSha256 == hash;
+  PlanStep& s = add(restoring ? StepKind::Restore : exists ? StepKind::Update : StepKind::Create, eventId, rid);
+  s.op = exists ? WriteOp::Update : WriteOp::Create;
+  s.write = std::move(*decision.write);
+  next.state = MappingState::Synced;
+  next.contentSha256 = hash;
+  next.targetEventId = std::string(kNewCopy);  // the applier writes the id the provider returns
+  next.targetEtag.clear();
+  next.deletedAt.reset();
+  s.records = {next};
+  s.audited = true;
+  byKey_[{eventId, rid}] = next;
+  finish(s);
+}
+
+// Removes the copy of an event (every part of a series) with the evaluator's approval for a
+// cancelled stand-in; the mappings end in `after` (Deleted: deletedAt set when the source went).
+core::Result<void> DirectionPlanner::planRemoval(const std::string& eventId, const std::string& why, StepCause cause,
+                                                 MappingState after) {
+  auto parts = mappingsOf(eventId);
+  const Mapping* live = nullptr;
+  for (const Mapping* m : parts) {
+    if (m->state == MappingState::Synced && !m->targetEventId.empty() && (!live || m->sourceRecurrenceId.empty())) {
+      live = m;
+    }
+  }
+  PlanStep& s = add(StepKind::Delete, eventId, "");
+  s.cause = cause;
+  s.reasons = {why};
+  if (live) {
+    Event gone;
+    gone.id = eventId;
+    gone.status = model::Status::Cancelled;
+    gone.start = model::ZonedTime{std::chrono::sys_seconds(std::chrono::seconds(live->startAt)), "UTC"};
+    gone.end = model::ZonedTime{std::chrono::sys_seconds(std::chrono::seconds(live->endAt)), "UTC"};
+    auto decision = evaluator_.evaluate(in_.pair->rules, in_.org, gone, writeContext(in_.pair->id, in_.from, in_.to, eventId, ""));
+    if (!decision.write || decision.write->action() != policy::ApprovedWrite::Action::Delete) {
+      return core::fail(ErrorCode::Internal, "the evaluator did not approve removing a copy");
+    }
+    s.op = WriteOp::Remove;
+    s.write = std::move(*decision.write);
+    s.mode = decision.mode;
+    s.audited = true;
+    s.startAt = live->startAt, s.endAt = live->endAt, s.allDay = live->allDay, s.recurring = live->recurring;
+  }
+  const bool sourceGone = cause == StepCause::SourceDeleted;
+  for (Mapping* m : parts) {
+    m->state = after;
+    m->contentSha256.clear();
+    m->targetEtag.clear();
+    if (after == MappingState::Denied) m->targetEventId.clear();
+    m->deletedAt = sourceGone ? std::optional<long long>(in_.now) : std::nullopt;
+    s.records.push_back(*m);
+  }
+  return {};
+}
+
+GuardVerdict judge(const std::vector<DirectionPlan>& directions, const std::string& pairId, double share,
+                   std::size_t minimum) {
+  GuardVerdict v;
+  for (const auto& d : directions) {
+    std::set<std::string> doomed;
+    for (const auto& s : d.steps) {
+      if (!s.guarded() || !doomed.insert(s.eventId).second) continue;
+      v.deletionIds.push_back(core::sha256Hex(pairId + "\n" + d.from.id + "\n" + s.eventId + "\n" +
+                                              std::string(toString(s.cause)))
+                                  .substr(0, 32));
+    }
+    if (doomed.size() >= minimum && static_cast<double>(doomed.size()) > share * static_cast<double>(d.liveCopies)) {
+      if (!v.reason.empty()) v.reason += "; ";
+      v.reason += "one pull would delete " + std::to_string(doomed.size()) + " of " + std::to_string(d.liveCopies) +
+                  " copies in " + d.to.id;
+      v.trips = true;
+    }
+  }
+  std::sort(v.deletionIds.begin(), v.deletionIds.end());
+  v.held = v.deletionIds.size();
+  v.deletionsHash = deletionsDigest(v.deletionIds);
+  return v;
+}
+
+bool covers(const std::vector<std::string>& confirmed, const std::vector<std::string>& held) {
+  std::set<std::string> ok(confirmed.begin(), confirmed.end());
+  return !held.empty() && std::all_of(held.begin(), held.end(), [&](const std::string& id) { return ok.count(id); });
+}
+
+}  // namespace calgate::sync::detail

@@ -1,0 +1,87 @@
+#pragma once
+// The planning step of a run (sync_plan.hpp), one direction at a time, and the mass-delete guard.
+// Pure: no store, no provider, no clock. The engine gathers the inputs (mappings, pulls, reads)
+// and hands the plan to the applier. Not thread-safe (one planner per direction and run).
+
+#include "calgate/core/error.hpp"
+#include "calgate/sync/pair_store.hpp"
+#include "calgate/sync/sync_engine.hpp"
+#include "calgate/sync/sync_plan.hpp"
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace calgate::sync::detail {
+
+struct PlanInput {
+  const SyncPair* pair = nullptr;
+  CalendarRef from, to;
+  const providers::ChangeSet* fromChanges = nullptr;
+  const providers::ChangeSet* toChanges = nullptr;
+  std::vector<Mapping> mappings;          ///< this direction's (source calendar = from)
+  std::set<std::string> oppositeCopies;   ///< ids in `from` of the other direction's copies
+  policy::OrgPolicy org;                  ///< the source's organisation policy
+  long long now = 0;
+  bool restoreDeletedCopies = false;
+};
+
+/// What the engine read from the source for the planner: event id -> its resource now (nullopt:
+/// the server says it no longer exists).
+using SourceReads = std::map<std::string, std::optional<std::vector<model::Event>>>;
+
+class DirectionPlanner {
+ public:
+  explicit DirectionPlanner(PlanInput input);
+  /// Source events the plan must read before it can decide (series a time-bounded listing may
+  /// have missed; sources of copies to restore that did not change).
+  std::set<std::string> readsNeeded() const;
+  /// The steps. Internal when the evaluator refuses to approve a removal (a broken invariant).
+  core::Result<DirectionPlan> plan(const SourceReads& reads);
+
+ private:
+  using Key = std::pair<std::string, std::string>;  // source event id, recurrence key
+
+  void observeCopies();
+  void groupChanges();
+  std::set<std::string> missing() const;
+  std::set<std::string> vanishedWithoutReads() const;
+  std::set<std::string> seriesToAsk() const;
+  std::set<std::string> forced() const;
+  void planFlips(std::set<std::string>& force);
+  core::Result<void> planGroup(const std::string& eventId, std::vector<model::Event> events, bool force);
+  core::Result<void> planWrite(const std::string& eventId, const model::Event& event, bool force);
+  void planDeletion(const std::string& eventId, const model::Event& event, const policy::Decision& decision,
+                    Mapping next);
+  void planUpsert(const std::string& eventId, const model::Event& event, policy::Decision decision, Mapping next,
+                  bool force);
+  core::Result<void> planRemoval(const std::string& eventId, const std::string& why, StepCause cause,
+                                 MappingState after);
+  core::Result<bool> withdrawsException(const std::string& eventId, const std::vector<model::Event>& events);
+  PlanStep& add(StepKind kind, const std::string& eventId, const std::string& rid);
+  Mapping base(const std::string& eventId, const model::Event& event) const;
+  bool inWindow(const model::Event& master) const;
+  bool seriesCopy(const std::string& eventId);
+  Mapping* find(const std::string& eventId, const std::string& rid);
+  std::vector<Mapping*> mappingsOf(const std::string& eventId);
+
+  PlanInput in_;
+  policy::Evaluator evaluator_;
+  std::map<Key, Mapping> byKey_;  // the mappings as the steps so far leave them
+  std::set<std::string> touched_, gone_, unreadable_;
+  std::vector<std::string> order_;
+  std::map<std::string, std::vector<model::Event>> groups_;
+  DirectionPlan out_;
+};
+
+/// The guard over every direction of a plan: trips when a direction's guarded deletions reach
+/// `minimum` and exceed `share` of its live copies.
+GuardVerdict judge(const std::vector<DirectionPlan>& directions, const std::string& pairId, double share,
+                   std::size_t minimum);
+
+/// Whether `held` (a plan's guarded deletion ids) is covered by a confirmation of `confirmed`.
+bool covers(const std::vector<std::string>& confirmed, const std::vector<std::string>& held);
+
+}  // namespace calgate::sync::detail
