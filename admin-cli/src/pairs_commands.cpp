@@ -56,6 +56,9 @@ void addPairsCommands(CLI::App& app, Context& ctx, int& exitCode) {
                        {"direction", p.direction == sync::Direction::TwoWay ? "two_way" : "one_way"},
                        {"state", state},
                        {"reason", p.confirmationReason},
+                       // what `pairs confirm --deletions` names (null unless paused)
+                       {"held_deletions", p.needsConfirmation ? nlohmann::json(sync::deletionsDigest(p.guardDeletions))
+                                                              : nlohmann::json()},
                        {"last_error", p.lastError},
                        {"last_error_code", code},
                        {"last_error_cause", cause}});
@@ -63,6 +66,7 @@ void addPairsCommands(CLI::App& app, Context& ctx, int& exitCode) {
         std::cout << p.id << "  " << (p.direction == sync::Direction::TwoWay ? "two-way" : "one-way") << "  "
                   << state;
         if (!p.confirmationReason.empty()) std::cout << "  (" << p.confirmationReason << ")";
+        if (p.needsConfirmation) std::cout << "  held deletions " << sync::deletionsDigest(p.guardDeletions);
         if (!p.lastError.empty()) std::cout << "  last error: " << p.lastError;
         std::cout << "\n";
       }
@@ -73,9 +77,13 @@ void addPairsCommands(CLI::App& app, Context& ctx, int& exitCode) {
   });
 
   static std::string pairId;
+  static std::string digest;
   auto* confirm = cmd->add_subcommand(
-      "confirm", "Let a pair the mass-delete guard paused run again; its next run deletes what was stopped");
+      "confirm", "Let a pair the mass-delete guard paused run again; its runs delete what was held, nothing else");
   confirm->add_option("pair", pairId, "The pair's id (see `pairs list`)")->required();
+  confirm->add_option("--deletions", digest,
+                      "The held deletions' digest as `pairs list` showed it: refused if the pair now holds others "
+                      "(default: confirm what it holds now)");
   confirm->callback([&] {
     if (auto rc = openCurrent(ctx)) {
       exitCode = *rc;
@@ -91,8 +99,9 @@ void addPairsCommands(CLI::App& app, Context& ctx, int& exitCode) {
       exitCode = failWith("pair " + pairId + " is not waiting for a confirmation", app::kExitUsage);
       return;
     }
-    if (auto ok = pairs.confirmDeletions(pairId); !ok) {
-      exitCode = failWith(ok.error());
+    if (auto ok = pairs.confirmDeletions(pairId, digest); !ok) {
+      exitCode = ok.error().code == core::ErrorCode::Conflict ? failWith(ok.error().message, app::kExitUsage)
+                                                              : failWith(ok.error());
       return;
     }
     audit::AuditEntry e;
@@ -102,11 +111,13 @@ void addPairsCommands(CLI::App& app, Context& ctx, int& exitCode) {
     e.objectRef = "pair/" + pairId;
     e.decision = "confirmed";
     e.reasons = {pair->confirmationReason};
+    e.facts["deletions"] = sync::deletionsDigest(pair->guardDeletions);
     if (auto ok = audit::AuditLog(*ctx.db, core::systemClock()).append(e); !ok) {
       exitCode = failWith(ok.error());
       return;
     }
-    std::cout << "pair " << pairId << " confirmed; its next run may delete past the guard\n";
+    std::cout << "pair " << pairId << " confirmed; its runs may delete the " << pair->guardDeletions.size()
+              << " held deletions past the guard\n";
     exitCode = app::kExitOk;
   });
 

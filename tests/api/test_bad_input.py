@@ -60,12 +60,14 @@ class BadInputTest(cg.ApiTestCase):
             ("POST", "/v1/pairs", {"source_calendar_id": self.src, "target_calendar_id": self.dst}),
             ("PATCH", "/v1/pairs/" + self.pair["id"], {"enabled": True}),
             ("POST", "/v1/feeds", {"calendar_ids": [self.src]}),
+            ("POST", "/v1/pairs/%s/confirm" % self.pair["id"], {"deletions": "0" * 64}),
         ]
 
     def test_every_body_route_is_in_the_spec(self):
         documented = sorted((m, t) for m, t, op in cg.spec().operations() if "requestBody" in op)
         self.assertEqual(documented, sorted([("POST", "/v1/accounts"), ("POST", "/v1/pairs"),
-                                             ("PATCH", "/v1/pairs/{id}"), ("POST", "/v1/feeds")]))
+                                             ("PATCH", "/v1/pairs/{id}"), ("POST", "/v1/feeds"),
+                                             ("POST", "/v1/pairs/{id}/confirm")]))
 
     def test_malformed_and_non_object_json(self):
         deep = "[" * 200 + "]" * 200

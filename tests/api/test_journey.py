@@ -173,11 +173,17 @@ class JourneyTest(cg.ApiTestCase):
         self.assertTrue(all(m["state"] in ("synced", "denied") for m in mappings if m["target_event_id"]), mappings)
         self.db_secret_free("after the sync")
 
-        # 7. Preview: what the next run would write - "Busy", nothing secret.
+        # 7. Preview: the next run writes nothing (its plan is empty or all "skip"); over every event
+        # in the window (scope=all) each copy is current - "Busy", nothing secret.
         r = api.get("/v1/pairs/%s/preview" % pair["id"])
+        self.assertStatus(r, 200)
+        self.assertEqual(r.json["scope"], "next")
+        self.assertTrue(all(i["provider_call"] == "none" for i in r.json["items"]), r.json)
+        r = api.get("/v1/pairs/%s/preview" % pair["id"], query={"scope": "all"})
         self.assertStatus(r, 200)
         self.assertEqual(r.json["pair_id"], pair["id"])
         self.assertTrue(r.json["items"], r.json)
+        self.assertTrue(all(i["provider_call"] == "none" for i in r.json["items"]), r.json)
         self.assertLessEqual(len(r.json["items"]), 10)
         for item in r.json["items"]:
             if item["write"] is not None:
@@ -187,12 +193,11 @@ class JourneyTest(cg.ApiTestCase):
                 self.assertEqual(item["write"]["attendees"], 0, item)
         self.assertNoneIn(self.secrets, r.text, "the preview")
         self.assertEqual(r.json["org_policy"]["domain"], "example.com")
-        r = api.get("/v1/pairs/%s/preview" % pair["id"], query={"limit": "1"})
+        r = api.get("/v1/pairs/%s/preview" % pair["id"], query={"limit": "1", "scope": "all"})
         self.assertStatus(r, 200)
         self.assertEqual(len(r.json["items"]), 1)
-        for bad in ("0", "51", "ten", "-1"):
-            self.assertProblem(api.get("/v1/pairs/%s/preview" % pair["id"], query={"limit": bad}), 400,
-                               "invalid-query")
+        for bad in ({"limit": "0"}, {"limit": "51"}, {"limit": "ten"}, {"limit": "-1"}, {"scope": "some"}):
+            self.assertProblem(api.get("/v1/pairs/%s/preview" % pair["id"], query=bad), 400, "invalid-query")
         self.assertEqual(set(self.copies()), copies_after_sync, "the preview wrote nothing")
 
         # 8. The organisation policy of example.com: no DNS in the test environment, so it fails closed.

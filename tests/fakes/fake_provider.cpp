@@ -74,6 +74,11 @@ core::Result<providers::ChangeSet> FakeProvider::pullChanges(const std::string& 
   if (failCursorPulls && !cursor.empty()) return core::fail(core::ErrorCode::Unavailable, "HTTP 500 from the server");
   Calendar& cal = calendars_[calendarId];
   providers::ChangeSet out;
+  if (emptyListings) {
+    out.complete = true;
+    out.cursor = cursor;
+    return out;
+  }
   // cursor: "<epoch>:<last sequence seen>"
   long epoch = -1, seen = 0;
   if (const auto colon = cursor.find(':'); colon != std::string::npos) {

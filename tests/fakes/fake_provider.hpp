@@ -26,6 +26,9 @@ class FakeProvider final : public providers::Provider {
   std::set<std::string> unreadable;
   /// Pulls from a cursor fail with a server error (as Xandikos answers a token it lost).
   bool failCursorPulls = false;
+  /// While set, every pull answers a complete listing with nothing in it (a server's glitch: an
+  /// empty answer to a query that should list everything) and hands back the cursor it was given.
+  bool emptyListings = false;
   /// Forgets the change log, so the next pull with an old cursor must start over (expired token).
   void expireCursors();
 

@@ -346,8 +346,16 @@ TEST_CASE("the mass-delete guard pauses the pair until a user confirms", "[sync]
   CHECK(listed.exitCode == 0);
   CHECK_THAT(listed.out, Catch::Contains(f.pairId) && Catch::Contains("needs_confirmation") &&
                              Catch::Contains("15 of 20"));
-  auto confirmed = test::run({CALGATE_ADMIN_BINARY, "pairs", "confirm", f.pairId}, env,
-                             std::filesystem::temp_directory_path());
+  CHECK_THAT(listed.out, Catch::Contains("held deletions " + deletionsDigest(pairs.get(f.pairId)->guardDeletions)));
+  // a digest of other deletions is refused: the pair stays paused
+  auto stale = test::run({CALGATE_ADMIN_BINARY, "pairs", "confirm", f.pairId, "--deletions", std::string(64, '0')}, env,
+                         std::filesystem::temp_directory_path());
+  CHECK(stale.exitCode == 2);
+  CHECK_THAT(stale.err, Catch::Contains("not the ones confirmed"));
+  CHECK(pairs.get(f.pairId)->needsConfirmation);
+  auto confirmed = test::run({CALGATE_ADMIN_BINARY, "pairs", "confirm", f.pairId, "--deletions",
+                              deletionsDigest(pairs.get(f.pairId)->guardDeletions)},
+                             env, std::filesystem::temp_directory_path());
   INFO(confirmed.err);
   CHECK(confirmed.exitCode == 0);
   auto twice = test::run({CALGATE_ADMIN_BINARY, "pairs", "confirm", f.pairId}, env,

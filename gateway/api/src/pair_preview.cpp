@@ -1,26 +1,23 @@
 #include "pair_preview.hpp"
 
 #include "calgate/core/log.hpp"
-#include "calgate/policy/content_hash.hpp"
-#include "calgate/policy/evaluator.hpp"
 #include "calgate/policy/org_policy_source.hpp"
-#include "calgate/sync/mapping_store.hpp"
-#include "calgate/sync/sync_engine.hpp"
 #include "calgate/sync/sync_service.hpp"
 
-#include <algorithm>
 #include <map>
 
 namespace calgate::api {
 namespace {
 
-std::string timeText(const model::EventTime& t) {
-  if (const auto* d = std::get_if<model::Date>(&t)) return model::formatDate(d->day);
-  if (const auto* z = std::get_if<model::ZonedTime>(&t)) return model::formatUtc(z->instant);
-  return model::formatLocal(std::get<model::FloatingTime>(t).local);
+std::string timeText(long long unix, bool allDay) {
+  const std::chrono::sys_seconds t{std::chrono::seconds(unix)};
+  if (allDay) return model::formatDate(std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(t)));
+  return model::formatUtc(t);
 }
 
-nlohmann::json writeJson(const model::Event& e) {
+nlohmann::json writeJson(const sync::PlanStep& s) {
+  if (!s.write || s.write->action() != policy::ApprovedWrite::Action::Upsert) return nullptr;
+  const model::Event& e = s.write->event();
   return {{"title", e.title},
           {"description", e.description},
           {"location", e.location},
@@ -31,95 +28,92 @@ nlohmann::json writeJson(const model::Event& e) {
           {"attendees", e.attendees.size()}};
 }
 
+nlohmann::json stepJson(const sync::PairPlan& plan, const sync::DirectionPlan& d, const sync::PlanStep& s) {
+  // recurrence keys are "Z<utc>", "D<date>" or "L<local>": the time after the tag
+  const nlohmann::json rid = s.recurrenceId.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.recurrenceId.substr(1));
+  return {{"direction", &d == &plan.directions.front() ? "source_to_target" : "target_to_source"},
+          {"source_event_id", s.eventId},
+          {"recurrence_id", rid},
+          {"start", timeText(s.startAt, s.allDay)},
+          {"end", timeText(s.endAt, s.allDay)},
+          {"all_day", s.allDay},
+          {"recurring", s.recurring},
+          {"action", sync::toString(s.kind)},
+          {"cause", s.cause == sync::StepCause::None ? nlohmann::json(nullptr) : nlohmann::json(sync::toString(s.cause))},
+          {"provider_call", sync::toString(s.op)},
+          {"runs_now", !plan.held() || s.cause == sync::StepCause::PolicyRequired},
+          {"held_by_guard", plan.guard.trips && s.guarded()},
+          {"mode", policy::toString(s.mode)},
+          {"reasons", s.reasons},
+          {"write", writeJson(s)}};
+}
+
+nlohmann::json guardJson(const sync::PairPlan& plan) {
+  auto nullable = [](const std::string& t) { return t.empty() ? nlohmann::json(nullptr) : nlohmann::json(t); };
+  return {{"trips", plan.guard.trips},
+          {"confirmed", plan.confirmed},
+          {"holds", plan.held()},
+          {"held_deletions", plan.guard.held},
+          {"digest", nullable(plan.guard.deletionsHash)},
+          {"reason", nullable(plan.guard.reason)}};
+}
+
+nlohmann::json planJson(const sync::PairPlan& plan, std::size_t limit, long long now, std::string_view scope) {
+  nlohmann::json items = nlohmann::json::array();
+  std::map<std::string, std::size_t> counts;
+  for (const auto& d : plan.directions) {
+    for (const auto& s : d.steps) {
+      ++counts[std::string(sync::toString(s.kind))];
+      if (items.size() < limit) items.push_back(stepJson(plan, d, s));
+    }
+  }
+  const policy::OrgPolicy& org = plan.directions.front().org;
+  return {{"pair_id", plan.pairId},
+          {"generated_at", now},
+          {"scope", scope},
+          {"complete_listings", plan.completeListings},
+          {"window",
+           {{"from", plan.window.from.time_since_epoch().count()}, {"to", plan.window.to.time_since_epoch().count()}}},
+          {"org_policy",
+           {{"domain", org.domain},
+            {"level", policy::toString(org.level)},
+            {"validation", validationName(org.validation)},
+            {"pinned", org.pinned},
+            {"reasons", org.reasons}}},
+          {"guard", guardJson(plan)},
+          {"counts", counts},
+          {"items", items}};
+}
+
 }  // namespace
 
 http::Response previewPair(Services& services, const http::Request& request, const sync::SyncPair& pair,
-                           std::size_t limit) {
+                           std::size_t limit, sync::PlanScope scope) {
   sync::CalendarStore calendars(*services.db, *services.clock);
   auto source = calendars.get(pair.sourceCalendarId);
   if (!source) return failure(source.error(), request);
   auto target = calendars.get(pair.targetCalendarId);
   if (!target) return failure(target.error(), request);
-
-  const long long now = services.clock->nowUnixSeconds();
-  const auto window = providers::TimeWindow::around(std::chrono::sys_seconds(std::chrono::seconds(now)),
-                                                    pair.windowPastDays, pair.windowFutureDays);
-  auto sourceUnavailable = [&](const core::Error& e) {
-    core::log::warn("api.preview_source_failed",
+  auto unavailable = [&](const core::Error& e) {
+    core::log::warn("api.preview_calendar_failed",
                     {{"request_id", request.requestId}, {"pair_id", pair.id}, {"error", e.message}});
-    return http::problem(502, "source-unavailable", "Bad Gateway",
-                         "the source calendar could not be read: " + std::string(core::errorCodeName(e.code)));
+    return http::problem(502, "calendar-unavailable", "Bad Gateway",
+                         "a calendar of the pair could not be read: " + std::string(core::errorCodeName(e.code)));
   };
-  auto provider = services.providers->open(*source);
-  if (!provider) return sourceUnavailable(provider.error());
-  auto changes = (*provider)->pullChanges(source->providerCalendarId, "", window);
-  if (!changes) return sourceUnavailable(changes.error());
-
-  auto mappings = sync::MappingStore(*services.db, *services.clock).load(pair.id, source->id);
-  if (!mappings) return failure(mappings.error(), request);
-  std::map<std::pair<std::string, std::string>, const sync::Mapping*> byKey;
-  for (const auto& m : *mappings) byKey[{m.sourceEventId, m.sourceRecurrenceId}] = &m;
-
-  const policy::OrgPolicy org = services.orgPolicies->policyFor(source->accountDomain);
-  policy::Evaluator evaluator;
-
-  // The next events: those not yet over (series count while they may still recur), by start.
-  std::vector<const model::Event*> upcoming;
-  for (const auto& e : changes->changed) {
-    if (e.origin) continue;  // calgate's own copies are never mirrored
-    if ((e.recurrence.empty() || e.recurrenceId) && sync::unixOf(e.end) <= now) continue;
-    upcoming.push_back(&e);
+  auto sourceProvider = services.providers->open(*source);
+  if (!sourceProvider) return unavailable(sourceProvider.error());
+  auto targetProvider = services.providers->open(*target);
+  if (!targetProvider) return unavailable(targetProvider.error());
+  sync::SyncEngine engine(*services.db, *services.orgPolicies, *services.clock,
+                          services.syncOptions ? *services.syncOptions : sync::SyncOptions{});
+  auto plan = engine.planPair(pair.id, **sourceProvider, **targetProvider, scope);
+  if (!plan) {
+    if (plan.error().code == core::ErrorCode::NotFound) return notFound();
+    if (plan.error().code == core::ErrorCode::Internal) return failure(plan.error(), request);
+    return unavailable(plan.error());
   }
-  std::stable_sort(upcoming.begin(), upcoming.end(), [](const auto* a, const auto* b) {
-    return sync::unixOf(a->start) < sync::unixOf(b->start);
-  });
-  if (upcoming.size() > limit) upcoming.resize(limit);
-
-  nlohmann::json items = nlohmann::json::array();
-  for (const auto* e : upcoming) {
-    const std::string rid = sync::recurrenceKey(*e);
-    const auto decision =
-        evaluator.evaluate(pair.rules, org, *e, sync::writeContext(pair.id, *source, *target, e->id, rid));
-
-    std::string action;
-    const auto found = byKey.find({e->id, rid});
-    const sync::Mapping* m = found == byKey.end() ? nullptr : found->second;
-    nlohmann::json write = nullptr;
-    if (!decision.write) {
-      action = "deny";
-    } else if (decision.write->action() == policy::ApprovedWrite::Action::Delete) {
-      action = "delete";
-    } else {
-      write = writeJson(decision.write->event());
-      const bool live = m && m->state == sync::MappingState::Synced;
-      if (!live) action = "create";
-      else if (m->contentSha256 == policy::contentHash(*decision.write)) action = "unchanged";
-      else action = "update";
-    }
-    items.push_back({{"source_event_id", e->id},
-                     {"recurrence_id", e->recurrenceId ? nlohmann::json(timeText(*e->recurrenceId)) : nlohmann::json(nullptr)},
-                     {"start", timeText(e->start)},
-                     {"end", timeText(e->end)},
-                     {"all_day", e->allDay()},
-                     {"recurring", !e->recurrence.empty()},
-                     {"action", action},
-                     {"mode", policy::toString(decision.mode)},
-                     {"reasons", decision.reasons},
-                     {"write", write}});
-  }
-  nlohmann::json body = {
-      {"pair_id", pair.id},
-      {"generated_at", now},
-      {"window",
-       {{"from", window.from.time_since_epoch().count()}, {"to", window.to.time_since_epoch().count()}}},
-      {"org_policy",
-       {{"domain", org.domain},
-        {"level", policy::toString(org.level)},
-        {"validation", validationName(org.validation)},
-        {"pinned", org.pinned},
-        {"reasons", org.reasons}}},
-      {"items", items}};
-  return jsonResponse(200, body);
+  return jsonResponse(200, planJson(*plan, limit, services.clock->nowUnixSeconds(),
+                                    scope == sync::PlanScope::Everything ? "all" : "next"));
 }
 
 }  // namespace calgate::api

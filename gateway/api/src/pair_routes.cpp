@@ -6,6 +6,9 @@
 #include "pair_preview.hpp"
 #include "support.hpp"
 
+#include <algorithm>
+#include <cctype>
+
 
 namespace calgate::api {
 namespace {
@@ -74,6 +77,21 @@ Reply<void> checkWritable(const sync::CalendarRef& source, const sync::CalendarR
 
 void queueSync(Services& services, const std::string& pairId) {
   (void)sync::JobQueue(*services.db, *services.clock).enqueue("sync_pair", pairId, "sync:" + pairId);
+}
+
+/// The digest a confirmation names ({"deletions": "<64 hex>"}); "" for a request without a body.
+Reply<std::string> confirmedDigest(const http::Request& request) {
+  if (request.body.empty() && !request.header("content-type")) return std::string();  // no body at all
+  auto body = readJsonObject(request);
+  if (!body) return std::unexpected(body.error());
+  ObjectReader in(*body);
+  if (auto ok = in.only({"deletions"}); !ok) return std::unexpected(ok.error());
+  auto digest = in.requiredString("deletions", 64, 64);
+  if (!digest) return std::unexpected(digest.error());
+  if (!std::all_of(digest->begin(), digest->end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) && !std::isupper(static_cast<unsigned char>(c)); })) {
+    return std::unexpected(invalidField("deletions", "the digest of the held deletions: 64 lowercase hex digits"));
+  }
+  return *digest;
 }
 
 http::Response createPair(Services& services, http::Request& request) {
@@ -259,13 +277,23 @@ void addPairRoutes(http::Router& router, Services& services) {
   router.add({"POST", "/v1/pairs/{id}/confirm", true, [&services](http::Request& request) {
                 auto pair = ownedPair(services, request, request.params["id"]);
                 if (!pair) return pair.error();
+                // {"deletions": "<digest>"} binds the confirmation to what the caller was shown
+                // (status held_deletions.digest or the preview's guard); no body: what is held now.
+                auto digest = confirmedDigest(request);
+                if (!digest) return digest.error();
                 if (!pair->needsConfirmation) {
                   return http::problem(409, "not-waiting-for-confirmation", "Conflict",
                                        "the pair is not paused by the mass-delete guard");
                 }
+                const std::string held = sync::deletionsDigest(pair->guardDeletions);
+                if (!digest->empty() && *digest != held) {
+                  return http::problem(409, "deletions-changed", "Conflict",
+                                       "the pair now holds other deletions than the ones confirmed; look at its "
+                                       "status or preview again and confirm what it shows now");
+                }
                 sync::PairStore store(*services.db, *services.clock);
-                if (auto ok = store.confirmDeletions(pair->id); !ok) return failure(ok.error(), request);
-                auditCaller(services, request, "sync.guard", "pair/" + pair->id, "confirmed", {},
+                if (auto ok = store.confirmDeletions(pair->id, held); !ok) return failure(ok.error(), request);
+                auditCaller(services, request, "sync.guard", "pair/" + pair->id, "confirmed", {{"deletions", held}},
                             {pair->confirmationReason});
                 queueSync(services, pair->id);
                 auto updated = store.get(pair->id);
@@ -279,16 +307,22 @@ void addPairRoutes(http::Router& router, Services& services) {
                 auto query = parseQuery(request.query);
                 if (!query) return http::problem(400, "invalid-query", "Bad Request", "malformed query string");
                 long long limit = 10;
+                auto scope = sync::PlanScope::NextRun;
                 for (const auto& [k, v] : *query) {
+                  if (k == "scope" && (v == "next" || v == "all")) {
+                    scope = v == "all" ? sync::PlanScope::Everything : sync::PlanScope::NextRun;
+                    continue;
+                  }
                   char* end = nullptr;
                   const long long n = k == "limit" && !v.empty() && v.size() <= 3 ? std::strtoll(v.c_str(), &end, 10) : 0;
                   if (k != "limit" || end == nullptr || *end != '\0' || n < 1 || n > 50) {
-                    return http::problem(400, "invalid-query", "Bad Request", "the only parameter is limit, 1 to 50");
+                    return http::problem(400, "invalid-query", "Bad Request",
+                                         "the parameters are limit (1 to 50) and scope (next or all)");
                   }
                   limit = n;
                 }
                 if (auto ok = requireVault(services); !ok) return ok.error();
-                return previewPair(services, request, *pair, static_cast<std::size_t>(limit));
+                return previewPair(services, request, *pair, static_cast<std::size_t>(limit), scope);
               }});
 }
 

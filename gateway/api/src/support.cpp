@@ -150,6 +150,11 @@ core::Result<nlohmann::json> statusJson(Services& services, const sync::SyncPair
       {"enabled", p.enabled},
       {"needs_confirmation", p.needsConfirmation},
       {"confirmation_reason", nullable(p.confirmationReason)},
+      // what a confirmation names: the deletions the guard holds (their count and digest)
+      {"held_deletions",
+       p.needsConfirmation ? nlohmann::json{{"count", p.guardDeletions.size()},
+                                            {"digest", sync::deletionsDigest(p.guardDeletions)}}
+                           : nlohmann::json(nullptr)},
       {"last_success_at", p.lastSuccessAt ? nlohmann::json(*p.lastSuccessAt) : nlohmann::json(nullptr)},
       {"last_error", nullable(p.lastError)},
       {"counts", {{"synced", counts->synced}, {"denied", counts->denied}, {"deleted", counts->deleted}}},

@@ -11,6 +11,7 @@
 #include "calgate/http/server.hpp"
 #include "calgate/orgpolicy/dns_setup.hpp"
 #include "calgate/orgpolicy/sql_pin_store.hpp"
+#include "calgate/sync/sync_engine.hpp"
 #include "calgate/sync/sync_service.hpp"
 #include "calgate/vault/vault.hpp"
 
@@ -136,6 +137,8 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
   services.accounts = accountStore.get();
   services.providers = providerFactory.get();
   services.orgPolicies = orgStack ? orgStack->service.get() : nullptr;
+  const sync::SyncOptions syncOptions = sync::syncOptionsFrom(config->sync);
+  services.syncOptions = &syncOptions;
   services.orgPolicyService = orgStack ? orgStack->service.get() : nullptr;
   services.feedLimiter = &feedLimiter;
   services.policyLimiter = &policyLimiter;

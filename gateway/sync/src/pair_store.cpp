@@ -311,8 +311,8 @@ core::Result<void> PairStore::confirmDeletions(const std::string& id, const std:
     }
     const long long now = clock_.nowUnixSeconds();
     const std::string held = joinLines(pair->guardDeletions);
-    sql << "UPDATE pairs SET needs_confirmation = 0, confirmed_deletions = :c, deletions_confirmed_at = :t, "
-           "updated_at = :t2 WHERE id = :i",
+    sql << "UPDATE pairs SET needs_confirmation = 0, confirmation_reason = NULL, confirmed_deletions = :c, "
+           "deletions_confirmed_at = :t, updated_at = :t2 WHERE id = :i",
         soci::use(held), soci::use(now), soci::use(now), soci::use(id);
     tx.commit();
     return {};

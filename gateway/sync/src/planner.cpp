@@ -383,6 +383,7 @@ void DirectionPlanner::planUpsert(const std::string& eventId, const Event& event
     // the decision is audited (with the evaluator's reasons) when the source was seen to change
     PlanStep& s = add(userDeleted ? StepKind::KeepDeleted : StepKind::Skip, eventId, rid);
     if (m->sourceEtag != event.etag) s.records = {next}, s.audited = true, byKey_[{eventId, rid}] = next;
+    s.write = std::move(*decision.write);  // what the copy holds: shown by the preview, not written
     return finish(s);
   }
   if (!rid.empty() && !seriesCopy(eventId)) {
@@ -439,6 +440,8 @@ core::Result<void> DirectionPlanner::planRemoval(const std::string& eventId, con
     s.op = WriteOp::Remove;
     s.write = std::move(*decision.write);
     s.mode = decision.mode;
+    // the organisation blocks the target now: every copy goes, whatever else happened to its source
+    if (decision.mode == policy::EffectiveMode::Denied) s.cause = StepCause::PolicyRequired;
     s.audited = true;
     s.startAt = live->startAt, s.endAt = live->endAt, s.allDay = live->allDay, s.recurring = live->recurring;
   }

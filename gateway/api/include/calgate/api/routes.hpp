@@ -27,6 +27,7 @@ class AccountStore;
 }
 namespace calgate::sync {
 class ProviderFactory;
+struct SyncOptions;
 }
 
 namespace calgate::api {
@@ -48,6 +49,7 @@ struct Services {
   accounts::AccountStore* accounts = nullptr;
   sync::ProviderFactory* providers = nullptr;     ///< opens a calendar's provider (preview, feeds)
   policy::OrgPolicySource* orgPolicies = nullptr;  ///< cached organisation policies (preview)
+  const sync::SyncOptions* syncOptions = nullptr;  ///< the workers' engine options: the preview plans as they run
   dns::OrgPolicyService* orgPolicyService = nullptr;  ///< fresh DNSSEC lookups (GET /v1/policy)
   CalDavDiscovery discoverCalDav;
   http::RateLimiter* feedLimiter = nullptr;    ///< requests per feed URL (unauthenticated)
