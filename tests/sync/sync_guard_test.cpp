@@ -158,18 +158,32 @@ TEST_CASE("guard: a failed run does not spend the confirmation", "[sync][guard]"
   CHECK(pairOf(f).confirmedDeletions.empty());  // spent by the run that succeeded
 }
 
-TEST_CASE("guard: a deletion the policy requires runs while the pair is paused", "[sync][guard]") {
+TEST_CASE("guard: what new rules or a blocking organisation require runs while the pair is paused", "[sync][guard]") {
   SyncFixture f;
   auto ids = twenty(f);
   for (int i = 0; i < 15; ++i) f.work.userDelete(SyncFixture::kWork, ids[static_cast<std::size_t>(i)]);
   REQUIRE(f.sync().paused);
-  // one remaining source can no longer be approved (its zone is unknown): its copy must not stay
+  // A remaining source can no longer be approved (its zone is unknown): a loss the source caused,
+  // held with the others.
   f.work.userPut(SyncFixture::kWork, {timedEvent("e17", "Event 17", kMonday + hours(17), minutes(60), "Mars/Olympus")});
   auto r = f.sync();
   CHECK(r.paused);
-  CHECK(r.deleted == 1);
-  CHECK(f.home.removes == 1);
-  CHECK(f.home.resources(SyncFixture::kHome).size() == 19);  // the fifteen held copies stay
+  CHECK(f.home.removes == 0);
+  CHECK(pairOf(f).guardDeletions.size() == 16);
+  CHECK(pairOf(f).confirmationReason.find("16 of 20") != std::string::npos);
+
+  // The user switches the pair to private: every copy that stays is rewritten now, and the one
+  // that cannot be approved under the new rules goes, although the pair still waits.
+  policy::PairRules rules;
+  rules.mode = policy::PrivacyMode::Private;
+  REQUIRE(PairStore(f.t.db(), f.clock).setRules(f.pairId, rules));
+  auto redone = f.sync();
+  CHECK(redone.paused);
+  CHECK(redone.deleted == 1);
+  CHECK(redone.updated == 4);
+  auto copies = f.home.resources(SyncFixture::kHome);
+  CHECK(copies.size() == 19);  // the fifteen held copies stay until a user confirms
+  CHECK(std::count_if(copies.begin(), copies.end(), [](const auto& c) { return c.front().title == "Busy"; }) == 4);
   CHECK(pairOf(f).needsConfirmation);
   auto entries = f.auditEntries();
   CHECK(std::any_of(entries.begin(), entries.end(), [](const auto& e) {
@@ -177,7 +191,7 @@ TEST_CASE("guard: a deletion the policy requires runs while the pair is paused",
   }));
   CHECK(f.sync().writes() == 0);  // done once
 
-  // the organisation then blocks the target: every copy goes at once, none is held
+  // The organisation then blocks the target: every copy goes at once, none is held.
   policy::OrgPolicy org = policy::OrgPolicy::none("work.example");
   org.level = policy::OrgLevel::Block;
   org.validation = policy::Validation::Secure;
@@ -186,4 +200,39 @@ TEST_CASE("guard: a deletion the policy requires runs while the pair is paused",
   CHECK_FALSE(blocked.paused);
   CHECK(f.home.resources(SyncFixture::kHome).empty());
   CHECK_FALSE(pairOf(f).needsConfirmation);
+}
+
+TEST_CASE("guard: a blocked target's copies go even when a glitchy listing held them as deleted", "[sync][guard]") {
+  SyncFixture f;
+  twenty(f);
+  f.home.emptyListings = true;
+  f.home.expireCursors();
+  policy::OrgPolicy org = policy::OrgPolicy::none("work.example");
+  org.level = policy::OrgLevel::Block;
+  org.validation = policy::Validation::Secure;
+  f.orgs.byDomain["work.example"] = org;
+  f.sync();
+  // the flips wait; the removals the block requires did not rest on them
+  CHECK(f.home.resources(SyncFixture::kHome).empty());
+  f.home.emptyListings = false;
+  f.sync();
+  CHECK(f.home.resources(SyncFixture::kHome).empty());
+  CHECK_FALSE(pairOf(f).needsConfirmation);
+}
+
+TEST_CASE("guard: a series master edit keeps the copy's ETag on every occurrence (no false restore)", "[sync][guard][recurrence]") {
+  SyncFixture f;
+  auto master = timedEvent("s", "Series", kMonday);
+  master.recurrence = {"RRULE:FREQ=DAILY;COUNT=5"};
+  auto moved = timedEvent("s", "Series (moved)", kMonday + days(1) + hours(2));
+  moved.recurrenceId = model::ZonedTime{kMonday + days(1), "UTC"};
+  f.work.userPut(SyncFixture::kWork, {master, moved});
+  f.sync();
+  master.title = "Series renamed";
+  f.work.userPut(SyncFixture::kWork, {master, moved});
+  auto r = f.sync();
+  CHECK(r.updated == 1);
+  auto next = f.sync();
+  CHECK(next.writes() == 0);
+  CHECK(next.restored == 0);
 }

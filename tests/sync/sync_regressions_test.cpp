@@ -85,6 +85,27 @@ TEST_CASE("a series rebuilt after a withdrawn exception is not rebuilt again on 
   CHECK(f.sync().writes() == 0);
 }
 
+TEST_CASE("exceptions withdrawn one after another stay withdrawn: later listings rebuild nothing", "[sync][regression]") {
+  SyncFixture f;
+  Event master = timedEvent("weekly", "Weekly", kMonday, minutes(30));
+  master.recurrence = {"RRULE:FREQ=WEEKLY;COUNT=6"};
+  Event a = timedEvent("weekly", "Weekly (A)", kMonday + days(7) + hours(3), minutes(30));
+  a.recurrenceId = model::ZonedTime{kMonday + days(7), "UTC"};
+  Event b = timedEvent("weekly", "Weekly (B)", kMonday + days(14) + hours(3), minutes(30));
+  b.recurrenceId = model::ZonedTime{kMonday + days(14), "UTC"};
+  f.work.userPut(SyncFixture::kWork, {master, a, b});
+  f.sync();
+  f.work.userPut(SyncFixture::kWork, {master, b});  // A withdrawn
+  f.sync();
+  f.work.userPut(SyncFixture::kWork, {master});  // then B
+  f.sync();
+  f.work.expireCursors();
+  f.home.expireCursors();
+  auto again = f.sync();
+  INFO("deleted " << again.deleted << " created " << again.created << " restored " << again.restored);
+  CHECK(again.writes() == 0);
+}
+
 TEST_CASE("a crash between a create and its record, then a source change: the change still arrives", "[sync][regression][crash]") {
   SyncFixture f;
   f.work.userPut(SyncFixture::kWork, {timedEvent("a", "Standup", kMonday)});

@@ -128,7 +128,15 @@ core::Result<providers::WriteResult> DirectionApplier::write(const PlanStep& s, 
 core::Result<void> DirectionApplier::apply(const PlanStep& s) {
   const std::string resource = copyOf(s.eventId);
   std::vector<Mapping> records = s.records;
-  if (s.op != WriteOp::None) {
+  if (s.op == WriteOp::None) {
+    // Nothing written: a record keeps the copy's ETag as the steps so far left it (an earlier
+    // step of this run may have rewritten the resource; the plan only knew the old one).
+    for (auto& r : records) {
+      if (r.targetEventId == kNewCopy) r.targetEventId = resource;
+      auto it = live_.find({r.sourceEventId, r.sourceRecurrenceId});
+      if (it != live_.end() && it->second.targetEventId == r.targetEventId) r.targetEtag = it->second.targetEtag;
+    }
+  } else {
     auto written = write(s, resource);
     if (!written) return std::unexpected(written.error());
     const bool upsert = s.op != WriteOp::Remove;
@@ -186,6 +194,7 @@ void DirectionApplier::count(const PlanStep& s) {
 
 core::Result<void> applyDirection(const ApplyContext& context, const DirectionPlan& plan, providers::Provider& to,
                                   bool policyOnly, SyncReport& report) {
+  if (!policyOnly) report.skippedCopies += plan.skippedCopies;
   return DirectionApplier(context, plan, to, report).run(policyOnly);
 }
 

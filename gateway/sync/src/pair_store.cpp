@@ -322,7 +322,7 @@ core::Result<void> PairStore::confirmDeletions(const std::string& id, const std:
 core::Result<void> PairStore::resume(const std::string& id) {
   return update(id,
                 "UPDATE pairs SET needs_confirmation = 0, confirmation_reason = NULL, guard_deletions = NULL, "
-                "updated_at = :t WHERE id = :i",
+                "confirmed_deletions = NULL, deletions_confirmed_at = NULL, updated_at = :t WHERE id = :i",
                 std::nullopt, 1);
 }
 

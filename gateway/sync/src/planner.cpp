@@ -206,6 +206,7 @@ core::Result<DirectionPlan> DirectionPlanner::plan(const SourceReads& reads) {
 
 // Copies someone deleted in the target: kept deleted (one step per copy), or written again.
 void DirectionPlanner::planFlips(std::set<std::string>& force) {
+  if (in_.holdGuarded) return;  // the copies stay as they were while the guard holds their flips
   std::map<std::string, std::vector<Mapping*>> flipped;
   for (auto& [k, m] : byKey_) {
     if (m.state != MappingState::Synced || !gone_.count(m.targetEventId)) continue;
@@ -285,8 +286,10 @@ core::Result<bool> DirectionPlanner::withdrawsException(const std::string& event
   if (!removed) return std::unexpected(removed.error());
   PlanStep& step = out_.steps.back();
   for (auto& record : step.records) {
-    if (std::find(withdrawn.begin(), withdrawn.end(), record.sourceRecurrenceId) == withdrawn.end()) continue;
-    record.deletedAt = in_.now;  // purged with the other soft-deleted mappings
+    // every exception the source no longer has (withdrawn now or earlier) is purged with the
+    // other soft-deleted mappings
+    if (record.sourceRecurrenceId.empty() || current.count(record.sourceRecurrenceId)) continue;
+    record.deletedAt = in_.now;
     byKey_.erase({eventId, record.sourceRecurrenceId});
   }
   return true;
@@ -315,9 +318,12 @@ core::Result<void> DirectionPlanner::planWrite(const std::string& eventId, const
   if (!decision.write) {
     if (rid.empty() && m && m->state == MappingState::Synced && !m->targetEventId.empty()) {
       // A copy that can no longer be approved must not stay with the content it was written with.
+      // Under new rules or policies that is what they require; otherwise the source changed (or
+      // the zone database did), and the guard counts it like any loss the source causes.
       std::string why = "the source can no longer be approved: ";
       for (const auto& r : decision.reasons) why += r + "; ";
-      return planRemoval(eventId, why.substr(0, why.size() - 2), StepCause::PolicyRequired, MappingState::Denied);
+      return planRemoval(eventId, why.substr(0, why.size() - 2),
+                         in_.rerender ? StepCause::PolicyRequired : StepCause::SourceRejected, MappingState::Denied);
     }
     PlanStep& s = add(StepKind::Deny, eventId, rid);
     s.mode = decision.mode;
@@ -348,10 +354,12 @@ void DirectionPlanner::planDeletion(const std::string& eventId, const Event& eve
   const std::string hash = policy::contentHash(*decision.write);
   if (m && m->state == MappingState::Deleted && m->contentSha256 == hash) return;  // done before
   const bool copy = rid.empty() ? (m && m->state == MappingState::Synced) : seriesCopy(eventId);
+  const StepCause cause = decision.mode == policy::EffectiveMode::Denied ? StepCause::PolicyRequired
+                          : rid.empty()                                   ? StepCause::SourceCancelled
+                                                                          : StepCause::OccurrenceCancelled;
+  if (in_.holdGuarded && copy && cause == StepCause::SourceCancelled) return;  // held: the copy stays
   PlanStep& s = add(StepKind::Delete, eventId, rid);
-  s.cause = decision.mode == policy::EffectiveMode::Denied ? StepCause::PolicyRequired
-            : rid.empty()                                   ? StepCause::SourceCancelled
-                                                            : StepCause::OccurrenceCancelled;
+  s.cause = cause;
   s.op = copy ? WriteOp::Remove : WriteOp::None;
   s.write = *decision.write;
   s.mode = decision.mode;
@@ -401,6 +409,8 @@ void DirectionPlanner::planUpsert(const std::string& eventId, const Event& event
   const bool restoring = force && m && m->contentSha256 == hash;
   PlanStep& s = add(restoring ? StepKind::Restore : exists ? StepKind::Update : StepKind::Create, eventId, rid);
   s.op = exists ? WriteOp::Update : WriteOp::Create;
+  // a copy re-rendered under new rules or policies: the old content must not wait for a confirmation
+  if (exists && in_.rerender && !restoring) s.cause = StepCause::PolicyRequired;
   s.write = std::move(*decision.write);
   next.state = MappingState::Synced;
   next.contentSha256 = hash;
@@ -424,9 +434,12 @@ core::Result<void> DirectionPlanner::planRemoval(const std::string& eventId, con
       live = m;
     }
   }
+  if (parts.empty()) return {};
   PlanStep& s = add(StepKind::Delete, eventId, "");
   s.cause = cause;
   s.reasons = {why};
+  const Mapping* shown = live ? live : parts.front();
+  s.startAt = shown->startAt, s.endAt = shown->endAt, s.allDay = shown->allDay, s.recurring = shown->recurring;
   if (live) {
     Event gone;
     gone.id = eventId;
@@ -443,7 +456,10 @@ core::Result<void> DirectionPlanner::planRemoval(const std::string& eventId, con
     // the organisation blocks the target now: every copy goes, whatever else happened to its source
     if (decision.mode == policy::EffectiveMode::Denied) s.cause = StepCause::PolicyRequired;
     s.audited = true;
-    s.startAt = live->startAt, s.endAt = live->endAt, s.allDay = live->allDay, s.recurring = live->recurring;
+    if (in_.holdGuarded && s.guarded()) {
+      out_.steps.pop_back();  // held: the copy and its mappings stay as they are
+      return {};
+    }
   }
   const bool sourceGone = cause == StepCause::SourceDeleted;
   for (Mapping* m : parts) {

@@ -26,6 +26,12 @@ struct PlanInput {
   policy::OrgPolicy org;                  ///< the source's organisation policy
   long long now = 0;
   bool restoreDeletedCopies = false;
+  /// The copies are re-rendered (rules, window or policies changed): rewriting a copy is what the
+  /// new policy requires, and so is removing one that can no longer be approved.
+  bool rerender = false;
+  /// Plan as if the guarded deletions were not there (the guard holds them): no flips, no
+  /// source-caused removals, and every later step decided on the state they leave untouched.
+  bool holdGuarded = false;
 };
 
 /// What the engine read from the source for the planner: event id -> its resource now (nullopt:

@@ -13,6 +13,7 @@
 #include "planner.hpp"
 
 #include <chrono>
+#include <array>
 
 namespace calgate::sync {
 
@@ -54,34 +55,82 @@ struct Pulled {
   providers::ChangeSet changes;
 };
 
-/// Plans one direction: the planner asks which source events it must read, the engine reads
-/// them, the planner decides.
-core::Result<DirectionPlan> planDirection(MappingStore& mappings, const SyncPair& pair, const Pulled& from,
-                                          const Pulled& to, policy::OrgPolicy org, long long now, bool restore) {
+/// One direction's inputs, with the source reads its planner asked for: planned once, and once
+/// more (pure, same inputs) when the guard holds the plan.
+struct DirectionInputs {
+  detail::PlanInput input;
+  detail::SourceReads reads;
+};
+
+core::Result<DirectionInputs> prepareDirection(MappingStore& mappings, const SyncPair& pair, const Pulled& from,
+                                               const Pulled& to, detail::PlanInput in) {
   auto own = mappings.load(pair.id, from.calendar.id);
   if (!own) return std::unexpected(own.error());
   // Two-way: the other direction's copies live in our source. They carry the origin marker, but
   // some clients drop unknown properties when a user edits an event: know them by id as well.
   auto opposite = mappings.load(pair.id, to.calendar.id);
   if (!opposite) return std::unexpected(opposite.error());
-  detail::PlanInput in{&pair, from.calendar, to.calendar, &from.changes, &to.changes, std::move(*own), {}, std::move(org),
-                       now, restore};
+  in.pair = &pair;
+  in.from = from.calendar;
+  in.to = to.calendar;
+  in.fromChanges = &from.changes;
+  in.toChanges = &to.changes;
+  in.mappings = std::move(*own);
   for (const auto& m : *opposite) {
     if (!m.targetEventId.empty()) in.oppositeCopies.insert(m.targetEventId);
   }
-  detail::DirectionPlanner planner(std::move(in));
-  detail::SourceReads reads;
-  for (const auto& id : planner.readsNeeded()) {
+  DirectionInputs out{std::move(in), {}};
+  // "Does it still exist?": asked before planning, so the planner stays pure.
+  for (const auto& id : detail::DirectionPlanner(out.input).readsNeeded()) {
     auto current = from.provider->getEvent(from.calendar.providerCalendarId, id);
     if (current) {
-      reads[id] = std::move(*current);
+      out.reads[id] = std::move(*current);
     } else if (current.error().code == ErrorCode::NotFound) {
-      reads[id] = std::nullopt;
+      out.reads[id] = std::nullopt;
     } else {
       return std::unexpected(current.error());
     }
   }
-  return planner.plan(reads);
+  return out;
+}
+
+/// Plans every direction; `holdGuarded`: with the guarded deletions left out.
+core::Result<std::vector<DirectionPlan>> planAll(std::vector<DirectionInputs>& directions, bool holdGuarded) {
+  std::vector<DirectionPlan> out;
+  for (auto& d : directions) {
+    d.input.holdGuarded = holdGuarded;
+    auto plan = detail::DirectionPlanner(d.input).plan(d.reads);
+    if (!plan) return std::unexpected(plan.error());
+    out.push_back(std::move(*plan));
+  }
+  return out;
+}
+
+/// Everything after the pulls: the reads, the plan of every direction, the guard's verdict, and
+/// (when it holds the plan) the plan with the guarded deletions left out.
+core::Result<void> decide(PairPlan& out, const SyncPair& pair, MappingStore& mappings, std::array<const Pulled*, 2> sides,
+                          std::array<policy::OrgPolicy, 2> orgs, long long now, const SyncOptions& options) {
+  detail::PlanInput common;
+  common.now = now;
+  common.restoreDeletedCopies = options.restoreDeletedCopies;
+  common.rerender = out.rerender;
+  std::vector<DirectionInputs> inputs;
+  for (std::size_t i = 0; i < (pair.direction == Direction::TwoWay ? 2u : 1u); ++i) {
+    common.org = orgs[i];
+    auto prepared = prepareDirection(mappings, pair, *sides[i], *sides[1 - i], common);
+    if (!prepared) return std::unexpected(prepared.error());
+    inputs.push_back(std::move(*prepared));
+  }
+  auto planned = planAll(inputs, false);
+  if (!planned) return std::unexpected(planned.error());
+  out.directions = std::move(*planned);
+  out.guard = detail::judge(out.directions, pair.id, options.massDeleteShare, options.massDeleteMinimum);
+  out.confirmed = detail::covers(pair.confirmedDeletions, out.guard.deletionIds);
+  if (!out.held()) return {};
+  auto held = planAll(inputs, true);
+  if (!held) return std::unexpected(held.error());
+  out.whileHeld = std::move(*held);
+  return {};
 }
 
 audit::AuditEntry guardEntry(const SyncPair& pair, const std::string& decision, std::vector<std::string> reasons,
@@ -168,7 +217,8 @@ core::Result<PairPlan> SyncEngine::plan(const SyncPair& pair, providers::Provide
                                              pair.windowFutureDays);
   // Copies rendered under other rules or organisation policies are re-rendered: list everything.
   const auto sourceOrg = orgPolicies_.policyFor(sourceCal->accountDomain);
-  out.fingerprint = policyFingerprint(pair, sourceOrg, orgPolicies_.policyFor(targetCal->accountDomain));
+  const auto targetOrg = orgPolicies_.policyFor(targetCal->accountDomain);
+  out.fingerprint = policyFingerprint(pair, sourceOrg, targetOrg);
   out.rerender = out.fingerprint != pair.policyFingerprint;
   // A cursor some server cannot continue from without saying so (Xandikos answers an unknown
   // token with a plain 500) would fail every run: after a run that failed pulling, the next one
@@ -195,18 +245,11 @@ core::Result<PairPlan> SyncEngine::plan(const SyncPair& pair, providers::Provide
   if (!b) return std::unexpected(b.error());
   out.sourceCursor = a->changes.cursor;
   out.targetCursor = b->changes.cursor;
-  auto forward = planDirection(mappings, pair, *a, *b, sourceOrg, now, options_.restoreDeletedCopies);
-  if (!forward) return std::unexpected(forward.error());
-  out.directions.push_back(std::move(*forward));
-  if (pair.direction == Direction::TwoWay) {
-    auto back = planDirection(mappings, pair, *b, *a, orgPolicies_.policyFor(targetCal->accountDomain), now,
-                              options_.restoreDeletedCopies);
-    if (!back) return std::unexpected(back.error());
-    out.directions.push_back(std::move(*back));
+  const auto pulled = std::chrono::steady_clock::now();
+  if (auto ok = decide(out, pair, mappings, {&*a, &*b}, {sourceOrg, targetOrg}, now, options_); !ok) {
+    return std::unexpected(ok.error());
   }
-  out.pullSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  out.guard = detail::judge(out.directions, pair.id, options_.massDeleteShare, options_.massDeleteMinimum);
-  out.confirmed = detail::covers(pair.confirmedDeletions, out.guard.deletionIds);
+  out.pullSeconds = std::chrono::duration<double>(pulled - started).count();
   return out;
 }
 
@@ -222,17 +265,18 @@ core::Result<SyncReport> SyncEngine::syncPair(const std::string& pairId, provide
   auto plan = this->plan(*pair, source, target, PlanScope::NextRun, true);
   if (!plan) return std::unexpected(plan.error());
   report.pullSeconds = plan->pullSeconds;
+  // Held: the pause is recorded first, then only what the policy requires runs (leaving full
+  // content in place is worse than a deletion); everything else waits, cursors included.
+  if (auto ok = settleGuard(*pair, *plan); !ok) return std::unexpected(ok.error());
   MappingStore mappings(db_, clock_);
   const detail::ApplyContext context{mappings, *pair, options_, observer_};
+  const auto& directions = plan->held() ? plan->whileHeld : plan->directions;
   std::vector<providers::Provider*> targets = {&target, &source};
-  // Held: only what the policy requires runs (leaving full content in place is worse than a
-  // deletion); everything else waits, cursors included, for a confirmation.
-  for (std::size_t i = 0; i < plan->directions.size(); ++i) {
-    if (auto ok = detail::applyDirection(context, plan->directions[i], *targets[i], plan->held(), report); !ok) {
+  for (std::size_t i = 0; i < directions.size(); ++i) {
+    if (auto ok = detail::applyDirection(context, directions[i], *targets[i], plan->held(), report); !ok) {
       return std::unexpected(ok.error());
     }
   }
-  if (auto ok = settleGuard(*pair, *plan); !ok) return std::unexpected(ok.error());
   if (plan->held()) {
     report.paused = true;
     return report;

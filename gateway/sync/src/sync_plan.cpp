@@ -7,6 +7,7 @@ bool PlanStep::guarded() const {
     case StepCause::SourceDeleted:
     case StepCause::LeftWindow:
     case StepCause::SourceCancelled:
+    case StepCause::SourceRejected:
       // a copy (not one occurrence of it) the source takes with it
       return kind == StepKind::Delete && op == WriteOp::Remove && recurrenceId.empty();
     case StepCause::UserDeleted: return kind == StepKind::KeepDeleted;
@@ -24,7 +25,7 @@ StepSummary summarize(const DirectionPlan& plan, const PlanStep& step) {
 
 std::vector<StepSummary> stepsToApply(const PairPlan& plan) {
   std::vector<StepSummary> out;
-  for (const auto& d : plan.directions) {
+  for (const auto& d : plan.held() ? plan.whileHeld : plan.directions) {
     for (const auto& s : d.steps) {
       if (!plan.held() || s.cause == StepCause::PolicyRequired) out.push_back(summarize(d, s));
     }
@@ -52,6 +53,7 @@ std::string_view toString(StepCause c) {
     case StepCause::LeftWindow: return "left_window";
     case StepCause::SourceCancelled: return "source_cancelled";
     case StepCause::UserDeleted: return "user_deleted";
+    case StepCause::SourceRejected: return "source_rejected";
     case StepCause::OccurrenceCancelled: return "occurrence_cancelled";
     case StepCause::Rebuild: return "rebuild";
     case StepCause::PolicyRequired: return "policy_required";

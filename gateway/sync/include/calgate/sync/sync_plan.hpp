@@ -41,9 +41,11 @@ enum class StepCause {
   LeftWindow,           ///< the source moved outside the sync window (guarded)
   SourceCancelled,      ///< the source event or series was cancelled (guarded)
   UserDeleted,          ///< one target listing no longer shows the copy (guarded)
+  SourceRejected,       ///< the source can no longer be approved (unknown zone, broken recurrence) (guarded)
   OccurrenceCancelled,  ///< one occurrence leaves a series copy (the copy stays)
   Rebuild,              ///< a withdrawn exception: the series copy is deleted and written anew
-  PolicyRequired,       ///< the organisation policy or the pair's rules no longer allow the copy (never held)
+  PolicyRequired,       ///< the organisation policy or the pair's new rules require it (never held): a
+                        ///< blocked target's copies go, a copy re-rendered under new rules is rewritten
 };
 
 /// The provider call a step makes.
@@ -103,6 +105,10 @@ struct PairPlan {
   std::string sourceCursor, targetCursor;  ///< where the next pulls start once the plan is applied
   std::string fingerprint;        ///< rules, window and policies the copies are rendered under
   std::vector<DirectionPlan> directions;  ///< source -> target first; then target -> source (two-way)
+  /// When the guard holds the plan: the same inputs planned with the guarded deletions left out
+  /// (no copy taken for deleted, no source for gone), so the policy-required steps a held run
+  /// applies do not rest on deletions that wait. Empty otherwise.
+  std::vector<DirectionPlan> whileHeld;
   GuardVerdict guard;
   bool confirmed = false;  ///< a user confirmed exactly these guarded deletions
   /// The guard holds the plan: only policy-required steps run, the pair waits for a confirmation.
@@ -121,7 +127,7 @@ struct StepSummary {
 
 /// A step as reports and previews list it.
 StepSummary summarize(const DirectionPlan& plan, const PlanStep& step);
-/// The steps of `plan` that a run applies, in order (all, or only the policy-required ones when held).
+/// The steps of `plan` that a run applies, in order (all; or, when held, the policy-required ones of whileHeld).
 std::vector<StepSummary> stepsToApply(const PairPlan& plan);
 
 std::string_view toString(StepKind k);
