@@ -3,7 +3,10 @@
 #include "calgate/audit/audit_log.hpp"
 #include "calgate/policy/evaluator.hpp"
 
+#include <algorithm>
 #include <map>
+#include <set>
+#include <string_view>
 
 namespace calgate::sync::detail {
 
@@ -34,12 +37,56 @@ std::string_view observedAction(WriteOp op) {
   return "";
 }
 
+/// The direction's mappings as the applied steps leave them. An event's mappings are copied out
+/// of the plan's (shared, unchanged) list the first time a step touches it, so a run that
+/// writes a few copies of a large calendar copies a few mappings, not all of them.
+class LiveMappings {
+ public:
+  using Key = std::pair<std::string, std::string>;
+  explicit LiveMappings(const std::vector<Mapping>& initial) {
+    sorted_.reserve(initial.size());
+    for (const auto& m : initial) sorted_.push_back(&m);
+    std::sort(sorted_.begin(), sorted_.end(), [](const Mapping* a, const Mapping* b) { return keyOf(*a) < keyOf(*b); });
+  }
+  /// Every mapping of `eventId`, ordered by occurrence ("" -- the series -- first).
+  std::vector<Mapping*> of(const std::string& eventId) {
+    load(eventId);
+    std::vector<Mapping*> out;
+    for (auto it = overlay_.lower_bound({eventId, ""}); it != overlay_.end() && it->first.first == eventId; ++it) {
+      out.push_back(&it->second);
+    }
+    return out;
+  }
+  const Mapping* find(const std::string& eventId, const std::string& rid) {
+    load(eventId);
+    auto it = overlay_.find({eventId, rid});
+    return it == overlay_.end() ? nullptr : &it->second;
+  }
+  void put(Mapping m) {
+    load(m.sourceEventId);
+    Key key{m.sourceEventId, m.sourceRecurrenceId};
+    overlay_[std::move(key)] = std::move(m);
+  }
+
+ private:
+  static std::pair<std::string_view, std::string_view> keyOf(const Mapping& m) {
+    return {m.sourceEventId, m.sourceRecurrenceId};
+  }
+  void load(const std::string& eventId) {
+    if (!loaded_.insert(eventId).second) return;
+    auto it = std::lower_bound(sorted_.begin(), sorted_.end(), eventId,
+                               [](const Mapping* m, const std::string& id) { return m->sourceEventId < id; });
+    for (; it != sorted_.end() && (*it)->sourceEventId == eventId; ++it) overlay_[Key{eventId, (*it)->sourceRecurrenceId}] = **it;
+  }
+  std::vector<const Mapping*> sorted_;
+  std::map<Key, Mapping> overlay_;
+  std::set<std::string> loaded_;
+};
+
 class DirectionApplier {
  public:
   DirectionApplier(const ApplyContext& c, const DirectionPlan& plan, providers::Provider& to, SyncReport& report)
-      : c_(c), plan_(plan), to_(to), report_(report) {
-    for (const auto& m : plan.mappings) live_[{m.sourceEventId, m.sourceRecurrenceId}] = m;
-  }
+      : c_(c), plan_(plan), to_(to), report_(report), live_(*plan.mappings) {}
 
   core::Result<void> run(bool policyOnly) {
     for (const auto& s : plan_.steps) {
@@ -51,32 +98,29 @@ class DirectionApplier {
   }
 
  private:
-  using Key = std::pair<std::string, std::string>;
-
   core::Result<void> step(std::string_view point) {
     return c_.options.failpoint ? c_.options.failpoint(point) : core::Result<void>{};
   }
 
   /// The resource of an event's copy as the steps so far left it ("" for none).
-  std::string copyOf(const std::string& eventId) const {
+  std::string copyOf(const std::string& eventId) {
     std::string any;
-    for (auto it = live_.lower_bound({eventId, ""}); it != live_.end() && it->first.first == eventId; ++it) {
-      const Mapping& m = it->second;
-      if (m.state != MappingState::Synced || m.targetEventId.empty()) continue;
-      if (m.sourceRecurrenceId.empty()) return m.targetEventId;
-      if (any.empty()) any = m.targetEventId;
+    for (const Mapping* m : live_.of(eventId)) {
+      if (m->state != MappingState::Synced || m->targetEventId.empty()) continue;
+      if (m->sourceRecurrenceId.empty()) return m->targetEventId;
+      if (any.empty()) any = m->targetEventId;
     }
     return any;
   }
-  std::string etagOf(const std::string& eventId, const std::string& resource) const {
-    for (auto it = live_.lower_bound({eventId, ""}); it != live_.end() && it->first.first == eventId; ++it) {
-      if (it->second.targetEventId == resource && it->second.state == MappingState::Synced) return it->second.targetEtag;
+  std::string etagOf(const std::string& eventId, const std::string& resource) {
+    for (const Mapping* m : live_.of(eventId)) {
+      if (m->targetEventId == resource && m->state == MappingState::Synced) return m->targetEtag;
     }
     return {};
   }
   void learnEtag(const std::string& eventId, const std::string& resource, const std::string& etag) {
-    for (auto it = live_.lower_bound({eventId, ""}); it != live_.end() && it->first.first == eventId; ++it) {
-      if (it->second.targetEventId == resource && it->second.state == MappingState::Synced) it->second.targetEtag = etag;
+    for (Mapping* m : live_.of(eventId)) {
+      if (m->targetEventId == resource && m->state == MappingState::Synced) m->targetEtag = etag;
     }
   }
 
@@ -89,7 +133,7 @@ class DirectionApplier {
   const DirectionPlan& plan_;
   providers::Provider& to_;
   SyncReport& report_;
-  std::map<Key, Mapping> live_;
+  LiveMappings live_;
 };
 
 core::Result<providers::WriteResult> DirectionApplier::write(const PlanStep& s, const std::string& resource) {
@@ -133,8 +177,8 @@ core::Result<void> DirectionApplier::apply(const PlanStep& s) {
     // step of this run may have rewritten the resource; the plan only knew the old one).
     for (auto& r : records) {
       if (r.targetEventId == kNewCopy) r.targetEventId = resource;
-      auto it = live_.find({r.sourceEventId, r.sourceRecurrenceId});
-      if (it != live_.end() && it->second.targetEventId == r.targetEventId) r.targetEtag = it->second.targetEtag;
+      const Mapping* now = live_.find(r.sourceEventId, r.sourceRecurrenceId);
+      if (now && now->targetEventId == r.targetEventId) r.targetEtag = now->targetEtag;
     }
   } else {
     auto written = write(s, resource);
@@ -169,9 +213,7 @@ core::Result<void> DirectionApplier::record(const PlanStep& s, std::vector<Mappi
     if (s.cause != StepCause::None) e.facts["cause"] = std::string(toString(s.cause));
   }
   if (auto ok = c_.mappings.recordAll(records, entry); !ok) return ok;
-  for (auto& r : records) {
-    live_[{r.sourceEventId, r.sourceRecurrenceId}] = std::move(r);
-  }
+  for (auto& r : records) live_.put(std::move(r));
   return {};
 }
 

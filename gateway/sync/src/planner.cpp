@@ -30,8 +30,8 @@ bool listingCovers(const providers::ChangeSet& changes, const Mapping& m, long l
 
 }  // namespace
 
-DirectionPlanner::DirectionPlanner(PlanInput input) : in_(std::move(input)) {
-  for (auto& m : in_.mappings) byKey_[{m.sourceEventId, m.sourceRecurrenceId}] = m;
+DirectionPlanner::DirectionPlanner(const PlanInput& input) : in_(input) {
+  for (const auto& m : *in_.mappings) byKey_.emplace_hint(byKey_.end(), Key{m.sourceEventId, m.sourceRecurrenceId}, m);
   out_.from = in_.from;
   out_.to = in_.to;
   out_.org = in_.org;

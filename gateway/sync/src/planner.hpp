@@ -9,6 +9,7 @@
 #include "calgate/sync/sync_plan.hpp"
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -21,7 +22,7 @@ struct PlanInput {
   CalendarRef from, to;
   const providers::ChangeSet* fromChanges = nullptr;
   const providers::ChangeSet* toChanges = nullptr;
-  std::vector<Mapping> mappings;          ///< this direction's (source calendar = from)
+  std::shared_ptr<const std::vector<Mapping>> mappings;  ///< this direction's (source calendar = from)
   std::set<std::string> oppositeCopies;   ///< ids in `from` of the other direction's copies
   policy::OrgPolicy org;                  ///< the source's organisation policy
   long long now = 0;
@@ -40,7 +41,8 @@ using SourceReads = std::map<std::string, std::optional<std::vector<model::Event
 
 class DirectionPlanner {
  public:
-  explicit DirectionPlanner(PlanInput input);
+  /// `input` must outlive the planner.
+  explicit DirectionPlanner(const PlanInput& input);
   /// Source events the plan must read before it can decide (series a time-bounded listing may
   /// have missed; sources of copies to restore that did not change).
   std::set<std::string> readsNeeded() const;
@@ -73,7 +75,7 @@ class DirectionPlanner {
   Mapping* find(const std::string& eventId, const std::string& rid);
   std::vector<Mapping*> mappingsOf(const std::string& eventId);
 
-  PlanInput in_;
+  const PlanInput& in_;
   policy::Evaluator evaluator_;
   std::map<Key, Mapping> byKey_;  // the mappings as the steps so far leave them
   std::set<std::string> touched_, gone_, unreadable_;

@@ -13,6 +13,7 @@
 #include "planner.hpp"
 
 #include <chrono>
+#include <memory>
 #include <array>
 
 namespace calgate::sync {
@@ -55,11 +56,12 @@ struct Pulled {
   providers::ChangeSet changes;
 };
 
-/// One direction's inputs, with the source reads its planner asked for: planned once, and once
-/// more (pure, same inputs) when the guard holds the plan.
+/// One direction's inputs, with the source reads its planner asked for, and that planner (its
+/// first plan is made from the same inputs; a second, pure, when the guard holds the plan).
 struct DirectionInputs {
-  detail::PlanInput input;
+  std::unique_ptr<detail::PlanInput> input;
   detail::SourceReads reads;
+  std::unique_ptr<detail::DirectionPlanner> planner;
 };
 
 core::Result<DirectionInputs> prepareDirection(MappingStore& mappings, const SyncPair& pair, const Pulled& from,
@@ -75,13 +77,14 @@ core::Result<DirectionInputs> prepareDirection(MappingStore& mappings, const Syn
   in.to = to.calendar;
   in.fromChanges = &from.changes;
   in.toChanges = &to.changes;
-  in.mappings = std::move(*own);
+  in.mappings = std::make_shared<const std::vector<Mapping>>(std::move(*own));
   for (const auto& m : *opposite) {
     if (!m.targetEventId.empty()) in.oppositeCopies.insert(m.targetEventId);
   }
-  DirectionInputs out{std::move(in), {}};
+  DirectionInputs out{std::make_unique<detail::PlanInput>(std::move(in)), {}, nullptr};
+  out.planner = std::make_unique<detail::DirectionPlanner>(*out.input);
   // "Does it still exist?": asked before planning, so the planner stays pure.
-  for (const auto& id : detail::DirectionPlanner(out.input).readsNeeded()) {
+  for (const auto& id : out.planner->readsNeeded()) {
     auto current = from.provider->getEvent(from.calendar.providerCalendarId, id);
     if (current) {
       out.reads[id] = std::move(*current);
@@ -94,12 +97,13 @@ core::Result<DirectionInputs> prepareDirection(MappingStore& mappings, const Syn
   return out;
 }
 
-/// Plans every direction; `holdGuarded`: with the guarded deletions left out.
+/// Plans every direction; `holdGuarded`: again, with the guarded deletions left out.
 core::Result<std::vector<DirectionPlan>> planAll(std::vector<DirectionInputs>& directions, bool holdGuarded) {
   std::vector<DirectionPlan> out;
   for (auto& d : directions) {
-    d.input.holdGuarded = holdGuarded;
-    auto plan = detail::DirectionPlanner(d.input).plan(d.reads);
+    d.input->holdGuarded = holdGuarded;
+    if (holdGuarded) d.planner = std::make_unique<detail::DirectionPlanner>(*d.input);
+    auto plan = d.planner->plan(d.reads);
     if (!plan) return std::unexpected(plan.error());
     out.push_back(std::move(*plan));
   }

@@ -15,6 +15,7 @@
 #include "calgate/sync/calendar_store.hpp"
 #include "calgate/sync/mapping_store.hpp"
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -81,7 +82,7 @@ struct DirectionPlan {
   std::vector<PlanStep> steps;     ///< in the order they are applied
   std::size_t liveCopies = 0;      ///< copies (resources) the pair held in `to` before the run
   std::size_t skippedCopies = 0;   ///< calgate's own copies seen in `from` (never mirrored)
-  std::vector<Mapping> mappings;   ///< the direction's mappings the plan was decided from
+  std::shared_ptr<const std::vector<Mapping>> mappings;  ///< the direction's mappings the plan was decided from
 };
 
 /// The mass-delete guard's verdict over a whole plan.
