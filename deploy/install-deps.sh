@@ -10,7 +10,7 @@ PACKAGES=(
   # libraries
   libpistache-dev libc-ares-dev libldns-dev libcurl4-openssl-dev libyaml-cpp-dev
   nlohmann-json3-dev libsoci-dev libboost-dev libpq-dev libsqlite3-dev libbotan-2-dev
-  libical-dev libpugixml-dev libpsl-dev libspdlog-dev libfmt-dev libcli11-dev
+  libical-dev libicu-dev libpugixml-dev libpsl-dev libspdlog-dev libfmt-dev libcli11-dev
   libhowardhinnant-date-dev catch2
   # services used by tests and the demo
   postgresql radicale xandikos nsd ldnsutils dns-root-data

@@ -84,7 +84,7 @@ class GuardTest(cg.ApiTestCase):
         self.assertTrue(all(i["provider_call"] == "none" for i in p["items"]), p["items"])
         p = self.preview(pair["id"], scope="all")
         self.assertTrue(p["complete_listings"])
-        self.assertEqual(p["counts"].get("skip"), 12, p["counts"])
+        self.assertEqual(p["counts"].get("unchanged"), 12, p["counts"])
 
         # 3. Ten of twelve sources deleted: the plan deletes ten copies, the guard holds them.
         for uid in self.uids[:10]:

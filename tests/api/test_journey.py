@@ -173,7 +173,7 @@ class JourneyTest(cg.ApiTestCase):
         self.assertTrue(all(m["state"] in ("synced", "denied") for m in mappings if m["target_event_id"]), mappings)
         self.db_secret_free("after the sync")
 
-        # 7. Preview: the next run writes nothing (its plan is empty or all "skip"); over every event
+        # 7. Preview: the next run writes nothing (its plan is empty or all "unchanged"); over every event
         # in the window (scope=all) each copy is current - "Busy", nothing secret.
         r = api.get("/v1/pairs/%s/preview" % pair["id"])
         self.assertStatus(r, 200)

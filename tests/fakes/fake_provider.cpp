@@ -91,6 +91,7 @@ core::Result<providers::ChangeSet> FakeProvider::pullChanges(const std::string& 
     for (const auto& [id, r] : cal.resources) {
       if (unreadable.count(id)) {
         out.unreadable.push_back(id);
+        out.skipped.push_back({id, r.etag, kUnreadableReason});
         continue;
       }
       for (const auto& e : r.events) out.changed.push_back(e);
@@ -106,6 +107,7 @@ core::Result<providers::ChangeSet> FakeProvider::pullChanges(const std::string& 
         out.removed.push_back(id);
       } else if (unreadable.count(id)) {
         out.unreadable.push_back(id);
+        out.skipped.push_back({id, it->second.etag, kUnreadableReason});
       } else {
         for (const auto& e : it->second.events) out.changed.push_back(e);
       }

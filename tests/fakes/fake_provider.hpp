@@ -22,8 +22,10 @@ class FakeProvider final : public providers::Provider {
   /// Creates or replaces a resource; returns its id. `events`: master first, then overrides.
   std::string userPut(const std::string& calendar, std::vector<model::Event> events);
   void userDelete(const std::string& calendar, const std::string& id);
-  /// Ids whose data the fake pretends it cannot parse: reported as unreadable, never as events.
+  /// Ids whose data the fake pretends it cannot parse: reported as unreadable (and skipped, with
+  /// kUnreadableReason), never as events.
   std::set<std::string> unreadable;
+  static constexpr const char* kUnreadableReason = "the test server's data cannot be parsed";
   /// Pulls from a cursor fail with a server error (as Xandikos answers a token it lost).
   bool failCursorPulls = false;
   /// While set, every pull answers a complete listing with nothing in it (a server's glitch: an

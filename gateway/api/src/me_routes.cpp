@@ -63,6 +63,9 @@ core::Result<nlohmann::json> exportUser(Services& services, const accounts::Prin
     auto status = statusJson(services, p);
     if (!status) return std::unexpected(status.error());
     pair["status"] = std::move(*status);
+    auto skipped = sync::SkipStore(*services.db, *services.clock).list(p.id);
+    if (!skipped) return std::unexpected(skipped.error());
+    pair["skipped_resources"] = skippedJson(*skipped);  // all of them; the status shows the latest
     out["pairs"].push_back(std::move(pair));
   }
   auto rows = services.db->withSession([&](soci::session& sql) -> core::Result<void> {

@@ -138,11 +138,28 @@ nlohmann::json pairJson(const sync::SyncPair& p) {
           {"updated_at", p.updatedAt}};
 }
 
+nlohmann::json skippedJson(const std::vector<sync::SkippedEntry>& entries) {
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& e : entries) {
+    items.push_back({{"calendar_id", e.sourceCalendarId},
+                     {"source_event_id", e.sourceEventId},
+                     {"reason", e.reason},
+                     {"first_seen_at", e.firstSeenAt},
+                     {"seen_at", e.seenAt}});
+  }
+  return items;
+}
+
 core::Result<nlohmann::json> statusJson(Services& services, const sync::SyncPair& p) {
   auto counts = sync::MappingStore(*services.db, *services.clock).countByState(p.id);
   if (!counts) return std::unexpected(counts.error());
   auto job = sync::JobQueue(*services.db, *services.clock).pairJob(p.id);
   if (!job) return std::unexpected(job.error());
+  sync::SkipStore skips(*services.db, *services.clock);
+  auto skippedCount = skips.count(p.id);
+  if (!skippedCount) return std::unexpected(skippedCount.error());
+  auto skipped = skips.list(p.id, kStatusSkippedItems);
+  if (!skipped) return std::unexpected(skipped.error());
   auto nullable = [](const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); };
   return nlohmann::json{
       {"pair_id", p.id},
@@ -158,6 +175,7 @@ core::Result<nlohmann::json> statusJson(Services& services, const sync::SyncPair
       {"last_success_at", p.lastSuccessAt ? nlohmann::json(*p.lastSuccessAt) : nlohmann::json(nullptr)},
       {"last_error", nullable(p.lastError)},
       {"counts", {{"synced", counts->synced}, {"denied", counts->denied}, {"deleted", counts->deleted}}},
+      {"skipped", {{"count", *skippedCount}, {"items", skippedJson(*skipped)}}},
       {"job",
        {{"queued", job->queued},
         {"running", job->running},

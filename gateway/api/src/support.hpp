@@ -9,6 +9,7 @@
 #include "calgate/policy/org_policy.hpp"
 #include "calgate/sync/calendar_store.hpp"
 #include "calgate/sync/pair_store.hpp"
+#include "calgate/sync/skip_store.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -50,7 +51,11 @@ nlohmann::json calendarJson(const sync::CalendarRef& calendar);
 nlohmann::json feedJson(const feeds::Feed& feed);
 nlohmann::json rulesJson(const policy::PairRules& rules);
 nlohmann::json pairJson(const sync::SyncPair& pair);
-/// Status: state, last run, counts of mappings by state, the pair's job.
+inline constexpr std::size_t kStatusSkippedItems = 20;
+/// Skipped resources as the status and the export list them.
+nlohmann::json skippedJson(const std::vector<sync::SkippedEntry>& entries);
+/// Status: state, last run, counts of mappings by state, the source resources it cannot take (the
+/// kStatusSkippedItems most recently seen, and how many), the pair's job.
 core::Result<nlohmann::json> statusJson(Services& services, const sync::SyncPair& pair);
 std::string pairState(const sync::SyncPair& pair);
 

@@ -1,6 +1,7 @@
 #include "applier.hpp"
 
 #include "calgate/audit/audit_log.hpp"
+#include "calgate/core/log.hpp"
 #include "calgate/policy/evaluator.hpp"
 
 #include <algorithm>
@@ -20,7 +21,8 @@ std::pair<std::string, std::string> auditNames(const PlanStep& s) {
     case StepKind::Restore: return {"sync.write", "restore"};
     case StepKind::Delete: return {"sync.delete", "delete"};
     case StepKind::Deny: return {"sync.deny", "denied"};
-    case StepKind::Skip: return {"sync.skip", "unchanged"};
+    case StepKind::Unchanged: return {"sync.skip", "unchanged"};
+    case StepKind::Skipped: return {"sync.skip_resource", "skipped"};
     case StepKind::KeepDeleted:
       return {s.cause == StepCause::UserDeleted ? "sync.respect_deletion" : "sync.skip", "kept_deleted"};
   }
@@ -112,6 +114,11 @@ class DirectionApplier {
     }
     return any;
   }
+  /// The copy of an occurrence copied on its own.
+  std::string ownCopy(const std::string& eventId, const std::string& rid) {
+    const Mapping* m = live_.find(eventId, rid);
+    return m && m->state == MappingState::Synced ? m->targetEventId : std::string();
+  }
   std::string etagOf(const std::string& eventId, const std::string& resource) {
     for (const Mapping* m : live_.of(eventId)) {
       if (m->targetEventId == resource && m->state == MappingState::Synced) return m->targetEtag;
@@ -127,6 +134,8 @@ class DirectionApplier {
   core::Result<providers::WriteResult> write(const PlanStep& s, const std::string& resource);
   core::Result<void> apply(const PlanStep& s);
   core::Result<void> record(const PlanStep& s, std::vector<Mapping> records);
+  core::Result<void> skip(const PlanStep& s);
+  audit::AuditEntry entryFor(const PlanStep& s) const;
   void count(const PlanStep& s);
 
   const ApplyContext& c_;
@@ -156,7 +165,7 @@ core::Result<providers::WriteResult> DirectionApplier::write(const PlanStep& s, 
   }
   if (auto ok = step("after_write"); !ok) return std::unexpected(ok.error());
   if (c_.observer) c_.observer(model::toString(plan_.to.provider), observedAction(s.op));
-  if (s.op == WriteOp::Remove && !s.recurrenceId.empty()) {
+  if (s.op == WriteOp::Remove && !s.recurrenceId.empty() && !s.standalone) {
     // the series copy changed (an EXDATE): learn its new ETag so it is not taken for a user's edit
     auto fresh = to_.getEvent(calendar, resource);
     if (fresh && !fresh->empty()) {
@@ -170,7 +179,8 @@ core::Result<providers::WriteResult> DirectionApplier::write(const PlanStep& s, 
 }
 
 core::Result<void> DirectionApplier::apply(const PlanStep& s) {
-  const std::string resource = copyOf(s.eventId);
+  if (s.kind == StepKind::Skipped) return skip(s);
+  const std::string resource = s.standalone ? ownCopy(s.eventId, s.recurrenceId) : copyOf(s.eventId);
   std::vector<Mapping> records = s.records;
   if (s.op == WriteOp::None) {
     // Nothing written: a record keeps the copy's ETag as the steps so far left it (an earlier
@@ -195,25 +205,44 @@ core::Result<void> DirectionApplier::apply(const PlanStep& s) {
   return s.op == WriteOp::None ? core::Result<void>{} : step("after_record");
 }
 
+audit::AuditEntry DirectionApplier::entryFor(const PlanStep& s) const {
+  const auto [action, decision] = auditNames(s);
+  audit::AuditEntry e;
+  e.userId = c_.pair.userId;
+  e.action = action;
+  // the opaque reference, not the source ids (CalDAV hrefs often embed the source UID)
+  const std::string key = sourceKey(plan_.from.id, s.eventId, s.recurrenceId);
+  e.objectRef = "pair/" + c_.pair.id + "/event/" + policy::originReference(c_.pair.id, key);
+  e.decision = decision;
+  e.reasons = s.reasons;
+  e.facts["target_provider"] = std::string(model::toString(plan_.to.provider));
+  if (s.cause != StepCause::None) e.facts["cause"] = std::string(toString(s.cause));
+  return e;
+}
+
 // The step's mappings and its audit entry, in one commit; then the live table follows.
 core::Result<void> DirectionApplier::record(const PlanStep& s, std::vector<Mapping> records) {
   if (records.empty() && !s.audited) return {};
   std::optional<audit::AuditEntry> entry;
-  if (s.audited) {
-    const auto [action, decision] = auditNames(s);
-    audit::AuditEntry& e = entry.emplace();
-    e.userId = c_.pair.userId;
-    e.action = action;
-    // the opaque reference, not the source ids (CalDAV hrefs often embed the source UID)
-    const std::string key = sourceKey(plan_.from.id, s.eventId, s.recurrenceId);
-    e.objectRef = "pair/" + c_.pair.id + "/event/" + policy::originReference(c_.pair.id, key);
-    e.decision = decision;
-    e.reasons = s.reasons;
-    e.facts["target_provider"] = std::string(model::toString(plan_.to.provider));
-    if (s.cause != StepCause::None) e.facts["cause"] = std::string(toString(s.cause));
-  }
+  if (s.audited) entry = entryFor(s);
   if (auto ok = c_.mappings.recordAll(records, entry); !ok) return ok;
   for (auto& r : records) live_.put(std::move(r));
+  return {};
+}
+
+// A resource calgate cannot take: kept with its reason; audited and logged when it is new or changed.
+core::Result<void> DirectionApplier::skip(const PlanStep& s) {
+  const auto it = std::find_if(plan_.skipped.begin(), plan_.skipped.end(),
+                               [&](const providers::SkippedResource& r) { return r.id == s.eventId; });
+  if (it == plan_.skipped.end()) return core::fail(core::ErrorCode::Internal, "a skipped step without its resource");
+  const audit::AuditEntry entry = entryFor(s);
+  auto changed = c_.skips.record(c_.pair.id, plan_.from.id, *it, entry);
+  if (!changed) return std::unexpected(changed.error());
+  if (*changed) {
+    core::log::warn("sync.resource_skipped",
+                    {{"pair", c_.pair.id}, {"calendar", plan_.from.id}, {"event_ref", entry.objectRef}, {"reason", it->reason}});
+  }
+  count(s);
   return {};
 }
 
@@ -224,7 +253,8 @@ void DirectionApplier::count(const PlanStep& s) {
     case StepKind::Restore: ++report_.restored; break;
     case StepKind::Delete: report_.deleted += s.op == WriteOp::Remove ? 1 : 0; break;
     case StepKind::Deny: report_.denied += s.records.empty() ? 0 : 1; break;
-    case StepKind::Skip: ++report_.unchanged; break;
+    case StepKind::Unchanged: ++report_.unchanged; break;
+    case StepKind::Skipped: ++report_.skippedResources; break;
     case StepKind::KeepDeleted:
       if (s.cause == StepCause::UserDeleted) report_.respectedDeletions += s.audited ? 1 : 0;
       else ++report_.unchanged;
@@ -233,6 +263,20 @@ void DirectionApplier::count(const PlanStep& s) {
 }
 
 }  // namespace
+
+core::Result<void> settleSkipped(const ApplyContext& context, const DirectionPlan& plan) {
+  auto known = context.skips.ids(context.pair.id, plan.from.id);
+  if (!known) return std::unexpected(known.error());
+  if (known->empty()) return {};  // the usual case: nothing to look up
+  const std::set<std::string> readable(plan.readable.begin(), plan.readable.end());
+  std::set<std::string> still;
+  for (const auto& r : plan.skipped) still.insert(r.id);
+  std::vector<std::string> over;
+  for (const auto& id : *known) {
+    if (readable.count(id) || (plan.completeListing && !still.count(id))) over.push_back(id);
+  }
+  return context.skips.forget(context.pair.id, plan.from.id, over);
+}
 
 core::Result<void> applyDirection(const ApplyContext& context, const DirectionPlan& plan, providers::Provider& to,
                                   bool policyOnly, SyncReport& report) {

@@ -9,6 +9,7 @@
 #include "calgate/core/error.hpp"
 #include "calgate/sync/mapping_store.hpp"
 #include "calgate/sync/pair_store.hpp"
+#include "calgate/sync/skip_store.hpp"
 #include "calgate/sync/sync_engine.hpp"
 #include "calgate/sync/sync_plan.hpp"
 
@@ -16,10 +17,15 @@ namespace calgate::sync::detail {
 
 struct ApplyContext {
   MappingStore& mappings;
+  SkipStore& skips;
   const SyncPair& pair;
   const SyncOptions& options;
   const WriteObserver& observer;
 };
+
+/// After a direction's steps were all applied: the resources read fine (or gone) are no longer
+/// skipped; after a complete listing, neither is any resource the listing did not skip.
+core::Result<void> settleSkipped(const ApplyContext& context, const DirectionPlan& plan);
 
 /// Applies `plan`'s steps to `to` (only the policy-required ones when `policyOnly`), counting
 /// them in `report` and appending each to report.steps. Stops at the first failure.

@@ -46,6 +46,10 @@ DirectionPlanner::DirectionPlanner(const PlanInput& input) : in_(input) {
   groupChanges();
 }
 
+bool DirectionPlanner::unreadable(const std::string& id) const {
+  return unreadable_.count(id) || unreadable_.count(std::string(providers::resourceIdOf(id)));
+}
+
 Mapping* DirectionPlanner::find(const std::string& eventId, const std::string& rid) {
   auto it = byKey_.find({eventId, rid});
   return it == byKey_.end() ? nullptr : &it->second;
@@ -98,7 +102,7 @@ void DirectionPlanner::observeCopies() {
 // A series is its master and its overrides: the source's changes grouped by event.
 void DirectionPlanner::groupChanges() {
   for (const auto& e : in_.fromChanges->changed) {
-    if (unreadable_.count(e.id)) continue;
+    if (unreadable(e.id)) continue;
     auto [it, fresh] = groups_.try_emplace(e.id);
     if (fresh) order_.push_back(e.id);
     it->second.push_back(e);
@@ -111,7 +115,7 @@ std::set<std::string> DirectionPlanner::missing() const {
   const auto& changes = *in_.fromChanges;
   if (!changes.complete) return out;
   for (const auto& [k, m] : byKey_) {
-    if (!groups_.count(k.first) && !unreadable_.count(k.first) &&
+    if (!groups_.count(k.first) && !unreadable(k.first) &&
         listingCovers(changes, m, in_.now, in_.pair->windowPastDays, in_.pair->windowFutureDays)) {
       out.insert(k.first);
     }
@@ -134,9 +138,14 @@ std::set<std::string> DirectionPlanner::seriesToAsk() const {
 // the series asked for).
 std::set<std::string> DirectionPlanner::vanishedWithoutReads() const {
   std::set<std::string> vanished;
-  for (const auto& id : in_.fromChanges->removed) {
-    auto it = byKey_.lower_bound({id, ""});
-    if (!groups_.count(id) && it != byKey_.end() && it->first.first == id) vanished.insert(id);
+  // A removed resource takes all its parts; a listed one lists all its parts (provider.hpp).
+  std::set<std::string_view> removed, listed;
+  for (const auto& id : in_.fromChanges->removed) removed.insert(providers::resourceIdOf(id));
+  for (const auto& [id, events] : groups_) listed.insert(providers::resourceIdOf(id));
+  for (const auto& [k, m] : byKey_) {
+    const auto resource = providers::resourceIdOf(k.first);
+    if (groups_.count(k.first) || unreadable(k.first)) continue;
+    if (removed.count(resource) || listed.count(resource)) vanished.insert(k.first);
   }
   const auto ask = seriesToAsk();
   for (const auto& id : missing()) {
@@ -201,6 +210,7 @@ core::Result<DirectionPlan> DirectionPlanner::plan(const SourceReads& reads) {
     auto ok = planRemoval(id, "the source event was deleted", StepCause::SourceDeleted, MappingState::Deleted);
     if (!ok) return std::unexpected(ok.error());
   }
+  planSkipped(vanished);
   return std::move(out_);
 }
 
@@ -229,6 +239,19 @@ void DirectionPlanner::planFlips(std::set<std::string>& force) {
     s.allDay = ms.front()->allDay;
     s.recurring = ms.front()->recurring;
   }
+}
+
+// Resources calgate cannot take: one step each, so preview, report, status and audit show them.
+void DirectionPlanner::planSkipped(const std::set<std::string>& vanished) {
+  for (const auto& r : in_.fromChanges->skipped) {
+    PlanStep& s = add(StepKind::Skipped, r.id, "");
+    s.reasons = {r.reason};
+    out_.skipped.push_back(r);
+  }
+  out_.readable = order_;
+  out_.readable.insert(out_.readable.end(), vanished.begin(), vanished.end());
+  out_.readable.insert(out_.readable.end(), in_.fromChanges->removed.begin(), in_.fromChanges->removed.end());
+  out_.completeListing = in_.fromChanges->complete;
 }
 
 bool DirectionPlanner::inWindow(const Event& master) const {
@@ -262,8 +285,32 @@ core::Result<void> DirectionPlanner::planGroup(const std::string& eventId, std::
     if (!rebuilt) return std::unexpected(rebuilt.error());
     force = force || *rebuilt;
   }
+  if (master) {
+    if (auto ok = retireStandalone(eventId); !ok) return ok;
+  }
+  // Occurrences without their series (an invitation to one occurrence): each is copied as an
+  // event of its own, so the user is busy then.
+  const bool orphans = !master && !series;
   for (const auto& e : events) {
-    if (auto ok = planWrite(eventId, e, force); !ok) return ok;
+    if (auto ok = planWrite(eventId, e, force, orphans); !ok) return ok;
+  }
+  return {};
+}
+
+// Occurrences once copied on their own whose series now arrived: their copies go, the series copy
+// carries them from now on.
+core::Result<void> DirectionPlanner::retireStandalone(const std::string& eventId) {
+  const Mapping* series = find(eventId, "");
+  std::vector<std::string> rids;
+  for (const Mapping* m : mappingsOf(eventId)) {
+    if (m->sourceRecurrenceId.empty() || m->state != MappingState::Synced || m->targetEventId.empty()) continue;
+    if (series && series->state == MappingState::Synced && series->targetEventId == m->targetEventId) continue;
+    rids.push_back(m->sourceRecurrenceId);
+  }
+  for (const auto& rid : rids) {
+    auto ok = planCopyRemoval(eventId, *find(eventId, rid), "the occurrence now comes with its series",
+                              StepCause::Rebuild, MappingState::Denied, true);
+    if (!ok) return ok;
   }
   return {};
 }
@@ -281,16 +328,18 @@ core::Result<bool> DirectionPlanner::withdrawsException(const std::string& event
     }
   }
   if (withdrawn.empty()) return false;
+  const std::size_t first = out_.steps.size();
   auto removed = planRemoval(eventId, "an exception of the series was withdrawn; the copy is rebuilt",
                              StepCause::Rebuild, MappingState::Deleted);
   if (!removed) return std::unexpected(removed.error());
-  PlanStep& step = out_.steps.back();
-  for (auto& record : step.records) {
-    // every exception the source no longer has (withdrawn now or earlier) is purged with the
-    // other soft-deleted mappings
-    if (record.sourceRecurrenceId.empty() || current.count(record.sourceRecurrenceId)) continue;
-    record.deletedAt = in_.now;
-    byKey_.erase({eventId, record.sourceRecurrenceId});
+  for (std::size_t i = first; i < out_.steps.size(); ++i) {
+    for (auto& record : out_.steps[i].records) {
+      // every exception the source no longer has (withdrawn now or earlier) is purged with the
+      // other soft-deleted mappings
+      if (record.sourceRecurrenceId.empty() || current.count(record.sourceRecurrenceId)) continue;
+      record.deletedAt = in_.now;
+      byKey_.erase({eventId, record.sourceRecurrenceId});
+    }
   }
   return true;
 }
@@ -310,11 +359,22 @@ Mapping DirectionPlanner::base(const std::string& eventId, const Event& event) c
   return next;
 }
 
-core::Result<void> DirectionPlanner::planWrite(const std::string& eventId, const Event& event, bool force) {
+core::Result<void> DirectionPlanner::planWrite(const std::string& eventId, const Event& event, bool force,
+                                              bool standalone) {
   const std::string rid = recurrenceKey(event);
-  auto decision = evaluator_.evaluate(in_.pair->rules, in_.org, event, writeContext(in_.pair->id, in_.from, in_.to, eventId, rid));
+  policy::WriteContext context = writeContext(in_.pair->id, in_.from, in_.to, eventId, rid);
+  std::optional<Event> single;
+  if (standalone && event.recurrenceId) {
+    // written as an event of its own: no RECURRENCE-ID, and a UID of its own
+    single = event;
+    single->recurrenceId.reset();
+    single->recurrence.clear();
+    context.seriesKey.reset();
+  }
+  auto decision = evaluator_.evaluate(in_.pair->rules, in_.org, single ? *single : event, context);
   const Mapping* m = find(eventId, rid);
   Mapping next = base(eventId, event);
+  standalone = single.has_value();
   if (!decision.write) {
     if (rid.empty() && m && m->state == MappingState::Synced && !m->targetEventId.empty()) {
       // A copy that can no longer be approved must not stay with the content it was written with.
@@ -338,27 +398,29 @@ core::Result<void> DirectionPlanner::planWrite(const std::string& eventId, const
     return {};
   }
   if (decision.write->action() == policy::ApprovedWrite::Action::Delete) {
-    planDeletion(eventId, event, decision, std::move(next));
+    planDeletion(eventId, event, decision, std::move(next), standalone);
     return {};
   }
-  planUpsert(eventId, event, std::move(decision), std::move(next), force);
+  planUpsert(eventId, event, std::move(decision), std::move(next), force, standalone);
   return {};
 }
 
 // The evaluator approved a Delete: the source (or one occurrence) was cancelled, or the
 // organisation now blocks the target.
 void DirectionPlanner::planDeletion(const std::string& eventId, const Event& event, const policy::Decision& decision,
-                                    Mapping next) {
+                                    Mapping next, bool standalone) {
   const std::string rid = next.sourceRecurrenceId;
   const Mapping* m = find(eventId, rid);
   const std::string hash = policy::contentHash(*decision.write);
   if (m && m->state == MappingState::Deleted && m->contentSha256 == hash) return;  // done before
-  const bool copy = rid.empty() ? (m && m->state == MappingState::Synced) : seriesCopy(eventId);
+  const bool whole = rid.empty() || standalone;  // the copy is a resource of its own
+  const bool copy = whole ? (m && m->state == MappingState::Synced && !m->targetEventId.empty()) : seriesCopy(eventId);
   const StepCause cause = decision.mode == policy::EffectiveMode::Denied ? StepCause::PolicyRequired
-                          : rid.empty()                                   ? StepCause::SourceCancelled
+                          : whole                                         ? StepCause::SourceCancelled
                                                                           : StepCause::OccurrenceCancelled;
   if (in_.holdGuarded && copy && cause == StepCause::SourceCancelled) return;  // held: the copy stays
   PlanStep& s = add(StepKind::Delete, eventId, rid);
+  s.standalone = standalone;
   s.cause = cause;
   s.op = copy ? WriteOp::Remove : WriteOp::None;
   s.write = *decision.write;
@@ -366,7 +428,7 @@ void DirectionPlanner::planDeletion(const std::string& eventId, const Event& eve
   s.reasons = decision.reasons;
   next.state = MappingState::Deleted;
   next.contentSha256 = hash;
-  next.targetEventId = rid.empty() ? (m ? m->targetEventId : "") : (copy ? find(eventId, "")->targetEventId : "");
+  next.targetEventId = whole ? (m ? m->targetEventId : "") : (copy ? find(eventId, "")->targetEventId : "");
   next.deletedAt.reset();
   s.records = {next};
   s.audited = copy;
@@ -376,7 +438,7 @@ void DirectionPlanner::planDeletion(const std::string& eventId, const Event& eve
 }
 
 void DirectionPlanner::planUpsert(const std::string& eventId, const Event& event, policy::Decision decision,
-                                  Mapping next, bool force) {
+                                  Mapping next, bool force, bool standalone) {
   const std::string rid = next.sourceRecurrenceId;
   const Mapping* m = find(eventId, rid);
   const std::string hash = policy::contentHash(*decision.write);
@@ -389,12 +451,12 @@ void DirectionPlanner::planUpsert(const std::string& eventId, const Event& event
   if (!force && m && m->contentSha256 == hash &&
       (m->state == MappingState::Synced || (userDeleted && !in_.restoreDeletedCopies))) {
     // the decision is audited (with the evaluator's reasons) when the source was seen to change
-    PlanStep& s = add(userDeleted ? StepKind::KeepDeleted : StepKind::Skip, eventId, rid);
+    PlanStep& s = add(userDeleted ? StepKind::KeepDeleted : StepKind::Unchanged, eventId, rid);
     if (m->sourceEtag != event.etag) s.records = {next}, s.audited = true, byKey_[{eventId, rid}] = next;
     s.write = std::move(*decision.write);  // what the copy holds: shown by the preview, not written
     return finish(s);
   }
-  if (!rid.empty() && !seriesCopy(eventId)) {
+  if (!rid.empty() && !standalone && !seriesCopy(eventId)) {
     // the series itself is not mirrored (denied, outside the window): nothing to attach this to
     PlanStep& s = add(StepKind::Deny, eventId, rid);
     finish(s);
@@ -405,9 +467,11 @@ void DirectionPlanner::planUpsert(const std::string& eventId, const Event& event
     }
     return;
   }
-  const bool exists = rid.empty() ? (m && m->state == MappingState::Synced && !m->targetEventId.empty()) : true;
+  const bool whole = rid.empty() || standalone;  // the copy is a resource of its own
+  const bool exists = whole ? (m && m->state == MappingState::Synced && !m->targetEventId.empty()) : true;
   const bool restoring = force && m && m->contentSha256 == hash;
   PlanStep& s = add(restoring ? StepKind::Restore : exists ? StepKind::Update : StepKind::Create, eventId, rid);
+  s.standalone = standalone;
   s.op = exists ? WriteOp::Update : WriteOp::Create;
   // a copy re-rendered under new rules or policies: the old content must not wait for a confirmation
   if (exists && in_.rerender && !restoring) s.cause = StepCause::PolicyRequired;
@@ -423,53 +487,89 @@ void DirectionPlanner::planUpsert(const std::string& eventId, const Event& event
   finish(s);
 }
 
-// Removes the copy of an event (every part of a series) with the evaluator's approval for a
-// cancelled stand-in; the mappings end in `after` (Deleted: deletedAt set when the source went).
+// Removes the copies of an event (its series copy, and each occurrence copied on its own) with the
+// evaluator's approval for a cancelled stand-in; the mappings end in `after` (Deleted: deletedAt
+// set when the source went).
 core::Result<void> DirectionPlanner::planRemoval(const std::string& eventId, const std::string& why, StepCause cause,
                                                  MappingState after) {
   auto parts = mappingsOf(eventId);
-  const Mapping* live = nullptr;
-  for (const Mapping* m : parts) {
-    if (m->state == MappingState::Synced && !m->targetEventId.empty() && (!live || m->sourceRecurrenceId.empty())) {
-      live = m;
-    }
-  }
   if (parts.empty()) return {};
-  PlanStep& s = add(StepKind::Delete, eventId, "");
-  s.cause = cause;
+  std::vector<const Mapping*> lives;  // one per copy resource; parts come series first
+  for (const Mapping* m : parts) {
+    if (m->state != MappingState::Synced || m->targetEventId.empty()) continue;
+    if (std::none_of(lives.begin(), lives.end(), [&](const Mapping* l) { return l->targetEventId == m->targetEventId; })) {
+      lives.push_back(m);
+    }
+  }
+  if (lives.empty()) {
+    // nothing to remove: the mappings retire
+    PlanStep& s = add(StepKind::Delete, eventId, "");
+    s.cause = cause;
+    s.reasons = {why};
+    s.startAt = parts.front()->startAt, s.endAt = parts.front()->endAt, s.allDay = parts.front()->allDay;
+    s.recurring = parts.front()->recurring;
+    for (Mapping* m : parts) s.records.push_back(retire(*m, cause, after));
+    return {};
+  }
+  const std::size_t first = out_.steps.size();
+  for (const Mapping* live : lives) {
+    const bool standalone = !live->sourceRecurrenceId.empty();
+    if (auto ok = planCopyRemoval(eventId, *live, why, cause, after, standalone); !ok) return ok;
+  }
+  // mappings of no copy (denied or deleted parts) retire with the first removal (none when held)
+  if (out_.steps.size() > first) {
+    for (Mapping* m : parts) {
+      if (m->state == MappingState::Synced) continue;
+      out_.steps[first].records.push_back(retire(*m, cause, after));
+    }
+  }
+  return {};
+}
+
+Mapping DirectionPlanner::retire(Mapping& m, StepCause cause, MappingState after) const {
+  m.state = after;
+  m.contentSha256.clear();
+  m.targetEtag.clear();
+  if (after == MappingState::Denied) m.targetEventId.clear();
+  m.deletedAt = cause == StepCause::SourceDeleted ? std::optional<long long>(in_.now) : std::nullopt;
+  return m;
+}
+
+// One copy resource goes: the series copy (or a whole event's), or an occurrence copied on its own.
+core::Result<void> DirectionPlanner::planCopyRemoval(const std::string& eventId, const Mapping& live,
+                                                     const std::string& why, StepCause cause, MappingState after,
+                                                     bool standalone) {
+  Event gone;
+  gone.id = eventId;
+  gone.status = model::Status::Cancelled;
+  gone.start = model::ZonedTime{std::chrono::sys_seconds(std::chrono::seconds(live.startAt)), "UTC"};
+  gone.end = model::ZonedTime{std::chrono::sys_seconds(std::chrono::seconds(live.endAt)), "UTC"};
+  policy::WriteContext context =
+      writeContext(in_.pair->id, in_.from, in_.to, eventId, standalone ? live.sourceRecurrenceId : "");
+  context.seriesKey.reset();  // the stand-in is the resource as a whole: it carries the copy's own UID
+  auto decision = evaluator_.evaluate(in_.pair->rules, in_.org, gone, context);
+  if (!decision.write || decision.write->action() != policy::ApprovedWrite::Action::Delete) {
+    return core::fail(ErrorCode::Internal, "the evaluator did not approve removing a copy");
+  }
+  PlanStep s;
+  s.kind = StepKind::Delete;
+  s.eventId = eventId;
+  s.recurrenceId = standalone ? live.sourceRecurrenceId : "";
+  s.standalone = standalone;
+  s.op = WriteOp::Remove;
+  s.write = std::move(*decision.write);
+  s.mode = decision.mode;
+  // the organisation blocks the target now: every copy goes, whatever else happened to its source
+  s.cause = decision.mode == policy::EffectiveMode::Denied ? StepCause::PolicyRequired : cause;
   s.reasons = {why};
-  const Mapping* shown = live ? live : parts.front();
-  s.startAt = shown->startAt, s.endAt = shown->endAt, s.allDay = shown->allDay, s.recurring = shown->recurring;
-  if (live) {
-    Event gone;
-    gone.id = eventId;
-    gone.status = model::Status::Cancelled;
-    gone.start = model::ZonedTime{std::chrono::sys_seconds(std::chrono::seconds(live->startAt)), "UTC"};
-    gone.end = model::ZonedTime{std::chrono::sys_seconds(std::chrono::seconds(live->endAt)), "UTC"};
-    auto decision = evaluator_.evaluate(in_.pair->rules, in_.org, gone, writeContext(in_.pair->id, in_.from, in_.to, eventId, ""));
-    if (!decision.write || decision.write->action() != policy::ApprovedWrite::Action::Delete) {
-      return core::fail(ErrorCode::Internal, "the evaluator did not approve removing a copy");
-    }
-    s.op = WriteOp::Remove;
-    s.write = std::move(*decision.write);
-    s.mode = decision.mode;
-    // the organisation blocks the target now: every copy goes, whatever else happened to its source
-    if (decision.mode == policy::EffectiveMode::Denied) s.cause = StepCause::PolicyRequired;
-    s.audited = true;
-    if (in_.holdGuarded && s.guarded()) {
-      out_.steps.pop_back();  // held: the copy and its mappings stay as they are
-      return {};
-    }
+  s.audited = true;
+  s.startAt = live.startAt, s.endAt = live.endAt, s.allDay = live.allDay, s.recurring = live.recurring;
+  if (in_.holdGuarded && s.guarded()) return {};  // held: the copy and its mappings stay as they are
+  const std::string target = live.targetEventId;
+  for (Mapping* m : mappingsOf(eventId)) {
+    if (m->state == MappingState::Synced && m->targetEventId == target) s.records.push_back(retire(*m, cause, after));
   }
-  const bool sourceGone = cause == StepCause::SourceDeleted;
-  for (Mapping* m : parts) {
-    m->state = after;
-    m->contentSha256.clear();
-    m->targetEtag.clear();
-    if (after == MappingState::Denied) m->targetEventId.clear();
-    m->deletedAt = sourceGone ? std::optional<long long>(in_.now) : std::nullopt;
-    s.records.push_back(*m);
-  }
+  out_.steps.push_back(std::move(s));
   return {};
 }
 

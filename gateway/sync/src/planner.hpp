@@ -59,18 +59,24 @@ class DirectionPlanner {
   std::set<std::string> seriesToAsk() const;
   std::set<std::string> forced() const;
   void planFlips(std::set<std::string>& force);
+  void planSkipped(const std::set<std::string>& vanished);
   core::Result<void> planGroup(const std::string& eventId, std::vector<model::Event> events, bool force);
-  core::Result<void> planWrite(const std::string& eventId, const model::Event& event, bool force);
+  core::Result<void> planWrite(const std::string& eventId, const model::Event& event, bool force, bool standalone);
   void planDeletion(const std::string& eventId, const model::Event& event, const policy::Decision& decision,
-                    Mapping next);
+                    Mapping next, bool standalone);
   void planUpsert(const std::string& eventId, const model::Event& event, policy::Decision decision, Mapping next,
-                  bool force);
+                  bool force, bool standalone);
   core::Result<void> planRemoval(const std::string& eventId, const std::string& why, StepCause cause,
                                  MappingState after);
+  core::Result<void> planCopyRemoval(const std::string& eventId, const Mapping& live, const std::string& why,
+                                     StepCause cause, MappingState after, bool standalone);
+  core::Result<void> retireStandalone(const std::string& eventId);
+  Mapping retire(Mapping& m, StepCause cause, MappingState after) const;
   core::Result<bool> withdrawsException(const std::string& eventId, const std::vector<model::Event>& events);
   PlanStep& add(StepKind kind, const std::string& eventId, const std::string& rid);
   Mapping base(const std::string& eventId, const model::Event& event) const;
   bool inWindow(const model::Event& master) const;
+  bool unreadable(const std::string& id) const;
   bool seriesCopy(const std::string& eventId);
   Mapping* find(const std::string& eventId, const std::string& rid);
   std::vector<Mapping*> mappingsOf(const std::string& eventId);

@@ -273,7 +273,8 @@ core::Result<SyncReport> SyncEngine::syncPair(const std::string& pairId, provide
   // content in place is worse than a deletion); everything else waits, cursors included.
   if (auto ok = settleGuard(*pair, *plan); !ok) return std::unexpected(ok.error());
   MappingStore mappings(db_, clock_);
-  const detail::ApplyContext context{mappings, *pair, options_, observer_};
+  SkipStore skips(db_, clock_);
+  const detail::ApplyContext context{mappings, skips, *pair, options_, observer_};
   const auto& directions = plan->held() ? plan->whileHeld : plan->directions;
   std::vector<providers::Provider*> targets = {&target, &source};
   for (std::size_t i = 0; i < directions.size(); ++i) {
@@ -284,6 +285,9 @@ core::Result<SyncReport> SyncEngine::syncPair(const std::string& pairId, provide
   if (plan->held()) {
     report.paused = true;
     return report;
+  }
+  for (const auto& d : plan->directions) {
+    if (auto ok = detail::settleSkipped(context, d); !ok) return std::unexpected(ok.error());
   }
   if (auto ok = finish(*pair, *plan, report); !ok) return std::unexpected(ok.error());
   return report;

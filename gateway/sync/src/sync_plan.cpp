@@ -9,7 +9,7 @@ bool PlanStep::guarded() const {
     case StepCause::SourceCancelled:
     case StepCause::SourceRejected:
       // a copy (not one occurrence of it) the source takes with it
-      return kind == StepKind::Delete && op == WriteOp::Remove && recurrenceId.empty();
+      return kind == StepKind::Delete && op == WriteOp::Remove && (recurrenceId.empty() || standalone);
     case StepCause::UserDeleted: return kind == StepKind::KeepDeleted;
     case StepCause::None:
     case StepCause::OccurrenceCancelled:
@@ -40,10 +40,11 @@ std::string_view toString(StepKind k) {
     case StepKind::Restore: return "restore";
     case StepKind::Delete: return "delete";
     case StepKind::Deny: return "deny";
-    case StepKind::Skip: return "skip";
+    case StepKind::Unchanged: return "unchanged";
+    case StepKind::Skipped: return "skipped";
     case StepKind::KeepDeleted: return "keep_deleted";
   }
-  return "skip";
+  return "unchanged";
 }
 
 std::string_view toString(StepCause c) {

@@ -1,6 +1,7 @@
 #include "calgate/providers/caldav/caldav_provider.hpp"
 
 #include "calgate/providers/caldav/ical_mapping.hpp"
+#include "calgate/providers/caldav/this_and_future.hpp"
 #include "calgate/providers/caldav/multistatus.hpp"
 #include "calgate/providers/http/url_guard.hpp"
 
@@ -304,14 +305,20 @@ core::Result<CalDavProvider::Resource> CalDavProvider::fetch(const std::string& 
 }
 
 core::Result<std::vector<model::Event>> CalDavProvider::getEvent(const std::string&, const std::string& eventId) {
-  auto resource = fetch(eventId);
+  // A part of a series split at a THISANDFUTURE change ("<href>#from=...") lives in its resource.
+  const std::string href = resourceOf(eventId);
+  auto resource = fetch(href);
   if (!resource) return std::unexpected(resource.error());
+  std::vector<model::Event> out;
   for (auto& e : resource->object.events) {
-    e.id = eventId;
+    e.id = href + e.id;
+    if (e.id != eventId) continue;
     e.etag = resource->etag;
-    if (e.recurrenceId) e.seriesId = eventId;
+    if (e.recurrenceId) e.seriesId = e.id;
+    out.push_back(std::move(e));
   }
-  return std::move(resource->object.events);
+  if (out.empty()) return core::fail(core::ErrorCode::NotFound, "no such event in the resource");
+  return out;
 }
 
 core::Result<ChangeSet> CalDavProvider::pullChanges(const std::string& calendarId, const std::string& cursorText,
@@ -341,16 +348,21 @@ core::Result<ChangeSet> CalDavProvider::pullChanges(const std::string& calendarI
   auto memberOf = [&](const std::string& href) { return withSlash(href) != withSlash(calendarPath); };
   // A member as listed: a clear 404 is gone, a readable ETag is a change; anything else (a member
   // the server refused, failed on or listed without its ETag) is unreadable, never a deletion.
+  // Unreadable, and said why: the user sees these in the pair's status and preview.
+  auto skip = [&](const std::string& url, const std::string& etag, std::string reason) {
+    changes.unreadable.push_back(url);
+    changes.skipped.push_back({url, etag, std::move(reason)});
+  };
   auto classify = [&](const DavResponse& resp) {
     const std::string url = resolveUrl(calendar, resp.href);
     if (resp.status && *resp.status == 404) {
       changes.removed.push_back(url);
     } else if (resp.status && (*resp.status < 200 || *resp.status > 299)) {
-      changes.unreadable.push_back(url);
+      skip(url, "", "the server listed it with HTTP " + std::to_string(*resp.status));
     } else if (auto etag = resp.prop(kDav, "getetag"); etag && !text(etag).empty()) {
       changed.emplace_back(url, text(etag));
     } else {
-      changes.unreadable.push_back(url);
+      skip(url, "", "the server listed it without an ETag");
     }
   };
   // An answer that is truncated (RFC 6578 §3.6, RFC 5323 §2.3.1: 507 on any response of it).
@@ -380,6 +392,7 @@ core::Result<ChangeSet> CalDavProvider::pullChanges(const std::string& calendarI
       changed.clear();
       changes.removed.clear();
       changes.unreadable.clear();
+      changes.skipped.clear();
       changes.complete = true;
       resetDone = true;
       continue;
@@ -446,27 +459,30 @@ core::Result<ChangeSet> CalDavProvider::pullChanges(const std::string& calendarI
     for (const auto& resp : ms->responses) {
       const std::string url = resolveUrl(calendar, resp.href);
       answered.insert(comparablePath(resp.href));
+      const std::string etag = text(resp.prop(kDav, "getetag"));
       auto data = resp.prop(kCalDav, "calendar-data");
       if (!data) {
         if (resp.status && *resp.status == 404) changes.removed.push_back(url);  // gone meanwhile
-        else changes.unreadable.push_back(url);  // refused, failed, or no data: kept
+        else skip(url, etag, resp.status ? "the server refused to return it (HTTP " + std::to_string(*resp.status) + ")"
+                                         : "the server returned no calendar data for it");  // kept
         continue;
       }
       auto object = parseCalendar(text(data));
       if (!object) {
-        changes.unreadable.push_back(url);  // kept: never taken for a deletion
+        skip(url, etag, object.error().message);  // kept: never taken for a deletion
         continue;
       }
-      const std::string etag = text(resp.prop(kDav, "getetag"));
       for (auto& e : object->events) {
-        e.id = url;
+        e.id = url + e.id;  // the parts of a series split at a THISANDFUTURE change: "<href>#from=..."
         e.etag = etag;
-        if (e.recurrenceId) e.seriesId = url;
+        if (e.recurrenceId) e.seriesId = e.id;
         changes.changed.push_back(std::move(e));
       }
     }
     for (std::size_t k = i; k < end; ++k) {
-      if (!answered.contains(comparablePath(changed[k].first))) changes.unreadable.push_back(changed[k].first);
+      if (!answered.contains(comparablePath(changed[k].first))) {
+        skip(changed[k].first, changed[k].second, "the server left it out of its answer");
+      }
     }
   }
   // A listing cut short keeps no CTag: an unchanged CTag must not end the next pull before the rest

@@ -2,6 +2,8 @@
 
 #include "calgate/model/recurrence.hpp"
 #include "calgate/model/vocabulary.hpp"
+#include "calgate/providers/caldav/this_and_future.hpp"
+#include "calgate/providers/caldav/zone_resolution.hpp"
 
 #include <libical/ical.h>
 
@@ -29,6 +31,14 @@ constexpr std::array<Row<model::Sensitivity>, 3> kClassRead{{
 constexpr std::array<Row<model::ShowAs>, 2> kTranspRead{{
     {model::ShowAs::Free, "TRANSPARENT"},
     {model::ShowAs::Busy, "OPAQUE"},
+}};
+// Outlook's free/busy over CalDAV (X-MICROSOFT-CDO-BUSYSTATUS), the Graph showAs vocabulary.
+constexpr std::array<Row<model::ShowAs>, 5> kBusyStatus{{
+    {model::ShowAs::Free, "FREE"},
+    {model::ShowAs::Tentative, "TENTATIVE"},
+    {model::ShowAs::Busy, "BUSY"},
+    {model::ShowAs::OutOfOffice, "OOF"},
+    {model::ShowAs::WorkingElsewhere, "WORKINGELSEWHERE"},
 }};
 constexpr std::array<Row<model::Status>, 3> kStatus{{
     {model::Status::Confirmed, "CONFIRMED"},
@@ -123,6 +133,15 @@ model::ShowAs showAsFromTransp(std::optional<std::string_view> transp) {
   return model::detail::modelFor(kTranspRead, *transp, true).value_or(model::ShowAs::Busy);
 }
 
+std::string_view busyStatusFor(model::ShowAs s) { return model::detail::wireFor(kBusyStatus, s, "BUSY"); }
+
+model::ShowAs showAsFrom(std::optional<std::string_view> transp, std::optional<std::string_view> busyStatus) {
+  if (busyStatus) {
+    if (auto known = model::detail::modelFor(kBusyStatus, *busyStatus, true)) return *known;
+  }
+  return showAsFromTransp(transp);
+}
+
 std::string_view statusFor(model::Status s) { return model::detail::wireFor(kStatus, s, "CONFIRMED"); }
 
 model::Status statusFrom(std::optional<std::string_view> status) {
@@ -134,7 +153,7 @@ const std::vector<std::string_view>& writtenProperties() {
   static const std::vector<std::string_view> props = {
       "UID",    "DTSTAMP", "SEQUENCE", "SUMMARY", "DESCRIPTION", "LOCATION",       "DTSTART",         "DTEND",
       "RRULE",  "EXDATE",  "RDATE",    "RECURRENCE-ID", "CLASS", "TRANSP", "STATUS", "ATTENDEE",
-      "X-CALGATE-PAIR", "X-CALGATE-SOURCE"};
+      "X-MICROSOFT-CDO-BUSYSTATUS", "X-CALGATE-PAIR", "X-CALGATE-SOURCE"};
   return props;
 }
 
@@ -220,6 +239,11 @@ core::Result<void> addEvent(icalcomponent* calendar, const model::Event& event, 
   }
   icalcomponent_add_property(vevent, icalproperty_new_from_string(("CLASS:" + std::string(classFor(event.sensitivity))).c_str()));
   icalcomponent_add_property(vevent, icalproperty_new_from_string(("TRANSP:" + std::string(transpFor(event.showAs))).c_str()));
+  // TRANSP says only free or busy: Outlook's property keeps tentative, out-of-office and working
+  // elsewhere for the clients that read it (Outlook, Thunderbird, eM Client).
+  icalproperty* busy = icalproperty_new_x(std::string(busyStatusFor(event.showAs)).c_str());
+  icalproperty_set_x_name(busy, "X-MICROSOFT-CDO-BUSYSTATUS");
+  icalcomponent_add_property(vevent, busy);
   icalcomponent_add_property(vevent, icalproperty_new_from_string(("STATUS:" + std::string(statusFor(event.status))).c_str()));
   for (const auto& attendee : event.attendees) {
     icalcomponent_add_property(vevent, icalproperty_new_attendee(("mailto:" + attendee).c_str()));
@@ -263,8 +287,6 @@ core::Result<std::string> calendarText(const model::Event& event, std::chrono::s
 
 namespace {
 
-constexpr std::string_view kLibicalPrefix = "/freeassociation.sourceforge.net/";
-
 std::string unfold(const char* text) {
   std::string out;
   if (!text) return out;
@@ -303,8 +325,18 @@ std::optional<std::string> optionalProperty(icalcomponent* c, icalproperty_kind 
   return std::string(v ? v : "");
 }
 
-// DTSTART-like property -> model time.
-core::Result<model::EventTime> timeOf(icalproperty* prop, icaltimetype t) {
+// The IANA zone of a TZID around a time (model/zone_names, caldav/zone_resolution): the window a
+// custom VTIMEZONE's rules are compared over starts at the year before.
+std::optional<std::string> resolvedZone(const std::string& tzid, const icaltimezone* defined,
+                                        std::chrono::local_seconds around) {
+  const auto year = std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(around)).year();
+  const std::chrono::sys_seconds from{std::chrono::sys_days((year - std::chrono::years(1)) / 1 / 1)};
+  return resolveZone(tzid, const_cast<icaltimezone*>(defined), from, from + std::chrono::days(4 * 365));
+}
+
+// DTSTART-like property -> model time. `unresolved`: set when a zone matched no IANA zone and
+// only the instant could be kept.
+core::Result<model::EventTime> timeOf(icalproperty* prop, icaltimetype t, bool* unresolved = nullptr) {
   if (icaltime_is_null_time(t)) return core::fail(core::ErrorCode::Invalid, "missing or malformed date-time");
   // libical passes impossible dates through (month 24, day 48) and cannot write years past ~3000
   // (found by fuzzing): refuse them here.
@@ -327,22 +359,44 @@ core::Result<model::EventTime> timeOf(icalproperty* prop, icaltimetype t) {
   }
   icalparameter* tzidParam = prop ? icalproperty_get_first_parameter(prop, ICAL_TZID_PARAMETER) : nullptr;
   if (!tzidParam) return model::EventTime{model::FloatingTime{std::chrono::local_seconds(local.time_since_epoch())}};
-  std::string tzid = icalparameter_get_tzid(tzidParam);
-  if (tzid.rfind(kLibicalPrefix, 0) == 0) tzid = tzid.substr(kLibicalPrefix.size());
-  if (model::isKnownZone(tzid)) {
-    auto zoned = model::zonedFromLocal(std::chrono::local_seconds(local.time_since_epoch()), tzid);
+  const std::string tzid = icalparameter_get_tzid(tzidParam) ? icalparameter_get_tzid(tzidParam) : "";
+  // An IANA name, a Windows name (ICU's mapping) or a VTIMEZONE whose rules an IANA zone follows:
+  // the wall-clock time stays in that zone, so a series keeps its time across DST changes.
+  if (auto zone = resolvedZone(tzid, t.zone, local)) {
+    auto zoned = model::zonedFromLocal(std::chrono::local_seconds(local.time_since_epoch()), *zone);
     if (!zoned) return std::unexpected(zoned.error());
     return model::EventTime{*zoned};
   }
-  // A zone only the resource's VTIMEZONE defines (e.g. a Windows name): keep the instant.
+  // A VTIMEZONE no IANA zone follows: the instant is right; wall-clock rules are lost (a series
+  // with such a start is refused by the caller).
   if (t.zone) {
     const time_t instant = icaltime_as_timet_with_zone(t, t.zone);
+    if (unresolved) *unresolved = true;
     return model::EventTime{model::ZonedTime{std::chrono::sys_seconds(std::chrono::seconds(instant)), "UTC"}};
   }
   return core::fail(core::ErrorCode::Invalid, "time zone " + tzid.substr(0, 64) + " is neither known nor defined");
 }
 
-core::Result<model::Event> eventOf(icalcomponent* c) {
+// Recurrence lines name their zone as the resource does: the same IANA resolution, written into
+// the line so the model (and every target) reads the same wall-clock time.
+core::Result<std::string> recurrenceLine(icalcomponent* vevent, icalproperty* p) {
+  if (icalparameter* tz = icalproperty_get_first_parameter(p, ICAL_TZID_PARAMETER)) {
+    const std::string tzid = icalparameter_get_tzid(tz) ? icalparameter_get_tzid(tz) : "";
+    icalcomponent* root = icalcomponent_get_parent(vevent);
+    icaltimezone* defined = root ? icalcomponent_get_timezone(root, tzid.c_str()) : nullptr;
+    const icaltimetype first = icalproperty_isa(p) == ICAL_RRULE_PROPERTY ? icaltime_null_time()
+                               : icalproperty_isa(p) == ICAL_EXDATE_PROPERTY ? icalproperty_get_exdate(p)
+                                                                              : icalproperty_get_rdate(p).time;
+    const auto anchor = std::chrono::local_days{std::chrono::year(first.year > 1600 ? first.year : 2000) / 1 / 1};
+    auto zone = resolvedZone(tzid, defined, anchor);
+    if (!zone) return core::fail(core::ErrorCode::Invalid, "a recurrence line names the time zone \"" + tzid.substr(0, 64) +
+                                                              "\", which matches no known zone");
+    icalparameter_set_tzid(tz, zone->c_str());
+  }
+  return unfold(icalproperty_as_ical_string(p));
+}
+
+core::Result<model::Event> eventOf(icalcomponent* c, bool* thisAndFuture) {
   model::Event e;
   const char* uid = icalcomponent_get_uid(c);
   if (!uid || !*uid) return core::fail(core::ErrorCode::Invalid, "VEVENT without UID");
@@ -352,7 +406,8 @@ core::Result<model::Event> eventOf(icalcomponent* c) {
   e.location = propertyText(c, ICAL_LOCATION_PROPERTY);
   icalproperty* dtstart = icalcomponent_get_first_property(c, ICAL_DTSTART_PROPERTY);
   if (!dtstart) return core::fail(core::ErrorCode::Invalid, "VEVENT without DTSTART");
-  auto start = timeOf(dtstart, icalcomponent_get_dtstart(c));
+  bool unresolvedStart = false;
+  auto start = timeOf(dtstart, icalcomponent_get_dtstart(c), &unresolvedStart);
   if (!start) return std::unexpected(start.error());
   e.start = *start;
   if (icalproperty* dtend = icalcomponent_get_first_property(c, ICAL_DTEND_PROPERTY)) {
@@ -379,15 +434,34 @@ core::Result<model::Event> eventOf(icalcomponent* c) {
     auto t = timeOf(rid, icalproperty_get_recurrenceid(rid));
     if (!t) return std::unexpected(t.error());
     e.recurrenceId = *t;
+    if (icalparameter* range = icalproperty_get_first_parameter(rid, ICAL_RANGE_PARAMETER)) {
+      if (icalparameter_get_range(range) == ICAL_RANGE_THISANDPRIOR) {
+        return core::fail(core::ErrorCode::Invalid, "RECURRENCE-ID;RANGE=THISANDPRIOR (RFC 2445) is not supported");
+      }
+      *thisAndFuture = icalparameter_get_range(range) == ICAL_RANGE_THISANDFUTURE;
+    }
   }
   for (auto kind : {ICAL_RRULE_PROPERTY, ICAL_EXDATE_PROPERTY, ICAL_RDATE_PROPERTY}) {
     for (icalproperty* p = icalcomponent_get_first_property(c, kind); p;
          p = icalcomponent_get_next_property(c, kind)) {
-      e.recurrence.push_back(unfold(icalproperty_as_ical_string(p)));
+      auto line = recurrenceLine(c, p);
+      if (!line) return std::unexpected(line.error());
+      e.recurrence.push_back(std::move(*line));
     }
   }
+  if (unresolvedStart && !e.recurrence.empty()) {
+    return core::fail(core::ErrorCode::Invalid,
+                      "the series' time zone matches no known zone: its occurrences cannot be placed in wall-clock time");
+  }
   e.status = statusFrom(optionalProperty(c, ICAL_STATUS_PROPERTY));
-  e.showAs = showAsFromTransp(optionalProperty(c, ICAL_TRANSP_PROPERTY));
+  std::optional<std::string> busyStatus;
+  for (icalproperty* p = icalcomponent_get_first_property(c, ICAL_X_PROPERTY); p && !busyStatus;
+       p = icalcomponent_get_next_property(c, ICAL_X_PROPERTY)) {
+    const char* name = icalproperty_get_x_name(p);
+    const char* value = icalproperty_get_x(p);
+    if (name && value && std::string_view(name) == "X-MICROSOFT-CDO-BUSYSTATUS") busyStatus = value;
+  }
+  e.showAs = showAsFrom(optionalProperty(c, ICAL_TRANSP_PROPERTY), busyStatus);
   e.sensitivity = sensitivityFromClass(optionalProperty(c, ICAL_CLASS_PROPERTY));
   for (icalproperty* p = icalcomponent_get_first_property(c, ICAL_ATTENDEE_PROPERTY); p;
        p = icalcomponent_get_next_property(c, ICAL_ATTENDEE_PROPERTY)) {
@@ -428,21 +502,29 @@ core::Result<CalendarObject> parseCalendar(std::string_view text) {
   }
   CalendarObject object;
   std::string uid;
+  std::vector<RangedEvent> events;
   for (icalcomponent* c = icalcomponent_get_first_component(root.get(), ICAL_VEVENT_COMPONENT); c;
        c = icalcomponent_get_next_component(root.get(), ICAL_VEVENT_COMPONENT)) {
-    auto event = eventOf(c);
+    bool thisAndFuture = false;
+    auto event = eventOf(c, &thisAndFuture);
     if (!event) return std::unexpected(event.error());
     if (!uid.empty() && event->uid != uid) {
       return core::fail(core::ErrorCode::Invalid, "a calendar resource holds more than one UID");
     }
     uid = event->uid;
     if (!event->recurrenceId) {
+      if (!events.empty() && !events.front().event.recurrenceId) {
+        return core::fail(core::ErrorCode::Invalid, "a calendar resource holds two VEVENTs without RECURRENCE-ID");
+      }
       object.sequence = event->sequence;
-      object.events.insert(object.events.begin(), std::move(*event));
+      events.insert(events.begin(), {std::move(*event), false});
     } else {
-      object.events.push_back(std::move(*event));
+      events.push_back({std::move(*event), thisAndFuture});
     }
   }
+  auto split = splitThisAndFuture(std::move(events));
+  if (!split) return std::unexpected(split.error());
+  object.events = std::move(*split);
   return object;
 }
 

@@ -31,6 +31,19 @@ struct TimeWindow {
   }
 };
 
+/// A resource the adapter read (or tried to) but cannot take, and why in words a user can act on
+/// ("a calendar resource holds more than one UID", "the server refused to return it (HTTP 403)").
+struct SkippedResource {
+  std::string id;
+  std::string etag;    ///< as listed ("" when unknown): a new version is reported again
+  std::string reason;
+};
+
+/// An adapter may read one resource as several events (a CalDAV series split at a THISANDFUTURE
+/// change): their ids are "<resource id>#<part>". A listing of the resource lists all its parts
+/// (a part not listed with it is gone); a removal or an unreadable resource covers them all.
+inline std::string_view resourceIdOf(std::string_view eventId) { return eventId.substr(0, eventId.find('#')); }
+
 /// What changed in a calendar since a cursor.
 struct ChangeSet {
   /// New or changed events. A series comes as its master followed by its overrides, all with the
@@ -39,6 +52,9 @@ struct ChangeSet {
   std::vector<std::string> removed;  ///< ids gone since the cursor
   /// Ids that exist but could not be read (malformed data): never to be taken for deletions.
   std::vector<std::string> unreadable;
+  /// Of those, the ones the user should hear about, with the reason (every id here is also in
+  /// `unreadable`).
+  std::vector<SkippedResource> skipped;
   std::string cursor;                ///< pass to the next pull
   /// True when this is a complete listing (initial or after a cursor reset): an id not listed no
   /// longer exists. Deletions may only be inferred from complete listings.

@@ -47,6 +47,7 @@ struct SyncReport {
   std::size_t created = 0, updated = 0, deleted = 0, restored = 0, unchanged = 0, denied = 0;
   std::size_t skippedCopies = 0;       ///< calgate's own copies seen in a pull (never mirrored)
   std::size_t respectedDeletions = 0;  ///< copies a user deleted, left deleted
+  std::size_t skippedResources = 0;    ///< source resources calgate cannot take (shown in the pair's status)
   std::size_t recovered = 0;  ///< copies a crashed earlier attempt had created: found and updated (a second write)
   bool paused = false;
   bool skipped = false;                ///< the pair is disabled

@@ -30,7 +30,8 @@ enum class StepKind {
   Restore,      ///< a copy someone changed (or deleted, with restore on) is written back from its source
   Delete,       ///< the copy (or one occurrence of a series copy) goes; or, without a copy, its mappings retire
   Deny,         ///< the evaluator refuses the source: no copy
-  Skip,         ///< nothing to write: the copy is current
+  Unchanged,    ///< nothing to write: the copy is current
+  Skipped,      ///< a source resource calgate cannot take (providers::SkippedResource): shown, audited, kept
   KeepDeleted,  ///< a copy someone deleted in the target stays deleted
 };
 
@@ -53,11 +54,14 @@ enum class StepCause {
 enum class WriteOp { None, Create, Update, Remove };
 
 struct PlanStep {
-  StepKind kind = StepKind::Skip;
+  StepKind kind = StepKind::Unchanged;
   StepCause cause = StepCause::None;
   WriteOp op = WriteOp::None;
   std::string eventId;       ///< the source event
   std::string recurrenceId;  ///< recurrenceKey() of an occurrence; "" for an event or a series
+  /// An occurrence copied as an event of its own (its series is not in the source: an invitation
+  /// to one occurrence): its copy is a resource of its own, not part of a series copy.
+  bool standalone = false;
   std::optional<policy::ApprovedWrite> write;  ///< set for every op but None
   policy::EffectiveMode mode = policy::EffectiveMode::Denied;
   std::vector<std::string> reasons;
@@ -82,6 +86,9 @@ struct DirectionPlan {
   std::vector<PlanStep> steps;     ///< in the order they are applied
   std::size_t liveCopies = 0;      ///< copies (resources) the pair held in `to` before the run
   std::size_t skippedCopies = 0;   ///< calgate's own copies seen in `from` (never mirrored)
+  std::vector<providers::SkippedResource> skipped;  ///< resources of `from` calgate cannot take
+  std::vector<std::string> readable;  ///< resources of `from` read fine or gone: no longer skipped
+  bool completeListing = false;       ///< `from` was listed completely: every other skip is over
   std::shared_ptr<const std::vector<Mapping>> mappings;  ///< the direction's mappings the plan was decided from
 };
 
@@ -119,7 +126,7 @@ struct PairPlan {
 /// One applied (or previewed) step, for reports and comparisons.
 struct StepSummary {
   std::string fromCalendarId;
-  StepKind kind = StepKind::Skip;
+  StepKind kind = StepKind::Unchanged;
   StepCause cause = StepCause::None;
   WriteOp op = WriteOp::None;
   std::string eventId, recurrenceId;

@@ -1,7 +1,8 @@
 #pragma once
 /// iCalendar (RFC 5545) <-> model for CalDAV: CLASS, TRANSP, STATUS and the VCALENDAR
 /// written for an event. Rows follow the product's iCloud page: CLASS omitted -> PUBLIC,
-/// PRIVATE -> PRIVATE, CONFIDENTIAL -> CONFIDENTIAL; TRANSP carries free/busy.
+/// PRIVATE -> PRIVATE, CONFIDENTIAL -> CONFIDENTIAL; TRANSP carries free/busy, and Outlook's
+/// X-MICROSOFT-CDO-BUSYSTATUS the finer show-as (tentative, out of office, working elsewhere).
 
 #include "calgate/model/event.hpp"
 
@@ -22,6 +23,12 @@ model::Sensitivity sensitivityFromClass(std::optional<std::string_view> cls);
 std::string_view transpFor(model::ShowAs s);
 /// TRANSP -> model: TRANSPARENT -> Free; OPAQUE or omitted -> Busy.
 model::ShowAs showAsFromTransp(std::optional<std::string_view> transp);
+/// Model -> X-MICROSOFT-CDO-BUSYSTATUS (Outlook's free/busy over CalDAV): FREE, TENTATIVE, BUSY,
+/// OOF, WORKINGELSEWHERE. Written next to TRANSP on every copy.
+std::string_view busyStatusFor(model::ShowAs s);
+/// Both properties -> model: a known X-MICROSOFT-CDO-BUSYSTATUS (any case) wins, being the finer;
+/// otherwise TRANSP as showAsFromTransp.
+model::ShowAs showAsFrom(std::optional<std::string_view> transp, std::optional<std::string_view> busyStatus);
 
 std::string_view statusFor(model::Status s);
 /// Omitted or unknown -> Confirmed.
