@@ -129,3 +129,69 @@ class GuardTest(cg.ApiTestCase):
         self.assertIsNone(status["held_deletions"])
         entries = self.server.query("SELECT action, decision FROM audit_log WHERE action = 'sync.guard'")
         self.assertEqual([e["decision"] for e in entries], ["paused", "confirmed"], entries)
+
+    def test_preview_and_status_show_what_calgate_cannot_take(self):
+        """Real clients' files through the API: an Outlook out-of-office day in a Windows zone is
+        previewed as what it becomes; a resource calgate cannot take (RFC 2445's THISANDPRIOR) is
+        shown as skipped with its reason, in the preview, the status and the export."""
+        api = self.api
+        src_url = self.dav.make_calendar(cg.unique("skip-src-"))
+        dst_url = self.dav.make_calendar(cg.unique("skip-dst-"))
+        outlook = ("BEGIN:VCALENDAR\r\nPRODID:-//Microsoft Corporation//Outlook 16.0 MIMEDIR//EN\r\nVERSION:2.0\r\n"
+                   "BEGIN:VTIMEZONE\r\nTZID:W. Europe Standard Time\r\nBEGIN:STANDARD\r\nDTSTART:16010101T030000\r\n"
+                   "TZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nRRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=10\r\n"
+                   "END:STANDARD\r\nBEGIN:DAYLIGHT\r\nDTSTART:16010101T020000\r\nTZOFFSETFROM:+0100\r\n"
+                   "TZOFFSETTO:+0200\r\nRRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=3\r\nEND:DAYLIGHT\r\n"
+                   "END:VTIMEZONE\r\nBEGIN:VEVENT\r\nUID:oof-%s\r\nDTSTAMP:%s\r\n"
+                   "DTSTART;TZID=\"W. Europe Standard Time\":%s\r\nDTEND;TZID=\"W. Europe Standard Time\":%s\r\n"
+                   "SUMMARY:Off sick\r\nTRANSP:OPAQUE\r\nX-MICROSOFT-CDO-BUSYSTATUS:OOF\r\nEND:VEVENT\r\n"
+                   "END:VCALENDAR\r\n" % (uuid.uuid4().hex[:6], stamp(0), stamp(48)[:-1], stamp(56)[:-1]))
+        old = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//old client//EN\r\nBEGIN:VEVENT\r\nUID:old-range\r\n"
+               "DTSTAMP:%s\r\nDTSTART:%s\r\nDTEND:%s\r\nRRULE:FREQ=DAILY;COUNT=3\r\nSUMMARY:Old\r\nEND:VEVENT\r\n"
+               "BEGIN:VEVENT\r\nUID:old-range\r\nDTSTAMP:%s\r\nRECURRENCE-ID;RANGE=THISANDPRIOR:%s\r\n"
+               "DTSTART:%s\r\nDTEND:%s\r\nSUMMARY:Old\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+               % (stamp(0), stamp(24), stamp(25), stamp(0), stamp(48), stamp(50), stamp(51)))
+        self.dav.put(src_url, "outlook-oof", outlook)
+        self.dav.put(src_url, "old-range", old)
+        r = api.post("/v1/accounts", {"provider": "caldav", "server_url": self.dav.base,
+                                      "username": self.dav.user or "user", "password": self.dav.password or "pw",
+                                      "email": "alice@example.com"})
+        self.assertIn(r.status, (201, 409), r)
+        r = api.get("/v1/accounts")
+        account = r.json["accounts"][0]
+        r = api.get("/v1/accounts/%s/calendars" % account["id"], query={"refresh": "true"})
+        self.assertStatus(r, 200)
+        src, dst = cg.calendar_for(r.json["calendars"], src_url), cg.calendar_for(r.json["calendars"], dst_url)
+        r = api.post("/v1/pairs", {"source_calendar_id": src["id"], "target_calendar_id": dst["id"],
+                                   "rules": {"mode": "private"}, "enabled": False})
+        self.assertStatus(r, 201)
+        pair = r.json
+
+        p = self.preview(pair["id"])
+        self.assertEqual(p["counts"].get("skipped"), 1, p["counts"])
+        skipped = [i for i in p["items"] if i["action"] == "skipped"]
+        self.assertEqual(len(skipped), 1, p["items"])
+        self.assertIn("THISANDPRIOR", skipped[0]["reasons"][0])
+        self.assertTrue(skipped[0]["source_event_id"].endswith("old-range.ics"), skipped[0])
+        created = [i for i in p["items"] if i["action"] == "create"]
+        self.assertEqual(len(created), 1, p["items"])
+        self.assertEqual((created[0]["write"]["show_as"], created[0]["write"]["title"]), ("out_of_office", "Busy"))
+
+        self.assertStatus(api.patch("/v1/pairs/" + pair["id"], {"enabled": True}), 200)
+        status = self.run_once(pair["id"], lambda s: s["last_success_at"])
+        self.assertEqual(status["skipped"]["count"], 1, status)
+        item = status["skipped"]["items"][0]
+        self.assertEqual(item["calendar_id"], src["id"])
+        self.assertIn("THISANDPRIOR", item["reason"])
+        copies = self.dav.events(dst_url)
+        self.assertEqual(len(copies), 1, copies)
+        copy = next(iter(copies.values()))
+        self.assertIn("X-MICROSOFT-CDO-BUSYSTATUS:OOF", copy)
+        self.assertIn("TZID=Europe/Berlin", copy)  # the Windows zone written as its IANA zone
+        export = api.get("/v1/me/export")
+        self.assertStatus(export, 200)
+        exported = [x for x in export.json["pairs"] if x["id"] == pair["id"]][0]
+        self.assertEqual([s["reason"] for s in exported["skipped_resources"]], [item["reason"]])
+        audit = self.server.query("SELECT decision FROM audit_log WHERE action = 'sync.skip_resource'")
+        self.assertEqual([a["decision"] for a in audit], ["skipped"], audit)
+        self.assertIn("sync.resource_skipped", self.server.log_text(), "a warning is logged")

@@ -77,6 +77,14 @@ TEST_CASE("THISANDFUTURE moves every later occurrence and takes the change's pro
   }
   CHECK(later.front() == "2026-11-16T14:00:00/15:30:00");
   CHECK(later.back() == "2027-05-24T14:00:00/15:30:00");
+
+  // the second part as calgate writes it (one VCALENDAR of its own) reads back the same
+  auto written = calendarText(events[1], sys_days(2026y / 11 / 21));
+  REQUIRE(written);
+  auto back = parseCalendar(*written);
+  REQUIRE(back);
+  INFO(*written);
+  CHECK(occurrencesByPart(back->events, sys_days(2026y / 10 / 1), sys_days(2027y / 12 / 31)).at("") == later);
 }
 
 TEST_CASE("THISANDFUTURE keeps later exceptions and cancellations, moved with the series", "[caldav][recurrence]") {
@@ -113,6 +121,13 @@ TEST_CASE("THISANDPRIOR and two masters are refused with a reason; BUSYSTATUS is
       "END:VEVENT\r\n"));
   REQUIRE_FALSE(prior);
   CHECK_THAT(prior.error().message, Catch::Contains("THISANDPRIOR"));
+  // found by fuzzing: a change from a timed occurrence to a whole day has no shift to apply
+  auto mixed = parseCalendar(calendar(
+      "BEGIN:VEVENT\r\nUID:m\r\nDTSTART:20261102T090000Z\r\nRRULE:FREQ=DAILY;COUNT=3\r\nEND:VEVENT\r\n"
+      "BEGIN:VEVENT\r\nUID:m\r\nRECURRENCE-ID;RANGE=THISANDFUTURE:20261103T090000Z\r\nDTSTART;VALUE=DATE:20261104\r\n"
+      "END:VEVENT\r\n"));
+  REQUIRE_FALSE(mixed);
+  CHECK_THAT(mixed.error().message, Catch::Contains("whole days"));
   auto two = parseCalendar(calendar("BEGIN:VEVENT\r\nUID:a\r\nDTSTART:20261102T090000Z\r\nEND:VEVENT\r\n"
                                     "BEGIN:VEVENT\r\nUID:b\r\nDTSTART:20261102T100000Z\r\nEND:VEVENT\r\n"));
   REQUIRE_FALSE(two);

@@ -124,16 +124,21 @@ TEST_CASE("ianaMatching finds a zone with the same offsets as a real one", "[zon
     // A link is answered by its zone.
     CHECK(ianaMatching(offsetsOf("Asia/Kolkata"), k2026, k2028, "Asia/Calcutta") == "Asia/Kolkata");
   }
-  SECTION("without (or against) preferred: slash names first, then alphabetical") {
+  SECTION("without (or against) preferred: CLDR's zones first, the longest-kept rules, then the name") {
     const auto match = ianaMatching(offsetsOf("Europe/Berlin"), k2026, k2028);
     REQUIRE(match);
-    CHECK(*match == "Europe/Berlin");  // the first zone (alphabetically) keeping the EU's CET rules
+    // CLDR's zones for the EU's CET rules (Berlin, Budapest, Paris, Warsaw) all kept them since
+    // 1996: the first by name
+    CHECK(*match == "Europe/Berlin");
     requireSameOffsets(*match, offsetsOf("Europe/Berlin"), k2026, k2028);
     CHECK(ianaMatching(offsetsOf("Europe/Berlin"), k2026, k2028, "America/New_York") == "Europe/Berlin");
     CHECK(ianaMatching(offsetsOf("Europe/Berlin"), k2026, k2028, "Not/A_Zone") == "Europe/Berlin");
-    // +05:30 as well; not the link Asia/Calcutta, which sorts first: links are no candidates.
-    CHECK(ianaMatching(offsetsOf("Asia/Kolkata"), k2026, k2028) == "Asia/Colombo");
-    // UTC: a zone named with a slash ("Africa/Abidjan") before "Etc/UTC" and "UTC".
+    // +05:30: Kolkata has kept it for decades, Colombo only since 2006 (and links are no candidates)
+    CHECK(ianaMatching(offsetsOf("Asia/Kolkata"), k2026, k2028) == "Asia/Kolkata");
+    // US Eastern rules: New York (since 2007), not Grand Turk (on them since 2018), not Detroit
+    // (no CLDR zone of a Windows zone)
+    CHECK(ianaMatching(offsetsOf("America/New_York"), k2026, k2028) == "America/New_York");
+    // UTC is "UTC", not a place that keeps it ("Africa/Abidjan", "Africa/Sao_Tome")
     CHECK(ianaMatching(offsetsOf("Etc/UTC"), k2026, k2028) == "UTC");
     CHECK(ianaMatching(offsetsOf("Etc/UTC"), k2026, k2028, "UTC") == "Etc/UTC");  // "UTC" is a link
   }

@@ -2,8 +2,7 @@
 // (two-way). Needs the caldav service fixture (tests/services/caldav.sh).
 #include "calgate/providers/caldav/caldav_provider.hpp"
 #include "calgate/providers/http/http_client.hpp"
-#include "support/dav_client.hpp"
-#include "sync/sync_fixture.hpp"
+#include "sync/dav_pair.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -16,37 +15,10 @@ using namespace calgate::model;
 using namespace calgate::providers;
 using namespace calgate::providers::caldav;
 using namespace std::chrono;
+using calgate::test::DavPair;
 using calgate::test::SyncFixture;
 
 namespace {
-
-/// A server as users and other apps see it, plus calgate's adapter for it.
-struct Dav : test::DavClient {
-  std::unique_ptr<CalDavProvider> provider;
-
-  explicit Dav(const std::string& which) : DavClient(test::davServer(which)) {
-    provider = std::make_unique<CalDavProvider>(http, test::davAccount(s), core::systemClock());
-  }
-  std::string makeCalendar(const std::string& prefix) { return DavClient::makeCalendar(test::uniqueName(prefix)); }
-  /// Stores `components` (VEVENT blocks) as one resource, as a user's client would.
-  std::string put(const std::string& calendar, const std::string& uid, const std::string& components) {
-    const std::string ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//test//EN\r\n" + components +
-                            "END:VCALENDAR\r\n";
-    auto r = send("PUT", calendar + uid + ".ics", ics, {{"Content-Type", "text/calendar; charset=utf-8"}});
-    INFO(r.status << " " << r.body);
-    REQUIRE((r.status == 201 || r.status == 204 || r.status == 200));
-    return calendar + uid + ".ics";
-  }
-  void remove(const std::string& href) {
-    auto r = send("DELETE", href);
-    REQUIRE((r.status == 204 || r.status == 200));
-  }
-  std::vector<Event> events(const std::string& calendar) {
-    auto all = provider->pullChanges(calendar, "", {sys_days{2026y / 1 / 1}, sys_days{2028y / 1 / 1}});
-    REQUIRE(all);
-    return all->changed;
-  }
-};
 
 std::string vevent(const std::string& uid, const std::string& summary, const std::string& start,
                    const std::string& end, const std::string& extra = "") {
@@ -60,49 +32,6 @@ const Event* titled(const std::vector<Event>& events, const std::string& title) 
   }
   return nullptr;
 }
-
-/// A pair between two CalDAV calendars in the fixture's store.
-struct DavPair {
-  SyncFixture f;
-  Dav source{"radicale"};
-  Dav target{"xandikos"};
-  std::string sourceCal = source.makeCalendar("src");
-  std::string targetCal = target.makeCalendar("dst");
-  std::string pairId;
-  std::size_t writes = 0;
-
-  explicit DavPair(Direction direction) : f(direction) {
-    CalendarStore calendars(f.t.db(), f.clock);
-    auto a = calendars.upsert(f.workCal.accountId, sourceCal, "Radicale", "Europe/Berlin", true);
-    auto b = calendars.upsert(f.homeCal.accountId, targetCal, "Xandikos", "Europe/Berlin", true);
-    REQUIRE(a);
-    REQUIRE(b);
-    PairStore pairs(f.t.db(), f.clock);
-    NewPair np;
-    np.userId = f.userId;
-    np.sourceCalendarId = a->id;
-    np.targetCalendarId = b->id;
-    np.direction = direction;
-    pairId = pairs.create(np)->id;
-    f.engine->setWriteObserver([this](std::string_view, std::string_view) { ++writes; });
-  }
-  /// Previews, then runs: on real servers too the run applies exactly the previewed steps.
-  SyncReport sync() {
-    const std::size_t before = writes;
-    auto preview = f.engine->planPair(pairId, *source.provider, *target.provider);
-    INFO((preview ? std::string() : preview.error().describe()));
-    REQUIRE(preview);
-    REQUIRE(writes == before);
-    auto r = f.engine->syncPair(pairId, *source.provider, *target.provider);
-    INFO((r ? std::string() : r.error().describe()));
-    REQUIRE(r);
-    const auto expected = stepsToApply(*preview);
-    CHECK(r->steps == expected);
-    const auto ops = std::count_if(expected.begin(), expected.end(), [](const auto& s) { return s.op != WriteOp::None; });
-    CHECK(writes - before == static_cast<std::size_t>(ops) + r->recovered);
-    return *r;
-  }
-};
 
 }  // namespace
 

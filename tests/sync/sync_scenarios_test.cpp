@@ -1,5 +1,6 @@
 // Sync engine scenarios between two FakeProviders over a real store: each asserts what the target
 // holds and how many writes reached it.
+#include "calgate/sync/skip_store.hpp"
 #include "support/process.hpp"
 #include "sync/sync_fixture.hpp"
 
@@ -101,6 +102,49 @@ TEST_CASE("unreadable source events are never taken for deletions", "[sync]") {
   CHECK(r.deleted == 0);
   CHECK(f.home.removes == 0);
   CHECK(f.byTitle(f.home, SyncFixture::kHome).size() == 1);
+  // ...and shown: counted, kept with its reason, audited and logged once per version
+  CHECK(r.skippedResources == 1);
+  SkipStore skips(f.t.db(), f.clock);
+  auto listed = skips.list(f.pairId);
+  REQUIRE(listed);
+  REQUIRE(listed->size() == 1);
+  CHECK(listed->front().sourceEventId == std::string(SyncFixture::kWork) + "/a");
+  CHECK(listed->front().reason == test::FakeProvider::kUnreadableReason);
+  auto audited = [&] {
+    auto entries = f.auditEntries();
+    return std::count_if(entries.begin(), entries.end(), [](const auto& e) { return e.entry.action == "sync.skip_resource"; });
+  };
+  CHECK(audited() == 1);
+  f.work.expireCursors();
+  CHECK(f.sync().skippedResources == 1);
+  CHECK(audited() == 1);  // the same version: not again
+  CHECK(*skips.count(f.pairId) == 1);
+  // readable again: no longer skipped
+  f.work.unreadable.clear();
+  put(f, timedEvent("a", "Standup (moved)", kMonday + hours(1)));
+  CHECK(f.sync().updated == 1);
+  CHECK(*skips.count(f.pairId) == 0);
+}
+
+TEST_CASE("an occurrence without its series is copied as an event of its own", "[sync][recurrence]") {
+  SyncFixture f;
+  Event lone = timedEvent("invite", "One session", kMonday + hours(6));
+  lone.recurrenceId = model::ZonedTime{kMonday + hours(5), "UTC"};  // moved by its organiser
+  f.work.userPut(SyncFixture::kWork, {lone});
+  auto r = f.sync();
+  CHECK(r.created == 1);
+  CHECK(r.denied == 0);
+  auto copies = f.home.resources(SyncFixture::kHome);
+  REQUIRE(copies.size() == 1);
+  REQUIRE(copies.front().size() == 1);
+  CHECK_FALSE(copies.front().front().recurrenceId);  // a single event in the target
+  CHECK(std::get<model::ZonedTime>(copies.front().front().start).instant == kMonday + hours(6));
+  CHECK(f.sync().writes() == 0);
+  // the organiser cancels that session: the copy goes
+  lone.status = model::Status::Cancelled;
+  f.work.userPut(SyncFixture::kWork, {lone});
+  CHECK(f.sync().deleted == 1);
+  CHECK(f.home.resources(SyncFixture::kHome).empty());
 }
 
 TEST_CASE("all-day events stay all-day, zoned events keep their zone and instant", "[sync]") {

@@ -165,6 +165,23 @@ const std::vector<std::string_view>& neverWrittenProperties() {
 
 namespace {
 
+// One RRULE, EXDATE or RDATE line as a property of `vevent`.
+core::Result<void> addRecurrenceLine(icalcomponent* vevent, const std::string& line) {
+  icalerrno = ICAL_NO_ERROR;
+  icalproperty* p = icalproperty_new_from_string(line.c_str());
+  if (!p || icalFailed()) {
+    if (p) icalproperty_free(p);
+    return core::fail(core::ErrorCode::Invalid, "malformed recurrence line");
+  }
+  const icalproperty_kind kind = icalproperty_isa(p);
+  if (kind != ICAL_RRULE_PROPERTY && kind != ICAL_EXDATE_PROPERTY && kind != ICAL_RDATE_PROPERTY) {
+    icalproperty_free(p);
+    return core::fail(core::ErrorCode::Invalid, "recurrence lines may only be RRULE, EXDATE or RDATE");
+  }
+  icalcomponent_add_property(vevent, p);
+  return {};
+}
+
 // Adds one VEVENT (and the VTIMEZONEs it needs, once) to `calendar`.
 core::Result<void> addEvent(icalcomponent* calendar, const model::Event& event, std::chrono::sys_seconds dtstamp, int sequence,
                             std::set<std::string>& zonesDone) {
@@ -224,18 +241,22 @@ core::Result<void> addEvent(icalcomponent* calendar, const model::Event& event, 
     if (line.find('\n') != std::string::npos || line.find('\r') != std::string::npos) {
       return core::fail(core::ErrorCode::Invalid, "recurrence line contains a line break");
     }
-    icalerrno = ICAL_NO_ERROR;
-    icalproperty* p = icalproperty_new_from_string(line.c_str());
-    if (!p || icalFailed()) {
-      if (p) icalproperty_free(p);
-      return core::fail(core::ErrorCode::Invalid, "malformed recurrence line");
+    // libical reads only the first value of an EXDATE/RDATE list: one property per value
+    if (line.rfind("RRULE", 0) != 0 && line.find(',') != std::string::npos) {
+      const auto colon = line.find(':');
+      std::vector<std::string> single;
+      std::string_view values = std::string_view(line).substr(colon == std::string::npos ? line.size() : colon + 1);
+      while (!values.empty()) {
+        const auto comma = std::min(values.find(','), values.size());
+        single.push_back(line.substr(0, colon + 1) + std::string(values.substr(0, comma)));
+        values.remove_prefix(std::min(comma + 1, values.size()));
+      }
+      for (const auto& l : single) {
+        if (auto ok = addRecurrenceLine(vevent, l); !ok) return ok;
+      }
+      continue;
     }
-    const icalproperty_kind kind = icalproperty_isa(p);
-    if (kind != ICAL_RRULE_PROPERTY && kind != ICAL_EXDATE_PROPERTY && kind != ICAL_RDATE_PROPERTY) {
-      icalproperty_free(p);
-      return core::fail(core::ErrorCode::Invalid, "recurrence lines may only be RRULE, EXDATE or RDATE");
-    }
-    icalcomponent_add_property(vevent, p);
+    if (auto ok = addRecurrenceLine(vevent, line); !ok) return ok;
   }
   icalcomponent_add_property(vevent, icalproperty_new_from_string(("CLASS:" + std::string(classFor(event.sensitivity))).c_str()));
   icalcomponent_add_property(vevent, icalproperty_new_from_string(("TRANSP:" + std::string(transpFor(event.showAs))).c_str()));
@@ -331,7 +352,11 @@ std::optional<std::string> resolvedZone(const std::string& tzid, const icaltimez
                                         std::chrono::local_seconds around) {
   const auto year = std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(around)).year();
   const std::chrono::sys_seconds from{std::chrono::sys_days((year - std::chrono::years(1)) / 1 / 1)};
-  return resolveZone(tzid, const_cast<icaltimezone*>(defined), from, from + std::chrono::days(4 * 365));
+  // Matching a VTIMEZONE makes libical unfold its rules from their start (Outlook: 1601) up to the
+  // window: only for times a calendar plausibly holds, so a hostile year 2900 costs nothing.
+  const bool plausible = year >= std::chrono::year(1970) && year <= std::chrono::year(2100);
+  return resolveZone(tzid, plausible ? const_cast<icaltimezone*>(defined) : nullptr, from,
+                     from + std::chrono::days(4 * 365));
 }
 
 // DTSTART-like property -> model time. `unresolved`: set when a zone matched no IANA zone and

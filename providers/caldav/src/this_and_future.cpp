@@ -15,6 +15,10 @@ using std::chrono::sys_days;
 using std::chrono::sys_seconds;
 
 constexpr int kHorizonYears = 30;  // how far after a change its occurrences are looked for
+// Bounds for a hostile resource: every split expands the series up to this many occurrences, and a
+// resource may hold at most this many such changes.
+constexpr std::size_t kMaxExpansion = 20000;
+constexpr std::size_t kMaxSplits = 8;
 
 /// Dates at 00:00 UTC and floating times read as UTC, as expandOccurrences anchors them.
 sys_seconds instantOf(const model::EventTime& t) {
@@ -161,11 +165,18 @@ core::Result<std::pair<std::vector<RangedEvent>, std::vector<RangedEvent>>> spli
                                                                                       std::size_t at) {
   const model::Event master = part.front().event;
   const model::Event changed = part[at].event;
+  // A shift is measured between like times: a change from a timed occurrence to a whole day (or
+  // the reverse) has no wall-clock shift to apply to the later ones.
+  if (changed.start.index() != changed.recurrenceId->index() || master.start.index() != changed.start.index() ||
+      changed.end.index() != changed.start.index()) {
+    return core::fail(core::ErrorCode::Invalid,
+                      "a RANGE=THISANDFUTURE change turns timed occurrences into whole days (or back)");
+  }
   const sys_seconds from = instantOf(*changed.recurrenceId);
   std::vector<model::Event> alone{master};
   alone.front().status = model::Status::Confirmed;  // the rules, not whether the series is cancelled
   auto occurrences = model::expandOccurrences(alone, from, from + std::chrono::years(kHorizonYears), "UTC",
-                                              model::ExpansionLimits{400000});
+                                              model::ExpansionLimits{kMaxExpansion});
   if (!occurrences) return std::unexpected(occurrences.error());
   const Shift shift = shiftOf(changed);
   const std::string suffix = std::string(kPartMarker) + model::formatUtc(from);
@@ -230,6 +241,11 @@ std::string resourceOf(const std::string& eventId) {
 
 core::Result<std::vector<model::Event>> splitThisAndFuture(std::vector<RangedEvent> events) {
   std::vector<model::Event> done;
+  const auto ranges = std::count_if(events.begin(), events.end(), [](const RangedEvent& e) { return e.thisAndFuture; });
+  if (static_cast<std::size_t>(ranges) > kMaxSplits) {
+    return core::fail(core::ErrorCode::Invalid, "more than " + std::to_string(kMaxSplits) +
+                                                    " RANGE=THISANDFUTURE changes in one series");
+  }
   // Only a series with its master has rules to split; ranges on lone overrides mean nothing here.
   while (!events.empty() && !events.front().event.recurrenceId) {
     std::optional<std::size_t> at;

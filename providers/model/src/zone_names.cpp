@@ -274,13 +274,53 @@ const std::vector<const date::time_zone*>& goldenCandidates() {
   return golden;
 }
 
-std::optional<std::string> search(const Profile& profile, std::int64_t to) {
+constexpr int kHistoryYears = 30;
+constexpr std::int64_t kYear = 365 * kDay;
+
+/// The offsets of the zone being matched over earlier years, sampled once each, as asked for.
+class History {
+ public:
+  History(Sampler& sampler, std::int64_t begin) : sampler_(sampler), begin_(begin) {}
+  /// Consecutive years before the window in which `zone` keeps the same offsets (at most kHistoryYears).
+  int yearsMatching(const date::time_zone& zone) {
+    int years = 0;
+    for (; years < kHistoryYears; ++years) {
+      const std::int64_t to = begin_ - years * kYear;
+      if (static_cast<std::size_t>(years) == years_.size()) years_.push_back(sampler_.sample(to - kYear, to));
+      const auto& past = years_[static_cast<std::size_t>(years)];
+      if (!past || !matches(zone, *past, to)) break;
+    }
+    return years;
+  }
+
+ private:
+  Sampler& sampler_;
+  std::int64_t begin_;
+  std::vector<std::optional<Profile>> years_;
+};
+
+std::optional<std::string> search(const Profile& profile, std::int64_t to, Sampler& sampler) {
   // UTC is UTC, not one of the places that happen to keep it ("Africa/Sao_Tome")
   if (profile.size() == 1 && profile.front().offset == 0) return std::string("UTC");
   for (const auto* list : {&goldenCandidates(), &zoneTable().candidates}) {
+    std::vector<const date::time_zone*> found;
     for (const date::time_zone* zone : *list) {
-      if (matches(*zone, profile, to)) return std::string(zone->name());
+      if (matches(*zone, profile, to)) found.push_back(zone);
     }
+    if (found.empty()) continue;
+    // Several zones follow these rules now: the one that has followed them longest. A custom zone
+    // with the US rules is "America/New_York" (since 2007), not "America/Grand_Turk" (since 2018).
+    History history(sampler, profile.front().begin);
+    const date::time_zone* best = found.front();
+    int bestYears = found.size() > 1 ? history.yearsMatching(*best) : 0;
+    // ties: the shorter name ("America/New_York" before "America/Indiana/Indianapolis"), then
+    // the list's order (alphabetical)
+    auto depth = [](const date::time_zone* z) { return std::count(z->name().begin(), z->name().end(), '/'); };
+    for (std::size_t i = 1; i < found.size(); ++i) {
+      const int years = history.yearsMatching(*found[i]);
+      if (years > bestYears || (years == bestYears && depth(found[i]) < depth(best))) best = found[i], bestYears = years;
+    }
+    return std::string(best->name());
   }
   return std::nullopt;
 }
@@ -360,7 +400,7 @@ std::optional<std::string> ianaMatching(
       const std::lock_guard lock(cache.mutex);
       if (const auto it = cache.results.find(key); it != cache.results.end()) return it->second;
     }
-    auto match = search(*profile, end);  // outside the lock: concurrent misses may both search
+    auto match = search(*profile, end, sampler);  // outside the lock: concurrent misses may both search
     const std::lock_guard lock(cache.mutex);
     if (cache.results.size() >= kMaxCacheEntries) cache.results.clear();
     cache.results.emplace(std::move(key), match);

@@ -53,8 +53,11 @@ std::optional<std::string> windowsFromIana(std::string_view iana);
 /// `preferred` if it is a known zone that matches (returned as its canonical name; e.g. the caller
 /// passes ianaFromWindows(tzid)); else "UTC" for a constant zero offset; else CLDR's golden zones
 /// first (the zone a Windows zone maps to: "Europe/Berlin", "America/New_York", so the answer is a
-/// place a user recognises rather than "Africa/Ceuta"); within each group, zones whose name
-/// contains a '/' and does not start with "Etc/" before the others, then alphabetically.
+/// place a user recognises rather than "Africa/Ceuta"); within each group, the zone that has kept
+/// the same offsets for the most years before the window (up to 30: US rules give
+/// "America/New_York", on them since 2007, not "America/Grand_Turk", since 2018), then the
+/// shorter name ("America/New_York" before "America/Indiana/Indianapolis"), then zones whose name
+/// contains a '/' and does not start with "Etc/", then alphabetically.
 ///
 /// Cost: one call of `utcOffsetAt` per day of the window plus about 17 per change (a 2-year window
 /// with 4 DST changes: 799 calls). The search over the zones (a cheap prefilter at the window's

@@ -14,7 +14,8 @@
 //  - A later THISANDFUTURE override splits the second part again.
 //
 // Limits: at most kMaxFutureOccurrences occurrences after a change (about 2.7 years of a daily
-// series, 19 of a weekly one); later ones are not carried. Pure; thread-safe.
+// series, 19 of a weekly one); later ones are not carried. At most 8 changes per series (Invalid
+// beyond), each expanding the series over at most 20,000 occurrences. Pure; thread-safe.
 
 #include "calgate/core/error.hpp"
 #include "calgate/model/event.hpp"

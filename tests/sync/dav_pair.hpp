@@ -1,0 +1,96 @@
+#pragma once
+// Two real CalDAV servers (Radicale, Xandikos; tests/services/caldav.sh) as users and other apps see
+// them, and a sync pair between a calendar on each in a SyncFixture's store.
+#include "calgate/model/event.hpp"
+#include "calgate/providers/caldav/caldav_provider.hpp"
+#include "support/dav_client.hpp"
+#include "sync/sync_fixture.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace calgate::test {
+
+/// A server as users and other apps see it, plus calgate's adapter for it.
+struct Dav : DavClient {
+  std::unique_ptr<providers::caldav::CalDavProvider> provider;
+
+  explicit Dav(const std::string& which) : DavClient(davServer(which)) {
+    provider = std::make_unique<providers::caldav::CalDavProvider>(http, davAccount(s), core::systemClock());
+  }
+  std::string makeCalendar(const std::string& prefix) { return DavClient::makeCalendar(uniqueName(prefix)); }
+  /// Stores `components` (VEVENT blocks) as one resource, as a user's client would.
+  std::string put(const std::string& calendar, const std::string& uid, const std::string& components) {
+    const std::string ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//test//EN\r\n" + components +
+                            "END:VCALENDAR\r\n";
+    auto r = send("PUT", calendar + uid + ".ics", ics, {{"Content-Type", "text/calendar; charset=utf-8"}});
+    INFO(r.status << " " << r.body);
+    REQUIRE((r.status == 201 || r.status == 204 || r.status == 200));
+    return calendar + uid + ".ics";
+  }
+  /// Stores a whole iCalendar file as a client exported it; returns the server's status.
+  int putFile(const std::string& calendar, const std::string& name, const std::string& ics) {
+    return send("PUT", calendar + name + ".ics", ics, {{"Content-Type", "text/calendar; charset=utf-8"}}).status;
+  }
+  void remove(const std::string& href) {
+    auto r = send("DELETE", href);
+    REQUIRE((r.status == 204 || r.status == 200));
+  }
+  std::vector<model::Event> events(const std::string& calendar) {
+    auto all = provider->pullChanges(calendar, "", {std::chrono::sys_days{std::chrono::year(2026) / 1 / 1}, std::chrono::sys_days{std::chrono::year(2028) / 1 / 1}});
+    REQUIRE(all);
+    return all->changed;
+  }
+};
+
+/// A pair between two CalDAV calendars in the fixture's store.
+struct DavPair {
+  SyncFixture f;
+  Dav source;
+  Dav target;
+  std::string sourceCal = source.makeCalendar("src");
+  std::string targetCal = target.makeCalendar("dst");
+  std::string pairId;
+  std::size_t writes = 0;
+
+  explicit DavPair(sync::Direction direction, const std::string& from = "radicale", const std::string& to = "xandikos")
+      : f(direction), source(from), target(to) {
+    sync::CalendarStore calendars(f.t.db(), f.clock);
+    auto a = calendars.upsert(f.workCal.accountId, sourceCal, from, "Europe/Berlin", true);
+    auto b = calendars.upsert(f.homeCal.accountId, targetCal, to, "Europe/Berlin", true);
+    REQUIRE(a);
+    REQUIRE(b);
+    sync::PairStore pairs(f.t.db(), f.clock);
+    sync::NewPair np;
+    np.userId = f.userId;
+    np.sourceCalendarId = a->id;
+    np.targetCalendarId = b->id;
+    np.direction = direction;
+    pairId = pairs.create(np)->id;
+    f.engine->setWriteObserver([this](std::string_view, std::string_view) { ++writes; });
+  }
+  /// Previews, then runs: on real servers too the run applies exactly the previewed steps.
+  sync::SyncReport sync() {
+    const std::size_t before = writes;
+    auto preview = f.engine->planPair(pairId, *source.provider, *target.provider);
+    INFO((preview ? std::string() : preview.error().describe()));
+    REQUIRE(preview);
+    REQUIRE(writes == before);
+    auto r = f.engine->syncPair(pairId, *source.provider, *target.provider);
+    INFO((r ? std::string() : r.error().describe()));
+    REQUIRE(r);
+    const auto expected = stepsToApply(*preview);
+    CHECK(r->steps == expected);
+    const auto ops = std::count_if(expected.begin(), expected.end(), [](const auto& s) { return s.op != sync::WriteOp::None; });
+    CHECK(writes - before == static_cast<std::size_t>(ops) + r->recovered);
+    return *r;
+  }
+};
+
+
+}  // namespace calgate::test
