@@ -151,8 +151,16 @@ class GuardTest(cg.ApiTestCase):
                "BEGIN:VEVENT\r\nUID:old-range\r\nDTSTAMP:%s\r\nRECURRENCE-ID;RANGE=THISANDPRIOR:%s\r\n"
                "DTSTART:%s\r\nDTEND:%s\r\nSUMMARY:Old\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
                % (stamp(0), stamp(24), stamp(25), stamp(0), stamp(48), stamp(50), stamp(51)))
+        uid = "apple-" + uuid.uuid4().hex[:6]
+        later = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Apple Inc.//macOS 14.6//EN\r\nBEGIN:VEVENT\r\n"
+                 "UID:%s\r\nDTSTAMP:%s\r\nDTSTART:%s\r\nDTEND:%s\r\nRRULE:FREQ=DAILY;COUNT=6\r\n"
+                 "SUMMARY:Daily\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:%s\r\nDTSTAMP:%s\r\n"
+                 "RECURRENCE-ID;RANGE=THISANDFUTURE:%s\r\nDTSTART:%s\r\nDTEND:%s\r\nSUMMARY:Daily (later)\r\n"
+                 "END:VEVENT\r\nEND:VCALENDAR\r\n"
+                 % (uid, stamp(0), stamp(30), stamp(31), uid, stamp(0), stamp(78), stamp(80), stamp(81)))
         self.dav.put(src_url, "outlook-oof", outlook)
         self.dav.put(src_url, "old-range", old)
+        self.dav.put(src_url, "apple-later", later)
         r = api.post("/v1/accounts", {"provider": "caldav", "server_url": self.dav.base,
                                       "username": self.dav.user or "user", "password": self.dav.password or "pw",
                                       "email": "alice@example.com"})
@@ -174,8 +182,13 @@ class GuardTest(cg.ApiTestCase):
         self.assertIn("THISANDPRIOR", skipped[0]["reasons"][0])
         self.assertTrue(skipped[0]["source_event_id"].endswith("old-range.ics"), skipped[0])
         created = [i for i in p["items"] if i["action"] == "create"]
-        self.assertEqual(len(created), 1, p["items"])
-        self.assertEqual((created[0]["write"]["show_as"], created[0]["write"]["title"]), ("out_of_office", "Busy"))
+        self.assertEqual(len(created), 3, p["items"])  # the out-of-office day; the daily series in two parts
+        oof = [i for i in created if i["write"]["show_as"] == "out_of_office"]
+        self.assertEqual(len(oof), 1, created)
+        self.assertEqual(oof[0]["write"]["title"], "Busy")
+        parts = sorted(i["source_event_id"] for i in created if i["recurring"])
+        self.assertEqual(len(parts), 2, created)
+        self.assertTrue(parts[1].startswith(parts[0] + "#from="), parts)
 
         self.assertStatus(api.patch("/v1/pairs/" + pair["id"], {"enabled": True}), 200)
         status = self.run_once(pair["id"], lambda s: s["last_success_at"])
@@ -184,10 +197,10 @@ class GuardTest(cg.ApiTestCase):
         self.assertEqual(item["calendar_id"], src["id"])
         self.assertIn("THISANDPRIOR", item["reason"])
         copies = self.dav.events(dst_url)
-        self.assertEqual(len(copies), 1, copies)
-        copy = next(iter(copies.values()))
-        self.assertIn("X-MICROSOFT-CDO-BUSYSTATUS:OOF", copy)
-        self.assertIn("TZID=Europe/Berlin", copy)  # the Windows zone written as its IANA zone
+        self.assertEqual(len(copies), 3, copies)
+        copy = [c for c in copies.values() if "X-MICROSOFT-CDO-BUSYSTATUS:OOF" in c]
+        self.assertEqual(len(copy), 1, copies)
+        self.assertIn("TZID=Europe/Berlin", copy[0])  # the Windows zone written as its IANA zone
         export = api.get("/v1/me/export")
         self.assertStatus(export, 200)
         exported = [x for x in export.json["pairs"] if x["id"] == pair["id"]][0]
