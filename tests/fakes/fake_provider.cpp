@@ -30,7 +30,7 @@ providers::WriteResult FakeProvider::store(Calendar& cal, const std::string& id,
     if (e.recurrenceId) e.seriesId = id;
   }
   touch(cal, id);
-  return {id, r.etag};
+  return {id, weakWriteEtags ? "W/" + r.etag : r.etag};
 }
 
 std::string FakeProvider::userPut(const std::string& calendar, std::vector<Event> events) {

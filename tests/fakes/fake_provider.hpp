@@ -31,6 +31,9 @@ class FakeProvider final : public providers::Provider {
   /// While set, every pull answers a complete listing with nothing in it (a server's glitch: an
   /// empty answer to a query that should list everything) and hands back the cursor it was given.
   bool emptyListings = false;
+  /// Writes answer their ETag as a weak one ("W/" + the ETag listings show), as some servers'
+  /// PUT responses do.
+  bool weakWriteEtags = false;
   /// Forgets the change log, so the next pull with an old cursor must start over (expired token).
   void expireCursors();
 

@@ -184,12 +184,14 @@ core::Result<void> DirectionApplier::apply(const PlanStep& s) {
   std::vector<Mapping> records = s.records;
   if (s.op == WriteOp::None) {
     // Nothing written: a record keeps the copy's ETag as the steps so far left it (an earlier
-    // step of this run may have rewritten the resource; the plan only knew the old one).
+    // step of this run may have rewritten the resource; the plan only knew the old one), unless
+    // it carries the ETag the listing just showed.
     for (auto& r : records) {
       if (r.targetEventId == kNewCopy) r.targetEventId = resource;
       const Mapping* now = live_.find(r.sourceEventId, r.sourceRecurrenceId);
-      if (now && now->targetEventId == r.targetEventId) r.targetEtag = now->targetEtag;
+      if (!s.etagFromListing && now && now->targetEventId == r.targetEventId) r.targetEtag = now->targetEtag;
     }
+    if (s.etagFromListing && !records.empty()) learnEtag(s.eventId, records.front().targetEventId, records.front().targetEtag);
   } else {
     auto written = write(s, resource);
     if (!written) return std::unexpected(written.error());

@@ -1,6 +1,7 @@
 #include "planner.hpp"
 
 #include "calgate/core/hash.hpp"
+#include "calgate/model/recurrence.hpp"
 #include "calgate/policy/content_hash.hpp"
 
 #include <algorithm>
@@ -28,6 +29,52 @@ bool listingCovers(const providers::ChangeSet& changes, const Mapping& m, long l
   return m.recurring ? m.startAt < to : (m.endAt > from && m.startAt < to);
 }
 
+/// Privacy as targets can hold it (CLASS has three values): Default/Public/Normal, Personal/Private,
+/// Confidential.
+int privacyClass(model::Sensitivity s) {
+  switch (s) {
+    case model::Sensitivity::Personal:
+    case model::Sensitivity::Private: return 1;
+    case model::Sensitivity::Confidential: return 2;
+    default: return 0;
+  }
+}
+
+/// Recurrence lines in one canonical form, one value per EXDATE/RDATE line, sorted.
+std::vector<std::string> canonicalLines(const std::vector<std::string>& lines) {
+  auto normal = model::normaliseRecurrence(lines);
+  std::vector<std::string> out;
+  for (const auto& line : normal ? *normal : lines) {
+    const auto colon = line.find(':');
+    if (line.rfind("RRULE", 0) == 0 || colon == std::string::npos) {
+      out.push_back(line);
+      continue;
+    }
+    std::string_view values = std::string_view(line).substr(colon + 1);
+    while (!values.empty()) {
+      const auto comma = std::min(values.find(','), values.size());
+      out.push_back(line.substr(0, colon + 1) + std::string(values.substr(0, comma)));
+      values.remove_prefix(std::min(comma + 1, values.size()));
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+/// Whether a copy as listed holds what `approved` would write (as far as the target can hold it).
+bool sameAsWritten(const Event& listed, const Event& approved) {
+  auto sorted = [](std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  return listed.uid == approved.uid && listed.title == approved.title && listed.description == approved.description &&
+         listed.location == approved.location && listed.start == approved.start && listed.end == approved.end &&
+         listed.recurrenceId == approved.recurrenceId && listed.status == approved.status &&
+         listed.showAs == approved.showAs && privacyClass(listed.sensitivity) == privacyClass(approved.sensitivity) &&
+         listed.origin == approved.origin && sorted(listed.attendees) == sorted(approved.attendees) &&
+         canonicalLines(listed.recurrence) == canonicalLines(approved.recurrence);
+}
+
 }  // namespace
 
 DirectionPlanner::DirectionPlanner(const PlanInput& input) : in_(input) {
@@ -42,6 +89,7 @@ DirectionPlanner::DirectionPlanner(const PlanInput& input) : in_(input) {
   }
   out_.liveCopies = live.size();
   unreadable_.insert(in_.fromChanges->unreadable.begin(), in_.fromChanges->unreadable.end());
+  for (const auto& e : in_.toChanges->changed) listedByUid_.emplace(e.uid, &e);
   observeCopies();
   groupChanges();
 }
@@ -81,7 +129,7 @@ void DirectionPlanner::observeCopies() {
     auto it = byTarget.find(e.id);
     if (it == byTarget.end()) continue;
     for (const Mapping* m : it->second) {
-      if (m->targetEtag != e.etag) touched_.insert(e.id);
+      if (!providers::sameEtag(m->targetEtag, e.etag)) touched_.insert(e.id);
     }
   }
   for (const auto& id : changes.removed) {
@@ -166,8 +214,26 @@ std::set<std::string> DirectionPlanner::forced() const {
   return force;
 }
 
+bool DirectionPlanner::userDeletedCopy(const Mapping& series) const {
+  return (series.state == MappingState::Deleted && !series.deletedAt) ||
+         (series.state == MappingState::Synced && gone_.count(series.targetEventId));
+}
+
+// Series whose copy a user deleted and of which only some occurrences are listed: a change of any
+// part brings the whole copy back, so the whole series is read.
+std::set<std::string> DirectionPlanner::seriesToComplete() const {
+  std::set<std::string> out;
+  for (const auto& [id, events] : groups_) {
+    if (std::any_of(events.begin(), events.end(), [](const Event& e) { return !e.recurrenceId; })) continue;
+    auto it = byKey_.find({id, ""});
+    if (it != byKey_.end() && userDeletedCopy(it->second)) out.insert(id);
+  }
+  return out;
+}
+
 std::set<std::string> DirectionPlanner::readsNeeded() const {
   std::set<std::string> reads = seriesToAsk();
+  for (const auto& id : seriesToComplete()) reads.insert(id);
   const auto vanished = vanishedWithoutReads();
   for (const auto& id : forced()) {
     if (!groups_.count(id) && !vanished.count(id)) reads.insert(id);
@@ -188,6 +254,16 @@ core::Result<DirectionPlan> DirectionPlanner::plan(const SourceReads& reads) {
   for (const auto& id : seriesToAsk()) {
     auto it = reads.find(id);
     if (it != reads.end() && !it->second) vanished.insert(id);
+  }
+  for (const auto& id : seriesToComplete()) {
+    auto it = reads.find(id);
+    if (it == reads.end()) return core::fail(ErrorCode::Internal, "the plan lacks a read it asked for");
+    if (it->second) {
+      groups_[id] = *it->second;
+    } else {
+      groups_[id].clear();
+      vanished.insert(id);
+    }
   }
   std::set<std::string> force;
   planFlips(force);
@@ -279,6 +355,15 @@ core::Result<void> DirectionPlanner::planGroup(const std::string& eventId, std::
                          MappingState::Deleted);
     }
     return {};
+  }
+  // A series copy is one unit: a user deleted it, and any part of its source changed: it comes back
+  // whole, the master with every current exception and cancellation.
+  if (master && series && series->state == MappingState::Deleted && !series->deletedAt &&
+      std::any_of(events.begin(), events.end(), [&](const Event& e) {
+        const Mapping* m = find(eventId, recurrenceKey(e));
+        return !m || m->sourceEtag != e.etag;
+      })) {
+    force = true;
   }
   if (master && series && series->state == MappingState::Synced) {
     auto rebuilt = withdrawsException(eventId, events);
@@ -467,6 +552,7 @@ void DirectionPlanner::planUpsert(const std::string& eventId, const Event& event
     }
     return;
   }
+  if (recognised(eventId, next, *decision.write, hash)) return finish(out_.steps.back());
   const bool whole = rid.empty() || standalone;  // the copy is a resource of its own
   const bool exists = whole ? (m && m->state == MappingState::Synced && !m->targetEventId.empty()) : true;
   const bool restoring = force && m && m->contentSha256 == hash;
@@ -485,6 +571,32 @@ void DirectionPlanner::planUpsert(const std::string& eventId, const Event& event
   s.audited = true;
   byKey_[{eventId, rid}] = next;
   finish(s);
+}
+
+// The target already holds exactly what calgate means to write (its own write, made before a
+// crash kept it from recording it, or the ETag changed form): nothing is written; the mapping
+// learns the copy and its ETag as listed.
+bool DirectionPlanner::recognised(const std::string& eventId, Mapping next, const policy::ApprovedWrite& write,
+                                  const std::string& hash) {
+  const Event& approved = write.event();
+  const Event* listed = nullptr;
+  for (auto [it, end] = listedByUid_.equal_range(approved.uid); it != end; ++it) {
+    if (it->second->recurrenceId == approved.recurrenceId) listed = it->second;
+  }
+  if (!listed || gone_.count(listed->id) || removed_.count(listed->id) || !sameAsWritten(*listed, approved)) {
+    return false;
+  }
+  PlanStep& s = add(StepKind::Unchanged, eventId, next.sourceRecurrenceId);
+  s.write = write;
+  s.etagFromListing = true;
+  next.state = MappingState::Synced;
+  next.contentSha256 = hash;
+  next.targetEventId = listed->id;
+  next.targetEtag = listed->etag;
+  next.deletedAt.reset();
+  s.records = {next};
+  byKey_[{eventId, next.sourceRecurrenceId}] = next;
+  return true;
 }
 
 // Removes the copies of an event (its series copy, and each occurrence copied on its own) with the
@@ -566,6 +678,7 @@ core::Result<void> DirectionPlanner::planCopyRemoval(const std::string& eventId,
   s.startAt = live.startAt, s.endAt = live.endAt, s.allDay = live.allDay, s.recurring = live.recurring;
   if (in_.holdGuarded && s.guarded()) return {};  // held: the copy and its mappings stay as they are
   const std::string target = live.targetEventId;
+  removed_.insert(target);  // removed by this plan: not a copy to recognise any more
   for (Mapping* m : mappingsOf(eventId)) {
     if (m->state == MappingState::Synced && m->targetEventId == target) s.records.push_back(retire(*m, cause, after));
   }

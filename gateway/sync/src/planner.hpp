@@ -58,6 +58,8 @@ class DirectionPlanner {
   std::set<std::string> vanishedWithoutReads() const;
   std::set<std::string> seriesToAsk() const;
   std::set<std::string> forced() const;
+  std::set<std::string> seriesToComplete() const;
+  bool userDeletedCopy(const Mapping& series) const;
   void planFlips(std::set<std::string>& force);
   void planSkipped(const std::set<std::string>& vanished);
   core::Result<void> planGroup(const std::string& eventId, std::vector<model::Event> events, bool force);
@@ -71,6 +73,7 @@ class DirectionPlanner {
   core::Result<void> planCopyRemoval(const std::string& eventId, const Mapping& live, const std::string& why,
                                      StepCause cause, MappingState after, bool standalone);
   core::Result<void> retireStandalone(const std::string& eventId);
+  bool recognised(const std::string& eventId, Mapping next, const policy::ApprovedWrite& write, const std::string& hash);
   Mapping retire(Mapping& m, StepCause cause, MappingState after) const;
   core::Result<bool> withdrawsException(const std::string& eventId, const std::vector<model::Event>& events);
   PlanStep& add(StepKind kind, const std::string& eventId, const std::string& rid);
@@ -87,6 +90,8 @@ class DirectionPlanner {
   std::set<std::string> touched_, gone_, unreadable_;
   std::vector<std::string> order_;
   std::map<std::string, std::vector<model::Event>> groups_;
+  std::multimap<std::string, const model::Event*> listedByUid_;  // the target's listed events by UID
+  std::set<std::string> removed_;  // copies this plan removes
   DirectionPlan out_;
 };
 

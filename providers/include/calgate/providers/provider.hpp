@@ -44,6 +44,17 @@ struct SkippedResource {
 /// (a part not listed with it is gone); a removal or an unreadable resource covers them all.
 inline std::string_view resourceIdOf(std::string_view eventId) { return eventId.substr(0, eventId.find('#')); }
 
+/// Whether two ETags name the same version: servers quote them or not, and mark them weak ("W/")
+/// in one answer and not in another (a PUT's ETag header and the same resource's getetag).
+inline bool sameEtag(std::string_view a, std::string_view b) {
+  auto bare = [](std::string_view e) {
+    if (e.size() >= 2 && (e[0] == 'W' || e[0] == 'w') && e[1] == '/') e.remove_prefix(2);
+    if (e.size() >= 2 && e.front() == '"' && e.back() == '"') e = e.substr(1, e.size() - 2);
+    return e;
+  };
+  return bare(a) == bare(b);
+}
+
 /// What changed in a calendar since a cursor.
 struct ChangeSet {
   /// New or changed events. A series comes as its master followed by its overrides, all with the

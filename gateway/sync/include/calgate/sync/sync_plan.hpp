@@ -69,6 +69,7 @@ struct PlanStep {
   /// targetEventId is kNewCopy gets the id the write returned. Empty: nothing new to record.
   std::vector<Mapping> records;
   bool audited = false;      ///< an audit entry goes with the records
+  bool etagFromListing = false;  ///< the records carry the copy's ETag as just listed (keep it)
   long long startAt = 0, endAt = 0;  ///< the source's times (for display)
   bool allDay = false, recurring = false;
 
