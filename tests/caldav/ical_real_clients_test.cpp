@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <map>
 
 using namespace calgate;
@@ -132,6 +133,21 @@ TEST_CASE("THISANDPRIOR and two masters are refused with a reason; BUSYSTATUS is
                                     "BEGIN:VEVENT\r\nUID:b\r\nDTSTART:20261102T100000Z\r\nEND:VEVENT\r\n"));
   REQUIRE_FALSE(two);
   CHECK_THAT(two.error().message, Catch::Contains("more than one UID"));
+
+  // a THISANDFUTURE change after the series' end (a stale override) splits nothing and stretches nothing
+  auto stale = parseCalendar(calendar(
+      "BEGIN:VEVENT\r\nUID:s\r\nDTSTART:20261102T090000Z\r\nDTEND:20261102T100000Z\r\nRRULE:FREQ=WEEKLY;COUNT=3\r\n"
+      "END:VEVENT\r\nBEGIN:VEVENT\r\nUID:s\r\nRECURRENCE-ID;RANGE=THISANDFUTURE:20261228T090000Z\r\n"
+      "DTSTART:20261228T110000Z\r\nDTEND:20261228T120000Z\r\nEND:VEVENT\r\n"));
+  REQUIRE(stale);
+  CHECK(stale->events.front().recurrence == std::vector<std::string>{"RRULE:FREQ=WEEKLY;COUNT=3"});
+  CHECK(std::all_of(stale->events.begin(), stale->events.end(), [](const model::Event& e) { return e.id.empty(); }));
+
+  // a client that knows only TRANSP marked an Outlook event free: TRANSPARENT wins over a stale BUSY
+  auto freed = parseCalendar(calendar("BEGIN:VEVENT\r\nUID:f\r\nDTSTART:20261102T090000Z\r\nTRANSP:TRANSPARENT\r\n"
+                                      "X-MICROSOFT-CDO-BUSYSTATUS:BUSY\r\nEND:VEVENT\r\n"));
+  REQUIRE(freed);
+  CHECK(freed->events.front().showAs == model::ShowAs::Free);
 
   // Outlook over CalDAV: out of office is OPAQUE plus its own property.
   for (const auto& [value, expected] : std::vector<std::pair<std::string, model::ShowAs>>{

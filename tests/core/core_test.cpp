@@ -3,6 +3,8 @@
 #include "calgate/core/ids.hpp"
 #include "calgate/core/log.hpp"
 
+#include "calgate/core/utf8.hpp"
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -98,4 +100,16 @@ TEST_CASE("errors carry a typed cause set where they are born; names read back",
   }
   CHECK_FALSE(errorCodeFromName("not found"));
   CHECK_FALSE(errorCodeFromName(""));
+}
+
+TEST_CASE("utf8Clean keeps valid text, replaces invalid bytes and never cuts a character", "[core][utf8]") {
+  using calgate::core::utf8Clean;
+  CHECK(utf8Clean("plain", 100) == "plain");
+  CHECK(utf8Clean("Mo\xC3\xA4", 100) == "Mo\xC3\xA4");
+  CHECK(utf8Clean("a\xFF" "b", 100) == "a\xEF\xBF\xBD" "b");
+  CHECK(utf8Clean("\xC3", 100) == "\xEF\xBF\xBD");                  // truncated sequence
+  CHECK(utf8Clean("\xED\xA0\x80", 100) == "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // a surrogate
+  CHECK(utf8Clean("\xC0\xAF", 100) == "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong
+  CHECK(utf8Clean("ab\xD0\x9C", 3) == "ab");                        // not cut inside "\xD0\x9C"
+  CHECK(utf8Clean("ab\xD0\x9C", 4) == "ab\xD0\x9C");
 }

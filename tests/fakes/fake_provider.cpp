@@ -18,6 +18,12 @@ void mergeInto(std::vector<Event>& events, const Event& e) {
 
 }  // namespace
 
+std::unexpected<core::Error> FakeProvider::refused() {
+  core::Error e{core::ErrorCode::Unauthorized, "PUT event: HTTP 403", std::nullopt};
+  e.cause = core::Cause::WriteRefused;
+  return std::unexpected(e);
+}
+
 void FakeProvider::touch(Calendar& cal, const std::string& id) { cal.log.emplace_back(++counter_, id); }
 
 providers::WriteResult FakeProvider::store(Calendar& cal, const std::string& id, std::vector<Event> events) {
@@ -130,6 +136,7 @@ core::Result<providers::WriteResult> FakeProvider::create(const std::string& cal
   if (beforeWrite) {
     if (auto ok = beforeWrite("create"); !ok) return std::unexpected(ok.error());
   }
+  if (refusedTitles.count(write.event().title)) return refused();
   std::lock_guard lock(mutex_);
   Calendar& cal = calendars_[calendarId];
   const std::string id = calendarId + "/" + write.event().uid;  // deterministic: idempotent creates
@@ -148,6 +155,7 @@ core::Result<providers::WriteResult> FakeProvider::update(const std::string& cal
   if (beforeWrite) {
     if (auto ok = beforeWrite("update"); !ok) return std::unexpected(ok.error());
   }
+  if (refusedTitles.count(write.event().title)) return refused();
   std::lock_guard lock(mutex_);
   Calendar& cal = calendars_[calendarId];
   auto it = cal.resources.find(eventId);

@@ -31,6 +31,9 @@ class FakeProvider final : public providers::Provider {
   /// While set, every pull answers a complete listing with nothing in it (a server's glitch: an
   /// empty answer to a query that should list everything) and hands back the cursor it was given.
   bool emptyListings = false;
+  /// Titles of events this server refuses to store (a 403 for that event, as a CalDAV server
+  /// answers a resource it finds invalid): creates and updates of them fail with WriteRefused.
+  std::set<std::string> refusedTitles;
   /// Writes answer their ETag as a weak one ("W/" + the ETag listings show), as some servers'
   /// PUT responses do.
   bool weakWriteEtags = false;
@@ -71,6 +74,7 @@ class FakeProvider final : public providers::Provider {
     long epoch = 0;                                 // bumped by expireCursors
   };
   void touch(Calendar& cal, const std::string& id);
+  static std::unexpected<core::Error> refused();
   providers::WriteResult store(Calendar& cal, const std::string& id, std::vector<model::Event> events);
 
   model::ProviderKind kind_;

@@ -84,7 +84,11 @@ struct DavPair {
     auto r = f.engine->syncPair(pairId, *source.provider, *target.provider);
     INFO((r ? std::string() : r.error().describe()));
     REQUIRE(r);
-    const auto expected = stepsToApply(*preview);
+    // every previewed step ran, except those of events the target refused (failing, tried later)
+  auto expected = stepsToApply(*preview);
+  std::erase_if(expected, [&](const auto& s) {
+    return std::find(r->failedEvents.begin(), r->failedEvents.end(), s.eventId) != r->failedEvents.end();
+  });
     CHECK(r->steps == expected);
     const auto ops = std::count_if(expected.begin(), expected.end(), [](const auto& s) { return s.op != sync::WriteOp::None; });
     CHECK(writes - before == static_cast<std::size_t>(ops) + r->recovered);

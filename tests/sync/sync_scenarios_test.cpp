@@ -1,5 +1,6 @@
 // Sync engine scenarios between two FakeProviders over a real store: each asserts what the target
 // holds and how many writes reached it.
+#include "calgate/sync/failure_store.hpp"
 #include "calgate/sync/skip_store.hpp"
 #include "support/process.hpp"
 #include "sync/sync_fixture.hpp"
@@ -541,4 +542,66 @@ TEST_CASE("an organisation policy that changes re-renders; one that only flips p
   f.orgs.byDomain["work.example"] = org;
   CHECK(f.sync().writes() == 0);
   CHECK(f.work.completeListings == listings + 1);
+}
+
+TEST_CASE("one event the target refuses never stalls the pair", "[sync][failing]") {
+  SyncFixture f;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 50; ++i) {
+    ids.push_back(put(f, timedEvent("e" + std::to_string(i), "Event " + std::to_string(i), kMonday + hours(i))));
+  }
+  f.home.refusedTitles = {"Event 7"};  // the target answers 403 for this one
+  auto r = f.sync();
+  CHECK(r.created == 49);
+  CHECK(r.failedEvents == std::vector<std::string>{ids[7]});
+  CHECK(f.home.resources(SyncFixture::kHome).size() == 49);
+  FailureStore failures(f.t.db(), f.clock);
+  auto failing = failures.list(f.pairId);
+  REQUIRE(failing);
+  REQUIRE(failing->size() == 1);
+  CHECK(failing->front().sourceEventId == ids[7]);
+  CHECK(failing->front().reason == "PUT event: HTTP 403");
+  CHECK(failing->front().attempts == 1);
+  auto entries = f.auditEntries();
+  CHECK(std::count_if(entries.begin(), entries.end(), [](const auto& e) { return e.entry.action == "sync.write_failed"; }) == 1);
+
+  // the run went on and saved its cursors: deletions still propagate, nothing is retried before its time
+  f.work.userDelete(SyncFixture::kWork, ids[3]);
+  auto next = f.sync();
+  CHECK(next.deleted == 1);
+  CHECK(next.failedEvents.empty());
+  CHECK(f.home.resources(SyncFixture::kHome).size() == 48);
+  // due again after the backoff: tried, still refused (two attempts), the others untouched
+  f.clock.advance(std::chrono::seconds(61));
+  auto retried = f.sync();
+  CHECK(retried.failedEvents == std::vector<std::string>{ids[7]});
+  CHECK(retried.writes() == 0);
+  CHECK(failures.list(f.pairId)->front().attempts == 2);
+  CHECK(failures.list(f.pairId)->front().nextRetryAt == f.clock.nowUnixSeconds() + 120);
+  // the target takes it now: written, no longer failing
+  f.home.refusedTitles.clear();
+  f.clock.advance(std::chrono::seconds(121));
+  auto healed = f.sync();
+  CHECK(healed.created == 1);
+  CHECK(*failures.count(f.pairId) == 0);
+  CHECK(f.home.resources(SyncFixture::kHome).size() == 49);
+  CHECK(f.sync().writes() == 0);
+}
+
+TEST_CASE("a withdrawn lone occurrence takes its copy with it", "[sync][recurrence]") {
+  SyncFixture f;
+  Event a = timedEvent("invite", "Session A", kMonday + hours(6));
+  a.recurrenceId = model::ZonedTime{kMonday + hours(6), "UTC"};
+  Event b = timedEvent("invite", "Session B", kMonday + days(7) + hours(6));
+  b.recurrenceId = model::ZonedTime{kMonday + days(7) + hours(6), "UTC"};
+  f.work.userPut(SyncFixture::kWork, {a, b});
+  CHECK(f.sync().created == 2);
+  f.work.userPut(SyncFixture::kWork, {a});  // invited to A only now
+  auto r = f.sync();
+  CHECK(r.deleted == 1);
+  auto copies = f.byTitle(f.home, SyncFixture::kHome);
+  CHECK(copies.size() == 1);
+  CHECK(copies.count("Session A"));
+  f.work.expireCursors();
+  CHECK(f.sync().writes() == 0);
 }

@@ -39,6 +39,7 @@ core::Result<ErasureCounts> eraseUser(store::Database& db, const core::Clock& cl
     sql << std::string("DELETE FROM jobs WHERE pair_id IN ") + kPairs, soci::use(userId);
     sql << std::string("DELETE FROM mappings WHERE pair_id IN ") + kPairs, soci::use(userId);
     sql << std::string("DELETE FROM skipped_resources WHERE pair_id IN ") + kPairs, soci::use(userId);
+    sql << std::string("DELETE FROM failing_events WHERE pair_id IN ") + kPairs, soci::use(userId);
     sql << std::string("DELETE FROM cursors WHERE pair_id IN ") + kPairs, soci::use(userId);
     sql << "DELETE FROM pairs WHERE user_id = :u", soci::use(userId);
     sql << "DELETE FROM feeds WHERE user_id = :u", soci::use(userId);

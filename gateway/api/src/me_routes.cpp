@@ -66,6 +66,9 @@ core::Result<nlohmann::json> exportUser(Services& services, const accounts::Prin
     auto skipped = sync::SkipStore(*services.db, *services.clock).list(p.id);
     if (!skipped) return std::unexpected(skipped.error());
     pair["skipped_resources"] = skippedJson(*skipped);  // all of them; the status shows the latest
+    auto failing = sync::FailureStore(*services.db, *services.clock).list(p.id);
+    if (!failing) return std::unexpected(failing.error());
+    pair["failing_events"] = failingJson(*failing);
     out["pairs"].push_back(std::move(pair));
   }
   auto rows = services.db->withSession([&](soci::session& sql) -> core::Result<void> {
@@ -124,7 +127,7 @@ void addMeRoutes(http::Router& router, Services& services) {
                     {"email", p.user.email},
                     {"created_at", p.user.createdAt},
                     {"token", {{"id", p.token.id}, {"label", p.token.label}, {"created_at", p.token.createdAt}}}};
-                return http::Response::json(200, body.dump());
+                return http::Response::json(200, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
               }});
 
   router.add({"GET", "/v1/me/export", true, [&services](http::Request& request) {

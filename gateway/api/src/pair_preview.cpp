@@ -58,6 +58,14 @@ nlohmann::json guardJson(const sync::PairPlan& plan) {
           {"reason", nullable(plan.guard.reason)}};
 }
 
+// Events whose copy a target refused before: those due are retried by this plan (their steps are
+// among the items), the others wait for their next try.
+nlohmann::json failingOf(const sync::PairPlan& plan) {
+  std::vector<sync::FailingEvent> all;
+  for (const auto& d : plan.directions) all.insert(all.end(), d.failing.begin(), d.failing.end());
+  return failingJson(all);
+}
+
 nlohmann::json planJson(const sync::PairPlan& plan, std::size_t limit, long long now, std::string_view scope) {
   nlohmann::json items = nlohmann::json::array();
   std::map<std::string, std::size_t> counts;
@@ -81,6 +89,7 @@ nlohmann::json planJson(const sync::PairPlan& plan, std::size_t limit, long long
             {"pinned", org.pinned},
             {"reasons", org.reasons}}},
           {"guard", guardJson(plan)},
+          {"failing", failingOf(plan)},
           {"counts", counts},
           {"items", items}};
 }

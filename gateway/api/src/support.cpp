@@ -150,6 +150,19 @@ nlohmann::json skippedJson(const std::vector<sync::SkippedEntry>& entries) {
   return items;
 }
 
+nlohmann::json failingJson(const std::vector<sync::FailingEvent>& events) {
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& f : events) {
+    items.push_back({{"calendar_id", f.sourceCalendarId},
+                     {"source_event_id", f.sourceEventId},
+                     {"reason", f.reason},
+                     {"attempts", f.attempts},
+                     {"first_failed_at", f.firstFailedAt},
+                     {"next_retry_at", f.nextRetryAt}});
+  }
+  return items;
+}
+
 core::Result<nlohmann::json> statusJson(Services& services, const sync::SyncPair& p) {
   auto counts = sync::MappingStore(*services.db, *services.clock).countByState(p.id);
   if (!counts) return std::unexpected(counts.error());
@@ -160,6 +173,11 @@ core::Result<nlohmann::json> statusJson(Services& services, const sync::SyncPair
   if (!skippedCount) return std::unexpected(skippedCount.error());
   auto skipped = skips.list(p.id, kStatusSkippedItems);
   if (!skipped) return std::unexpected(skipped.error());
+  sync::FailureStore failures(*services.db, *services.clock);
+  auto failingCount = failures.count(p.id);
+  if (!failingCount) return std::unexpected(failingCount.error());
+  auto failing = failures.list(p.id, kStatusSkippedItems);
+  if (!failing) return std::unexpected(failing.error());
   auto nullable = [](const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); };
   return nlohmann::json{
       {"pair_id", p.id},
@@ -176,6 +194,7 @@ core::Result<nlohmann::json> statusJson(Services& services, const sync::SyncPair
       {"last_error", nullable(p.lastError)},
       {"counts", {{"synced", counts->synced}, {"denied", counts->denied}, {"deleted", counts->deleted}}},
       {"skipped", {{"count", *skippedCount}, {"items", skippedJson(*skipped)}}},
+      {"failing", {{"count", *failingCount}, {"items", failingJson(*failing)}}},
       {"job",
        {{"queued", job->queued},
         {"running", job->running},
@@ -194,7 +213,10 @@ std::string_view validationName(policy::Validation v) {
   return "indeterminate";
 }
 
-http::Response jsonResponse(int status, const nlohmann::json& body) { return http::Response::json(status, body.dump()); }
+http::Response jsonResponse(int status, const nlohmann::json& body) {
+  // ids and reasons from calendar servers may hold invalid UTF-8: U+FFFD, never an exception
+  return http::Response::json(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
 
 http::Response noContent() {
   http::Response r = http::Response::json(204, "");

@@ -9,6 +9,7 @@
 #include "calgate/policy/org_policy.hpp"
 #include "calgate/sync/calendar_store.hpp"
 #include "calgate/sync/pair_store.hpp"
+#include "calgate/sync/failure_store.hpp"
 #include "calgate/sync/skip_store.hpp"
 
 #include <nlohmann/json.hpp>
@@ -54,6 +55,8 @@ nlohmann::json pairJson(const sync::SyncPair& pair);
 inline constexpr std::size_t kStatusSkippedItems = 20;
 /// Skipped resources as the status and the export list them.
 nlohmann::json skippedJson(const std::vector<sync::SkippedEntry>& entries);
+/// Failing events (a target refused their copy) as the status and the preview list them.
+nlohmann::json failingJson(const std::vector<sync::FailingEvent>& events);
 /// Status: state, last run, counts of mappings by state, the source resources it cannot take (the
 /// kStatusSkippedItems most recently seen, and how many), the pair's job.
 core::Result<nlohmann::json> statusJson(Services& services, const sync::SyncPair& pair);

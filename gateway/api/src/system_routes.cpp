@@ -27,7 +27,7 @@ void addSystemRoutes(http::Router& router, Services& services) {
                 nlohmann::json body = {{"status", "ready"},
                                        {"database", "ok"},
                                        {"schema_version", status->latestKnown}};
-                return http::Response::json(200, body.dump());
+                return http::Response::json(200, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
               }});
 
   router.add({"GET", "/metrics", false, [&services](http::Request&) {

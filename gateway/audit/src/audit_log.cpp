@@ -21,7 +21,9 @@ std::string detailsJson(const AuditEntry& e) {
   nlohmann::json j = nlohmann::json::object();
   if (!e.reasons.empty()) j["reasons"] = e.reasons;
   for (const auto& [k, v] : e.facts) j[k] = v;
-  return j.dump();  // std::map and arrays: a deterministic serialisation
+  // std::map and arrays: a deterministic serialisation. Reasons may quote what a server or a file
+  // said: invalid UTF-8 becomes U+FFFD instead of failing the write it records.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string field(std::string_view s) { return std::to_string(s.size()) + ":" + std::string(s) + "\n"; }

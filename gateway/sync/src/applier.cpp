@@ -91,9 +91,16 @@ class DirectionApplier {
       : c_(c), plan_(plan), to_(to), report_(report), live_(*plan.mappings) {}
 
   core::Result<void> run(bool policyOnly) {
+    std::set<std::string> failed;
     for (const auto& s : plan_.steps) {
       if (policyOnly && s.cause != StepCause::PolicyRequired) continue;
-      if (auto ok = apply(s); !ok) return ok;
+      if (failed.count(s.eventId)) continue;  // its other steps wait for the next try
+      if (auto ok = apply(s); !ok) {
+        if (!refusedForEvent(ok.error())) return ok;
+        if (auto noted = fail(s, ok.error()); !noted) return noted;
+        failed.insert(s.eventId);
+        continue;
+      }
       report_.steps.push_back(summarize(plan_, s));
     }
     return {};
@@ -135,6 +142,7 @@ class DirectionApplier {
   core::Result<void> apply(const PlanStep& s);
   core::Result<void> record(const PlanStep& s, std::vector<Mapping> records);
   core::Result<void> skip(const PlanStep& s);
+  core::Result<void> fail(const PlanStep& s, const core::Error& error);
   audit::AuditEntry entryFor(const PlanStep& s) const;
   void count(const PlanStep& s);
 
@@ -232,6 +240,25 @@ core::Result<void> DirectionApplier::record(const PlanStep& s, std::vector<Mappi
   return {};
 }
 
+// The target refused this event: it is failing (reason, attempts, next try), audited and logged.
+core::Result<void> DirectionApplier::fail(const PlanStep& s, const core::Error& error) {
+  audit::AuditEntry entry = entryFor(s);
+  entry.action = "sync.write_failed";
+  entry.decision = "failing";
+  entry.reasons = {error.message};
+  entry.facts["error"] = std::string(core::errorCodeName(error.code));
+  auto failing = c_.failures.record(c_.pair.id, plan_.from.id, s.eventId, error.message, entry);
+  if (!failing) return std::unexpected(failing.error());
+  core::log::warn("sync.write_failed", {{"pair", c_.pair.id},
+                                        {"calendar", plan_.from.id},
+                                        {"event_ref", entry.objectRef},
+                                        {"error", error.describe()},
+                                        {"attempts", failing->attempts},
+                                        {"next_retry_at", failing->nextRetryAt}});
+  report_.failedEvents.push_back(s.eventId);
+  return {};
+}
+
 // A resource calgate cannot take: kept with its reason; audited and logged when it is new or changed.
 core::Result<void> DirectionApplier::skip(const PlanStep& s) {
   const auto it = std::find_if(plan_.skipped.begin(), plan_.skipped.end(),
@@ -265,6 +292,32 @@ void DirectionApplier::count(const PlanStep& s) {
 }
 
 }  // namespace
+
+bool refusedForEvent(const core::Error& error) {
+  if (error.cause == core::Cause::WriteRefused) return true;
+  switch (error.code) {
+    case core::ErrorCode::Invalid:
+    case core::ErrorCode::Conflict:
+    case core::ErrorCode::PreconditionFailed:
+    case core::ErrorCode::NotFound:
+    case core::ErrorCode::Gone: return true;
+    default: return false;  // the server, the account, the database, a crash: the run stops
+  }
+}
+
+core::Result<void> settleFailures(const ApplyContext& context, const DirectionPlan& plan, const SyncReport& report) {
+  if (plan.failing.empty()) return {};
+  const std::set<std::string> failed(report.failedEvents.begin(), report.failedEvents.end());
+  std::set<std::string> done;
+  for (const auto& s : report.steps) {
+    if (s.fromCalendarId == plan.from.id && !failed.count(s.eventId)) done.insert(s.eventId);
+  }
+  std::vector<std::string> over;
+  for (const auto& f : plan.failing) {
+    if (done.count(f.sourceEventId)) over.push_back(f.sourceEventId);
+  }
+  return context.failures.forget(context.pair.id, plan.from.id, over);
+}
 
 core::Result<void> settleSkipped(const ApplyContext& context, const DirectionPlan& plan) {
   auto known = context.skips.ids(context.pair.id, plan.from.id);

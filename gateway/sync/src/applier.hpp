@@ -9,6 +9,7 @@
 #include "calgate/core/error.hpp"
 #include "calgate/sync/mapping_store.hpp"
 #include "calgate/sync/pair_store.hpp"
+#include "calgate/sync/failure_store.hpp"
 #include "calgate/sync/skip_store.hpp"
 #include "calgate/sync/sync_engine.hpp"
 #include "calgate/sync/sync_plan.hpp"
@@ -18,17 +19,27 @@ namespace calgate::sync::detail {
 struct ApplyContext {
   MappingStore& mappings;
   SkipStore& skips;
+  FailureStore& failures;
   const SyncPair& pair;
   const SyncOptions& options;
   const WriteObserver& observer;
 };
+
+/// After a direction's steps: the failing events written (or removed) fine this run are failing no more.
+core::Result<void> settleFailures(const ApplyContext& context, const DirectionPlan& plan, const SyncReport& report);
+
+/// Whether an error of one step concerns only that event.
+bool refusedForEvent(const core::Error& error);
 
 /// After a direction's steps were all applied: the resources read fine (or gone) are no longer
 /// skipped; after a complete listing, neither is any resource the listing did not skip.
 core::Result<void> settleSkipped(const ApplyContext& context, const DirectionPlan& plan);
 
 /// Applies `plan`'s steps to `to` (only the policy-required ones when `policyOnly`), counting
-/// them in `report` and appending each to report.steps. Stops at the first failure.
+/// them in `report` and appending each to report.steps. A step the target refuses for that event
+/// (core::Cause::WriteRefused, or an Invalid / Conflict / PreconditionFailed / NotFound / Gone
+/// answer) marks the event failing (FailureStore, audited, logged; its other steps are left for
+/// the next try) and the run goes on; any other error stops it there.
 core::Result<void> applyDirection(const ApplyContext& context, const DirectionPlan& plan, providers::Provider& to,
                                   bool policyOnly, SyncReport& report);
 

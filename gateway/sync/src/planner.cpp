@@ -125,14 +125,17 @@ void DirectionPlanner::observeCopies() {
   const auto& changes = *in_.toChanges;
   std::set<std::string> listed;
   for (const auto& e : changes.changed) {
-    listed.insert(e.id);
-    auto it = byTarget.find(e.id);
+    // a copy a user split with a "this and future" edit is listed in parts: it is the resource
+    const std::string id(providers::resourceIdOf(e.id));
+    listed.insert(id);
+    auto it = byTarget.find(id);
     if (it == byTarget.end()) continue;
     for (const Mapping* m : it->second) {
-      if (!providers::sameEtag(m->targetEtag, e.etag)) touched_.insert(e.id);
+      if (!providers::sameEtag(m->targetEtag, e.etag) || id != e.id) touched_.insert(id);
     }
   }
-  for (const auto& id : changes.removed) {
+  for (const auto& removed : changes.removed) {
+    const std::string id(providers::resourceIdOf(removed));
     if (byTarget.count(id)) gone_.insert(id);
   }
   if (changes.complete) {
@@ -238,6 +241,9 @@ std::set<std::string> DirectionPlanner::readsNeeded() const {
   for (const auto& id : forced()) {
     if (!groups_.count(id) && !vanished.count(id)) reads.insert(id);
   }
+  for (const auto& id : in_.retry) {
+    if (!groups_.count(id) && !vanished.count(id) && !unreadable(id)) reads.insert(id);
+  }
   return reads;
 }
 
@@ -268,7 +274,11 @@ core::Result<DirectionPlan> DirectionPlanner::plan(const SourceReads& reads) {
   std::set<std::string> force;
   planFlips(force);
   for (const auto& id : forced()) force.insert(id);
-  for (const auto& id : force) {
+  std::set<std::string> toRead = force;
+  for (const auto& id : in_.retry) {
+    if (!unreadable(id)) toRead.insert(id);
+  }
+  for (const auto& id : toRead) {
     if (groups_.count(id) || vanished.count(id)) continue;
     auto it = reads.find(id);
     if (it == reads.end()) return core::fail(ErrorCode::Internal, "the plan lacks a read it asked for");
@@ -327,6 +337,7 @@ void DirectionPlanner::planSkipped(const std::set<std::string>& vanished) {
   out_.readable = order_;
   out_.readable.insert(out_.readable.end(), vanished.begin(), vanished.end());
   out_.readable.insert(out_.readable.end(), in_.fromChanges->removed.begin(), in_.fromChanges->removed.end());
+  for (const auto& id : order_) out_.readable.emplace_back(providers::resourceIdOf(id));  // skips are per resource
   out_.completeListing = in_.fromChanges->complete;
 }
 
@@ -340,7 +351,7 @@ bool DirectionPlanner::inWindow(const Event& master) const {
 
 core::Result<void> DirectionPlanner::planGroup(const std::string& eventId, std::vector<Event> events, bool force) {
   if (events.empty()) return {};
-  if (in_.oppositeCopies.count(eventId) ||
+  if (in_.oppositeCopies.count(std::string(providers::resourceIdOf(eventId))) ||
       std::any_of(events.begin(), events.end(), [](const Event& e) { return e.origin.has_value(); })) {
     ++out_.skippedCopies;  // calgate's own copy: never mirrored, so nothing loops
     return {};
@@ -349,6 +360,7 @@ core::Result<void> DirectionPlanner::planGroup(const std::string& eventId, std::
   const Event* master = events.front().recurrenceId ? nullptr : &events.front();
   const Mapping* series = find(eventId, "");
   if (master && !inWindow(*master)) {
+    if (auto ok = retireStandalone(eventId); !ok) return ok;
     // Outside the window: not mirrored. A copy whose source moved out of the window goes.
     if (series && series->state == MappingState::Synced && series->sourceEtag != master->etag) {
       return planRemoval(eventId, "the source event moved outside the sync window", StepCause::LeftWindow,
@@ -376,8 +388,30 @@ core::Result<void> DirectionPlanner::planGroup(const std::string& eventId, std::
   // Occurrences without their series (an invitation to one occurrence): each is copied as an
   // event of its own, so the user is busy then.
   const bool orphans = !master && !series;
+  if (orphans) {
+    if (auto ok = retireWithdrawnOccurrences(eventId, events); !ok) return ok;
+  }
   for (const auto& e : events) {
     if (auto ok = planWrite(eventId, e, force, orphans); !ok) return ok;
+  }
+  return {};
+}
+
+// Occurrences copied on their own that their resource no longer holds (the invitation withdrawn):
+// their copies go.
+core::Result<void> DirectionPlanner::retireWithdrawnOccurrences(const std::string& eventId,
+                                                                 const std::vector<Event>& events) {
+  std::set<std::string> current;
+  for (const auto& e : events) current.insert(recurrenceKey(e));
+  std::vector<std::string> rids;
+  for (const Mapping* m : mappingsOf(eventId)) {
+    if (m->sourceRecurrenceId.empty() || current.count(m->sourceRecurrenceId)) continue;
+    if (m->state == MappingState::Synced && !m->targetEventId.empty()) rids.push_back(m->sourceRecurrenceId);
+  }
+  for (const auto& rid : rids) {
+    auto ok = planCopyRemoval(eventId, *find(eventId, rid), "the occurrence was withdrawn from its resource",
+                              StepCause::SourceDeleted, MappingState::Deleted, true);
+    if (!ok) return ok;
   }
   return {};
 }
@@ -583,7 +617,9 @@ bool DirectionPlanner::recognised(const std::string& eventId, Mapping next, cons
   for (auto [it, end] = listedByUid_.equal_range(approved.uid); it != end; ++it) {
     if (it->second->recurrenceId == approved.recurrenceId) listed = it->second;
   }
-  if (!listed || gone_.count(listed->id) || removed_.count(listed->id) || !sameAsWritten(*listed, approved)) {
+  // only a copy listed whole (not one a user split) as calgate wrote it
+  if (!listed || providers::resourceIdOf(listed->id) != listed->id || gone_.count(listed->id) ||
+      removed_.count(listed->id) || !sameAsWritten(*listed, approved)) {
     return false;
   }
   PlanStep& s = add(StepKind::Unchanged, eventId, next.sourceRecurrenceId);

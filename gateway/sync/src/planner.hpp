@@ -30,6 +30,9 @@ struct PlanInput {
   /// The copies are re-rendered (rules, window or policies changed): rewriting a copy is what the
   /// new policy requires, and so is removing one that can no longer be approved.
   bool rerender = false;
+  /// Source events whose copy failed before and are due for another try: read and planned again
+  /// even when the listing does not mention them.
+  std::set<std::string> retry;
   /// Plan as if the guarded deletions were not there (the guard holds them): no flips, no
   /// source-caused removals, and every later step decided on the state they leave untouched.
   bool holdGuarded = false;
@@ -73,6 +76,7 @@ class DirectionPlanner {
   core::Result<void> planCopyRemoval(const std::string& eventId, const Mapping& live, const std::string& why,
                                      StepCause cause, MappingState after, bool standalone);
   core::Result<void> retireStandalone(const std::string& eventId);
+  core::Result<void> retireWithdrawnOccurrences(const std::string& eventId, const std::vector<model::Event>& events);
   bool recognised(const std::string& eventId, Mapping next, const policy::ApprovedWrite& write, const std::string& hash);
   Mapping retire(Mapping& m, StepCause cause, MappingState after) const;
   core::Result<bool> withdrawsException(const std::string& eventId, const std::vector<model::Event>& events);

@@ -1,5 +1,6 @@
 #include "calgate/sync/skip_store.hpp"
 
+#include "calgate/core/utf8.hpp"
 #include "calgate/store/row_values.hpp"
 #include "calgate/store/transaction.hpp"
 
@@ -17,7 +18,7 @@ core::Result<bool> SkipStore::record(const std::string& pairId, const std::strin
   return db_.withSession([&](soci::session& sql) -> core::Result<bool> {
     store::WriteTransaction tx(sql, db_.dialect());
     const long long now = clock_.nowUnixSeconds();
-    const std::string reason = resource.reason.substr(0, kMaxReason);
+    const std::string reason = core::utf8Clean(resource.reason, kMaxReason);
     std::string etag, known;
     soci::indicator ind = soci::i_null;
     sql << "SELECT etag, reason FROM skipped_resources WHERE pair_id = :p AND source_calendar_id = :c AND "

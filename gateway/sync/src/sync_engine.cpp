@@ -62,12 +62,18 @@ struct DirectionInputs {
   std::unique_ptr<detail::PlanInput> input;
   detail::SourceReads reads;
   std::unique_ptr<detail::DirectionPlanner> planner;
+  std::vector<FailingEvent> failing;
 };
 
-core::Result<DirectionInputs> prepareDirection(MappingStore& mappings, const SyncPair& pair, const Pulled& from,
-                                               const Pulled& to, detail::PlanInput in) {
+core::Result<DirectionInputs> prepareDirection(MappingStore& mappings, FailureStore& failures, const SyncPair& pair,
+                                               const Pulled& from, const Pulled& to, detail::PlanInput in) {
   auto own = mappings.load(pair.id, from.calendar.id);
   if (!own) return std::unexpected(own.error());
+  auto failing = failures.ofCalendar(pair.id, from.calendar.id);
+  if (!failing) return std::unexpected(failing.error());
+  for (const auto& f : *failing) {
+    if (f.nextRetryAt <= in.now) in.retry.insert(f.sourceEventId);  // due for another try
+  }
   // Two-way: the other direction's copies live in our source. They carry the origin marker, but
   // some clients drop unknown properties when a user edits an event: know them by id as well.
   auto opposite = mappings.load(pair.id, to.calendar.id);
@@ -81,7 +87,7 @@ core::Result<DirectionInputs> prepareDirection(MappingStore& mappings, const Syn
   for (const auto& m : *opposite) {
     if (!m.targetEventId.empty()) in.oppositeCopies.insert(m.targetEventId);
   }
-  DirectionInputs out{std::make_unique<detail::PlanInput>(std::move(in)), {}, nullptr};
+  DirectionInputs out{std::make_unique<detail::PlanInput>(std::move(in)), {}, nullptr, std::move(*failing)};
   out.planner = std::make_unique<detail::DirectionPlanner>(*out.input);
   // "Does it still exist?": asked before planning, so the planner stays pure.
   for (const auto& id : out.planner->readsNeeded()) {
@@ -105,6 +111,7 @@ core::Result<std::vector<DirectionPlan>> planAll(std::vector<DirectionInputs>& d
     if (holdGuarded) d.planner = std::make_unique<detail::DirectionPlanner>(*d.input);
     auto plan = d.planner->plan(d.reads);
     if (!plan) return std::unexpected(plan.error());
+    plan->failing = d.failing;
     out.push_back(std::move(*plan));
   }
   return out;
@@ -112,7 +119,8 @@ core::Result<std::vector<DirectionPlan>> planAll(std::vector<DirectionInputs>& d
 
 /// Everything after the pulls: the reads, the plan of every direction, the guard's verdict, and
 /// (when it holds the plan) the plan with the guarded deletions left out.
-core::Result<void> decide(PairPlan& out, const SyncPair& pair, MappingStore& mappings, std::array<const Pulled*, 2> sides,
+core::Result<void> decide(PairPlan& out, const SyncPair& pair, MappingStore& mappings, FailureStore& failures,
+                          std::array<const Pulled*, 2> sides,
                           std::array<policy::OrgPolicy, 2> orgs, long long now, const SyncOptions& options) {
   detail::PlanInput common;
   common.now = now;
@@ -121,7 +129,7 @@ core::Result<void> decide(PairPlan& out, const SyncPair& pair, MappingStore& map
   std::vector<DirectionInputs> inputs;
   for (std::size_t i = 0; i < (pair.direction == Direction::TwoWay ? 2u : 1u); ++i) {
     common.org = orgs[i];
-    auto prepared = prepareDirection(mappings, pair, *sides[i], *sides[1 - i], common);
+    auto prepared = prepareDirection(mappings, failures, pair, *sides[i], *sides[1 - i], common);
     if (!prepared) return std::unexpected(prepared.error());
     inputs.push_back(std::move(*prepared));
   }
@@ -250,7 +258,8 @@ core::Result<PairPlan> SyncEngine::plan(const SyncPair& pair, providers::Provide
   out.sourceCursor = a->changes.cursor;
   out.targetCursor = b->changes.cursor;
   const auto pulled = std::chrono::steady_clock::now();
-  if (auto ok = decide(out, pair, mappings, {&*a, &*b}, {sourceOrg, targetOrg}, now, options_); !ok) {
+  FailureStore failures(db_, clock_);
+  if (auto ok = decide(out, pair, mappings, failures, {&*a, &*b}, {sourceOrg, targetOrg}, now, options_); !ok) {
     return std::unexpected(ok.error());
   }
   out.pullSeconds = std::chrono::duration<double>(pulled - started).count();
@@ -274,7 +283,8 @@ core::Result<SyncReport> SyncEngine::syncPair(const std::string& pairId, provide
   if (auto ok = settleGuard(*pair, *plan); !ok) return std::unexpected(ok.error());
   MappingStore mappings(db_, clock_);
   SkipStore skips(db_, clock_);
-  const detail::ApplyContext context{mappings, skips, *pair, options_, observer_};
+  FailureStore failures(db_, clock_);
+  const detail::ApplyContext context{mappings, skips, failures, *pair, options_, observer_};
   const auto& directions = plan->held() ? plan->whileHeld : plan->directions;
   std::vector<providers::Provider*> targets = {&target, &source};
   for (std::size_t i = 0; i < directions.size(); ++i) {
@@ -288,6 +298,7 @@ core::Result<SyncReport> SyncEngine::syncPair(const std::string& pairId, provide
   }
   for (const auto& d : plan->directions) {
     if (auto ok = detail::settleSkipped(context, d); !ok) return std::unexpected(ok.error());
+    if (auto ok = detail::settleFailures(context, d, report); !ok) return std::unexpected(ok.error());
   }
   if (auto ok = finish(*pair, *plan, report); !ok) return std::unexpected(ok.error());
   return report;

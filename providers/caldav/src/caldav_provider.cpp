@@ -137,7 +137,11 @@ struct CalDavProvider::Resource {
   std::string etag;
 };
 
-std::string resolveUrl(const std::string& base, const std::string& href) {
+std::string resolveUrl(const std::string& base, const std::string& rawHref) {
+  // A '#' in a listed href is a character of the name, not a fragment: encoded, so that an event
+  // id's '#' only ever separates the parts of a split series (providers::resourceIdOf).
+  std::string href;
+  for (char c : rawHref) href += c == '#' ? std::string("%23") : std::string(1, c);
   if (href.find("://") != std::string::npos) return href;
   if (!href.empty() && href.front() == '/') return origin(base) + href;
   const auto slash = base.rfind('/');
@@ -294,12 +298,12 @@ core::Result<std::vector<CalendarInfo>> CalDavProvider::listCalendars() {
   return out;
 }
 
-core::Result<CalDavProvider::Resource> CalDavProvider::fetch(const std::string& url) {
+core::Result<CalDavProvider::Resource> CalDavProvider::fetch(const std::string& url, bool splitRanges) {
   auto r = request("GET", url, "", {{"Accept", "text/calendar"}});
   if (!r) return std::unexpected(r.error());
   if (r->status == 404 || r->status == 410) return fail(ErrorCode::NotFound, "no event at " + hrefPath(url));
   if (r->status != 200) return std::unexpected(statusError(*r, "GET event", clock_));
-  auto object = parseCalendar(r->body);
+  auto object = parseCalendar(r->body, splitRanges);
   if (!object) return std::unexpected(object.error());
   return Resource{std::move(*object), r->header("etag").value_or("")};
 }
@@ -492,6 +496,15 @@ core::Result<ChangeSet> CalDavProvider::pullChanges(const std::string& calendarI
   return changes;
 }
 
+// A write the server answered with an error. A 4xx other than 401 (the account) or 429 (slow down)
+// refuses this one event (CalDAV preconditions answer 403: valid-calendar-data, max-resource-size,
+// no-uid-conflict...): the engine records it as failing and goes on with the others.
+core::Error CalDavProvider::writeError(const HttpResponse& r, const std::string& what) const {
+  core::Error e = statusError(r, what, clock_);
+  if (r.status >= 400 && r.status < 500 && r.status != 401 && r.status != 429) e.cause = core::Cause::WriteRefused;
+  return e;
+}
+
 core::Result<WriteResult> CalDavProvider::put(const std::string& url, const std::string& body,
                                               const std::string& condition, const std::string& conditionValue) {
   std::vector<std::pair<std::string, std::string>> headers = {{"Content-Type", "text/calendar; charset=utf-8"}};
@@ -499,7 +512,7 @@ core::Result<WriteResult> CalDavProvider::put(const std::string& url, const std:
   auto r = request("PUT", url, body, headers);
   if (!r) return std::unexpected(r.error());
   if (r->status == 412) return fail(ErrorCode::PreconditionFailed, "the event changed on the server");
-  if (r->status != 200 && r->status != 201 && r->status != 204) return std::unexpected(statusError(*r, "PUT event", clock_));
+  if (r->status != 200 && r->status != 201 && r->status != 204) return std::unexpected(writeError(*r, "PUT event"));
   if (auto etag = r->header("etag")) return WriteResult{url, *etag};
   // Some servers do not return the new ETag: ask for it.
   auto p = request("PROPFIND", url, "<d:propfind xmlns:d=\"DAV:\"><d:prop><d:getetag/></d:prop></d:propfind>",
@@ -520,7 +533,7 @@ core::Result<WriteResult> CalDavProvider::create(const std::string& calendarId, 
   auto created = put(url, *body, "If-None-Match", "*");
   if (!created && created.error().code == ErrorCode::PreconditionFailed) {
     // Already there: an earlier attempt succeeded (crash between write and record). Idempotent.
-    auto existing = fetch(url);
+    auto existing = fetch(url, false);  // a copy is rewritten as stored: a user's range stays one resource
     if (!existing) return std::unexpected(existing.error());
     return WriteResult{url, existing->etag, true};
   }
@@ -538,7 +551,7 @@ core::Result<WriteResult> CalDavProvider::writeSeries(const std::string& url, co
                                                       const policy::ApprovedWrite& write, bool removal) {
   const model::Event& ev = write.event();
   for (int attempt = 0; attempt < 2; ++attempt) {
-    auto current = fetch(url);
+    auto current = fetch(url, false);
     std::vector<model::Event> events;
     int sequence = 0;
     std::string etag;
@@ -597,7 +610,7 @@ core::Result<WriteResult> CalDavProvider::writeSeries(const std::string& url, co
       if (!r) return std::unexpected(r.error());
       if (r->status == 412 && attempt == 0) continue;  // re-read once
       if (r->status / 100 == 2 || r->status == 404 || r->status == 410) return WriteResult{url, ""};
-      return std::unexpected(statusError(*r, "DELETE event", clock_));
+      return std::unexpected(writeError(*r, "DELETE event"));
     }
     for (auto& e : events) e.uid = events.front().uid;
     auto body = calendarText(events, std::chrono::time_point_cast<std::chrono::seconds>(clock_.now()), sequence);
@@ -634,7 +647,7 @@ core::Result<void> CalDavProvider::remove(const std::string&, const std::string&
       currentEtag = fresh->etag;
       continue;
     }
-    return std::unexpected(statusError(*r, "DELETE event", clock_));
+    return std::unexpected(writeError(*r, "DELETE event"));
   }
   return fail(ErrorCode::PreconditionFailed, "the event kept changing on the server");
 }

@@ -1,5 +1,6 @@
 #include "calgate/providers/caldav/ical_mapping.hpp"
 
+#include "calgate/core/utf8.hpp"
 #include "calgate/model/recurrence.hpp"
 #include "calgate/model/vocabulary.hpp"
 #include "calgate/providers/caldav/this_and_future.hpp"
@@ -136,10 +137,11 @@ model::ShowAs showAsFromTransp(std::optional<std::string_view> transp) {
 std::string_view busyStatusFor(model::ShowAs s) { return model::detail::wireFor(kBusyStatus, s, "BUSY"); }
 
 model::ShowAs showAsFrom(std::optional<std::string_view> transp, std::optional<std::string_view> busyStatus) {
-  if (busyStatus) {
-    if (auto known = model::detail::modelFor(kBusyStatus, *busyStatus, true)) return *known;
-  }
-  return showAsFromTransp(transp);
+  // TRANSPARENT wins: a client that knows only TRANSP (Thunderbird, Apple) marks an Outlook event
+  // free and leaves its X-MICROSOFT-CDO-BUSYSTATUS as it was
+  const model::ShowAs coarse = showAsFromTransp(transp);
+  if (coarse == model::ShowAs::Free || !busyStatus) return coarse;
+  return model::detail::modelFor(kBusyStatus, *busyStatus, true).value_or(coarse);
 }
 
 std::string_view statusFor(model::Status s) { return model::detail::wireFor(kStatus, s, "CONFIRMED"); }
@@ -355,8 +357,12 @@ std::optional<std::string> resolvedZone(const std::string& tzid, const icaltimez
   // Matching a VTIMEZONE makes libical unfold its rules from their start (Outlook: 1601) up to the
   // window: only for times a calendar plausibly holds, so a hostile year 2900 costs nothing.
   const bool plausible = year >= std::chrono::year(1970) && year <= std::chrono::year(2100);
-  return resolveZone(tzid, plausible ? const_cast<icaltimezone*>(defined) : nullptr, from,
-                     from + std::chrono::days(4 * 365));
+  // libical unfolds VTIMEZONE rules only up to 2035: later times are matched over 2032-2035, and
+  // the IANA zone found carries the rules on
+  const std::chrono::sys_seconds latest{std::chrono::sys_days(std::chrono::year(2032) / 1 / 1)};
+  const auto start = std::min(from, latest);
+  return resolveZone(tzid, plausible ? const_cast<icaltimezone*>(defined) : nullptr, start,
+                     start + std::chrono::days(4 * 365));
 }
 
 // DTSTART-like property -> model time. `unresolved`: set when a zone matched no IANA zone and
@@ -399,7 +405,7 @@ core::Result<model::EventTime> timeOf(icalproperty* prop, icaltimetype t, bool* 
     if (unresolved) *unresolved = true;
     return model::EventTime{model::ZonedTime{std::chrono::sys_seconds(std::chrono::seconds(instant)), "UTC"}};
   }
-  return core::fail(core::ErrorCode::Invalid, "time zone " + tzid.substr(0, 64) + " is neither known nor defined");
+  return core::fail(core::ErrorCode::Invalid, "time zone " + core::utf8Clean(tzid, 64) + " is neither known nor defined");
 }
 
 // Recurrence lines name their zone as the resource does: the same IANA resolution, written into
@@ -414,7 +420,7 @@ core::Result<std::string> recurrenceLine(icalcomponent* vevent, icalproperty* p)
                                                                               : icalproperty_get_rdate(p).time;
     const auto anchor = std::chrono::local_days{std::chrono::year(first.year > 1600 ? first.year : 2000) / 1 / 1};
     auto zone = resolvedZone(tzid, defined, anchor);
-    if (!zone) return core::fail(core::ErrorCode::Invalid, "a recurrence line names the time zone \"" + tzid.substr(0, 64) +
+    if (!zone) return core::fail(core::ErrorCode::Invalid, "a recurrence line names the time zone \"" + core::utf8Clean(tzid, 64) +
                                                               "\", which matches no known zone");
     icalparameter_set_tzid(tz, zone->c_str());
   }
@@ -514,7 +520,7 @@ core::Result<model::Event> eventOf(icalcomponent* c, bool* thisAndFuture) {
 
 }  // namespace
 
-core::Result<CalendarObject> parseCalendar(std::string_view text) {
+core::Result<CalendarObject> parseCalendar(std::string_view text, bool splitRanges) {
   if (text.size() > 1024 * 1024) return core::fail(core::ErrorCode::Invalid, "calendar resource over 1 MiB");
   icalerror_set_errors_are_fatal(0);
   const std::string copy(text);
@@ -546,6 +552,10 @@ core::Result<CalendarObject> parseCalendar(std::string_view text) {
     } else {
       events.push_back({std::move(*event), thisAndFuture});
     }
+  }
+  if (!splitRanges) {
+    for (auto& e : events) object.events.push_back(std::move(e.event));
+    return object;
   }
   auto split = splitThisAndFuture(std::move(events));
   if (!split) return std::unexpected(split.error());

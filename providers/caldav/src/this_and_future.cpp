@@ -161,8 +161,9 @@ std::vector<std::string> endBefore(const model::Event& master, sys_seconds befor
 }
 
 /// Splits the last part (`part`, master first) at its earliest THISANDFUTURE override.
-core::Result<std::pair<std::vector<RangedEvent>, std::vector<RangedEvent>>> splitOnce(std::vector<RangedEvent> part,
-                                                                                      std::size_t at) {
+/// Splits the last part at `at`; nullopt when the change moves no occurrence (the part is left as it is).
+core::Result<std::optional<std::pair<std::vector<RangedEvent>, std::vector<RangedEvent>>>> splitOnce(
+    std::vector<RangedEvent>& part, std::size_t at) {
   const model::Event master = part.front().event;
   const model::Event changed = part[at].event;
   // A shift is measured between like times: a change from a timed occurrence to a whole day (or
@@ -178,6 +179,11 @@ core::Result<std::pair<std::vector<RangedEvent>, std::vector<RangedEvent>>> spli
   auto occurrences = model::expandOccurrences(alone, from, from + std::chrono::years(kHorizonYears), "UTC",
                                               model::ExpansionLimits{kMaxExpansion});
   if (!occurrences) return std::unexpected(occurrences.error());
+  // A change at or after the series' end (a stale override) moves nothing: no split
+  if (std::none_of(occurrences->begin(), occurrences->end(),
+                   [&](const model::Occurrence& o) { return o.recurrenceId && instantOf(*o.recurrenceId) >= from; })) {
+    return std::nullopt;
+  }
   const Shift shift = shiftOf(changed);
   const std::string suffix = std::string(kPartMarker) + model::formatUtc(from);
 
@@ -229,7 +235,7 @@ core::Result<std::pair<std::vector<RangedEvent>, std::vector<RangedEvent>>> spli
     e.event.id = suffix;
     second.push_back(std::move(e));
   }
-  return std::pair{std::move(first), std::move(second)};
+  return std::optional{std::pair{std::move(first), std::move(second)}};
 }
 
 }  // namespace
@@ -254,10 +260,14 @@ core::Result<std::vector<model::Event>> splitThisAndFuture(std::vector<RangedEve
       if (!at || instantOf(*events[i].event.recurrenceId) < instantOf(*events[*at].event.recurrenceId)) at = i;
     }
     if (!at) break;
-    auto split = splitOnce(std::move(events), *at);
+    auto split = splitOnce(events, *at);
     if (!split) return std::unexpected(split.error());
-    for (auto& e : split->first) done.push_back(std::move(e.event));
-    events = std::move(split->second);
+    if (!*split) {
+      events[*at].thisAndFuture = false;  // stale: an override of one occurrence at most
+      continue;
+    }
+    for (auto& e : (*split)->first) done.push_back(std::move(e.event));
+    events = std::move((*split)->second);
   }
   for (auto& e : events) done.push_back(std::move(e.event));
   return done;

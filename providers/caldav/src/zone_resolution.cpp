@@ -87,14 +87,17 @@ std::optional<std::string> resolveZone(std::string_view tzid, icaltimezone* defi
   if (auto windows = model::ianaFromWindows(name)) return windows;
   if (!defined || !hasObservances(defined)) return std::nullopt;
   const std::string key = cacheKey(defined, from, to);
+  // a VTIMEZONE too long to cache is not matched at all: a hostile one would be sampled again for
+  // every EXDATE line naming it (real ones are a few hundred bytes)
+  if (key.empty()) return std::nullopt;
   ResolutionCache& cache = resolutionCache();
-  if (!key.empty()) {
+  {
     const std::lock_guard lock(cache.mutex);
     if (const auto it = cache.results.find(key); it != cache.results.end()) return it->second;
   }
   auto match =
       model::ianaMatching([defined](std::chrono::sys_seconds t) { return utcOffsetOf(defined, t); }, from, to);
-  if (!key.empty()) {
+  {
     const std::lock_guard lock(cache.mutex);
     if (cache.results.size() >= kMaxCacheEntries) cache.results.clear();
     cache.results.emplace(key, match);

@@ -1,5 +1,6 @@
 #include "calgate/model/zone_names.hpp"
 
+#include "calgate/core/hash.hpp"
 #include "calgate/model/event.hpp"
 
 #include <date/tz.h>
@@ -327,7 +328,7 @@ std::optional<std::string> search(const Profile& profile, std::int64_t to, Sampl
 
 struct MatchCache {
   std::mutex mutex;
-  std::map<std::vector<std::int64_t>, std::optional<std::string>> results;  // (to, begin, offset...) -> match
+  std::map<std::string, std::optional<std::string>> results;  // SHA-256 of (to, begin:offset...) -> match
 };
 
 MatchCache& matchCache() {
@@ -389,12 +390,12 @@ std::optional<std::string> ianaMatching(
       if (auto match = preferredMatch(preferred, *profile, end)) return match;
     }
 
-    std::vector<std::int64_t> key{end};
-    key.reserve(1 + 2 * profile->size());
+    // the profile's digest, not the profile: a zone changing daily would make a key of kilobytes
+    std::string material = std::to_string(end);
     for (const auto& segment : *profile) {
-      key.push_back(segment.begin);
-      key.push_back(segment.offset);
+      material += ';' + std::to_string(segment.begin) + ':' + std::to_string(segment.offset);
     }
+    const std::string key = core::sha256Hex(material);
     MatchCache& cache = matchCache();
     {
       const std::lock_guard lock(cache.mutex);

@@ -52,6 +52,7 @@ struct SyncReport {
   bool paused = false;
   bool skipped = false;                ///< the pair is disabled
   std::vector<StepSummary> steps;      ///< what was applied, in order
+  std::vector<std::string> failedEvents;  ///< source events whose copy the target refused this run
   double pullSeconds = 0;              ///< time spent pulling both calendars
   std::size_t writes() const { return created + updated + deleted + restored; }
 };

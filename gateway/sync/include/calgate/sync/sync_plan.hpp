@@ -13,6 +13,7 @@
 #include "calgate/policy/org_policy.hpp"
 #include "calgate/providers/provider.hpp"
 #include "calgate/sync/calendar_store.hpp"
+#include "calgate/sync/failure_store.hpp"
 #include "calgate/sync/mapping_store.hpp"
 
 #include <memory>
@@ -90,6 +91,7 @@ struct DirectionPlan {
   std::vector<providers::SkippedResource> skipped;  ///< resources of `from` calgate cannot take
   std::vector<std::string> readable;  ///< resources of `from` read fine or gone: no longer skipped
   bool completeListing = false;       ///< `from` was listed completely: every other skip is over
+  std::vector<FailingEvent> failing;  ///< events of `from` whose copy failed before (those due are retried)
   std::shared_ptr<const std::vector<Mapping>> mappings;  ///< the direction's mappings the plan was decided from
 };
 

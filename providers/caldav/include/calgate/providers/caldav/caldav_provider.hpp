@@ -64,7 +64,10 @@ class CalDavProvider final : public Provider {
   struct Resource;
   core::Result<HttpResponse> request(const std::string& method, const std::string& url, const std::string& body,
                                      std::vector<std::pair<std::string, std::string>> headers);
-  core::Result<Resource> fetch(const std::string& url);
+  /// GET and parse one resource; `splitRanges`: THISANDFUTURE changes read as parts (reading a
+  /// source), or kept as stored (rewriting a copy).
+  core::Result<Resource> fetch(const std::string& url, bool splitRanges = true);
+  core::Error writeError(const HttpResponse& response, const std::string& what) const;
   core::Result<WriteResult> put(const std::string& url, const std::string& body, const std::string& condition,
                                 const std::string& conditionValue);
   core::Result<WriteResult> writeSeries(const std::string& url, const std::string& etag,

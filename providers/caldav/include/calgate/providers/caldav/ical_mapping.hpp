@@ -26,8 +26,9 @@ model::ShowAs showAsFromTransp(std::optional<std::string_view> transp);
 /// Model -> X-MICROSOFT-CDO-BUSYSTATUS (Outlook's free/busy over CalDAV): FREE, TENTATIVE, BUSY,
 /// OOF, WORKINGELSEWHERE. Written next to TRANSP on every copy.
 std::string_view busyStatusFor(model::ShowAs s);
-/// Both properties -> model: a known X-MICROSOFT-CDO-BUSYSTATUS (any case) wins, being the finer;
-/// otherwise TRANSP as showAsFromTransp.
+/// Both properties -> model: TRANSP:TRANSPARENT is Free (clients that know only TRANSP leave
+/// Outlook's property stale); otherwise a known X-MICROSOFT-CDO-BUSYSTATUS (any case), being the
+/// finer; otherwise TRANSP as showAsFromTransp.
 model::ShowAs showAsFrom(std::optional<std::string_view> transp, std::optional<std::string_view> busyStatus);
 
 std::string_view statusFor(model::Status s);
@@ -62,6 +63,9 @@ struct CalendarObject {
 /// for dates / zero length. VALARM, ATTACH, CATEGORIES, COLOR, CONFERENCE and PARTSTAT are not read.
 /// Invalid for malformed text, a missing UID or DTSTART, several UIDs, more than 1 MiB or 1000
 /// components.
-core::Result<CalendarObject> parseCalendar(std::string_view text);
+/// `splitRanges`: a series with RECURRENCE-ID;RANGE=THISANDFUTURE changes is read as its parts
+/// (this_and_future.hpp; Event::id "" and "#from=..."); false keeps the stored overrides as they
+/// are (the range itself is then not applied), for rewriting a resource.
+core::Result<CalendarObject> parseCalendar(std::string_view text, bool splitRanges = true);
 
 }  // namespace calgate::providers::caldav
