@@ -27,6 +27,7 @@ std::unexpected<core::Error> FakeProvider::refused() {
 void FakeProvider::touch(Calendar& cal, const std::string& id) { cal.log.emplace_back(++counter_, id); }
 
 providers::WriteResult FakeProvider::store(Calendar& cal, const std::string& id, std::vector<Event> events) {
+  if (!cal.resources.count(id)) cal.created[id] = counter_ + 1;  // the sequence number of its creation
   Resource& r = cal.resources[id];
   r.events = std::move(events);
   r.etag = "\"e" + std::to_string(++counter_) + "\"";
@@ -110,6 +111,8 @@ core::Result<providers::ChangeSet> FakeProvider::pullChanges(const std::string& 
     for (const auto& id : ids) {
       auto it = cal.resources.find(id);
       if (it == cal.resources.end()) {
+        // created and deleted after the cursor: some servers say nothing of it (RFC 6578 §3.5)
+        if (omitShortLived && cal.created[id] > seen) continue;
         out.removed.push_back(id);
       } else if (unreadable.count(id)) {
         out.unreadable.push_back(id);

@@ -34,6 +34,9 @@ class FakeProvider final : public providers::Provider {
   /// Titles of events this server refuses to store (a 403 for that event, as a CalDAV server
   /// answers a resource it finds invalid): creates and updates of them fail with WriteRefused.
   std::set<std::string> refusedTitles;
+  /// Incremental pulls leave out a resource created and deleted after the cursor (as Xandikos
+  /// does, and RFC 6578 permits): no change, no removal.
+  bool omitShortLived = false;
   /// Writes answer their ETag as a weak one ("W/" + the ETag listings show), as some servers'
   /// PUT responses do.
   bool weakWriteEtags = false;
@@ -72,6 +75,7 @@ class FakeProvider final : public providers::Provider {
     std::map<std::string, Resource> resources;
     std::vector<std::pair<long, std::string>> log;  // (sequence number, id) of every change
     long epoch = 0;                                 // bumped by expireCursors
+    std::map<std::string, long> created;            // id -> sequence number of its creation
   };
   void touch(Calendar& cal, const std::string& id);
   static std::unexpected<core::Error> refused();

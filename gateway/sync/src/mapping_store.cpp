@@ -40,7 +40,7 @@ core::Result<std::vector<Mapping>> MappingStore::load(const std::string& pairId,
     soci::rowset<soci::row> rows =
         (sql.prepare << "SELECT source_event_id, source_recurrence_id, COALESCE(source_etag, ''), "
                         "COALESCE(target_event_id, ''), COALESCE(target_etag, ''), COALESCE(content_sha256, ''), "
-                        "COALESCE(start_at, 0), COALESCE(end_at, 0), all_day, state, deleted_at, recurring "
+                        "COALESCE(start_at, 0), COALESCE(end_at, 0), all_day, state, deleted_at, recurring, updated_at "
                         "FROM mappings WHERE pair_id = :p AND source_calendar_id = :c",
          soci::use(pairId), soci::use(sourceCalendarId));
     for (const auto& r : rows) {
@@ -59,6 +59,7 @@ core::Result<std::vector<Mapping>> MappingStore::load(const std::string& pairId,
       m.state = stateFrom(textAt(r, 9));
       if (r.get_indicator(10) != soci::i_null) m.deletedAt = integerAt(r, 10);
       m.recurring = integerAt(r, 11) != 0;
+      m.updatedAt = integerAt(r, 12);
       out.push_back(std::move(m));
     }
     return out;
@@ -156,15 +157,27 @@ core::Result<std::string> MappingStore::cursor(const std::string& pairId, const 
 }
 
 core::Result<void> MappingStore::saveCursor(const std::string& pairId, const std::string& calendarId,
-                                            const std::string& kind, const std::string& value) {
+                                            const std::string& kind, const std::string& value, long long takenAt) {
   if (value.size() > 8192) return fail(ErrorCode::Invalid, "the provider's sync cursor is longer than 8 KiB");
   return db_.withSession([&](soci::session& sql) -> core::Result<void> {
     const long long now = clock_.nowUnixSeconds();
-    sql << "INSERT INTO cursors (pair_id, calendar_id, kind, value, updated_at) VALUES (:p, :c, :k, :v, :t) "
-           "ON CONFLICT (pair_id, calendar_id, kind) DO UPDATE SET value = excluded.value, "
-           "updated_at = excluded.updated_at",
-        soci::use(pairId), soci::use(calendarId), soci::use(kind), soci::use(value), soci::use(now);
+    sql << "INSERT INTO cursors (pair_id, calendar_id, kind, value, updated_at, taken_at) VALUES (:p, :c, :k, :v, :t, "
+           ":a) ON CONFLICT (pair_id, calendar_id, kind) DO UPDATE SET value = excluded.value, "
+           "updated_at = excluded.updated_at, taken_at = excluded.taken_at",
+        soci::use(pairId), soci::use(calendarId), soci::use(kind), soci::use(value), soci::use(now), soci::use(takenAt);
     return {};
+  });
+}
+
+core::Result<std::optional<long long>> MappingStore::cursorTakenAt(const std::string& pairId,
+                                                                   const std::string& calendarId) {
+  return db_.withSession([&](soci::session& sql) -> core::Result<std::optional<long long>> {
+    long long at = 0;
+    soci::indicator ind = soci::i_null;
+    sql << "SELECT taken_at FROM cursors WHERE pair_id = :p AND calendar_id = :c ORDER BY updated_at DESC LIMIT 1",
+        soci::into(at, ind), soci::use(pairId), soci::use(calendarId);
+    if (!sql.got_data() || ind == soci::i_null) return std::optional<long long>();
+    return std::optional<long long>(at);
   });
 }
 

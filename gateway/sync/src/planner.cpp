@@ -90,6 +90,10 @@ DirectionPlanner::DirectionPlanner(const PlanInput& input) : in_(input) {
   out_.liveCopies = live.size();
   unreadable_.insert(in_.fromChanges->unreadable.begin(), in_.fromChanges->unreadable.end());
   for (const auto& e : in_.toChanges->changed) listedByUid_.emplace(e.uid, &e);
+  for (const auto& [id, events] : in_.verified) {
+    if (!events) continue;
+    for (const auto& e : *events) listedByUid_.emplace(e.uid, &e);
+  }
   observeCopies();
   groupChanges();
 }
@@ -137,6 +141,18 @@ void DirectionPlanner::observeCopies() {
   for (const auto& removed : changes.removed) {
     const std::string id(providers::resourceIdOf(removed));
     if (byTarget.count(id)) gone_.insert(id);
+  }
+  // copies written after the cursor's listing that this listing left unmentioned, read one by one
+  for (const auto& [id, events] : in_.verified) {
+    auto it = byTarget.find(id);
+    if (it == byTarget.end()) continue;
+    if (!events || events->empty()) {
+      gone_.insert(id);
+      continue;
+    }
+    for (const Mapping* m : it->second) {
+      if (!providers::sameEtag(m->targetEtag, events->front().etag)) touched_.insert(id);
+    }
   }
   if (changes.complete) {
     std::set<std::string> unreadable(changes.unreadable.begin(), changes.unreadable.end());
@@ -215,6 +231,22 @@ std::set<std::string> DirectionPlanner::forced() const {
     }
   }
   return force;
+}
+
+std::set<std::string> DirectionPlanner::copiesToVerify(const PlanInput& in) {
+  std::set<std::string> out;
+  if (in.toChanges->complete || !in.toCursorTakenAt || !in.mappings) return out;  // a complete listing speaks itself
+  std::set<std::string> mentioned;
+  for (const auto& e : in.toChanges->changed) mentioned.emplace(providers::resourceIdOf(e.id));
+  for (const auto& id : in.toChanges->removed) mentioned.emplace(providers::resourceIdOf(id));
+  for (const auto& id : in.toChanges->unreadable) mentioned.emplace(providers::resourceIdOf(id));
+  for (const auto& m : *in.mappings) {
+    if (m.state == MappingState::Synced && !m.targetEventId.empty() && m.updatedAt >= *in.toCursorTakenAt &&
+        !mentioned.count(m.targetEventId)) {
+      out.insert(m.targetEventId);
+    }
+  }
+  return out;
 }
 
 bool DirectionPlanner::userDeletedCopy(const Mapping& series) const {
@@ -517,7 +549,7 @@ core::Result<void> DirectionPlanner::planWrite(const std::string& eventId, const
     return {};
   }
   if (decision.write->action() == policy::ApprovedWrite::Action::Delete) {
-    planDeletion(eventId, event, decision, std::move(next), standalone);
+    planDeletion(eventId, event, decision, std::move(next), standalone, force);
     return {};
   }
   planUpsert(eventId, event, std::move(decision), std::move(next), force, standalone);
@@ -527,11 +559,12 @@ core::Result<void> DirectionPlanner::planWrite(const std::string& eventId, const
 // The evaluator approved a Delete: the source (or one occurrence) was cancelled, or the
 // organisation now blocks the target.
 void DirectionPlanner::planDeletion(const std::string& eventId, const Event& event, const policy::Decision& decision,
-                                    Mapping next, bool standalone) {
+                                    Mapping next, bool standalone, bool force) {
   const std::string rid = next.sourceRecurrenceId;
   const Mapping* m = find(eventId, rid);
   const std::string hash = policy::contentHash(*decision.write);
-  if (m && m->state == MappingState::Deleted && m->contentSha256 == hash) return;  // done before
+  // done before, unless the copy is written anew (restored or recreated whole): then again
+  if (!force && m && m->state == MappingState::Deleted && m->contentSha256 == hash) return;
   const bool whole = rid.empty() || standalone;  // the copy is a resource of its own
   const bool copy = whole ? (m && m->state == MappingState::Synced && !m->targetEventId.empty()) : seriesCopy(eventId);
   const StepCause cause = decision.mode == policy::EffectiveMode::Denied ? StepCause::PolicyRequired

@@ -30,6 +30,12 @@ struct PlanInput {
   /// The copies are re-rendered (rules, window or policies changed): rewriting a copy is what the
   /// new policy requires, and so is removing one that can no longer be approved.
   bool rerender = false;
+  /// When the listing `to`'s cursor continues from was taken (none: no cursor yet).
+  std::optional<long long> toCursorTakenAt;
+  /// Copies of `to` written after that listing which this incremental listing does not mention
+  /// (copiesToVerify), as read now: nullopt when gone. A server may omit a copy created and deleted
+  /// after its token (RFC 6578 permits it): this is how such a deletion is noticed.
+  std::map<std::string, std::optional<std::vector<model::Event>>> verified;
   /// Source events whose copy failed before and are due for another try: read and planned again
   /// even when the listing does not mention them.
   std::set<std::string> retry;
@@ -46,6 +52,8 @@ class DirectionPlanner {
  public:
   /// `input` must outlive the planner.
   explicit DirectionPlanner(const PlanInput& input);
+  /// The copies to read from the target before planning (PlanInput::verified).
+  static std::set<std::string> copiesToVerify(const PlanInput& input);
   /// Source events the plan must read before it can decide (series a time-bounded listing may
   /// have missed; sources of copies to restore that did not change).
   std::set<std::string> readsNeeded() const;
@@ -68,7 +76,7 @@ class DirectionPlanner {
   core::Result<void> planGroup(const std::string& eventId, std::vector<model::Event> events, bool force);
   core::Result<void> planWrite(const std::string& eventId, const model::Event& event, bool force, bool standalone);
   void planDeletion(const std::string& eventId, const model::Event& event, const policy::Decision& decision,
-                    Mapping next, bool standalone);
+                    Mapping next, bool standalone, bool force);
   void planUpsert(const std::string& eventId, const model::Event& event, policy::Decision decision, Mapping next,
                   bool force, bool standalone);
   core::Result<void> planRemoval(const std::string& eventId, const std::string& why, StepCause cause,

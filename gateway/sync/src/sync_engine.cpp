@@ -84,6 +84,20 @@ core::Result<DirectionInputs> prepareDirection(MappingStore& mappings, FailureSt
   in.fromChanges = &from.changes;
   in.toChanges = &to.changes;
   in.mappings = std::make_shared<const std::vector<Mapping>>(std::move(*own));
+  auto takenAt = mappings.cursorTakenAt(pair.id, to.calendar.id);
+  if (!takenAt) return std::unexpected(takenAt.error());
+  in.toCursorTakenAt = *takenAt;
+  in.toChanges = &to.changes;
+  for (const auto& id : detail::DirectionPlanner::copiesToVerify(in)) {
+    auto copy = to.provider->getEvent(to.calendar.providerCalendarId, id);
+    if (copy) {
+      in.verified[id] = std::move(*copy);
+    } else if (copy.error().code == ErrorCode::NotFound) {
+      in.verified[id] = std::nullopt;
+    } else {
+      return std::unexpected(copy.error());
+    }
+  }
   for (const auto& m : *opposite) {
     if (!m.targetEventId.empty()) in.oppositeCopies.insert(m.targetEventId);
   }
@@ -225,6 +239,7 @@ core::Result<PairPlan> SyncEngine::plan(const SyncPair& pair, providers::Provide
   const long long now = clock_.nowUnixSeconds();
   PairPlan out;
   out.pairId = pair.id;
+  out.pulledAt = now;
   out.window = providers::TimeWindow::around(std::chrono::sys_seconds(std::chrono::seconds(now)), pair.windowPastDays,
                                              pair.windowFutureDays);
   // Copies rendered under other rules or organisation policies are re-rendered: list everything.
@@ -331,7 +346,10 @@ core::Result<void> SyncEngine::finish(const SyncPair& pair, const PairPlan& plan
   const DirectionPlan& forward = plan.directions.front();
   for (const auto* calendar : {&forward.from, &forward.to}) {
     const std::string& cursor = calendar == &forward.from ? plan.sourceCursor : plan.targetCursor;
-    if (auto ok = mappings.saveCursor(pair.id, calendar->id, cursorKind(calendar->provider), cursor); !ok) return ok;
+    if (auto ok = mappings.saveCursor(pair.id, calendar->id, cursorKind(calendar->provider), cursor, plan.pulledAt);
+        !ok) {
+      return ok;
+    }
   }
   if (pair.deletionsConfirmedAt || !pair.confirmedDeletions.empty()) {
     if (auto ok = pairs.clearConfirmation(pair.id); !ok) return ok;

@@ -34,6 +34,7 @@ struct Mapping {
   bool recurring = false;  ///< a series master (start/end are its first occurrence's)
   MappingState state = MappingState::Synced;
   std::optional<long long> deletedAt;
+  long long updatedAt = 0;  ///< when the row was last written (as loaded; saving stamps it anew)
 };
 
 struct MappingCounts {
@@ -64,8 +65,12 @@ class MappingStore {
   core::Result<std::size_t> purgeDeletedBefore(long long cutoffUnix);
 
   core::Result<std::string> cursor(const std::string& pairId, const std::string& calendarId);
+  /// `takenAt`: when the listing the cursor continues from was taken (copies written after it
+  /// that a later incremental listing does not mention are checked).
   core::Result<void> saveCursor(const std::string& pairId, const std::string& calendarId, const std::string& kind,
-                                const std::string& value);
+                                const std::string& value, long long takenAt);
+  /// When the pair's cursor of `calendarId` was taken; none before the first run (or version 9).
+  core::Result<std::optional<long long>> cursorTakenAt(const std::string& pairId, const std::string& calendarId);
 
  private:
   store::Database& db_;

@@ -113,6 +113,7 @@ struct PairPlan {
   bool completeListings = false;  ///< the pulls ignored the cursors (re-render or recovery)
   bool rerender = false;          ///< rules, window or policies changed since the copies were written
   double pullSeconds = 0;         ///< time the pulls and reads took
+  long long pulledAt = 0;         ///< when the listings were taken (saved with the cursors)
   std::string sourceCursor, targetCursor;  ///< where the next pulls start once the plan is applied
   std::string fingerprint;        ///< rules, window and policies the copies are rendered under
   std::vector<DirectionPlan> directions;  ///< source -> target first; then target -> source (two-way)
