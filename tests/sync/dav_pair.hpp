@@ -74,6 +74,11 @@ struct DavPair {
     pairId = pairs.create(np)->id;
     f.engine->setWriteObserver([this](std::string_view, std::string_view) { ++writes; });
   }
+  /// A restart with other engine options (a failpoint, say); writes are still counted.
+  void restart(sync::SyncOptions options) {
+    f.restart(std::move(options));
+    f.engine->setWriteObserver([this](std::string_view, std::string_view) { ++writes; });
+  }
   /// Previews, then runs: on real servers too the run applies exactly the previewed steps.
   sync::SyncReport sync() {
     const std::size_t before = writes;

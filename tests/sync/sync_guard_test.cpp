@@ -12,6 +12,7 @@ using namespace calgate;
 using namespace calgate::sync;
 using namespace std::chrono;
 using calgate::test::SyncFixture;
+using calgate::model::Event;
 using calgate::test::timedEvent;
 
 namespace {
@@ -235,4 +236,61 @@ TEST_CASE("guard: a series master edit keeps the copy's ETag on every occurrence
   auto next = f.sync();
   CHECK(next.writes() == 0);
   CHECK(next.restored == 0);
+}
+
+TEST_CASE("downgrades leave no full-content copy behind: private rules, p=private, unapprovable series", "[sync][downgrade]") {
+  SyncFixture f;  // full mode
+  f.work.userPut(SyncFixture::kWork, {timedEvent("board", "Board meeting", kMonday)});
+  Event weekly = timedEvent("weekly", "Weekly review", kMonday + hours(3));
+  weekly.recurrence = {"RRULE:FREQ=WEEKLY;COUNT=4"};
+  f.work.userPut(SyncFixture::kWork, {weekly});
+  Event daily = timedEvent("daily", "Daily sync", kMonday + hours(1));
+  daily.recurrence = {"RRULE:FREQ=DAILY;COUNT=5"};
+  Event moved = timedEvent("daily", "Daily sync (moved)", kMonday + days(1) + hours(2));
+  moved.recurrenceId = model::ZonedTime{kMonday + days(1) + hours(1), "UTC"};
+  f.work.userPut(SyncFixture::kWork, {daily, moved});
+  REQUIRE(f.sync().created == 3);
+  auto fullContent = [&] {
+    std::vector<std::string> found;
+    for (const auto& r : f.home.resources(SyncFixture::kHome)) {
+      for (const auto& e : r) {
+        if (e.status != model::Status::Cancelled && (e.title != "Busy" || !e.description.empty() || !e.location.empty())) {
+          found.push_back(e.title);
+        }
+      }
+    }
+    return found;
+  };
+  REQUIRE(fullContent().size() == 4);
+
+  // Switched to private while the weekly series' rules and one moved occurrence became something
+  // calgate cannot approve: what can be approved is rewritten, the rest removed. Nothing stays.
+  weekly.recurrence = {"RRULE:FREQ=WEEKLY;COUNT=4;X-SECRET=board"};
+  f.work.userPut(SyncFixture::kWork, {weekly});
+  moved.start = model::ZonedTime{kMonday + days(1) + hours(2), "Mars/Olympus"};
+  f.work.userPut(SyncFixture::kWork, {daily, moved});
+  policy::PairRules rules;
+  rules.mode = policy::PrivacyMode::Private;
+  REQUIRE(PairStore(f.t.db(), f.clock).setRules(f.pairId, rules));
+  auto r = f.sync();
+  CHECK(r.deleted == 2);  // the weekly copy; the moved occurrence (cancelled in the daily copy)
+  CHECK(fullContent().empty());
+  CHECK(f.home.resources(SyncFixture::kHome).size() == 2);
+  auto entries = f.auditEntries();
+  CHECK(std::count_if(entries.begin(), entries.end(), [](const auto& e) {
+          return e.entry.action == "sync.delete" && e.entry.facts.count("cause") && e.entry.facts.at("cause") == "policy_required";
+        }) == 2);
+  CHECK(f.sync().writes() == 0);
+
+  // back to full mode, then the organisation publishes p=private: the copies turn private again
+  REQUIRE(PairStore(f.t.db(), f.clock).setRules(f.pairId, policy::PairRules{}));
+  f.sync();
+  CHECK_FALSE(fullContent().empty());
+  policy::OrgPolicy org = policy::OrgPolicy::none("work.example");
+  org.level = policy::OrgLevel::Private;
+  org.validation = policy::Validation::Secure;
+  f.orgs.byDomain["work.example"] = org;
+  f.sync();
+  CHECK(fullContent().empty());
+  CHECK(f.sync().writes() == 0);
 }

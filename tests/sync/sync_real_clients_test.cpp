@@ -316,3 +316,82 @@ TEST_CASE("a THISANDFUTURE change made later splits an already copied series", "
   CHECK(occurrencesOf(p.target.events(p.targetCal), window) == whole);
   CHECK(p.sync().writes() == 0);
 }
+
+namespace {
+
+/// Series copies heal on `to` as the target: a copy the user deleted comes back whole when the
+/// source changes; a copy deleted right after calgate wrote it is noticed; a crash between a PUT
+/// and its record causes no second write.
+void seriesCopiesHeal(const std::string& from, const std::string& to) {
+  INFO(from << " -> " << to);
+  DavPair p(Direction::OneWay, from, to);
+  const std::string master = "BEGIN:VEVENT\r\nUID:heal-series\r\nDTSTAMP:20261120T100000Z\r\n"
+                             "DTSTART;TZID=Europe/Berlin:20261130T090000\r\nDTEND;TZID=Europe/Berlin:20261130T100000\r\n"
+                             "RRULE:FREQ=WEEKLY;COUNT=5\r\nEXDATE;TZID=Europe/Berlin:20261214T090000\r\nSUMMARY:%s\r\n"
+                             "END:VEVENT\r\n";
+  const std::string moved = "BEGIN:VEVENT\r\nUID:heal-series\r\nDTSTAMP:20261120T100000Z\r\n"
+                            "RECURRENCE-ID;TZID=Europe/Berlin:20261207T090000\r\nDTSTART;TZID=Europe/Berlin:20261208T150000\r\n"
+                            "DTEND;TZID=Europe/Berlin:20261208T160000\r\nSUMMARY:Moved\r\nEND:VEVENT\r\n";
+  auto series = [&](const std::string& title) {
+    std::string m = master;
+    m.replace(m.find("%s"), 2, title);
+    return apple(std::string(kAppleBerlin) + m + moved);
+  };
+  const int stored = p.source.putFile(p.sourceCal, "heal-series", series("Review"));
+  REQUIRE((stored == 201 || stored == 204));
+  REQUIRE(p.sync().created == 1);
+  const auto window = providers::TimeWindow::around(sys_seconds(seconds(p.f.clock.nowUnixSeconds())), 90, 365);
+  std::multiset<Span> expected;
+  for (unsigned d : {30u}) expected.insert({at(2026, 11, d, 9, 0, "Europe/Berlin"), at(2026, 11, d, 10, 0, "Europe/Berlin")});
+  expected.insert({at(2026, 12, 8, 15, 0, "Europe/Berlin"), at(2026, 12, 8, 16, 0, "Europe/Berlin")});  // moved
+  for (unsigned d : {21u, 28u}) {
+    expected.insert({at(2026, 12, d, 9, 0, "Europe/Berlin"), at(2026, 12, d, 10, 0, "Europe/Berlin")});
+  }
+  CHECK(occurrencesOf(p.target.events(p.targetCal), window) == expected);
+
+  // the user deletes the copy: kept deleted; the source changes: the copy comes back whole
+  const auto copies = p.target.events(p.targetCal);
+  REQUIRE_FALSE(copies.empty());
+  p.target.remove(copies.front().id);
+  CHECK(p.sync().respectedDeletions == 1);
+  CHECK(p.sync().writes() == 0);
+  const int changed = p.source.putFile(p.sourceCal, "heal-series", series("Review (renamed)"));
+  REQUIRE((changed == 201 || changed == 204));
+  auto back = p.sync();
+  CHECK(back.created == 1);  // the series copy (the moved occurrence joins it: one more write)
+  CHECK(occurrencesOf(p.target.events(p.targetCal), window) == expected);
+  CHECK(p.sync().writes() == 0);
+
+  // a copy deleted right after calgate wrote it: the next runs know it is gone
+  const std::string single = "BEGIN:VEVENT\r\nUID:heal-single\r\nDTSTAMP:20261120T100000Z\r\n"
+                             "DTSTART:20261204T090000Z\r\nDTEND:20261204T100000Z\r\nSUMMARY:Single\r\nEND:VEVENT\r\n";
+  REQUIRE((p.source.putFile(p.sourceCal, "heal-single", thunderbird(single)) == 201));
+  REQUIRE(p.sync().created == 1);
+  for (const auto& e : p.target.events(p.targetCal)) {
+    if (e.title == "Single") p.target.remove(e.id);
+  }
+  CHECK(p.sync().respectedDeletions == 1);
+  CHECK(p.sync().writes() == 0);
+
+  // a crash between a PUT and its record: the next run recognises calgate's own write
+  SyncOptions killed;
+  killed.failpoint = [](std::string_view point) -> core::Result<void> {
+    if (point == "after_write") return core::fail(core::ErrorCode::Internal, "killed after the PUT");
+    return {};
+  };
+  const int third = p.source.putFile(p.sourceCal, "heal-series", series("Review (third)"));
+  REQUIRE((third == 201 || third == 204));
+  p.restart(killed);
+  REQUIRE_FALSE(p.f.engine->syncPair(p.pairId, *p.source.provider, *p.target.provider));
+  p.restart({});
+  const std::size_t before = p.writes;
+  CHECK(p.sync().writes() == 0);
+  CHECK(p.writes == before);
+  CHECK(occurrencesOf(p.target.events(p.targetCal), window) == expected);
+}
+
+}  // namespace
+
+TEST_CASE("series copies heal with Xandikos as the target", "[sync][caldav][heal]") { seriesCopiesHeal("radicale", "xandikos"); }
+
+TEST_CASE("series copies heal with Radicale as the target", "[sync][caldav][heal]") { seriesCopiesHeal("xandikos", "radicale"); }

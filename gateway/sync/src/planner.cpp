@@ -536,6 +536,10 @@ core::Result<void> DirectionPlanner::planWrite(const std::string& eventId, const
       return planRemoval(eventId, why.substr(0, why.size() - 2),
                          in_.rerender ? StepCause::PolicyRequired : StepCause::SourceRejected, MappingState::Denied);
     }
+    if (!rid.empty() && !standalone && m && m->state == MappingState::Synced && seriesCopy(eventId)) {
+      // one occurrence that can no longer be approved: cancelled in the series copy, not left as it was
+      return planOccurrenceRemoval(eventId, event, std::move(next), decision.reasons);
+    }
     PlanStep& s = add(StepKind::Deny, eventId, rid);
     s.mode = decision.mode;
     s.reasons = std::move(decision.reasons);
@@ -553,6 +557,37 @@ core::Result<void> DirectionPlanner::planWrite(const std::string& eventId, const
     return {};
   }
   planUpsert(eventId, event, std::move(decision), std::move(next), force, standalone);
+  return {};
+}
+
+// An occurrence whose copy is part of a series copy and can no longer be approved: cancelled there
+// through the evaluator's approval for a cancelled stand-in.
+core::Result<void> DirectionPlanner::planOccurrenceRemoval(const std::string& eventId, const Event& event, Mapping next,
+                                                           const std::vector<std::string>& why) {
+  Event gone;
+  gone.id = eventId;
+  gone.status = model::Status::Cancelled;
+  gone.recurrenceId = event.recurrenceId;
+  gone.start = model::ZonedTime{std::chrono::sys_seconds(std::chrono::seconds(next.startAt)), "UTC"};
+  gone.end = model::ZonedTime{std::chrono::sys_seconds(std::chrono::seconds(next.endAt)), "UTC"};
+  const std::string rid = next.sourceRecurrenceId;
+  auto decision = evaluator_.evaluate(in_.pair->rules, in_.org, gone, writeContext(in_.pair->id, in_.from, in_.to, eventId, rid));
+  if (!decision.write || decision.write->action() != policy::ApprovedWrite::Action::Delete) {
+    return core::fail(ErrorCode::Internal, "the evaluator did not approve cancelling an occurrence");
+  }
+  PlanStep& s = add(StepKind::Delete, eventId, rid);
+  s.cause = in_.rerender ? StepCause::PolicyRequired : StepCause::SourceRejected;
+  s.op = WriteOp::Remove;
+  s.write = std::move(*decision.write);
+  s.mode = decision.mode;
+  s.reasons = {"the occurrence can no longer be approved: it is cancelled in the copy"};
+  s.reasons.insert(s.reasons.end(), why.begin(), why.end());
+  s.audited = true;
+  s.startAt = next.startAt, s.endAt = next.endAt, s.allDay = next.allDay, s.recurring = next.recurring;
+  next.state = MappingState::Denied;
+  next.contentSha256.clear();
+  s.records = {next};
+  byKey_[{eventId, rid}] = next;
   return {};
 }
 

@@ -84,6 +84,8 @@ class DirectionPlanner {
   core::Result<void> planCopyRemoval(const std::string& eventId, const Mapping& live, const std::string& why,
                                      StepCause cause, MappingState after, bool standalone);
   core::Result<void> retireStandalone(const std::string& eventId);
+  core::Result<void> planOccurrenceRemoval(const std::string& eventId, const model::Event& event, Mapping next,
+                                           const std::vector<std::string>& why);
   core::Result<void> retireWithdrawnOccurrences(const std::string& eventId, const std::vector<model::Event>& events);
   bool recognised(const std::string& eventId, Mapping next, const policy::ApprovedWrite& write, const std::string& hash);
   Mapping retire(Mapping& m, StepCause cause, MappingState after) const;
