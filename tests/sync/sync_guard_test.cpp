@@ -98,6 +98,13 @@ TEST_CASE("guard: a user deleting most copies in the target is held too", "[sync
   auto confirmed = f.sync();
   CHECK(confirmed.respectedDeletions == 12);
   CHECK(confirmed.writes() == 0);  // respected: not recreated
+  // named for what happened: kept deleted, not "deleted" (the source is there) nor "denied"
+  auto counts = MappingStore(f.t.db(), f.clock).countByState(f.pairId);
+  REQUIRE(counts);
+  CHECK(counts->keptDeleted == 12);
+  CHECK(counts->deleted == 0);
+  CHECK(counts->denied == 0);
+  CHECK(counts->synced == 8);
 }
 
 TEST_CASE("guard: a confirmation is bound to the deletions it was given for", "[sync][guard]") {

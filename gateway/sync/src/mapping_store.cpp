@@ -185,13 +185,17 @@ core::Result<MappingCounts> MappingStore::countByState(const std::string& pairId
   return db_.withSession([&](soci::session& sql) -> core::Result<MappingCounts> {
     MappingCounts n;
     soci::rowset<soci::row> rows =
-        (sql.prepare << "SELECT state, COUNT(*) FROM mappings WHERE pair_id = :p GROUP BY state", soci::use(pairId));
+        (sql.prepare << "SELECT state, CASE WHEN deleted_at IS NULL THEN 1 ELSE 0 END, COUNT(*) FROM mappings "
+                        "WHERE pair_id = :p GROUP BY state, CASE WHEN deleted_at IS NULL THEN 1 ELSE 0 END",
+         soci::use(pairId));
     for (const auto& r : rows) {
       const std::string state = store::textAt(r, 0);
-      const long long count = store::integerAt(r, 1);
-      if (state == "synced") n.synced = count;
-      else if (state == "denied") n.denied = count;
-      else if (state == "deleted") n.deleted = count;
+      const bool kept = store::integerAt(r, 1) != 0;
+      const long long count = store::integerAt(r, 2);
+      if (state == "synced") n.synced += count;
+      else if (state == "denied") n.denied += count;
+      else if (state == "deleted" && kept) n.keptDeleted += count;  // a user deleted the copy
+      else if (state == "deleted") n.deleted += count;             // the source went
     }
     return n;
   });

@@ -37,8 +37,10 @@ struct Mapping {
   long long updatedAt = 0;  ///< when the row was last written (as loaded; saving stamps it anew)
 };
 
+/// Mappings by what happened: copied, refused by the evaluator (policy or validation), removed
+/// because the source went (or left the window), and kept deleted because a user deleted the copy.
 struct MappingCounts {
-  long long synced = 0, denied = 0, deleted = 0;
+  long long synced = 0, denied = 0, deleted = 0, keptDeleted = 0;
 };
 
 /// Thread-safe.
