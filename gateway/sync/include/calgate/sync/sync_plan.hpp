@@ -78,7 +78,7 @@ struct PlanStep {
   bool guarded() const;
 };
 
-/// Placeholder target id of a copy the plan creates: the applier substitutes the real one.
+/// The target id a plan gives a copy it creates, until the applier learns the one the provider returns.
 inline constexpr std::string_view kNewCopy = "\x01new-copy";
 
 /// One direction: `from`'s originals mirrored into `to`.
