@@ -2,6 +2,7 @@
 
 #include "calgate/core/utf8.hpp"
 #include "calgate/store/row_values.hpp"
+#include "pair_rows.hpp"
 #include "calgate/store/transaction.hpp"
 
 #include <soci/soci.h>
@@ -45,16 +46,7 @@ core::Result<bool> SkipStore::record(const std::string& pairId, const std::strin
 
 core::Result<void> SkipStore::forget(const std::string& pairId, const std::string& calendarId,
                                      const std::vector<std::string>& ids) {
-  if (ids.empty()) return {};
-  return db_.withSession([&](soci::session& sql) -> core::Result<void> {
-    store::WriteTransaction tx(sql, db_.dialect());
-    for (const auto& id : ids) {
-      sql << "DELETE FROM skipped_resources WHERE pair_id = :p AND source_calendar_id = :c AND source_event_id = :e",
-          soci::use(pairId), soci::use(calendarId), soci::use(id);
-    }
-    tx.commit();
-    return {};
-  });
+  return detail::forgetRows(db_, "skipped_resources", pairId, calendarId, ids);
 }
 
 core::Result<std::vector<std::string>> SkipStore::ids(const std::string& pairId, const std::string& calendarId) {

@@ -160,8 +160,39 @@ std::vector<std::string> endBefore(const model::Event& master, sys_seconds befor
   return out;
 }
 
-/// Splits the last part (`part`, master first) at its earliest THISANDFUTURE override.
-/// Splits the last part at `at`; nullopt when the change moves no occurrence (the part is left as it is).
+/// The occurrences after `from`, moved by `shift`, as RDATE lines (at most kMaxFutureOccurrences
+/// values, 40 to a line, one line per form of value).
+core::Result<std::vector<std::string>> movedOccurrences(const std::vector<model::Occurrence>& occurrences,
+                                                        sys_seconds from, const Shift& shift) {
+  std::vector<std::string> lines;
+  std::vector<std::string> values;
+  std::string params;
+  auto flush = [&] {
+    if (values.empty()) return;
+    std::string line = "RDATE" + params + ":";
+    for (std::size_t i = 0; i < values.size(); ++i) line += (i ? "," : "") + values[i];
+    lines.push_back(std::move(line));
+    values.clear();
+  };
+  std::size_t count = 0;
+  for (const auto& o : occurrences) {
+    if (o.startInstant <= from || !o.recurrenceId) continue;
+    if (++count > kMaxFutureOccurrences) break;
+    auto moved = shift.apply(*o.recurrenceId);
+    if (!moved) return std::unexpected(moved.error());
+    auto [p, v] = icalValue(*moved);
+    if (p != params || values.size() == 40) {
+      flush();
+      params = p;
+    }
+    values.push_back(v);
+  }
+  flush();
+  return lines;
+}
+
+/// Splits the last part (`part`, master first) at the THISANDFUTURE override `at`; nullopt when the
+/// change moves no occurrence (the part is left as it is).
 core::Result<std::optional<std::pair<std::vector<RangedEvent>, std::vector<RangedEvent>>>> splitOnce(
     std::vector<RangedEvent>& part, std::size_t at) {
   const model::Event master = part.front().event;
@@ -196,31 +227,9 @@ core::Result<std::optional<std::pair<std::vector<RangedEvent>, std::vector<Range
   tail.id = suffix;
   tail.recurrenceId.reset();
   tail.recurrence.clear();
-  std::size_t count = 0;
-  std::vector<std::string> values;
-  std::string params;
-  for (const auto& o : *occurrences) {
-    if (o.startInstant <= from || !o.recurrenceId) continue;
-    if (++count > kMaxFutureOccurrences) break;
-    auto moved = shift.apply(*o.recurrenceId);
-    if (!moved) return std::unexpected(moved.error());
-    auto [p, v] = icalValue(*moved);
-    if (p != params || values.size() == 40) {
-      if (!values.empty()) {
-        std::string line = "RDATE" + params + ":";
-        for (std::size_t i = 0; i < values.size(); ++i) line += (i ? "," : "") + values[i];
-        tail.recurrence.push_back(line);
-      }
-      values.clear();
-      params = p;
-    }
-    values.push_back(v);
-  }
-  if (!values.empty()) {
-    std::string line = "RDATE" + params + ":";
-    for (std::size_t i = 0; i < values.size(); ++i) line += (i ? "," : "") + values[i];
-    tail.recurrence.push_back(line);
-  }
+  auto rdates = movedOccurrences(*occurrences, from, shift);
+  if (!rdates) return std::unexpected(rdates.error());
+  tail.recurrence = std::move(*rdates);
   second.push_back({tail, false});
   for (std::size_t i = 1; i < part.size(); ++i) {
     if (i == at) continue;
