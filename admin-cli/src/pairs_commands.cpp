@@ -29,6 +29,7 @@ void addPairsCommands(CLI::App& app, Context& ctx, int& exitCode) {
   cmd->require_subcommand(1);
 
   auto* list = cmd->add_subcommand("list", "List every pair with its state (paused pairs say why)");
+  list->add_flag("--json", ctx.json, "Print JSON");
   list->callback([&] {
     if (auto rc = openCurrent(ctx)) {
       exitCode = *rc;
@@ -41,7 +42,10 @@ void addPairsCommands(CLI::App& app, Context& ctx, int& exitCode) {
     }
     nlohmann::json out = nlohmann::json::array();
     for (const auto& p : *pairs) {
-      const std::string state = !p.enabled ? "disabled" : p.needsConfirmation ? "needs_confirmation" : "active";
+      const std::string state = p.ownerSuspended ? "suspended"
+                                : !p.enabled   ? "disabled"
+                                : p.needsConfirmation ? "needs_confirmation"
+                                                      : "active";
       if (ctx.json) {
         // the last error's kind, as the engine acts on it (null after a success)
         const nlohmann::json code =

@@ -1,5 +1,6 @@
 #include "calgate/accounts/user_erasure.hpp"
 #include "calgate/accounts/user_store.hpp"
+#include "calgate/audit/audit_log.hpp"
 #include "calgate/core/clock.hpp"
 #include "calgate/store/migrator.hpp"
 #include "context.hpp"
@@ -131,6 +132,32 @@ void addUsersCommands(CLI::App& app, Context& ctx, int& exitCode) {
       return kExitOk;
     });
   });
+
+  // Suspension: reversible, nothing deleted, audited.
+  for (const bool disable : {true, false}) {
+    auto* cmd = users->add_subcommand(
+        disable ? "disable" : "enable",
+        disable ? "Suspend a user: their tokens stop working, their pairs stop syncing, their feeds answer 404"
+                : "Reinstate a suspended user: tokens, pairs and feeds work again");
+    cmd->add_option("EMAIL", email, "The user's email address")->required();
+    cmd->callback([&, disable] {
+      withUserStore(ctx, exitCode, [&](accounts::UserStore& store) {
+        auto user = store.setDisabled(email, disable);
+        if (!user) {
+          return failWith(user.error().code == core::ErrorCode::NotFound ? "no user " + email : user.error().message);
+        }
+        audit::AuditEntry e;
+        e.actor = "admin";
+        e.userId = user->id;
+        e.action = disable ? "user.disable" : "user.enable";
+        e.objectRef = "user";
+        e.decision = disable ? "suspended" : "reinstated";
+        if (auto ok = audit::AuditLog(*ctx.db, core::systemClock()).append(e); !ok) return failWith(ok.error());
+        std::cout << "user " << user->email << (disable ? " suspended" : " reinstated") << "\n";
+        return kExitOk;
+      });
+    });
+  }
 
   auto* tokens = users->add_subcommand("tokens", "Manage a user's API tokens");
   tokens->require_subcommand(1);

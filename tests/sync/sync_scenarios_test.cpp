@@ -605,3 +605,20 @@ TEST_CASE("a withdrawn lone occurrence takes its copy with it", "[sync][recurren
   f.work.expireCursors();
   CHECK(f.sync().writes() == 0);
 }
+
+TEST_CASE("a suspended user's pairs do not run, and run again once reinstated", "[sync][suspend]") {
+  SyncFixture f;
+  put(f, timedEvent("a", "Standup", kMonday));
+  accounts::UserStore users(f.t.db(), f.clock);
+  REQUIRE(users.setDisabled("alice@work.example", true));
+  PairStore pairs(f.t.db(), f.clock);
+  CHECK(pairs.get(f.pairId)->ownerSuspended);
+  CHECK(pairs.listRunnable()->empty());  // the scheduler queues nothing for it
+  auto r = f.sync();                     // a job queued before the suspension
+  CHECK(r.skipped);
+  CHECK(f.home.writes() == 0);
+  REQUIRE(users.setDisabled("alice@work.example", false));
+  CHECK(pairs.listRunnable()->size() == 1);
+  CHECK(f.sync().created == 1);
+  CHECK(users.setDisabled("nobody@work.example", true).error().code == core::ErrorCode::NotFound);
+}

@@ -210,6 +210,23 @@ std::optional<PrincipalRow> selectPrincipal(soci::session& sql, const char* colu
 
 }  // namespace
 
+core::Result<User> UserStore::setDisabled(std::string_view email, bool disabled) {
+  auto normalised = normaliseEmail(email);
+  if (!normalised) return std::unexpected(normalised.error());
+  auto updated = db_.withSession([&](soci::session& sql) -> core::Result<void> {
+    const long long now = clock_.nowUnixSeconds();
+    soci::statement st =
+        disabled ? (sql.prepare << "UPDATE users SET disabled_at = COALESCE(disabled_at, :t) WHERE email = :e",
+                    soci::use(now), soci::use(*normalised))
+                 : (sql.prepare << "UPDATE users SET disabled_at = NULL WHERE email = :e", soci::use(*normalised));
+    st.execute(true);
+    if (st.get_affected_rows() == 0) return fail(ErrorCode::NotFound, "no such user");
+    return {};
+  });
+  if (!updated) return std::unexpected(updated.error());
+  return findUserByEmail(*normalised);
+}
+
 core::Result<Principal> UserStore::authenticate(std::string_view secret) {
   const auto unauthorized = [] { return fail(ErrorCode::Unauthorized, "missing or invalid bearer token"); };
   if (secret.size() < 10 || secret.size() > 200) return unauthorized();

@@ -145,7 +145,11 @@ core::Result<void> FeedStore::forgetCalendars(const std::string& userId, const s
 
 core::Result<Feed> FeedStore::findByToken(std::string_view token) {
   if (!wellFormedFeedToken(token)) return fail(ErrorCode::NotFound, "no such feed");
-  auto found = query(db_, "WHERE token_sha256 = :h AND revoked_at IS NULL", core::sha256Hex(token));
+  // a suspended user's feeds answer like unknown ones
+  auto found = query(db_,
+                     "WHERE token_sha256 = :h AND revoked_at IS NULL AND user_id NOT IN "
+                     "(SELECT id FROM users WHERE disabled_at IS NOT NULL)",
+                     core::sha256Hex(token));
   if (!found) return std::unexpected(found.error());
   if (found->empty()) return fail(ErrorCode::NotFound, "no such feed");
   return std::move(found->front());

@@ -29,7 +29,8 @@ constexpr const char* kSelect =
     "window_future_days, enabled, needs_confirmation, COALESCE(confirmation_reason, ''), deletions_confirmed_at, "
     "COALESCE(last_error, ''), COALESCE(policy_fingerprint, ''), last_success_at, created_at, updated_at, "
     "COALESCE(last_error_code, ''), COALESCE(last_error_cause, ''), COALESCE(guard_deletions, ''), "
-    "COALESCE(confirmed_deletions, '') FROM pairs ";
+    "COALESCE(confirmed_deletions, ''), "
+    "CASE WHEN user_id IN (SELECT id FROM users WHERE disabled_at IS NOT NULL) THEN 1 ELSE 0 END FROM pairs ";
 
 std::vector<std::string> idLines(const std::string& text) {
   std::vector<std::string> out;
@@ -75,6 +76,7 @@ core::Result<SyncPair> fromRow(const soci::row& r) {
   p.lastErrorCause = core::causeFromName(textAt(r, 18)).value_or(core::Cause::None);
   p.guardDeletions = idLines(textAt(r, 19));
   p.confirmedDeletions = idLines(textAt(r, 20));
+  p.ownerSuspended = integerAt(r, 21) != 0;
   return p;
 }
 
@@ -191,7 +193,7 @@ core::Result<std::vector<SyncPair>> PairStore::list(const std::string& where) {
 }
 
 core::Result<std::vector<SyncPair>> PairStore::listRunnable() {
-  return list("WHERE enabled = 1");
+  return list("WHERE enabled = 1 AND user_id NOT IN (SELECT id FROM users WHERE disabled_at IS NOT NULL)");
 }
 
 core::Result<std::vector<SyncPair>> PairStore::listAll() { return list(""); }

@@ -286,7 +286,7 @@ core::Result<SyncReport> SyncEngine::syncPair(const std::string& pairId, provide
   SyncReport report;
   auto pair = PairStore(db_, clock_).get(pairId);
   if (!pair) return std::unexpected(pair.error());
-  if (!pair->enabled) {
+  if (!pair->enabled || pair->ownerSuspended) {  // a job queued before the user was suspended
     report.skipped = true;
     return report;
   }

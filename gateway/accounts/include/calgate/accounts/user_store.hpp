@@ -53,6 +53,10 @@ class UserStore {
   core::Result<std::pair<User, IssuedToken>> addUser(std::string_view email, std::string_view tokenLabel);
   core::Result<std::vector<User>> listUsers();
   core::Result<User> findUserByEmail(std::string_view email);
+  /// Suspends (`disabled`) or reinstates a user: a suspended user's tokens stop working at once,
+  /// its pairs stop syncing and its feeds answer 404; nothing is deleted. NotFound for an unknown
+  /// email. Returns the user as it is now.
+  core::Result<User> setDisabled(std::string_view email, bool disabled);
 
   /// Issues another token for an existing user. NotFound if there is no such user.
   core::Result<IssuedToken> issueToken(std::string_view email, std::string_view label);

@@ -66,7 +66,8 @@ class FeedStore {
   /// Removes calendars (of a deleted account) from the user's feeds. A feed left without calendars
   /// stays and serves an empty calendar until it is revoked.
   core::Result<void> forgetCalendars(const std::string& userId, const std::vector<std::string>& calendarIds);
-  /// The live feed behind a token; NotFound for an unknown, malformed or revoked token.
+  /// The live feed behind a token; NotFound for an unknown, malformed or revoked token, and for
+  /// a feed of a suspended user.
   core::Result<Feed> findByToken(std::string_view token);
   /// Checks a PIN against the feed's hash, counting failures and locking after kPinAttempts.
   core::Result<PinCheck> checkPin(const std::string& feedId, std::string_view pin);

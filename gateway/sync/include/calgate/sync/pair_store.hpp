@@ -30,6 +30,7 @@ struct NewPair {
 struct SyncPair : NewPair {
   std::string id;
   bool enabled = true;
+  bool ownerSuspended = false;  ///< its user is suspended (calgate-admin users disable): it does not run
   bool needsConfirmation = false;          ///< paused by the mass-delete guard
   std::string confirmationReason;
   /// While paused: the deletions the guard holds (opaque ids; deletionsDigest() names them).
@@ -65,7 +66,7 @@ class PairStore {
   /// Invalid for a window outside 0..3650 days or a pair of a calendar with itself.
   core::Result<SyncPair> create(const NewPair& pair);
   core::Result<SyncPair> get(const std::string& id);
-  /// Every enabled pair, paused ones too: a paused pair's runs still make the deletions the
+  /// Every enabled pair of a user not suspended, paused ones too: a paused pair's runs still make the deletions the
   /// policy requires (and resume it when the held deletions are no longer there).
   core::Result<std::vector<SyncPair>> listRunnable();
   /// Every pair, paused or not.

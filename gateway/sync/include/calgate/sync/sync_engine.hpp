@@ -50,7 +50,7 @@ struct SyncReport {
   std::size_t skippedResources = 0;    ///< source resources calgate cannot take (shown in the pair's status)
   std::size_t recovered = 0;  ///< copies a crashed earlier attempt had created: found and updated (a second write)
   bool paused = false;
-  bool skipped = false;                ///< the pair is disabled
+  bool skipped = false;                ///< the pair is disabled, or its user suspended
   std::vector<StepSummary> steps;      ///< what was applied, in order
   std::vector<std::string> failedEvents;  ///< source events whose copy the target refused this run
   double pullSeconds = 0;              ///< time spent pulling both calendars
