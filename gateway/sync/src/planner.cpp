@@ -45,17 +45,7 @@ std::vector<std::string> canonicalLines(const std::vector<std::string>& lines) {
   auto normal = model::normaliseRecurrence(lines);
   std::vector<std::string> out;
   for (const auto& line : normal ? *normal : lines) {
-    const auto colon = line.find(':');
-    if (line.rfind("RRULE", 0) == 0 || colon == std::string::npos) {
-      out.push_back(line);
-      continue;
-    }
-    std::string_view values = std::string_view(line).substr(colon + 1);
-    while (!values.empty()) {
-      const auto comma = std::min(values.find(','), values.size());
-      out.push_back(line.substr(0, colon + 1) + std::string(values.substr(0, comma)));
-      values.remove_prefix(std::min(comma + 1, values.size()));
-    }
+    for (auto& single : model::oneValuePerLine(line)) out.push_back(std::move(single));
   }
   std::sort(out.begin(), out.end());
   return out;

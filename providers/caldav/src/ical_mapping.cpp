@@ -244,21 +244,9 @@ core::Result<void> addEvent(icalcomponent* calendar, const model::Event& event, 
       return core::fail(core::ErrorCode::Invalid, "recurrence line contains a line break");
     }
     // libical reads only the first value of an EXDATE/RDATE list: one property per value
-    if (line.rfind("RRULE", 0) != 0 && line.find(',') != std::string::npos) {
-      const auto colon = line.find(':');
-      std::vector<std::string> single;
-      std::string_view values = std::string_view(line).substr(colon == std::string::npos ? line.size() : colon + 1);
-      while (!values.empty()) {
-        const auto comma = std::min(values.find(','), values.size());
-        single.push_back(line.substr(0, colon + 1) + std::string(values.substr(0, comma)));
-        values.remove_prefix(std::min(comma + 1, values.size()));
-      }
-      for (const auto& l : single) {
-        if (auto ok = addRecurrenceLine(vevent, l); !ok) return ok;
-      }
-      continue;
+    for (const auto& single : model::oneValuePerLine(line)) {
+      if (auto ok = addRecurrenceLine(vevent, single); !ok) return ok;
     }
-    if (auto ok = addRecurrenceLine(vevent, line); !ok) return ok;
   }
   icalcomponent_add_property(vevent, icalproperty_new_from_string(("CLASS:" + std::string(classFor(event.sensitivity))).c_str()));
   icalcomponent_add_property(vevent, icalproperty_new_from_string(("TRANSP:" + std::string(transpFor(event.showAs))).c_str()));

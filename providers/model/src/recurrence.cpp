@@ -205,4 +205,19 @@ std::set<std::string> recurrenceZones(const std::vector<std::string>& lines) {
   return zones;
 }
 
+std::vector<std::string> oneValuePerLine(const std::string& line) {
+  const auto colon = line.find(':');
+  if (line.rfind("RRULE", 0) == 0 || colon == std::string::npos || line.find(',', colon) == std::string::npos) {
+    return {line};
+  }
+  std::vector<std::string> out;
+  std::string_view values = std::string_view(line).substr(colon + 1);
+  while (!values.empty()) {
+    const auto comma = std::min(values.find(','), values.size());
+    out.push_back(line.substr(0, colon + 1) + std::string(values.substr(0, comma)));
+    values.remove_prefix(std::min(comma + 1, values.size()));
+  }
+  return out;
+}
+
 }  // namespace calgate::model

@@ -22,6 +22,10 @@ core::Result<std::string> normaliseRecurrenceLine(std::string_view line);
 /// Every line normalised; Invalid names the first bad line's position (not its content).
 core::Result<std::vector<std::string>> normaliseRecurrence(const std::vector<std::string>& lines);
 
+/// An EXDATE or RDATE line with several values as one line per value, same parameters
+/// ("EXDATE;TZID=Z:a,b" -> "EXDATE;TZID=Z:a", "EXDATE;TZID=Z:b"); any other line as it is.
+std::vector<std::string> oneValuePerLine(const std::string& line);
+
 /// The TZIDs the lines refer to (after normalisation).
 std::set<std::string> recurrenceZones(const std::vector<std::string>& lines);
 
