@@ -225,7 +225,9 @@ TEST_CASE("the mass-delete guard also stops copies leaving with events moved out
 
 TEST_CASE("a running job's heartbeat keeps its lease; a lost lease lets another worker take it", "[jobs][regression]") {
   SyncFixture f;
-  sync::JobQueue q(f.t.db(), f.clock, sync::QueueOptions{seconds(60), seconds(5), seconds(3600)});
+  sync::QueueOptions options;
+  options.lease = seconds(60);
+  sync::JobQueue q(f.t.db(), f.clock, options);
   REQUIRE(*q.enqueue("sync_pair", f.pairId, "sync:" + f.pairId));
   auto j1 = q.claim("w1");  // a long initial sync...
   REQUIRE(*j1);

@@ -75,8 +75,11 @@ Reply<void> checkWritable(const sync::CalendarRef& source, const sync::CalendarR
   return {};
 }
 
-void queueSync(Services& services, const std::string& pairId) {
-  (void)sync::JobQueue(*services.db, *services.clock).enqueue("sync_pair", pairId, "sync:" + pairId);
+// Jobs queued by a request wake this process's workers at once.
+core::Result<bool> queueSync(Services& services, const std::string& pairId) {
+  sync::QueueOptions options;
+  options.signal = services.jobSignal;
+  return sync::JobQueue(*services.db, *services.clock, options).enqueue("sync_pair", pairId, "sync:" + pairId);
 }
 
 /// The digest a confirmation names ({"deletions": "<64 hex>"}); "" for a request without a body.
@@ -160,7 +163,7 @@ http::Response createPair(Services& services, http::Request& request) {
     if (!changed) return failure(changed.error(), request);
     created = std::move(changed);
   } else {
-    queueSync(services, created->id);
+    (void)queueSync(services, created->id);
   }
   auditCaller(services, request, "pair.create", "pair/" + created->id, "created");
   http::Response r = jsonResponse(201, pairJson(*created));
@@ -209,7 +212,7 @@ http::Response updatePair(Services& services, http::Request& request) {
   }
   auto changed = sync::PairStore(*services.db, *services.clock).change(pair->id, change);
   if (!changed) return failure(changed.error(), request);
-  if (changed->enabled) queueSync(services, changed->id);
+  if (changed->enabled) (void)queueSync(services, changed->id);
   auditCaller(services, request, "pair.update", "pair/" + changed->id, "updated");
   return jsonResponse(200, pairJson(*changed));
 }
@@ -262,10 +265,32 @@ void addPairRoutes(http::Router& router, Services& services) {
                                        "the pair is paused by the mass-delete guard (" + pair->confirmationReason +
                                            "); confirm it with POST /v1/pairs/" + pair->id + "/confirm");
                 }
-                auto queued =
-                    sync::JobQueue(*services.db, *services.clock).enqueue("sync_pair", pair->id, "sync:" + pair->id);
+                if (pair->quarantinedAt) {
+                  return http::problem(409, "quarantined", "Conflict",
+                                       "the pair is quarantined: " + pair->quarantineReason +
+                                           ". Release it with POST /v1/pairs/" + pair->id + "/release");
+                }
+                auto queued = queueSync(services, pair->id);
                 if (!queued) return failure(queued.error(), request);
                 return jsonResponse(202, {{"pair_id", pair->id}, {"queued", *queued}});
+              }});
+
+  router.add({"POST", "/v1/pairs/{id}/release", true, [&services](http::Request& request) {
+                auto pair = ownedPair(services, request, request.params["id"]);
+                if (!pair) return pair.error();
+                sync::PairStore store(*services.db, *services.clock);
+                if (auto ok = store.release(pair->id); !ok) {
+                  if (ok.error().code == core::ErrorCode::Conflict) {
+                    return http::problem(409, "not-quarantined", "Conflict", "the pair is not quarantined");
+                  }
+                  return failure(ok.error(), request);
+                }
+                auditCaller(services, request, "pair.release", "pair/" + pair->id, "released", {},
+                            {pair->quarantineReason});
+                (void)queueSync(services, pair->id);
+                auto updated = store.get(pair->id);
+                if (!updated) return failure(updated.error(), request);
+                return statusResponse(services, request, *updated);
               }});
 
   router.add({"GET", "/v1/pairs/{id}/status", true, [&services](http::Request& request) {
@@ -295,7 +320,7 @@ void addPairRoutes(http::Router& router, Services& services) {
                 if (auto ok = store.confirmDeletions(pair->id, held); !ok) return failure(ok.error(), request);
                 auditCaller(services, request, "sync.guard", "pair/" + pair->id, "confirmed", {{"deletions", held}},
                             {pair->confirmationReason});
-                queueSync(services, pair->id);
+                (void)queueSync(services, pair->id);
                 auto updated = store.get(pair->id);
                 if (!updated) return failure(updated.error(), request);
                 return statusResponse(services, request, *updated);

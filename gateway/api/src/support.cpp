@@ -121,6 +121,7 @@ nlohmann::json rulesJson(const policy::PairRules& rules) { return nlohmann::json
 
 std::string pairState(const sync::SyncPair& p) {
   if (!p.enabled) return "disabled";
+  if (p.quarantinedAt) return "quarantined";
   if (p.needsConfirmation) return "needs_confirmation";
   return "active";
 }
@@ -186,6 +187,9 @@ core::Result<nlohmann::json> statusJson(Services& services, const sync::SyncPair
       {"needs_confirmation", p.needsConfirmation},
       {"confirmation_reason", nullable(p.confirmationReason)},
       // what a confirmation names: the deletions the guard holds (their count and digest)
+      {"quarantine",
+       p.quarantinedAt ? nlohmann::json{{"since", *p.quarantinedAt}, {"reason", p.quarantineReason}}
+                       : nlohmann::json(nullptr)},
       {"held_deletions",
        p.needsConfirmation ? nlohmann::json{{"count", p.guardDeletions.size()},
                                             {"digest", sync::deletionsDigest(p.guardDeletions)}}

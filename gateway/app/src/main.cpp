@@ -117,11 +117,8 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
     accountStore = std::make_unique<accounts::AccountStore>(**db, *credentialVault, core::systemClock());
     providerFactory = sync::makeVaultProviderFactory(
         *accountStore, registry, accounts::ProviderEnvironment{config->sync.allowPrivateNetworks, &core::systemClock()});
-    char host[256] = {};
-    ::gethostname(host, sizeof(host) - 1);
     syncService = std::make_unique<sync::SyncService>(**db, *orgStack->service, *providerFactory, core::systemClock(),
-                                                      config->sync,
-                                                      std::string(host) + ":" + std::to_string(::getpid()));
+                                                      config->sync, sync::ProcessIdentity::current(config->dataDir));
     metrics.setExtraSource([svc = syncService.get()] { return svc->renderMetrics(); });
   }
   http::RateLimiter tokenLimiter(config->server.rateLimitPerMinute);
@@ -141,6 +138,7 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
   services.syncOptions = &syncOptions;
   services.orgPolicyService = orgStack ? orgStack->service.get() : nullptr;
   services.feedLimiter = &feedLimiter;
+  services.jobSignal = syncService ? &syncService->signal() : nullptr;
   services.policyLimiter = &policyLimiter;
   services.discoverCalDav = [allowPrivate = config->sync.allowPrivateNetworks](const accounts::CalDavLogin& login) {
     // A person waits for this answer (and a request thread with them): a slow server fails sooner.

@@ -155,6 +155,9 @@ class DirectionApplier {
 
 core::Result<providers::WriteResult> DirectionApplier::write(const PlanStep& s, const std::string& resource) {
   const std::string& calendar = plan_.to.providerCalendarId;
+  if (c_.fence) {
+    if (auto held = c_.fence(); !held) return std::unexpected(held.error());
+  }
   if (auto ok = step("before_write"); !ok) return std::unexpected(ok.error());
   core::Result<providers::WriteResult> written = providers::WriteResult{resource, "", false};
   if (s.op == WriteOp::Remove) {
@@ -294,6 +297,7 @@ void DirectionApplier::count(const PlanStep& s) {
 }  // namespace
 
 bool refusedForEvent(const core::Error& error) {
+  if (error.cause == core::Cause::LeaseLost) return false;  // the run lost its pair: it stops at once
   if (error.cause == core::Cause::WriteRefused) return true;
   switch (error.code) {
     case core::ErrorCode::Invalid:

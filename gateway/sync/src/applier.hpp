@@ -23,6 +23,7 @@ struct ApplyContext {
   const SyncPair& pair;
   const SyncOptions& options;
   const WriteObserver& observer;
+  const RunFence& fence;  ///< asked before every provider write
 };
 
 /// After a direction's steps: the failing events written (or removed) fine this run are failing no more.

@@ -1,6 +1,10 @@
 #include "calgate/sync/job_queue.hpp"
 
+#include "calgate/audit/audit_log.hpp"
 #include "calgate/core/ids.hpp"
+#include "calgate/core/log.hpp"
+#include "calgate/sync/job_signal.hpp"
+#include "calgate/store/change_listener.hpp"
 #include "calgate/store/row_values.hpp"
 #include "calgate/store/transaction.hpp"
 
@@ -18,6 +22,7 @@ JobQueue::JobQueue(store::Database& db, const core::Clock& clock, QueueOptions o
 core::Result<bool> JobQueue::enqueue(const std::string& kind, const std::string& pairId, const std::string& coalesceKey,
                                      std::chrono::seconds delay) {
   if (kind.empty() || kind.size() > 64) return core::fail(ErrorCode::Invalid, "job kind must be 1 to 64 bytes");
+  if (options_.maxAttempts < 1) return core::fail(ErrorCode::Invalid, "a job needs at least one attempt");
   return db_.withSession([&](soci::session& sql) -> core::Result<bool> {
     const long long now = clock_.nowUnixSeconds();
     const long long runAt = now + delay.count();
@@ -26,53 +31,155 @@ core::Result<bool> JobQueue::enqueue(const std::string& kind, const std::string&
     soci::indicator keyInd = coalesceKey.empty() ? soci::i_null : soci::i_ok;
     // the partial unique index on queued coalesce keys makes a duplicate request a no-op
     soci::statement st =
-        (sql.prepare << "INSERT INTO jobs (id, kind, pair_id, coalesce_key, state, run_at, created_at, updated_at) "
-                        "VALUES (:i, :k, :p, :c, 'queued', :r, :n, :u) ON CONFLICT DO NOTHING",
+        (sql.prepare << "INSERT INTO jobs (id, kind, pair_id, coalesce_key, state, run_at, max_attempts, created_at, "
+                        "updated_at) VALUES (:i, :k, :p, :c, 'queued', :r, :m, :n, :u) ON CONFLICT DO NOTHING",
          soci::use(id), soci::use(kind), soci::use(pairId, pairInd), soci::use(coalesceKey, keyInd), soci::use(runAt),
-         soci::use(now), soci::use(now));
+         soci::use(options_.maxAttempts), soci::use(now), soci::use(now));
     st.execute(true);
-    return st.get_affected_rows() > 0;
+    const bool added = st.get_affected_rows() > 0;
+    if (added && delay.count() == 0) wake(sql);
+    return added;
   });
 }
 
+namespace {
+
+// A job a worker may take now: due, or its worker died (lease expired); never one of a pair
+// whose run holds its lease, or of a quarantined pair. Binds the current time three times.
+constexpr const char* kRunnable =
+    "((j.state = 'queued' AND j.run_at <= :n1) OR (j.state = 'running' AND j.lease_expires_at < :n2)) "
+    "AND (j.pair_id IS NULL OR (NOT EXISTS (SELECT 1 FROM pair_leases l WHERE l.pair_id = j.pair_id AND "
+    "l.expires_at >= :n3) AND NOT EXISTS (SELECT 1 FROM pairs p WHERE p.id = j.pair_id AND "
+    "p.quarantined_at IS NOT NULL)))";
+
+// Declared dead on re-taking: its runs kept stopping without reporting back.
+struct DeadJob {
+  std::string id, pairId, userId;
+  int attempts = 0;
+};
+
+std::string deathReason(int attempts) {
+  return "its run stopped without finishing " + std::to_string(attempts) +
+         " times (the process crashed, was killed or hung while running it); the pair is quarantined until its "
+         "user or the operator releases it";
+}
+
+void releasePair(soci::session& sql, const std::string& pairId, long long fence) {
+  if (pairId.empty()) return;
+  sql << "UPDATE pair_leases SET expires_at = 0, job_id = NULL, owner = NULL WHERE pair_id = :p AND generation = :g",
+      soci::use(pairId), soci::use(fence);
+}
+
+void auditDeath(store::Database& db, const core::Clock& clock, const DeadJob& dead) {
+  audit::AuditEntry e;
+  e.userId = dead.userId;
+  e.action = "pair.quarantine";
+  e.objectRef = "pair/" + dead.pairId;
+  e.decision = "quarantined";
+  e.reasons = {deathReason(dead.attempts)};
+  e.facts = {{"job", dead.id}, {"attempts", std::to_string(dead.attempts)}};
+  if (auto ok = audit::AuditLog(db, clock).append(e); !ok) {
+    core::log::warn("jobs.audit_failed", {{"job", dead.id}, {"error", ok.error().describe()}});
+  }
+  core::log::error("jobs.quarantined", {{"job", dead.id}, {"pair", dead.pairId}, {"attempts", dead.attempts}});
+}
+
+}  // namespace
+
+core::Result<bool> JobQueue::hasRunnable() {
+  return db_.withSession([&](soci::session& sql) -> core::Result<bool> {
+    const long long now = clock_.nowUnixSeconds();
+    long long n = 0;
+    sql << std::string("SELECT COUNT(*) FROM (SELECT 1 FROM jobs j WHERE ") + kRunnable + " LIMIT 1) r",
+        soci::into(n), soci::use(now), soci::use(now), soci::use(now);
+    return n > 0;
+  });
+}
+
+void JobQueue::wake(soci::session& sql) {
+  store::notify(sql, db_.dialect(), kJobsChannel);
+  if (options_.signal) options_.signal->notify();
+}
+
 core::Result<std::optional<Job>> JobQueue::claim(const std::string& owner) {
-  return db_.withSession([&](soci::session& sql) -> core::Result<std::optional<Job>> {
+  // A lost race for a pair, or a job found dead, tries the next candidate; a few tries are
+  // plenty (each one has removed its candidate from the next try's choice).
+  for (int tries = 0; tries < 8; ++tries) {
+    Job job;
+    auto claimed = claimOnce(owner, job);
+    if (!claimed) return std::unexpected(claimed.error());
+    if (*claimed == Claimed::Job) return std::optional<Job>(std::move(job));
+    if (*claimed == Claimed::None) break;
+  }
+  return std::optional<Job>{};
+}
+
+core::Result<JobQueue::Claimed> JobQueue::claimOnce(const std::string& owner, Job& job) {
+  std::optional<DeadJob> dead;
+  auto claimed = db_.withSession([&](soci::session& sql) -> core::Result<Claimed> {
+    dead.reset();
     store::WriteTransaction tx(sql, db_.dialect());
     const long long now = clock_.nowUnixSeconds();
     const long long until = now + options_.lease.count();
-    // Due jobs, and jobs whose worker died (lease expired); never a second job of a pair whose
-    // sync is running, so runs of one pair never overlap.
-    std::string query =
-        "SELECT id FROM jobs j WHERE ((j.state = 'queued' AND j.run_at <= :n1) OR "
-        "(j.state = 'running' AND j.lease_expires_at < :n2)) AND (j.pair_id IS NULL OR NOT EXISTS ("
-        "SELECT 1 FROM jobs r WHERE r.pair_id = j.pair_id AND r.id <> j.id AND r.state = 'running' AND "
-        "r.lease_expires_at >= :n3)) ORDER BY j.priority DESC, j.run_at, j.id LIMIT 1";
-    if (db_.dialect() == store::Dialect::Postgresql) query += " FOR UPDATE SKIP LOCKED";
-    std::string id;
-    soci::indicator ind = soci::i_null;
-    sql << query, soci::into(id, ind), soci::use(now), soci::use(now), soci::use(now);
-    if (!sql.got_data() || ind == soci::i_null) return std::optional<Job>{};
+    std::string query = std::string("SELECT j.id, j.kind, COALESCE(j.pair_id, ''), j.state, j.attempts, "
+                                    "j.max_attempts FROM jobs j WHERE ") +
+                        kRunnable + " ORDER BY j.priority DESC, j.run_at, j.id LIMIT 1";
+    if (db_.dialect() == store::Dialect::Postgresql) query += " FOR UPDATE OF j SKIP LOCKED";
+    std::string state;
+    {
+      soci::rowset<soci::row> rows = (sql.prepare << query, soci::use(now), soci::use(now), soci::use(now));
+      auto it = rows.begin();
+      if (it == rows.end()) return Claimed::None;
+      job.id = store::textAt(*it, 0);
+      job.kind = store::textAt(*it, 1);
+      job.pairId = store::textAt(*it, 2);
+      state = store::textAt(*it, 3);
+      job.attempts = static_cast<int>(store::integerAt(*it, 4));
+      job.maxAttempts = static_cast<int>(store::integerAt(*it, 5));
+    }
+    if (options_.afterChoosing) options_.afterChoosing();
+    if (state == "running" && job.attempts >= job.maxAttempts) {
+      dead = DeadJob{job.id, job.pairId, {}, job.attempts};
+      const std::string reason = deathReason(job.attempts);
+      sql << "UPDATE jobs SET state = 'dead', last_error = :e, lease_owner = NULL, lease_expires_at = NULL, "
+             "updated_at = :n WHERE id = :i",
+          soci::use(reason), soci::use(now), soci::use(job.id);
+      if (!job.pairId.empty()) {
+        sql << "UPDATE pairs SET quarantined_at = :n, quarantine_reason = :r WHERE id = :p AND quarantined_at IS NULL",
+            soci::use(now), soci::use(reason), soci::use(job.pairId);
+        sql << "SELECT user_id FROM pairs WHERE id = :p", soci::into(dead->userId), soci::use(job.pairId);
+        sql << "UPDATE pair_leases SET expires_at = 0, job_id = NULL, owner = NULL WHERE pair_id = :p",
+            soci::use(job.pairId);
+      }
+      tx.commit();
+      return Claimed::Again;
+    }
+    if (!job.pairId.empty()) {
+      sql << "INSERT INTO pair_leases (pair_id) VALUES (:p) ON CONFLICT DO NOTHING", soci::use(job.pairId);
+      // The guard: of two claims of one pair only one passes this update (the second waits for
+      // the first's row lock, then sees the lease taken).
+      soci::statement take = (sql.prepare << "UPDATE pair_leases SET generation = generation + 1, job_id = :j, "
+                                             "owner = :o, expires_at = :e WHERE pair_id = :p AND expires_at < :n",
+                              soci::use(job.id), soci::use(owner), soci::use(until), soci::use(job.pairId),
+                              soci::use(now));
+      take.execute(true);
+      if (take.get_affected_rows() == 0) return Claimed::Again;  // rolled back: another run has the pair
+      sql << "SELECT generation FROM pair_leases WHERE pair_id = :p", soci::into(job.fence), soci::use(job.pairId);
+    }
     sql << "UPDATE jobs SET state = 'running', lease_owner = :o, lease_expires_at = :e, attempts = attempts + 1, "
            "updated_at = :n WHERE id = :i",
-        soci::use(owner), soci::use(until), soci::use(now), soci::use(id);
-    Job job;
-    soci::rowset<soci::row> rows =
-        (sql.prepare << "SELECT id, kind, COALESCE(pair_id, ''), attempts, max_attempts FROM jobs WHERE id = :i",
-         soci::use(id));
-    for (const auto& r : rows) {
-      job.id = store::textAt(r, 0);
-      job.kind = store::textAt(r, 1);
-      job.pairId = store::textAt(r, 2);
-      job.attempts = static_cast<int>(store::integerAt(r, 3));
-      job.maxAttempts = static_cast<int>(store::integerAt(r, 4));
-    }
+        soci::use(owner), soci::use(until), soci::use(now), soci::use(job.id);
+    ++job.attempts;
     tx.commit();
-    return std::optional<Job>(job);
+    return Claimed::Job;
   });
+  if (dead) auditDeath(db_, clock_, *dead);
+  return claimed;
 }
 
 core::Result<void> JobQueue::renew(const Job& job, const std::string& owner) {
   return db_.withSession([&](soci::session& sql) -> core::Result<void> {
+    store::WriteTransaction tx(sql, db_.dialect());
     const long long now = clock_.nowUnixSeconds();
     const long long until = now + options_.lease.count();
     soci::statement st =
@@ -80,8 +187,32 @@ core::Result<void> JobQueue::renew(const Job& job, const std::string& owner) {
                         "AND state = 'running' AND lease_expires_at >= :now",
          soci::use(until), soci::use(now), soci::use(job.id), soci::use(owner), soci::use(now));
     st.execute(true);
-    if (st.get_affected_rows() == 0) {
+    bool held = st.get_affected_rows() > 0;
+    if (held && !job.pairId.empty()) {
+      soci::statement pair = (sql.prepare << "UPDATE pair_leases SET expires_at = :e WHERE pair_id = :p AND "
+                                             "generation = :g AND expires_at >= :now",
+                              soci::use(until), soci::use(job.pairId), soci::use(job.fence), soci::use(now));
+      pair.execute(true);
+      held = pair.get_affected_rows() > 0;
+    }
+    if (!held) {
       return core::fail(ErrorCode::Conflict, "job " + job.id + ": the lease was lost", core::Cause::LeaseLost);
+    }
+    tx.commit();
+    return {};
+  });
+}
+
+core::Result<void> JobQueue::check(const Job& job) {
+  if (job.pairId.empty()) return {};
+  return db_.withSession([&](soci::session& sql) -> core::Result<void> {
+    long long generation = 0, expires = 0;
+    sql << "SELECT generation, expires_at FROM pair_leases WHERE pair_id = :p", soci::into(generation),
+        soci::into(expires), soci::use(job.pairId);
+    if (!sql.got_data() || generation != job.fence || expires < clock_.nowUnixSeconds()) {
+      return core::fail(ErrorCode::Conflict,
+                        "job " + job.id + ": the run no longer holds its pair (its lease ran out or passed on)",
+                        core::Cause::LeaseLost);
     }
     return {};
   });
@@ -89,6 +220,7 @@ core::Result<void> JobQueue::renew(const Job& job, const std::string& owner) {
 
 core::Result<void> JobQueue::complete(const Job& job, const std::string& owner) {
   return db_.withSession([&](soci::session& sql) -> core::Result<void> {
+    store::WriteTransaction tx(sql, db_.dialect());
     soci::statement st = (sql.prepare << "DELETE FROM jobs WHERE id = :i AND lease_owner = :o AND state = 'running'",
                           soci::use(job.id), soci::use(owner));
     st.execute(true);
@@ -96,7 +228,36 @@ core::Result<void> JobQueue::complete(const Job& job, const std::string& owner) 
       return core::fail(ErrorCode::Conflict, "job " + job.id + ": the lease expired and another worker took it",
                         core::Cause::LeaseLost);
     }
+    releasePair(sql, job.pairId, job.fence);
+    tx.commit();
+    wake(sql);  // a follow-up of the same pair may be waiting for it
     return {};
+  });
+}
+
+core::Result<std::size_t> JobQueue::reclaim(const std::function<bool(const std::string& owner)>& isDead) {
+  return db_.withSession([&](soci::session& sql) -> core::Result<std::size_t> {
+    store::WriteTransaction tx(sql, db_.dialect());
+    const long long past = clock_.nowUnixSeconds() - 1;
+    std::vector<std::pair<std::string, std::string>> orphans;  // (job, pair)
+    {
+      soci::rowset<soci::row> rows =
+          (sql.prepare << "SELECT id, COALESCE(pair_id, ''), COALESCE(lease_owner, '') FROM jobs WHERE state = 'running'");
+      for (const auto& r : rows) {
+        if (isDead(store::textAt(r, 2))) orphans.emplace_back(store::textAt(r, 0), store::textAt(r, 1));
+      }
+    }
+    for (const auto& [id, pairId] : orphans) {
+      sql << "UPDATE jobs SET lease_expires_at = :e WHERE id = :i AND state = 'running'", soci::use(past),
+          soci::use(id);
+      if (!pairId.empty()) {
+        sql << "UPDATE pair_leases SET expires_at = :e WHERE pair_id = :p AND job_id = :i", soci::use(past),
+            soci::use(pairId), soci::use(id);
+      }
+    }
+    tx.commit();
+    if (!orphans.empty()) wake(sql);
+    return orphans.size();
   });
 }
 
@@ -136,6 +297,7 @@ core::Result<void> JobQueue::failOnce(const Job& job, const std::string& owner, 
       sql << "SELECT COUNT(*) FROM jobs WHERE coalesce_key = :k AND state = 'queued'", soci::into(twins),
           soci::use(key);
     }
+    releasePair(sql, job.pairId, job.fence);
     if (job.attempts >= job.maxAttempts) {
       sql << "UPDATE jobs SET state = 'dead', last_error = :e, lease_owner = NULL, lease_expires_at = NULL, "
              "updated_at = :n WHERE id = :i",
@@ -170,6 +332,7 @@ core::Result<QueueStats> JobQueue::stats() {
     sql << "SELECT MIN(run_at) FROM jobs WHERE state = 'queued' AND run_at <= :n", soci::into(oldest, ind),
         soci::use(now);
     if (ind == soci::i_ok) s.oldestQueuedAgeSeconds = std::max(0LL, now - oldest);
+    sql << "SELECT COUNT(*) FROM pairs WHERE quarantined_at IS NOT NULL", soci::into(s.quarantinedPairs);
     return s;
   });
 }

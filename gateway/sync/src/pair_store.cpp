@@ -30,7 +30,8 @@ constexpr const char* kSelect =
     "COALESCE(last_error, ''), COALESCE(policy_fingerprint, ''), last_success_at, created_at, updated_at, "
     "COALESCE(last_error_code, ''), COALESCE(last_error_cause, ''), COALESCE(guard_deletions, ''), "
     "COALESCE(confirmed_deletions, ''), "
-    "CASE WHEN user_id IN (SELECT id FROM users WHERE disabled_at IS NOT NULL) THEN 1 ELSE 0 END FROM pairs ";
+    "CASE WHEN user_id IN (SELECT id FROM users WHERE disabled_at IS NOT NULL) THEN 1 ELSE 0 END, quarantined_at, "
+    "COALESCE(quarantine_reason, '') FROM pairs ";
 
 std::vector<std::string> idLines(const std::string& text) {
   std::vector<std::string> out;
@@ -77,6 +78,8 @@ core::Result<SyncPair> fromRow(const soci::row& r) {
   p.guardDeletions = idLines(textAt(r, 19));
   p.confirmedDeletions = idLines(textAt(r, 20));
   p.ownerSuspended = integerAt(r, 21) != 0;
+  if (r.get_indicator(22) != soci::i_null) p.quarantinedAt = integer(22);
+  p.quarantineReason = textAt(r, 23);
   return p;
 }
 
@@ -193,7 +196,8 @@ core::Result<std::vector<SyncPair>> PairStore::list(const std::string& where) {
 }
 
 core::Result<std::vector<SyncPair>> PairStore::listRunnable() {
-  return list("WHERE enabled = 1 AND user_id NOT IN (SELECT id FROM users WHERE disabled_at IS NOT NULL)");
+  return list("WHERE enabled = 1 AND quarantined_at IS NULL AND "
+              "user_id NOT IN (SELECT id FROM users WHERE disabled_at IS NOT NULL)");
 }
 
 core::Result<std::vector<SyncPair>> PairStore::listAll() { return list(""); }
@@ -316,6 +320,25 @@ core::Result<void> PairStore::confirmDeletions(const std::string& id, const std:
     sql << "UPDATE pairs SET needs_confirmation = 0, confirmation_reason = NULL, confirmed_deletions = :c, "
            "deletions_confirmed_at = :t, updated_at = :t2 WHERE id = :i",
         soci::use(held), soci::use(now), soci::use(now), soci::use(id);
+    tx.commit();
+    return {};
+  });
+}
+
+core::Result<void> PairStore::release(const std::string& id) {
+  return db_.withSession([&](soci::session& sql) -> core::Result<void> {
+    store::WriteTransaction tx(sql, db_.dialect());
+    const long long now = clock_.nowUnixSeconds();
+    soci::statement st = (sql.prepare << "UPDATE pairs SET quarantined_at = NULL, quarantine_reason = NULL, "
+                                         "updated_at = :t WHERE id = :i AND quarantined_at IS NOT NULL",
+                          soci::use(now), soci::use(id));
+    st.execute(true);
+    if (st.get_affected_rows() == 0) {
+      int known = 0;
+      sql << "SELECT COUNT(*) FROM pairs WHERE id = :i", soci::into(known), soci::use(id);
+      return known == 0 ? fail(ErrorCode::NotFound, "no such pair") : fail(ErrorCode::Conflict, "the pair is not quarantined");
+    }
+    sql << "DELETE FROM jobs WHERE pair_id = :p AND state = 'dead'", soci::use(id);
     tx.commit();
     return {};
   });

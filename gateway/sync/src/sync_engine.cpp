@@ -282,7 +282,7 @@ core::Result<PairPlan> SyncEngine::plan(const SyncPair& pair, providers::Provide
 }
 
 core::Result<SyncReport> SyncEngine::syncPair(const std::string& pairId, providers::Provider& source,
-                                              providers::Provider& target) {
+                                              providers::Provider& target, const RunFence& fence) {
   SyncReport report;
   auto pair = PairStore(db_, clock_).get(pairId);
   if (!pair) return std::unexpected(pair.error());
@@ -295,11 +295,14 @@ core::Result<SyncReport> SyncEngine::syncPair(const std::string& pairId, provide
   report.pullSeconds = plan->pullSeconds;
   // Held: the pause is recorded first, then only what the policy requires runs (leaving full
   // content in place is worse than a deletion); everything else waits, cursors included.
+  if (fence) {
+    if (auto held = fence(); !held) return std::unexpected(held.error());
+  }
   if (auto ok = settleGuard(*pair, *plan); !ok) return std::unexpected(ok.error());
   MappingStore mappings(db_, clock_);
   SkipStore skips(db_, clock_);
   FailureStore failures(db_, clock_);
-  const detail::ApplyContext context{mappings, skips, failures, *pair, options_, observer_};
+  const detail::ApplyContext context{mappings, skips, failures, *pair, options_, observer_, fence};
   const auto& directions = plan->held() ? plan->whileHeld : plan->directions;
   std::vector<providers::Provider*> targets = {&target, &source};
   for (std::size_t i = 0; i < directions.size(); ++i) {
@@ -315,7 +318,7 @@ core::Result<SyncReport> SyncEngine::syncPair(const std::string& pairId, provide
     if (auto ok = detail::settleSkipped(context, d); !ok) return std::unexpected(ok.error());
     if (auto ok = detail::settleFailures(context, d, report); !ok) return std::unexpected(ok.error());
   }
-  if (auto ok = finish(*pair, *plan, report); !ok) return std::unexpected(ok.error());
+  if (auto ok = finish(*pair, *plan, report, fence); !ok) return std::unexpected(ok.error());
   return report;
 }
 
@@ -339,9 +342,13 @@ core::Result<void> SyncEngine::settleGuard(const SyncPair& pair, const PairPlan&
 
 // After every step is applied: the cursors move on, a used confirmation is spent, the pair's
 // fingerprint and success are recorded.
-core::Result<void> SyncEngine::finish(const SyncPair& pair, const PairPlan& plan, const SyncReport& report) {
+core::Result<void> SyncEngine::finish(const SyncPair& pair, const PairPlan& plan, const SyncReport& report,
+                                      const RunFence& fence) {
   PairStore pairs(db_, clock_);
   MappingStore mappings(db_, clock_);
+  if (fence) {
+    if (auto held = fence(); !held) return held;
+  }
   // Only now, with every write recorded, may the next run start after these changes.
   const DirectionPlan& forward = plan.directions.front();
   for (const auto* calendar : {&forward.from, &forward.to}) {

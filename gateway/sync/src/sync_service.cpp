@@ -3,6 +3,7 @@
 #include "calgate/accounts/account_store.hpp"
 #include "calgate/accounts/provider_registry.hpp"
 #include "calgate/core/log.hpp"
+#include "calgate/store/change_listener.hpp"
 #include "calgate/sync/mapping_store.hpp"
 #include "calgate/sync/pair_store.hpp"
 #include "calgate/sync/worker.hpp"
@@ -70,30 +71,51 @@ std::string SyncCounters::render(const sync::QueueStats& queue) {
       << "calgate_jobs{state=\"dead\"} " << queue.dead << "\n"
       << "# HELP calgate_jobs_oldest_age_seconds How long the oldest due job has waited.\n"
          "# TYPE calgate_jobs_oldest_age_seconds gauge\n"
-      << "calgate_jobs_oldest_age_seconds " << queue.oldestQueuedAgeSeconds << "\n";
+      << "calgate_jobs_oldest_age_seconds " << queue.oldestQueuedAgeSeconds << "\n"
+      << "# HELP calgate_pairs_quarantined Pairs set aside after their job kept stopping its worker.\n"
+         "# TYPE calgate_pairs_quarantined gauge\n"
+      << "calgate_pairs_quarantined " << queue.quarantinedPairs << "\n";
   return out.str();
 }
 
+namespace {
+
+QueueOptions queueOptions(const SyncConfig& config, JobSignal& signal) {
+  QueueOptions options;
+  options.lease = config.lease;
+  options.signal = &signal;
+  return options;
+}
+
+}  // namespace
+
 SyncService::SyncService(store::Database& db, policy::OrgPolicySource& orgs, ProviderFactory& providers, const core::Clock& clock,
-                         SyncConfig config, std::string owner)
+                         SyncConfig config, ProcessIdentity identity)
     : db_(db),
       orgs_(orgs),
       providers_(providers),
       clock_(clock),
       config_(config),
-      owner_(std::move(owner)),
-      queue_(db, clock, sync::QueueOptions{config.lease, std::chrono::seconds(5), std::chrono::seconds(3600)}) {}
+      identity_(std::move(identity)),
+      queue_(db, clock, queueOptions(config, signal_)) {}
 
 SyncService::~SyncService() { stop(); }
 
 void SyncService::start() {
+  // A restart after a crash: the jobs the dead predecessor held run now, not when their lease ends.
+  auto reclaimed = queue_.reclaim([this](const std::string& owner) { return identity_.isDeadPredecessor(owner); });
+  if (!reclaimed) core::log::warn("jobs.reclaim_failed", {{"error", reclaimed.error().describe()}});
+  else if (*reclaimed > 0) core::log::warn("jobs.reclaimed", {{"jobs", static_cast<long long>(*reclaimed)}});
   threads_.emplace_back([this] { schedulerLoop(); });
+  if (config_.workers == 0) return;
+  threads_.emplace_back([this] { listenerLoop(); });
   for (unsigned i = 0; i < config_.workers; ++i) threads_.emplace_back([this, i] { workerLoop(i); });
 }
 
 void SyncService::stop() {
   stopping_ = true;
   wake_.notify_all();
+  signal_.notify();
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }
@@ -144,7 +166,7 @@ core::Result<void> SyncService::handle(const sync::Job& job) {
     ++counters_.writes[{std::string(provider), std::string(action)}];
   });
   const auto started = std::chrono::steady_clock::now();
-  auto report = engine.syncPair(pair->id, **sp, **tp);
+  auto report = engine.syncPair(pair->id, **sp, **tp, [this, &job] { return queue_.check(job); });
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   {
     std::lock_guard lock(counters_.mutex);
@@ -157,7 +179,8 @@ core::Result<void> SyncService::handle(const sync::Job& job) {
     if (!report) ++counters_.failures;
   }
   if (!report) {
-    (void)pairs.recordFailure(pair->id, report.error());
+    // a run that lost its pair says nothing about the pair: the run that has it now does
+    if (report.error().cause != core::Cause::LeaseLost) (void)pairs.recordFailure(pair->id, report.error());
     return std::unexpected(report.error());
   }
   core::log::info("sync.pair_done", {{"pair", pair->id},
@@ -177,15 +200,44 @@ std::string SyncService::renderMetrics() {
 }
 
 void SyncService::workerLoop(unsigned index) {
-  sync::Worker worker(queue_, owner_ + "/" + std::to_string(index));
+  sync::Worker worker(queue_, identity_.owner() + "#" + std::to_string(index));
   worker.on("sync_pair", [this](const sync::Job& j) { return handle(j); });
   worker.on("purge", [this](const sync::Job& j) { return handle(j); });
   while (!stopping_) {
+    const auto seen = signal_.seen();  // before looking: a job queued after the look still wakes us
     auto ran = worker.runOnce();
     if (!ran) core::log::warn("jobs.worker_error", {{"worker", worker.owner()}, {"error", ran.error().describe()}});
     if (ran && *ran) continue;
-    std::unique_lock lock(mutex_);
-    wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_.load(); });
+    signal_.waitPast(seen, std::chrono::seconds(1));
+  }
+}
+
+// Jobs queued by other processes (another `calgate serve` on the same PostgreSQL, an admin
+// command): the listener's announcement wakes this process's workers.
+void SyncService::listenerLoop() {
+  std::unique_ptr<store::ChangeListener> listener;
+  while (!stopping_) {
+    if (!listener) {
+      auto opened = store::ChangeListener::open(db_, kJobsChannel);
+      if (!opened) {
+        // in-memory SQLite has nobody else to hear; a broken server: try again later
+        if (opened.error().code == ErrorCode::Invalid) return;
+        core::log::warn("jobs.listener_failed", {{"error", opened.error().describe()}});
+        std::unique_lock lock(mutex_);
+        wake_.wait_for(lock, std::chrono::seconds(5), [this] { return stopping_.load(); });
+        continue;
+      }
+      listener = std::move(*opened);
+    }
+    auto heard = listener->wait(std::chrono::milliseconds(250));
+    if (!heard) {
+      listener.reset();
+      continue;
+    }
+    // SQLite announces every commit of another connection: wake the workers only for a job
+    if (*heard && (db_.dialect() == store::Dialect::Postgresql || queue_.hasRunnable().value_or(true))) {
+      signal_.notify();
+    }
   }
 }
 

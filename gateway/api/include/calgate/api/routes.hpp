@@ -27,6 +27,7 @@ class AccountStore;
 }
 namespace calgate::sync {
 class ProviderFactory;
+class JobSignal;
 struct SyncOptions;
 }
 
@@ -52,6 +53,8 @@ struct Services {
   const sync::SyncOptions* syncOptions = nullptr;  ///< the workers' engine options: the preview plans as they run
   dns::OrgPolicyService* orgPolicyService = nullptr;  ///< fresh DNSSEC lookups (GET /v1/policy)
   CalDavDiscovery discoverCalDav;
+  /// Wakes the workers of this process when a route queues a job ("sync now"); null: they poll.
+  sync::JobSignal* jobSignal = nullptr;
   http::RateLimiter* feedLimiter = nullptr;    ///< requests per feed URL (unauthenticated)
   http::RateLimiter* policyLimiter = nullptr;  ///< fresh DNS lookups per token (GET /v1/policy)
 };

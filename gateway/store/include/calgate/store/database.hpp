@@ -76,6 +76,9 @@ class Database {
   Database& operator=(const Database&) = delete;
 
   Dialect dialect() const { return target_.dialect; }
+  /// Where the pool connects, for connections of their own (ChangeListener). connectString may
+  /// hold a password: never log it.
+  const DatabaseTarget& target() const { return target_; }
   const std::string& displayName() const { return target_.displayName; }
 
   /// Borrows a session, waiting up to `timeout`. Unavailable when none frees up in time. A

@@ -3,16 +3,36 @@
 /// worker for a while; a crashed worker's lease expires and the job runs again. On PostgreSQL
 /// jobs are claimed with FOR UPDATE SKIP LOCKED, so several gateway processes share the queue;
 /// on SQLite one process works it. Queued jobs with the same coalesce key are one job.
+///
+/// Runs of one pair never overlap: claiming a pair's job takes the pair's lease row
+/// (pair_leases) with a conditional update, which two concurrent claims cannot both pass on any
+/// isolation level, and raises its generation. The job carries that generation as its fence;
+/// `check` says whether the run still holds the pair, and a run checks it before every provider
+/// write and cursor save (a worker that lost its lease stops without writing).
+///
+/// A job whose run stopped without reporting back (its lease ran out: the process crashed, was
+/// killed or hung) counts that attempt; when it is re-taken with no attempts left it is dead and
+/// its pair quarantined (PairStore::release lifts it), so one calendar that crashes the process
+/// cannot crash-loop the service for everyone.
 
 #include "calgate/core/clock.hpp"
 #include "calgate/core/error.hpp"
 #include "calgate/store/database.hpp"
 
 #include <chrono>
+#include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 
+namespace soci {
+class session;
+}
+
 namespace calgate::sync {
+
+/// Where enqueue() announces new jobs to other processes (store::ChangeListener).
+inline constexpr const char* kJobsChannel = "calgate_jobs";
 
 struct Job {
   std::string id;
@@ -20,12 +40,21 @@ struct Job {
   std::string pairId;   ///< "" for jobs about no pair
   int attempts = 0;     ///< including this one
   int maxAttempts = 10;
+  long long fence = 0;  ///< the pair lease's generation this run holds (0: a job about no pair)
 };
+
+class JobSignal;
 
 struct QueueOptions {
   std::chrono::seconds lease{300};        ///< a job's run must finish (or renew) within this
   std::chrono::seconds firstRetry{5};     ///< backoff: first retry after this, doubling...
   std::chrono::seconds maxRetry{3600};    ///< ...up to this
+  int maxAttempts = 10;                   ///< of a job queued from now on; then it is dead
+  /// Notified when a job is queued or a pair's job finishes (so a follow-up can start); may be null.
+  JobSignal* signal = nullptr;
+  /// Test hook: called inside claim() after a job was chosen and before its pair is taken (tests
+  /// put a barrier there to make two claims meet).
+  std::function<void()> afterChoosing;
 };
 
 struct QueueStats {
@@ -33,6 +62,7 @@ struct QueueStats {
   long long running = 0;
   long long dead = 0;
   long long oldestQueuedAgeSeconds = 0;  ///< of runnable queued jobs; 0 when none
+  long long quarantinedPairs = 0;
 };
 
 struct PairJobState {
@@ -48,20 +78,32 @@ class JobQueue {
   JobQueue(store::Database& db, const core::Clock& clock, QueueOptions options = {});
 
   /// Queues a job to run after `delay`. When a job with the same `coalesceKey` is already queued,
-  /// nothing is added and the result is false.
+  /// nothing is added and the result is false. A new job wakes workers: this process's through
+  /// the signal, other processes' through NOTIFY calgate_jobs (PostgreSQL).
   core::Result<bool> enqueue(const std::string& kind, const std::string& pairId, const std::string& coalesceKey,
                              std::chrono::seconds delay = std::chrono::seconds(0));
-  /// Leases the next due job (or one whose lease expired) to `owner`; nullopt when none is due.
+  /// Leases the next due job (or one whose lease expired) to `owner`, with its pair; nullopt when
+  /// none is due. Never a job of a pair whose run is going on, or of a quarantined pair. An
+  /// expired job with no attempts left is made dead here (and its pair quarantined, audited).
   core::Result<std::optional<Job>> claim(const std::string& owner);
-  /// Extends the lease of a job `owner` is still running (a heartbeat while it runs). Conflict
-  /// with cause LeaseLost when the lease was lost: another worker may have the job now.
+  /// Extends the lease of a job `owner` is still running, and of its pair (a heartbeat while it
+  /// runs). Conflict with cause LeaseLost when the lease was lost: another worker may have it now.
   core::Result<void> renew(const Job& job, const std::string& owner);
-  /// The job is done: removed, if `owner` still holds its lease (Conflict with cause LeaseLost
-  /// otherwise).
+  /// Whether the run of `job` still holds its pair: the pair's lease carries the job's fence and
+  /// has not run out. Conflict with cause LeaseLost otherwise. Always fine for a job about no pair.
+  core::Result<void> check(const Job& job);
+  /// The job is done: removed and its pair released, if `owner` still holds its lease (Conflict
+  /// with cause LeaseLost otherwise).
   core::Result<void> complete(const Job& job, const std::string& owner);
   /// The job failed: queued again after an exponential backoff (at least the error's
   /// retryAfter), or marked dead after its last attempt. A queued twin absorbs it.
   core::Result<void> fail(const Job& job, const std::string& owner, const core::Error& error);
+  /// Makes the jobs of dead owners runnable at once (instead of after their lease): the running
+  /// jobs whose lease owner `isDead` says stopped, with their pairs. Their attempt stays counted.
+  /// Returns how many were reclaimed.
+  core::Result<std::size_t> reclaim(const std::function<bool(const std::string& owner)>& isDead);
+  /// Whether claim() would find a job now (a read: no write lock taken).
+  core::Result<bool> hasRunnable();
   core::Result<QueueStats> stats();
   /// Whether a sync of the pair is queued or running (for its status).
   core::Result<PairJobState> pairJob(const std::string& pairId);
@@ -70,7 +112,10 @@ class JobQueue {
   std::chrono::seconds backoff(int attempts, const core::Error& error) const;
 
  private:
+  enum class Claimed { Job, None, Again };
+  core::Result<Claimed> claimOnce(const std::string& owner, Job& job);
   core::Result<void> failOnce(const Job& job, const std::string& owner, const core::Error& error);
+  void wake(soci::session& sql);
   store::Database& db_;
   const core::Clock& clock_;
   QueueOptions options_;

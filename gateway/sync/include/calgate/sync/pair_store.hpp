@@ -43,6 +43,10 @@ struct SyncPair : NewPair {
   core::Cause lastErrorCause = core::Cause::None;  ///< ...and the cause (PullFailed: start from a complete listing)
   std::string policyFingerprint;  ///< rules, window + organisation policies the copies were last rendered under
   std::optional<long long> lastSuccessAt;
+  /// Set aside because its job kept stopping its worker mid-run (JobQueue): not scheduled, "sync
+  /// now" refused, until release().
+  std::optional<long long> quarantinedAt;
+  std::string quarantineReason;
   long long createdAt = 0;
   long long updatedAt = 0;
 };
@@ -66,7 +70,7 @@ class PairStore {
   /// Invalid for a window outside 0..3650 days or a pair of a calendar with itself.
   core::Result<SyncPair> create(const NewPair& pair);
   core::Result<SyncPair> get(const std::string& id);
-  /// Every enabled pair of a user not suspended, paused ones too: a paused pair's runs still make the deletions the
+  /// Every enabled pair of a user not suspended and not quarantined, paused ones too: a paused pair's runs still make the deletions the
   /// policy requires (and resume it when the held deletions are no longer there).
   core::Result<std::vector<SyncPair>> listRunnable();
   /// Every pair, paused or not.
@@ -87,6 +91,9 @@ class PairStore {
   core::Result<void> confirmDeletions(const std::string& id, const std::string& digest = {});
   /// The held deletions went away by themselves (the source is back): the pair no longer waits.
   core::Result<void> resume(const std::string& id);
+  /// Lifts a quarantine: the pair's dead jobs go and it is scheduled again (the caller queues a
+  /// sync and audits). Conflict when the pair is not quarantined.
+  core::Result<void> release(const std::string& id);
   /// Consumes a confirmation (after the run that used it succeeded).
   core::Result<void> clearConfirmation(const std::string& id);
   /// A run succeeded: clears the last error and stamps the time.

@@ -60,6 +60,11 @@ struct SyncReport {
 /// Called once per provider write, for metrics: provider name and "create" | "update" | "delete".
 using WriteObserver = std::function<void(std::string_view provider, std::string_view action)>;
 
+/// Whether the run still holds its pair (JobQueue::check): asked before every provider write and
+/// before the cursors are saved; an error stops the run there, nothing more written. Empty: a
+/// run outside the job queue (tests, tools), which the caller keeps exclusive itself.
+using RunFence = std::function<core::Result<void>()>;
+
 /// Which listings a plan starts from.
 enum class PlanScope {
   NextRun,     ///< the pair's cursors, exactly as its next run: what preview and sync share
@@ -67,13 +72,13 @@ enum class PlanScope {
 };
 
 /// Thread-safe if the providers are; runs of the same pair must not overlap (the job queue
-/// guarantees that: one job per pair at a time).
+/// guarantees that: one job per pair at a time, fenced by `fence`).
 class SyncEngine {
  public:
   SyncEngine(store::Database& db, policy::OrgPolicySource& orgPolicies, const core::Clock& clock, SyncOptions options = {});
   /// `source` serves the pair's source calendar, `target` its target calendar.
   core::Result<SyncReport> syncPair(const std::string& pairId, providers::Provider& source,
-                                    providers::Provider& target);
+                                    providers::Provider& target, const RunFence& fence = {});
   /// The plan a run would apply now, without writing anything (no provider write, mapping,
   /// cursor or pause). NotFound for an unknown pair; provider errors as they come.
   core::Result<PairPlan> planPair(const std::string& pairId, providers::Provider& source, providers::Provider& target,
@@ -84,7 +89,8 @@ class SyncEngine {
   core::Result<PairPlan> plan(const SyncPair& pair, providers::Provider& source, providers::Provider& target,
                               PlanScope scope, bool recordPullFailure);
   core::Result<void> settleGuard(const SyncPair& pair, const PairPlan& plan);
-  core::Result<void> finish(const SyncPair& pair, const PairPlan& plan, const SyncReport& report);
+  core::Result<void> finish(const SyncPair& pair, const PairPlan& plan, const SyncReport& report,
+                            const RunFence& fence);
   store::Database& db_;
   policy::OrgPolicySource& orgPolicies_;
   const core::Clock& clock_;

@@ -1,12 +1,17 @@
 #pragma once
 /// The sync engine at work inside `calgate serve`: a scheduler that queues a sync of every pair
 /// each poll interval (coalesced) and a daily purge, and worker threads that run the jobs with
-/// providers opened from the accounts' vaulted credentials.
+/// providers opened from the accounts' vaulted credentials. At start it takes back the jobs its
+/// own dead predecessor left running (ProcessIdentity). Idle workers wake when a job is queued:
+/// at once in this process (the signal), from other processes through a ChangeListener; a poll
+/// every second stays as the fallback. Every run is fenced by its job's pair lease.
 
 #include "calgate/core/clock.hpp"
 #include "calgate/policy/org_policy_source.hpp"
 #include "calgate/sync/calendar_store.hpp"
 #include "calgate/sync/job_queue.hpp"
+#include "calgate/sync/job_signal.hpp"
+#include "calgate/sync/process_identity.hpp"
 #include "calgate/sync/sync_config.hpp"
 #include "calgate/sync/sync_engine.hpp"
 
@@ -54,27 +59,32 @@ struct SyncCounters {
 class SyncService {
  public:
   SyncService(store::Database& db, policy::OrgPolicySource& orgs, ProviderFactory& providers, const core::Clock& clock,
-              SyncConfig config, std::string owner);
+              SyncConfig config, ProcessIdentity identity);
   ~SyncService();
   void start();
   /// Stops scheduling and lets running jobs finish.
   void stop();
   /// Queues a sync of every runnable pair and a purge (coalesced). Returns how many were new.
   core::Result<std::size_t> schedule();
-  /// Runs one job (what a worker does with a claimed job).
+  /// Runs one job (what a worker does with a claimed job), fenced by its pair lease.
   core::Result<void> handle(const sync::Job& job);
+  /// Notified whenever a job is queued in this process: give it to every JobQueue that enqueues
+  /// (QueueOptions::signal), so this service's workers start the job at once.
+  JobSignal& signal() { return signal_; }
   std::string renderMetrics();
 
  private:
   void workerLoop(unsigned index);
   void schedulerLoop();
+  void listenerLoop();
 
   store::Database& db_;
   policy::OrgPolicySource& orgs_;
   ProviderFactory& providers_;
   const core::Clock& clock_;
   SyncConfig config_;
-  std::string owner_;
+  ProcessIdentity identity_;
+  JobSignal signal_;
   sync::JobQueue queue_;
   SyncCounters counters_;
   std::atomic<bool> stopping_{false};
