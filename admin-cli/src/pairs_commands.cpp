@@ -25,7 +25,7 @@ std::optional<int> openCurrent(Context& ctx) {
 }  // namespace
 
 void addPairsCommands(CLI::App& app, Context& ctx, int& exitCode) {
-  auto* cmd = app.add_subcommand("pairs", "Sync pairs: list them, confirm deletions the mass-delete guard stopped");
+  auto* cmd = app.add_subcommand("pairs", "Sync pairs: list them, confirm deletions the mass-delete guard stopped, release quarantined ones");
   cmd->require_subcommand(1);
 
   auto* list = cmd->add_subcommand("list", "List every pair with its state (paused pairs say why)");
@@ -42,10 +42,11 @@ void addPairsCommands(CLI::App& app, Context& ctx, int& exitCode) {
     }
     nlohmann::json out = nlohmann::json::array();
     for (const auto& p : *pairs) {
-      const std::string state = p.ownerSuspended ? "suspended"
-                                : !p.enabled   ? "disabled"
-                                : p.needsConfirmation ? "needs_confirmation"
-                                                      : "active";
+      const std::string state = p.ownerSuspended       ? "suspended"
+                                : !p.enabled           ? "disabled"
+                                : p.quarantinedAt      ? "quarantined"
+                                : p.needsConfirmation  ? "needs_confirmation"
+                                                       : "active";
       if (ctx.json) {
         // the last error's kind, as the engine acts on it (null after a success)
         const nlohmann::json code =
@@ -59,7 +60,8 @@ void addPairsCommands(CLI::App& app, Context& ctx, int& exitCode) {
                        {"target_calendar_id", p.targetCalendarId},
                        {"direction", p.direction == sync::Direction::TwoWay ? "two_way" : "one_way"},
                        {"state", state},
-                       {"reason", p.confirmationReason},
+                       {"reason", p.quarantinedAt ? p.quarantineReason : p.confirmationReason},
+                       {"quarantined_at", p.quarantinedAt ? nlohmann::json(*p.quarantinedAt) : nlohmann::json()},
                        // what `pairs confirm --deletions` names (null unless paused)
                        {"held_deletions", p.needsConfirmation ? nlohmann::json(sync::deletionsDigest(p.guardDeletions))
                                                               : nlohmann::json()},
@@ -69,6 +71,7 @@ void addPairsCommands(CLI::App& app, Context& ctx, int& exitCode) {
       } else {
         std::cout << p.id << "  " << (p.direction == sync::Direction::TwoWay ? "two-way" : "one-way") << "  "
                   << state;
+        if (p.quarantinedAt) std::cout << "  (" << p.quarantineReason << ")";
         if (!p.confirmationReason.empty()) std::cout << "  (" << p.confirmationReason << ")";
         if (p.needsConfirmation) std::cout << "  held deletions " << sync::deletionsDigest(p.guardDeletions);
         if (!p.lastError.empty()) std::cout << "  last error: " << p.lastError;
@@ -122,6 +125,42 @@ void addPairsCommands(CLI::App& app, Context& ctx, int& exitCode) {
     }
     std::cout << "pair " << pairId << " confirmed; its runs may delete the " << pair->guardDeletions.size()
               << " held deletions past the guard\n";
+    exitCode = app::kExitOk;
+  });
+
+  static std::string releasedId;
+  auto* release = cmd->add_subcommand(
+      "release", "Lift a pair's quarantine (its job kept crashing or hanging the worker): it is scheduled again");
+  release->add_option("pair", releasedId, "The pair's id (see `pairs list`)")->required();
+  release->callback([&] {
+    if (auto rc = openCurrent(ctx)) {
+      exitCode = *rc;
+      return;
+    }
+    sync::PairStore pairs(*ctx.db, core::systemClock());
+    auto pair = pairs.get(releasedId);
+    if (!pair) {
+      exitCode = failWith(pair.error().code == core::ErrorCode::NotFound ? "no pair " + releasedId : pair.error().message);
+      return;
+    }
+    if (auto ok = pairs.release(releasedId); !ok) {
+      exitCode = ok.error().code == core::ErrorCode::Conflict
+                     ? failWith("pair " + releasedId + " is not quarantined", app::kExitUsage)
+                     : failWith(ok.error());
+      return;
+    }
+    audit::AuditEntry e;
+    e.actor = "admin";
+    e.userId = pair->userId;
+    e.action = "pair.release";
+    e.objectRef = "pair/" + releasedId;
+    e.decision = "released";
+    e.reasons = {pair->quarantineReason};
+    if (auto ok = audit::AuditLog(*ctx.db, core::systemClock()).append(e); !ok) {
+      exitCode = failWith(ok.error());
+      return;
+    }
+    std::cout << "pair " << releasedId << " released; it syncs at the next poll (or at once with `sync now`)\n";
     exitCode = app::kExitOk;
   });
 

@@ -420,6 +420,15 @@ class Calgate:
         finally:
             conn.close()
 
+    def execute(self, sql, params=()):
+        """Changes the database behind calgate's back, as a crashed worker or an operator's repair would."""
+        conn = sqlite3.connect(self.db_path, timeout=10)
+        try:
+            with conn:
+                conn.execute(sql, params)
+        finally:
+            conn.close()
+
     def count(self, table, where="1=1", params=()):
         return self.query("SELECT COUNT(*) AS n FROM %s WHERE %s" % (table, where), params)[0]["n"]
 
