@@ -240,3 +240,91 @@ TEST_CASE("an operator connects a CalDAV account and pairs two calendars with ca
   CHECK_THAT(admin({"pairs", "list"}), Catch::Contains("active"));
   CHECK_THAT(admin({"audit", "verify"}), Catch::Contains("audit log intact"));
 }
+
+TEST_CASE("calgate serve killed with SIGKILL mid-run: restarted, it takes its job back at once and finishes the pair",
+          "[e2e][restart][caldav]") {
+  test::TestDatabase t;
+  const auto& clock = core::systemClock();
+  REQUIRE(Migrator(t.db(), builtinMigrations(t.dialect()), clock).migrate());
+  auto user = UserStore(t.db(), clock).addUser("alice@work.example", "t");
+  REQUIRE(user);
+  auto vault = vault::Vault::open(
+      t.db(), vault::MasterKeyMaterial{vault::MasterKeyMaterial::Kind::Raw, vault::SecretBytes(vault::kKeyBytes, 7), "t"},
+      clock);
+  REQUIRE(vault);
+  Radicale dav;
+  AccountStore accounts(t.db(), **vault, clock);
+  const std::string json = R"({"username":"alice","password":"alice-app-password"})";
+  auto account = accounts.create({user->first.id, model::ProviderKind::CalDav, "alice@work.example", dav.base},
+                                 vault::SecretBytes(json.begin(), json.end()));
+  REQUIRE(account);
+  // enough events that the first run is still writing copies when it is killed
+  constexpr int kEvents = 120;
+  const std::string tag = std::to_string(::getpid()) + "-" + std::to_string(system_clock::now().time_since_epoch().count() % 100000);
+  const auto src = dav.calendar("kill-src-" + tag);
+  const auto dst = dav.calendar("kill-dst-" + tag);
+  for (int e = 0; e < kEvents; ++e) dav.event(src, "k" + tag + "-" + std::to_string(e), 1 + e % 28);
+  sync::CalendarStore calendars(t.db(), clock);
+  auto a = calendars.upsert(account->id, src, "Work", "UTC", true);
+  auto b = calendars.upsert(account->id, dst, "Home", "UTC", true);
+  REQUIRE(a);
+  REQUIRE(b);
+  sync::NewPair np;
+  np.userId = user->first.id;
+  np.sourceCalendarId = a->id;
+  np.targetCalendarId = b->id;
+  auto pair = sync::PairStore(t.db(), clock).create(np);
+  REQUIRE(pair);
+
+  test::TempDir dataDir;
+  const std::map<std::string, std::string> env = {{"CALGATE_SERVER_PORT", "0"},
+                                                  {"CALGATE_DATABASE_URL", t.url()},
+                                                  {"CALGATE_MASTER_KEY", kMasterKeyBase64},
+                                                  {"CALGATE_SYNC_WORKERS", "1"},
+                                                  {"CALGATE_SYNC_POLL_INTERVAL_SECONDS", "3600"},
+                                                  {"CALGATE_SYNC_ALLOW_PRIVATE_NETWORKS", "true"},
+                                                  {"CALGATE_DNS_SERVERS", "127.0.0.1:9"},
+                                                  {"CALGATE_DNS_TIMEOUT_MS", "100"}};
+  auto count = [&](const std::string& query) {
+    long long n = 0;
+    REQUIRE(t.db().withSession([&](soci::session& sql) -> core::Result<void> {
+      sql << query, soci::into(n);
+      return {};
+    }));
+    return n;
+  };
+  {
+    test::Process first({CALGATE_BINARY, "serve"}, env, dataDir.path());
+    for (int i = 0; i < 600 && count("SELECT COUNT(*) FROM mappings") < 10; ++i) std::this_thread::sleep_for(milliseconds(50));
+    first.signal(SIGKILL);
+    auto killed = first.wait(seconds(30));
+    REQUIRE(killed);
+    CHECK(killed->signal == SIGKILL);
+  }
+  const long long before = count("SELECT COUNT(*) FROM mappings");
+  INFO("copies recorded before the kill: " << before);
+  REQUIRE(before >= 10);
+  REQUIRE(before < kEvents);  // killed mid-run
+  REQUIRE(count("SELECT COUNT(*) FROM jobs WHERE state = 'running'") == 1);  // its lease has ~300 s to go
+
+  // the restart on the same data directory: the pair syncs again long before the lease would end
+  test::Process second({CALGATE_BINARY, "serve"}, env, dataDir.path());
+  long long synced = 0;
+  for (int i = 0; i < 1200 && synced == 0; ++i) {
+    std::this_thread::sleep_for(milliseconds(50));
+    synced = count("SELECT COUNT(*) FROM pairs WHERE last_success_at IS NOT NULL");
+  }
+  second.signal(SIGTERM);
+  auto stopped = second.wait(seconds(30));
+  REQUIRE(stopped);
+  INFO(stopped->err);
+  CHECK(synced == 1);
+  CHECK_THAT(stopped->err, Catch::Contains("jobs.reclaimed"));
+  CHECK(count("SELECT COUNT(*) FROM mappings WHERE state = 'synced'") == kEvents);
+  CHECK(count("SELECT attempts FROM jobs") == 0);  // every job finished: none left behind
+  // every event copied exactly once: the killed run's copies were found again, not duplicated
+  providers::caldav::CalDavProvider reader(dav.http, test::davAccount(dav.s), core::systemClock());
+  auto copies = reader.pullChanges(dst, "", {sys_days{2026y / 1 / 1}, sys_days{2028y / 1 / 1}});
+  REQUIRE(copies);
+  CHECK(copies->changed.size() == static_cast<std::size_t>(kEvents));
+}
