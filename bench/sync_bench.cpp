@@ -14,6 +14,7 @@
 #include "calgate/sync/pair_store.hpp"
 #include "calgate/sync/sync_engine.hpp"
 #include "calgate/vault/vault.hpp"
+#include "bench_support.hpp"
 #include "fakes/fake_provider.hpp"
 
 #include <benchmark/benchmark.h>
@@ -31,21 +32,9 @@ using namespace std::chrono;
 
 namespace {
 
-class NoOrgPolicy final : public policy::OrgPolicySource {
- public:
-  policy::OrgPolicy policyFor(const std::string& domain) override { return policy::OrgPolicy::none(domain); }
-};
-
-[[noreturn]] void die(const std::string& what) {
-  std::fprintf(stderr, "bench setup failed: %s\n", what.c_str());
-  std::exit(1);
-}
-
-template <class T>
-T must(core::Result<T> r, const char* what) {
-  if (!r) die(std::string(what) + ": " + r.error().describe());
-  return std::move(*r);
-}
+using bench::NoOrgPolicy;
+using bench::die;
+using bench::must;
 
 /// A store with one user, two accounts, a calendar on each and a pair between them.
 struct Store {
