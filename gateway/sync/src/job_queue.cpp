@@ -70,6 +70,21 @@ void releasePair(soci::session& sql, const std::string& pairId, long long fence)
       soci::use(pairId), soci::use(fence);
 }
 
+// A job whose runs kept stopping without reporting back: dead, its pair quarantined and free.
+DeadJob bury(soci::session& sql, const Job& job, long long now) {
+  DeadJob dead{job.id, job.pairId, {}, job.attempts};
+  const std::string reason = deathReason(job.attempts);
+  sql << "UPDATE jobs SET state = 'dead', last_error = :e, lease_owner = NULL, lease_expires_at = NULL, "
+         "updated_at = :n WHERE id = :i",
+      soci::use(reason), soci::use(now), soci::use(job.id);
+  if (job.pairId.empty()) return dead;
+  sql << "UPDATE pairs SET quarantined_at = :n, quarantine_reason = :r WHERE id = :p AND quarantined_at IS NULL",
+      soci::use(now), soci::use(reason), soci::use(job.pairId);
+  sql << "SELECT user_id FROM pairs WHERE id = :p", soci::into(dead.userId), soci::use(job.pairId);
+  sql << "UPDATE pair_leases SET expires_at = 0, job_id = NULL, owner = NULL WHERE pair_id = :p", soci::use(job.pairId);
+  return dead;
+}
+
 void auditDeath(store::Database& db, const core::Clock& clock, const DeadJob& dead) {
   audit::AuditEntry e;
   e.userId = dead.userId;
@@ -139,18 +154,7 @@ core::Result<JobQueue::Claimed> JobQueue::claimOnce(const std::string& owner, Jo
     }
     if (options_.afterChoosing) options_.afterChoosing();
     if (state == "running" && job.attempts >= job.maxAttempts) {
-      dead = DeadJob{job.id, job.pairId, {}, job.attempts};
-      const std::string reason = deathReason(job.attempts);
-      sql << "UPDATE jobs SET state = 'dead', last_error = :e, lease_owner = NULL, lease_expires_at = NULL, "
-             "updated_at = :n WHERE id = :i",
-          soci::use(reason), soci::use(now), soci::use(job.id);
-      if (!job.pairId.empty()) {
-        sql << "UPDATE pairs SET quarantined_at = :n, quarantine_reason = :r WHERE id = :p AND quarantined_at IS NULL",
-            soci::use(now), soci::use(reason), soci::use(job.pairId);
-        sql << "SELECT user_id FROM pairs WHERE id = :p", soci::into(dead->userId), soci::use(job.pairId);
-        sql << "UPDATE pair_leases SET expires_at = 0, job_id = NULL, owner = NULL WHERE pair_id = :p",
-            soci::use(job.pairId);
-      }
+      dead = bury(sql, job, now);
       tx.commit();
       return Claimed::Again;
     }
