@@ -78,19 +78,37 @@ policy::OrgPolicy OrgPolicyService::lookup(const std::string& domain) {
   std::string d = domain;
   std::transform(d.begin(), d.end(), d.begin(), [](unsigned char c) { return std::tolower(c); });
   while (!d.empty() && d.back() == '.') d.pop_back();
-  auto cached = [&]() -> std::optional<policy::OrgPolicy> {
+  std::promise<policy::OrgPolicy> mine;
+  std::shared_future<policy::OrgPolicy> flight;
+  {
     std::lock_guard lock(cacheMutex_);
     if (auto it = cache_.find(d); it != cache_.end() && it->second.until > clock_.nowUnixSeconds()) {
-      return it->second.policy;
+      return it->second.policy;  // warm lookups never wait for a resolution in progress
     }
-    return std::nullopt;
-  };
-  if (auto hit = cached()) return *hit;  // warm lookups never wait for a resolution in progress
-  std::lock_guard serial(lookupMutex_);
-  if (auto hit = cached()) return *hit;  // resolved by another thread meanwhile
-  LookupReport report = resolve(d);
-  std::lock_guard lock(cacheMutex_);
-  cache_[d] = Cached{report.policy, clock_.nowUnixSeconds() + report.cacheFor.count()};
+    if (auto it = inflight_.find(d); it != inflight_.end()) {
+      flight = it->second;
+    } else {
+      inflight_.emplace(d, mine.get_future().share());
+    }
+  }
+  if (flight.valid()) return flight.get();  // another caller is resolving this domain
+  LookupReport report;
+  try {
+    report = resolve(d);
+  } catch (...) {  // never leave the waiters hanging
+    {
+      std::lock_guard lock(cacheMutex_);
+      inflight_.erase(d);
+    }
+    mine.set_exception(std::current_exception());
+    throw;
+  }
+  {
+    std::lock_guard lock(cacheMutex_);
+    cache_[d] = Cached{report.policy, clock_.nowUnixSeconds() + report.cacheFor.count()};
+    inflight_.erase(d);
+  }
+  mine.set_value(report.policy);
   return report.policy;
 }
 
@@ -98,12 +116,10 @@ LookupReport OrgPolicyService::inspect(const std::string& domain) {
   std::string d = domain;
   std::transform(d.begin(), d.end(), d.begin(), [](unsigned char c) { return std::tolower(c); });
   while (!d.empty() && d.back() == '.') d.pop_back();
-  std::lock_guard serial(lookupMutex_);
   return resolve(d);
 }
 
 LookupReport OrgPolicyService::resolve(const std::string& d) {
-  // the caller holds lookupMutex_: the validator serves one lookup at a time
   LookupReport report;
   const long long now = clock_.nowUnixSeconds();
   report.policy = OrgPolicy::none(d);

@@ -709,12 +709,12 @@ Validator::Validator(Transport& transport, TrustAnchor anchor, const core::Clock
 Validator::~Validator() = default;
 
 TxtAnswer Validator::lookupTxt(const std::string& name) {
-  impl_->queries = 0;
-  impl_->deadline = std::chrono::steady_clock::now() + impl_->options.deadline;
-  impl_->chain.clear();
-  impl_->earliestExpiry.reset();
   try {
-    return impl_->lookup(name);
+    // Each lookup has state of its own (query count, deadline, chain), so lookups of different
+    // names run side by side; parsing the anchor again costs microseconds.
+    Impl run(impl_->transport, impl_->anchor, impl_->clock, impl_->options);
+    run.deadline = std::chrono::steady_clock::now() + run.options.deadline;
+    return run.lookup(name);
   } catch (const std::exception& e) {
     TxtAnswer out;
     out.security = Security::Indeterminate;

@@ -1,11 +1,21 @@
 // `calgate-admin dns check` end to end against the nsd-served zones.
+#include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <arpa/inet.h>
+#include <csignal>
 #include <cstdlib>
+#include <netinet/in.h>
+#include <sstream>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
 
 using namespace calgate::test;
 using nlohmann::json;
@@ -91,4 +101,65 @@ TEST_CASE("dns check: problems an admin must fix are reported with exit code 1",
 
   CHECK(admin.run({"dns", "check"}).exitCode == 2);
   CHECK(admin.run({"dns", "check", "--help"}).exitCode == 0);
+}
+
+TEST_CASE("calgate serve with 1,100 client connections open still validates a policy lookup", "[dns][e2e][fds]") {
+  // This test needs room for the connections on its own side too.
+  rlimit limit{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &limit) == 0);
+  if (limit.rlim_max < 4096 && ::geteuid() == 0) limit.rlim_max = 4096;
+  limit.rlim_cur = std::min<rlim_t>(limit.rlim_max, 4096);
+  ::setrlimit(RLIMIT_NOFILE, &limit);
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &limit) == 0);
+  if (limit.rlim_cur < 1200) {
+    WARN("the descriptor limit (" << limit.rlim_cur << ") leaves no room for 1,100 connections");
+    return;
+  }
+  Admin admin;
+  const std::map<std::string, std::string> env = {{"CALGATE_MASTER_KEY", "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc="},
+                                                  {"CALGATE_SERVER_PORT", "0"}};
+  REQUIRE(admin.run({"db", "migrate"}).exitCode == 0);
+  auto added = calgate::test::run({CALGATE_ADMIN_BINARY, "--config", admin.config.string(), "users", "add",
+                                   "it@acme.test", "--json"},
+                                  env, admin.dir.path());
+  INFO(added.err);
+  REQUIRE(added.exitCode == 0);
+  const std::string token = json::parse(added.out)["token"];
+  Process serve({CALGATE_BINARY, "serve", "--config", admin.config.string()}, env, admin.dir.path());
+  int port = 0;
+  for (int i = 0; i < 400 && port == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    std::istringstream lines(serve.currentErr());
+    for (std::string line; std::getline(lines, line);) {
+      if (line.find("\"event\":\"server.started\"") != std::string::npos) port = json::parse(line)["port"].get<int>();
+    }
+  }
+  REQUIRE(port != 0);
+  // 1,100 idle client connections: the gateway's next descriptors are numbered above 1024
+  std::vector<int> clients;
+  for (int i = 0; i < 1100; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(static_cast<std::uint16_t>(port));
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)) == 0);
+    clients.push_back(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // accepted
+  const std::string base = "http://127.0.0.1:" + std::to_string(port);
+  auto r = httpRequest("GET", base + "/v1/policy/acme.test", {"Authorization: Bearer " + token});
+  for (int fd : clients) ::close(fd);
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  const auto body = json::parse(r.body);
+  CHECK(body["validation"] == "secure");
+  CHECK(body["level"] == "private");
+  serve.signal(SIGTERM);
+  auto stopped = serve.wait(std::chrono::seconds(20));
+  REQUIRE(stopped);
+  INFO(stopped->err);
+  CHECK(stopped->exitCode == 0);
+  CHECK_THAT(stopped->err, Catch::Contains("server.descriptor_limit"));
 }

@@ -6,7 +6,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <condition_variable>
 #include <map>
+#include <mutex>
+#include <thread>
 
 using namespace calgate;
 using namespace calgate::dns;
@@ -271,4 +275,59 @@ TEST_CASE("state machine: the organisational domain is asked only after a secure
   CHECK(eu.policy.level == OrgLevel::Private);
   CHECK(eu.policy.failClosed());
   CHECK(service.inspect("not a domain").policy.level == OrgLevel::Private);
+}
+
+namespace {
+
+/// Answers "_calendar-privacy.slow.test." only when released (a server that takes its time), every
+/// other name at once. Counts lookups per name.
+class GatedSource final : public TxtSource {
+ public:
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool released = false;
+  std::map<std::string, int> calls;
+  TxtAnswer lookupTxt(const std::string& name) override {
+    std::unique_lock lock(mutex);
+    ++calls[name];
+    changed.notify_all();
+    if (name == "_calendar-privacy.slow.test.") changed.wait(lock, [&] { return released; });
+    return records(Security::Secure, {"v=CALPRIV1; p=private"});
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a slow domain holds only its own callers: other domains resolve meanwhile, one lookup per domain",
+          "[dns][concurrency]") {
+  auto clock = test::FakeClock::at(2026y / June / 1);
+  GatedSource source;
+  MemoryPinStore pins;
+  OrgPolicyService service(source, pins, clock);
+  std::vector<std::thread> slowCallers;
+  std::atomic<int> slowDone{0};
+  for (int i = 0; i < 3; ++i) {
+    slowCallers.emplace_back([&] {
+      CHECK(service.lookup("slow.test").level == OrgLevel::Private);
+      ++slowDone;
+    });
+  }
+  {
+    std::unique_lock lock(source.mutex);
+    source.changed.wait(lock, [&] { return source.calls["_calendar-privacy.slow.test."] == 1; });
+  }
+  // while slow.test is being resolved, another domain answers (with one mutex for every
+  // resolution, this lookup waited for the slow one)
+  CHECK(service.lookup("fast.test").level == OrgLevel::Private);
+  CHECK(service.inspect("other.test").policy.level == OrgLevel::Private);
+  CHECK(slowDone == 0);
+  {
+    std::lock_guard lock(source.mutex);
+    source.released = true;
+  }
+  source.changed.notify_all();
+  for (auto& t : slowCallers) t.join();
+  CHECK(slowDone == 3);
+  // the three callers shared one resolution
+  CHECK(source.calls["_calendar-privacy.slow.test."] == 1);
 }

@@ -17,8 +17,10 @@
 
 #include <signal.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 
@@ -40,10 +42,25 @@ std::optional<Config> loadOrReport(const std::optional<std::filesystem::path>& c
   return *config;
 }
 
+// Every client connection, calendar server connection and DNS socket is a descriptor; the usual
+// soft limit of 1024 is far below what a server with many clients needs. Raise it to the hard
+// limit, as servers do (nothing in calgate waits with select(), so any descriptor number works).
+void raiseDescriptorLimit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  const rlim_t before = limit.rlim_cur;
+  limit.rlim_cur = std::min<rlim_t>(limit.rlim_max, 1 << 20);
+  if (::setrlimit(RLIMIT_NOFILE, &limit) == 0) {
+    core::log::info("server.descriptor_limit", {{"from", static_cast<long long>(before)},
+                                                {"to", static_cast<long long>(limit.rlim_cur)}});
+  }
+}
+
 int serve(const std::optional<std::filesystem::path>& configPath) {
   auto config = loadOrReport(configPath);
   if (!config) return kExitUsage;
   core::log::setLevel(config->log.level);
+  raiseDescriptorLimit();
   // No master key, no start: credentials could be neither stored nor read.
   auto masterKey = vault::loadMasterKey(config->vault, config->dataDir, processEnvironment());
   vault::protectProcessSecrets();

@@ -1,7 +1,9 @@
 #pragma once
 /// Transport over c-ares: UDP with EDNS (1232-byte buffer, so larger answers are not taken for
 /// truncated), TCP retry on truncation, SERVFAIL/REFUSED answers returned rather than skipped
-/// (so they surface as Indeterminate), per-query timeout and tries.
+/// (so they surface as Indeterminate), per-query timeout and tries. Sockets are waited for with
+/// poll(2) (any descriptor number). Thread-safe: each query in flight has a c-ares channel of its
+/// own (up to kIdleChannels are kept for reuse), so queries run side by side.
 
 #include "calgate/dns/transport.hpp"
 
@@ -31,9 +33,13 @@ class CaresTransport final : public Transport {
  private:
   struct Channel;
   explicit CaresTransport(std::unique_ptr<Channel> channel, TransportOptions options);
-  std::unique_ptr<Channel> channel_;
+  static constexpr std::size_t kIdleChannels = 8;
+  static core::Result<std::unique_ptr<Channel>> openChannel(const TransportOptions& options);
+  std::unique_ptr<Channel> takeChannel();
+  void giveBack(std::unique_ptr<Channel> channel);
   TransportOptions options_;
-  std::mutex mutex_;  // one query at a time on the channel
+  std::mutex mutex_;  // guards idle_
+  std::vector<std::unique_ptr<Channel>> idle_;
 };
 
 }  // namespace calgate::dns

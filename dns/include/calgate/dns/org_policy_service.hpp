@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <map>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -66,8 +67,11 @@ class OrgPolicyService final : public policy::OrgPolicySource {
   PinStore& pins_;
   const core::Clock& clock_;
   ServiceOptions options_;
-  std::mutex lookupMutex_;  // serialises resolutions (the validator is not re-entrant)
-  std::mutex cacheMutex_;   // guards cache_ only, so warm lookups never wait on the network
+  // Guards cache_ and inflight_ only, so warm lookups never wait on the network. Resolutions of
+  // different domains run side by side; callers asking for a domain being resolved wait for that
+  // one resolution (single flight), so a slow domain holds only its own callers.
+  std::mutex cacheMutex_;
+  std::map<std::string, std::shared_future<policy::OrgPolicy>> inflight_;
   struct Cached {
     policy::OrgPolicy policy;
     long long until = 0;

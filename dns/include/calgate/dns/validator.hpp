@@ -65,6 +65,7 @@ class TxtSource {
   virtual TxtAnswer lookupTxt(const std::string& name) = 0;
 };
 
+/// Thread-safe if the transport is (CaresTransport is): every lookup keeps its own state.
 class Validator final : public TxtSource {
  public:
   Validator(Transport& transport, TrustAnchor anchor, const core::Clock& clock, ValidatorOptions options = {});
