@@ -45,7 +45,8 @@ TEST_CASE("an unknown key is rejected with its path and the keys that exist", "[
   TempDir dir;
   auto msg = errorOf(dir.write("c.yaml", "version: 1\nserver:\n  prot: 80\n"));
   CHECK(msg == "server.prot (" + (dir.path() / "c.yaml").string() +
-                   " line 3): unknown key; expected one of address, port, threads, max_body_bytes, rate_limit_per_minute, "
+                   " line 3): unknown key; expected one of address, port, threads, outbound_threads, outbound_queue, outbound_per_user, "
+                       "max_body_bytes, rate_limit_per_minute, "
                    "shutdown_grace_seconds");
   msg = errorOf(dir.write("d.yaml", "version: 1\nlisten: 80\n"));
   CHECK_THAT(msg, Catch::StartsWith("listen (") && Catch::Contains("line 2): unknown key"));

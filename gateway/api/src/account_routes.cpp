@@ -187,7 +187,8 @@ http::Response connect(Services& services, http::Request& request) {
 }  // namespace
 
 void addAccountRoutes(http::Router& router, Services& services) {
-  router.add({"POST", "/v1/accounts", true, [&services](http::Request& request) { return connect(services, request); }});
+  router.add({"POST", "/v1/accounts", true, [&services](http::Request& request) { return connect(services, request); },
+              /*outbound=*/true});
 
   router.add({"GET", "/v1/accounts", true, [&services](http::Request& request) {
                 if (auto ok = requireVault(services); !ok) return ok.error();
@@ -239,7 +240,8 @@ void addAccountRoutes(http::Router& router, Services& services) {
                 nlohmann::json list = nlohmann::json::array();
                 for (const auto& c : *calendars) list.push_back(calendarJson(c));
                 return jsonResponse(200, {{"calendars", list}});
-              }});
+              },
+              /*outbound=*/true});
 
   router.add({"DELETE", "/v1/accounts/{id}", true, [&services](http::Request& request) {
                 auto account = ownedAccount(services, request, request.params["id"]);

@@ -221,7 +221,8 @@ void addFeedRoutes(http::Router& router, Services& services) {
 
   auto cache = std::make_shared<RenderCache>();
   router.add({"GET", "/feeds/{token}.ics", false,
-              [&services, cache](http::Request& request) { return serveFeed(services, *cache, request); }});
+              [&services, cache](http::Request& request) { return serveFeed(services, *cache, request); },
+              /*outbound=*/true});
 }
 
 }  // namespace calgate::api

@@ -348,7 +348,8 @@ void addPairRoutes(http::Router& router, Services& services) {
                 }
                 if (auto ok = requireVault(services); !ok) return ok.error();
                 return previewPair(services, request, *pair, static_cast<std::size_t>(limit), scope);
-              }});
+              },
+              /*outbound=*/true});
 }
 
 }  // namespace calgate::api

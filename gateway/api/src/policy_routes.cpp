@@ -78,7 +78,8 @@ void addPolicyRoutes(http::Router& router, Services& services) {
                     {"reasons", p.reasons},
                     {"notes", report.notes}};
                 return jsonResponse(200, body);
-              }});
+              },
+              /*outbound=*/true});
 }
 
 }  // namespace calgate::api

@@ -49,7 +49,7 @@ Dispatcher::Dispatcher(const Router& router, Authenticator authenticate, HttpMet
       maxBodyBytes_(maxBodyBytes),
       limiter_(limiter) {}
 
-Response Dispatcher::route(Request& request, std::string& routeName) {
+std::optional<Response> Dispatcher::admit(Request& request, Pending& pending) {
   if (draining()) {
     Response r = problem(503, "shutting-down", "Service Unavailable", "the server is shutting down");
     r.headers.emplace_back("Connection", "close");
@@ -73,8 +73,11 @@ Response Dispatcher::route(Request& request, std::string& routeName) {
     return r;
   }
   const Route& route = *match.route;
-  routeName = route.pattern;
+  pending.route = &route;
+  pending.routeName = route.pattern;
   request.params = match.params;
+  pending.key = pending.routeName;
+  for (const auto& [name, value] : request.params) pending.key += "|" + value;
   if (route.authenticated) {
     const auto token = bearerToken(request);
     if (!token) return unauthorized();
@@ -85,6 +88,7 @@ Response Dispatcher::route(Request& request, std::string& routeName) {
       return problem(503, "unavailable", "Service Unavailable", "authentication is temporarily unavailable");
     }
     request.identity = std::move(*identity);
+    pending.key = "user:" + request.identity->userId;
     if (limiter_) {
       if (const auto wait = limiter_->take("token:" + request.identity->tokenId)) {
         Response r = problem(429, "rate-limited", "Too Many Requests",
@@ -95,38 +99,61 @@ Response Dispatcher::route(Request& request, std::string& routeName) {
       }
     }
   }
-  return route.handler(request);
+  return std::nullopt;
 }
 
-Response Dispatcher::handle(Request& request) {
-  const auto started = std::chrono::steady_clock::now();
+Response Dispatcher::invoke(Request& request, const Pending& pending) {
+  try {
+    return pending.route->handler(request);
+  } catch (const std::exception& e) {
+    core::log::error("http.handler_exception",
+                     {{"request_id", request.requestId}, {"route", pending.routeName}, {"error", e.what()}});
+  } catch (...) {
+    core::log::error("http.handler_exception", {{"request_id", request.requestId}, {"route", pending.routeName}});
+  }
+  return problem(500, "internal", "Internal Server Error", "an unexpected error occurred; see the server log",
+                 request.requestId);
+}
+
+Dispatcher::Pending Dispatcher::begin(Request& request) {
+  Pending pending;
+  pending.started = std::chrono::steady_clock::now();
   if (auto incoming = request.header("x-request-id"); incoming && acceptableRequestId(*incoming)) {
     request.requestId = std::string(*incoming);
   } else {
     request.requestId = core::newId("req");
   }
-  std::string routeName = "unmatched";
-  Response response;
   try {
-    response = route(request, routeName);
+    pending.answer = admit(request, pending);
   } catch (const std::exception& e) {
     core::log::error("http.handler_exception",
-                     {{"request_id", request.requestId}, {"route", routeName}, {"error", e.what()}});
-    response = problem(500, "internal", "Internal Server Error", "an unexpected error occurred; see the server log",
-                       request.requestId);
-  } catch (...) {
-    core::log::error("http.handler_exception", {{"request_id", request.requestId}, {"route", routeName}});
-    response = problem(500, "internal", "Internal Server Error", "an unexpected error occurred; see the server log",
-                       request.requestId);
+                     {{"request_id", request.requestId}, {"route", pending.routeName}, {"error", e.what()}});
+    pending.answer = problem(500, "internal", "Internal Server Error",
+                             "an unexpected error occurred; see the server log", request.requestId);
   }
+  if (!pending.answer && !pending.route->outbound) pending.answer = invoke(request, pending);
+  return pending;
+}
+
+Response Dispatcher::run(Request& request, Pending& pending) {
+  Response response = pending.answer ? *pending.answer : invoke(request, pending);
+  return finish(request, pending, std::move(response));
+}
+
+Response Dispatcher::handle(Request& request) {
+  Pending pending = begin(request);
+  return run(request, pending);
+}
+
+Response Dispatcher::finish(const Request& request, const Pending& pending, Response response) {
   response.headers.emplace_back("X-Request-Id", request.requestId);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  metrics_.record(routeName, request.method, response.status, seconds);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - pending.started).count();
+  metrics_.record(pending.routeName, request.method, response.status, seconds);
   const core::log::Level level = response.status >= 500 ? core::log::Level::Error : core::log::Level::Info;
   core::log::write(level, "http.request",
                    {{"request_id", request.requestId},
                     {"method", request.method},
-                    {"route", routeName},
+                    {"route", pending.routeName},
                     {"status", response.status},
                     {"latency_ms", seconds * 1000.0},
                     {"response_bytes", response.body.size()},

@@ -1,6 +1,7 @@
 #include "calgate/http/server.hpp"
 
 #include "calgate/core/log.hpp"
+#include "calgate/http/outbound_pool.hpp"
 
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
@@ -86,31 +87,66 @@ void addHeader(Pistache::Http::ResponseWriter& writer, std::string name, std::st
   writer.headers().add(std::make_shared<NamedHeader>(std::move(name), std::move(value)));
 }
 
+// Writes the response (from any thread: Pistache queues it for its reactor); the request leaves
+// the in-flight count when the bytes are out.
+void send(Pistache::Http::ResponseWriter& writer, const Response& response, InFlight* inFlight) {
+  try {
+    for (const auto& [name, value] : response.headers) addHeader(writer, name, value);
+    if (!response.contentType.empty()) addHeader(writer, "Content-Type", response.contentType);
+    addHeader(writer, "Cache-Control", "no-store");
+    writer.send(static_cast<Pistache::Http::Code>(response.status), response.body)
+        .then([inFlight](ssize_t) { inFlight->leave(); }, [inFlight](std::exception_ptr) { inFlight->leave(); });
+  } catch (const std::exception& e) {
+    core::log::error("http.write_failed", {{"error", e.what()}});
+    inFlight->leave();
+  }
+}
+
+Response refusal(OutboundPool::Admission admission, const OutboundLimits& limits) {
+  Response r = admission == OutboundPool::Admission::KeyBusy
+                   ? problem(429, "too-many-in-flight", "Too Many Requests",
+                             "you already have " + std::to_string(limits.perKey) +
+                                 " requests waiting on calendar servers; retry when they are answered")
+                   : problem(503, "busy", "Service Unavailable",
+                             "too many requests are waiting on calendar servers; retry shortly");
+  r.headers.emplace_back("Retry-After", "5");
+  return r;
+}
+
 class PistacheHandler : public Pistache::Http::Handler {
  public:
   HTTP_PROTOTYPE(PistacheHandler)
 
-  PistacheHandler(Dispatcher* dispatcher, InFlight* inFlight) : dispatcher_(dispatcher), inFlight_(inFlight) {}
+  PistacheHandler(Dispatcher* dispatcher, InFlight* inFlight, OutboundPool* outbound)
+      : dispatcher_(dispatcher), inFlight_(inFlight), outbound_(outbound) {}
 
   void onRequest(const Pistache::Http::Request& request, Pistache::Http::ResponseWriter writer) override {
     inFlight_->enter();
     Response response;
     try {
-      Request req = toRequest(request);
-      response = dispatcher_->handle(req);
+      // what waits on the outside world runs on the outbound pool, which answers it
+      struct Offloaded {
+        Request request;
+        Dispatcher::Pending pending;
+        Pistache::Http::ResponseWriter writer;
+      };
+      auto job = std::make_shared<Offloaded>(Offloaded{toRequest(request), {}, std::move(writer)});
+      job->pending = dispatcher_->begin(job->request);
+      if (job->pending.answer) {
+        response = dispatcher_->finish(job->request, job->pending, std::move(*job->pending.answer));
+      } else {
+        Dispatcher* dispatcher = dispatcher_;
+        InFlight* inFlight = inFlight_;
+        const auto admission = outbound_->submit(job->pending.key, [job, dispatcher, inFlight] {
+          const Response answer = dispatcher->run(job->request, job->pending);
+          send(job->writer, answer, inFlight);
+        });
+        if (admission == OutboundPool::Admission::Accepted) return;
+        response = dispatcher_->finish(job->request, job->pending, refusal(admission, outbound_->limits()));
+      }
+      send(job->writer, response, inFlight_);
     } catch (const std::exception& e) {
       core::log::error("http.adapter_exception", {{"error", e.what()}});
-      response = problem(500, "internal", "Internal Server Error", "an unexpected error occurred");
-    }
-    try {
-      for (const auto& [name, value] : response.headers) addHeader(writer, name, value);
-      if (!response.contentType.empty()) addHeader(writer, "Content-Type", response.contentType);
-      addHeader(writer, "Cache-Control", "no-store");
-      InFlight* inFlight = inFlight_;
-      writer.send(static_cast<Pistache::Http::Code>(response.status), response.body)
-          .then([inFlight](ssize_t) { inFlight->leave(); }, [inFlight](std::exception_ptr) { inFlight->leave(); });
-    } catch (const std::exception& e) {
-      core::log::error("http.write_failed", {{"error", e.what()}});
       inFlight_->leave();
     }
   }
@@ -124,6 +160,7 @@ class PistacheHandler : public Pistache::Http::Handler {
  private:
   Dispatcher* dispatcher_;
   InFlight* inFlight_;
+  OutboundPool* outbound_;
 };
 
 }  // namespace
@@ -132,13 +169,16 @@ struct Server::Impl {
   Dispatcher& dispatcher;
   ServerConfig config;
   InFlight inFlight;
+  OutboundPool outbound;
   std::unique_ptr<Pistache::Http::Endpoint> endpoint;
   std::atomic<bool> running{false};
   std::uint16_t boundPort = 0;
 };
 
 Server::Server(Dispatcher& dispatcher, const ServerConfig& config)
-    : impl_(new Impl{dispatcher, config, {}, nullptr, {}, 0}) {}
+    : impl_(new Impl{dispatcher, config, {},
+                     OutboundPool(OutboundLimits{config.outboundThreads, config.outboundQueue, config.outboundPerUser}),
+                     nullptr, {}, 0}) {}
 
 Server::~Server() { shutdown(std::chrono::milliseconds(0)); }
 
@@ -156,7 +196,7 @@ core::Result<void> Server::start() {
                        .bodyTimeout(std::chrono::seconds(60));
     impl_->endpoint->init(options);
     impl_->endpoint->setHandler(
-        Pistache::Http::make_handler<PistacheHandler>(&impl_->dispatcher, &impl_->inFlight));
+        Pistache::Http::make_handler<PistacheHandler>(&impl_->dispatcher, &impl_->inFlight, &impl_->outbound));
     impl_->endpoint->serveThreaded();
     impl_->boundPort = static_cast<std::uint16_t>(impl_->endpoint->getPort());
     impl_->running = true;
@@ -179,6 +219,7 @@ std::size_t Server::shutdown(std::chrono::milliseconds grace) {
     // decides how to end the process instead of hanging past the deadline.
     return left;
   }
+  impl_->outbound.stop();
   impl_->endpoint->shutdown();
   impl_->endpoint.reset();
   return 0;

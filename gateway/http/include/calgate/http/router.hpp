@@ -18,6 +18,9 @@ struct Route {
   std::string pattern;
   bool authenticated = false;  ///< requires a valid bearer token
   Handler handler;
+  /// Waits on the outside world (calendar servers, DNS): the server runs it on its outbound pool,
+  /// never on a request thread, within per-user limits (OutboundPool).
+  bool outbound = false;
 };
 
 struct RouteMatch {

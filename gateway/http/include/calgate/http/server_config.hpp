@@ -12,7 +12,12 @@ namespace calgate::http {
 struct ServerConfig {
   std::string address = "127.0.0.1";
   std::uint16_t port = 8080;  ///< 0: any free port (the chosen one is logged in server.started)
-  unsigned threads = 4;  ///< some requests wait on calendar servers (discovery, preview, feeds)
+  unsigned threads = 4;  ///< request threads; they never wait on calendar servers or DNS
+  /// Requests that do (feeds, previews, account discovery, policy lookups) run on a pool of their
+  /// own: this many at once...
+  unsigned outboundThreads = 8;
+  std::size_t outboundQueue = 64;  ///< ...this many waiting (more: 503 busy)...
+  unsigned outboundPerUser = 2;    ///< ...and this many per user or feed (more: 429)
   std::size_t maxBodyBytes = 1024 * 1024;
   unsigned rateLimitPerMinute = 600;  ///< requests per API token per minute (burst = the same); 0: no limit
   std::chrono::seconds shutdownGrace{10};
