@@ -48,7 +48,7 @@ long long monotonicNanos() { return duration_cast<nanoseconds>(steady_clock::now
 class TimingFactory final : public sync::ProviderFactory {
  public:
   explicit TimingFactory(int fd) : fd_(fd) {}
-  core::Result<std::unique_ptr<providers::Provider>> open(const sync::CalendarRef& calendar) override {
+  core::Result<std::unique_ptr<providers::Provider>> open(const sync::CalendarRef& calendar, Deadline) override {
     if (calendar.providerCalendarId.starts_with("w")) {
       const long long message[2] = {std::stoll(calendar.providerCalendarId.substr(1)), monotonicNanos()};
       if (::write(fd_, message, sizeof(message)) != sizeof(message)) die("pipe");

@@ -46,6 +46,7 @@ TEST_CASE("an unknown key is rejected with its path and the keys that exist", "[
   auto msg = errorOf(dir.write("c.yaml", "version: 1\nserver:\n  prot: 80\n"));
   CHECK(msg == "server.prot (" + (dir.path() / "c.yaml").string() +
                    " line 3): unknown key; expected one of address, port, threads, outbound_threads, outbound_queue, outbound_per_user, "
+                       "outbound_budget_seconds, "
                        "max_body_bytes, rate_limit_per_minute, "
                    "shutdown_grace_seconds");
   msg = errorOf(dir.write("d.yaml", "version: 1\nlisten: 80\n"));

@@ -60,13 +60,14 @@ core::Result<std::vector<providers::CalendarInfo>> discoverCalDav(const CalDavLo
   return providers::caldav::CalDavProvider(http, davAccount(login), clock).listCalendars();
 }
 
-core::Result<std::unique_ptr<providers::Provider>> openCalDav(const Account& account,
-                                                              const vault::SecretBytes& credential,
-                                                              bool allowPrivateNetworks, const core::Clock& clock) {
+core::Result<std::unique_ptr<providers::Provider>> openCalDav(
+    const Account& account, const vault::SecretBytes& credential, bool allowPrivateNetworks, const core::Clock& clock,
+    std::optional<std::chrono::steady_clock::time_point> deadline) {
   auto login = caldavLogin(account.serverUrl.value_or(""), credential);
   if (!login) return core::fail(login.error().code, "account " + account.id + ": " + login.error().message);
-  return std::unique_ptr<providers::Provider>(
-      std::make_unique<OwnedCalDav>(caldavHttpOptions(allowPrivateNetworks), davAccount(*login), clock));
+  auto options = caldavHttpOptions(allowPrivateNetworks);
+  options.deadline = deadline;
+  return std::unique_ptr<providers::Provider>(std::make_unique<OwnedCalDav>(options, davAccount(*login), clock));
 }
 
 }  // namespace calgate::accounts

@@ -11,6 +11,7 @@
 
 #include <map>
 #include <memory>
+#include <future>
 #include <mutex>
 
 namespace calgate::api {
@@ -20,31 +21,85 @@ using core::ErrorCode;
 constexpr const char* kCalendarType = "text/calendar; charset=utf-8";
 
 // Rendered feeds for a minute: calendar apps poll subscriptions, and every render reads each
-// calendar from its provider; failures for half a minute. Keyed by feed id and its calendars; a revoked feed is refused before the cache is
-// consulted (the token lookup reads the database on every request).
+// calendar from its provider; failures for half a minute. Keyed by feed id and its calendars; a
+// revoked feed is refused before the cache is consulted (the token lookup reads the database on
+// every request). One render per feed at a time: a request arriving while its feed renders gets
+// the last good rendering (up to kStaleSeconds old, marked stale) or waits for the render.
 class RenderCache {
  public:
   static constexpr long long kSeconds = 60;
   static constexpr long long kFailureSeconds = 30;
+  static constexpr long long kStaleSeconds = 3600;
   static constexpr std::size_t kMaxFeeds = 1000;
-  std::optional<http::Response> find(const std::string& key, long long now) {
+
+  /// What a request does: answer from the cache, wait for another request's render, or render.
+  struct Turn {
+    std::optional<http::Response> answer;
+    std::shared_future<http::Response> render;  ///< valid: wait for this render
+    bool mine = false;                          ///< render it (then finish())
+  };
+
+  Turn take(const std::string& key, long long now) {
     std::lock_guard lock(mutex_);
     const auto it = entries_.find(key);
-    if (it == entries_.end() || it->second.first <= now) return std::nullopt;
-    return it->second.second;
-  }
-  void put(const std::string& key, long long now, const http::Response& response, long long seconds) {
-    std::lock_guard lock(mutex_);
-    if (entries_.size() >= kMaxFeeds) {
-      std::erase_if(entries_, [now](const auto& e) { return e.second.first <= now; });
-      if (entries_.size() >= kMaxFeeds) entries_.erase(entries_.begin());
+    if (it != entries_.end() && it->second.until > now) return Turn{it->second.response, {}, false};
+    if (const auto flight = flights_.find(key); flight != flights_.end()) {
+      if (auto stale = staleOf(key, now)) return Turn{std::move(stale), {}, false};
+      return Turn{std::nullopt, flight->second.future, false};
     }
-    entries_[key] = {now + seconds, response};
+    Flight& f = flights_[key];
+    f.future = f.promise.get_future().share();
+    return Turn{std::nullopt, {}, true};
+  }
+
+  /// The render is over: kept for `seconds` (a failure with the last good rendering, if still
+  /// young enough, is answered with that, marked stale); everyone waiting gets the answer.
+  http::Response finish(const std::string& key, long long now, http::Response rendered, long long seconds) {
+    std::promise<http::Response> promise;
+    http::Response answer = rendered;
+    {
+      std::lock_guard lock(mutex_);
+      if (entries_.size() >= kMaxFeeds) {
+        std::erase_if(entries_, [now](const auto& e) { return e.second.until <= now; });
+        std::erase_if(good_, [now](const auto& e) { return e.second.first + kStaleSeconds <= now; });
+        if (entries_.size() >= kMaxFeeds) entries_.erase(entries_.begin());
+        if (good_.size() >= kMaxFeeds) good_.erase(good_.begin());
+      }
+      if (rendered.status == 200) {
+        good_[key] = {now, rendered};
+      } else if (auto stale = staleOf(key, now)) {
+        answer = *stale;
+      }
+      entries_[key] = Entry{now + seconds, answer};
+      promise = std::move(flights_[key].promise);
+      flights_.erase(key);
+    }
+    promise.set_value(answer);
+    return answer;
   }
 
  private:
+  struct Entry {
+    long long until = 0;
+    http::Response response;
+  };
+  struct Flight {
+    std::promise<http::Response> promise;
+    std::shared_future<http::Response> future;
+  };
+  // The last good rendering, marked stale, if it is young enough. The caller holds mutex_.
+  std::optional<http::Response> staleOf(const std::string& key, long long now) const {
+    const auto it = good_.find(key);
+    if (it == good_.end() || it->second.first + kStaleSeconds <= now) return std::nullopt;
+    http::Response r = it->second.second;
+    r.headers.emplace_back("Age", std::to_string(now - it->second.first));
+    r.headers.emplace_back("Warning", "110 - \"Response is Stale\"");
+    return r;
+  }
   std::mutex mutex_;
-  std::map<std::string, std::pair<long long, http::Response>> entries_;
+  std::map<std::string, Entry> entries_;
+  std::map<std::string, std::pair<long long, http::Response>> good_;  // when rendered, what
+  std::map<std::string, Flight> flights_;
 };
 
 Reply<feeds::Feed> ownedFeed(Services& services, const http::Request& request) {
@@ -111,6 +166,51 @@ std::optional<std::string> pinOf(const http::Request& request) {
   return std::nullopt;
 }
 
+// Reads every calendar of the feed (within the outbound budget) and renders its busy blocks.
+// A calendar that cannot be read fails the whole render: never show a calendar as free because
+// of an outage.
+Reply<http::Response> renderFeed(Services& services, const feeds::Feed& feed, const http::Request& request,
+                                 long long now) {
+  const auto deadline = std::chrono::steady_clock::now() + services.outboundBudget;
+  const auto window = providers::TimeWindow::around(std::chrono::sys_seconds(std::chrono::seconds(now)),
+                                                    feed.windowPastDays, feed.windowFutureDays);
+  sync::CalendarStore calendars(*services.db, *services.clock);
+  std::vector<feeds::BusyBlock> blocks;
+  for (const auto& id : feed.calendarIds) {
+    auto calendar = calendars.get(id);
+    if (!calendar) {
+      if (calendar.error().code == ErrorCode::NotFound) continue;  // its account was removed since
+      return std::unexpected(failure(calendar.error(), request));
+    }
+    auto account = services.accounts->get(calendar->accountId);
+    if (!account) {
+      if (account.error().code == ErrorCode::NotFound) continue;
+      return std::unexpected(failure(account.error(), request));
+    }
+    if (account->userId != feed.userId) continue;
+    auto unavailable = [&](const core::Error& e) {
+      core::log::warn("feed.source_failed", {{"request_id", request.requestId}, {"feed_id", feed.id},
+                                             {"calendar_id", id}, {"error", e.message}});
+      return std::unexpected(e.cause == core::Cause::BudgetExceeded
+                                 ? http::problem(503, "feed-too-slow", "Service Unavailable",
+                                                 "a calendar of this feed answers too slowly; try again later")
+                                 : http::problem(502, "feed-source-unavailable", "Bad Gateway",
+                                                 "a calendar of this feed could not be read; try again later"));
+    };
+    auto provider = services.providers->open(*calendar, deadline);
+    if (!provider) return unavailable(provider.error());
+    auto listing = (*provider)->pullChanges(calendar->providerCalendarId, "", window);
+    if (!listing) return unavailable(listing.error());
+    auto found = feeds::busyBlocks(listing->changed, window, feed.id + "|" + calendar->id,
+                                   calendar->timeZone.empty() ? "UTC" : calendar->timeZone);
+    if (!found) return unavailable(found.error());
+    blocks.insert(blocks.end(), found->begin(), found->end());
+  }
+  return http::Response::text(
+      200, feeds::renderBusyCalendar(std::move(blocks), feed.label, std::chrono::sys_seconds(std::chrono::seconds(now))),
+      kCalendarType);
+}
+
 http::Response serveFeed(Services& services, RenderCache& cache, http::Request& request) {
   const std::string token = request.params["token"];
   // Only well-formed tokens get a rate-limit bucket: random paths cannot crowd out real feeds'.
@@ -148,47 +248,30 @@ http::Response serveFeed(Services& services, RenderCache& cache, http::Request& 
   const long long now = services.clock->nowUnixSeconds();
   std::string cacheKey = feed->id;
   for (const auto& id : feed->calendarIds) cacheKey += "|" + id;  // a changed calendar list is another feed
-  if (auto cached = cache.find(cacheKey, now)) return *cached;
-  const auto window = providers::TimeWindow::around(std::chrono::sys_seconds(std::chrono::seconds(now)),
-                                                    feed->windowPastDays, feed->windowFutureDays);
-  sync::CalendarStore calendars(*services.db, *services.clock);
-  std::vector<feeds::BusyBlock> blocks;
-  for (const auto& id : feed->calendarIds) {
-    auto calendar = calendars.get(id);
-    if (!calendar) {
-      if (calendar.error().code == ErrorCode::NotFound) continue;  // its account was removed since
-      return failure(calendar.error(), request);
-    }
-    auto account = services.accounts->get(calendar->accountId);
-    if (!account) {
-      if (account.error().code == ErrorCode::NotFound) continue;
-      return failure(account.error(), request);  // never render a calendar as free because of an outage
-    }
-    if (account->userId != feed->userId) continue;
-    auto unavailable = [&](const core::Error& e) {
-      core::log::warn("feed.source_failed", {{"request_id", request.requestId}, {"feed_id", feed->id},
-                                             {"calendar_id", id}, {"error", e.message}});
-      http::Response r = http::problem(502, "feed-source-unavailable", "Bad Gateway",
-                                       "a calendar of this feed could not be read; try again later");
-      r.headers.emplace_back("Retry-After", std::to_string(RenderCache::kFailureSeconds));
-      // remembered briefly, so repeating the request does not keep a thread waiting on the provider
-      cache.put(cacheKey, now, r, RenderCache::kFailureSeconds);
-      return r;
-    };
-    auto provider = services.providers->open(*calendar);
-    if (!provider) return unavailable(provider.error());
-    auto listing = (*provider)->pullChanges(calendar->providerCalendarId, "", window);
-    if (!listing) return unavailable(listing.error());
-    auto found = feeds::busyBlocks(listing->changed, window, feed->id + "|" + calendar->id,
-                                   calendar->timeZone.empty() ? "UTC" : calendar->timeZone);
-    if (!found) return unavailable(found.error());
-    blocks.insert(blocks.end(), found->begin(), found->end());
+  RenderCache::Turn turn = cache.take(cacheKey, now);
+  if (turn.answer) return *turn.answer;
+  if (!turn.mine) {
+    // another request renders this feed now: wait for it, within the render's own budget
+    if (turn.render.wait_for(services.outboundBudget) == std::future_status::ready) return turn.render.get();
+    http::Response r = http::problem(503, "feed-rendering", "Service Unavailable",
+                                     "this feed is being rendered; try again shortly");
+    r.headers.emplace_back("Retry-After", std::to_string(RenderCache::kFailureSeconds));
+    return r;
   }
-  http::Response rendered = http::Response::text(
-      200, feeds::renderBusyCalendar(std::move(blocks), feed->label, std::chrono::sys_seconds(std::chrono::seconds(now))),
-      kCalendarType);
-  cache.put(cacheKey, now, rendered, RenderCache::kSeconds);
-  return rendered;
+  Reply<http::Response> rendered = std::unexpected(http::problem(500, "internal", "Internal Server Error",
+                                                                 "the feed could not be rendered"));
+  try {
+    rendered = renderFeed(services, *feed, request, now);
+  } catch (const std::exception& e) {  // the requests waiting for this render must get an answer
+    core::log::error("feed.render_failed", {{"request_id", request.requestId}, {"error", e.what()}});
+  }
+  if (!rendered) {
+    http::Response r = rendered.error();
+    r.headers.emplace_back("Retry-After", std::to_string(RenderCache::kFailureSeconds));
+    // remembered briefly, so repeating the request does not keep a thread waiting on the provider
+    return cache.finish(cacheKey, now, r, RenderCache::kFailureSeconds);
+  }
+  return cache.finish(cacheKey, now, *rendered, RenderCache::kSeconds);
 }
 
 }  // namespace

@@ -106,12 +106,19 @@ http::Response previewPair(Services& services, const http::Request& request, con
   auto unavailable = [&](const core::Error& e) {
     core::log::warn("api.preview_calendar_failed",
                     {{"request_id", request.requestId}, {"pair_id", pair.id}, {"error", e.message}});
+    if (e.cause == core::Cause::BudgetExceeded) {
+      http::Response r = http::problem(503, "calendar-too-slow", "Service Unavailable",
+                                       "a calendar of the pair answers too slowly for a preview; try again later");
+      r.headers.emplace_back("Retry-After", "30");
+      return r;
+    }
     return http::problem(502, "calendar-unavailable", "Bad Gateway",
                          "a calendar of the pair could not be read: " + std::string(core::errorCodeName(e.code)));
   };
-  auto sourceProvider = services.providers->open(*source);
+  const auto deadline = std::chrono::steady_clock::now() + services.outboundBudget;
+  auto sourceProvider = services.providers->open(*source, deadline);
   if (!sourceProvider) return unavailable(sourceProvider.error());
-  auto targetProvider = services.providers->open(*target);
+  auto targetProvider = services.providers->open(*target, deadline);
   if (!targetProvider) return unavailable(targetProvider.error());
   sync::SyncEngine engine(*services.db, *services.orgPolicies, *services.clock,
                           services.syncOptions ? *services.syncOptions : sync::SyncOptions{});

@@ -94,6 +94,8 @@ const std::vector<KeySpec>& keySpecs() {
       integerKey("server.outbound_queue", 0, 100000, [](Config& c, auto v) { c.server.outboundQueue = v; }),
       integerKey("server.outbound_per_user", 1, 256,
                  [](Config& c, auto v) { c.server.outboundPerUser = static_cast<unsigned>(v); }),
+      integerKey("server.outbound_budget_seconds", 1, 600,
+                 [](Config& c, auto v) { c.server.outboundBudget = std::chrono::seconds(v); }),
       integerKey("server.max_body_bytes", 1024, 64ull * 1024 * 1024,
                  [](Config& c, auto v) { c.server.maxBodyBytes = v; }),
       integerKey("server.rate_limit_per_minute", 0, 1000000,

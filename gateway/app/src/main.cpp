@@ -156,6 +156,7 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
   services.orgPolicyService = orgStack ? orgStack->service.get() : nullptr;
   services.feedLimiter = &feedLimiter;
   services.jobSignal = syncService ? &syncService->signal() : nullptr;
+  services.outboundBudget = config->server.outboundBudget;
   services.policyLimiter = &policyLimiter;
   services.discoverCalDav = [allowPrivate = config->sync.allowPrivateNetworks](const accounts::CalDavLogin& login) {
     // A person waits for this answer (and a request thread with them): a slow server fails sooner.

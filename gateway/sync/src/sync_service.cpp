@@ -22,14 +22,16 @@ class VaultProviderFactory final : public ProviderFactory {
                        accounts::ProviderEnvironment environment)
       : accounts_(accounts), registry_(registry), environment_(environment) {}
 
-  core::Result<std::unique_ptr<providers::Provider>> open(const CalendarRef& calendar) override {
+  core::Result<std::unique_ptr<providers::Provider>> open(const CalendarRef& calendar, Deadline deadline) override {
     // refused before the credential is opened
     if (auto ok = registry_.require(calendar.provider); !ok) return std::unexpected(ok.error());
     auto account = accounts_.get(calendar.accountId);
     if (!account) return std::unexpected(account.error());
     auto secret = accounts_.credential(calendar.accountId);
     if (!secret) return std::unexpected(secret.error());
-    return registry_.open(*account, *secret, environment_);
+    accounts::ProviderEnvironment environment = environment_;
+    environment.deadline = deadline;
+    return registry_.open(*account, *secret, environment);
   }
 
  private:

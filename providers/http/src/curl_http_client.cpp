@@ -111,6 +111,15 @@ core::Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
                 core::Cause::UrlRejected);
   }
   std::lock_guard lock(impl_->mutex);
+  auto timeout = impl_->options.totalTimeout;
+  if (impl_->options.deadline) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*impl_->options.deadline -
+                                                                              std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      return fail(ErrorCode::Timeout, "the time budget for this work ran out", core::Cause::BudgetExceeded);
+    }
+    timeout = std::min(timeout, left);
+  }
   CURL* curl = impl_->curl;
   // Redirects are followed here, not by libcurl: WebDAV requests (PROPFIND, REPORT) keep their
   // method and body on 301/302/307/308 (libcurl would re-send them without the body), and
@@ -141,7 +150,7 @@ core::Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(impl_->options.connectTimeout.count()));
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(impl_->options.totalTimeout.count()));
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_USERAGENT, impl_->options.userAgent.c_str());
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, onBody);
@@ -175,7 +184,13 @@ core::Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
                   core::Cause::AddressRefused);
     }
     if (t.tooLarge) return fail(ErrorCode::Invalid, "response larger than the limit");
-    if (rc == CURLE_OPERATION_TIMEDOUT) return fail(ErrorCode::Timeout, "HTTP request timed out");
+    if (rc == CURLE_OPERATION_TIMEDOUT) {
+      if (timeout < impl_->options.totalTimeout) {  // the budget, not the request's own limit, ran out
+        return fail(ErrorCode::Timeout, "the time budget for this work ran out while waiting on the server",
+                    core::Cause::BudgetExceeded);
+      }
+      return fail(ErrorCode::Timeout, "HTTP request timed out");
+    }
     if (rc != CURLE_OK) return fail(ErrorCode::Unavailable, std::string("HTTP request failed: ") + curl_easy_strerror(rc));
     long status = 0;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);

@@ -12,6 +12,7 @@
 #include "calgate/vault/sealed_box.hpp"
 
 #include <chrono>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,9 +43,10 @@ core::Result<std::vector<providers::CalendarInfo>> discoverCalDav(const CalDavLo
 
 /// The CalDAV adapter for a stored account: its login from the vaulted credential, an HTTP client
 /// of its own. Unauthorized (naming the account, never the credential) for a credential that is
-/// not a CalDAV login. The CalDAV entry of builtinProviders() (provider_registry.hpp).
-core::Result<std::unique_ptr<providers::Provider>> openCalDav(const Account& account,
-                                                              const vault::SecretBytes& credential,
-                                                              bool allowPrivateNetworks, const core::Clock& clock);
+/// not a CalDAV login. The CalDAV entry of builtinProviders() (provider_registry.hpp). With a
+/// `deadline`, every request gets at most what is left until then (BudgetExceeded after it).
+core::Result<std::unique_ptr<providers::Provider>> openCalDav(
+    const Account& account, const vault::SecretBytes& credential, bool allowPrivateNetworks, const core::Clock& clock,
+    std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt);
 
 }  // namespace calgate::accounts

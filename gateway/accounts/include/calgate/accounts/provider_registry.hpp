@@ -9,7 +9,9 @@
 #include "calgate/providers/provider.hpp"
 #include "calgate/vault/sealed_box.hpp"
 
+#include <chrono>
 #include <functional>
+#include <optional>
 #include <map>
 #include <memory>
 
@@ -19,6 +21,8 @@ namespace calgate::accounts {
 struct ProviderEnvironment {
   bool allowPrivateNetworks = false;  ///< sync.allow_private_networks: servers on loopback/LAN addresses
   const core::Clock* clock = &core::systemClock();
+  /// Everything the adapter does must be over by then (a feed render, a sync run); unset: no budget.
+  std::optional<std::chrono::steady_clock::time_point> deadline{};
 };
 
 /// Makes the adapter for one account from its opened credential.

@@ -57,6 +57,8 @@ struct Services {
   sync::JobSignal* jobSignal = nullptr;
   http::RateLimiter* feedLimiter = nullptr;    ///< requests per feed URL (unauthenticated)
   http::RateLimiter* policyLimiter = nullptr;  ///< fresh DNS lookups per token (GET /v1/policy)
+  /// How long one request may wait on calendar servers in all (a feed render, a preview).
+  std::chrono::seconds outboundBudget{30};
 };
 
 /// GET /healthz (process alive), GET /readyz (database reachable and schema current, else 503),

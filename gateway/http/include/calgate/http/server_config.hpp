@@ -18,6 +18,7 @@ struct ServerConfig {
   unsigned outboundThreads = 8;
   std::size_t outboundQueue = 64;  ///< ...this many waiting (more: 503 busy)...
   unsigned outboundPerUser = 2;    ///< ...and this many per user or feed (more: 429)
+  std::chrono::seconds outboundBudget{30};  ///< time one such request may spend on calendar servers in all
   std::size_t maxBodyBytes = 1024 * 1024;
   unsigned rateLimitPerMinute = 600;  ///< requests per API token per minute (burst = the same); 0: no limit
   std::chrono::seconds shutdownGrace{10};

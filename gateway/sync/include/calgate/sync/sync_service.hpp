@@ -31,11 +31,14 @@ struct ProviderEnvironment;
 
 namespace calgate::sync {
 
-/// Opens the provider adapter for a calendar's account.
+/// Opens the provider adapter for a calendar's account. With a `deadline`, everything the adapter
+/// does must be over by then (its requests fail with cause BudgetExceeded after it).
 class ProviderFactory {
  public:
+  using Deadline = std::optional<std::chrono::steady_clock::time_point>;
   virtual ~ProviderFactory() = default;
-  virtual core::Result<std::unique_ptr<providers::Provider>> open(const CalendarRef& calendar) = 0;
+  virtual core::Result<std::unique_ptr<providers::Provider>> open(const CalendarRef& calendar,
+                                                                  Deadline deadline = std::nullopt) = 0;
 };
 
 /// Adapters for the calendars' accounts, opened by `registry` with the credential from the vault.

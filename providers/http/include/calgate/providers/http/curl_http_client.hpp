@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace calgate::providers {
@@ -14,6 +15,10 @@ namespace calgate::providers {
 struct HttpClientOptions {
   std::chrono::milliseconds connectTimeout{5000};
   std::chrono::milliseconds totalTimeout{30000};
+  /// An overall budget for everything this client does (a feed render, a sync run): each request
+  /// gets at most what is left of it, and once it has run out requests fail at once with Timeout
+  /// (cause BudgetExceeded). Unset: no budget beyond totalTimeout per request.
+  std::optional<std::chrono::steady_clock::time_point> deadline{};
   std::size_t maxResponseBytes = 16 * 1024 * 1024;
   long maxRedirects = 5;
   /// A user-supplied URL must not become a way into the local network: connections to loopback,
