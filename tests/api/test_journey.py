@@ -460,7 +460,9 @@ class DeletionTest(cg.ApiTestCase):
 
         # Deleting the account: its calendars, the pairs using them and its credential go; a feed
         # over its calendars loses them; the copies stay.
-        r = api.post("/v1/pairs", {"source_calendar_id": src, "target_calendar_id": dst})
+        # (disabled: a re-created pair's first run would write copies of its own next to the old
+        # pair's, which issue 18 deals with; this checks what deleting the account removes)
+        r = api.post("/v1/pairs", {"source_calendar_id": src, "target_calendar_id": dst, "enabled": False})
         self.assertStatus(r, 201)
         pair2 = r.json
         r = api.post("/v1/feeds", {"calendar_ids": [src, dst]})

@@ -192,3 +192,36 @@ TEST_CASE("the availability feed holds busy blocks and nothing of the events", "
   CHECK(longLabel.find("\r\n x") != std::string::npos);  // folded
   CHECK(longLabel.find("\\;\\,") != std::string::npos);  // escaped
 }
+
+TEST_CASE("a feed is never cut short: too many busy blocks, or a series of 100,000 occurrences, is an error",
+          "[feeds][budget]") {
+  const sys_seconds now = sys_days{2026y / November / 21} + hours(9);
+  const providers::TimeWindow window{now - days(1), now + days(60)};
+  model::Event minutely;
+  minutely.id = "flood";
+  minutely.title = "Flood";
+  minutely.start = model::ZonedTime{now, "UTC"};
+  minutely.end = model::ZonedTime{now + minutes(1), "UTC"};
+  minutely.recurrence = {"RRULE:FREQ=MINUTELY;COUNT=100000"};
+  auto flood = feeds::busyBlocks({minutely}, window, "fed_x|cal_y", "UTC");
+  REQUIRE_FALSE(flood);
+  CHECK(flood.error().cause == core::Cause::BudgetExceeded);
+
+  // 30 daily events: fine within 30 blocks, an error (not the first 29) within 29
+  std::vector<model::Event> daily;
+  for (int i = 0; i < 30; ++i) {
+    model::Event e;
+    e.id = "d" + std::to_string(i);
+    e.title = "Day";
+    e.start = model::ZonedTime{now + days(i), "UTC"};
+    e.end = model::ZonedTime{now + days(i) + hours(1), "UTC"};
+    daily.push_back(e);
+  }
+  auto all = feeds::busyBlocks(daily, window, "fed_x|cal_y", "UTC", 30);
+  REQUIRE(all);
+  CHECK(all->size() == 30);
+  auto over = feeds::busyBlocks(daily, window, "fed_x|cal_y", "UTC", 29);
+  REQUIRE_FALSE(over);
+  CHECK(over.error().cause == core::Cause::BudgetExceeded);
+  CHECK_THAT(over.error().message, Catch::Contains("more than 29 busy blocks"));
+}

@@ -11,8 +11,9 @@ namespace {
 /// A CalDAV adapter that owns its HTTP client.
 class OwnedCalDav final : public providers::ForwardingProvider {
  public:
-  OwnedCalDav(providers::HttpClientOptions options, providers::caldav::CalDavAccount account, const core::Clock& clock)
-      : ForwardingProvider(adapter_), http_(options), adapter_(http_, std::move(account), clock) {}
+  OwnedCalDav(providers::HttpClientOptions options, providers::caldav::CalDavAccount account, const core::Clock& clock,
+              providers::caldav::CalDavOptions davOptions)
+      : ForwardingProvider(adapter_), http_(options), adapter_(http_, std::move(account), clock, davOptions) {}
 
  private:
   providers::CurlHttpClient http_;
@@ -60,14 +61,18 @@ core::Result<std::vector<providers::CalendarInfo>> discoverCalDav(const CalDavLo
   return providers::caldav::CalDavProvider(http, davAccount(login), clock).listCalendars();
 }
 
-core::Result<std::unique_ptr<providers::Provider>> openCalDav(
-    const Account& account, const vault::SecretBytes& credential, bool allowPrivateNetworks, const core::Clock& clock,
-    std::optional<std::chrono::steady_clock::time_point> deadline) {
+core::Result<std::unique_ptr<providers::Provider>> openCalDav(const Account& account,
+                                                              const vault::SecretBytes& credential,
+                                                              const ProviderEnvironment& environment) {
   auto login = caldavLogin(account.serverUrl.value_or(""), credential);
   if (!login) return core::fail(login.error().code, "account " + account.id + ": " + login.error().message);
-  auto options = caldavHttpOptions(allowPrivateNetworks);
-  options.deadline = deadline;
-  return std::unique_ptr<providers::Provider>(std::make_unique<OwnedCalDav>(options, davAccount(*login), clock));
+  auto options = caldavHttpOptions(environment.allowPrivateNetworks);
+  options.deadline = environment.deadline;
+  providers::caldav::CalDavOptions davOptions;
+  davOptions.maxPullBytes = environment.pullMaxBytes;
+  davOptions.maxPullEvents = environment.pullMaxEvents;
+  return std::unique_ptr<providers::Provider>(
+      std::make_unique<OwnedCalDav>(options, davAccount(*login), *environment.clock, davOptions));
 }
 
 }  // namespace calgate::accounts

@@ -25,7 +25,7 @@ ProviderRegistry builtinProviders() {
   ProviderRegistry registry;
   registry.add(model::ProviderKind::CalDav,
                [](const Account& account, const vault::SecretBytes& credential, const ProviderEnvironment& env) {
-                 return openCalDav(account, credential, env.allowPrivateNetworks, *env.clock, env.deadline);
+                 return openCalDav(account, credential, env);
                });
   return registry;
 }

@@ -113,6 +113,10 @@ Reply<void> checkAccountDomain(Services& services, const std::string& serverUrl,
 
 http::Response connect(Services& services, http::Request& request) {
   if (auto ok = requireVault(services); !ok) return ok.error();
+  if (auto over = overLimit(countOf(services.accounts->listForUser(callerId(request))),
+                            services.limits.accountsPerUser, "calendar accounts", "accounts_per_user", request)) {
+    return *over;
+  }
   auto body = readJsonObject(request);
   if (!body) return body.error();
   ObjectReader in(*body);

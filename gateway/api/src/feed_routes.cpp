@@ -111,6 +111,13 @@ Reply<feeds::Feed> ownedFeed(Services& services, const http::Request& request) {
 
 http::Response createFeed(Services& services, http::Request& request) {
   if (auto ok = requireVault(services); !ok) return ok.error();
+  auto owned = feeds::FeedStore(*services.db, *services.clock).listForUser(callerId(request));
+  core::Result<std::size_t> live = owned ? core::Result<std::size_t>(std::count_if(
+                                               owned->begin(), owned->end(), [](const auto& f) { return !f.revokedAt; }))
+                                         : std::unexpected(owned.error());
+  if (auto over = overLimit(live, services.limits.feedsPerUser, "feeds", "feeds_per_user", request)) {
+    return *over;
+  }
   auto body = readJsonObject(request);
   if (!body) return body.error();
   ObjectReader in(*body);
@@ -191,18 +198,26 @@ Reply<http::Response> renderFeed(Services& services, const feeds::Feed& feed, co
     auto unavailable = [&](const core::Error& e) {
       core::log::warn("feed.source_failed", {{"request_id", request.requestId}, {"feed_id", feed.id},
                                              {"calendar_id", id}, {"error", e.message}});
-      return std::unexpected(e.cause == core::Cause::BudgetExceeded
-                                 ? http::problem(503, "feed-too-slow", "Service Unavailable",
-                                                 "a calendar of this feed answers too slowly; try again later")
-                                 : http::problem(502, "feed-source-unavailable", "Bad Gateway",
-                                                 "a calendar of this feed could not be read; try again later"));
+      if (e.cause != core::Cause::BudgetExceeded) {
+        return std::unexpected(http::problem(502, "feed-source-unavailable", "Bad Gateway",
+                                             "a calendar of this feed could not be read; try again later"));
+      }
+      if (e.code == ErrorCode::Timeout) {
+        return std::unexpected(http::problem(503, "feed-too-slow", "Service Unavailable",
+                                             "a calendar of this feed answers too slowly; try again later"));
+      }
+      return std::unexpected(http::problem(503, "feed-too-large", "Service Unavailable",
+                                           "the calendars of this feed have more than " +
+                                               std::to_string(services.limits.feedBlocks) +
+                                               " busy blocks in its window; give the feed a shorter window"));
     };
     auto provider = services.providers->open(*calendar, deadline);
     if (!provider) return unavailable(provider.error());
     auto listing = (*provider)->pullChanges(calendar->providerCalendarId, "", window);
     if (!listing) return unavailable(listing.error());
     auto found = feeds::busyBlocks(listing->changed, window, feed.id + "|" + calendar->id,
-                                   calendar->timeZone.empty() ? "UTC" : calendar->timeZone);
+                                   calendar->timeZone.empty() ? "UTC" : calendar->timeZone,
+                                   services.limits.feedBlocks - std::min(blocks.size(), services.limits.feedBlocks));
     if (!found) return unavailable(found.error());
     blocks.insert(blocks.end(), found->begin(), found->end());
   }

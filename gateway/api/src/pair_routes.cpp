@@ -99,6 +99,10 @@ Reply<std::string> confirmedDigest(const http::Request& request) {
 
 http::Response createPair(Services& services, http::Request& request) {
   if (auto ok = requireVault(services); !ok) return ok.error();
+  if (auto over = overLimit(countOf(sync::PairStore(*services.db, *services.clock).listForUser(callerId(request))),
+                            services.limits.pairsPerUser, "sync pairs", "pairs_per_user", request)) {
+    return *over;
+  }
   auto body = readJsonObject(request);
   if (!body) return body.error();
   ObjectReader in(*body);

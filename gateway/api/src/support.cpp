@@ -11,6 +11,20 @@ using core::ErrorCode;
 
 http::Response notFound() { return http::problem(404, "not-found", "Not Found", "no such resource"); }
 
+http::Response limitReached(std::string_view what, unsigned limit, std::string_view key) {
+  return http::problem(409, "limit-reached", "Conflict",
+                       "you already have " + std::to_string(limit) + " " + std::string(what) +
+                           ", the most this gateway allows (limits." + std::string(key) +
+                           "); remove one first or ask the operator");
+}
+
+std::optional<http::Response> overLimit(const core::Result<std::size_t>& held, unsigned limit, std::string_view what,
+                                        std::string_view key, const http::Request& request) {
+  if (!held) return failure(held.error(), request);
+  if (*held >= limit) return limitReached(what, limit, key);
+  return std::nullopt;
+}
+
 http::Response failure(const core::Error& error, const http::Request& request) {
   switch (error.code) {
     case ErrorCode::NotFound: return notFound();

@@ -28,6 +28,18 @@ using http::Reply;
 
 /// 404 not-found, the same for unknown ids and other users' ids.
 http::Response notFound();
+/// 409 limit-reached: the caller already holds `limit` `what` (e.g. "pairs"), the `key` of limits:.
+http::Response limitReached(std::string_view what, unsigned limit, std::string_view key);
+/// How many items a listing holds (or its error).
+template <class Items>
+core::Result<std::size_t> countOf(const core::Result<Items>& items) {
+  if (!items) return std::unexpected(items.error());
+  return items->size();
+}
+/// What the caller holds (`held`, or the error reading it) against `limit`: the answer refusing
+/// one more (409 limit-reached, or the failure), or nothing when one more may be added.
+std::optional<http::Response> overLimit(const core::Result<std::size_t>& held, unsigned limit, std::string_view what,
+                                        std::string_view key, const http::Request& request);
 /// A store or provider failure: 503 unavailable (database/provider down), 404, 409 conflict, or 500
 /// internal (logged under the request id; the body says nothing more).
 http::Response failure(const core::Error& error, const http::Request& request);

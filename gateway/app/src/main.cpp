@@ -133,7 +133,9 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
     orgStack.emplace(std::move(*stack));
     accountStore = std::make_unique<accounts::AccountStore>(**db, *credentialVault, core::systemClock());
     providerFactory = sync::makeVaultProviderFactory(
-        *accountStore, registry, accounts::ProviderEnvironment{config->sync.allowPrivateNetworks, &core::systemClock()});
+        *accountStore, registry,
+        accounts::ProviderEnvironment{config->sync.allowPrivateNetworks, &core::systemClock(), std::nullopt,
+                                      config->sync.pullMaxBytes, config->sync.pullMaxEvents});
     syncService = std::make_unique<sync::SyncService>(**db, *orgStack->service, *providerFactory, core::systemClock(),
                                                       config->sync, sync::ProcessIdentity::current(config->dataDir));
     metrics.setExtraSource([svc = syncService.get()] { return svc->renderMetrics(); });
@@ -157,6 +159,7 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
   services.feedLimiter = &feedLimiter;
   services.jobSignal = syncService ? &syncService->signal() : nullptr;
   services.outboundBudget = config->server.outboundBudget;
+  services.limits = config->limits;
   services.policyLimiter = &policyLimiter;
   services.discoverCalDav = [allowPrivate = config->sync.allowPrivateNetworks](const accounts::CalDavLogin& login) {
     // A person waits for this answer (and a request thread with them): a slow server fails sooner.

@@ -98,8 +98,15 @@ core::Result<std::vector<BusyBlock>> busyBlocks(const std::vector<Event>& events
                                                 std::string_view uidSalt, std::string_view floatingZone,
                                                 std::size_t maxBlocks) {
   std::vector<BusyBlock> out;
+  const model::ExpansionLimits limits{maxBlocks, true};
+  auto tooMany = [&] {
+    return core::fail(core::ErrorCode::Invalid,
+                      "the calendar has more than " + std::to_string(maxBlocks) + " busy blocks in the feed's window",
+                      core::Cause::BudgetExceeded);
+  };
   for (const auto& series : groups(events)) {
-    auto occurrences = model::expandOccurrences(series, window.from, window.to, floatingZone);
+    auto occurrences = model::expandOccurrences(series, window.from, window.to, floatingZone, limits);
+    if (!occurrences && occurrences.error().cause == core::Cause::BudgetExceeded) return tooMany();
     if (!occurrences) {
       // A series that cannot be expanded still blocks its own first occurrence: a feed that
       // showed nothing there would tell people the time is free.
@@ -116,16 +123,7 @@ core::Result<std::vector<BusyBlock>> busyBlocks(const std::vector<Event>& events
     for (const auto& o : *occurrences) {
       if (o.event && busy(*o.event)) out.push_back(blockOf(o, uidSalt));
     }
-  }
-  // Over the cap, the earliest blocks stay (the near future matters most), not whichever series
-  // the listing happened to deliver first.
-  if (out.size() > maxBlocks) {
-    auto startOf = [](const BusyBlock& b) {
-      return b.allDay ? std::chrono::sys_seconds(b.startDay) : b.start;
-    };
-    std::nth_element(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(maxBlocks), out.end(),
-                     [&](const auto& a, const auto& b) { return startOf(a) < startOf(b); });
-    out.resize(maxBlocks);
+    if (out.size() > maxBlocks) return tooMany();
   }
   return out;
 }

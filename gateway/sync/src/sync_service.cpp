@@ -157,9 +157,11 @@ core::Result<void> SyncService::handle(const sync::Job& job) {
   if (!source) return std::unexpected(source.error());
   auto target = calendars.get(pair->targetCalendarId);
   if (!target) return std::unexpected(target.error());
-  auto sp = providers_.open(*source);
+  // the run's wall-time budget: every request of both adapters must be over by then
+  const auto deadline = std::chrono::steady_clock::now() + config_.runBudget;
+  auto sp = providers_.open(*source, deadline);
   if (!sp) return std::unexpected(sp.error());
-  auto tp = providers_.open(*target);
+  auto tp = providers_.open(*target, deadline);
   if (!tp) return std::unexpected(tp.error());
 
   SyncEngine engine(db_, orgs_, clock_, syncOptionsFrom(config_));

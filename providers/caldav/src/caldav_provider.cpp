@@ -330,6 +330,17 @@ core::Result<ChangeSet> CalDavProvider::pullChanges(const std::string& calendarI
   const std::string calendar = withSlash(calendarId);
   Cursor cursor = parseCursor(cursorText);
   ChangeSet changes;
+  // Budgets: a pull that would read more than options_ allow fails whole (BudgetExceeded), never
+  // cut short, so nothing is taken for deleted because it was not read.
+  std::size_t bytesRead = 0;
+  auto spend = [&](const HttpResponse& r) -> core::Result<void> {
+    bytesRead += r.body.size();
+    if (bytesRead <= options_.maxPullBytes) return {};
+    return fail(ErrorCode::Invalid,
+                "the calendar's listing is larger than the " + std::to_string(options_.maxPullBytes / (1024 * 1024)) +
+                    " MiB one pull may read (sync.pull_max_bytes)",
+                core::Cause::BudgetExceeded);
+  };
 
   // 1. CTag: nothing changed, nothing to do.
   auto props = request("PROPFIND", calendar, kCalendarProps, {{"Depth", "0"}, {"Content-Type", kXml}});
@@ -405,13 +416,27 @@ core::Result<ChangeSet> CalDavProvider::pullChanges(const std::string& calendarI
       break;  // not supported
     }
     if (r->status != 207) return std::unexpected(statusError(*r, "sync-collection REPORT", clock_));
+    if (auto ok = spend(*r); !ok) return std::unexpected(ok.error());
     auto ms = parseMultistatus(r->body);
     if (!ms) return std::unexpected(ms.error());
     ++round;
     truncated = truncatedListing(*ms);
+    const std::size_t before = changed.size() + changes.removed.size() + changes.skipped.size();
     for (const auto& resp : ms->responses) {
       if (resp.status && *resp.status == 507) continue;  // the truncation marker, not a member
       if (memberOf(resp.href)) classify(resp);
+    }
+    const std::size_t listedSoFar = changed.size() + changes.removed.size() + changes.skipped.size();
+    if (truncated && (listedSoFar == before || ms->syncToken.empty() || ms->syncToken == token)) {
+      // RFC 6578 §3.6: a truncated answer lists members and hands out a token to continue from
+      return fail(ErrorCode::Unavailable, "the server keeps answering its listing as truncated (507) without "
+                                          "listing anything new; the pull stopped rather than loop");
+    }
+    if (listedSoFar > options_.maxPullEvents) {
+      return fail(ErrorCode::Invalid,
+                  "the calendar lists more than " + std::to_string(options_.maxPullEvents) +
+                      " resources, the most one pull may take (sync.pull_max_events)",
+                  core::Cause::BudgetExceeded);
     }
     token = ms->syncToken;
     listed = true;
@@ -433,6 +458,7 @@ core::Result<ChangeSet> CalDavProvider::pullChanges(const std::string& calendarI
     auto r = request("REPORT", calendar, body, {{"Depth", "1"}, {"Content-Type", kXml}});
     if (!r) return std::unexpected(r.error());
     if (r->status != 207) return std::unexpected(statusError(*r, "calendar-query REPORT", clock_));
+    if (auto ok = spend(*r); !ok) return std::unexpected(ok.error());
     auto ms = parseMultistatus(r->body);
     if (!ms) return std::unexpected(ms.error());
     truncated = truncatedListing(*ms);
@@ -443,6 +469,12 @@ core::Result<ChangeSet> CalDavProvider::pullChanges(const std::string& calendarI
     changes.complete = !truncated;
     if (changes.complete) changes.completeWithin = window;
     token.clear();
+    if (changed.size() + changes.removed.size() + changes.skipped.size() > options_.maxPullEvents) {
+      return fail(ErrorCode::Invalid,
+                  "the calendar lists more than " + std::to_string(options_.maxPullEvents) +
+                      " resources, the most one pull may take (sync.pull_max_events)",
+                  core::Cause::BudgetExceeded);
+    }
   }
 
   // 3. Fetch what changed, in multiget batches. Every requested member must be answered: a member
@@ -457,6 +489,7 @@ core::Result<ChangeSet> CalDavProvider::pullChanges(const std::string& calendarI
     auto r = request("REPORT", calendar, body, {{"Depth", "1"}, {"Content-Type", kXml}});
     if (!r) return std::unexpected(r.error());
     if (r->status != 207) return std::unexpected(statusError(*r, "calendar-multiget REPORT", clock_));
+    if (auto ok = spend(*r); !ok) return std::unexpected(ok.error());
     auto ms = parseMultistatus(r->body);
     if (!ms) return std::unexpected(ms.error());
     std::set<std::string> answered;

@@ -562,6 +562,11 @@ core::Result<void> expandSeries(const Event& master, const std::vector<const Eve
   for (const auto& rrule : set.rrules) {
     if (auto ran = runRule(rrule, frame, run, starts); !ran) return std::unexpected(ran.error());
   }
+  if (limits.failWhenReached && generated >= limits.maxOccurrences) {
+    return fail(ErrorCode::Invalid,
+                "a series has more than " + std::to_string(limits.maxOccurrences) + " occurrences to expand",
+                core::Cause::BudgetExceeded);
+  }
   for (const auto& [start, periodLength] : set.rdates) {
     auto [at, inserted] = starts.emplace(start, periodLength);
     if (!inserted && periodLength) at->second = periodLength;
@@ -630,7 +635,8 @@ core::Result<std::vector<Occurrence>> expandOccurrences(const std::vector<Event>
         anyLive = true;
         if (auto expanded = expandSeries(*m, group.overrides, from, to, floatingZone, limits, out); !expanded) {
           // ids name events without revealing their content
-          return fail(expanded.error().code, "event " + m->id.substr(0, 200) + ": " + expanded.error().message);
+          return fail(expanded.error().code, "event " + m->id.substr(0, 200) + ": " + expanded.error().message,
+                      expanded.error().cause);
         }
       }
       if (!anyLive) continue;  // a cancelled series takes its overrides with it

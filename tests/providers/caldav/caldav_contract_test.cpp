@@ -599,3 +599,56 @@ TEST_CASE("iCalendar text has TZID times with their VTIMEZONE, and the origin ma
   bad.recurrence = {"SUMMARY:sneaky"};
   CHECK_FALSE(ic::calendarText(bad, sys_days{2026y / November / 21}));
 }
+
+namespace {
+
+// A pull that must fail: the error, with the script used up to where the adapter stopped.
+core::Error pullFails(test::ScriptedHttp& http, CalDavOptions options = {}) {
+  auto clock = test::FakeClock::at(2026y / November / 21);
+  CalDavProvider provider(http, {kCal, "u", {}}, clock, options);
+  auto changes = provider.pullChanges(kCal, "", kWindow);
+  REQUIRE_FALSE(changes);
+  return changes.error();
+}
+
+}  // namespace
+
+TEST_CASE("a server that keeps answering 507 without listing anything new is not followed", "[caldav][contract][budget]") {
+  test::ScriptedHttp http;
+  http.expect("PROPFIND", kCal, 207, ctagResponse("/dav/work/", "ctag-1", "tok-9"));
+  http.expect("REPORT", kCal, 207, multistatus(member("/dav/work/a.ics", "\"a1\"") + statusOnly("/dav/work/", 507), "tok-1"));
+  // the same token again, nothing new: a loop, however many rounds are allowed
+  http.expect("REPORT", kCal, 207, multistatus(statusOnly("/dav/work/", 507), "tok-1"));
+  const auto error = pullFails(http);
+  CHECK(error.code == core::ErrorCode::Unavailable);
+  CHECK_THAT(error.message, Catch::Contains("truncated (507) without listing anything new"));
+  CHECK(http.done());  // stopped at once, not after 50 rounds
+}
+
+TEST_CASE("a pull over its byte or resource budget fails whole, never cut short", "[caldav][contract][budget]") {
+  SECTION("bytes: listings and calendar data together") {
+    test::ScriptedHttp http;
+    std::string members;
+    for (int i = 0; i < 40; ++i) members += member("/dav/work/e" + std::to_string(i) + ".ics", "\"" + std::string(30000, 'x') + "\"");
+    http.expect("PROPFIND", kCal, 207, ctagResponse("/dav/work/", "ctag-1", "tok-9"));
+    http.expect("REPORT", kCal, 207, multistatus(members, "tok-1"));  // 1.2 MB of listing
+    CalDavOptions options;
+    options.maxPullBytes = 1024 * 1024;
+    const auto error = pullFails(http, options);
+    CHECK(error.cause == core::Cause::BudgetExceeded);
+    CHECK_THAT(error.message, Catch::Contains("larger than the 1 MiB one pull may read (sync.pull_max_bytes)"));
+  }
+  SECTION("resources listed") {
+    test::ScriptedHttp http;
+    std::string members;
+    for (int i = 0; i < 101; ++i) members += member("/dav/work/e" + std::to_string(i) + ".ics", "\"e\"");
+    http.expect("PROPFIND", kCal, 207, ctagResponse("/dav/work/", "ctag-1", "tok-9"));
+    http.expect("REPORT", kCal, 207, multistatus(members, "tok-1"));
+    CalDavOptions options;
+    options.maxPullEvents = 100;
+    const auto error = pullFails(http, options);
+    CHECK(error.cause == core::Cause::BudgetExceeded);
+    CHECK_THAT(error.message, Catch::Contains("more than 100 resources"));
+    CHECK(http.done());  // no calendar data fetched for a listing that is refused anyway
+  }
+}

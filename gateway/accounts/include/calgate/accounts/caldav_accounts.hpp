@@ -5,6 +5,7 @@
 /// guard). Used by the REST API, calgate-admin and the provider registry. Thread-safe.
 
 #include "calgate/accounts/account_store.hpp"
+#include "calgate/accounts/provider_registry.hpp"
 #include "calgate/core/clock.hpp"
 #include "calgate/core/error.hpp"
 #include "calgate/providers/http/curl_http_client.hpp"
@@ -44,9 +45,10 @@ core::Result<std::vector<providers::CalendarInfo>> discoverCalDav(const CalDavLo
 /// The CalDAV adapter for a stored account: its login from the vaulted credential, an HTTP client
 /// of its own. Unauthorized (naming the account, never the credential) for a credential that is
 /// not a CalDAV login. The CalDAV entry of builtinProviders() (provider_registry.hpp). With a
-/// `deadline`, every request gets at most what is left until then (BudgetExceeded after it).
-core::Result<std::unique_ptr<providers::Provider>> openCalDav(
-    const Account& account, const vault::SecretBytes& credential, bool allowPrivateNetworks, const core::Clock& clock,
-    std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt);
+/// deadline in `environment`, every request gets at most what is left until then (BudgetExceeded
+/// after it); its pull budgets bound every pull.
+core::Result<std::unique_ptr<providers::Provider>> openCalDav(const Account& account,
+                                                              const vault::SecretBytes& credential,
+                                                              const ProviderEnvironment& environment);
 
 }  // namespace calgate::accounts

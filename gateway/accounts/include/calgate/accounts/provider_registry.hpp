@@ -23,6 +23,8 @@ struct ProviderEnvironment {
   const core::Clock* clock = &core::systemClock();
   /// Everything the adapter does must be over by then (a feed render, a sync run); unset: no budget.
   std::optional<std::chrono::steady_clock::time_point> deadline{};
+  std::size_t pullMaxBytes = 64 * 1024 * 1024;  ///< sync.pull_max_bytes: what one pull of a calendar may read
+  std::size_t pullMaxEvents = 20000;            ///< sync.pull_max_events: resources one pull may list
 };
 
 /// Makes the adapter for one account from its opened credential.

@@ -9,6 +9,7 @@
 #include "calgate/http/dispatcher.hpp"
 #include "calgate/http/metrics.hpp"
 #include "calgate/http/rate_limiter.hpp"
+#include "calgate/api/limits.hpp"
 #include "calgate/http/router.hpp"
 #include "calgate/policy/org_policy_source.hpp"
 #include "calgate/providers/provider.hpp"
@@ -59,6 +60,7 @@ struct Services {
   http::RateLimiter* policyLimiter = nullptr;  ///< fresh DNS lookups per token (GET /v1/policy)
   /// How long one request may wait on calendar servers in all (a feed render, a preview).
   std::chrono::seconds outboundBudget{30};
+  ApiLimits limits;  ///< per-user counts, busy blocks per feed
 };
 
 /// GET /healthz (process alive), GET /readyz (database reachable and schema current, else 503),

@@ -5,6 +5,7 @@
 /// Every key, its type, default and environment variable is listed in
 /// deploy/calgate.example.yaml (kept in step by a test).
 
+#include "calgate/api/limits.hpp"
 #include "calgate/core/log.hpp"
 #include "calgate/http/server_config.hpp"
 #include "calgate/orgpolicy/dns_config.hpp"
@@ -36,6 +37,7 @@ struct Config {
   vault::VaultConfig vault;
   orgpolicy::DnsConfig dns;
   sync::SyncConfig sync;
+  api::ApiLimits limits;
   LogConfig log;
   /// The file the configuration came from, if any (for messages).
   std::optional<std::filesystem::path> source;

@@ -25,11 +25,13 @@ struct BusyBlock {
 
 /// The busy blocks of one calendar's events (as a provider listing delivers them) overlapping
 /// `window`. `uidSalt` makes UIDs unlinkable across feeds (the feed id + calendar id).
-/// `floatingZone` anchors floating times (the calendar's zone). Invalid only for a series that
-/// cannot be expanded; at most `maxBlocks` blocks.
+/// `floatingZone` anchors floating times (the calendar's zone). A series that cannot be expanded
+/// blocks its first occurrence. Never truncated (a feed that left blocks out would show busy time
+/// as free): more than `maxBlocks` blocks, or a series generating more than that many
+/// occurrences, is Invalid with cause BudgetExceeded.
 core::Result<std::vector<BusyBlock>> busyBlocks(const std::vector<model::Event>& events,
                                                 const providers::TimeWindow& window, std::string_view uidSalt,
-                                                std::string_view floatingZone, std::size_t maxBlocks = 5000);
+                                                std::string_view floatingZone, std::size_t maxBlocks = 20000);
 
 /// The iCalendar text (RFC 5545, CRLF, folded lines): blocks sorted and de-duplicated by time,
 /// each titled `label`.

@@ -3,6 +3,7 @@
 /// retention, and whether CalDAV servers on private networks may be used.
 
 #include <chrono>
+#include <cstddef>
 
 namespace calgate::sync {
 
@@ -16,6 +17,10 @@ struct SyncConfig {
   bool restoreDeletedCopies = false;           ///< recreate copies a user deleted in the target
   unsigned mappingRetentionDays = 30;          ///< soft-deleted mappings are purged after this
   bool allowPrivateNetworks = false;           ///< CalDAV servers on loopback/LAN addresses (self-hosted)
+  // Budgets: a run that exceeds one stops with a stored error (cause BudgetExceeded) and deletes nothing.
+  std::chrono::seconds runBudget{1800};        ///< wall time of one pair run (all its calendar requests)
+  std::size_t pullMaxBytes = 64 * 1024 * 1024; ///< bytes one pull of a calendar may read (listings + data)
+  std::size_t pullMaxEvents = 20000;           ///< resources one pull of a calendar may list
 };
 
 }  // namespace calgate::sync

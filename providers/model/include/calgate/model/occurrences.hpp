@@ -37,6 +37,9 @@ struct ExpansionLimits {
   /// Per series: the most occurrences its rules may generate (including those skipped before the
   /// window). Expansion of that series stops there; what was found so far is returned.
   std::size_t maxOccurrences = 5000;
+  /// Reaching maxOccurrences fails the expansion (Invalid, cause BudgetExceeded) instead of
+  /// returning what was found so far: for callers that must not show a truncated series.
+  bool failWhenReached = false;
 };
 
 /// Expands `events` into their occurrences overlapping [from, to), sorted by start instant (then

@@ -22,6 +22,7 @@
 
 #include <mutex>
 #include <optional>
+#include <cstddef>
 #include <string>
 
 namespace calgate::providers::caldav {
@@ -37,6 +38,11 @@ struct CalDavOptions {
   /// Use RFC 6578 sync-collection when the server has it (false: always a time-range listing).
   bool preferSyncCollection = true;
   int maxSyncRounds = 50;  ///< sync-collection rounds per pull (507 truncation -> another round)
+  /// Budgets of one pull (listing and calendar data together). Exceeding one fails the pull (Invalid,
+  /// cause BudgetExceeded); it is never cut short. A truncated (507) round that lists nothing new is
+  /// Unavailable: a server looping on truncation is not followed.
+  std::size_t maxPullBytes = 64 * 1024 * 1024;
+  std::size_t maxPullEvents = 20000;
 };
 
 class CalDavProvider final : public Provider {
