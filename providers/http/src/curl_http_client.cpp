@@ -183,7 +183,15 @@ core::Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
                   "refusing to connect to " + t.refusedAddress + ": a private, loopback or link-local address",
                   core::Cause::AddressRefused);
     }
-    if (t.tooLarge) return fail(ErrorCode::Invalid, "response larger than the limit");
+    if (t.tooLarge) {
+      const std::size_t limit = impl_->options.maxResponseBytes;
+      const std::string size = limit >= 1024 * 1024 ? std::to_string(limit / (1024 * 1024)) + " MiB"
+                                                    : std::to_string(limit) + " bytes";
+      return fail(ErrorCode::Invalid,
+                  "the server's answer is larger than " + size + ", the most calgate reads in one response; it was "
+                  "not read further",
+                  core::Cause::BudgetExceeded);
+    }
     if (rc == CURLE_OPERATION_TIMEDOUT) {
       if (timeout < impl_->options.totalTimeout) {  // the budget, not the request's own limit, ran out
         return fail(ErrorCode::Timeout, "the time budget for this work ran out while waiting on the server",
