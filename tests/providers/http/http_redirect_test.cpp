@@ -256,3 +256,32 @@ TEST_CASE("the address guard sees private IPv4 inside IPv6 transition addresses"
     CHECK_FALSE(isPrivateAddress(ip));
   }
 }
+
+TEST_CASE("a deadline bounds every request: what is left of it, then nothing at all", "[http][budget]") {
+  // a server that accepts and never answers
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  REQUIRE(::listen(fd, 4) == 0);
+  const std::string url = "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/dav/";
+
+  HttpClientOptions o;
+  o.allowLoopback = true;
+  o.totalTimeout = seconds(30);
+  o.deadline = steady_clock::now() + milliseconds(300);
+  CurlHttpClient client(o);
+  auto waited = client.send(propfind(url));
+  REQUIRE_FALSE(waited);
+  CHECK(waited.error().code == core::ErrorCode::Timeout);
+  CHECK(waited.error().cause == core::Cause::BudgetExceeded);  // the budget ran out, not the 30 s
+  // after the deadline no request is even sent
+  auto late = client.send(propfind(url));
+  REQUIRE_FALSE(late);
+  CHECK(late.error().cause == core::Cause::BudgetExceeded);
+  CHECK_THAT(late.error().message, Catch::Contains("time budget"));
+  ::close(fd);
+}
