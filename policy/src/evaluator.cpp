@@ -109,8 +109,9 @@ Decision Evaluator::evaluate(const PairRules& rules, const OrgPolicy& org, const
   }
 
   Event out;
-  out.uid = targetUid(context.pairId, context.seriesKey.value_or(context.sourceKey));
-  out.origin = model::Origin{context.pairId, originReference(context.pairId, context.sourceKey)};
+  const std::string& seed = context.copySeed.empty() ? context.pairId : context.copySeed;
+  out.uid = targetUid(seed, context.seriesKey.value_or(context.sourceKey));
+  out.origin = model::Origin{seed, originReference(seed, context.sourceKey)};
   out.recurrenceId = source.recurrenceId;
   const bool anchor = anchorsFloatingTimes(context.targetProvider);
   if (out.recurrenceId && !normaliseTime(*out.recurrenceId, anchor, context.targetZone)) {

@@ -460,11 +460,14 @@ class DeletionTest(cg.ApiTestCase):
 
         # Deleting the account: its calendars, the pairs using them and its credential go; a feed
         # over its calendars loses them; the copies stay.
-        # (disabled: a re-created pair's first run would write copies of its own next to the old
-        # pair's, which issue 18 deals with; this checks what deleting the account removes)
-        r = api.post("/v1/pairs", {"source_calendar_id": src, "target_calendar_id": dst, "enabled": False})
+        # A pair made again for the same calendars takes over the copies the first one left: its
+        # first run writes no second copies.
+        r = api.post("/v1/pairs", {"source_calendar_id": src, "target_calendar_id": dst})
         self.assertStatus(r, 201)
         pair2 = r.json
+        cg.wait_until(lambda: api.get("/v1/pairs/%s/status" % pair2["id"]).json["last_success_at"],
+                      timeout=60, what="the re-created pair's first sync")
+        self.assertEqual(set(self.dav.events(self.dst_url)), set(copies), "no second copies")
         r = api.post("/v1/feeds", {"calendar_ids": [src, dst]})
         self.assertStatus(r, 201)
         feed = r.json

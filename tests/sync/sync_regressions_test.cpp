@@ -338,3 +338,45 @@ TEST_CASE("a series copy deleted right after calgate wrote it is noticed, and co
   }));
   CHECK(f.sync().writes() == 0);
 }
+
+TEST_CASE("a pair deleted and made again for the same calendars takes over its copies: no second copies",
+          "[sync][regression][repair]") {
+  SyncFixture f(sync::Direction::TwoWay);
+  f.work.userPut(SyncFixture::kWork, {calgate::test::timedEvent("r1", "Review", sys_days{2026y / November / 24} + hours(9))});
+  f.work.userPut(SyncFixture::kWork, {calgate::test::timedEvent("r2", "Planning", sys_days{2026y / November / 25} + hours(9))});
+  f.sync();
+  REQUIRE(f.home.resources(SyncFixture::kHome).size() == 2);
+  const auto before = f.home.resources(SyncFixture::kHome);
+
+  sync::PairStore pairs(f.t.db(), f.clock);
+  auto old = pairs.get(f.pairId);
+  REQUIRE(old);
+  REQUIRE(pairs.remove(f.pairId));
+  sync::NewPair again;
+  again.userId = f.userId;
+  again.sourceCalendarId = f.workCal.id;
+  again.targetCalendarId = f.homeCal.id;
+  again.direction = sync::Direction::TwoWay;
+  auto made = pairs.create(again);
+  REQUIRE(made);
+  CHECK(made->id != old->id);
+  CHECK(made->copySeed == old->copySeed);  // the old pair's copies are this one's
+  f.pairId = made->id;
+  auto report = f.sync();
+  CHECK(report.created == 0);  // the copies were found, not written a second time
+  const auto after = f.home.resources(SyncFixture::kHome);
+  REQUIRE(after.size() == 2);
+  for (std::size_t i = 0; i < after.size(); ++i) CHECK(after[i].front().uid == before[i].front().uid);
+  CHECK(f.work.resources(SyncFixture::kWork).size() == 2);  // two-way: the old copies were not mirrored back
+  f.work.userPut(SyncFixture::kWork, {calgate::test::timedEvent("r3", "Retro", sys_days{2026y / November / 26} + hours(9))});
+  f.sync();
+  CHECK(f.home.resources(SyncFixture::kHome).size() == 3);
+
+  // a pair of other calendars starts its own copies
+  sync::NewPair reverse = again;
+  std::swap(reverse.sourceCalendarId, reverse.targetCalendarId);
+  REQUIRE(pairs.remove(f.pairId));
+  auto other = pairs.create(reverse);
+  REQUIRE(other);
+  CHECK(other->copySeed == other->id);
+}

@@ -31,7 +31,7 @@ constexpr const char* kSelect =
     "COALESCE(last_error_code, ''), COALESCE(last_error_cause, ''), COALESCE(guard_deletions, ''), "
     "COALESCE(confirmed_deletions, ''), "
     "CASE WHEN user_id IN (SELECT id FROM users WHERE disabled_at IS NOT NULL) THEN 1 ELSE 0 END, quarantined_at, "
-    "COALESCE(quarantine_reason, '') FROM pairs ";
+    "COALESCE(quarantine_reason, ''), COALESCE(copy_seed, id) FROM pairs ";
 
 std::vector<std::string> idLines(const std::string& text) {
   std::vector<std::string> out;
@@ -80,6 +80,7 @@ core::Result<SyncPair> fromRow(const soci::row& r) {
   p.ownerSuspended = integerAt(r, 21) != 0;
   if (r.get_indicator(22) != soci::i_null) p.quarantinedAt = integer(22);
   p.quarantineReason = textAt(r, 23);
+  p.copySeed = textAt(r, 24);
   return p;
 }
 
@@ -161,13 +162,23 @@ core::Result<SyncPair> PairStore::create(const NewPair& pair) {
   const std::string rules = rulesToJson(pair.rules);
   const std::string direction = directionName(pair.direction);
   auto done = db_.withSession([&](soci::session& sql) -> core::Result<void> {
+    store::WriteTransaction tx(sql, db_.dialect());
     const long long now = clock_.nowUnixSeconds();
+    // the copies a deleted pair of the same calendars left are this pair's now
+    std::string seed;
+    soci::indicator seedInd = soci::i_null;
+    sql << "SELECT copy_seed FROM retired_pairs WHERE source_calendar_id = :s AND target_calendar_id = :t",
+        soci::into(seed, seedInd), soci::use(pair.sourceCalendarId), soci::use(pair.targetCalendarId);
+    if (!sql.got_data() || seedInd != soci::i_ok) seed = id;
     sql << "INSERT INTO pairs (id, user_id, source_calendar_id, target_calendar_id, direction, rules_json, "
-           "window_past_days, window_future_days, created_at, updated_at) "
-           "VALUES (:i, :u, :s, :t, :d, :r, :p, :f, :c, :m)",
+           "window_past_days, window_future_days, copy_seed, created_at, updated_at) "
+           "VALUES (:i, :u, :s, :t, :d, :r, :p, :f, :k, :c, :m)",
         soci::use(id), soci::use(pair.userId), soci::use(pair.sourceCalendarId), soci::use(pair.targetCalendarId),
         soci::use(direction), soci::use(rules), soci::use(pair.windowPastDays), soci::use(pair.windowFutureDays),
-        soci::use(now), soci::use(now);
+        soci::use(seed), soci::use(now), soci::use(now);
+    sql << "DELETE FROM retired_pairs WHERE source_calendar_id = :s AND target_calendar_id = :t",
+        soci::use(pair.sourceCalendarId), soci::use(pair.targetCalendarId);
+    tx.commit();
     return {};
   });
   if (!done) return std::unexpected(done.error());
@@ -392,6 +403,12 @@ core::Result<void> PairStore::remove(const std::string& id) {
     sql << "DELETE FROM jobs WHERE pair_id = :i", soci::use(id);
     sql << "DELETE FROM mappings WHERE pair_id = :i", soci::use(id);
     sql << "DELETE FROM cursors WHERE pair_id = :i", soci::use(id);
+    // remembered by its calendars: a pair made for them again takes over the copies
+    sql << "INSERT INTO retired_pairs (source_calendar_id, target_calendar_id, copy_seed, retired_at) "
+           "SELECT source_calendar_id, target_calendar_id, COALESCE(copy_seed, id), :n FROM pairs WHERE id = :i "
+           "ON CONFLICT (source_calendar_id, target_calendar_id) DO UPDATE SET copy_seed = excluded.copy_seed, "
+           "retired_at = excluded.retired_at",
+        soci::use(clock_.nowUnixSeconds()), soci::use(id);
     soci::statement st = (sql.prepare << "DELETE FROM pairs WHERE id = :i", soci::use(id));
     st.execute(true);
     if (st.get_affected_rows() == 0) return fail(ErrorCode::NotFound, "no such pair");

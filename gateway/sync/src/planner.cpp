@@ -503,7 +503,7 @@ Mapping DirectionPlanner::base(const std::string& eventId, const Event& event) c
 core::Result<void> DirectionPlanner::planWrite(const std::string& eventId, const Event& event, bool force,
                                               bool standalone) {
   const std::string rid = recurrenceKey(event);
-  policy::WriteContext context = writeContext(in_.pair->id, in_.from, in_.to, eventId, rid);
+  policy::WriteContext context = writeContext(*in_.pair, in_.from, in_.to, eventId, rid);
   std::optional<Event> single;
   if (standalone && event.recurrenceId) {
     // written as an event of its own: no RECURRENCE-ID, and a UID of its own
@@ -561,7 +561,7 @@ core::Result<void> DirectionPlanner::planOccurrenceRemoval(const std::string& ev
   gone.start = model::ZonedTime{std::chrono::sys_seconds(std::chrono::seconds(next.startAt)), "UTC"};
   gone.end = model::ZonedTime{std::chrono::sys_seconds(std::chrono::seconds(next.endAt)), "UTC"};
   const std::string rid = next.sourceRecurrenceId;
-  auto decision = evaluator_.evaluate(in_.pair->rules, in_.org, gone, writeContext(in_.pair->id, in_.from, in_.to, eventId, rid));
+  auto decision = evaluator_.evaluate(in_.pair->rules, in_.org, gone, writeContext(*in_.pair, in_.from, in_.to, eventId, rid));
   if (!decision.write || decision.write->action() != policy::ApprovedWrite::Action::Delete) {
     return core::fail(ErrorCode::Internal, "the evaluator did not approve cancelling an occurrence");
   }
@@ -751,7 +751,7 @@ core::Result<void> DirectionPlanner::planCopyRemoval(const std::string& eventId,
   gone.start = model::ZonedTime{std::chrono::sys_seconds(std::chrono::seconds(live.startAt)), "UTC"};
   gone.end = model::ZonedTime{std::chrono::sys_seconds(std::chrono::seconds(live.endAt)), "UTC"};
   policy::WriteContext context =
-      writeContext(in_.pair->id, in_.from, in_.to, eventId, standalone ? live.sourceRecurrenceId : "");
+      writeContext(*in_.pair, in_.from, in_.to, eventId, standalone ? live.sourceRecurrenceId : "");
   context.seriesKey.reset();  // the stand-in is the resource as a whole: it carries the copy's own UID
   auto decision = evaluator_.evaluate(in_.pair->rules, in_.org, gone, context);
   if (!decision.write || decision.write->action() != policy::ApprovedWrite::Action::Delete) {

@@ -190,10 +190,11 @@ long long unixOf(const model::EventTime& t) {
   return std::get<model::FloatingTime>(t).local.time_since_epoch().count();
 }
 
-policy::WriteContext writeContext(const std::string& pairId, const CalendarRef& from, const CalendarRef& to,
+policy::WriteContext writeContext(const SyncPair& pair, const CalendarRef& from, const CalendarRef& to,
                                   const std::string& eventId, const std::string& recurrenceId) {
   policy::WriteContext c;
-  c.pairId = pairId;
+  c.pairId = pair.id;
+  c.copySeed = pair.copySeed;
   c.sourceKey = sourceKey(from.id, eventId, recurrenceId);
   if (!recurrenceId.empty()) c.seriesKey = sourceKey(from.id, eventId, "");
   c.targetProvider = to.provider;

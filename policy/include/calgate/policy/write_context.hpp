@@ -23,6 +23,9 @@ struct WriteContext {
   /// The target calendar's IANA zone: floating times are anchored in it for targets that have no
   /// floating times (Google, Microsoft 365).
   std::string targetZone = "UTC";
+  /// What the copy's UID and origin marker derive from: the pair's copy seed (its id, or that of a
+  /// deleted pair of the same calendars whose copies it took over). Empty: the pair id.
+  std::string copySeed{};
 };
 
 }  // namespace calgate::policy

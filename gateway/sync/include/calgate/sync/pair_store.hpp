@@ -47,6 +47,9 @@ struct SyncPair : NewPair {
   /// now" refused, until release().
   std::optional<long long> quarantinedAt;
   std::string quarantineReason;
+  /// What its copies' UIDs and origin markers derive from: its own id, or the seed of a deleted
+  /// pair of the same calendars it took over (so re-pairing finds the old copies, not duplicates).
+  std::string copySeed;
   long long createdAt = 0;
   long long updatedAt = 0;
 };
@@ -101,7 +104,8 @@ class PairStore {
   /// A run failed: keeps the error (message, code and cause) as the pair's last error.
   core::Result<void> recordFailure(const std::string& id, const core::Error& error);
   core::Result<void> setPolicyFingerprint(const std::string& id, const std::string& fingerprint);
-  /// Removes the pair with its cursors and mappings. The copies in the target stay.
+  /// Removes the pair with its cursors and mappings. The copies in the target stay; a pair created
+  /// later for the same calendars takes them over (its copy seed).
   core::Result<void> remove(const std::string& id);
 
  private:

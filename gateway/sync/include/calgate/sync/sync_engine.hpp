@@ -102,8 +102,9 @@ class SyncEngine {
 /// floating time read as UTC: good enough against windows measured in days).
 long long unixOf(const model::EventTime& t);
 /// Where the evaluator's approval for an event of `from` (or one occurrence: `recurrenceId`) is
-/// written: the pair, the source key, and the target calendar's provider, domain and zone.
-policy::WriteContext writeContext(const std::string& pairId, const CalendarRef& from, const CalendarRef& to,
+/// written: the pair (and its copy seed), the source key, and the target calendar's provider,
+/// domain and zone.
+policy::WriteContext writeContext(const SyncPair& pair, const CalendarRef& from, const CalendarRef& to,
                                   const std::string& eventId, const std::string& recurrenceId);
 
 /// The key of a source event or occurrence within a pair: ids only ("<calendar>|<event>|<occurrence>").
