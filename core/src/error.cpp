@@ -46,6 +46,7 @@ std::string_view causeName(Cause cause) noexcept {
     case Cause::PullFailed: return "pull_failed";
     case Cause::WriteRefused: return "write_refused";
     case Cause::BudgetExceeded: return "budget_exceeded";
+    case Cause::WrongResource: return "wrong_resource";
     case Cause::DnssecNoTrustedKey: return "dnssec_no_trusted_key";
     case Cause::DnssecBadSignature: return "dnssec_bad_signature";
     case Cause::DnssecSignatureTime: return "dnssec_signature_time";

@@ -5,6 +5,7 @@
 #include "sync/dav_pair.hpp"
 
 #include <catch2/catch.hpp>
+#include <soci/soci.h>
 
 #include <algorithm>
 
@@ -126,4 +127,38 @@ TEST_CASE("Radicale <-> Xandikos two-way: originals cross over, copies never ech
   CHECK(p.source.events(p.sourceCal).size() == 1);
   CHECK(p.target.events(p.targetCal).size() == 1);
   CHECK(p.sync().writes() == 0);
+}
+
+TEST_CASE("a tampered mapping pointing at a user's own event: no write to it, an audited failure", "[sync][caldav][binding]") {
+  DavPair p(Direction::OneWay);
+  p.source.put(p.sourceCal, "standup", vevent("standup", "Standup", ";VALUE=DATE:20261203", ";VALUE=DATE:20261204"));
+  p.sync();
+  // the user's own event in the target calendar, and a mapping pointed at it behind calgate's back
+  const std::string own = p.target.put(p.targetCal, "my-own", vevent("my-own", "Dentist", ";VALUE=DATE:20261205",
+                                                                     ";VALUE=DATE:20261206"));
+  long long changed = 0;
+  REQUIRE(p.f.t.db().withSession([&](soci::session& sql) -> core::Result<void> {
+    soci::statement st = (sql.prepare << "UPDATE mappings SET target_event_id = :o WHERE pair_id = :p",
+                          soci::use(own), soci::use(p.pairId));
+    st.execute(true);
+    changed = st.get_affected_rows();
+    return {};
+  }));
+  REQUIRE(changed == 1);
+  // the source changes: the run means to update "its copy", which now names the user's event
+  p.source.put(p.sourceCal, "standup", vevent("standup", "Standup (moved)", ";VALUE=DATE:20261203",
+                                              ";VALUE=DATE:20261204"));
+  auto r = p.sync();
+  CHECK(r.updated == 0);
+  CHECK(r.failedEvents.size() == 1);
+  const auto events = p.target.events(p.targetCal);
+  const auto dentist = std::find_if(events.begin(), events.end(), [](const Event& e) { return e.uid == "my-own"; });
+  REQUIRE(dentist != events.end());
+  CHECK(dentist->title == "Dentist");  // untouched
+  bool audited = false;
+  for (const auto& e : p.f.auditEntries()) {
+    if (e.entry.action != "sync.write_failed") continue;
+    for (const auto& reason : e.entry.reasons) audited = audited || reason.find("refusing to change") != std::string::npos;
+  }
+  CHECK(audited);
 }

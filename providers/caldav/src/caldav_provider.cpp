@@ -159,6 +159,19 @@ core::Result<void> CalDavProvider::checkTarget(const policy::ApprovedWrite& writ
   return {};
 }
 
+core::Result<void> CalDavProvider::checkResource(const std::string& calendarId, const std::string& eventId,
+                                                 const policy::ApprovedWrite& write) const {
+  const std::string calendar = withSlash(calendarId);
+  const std::string resource = resolveUrl(calendar, std::string(providers::resourceIdOf(eventId)));
+  const std::string approved = calendar + write.event().uid + ".ics";
+  if (origin(resource) == origin(calendar) && comparablePath(resource) == comparablePath(approved)) return {};
+  // a corrupted or tampered mapping must never turn into a change of someone's own event
+  return fail(ErrorCode::Invalid,
+              "refusing to change " + comparablePath(resource) + ": the write was approved for calgate's copy " +
+                  comparablePath(approved) + " only",
+              core::Cause::WrongResource);
+}
+
 core::Result<HttpResponse> CalDavProvider::request(const std::string& method, const std::string& url,
                                                    const std::string& body,
                                                    std::vector<std::pair<std::string, std::string>> headers) {
@@ -573,9 +586,10 @@ core::Result<WriteResult> CalDavProvider::create(const std::string& calendarId, 
   return created;
 }
 
-core::Result<WriteResult> CalDavProvider::update(const std::string&, const std::string& eventId,
+core::Result<WriteResult> CalDavProvider::update(const std::string& calendarId, const std::string& eventId,
                                                  const std::string& etag, const policy::ApprovedWrite& write) {
   if (auto ok = checkTarget(write); !ok) return std::unexpected(ok.error());
+  if (auto ok = checkResource(calendarId, eventId, write); !ok) return std::unexpected(ok.error());
   if (write.action() != policy::ApprovedWrite::Action::Upsert) return fail(ErrorCode::Invalid, "not an upsert");
   return writeSeries(eventId, etag, write, false);
 }
@@ -655,9 +669,10 @@ core::Result<WriteResult> CalDavProvider::writeSeries(const std::string& url, co
   return fail(ErrorCode::PreconditionFailed, "the event kept changing on the server");
 }
 
-core::Result<void> CalDavProvider::remove(const std::string&, const std::string& eventId, const std::string& etag,
-                                          const policy::ApprovedWrite& write) {
+core::Result<void> CalDavProvider::remove(const std::string& calendarId, const std::string& eventId,
+                                          const std::string& etag, const policy::ApprovedWrite& write) {
   if (auto ok = checkTarget(write); !ok) return std::unexpected(ok.error());
+  if (auto ok = checkResource(calendarId, eventId, write); !ok) return std::unexpected(ok.error());
   if (write.action() != policy::ApprovedWrite::Action::Delete) return fail(ErrorCode::Invalid, "not a delete");
   if (write.event().recurrenceId) {
     auto done = writeSeries(eventId, etag, write, true);

@@ -485,7 +485,6 @@ TEST_CASE("only an invalid-token answer starts a sync over; a failing server is 
 }
 
 TEST_CASE("cancelling the only override of a resource without a master deletes the resource", "[caldav][contract][series]") {
-  const std::string url = kCal + "orphan.ics";
   const std::string ics =
       "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:orphan\r\n"
       "DTSTAMP:20261121T000000Z\r\nRECURRENCE-ID:20261201T090000Z\r\nDTSTART:20261201T090000Z\r\n"
@@ -504,6 +503,7 @@ TEST_CASE("cancelling the only override of a resource without a master deletes t
       policy::Evaluator{}.evaluate(policy::PairRules{}, policy::OrgPolicy::none("src.example"), cancelled, ctx);
   REQUIRE(decision.write);
   REQUIRE(decision.write->action() == policy::ApprovedWrite::Action::Delete);
+  const std::string url = kCal + decision.write->event().uid + ".ics";  // calgate's copy
 
   test::ScriptedHttp http;
   http.expect("GET", url, 200, ics);
@@ -651,4 +651,46 @@ TEST_CASE("a pull over its byte or resource budget fails whole, never cut short"
     CHECK_THAT(error.message, Catch::Contains("more than 100 resources"));
     CHECK(http.done());  // no calendar data fetched for a listing that is refused anyway
   }
+}
+
+TEST_CASE("a write changes only the copy it was approved for, never another resource", "[caldav][contract][binding]") {
+  const auto write = [](policy::ApprovedWrite::Action action) {
+    Event e;
+    e.uid = "source-uid";
+    e.title = "Board meeting";
+    e.start = model::ZonedTime{sys_days{2026y / December / 1} + hours(9), "UTC"};
+    e.end = model::ZonedTime{sys_days{2026y / December / 1} + hours(10), "UTC"};
+    if (action == policy::ApprovedWrite::Action::Delete) e.status = Status::Cancelled;
+    policy::WriteContext ctx;
+    ctx.pairId = "pr_unit";
+    ctx.sourceKey = "cal_src|source-uid|";
+    ctx.targetProvider = ProviderKind::CalDav;
+    ctx.targetDomain = "home.example";
+    return policy::Evaluator{}.evaluate(policy::PairRules{}, policy::OrgPolicy::none("src.example"), e, ctx).write;
+  };
+  const auto upsert = write(policy::ApprovedWrite::Action::Upsert);
+  const auto removal = write(policy::ApprovedWrite::Action::Delete);
+  REQUIRE(upsert);
+  REQUIRE(removal);
+  auto clock = test::FakeClock::at(2026y / November / 21);
+  test::ScriptedHttp http;  // no request may be sent at all
+  CalDavProvider provider(http, {kCal, "u", {}}, clock);
+  // a tampered mapping points at the user's own event, in this calendar or another, or elsewhere
+  for (const std::string& victim : {kCal + "users-own-event.ics", std::string("https://cal.example.com/dav/private/") +
+                                        upsert->event().uid + ".ics",
+                                    std::string("https://evil.example.net/dav/work/") + upsert->event().uid + ".ics",
+                                    kCal + upsert->event().uid + ".ics/../users-own-event.ics"}) {
+    INFO(victim);
+    auto updated = provider.update(kCal, victim, "\"e1\"", *upsert);
+    REQUIRE_FALSE(updated);
+    CHECK(updated.error().cause == core::Cause::WrongResource);
+    auto removed = provider.remove(kCal, victim, "\"e1\"", *removal);
+    REQUIRE_FALSE(removed);
+    CHECK(removed.error().cause == core::Cause::WrongResource);
+  }
+  CHECK(http.sent.empty());
+  // its own copy is fine
+  http.expect("DELETE", kCal + upsert->event().uid + ".ics", 204, "");
+  CHECK(provider.remove(kCal, kCal + upsert->event().uid + ".ics", "", *removal));
+  CHECK(http.done());
 }

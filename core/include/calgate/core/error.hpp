@@ -45,6 +45,7 @@ enum class Cause {
   PullFailed,          ///< listing a pair's calendar failed; the next run starts from a complete listing
   WriteRefused,        ///< the server refused to store or remove this one event (a 4xx for it): not the account
   BudgetExceeded,      ///< a configured budget ran out (time, bytes, events, occurrences): the work stopped there
+  WrongResource,       ///< an adapter refused a write aimed at another resource than the one approved
   // DNSSEC validation (dns::TxtAnswer::cause; the answer is Bogus unless said otherwise)
   DnssecNoTrustedKey,     ///< no DNSKEY matches the trust anchor or a DS
   DnssecBadSignature,     ///< a signature is missing or does not verify

@@ -79,6 +79,10 @@ class CalDavProvider final : public Provider {
   core::Result<WriteResult> writeSeries(const std::string& url, const std::string& etag,
                                         const policy::ApprovedWrite& write, bool removal);
   core::Result<void> checkTarget(const policy::ApprovedWrite& write) const;
+  /// A write changes only the resource it was approved for: calgate's copy <calendar>/<uid>.ics of
+  /// the approved UID, on the calendar's server. Invalid (cause WrongResource) for any other.
+  core::Result<void> checkResource(const std::string& calendarId, const std::string& eventId,
+                                   const policy::ApprovedWrite& write) const;
 
   HttpClient& http_;
   CalDavAccount account_;
