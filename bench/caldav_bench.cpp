@@ -57,6 +57,7 @@ void BM_RadicaleFullPull1000(benchmark::State& state) {
   const std::string base = readLine(std::string(dir) + "/radicale.url");
   HttpClientOptions options;
   options.allowLoopback = true;
+  options.allowPlainHttp = true;
   CurlHttpClient http(options);
   const std::string password = "alice-app-password";
   auto send = [&](const std::string& method, const std::string& url, const std::string& body,

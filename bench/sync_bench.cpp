@@ -180,6 +180,7 @@ void BM_RadicaleToXandikos1k(benchmark::State& state) {
   const std::string xandikos = readUrl(std::string(dir) + "/xandikos.url");
   providers::HttpClientOptions options;
   options.allowLoopback = true;
+  options.allowPlainHttp = true;
   providers::CurlHttpClient http(options);
   auto send = [&](const std::string& method, const std::string& url, const std::string& body, bool auth) {
     providers::HttpRequest r;

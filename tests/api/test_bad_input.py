@@ -332,6 +332,10 @@ class BadInputTest(cg.ApiTestCase):
                 with self.subTest(url=url):
                     r = api.post("/v1/accounts", dict(self.account_body, server_url=url))
                     self.assertProblem(r, 422, "address-not-allowed")
+            # clear text is refused before anything is sent, even to a public host
+            r = api.post("/v1/accounts", dict(self.account_body, server_url="http://calendar.example.com/dav/"))
+            self.assertProblem(r, 422, "address-not-allowed")
+            self.assertIn("https://", r.json["detail"])
             self.assertEqual(strict.count("accounts"), 0)
         finally:
             strict.cleanup()

@@ -39,6 +39,7 @@ inline DavServer davServer(const std::string& which) {
 inline providers::HttpClientOptions loopbackHttp() {
   providers::HttpClientOptions o;
   o.allowLoopback = true;
+  o.allowPlainHttp = true;  // the test servers speak plain http on loopback
   return o;
 }
 

@@ -49,6 +49,8 @@ providers::HttpClientOptions caldavHttpOptions(bool allowPrivateNetworks) {
   providers::HttpClientOptions options;
   options.allowLoopback = allowPrivateNetworks;
   options.allowPrivateNetworks = allowPrivateNetworks;
+  // plain http only where the operator allowed servers on the local network (self-hosted ones)
+  options.allowPlainHttp = allowPrivateNetworks;
   return options;
 }
 

@@ -67,12 +67,25 @@ std::string addressText(const curl_sockaddr* address) {
   return buf;
 }
 
+// What went wrong, as a class a user can act on; never the transport's own text, which would let
+// a caller tell a closed port from a filtered one or a non-TLS service on some public host.
+std::string failureClass(CURLcode rc) {
+  switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST: return "the server's name could not be found";
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH: return "the server's TLS certificate is not trusted";
+    default: return "the server could not be reached, or did not answer with HTTP";
+  }
+}
+
 // Refuses sockets to addresses the options do not allow: every connection, redirects included.
 curl_socket_t openSocket(void* user, curlsocktype purpose, curl_sockaddr* address) {
   auto* t = static_cast<Transfer*>(user);
   if (purpose == CURLSOCKTYPE_IPCXN) {
     const std::string ip = addressText(address);
-    const bool loopback = isLoopbackAddress(ip);
+    const bool loopback = isLoopbackAddress(ip) || isOwnAddress(ip);  // never the gateway itself
     const bool priv = isPrivateAddress(ip);
     if ((loopback && !t->options->allowLoopback) || (!loopback && priv && !t->options->allowPrivateNetworks) ||
         ip.empty()) {
@@ -104,6 +117,12 @@ CurlHttpClient::~CurlHttpClient() {
 core::Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
   if (!request.url.starts_with("https://") && !request.url.starts_with("http://")) {
     return fail(ErrorCode::Invalid, "only http and https URLs are allowed", core::Cause::UrlRejected);
+  }
+  if (request.url.starts_with("http://") && !impl_->options.allowPlainHttp) {
+    return fail(ErrorCode::Invalid,
+                "only https:// servers are allowed: over http:// the password would travel in clear text (the "
+                "operator can allow http:// for servers on the local network with sync.allow_private_networks)",
+                core::Cause::UrlRejected);
   }
   if (urlHasUserinfo(request.url)) {
     // credentials travel only in username/password, never in a URL (which ends up in ids and logs)
@@ -199,7 +218,7 @@ core::Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
       }
       return fail(ErrorCode::Timeout, "HTTP request timed out");
     }
-    if (rc != CURLE_OK) return fail(ErrorCode::Unavailable, std::string("HTTP request failed: ") + curl_easy_strerror(rc));
+    if (rc != CURLE_OK) return fail(ErrorCode::Unavailable, failureClass(rc));
     long status = 0;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     const auto location = t.headers.find("location");

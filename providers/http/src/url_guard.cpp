@@ -3,7 +3,12 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <libpsl.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
+
+#include <chrono>
+#include <mutex>
+#include <set>
 
 #include <array>
 #include <cctype>
@@ -111,6 +116,51 @@ bool isLoopbackAddress(const std::string& ip) {
   if (auto a = ipv4Of(ip)) return inV4(*a, v4(127, 0, 0, 0), 8);
   in6_addr a6{};
   return inet_pton(AF_INET6, ip.c_str(), &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+namespace {
+
+std::string canonicalAddress(const std::string& ip) {
+  in6_addr a6{};
+  in_addr a4{};
+  char buf[INET6_ADDRSTRLEN] = {0};
+  if (inet_pton(AF_INET, ip.c_str(), &a4) == 1) return inet_ntop(AF_INET, &a4, buf, sizeof buf) ? buf : ip;
+  if (inet_pton(AF_INET6, ip.c_str(), &a6) == 1) return inet_ntop(AF_INET6, &a6, buf, sizeof buf) ? buf : ip;
+  return ip;
+}
+
+std::set<std::string> interfaceAddresses() {
+  std::set<std::string> out;
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return out;
+  char buf[INET6_ADDRSTRLEN] = {0};
+  for (const ifaddrs* i = list; i; i = i->ifa_next) {
+    if (!i->ifa_addr) continue;
+    if (i->ifa_addr->sa_family == AF_INET) {
+      const auto* a = reinterpret_cast<const sockaddr_in*>(i->ifa_addr);
+      if (inet_ntop(AF_INET, &a->sin_addr, buf, sizeof buf)) out.insert(buf);
+    } else if (i->ifa_addr->sa_family == AF_INET6) {
+      const auto* a = reinterpret_cast<const sockaddr_in6*>(i->ifa_addr);
+      if (inet_ntop(AF_INET6, &a->sin6_addr, buf, sizeof buf)) out.insert(buf);
+    }
+  }
+  ::freeifaddrs(list);
+  return out;
+}
+
+}  // namespace
+
+bool isOwnAddress(const std::string& ip) {
+  static std::mutex mutex;
+  static std::set<std::string> own;
+  static std::chrono::steady_clock::time_point readAt;
+  std::lock_guard lock(mutex);
+  const auto now = std::chrono::steady_clock::now();
+  if (own.empty() || now - readAt > std::chrono::minutes(1)) {
+    own = interfaceAddresses();
+    readAt = now;
+  }
+  return own.contains(canonicalAddress(ip));
 }
 
 bool isPrivateAddress(const std::string& ip) {

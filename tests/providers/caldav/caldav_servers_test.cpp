@@ -346,8 +346,12 @@ TEST_CASE("cancelling the only occurrence of a resource without a master deletes
     return;
   }
   const auto cal = direct.makeCalendar(unique("orphan"));
-  // what an invitation to one occurrence looks like: an override and no master
-  const auto url = direct.put(cal, "orphan-1", "Just this one", "RECURRENCE-ID;TZID=Europe/Berlin:20261201T090000\r\n");
+  // calgate's copy of what an invitation to one occurrence looks like: an override and no master
+  // (named by the approved UID: an adapter changes nothing else)
+  Event template_ = sourceEvent("Just this one");
+  template_.status = Status::Cancelled;
+  const std::string copy = approve(template_, "o#1", std::string("o")).event().uid;
+  const auto url = direct.put(cal, copy, "Just this one", "RECURRENCE-ID;TZID=Europe/Berlin:20261201T090000\r\n");
   Adapter a;
   auto before = a.provider->getEvent(cal, url);
   REQUIRE(before);
@@ -384,7 +388,15 @@ TEST_CASE("a 1,000-event calendar is pulled in a handful of requests", "[caldav]
 }
 
 TEST_CASE("user-supplied CalDAV URLs cannot reach the local network by default", "[caldav][ssrf]") {
-  CurlHttpClient guarded;  // production defaults: no loopback, no private networks
+  {
+    CurlHttpClient defaults;  // production defaults: https only, no loopback, no private networks
+    auto r = CalDavProvider(defaults, account(), core::systemClock()).listCalendars();
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.error().message, Catch::Contains("only https://"));
+  }
+  HttpClientOptions plain;
+  plain.allowPlainHttp = true;  // the address guard on its own
+  CurlHttpClient guarded(plain);
   CalDavProvider provider(guarded, account(), core::systemClock());
   auto r = provider.listCalendars();
   REQUIRE_FALSE(r);
@@ -395,7 +407,9 @@ TEST_CASE("proxy variables in the environment cannot route around the address gu
   // a public-looking proxy would make the guard see only the proxy's address
   ::setenv("http_proxy", "http://203.0.113.7:3128", 1);
   ::setenv("ALL_PROXY", "http://203.0.113.7:3128", 1);
-  CurlHttpClient guarded;
+  HttpClientOptions plain;
+  plain.allowPlainHttp = true;
+  CurlHttpClient guarded(plain);
   CalDavProvider provider(guarded, account(), core::systemClock());
   auto r = provider.listCalendars();
   ::unsetenv("http_proxy");

@@ -107,6 +107,7 @@ HttpRequest propfind(const std::string& url) {
 CurlHttpClient loopbackClient() {
   HttpClientOptions o;
   o.allowLoopback = true;
+  o.allowPlainHttp = true;  // the test servers speak plain http on loopback
   return CurlHttpClient(o);
 }
 
@@ -172,7 +173,9 @@ TEST_CASE("refusals carry their cause: a guarded address, a URL calgate does not
   // The default guard refuses loopback: before anything is sent, also after a redirect there.
   ScriptedServer server({kMultistatus});
   const std::string base = "http://127.0.0.1:" + std::to_string(server.port());
-  CurlHttpClient guarded;
+  HttpClientOptions plain;
+  plain.allowPlainHttp = true;  // the address is what is refused here, not the scheme
+  CurlHttpClient guarded(plain);
   auto refused = guarded.send(propfind(base + "/"));
   REQUIRE_FALSE(refused);
   CHECK(refused.error().code == calgate::core::ErrorCode::Invalid);
@@ -271,6 +274,7 @@ TEST_CASE("a deadline bounds every request: what is left of it, then nothing at 
 
   HttpClientOptions o;
   o.allowLoopback = true;
+  o.allowPlainHttp = true;  // the test servers speak plain http on loopback
   o.totalTimeout = seconds(30);
   o.deadline = steady_clock::now() + milliseconds(300);
   CurlHttpClient client(o);
@@ -284,4 +288,32 @@ TEST_CASE("a deadline bounds every request: what is left of it, then nothing at 
   CHECK(late.error().cause == core::Cause::BudgetExceeded);
   CHECK_THAT(late.error().message, Catch::Contains("time budget"));
   ::close(fd);
+}
+
+TEST_CASE("http:// is refused unless allowed; the gateway's own addresses are refused like loopback; errors are classes",
+          "[http][guard]") {
+  ScriptedServer server({kMultistatus});
+  const std::string url = "http://127.0.0.1:" + std::to_string(server.port()) + "/dav/";
+  HttpClientOptions strict;
+  strict.allowLoopback = true;  // even where loopback is fine, clear text is not
+  auto refused = CurlHttpClient(strict).send(propfind(url));
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().cause == core::Cause::UrlRejected);
+  CHECK_THAT(refused.error().message, Catch::Contains("only https://"));
+  CHECK(server.received.empty());  // nothing was sent, the password least of all
+  strict.allowPlainHttp = true;
+  CHECK(CurlHttpClient(strict).send(propfind(url)));
+
+  // every address of this host counts as the gateway itself
+  CHECK(isOwnAddress("127.0.0.1"));
+  CHECK_FALSE(isOwnAddress("192.0.2.77"));  // TEST-NET-1: nobody's
+  // a closed port and an unresolvable name: classes, not the transport's words
+  HttpClientOptions open;
+  open.allowLoopback = open.allowPlainHttp = true;
+  auto closed = CurlHttpClient(open).send(propfind("http://127.0.0.1:1/dav/"));
+  REQUIRE_FALSE(closed);
+  CHECK(closed.error().message == "the server could not be reached, or did not answer with HTTP");
+  auto unknown = CurlHttpClient(open).send(propfind("http://no-such-host.invalid/dav/"));
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().message == "the server's name could not be found");
 }

@@ -27,6 +27,9 @@ struct HttpClientOptions {
   /// redirects and DNS rebinding cannot get around it.
   bool allowLoopback = false;
   bool allowPrivateNetworks = false;
+  /// http:// URLs (no TLS): refused unless allowed, so credentials never travel in clear text. Also
+  /// applies to redirects (https -> http is refused regardless).
+  bool allowPlainHttp = false;
   std::string userAgent = "calgate/0.1";
   /// Outgoing proxy URL; empty (the default) means none. Proxy variables in the environment
   /// (http_proxy, ALL_PROXY...) are ignored: through a proxy, the guard above would only see the

@@ -22,6 +22,10 @@ std::optional<std::string> withoutUserinfo(const std::string& url);
 /// IPv4-translated, NAT64 64:ff9b::/96, 6to4 2002::/16).
 bool isLoopbackAddress(const std::string& ip);
 bool isPrivateAddress(const std::string& ip);
+/// Whether an address is one of this host's own (its network interfaces, read with getifaddrs and
+/// kept for a minute): a URL must not make the gateway call itself, so these are refused like
+/// loopback, whatever their range.
+bool isOwnAddress(const std::string& ip);
 
 /// Resolves a redirect's Location against the URL that answered it. Invalid for an unusable
 /// Location, one with userinfo, a scheme other than http(s), or a downgrade from https to http.
