@@ -59,28 +59,49 @@ TEST_CASE("wrong feed PINs lock the feed, doubling, and the right one resets the
   const std::string id = issued->feed.id;
   CHECK(issued->feed.pinProtected);
   CHECK(f.count("SELECT COUNT(*) FROM feeds WHERE pin_scrypt LIKE '%2468%'") == 0);
-  CHECK(f.feedStore.checkPin(id, "2468")->accepted);
+  CHECK(f.feedStore.checkPin(id, "2468", "198.51.100.7")->accepted);
   for (int i = 1; i < feeds::kPinAttempts; ++i) {
-    auto c = f.feedStore.checkPin(id, "0000");
+    auto c = f.feedStore.checkPin(id, "0000", "198.51.100.7");
     REQUIRE(c);
     CHECK_FALSE(c->accepted);
     CHECK_FALSE(c->lockedFor);
   }
-  CHECK(f.feedStore.checkPin(id, "2468")->accepted);  // resets the count
-  for (int i = 1; i < feeds::kPinAttempts; ++i) REQUIRE_FALSE(f.feedStore.checkPin(id, "1111")->lockedFor);
-  auto locked = f.feedStore.checkPin(id, "1111");
+  CHECK(f.feedStore.checkPin(id, "2468", "198.51.100.7")->accepted);  // resets the count
+  for (int i = 1; i < feeds::kPinAttempts; ++i) REQUIRE_FALSE(f.feedStore.checkPin(id, "1111", "198.51.100.7")->lockedFor);
+  auto locked = f.feedStore.checkPin(id, "1111", "198.51.100.7");
   REQUIRE(locked->lockedFor);
   CHECK(*locked->lockedFor == feeds::kFirstLock);
-  auto stillLocked = f.feedStore.checkPin(id, "2468");  // even the right PIN while locked
+  auto stillLocked = f.feedStore.checkPin(id, "2468", "198.51.100.7");  // even the right PIN while locked
   CHECK_FALSE(stillLocked->accepted);
   CHECK(stillLocked->lockedFor);
   f.clock.advance(feeds::kFirstLock + seconds(1));
-  for (int i = 1; i < feeds::kPinAttempts; ++i) REQUIRE_FALSE(f.feedStore.checkPin(id, "1111")->lockedFor);
-  auto second = f.feedStore.checkPin(id, "1111");
+  for (int i = 1; i < feeds::kPinAttempts; ++i) REQUIRE_FALSE(f.feedStore.checkPin(id, "1111", "198.51.100.7")->lockedFor);
+  auto second = f.feedStore.checkPin(id, "1111", "198.51.100.7");
   REQUIRE(second->lockedFor);
   CHECK(*second->lockedFor == 2 * feeds::kFirstLock);
   f.clock.advance(2 * feeds::kFirstLock + seconds(1));
-  CHECK(f.feedStore.checkPin(id, "2468")->accepted);
+  CHECK(f.feedStore.checkPin(id, "2468", "198.51.100.7")->accepted);
+}
+
+TEST_CASE("a stranger's wrong PINs lock out the stranger, never the owner's viewers", "[store][feeds]") {
+  Fixture f;
+  auto user = f.users.addUser("viewers@example.com", "t");
+  REQUIRE(user);
+  auto issued = f.feedStore.create({user->first.id, "Busy", {"cal_a"}, 3, 30, std::string("2468")});
+  REQUIRE(issued);
+  const std::string id = issued->feed.id;
+  for (int i = 0; i < feeds::kPinAttempts; ++i) (void)f.feedStore.checkPin(id, "0000", "203.0.113.66");
+  auto stranger = f.feedStore.checkPin(id, "2468", "203.0.113.66");
+  CHECK_FALSE(stranger->accepted);
+  CHECK(stranger->lockedFor);
+  CHECK(f.feedStore.checkPin(id, "2468", "198.51.100.7")->accepted);           // the owner's viewer
+  CHECK(f.feedStore.checkPin(id, "2468", "2001:db8:1:2::5")->accepted);        // another one
+  // an IPv6 client is its /64: rotating through its own addresses gains nothing
+  for (int i = 0; i < feeds::kPinAttempts; ++i) {
+    (void)f.feedStore.checkPin(id, "0000", "2001:db8:aa:bb::" + std::to_string(i + 1));
+  }
+  CHECK(f.feedStore.checkPin(id, "2468", "2001:db8:aa:bb::ffff")->lockedFor);
+  CHECK(f.count("SELECT COUNT(*) FROM feed_pin_attempts WHERE client LIKE '%203.0.113%'") == 0);  // no addresses kept
 }
 
 TEST_CASE("concurrent wrong PINs get at most the allowed guesses before the lock", "[store][feeds]") {
@@ -93,7 +114,7 @@ TEST_CASE("concurrent wrong PINs get at most the allowed guesses before the lock
   std::vector<std::thread> threads;
   for (int i = 0; i < 12; ++i) {
     threads.emplace_back([&] {
-      auto c = f.feedStore.checkPin(issued->feed.id, "11111");
+      auto c = f.feedStore.checkPin(issued->feed.id, "11111", "198.51.100.7");
       if (!c) ++errors;
       else if (c->lockedFor) ++locked;
       else ++judged;
@@ -103,7 +124,7 @@ TEST_CASE("concurrent wrong PINs get at most the allowed guesses before the lock
   CHECK(errors == 0);
   CHECK(judged == feeds::kPinAttempts - 1);  // the 5th guess is judged too, and answered with the lock
   CHECK(locked == 12 - (feeds::kPinAttempts - 1));
-  CHECK_FALSE(f.feedStore.checkPin(issued->feed.id, "97531")->accepted);  // still locked for the right PIN
+  CHECK_FALSE(f.feedStore.checkPin(issued->feed.id, "97531", "198.51.100.7")->accepted);  // still locked for the right PIN
 }
 
 // ---- the busy-only rendering and PIN hashing (no database)

@@ -239,6 +239,19 @@ TEST_CASE("the token bucket allows a burst, then paces, per key", "[api][ratelim
   CHECK_FALSE(small.take("z", 1000.0));
 }
 
+TEST_CASE("a flood of new keys never resets a limited client's bucket", "[api][ratelimit]") {
+  http::RateLimiter limiter(60, 100);
+  for (int i = 0; i < 60; ++i) REQUIRE_FALSE(limiter.take("limited", 10.0));
+  REQUIRE(limiter.take("limited", 10.0));  // out of requests
+  // a stranger sprays random keys (feed tokens) until the map is full and beyond
+  int refused = 0;
+  for (int i = 0; i < 1000; ++i) refused += limiter.take("random-" + std::to_string(i), 10.5) ? 1 : 0;
+  CHECK(refused >= 900);  // new keys wait while every bucket is in use...
+  CHECK(limiter.take("limited", 10.5));  // ...and the limited client is still limited
+  // a minute later the flood's buckets are idle again and make room
+  CHECK_FALSE(limiter.take("newcomer", 80.0));
+}
+
 TEST_CASE("JSON bodies are read strictly", "[api][json]") {
   CHECK(http::readJsonObject(jsonRequest("{}")).has_value());
   CHECK(http::readJsonObject(jsonRequest("{}", "application/json; charset=utf-8")).has_value());

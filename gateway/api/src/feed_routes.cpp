@@ -230,25 +230,36 @@ http::Response serveFeed(Services& services, RenderCache& cache, http::Request& 
   const std::string token = request.params["token"];
   // Only well-formed tokens get a rate-limit bucket: random paths cannot crowd out real feeds'.
   if (!feeds::wellFormedFeedToken(token)) return notFound();
-  if (services.feedLimiter) {
-    if (const auto wait = services.feedLimiter->take("feed:" + core::sha256Hex(token))) {
-      http::Response r = http::problem(429, "rate-limited", "Too Many Requests",
-                                       "this feed was requested too often; retry after " +
-                                           std::to_string(wait->count()) + " s");
-      r.headers.emplace_back("Retry-After", std::to_string(wait->count()));
-      return r;
-    }
-  }
+  auto limited = [](const std::chrono::seconds wait, const std::string& what) {
+    http::Response r = http::problem(429, "rate-limited", "Too Many Requests",
+                                     what + "; retry after " + std::to_string(wait.count()) + " s");
+    r.headers.emplace_back("Retry-After", std::to_string(wait.count()));
+    return r;
+  };
   if (!services.accounts) return http::problem(503, "unavailable", "Service Unavailable", "feeds are not available yet");
   feeds::FeedStore store(*services.db, *services.clock);
   auto feed = store.findByToken(token);
-  if (!feed) return failure(feed.error(), request);
+  if (!feed) {
+    // Guessing tokens costs the guesser (per client address), never the buckets of real feeds:
+    // only feeds that exist get one, so a flood of random tokens cannot crowd them out.
+    if (feed.error().code == ErrorCode::NotFound && services.unknownFeedLimiter) {
+      if (const auto wait = services.unknownFeedLimiter->take("client:" + request.clientAddress)) {
+        return limited(*wait, "too many requests for unknown feeds");
+      }
+    }
+    return failure(feed.error(), request);
+  }
+  if (services.feedLimiter) {
+    if (const auto wait = services.feedLimiter->take("feed:" + feed->id)) {
+      return limited(*wait, "this feed was requested too often");
+    }
+  }
   if (feed->pinProtected) {
     const auto pin = pinOf(request);
     if (!pin || pin->empty()) {
       return http::problem(401, "pin-required", "Unauthorized", "this feed needs its PIN (query pin= or X-Feed-Pin)");
     }
-    auto check = store.checkPin(feed->id, *pin);
+    auto check = store.checkPin(feed->id, *pin, request.clientAddress);
     if (!check) return failure(check.error(), request);
     if (check->lockedFor) {
       http::Response r = http::problem(429, "pin-locked", "Too Many Requests",

@@ -1,10 +1,27 @@
 #include "calgate/api/routes.hpp"
 
+#include "calgate/core/hash.hpp"
 #include "calgate/core/log.hpp"
+#include "calgate/http/dispatcher.hpp"
 
 #include <nlohmann/json.hpp>
 
 namespace calgate::api {
+namespace {
+
+bool loopbackClient(std::string_view address) {
+  return address == "::1" || address.starts_with("127.") || address.starts_with("::ffff:127.");
+}
+
+// With a token configured, it must be presented (compared in constant time); without one, only
+// clients on this host (a Prometheus scraping over loopback, an operator's curl) are answered.
+bool metricsAllowed(const Services& services, const http::Request& request) {
+  if (services.metricsToken.empty()) return loopbackClient(request.clientAddress);
+  const auto token = http::bearerToken(request);
+  return token && core::constantTimeEquals(*token, services.metricsToken);
+}
+
+}  // namespace
 
 void addSystemRoutes(http::Router& router, Services& services) {
   router.add({"GET", "/healthz", false, [](http::Request&) {
@@ -30,7 +47,13 @@ void addSystemRoutes(http::Router& router, Services& services) {
                 return http::Response::json(200, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
               }});
 
-  router.add({"GET", "/metrics", false, [&services](http::Request&) {
+  router.add({"GET", "/metrics", false, [&services](http::Request& request) {
+                if (!metricsAllowed(services, request)) {
+                  http::Response r = http::problem(401, "unauthorized", "Unauthorized",
+                                                   "metrics need the bearer token of server.metrics_token");
+                  r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"calgate\"");
+                  return r;
+                }
                 return http::Response::text(200, services.metrics->render(), "text/plain; version=0.0.4; charset=utf-8");
               }});
 }

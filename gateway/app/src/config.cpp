@@ -102,6 +102,29 @@ const std::vector<KeySpec>& keySpecs() {
                  [](Config& c, auto v) { c.server.rateLimitPerMinute = static_cast<unsigned>(v); }),
       integerKey("server.shutdown_grace_seconds", 0, 300,
                  [](Config& c, auto v) { c.server.shutdownGrace = std::chrono::seconds(v); }),
+      {"server.trusted_proxies", "a comma-separated list of IP addresses (empty: none)",
+       [](Config& c, const std::string& raw) {
+         c.server.trustedProxies.clear();
+         std::size_t at = 0;
+         while (at <= raw.size() && !raw.empty()) {
+           const std::size_t end = std::min(raw.find(',', at), raw.size());
+           std::string ip = raw.substr(at, end - at);
+           ip.erase(0, ip.find_first_not_of(' '));
+           ip.erase(ip.find_last_not_of(' ') + 1);
+           if (!isIpAddress(ip)) return false;
+           c.server.trustedProxies.push_back(ip);
+           at = end + 1;
+         }
+         return true;
+       }},
+      {"server.metrics_token", "empty, or 16 to 256 characters without spaces",
+       [](Config& c, const std::string& raw) {
+         if (!raw.empty() && (raw.size() < 16 || raw.size() > 256 || raw.find_first_of(" \t\r\n") != std::string::npos)) {
+           return false;
+         }
+         c.server.metricsToken = raw;
+         return true;
+       }},
       {"database.url", "empty (the default) or a URL starting with sqlite:, postgresql:// or postgres://",
        [](Config& c, const std::string& raw) {
          if (!raw.empty() && !raw.starts_with("sqlite:") && !raw.starts_with("postgresql://") && !raw.starts_with("postgres://")) {
@@ -196,6 +219,7 @@ const std::vector<KeySpec>& keySpecs() {
 
 /// The rejected value as shown in a message. URLs may carry passwords: show the scheme only.
 std::string shownValue(const KeySpec& spec, const std::string& raw) {
+  if (spec.path == "server.metrics_token") return quoted("(a secret, not shown)");
   if (spec.path == "database.url") {
     const auto colon = raw.find(':');
     return colon == std::string::npos ? quoted("...") : quoted(raw.substr(0, colon) + ":...");

@@ -160,6 +160,9 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
   services.jobSignal = syncService ? &syncService->signal() : nullptr;
   services.outboundBudget = config->server.outboundBudget;
   services.limits = config->limits;
+  services.metricsToken = config->server.metricsToken;
+  http::RateLimiter unknownFeedLimiter(config->server.rateLimitPerMinute == 0 ? 0 : 60);
+  services.unknownFeedLimiter = &unknownFeedLimiter;
   services.policyLimiter = &policyLimiter;
   services.discoverCalDav = [allowPrivate = config->sync.allowPrivateNetworks](const accounts::CalDavLogin& login) {
     // A person waits for this answer (and a request thread with them): a slow server fails sooner.

@@ -1,5 +1,7 @@
 #include "calgate/feeds/feed_store.hpp"
 
+#include <arpa/inet.h>
+
 #include "calgate/core/hash.hpp"
 #include "calgate/core/ids.hpp"
 #include "calgate/feeds/pin_hash.hpp"
@@ -155,37 +157,59 @@ core::Result<Feed> FeedStore::findByToken(std::string_view token) {
   return std::move(found->front());
 }
 
-core::Result<PinCheck> FeedStore::checkPin(const std::string& feedId, std::string_view pin) {
+std::string pinClientKey(const std::string& feedId, std::string_view address) {
+  std::string client(address);
+  if (client.find(':') != std::string::npos && client.find('.') == std::string::npos) {
+    // IPv6: one allocation (a /64) is one client, or anyone could rotate through its addresses
+    in6_addr a{};
+    if (inet_pton(AF_INET6, client.c_str(), &a) == 1) {
+      std::fill(std::begin(a.s6_addr) + 8, std::end(a.s6_addr), 0);
+      char buf[INET6_ADDRSTRLEN] = {0};
+      if (inet_ntop(AF_INET6, &a, buf, sizeof buf)) client = buf;
+    }
+  }
+  return core::sha256Hex("calgate-pin-client\n" + feedId + "\n" + client).substr(0, 32);
+}
+
+core::Result<PinCheck> FeedStore::checkPin(const std::string& feedId, std::string_view pin, std::string_view client) {
   // Every attempt is counted - and the lock decided - in one transaction before the (slow) scrypt
   // run, so concurrent guesses cannot all pass a "not locked yet" check: at most kPinAttempts
-  // guesses per lock window, however many arrive at once.
+  // guesses per lock window and client, however many arrive at once.
   std::string stored;
   const long long now = clock_.nowUnixSeconds();
+  const std::string key = pinClientKey(feedId, client);
   bool settled = false;  // no PIN on the feed, or locked before this attempt: no scrypt run
   auto reserved = db_.withSession([&](soci::session& sql) -> core::Result<PinCheck> {
     store::WriteTransaction tx(sql, db_.dialect());
-    long long lockedUntil = 0, failures = 0;
-    soci::indicator lockInd = soci::i_null, pinInd = soci::i_null;
-    const std::string lockRow = db_.dialect() == store::Dialect::Postgresql ? " FOR UPDATE" : "";
-    sql << "SELECT pin_scrypt, pin_locked_until, pin_failures FROM feeds WHERE id = :i" + lockRow,
-        soci::into(stored, pinInd), soci::into(lockedUntil, lockInd), soci::into(failures), soci::use(feedId);
+    soci::indicator pinInd = soci::i_null;
+    sql << "SELECT pin_scrypt FROM feeds WHERE id = :i", soci::into(stored, pinInd), soci::use(feedId);
     if (!sql.got_data()) return fail(ErrorCode::NotFound, "no such feed");
     settled = true;
     if (pinInd == soci::i_null || stored.empty()) return PinCheck{true, std::nullopt};
+    sql << "INSERT INTO feed_pin_attempts (feed_id, client, failures, updated_at) VALUES (:f, :c, 0, :n) "
+           "ON CONFLICT (feed_id, client) DO NOTHING",
+        soci::use(feedId), soci::use(key), soci::use(now);
+    long long lockedUntil = 0, failures = 0;
+    soci::indicator lockInd = soci::i_null;
+    const std::string lockRow = db_.dialect() == store::Dialect::Postgresql ? " FOR UPDATE" : "";
+    sql << "SELECT failures, locked_until FROM feed_pin_attempts WHERE feed_id = :f AND client = :c" + lockRow,
+        soci::into(failures), soci::into(lockedUntil, lockInd), soci::use(feedId), soci::use(key);
     if (lockInd != soci::i_null && lockedUntil > now) return PinCheck{false, std::chrono::seconds(lockedUntil - now)};
     settled = false;
     ++failures;  // counted now; a right PIN resets the count below
     PinCheck check;
+    std::optional<long long> until;
     if (failures % kPinAttempts == 0) {
       const long long locks = failures / kPinAttempts;
       const long long seconds = std::min<long long>(86400, kFirstLock.count() << std::min<long long>(locks - 1, 7));
-      const long long until = now + seconds;
-      sql << "UPDATE feeds SET pin_failures = :f, pin_locked_until = :t WHERE id = :i", soci::use(failures),
-          soci::use(until), soci::use(feedId);
+      until = now + seconds;
       check.lockedFor = std::chrono::seconds(seconds);
-    } else {
-      sql << "UPDATE feeds SET pin_failures = :f WHERE id = :i", soci::use(failures), soci::use(feedId);
     }
+    soci::indicator untilInd = until ? soci::i_ok : soci::i_null;
+    long long untilValue = until.value_or(0);
+    sql << "UPDATE feed_pin_attempts SET failures = :n, locked_until = :t, updated_at = :u WHERE feed_id = :f AND "
+           "client = :c",
+        soci::use(failures), soci::use(untilValue, untilInd), soci::use(now), soci::use(feedId), soci::use(key);
     tx.commit();
     return check;
   });
@@ -195,9 +219,9 @@ core::Result<PinCheck> FeedStore::checkPin(const std::string& feedId, std::strin
     if (reserved->lockedFor) return reserved;  // this wrong guess was the last one allowed
     return PinCheck{false, std::nullopt};
   }
-  // Right: the holder of the PIN starts afresh (also lifting a lock this very attempt set).
+  // Right: this client starts afresh (also lifting a lock this very attempt set).
   auto reset = db_.withSession([&](soci::session& sql) -> core::Result<void> {
-    sql << "UPDATE feeds SET pin_failures = 0, pin_locked_until = NULL WHERE id = :i", soci::use(feedId);
+    sql << "DELETE FROM feed_pin_attempts WHERE feed_id = :f AND client = :c", soci::use(feedId), soci::use(key);
     return {};
   });
   if (!reset) return std::unexpected(reset.error());

@@ -19,7 +19,8 @@ std::optional<std::chrono::seconds> RateLimiter::take(const std::string& key, do
   std::lock_guard lock(mutex_);
   auto it = buckets_.find(key);
   if (it == buckets_.end()) {
-    if (buckets_.size() >= maxKeys_) prune(now);
+    if (buckets_.size() >= maxKeys_ && now >= nextPrune_) prune(now);
+    if (buckets_.size() >= maxKeys_) return std::chrono::seconds(1);  // every bucket in use: no reset
     it = buckets_.emplace(key, Bucket{capacity, now}).first;
   }
   Bucket& b = it->second;
@@ -43,8 +44,9 @@ void RateLimiter::prune(double now) {
       ++it;
     }
   }
-  // Still full (a flood of distinct keys): start over rather than grow without bound.
-  if (buckets_.size() >= maxKeys_) buckets_.clear();
+  // Still full (a flood of distinct keys, all of them recent): new keys wait; the map is scanned
+  // again at most once a second (buckets refill within a minute).
+  nextPrune_ = buckets_.size() >= maxKeys_ ? now + 1.0 : 0;
 }
 
 }  // namespace calgate::http

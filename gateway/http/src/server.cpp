@@ -6,6 +6,7 @@
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -39,7 +40,21 @@ struct InFlight {
   }
 };
 
-Request toRequest(const Pistache::Http::Request& in) {
+// The client behind a trusted reverse proxy: the last X-Forwarded-For entry (the one the proxy
+// added); anyone else's header is ignored.
+std::string clientOf(const Pistache::Http::Request& in, const Request& out, const std::vector<std::string>& trusted) {
+  const std::string peer = in.address().host();
+  if (std::find(trusted.begin(), trusted.end(), peer) == trusted.end()) return peer;
+  const auto forwarded = out.header("x-forwarded-for");
+  if (!forwarded) return peer;
+  std::string_view last = *forwarded;
+  if (const auto comma = last.rfind(','); comma != std::string_view::npos) last.remove_prefix(comma + 1);
+  while (!last.empty() && last.front() == ' ') last.remove_prefix(1);
+  while (!last.empty() && last.back() == ' ') last.remove_suffix(1);
+  return last.empty() || last.size() > 64 ? peer : std::string(last);
+}
+
+Request toRequest(const Pistache::Http::Request& in, const std::vector<std::string>& trustedProxies) {
   Request out;
   out.method = Pistache::Http::methodString(in.method());
   out.path = in.resource();
@@ -62,6 +77,7 @@ Request toRequest(const Pistache::Http::Request& in) {
     out.contentLength = length->value();
   }
   out.body = in.body();
+  out.clientAddress = clientOf(in, out, trustedProxies);
   return out;
 }
 
@@ -117,8 +133,9 @@ class PistacheHandler : public Pistache::Http::Handler {
  public:
   HTTP_PROTOTYPE(PistacheHandler)
 
-  PistacheHandler(Dispatcher* dispatcher, InFlight* inFlight, OutboundPool* outbound)
-      : dispatcher_(dispatcher), inFlight_(inFlight), outbound_(outbound) {}
+  PistacheHandler(Dispatcher* dispatcher, InFlight* inFlight, OutboundPool* outbound,
+                  const std::vector<std::string>* trustedProxies)
+      : dispatcher_(dispatcher), inFlight_(inFlight), outbound_(outbound), trustedProxies_(trustedProxies) {}
 
   void onRequest(const Pistache::Http::Request& request, Pistache::Http::ResponseWriter writer) override {
     inFlight_->enter();
@@ -130,7 +147,7 @@ class PistacheHandler : public Pistache::Http::Handler {
         Dispatcher::Pending pending;
         Pistache::Http::ResponseWriter writer;
       };
-      auto job = std::make_shared<Offloaded>(Offloaded{toRequest(request), {}, std::move(writer)});
+      auto job = std::make_shared<Offloaded>(Offloaded{toRequest(request, *trustedProxies_), {}, std::move(writer)});
       job->pending = dispatcher_->begin(job->request);
       if (job->pending.answer) {
         response = dispatcher_->finish(job->request, job->pending, std::move(*job->pending.answer));
@@ -161,6 +178,7 @@ class PistacheHandler : public Pistache::Http::Handler {
   Dispatcher* dispatcher_;
   InFlight* inFlight_;
   OutboundPool* outbound_;
+  const std::vector<std::string>* trustedProxies_;
 };
 
 }  // namespace
@@ -196,7 +214,8 @@ core::Result<void> Server::start() {
                        .bodyTimeout(std::chrono::seconds(60));
     impl_->endpoint->init(options);
     impl_->endpoint->setHandler(
-        Pistache::Http::make_handler<PistacheHandler>(&impl_->dispatcher, &impl_->inFlight, &impl_->outbound));
+        Pistache::Http::make_handler<PistacheHandler>(&impl_->dispatcher, &impl_->inFlight, &impl_->outbound,
+                                                      &impl_->config.trustedProxies));
     impl_->endpoint->serveThreaded();
     impl_->boundPort = static_cast<std::uint16_t>(impl_->endpoint->getPort());
     impl_->running = true;

@@ -61,6 +61,10 @@ struct Services {
   /// How long one request may wait on calendar servers in all (a feed render, a preview).
   std::chrono::seconds outboundBudget{30};
   ApiLimits limits;  ///< per-user counts, busy blocks per feed
+  /// GET /metrics needs "Authorization: Bearer <this>"; empty: it answers loopback clients only.
+  std::string metricsToken;
+  /// Lookups of feed tokens that turn out unknown, per client address (bounds guessing).
+  http::RateLimiter* unknownFeedLimiter = nullptr;
 };
 
 /// GET /healthz (process alive), GET /readyz (database reachable and schema current, else 503),

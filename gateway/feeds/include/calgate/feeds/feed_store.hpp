@@ -69,8 +69,10 @@ class FeedStore {
   /// The live feed behind a token; NotFound for an unknown, malformed or revoked token, and for
   /// a feed of a suspended user.
   core::Result<Feed> findByToken(std::string_view token);
-  /// Checks a PIN against the feed's hash, counting failures and locking after kPinAttempts.
-  core::Result<PinCheck> checkPin(const std::string& feedId, std::string_view pin);
+  /// Checks a PIN against the feed's hash, counting failures per client (`client`: its address;
+  /// IPv6 by /64) and locking that client out after kPinAttempts. Other clients are unaffected:
+  /// a stranger guessing PINs cannot lock the owner's viewers out.
+  core::Result<PinCheck> checkPin(const std::string& feedId, std::string_view pin, std::string_view client);
 
  private:
   store::Database& db_;

@@ -26,6 +26,9 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> headers;  ///< names lower-cased
   std::string body;
   std::optional<std::size_t> contentLength;  ///< the declared Content-Length, if any
+  /// Who sent it: the peer's address, or - when the peer is one of server.trusted_proxies - the
+  /// last address its X-Forwarded-For names. Per-client limits (PIN attempts) key on it.
+  std::string clientAddress;
 
   // Filled in by the dispatcher.
   std::string requestId;

@@ -13,8 +13,10 @@ namespace calgate::http {
 
 class RateLimiter {
  public:
-  /// `perMinute` 0 turns limiting off. At most `maxKeys` buckets are kept; when full, buckets
-  /// that have refilled completely (idle keys) are dropped first.
+  /// `perMinute` 0 turns limiting off. At most `maxKeys` buckets are kept; when full, only buckets
+  /// that have refilled completely (idle keys, which lose nothing by going) are dropped. A limited
+  /// key's bucket is never dropped: when every bucket is in use, a new key is refused (as if
+  /// limited) rather than any client's limit being reset by a flood of new keys.
   explicit RateLimiter(unsigned perMinute, std::size_t maxKeys = 100000);
 
   /// Takes one request for `key` at `now` (seconds on a monotonic clock). nullopt when allowed,
@@ -31,6 +33,7 @@ class RateLimiter {
     double updated = 0;
   };
   void prune(double now);
+  double nextPrune_ = 0;  ///< when a full map is worth scanning again
 
   unsigned perMinute_;
   std::size_t maxKeys_;

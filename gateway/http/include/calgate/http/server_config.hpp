@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace calgate::http {
 
@@ -22,6 +23,10 @@ struct ServerConfig {
   std::size_t maxBodyBytes = 1024 * 1024;
   unsigned rateLimitPerMinute = 600;  ///< requests per API token per minute (burst = the same); 0: no limit
   std::chrono::seconds shutdownGrace{10};
+  /// Reverse proxies whose X-Forwarded-For is believed (their IP addresses); empty: none.
+  std::vector<std::string> trustedProxies{};
+  /// /metrics answers only with "Authorization: Bearer <this>"; empty: only to loopback clients.
+  std::string metricsToken{};
 };
 
 }  // namespace calgate::http
