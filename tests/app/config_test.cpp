@@ -41,6 +41,16 @@ TEST_CASE("a file sets values and CALGATE_* variables override it", "[config]") 
   CHECK(c->source == file);
 }
 
+TEST_CASE("trusted proxies are IP addresses; the metrics token is never echoed", "[config]") {
+  TempDir dir;
+  CHECK_THAT(errorOf(dir.write("p.yaml", "version: 1\nserver:\n  trusted_proxies: 10.0.0.1, proxy.example\n")),
+             Catch::Contains("server.trusted_proxies"));
+  const std::string secret = "short-secret";
+  const auto msg = errorOf(dir.write("m.yaml", "version: 1\nserver:\n  metrics_token: " + secret + "\n"));
+  CHECK_THAT(msg, Catch::Contains("server.metrics_token"));
+  CHECK(msg.find(secret) == std::string::npos);
+}
+
 TEST_CASE("an unknown key is rejected with its path and the keys that exist", "[config]") {
   TempDir dir;
   auto msg = errorOf(dir.write("c.yaml", "version: 1\nserver:\n  prot: 80\n"));
@@ -48,7 +58,7 @@ TEST_CASE("an unknown key is rejected with its path and the keys that exist", "[
                    " line 3): unknown key; expected one of address, port, threads, outbound_threads, outbound_queue, outbound_per_user, "
                        "outbound_budget_seconds, "
                        "max_body_bytes, rate_limit_per_minute, "
-                   "shutdown_grace_seconds");
+                   "shutdown_grace_seconds, trusted_proxies, metrics_token");
   msg = errorOf(dir.write("d.yaml", "version: 1\nlisten: 80\n"));
   CHECK_THAT(msg, Catch::StartsWith("listen (") && Catch::Contains("line 2): unknown key"));
 }
