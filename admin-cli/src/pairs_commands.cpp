@@ -3,6 +3,7 @@
 #include "calgate/store/migrator.hpp"
 #include "calgate/sync/calendar_store.hpp"
 #include "calgate/sync/pair_store.hpp"
+#include "calgate/sync/sync_service.hpp"
 #include "context.hpp"
 
 #include <nlohmann/json.hpp>
@@ -224,11 +225,26 @@ void addPairsCommands(CLI::App& app, Context& ctx, int& exitCode) {
   });
 
   static std::string removeId;
-  auto* remove = cmd->add_subcommand("remove", "Stop a pair and forget its mappings; the copies stay");
+  static bool deleteCopies = false;
+  auto* remove = cmd->add_subcommand(
+      "remove", "Stop a pair and forget its mappings; the copies stay (a pair made again for the same calendars "
+                "takes them over) unless --delete-copies");
   remove->add_option("pair", removeId, "The pair's id")->required();
+  remove->add_flag("--delete-copies", deleteCopies,
+                   "Delete the pair's copies from the target calendar(s) too: calgate serve's workers remove "
+                   "each one (approved and audited), then the pair");
   remove->callback([&] {
     if (auto rc = openCurrent(ctx)) {
       exitCode = *rc;
+      return;
+    }
+    if (deleteCopies) {
+      if (auto ok = sync::scheduleRemovalWithCopies(*ctx.db, core::systemClock(), removeId, nullptr); !ok) {
+        exitCode = failWith(ok.error().code == core::ErrorCode::NotFound ? "no pair " + removeId : ok.error().message);
+        return;
+      }
+      std::cout << "pair " << removeId << " stopped; calgate serve deletes its copies, then the pair\n";
+      exitCode = app::kExitOk;
       return;
     }
     auto removed = sync::PairStore(*ctx.db, core::systemClock()).remove(removeId);

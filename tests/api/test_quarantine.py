@@ -83,3 +83,65 @@ class QuarantineTest(cg.ApiTestCase):
         self.assertEqual(server.count("audit_log", "action = 'pair.release' AND actor = 'admin' AND object_ref = ?",
                                       ("pair/" + pair_id,)), 1)
         self.assertEqual(self.api.get("/v1/pairs/%s/status" % pair_id).json["state"], "active")
+
+
+class DeleteWithCopiesTest(cg.ApiTestCase):
+    """DELETE /v1/pairs/{id}?copies=delete and `calgate-admin pairs remove --delete-copies`: every
+    copy goes (approved and audited), the user's own events stay, then the pair."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dav = cg.caldav_server()
+        cls.server = cg.Calgate(name="delete-copies").start()
+        cls.addClassCleanup(cls.server.cleanup)
+        cls.user = cls.server.add_user()
+        cls.api = cls.server.client(cls.user["token"])
+
+    def paired(self, n_events):
+        src_url = self.dav.make_calendar(cg.unique("dc-src-"))
+        dst_url = self.dav.make_calendar(cg.unique("dc-dst-"))
+        for i in range(n_events):
+            self.dav.put(src_url, "dc%d" % i, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\n"
+                                              "UID:dc%d\r\nDTSTAMP:20261201T000000Z\r\nDTSTART:202612%02dT090000Z\r\n"
+                                              "DTEND:202612%02dT100000Z\r\nSUMMARY:Copy me\r\nEND:VEVENT\r\n"
+                                              "END:VCALENDAR\r\n" % (i, 3 + i, 3 + i))
+        self.dav.put(dst_url, "mine", "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:mine\r\n"
+                                      "DTSTAMP:20261201T000000Z\r\nDTSTART:20261220T090000Z\r\nDTEND:20261220T100000Z\r\n"
+                                      "SUMMARY:My own\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+        r = self.api.post("/v1/accounts", {"provider": "caldav", "server_url": self.dav.base,
+                                           "username": self.dav.user or "user", "password": self.dav.password or "pw",
+                                           "email": "dc-%s@example.com" % cg.unique("")})
+        self.assertStatus(r, 201)
+        src = cg.calendar_for(r.json["calendars"], src_url)
+        dst = cg.calendar_for(r.json["calendars"], dst_url)
+        r = self.api.post("/v1/pairs", {"source_calendar_id": src["id"], "target_calendar_id": dst["id"]})
+        self.assertStatus(r, 201)
+        pair_id = r.json["id"]
+        cg.wait_until(lambda: self.api.get("/v1/pairs/%s/status" % pair_id).json["last_success_at"],
+                      timeout=60, what="the first sync")
+        self.assertEqual(len(self.dav.events(dst_url)), n_events + 1)
+        return pair_id, dst_url
+
+    def gone(self, pair_id, dst_url, n_copies):
+        cg.wait_until(lambda: self.api.get("/v1/pairs/" + pair_id).status == 404, timeout=60,
+                      what="the pair to be deleted after its copies")
+        left = self.dav.events(dst_url)
+        self.assertEqual(len(left), 1, left)  # the user's own event stays
+        self.assertIn("My own", list(left.values())[0])
+        deletes = self.server.query("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'sync.delete' AND "
+                                    "object_ref = ? AND details_json LIKE '%pair_deleted%'", ("pair/" + pair_id,))
+        self.assertEqual(deletes[0]["n"], n_copies)
+
+    def test_api(self):
+        pair_id, dst_url = self.paired(3)
+        self.assertProblem(self.api.delete("/v1/pairs/%s?copies=all" % pair_id), 400, "invalid-query")
+        r = self.api.delete("/v1/pairs/%s?copies=delete" % pair_id)
+        self.assertStatus(r, 202)
+        self.assertEqual(r.json, {"pair_id": pair_id, "removing_copies": True})
+        self.gone(pair_id, dst_url, 3)
+
+    def test_admin(self):
+        pair_id, dst_url = self.paired(2)
+        out = self.server.admin("pairs", "remove", pair_id, "--delete-copies")
+        self.assertIn("deletes its copies", out.stdout)
+        self.gone(pair_id, dst_url, 2)

@@ -3,6 +3,7 @@
 
 #include "calgate/policy/evaluator.hpp"
 #include "calgate/sync/job_queue.hpp"
+#include "calgate/sync/sync_service.hpp"
 #include "pair_preview.hpp"
 #include "support.hpp"
 
@@ -251,6 +252,26 @@ void addPairRoutes(http::Router& router, Services& services) {
   router.add({"DELETE", "/v1/pairs/{id}", true, [&services](http::Request& request) {
                 auto pair = ownedPair(services, request, request.params["id"]);
                 if (!pair) return pair.error();
+                auto query = parseQuery(request.query);
+                bool deleteCopies = false;
+                for (const auto& [k, v] : query ? *query : decltype(query)::value_type{}) {
+                  if (k != "copies" || (v != "keep" && v != "delete")) {
+                    return http::problem(400, "invalid-query", "Bad Request",
+                                         "the only parameter is copies=keep (the default) or copies=delete");
+                  }
+                  deleteCopies = v == "delete";
+                }
+                if (!query) return http::problem(400, "invalid-query", "Bad Request", "malformed query string");
+                if (deleteCopies) {
+                  // the copies are deleted by the workers (each through an approved Delete), then the pair
+                  if (auto ok = sync::scheduleRemovalWithCopies(*services.db, *services.clock, pair->id,
+                                                                services.jobSignal);
+                      !ok) {
+                    return failure(ok.error(), request);
+                  }
+                  auditCaller(services, request, "pair.delete", "pair/" + pair->id, "deleting_copies");
+                  return jsonResponse(202, {{"pair_id", pair->id}, {"removing_copies", true}});
+                }
                 if (auto ok = sync::PairStore(*services.db, *services.clock).remove(pair->id); !ok) {
                   return failure(ok.error(), request);
                 }

@@ -229,6 +229,9 @@ core::Result<void> JobQueue::complete(const Job& job, const std::string& owner) 
                           soci::use(job.id), soci::use(owner));
     st.execute(true);
     if (st.get_affected_rows() == 0) {
+      long long exists = 0;
+      sql << "SELECT COUNT(*) FROM jobs WHERE id = :i", soci::into(exists), soci::use(job.id);
+      if (exists == 0) return {};  // gone with its pair (a pair removal job deletes its own pair)
       return core::fail(ErrorCode::Conflict, "job " + job.id + ": the lease expired and another worker took it",
                         core::Cause::LeaseLost);
     }

@@ -2,6 +2,7 @@
 
 #include "calgate/accounts/account_store.hpp"
 #include "calgate/accounts/provider_registry.hpp"
+#include "calgate/audit/audit_log.hpp"
 #include "calgate/core/log.hpp"
 #include "calgate/store/change_listener.hpp"
 #include "calgate/sync/mapping_store.hpp"
@@ -46,6 +47,18 @@ std::unique_ptr<ProviderFactory> makeVaultProviderFactory(accounts::AccountStore
                                                           const accounts::ProviderRegistry& registry,
                                                           const accounts::ProviderEnvironment& environment) {
   return std::make_unique<VaultProviderFactory>(accounts, registry, environment);
+}
+
+core::Result<void> scheduleRemovalWithCopies(store::Database& db, const core::Clock& clock, const std::string& pairId,
+                                             JobSignal* signal) {
+  PairChange stop;
+  stop.enabled = false;
+  if (auto stopped = PairStore(db, clock).change(pairId, stop); !stopped) return std::unexpected(stopped.error());
+  QueueOptions options;
+  options.signal = signal;
+  auto queued = JobQueue(db, clock, options).enqueue("remove_pair", pairId, "remove:" + pairId);
+  if (!queued) return std::unexpected(queued.error());
+  return {};
 }
 
 std::string SyncCounters::render(const sync::QueueStats& queue) {
@@ -148,6 +161,7 @@ core::Result<void> SyncService::handle(const sync::Job& job) {
     core::log::info("sync.purged", {{"mappings", *purged}});
     return {};
   }
+  if (job.kind == "remove_pair") return removePair(job);
   if (job.kind != "sync_pair") return core::fail(ErrorCode::Invalid, "unknown job kind " + job.kind);
   PairStore pairs(db_, clock_);
   CalendarStore calendars(db_, clock_);
@@ -198,6 +212,34 @@ core::Result<void> SyncService::handle(const sync::Job& job) {
   return {};
 }
 
+// A pair deleted with its copies: the copies first (each approved and audited), then the pair.
+core::Result<void> SyncService::removePair(const sync::Job& job) {
+  PairStore pairs(db_, clock_);
+  CalendarStore calendars(db_, clock_);
+  auto pair = pairs.get(job.pairId);
+  if (!pair) return pair.error().code == ErrorCode::NotFound ? core::Result<void>{} : std::unexpected(pair.error());
+  auto source = calendars.get(pair->sourceCalendarId);
+  if (!source) return std::unexpected(source.error());
+  auto target = calendars.get(pair->targetCalendarId);
+  if (!target) return std::unexpected(target.error());
+  const auto deadline = std::chrono::steady_clock::now() + config_.runBudget;
+  auto sp = providers_.open(*source, deadline);
+  if (!sp) return std::unexpected(sp.error());
+  auto tp = providers_.open(*target, deadline);
+  if (!tp) return std::unexpected(tp.error());
+  SyncEngine engine(db_, orgs_, clock_, syncOptionsFrom(config_));
+  auto removed = engine.removeCopies(pair->id, **sp, **tp, [this, &job] { return queue_.check(job); });
+  if (!removed) return std::unexpected(removed.error());
+  if (auto ok = pairs.remove(pair->id); !ok) return ok;  // its jobs (this one too) go with it
+  audit::AuditEntry e;
+  e.userId = pair->userId;
+  e.action = "pair.delete";
+  e.objectRef = "pair/" + pair->id;
+  e.decision = "deleted";
+  e.facts = {{"copies_deleted", std::to_string(removed->removed)}, {"copies_failed", std::to_string(removed->failed)}};
+  return audit::AuditLog(db_, clock_).append(e);
+}
+
 std::string SyncService::renderMetrics() {
   auto stats = queue_.stats();
   return counters_.render(stats ? *stats : sync::QueueStats{});
@@ -207,6 +249,7 @@ void SyncService::workerLoop(unsigned index) {
   sync::Worker worker(queue_, identity_.owner() + "#" + std::to_string(index));
   worker.on("sync_pair", [this](const sync::Job& j) { return handle(j); });
   worker.on("purge", [this](const sync::Job& j) { return handle(j); });
+  worker.on("remove_pair", [this](const sync::Job& j) { return handle(j); });
   while (!stopping_) {
     const auto seen = signal_.seen();  // before looking: a job queued after the look still wakes us
     auto ran = worker.runOnce();

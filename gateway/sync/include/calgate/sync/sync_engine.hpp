@@ -65,6 +65,12 @@ using WriteObserver = std::function<void(std::string_view provider, std::string_
 /// run outside the job queue (tests, tools), which the caller keeps exclusive itself.
 using RunFence = std::function<core::Result<void>()>;
 
+/// What removing a pair's copies did.
+struct CopyRemoval {
+  std::size_t removed = 0;  ///< copies deleted (or already gone)
+  std::size_t failed = 0;   ///< copies the server refused to delete (audited)
+};
+
 /// Which listings a plan starts from.
 enum class PlanScope {
   NextRun,     ///< the pair's cursors, exactly as its next run: what preview and sync share
@@ -83,6 +89,12 @@ class SyncEngine {
   /// cursor or pause). NotFound for an unknown pair; provider errors as they come.
   core::Result<PairPlan> planPair(const std::string& pairId, providers::Provider& source, providers::Provider& target,
                                   PlanScope scope = PlanScope::NextRun);
+  /// Deletes every copy the pair wrote (both directions of a two-way pair), each through the
+  /// evaluator's approved Delete for a cancelled stand-in of its source, audited with cause
+  /// pair_deleted. A copy the server refuses is audited and counted as failed; a failure of the
+  /// server or the account stops it with that error (to be retried). The pair itself stays.
+  core::Result<CopyRemoval> removeCopies(const std::string& pairId, providers::Provider& source,
+                                         providers::Provider& target, const RunFence& fence = {});
   void setWriteObserver(WriteObserver observer) { observer_ = std::move(observer); }
 
  private:

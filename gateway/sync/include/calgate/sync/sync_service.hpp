@@ -48,6 +48,12 @@ std::unique_ptr<ProviderFactory> makeVaultProviderFactory(accounts::AccountStore
                                                           const accounts::ProviderRegistry& registry,
                                                           const accounts::ProviderEnvironment& environment);
 
+/// Deleting a pair together with its copies: the pair stops (disabled) at once, and a job
+/// ("remove_pair", run by the workers like a sync) deletes every copy through the evaluator's
+/// approval (SyncEngine::removeCopies) and then the pair. NotFound for an unknown pair.
+core::Result<void> scheduleRemovalWithCopies(store::Database& db, const core::Clock& clock, const std::string& pairId,
+                                             JobSignal* signal);
+
 /// Counters for /metrics: writes by provider and action, pulls, queue depth.
 struct SyncCounters {
   std::mutex mutex;
@@ -80,6 +86,7 @@ class SyncService {
   void workerLoop(unsigned index);
   void schedulerLoop();
   void listenerLoop();
+  core::Result<void> removePair(const sync::Job& job);
 
   store::Database& db_;
   policy::OrgPolicySource& orgs_;
