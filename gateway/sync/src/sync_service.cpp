@@ -164,19 +164,9 @@ core::Result<void> SyncService::handle(const sync::Job& job) {
   if (job.kind == "remove_pair") return removePair(job);
   if (job.kind != "sync_pair") return core::fail(ErrorCode::Invalid, "unknown job kind " + job.kind);
   PairStore pairs(db_, clock_);
-  CalendarStore calendars(db_, clock_);
-  auto pair = pairs.get(job.pairId);
-  if (!pair) return pair.error().code == ErrorCode::NotFound ? core::Result<void>{} : std::unexpected(pair.error());
-  auto source = calendars.get(pair->sourceCalendarId);
-  if (!source) return std::unexpected(source.error());
-  auto target = calendars.get(pair->targetCalendarId);
-  if (!target) return std::unexpected(target.error());
-  // the run's wall-time budget: every request of both adapters must be over by then
-  const auto deadline = std::chrono::steady_clock::now() + config_.runBudget;
-  auto sp = providers_.open(*source, deadline);
-  if (!sp) return std::unexpected(sp.error());
-  auto tp = providers_.open(*target, deadline);
-  if (!tp) return std::unexpected(tp.error());
+  auto opened = openPair(job);
+  if (!opened) return opened.error().code == ErrorCode::NotFound ? core::Result<void>{} : std::unexpected(opened.error());
+  auto& [pair, sp, tp] = *opened;
 
   SyncEngine engine(db_, orgs_, clock_, syncOptionsFrom(config_));
   engine.setWriteObserver([this](std::string_view provider, std::string_view action) {
@@ -184,7 +174,7 @@ core::Result<void> SyncService::handle(const sync::Job& job) {
     ++counters_.writes[{std::string(provider), std::string(action)}];
   });
   const auto started = std::chrono::steady_clock::now();
-  auto report = engine.syncPair(pair->id, **sp, **tp, [this, &job] { return queue_.check(job); });
+  auto report = engine.syncPair(pair.id, *sp, *tp, [this, &job] { return queue_.check(job); });
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   {
     std::lock_guard lock(counters_.mutex);
@@ -198,10 +188,10 @@ core::Result<void> SyncService::handle(const sync::Job& job) {
   }
   if (!report) {
     // a run that lost its pair says nothing about the pair: the run that has it now does
-    if (report.error().cause != core::Cause::LeaseLost) (void)pairs.recordFailure(pair->id, report.error());
+    if (report.error().cause != core::Cause::LeaseLost) (void)pairs.recordFailure(pair.id, report.error());
     return std::unexpected(report.error());
   }
-  core::log::info("sync.pair_done", {{"pair", pair->id},
+  core::log::info("sync.pair_done", {{"pair", pair.id},
                                      {"created", report->created},
                                      {"updated", report->updated},
                                      {"deleted", report->deleted},
@@ -213,28 +203,36 @@ core::Result<void> SyncService::handle(const sync::Job& job) {
 }
 
 // A pair deleted with its copies: the copies first (each approved and audited), then the pair.
-core::Result<void> SyncService::removePair(const sync::Job& job) {
-  PairStore pairs(db_, clock_);
+core::Result<SyncService::OpenedPair> SyncService::openPair(const sync::Job& job) {
   CalendarStore calendars(db_, clock_);
-  auto pair = pairs.get(job.pairId);
-  if (!pair) return pair.error().code == ErrorCode::NotFound ? core::Result<void>{} : std::unexpected(pair.error());
+  auto pair = PairStore(db_, clock_).get(job.pairId);
+  if (!pair) return std::unexpected(pair.error());
   auto source = calendars.get(pair->sourceCalendarId);
   if (!source) return std::unexpected(source.error());
   auto target = calendars.get(pair->targetCalendarId);
   if (!target) return std::unexpected(target.error());
+  // the run's wall-time budget: every request of both adapters must be over by then
   const auto deadline = std::chrono::steady_clock::now() + config_.runBudget;
   auto sp = providers_.open(*source, deadline);
   if (!sp) return std::unexpected(sp.error());
   auto tp = providers_.open(*target, deadline);
   if (!tp) return std::unexpected(tp.error());
+  return OpenedPair{std::move(*pair), std::move(*sp), std::move(*tp)};
+}
+
+core::Result<void> SyncService::removePair(const sync::Job& job) {
+  PairStore pairs(db_, clock_);
+  auto opened = openPair(job);
+  if (!opened) return opened.error().code == ErrorCode::NotFound ? core::Result<void>{} : std::unexpected(opened.error());
+  auto& [pair, sp, tp] = *opened;
   SyncEngine engine(db_, orgs_, clock_, syncOptionsFrom(config_));
-  auto removed = engine.removeCopies(pair->id, **sp, **tp, [this, &job] { return queue_.check(job); });
+  auto removed = engine.removeCopies(pair.id, *sp, *tp, [this, &job] { return queue_.check(job); });
   if (!removed) return std::unexpected(removed.error());
-  if (auto ok = pairs.remove(pair->id); !ok) return ok;  // its jobs (this one too) go with it
+  if (auto ok = pairs.remove(pair.id); !ok) return ok;  // its jobs (this one too) go with it
   audit::AuditEntry e;
-  e.userId = pair->userId;
+  e.userId = pair.userId;
   e.action = "pair.delete";
-  e.objectRef = "pair/" + pair->id;
+  e.objectRef = "pair/" + pair.id;
   e.decision = "deleted";
   e.facts = {{"copies_deleted", std::to_string(removed->removed)}, {"copies_failed", std::to_string(removed->failed)}};
   return audit::AuditLog(db_, clock_).append(e);

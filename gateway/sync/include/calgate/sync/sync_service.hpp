@@ -11,6 +11,7 @@
 #include "calgate/sync/calendar_store.hpp"
 #include "calgate/sync/job_queue.hpp"
 #include "calgate/sync/job_signal.hpp"
+#include "calgate/sync/pair_store.hpp"
 #include "calgate/sync/process_identity.hpp"
 #include "calgate/sync/sync_config.hpp"
 #include "calgate/sync/sync_engine.hpp"
@@ -87,6 +88,12 @@ class SyncService {
   void schedulerLoop();
   void listenerLoop();
   core::Result<void> removePair(const sync::Job& job);
+  /// A job's pair with adapters for both calendars, within the run's time budget.
+  struct OpenedPair {
+    SyncPair pair;
+    std::unique_ptr<providers::Provider> source, target;
+  };
+  core::Result<OpenedPair> openPair(const sync::Job& job);
 
   store::Database& db_;
   policy::OrgPolicySource& orgs_;
