@@ -195,6 +195,7 @@ policy::WriteContext writeContext(const SyncPair& pair, const CalendarRef& from,
   policy::WriteContext c;
   c.pairId = pair.id;
   c.copySeed = pair.copySeed;
+  c.targetCalendar = to.providerCalendarId;
   c.sourceKey = sourceKey(from.id, eventId, recurrenceId);
   if (!recurrenceId.empty()) c.seriesKey = sourceKey(from.id, eventId, "");
   c.targetProvider = to.provider;

@@ -162,6 +162,12 @@ core::Result<void> CalDavProvider::checkTarget(const policy::ApprovedWrite& writ
 core::Result<void> CalDavProvider::checkResource(const std::string& calendarId, const std::string& eventId,
                                                  const policy::ApprovedWrite& write) const {
   const std::string calendar = withSlash(calendarId);
+  const std::string& bound = write.context().targetCalendar;
+  if (!bound.empty() && comparablePath(withSlash(bound)) != comparablePath(calendar)) {
+    return fail(ErrorCode::Invalid, "refusing to write to " + comparablePath(calendar) +
+                                        ": the write was approved for " + comparablePath(withSlash(bound)) + " only",
+                core::Cause::WrongResource);
+  }
   const std::string resource = resolveUrl(calendar, std::string(providers::resourceIdOf(eventId)));
   const std::string approved = calendar + write.event().uid + ".ics";
   if (origin(resource) == origin(calendar) && comparablePath(resource) == comparablePath(approved)) return {};
@@ -571,6 +577,8 @@ core::Result<WriteResult> CalDavProvider::put(const std::string& url, const std:
 
 core::Result<WriteResult> CalDavProvider::create(const std::string& calendarId, const policy::ApprovedWrite& write) {
   if (auto ok = checkTarget(write); !ok) return std::unexpected(ok.error());
+  const std::string copy = withSlash(calendarId) + write.event().uid + ".ics";
+  if (auto ok = checkResource(calendarId, copy, write); !ok) return std::unexpected(ok.error());
   if (write.action() != policy::ApprovedWrite::Action::Upsert) return fail(ErrorCode::Invalid, "not an upsert");
   const std::string url = withSlash(calendarId) + write.event().uid + ".ics";
   if (write.event().recurrenceId) return writeSeries(url, "", write, false);  // an override joins its series

@@ -689,6 +689,24 @@ TEST_CASE("a write changes only the copy it was approved for, never another reso
     CHECK(removed.error().cause == core::Cause::WrongResource);
   }
   CHECK(http.sent.empty());
+  // an approval bound to one calendar is not good for another, even for a create
+  {
+    Event e = upsert->event();
+    policy::WriteContext bound;
+    bound.pairId = "pr_unit";
+    bound.sourceKey = "cal_src|source-uid|";
+    bound.targetProvider = ProviderKind::CalDav;
+    bound.targetDomain = "home.example";
+    bound.targetCalendar = kCal;
+    e.origin.reset();
+    e.uid = "source-uid";
+    auto approval = policy::Evaluator{}.evaluate(policy::PairRules{}, policy::OrgPolicy::none("src.example"), e, bound);
+    REQUIRE(approval.write);
+    auto elsewhere = provider.create("https://cal.example.com/dav/private/", *approval.write);
+    REQUIRE_FALSE(elsewhere);
+    CHECK(elsewhere.error().cause == core::Cause::WrongResource);
+    CHECK(http.sent.empty());
+  }
   // its own copy is fine
   http.expect("DELETE", kCal + upsert->event().uid + ".ics", 204, "");
   CHECK(provider.remove(kCal, kCal + upsert->event().uid + ".ics", "", *removal));

@@ -26,6 +26,10 @@ struct WriteContext {
   /// What the copy's UID and origin marker derive from: the pair's copy seed (its id, or that of a
   /// deleted pair of the same calendars whose copies it took over). Empty: the pair id.
   std::string copySeed{};
+  /// The target calendar as its provider names it (a CalDAV collection URL): adapters refuse a
+  /// write to any other calendar, and derive the one resource they may change from it and the
+  /// approved UID. Empty: not bound (tests that build approvals by hand).
+  std::string targetCalendar{};
 };
 
 }  // namespace calgate::policy
