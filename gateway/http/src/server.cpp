@@ -6,6 +6,8 @@
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -51,7 +53,14 @@ std::string clientOf(const Pistache::Http::Request& in, const Request& out, cons
   if (const auto comma = last.rfind(','); comma != std::string_view::npos) last.remove_prefix(comma + 1);
   while (!last.empty() && last.front() == ' ') last.remove_prefix(1);
   while (!last.empty() && last.back() == ' ') last.remove_suffix(1);
-  return last.empty() || last.size() > 64 ? peer : std::string(last);
+  // only an address is believed: anything else in the header is the client's own invention
+  const std::string candidate(last.substr(0, 64));
+  in6_addr a6{};
+  in_addr a4{};
+  if (inet_pton(AF_INET, candidate.c_str(), &a4) == 1 || inet_pton(AF_INET6, candidate.c_str(), &a6) == 1) {
+    return candidate;
+  }
+  return peer;
 }
 
 Request toRequest(const Pistache::Http::Request& in, const std::vector<std::string>& trustedProxies) {
