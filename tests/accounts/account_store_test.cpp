@@ -123,3 +123,68 @@ TEST_CASE("a refused write names its cause: a duplicate, or a key retired meanwh
   REQUIRE(created);
   CHECK(created->credentialKeyId != oldKey);
 }
+
+TEST_CASE("a credential is bound to its server: a server_url changed in the database does not open it",
+          "[store][accounts][vault]") {
+  Fixture f;
+  auto account = f.accounts->create({f.userId, model::ProviderKind::CalDav, "me@example.com",
+                                     std::string("https://caldav.example.com/dav/")},
+                                    bytes(R"({"username":"me","password":"app-password"})"));
+  REQUIRE(account);
+  REQUIRE(f.accounts->credential(account->id));
+  auto setServer = [&](const std::string& url) {
+    REQUIRE(f.t.db().withSession([&](soci::session& s) -> core::Result<void> {
+      s << "UPDATE accounts SET server_url = :u WHERE id = :i", soci::use(url), soci::use(account->id);
+      return {};
+    }));
+  };
+  // the same server written differently (case, default port, another path) is the same server
+  setServer("HTTPS://CalDAV.example.com:443/other/path/");
+  CHECK(f.accounts->credential(account->id));
+  // someone with write access to the database points the account at their own host
+  setServer("https://attacker.example.net/dav/");
+  auto refused = f.accounts->credential(account->id);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == core::ErrorCode::Invalid);
+  CHECK_THAT(refused.error().message, Catch::Contains("another server"));
+  CHECK(refused.error().message.find("app-password") == std::string::npos);
+  long long audited = 0;
+  REQUIRE(f.t.db().withSession([&](soci::session& s) -> core::Result<void> {
+    s << "SELECT COUNT(*) FROM audit_log WHERE action = 'account.credential_refused'", soci::into(audited);
+    return {};
+  }));
+  CHECK(audited == 1);
+  setServer("https://caldav.example.com/dav/");
+  CHECK(f.accounts->credential(account->id));
+}
+
+TEST_CASE("credentials sealed before the binding are bound to their server once", "[store][accounts][vault]") {
+  Fixture f;
+  auto account = f.accounts->create({f.userId, model::ProviderKind::CalDav, "old@example.com",
+                                     std::string("https://caldav.example.com/")},
+                                    bytes(R"({"username":"old","password":"pw"})"));
+  REQUIRE(account);
+  // what an older calgate left: sealed without the endpoint, binding version 1
+  auto legacy = f.v->seal(bytes(R"({"username":"old","password":"pw"})"), vault::Binding{f.userId, "caldav", account->id});
+  REQUIRE(legacy);
+  REQUIRE(f.t.db().withSession([&](soci::session& s) -> core::Result<void> {
+    s << "UPDATE accounts SET credential_ciphertext = :c, credential_binding = 1 WHERE id = :i", soci::use(legacy->blob),
+        soci::use(account->id);
+    return {};
+  }));
+  CHECK(f.accounts->credential(account->id));  // still readable as it was sealed
+  auto bound = f.accounts->bindCredentialsToServers();
+  REQUIRE(bound);
+  CHECK(*bound == 1);
+  CHECK(*f.accounts->bindCredentialsToServers() == 0);  // once
+  CHECK(f.accounts->credential(account->id));
+  REQUIRE(f.t.db().withSession([&](soci::session& s) -> core::Result<void> {
+    s << "UPDATE accounts SET server_url = 'https://elsewhere.example/' WHERE id = :i", soci::use(account->id);
+    return {};
+  }));
+  CHECK_FALSE(f.accounts->credential(account->id));  // now bound
+  CHECK(vault::canonicalOrigin("https://Cal.Example.com:443/x") == "https://cal.example.com");
+  CHECK(vault::canonicalOrigin("http://10.0.0.5:5232/dav") == "http://10.0.0.5:5232");
+  CHECK(vault::canonicalOrigin("https://user@[::1]:8443/") == "https://[::1]:8443");
+  CHECK(vault::canonicalOrigin("ftp://x/").empty());
+}

@@ -1,7 +1,9 @@
 #include "calgate/accounts/account_store.hpp"
 
 #include "calgate/accounts/user_store.hpp"
+#include "calgate/audit/audit_log.hpp"
 #include "calgate/core/ids.hpp"
+#include "calgate/core/log.hpp"
 #include "calgate/store/transaction.hpp"
 
 #include <soci/soci.h>
@@ -84,17 +86,21 @@ core::Result<Account> AccountStore::createOnce(const NewAccount& in, const vault
   account.status = "active";
   account.createdAt = clock_.nowUnixSeconds();
   const std::string provider(model::toString(account.provider));
-  auto sealed = vault_.seal(credential, vault::Binding{account.userId, provider, account.id});
+  // bound to the server it is sent to: a server_url changed later does not open it
+  auto sealed = vault_.seal(credential, vault::Binding{account.userId, provider, account.id,
+                                                       vault::endpointOf(in.serverUrl, vault::kCredentialBinding)});
   if (!sealed) return std::unexpected(sealed.error());
   account.credentialKeyId = sealed->keyId;
   auto stored = db_.withSession([&](soci::session& sql) -> core::Result<void> {
     const std::string serverUrl = in.serverUrl.value_or("");
     soci::indicator serverInd = in.serverUrl ? soci::i_ok : soci::i_null;
     sql << "INSERT INTO accounts (id, user_id, provider, email, domain, server_url, credential_ciphertext, "
-           "credential_key_id, status, created_at, updated_at) VALUES (:i, :u, :p, :e, :d, :s, :c, :k, :st, :t, :t2)",
+           "credential_key_id, credential_binding, status, created_at, updated_at) "
+           "VALUES (:i, :u, :p, :e, :d, :s, :c, :k, :b, :st, :t, :t2)",
         soci::use(account.id), soci::use(account.userId), soci::use(provider), soci::use(account.email),
         soci::use(account.domain), soci::use(serverUrl, serverInd), soci::use(sealed->blob), soci::use(sealed->keyId),
-        soci::use(account.status), soci::use(account.createdAt), soci::use(account.createdAt);
+        soci::use(vault::kCredentialBinding), soci::use(account.status), soci::use(account.createdAt),
+        soci::use(account.createdAt);
     return {};
   });
   if (!stored) {
@@ -136,22 +142,66 @@ core::Result<std::vector<Account>> AccountStore::listForUser(std::string_view us
   });
 }
 
-core::Result<vault::SecretBytes> AccountStore::credential(std::string_view accountId) {
-  const std::string id(accountId);
-  struct Row {
-    std::string userId, provider, blob;
-  };
-  auto row = db_.withSession([&](soci::session& sql) -> core::Result<Row> {
-    Row r;
-    sql << "SELECT user_id, provider, credential_ciphertext FROM accounts WHERE id = :i", soci::use(id),
-        soci::into(r.userId), soci::into(r.provider), soci::into(r.blob);
+core::Result<AccountStore::SealedRow> AccountStore::sealedRow(const std::string& id) {
+  return db_.withSession([&](soci::session& sql) -> core::Result<SealedRow> {
+    SealedRow r;
+    std::string server;
+    soci::indicator serverInd = soci::i_null;
+    sql << "SELECT user_id, provider, credential_ciphertext, server_url, credential_binding FROM accounts WHERE id = :i",
+        soci::use(id), soci::into(r.userId), soci::into(r.provider), soci::into(r.blob), soci::into(server, serverInd),
+        soci::into(r.binding);
     if (!sql.got_data()) return fail(ErrorCode::NotFound, "no account with id " + id);
+    if (serverInd == soci::i_ok) r.serverUrl = server;
     return r;
   });
+}
+
+core::Result<vault::SecretBytes> AccountStore::credential(std::string_view accountId) {
+  const std::string id(accountId);
+  auto row = sealedRow(id);
   if (!row) return std::unexpected(row.error());
   auto kind = model::parseProviderKind(row->provider);
   if (!kind) return fail(ErrorCode::Internal, "account " + id + ": " + kind.error().message);
-  return vault_.open(row->blob, vault::Binding{row->userId, std::string(model::toString(*kind)), id});
+  auto opened = vault_.open(row->blob, vault::Binding{row->userId, std::string(model::toString(*kind)), id,
+                                                      vault::endpointOf(row->serverUrl, row->binding)});
+  if (!opened && row->binding >= 2) {
+    // Sealed for another server than the row names now: the database was changed behind
+    // calgate's back. The credential is not opened, so it cannot be sent anywhere.
+    audit::AuditEntry e;
+    e.userId = row->userId;
+    e.action = "account.credential_refused";
+    e.objectRef = "account/" + id;
+    e.decision = "refused";
+    e.reasons = {"the credential is sealed for another server or account than the row names now"};
+    (void)audit::AuditLog(db_, clock_).append(e);
+    core::log::error("account.credential_refused", {{"account", id}});
+    return fail(ErrorCode::Invalid, "account " + id +
+                                        ": its stored credential belongs to another server or account than the row "
+                                        "names now (was the database changed?); connect the account again");
+  }
+  return opened;
+}
+
+core::Result<std::size_t> AccountStore::bindCredentialsToServers() {
+  std::vector<std::string> ids;
+  auto listed = db_.withSession([&](soci::session& sql) -> core::Result<void> {
+    soci::rowset<std::string> rows = (sql.prepare << "SELECT id FROM accounts WHERE credential_binding < :b",
+                                      soci::use(vault::kCredentialBinding));
+    for (const auto& id : rows) ids.push_back(id);
+    return {};
+  });
+  if (!listed) return std::unexpected(listed.error());
+  std::size_t bound = 0;
+  for (const auto& id : ids) {
+    auto secret = credential(id);  // opened with the binding it was sealed with
+    if (!secret) {
+      core::log::warn("account.rebind_failed", {{"account", id}, {"error", secret.error().describe()}});
+      continue;
+    }
+    if (auto ok = replaceCredential(id, *secret); !ok) return std::unexpected(ok.error());
+    ++bound;
+  }
+  return bound;
 }
 
 core::Result<void> AccountStore::replaceCredential(std::string_view accountId, const vault::SecretBytes& credential) {
@@ -166,13 +216,16 @@ core::Result<void> AccountStore::replaceCredential(std::string_view accountId, c
 core::Result<void> AccountStore::replaceOnce(std::string_view accountId, const vault::SecretBytes& credential) {
   auto account = get(accountId);
   if (!account) return std::unexpected(account.error());
-  auto sealed = vault_.seal(credential,
-                            vault::Binding{account->userId, std::string(model::toString(account->provider)), account->id});
+  auto sealed = vault_.seal(credential, vault::Binding{account->userId, std::string(model::toString(account->provider)),
+                                                       account->id,
+                                                       vault::endpointOf(account->serverUrl, vault::kCredentialBinding)});
   if (!sealed) return std::unexpected(sealed.error());
   auto stored = db_.withSession([&](soci::session& sql) -> core::Result<void> {
     const long long now = clock_.nowUnixSeconds();
-    sql << "UPDATE accounts SET credential_ciphertext = :c, credential_key_id = :k, updated_at = :t WHERE id = :i",
-        soci::use(sealed->blob), soci::use(sealed->keyId), soci::use(now), soci::use(account->id);
+    sql << "UPDATE accounts SET credential_ciphertext = :c, credential_key_id = :k, credential_binding = :b, "
+           "updated_at = :t WHERE id = :i",
+        soci::use(sealed->blob), soci::use(sealed->keyId), soci::use(vault::kCredentialBinding), soci::use(now),
+        soci::use(account->id);
     return {};
   });
   if (!stored) return std::unexpected(keyRefusal(db_, stored.error(), sealed->keyId));

@@ -132,6 +132,12 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
     }
     orgStack.emplace(std::move(*stack));
     accountStore = std::make_unique<accounts::AccountStore>(**db, *credentialVault, core::systemClock());
+    // credentials sealed before they were bound to their server are bound now (once)
+    if (auto bound = accountStore->bindCredentialsToServers(); !bound) {
+      core::log::warn("vault.bind_failed", {{"error", bound.error().describe()}});
+    } else if (*bound > 0) {
+      core::log::info("vault.bound_to_servers", {{"credentials", static_cast<long long>(*bound)}});
+    }
     providerFactory = sync::makeVaultProviderFactory(
         *accountStore, registry,
         accounts::ProviderEnvironment{config->sync.allowPrivateNetworks, &core::systemClock(), std::nullopt,

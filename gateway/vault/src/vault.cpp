@@ -1,5 +1,8 @@
 #include "calgate/vault/vault.hpp"
 
+#include <algorithm>
+#include <cctype>
+
 #include "calgate/core/ids.hpp"
 #include "calgate/store/transaction.hpp"
 
@@ -46,7 +49,25 @@ core::Result<SecretBytes> deriveFromPassphrase(const SecretBytes& passphrase, co
 
 }  // namespace
 
-std::string bindingContext(const Binding& b) { return contextOf({"credential", b.userId, b.provider, b.accountId}); }
+std::string bindingContext(const Binding& b) {
+  if (b.endpoint.empty()) return contextOf({"credential", b.userId, b.provider, b.accountId});
+  return contextOf({"credential", b.userId, b.provider, b.accountId, "endpoint", b.endpoint});
+}
+
+std::string canonicalOrigin(std::string_view url) {
+  const auto schemeEnd = url.find("://");
+  if (schemeEnd == std::string_view::npos) return {};
+  std::string scheme(url.substr(0, schemeEnd));
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::string_view rest = url.substr(schemeEnd + 3);
+  std::string authority(rest.substr(0, rest.find_first_of("/?#")));
+  if (const auto at = authority.rfind('@'); at != std::string::npos) authority.erase(0, at + 1);
+  std::transform(authority.begin(), authority.end(), authority.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (authority.empty() || (scheme != "https" && scheme != "http")) return {};
+  const std::string defaultPort = scheme == "https" ? ":443" : ":80";
+  if (authority.ends_with(defaultPort)) authority.erase(authority.size() - defaultPort.size());
+  return scheme + "://" + authority;
+}
 
 Vault::Vault(store::Database& db, SecretBytes masterKey, const core::Clock& clock)
     : db_(db), master_(std::move(masterKey)), clock_(clock) {}
@@ -306,7 +327,9 @@ core::Result<RotationReport> Vault::rotate(std::size_t batchSize, std::optional<
   }
 
   struct Row {
-    std::string id, userId, provider, blob;
+    std::string id, userId, provider, blob, serverUrl;
+    soci::indicator serverInd = soci::i_null;
+    int binding = 1;
   };
   std::string cursor;  // rows are visited once, in id order, so an unreadable row cannot block the rest
   for (std::size_t batch = 0;; ++batch) {
@@ -317,16 +340,20 @@ core::Result<RotationReport> Vault::rotate(std::size_t batchSize, std::optional<
       Row r;
       const long long limit = static_cast<long long>(batchSize);
       const std::string lockRows = db_.dialect() == store::Dialect::Postgresql ? " FOR UPDATE" : "";
-      soci::statement st = (sql.prepare << "SELECT id, user_id, provider, credential_ciphertext FROM accounts "
-                                           "WHERE credential_key_id <> :k AND id > :c ORDER BY id LIMIT :n" + lockRows,
+      soci::statement st = (sql.prepare << "SELECT id, user_id, provider, credential_ciphertext, server_url, "
+                                           "credential_binding FROM accounts WHERE credential_key_id <> :k AND id > :c "
+                                           "ORDER BY id LIMIT :n" + lockRows,
                             soci::use(report.toKey), soci::use(cursor), soci::use(limit), soci::into(r.id),
-                            soci::into(r.userId), soci::into(r.provider), soci::into(r.blob));
+                            soci::into(r.userId), soci::into(r.provider), soci::into(r.blob),
+                            soci::into(r.serverUrl, r.serverInd), soci::into(r.binding));
       st.execute();
       while (st.fetch()) rows.push_back(r);
       std::size_t updated = 0;
       for (const auto& row : rows) {
         cursor = row.id;
-        const Binding binding{row.userId, row.provider, row.id};
+        const std::optional<std::string> server =
+            row.serverInd == soci::i_ok ? std::optional<std::string>(row.serverUrl) : std::nullopt;
+        const Binding binding{row.userId, row.provider, row.id, endpointOf(server, row.binding)};
         auto plaintext = openLoaded(row.blob, binding);
         if (!plaintext) {
           report.unreadable.push_back(row.id);

@@ -45,8 +45,13 @@ class AccountStore {
   core::Result<Account> create(const NewAccount& account, const vault::SecretBytes& credential);
   core::Result<Account> get(std::string_view accountId);
   core::Result<std::vector<Account>> listForUser(std::string_view userId);
-  /// The account's credential, decrypted. NotFound / Invalid (cannot be opened).
+  /// The account's credential, decrypted. NotFound / Invalid (cannot be opened). A credential is
+  /// bound to the server it is sent to: when the account's server_url no longer names that server
+  /// (the database was changed), Invalid, audited (account.credential_refused), not opened.
   core::Result<vault::SecretBytes> credential(std::string_view accountId);
+  /// Seals again, bound to their server, the credentials sealed before credentials were (binding
+  /// version 1). Run at start-up; returns how many it bound. Unreadable ones are logged and left.
+  core::Result<std::size_t> bindCredentialsToServers();
   /// Replaces the credential (e.g. a refreshed OAuth token), sealed with the current key.
   core::Result<void> replaceCredential(std::string_view accountId, const vault::SecretBytes& credential);
   /// Deletes the account, its credential and everything depending on it (calendars, pairs...).
@@ -55,6 +60,12 @@ class AccountStore {
  private:
   core::Result<Account> createOnce(const NewAccount& account, const vault::SecretBytes& credential);
   core::Result<void> replaceOnce(std::string_view accountId, const vault::SecretBytes& credential);
+  struct SealedRow {
+    std::string userId, provider, blob;
+    std::optional<std::string> serverUrl;
+    int binding = 1;
+  };
+  core::Result<SealedRow> sealedRow(const std::string& id);
 
   store::Database& db_;
   vault::Vault& vault_;

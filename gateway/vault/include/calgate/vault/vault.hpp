@@ -27,7 +27,21 @@ struct Binding {
   std::string userId;
   std::string provider;
   std::string accountId;
+  /// Where the credential is sent (canonicalOrigin of the account's server); "" for credentials
+  /// sealed before they were bound to it (binding version 1) and for providers without one.
+  std::string endpoint{};
 };
+
+/// The binding version new seals use: 2 binds the endpoint.
+inline constexpr int kCredentialBinding = 2;
+
+/// A server URL's canonical origin: lower-case scheme and host, the port only when it is not the
+/// scheme's default ("https://cal.example.com", "http://10.0.0.5:5232"); "" for none or garbage.
+std::string canonicalOrigin(std::string_view url);
+/// The endpoint a stored credential is bound to, from its row: version 1 binds none.
+inline std::string endpointOf(const std::optional<std::string>& serverUrl, int bindingVersion) {
+  return bindingVersion >= 2 && serverUrl ? canonicalOrigin(*serverUrl) : std::string();
+}
 
 struct Sealed {
   std::string blob;   ///< base64, for accounts.credential_ciphertext
