@@ -49,58 +49,88 @@ struct Radicale : test::DavClient {
   }
 };
 
+/// A migrated store with Alice, an open vault and her CalDAV accounts on the test Radicale.
+struct Gateway {
+  test::TestDatabase t;
+  const core::Clock& clock = core::systemClock();
+  std::string userId;
+  std::unique_ptr<vault::Vault> vault;
+  Radicale dav;
+  std::unique_ptr<AccountStore> accounts;
+
+  Gateway() {
+    REQUIRE(Migrator(t.db(), builtinMigrations(t.dialect()), clock).migrate());
+    auto user = UserStore(t.db(), clock).addUser("alice@work.example", "t");
+    REQUIRE(user);
+    userId = user->first.id;
+    auto opened = vault::Vault::open(
+        t.db(), vault::MasterKeyMaterial{vault::MasterKeyMaterial::Kind::Raw, vault::SecretBytes(vault::kKeyBytes, 7), "t"},
+        clock);
+    REQUIRE(opened);
+    vault = std::move(*opened);
+    accounts = std::make_unique<AccountStore>(t.db(), *vault, clock);
+  }
+  std::string account(const std::string& email) {
+    const std::string json = R"({"username":"alice","password":"alice-app-password"})";
+    auto a = accounts->create({userId, model::ProviderKind::CalDav, email, dav.base},
+                              vault::SecretBytes(json.begin(), json.end()));
+    REQUIRE(a);
+    return a->id;
+  }
+  /// A pair between two new calendars of these accounts; returns the target calendar's id.
+  std::string pair(const std::string& fromAccount, const std::string& src, const std::string& toAccount,
+                   const std::string& dst) {
+    sync::CalendarStore calendars(t.db(), clock);
+    auto a = calendars.upsert(fromAccount, src, "Work", "UTC", true);
+    auto b = calendars.upsert(toAccount, dst, "Home", "UTC", true);
+    REQUIRE(a);
+    REQUIRE(b);
+    sync::NewPair np;
+    np.userId = userId;
+    np.sourceCalendarId = a->id;
+    np.targetCalendarId = b->id;
+    REQUIRE(sync::PairStore(t.db(), clock).create(np));
+    return b->id;
+  }
+  /// What `calgate serve` runs with: this database, `workers` job threads, no scheduled polls.
+  std::map<std::string, std::string> serveEnv(int workers) const {
+    return {{"CALGATE_SERVER_PORT", "0"},
+            {"CALGATE_DATABASE_URL", t.url()},
+            {"CALGATE_MASTER_KEY", kMasterKeyBase64},
+            {"CALGATE_SYNC_WORKERS", std::to_string(workers)},
+            {"CALGATE_SYNC_POLL_INTERVAL_SECONDS", "3600"},
+            {"CALGATE_SYNC_ALLOW_PRIVATE_NETWORKS", "true"},
+            {"CALGATE_DNS_SERVERS", "127.0.0.1:9"},
+            {"CALGATE_DNS_TIMEOUT_MS", "100"}};
+  }
+};
+
+std::string uniqueTag() {
+  return std::to_string(::getpid()) + "-" + std::to_string(system_clock::now().time_since_epoch().count() % 100000);
+}
+
 }  // namespace
 
 TEST_CASE("two calgate processes on one PostgreSQL never run the same job twice", "[e2e][jobs][caldav]") {
-  test::TestDatabase t;
+  Gateway g;
   REQUIRE(test::usingPostgres());
-  const auto& clock = core::systemClock();
-  REQUIRE(Migrator(t.db(), builtinMigrations(t.dialect()), clock).migrate());
-  auto user = UserStore(t.db(), clock).addUser("alice@work.example", "t");
-  REQUIRE(user);
-  auto vault = vault::Vault::open(
-      t.db(), vault::MasterKeyMaterial{vault::MasterKeyMaterial::Kind::Raw, vault::SecretBytes(vault::kKeyBytes, 7), "t"},
-      clock);
-  REQUIRE(vault);
-  Radicale dav;
-  AccountStore accounts(t.db(), **vault, clock);
-  const std::string json = R"({"username":"alice","password":"alice-app-password"})";
-  const vault::SecretBytes credential(json.begin(), json.end());
-  auto work = accounts.create({user->first.id, model::ProviderKind::CalDav, "alice@work.example", dav.base}, credential);
-  auto home = accounts.create({user->first.id, model::ProviderKind::CalDav, "alice@home.example", dav.base}, credential);
-  REQUIRE(work);
-  REQUIRE(home);
+  auto& t = g.t;
+  auto& dav = g.dav;
+  const std::string work = g.account("alice@work.example");
+  const std::string home = g.account("alice@home.example");
 
   constexpr int kPairs = 8, kEvents = 5;
-  const std::string tag = std::to_string(::getpid()) + "-" + std::to_string(system_clock::now().time_since_epoch().count() % 100000);
-  sync::CalendarStore calendars(t.db(), clock);
-  sync::PairStore pairs(t.db(), clock);
+  const std::string tag = uniqueTag();
   std::vector<std::string> targets;
   for (int p = 0; p < kPairs; ++p) {
     const auto src = dav.calendar("w" + tag + "-" + std::to_string(p));
     const auto dst = dav.calendar("h" + tag + "-" + std::to_string(p));
     for (int e = 0; e < kEvents; ++e) dav.event(src, "p" + std::to_string(p) + "e" + std::to_string(e), 1 + e);
-    auto a = calendars.upsert(work->id, src, "Work", "UTC", true);
-    auto b = calendars.upsert(home->id, dst, "Home", "UTC", true);
-    REQUIRE(a);
-    REQUIRE(b);
-    sync::NewPair np;
-    np.userId = user->first.id;
-    np.sourceCalendarId = a->id;
-    np.targetCalendarId = b->id;
-    REQUIRE(pairs.create(np));
-    targets.push_back(b->id);
+    targets.push_back(g.pair(work, src, home, dst));
   }
 
   test::TempDir d1, d2;
-  const std::map<std::string, std::string> env = {{"CALGATE_SERVER_PORT", "0"},
-                                                  {"CALGATE_DATABASE_URL", t.url()},
-                                                  {"CALGATE_MASTER_KEY", kMasterKeyBase64},
-                                                  {"CALGATE_SYNC_WORKERS", "3"},
-                                                  {"CALGATE_SYNC_POLL_INTERVAL_SECONDS", "3600"},
-                                                  {"CALGATE_SYNC_ALLOW_PRIVATE_NETWORKS", "true"},
-                                                  {"CALGATE_DNS_SERVERS", "127.0.0.1:9"},
-                                                  {"CALGATE_DNS_TIMEOUT_MS", "100"}};
+  const auto env = g.serveEnv(3);
   test::Process first({CALGATE_BINARY, "serve"}, env, d1.path());
   test::Process second({CALGATE_BINARY, "serve"}, env, d2.path());
 
@@ -164,7 +194,7 @@ TEST_CASE("an operator connects a CalDAV account and pairs two calendars with ca
           "[e2e][caldav][admin]") {
   test::TestDatabase t;
   Radicale dav;
-  const std::string tag = std::to_string(::getpid()) + "-" + std::to_string(system_clock::now().time_since_epoch().count() % 100000);
+  const std::string tag = uniqueTag();
   const auto src = dav.calendar("ops-src-" + tag);
   const auto dst = dav.calendar("ops-dst-" + tag);
   for (int e = 0; e < 3; ++e) dav.event(src, "ops" + tag + "-" + std::to_string(e), 2 + e);
@@ -243,48 +273,20 @@ TEST_CASE("an operator connects a CalDAV account and pairs two calendars with ca
 
 TEST_CASE("calgate serve killed with SIGKILL mid-run: restarted, it takes its job back at once and finishes the pair",
           "[e2e][restart][caldav]") {
-  test::TestDatabase t;
-  const auto& clock = core::systemClock();
-  REQUIRE(Migrator(t.db(), builtinMigrations(t.dialect()), clock).migrate());
-  auto user = UserStore(t.db(), clock).addUser("alice@work.example", "t");
-  REQUIRE(user);
-  auto vault = vault::Vault::open(
-      t.db(), vault::MasterKeyMaterial{vault::MasterKeyMaterial::Kind::Raw, vault::SecretBytes(vault::kKeyBytes, 7), "t"},
-      clock);
-  REQUIRE(vault);
-  Radicale dav;
-  AccountStore accounts(t.db(), **vault, clock);
-  const std::string json = R"({"username":"alice","password":"alice-app-password"})";
-  auto account = accounts.create({user->first.id, model::ProviderKind::CalDav, "alice@work.example", dav.base},
-                                 vault::SecretBytes(json.begin(), json.end()));
-  REQUIRE(account);
+  Gateway g;
+  auto& t = g.t;
+  auto& dav = g.dav;
+  const std::string account = g.account("alice@work.example");
   // enough events that the first run is still writing copies when it is killed
   constexpr int kEvents = 120;
-  const std::string tag = std::to_string(::getpid()) + "-" + std::to_string(system_clock::now().time_since_epoch().count() % 100000);
+  const std::string tag = uniqueTag();
   const auto src = dav.calendar("kill-src-" + tag);
   const auto dst = dav.calendar("kill-dst-" + tag);
   for (int e = 0; e < kEvents; ++e) dav.event(src, "k" + tag + "-" + std::to_string(e), 1 + e % 28);
-  sync::CalendarStore calendars(t.db(), clock);
-  auto a = calendars.upsert(account->id, src, "Work", "UTC", true);
-  auto b = calendars.upsert(account->id, dst, "Home", "UTC", true);
-  REQUIRE(a);
-  REQUIRE(b);
-  sync::NewPair np;
-  np.userId = user->first.id;
-  np.sourceCalendarId = a->id;
-  np.targetCalendarId = b->id;
-  auto pair = sync::PairStore(t.db(), clock).create(np);
-  REQUIRE(pair);
+  g.pair(account, src, account, dst);
 
   test::TempDir dataDir;
-  const std::map<std::string, std::string> env = {{"CALGATE_SERVER_PORT", "0"},
-                                                  {"CALGATE_DATABASE_URL", t.url()},
-                                                  {"CALGATE_MASTER_KEY", kMasterKeyBase64},
-                                                  {"CALGATE_SYNC_WORKERS", "1"},
-                                                  {"CALGATE_SYNC_POLL_INTERVAL_SECONDS", "3600"},
-                                                  {"CALGATE_SYNC_ALLOW_PRIVATE_NETWORKS", "true"},
-                                                  {"CALGATE_DNS_SERVERS", "127.0.0.1:9"},
-                                                  {"CALGATE_DNS_TIMEOUT_MS", "100"}};
+  const auto env = g.serveEnv(1);
   auto count = [&](const std::string& query) {
     long long n = 0;
     REQUIRE(t.db().withSession([&](soci::session& sql) -> core::Result<void> {

@@ -17,10 +17,7 @@ OutboundPool::Admission OutboundPool::submit(const std::string& key, std::functi
     std::lock_guard lock(mutex_);
     if (stopping_) return Admission::Stopped;
     unsigned& mine = perKey_[key];
-    if (mine >= limits_.perKey) {
-      if (mine == 0) perKey_.erase(key);
-      return Admission::KeyBusy;
-    }
+    if (mine >= limits_.perKey) return Admission::KeyBusy;
     if (queue_.size() >= limits_.queueLimit) {
       if (mine == 0) perKey_.erase(key);
       return Admission::Full;
