@@ -190,16 +190,30 @@ LookupReport OrgPolicyService::resolve(const std::string& d) {
           report.notes.push_back("several valid records published; the strictest applies (publish only one)");
         }
         const PolicyRecord& rec = best->record;
+        const long long signedAt =
+            ans.signedAt ? std::chrono::duration_cast<std::chrono::seconds>(ans.signedAt->time_since_epoch()).count() : 0;
+        const OrgLevel level = fromOrg ? rec.sp.value_or(rec.p) : rec.p;
+        const bool replayed = pin && pin->signedAt > 0 && signedAt < pin->signedAt;
+        if (replayed && level <= pin->level) {
+          // Validly signed, but older than the record behind the pin: data an attacker can replay
+          // until its signature expires. It never lowers the pin (nor widens its allow-list).
+          return fromPin(Validation::Secure, "secure record at " + name + " signed " + isoTime(signedAt) +
+                                                 ", before the pinned record (signed " + isoTime(pin->signedAt) +
+                                                 "): an older answer cannot lower a pinned policy");
+        }
         OrgPolicy p;
         p.domain = d;
-        p.level = fromOrg ? rec.sp.value_or(rec.p) : rec.p;
+        p.level = level;
         p.label = rec.label;
         p.allow = rec.allow;
         p.validation = Validation::Secure;
         p.reasons = {"secure record at " + name + (fromOrg ? " (organisational domain, sp=)" : "") + ": " + best->text};
         for (const auto& w : rec.warnings) p.reasons.push_back("record warning: " + w);
-        if (rec.ma.count() > 0) {
-          Pin next{d, p.level, p.label, p.allow, now + rec.ma.count(), best->text};
+        if (replayed) {
+          // older but stricter: it applies (tightening is always allowed), the pin stays as it is
+          p.reasons.push_back("signed before the pinned record: applied because it is stricter; the pin is kept");
+        } else if (rec.ma.count() > 0) {
+          Pin next{d, p.level, p.label, p.allow, now + rec.ma.count(), best->text, signedAt};
           if (auto saved = pins_.save(next); !saved) report.notes.push_back("pin not saved: " + saved.error().message);
           report.pin = next;
         } else {

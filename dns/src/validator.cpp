@@ -159,6 +159,7 @@ struct Validator::Impl {
   std::chrono::steady_clock::time_point deadline;
   std::vector<std::string> chain;
   std::optional<long long> earliestExpiry;
+  long long lastInception = 0;  // of the signature verifyRrset() last accepted
 
   Impl(Transport& t, TrustAnchor a, const core::Clock& c, ValidatorOptions o)
       : transport(t), anchor(std::move(a)), clock(c), options(o) {
@@ -226,6 +227,13 @@ struct Validator::Impl {
     return {};
   }
 
+  // A signature's inception as Unix seconds (serial-number arithmetic around now, RFC 4034 §3.1.5).
+  long long inceptionOf(const ldns_rr* sig) const {
+    const auto nowSerial = static_cast<std::uint32_t>(now());
+    const auto inception = ldns_rdf2native_int32(ldns_rr_rrsig_inception(sig));
+    return now() - static_cast<std::int32_t>(nowSerial - inception);
+  }
+
   // Verifies `rrset` (one owner, one type) with any of `sigs` made by `zone` with `keys`.
   bool verifyRrset(const ldns_rr_list* rrset, const ldns_rr_list* sigs, const ldns_rdf* zone, const ldns_rr_list* keys,
                    Reason& reason) {
@@ -244,7 +252,10 @@ struct Validator::Impl {
         continue;
       }
       const ldns_status st = ldns_verify_rrsig_keylist_notime(rrset, sig, keys, nullptr);
-      if (st == LDNS_STATUS_OK) return true;
+      if (st == LDNS_STATUS_OK) {
+        lastInception = inceptionOf(sig);
+        return true;
+      }
       last.set(core::Cause::DnssecBadSignature, std::string("signature does not verify: ") + std::string(statusText(st)));
     }
     reason.set(last.cause, nameText(owner) + " " + typeName(type) + ": " + last.text);
@@ -664,6 +675,7 @@ struct Validator::Impl {
         out.records.clear();
       } else {
         out.security = Security::Secure;
+        out.signedAt = core::TimePoint(std::chrono::seconds(lastInception));
         chain.push_back("TXT " + nameText(name.get()) + " verified with " + zoneText);
       }
       finish(out);

@@ -315,6 +315,32 @@ TEST_CASE("a pinned strict policy survives unproven or denying answers until p=n
   useVariant("base");
 }
 
+TEST_CASE("attack: an older record replayed while its signature is valid never lowers a pin", "[dns][zones][pin][attack]") {
+  Fixture f;
+  useVariant("pin-resigned");  // the organisation re-signed p=block on 2026-03-01
+  auto strict = f.service->inspect("pinned.test");
+  REQUIRE(strict.policy.level == OrgLevel::Block);
+  REQUIRE(strict.pin);
+  CHECK(strict.pin->signedAt == 1772323200);  // 2026-03-01T00:00:00Z, the inception it was signed with
+  REQUIRE(strict.answer.signedAt);
+
+  useVariant("pin-none");  // an on-path attacker replays p=none, signed 2025-01-01 and still valid
+  auto replay = f.service->inspect("pinned.test");
+  CHECK(replay.answer.security == Security::Secure);  // the signature itself is fine
+  CHECK(replay.policy.level == OrgLevel::Block);
+  CHECK(replay.policy.pinned);
+  CHECK(mentions(replay.policy.reasons, "an older answer cannot lower a pinned policy"));
+  REQUIRE(replay.pin);
+  CHECK(replay.pin->level == OrgLevel::Block);
+  CHECK(f.pins.load("pinned.test")->value().level == OrgLevel::Block);
+
+  useVariant("pin-none-newer");  // the organisation itself lowers it later: that applies
+  auto lowered = f.service->inspect("pinned.test");
+  CHECK(lowered.policy.level == OrgLevel::None);
+  CHECK_FALSE(lowered.pin);
+  useVariant("base");
+}
+
 namespace {
 
 // Real, validly signed records taken from another answer (what an on-path attacker can replay).

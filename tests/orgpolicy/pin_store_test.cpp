@@ -32,6 +32,7 @@ TEST_CASE("a pinned policy survives a restart of the gateway", "[store][dns][pin
   source.answer.kind = dns::TxtAnswer::Kind::Records;
   source.answer.records = {{"v=CALPRIV1; p=block; ma=86400; label=Acme; allow=partner.com,partner.de"}};
   source.answer.ttl = seconds(300);
+  source.answer.signedAt = core::TimePoint(seconds(1772323200));
   {
     SqlPinStore pins(t.db());
     dns::OrgPolicyService service(source, pins, clock);
@@ -47,6 +48,7 @@ TEST_CASE("a pinned policy survives a restart of the gateway", "[store][dns][pin
   REQUIRE(*stored);
   CHECK((*stored)->label == std::optional<std::string>("Acme"));
   CHECK((*stored)->allow == std::vector<std::string>{"partner.com", "partner.de"});
+  CHECK((*stored)->signedAt == 1772323200);  // what a replayed older record is measured against
   dns::OrgPolicyService restarted(source, pins, clock);
   auto p = restarted.lookup("acme.com");
   CHECK(p.level == policy::OrgLevel::Block);

@@ -3,10 +3,13 @@
 #   dns-zones.sh start STATE_DIR          build keys + zones, start nsd; writes STATE_DIR/port and
 #                                         STATE_DIR/anchor.ds (the trust anchor for zone "test.")
 #   dns-zones.sh use STATE_DIR VARIANT    serve another variant of the pin scenario and restart nsd
-#                                         (base | pin-bogus | pin-insecure | pin-denied | pin-none)
+#                                         (base | pin-bogus | pin-insecure | pin-denied | pin-none |
+#                                         pin-resigned | pin-none-newer)
 #   dns-zones.sh stop STATE_DIR
 # "test." plays the root. Signatures are valid from 2025-01-01 to 2035-01-01 (tests use a fake
-# clock inside that range) except skew.test (2026-01-01..2026-02-01) and expired.test (2020).
+# clock inside that range) except skew.test (2026-01-01..2026-02-01) and expired.test (2020), and
+# the re-signed pinned.test variants (pin-resigned from 2026-03-01, pin-none-newer from 2026-04-01):
+# against them, pin-none (signed 2025-01-01) is an older answer replayed.
 set -euo pipefail
 export LC_ALL=C
 action=${1:?usage: dns-zones.sh start|use|stop STATE_DIR [VARIANT]}
@@ -77,6 +80,8 @@ write_conf() {  # $1 = variant
         pin-insecure/pinned.test) file="pinned.test.insecure.zone" ;;
         pin-denied/pinned.test) file="pinned.test.denied.signed" ;;
         pin-none/pinned.test) file="pinned.test.none.signed" ;;
+        pin-resigned/pinned.test) file="pinned.test.resigned.signed" ;;
+        pin-none-newer/pinned.test) file="pinned.test.nonenewer.signed" ;;
       esac
       echo "zone:"
       echo "  name: $z."
@@ -165,6 +170,10 @@ case "$action" in
     { soa pinned.test; echo '_calendar-privacy IN TXT "v=CALPRIV1; p=none; ma=0"'; } >"$state/pinned.test.none.zone"
     sign "$state/pinned.test.none.zone" "$pk" "${VALID[@]}"
     { soa pinned.test; echo '_calendar-privacy IN TXT "v=CALPRIV1; p=none; ma=0"'; } >"$state/pinned.test.insecure.zone"
+    { soa pinned.test; echo '_calendar-privacy IN TXT "v=CALPRIV1; p=block; ma=3600; label=Pinned"'; } >"$state/pinned.test.resigned.zone"
+    sign "$state/pinned.test.resigned.zone" "$pk" -i 20260301000000 -e 20350101000000
+    { soa pinned.test; echo '_calendar-privacy IN TXT "v=CALPRIV1; p=none; ma=0"'; } >"$state/pinned.test.nonenewer.zone"
+    sign "$state/pinned.test.nonenewer.zone" "$pk" -i 20260401000000 -e 20350101000000
 
     # the anchor zone "test.", with and without the DS of pinned.test
     rk=$(key test)

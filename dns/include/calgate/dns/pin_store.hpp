@@ -1,7 +1,7 @@
 #pragma once
 /// Persistence of pinned policies (DESIGN.md §5, MTA-STS-style downgrade protection): a policy
 /// proven by a Secure record stays in force for its ma= seconds, across restarts, whatever later
-/// unproven answers say. The gateway's store implements this; tests use MemoryPinStore.
+/// unproven answers say - and whatever older, still validly signed records an attacker replays. The gateway's store implements this; tests use MemoryPinStore.
 
 #include "calgate/core/error.hpp"
 #include "calgate/policy/org_policy.hpp"
@@ -21,6 +21,9 @@ struct Pin {
   std::vector<std::string> allow;
   long long expiresAt = 0;  ///< Unix seconds
   std::string recordText;   ///< the record it came from, for admins
+  /// When the zone signed that record (RRSIG inception, Unix seconds); 0 when unknown. A secure
+  /// record signed earlier than this is a replay of older data: it never lowers the pin.
+  long long signedAt = 0;
 };
 
 class PinStore {

@@ -55,6 +55,9 @@ struct TxtAnswer {
   std::string reason;                              ///< why not Secure (or what was proven)
   std::vector<std::string> chain;                  ///< the steps walked, for admins
   core::Cause cause = core::Cause::None;           ///< why Bogus or Indeterminate, as a value (Dnssec*)
+  /// Secure Records only: the inception of the RRSIG that verified the TXT RRset - when the zone
+  /// signed this data. A replayed older answer has an earlier inception than a newer one.
+  std::optional<core::TimePoint> signedAt{};
 };
 
 /// Where validated TXT answers come from (the Validator; scripted answers in unit tests).
