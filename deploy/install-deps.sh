@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
-# Installs every Debian package calgate needs to build, test and run its demo.
-# Idempotent: packages already present are skipped, and apt-get is not called at all
-# when nothing is missing. Must run as root (or with sudo available).
+# Installs every Debian package calgate needs to build, test and run its demo, then the npm
+# packages the tests use (package-lock.json, `npm ci`: exactly the locked versions, nothing
+# fetched later at run time). Idempotent: packages already present are skipped, and apt-get is not
+# called at all when nothing is missing. Must run as root (or with sudo available).
 set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+
+npm_packages() {  # a couple of seconds; exactly what package-lock.json records
+  echo "install-deps: npm ci"
+  (cd "$root" && npm ci --no-audit --no-fund --loglevel=error)
+}
 
 PACKAGES=(
   # toolchain
@@ -29,6 +36,7 @@ done
 
 if ((${#missing[@]} == 0)); then
   echo "install-deps: all ${#PACKAGES[@]} packages present"
+  npm_packages
   exit 0
 fi
 
@@ -46,4 +54,5 @@ if [[ ! -e /usr/sbin/policy-rc.d ]]; then
   trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
 fi
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+npm_packages
 echo "install-deps: done"
