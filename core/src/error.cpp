@@ -47,6 +47,8 @@ std::string_view causeName(Cause cause) noexcept {
     case Cause::WriteRefused: return "write_refused";
     case Cause::BudgetExceeded: return "budget_exceeded";
     case Cause::WrongResource: return "wrong_resource";
+    case Cause::InvalidGrant: return "invalid_grant";
+    case Cause::IdTokenRejected: return "id_token_rejected";
     case Cause::DnssecNoTrustedKey: return "dnssec_no_trusted_key";
     case Cause::DnssecBadSignature: return "dnssec_bad_signature";
     case Cause::DnssecSignatureTime: return "dnssec_signature_time";

@@ -46,6 +46,8 @@ enum class Cause {
   WriteRefused,        ///< the server refused to store or remove this one event (a 4xx for it): not the account
   BudgetExceeded,      ///< a configured budget ran out (time, bytes, events, occurrences): the work stopped there
   WrongResource,       ///< an adapter refused a write aimed at another resource than the one approved
+  InvalidGrant,        ///< the OAuth provider refused a refresh token or authorization code (invalid_grant): reconnect
+  IdTokenRejected,     ///< an OpenID Connect id_token failed verification (signature, issuer, audience, time, nonce)
   // DNSSEC validation (dns::TxtAnswer::cause; the answer is Bogus unless said otherwise)
   DnssecNoTrustedKey,     ///< no DNSKEY matches the trust anchor or a DS
   DnssecBadSignature,     ///< a signature is missing or does not verify
