@@ -45,7 +45,7 @@ void run(benchmark::State& state, PrivacyMode mode, OrgLevel level, bool hash) {
   ctx.pairId = "pr_bench";
   ctx.sourceKey = "src_bench";
   ctx.targetProvider = ProviderKind::Google;
-  ctx.targetDomain = "gmail.com";
+  ctx.targetDomains = {"gmail.com"};
   for (auto _ : state) {
     Decision d = evaluator.evaluate(rules, org, event, ctx);
     if (hash && d.write) benchmark::DoNotOptimize(contentHash(*d.write));

@@ -7,13 +7,86 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <iostream>
 
 namespace calgate::admin {
+namespace {
+
+std::string describeIdentities(const std::vector<model::Identity>& identities) {
+  if (identities.empty()) return "nothing (no organisation policy applies; inside no organisation)";
+  std::string out;
+  for (const auto& i : identities) {
+    if (!out.empty()) out += "; ";
+    out += (i.address.empty() ? i.domain : i.address) + " (" + std::string(model::toString(i.kind)) +
+           (i.member ? ", inside " + i.domain : "") + ")";
+  }
+  return out;
+}
+
+nlohmann::json accountJson(const accounts::Account& a, const std::string& owner) {
+  nlohmann::json identities = nlohmann::json::array();
+  for (const auto& i : a.identities) {
+    identities.push_back({{"kind", std::string(model::toString(i.kind))},
+                          {"address", i.address},
+                          {"domain", i.domain},
+                          {"inside", i.member}});
+  }
+  return {{"id", a.id},
+          {"user", owner},
+          {"provider", std::string(model::toString(a.provider))},
+          {"label", a.email},
+          {"server_url", a.serverUrl ? nlohmann::json(*a.serverUrl) : nlohmann::json(nullptr)},
+          {"status", a.status},
+          {"identities", identities},
+          {"identities_proven", a.identitiesProven},
+          {"policy_domains", model::policyDomains(a.identities)},
+          {"inside", model::memberDomains(a.identities)}};
+}
+
+void addListCommand(CLI::App* cmd, Context& ctx, int& exitCode) {
+  static std::string only;
+  auto* list = cmd->add_subcommand(
+      "list", "List connected accounts: who each is proven to be (the domains whose policies apply) and its state");
+  list->add_option("--user", only, "Only this calgate user's accounts");
+  list->add_flag("--json", ctx.json, "Print JSON");
+  list->callback([&] {
+    withVault(ctx, exitCode, [&](vault::Vault& vault) {
+      const auto& clock = core::systemClock();
+      auto users = accounts::UserStore(*ctx.db, clock).listUsers();
+      if (!users) return failWith(users.error());
+      accounts::AccountStore store(*ctx.db, vault, clock);
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& u : *users) {
+        if (!only.empty() && u.email != only) continue;
+        auto accounts = store.listForUser(u.id);
+        if (!accounts) return failWith(accounts.error());
+        for (const auto& a : *accounts) {
+          out.push_back(accountJson(a, u.email));
+          if (ctx.json) continue;
+          std::cout << a.id << "  " << u.email << "  " << model::toString(a.provider) << "  " << a.email << "  "
+                    << a.status << "\n  proven: " << describeIdentities(a.identities)
+                    << (a.identitiesProven ? "" : " [connected before proofs: refresh its calendars to prove it]")
+                    << "\n";
+        }
+      }
+      if (!only.empty() && out.empty() &&
+          std::none_of(users->begin(), users->end(), [](const accounts::User& u) { return u.email == only; })) {
+        return failWith("no user " + only, app::kExitUsage);
+      }
+      if (ctx.json) std::cout << out.dump(2) << "\n";
+      return app::kExitOk;
+    });
+  });
+}
+
+}  // namespace
 
 void addAccountsCommands(CLI::App& app, Context& ctx, int& exitCode) {
   auto* cmd = app.add_subcommand("accounts", "Connected calendar accounts");
   cmd->require_subcommand(1);
+
+  addListCommand(cmd, ctx, exitCode);
 
   static std::string user, email, serverUrl, username;
   auto* add = cmd->add_subcommand(
@@ -21,7 +94,9 @@ void addAccountsCommands(CLI::App& app, Context& ctx, int& exitCode) {
       "Connect a CalDAV account (iCloud, Fastmail, Nextcloud...): reads the app-specific password from "
       "stdin, discovers the calendars and lists them with the ids pairs use");
   add->add_option("USER", user, "The calgate user's email address")->required();
-  add->add_option("ACCOUNT_EMAIL", email, "The account's address (its domain selects the organisation policy)")
+  add->add_option("ACCOUNT_EMAIL", email,
+                  "A label for the account, normally its address (organisation policies follow what the server "
+                  "proves, never this)")
       ->required();
   add->add_option("SERVER_URL", serverUrl, "The CalDAV server, e.g. https://caldav.icloud.com/")->required();
   add->add_option("--username", username, "Login name, if not the account's address");
@@ -40,16 +115,24 @@ void addAccountsCommands(CLI::App& app, Context& ctx, int& exitCode) {
       if (!owner) return failWith(owner.error().code == core::ErrorCode::NotFound ? "no user " + user : owner.error().message);
       // Discover first: an account whose calendars cannot be listed is not stored.
       const accounts::CalDavLogin login{serverUrl, username.empty() ? email : username, password};
-      auto calendars = accounts::discoverCalDav(login, ctx.config.sync.allowPrivateNetworks, clock, providers::HttpClientOptions{}.totalTimeout);
-      if (!calendars) return failWith("cannot list the account's calendars: " + calendars.error().message);
+      auto found = accounts::discoverCalDav(login, ctx.config.sync.allowPrivateNetworks, clock,
+                                            providers::HttpClientOptions{}.totalTimeout);
+      if (!found) return failWith("cannot list the account's calendars: " + found.error().message);
 
       accounts::AccountStore accounts(*ctx.db, vault, clock);
-      auto account = accounts.create({owner->id, model::ProviderKind::CalDav, email, serverUrl}, accounts::caldavCredential(login));
+      auto account = accounts.create({owner->id, model::ProviderKind::CalDav, email, serverUrl, found->identities},
+                                     accounts::caldavCredential(login));
       if (!account) return failWith(account.error());
       sync::CalendarStore store(*ctx.db, clock);
-      nlohmann::json out = {{"account_id", account->id}, {"calendars", nlohmann::json::array()}};
-      if (!ctx.json) std::cout << "account " << account->id << " (" << email << ") connected\n";
-      for (const auto& c : *calendars) {
+      nlohmann::json out = {{"account_id", account->id},
+                            {"domains", model::policyDomains(found->identities)},
+                            {"inside", model::memberDomains(found->identities)},
+                            {"calendars", nlohmann::json::array()}};
+      if (!ctx.json) {
+        std::cout << "account " << account->id << " (" << email << ") connected\n"
+                  << "  proven: " << describeIdentities(found->identities) << "\n";
+      }
+      for (const auto& c : found->calendars) {
         auto saved = store.upsert(account->id, c);
         if (!saved) return failWith(saved.error());
         if (ctx.json) {

@@ -38,7 +38,7 @@ json preview(const policy::OrgPolicy& org, const std::string& domain, const std:
   ctx.pairId = "preview";
   ctx.sourceKey = "sample";
   ctx.targetProvider = model::ProviderKind::Google;
-  ctx.targetDomain = target;
+  ctx.targetDomains = {target};
   const auto d = policy::Evaluator{}.evaluate(policy::PairRules{}, org, sample, ctx);
   json out = {{"target_domain", target}, {"outcome", policy::toString(d.mode)}, {"reasons", d.reasons}};
   if (d.write && d.write->action() == policy::ApprovedWrite::Action::Upsert) {

@@ -1,6 +1,6 @@
 #include "calgate/dns/org_policy_service.hpp"
 
-#include <libpsl.h>
+#include "calgate/model/identity.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -70,8 +70,7 @@ OrgPolicyService::OrgPolicyService(TxtSource& validator, PinStore& pins, const c
     : validator_(validator), pins_(pins), clock_(clock), options_(options) {}
 
 std::string OrgPolicyService::organisationalDomain(const std::string& domain) {
-  const char* registrable = psl_registrable_domain(psl_builtin(), domain.c_str());
-  return registrable ? std::string(registrable) : std::string();
+  return model::registrableDomain(domain);
 }
 
 policy::OrgPolicy OrgPolicyService::lookup(const std::string& domain) {

@@ -94,9 +94,52 @@ std::vector<std::string> normaliseAttendees(const std::vector<std::string>& in) 
   return out;
 }
 
+
+std::string domainsText(const std::vector<std::string>& domains) {
+  if (domains.empty()) return "the target (proven inside no organisation) is";
+  std::string out = "target domain" + std::string(domains.size() > 1 ? "s " : " ");
+  for (std::size_t i = 0; i < domains.size(); ++i) out += (i ? ", " : "") + quoted(domains[i]);
+  return out + (domains.size() > 1 ? " are" : " is");
+}
+
+struct OrgVerdict {
+  EffectiveMode mode = EffectiveMode::Full;
+  std::optional<std::string> label;  ///< of the organisation that strips, when one does
+};
+
+// Each organisation applies unless the target is proven inside it or (trusted data only) on its
+// allow-list. Unproven data only tightens; a failed lookup without a pin fails closed. The
+// strictest verdict wins; the first organisation that strips gives the label.
+OrgVerdict judgeOrganisations(std::span<const OrgPolicy> orgs, const std::vector<std::string>& targets,
+                              std::vector<std::string>& reasons) {
+  OrgVerdict verdict;
+  if (orgs.empty()) reasons.push_back("org: the source belongs to no proven domain; no organisation policy");
+  for (const OrgPolicy& org : orgs) {
+    const std::string orgText = org.describe();
+    const OrgLevel level = org.failClosed() ? std::max(org.level, OrgLevel::Private) : org.level;
+    if (level == OrgLevel::None) {
+      reasons.push_back(orgText);
+      continue;
+    }
+    if (org.admitsTarget(targets)) {
+      reasons.push_back(orgText + ": " + domainsText(targets) + " inside the organisation or allowed; not applied");
+      continue;
+    }
+    const EffectiveMode mode = level == OrgLevel::Block ? EffectiveMode::Denied : EffectiveMode::Private;
+    std::string why = orgText + ": " + domainsText(targets);
+    why += mode == EffectiveMode::Denied ? " not allowed; write denied" : " outside; stripped";
+    if (org.failClosed() && org.level < OrgLevel::Private) why += " (lookup not proven: failing closed)";
+    if (!org.trusted() && !org.allow.empty()) why += " (allow-list ignored: not proven)";
+    reasons.push_back(std::move(why));
+    if (mode == EffectiveMode::Private && verdict.mode == EffectiveMode::Full) verdict.label = org.label;
+    verdict.mode = std::max(verdict.mode, mode);
+  }
+  return verdict;
+}
+
 }  // namespace
 
-Decision Evaluator::evaluate(const PairRules& rules, const OrgPolicy& org, const Event& source,
+Decision Evaluator::evaluate(const PairRules& rules, std::span<const OrgPolicy> orgs, const Event& source,
                              const WriteContext& context) const {
   Decision d;
   d.reasons.push_back("pair: " + std::string(toString(rules.mode)));
@@ -126,24 +169,8 @@ Decision Evaluator::evaluate(const PairRules& rules, const OrgPolicy& org, const
     return d;
   };
 
-  // Organisation: applies unless the target is inside the organisation or (trusted data only) on
-  // its allow-list. Unproven data only tightens; a failed lookup without a pin fails closed.
-  EffectiveMode orgMode = EffectiveMode::Full;
-  const std::string orgText = org.describe();
-  const OrgLevel level = org.failClosed() ? std::max(org.level, OrgLevel::Private) : org.level;
-  if (level == OrgLevel::None) {
-    d.reasons.push_back(orgText);
-  } else if (org.admitsTarget(context.targetDomain)) {
-    d.reasons.push_back(orgText + ": target domain " + quoted(context.targetDomain) +
-                        " is inside the organisation or allowed; not applied");
-  } else {
-    orgMode = level == OrgLevel::Block ? EffectiveMode::Denied : EffectiveMode::Private;
-    std::string why = orgText + ": target domain " + quoted(context.targetDomain);
-    why += orgMode == EffectiveMode::Denied ? " is not allowed; write denied" : " is outside; stripped";
-    if (org.failClosed() && org.level < OrgLevel::Private) why += " (lookup not proven: failing closed)";
-    if (!org.trusted() && !org.allow.empty()) why += " (allow-list ignored: not proven)";
-    d.reasons.push_back(std::move(why));
-  }
+  const OrgVerdict org = judgeOrganisations(orgs, context.targetDomains, d.reasons);
+  const EffectiveMode orgMode = org.mode;
   const EffectiveMode pairMode = rules.mode == PrivacyMode::Private ? EffectiveMode::Private : EffectiveMode::Full;
   const EffectiveMode mode = std::max(pairMode, orgMode);
   d.reasons.push_back("effective: " + std::string(toString(mode)));

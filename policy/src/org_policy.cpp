@@ -37,6 +37,11 @@ bool OrgPolicy::admitsTarget(std::string_view targetDomain) const {
   return std::any_of(allow.begin(), allow.end(), [&](const std::string& a) { return within(target, lower(a)); });
 }
 
+bool OrgPolicy::admitsTarget(const std::vector<std::string>& targetDomains) const {
+  return std::any_of(targetDomains.begin(), targetDomains.end(),
+                     [this](const std::string& d) { return admitsTarget(std::string_view(d)); });
+}
+
 std::string OrgPolicy::describe() const {
   std::string out = "org " + (domain.empty() ? std::string("(unknown domain)") : domain);
   if (validation == Validation::NoRecord && level == OrgLevel::None && !pinned) return out + ": no policy published";

@@ -54,7 +54,7 @@ WriteContext context(ProviderKind target, std::string domain = "gmail.com") {
                       .sourceKey = "src_key_1",
                       .seriesKey = std::nullopt,
                       .targetProvider = target,
-                      .targetDomain = std::move(domain),
+                      .targetDomains = {std::move(domain)},
                       .targetInvitesAttendees = true,
                       .targetZone = "UTC"};
 }
@@ -278,7 +278,7 @@ TEST_CASE("copies get a series-wide UID, an opaque origin and canonical zones", 
   CHECK(out.origin->sourceKey.find("acme") == std::string::npos);
   CHECK(out.origin->sourceKey.find("0400000") == std::string::npos);
   CHECK(d.write->context().pairId == "pr_test");
-  CHECK(d.write->context().targetDomain == "gmail.com");
+  CHECK(d.write->context().targetDomains == std::vector<std::string>{"gmail.com"});
 
   Event alias = sourceEvent();
   std::get<ZonedTime>(alias.start).zone = "US/Eastern";
@@ -455,6 +455,54 @@ TEST_CASE("block without an allow-list admits only the organisation's own domain
         EffectiveMode::Denied);
 }
 
+TEST_CASE("every proven domain's policy applies to a source; the strictest wins", "[policy][strictest][identity]") {
+  Evaluator ev;
+  auto org = [](std::string domain, OrgLevel level, std::optional<std::string> label = std::nullopt) {
+    OrgPolicy p = OrgPolicy::none(std::move(domain));
+    p.level = level;
+    p.label = std::move(label);
+    p.validation = Validation::Secure;
+    return p;
+  };
+  // a self-hosted server (mine.example, no policy) whose principal claims an acme.com address
+  const std::vector<OrgPolicy> both = {org("mine.example", OrgLevel::None), org("acme.com", OrgLevel::Private, "Acme")};
+  const auto stripped = ev.evaluate(PairRules{}, both, sourceEvent(), context(ProviderKind::Google, "home.example"));
+  CHECK(stripped.mode == EffectiveMode::Private);
+  CHECK(approvedEvent(stripped).title == "Acme");  // the label of the organisation that strips
+  CHECK_THAT(stripped.reasons[1], Catch::Contains("mine.example"));
+  CHECK_THAT(stripped.reasons[2], Catch::Contains("org acme.com p=private") && Catch::Contains("stripped"));
+
+  const std::vector<OrgPolicy> stricter = {org("acme.com", OrgLevel::Private, "Acme"),
+                                           org("made-up.acme.com", OrgLevel::None),
+                                           org("acme.de", OrgLevel::Block)};
+  CHECK(ev.evaluate(PairRules{}, stricter, sourceEvent(), context(ProviderKind::Google, "home.example")).mode ==
+        EffectiveMode::Denied);
+
+  // no proven domain: no organisation restricts the source, and the decision says so
+  const auto none = ev.evaluate(PairRules{}, std::span<const OrgPolicy>(), sourceEvent(), context(ProviderKind::Google));
+  CHECK(none.mode == EffectiveMode::Full);
+  CHECK_THAT(none.reasons[1], Catch::Contains("no proven domain"));
+}
+
+TEST_CASE("a target is inside an organisation only through a domain it is proven to be inside", "[policy][identity]") {
+  Evaluator ev;
+  OrgPolicy acme = OrgPolicy::none("acme.com");
+  acme.level = OrgLevel::Block;
+  acme.validation = Validation::Secure;
+  acme.allow = {"partner.de"};
+  WriteContext inside = context(ProviderKind::CalDav);
+  inside.targetDomains = {"icloud.com", "acme.com"};  // e.g. a work tenant account: one of several
+  CHECK(ev.evaluate(PairRules{}, acme, sourceEvent(), inside).mode == EffectiveMode::Full);
+  WriteContext partner = context(ProviderKind::CalDav);
+  partner.targetDomains = {"partner.de"};
+  CHECK(ev.evaluate(PairRules{}, acme, sourceEvent(), partner).mode == EffectiveMode::Full);
+  WriteContext nowhere = context(ProviderKind::CalDav);
+  nowhere.targetDomains = {};  // a consumer account that only claims an acme.com address
+  const auto denied = ev.evaluate(PairRules{}, acme, sourceEvent(), nowhere);
+  CHECK(denied.mode == EffectiveMode::Denied);
+  CHECK_THAT(denied.reasons[1], Catch::Contains("proven inside no organisation"));
+}
+
 TEST_CASE("labels: the organisation's when it strips, the pair's otherwise, always sanitised", "[policy]") {
   Evaluator ev;
   OrgPolicy org;
@@ -534,7 +582,7 @@ TEST_CASE("private mode leaks no part of title, description, location or attende
                      .sourceKey = sourceKey,
                      .seriesKey = std::nullopt,
                      .targetProvider = static_cast<ProviderKind>(rng() % 3),
-                     .targetDomain = "home.example",
+                     .targetDomains = {"home.example"},
                      .targetInvitesAttendees = false,
                      .targetZone = "UTC"};
     const auto d = ev.evaluate(rules, org, src, ctx);
@@ -570,7 +618,7 @@ Decision baseDecision(const Event& src, PairRules rules = {}) {
                    .sourceKey = "src_hash",
                    .seriesKey = std::nullopt,
                    .targetProvider = ProviderKind::CalDav,
-                   .targetDomain = "home.example",
+                   .targetDomains = {"home.example"},
                    .targetInvitesAttendees = false,
                    .targetZone = "UTC"};
   return Evaluator{}.evaluate(rules, OrgPolicy::none("corp.example"), src, ctx);

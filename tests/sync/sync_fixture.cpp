@@ -47,8 +47,13 @@ SyncFixture::SyncFixture(Direction direction, SyncOptions opts) : options(std::m
   vault = std::move(*v);
   AccountStore accounts(t.db(), *vault, clock);
   const vault::SecretBytes secret{'p', 'w'};
-  auto a = accounts.create({userId, model::ProviderKind::CalDav, "alice@work.example", "https://dav.work.example/"}, secret);
-  auto b = accounts.create({userId, model::ProviderKind::CalDav, "alice@home.example", "https://dav.home.example/"}, secret);
+  // as discovery proves them: each server's registrable domain and the principal's address in it
+  auto a = accounts.create({userId, model::ProviderKind::CalDav, "alice@work.example", "https://dav.work.example/",
+                            model::caldavIdentities("https://dav.work.example/", {"mailto:alice@work.example"})},
+                           secret);
+  auto b = accounts.create({userId, model::ProviderKind::CalDav, "alice@home.example", "https://dav.home.example/",
+                            model::caldavIdentities("https://dav.home.example/", {"mailto:alice@home.example"})},
+                           secret);
   REQUIRE(a);
   REQUIRE(b);
   CalendarStore calendars(t.db(), clock);

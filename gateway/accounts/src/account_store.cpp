@@ -1,5 +1,6 @@
 #include "calgate/accounts/account_store.hpp"
 
+#include "calgate/accounts/identities.hpp"
 #include "calgate/accounts/user_store.hpp"
 #include "calgate/audit/audit_log.hpp"
 #include "calgate/core/ids.hpp"
@@ -15,19 +16,24 @@ using core::fail;
 namespace {
 
 constexpr const char* kColumns =
-    "id, user_id, provider, email, domain, server_url, status, credential_key_id, created_at";
+    "id, user_id, provider, email, domain, server_url, status, credential_key_id, created_at, identities";
 
 struct AccountRow {
   Account a;
   std::string provider;
   std::string serverUrl;
   soci::indicator serverUrlInd = soci::i_null;
+  std::string identities;
+  soci::indicator identitiesInd = soci::i_null;
   core::Result<Account> finish() {
     Account out = a;
     auto kind = model::parseProviderKind(provider);
     if (!kind) return fail(ErrorCode::Internal, "account " + a.id + ": " + kind.error().message);
     out.provider = *kind;
     if (serverUrlInd == soci::i_ok) out.serverUrl = serverUrl;
+    const auto column = identitiesInd == soci::i_ok ? std::optional<std::string>(identities) : std::nullopt;
+    out.identities = identitiesFromColumn(column, out.email, out.serverUrl);
+    out.identitiesProven = column.has_value();
     return out;
   }
 };
@@ -35,7 +41,7 @@ struct AccountRow {
 #define CALGATE_ACCOUNT_INTO(r)                                                                          \
   soci::into(r.a.id), soci::into(r.a.userId), soci::into(r.provider), soci::into(r.a.email),           \
       soci::into(r.a.domain), soci::into(r.serverUrl, r.serverUrlInd), soci::into(r.a.status),        \
-      soci::into(r.a.credentialKeyId), soci::into(r.a.createdAt)
+      soci::into(r.a.credentialKeyId), soci::into(r.a.createdAt), soci::into(r.identities, r.identitiesInd)
 
 }  // namespace
 
@@ -85,6 +91,9 @@ core::Result<Account> AccountStore::createOnce(const NewAccount& in, const vault
   account.serverUrl = in.serverUrl;
   account.status = "active";
   account.createdAt = clock_.nowUnixSeconds();
+  account.identities = in.identities;
+  account.identitiesProven = true;
+  const std::string identities = identitiesToJson(in.identities);
   const std::string provider(model::toString(account.provider));
   // bound to the server it is sent to: a server_url changed later does not open it
   auto sealed = vault_.seal(credential, vault::Binding{account.userId, provider, account.id,
@@ -95,12 +104,12 @@ core::Result<Account> AccountStore::createOnce(const NewAccount& in, const vault
     const std::string serverUrl = in.serverUrl.value_or("");
     soci::indicator serverInd = in.serverUrl ? soci::i_ok : soci::i_null;
     sql << "INSERT INTO accounts (id, user_id, provider, email, domain, server_url, credential_ciphertext, "
-           "credential_key_id, credential_binding, status, created_at, updated_at) "
-           "VALUES (:i, :u, :p, :e, :d, :s, :c, :k, :b, :st, :t, :t2)",
+           "credential_key_id, credential_binding, status, created_at, updated_at, identities) "
+           "VALUES (:i, :u, :p, :e, :d, :s, :c, :k, :b, :st, :t, :t2, :id)",
         soci::use(account.id), soci::use(account.userId), soci::use(provider), soci::use(account.email),
         soci::use(account.domain), soci::use(serverUrl, serverInd), soci::use(sealed->blob), soci::use(sealed->keyId),
         soci::use(vault::kCredentialBinding), soci::use(account.status), soci::use(account.createdAt),
-        soci::use(account.createdAt);
+        soci::use(account.createdAt), soci::use(identities);
     return {};
   });
   if (!stored) {
@@ -137,8 +146,22 @@ core::Result<std::vector<Account>> AccountStore::listForUser(std::string_view us
       if (!account) return std::unexpected(account.error());
       out.push_back(std::move(*account));
       r.serverUrlInd = soci::i_null;
+      r.identitiesInd = soci::i_null;
     }
     return out;
+  });
+}
+
+core::Result<void> AccountStore::setIdentities(std::string_view accountId, const std::vector<model::Identity>& identities) {
+  const std::string id(accountId);
+  const std::string json = identitiesToJson(identities);
+  const long long now = clock_.nowUnixSeconds();
+  return db_.withSession([&](soci::session& sql) -> core::Result<void> {
+    soci::statement st = (sql.prepare << "UPDATE accounts SET identities = :j, updated_at = :t WHERE id = :i",
+                          soci::use(json), soci::use(now), soci::use(id));
+    st.execute(true);
+    if (st.get_affected_rows() == 0) return fail(ErrorCode::NotFound, "no account with id " + id);
+    return {};
   });
 }
 

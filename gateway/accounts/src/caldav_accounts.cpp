@@ -54,13 +54,17 @@ providers::HttpClientOptions caldavHttpOptions(bool allowPrivateNetworks) {
   return options;
 }
 
-core::Result<std::vector<providers::CalendarInfo>> discoverCalDav(const CalDavLogin& login, bool allowPrivateNetworks,
-                                                                  const core::Clock& clock,
-                                                                  std::chrono::milliseconds totalTimeout) {
+core::Result<CalDavDiscovery> discoverCalDav(const CalDavLogin& login, bool allowPrivateNetworks,
+                                             const core::Clock& clock, std::chrono::milliseconds totalTimeout) {
   auto options = caldavHttpOptions(allowPrivateNetworks);
   options.totalTimeout = totalTimeout;
   providers::CurlHttpClient http(options);
-  return providers::caldav::CalDavProvider(http, davAccount(login), clock).listCalendars();
+  providers::caldav::CalDavProvider provider(http, davAccount(login), clock);
+  auto calendars = provider.listCalendars();
+  if (!calendars) return std::unexpected(calendars.error());
+  auto addresses = provider.userAddresses();  // known after listing: discovery read them
+  if (!addresses) return std::unexpected(addresses.error());
+  return CalDavDiscovery{std::move(*calendars), model::caldavIdentities(login.serverUrl, *addresses)};
 }
 
 core::Result<std::unique_ptr<providers::Provider>> openCalDav(const Account& account,

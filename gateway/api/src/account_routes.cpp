@@ -1,11 +1,10 @@
 // /v1/accounts: connecting a CalDAV account is checked by real discovery before anything is
-// stored; the credential goes only into the vault. Google and Microsoft connect through OAuth,
+// stored, which also proves who the account is (model::caldavIdentities); the credential goes
+// only into the vault. Google and Microsoft connect through OAuth,
 // which this version does not have yet.
 
 #include "calgate/accounts/account_store.hpp"
 #include "calgate/core/log.hpp"
-#include "calgate/dns/org_policy_service.hpp"
-#include "calgate/policy/org_policy_source.hpp"
 #include "support.hpp"
 
 #include <algorithm>
@@ -63,52 +62,56 @@ Reply<std::string> checkServerUrl(const std::string& url) {
   return url;
 }
 
-std::string hostOf(const std::string& url) {
-  const auto rest = std::string_view(url).substr(url.find("://") + 3);
-  std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
-  if (authority.starts_with("[")) return {};  // an IPv6 literal
-  authority = authority.substr(0, authority.find(':'));
-  std::string host(authority);
-  std::transform(host.begin(), host.end(), host.begin(), [](unsigned char c) { return std::tolower(c); });
-  return host;
-}
-
 std::string domainOf(std::string_view address) {
   const auto at = address.rfind('@');
   return at == std::string_view::npos ? std::string() : std::string(address.substr(at + 1));
 }
 
-bool within(std::string_view domain, std::string_view org) {
-  return domain == org || (domain.size() > org.size() && domain.ends_with(org) &&
-                           domain[domain.size() - org.size() - 1] == '.');
+std::string joinDomains(const std::vector<std::string>& domains) {
+  std::string out;
+  for (const auto& d : domains) out += (out.empty() ? "" : ",") + d;
+  return out;
 }
 
-// The account's address selects the organisation policy, so it must not be a way around one: an
-// address in another domain than the login's is refused, and so is one outside the organisation
-// that runs the server when that organisation publishes a proven (DNSSEC-secure or pinned) policy.
-Reply<void> checkAccountDomain(Services& services, const std::string& serverUrl, const std::string& username,
-                               const std::string& email) {
-  const std::string domain = domainOf(email);
-  if (const auto login = domainOf(username); !login.empty()) {
-    auto normalisedLogin = accounts::normaliseEmail(username);
-    if (normalisedLogin && domainOf(*normalisedLogin) != domain) {
-      return std::unexpected(http::fieldProblem(
-          422, "domain-mismatch", "Unprocessable Content",
-          "email must be in the same domain as the username (" + domainOf(*normalisedLogin) + ")", "email"));
-    }
+// The typed address is a label; it may not contradict what is proven. A login name that is an
+// address names the account the server authenticated, so the label must be in its domain.
+Reply<void> checkLabelAgainstLogin(const std::string& username, const std::optional<std::string>& email) {
+  if (!email || domainOf(username).empty()) return {};
+  auto login = accounts::normaliseEmail(username);
+  auto label = accounts::normaliseEmail(*email);
+  if (!login || !label || domainOf(*login) == domainOf(*label)) return {};
+  return std::unexpected(http::fieldProblem(422, "domain-mismatch", "Unprocessable Content",
+                                            "email must be in the same domain as the username (" + domainOf(*login) +
+                                                ")",
+                                            "email"));
+}
+
+// The label of a new account: the typed address, else the first address the server reports for
+// the principal, else the login name if it is an address. A typed address the server's own
+// addresses contradict is refused: it would mislead whoever reads the account list.
+Reply<std::string> accountLabel(const std::optional<std::string>& email, const std::string& username,
+                                const std::vector<model::Identity>& identities) {
+  std::vector<std::string> reported;
+  for (const auto& i : identities) {
+    if (i.kind == model::IdentityKind::CalDavAddress) reported.push_back(i.address);
   }
-  const std::string host = hostOf(serverUrl);
-  const std::string org = host.empty() ? std::string() : dns::OrgPolicyService::organisationalDomain(host);
-  if (org.empty() || within(domain, org) || !services.orgPolicies) return {};
-  const policy::OrgPolicy policy = services.orgPolicies->policyFor(org);
-  if (policy.trusted() && policy.level != policy::OrgLevel::None) {
+  std::string address = email.value_or(reported.empty() ? username : reported.front());
+  auto normalised = accounts::normaliseEmail(address);
+  if (!normalised) {
+    if (email) return std::unexpected(invalidField("email", normalised.error().message));
+    return std::unexpected(http::fieldProblem(400, "missing-field", "Bad Request",
+                                              "email is required when the username is not an email address and the "
+                                              "server reports no address for the account (it labels the account)",
+                                              "email"));
+  }
+  if (email && !reported.empty() && std::find(reported.begin(), reported.end(), *normalised) == reported.end()) {
     return std::unexpected(http::fieldProblem(
         422, "domain-mismatch", "Unprocessable Content",
-        "the server belongs to " + org + ", which publishes a calendar privacy policy; connect with your " + org +
-            " address",
+        "the server reports this account as " + reported.front() + ", not " + *normalised +
+            "; use that address or leave email out (organisation policies follow what the server proves)",
         "email"));
   }
-  return {};
+  return *normalised;
 }
 
 http::Response connect(Services& services, http::Request& request) {
@@ -140,28 +143,23 @@ http::Response connect(Services& services, http::Request& request) {
   if (!password) return password.error();
   auto email = in.optionalString("email", 3, 254);
   if (!email) return email.error();
-  std::string address = email->value_or(*username);
-  auto normalised = accounts::normaliseEmail(address);
-  if (!normalised) {
-    if (*email) return invalidField("email", normalised.error().message);
-    return http::fieldProblem(400, "missing-field", "Bad Request",
-                              "email is required when the username is not an email address (its domain selects the "
-                              "organisation policy)",
-                              "email");
-  }
-
-  if (auto ok = checkAccountDomain(services, *serverUrl, *username, *normalised); !ok) return ok.error();
+  if (auto ok = checkLabelAgainstLogin(*username, *email); !ok) return ok.error();
+  if (*email && !accounts::normaliseEmail(**email)) return invalidField("email", "must be an email address");
 
   // Discover first: an account whose calendars cannot be listed is not stored.
   const accounts::CalDavLogin login{*serverUrl, *username, *password};
-  auto calendars = services.discoverCalDav(login);
-  if (!calendars) {
+  auto found = services.discoverCalDav(login);
+  if (!found) {
     core::log::info("api.account_rejected", {{"request_id", request.requestId},
-                                             {"code", core::errorCodeName(calendars.error().code)}});
-    return discoveryFailure(calendars.error());
+                                             {"code", core::errorCodeName(found.error().code)}});
+    return discoveryFailure(found.error());
   }
-  auto account = services.accounts->create({callerId(request), model::ProviderKind::CalDav, *normalised, *serverUrl},
-                                           accounts::caldavCredential(login));
+  auto label = accountLabel(*email, *username, found->identities);
+  if (!label) return label.error();
+  const auto* calendars = &found->calendars;
+  auto account = services.accounts->create(
+      {callerId(request), model::ProviderKind::CalDav, *label, *serverUrl, found->identities},
+      accounts::caldavCredential(login));
   if (!account) {
     if (account.error().code == ErrorCode::Conflict) {
       return http::problem(409, "account-exists", "Conflict", "this CalDAV account is already connected");
@@ -182,7 +180,8 @@ http::Response connect(Services& services, http::Request& request) {
   }
   auditCaller(services, request, "account.connect", "account/" + account->id, "connected",
               {{"provider", std::string(model::toString(model::ProviderKind::CalDav))},
-               {"calendars", std::to_string(calendars->size())}});
+               {"calendars", std::to_string(calendars->size())},
+               {"domains", joinDomains(model::policyDomains(found->identities))}});
   http::Response r = jsonResponse(201, out);
   r.headers.emplace_back("Location", "/v1/accounts/" + account->id);
   return r;
@@ -234,7 +233,11 @@ void addAccountRoutes(http::Router& router, Services& services) {
                   if (!login) return failure(login.error(), request);
                   auto found = services.discoverCalDav(*login);
                   if (!found) return discoveryFailure(found.error());
-                  for (const auto& c : *found) {
+                  // proven again: what the server shows now (a legacy account gets its proofs here)
+                  if (auto ok = services.accounts->setIdentities(account->id, found->identities); !ok) {
+                    return failure(ok.error(), request);
+                  }
+                  for (const auto& c : found->calendars) {
                     auto saved = store.upsert(account->id, c);
                     if (!saved) return failure(saved.error(), request);
                   }

@@ -66,6 +66,14 @@ nlohmann::json failingOf(const sync::PairPlan& plan) {
   return failingJson(all);
 }
 
+nlohmann::json orgPolicyJson(const policy::OrgPolicy& org) {
+  return {{"domain", org.domain},
+          {"level", policy::toString(org.level)},
+          {"validation", validationName(org.validation)},
+          {"pinned", org.pinned},
+          {"reasons", org.reasons}};
+}
+
 nlohmann::json planJson(const sync::PairPlan& plan, std::size_t limit, long long now, std::string_view scope) {
   nlohmann::json items = nlohmann::json::array();
   std::map<std::string, std::size_t> counts;
@@ -75,19 +83,25 @@ nlohmann::json planJson(const sync::PairPlan& plan, std::size_t limit, long long
       if (items.size() < limit) items.push_back(stepJson(plan, d, s));
     }
   }
-  const policy::OrgPolicy& org = plan.directions.front().org;
+  const auto& first = plan.directions.front();
+  nlohmann::json policies = nlohmann::json::array();
+  const policy::OrgPolicy* strictest = nullptr;
+  for (const auto& org : first.orgs) {
+    policies.push_back(orgPolicyJson(org));
+    if (!strictest || org.level > strictest->level) strictest = &org;
+  }
+  const policy::OrgPolicy none = policy::OrgPolicy::none("");
   return {{"pair_id", plan.pairId},
           {"generated_at", now},
           {"scope", scope},
           {"complete_listings", plan.completeListings},
           {"window",
            {{"from", plan.window.from.time_since_epoch().count()}, {"to", plan.window.to.time_since_epoch().count()}}},
-          {"org_policy",
-           {{"domain", org.domain},
-            {"level", policy::toString(org.level)},
-            {"validation", validationName(org.validation)},
-            {"pinned", org.pinned},
-            {"reasons", org.reasons}}},
+          {"org_policy", orgPolicyJson(strictest ? *strictest : none)},
+          {"org_policies", policies},
+          {"domains",
+           {{"source", model::policyDomains(first.from.identities)},
+            {"target_inside", model::memberDomains(first.to.identities)}}},
           {"guard", guardJson(plan)},
           {"failing", failingOf(plan)},
           {"counts", counts},

@@ -102,6 +102,17 @@ void auditCaller(Services& services, const http::Request& request, std::string a
   }
 }
 
+nlohmann::json identitiesJson(const std::vector<model::Identity>& identities) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& i : identities) {
+    out.push_back({{"kind", std::string(model::toString(i.kind))},
+                   {"address", i.address.empty() ? nlohmann::json(nullptr) : nlohmann::json(i.address)},
+                   {"domain", i.domain},
+                   {"inside", i.member}});
+  }
+  return out;
+}
+
 nlohmann::json accountJson(const accounts::Account& a) {
   return {{"id", a.id},
           {"provider", std::string(model::toString(a.provider))},
@@ -109,7 +120,9 @@ nlohmann::json accountJson(const accounts::Account& a) {
           {"domain", a.domain},
           {"server_url", a.serverUrl ? nlohmann::json(*a.serverUrl) : nlohmann::json(nullptr)},
           {"status", a.status},
-          {"created_at", a.createdAt}};
+          {"created_at", a.createdAt},
+          {"identities", identitiesJson(a.identities)},
+          {"identities_proven", a.identitiesProven}};
 }
 
 nlohmann::json calendarJson(const sync::CalendarRef& c) {

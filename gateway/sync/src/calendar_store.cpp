@@ -1,5 +1,6 @@
 #include "calgate/sync/calendar_store.hpp"
 
+#include "calgate/accounts/identities.hpp"
 #include "calgate/core/ids.hpp"
 #include "calgate/model/event.hpp"
 #include "calgate/store/row_values.hpp"
@@ -12,38 +13,37 @@ namespace calgate::sync {
 namespace {
 
 constexpr const char* kSelect =
-    "SELECT c.id, c.account_id, a.provider, a.domain, c.provider_calendar_id, c.display_name, "
-    "COALESCE(c.time_zone, 'UTC'), c.writable FROM calendars c JOIN accounts a ON a.id = c.account_id ";
+    "SELECT c.id, c.account_id, a.provider, a.email, c.provider_calendar_id, c.display_name, "
+    "COALESCE(c.time_zone, 'UTC'), c.writable, a.server_url, a.identities "
+    "FROM calendars c JOIN accounts a ON a.id = c.account_id ";
 
-// The stored provider name of a calendar's account, parsed: an unknown one is an error, never a
+// One row of kSelect. The stored provider name is parsed: an unknown one is an error, never a
 // default.
-core::Result<model::ProviderKind> providerOf(const CalendarRef& c, const std::string& stored) {
-  auto kind = model::parseProviderKind(stored);
+core::Result<CalendarRef> fromRow(const soci::row& r) {
+  CalendarRef c;
+  c.id = store::textAt(r, 0);
+  c.accountId = store::textAt(r, 1);
+  auto kind = model::parseProviderKind(store::textAt(r, 2));
   if (!kind) return core::fail(core::ErrorCode::Internal, "calendar " + c.id + ": " + kind.error().message);
-  return kind;
+  c.provider = *kind;
+  const std::string email = store::textAt(r, 3);
+  c.providerCalendarId = store::textAt(r, 4);
+  c.displayName = store::textAt(r, 5);
+  c.timeZone = store::textAt(r, 6);
+  c.writable = store::integerAt(r, 7) != 0;
+  const auto server = r.get_indicator(8) == soci::i_ok ? std::optional<std::string>(store::textAt(r, 8)) : std::nullopt;
+  const auto proven = r.get_indicator(9) == soci::i_ok ? std::optional<std::string>(store::textAt(r, 9)) : std::nullopt;
+  c.identities = accounts::identitiesFromColumn(proven, email, server);
+  return c;
 }
 
 core::Result<CalendarRef> readOne(soci::session& sql, const std::string& where, const std::string& a,
                                   const std::string& b) {
-  CalendarRef c;
-  std::string provider;
-  int writable = 1;
-  soci::indicator ind = soci::i_null;
-  if (b.empty()) {
-    sql << kSelect + where, soci::into(c.id, ind), soci::into(c.accountId), soci::into(provider),
-        soci::into(c.accountDomain), soci::into(c.providerCalendarId), soci::into(c.displayName),
-        soci::into(c.timeZone), soci::into(writable), soci::use(a);
-  } else {
-    sql << kSelect + where, soci::into(c.id, ind), soci::into(c.accountId), soci::into(provider),
-        soci::into(c.accountDomain), soci::into(c.providerCalendarId), soci::into(c.displayName),
-        soci::into(c.timeZone), soci::into(writable), soci::use(a), soci::use(b);
-  }
-  if (!sql.got_data() || ind == soci::i_null) return core::fail(core::ErrorCode::NotFound, "no such calendar");
-  auto kind = providerOf(c, provider);
-  if (!kind) return std::unexpected(kind.error());
-  c.provider = *kind;
-  c.writable = writable != 0;
-  return c;
+  std::optional<soci::rowset<soci::row>> rows;
+  if (b.empty()) rows.emplace((sql.prepare << kSelect + where, soci::use(a)));
+  else rows.emplace((sql.prepare << kSelect + where, soci::use(a), soci::use(b)));
+  for (const auto& r : *rows) return fromRow(r);
+  return core::fail(core::ErrorCode::NotFound, "no such calendar");
 }
 
 }  // namespace
@@ -100,18 +100,9 @@ core::Result<std::vector<CalendarRef>> CalendarStore::listForAccount(const std::
         (sql.prepare << std::string(kSelect) + "WHERE c.account_id = :a ORDER BY c.display_name, c.id",
          soci::use(accountId));
     for (const auto& r : rows) {
-      CalendarRef c;
-      c.id = store::textAt(r, 0);
-      c.accountId = store::textAt(r, 1);
-      auto kind = providerOf(c, store::textAt(r, 2));
-      if (!kind) return std::unexpected(kind.error());
-      c.provider = *kind;
-      c.accountDomain = store::textAt(r, 3);
-      c.providerCalendarId = store::textAt(r, 4);
-      c.displayName = store::textAt(r, 5);
-      c.timeZone = store::textAt(r, 6);
-      c.writable = store::integerAt(r, 7) != 0;
-      out.push_back(std::move(c));
+      auto c = fromRow(r);
+      if (!c) return std::unexpected(c.error());
+      out.push_back(std::move(*c));
     }
     return out;
   });

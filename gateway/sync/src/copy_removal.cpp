@@ -36,14 +36,14 @@ bool accountOrServer(const core::Error& e) {
 }
 
 // One copy: the evaluator's Delete for a cancelled stand-in of its source, then the removal.
-core::Result<bool> removeCopy(const SyncPair& pair, const policy::OrgPolicy& org, const Side& side, const Mapping& m,
+core::Result<bool> removeCopy(const SyncPair& pair, const std::vector<policy::OrgPolicy>& orgs, const Side& side, const Mapping& m,
                               const RunFence& fence, audit::AuditLog& audit) {
   model::Event gone;
   gone.id = m.sourceEventId;
   gone.status = model::Status::Cancelled;
   gone.start = model::ZonedTime{std::chrono::sys_seconds(std::chrono::seconds(m.startAt)), "UTC"};
   gone.end = model::ZonedTime{std::chrono::sys_seconds(std::chrono::seconds(m.endAt)), "UTC"};
-  const auto decision = policy::Evaluator{}.evaluate(pair.rules, org, gone,
+  const auto decision = policy::Evaluator{}.evaluate(pair.rules, orgs, gone,
                                                      writeContext(pair, *side.from, *side.to, m.sourceEventId, ""));
   if (!decision.write || decision.write->action() != policy::ApprovedWrite::Action::Delete) {
     return core::fail(core::ErrorCode::Internal, "the evaluator did not approve deleting a copy");
@@ -70,7 +70,6 @@ core::Result<CopyRemoval> SyncEngine::removeCopies(const std::string& pairId, pr
   if (!sourceCal) return std::unexpected(sourceCal.error());
   auto targetCal = calendars.get(pair->targetCalendarId);
   if (!targetCal) return std::unexpected(targetCal.error());
-  const auto org = orgPolicies_.policyFor(sourceCal->accountDomain);
   std::vector<Side> sides = {{&*sourceCal, &*targetCal, &target}};
   if (pair->direction == Direction::TwoWay) sides.push_back({&*targetCal, &*sourceCal, &source});
   MappingStore mappings(db_, clock_);
@@ -82,7 +81,7 @@ core::Result<CopyRemoval> SyncEngine::removeCopies(const std::string& pairId, pr
     std::set<std::string> done;  // a series copy is one resource, however many rows name it
     for (const auto& m : *rows) {
       if (m.state != MappingState::Synced || m.targetEventId.empty() || !done.insert(m.targetEventId).second) continue;
-      auto removed = removeCopy(*pair, org, side, m, fence, audit);
+      auto removed = removeCopy(*pair, organisationPolicies(orgPolicies_, *side.from), side, m, fence, audit);
       if (!removed) return std::unexpected(removed.error());
       ++(*removed ? out.removed : out.failed);
     }

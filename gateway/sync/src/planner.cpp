@@ -71,7 +71,7 @@ DirectionPlanner::DirectionPlanner(const PlanInput& input) : in_(input) {
   for (const auto& m : *in_.mappings) byKey_.emplace_hint(byKey_.end(), Key{m.sourceEventId, m.sourceRecurrenceId}, m);
   out_.from = in_.from;
   out_.to = in_.to;
-  out_.org = in_.org;
+  out_.orgs = in_.orgs;
   out_.mappings = in_.mappings;
   std::set<std::string> live;
   for (const auto& [k, m] : byKey_) {
@@ -512,7 +512,7 @@ core::Result<void> DirectionPlanner::planWrite(const std::string& eventId, const
     single->recurrence.clear();
     context.seriesKey.reset();
   }
-  auto decision = evaluator_.evaluate(in_.pair->rules, in_.org, single ? *single : event, context);
+  auto decision = evaluator_.evaluate(in_.pair->rules, in_.orgs, single ? *single : event, context);
   const Mapping* m = find(eventId, rid);
   Mapping next = base(eventId, event);
   standalone = single.has_value();
@@ -561,7 +561,7 @@ core::Result<void> DirectionPlanner::planOccurrenceRemoval(const std::string& ev
   gone.start = model::ZonedTime{std::chrono::sys_seconds(std::chrono::seconds(next.startAt)), "UTC"};
   gone.end = model::ZonedTime{std::chrono::sys_seconds(std::chrono::seconds(next.endAt)), "UTC"};
   const std::string rid = next.sourceRecurrenceId;
-  auto decision = evaluator_.evaluate(in_.pair->rules, in_.org, gone, writeContext(*in_.pair, in_.from, in_.to, eventId, rid));
+  auto decision = evaluator_.evaluate(in_.pair->rules, in_.orgs, gone, writeContext(*in_.pair, in_.from, in_.to, eventId, rid));
   if (!decision.write || decision.write->action() != policy::ApprovedWrite::Action::Delete) {
     return core::fail(ErrorCode::Internal, "the evaluator did not approve cancelling an occurrence");
   }
@@ -753,7 +753,7 @@ core::Result<void> DirectionPlanner::planCopyRemoval(const std::string& eventId,
   policy::WriteContext context =
       writeContext(*in_.pair, in_.from, in_.to, eventId, standalone ? live.sourceRecurrenceId : "");
   context.seriesKey.reset();  // the stand-in is the resource as a whole: it carries the copy's own UID
-  auto decision = evaluator_.evaluate(in_.pair->rules, in_.org, gone, context);
+  auto decision = evaluator_.evaluate(in_.pair->rules, in_.orgs, gone, context);
   if (!decision.write || decision.write->action() != policy::ApprovedWrite::Action::Delete) {
     return core::fail(ErrorCode::Internal, "the evaluator did not approve removing a copy");
   }

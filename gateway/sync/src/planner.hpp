@@ -24,7 +24,7 @@ struct PlanInput {
   const providers::ChangeSet* toChanges = nullptr;
   std::shared_ptr<const std::vector<Mapping>> mappings;  ///< this direction's (source calendar = from)
   std::set<std::string> oppositeCopies;   ///< ids in `from` of the other direction's copies
-  policy::OrgPolicy org;                  ///< the source's organisation policy
+  std::vector<policy::OrgPolicy> orgs;    ///< the source's organisation policies (strictest applies)
   long long now = 0;
   bool restoreDeletedCopies = false;
   /// The copies are re-rendered (rules, window or policies changed): rewriting a copy is what the

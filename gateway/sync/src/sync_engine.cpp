@@ -43,10 +43,21 @@ std::string describeOrg(const policy::OrgPolicy& org) {
 }
 
 /// What the copies of a pair are rendered under: its rules, window and both sides' organisation policies.
-std::string policyFingerprint(const SyncPair& pair, const policy::OrgPolicy& source, const policy::OrgPolicy& target) {
+std::string policyFingerprint(const SyncPair& pair, const std::vector<policy::OrgPolicy>& source,
+                              const std::vector<policy::OrgPolicy>& target, const CalendarRef& sourceCal,
+                              const CalendarRef& targetCal) {
   // The window too: a wider window must list the source completely to find what it now covers.
-  return core::sha256Hex(rulesToJson(pair.rules) + "\n" + describeOrg(source) + "\n" + describeOrg(target) + "\n" +
-                         std::to_string(pair.windowPastDays) + "/" + std::to_string(pair.windowFutureDays));
+  // And where each side is proven to be inside: a target that proves a new membership is admitted.
+  std::string text = rulesToJson(pair.rules);
+  for (const auto* side : {&source, &target}) {
+    text += "\n";
+    for (const auto& org : *side) text += describeOrg(org) + ";";
+  }
+  for (const auto* cal : {&sourceCal, &targetCal}) {
+    text += "\n";
+    for (const auto& d : model::memberDomains(cal->identities)) text += d + ";";
+  }
+  return core::sha256Hex(text + "\n" + std::to_string(pair.windowPastDays) + "/" + std::to_string(pair.windowFutureDays));
 }
 
 /// The calendars of a run and what their pulls returned.
@@ -135,14 +146,15 @@ core::Result<std::vector<DirectionPlan>> planAll(std::vector<DirectionInputs>& d
 /// (when it holds the plan) the plan with the guarded deletions left out.
 core::Result<void> decide(PairPlan& out, const SyncPair& pair, MappingStore& mappings, FailureStore& failures,
                           std::array<const Pulled*, 2> sides,
-                          std::array<policy::OrgPolicy, 2> orgs, long long now, const SyncOptions& options) {
+                          std::array<std::vector<policy::OrgPolicy>, 2> orgs, long long now,
+                          const SyncOptions& options) {
   detail::PlanInput common;
   common.now = now;
   common.restoreDeletedCopies = options.restoreDeletedCopies;
   common.rerender = out.rerender;
   std::vector<DirectionInputs> inputs;
   for (std::size_t i = 0; i < (pair.direction == Direction::TwoWay ? 2u : 1u); ++i) {
-    common.org = orgs[i];
+    common.orgs = orgs[i];
     auto prepared = prepareDirection(mappings, failures, pair, *sides[i], *sides[1 - i], common);
     if (!prepared) return std::unexpected(prepared.error());
     inputs.push_back(std::move(*prepared));
@@ -190,6 +202,12 @@ long long unixOf(const model::EventTime& t) {
   return std::get<model::FloatingTime>(t).local.time_since_epoch().count();
 }
 
+std::vector<policy::OrgPolicy> organisationPolicies(policy::OrgPolicySource& source, const CalendarRef& calendar) {
+  std::vector<policy::OrgPolicy> out;
+  for (const auto& domain : model::policyDomains(calendar.identities)) out.push_back(source.policyFor(domain));
+  return out;
+}
+
 policy::WriteContext writeContext(const SyncPair& pair, const CalendarRef& from, const CalendarRef& to,
                                   const std::string& eventId, const std::string& recurrenceId) {
   policy::WriteContext c;
@@ -199,7 +217,7 @@ policy::WriteContext writeContext(const SyncPair& pair, const CalendarRef& from,
   c.sourceKey = sourceKey(from.id, eventId, recurrenceId);
   if (!recurrenceId.empty()) c.seriesKey = sourceKey(from.id, eventId, "");
   c.targetProvider = to.provider;
-  c.targetDomain = to.accountDomain;
+  c.targetDomains = model::memberDomains(to.identities);
   c.targetZone = to.timeZone.empty() ? "UTC" : to.timeZone;
   return c;
 }
@@ -245,9 +263,9 @@ core::Result<PairPlan> SyncEngine::plan(const SyncPair& pair, providers::Provide
   out.window = providers::TimeWindow::around(std::chrono::sys_seconds(std::chrono::seconds(now)), pair.windowPastDays,
                                              pair.windowFutureDays);
   // Copies rendered under other rules or organisation policies are re-rendered: list everything.
-  const auto sourceOrg = orgPolicies_.policyFor(sourceCal->accountDomain);
-  const auto targetOrg = orgPolicies_.policyFor(targetCal->accountDomain);
-  out.fingerprint = policyFingerprint(pair, sourceOrg, targetOrg);
+  const auto sourceOrg = organisationPolicies(orgPolicies_, *sourceCal);
+  const auto targetOrg = organisationPolicies(orgPolicies_, *targetCal);
+  out.fingerprint = policyFingerprint(pair, sourceOrg, targetOrg, *sourceCal, *targetCal);
   out.rerender = out.fingerprint != pair.policyFingerprint;
   // A cursor some server cannot continue from without saying so (Xandikos answers an unknown
   // token with a plain 500) would fail every run: after a run that failed pulling, the next one

@@ -212,7 +212,7 @@ core::Result<std::string> CalDavProvider::calendarHome() {
   }
   const std::string body =
       "<d:propfind xmlns:d=\"DAV:\" xmlns:c=\"urn:ietf:params:xml:ns:caldav\"><d:prop>"
-      "<d:current-user-principal/><c:calendar-home-set/></d:prop></d:propfind>";
+      "<d:current-user-principal/><c:calendar-home-set/><c:calendar-user-address-set/></d:prop></d:propfind>";
   std::vector<std::string> candidates = {account_.serverUrl};
   if (account_.serverUrl.find("/.well-known/caldav") == std::string::npos) {
     candidates.push_back(origin(account_.serverUrl) + "/.well-known/caldav");
@@ -244,7 +244,18 @@ core::Result<std::string> CalDavProvider::calendarHome() {
     const std::string base = r->effectiveUrl.empty() ? candidate : withoutUserinfo(r->effectiveUrl).value_or(candidate);
     const auto& resp = ms->responses.front();
     std::string home;
-    if (auto set = resp.prop(kCalDav, "calendar-home-set")) home = text(child(set, kDav, "href"));
+    std::vector<std::string> addresses;
+    auto collectAddresses = [&addresses](const auto& response) {
+      if (auto set = response.prop(kCalDav, "calendar-user-address-set")) {
+        for (const auto& href : children(set, kDav, "href")) {
+          if (addresses.size() < 32) addresses.push_back(text(href));  // bounded: a server may list anything
+        }
+      }
+    };
+    if (auto set = resp.prop(kCalDav, "calendar-home-set")) {
+      home = text(child(set, kDav, "href"));
+      collectAddresses(resp);
+    }
     if (home.empty()) {
       auto principal = resp.prop(kDav, "current-user-principal");
       const std::string principalHref = principal ? text(child(principal, kDav, "href")) : "";
@@ -257,6 +268,7 @@ core::Result<std::string> CalDavProvider::calendarHome() {
       if (!pms) return std::unexpected(pms.error());
       for (const auto& pr : pms->responses) {
         if (auto set = pr.prop(kCalDav, "calendar-home-set")) home = text(child(set, kDav, "href"));
+        collectAddresses(pr);
       }
       if (home.empty()) return fail(ErrorCode::NotFound, "the CalDAV principal has no calendar-home-set");
       home = resolveUrl(p->effectiveUrl.empty() ? principalUrl : withoutUserinfo(p->effectiveUrl).value_or(principalUrl),
@@ -267,12 +279,19 @@ core::Result<std::string> CalDavProvider::calendarHome() {
     if (urlHasUserinfo(home)) return fail(ErrorCode::Invalid, "the CalDAV server named a calendar home with credentials in it");
     std::lock_guard lock(mutex_);
     home_ = withSlash(home);
+    addresses_ = std::move(addresses);
     return *home_;
   }
   // Nothing answered at all (refused, timed out, no such host): say so, so callers can tell a
   // server that is down from one that is not a CalDAV server.
   if (!answered && unreachable) return std::unexpected(*unreachable);
   return fail(ErrorCode::NotFound, "no CalDAV calendar home found at " + account_.serverUrl + " (" + lastProblem + ")");
+}
+
+core::Result<std::vector<std::string>> CalDavProvider::userAddresses() {
+  if (auto home = calendarHome(); !home) return std::unexpected(home.error());
+  std::lock_guard lock(mutex_);
+  return addresses_;
 }
 
 core::Result<std::vector<CalendarInfo>> CalDavProvider::listCalendars() {

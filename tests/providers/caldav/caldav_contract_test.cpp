@@ -498,7 +498,7 @@ TEST_CASE("cancelling the only override of a resource without a master deletes t
   ctx.sourceKey = "o#1";
   ctx.seriesKey = "o";
   ctx.targetProvider = ProviderKind::CalDav;
-  ctx.targetDomain = "home.example";
+  ctx.targetDomains = {"home.example"};
   auto decision =
       policy::Evaluator{}.evaluate(policy::PairRules{}, policy::OrgPolicy::none("src.example"), cancelled, ctx);
   REQUIRE(decision.write);
@@ -665,7 +665,7 @@ TEST_CASE("a write changes only the copy it was approved for, never another reso
     ctx.pairId = "pr_unit";
     ctx.sourceKey = "cal_src|source-uid|";
     ctx.targetProvider = ProviderKind::CalDav;
-    ctx.targetDomain = "home.example";
+    ctx.targetDomains = {"home.example"};
     return policy::Evaluator{}.evaluate(policy::PairRules{}, policy::OrgPolicy::none("src.example"), e, ctx).write;
   };
   const auto upsert = write(policy::ApprovedWrite::Action::Upsert);
@@ -696,7 +696,7 @@ TEST_CASE("a write changes only the copy it was approved for, never another reso
     bound.pairId = "pr_unit";
     bound.sourceKey = "cal_src|source-uid|";
     bound.targetProvider = ProviderKind::CalDav;
-    bound.targetDomain = "home.example";
+    bound.targetDomains = {"home.example"};
     bound.targetCalendar = kCal;
     e.origin.reset();
     e.uid = "source-uid";

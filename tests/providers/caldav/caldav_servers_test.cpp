@@ -66,7 +66,7 @@ policy::ApprovedWrite approve(const Event& source, const std::string& sourceKey,
   ctx.sourceKey = sourceKey;
   ctx.seriesKey = std::move(seriesKey);
   ctx.targetProvider = ProviderKind::CalDav;
-  ctx.targetDomain = "home.example";
+  ctx.targetDomains = {"home.example"};
   auto d = policy::Evaluator{}.evaluate(policy::PairRules{}, policy::OrgPolicy::none("src.example"), source, ctx);
   REQUIRE(d.write);
   return *d.write;

@@ -9,6 +9,7 @@
 #include "calgate/policy/write_context.hpp"
 
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -34,8 +35,15 @@ class Evaluator {
   ///   (mode Denied for the latter), so an existing copy can be removed.
   /// Organisation data that is not proven only tightens: allow= counts only from a Secure or
   /// pinned policy; an unpinned Bogus/Indeterminate result makes the event private (fail closed).
-  Decision evaluate(const PairRules& rules, const OrgPolicy& org, const model::Event& source,
+  /// Every policy in `orgs` applies (one per domain the source account is proven to belong to)
+  /// and the strictest wins; none: no organisation restricts the source.
+  Decision evaluate(const PairRules& rules, std::span<const OrgPolicy> orgs, const model::Event& source,
                     const WriteContext& context) const;
+  /// The same with one organisation policy.
+  Decision evaluate(const PairRules& rules, const OrgPolicy& org, const model::Event& source,
+                    const WriteContext& context) const {
+    return evaluate(rules, std::span<const OrgPolicy>(&org, 1), source, context);
+  }
 };
 
 /// The UID calgate gives the copy of `sourceKey` (or of its series) in `pairId`: deterministic

@@ -52,6 +52,8 @@ struct OrgPolicy {
   /// True when `targetDomain` is inside the organisation (its domain or a subdomain), or - only if
   /// trusted() - an allow-listed domain or a subdomain of one. An empty target is never admitted.
   bool admitsTarget(std::string_view targetDomain) const;
+  /// True when any of `targetDomains` (the domains a target is proven to be inside) is admitted.
+  bool admitsTarget(const std::vector<std::string>& targetDomains) const;
 
   /// "org acme.com p=private (secure)", "... (bogus, pinned)"
   std::string describe() const;

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace calgate::policy {
 
@@ -16,7 +17,10 @@ struct WriteContext {
   /// one UID in the target (a CalDAV series and its overrides live in one resource under one UID).
   std::optional<std::string> seriesKey;
   model::ProviderKind targetProvider = model::ProviderKind::CalDav;
-  std::string targetDomain;  ///< domain of the target account's email address
+  /// The organisations the target account is proven to be inside (model::memberDomains of its
+  /// identities): an organisation's policy admits the target only through one of these. Empty:
+  /// inside none (a typed address never counts).
+  std::vector<std::string> targetDomains;
   /// CalDAV only: false when the server is known not to do scheduling (RFC 6638), so attendees
   /// written there invite nobody. Google and Microsoft 365 always invite, whatever this says.
   bool targetInvitesAttendees = true;

@@ -4,6 +4,7 @@
 
 #include "calgate/core/clock.hpp"
 #include "calgate/core/error.hpp"
+#include "calgate/model/identity.hpp"
 #include "calgate/model/provider_kind.hpp"
 #include "calgate/store/database.hpp"
 #include "calgate/vault/vault.hpp"
@@ -17,20 +18,25 @@ namespace calgate::accounts {
 struct NewAccount {
   std::string userId;
   model::ProviderKind provider = model::ProviderKind::CalDav;
-  std::string email;     ///< its domain selects the organisation policy
+  std::string email;     ///< a label: what the user calls the account (never evidence of anything)
   std::optional<std::string> serverUrl;  ///< CalDAV only
+  /// Who the account proved to be when it was connected: these select the organisation policies.
+  std::vector<model::Identity> identities{};
 };
 
 struct Account {
   std::string id;
   std::string userId;
   model::ProviderKind provider = model::ProviderKind::CalDav;
-  std::string email;
-  std::string domain;
+  std::string email;   ///< label
+  std::string domain;  ///< of the label
   std::optional<std::string> serverUrl;
   std::string status;
   std::string credentialKeyId;
   long long createdAt = 0;
+  /// Proven identities (identities.hpp; the legacy fallback for accounts connected before them).
+  std::vector<model::Identity> identities{};
+  bool identitiesProven = false;  ///< false: the legacy fallback, not yet proven again
 };
 
 /// Thread-safe.
@@ -52,6 +58,8 @@ class AccountStore {
   /// Seals again, bound to their server, the credentials sealed before credentials were (binding
   /// version 1). Run at start-up; returns how many it bound. Unreadable ones are logged and left.
   core::Result<std::size_t> bindCredentialsToServers();
+  /// Records who the account proved to be now (a new discovery or sign-in). NotFound.
+  core::Result<void> setIdentities(std::string_view accountId, const std::vector<model::Identity>& identities);
   /// Replaces the credential (e.g. a refreshed OAuth token), sealed with the current key.
   core::Result<void> replaceCredential(std::string_view accountId, const vault::SecretBytes& credential);
   /// Deletes the account, its credential and everything depending on it (calendars, pairs...).

@@ -8,6 +8,7 @@
 #include "calgate/accounts/provider_registry.hpp"
 #include "calgate/core/clock.hpp"
 #include "calgate/core/error.hpp"
+#include "calgate/model/identity.hpp"
 #include "calgate/providers/http/curl_http_client.hpp"
 #include "calgate/providers/provider.hpp"
 #include "calgate/vault/sealed_box.hpp"
@@ -36,11 +37,17 @@ core::Result<CalDavLogin> caldavLogin(const std::string& serverUrl, const vault:
 /// `allowPrivateNetworks` (the configuration's sync.allow_private_networks) is set.
 providers::HttpClientOptions caldavHttpOptions(bool allowPrivateNetworks);
 
+/// What discovery found: the calendars, and who the account proves to be (the server's
+/// registrable domain and the principal's calendar-user-address-set, model::caldavIdentities).
+struct CalDavDiscovery {
+  std::vector<providers::CalendarInfo> calendars;
+  std::vector<model::Identity> identities;
+};
+
 /// Runs discovery for a login and lists its calendars. `totalTimeout` bounds each request (a
 /// person waiting on an API call wants an answer sooner than a sync job does).
-core::Result<std::vector<providers::CalendarInfo>> discoverCalDav(const CalDavLogin& login, bool allowPrivateNetworks,
-                                                                  const core::Clock& clock,
-                                                                  std::chrono::milliseconds totalTimeout);
+core::Result<CalDavDiscovery> discoverCalDav(const CalDavLogin& login, bool allowPrivateNetworks,
+                                             const core::Clock& clock, std::chrono::milliseconds totalTimeout);
 
 /// The CalDAV adapter for a stored account: its login from the vaulted credential, an HTTP client
 /// of its own. Unauthorized (naming the account, never the credential) for a credential that is

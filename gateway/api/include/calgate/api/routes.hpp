@@ -36,7 +36,7 @@ namespace calgate::api {
 
 /// Runs CalDAV discovery and lists the account's calendars (the real one opens an HTTP client
 /// with the configured network guard).
-using CalDavDiscovery = std::function<core::Result<std::vector<providers::CalendarInfo>>(const accounts::CalDavLogin&)>;
+using CalDavDiscoverer = std::function<core::Result<accounts::CalDavDiscovery>(const accounts::CalDavLogin&)>;
 
 /// What the handlers need. Pointers, not references, so the route table can be built without a
 /// running gateway (`calgate routes`); handlers dereference them only when called. Everything
@@ -53,7 +53,7 @@ struct Services {
   policy::OrgPolicySource* orgPolicies = nullptr;  ///< cached organisation policies (preview)
   const sync::SyncOptions* syncOptions = nullptr;  ///< the workers' engine options: the preview plans as they run
   dns::OrgPolicyService* orgPolicyService = nullptr;  ///< fresh DNSSEC lookups (GET /v1/policy)
-  CalDavDiscovery discoverCalDav;
+  CalDavDiscoverer discoverCalDav;
   /// Wakes the workers of this process when a route queues a job ("sync now"); null: they poll.
   sync::JobSignal* jobSignal = nullptr;
   http::RateLimiter* feedLimiter = nullptr;    ///< requests per feed URL (unauthenticated)

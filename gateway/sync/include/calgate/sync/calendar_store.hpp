@@ -3,6 +3,7 @@
 
 #include "calgate/core/clock.hpp"
 #include "calgate/core/error.hpp"
+#include "calgate/model/identity.hpp"
 #include "calgate/providers/provider.hpp"
 #include "calgate/store/database.hpp"
 
@@ -16,11 +17,14 @@ struct CalendarRef {
   std::string id;                  ///< calgate's id ("cal_...")
   std::string accountId;
   model::ProviderKind provider = model::ProviderKind::CalDav;  ///< the account's provider
-  std::string accountDomain;       ///< selects the organisation policy
   std::string providerCalendarId;  ///< Google calendarId, Graph id, CalDAV collection URL
   std::string displayName;
   std::string timeZone;            ///< IANA; "UTC" when the provider did not say or named an unknown zone
   bool writable = true;
+  /// Who the calendar's account is proven to be (accounts::identitiesFromColumn): as a source, the
+  /// organisation policies of model::policyDomains(identities) apply; as a target, it is inside
+  /// the organisations of model::memberDomains(identities) only.
+  std::vector<model::Identity> identities{};
 };
 
 /// Thread-safe.

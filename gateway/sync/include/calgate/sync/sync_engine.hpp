@@ -116,6 +116,10 @@ long long unixOf(const model::EventTime& t);
 /// Where the evaluator's approval for an event of `from` (or one occurrence: `recurrenceId`) is
 /// written: the pair (and its copy seed), the source key, and the target calendar's provider,
 /// domain and zone.
+/// The organisation policies that apply to events of `calendar` as a source: one per domain its
+/// account is proven to belong to (model::policyDomains), in that order; the strictest applies.
+std::vector<policy::OrgPolicy> organisationPolicies(policy::OrgPolicySource& source, const CalendarRef& calendar);
+
 policy::WriteContext writeContext(const SyncPair& pair, const CalendarRef& from, const CalendarRef& to,
                                   const std::string& eventId, const std::string& recurrenceId);
 

@@ -84,7 +84,8 @@ inline constexpr std::string_view kNewCopy = "\x01new-copy";
 /// One direction: `from`'s originals mirrored into `to`.
 struct DirectionPlan {
   CalendarRef from, to;
-  policy::OrgPolicy org;           ///< the source's organisation policy the steps were decided under
+  /// The source's organisation policies the steps were decided under (one per proven domain).
+  std::vector<policy::OrgPolicy> orgs;
   std::vector<PlanStep> steps;     ///< in the order they are applied
   std::size_t liveCopies = 0;      ///< copies (resources) the pair held in `to` before the run
   std::size_t skippedCopies = 0;   ///< calgate's own copies seen in `from` (never mirrored)

@@ -24,6 +24,7 @@
 #include <optional>
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace calgate::providers::caldav {
 
@@ -62,6 +63,11 @@ class CalDavProvider final : public Provider {
 
   /// The calendar home URL found by discovery (runs it if needed).
   core::Result<std::string> calendarHome();
+  /// The principal's C:calendar-user-address-set hrefs (RFC 6638) as the server reported them
+  /// during discovery ("mailto:alice@acme.com", but also paths: Radicale lists "/alice/"); empty
+  /// when the server reports none. At most 32. Runs discovery if needed. What a server claims
+  /// here is not proof of anything by itself (see model::caldavIdentities).
+  core::Result<std::vector<std::string>> userAddresses();
 
   /// Requests made so far (for benchmarks and tests).
   std::size_t requestCount() const { return requests_; }
@@ -90,6 +96,7 @@ class CalDavProvider final : public Provider {
   CalDavOptions options_;
   std::mutex mutex_;
   std::optional<std::string> home_;
+  std::vector<std::string> addresses_;
   std::size_t requests_ = 0;
 };
 
