@@ -47,6 +47,11 @@ std::string FakeProvider::userPut(const std::string& calendar, std::vector<Event
   return id;
 }
 
+void FakeProvider::userCreateCalendar(const std::string& calendar) {
+  std::lock_guard lock(mutex_);
+  calendars_[calendar];
+}
+
 void FakeProvider::userDelete(const std::string& calendar, const std::string& id) {
   std::lock_guard lock(mutex_);
   Calendar& cal = calendars_[calendar];

@@ -22,6 +22,8 @@ class FakeProvider final : public providers::Provider {
   /// Creates or replaces a resource; returns its id. `events`: master first, then overrides.
   std::string userPut(const std::string& calendar, std::vector<model::Event> events);
   void userDelete(const std::string& calendar, const std::string& id);
+  /// Creates an empty calendar (listCalendars() shows it).
+  void userCreateCalendar(const std::string& calendar);
   /// Ids whose data the fake pretends it cannot parse: reported as unreadable (and skipped, with
   /// kUnreadableReason), never as events.
   std::set<std::string> unreadable;

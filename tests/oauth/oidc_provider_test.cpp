@@ -5,8 +5,7 @@
 #include "calgate/oauth/discovery.hpp"
 #include "calgate/oauth/id_token.hpp"
 #include "calgate/providers/http/curl_http_client.hpp"
-#include "support/process.hpp"
-#include "support/temp_dir.hpp"
+#include "support/oidc_server.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -25,102 +24,30 @@ namespace {
 const std::string kRedirect = "http://127.0.0.1:9/oauth/callback";  // never contacted
 const std::string kCalendarScope = "https://www.googleapis.com/auth/calendar.events";
 
-std::string trimmed(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
-std::string unique(const std::string& prefix) {
-  static std::mt19937_64 gen{std::random_device{}()};
-  return prefix + "-" + std::to_string(gen() % 1000000000);
-}
-
-std::string formDecode(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size()) {
-      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-std::map<std::string, std::string> query(const std::string& url) {
-  std::map<std::string, std::string> out;
-  const auto q = url.find('?');
-  std::string_view rest = q == std::string::npos ? std::string_view() : std::string_view(url).substr(q + 1);
-  while (!rest.empty()) {
-    const auto pair = rest.substr(0, rest.find('&'));
-    const auto eq = pair.find('=');
-    out[formDecode(pair.substr(0, eq))] = eq == std::string_view::npos ? "" : formDecode(pair.substr(eq + 1));
-    rest = pair.size() == rest.size() ? std::string_view() : rest.substr(pair.size() + 1);
-  }
-  return out;
-}
+using test::queryOf;
+using test::uniqueName;
 
 oauth::Secret secret(const std::string& s) { return oauth::Secret(s.begin(), s.end()); }
 
 // The provider of the fixture, a client registered with it and an account with claims.
-struct Provider {
-  std::filesystem::path state;
-  std::string issuer, controlToken;
-  providers::CurlHttpClient http{oauth::httpClientOptions(true)};
+struct Provider : test::OidcServer {
   oauth::ClientConfig client;
-  std::string account = unique("alice");
+  std::string account = uniqueName("alice");
 
   Provider() {
-    const char* dir = std::getenv("CG_TEST_OIDC_STATE");
-    REQUIRE(dir);
-    state = dir;
-    issuer = trimmed(test::readFile(state / "issuer"));
-    controlToken = trimmed(test::readFile(state / "control-token"));
-    REQUIRE_FALSE(issuer.empty());
-    client.clientId = unique("calgate");
-    client.clientSecret = secret(unique("secret-of-the-client"));
+    client.clientId = uniqueName("calgate");
+    client.clientSecret = secret(uniqueName("secret-of-the-client"));
     client.redirectUri = kRedirect;
     client.scopes = {"openid", "email", "profile", kCalendarScope};
-    const std::string secretText(client.clientSecret.begin(), client.clientSecret.end());
-    control("clients", {{"client_id", client.clientId}, {"client_secret", secretText},
-                        {"redirect_uris", {kRedirect}}, {"token_endpoint_auth_method", "client_secret_post"}});
-    control("accounts", {{"id", account},
-                         {"claims", {{"email", account + "@example.test"}, {"email_verified", true},
-                                     {"hd", "example.test"}, {"name", "Alice Example"}}}});
+    registerClient(client.clientId, std::string(client.clientSecret.begin(), client.clientSecret.end()), {kRedirect});
+    addAccount(account, {{"email", account + "@example.test"}, {"email_verified", true}, {"hd", "example.test"},
+                         {"name", "Alice Example"}});
     auto endpoints = oauth::discover(http, issuer, true);
     REQUIRE(endpoints);
     client.endpoints = *endpoints;
   }
 
-  // The control API (JSON, bearer token): POST `body`, or GET when it is null.
-  json control(const std::string& path, const json& body = nullptr) {
-    providers::HttpRequest r;
-    r.method = body.is_null() ? "GET" : "POST";
-    r.url = issuer + "/__control/" + path;
-    r.headers = {{"Authorization", "Bearer " + controlToken}, {"Content-Type", "application/json"}};
-    if (!body.is_null()) r.body = body.dump();
-    auto response = http.send(r);
-    REQUIRE(response);
-    INFO(path << ": " << response->body);
-    REQUIRE(response->status == 200);
-    return json::parse(response->body);
-  }
-
-  // Signs in and consents as `account` in a scripted browser; returns the redirect to the client.
-  std::string authorize(const std::string& url) {
-    const std::string api = std::string(CALGATE_SOURCE_DIR) + "/tests/api";
-    const std::string script =
-        "import sys; sys.path.insert(0, sys.argv[1]); import oidc_browser; "
-        "print(oidc_browser.authorize(sys.argv[2], sys.argv[3]))";
-    const test::TempDir work;  // the child's captured output goes there
-    const auto r = test::run({"/usr/bin/python3", "-c", script, api, url, account}, {}, work.path());
-    INFO(r.err);
-    REQUIRE(r.exitCode == 0);
-    return trimmed(r.out);
-  }
+  std::string authorize(const std::string& url) { return OidcServer::authorize(url, account); }
 
   // A whole authorization: start, browser, callback checks; the code and what was started.
   std::pair<std::string, oauth::AuthorizationStart> code() {
@@ -129,7 +56,7 @@ struct Provider {
     const std::string location = authorize(start->url);
     INFO(location);
     REQUIRE(location.starts_with(kRedirect + "?"));
-    auto q = query(location);
+    auto q = queryOf(location);
     CHECK(q["state"] == start->state);
     CHECK(q["iss"] == issuer);
     REQUIRE_FALSE(q["code"].empty());

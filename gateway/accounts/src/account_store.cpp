@@ -16,7 +16,8 @@ using core::fail;
 namespace {
 
 constexpr const char* kColumns =
-    "id, user_id, provider, email, domain, server_url, status, credential_key_id, created_at, identities";
+    "id, user_id, provider, email, domain, server_url, status, credential_key_id, created_at, identities, "
+    "COALESCE(identity_key, ''), COALESCE(status_reason, '')";
 
 struct AccountRow {
   Account a;
@@ -41,7 +42,8 @@ struct AccountRow {
 #define CALGATE_ACCOUNT_INTO(r)                                                                          \
   soci::into(r.a.id), soci::into(r.a.userId), soci::into(r.provider), soci::into(r.a.email),           \
       soci::into(r.a.domain), soci::into(r.serverUrl, r.serverUrlInd), soci::into(r.a.status),        \
-      soci::into(r.a.credentialKeyId), soci::into(r.a.createdAt), soci::into(r.identities, r.identitiesInd)
+      soci::into(r.a.credentialKeyId), soci::into(r.a.createdAt), soci::into(r.identities, r.identitiesInd), \
+      soci::into(r.a.subject), soci::into(r.a.statusReason)
 
 }  // namespace
 
@@ -93,6 +95,9 @@ core::Result<Account> AccountStore::createOnce(const NewAccount& in, const vault
   account.createdAt = clock_.nowUnixSeconds();
   account.identities = in.identities;
   account.identitiesProven = true;
+  account.subject = in.subject;
+  const std::string subject = in.subject;
+  soci::indicator subjectInd = in.subject.empty() ? soci::i_null : soci::i_ok;
   const std::string identities = identitiesToJson(in.identities);
   const std::string provider(model::toString(account.provider));
   // bound to the server it is sent to: a server_url changed later does not open it
@@ -104,12 +109,12 @@ core::Result<Account> AccountStore::createOnce(const NewAccount& in, const vault
     const std::string serverUrl = in.serverUrl.value_or("");
     soci::indicator serverInd = in.serverUrl ? soci::i_ok : soci::i_null;
     sql << "INSERT INTO accounts (id, user_id, provider, email, domain, server_url, credential_ciphertext, "
-           "credential_key_id, credential_binding, status, created_at, updated_at, identities) "
-           "VALUES (:i, :u, :p, :e, :d, :s, :c, :k, :b, :st, :t, :t2, :id)",
+           "credential_key_id, credential_binding, status, created_at, updated_at, identities, identity_key) "
+           "VALUES (:i, :u, :p, :e, :d, :s, :c, :k, :b, :st, :t, :t2, :id, :sub)",
         soci::use(account.id), soci::use(account.userId), soci::use(provider), soci::use(account.email),
         soci::use(account.domain), soci::use(serverUrl, serverInd), soci::use(sealed->blob), soci::use(sealed->keyId),
         soci::use(vault::kCredentialBinding), soci::use(account.status), soci::use(account.createdAt),
-        soci::use(account.createdAt), soci::use(identities);
+        soci::use(account.createdAt), soci::use(identities), soci::use(subject, subjectInd);
     return {};
   });
   if (!stored) {
@@ -149,6 +154,32 @@ core::Result<std::vector<Account>> AccountStore::listForUser(std::string_view us
       r.identitiesInd = soci::i_null;
     }
     return out;
+  });
+}
+
+core::Result<Account> AccountStore::findBySubject(std::string_view userId, model::ProviderKind provider,
+                                                  std::string_view subject) {
+  const std::string user(userId), kind(model::toString(provider)), sub(subject);
+  return db_.withSession([&](soci::session& sql) -> core::Result<Account> {
+    AccountRow r;
+    sql << "SELECT " + std::string(kColumns) + " FROM accounts WHERE user_id = :u AND provider = :p AND identity_key = :s",
+        soci::use(user), soci::use(kind), soci::use(sub), CALGATE_ACCOUNT_INTO(r);
+    if (!sql.got_data()) return fail(ErrorCode::NotFound, "no account with that identity");
+    return r.finish();
+  });
+}
+
+core::Result<void> AccountStore::setStatus(std::string_view accountId, std::string_view status, std::string_view reason) {
+  const std::string id(accountId), st(status), why(reason);
+  soci::indicator whyInd = why.empty() ? soci::i_null : soci::i_ok;
+  const long long now = clock_.nowUnixSeconds();
+  return db_.withSession([&](soci::session& sql) -> core::Result<void> {
+    soci::statement update = (sql.prepare << "UPDATE accounts SET status = :s, status_reason = :r, updated_at = :t "
+                                             "WHERE id = :i",
+                              soci::use(st), soci::use(why, whyInd), soci::use(now), soci::use(id));
+    update.execute(true);
+    if (update.get_affected_rows() == 0) return fail(ErrorCode::NotFound, "no account with id " + id);
+    return {};
   });
 }
 

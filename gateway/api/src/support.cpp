@@ -148,6 +148,7 @@ nlohmann::json rulesJson(const policy::PairRules& rules) { return nlohmann::json
 
 std::string pairState(const sync::SyncPair& p) {
   if (!p.enabled) return "disabled";
+  if (p.accountNeedsReauth) return "needs_reauth";
   if (p.quarantinedAt) return "quarantined";
   if (p.needsConfirmation) return "needs_confirmation";
   return "active";

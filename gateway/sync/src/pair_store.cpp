@@ -31,7 +31,10 @@ constexpr const char* kSelect =
     "COALESCE(last_error_code, ''), COALESCE(last_error_cause, ''), COALESCE(guard_deletions, ''), "
     "COALESCE(confirmed_deletions, ''), "
     "CASE WHEN user_id IN (SELECT id FROM users WHERE disabled_at IS NOT NULL) THEN 1 ELSE 0 END, quarantined_at, "
-    "COALESCE(quarantine_reason, ''), COALESCE(copy_seed, id) FROM pairs ";
+    "COALESCE(quarantine_reason, ''), COALESCE(copy_seed, id), "
+    "CASE WHEN EXISTS (SELECT 1 FROM calendars c JOIN accounts a ON a.id = c.account_id "
+    "WHERE c.id IN (pairs.source_calendar_id, pairs.target_calendar_id) AND a.status = 'needs_reauth') "
+    "THEN 1 ELSE 0 END FROM pairs ";
 
 std::vector<std::string> idLines(const std::string& text) {
   std::vector<std::string> out;
@@ -81,6 +84,7 @@ core::Result<SyncPair> fromRow(const soci::row& r) {
   if (r.get_indicator(22) != soci::i_null) p.quarantinedAt = integer(22);
   p.quarantineReason = textAt(r, 23);
   p.copySeed = textAt(r, 24);
+  p.accountNeedsReauth = integerAt(r, 25) != 0;
   return p;
 }
 
@@ -208,7 +212,9 @@ core::Result<std::vector<SyncPair>> PairStore::list(const std::string& where) {
 
 core::Result<std::vector<SyncPair>> PairStore::listRunnable() {
   return list("WHERE enabled = 1 AND quarantined_at IS NULL AND "
-              "user_id NOT IN (SELECT id FROM users WHERE disabled_at IS NOT NULL)");
+              "user_id NOT IN (SELECT id FROM users WHERE disabled_at IS NOT NULL) AND NOT EXISTS ("
+              "SELECT 1 FROM calendars c JOIN accounts a ON a.id = c.account_id WHERE c.id IN "
+              "(pairs.source_calendar_id, pairs.target_calendar_id) AND a.status = 'needs_reauth')");
 }
 
 core::Result<std::vector<SyncPair>> PairStore::listAll() { return list(""); }

@@ -306,7 +306,8 @@ core::Result<SyncReport> SyncEngine::syncPair(const std::string& pairId, provide
   SyncReport report;
   auto pair = PairStore(db_, clock_).get(pairId);
   if (!pair) return std::unexpected(pair.error());
-  if (!pair->enabled || pair->ownerSuspended) {  // a job queued before the user was suspended
+  // a job queued before the user was suspended or an account lost its authorisation
+  if (!pair->enabled || pair->ownerSuspended || pair->accountNeedsReauth) {
     report.skipped = true;
     return report;
   }

@@ -22,6 +22,7 @@ struct NewAccount {
   std::optional<std::string> serverUrl;  ///< CalDAV only
   /// Who the account proved to be when it was connected: these select the organisation policies.
   std::vector<model::Identity> identities{};
+  std::string subject{};  ///< OAuth: "<issuer>|<sub>" of the proven identity; "" for CalDAV
 };
 
 struct Account {
@@ -37,6 +38,8 @@ struct Account {
   /// Proven identities (identities.hpp; the legacy fallback for accounts connected before them).
   std::vector<model::Identity> identities{};
   bool identitiesProven = false;  ///< false: the legacy fallback, not yet proven again
+  std::string subject{};          ///< OAuth: "<issuer>|<sub>"; "" for CalDAV
+  std::string statusReason{};     ///< why it is not active (needs_reauth: what the provider said)
 };
 
 /// Thread-safe.
@@ -58,6 +61,10 @@ class AccountStore {
   /// Seals again, bound to their server, the credentials sealed before credentials were (binding
   /// version 1). Run at start-up; returns how many it bound. Unreadable ones are logged and left.
   core::Result<std::size_t> bindCredentialsToServers();
+  /// The user's account of `provider` whose proven OAuth identity is `subject`. NotFound.
+  core::Result<Account> findBySubject(std::string_view userId, model::ProviderKind provider, std::string_view subject);
+  /// Sets the account's status ("active", "needs_reauth", "disabled") and why. NotFound.
+  core::Result<void> setStatus(std::string_view accountId, std::string_view status, std::string_view reason);
   /// Records who the account proved to be now (a new discovery or sign-in). NotFound.
   core::Result<void> setIdentities(std::string_view accountId, const std::vector<model::Identity>& identities);
   /// Replaces the credential (e.g. a refreshed OAuth token), sealed with the current key.

@@ -52,6 +52,9 @@ struct SyncPair : NewPair {
   std::string copySeed;
   long long createdAt = 0;
   long long updatedAt = 0;
+  /// One of its calendars' accounts needs re-authorisation (its provider refused the refresh
+  /// token): the pair does not run until the same identity connects again.
+  bool accountNeedsReauth = false;
 };
 
 /// What a user may change on a pair (unset: unchanged).
@@ -73,7 +76,8 @@ class PairStore {
   /// Invalid for a window outside 0..3650 days or a pair of a calendar with itself.
   core::Result<SyncPair> create(const NewPair& pair);
   core::Result<SyncPair> get(const std::string& id);
-  /// Every enabled pair of a user not suspended and not quarantined, paused ones too: a paused pair's runs still make the deletions the
+  /// Every enabled pair of a user not suspended, not quarantined and without an account that needs
+  /// re-authorisation, paused ones too: a paused pair's runs still make the deletions the
   /// policy requires (and resume it when the held deletions are no longer there).
   core::Result<std::vector<SyncPair>> listRunnable();
   /// Every pair, paused or not.

@@ -1,0 +1,110 @@
+#pragma once
+/// Connecting a Google or Microsoft 365 account through OAuth 2.0 (authorization code + PKCE S256,
+/// OpenID Connect for the identity). Two steps:
+/// - begin(): for a signed-in user, the provider URL to send the browser to, and a browser binding
+///   secret the caller gives that browser (a cookie); the state (kept only as a hash), the sealed
+///   PKCE verifier and the nonce are stored with the user, single use, for `stateTtl`.
+/// - complete(): the redirect back. The state is consumed first (single use, expiry, the same
+///   browser); then the code is exchanged, the ID token verified (signature by the provider's JWKS,
+///   issuer, audience, expiry, nonce), the identity proven (a verified email; Microsoft's UPN and
+///   tenant), the refresh token required, and the provider's calendar discovery run. Only then is
+///   anything stored: a new account, or - for the same identity of the same user - the existing
+///   account re-authorised (new credential, identities, status active). On any failure nothing is
+///   stored and the error says what to do.
+/// The credential is {"refresh_token"} sealed by the vault and bound to the token endpoint's origin
+/// (the account's server_url). Access tokens are never stored (TokenBroker keeps them in memory).
+/// Thread-safe.
+
+#include "calgate/accounts/account_store.hpp"
+#include "calgate/core/clock.hpp"
+#include "calgate/core/error.hpp"
+#include "calgate/oauth/client.hpp"
+#include "calgate/providers/http/http_client.hpp"
+#include "calgate/providers/provider.hpp"
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace calgate::accounts {
+
+/// Lists an account's calendars with a fresh access token (the adapter's discovery).
+using OAuthCalendarDiscovery =
+    std::function<core::Result<std::vector<providers::CalendarInfo>>(const oauth::Secret& accessToken)>;
+
+struct OAuthProvider {
+  model::ProviderKind kind = model::ProviderKind::Google;
+  oauth::ClientConfig client;  ///< endpoints (discovered), scopes, redirect URI
+  OAuthCalendarDiscovery calendars;
+};
+
+struct OAuthStart {
+  std::string url;            ///< where to send the browser
+  std::string browserSecret;  ///< give it to that browser (HttpOnly cookie); complete() wants it back
+};
+
+struct OAuthConnected {
+  Account account;
+  std::vector<providers::CalendarInfo> calendars;
+  bool reauthorised = false;  ///< an existing account of the same identity got a new credential
+};
+
+class OAuthConnections {
+ public:
+  OAuthConnections(store::Database& db, vault::Vault& vault, AccountStore& accounts, providers::HttpClient& http,
+                   const core::Clock& clock, std::chrono::seconds stateTtl = std::chrono::minutes(10));
+
+  /// Registers a provider that can be connected. Not thread-safe with begin/complete: set up first.
+  void add(OAuthProvider provider);
+  bool offers(model::ProviderKind kind) const;
+  const OAuthProvider* provider(model::ProviderKind kind) const;
+
+  /// NotFound: the provider is not configured. Store errors.
+  core::Result<OAuthStart> begin(const std::string& userId, model::ProviderKind provider);
+
+  /// `query`: the callback's query parameters. Errors (nothing stored for any):
+  /// - Invalid: no state, an unknown or already used state ("start again"), an expired state,
+  ///   the provider's `error` (access_denied: consent denied), a missing code, an ID token that is
+  ///   missing, an identity without a verified email (or a Microsoft UPN), no refresh token.
+  /// - Unauthorized: the state was started in another browser (the binding does not match); the
+  ///   code was refused (cause InvalidGrant: used, expired, or from another sign-in); the ID token
+  ///   failed verification (cause IdTokenRejected).
+  /// - the provider's and the store's transport errors.
+  core::Result<OAuthConnected> complete(const std::map<std::string, std::string>& query,
+                                        const std::string& browserSecret);
+
+ private:
+  struct Pending {
+    std::string userId;
+    model::ProviderKind provider = model::ProviderKind::Google;
+    oauth::Secret verifier;
+    std::string nonce;
+  };
+  struct ProvenIdentity {
+    std::string subject;  ///< "<issuer>|<sub>"
+    std::string label;    ///< the address the account is labelled with
+    std::vector<model::Identity> identities;
+  };
+  core::Result<Pending> consume(const std::string& state, const std::string& browserSecret);
+  core::Result<OAuthConnected> store(const Pending& pending, const OAuthProvider& provider,
+                                     const oauth::TokenSet& tokens, const ProvenIdentity& who);
+
+  store::Database& db_;
+  vault::Vault& vault_;
+  AccountStore& accounts_;
+  providers::HttpClient& http_;
+  const core::Clock& clock_;
+  std::chrono::seconds stateTtl_;
+  std::map<model::ProviderKind, OAuthProvider> providers_;
+};
+
+/// The credential an OAuth account keeps: {"refresh_token"}.
+vault::SecretBytes oauthCredential(const oauth::Secret& refreshToken);
+/// The refresh token of an opened OAuth credential. Unauthorized when it is not one.
+core::Result<oauth::Secret> refreshTokenOf(const vault::SecretBytes& credential);
+
+}  // namespace calgate::accounts
