@@ -38,6 +38,8 @@ nlohmann::json accountJson(const accounts::Account& a, const std::string& owner)
           {"label", a.email},
           {"server_url", a.serverUrl ? nlohmann::json(*a.serverUrl) : nlohmann::json(nullptr)},
           {"status", a.status},
+          {"status_reason", a.statusReason.empty() ? nlohmann::json(nullptr) : nlohmann::json(a.statusReason)},
+          {"credential", a.provider == model::ProviderKind::CalDav ? "app password (vault)" : "OAuth refresh token (vault)"},
           {"identities", identities},
           {"identities_proven", a.identitiesProven},
           {"policy_domains", model::policyDomains(a.identities)},
@@ -65,7 +67,8 @@ void addListCommand(CLI::App* cmd, Context& ctx, int& exitCode) {
           out.push_back(accountJson(a, u.email));
           if (ctx.json) continue;
           std::cout << a.id << "  " << u.email << "  " << model::toString(a.provider) << "  " << a.email << "  "
-                    << a.status << "\n  proven: " << describeIdentities(a.identities)
+                    << a.status << (a.statusReason.empty() ? "" : " (" + a.statusReason + ")")
+                    << "\n  proven: " << describeIdentities(a.identities)
                     << (a.identitiesProven ? "" : " [connected before proofs: refresh its calendars to prove it]")
                     << "\n";
         }

@@ -6,6 +6,8 @@
 #include "calgate/accounts/oauth_connections.hpp"
 #include "calgate/accounts/token_broker.hpp"
 #include "calgate/accounts/user_store.hpp"
+#include "calgate/api/routes.hpp"
+#include "calgate/http/router.hpp"
 #include "calgate/oauth/discovery.hpp"
 #include "calgate/store/migrator.hpp"
 #include "calgate/sync/calendar_store.hpp"
@@ -91,12 +93,21 @@ struct Gateway : test::OidcServer {
   }
 
   /// Begins for `user`, signs in and consents; the callback's query and the browser's secret.
-  std::pair<std::map<std::string, std::string>, std::string> signIn(const std::string& user, bool approve = true) {
+  /// Begins for `user` and opens the start link in a browser: where it is sent, its cookie secret.
+  OAuthHandoff started(const std::string& user) {
     auto start = connections->begin(user, model::ProviderKind::Google);
     REQUIRE(start);
-    const std::string location = authorize(start->url, account, approve);
+    auto opened = connections->handoff(start->handoff);
+    REQUIRE(opened);
+    return *opened;
+  }
+
+  /// Begins for `user`, signs in and consents; the callback's query and the browser's secret.
+  std::pair<std::map<std::string, std::string>, std::string> signIn(const std::string& user, bool approve = true) {
+    const auto opened = started(user);
+    const std::string location = authorize(opened.providerUrl, account, approve);
     REQUIRE(location.starts_with(kRedirect + "?"));
-    return {queryOf(location), start->browserSecret};
+    return {queryOf(location), opened.browserSecret};
   }
 
   core::Result<OAuthConnected> connect() {
@@ -165,33 +176,30 @@ TEST_CASE("attacks on the callback fail and store nothing", "[oidc]") {
   }
   SECTION("a state completed from another browser (another user's session)") {
     auto [query, browser] = g.signIn(g.userId);
-    auto mallory = g.connections->begin(g.otherUserId, model::ProviderKind::Google);
-    REQUIRE(mallory);
-    auto crossed = g.connections->complete(query, mallory->browserSecret);
+    const auto mallory = g.started(g.otherUserId);
+    auto crossed = g.connections->complete(query, mallory.browserSecret);
     REQUIRE_FALSE(crossed);
     CHECK(crossed.error().code == ErrorCode::Unauthorized);
     CHECK_FALSE(g.connections->complete(query, browser));  // and the state is gone
   }
   SECTION("a code from another sign-in (its code_verifier does not match)") {
     auto [codeQuery, codeBrowser] = g.signIn(g.userId);
-    auto other = g.connections->begin(g.userId, model::ProviderKind::Google);
-    REQUIRE(other);
-    auto injected = queryOf(other->url);  // the other sign-in's state, this one's code
+    const auto other = g.started(g.userId);
+    auto injected = queryOf(other.providerUrl);  // the other sign-in's state, this one's code
     std::map<std::string, std::string> query = {{"state", injected["state"]}, {"code", codeQuery["code"]}};
-    auto r = g.connections->complete(query, other->browserSecret);
+    auto r = g.connections->complete(query, other.browserSecret);
     REQUIRE_FALSE(r);
     CHECK(r.error().cause == Cause::InvalidGrant);
   }
   SECTION("a code the provider sent to a tampered redirect URI") {
-    auto start = g.connections->begin(g.userId, model::ProviderKind::Google);
-    REQUIRE(start);
-    std::string url = start->url;
+    const auto start = g.started(g.userId);
+    std::string url = start.providerUrl;
     const std::string mine = "redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Foauth%2Fcallback";
     REQUIRE(url.find(mine) != std::string::npos);
     url.replace(url.find(mine), mine.size(), "redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Felsewhere%2Fcallback");
     const std::string location = g.authorize(url, g.account);
     REQUIRE(location.starts_with(kElsewhere + "?"));  // the attacker's endpoint got the code
-    auto r = g.connections->complete(queryOf(location), start->browserSecret);
+    auto r = g.connections->complete(queryOf(location), start.browserSecret);
     REQUIRE_FALSE(r);
     CHECK(r.error().cause == Cause::InvalidGrant);  // redeemed with the real redirect URI: refused
   }
@@ -202,6 +210,31 @@ TEST_CASE("attacks on the callback fail and store nothing", "[oidc]") {
     REQUIRE_FALSE(r);
     CHECK_THAT(r.error().message, Catch::Contains("consent was denied"));
     CHECK(g.count("oauth_states") == 0);
+  }
+  SECTION("a start link opened twice, or a sign-in that never went through its start link") {
+    auto start = g.connections->begin(g.userId, model::ProviderKind::Google);
+    REQUIRE(start);
+    REQUIRE(g.connections->handoff(start->handoff));
+    auto twice = g.connections->handoff(start->handoff);
+    REQUIRE_FALSE(twice);
+    CHECK_THAT(twice.error().message, Catch::Contains("already used"));
+    auto skipped = g.connections->begin(g.userId, model::ProviderKind::Google);
+    REQUIRE(skipped);
+    // the provider URL leaks (e.g. from a log): a browser that never opened the start link has no binding
+    auto sealed = g.connections->handoff(skipped->handoff);
+    REQUIRE(sealed);
+    const std::string location = g.authorize(sealed->providerUrl, g.account);
+    auto r = g.connections->complete(queryOf(location), "");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == ErrorCode::Unauthorized);
+  }
+  SECTION("an expired start link") {
+    auto start = g.connections->begin(g.userId, model::ProviderKind::Google);
+    REQUIRE(start);
+    g.clock.advance(std::chrono::minutes(11));
+    auto late = g.connections->handoff(start->handoff);
+    REQUIRE_FALSE(late);
+    CHECK_THAT(late.error().message, Catch::Contains("expired"));
   }
   SECTION("no state at all") {
     CHECK_FALSE(g.connections->complete({{"code", "x"}}, "y"));
@@ -296,4 +329,124 @@ TEST_CASE("tokens: refreshed with rotation, one refresh in flight, invalid_grant
   auto dead = oauth::refresh(g.http, g.connections->provider(model::ProviderKind::Google)->client, stored, g.clock);
   REQUIRE_FALSE(dead);
   CHECK(dead.error().cause == Cause::InvalidGrant);
+}
+
+// ---- the routes (api::addOAuthRoutes) with the same provider, called as the dispatcher would
+
+namespace {
+
+struct Routes {
+  Gateway& g;
+  accounts::UserStore users{g.t.db(), g.clock};
+  api::Services services;
+  http::Router router;
+
+  explicit Routes(Gateway& gateway) : g(gateway) {
+    services.db = &g.t.db();
+    services.users = &users;
+    services.clock = &g.clock;
+    services.accounts = g.accounts.get();
+    services.oauth = g.connections.get();
+    services.tokens = g.tokens.get();
+    services.publicUrl = "http://127.0.0.1:9";
+    router = api::buildRouter(services);
+  }
+
+  http::Response call(const std::string& method, const std::string& target, std::string cookie = {},
+                       bool authenticated = true) {
+    http::Request r;
+    r.method = method;
+    r.path = target.substr(0, target.find('?'));
+    if (const auto q = target.find('?'); q != std::string::npos) r.query = target.substr(q + 1);
+    if (!cookie.empty()) r.headers.emplace_back("cookie", "other=1; " + cookie);
+    r.requestId = "req_test";
+    auto match = router.match(method, r.path);
+    REQUIRE(match.kind == http::RouteMatch::Kind::Found);
+    REQUIRE(match.route->authenticated == authenticated);
+    r.params = match.params;
+    if (authenticated) r.identity = http::Identity{g.userId, "tok_test"};
+    return match.route->handler(r);
+  }
+
+  static std::string header(const http::Response& r, const std::string& name) {
+    for (const auto& [k, v] : r.headers) {
+      if (k == name) return v;
+    }
+    return {};
+  }
+};
+
+}  // namespace
+
+TEST_CASE("routes: a start link, the browser's cookie, the callback's page; disconnecting revokes", "[oidc]") {
+  Gateway g;
+  Routes routes(g);
+  auto started = routes.call("POST", "/v1/accounts/oauth/google");
+  REQUIRE(started.status == 200);
+  const auto link = nlohmann::json::parse(started.body)["authorization_url"].get<std::string>();
+  REQUIRE(link.starts_with("http://127.0.0.1:9/oauth/start/"));
+
+  auto opened = routes.call("GET", link.substr(std::string("http://127.0.0.1:9").size()), {}, false);
+  REQUIRE(opened.status == 302);
+  const std::string setCookie = Routes::header(opened, "Set-Cookie");
+  CHECK_THAT(setCookie, Catch::StartsWith("calgate_oauth=") && Catch::Contains("HttpOnly") &&
+                            Catch::Contains("SameSite=Lax") && Catch::Contains("Path=/oauth"));
+  // the link works once
+  CHECK(routes.call("GET", link.substr(std::string("http://127.0.0.1:9").size()), {}, false).status == 400);
+
+  const std::string back = g.authorize(Routes::header(opened, "Location"), g.account);
+  REQUIRE(back.starts_with(kRedirect + "?"));
+  const std::string callback = "/oauth/callback" + back.substr(back.find('?'));
+  // without the browser's cookie (another browser): refused, and that uses the sign-in up
+  auto elsewhere = routes.call("GET", callback, {}, false);
+  CHECK(elsewhere.status == 400);
+  CHECK_THAT(elsewhere.body, Catch::Contains("another browser"));
+  CHECK(g.count("accounts") == 0);
+
+  // again, properly
+  auto second = routes.call("POST", "/v1/accounts/oauth/google");
+  const auto link2 = nlohmann::json::parse(second.body)["authorization_url"].get<std::string>();
+  auto opened2 = routes.call("GET", link2.substr(std::string("http://127.0.0.1:9").size()), {}, false);
+  const std::string cookie2 = Routes::header(opened2, "Set-Cookie").substr(0, Routes::header(opened2, "Set-Cookie").find(';'));
+  const std::string back2 = g.authorize(Routes::header(opened2, "Location"), g.account);
+  auto page = routes.call("GET", "/oauth/callback" + back2.substr(back2.find('?')), cookie2, false);
+  INFO(page.body);
+  REQUIRE(page.status == 200);
+  CHECK_THAT(page.body, Catch::Contains("is connected with 2 calendars"));
+  CHECK_THAT(Routes::header(page, "Set-Cookie"), Catch::Contains("Max-Age=0"));
+  CHECK(Routes::header(page, "Content-Security-Policy") == "default-src 'none'");
+  auto accounts = g.accounts->listForUser(g.userId);
+  REQUIRE(accounts);
+  REQUIRE(accounts->size() == 1);
+  CHECK(sync::CalendarStore(g.t.db(), g.clock).listForAccount(accounts->front().id)->size() == 2);
+
+  // what the API answers for providers it cannot connect
+  CHECK(routes.call("POST", "/v1/accounts/oauth/caldav").status == 422);
+  CHECK(routes.call("POST", "/v1/accounts/oauth/yahoo").status == 404);
+  auto microsoft = routes.call("POST", "/v1/accounts/oauth/microsoft");
+  CHECK(microsoft.status == 422);
+  CHECK_THAT(microsoft.body, Catch::Contains("provider-not-configured"));
+
+  // disconnecting revokes calgate's refresh token at the provider
+  auto removed = routes.call("DELETE", "/v1/accounts/" + accounts->front().id);
+  CHECK(removed.status == 204);
+  const auto log = g.control("log");
+  CHECK(log.back()["endpoint"] == "revocation");
+  CHECK(log.back()["status"] == 200);
+  CHECK(g.count("accounts") == 0);
+}
+
+TEST_CASE("routes: the callback's page escapes what the provider sent", "[oidc]") {
+  Gateway g;
+  Routes routes(g);
+  auto started = routes.call("POST", "/v1/accounts/oauth/google");
+  const auto link = nlohmann::json::parse(started.body)["authorization_url"].get<std::string>();
+  auto opened = routes.call("GET", link.substr(std::string("http://127.0.0.1:9").size()), {}, false);
+  const std::string cookie = Routes::header(opened, "Set-Cookie").substr(0, Routes::header(opened, "Set-Cookie").find(';'));
+  const std::string state = queryOf(Routes::header(opened, "Location"))["state"];
+  auto page = routes.call("GET", "/oauth/callback?state=" + state + "&error=%3Cscript%3Ealert(1)%3C%2Fscript%3E", cookie,
+                          false);
+  CHECK(page.status == 400);
+  CHECK(page.body.find("<script>") == std::string::npos);
+  CHECK_THAT(page.body, Catch::Contains("refused the sign-in"));
 }

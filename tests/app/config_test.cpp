@@ -46,6 +46,10 @@ TEST_CASE("trusted proxies are IP addresses; the metrics token is never echoed",
   CHECK_THAT(errorOf(dir.write("p.yaml", "version: 1\nserver:\n  trusted_proxies: 10.0.0.1, proxy.example\n")),
              Catch::Contains("server.trusted_proxies"));
   const std::string secret = "short-secret";
+  CHECK_THAT(errorOf(dir.write("u.yaml", "version: 1\nserver:\n  public_url: http://calgate.example.com\n")),
+             Catch::Contains("server.public_url"));
+  CHECK_THAT(errorOf(dir.write("v.yaml", "version: 1\nserver:\n  public_url: https://calgate.example.com/app?x\n")),
+             Catch::Contains("server.public_url"));
   const auto msg = errorOf(dir.write("m.yaml", "version: 1\nserver:\n  metrics_token: " + secret + "\n"));
   CHECK_THAT(msg, Catch::Contains("server.metrics_token"));
   CHECK(msg.find(secret) == std::string::npos);
@@ -58,7 +62,7 @@ TEST_CASE("an unknown key is rejected with its path and the keys that exist", "[
                    " line 3): unknown key; expected one of address, port, threads, outbound_threads, outbound_queue, outbound_per_user, "
                        "outbound_budget_seconds, "
                        "max_body_bytes, rate_limit_per_minute, "
-                   "shutdown_grace_seconds, trusted_proxies, metrics_token");
+                   "shutdown_grace_seconds, trusted_proxies, metrics_token, public_url");
   msg = errorOf(dir.write("d.yaml", "version: 1\nlisten: 80\n"));
   CHECK_THAT(msg, Catch::StartsWith("listen (") && Catch::Contains("line 2): unknown key"));
 }

@@ -3,6 +3,7 @@
 // errors), revocation, no secret in any message, and redirects (never followed for token requests).
 #include "calgate/oauth/client.hpp"
 #include "calgate/oauth/discovery.hpp"
+#include "support/form.hpp"
 #include "fakes/fake_clock.hpp"
 #include "fakes/scripted_http.hpp"
 
@@ -47,21 +48,7 @@ oauth::ClientConfig client() {
   return c;
 }
 
-// application/x-www-form-urlencoded (and query strings) back into their fields.
-std::string formDecode(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size()) {
-      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
+using test::formDecoded;
 
 std::multimap<std::string, std::string> fields(std::string_view form) {
   std::multimap<std::string, std::string> out;
@@ -69,7 +56,7 @@ std::multimap<std::string, std::string> fields(std::string_view form) {
     const auto amp = form.find('&');
     const auto pair = form.substr(0, amp);
     const auto eq = pair.find('=');
-    out.emplace(formDecode(pair.substr(0, eq)), eq == std::string_view::npos ? "" : formDecode(pair.substr(eq + 1)));
+    out.emplace(formDecoded(pair.substr(0, eq)), eq == std::string_view::npos ? "" : formDecoded(pair.substr(eq + 1)));
     form = amp == std::string_view::npos ? std::string_view() : form.substr(amp + 1);
   }
   return out;

@@ -7,6 +7,7 @@
 
 #include "calgate/oauth/client.hpp"
 #include "calgate/providers/http/curl_http_client.hpp"
+#include "support/form.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -30,21 +31,6 @@ inline std::string trimmedLine(std::string s) {
 inline std::string uniqueName(const std::string& prefix) {
   static std::mt19937_64 gen{std::random_device{}()};
   return prefix + "-" + std::to_string(gen() % 1000000000);
-}
-
-inline std::string formDecoded(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size()) {
-      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
 }
 
 /// The query parameters of a URL, decoded.

@@ -76,25 +76,56 @@ core::Result<OAuthStart> OAuthConnections::begin(const std::string& userId, mode
   auto start = oauth::startAuthorization(p->client);
   if (!start) return std::unexpected(start.error());
   const std::string stateHash = core::sha256Hex(start->state);
-  const std::string browser = core::newSecret("cgb");
+  const std::string handoff = core::newSecret("cgo");
   const vault::SecretBytes verifier(start->codeVerifier.begin(), start->codeVerifier.end());
-  auto sealed = vault_.seal(verifier, stateBinding(userId, stateHash));
-  if (!sealed) return std::unexpected(sealed.error());
+  auto sealedVerifier = vault_.seal(verifier, stateBinding(userId, stateHash));
+  if (!sealedVerifier) return std::unexpected(sealedVerifier.error());
+  auto sealedUrl = vault_.seal(vault::SecretBytes(start->url.begin(), start->url.end()), stateBinding(userId, stateHash));
+  if (!sealedUrl) return std::unexpected(sealedUrl.error());
   const long long now = clock_.nowUnixSeconds();
   const long long expires = now + stateTtl_.count();
-  const std::string provider(model::toString(kind)), browserHash = core::sha256Hex(browser);
+  const std::string provider(model::toString(kind)), handoffHash = core::sha256Hex(handoff);
   auto stored = db_.withSession([&](soci::session& sql) -> core::Result<void> {
     store::WriteTransaction tx(sql, db_.dialect());
     sql << "DELETE FROM oauth_states WHERE expires_at < :n", soci::use(now);
-    sql << "INSERT INTO oauth_states (state_hash, browser_hash, user_id, provider, verifier, nonce, created_at, "
-           "expires_at) VALUES (:s, :b, :u, :p, :v, :n, :c, :e)",
-        soci::use(stateHash), soci::use(browserHash), soci::use(userId), soci::use(provider), soci::use(sealed->blob),
-        soci::use(start->nonce), soci::use(now), soci::use(expires);
+    sql << "INSERT INTO oauth_states (state_hash, handoff_hash, authorization_url, user_id, provider, verifier, nonce, "
+           "created_at, expires_at) VALUES (:s, :h, :a, :u, :p, :v, :n, :c, :e)",
+        soci::use(stateHash), soci::use(handoffHash), soci::use(sealedUrl->blob), soci::use(userId),
+        soci::use(provider), soci::use(sealedVerifier->blob), soci::use(start->nonce), soci::use(now),
+        soci::use(expires);
     tx.commit();
     return {};
   });
   if (!stored) return std::unexpected(stored.error());
-  return OAuthStart{start->url, browser};
+  return OAuthStart{handoff, expires};
+}
+
+core::Result<OAuthHandoff> OAuthConnections::handoff(const std::string& handoffSecret) {
+  if (handoffSecret.empty() || handoffSecret.size() > 128) return fail(ErrorCode::Invalid, "this start link is not valid; start again");
+  const std::string handoffHash = core::sha256Hex(handoffSecret);
+  const std::string browser = core::newSecret("cgb");
+  const std::string browserHash = core::sha256Hex(browser);
+  std::string stateHash, userId, url;
+  long long expiresAt = 0;
+  auto taken = db_.withSession([&](soci::session& sql) -> core::Result<bool> {
+    store::WriteTransaction tx(sql, db_.dialect());
+    sql << "SELECT state_hash, user_id, authorization_url, expires_at FROM oauth_states WHERE handoff_hash = :h",
+        soci::use(handoffHash), soci::into(stateHash), soci::into(userId), soci::into(url), soci::into(expiresAt);
+    if (!sql.got_data()) return false;
+    soci::statement bind = (sql.prepare << "UPDATE oauth_states SET handoff_hash = NULL, browser_hash = :b "
+                                           "WHERE state_hash = :s AND handoff_hash = :h",
+                            soci::use(browserHash), soci::use(stateHash), soci::use(handoffHash));
+    bind.execute(true);
+    const bool mine = bind.get_affected_rows() == 1;  // once only, also against a concurrent opening
+    tx.commit();
+    return mine;
+  });
+  if (!taken) return std::unexpected(taken.error());
+  if (!*taken) return fail(ErrorCode::Invalid, "this start link is unknown or was already used; start again");
+  if (expiresAt <= clock_.nowUnixSeconds()) return fail(ErrorCode::Invalid, "this start link expired; start again");
+  auto opened = vault_.open(url, stateBinding(userId, stateHash));
+  if (!opened) return std::unexpected(opened.error());
+  return OAuthHandoff{std::string(opened->begin(), opened->end()), browser};
 }
 
 core::Result<OAuthConnections::Pending> OAuthConnections::consume(const std::string& state,
@@ -104,11 +135,12 @@ core::Result<OAuthConnections::Pending> OAuthConnections::consume(const std::str
   struct Row {
     std::string browserHash, userId, provider, verifier, nonce;
     long long expiresAt = 0;
+    soci::indicator browserInd = soci::i_null;
   } row;
   auto taken = db_.withSession([&](soci::session& sql) -> core::Result<bool> {
     store::WriteTransaction tx(sql, db_.dialect());
     sql << "SELECT browser_hash, user_id, provider, verifier, nonce, expires_at FROM oauth_states WHERE state_hash = :s",
-        soci::use(stateHash), soci::into(row.browserHash), soci::into(row.userId), soci::into(row.provider),
+        soci::use(stateHash), soci::into(row.browserHash, row.browserInd), soci::into(row.userId), soci::into(row.provider),
         soci::into(row.verifier), soci::into(row.nonce), soci::into(row.expiresAt);
     if (!sql.got_data()) return false;
     soci::statement del = (sql.prepare << "DELETE FROM oauth_states WHERE state_hash = :s", soci::use(stateHash));
@@ -120,7 +152,7 @@ core::Result<OAuthConnections::Pending> OAuthConnections::consume(const std::str
   if (!taken) return std::unexpected(taken.error());
   if (!*taken) return fail(ErrorCode::Invalid, "this sign-in is unknown or was already used; start again");
   if (row.expiresAt <= clock_.nowUnixSeconds()) return fail(ErrorCode::Invalid, "this sign-in took too long (it expired); start again");
-  if (browserSecret.empty() || core::sha256Hex(browserSecret) != row.browserHash) {
+  if (row.browserInd != soci::i_ok || browserSecret.empty() || core::sha256Hex(browserSecret) != row.browserHash) {
     return fail(ErrorCode::Unauthorized, "this sign-in was started in another browser or by another user; start again here");
   }
   auto kind = model::parseProviderKind(row.provider);

@@ -4,6 +4,7 @@
 // which this version does not have yet.
 
 #include "calgate/accounts/account_store.hpp"
+#include "calgate/accounts/token_broker.hpp"
 #include "calgate/core/log.hpp"
 #include "support.hpp"
 
@@ -131,7 +132,7 @@ http::Response connect(Services& services, http::Request& request) {
   if (!provider) return invalidField("provider", "must be one of " + std::string(model::providerKindList()));
   if (*provider != model::ProviderKind::CalDav) {
     return http::fieldProblem(422, "provider-not-supported", "Unprocessable Content",
-                              **providerName + " accounts connect through OAuth, which this version does not offer yet",
+                              **providerName + " accounts connect through OAuth: POST /v1/accounts/oauth/" + **providerName,
                               "provider");
   }
   auto serverUrl = in.requiredString("server_url", 1, 2048);
@@ -255,6 +256,13 @@ void addAccountRoutes(http::Router& router, Services& services) {
                 if (!account) return account.error();
                 auto calendars = sync::CalendarStore(*services.db, *services.clock).listForAccount(account->id);
                 if (!calendars) return failure(calendars.error(), request);
+                if (account->provider != model::ProviderKind::CalDav && services.tokens) {
+                  // the provider forgets calgate's access too; the account goes regardless
+                  if (auto revoked = services.tokens->revoke(account->id); !revoked) {
+                    core::log::warn("oauth.revoke_failed",
+                                    {{"account", account->id}, {"error", revoked.error().describe()}});
+                  }
+                }
                 if (auto ok = services.accounts->remove(account->id); !ok) return failure(ok.error(), request);
                 std::vector<std::string> gone;
                 for (const auto& c : *calendars) gone.push_back(c.id);
@@ -264,7 +272,8 @@ void addAccountRoutes(http::Router& router, Services& services) {
                 }
                 auditCaller(services, request, "account.delete", "account/" + account->id, "deleted");
                 return noContent();
-              }});
+              },
+              /*outbound=*/true});
 }
 
 }  // namespace calgate::api

@@ -63,6 +63,7 @@ http::Router buildRouter(Services& services) {
   addSystemRoutes(router, services);
   addMeRoutes(router, services);
   addAccountRoutes(router, services);
+  addOAuthRoutes(router, services);
   addPairRoutes(router, services);
   addPolicyRoutes(router, services);
   addFeedRoutes(router, services);

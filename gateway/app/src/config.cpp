@@ -18,6 +18,22 @@ extern char** environ;
 namespace calgate::app {
 namespace {
 
+// The origin browsers reach calgate at: https (http only for a loopback name, for trying it out),
+// a host, an optional port, no path beyond "/", no user, query or fragment.
+bool validPublicUrl(const std::string& url) {
+  std::string_view rest;
+  if (url.starts_with("https://")) {
+    rest = std::string_view(url).substr(8);
+  } else if (url.starts_with("http://localhost") || url.starts_with("http://127.0.0.1")) {
+    rest = std::string_view(url).substr(7);
+  } else {
+    return false;
+  }
+  while (rest.ends_with("/")) rest.remove_suffix(1);
+  if (rest.empty() || rest.size() > 253) return false;
+  return std::all_of(rest.begin(), rest.end(), [](unsigned char c) { return std::isalnum(c) || c == '.' || c == '-' || c == ':'; });
+}
+
 /// Where a raw value came from, for messages.
 struct Origin {
   std::string describe;  // "calgate.yaml line 4" or "environment variable CALGATE_SERVER_PORT"
@@ -123,6 +139,13 @@ const std::vector<KeySpec>& keySpecs() {
            return false;
          }
          c.server.metricsToken = raw;
+         return true;
+       }},
+      {"server.public_url", "empty, or the https:// (http:// only for localhost) URL browsers reach calgate at, without a path",
+       [](Config& c, const std::string& raw) {
+         if (!raw.empty() && !validPublicUrl(raw)) return false;
+         c.server.publicUrl = raw;
+         while (!c.server.publicUrl.empty() && c.server.publicUrl.back() == '/') c.server.publicUrl.pop_back();
          return true;
        }},
       {"database.url", "empty (the default) or a URL starting with sqlite:, postgresql:// or postgres://",

@@ -2,6 +2,7 @@
 #include "calgate/accounts/account_store.hpp"
 #include "calgate/accounts/caldav_accounts.hpp"
 #include "calgate/accounts/provider_registry.hpp"
+#include "calgate/accounts/token_broker.hpp"
 #include "calgate/api/routes.hpp"
 #include "calgate/app/bootstrap.hpp"
 #include "calgate/app/cli.hpp"
@@ -121,6 +122,11 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
   orgpolicy::SqlPinStore pins(**db);
   std::optional<orgpolicy::OrgPolicyStack> orgStack;
   std::unique_ptr<accounts::AccountStore> accountStore;
+  // OAuth sign-ins and tokens: a provider is offered once its adapter supplies calendar discovery
+  // (Google and Microsoft 365 with their adapters); none is in this version.
+  providers::CurlHttpClient oauthHttp(oauth::httpClientOptions(false));
+  std::unique_ptr<accounts::OAuthConnections> oauthConnections;
+  std::unique_ptr<accounts::TokenBroker> tokenBroker;
   const accounts::ProviderRegistry registry = accounts::builtinProviders();
   std::unique_ptr<sync::ProviderFactory> providerFactory;
   std::unique_ptr<sync::SyncService> syncService;
@@ -132,6 +138,10 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
     }
     orgStack.emplace(std::move(*stack));
     accountStore = std::make_unique<accounts::AccountStore>(**db, *credentialVault, core::systemClock());
+    oauthConnections = std::make_unique<accounts::OAuthConnections>(**db, *credentialVault, *accountStore, oauthHttp,
+                                                                    core::systemClock());
+    tokenBroker = std::make_unique<accounts::TokenBroker>(**db, *accountStore, *oauthConnections, oauthHttp,
+                                                          core::systemClock());
     // credentials sealed before they were bound to their server are bound now (once)
     if (auto bound = accountStore->bindCredentialsToServers(); !bound) {
       core::log::warn("vault.bind_failed", {{"error", bound.error().describe()}});
@@ -167,6 +177,9 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
   services.outboundBudget = config->server.outboundBudget;
   services.limits = config->limits;
   services.metricsToken = config->server.metricsToken;
+  services.publicUrl = config->server.publicUrl;
+  services.oauth = oauthConnections.get();
+  services.tokens = tokenBroker.get();
   http::RateLimiter unknownFeedLimiter(config->server.rateLimitPerMinute == 0 ? 0 : 60);
   services.unknownFeedLimiter = &unknownFeedLimiter;
   services.policyLimiter = &policyLimiter;

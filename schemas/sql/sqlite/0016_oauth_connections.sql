@@ -1,10 +1,13 @@
--- OAuth 2.0 connections. A sign-in in progress: the state is known only by its SHA-256 (the state
--- itself travels in the browser's URL), bound to the user who started it and to the browser that
--- carries its binding secret (also kept as a hash), single use, short-lived; the PKCE verifier is
--- sealed by the vault. Rows are deleted when used and once expired.
+-- OAuth 2.0 connections. A sign-in in progress: started by a user through the API, it hands a
+-- browser a one-time start link (handoff, kept as a hash); opening it binds the sign-in to that
+-- browser (a cookie secret, kept as a hash) and sends it to the provider. The state is known only
+-- by its SHA-256 (the state itself travels in the browser's URL); the PKCE verifier and the
+-- provider URL are sealed by the vault. Single use, short-lived; deleted when used or expired.
 CREATE TABLE oauth_states (
   state_hash    TEXT PRIMARY KEY,
-  browser_hash  TEXT NOT NULL,
+  handoff_hash  TEXT UNIQUE,
+  browser_hash  TEXT,
+  authorization_url TEXT NOT NULL,
   user_id       TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
   provider      TEXT NOT NULL,
   verifier      TEXT NOT NULL,

@@ -1,9 +1,11 @@
 #pragma once
 /// Connecting a Google or Microsoft 365 account through OAuth 2.0 (authorization code + PKCE S256,
-/// OpenID Connect for the identity). Two steps:
-/// - begin(): for a signed-in user, the provider URL to send the browser to, and a browser binding
-///   secret the caller gives that browser (a cookie); the state (kept only as a hash), the sealed
-///   PKCE verifier and the nonce are stored with the user, single use, for `stateTtl`.
+/// OpenID Connect for the identity). Three steps:
+/// - begin(): for a user signed in to the API, a one-time start secret (the gateway turns it into
+///   a link); the state (kept only as a hash), the sealed PKCE verifier and provider URL, and the
+///   nonce are stored with the user, single use, for `stateTtl`.
+/// - handoff(): the browser opens the start link: the sign-in is bound to that browser (a secret
+///   the gateway sets as a cookie) and the browser is sent to the provider. Once only.
 /// - complete(): the redirect back. The state is consumed first (single use, expiry, the same
 ///   browser); then the code is exchanged, the ID token verified (signature by the provider's JWKS,
 ///   issuer, audience, expiry, nonce), the identity proven (a verified email; Microsoft's UPN and
@@ -43,7 +45,12 @@ struct OAuthProvider {
 };
 
 struct OAuthStart {
-  std::string url;            ///< where to send the browser
+  std::string handoff;    ///< one-time secret of the start link (handoff() takes it)
+  long long expiresAt = 0;
+};
+
+struct OAuthHandoff {
+  std::string providerUrl;    ///< where to send the browser
   std::string browserSecret;  ///< give it to that browser (HttpOnly cookie); complete() wants it back
 };
 
@@ -66,11 +73,15 @@ class OAuthConnections {
   /// NotFound: the provider is not configured. Store errors.
   core::Result<OAuthStart> begin(const std::string& userId, model::ProviderKind provider);
 
+  /// Invalid: an unknown, already used or expired start link ("start again").
+  core::Result<OAuthHandoff> handoff(const std::string& handoffSecret);
+
   /// `query`: the callback's query parameters. Errors (nothing stored for any):
   /// - Invalid: no state, an unknown or already used state ("start again"), an expired state,
   ///   the provider's `error` (access_denied: consent denied), a missing code, an ID token that is
   ///   missing, an identity without a verified email (or a Microsoft UPN), no refresh token.
-  /// - Unauthorized: the state was started in another browser (the binding does not match); the
+  /// - Unauthorized: the state was started in another browser (the binding does not match, or the
+  ///   sign-in never went through its start link); the
   ///   code was refused (cause InvalidGrant: used, expired, or from another sign-in); the ID token
   ///   failed verification (cause IdTokenRejected).
   /// - the provider's and the store's transport errors.

@@ -25,6 +25,8 @@ class OrgPolicyService;
 }
 namespace calgate::accounts {
 class AccountStore;
+class OAuthConnections;
+class TokenBroker;
 }
 namespace calgate::sync {
 class ProviderFactory;
@@ -65,6 +67,11 @@ struct Services {
   std::string metricsToken;
   /// Lookups of feed tokens that turn out unknown, per client address (bounds guessing).
   http::RateLimiter* unknownFeedLimiter = nullptr;
+  /// OAuth sign-ins (null while the vault is closed) and the access tokens of OAuth accounts.
+  accounts::OAuthConnections* oauth = nullptr;
+  accounts::TokenBroker* tokens = nullptr;
+  /// server.public_url: the start links and the redirect URI (<this>/oauth/callback) derive from it.
+  std::string publicUrl{};
 };
 
 /// GET /healthz (process alive), GET /readyz (database reachable and schema current, else 503),
@@ -77,6 +84,10 @@ void addMeRoutes(http::Router& router, Services& services);
 
 /// /v1/accounts: connect a CalDAV account (checked by discovery first), list, calendars, delete.
 void addAccountRoutes(http::Router& router, Services& services);
+
+/// POST /v1/accounts/oauth/{provider} (a start link for the user's browser), GET /oauth/start/{handoff}
+/// and GET /oauth/callback (the browser's side of connecting a Google or Microsoft 365 account).
+void addOAuthRoutes(http::Router& router, Services& services);
 
 /// /v1/pairs: create, list, get, update, delete, sync now, status, confirm, preview.
 void addPairRoutes(http::Router& router, Services& services);

@@ -27,6 +27,9 @@ struct ServerConfig {
   std::vector<std::string> trustedProxies{};
   /// /metrics answers only with "Authorization: Bearer <this>"; empty: only to loopback clients.
   std::string metricsToken{};
+  /// Where browsers reach calgate (behind its TLS-terminating proxy), e.g. https://calgate.example.com:
+  /// OAuth's redirect URI is <this>/oauth/callback. Empty: OAuth sign-ins are not offered.
+  std::string publicUrl{};
 };
 
 }  // namespace calgate::http
