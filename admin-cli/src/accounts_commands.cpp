@@ -1,5 +1,6 @@
 #include "calgate/accounts/account_store.hpp"
 #include "calgate/accounts/caldav_accounts.hpp"
+#include "calgate/accounts/identities.hpp"
 #include "calgate/accounts/user_store.hpp"
 #include "calgate/sync/calendar_store.hpp"
 #include "context.hpp"
@@ -123,17 +124,18 @@ void addAccountsCommands(CLI::App& app, Context& ctx, int& exitCode) {
       if (!found) return failWith("cannot list the account's calendars: " + found.error().message);
 
       accounts::AccountStore accounts(*ctx.db, vault, clock);
-      auto account = accounts.create({owner->id, model::ProviderKind::CalDav, email, serverUrl, found->identities},
+      auto account = accounts.create({owner->id, model::ProviderKind::CalDav, email, serverUrl,
+                                      accounts::withTypedFallback(found->identities, email)},
                                      accounts::caldavCredential(login));
       if (!account) return failWith(account.error());
       sync::CalendarStore store(*ctx.db, clock);
       nlohmann::json out = {{"account_id", account->id},
-                            {"domains", model::policyDomains(found->identities)},
-                            {"inside", model::memberDomains(found->identities)},
+                            {"domains", model::policyDomains(account->identities)},
+                            {"inside", model::memberDomains(account->identities)},
                             {"calendars", nlohmann::json::array()}};
       if (!ctx.json) {
         std::cout << "account " << account->id << " (" << email << ") connected\n"
-                  << "  proven: " << describeIdentities(found->identities) << "\n";
+                  << "  proven: " << describeIdentities(account->identities) << "\n";
       }
       for (const auto& c : found->calendars) {
         auto saved = store.upsert(account->id, c);

@@ -192,13 +192,20 @@ LookupReport OrgPolicyService::resolve(const std::string& d) {
         const long long signedAt =
             ans.signedAt ? std::chrono::duration_cast<std::chrono::seconds>(ans.signedAt->time_since_epoch()).count() : 0;
         const OrgLevel level = fromOrg ? rec.sp.value_or(rec.p) : rec.p;
-        const bool replayed = pin && pin->signedAt > 0 && signedAt < pin->signedAt;
+        // Validly signed, but not newer than the record behind the pin (signed earlier, or in the
+        // same signing period with other content - signers such as PowerDNS give a whole week one
+        // inception), or from the organisational domain while the pin was proven at the domain's
+        // own name (reached through a replayed denial of that name): data an attacker can replay
+        // while its signature lasts. It never lowers the pin nor widens its allow-list.
+        const bool otherName = pin && !pin->provenAt.empty() && pin->provenAt != name;
+        const bool older = pin && pin->signedAt > 0 &&
+                           (signedAt < pin->signedAt || (signedAt == pin->signedAt && best->text != pin->recordText));
+        const bool replayed = older || (otherName && level <= pin->level);
         if (replayed && level <= pin->level) {
-          // Validly signed, but older than the record behind the pin: data an attacker can replay
-          // until its signature expires. It never lowers the pin (nor widens its allow-list).
-          return fromPin(Validation::Secure, "secure record at " + name + " signed " + isoTime(signedAt) +
-                                                 ", before the pinned record (signed " + isoTime(pin->signedAt) +
-                                                 "): an older answer cannot lower a pinned policy");
+          return fromPin(Validation::Secure,
+                         "secure record at " + name + " signed " + isoTime(signedAt) + (otherName ? ", not where" : ", not after") +
+                             " the pinned record (signed " + isoTime(pin->signedAt) +
+                             "): an older answer cannot lower a pinned policy");
         }
         OrgPolicy p;
         p.domain = d;
@@ -209,10 +216,17 @@ LookupReport OrgPolicyService::resolve(const std::string& d) {
         p.reasons = {"secure record at " + name + (fromOrg ? " (organisational domain, sp=)" : "") + ": " + best->text};
         for (const auto& w : rec.warnings) p.reasons.push_back("record warning: " + w);
         if (replayed) {
-          // older but stricter: it applies (tightening is always allowed), the pin stays as it is
-          p.reasons.push_back("signed before the pinned record: applied because it is stricter; the pin is kept");
+          // older but stricter: its level applies (tightening is always allowed), but only what both
+          // allow-lists admit; the pin stays as it is
+          std::vector<std::string> both;
+          for (const auto& a : p.allow) {
+            if (std::find(pin->allow.begin(), pin->allow.end(), a) != pin->allow.end()) both.push_back(a);
+          }
+          p.allow = std::move(both);
+          p.reasons.push_back("signed before the pinned record: applied because it is stricter, with only the "
+                              "allow-list entries the pinned record has too; the pin is kept");
         } else if (rec.ma.count() > 0) {
-          Pin next{d, p.level, p.label, p.allow, now + rec.ma.count(), best->text, signedAt};
+          Pin next{d, p.level, p.label, p.allow, now + rec.ma.count(), best->text, signedAt, name};
           if (auto saved = pins_.save(next); !saved) report.notes.push_back("pin not saved: " + saved.error().message);
           report.pin = next;
         } else {

@@ -188,3 +188,29 @@ TEST_CASE("credentials sealed before the binding are bound to their server once"
   CHECK(vault::canonicalOrigin("https://user@[::1]:8443/") == "https://[::1]:8443");
   CHECK(vault::canonicalOrigin("ftp://x/").empty());
 }
+
+TEST_CASE("credential and status changes can be conditional on the credential they started from", "[store][vault]") {
+  Fixture f;
+  auto account = f.accounts->create({f.userId, model::ProviderKind::Google, "me@gmail.example", std::nullopt}, bytes("one"));
+  REQUIRE(account);
+  auto before = f.accounts->versionedCredential(account->id);
+  REQUIRE(before);
+  CHECK(std::string(before->secret.begin(), before->secret.end()) == "one");
+  // re-authorised meanwhile (a new grant): what a refresh of the old grant wanted no longer applies
+  REQUIRE(f.accounts->replaceCredential(account->id, bytes("two")));
+  auto stale = f.accounts->replaceCredentialIf(account->id, bytes("rotated-old-grant"), before->version);
+  REQUIRE(stale);
+  CHECK_FALSE(*stale);
+  auto marked = f.accounts->setStatusIf(account->id, "needs_reauth", "refused", before->version);
+  REQUIRE(marked);
+  CHECK_FALSE(*marked);
+  auto now = f.accounts->versionedCredential(account->id);
+  REQUIRE(now);
+  CHECK(std::string(now->secret.begin(), now->secret.end()) == "two");
+  CHECK(f.accounts->get(account->id)->status == "active");
+  // from the current version both apply
+  CHECK(*f.accounts->replaceCredentialIf(account->id, bytes("three"), now->version));
+  auto latest = f.accounts->versionedCredential(account->id);
+  CHECK(*f.accounts->setStatusIf(account->id, "needs_reauth", "refused", latest->version));
+  CHECK(f.accounts->get(account->id)->statusReason == "refused");
+}

@@ -353,9 +353,10 @@ struct Routes {
   }
 
   http::Response call(const std::string& method, const std::string& target, std::string cookie = {},
-                       bool authenticated = true) {
+                       bool authenticated = true, std::string origin = {}) {
     http::Request r;
     r.method = method;
+    if (!origin.empty()) r.headers.emplace_back("origin", origin);
     r.path = target.substr(0, target.find('?'));
     if (const auto q = target.find('?'); q != std::string::npos) r.query = target.substr(q + 1);
     if (!cookie.empty()) r.headers.emplace_back("cookie", "other=1; " + cookie);
@@ -366,6 +367,16 @@ struct Routes {
     r.params = match.params;
     if (authenticated) r.identity = http::Identity{g.userId, "tok_test"};
     return match.route->handler(r);
+  }
+
+  /// The start link in a browser: its page, then its button (from calgate's own origin).
+  http::Response open(const std::string& link) {
+    const std::string path = link.substr(std::string("http://127.0.0.1:9").size());
+    auto confirm = call("GET", path, {}, false);
+    REQUIRE(confirm.status == 200);
+    CHECK_THAT(confirm.body, Catch::Contains("calgate user alice@example.com") &&
+                                 Catch::Contains("<form method=\"post\" action=\"" + path + "\">"));
+    return call("POST", path, {}, false, "http://127.0.0.1:9");
   }
 
   static std::string header(const http::Response& r, const std::string& name) {
@@ -386,13 +397,18 @@ TEST_CASE("routes: a start link, the browser's cookie, the callback's page; disc
   const auto link = nlohmann::json::parse(started.body)["authorization_url"].get<std::string>();
   REQUIRE(link.starts_with("http://127.0.0.1:9/oauth/start/"));
 
-  auto opened = routes.call("GET", link.substr(std::string("http://127.0.0.1:9").size()), {}, false);
-  REQUIRE(opened.status == 302);
+  // the button posted from another site is refused, and the link stays usable
+  const std::string path = link.substr(std::string("http://127.0.0.1:9").size());
+  CHECK(routes.call("POST", path, {}, false, "https://evil.example").status == 403);
+  CHECK(routes.call("POST", path, {}, false).status == 403);
+  auto opened = routes.open(link);
+  REQUIRE(opened.status == 303);
   const std::string setCookie = Routes::header(opened, "Set-Cookie");
   CHECK_THAT(setCookie, Catch::StartsWith("calgate_oauth=") && Catch::Contains("HttpOnly") &&
                             Catch::Contains("SameSite=Lax") && Catch::Contains("Path=/oauth"));
   // the link works once
-  CHECK(routes.call("GET", link.substr(std::string("http://127.0.0.1:9").size()), {}, false).status == 400);
+  CHECK(routes.call("GET", path, {}, false).status == 400);
+  CHECK(routes.call("POST", path, {}, false, "http://127.0.0.1:9").status == 400);
 
   const std::string back = g.authorize(Routes::header(opened, "Location"), g.account);
   REQUIRE(back.starts_with(kRedirect + "?"));
@@ -406,15 +422,15 @@ TEST_CASE("routes: a start link, the browser's cookie, the callback's page; disc
   // again, properly
   auto second = routes.call("POST", "/v1/accounts/oauth/google");
   const auto link2 = nlohmann::json::parse(second.body)["authorization_url"].get<std::string>();
-  auto opened2 = routes.call("GET", link2.substr(std::string("http://127.0.0.1:9").size()), {}, false);
+  auto opened2 = routes.open(link2);
   const std::string cookie2 = Routes::header(opened2, "Set-Cookie").substr(0, Routes::header(opened2, "Set-Cookie").find(';'));
   const std::string back2 = g.authorize(Routes::header(opened2, "Location"), g.account);
   auto page = routes.call("GET", "/oauth/callback" + back2.substr(back2.find('?')), cookie2, false);
   INFO(page.body);
   REQUIRE(page.status == 200);
-  CHECK_THAT(page.body, Catch::Contains("is connected with 2 calendars"));
+  CHECK_THAT(page.body, Catch::Contains("(calgate user alice@example.com) is connected with 2 calendars"));
   CHECK_THAT(Routes::header(page, "Set-Cookie"), Catch::Contains("Max-Age=0"));
-  CHECK(Routes::header(page, "Content-Security-Policy") == "default-src 'none'");
+  CHECK_THAT(Routes::header(page, "Content-Security-Policy"), Catch::StartsWith("default-src 'none'"));
   auto accounts = g.accounts->listForUser(g.userId);
   REQUIRE(accounts);
   REQUIRE(accounts->size() == 1);
@@ -441,7 +457,7 @@ TEST_CASE("routes: the callback's page escapes what the provider sent", "[oidc]"
   Routes routes(g);
   auto started = routes.call("POST", "/v1/accounts/oauth/google");
   const auto link = nlohmann::json::parse(started.body)["authorization_url"].get<std::string>();
-  auto opened = routes.call("GET", link.substr(std::string("http://127.0.0.1:9").size()), {}, false);
+  auto opened = routes.open(link);
   const std::string cookie = Routes::header(opened, "Set-Cookie").substr(0, Routes::header(opened, "Set-Cookie").find(';'));
   const std::string state = queryOf(Routes::header(opened, "Location"))["state"];
   auto page = routes.call("GET", "/oauth/callback?state=" + state + "&error=%3Cscript%3Ealert(1)%3C%2Fscript%3E", cookie,
@@ -449,4 +465,20 @@ TEST_CASE("routes: the callback's page escapes what the provider sent", "[oidc]"
   CHECK(page.status == 400);
   CHECK(page.body.find("<script>") == std::string::npos);
   CHECK_THAT(page.body, Catch::Contains("refused the sign-in"));
+}
+
+TEST_CASE("routes: erasing a user revokes calgate's access to their OAuth accounts first", "[oidc]") {
+  Gateway g;
+  Routes routes(g);
+  auto connected = g.connect();
+  REQUIRE(connected);
+  const auto stored = *refreshTokenOf(*g.accounts->credential(connected->account.id));
+  auto erased = routes.call("DELETE", "/v1/me");
+  CHECK(erased.status == 204);
+  CHECK(g.count("accounts") == 0);
+  const auto log = g.control("log");
+  CHECK(log.back()["endpoint"] == "revocation");
+  auto dead = oauth::refresh(g.http, g.connections->provider(model::ProviderKind::Google)->client, stored, g.clock);
+  REQUIRE_FALSE(dead);
+  CHECK(dead.error().cause == Cause::InvalidGrant);
 }

@@ -192,11 +192,11 @@ class JourneyTest(cg.ApiTestCase):
                 self.assertIn(item["write"]["location"], ("", None), item)
                 self.assertEqual(item["write"]["attendees"], 0, item)
         self.assertNoneIn(self.secrets, r.text, "the preview")
-        # the typed alice@example.com is a label; a server on 127.0.0.1 proves no domain (test_identity
-        # covers servers that do), so no organisation policy was consulted
-        self.assertEqual(r.json["domains"], {"source": [], "target_inside": []})
-        self.assertEqual(r.json["org_policies"], [])
-        self.assertEqual(r.json["org_policy"]["domain"], "")
+        # a server on 127.0.0.1 proves no domain (test_identity covers servers that do): the typed
+        # alice@example.com then counts as a source domain, to tighten only - inside nothing
+        self.assertEqual(r.json["domains"], {"source": ["example.com"], "target_inside": []})
+        self.assertEqual([p["domain"] for p in r.json["org_policies"]], ["example.com"])
+        self.assertEqual(r.json["org_policy"]["domain"], "example.com")
         r = api.get("/v1/pairs/%s/preview" % pair["id"], query={"limit": "1", "scope": "all"})
         self.assertStatus(r, 200)
         self.assertEqual(len(r.json["items"]), 1)

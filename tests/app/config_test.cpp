@@ -48,6 +48,8 @@ TEST_CASE("trusted proxies are IP addresses; the metrics token is never echoed",
   const std::string secret = "short-secret";
   CHECK_THAT(errorOf(dir.write("u.yaml", "version: 1\nserver:\n  public_url: http://calgate.example.com\n")),
              Catch::Contains("server.public_url"));
+  CHECK_THAT(errorOf(dir.write("w.yaml", "version: 1\nserver:\n  public_url: http://localhost.evil.example\n")),
+             Catch::Contains("server.public_url"));
   CHECK_THAT(errorOf(dir.write("v.yaml", "version: 1\nserver:\n  public_url: https://calgate.example.com/app?x\n")),
              Catch::Contains("server.public_url"));
   const auto msg = errorOf(dir.write("m.yaml", "version: 1\nserver:\n  metrics_token: " + secret + "\n"));

@@ -202,6 +202,55 @@ TEST_CASE("state machine: a pin holds against every unproven or denying answer",
   CHECK_FALSE(*pins.load("acme.com"));
 }
 
+TEST_CASE("state machine: replays never lower a pin nor widen its allow-list", "[dns][state][pin]") {
+  auto clock = test::FakeClock::at(2026y / June / 1);
+  ScriptedSource source;
+  MemoryPinStore pins;
+  OrgPolicyService service(source, pins, clock);
+  auto signedOn = [](TxtAnswer a, std::chrono::sys_days day) {
+    a.signedAt = core::TimePoint(std::chrono::sys_seconds(day));
+    return a;
+  };
+  const auto week = sys_days(2026y / May / 25);  // a signer that gives a whole week one inception
+  source.answers[kName] = signedOn(records(Security::Secure, {"v=CALPRIV1; p=private; ma=86400"}), week);
+  REQUIRE(service.inspect("acme.com").policy.level == OrgLevel::Private);
+
+  SECTION("same inception, other content: taken for a replay") {
+    source.answers[kName] = signedOn(records(Security::Secure, {"v=CALPRIV1; p=none; ma=0"}), week);
+    auto r = service.inspect("acme.com");
+    CHECK(r.policy.level == OrgLevel::Private);
+    CHECK(r.policy.pinned);
+  }
+  SECTION("an older but stricter record applies, with only the allow-list entries the pin has too") {
+    source.answers[kName] = signedOn(records(Security::Secure, {"v=CALPRIV1; p=block; allow=partner.com; ma=86400"}),
+                                     sys_days(2026y / May / 1));
+    auto r = service.inspect("acme.com");
+    CHECK(r.policy.level == OrgLevel::Block);
+    CHECK(r.policy.allow.empty());  // the pinned record allows nobody
+    REQUIRE(pins.load("acme.com")->has_value());
+    CHECK(pins.load("acme.com")->value().level == OrgLevel::Private);  // the pin is untouched
+  }
+  SECTION("a denial of the own name does not hand the decision to the organisational domain's sp=") {
+    // mail.acme.com pinned from its own record; then its record is denied (a replayed NSEC) and
+    // acme.com's freshly signed record says sp=none
+    source.answers["_calendar-privacy.mail.acme.com."] =
+        signedOn(records(Security::Secure, {"v=CALPRIV1; p=block; ma=86400"}), week);
+    REQUIRE(service.inspect("mail.acme.com").policy.level == OrgLevel::Block);
+    source.answers.erase("_calendar-privacy.mail.acme.com.");
+    source.answers[kName] = signedOn(records(Security::Secure, {"v=CALPRIV1; p=private; sp=none; ma=86400"}),
+                                     sys_days(2026y / June / 1));
+    auto r = service.inspect("mail.acme.com");
+    CHECK(r.policy.level == OrgLevel::Block);
+    CHECK(r.policy.pinned);
+  }
+  SECTION("a newer record lowers it: the organisation changed its mind") {
+    source.answers[kName] = signedOn(records(Security::Secure, {"v=CALPRIV1; p=none; ma=0"}), week + days(7));
+    auto r = service.inspect("acme.com");
+    CHECK(r.policy.level == OrgLevel::None);
+    CHECK_FALSE(r.pin);
+  }
+}
+
 TEST_CASE("state machine: without a pin, failures fail closed and unsigned data only tightens", "[dns][state]") {
   auto clock = test::FakeClock::at(2026y / June / 1);
   ScriptedSource source;

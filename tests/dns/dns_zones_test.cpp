@@ -324,7 +324,7 @@ TEST_CASE("attack: an older record replayed while its signature is valid never l
   CHECK(strict.pin->signedAt == 1772323200);  // 2026-03-01T00:00:00Z, the inception it was signed with
   REQUIRE(strict.answer.signedAt);
 
-  useVariant("pin-none");  // an on-path attacker replays p=none, signed 2025-01-01 and still valid
+  useVariant("pin-none");  // an on-path attacker replays p=none, signed 2025-06-01 and still valid
   auto replay = f.service->inspect("pinned.test");
   CHECK(replay.answer.security == Security::Secure);  // the signature itself is fine
   CHECK(replay.policy.level == OrgLevel::Block);

@@ -9,7 +9,7 @@
 # "test." plays the root. Signatures are valid from 2025-01-01 to 2035-01-01 (tests use a fake
 # clock inside that range) except skew.test (2026-01-01..2026-02-01) and expired.test (2020), and
 # the re-signed pinned.test variants (pin-resigned from 2026-03-01, pin-none-newer from 2026-04-01):
-# against them, pin-none (signed 2025-01-01) is an older answer replayed.
+# against them, pin-none (signed 2025-06-01, after the base record) is an older answer replayed.
 set -euo pipefail
 export LC_ALL=C
 action=${1:?usage: dns-zones.sh start|use|stop STATE_DIR [VARIANT]}
@@ -168,7 +168,7 @@ case "$action" in
     { soa pinned.test; echo 'www IN A 127.0.0.1'; } >"$state/pinned.test.denied.zone"
     sign "$state/pinned.test.denied.zone" "$pk" "${VALID[@]}"
     { soa pinned.test; echo '_calendar-privacy IN TXT "v=CALPRIV1; p=none; ma=0"'; } >"$state/pinned.test.none.zone"
-    sign "$state/pinned.test.none.zone" "$pk" "${VALID[@]}"
+    sign "$state/pinned.test.none.zone" "$pk" -i 20250601000000 -e 20350101000000
     { soa pinned.test; echo '_calendar-privacy IN TXT "v=CALPRIV1; p=none; ma=0"'; } >"$state/pinned.test.insecure.zone"
     { soa pinned.test; echo '_calendar-privacy IN TXT "v=CALPRIV1; p=block; ma=3600; label=Pinned"'; } >"$state/pinned.test.resigned.zone"
     sign "$state/pinned.test.resigned.zone" "$pk" -i 20260301000000 -e 20350101000000

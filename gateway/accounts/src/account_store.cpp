@@ -3,6 +3,7 @@
 #include "calgate/accounts/identities.hpp"
 #include "calgate/accounts/user_store.hpp"
 #include "calgate/audit/audit_log.hpp"
+#include "calgate/core/hash.hpp"
 #include "calgate/core/ids.hpp"
 #include "calgate/core/log.hpp"
 #include "calgate/store/transaction.hpp"
@@ -259,31 +260,72 @@ core::Result<std::size_t> AccountStore::bindCredentialsToServers() {
 }
 
 core::Result<void> AccountStore::replaceCredential(std::string_view accountId, const vault::SecretBytes& credential) {
-  auto replaced = replaceOnce(accountId, credential);
+  auto replaced = replaceCredentialIf(accountId, credential, std::nullopt);
+  if (!replaced) return std::unexpected(replaced.error());
+  return {};
+}
+
+core::Result<bool> AccountStore::replaceCredentialIf(std::string_view accountId, const vault::SecretBytes& credential,
+                                                     const std::optional<std::string>& version) {
+  auto replaced = replaceOnce(accountId, credential, version);
   if (!replaced && keyRetired(replaced.error())) {
     if (auto reloaded = vault_.reload(); !reloaded) return std::unexpected(reloaded.error());
-    replaced = replaceOnce(accountId, credential);
+    replaced = replaceOnce(accountId, credential, version);
   }
   return replaced;
 }
 
-core::Result<void> AccountStore::replaceOnce(std::string_view accountId, const vault::SecretBytes& credential) {
+core::Result<AccountStore::VersionedCredential> AccountStore::versionedCredential(std::string_view accountId) {
+  auto row = sealedRow(std::string(accountId));
+  if (!row) return std::unexpected(row.error());
+  auto secret = credential(accountId);
+  if (!secret) return std::unexpected(secret.error());
+  return VersionedCredential{std::move(*secret), core::sha256Hex(row->blob)};
+}
+
+core::Result<bool> AccountStore::setStatusIf(std::string_view accountId, std::string_view status,
+                                             std::string_view reason, const std::string& version) {
+  const std::string id(accountId), st(status), why(reason);
+  soci::indicator whyInd = why.empty() ? soci::i_null : soci::i_ok;
+  const long long now = clock_.nowUnixSeconds();
+  return db_.withSession([&](soci::session& sql) -> core::Result<bool> {
+    store::WriteTransaction tx(sql, db_.dialect());
+    std::string blob;
+    sql << "SELECT credential_ciphertext FROM accounts WHERE id = :i", soci::use(id), soci::into(blob);
+    if (!sql.got_data()) return fail(ErrorCode::NotFound, "no account with id " + id);
+    if (core::sha256Hex(blob) != version) return false;  // re-authorised meanwhile
+    sql << "UPDATE accounts SET status = :s, status_reason = :r, updated_at = :t WHERE id = :i", soci::use(st),
+        soci::use(why, whyInd), soci::use(now), soci::use(id);
+    tx.commit();
+    return true;
+  });
+}
+
+core::Result<bool> AccountStore::replaceOnce(std::string_view accountId, const vault::SecretBytes& credential,
+                                             const std::optional<std::string>& version) {
   auto account = get(accountId);
   if (!account) return std::unexpected(account.error());
   auto sealed = vault_.seal(credential, vault::Binding{account->userId, std::string(model::toString(account->provider)),
                                                        account->id,
                                                        vault::endpointOf(account->serverUrl, vault::kCredentialBinding)});
   if (!sealed) return std::unexpected(sealed.error());
-  auto stored = db_.withSession([&](soci::session& sql) -> core::Result<void> {
+  auto stored = db_.withSession([&](soci::session& sql) -> core::Result<bool> {
+    store::WriteTransaction tx(sql, db_.dialect());
+    if (version) {
+      std::string blob;
+      sql << "SELECT credential_ciphertext FROM accounts WHERE id = :i", soci::use(account->id), soci::into(blob);
+      if (!sql.got_data() || core::sha256Hex(blob) != *version) return false;  // replaced meanwhile
+    }
     const long long now = clock_.nowUnixSeconds();
     sql << "UPDATE accounts SET credential_ciphertext = :c, credential_key_id = :k, credential_binding = :b, "
            "updated_at = :t WHERE id = :i",
         soci::use(sealed->blob), soci::use(sealed->keyId), soci::use(vault::kCredentialBinding), soci::use(now),
         soci::use(account->id);
-    return {};
+    tx.commit();
+    return true;
   });
   if (!stored) return std::unexpected(keyRefusal(db_, stored.error(), sealed->keyId));
-  return {};
+  return stored;
 }
 
 core::Result<void> AccountStore::remove(std::string_view accountId) {

@@ -5,11 +5,15 @@
 namespace calgate::accounts {
 namespace {
 
-std::vector<model::Identity> legacy(const std::string& email, const std::optional<std::string>& serverUrl) {
-  std::vector<model::Identity> out = serverUrl ? model::caldavIdentities(*serverUrl, {}) : std::vector<model::Identity>{};
+void addTyped(std::vector<model::Identity>& out, const std::string& email) {
   if (const auto at = email.rfind('@'); at != std::string::npos && at + 1 < email.size()) {
     out.push_back({model::IdentityKind::Typed, email, model::normaliseDomain(email.substr(at + 1)), false});
   }
+}
+
+std::vector<model::Identity> legacy(const std::string& email, const std::optional<std::string>& serverUrl) {
+  std::vector<model::Identity> out = serverUrl ? model::caldavIdentities(*serverUrl, {}) : std::vector<model::Identity>{};
+  addTyped(out, email);
   return out;
 }
 
@@ -20,6 +24,11 @@ std::string text(const nlohmann::json& object, const char* key) {
 }
 
 }  // namespace
+
+std::vector<model::Identity> withTypedFallback(std::vector<model::Identity> proven, const std::string& label) {
+  if (proven.empty()) addTyped(proven, label);
+  return proven;
+}
 
 std::string identitiesToJson(const std::vector<model::Identity>& identities) {
   nlohmann::json out = nlohmann::json::array();

@@ -100,6 +100,24 @@ core::Result<OAuthStart> OAuthConnections::begin(const std::string& userId, mode
   return OAuthStart{handoff, expires};
 }
 
+core::Result<OAuthConnections::PendingStart> OAuthConnections::describe(const std::string& handoffSecret) {
+  if (handoffSecret.empty() || handoffSecret.size() > 128) return fail(ErrorCode::Invalid, "this start link is not valid; start again");
+  const std::string handoffHash = core::sha256Hex(handoffSecret);
+  std::string userId, provider;
+  long long expiresAt = 0;
+  auto found = db_.withSession([&](soci::session& sql) -> core::Result<bool> {
+    sql << "SELECT user_id, provider, expires_at FROM oauth_states WHERE handoff_hash = :h", soci::use(handoffHash),
+        soci::into(userId), soci::into(provider), soci::into(expiresAt);
+    return sql.got_data();
+  });
+  if (!found) return std::unexpected(found.error());
+  if (!*found) return fail(ErrorCode::Invalid, "this start link is unknown or was already used; start again");
+  if (expiresAt <= clock_.nowUnixSeconds()) return fail(ErrorCode::Invalid, "this start link expired; start again");
+  auto kind = model::parseProviderKind(provider);
+  if (!kind) return std::unexpected(kind.error());
+  return PendingStart{userId, *kind};
+}
+
 core::Result<OAuthHandoff> OAuthConnections::handoff(const std::string& handoffSecret) {
   if (handoffSecret.empty() || handoffSecret.size() > 128) return fail(ErrorCode::Invalid, "this start link is not valid; start again");
   const std::string handoffHash = core::sha256Hex(handoffSecret);
@@ -182,7 +200,10 @@ core::Result<OAuthConnected> OAuthConnections::complete(const std::map<std::stri
   ProvenIdentity who{id->issuer + "|" + id->subject, {}, {}};
   if (pending->provider == model::ProviderKind::Microsoft) {
     who.label = id->preferredUsername;
-    who.identities = model::microsoftIdentities(id->preferredUsername, id->tenantId);
+    // A work account only as a member of its own tenant: a token issued by another tenant (a B2B
+    // guest's) names the guest's home address, which that tenant does not control.
+    const bool ownTenant = !id->tenantId.empty() && id->issuer.find("/" + id->tenantId + "/") != std::string::npos;
+    who.identities = model::microsoftIdentities(id->preferredUsername, ownTenant ? id->tenantId : "");
   } else {
     if (!id->emailVerified) {
       return fail(ErrorCode::Invalid, "the provider has not verified this account's email address; verify it there and "

@@ -51,35 +51,52 @@ core::Result<oauth::Secret> TokenBroker::accessToken(const std::string& accountI
 }
 
 core::Result<void> TokenBroker::refresh(const Account& account, const OAuthProvider& provider, Entry& e) {
-  auto credential = accounts_.credential(account.id);
-  if (!credential) return std::unexpected(credential.error());
-  auto refreshToken = refreshTokenOf(*credential);
-  if (!refreshToken) return std::unexpected(refreshToken.error());
-  auto tokens = oauth::refresh(http_, provider.client, *refreshToken, clock_);
-  if (!tokens) {
-    if (tokens.error().cause == core::Cause::InvalidGrant) {
-      markNeedsReauth(account, "the provider no longer accepts its authorisation (revoked, expired or replaced)");
+  for (int attempt = 0; attempt < 2; ++attempt) {  // a second time only after a re-authorisation meanwhile
+    auto stored = accounts_.versionedCredential(account.id);
+    if (!stored) return std::unexpected(stored.error());
+    if (e.unsavedFor != stored->version) e.unsaved.clear();  // replaced since: that one is authoritative
+    auto refreshToken = e.unsaved.empty() ? refreshTokenOf(stored->secret) : core::Result<oauth::Secret>(e.unsaved);
+    if (!refreshToken) return std::unexpected(refreshToken.error());
+    if (!e.unsaved.empty()) {  // a rotated token a failed write left in memory: store it before anything else
+      auto saved = accounts_.replaceCredentialIf(account.id, oauthCredential(e.unsaved), stored->version);
+      if (!saved) return std::unexpected(saved.error());
+      e.unsaved.clear();
+      if (!*saved) continue;
+      stored = accounts_.versionedCredential(account.id);
+      if (!stored) return std::unexpected(stored.error());
+    }
+    auto tokens = oauth::refresh(http_, provider.client, *refreshToken, clock_);
+    if (!tokens) {
+      if (tokens.error().cause != core::Cause::InvalidGrant) return std::unexpected(tokens.error());  // transient
+      auto marked = markNeedsReauth(account, stored->version,
+                                    "the provider no longer accepts its authorisation (revoked, expired or replaced)");
+      if (!marked) return std::unexpected(marked.error());
+      if (!*marked) continue;  // connected again meanwhile: try the new credential
       auto now = accounts_.get(account.id);
       return std::unexpected(needsReauth(now ? *now : account));
     }
-    return std::unexpected(tokens.error());  // transient: the account stays as it is
-  }
-  if (!tokens->refreshToken.empty() && tokens->refreshToken != *refreshToken) {
-    // rotated: the new refresh token is stored before the new access token is used
-    if (auto ok = accounts_.replaceCredential(account.id, oauthCredential(tokens->refreshToken)); !ok) {
-      core::log::error("oauth.rotation_not_stored", {{"account", account.id}, {"error", ok.error().describe()}});
-      return std::unexpected(ok.error());
+    if (!tokens->refreshToken.empty() && tokens->refreshToken != *refreshToken) {
+      // rotated: the new refresh token is stored before the new access token is used
+      auto saved = accounts_.replaceCredentialIf(account.id, oauthCredential(tokens->refreshToken), stored->version);
+      if (!saved) {
+        e.unsaved = tokens->refreshToken;  // the old one is spent: keep the new one for the next try
+        e.unsavedFor = stored->version;
+        core::log::error("oauth.rotation_not_stored", {{"account", account.id}, {"error", saved.error().describe()}});
+        return std::unexpected(saved.error());
+      }
+      if (!*saved) continue;  // connected again meanwhile: this grant is not the account's any more
     }
+    e.access = tokens->accessToken;
+    e.expiresAt = tokens->expiresAt;
+    return {};
   }
-  e.access = tokens->accessToken;
-  e.expiresAt = tokens->expiresAt;
-  return {};
+  return core::fail(ErrorCode::Unavailable, "account " + account.id + " changed while its token was refreshed; try again");
 }
 
-void TokenBroker::markNeedsReauth(const Account& account, const std::string& reason) {
-  if (auto ok = accounts_.setStatus(account.id, "needs_reauth", reason); !ok) {
-    core::log::error("oauth.status_not_stored", {{"account", account.id}, {"error", ok.error().describe()}});
-  }
+core::Result<bool> TokenBroker::markNeedsReauth(const Account& account, const std::string& version,
+                                                const std::string& reason) {
+  auto marked = accounts_.setStatusIf(account.id, "needs_reauth", reason, version);
+  if (!marked || !*marked) return marked;
   audit::AuditEntry e;
   e.userId = account.userId;
   e.action = "account.needs_reauth";
@@ -88,6 +105,7 @@ void TokenBroker::markNeedsReauth(const Account& account, const std::string& rea
   e.reasons = {reason, "its pairs wait until the same identity is connected again"};
   (void)audit::AuditLog(db_, clock_).append(e);
   core::log::warn("oauth.needs_reauth", {{"account", account.id}});
+  return true;
 }
 
 core::Result<void> TokenBroker::revoke(const std::string& accountId) {

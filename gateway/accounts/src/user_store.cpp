@@ -137,6 +137,20 @@ core::Result<User> UserStore::findUserByEmail(std::string_view email) {
   });
 }
 
+core::Result<User> UserStore::getUser(std::string_view id) {
+  const std::string key(id);
+  return db_.withSession([&](soci::session& sql) -> core::Result<User> {
+    User u;
+    long long disabled = 0;
+    soci::indicator disabledInd = soci::i_null;
+    sql << "SELECT id, email, created_at, disabled_at FROM users WHERE id = :i", soci::use(key), soci::into(u.id),
+        soci::into(u.email), soci::into(u.createdAt), soci::into(disabled, disabledInd);
+    if (!sql.got_data()) return fail(ErrorCode::NotFound, "no user with id " + key);
+    u.disabledAt = fromIndicator(disabled, disabledInd);
+    return u;
+  });
+}
+
 core::Result<IssuedToken> UserStore::issueToken(std::string_view email, std::string_view label) {
   auto user = findUserByEmail(email);
   if (!user) return std::unexpected(user.error());

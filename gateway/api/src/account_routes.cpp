@@ -4,6 +4,7 @@
 // which this version does not have yet.
 
 #include "calgate/accounts/account_store.hpp"
+#include "calgate/accounts/identities.hpp"
 #include "calgate/accounts/token_broker.hpp"
 #include "calgate/core/log.hpp"
 #include "support.hpp"
@@ -159,7 +160,8 @@ http::Response connect(Services& services, http::Request& request) {
   if (!label) return label.error();
   const auto* calendars = &found->calendars;
   auto account = services.accounts->create(
-      {callerId(request), model::ProviderKind::CalDav, *label, *serverUrl, found->identities},
+      {callerId(request), model::ProviderKind::CalDav, *label, *serverUrl,
+       accounts::withTypedFallback(found->identities, *label)},
       accounts::caldavCredential(login));
   if (!account) {
     if (account.error().code == ErrorCode::Conflict) {
@@ -182,7 +184,7 @@ http::Response connect(Services& services, http::Request& request) {
   auditCaller(services, request, "account.connect", "account/" + account->id, "connected",
               {{"provider", std::string(model::toString(model::ProviderKind::CalDav))},
                {"calendars", std::to_string(calendars->size())},
-               {"domains", joinDomains(model::policyDomains(found->identities))}});
+               {"domains", joinDomains(model::policyDomains(account->identities))}});
   http::Response r = jsonResponse(201, out);
   r.headers.emplace_back("Location", "/v1/accounts/" + account->id);
   return r;
@@ -235,7 +237,9 @@ void addAccountRoutes(http::Router& router, Services& services) {
                   auto found = services.discoverCalDav(*login);
                   if (!found) return discoveryFailure(found.error());
                   // proven again: what the server shows now (a legacy account gets its proofs here)
-                  if (auto ok = services.accounts->setIdentities(account->id, found->identities); !ok) {
+                  if (auto ok = services.accounts->setIdentities(
+                          account->id, accounts::withTypedFallback(found->identities, account->email));
+                      !ok) {
                     return failure(ok.error(), request);
                   }
                   for (const auto& c : found->calendars) {

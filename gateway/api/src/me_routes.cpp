@@ -1,7 +1,9 @@
 // /v1/me: who the caller is, everything calgate holds about them (GDPR Art. 15/20, machine-
 // readable, no secrets) and erasure (Art. 17).
 
+#include "calgate/accounts/token_broker.hpp"
 #include "calgate/accounts/user_erasure.hpp"
+#include "calgate/core/log.hpp"
 #include "calgate/feeds/feed_store.hpp"
 #include "calgate/store/row_values.hpp"
 #include "calgate/sync/mapping_store.hpp"
@@ -11,6 +13,20 @@
 
 namespace calgate::api {
 namespace {
+
+// Before a user is erased, the providers forget calgate's access to their OAuth accounts too
+// (where they offer revocation). Best effort: the erasure goes ahead whatever they answer.
+void revokeOAuthAccess(Services& services, const std::string& userId) {
+  if (!services.tokens || !services.accounts) return;
+  auto accounts = services.accounts->listForUser(userId);
+  if (!accounts) return;
+  for (const auto& a : *accounts) {
+    if (a.provider == model::ProviderKind::CalDav) continue;
+    if (auto revoked = services.tokens->revoke(a.id); !revoked) {
+      core::log::warn("oauth.revoke_failed", {{"account", a.id}, {"error", revoked.error().describe()}});
+    }
+  }
+}
 
 using store::integerAt;
 using store::textAt;
@@ -141,10 +157,12 @@ void addMeRoutes(http::Router& router, Services& services) {
               }});
 
   router.add({"DELETE", "/v1/me", true, [&services](http::Request& request) {
+                revokeOAuthAccess(services, callerId(request));
                 auto erased = accounts::eraseUser(*services.db, *services.clock, callerId(request), "user");
                 if (!erased) return failure(erased.error(), request);
                 return noContent();
-              }});
+              },
+              /*outbound=*/true});
 }
 
 }  // namespace calgate::api

@@ -1,7 +1,9 @@
 // Connecting Google and Microsoft 365 accounts through OAuth 2.0 (accounts::OAuthConnections):
 //   POST /v1/accounts/oauth/{provider}  (API token) -> a one-time start link for the user's browser
-//   GET  /oauth/start/{handoff}         (browser)   -> binds the sign-in to that browser (cookie),
-//                                                      redirects to the provider
+//   GET  /oauth/start/{handoff}         (browser)   -> a page naming the calgate user the account
+//                                                      will belong to, with a "continue" button
+//   POST /oauth/start/{handoff}         (browser)   -> (same origin only) binds the sign-in to that
+//                                                      browser (cookie), redirects to the provider
 //   GET  /oauth/callback                (browser)   -> the provider's redirect back: the account is
 //                                                      connected (or re-authorised) and a small page
 //                                                      says what happened
@@ -9,6 +11,8 @@
 // escaped. Nothing is stored when a step fails.
 
 #include "calgate/accounts/oauth_connections.hpp"
+#include "calgate/accounts/token_broker.hpp"
+#include "calgate/accounts/user_store.hpp"
 #include "calgate/core/log.hpp"
 #include "support.hpp"
 
@@ -32,13 +36,20 @@ std::string escaped(std::string_view text) {
   return out;
 }
 
-http::Response page(int status, std::string_view title, std::string_view message) {
+/// A small page; with `action`, a form posting to it with one button labelled `button`.
+http::Response page(int status, std::string_view title, std::string_view message, std::string_view action = {},
+                    std::string_view button = {}) {
+  std::string form;
+  if (!action.empty()) {
+    form = "<form method=\"post\" action=\"" + escaped(action) + "\"><button type=\"submit\">" + escaped(button) +
+           "</button></form>";
+  }
   std::string body = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + escaped(title) +
                      " - calgate</title></head><body><main><h1>" + escaped(title) + "</h1><p>" + escaped(message) +
-                     "</p></main></body></html>\n";
+                     "</p>" + form + "</main></body></html>\n";
   http::Response r = http::Response::text(status, std::move(body), "text/html; charset=utf-8");
   r.headers.emplace_back("Cache-Control", "no-store");
-  r.headers.emplace_back("Content-Security-Policy", "default-src 'none'");
+  r.headers.emplace_back("Content-Security-Policy", "default-src 'none'; form-action 'self'; frame-ancestors 'none'");
   r.headers.emplace_back("Referrer-Policy", "no-referrer");
   return r;
 }
@@ -95,8 +106,33 @@ http::Response begin(Services& services, http::Request& request) {
                             {"expires_at", start->expiresAt}});
 }
 
+std::string providerTitle(model::ProviderKind kind) {
+  return kind == model::ProviderKind::Microsoft ? "Microsoft 365" : "Google";
+}
+
+// A start link opened in a browser: who the account will belong to, and a button. Nothing is used
+// up: a link mailed to someone else shows whose calgate it would join before anything happens.
+http::Response confirmStart(Services& services, http::Request& request) {
+  if (!services.oauth) return page(503, "Not available", "calgate is starting or its vault is closed; try again shortly.");
+  const std::string handoff = request.params["handoff"];
+  auto pending = services.oauth->describe(handoff);
+  if (!pending) return page(400, "This link cannot be used", pending.error().message);
+  auto user = services.users->getUser(pending->userId);
+  if (!user) return page(400, "This link cannot be used", "the calgate user who started it no longer exists");
+  const std::string provider = providerTitle(pending->provider);
+  return page(200, "Connect a " + provider + " account",
+              "You are about to connect a " + provider + " account to the calgate user " + user->email +
+                  ". Continue only if that is you; you will sign in at " + provider + " next.",
+              "/oauth/start/" + handoff, "Continue to " + provider);
+}
+
+// The button: only from calgate's own page (a form another site posts carries its own Origin).
 http::Response start(Services& services, http::Request& request) {
   if (!services.oauth) return page(503, "Not available", "calgate is starting or its vault is closed; try again shortly.");
+  const auto origin = request.header("origin");
+  if (!origin || services.publicUrl.empty() || *origin != services.publicUrl) {
+    return page(403, "This link cannot be used", "Open the start link itself and use its button to continue.");
+  }
   auto opened = services.oauth->handoff(request.params["handoff"]);
   if (!opened) {
     if (opened.error().code != core::ErrorCode::Invalid) {
@@ -105,7 +141,7 @@ http::Response start(Services& services, http::Request& request) {
     }
     return page(400, "This link cannot be used", opened.error().message);
   }
-  http::Response r = page(302, "Signing in", "Continue at your provider.");
+  http::Response r = page(303, "Signing in", "Continue at your provider.");
   r.headers.emplace_back("Location", opened->providerUrl);
   r.headers.emplace_back("Set-Cookie", cookie(services, opened->browserSecret, 900));
   return r;
@@ -128,6 +164,7 @@ http::Response callback(Services& services, http::Request& request) {
     r = ours ? page(400, "Nothing was connected", e.message)
              : page(502, "Nothing was connected", "The provider could not be reached or failed; try again later.");
   } else {
+    if (services.tokens) services.tokens->forget(connected->account.id);  // tokens of the old grant
     sync::CalendarStore calendars(*services.db, *services.clock);
     for (const auto& c : connected->calendars) {
       if (auto saved = calendars.upsert(connected->account.id, c); !saved) {
@@ -135,11 +172,14 @@ http::Response callback(Services& services, http::Request& request) {
         return page(500, "Nothing was connected", "The calendars could not be saved; try again later.");
       }
     }
-    const std::string what = std::string(model::toString(connected->account.provider)) + " account " +
-                             connected->account.email;
+    auto owner = services.users->getUser(connected->account.userId);
+    const std::string what = providerTitle(connected->account.provider) + " account " + connected->account.email;
+    const std::string whose = " (calgate user " + (owner ? owner->email : connected->account.userId) + ")";
     r = page(200, connected->reauthorised ? "Connected again" : "Connected",
-             what + (connected->reauthorised ? " is connected again; its pairs resume." : " is connected with ") +
-                 (connected->reauthorised ? "" : std::to_string(connected->calendars.size()) + " calendars.") +
+             what + whose +
+                 (connected->reauthorised ? " is connected again; its pairs resume."
+                                          : " is connected with " + std::to_string(connected->calendars.size()) +
+                                                " calendars.") +
                  " You can close this window.");
   }
   r.headers.emplace_back("Set-Cookie", cookie(services, "", 0));  // used up either way
@@ -152,6 +192,8 @@ void addOAuthRoutes(http::Router& router, Services& services) {
   router.add({"POST", "/v1/accounts/oauth/{provider}", true,
               [&services](http::Request& request) { return begin(services, request); }});
   router.add({"GET", "/oauth/start/{handoff}", false,
+              [&services](http::Request& request) { return confirmStart(services, request); }});
+  router.add({"POST", "/oauth/start/{handoff}", false,
               [&services](http::Request& request) { return start(services, request); }});
   router.add({"GET", "/oauth/callback", false, [&services](http::Request& request) { return callback(services, request); },
               /*outbound=*/true});

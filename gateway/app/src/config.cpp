@@ -22,15 +22,18 @@ namespace {
 // a host, an optional port, no path beyond "/", no user, query or fragment.
 bool validPublicUrl(const std::string& url) {
   std::string_view rest;
-  if (url.starts_with("https://")) {
+  const bool https = url.starts_with("https://");
+  if (https) {
     rest = std::string_view(url).substr(8);
-  } else if (url.starts_with("http://localhost") || url.starts_with("http://127.0.0.1")) {
+  } else if (url.starts_with("http://")) {
     rest = std::string_view(url).substr(7);
   } else {
     return false;
   }
   while (rest.ends_with("/")) rest.remove_suffix(1);
   if (rest.empty() || rest.size() > 253) return false;
+  const std::string_view host = rest.substr(0, rest.find(':'));
+  if (!https && host != "localhost" && host != "127.0.0.1") return false;  // the exact host, not a prefix
   return std::all_of(rest.begin(), rest.end(), [](unsigned char c) { return std::isalnum(c) || c == '.' || c == '-' || c == ':'; });
 }
 

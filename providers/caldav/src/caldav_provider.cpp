@@ -181,6 +181,16 @@ core::Result<void> CalDavProvider::checkResource(const std::string& calendarId, 
 core::Result<HttpResponse> CalDavProvider::request(const std::string& method, const std::string& url,
                                                    const std::string& body,
                                                    std::vector<std::pair<std::string, std::string>> headers) {
+  if (!credentialsMayFollow(account_.serverUrl, url)) {
+    // A calendar home or calendar on another site (a hostile server's href, or one reached through
+    // an open redirect): the password stays with the site the account was connected to, and the
+    // account's proven domain stays the calendars' own.
+    return core::Result<HttpResponse>(std::unexpected(core::Error{
+        ErrorCode::Invalid,
+        "the CalDAV server pointed to another site (" + origin(url) +
+            "); calgate sends the account's password only to the site it was connected to",
+        std::nullopt, core::Cause::UrlRejected}));
+  }
   HttpRequest req;
   req.method = method;
   req.url = url;

@@ -19,5 +19,6 @@ CREATE INDEX oauth_states_expiry ON oauth_states(expires_at);
 -- The proven identity of an OAuth account ("<issuer>|<sub>"): connecting the same identity again
 -- re-authorises that account instead of adding another. NULL for CalDAV accounts.
 ALTER TABLE accounts ADD COLUMN identity_key TEXT;
+CREATE UNIQUE INDEX accounts_identity ON accounts(user_id, provider, identity_key);
 -- Why an account needs re-authorisation (the provider refused its refresh token), for status.
 ALTER TABLE accounts ADD COLUMN status_reason TEXT;

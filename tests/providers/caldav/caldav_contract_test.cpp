@@ -339,6 +339,41 @@ ChangeSet pulled(test::ScriptedHttp& http, const std::string& cursor, CalDavOpti
 
 }  // namespace
 
+TEST_CASE("the password stays with the account's site: a home or calendar on another site is refused",
+          "[caldav][contract][discovery]") {
+  auto clock = test::FakeClock::at(2026y / November / 21);
+  const std::string elsewhere =
+      "<?xml version=\"1.0\"?><d:multistatus xmlns:d=\"DAV:\" xmlns:c=\"urn:ietf:params:xml:ns:caldav\">"
+      "<d:response><d:href>/</d:href><d:propstat><d:prop><c:calendar-home-set><d:href>HOME</d:href>"
+      "</c:calendar-home-set></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>"
+      "</d:multistatus>";
+  auto answer = [&](const std::string& home) {
+    std::string body = elsewhere;
+    body.replace(body.find("HOME"), 4, home);
+    return body;
+  };
+  SECTION("a hostile server naming an organisation's calendar home") {
+    test::ScriptedHttp http;
+    http.expect("PROPFIND", "https://dav.evil.example/", 207, answer("https://caldav.acme.com/calendars/boss/"));
+    CalDavProvider provider(http, {"https://dav.evil.example/", "boss", {}}, clock);
+    auto calendars = provider.listCalendars();
+    REQUIRE_FALSE(calendars);
+    CHECK(calendars.error().cause == core::Cause::UrlRejected);
+    CHECK_THAT(calendars.error().message, Catch::Contains("another site"));
+    CHECK(http.sent.size() == 1);  // nothing went to caldav.acme.com
+  }
+  SECTION("the same registrable domain is the same site (iCloud's partition hosts)") {
+    test::ScriptedHttp http;
+    http.expect("PROPFIND", "https://caldav.icloud.com/", 207, answer("https://p42-caldav.icloud.com/1234/calendars/"));
+    http.expect("PROPFIND", "https://p42-caldav.icloud.com/1234/calendars/", 207,
+                "<?xml version=\"1.0\"?><d:multistatus xmlns:d=\"DAV:\"></d:multistatus>");
+    CalDavProvider provider(http, {"https://caldav.icloud.com/", "me", {}}, clock);
+    auto calendars = provider.listCalendars();
+    INFO((calendars ? std::string() : calendars.error().message));
+    CHECK(calendars);
+  }
+}
+
 TEST_CASE("a listing truncated in every round is not complete and continues next time", "[caldav][contract][completeness]") {
   test::ScriptedHttp http;
   http.expect("PROPFIND", kCal, 207, ctagResponse("/dav/work/", "ctag-1", "tok-9"));

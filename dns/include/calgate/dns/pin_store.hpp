@@ -24,6 +24,9 @@ struct Pin {
   /// When the zone signed that record (RRSIG inception, Unix seconds); 0 when unknown. A secure
   /// record signed earlier than this is a replay of older data: it never lowers the pin.
   long long signedAt = 0;
+  /// The name whose record proved it ("_calendar-privacy.acme.com."); "" when unknown. A pin
+  /// proven at a domain's own name is never lowered by the organisational domain's record.
+  std::string provenAt{};
 };
 
 class PinStore {

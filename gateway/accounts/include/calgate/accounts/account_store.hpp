@@ -69,12 +69,26 @@ class AccountStore {
   core::Result<void> setIdentities(std::string_view accountId, const std::vector<model::Identity>& identities);
   /// Replaces the credential (e.g. a refreshed OAuth token), sealed with the current key.
   core::Result<void> replaceCredential(std::string_view accountId, const vault::SecretBytes& credential);
+  /// The credential with an opaque version of what is stored (changes whenever it is replaced).
+  struct VersionedCredential {
+    vault::SecretBytes secret;
+    std::string version;
+  };
+  core::Result<VersionedCredential> versionedCredential(std::string_view accountId);
+  /// replaceCredential() only while the stored credential is still `version` (nullopt: always);
+  /// false when it was replaced meanwhile (e.g. the account was re-authorised).
+  core::Result<bool> replaceCredentialIf(std::string_view accountId, const vault::SecretBytes& credential,
+                                         const std::optional<std::string>& version);
+  /// setStatus() only while the stored credential is still `version`; false otherwise.
+  core::Result<bool> setStatusIf(std::string_view accountId, std::string_view status, std::string_view reason,
+                                 const std::string& version);
   /// Deletes the account, its credential and everything depending on it (calendars, pairs...).
   core::Result<void> remove(std::string_view accountId);
 
  private:
   core::Result<Account> createOnce(const NewAccount& account, const vault::SecretBytes& credential);
-  core::Result<void> replaceOnce(std::string_view accountId, const vault::SecretBytes& credential);
+  core::Result<bool> replaceOnce(std::string_view accountId, const vault::SecretBytes& credential,
+                                 const std::optional<std::string>& version);
   struct SealedRow {
     std::string userId, provider, blob;
     std::optional<std::string> serverUrl;

@@ -20,4 +20,9 @@ std::string identitiesToJson(const std::vector<model::Identity>& identities);
 std::vector<model::Identity> identitiesFromColumn(const std::optional<std::string>& column, const std::string& email,
                                                   const std::optional<std::string>& serverUrl);
 
+/// What is kept for an account whose connection proved nothing (a server on an IP address that
+/// reports no address): the typed label's domain as a Typed identity - never a member, so it can
+/// only add a policy (tighten), never admit the account anywhere. Otherwise `proven` unchanged.
+std::vector<model::Identity> withTypedFallback(std::vector<model::Identity> proven, const std::string& label);
+
 }  // namespace calgate::accounts

@@ -73,6 +73,14 @@ class OAuthConnections {
   /// NotFound: the provider is not configured. Store errors.
   core::Result<OAuthStart> begin(const std::string& userId, model::ProviderKind provider);
 
+  /// Who started the sign-in behind a start link and for which provider, without using it up (the
+  /// page that asks the person at the browser to confirm). Invalid as handoff().
+  struct PendingStart {
+    std::string userId;
+    model::ProviderKind provider = model::ProviderKind::Google;
+  };
+  core::Result<PendingStart> describe(const std::string& handoffSecret);
+
   /// Invalid: an unknown, already used or expired start link ("start again").
   core::Result<OAuthHandoff> handoff(const std::string& handoffSecret);
 

@@ -5,7 +5,9 @@
 /// token is handed out, so a crash can never leave calgate with a refresh token the provider
 /// already invalidated. When the provider answers invalid_grant (revoked, expired, rotated away)
 /// the account is marked needs_reauth with that reason (audited) and its pairs stop syncing until
-/// the same identity connects again: no retry storm, every later call fails at once.
+/// the same identity connects again: no retry storm, every later call fails at once. A refresh
+/// that overlaps a re-authorisation never overwrites the new credential nor marks the re-authorised
+/// account (both are conditional on the credential it started from).
 /// Thread-safe.
 
 #include "calgate/accounts/account_store.hpp"
@@ -45,10 +47,15 @@ class TokenBroker {
     std::mutex refreshing;  ///< held for the whole refresh: one in flight per account
     oauth::Secret access;
     long long expiresAt = 0;
+    /// A rotated refresh token the store refused to take (the old one is spent): kept here and
+    /// stored first on the next try, while the stored credential is still `unsavedFor`.
+    oauth::Secret unsaved;
+    std::string unsavedFor;
   };
   std::shared_ptr<Entry> entry(const std::string& accountId);
   core::Result<void> refresh(const Account& account, const OAuthProvider& provider, Entry& entry);
-  void markNeedsReauth(const Account& account, const std::string& reason);
+  /// false: the credential was replaced meanwhile (connected again), nothing marked.
+  core::Result<bool> markNeedsReauth(const Account& account, const std::string& version, const std::string& reason);
 
   store::Database& db_;
   AccountStore& accounts_;

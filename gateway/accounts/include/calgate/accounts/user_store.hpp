@@ -53,6 +53,8 @@ class UserStore {
   core::Result<std::pair<User, IssuedToken>> addUser(std::string_view email, std::string_view tokenLabel);
   core::Result<std::vector<User>> listUsers();
   core::Result<User> findUserByEmail(std::string_view email);
+  /// NotFound for an unknown id.
+  core::Result<User> getUser(std::string_view id);
   /// Suspends (`disabled`) or reinstates a user: a suspended user's tokens stop working at once,
   /// its pairs stop syncing and its feeds answer 404; nothing is deleted. NotFound for an unknown
   /// email. Returns the user as it is now.

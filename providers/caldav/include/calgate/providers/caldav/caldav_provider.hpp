@@ -12,7 +12,10 @@
 /// - writes: PUT to `<calendar>/<uid>.ics` with If-None-Match: * (idempotent creates), updates
 ///   with If-Match and SEQUENCE + 1 (412 -> re-read and retry once), DELETE with If-Match; an
 ///   occurrence is changed or cancelled inside its series resource (override / EXDATE).
-/// No push: polled. Credentials are Basic auth with an app-specific password.
+/// No push: polled. Credentials are Basic auth with an app-specific password, sent only within the
+/// site of the account's server URL (providers::credentialsMayFollow): a calendar home or calendar
+/// an answer names on another site is refused (Invalid, cause UrlRejected), so the calendars are
+/// always on the site whose registrable domain the account is proven to belong to.
 
 #include "calgate/core/clock.hpp"
 #include "calgate/providers/http/http_client.hpp"
