@@ -4,6 +4,7 @@
 #include "calgate/oauth/client.hpp"
 #include "calgate/oauth/discovery.hpp"
 #include "support/form.hpp"
+#include "support/scripted_server.hpp"
 #include "fakes/fake_clock.hpp"
 #include "fakes/scripted_http.hpp"
 
@@ -418,58 +419,6 @@ class RedirectFollowing final : public providers::HttpClient {
   }
 };
 
-// One loopback HTTP server: answers each connection with the next scripted response and records
-// the requests it got.
-class LoopbackServer {
- public:
-  explicit LoopbackServer(std::vector<std::string> responses) : responses_(std::move(responses)) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-    REQUIRE(::listen(fd_, 4) == 0);
-    thread_ = std::thread([this] { serve(); });
-  }
-  ~LoopbackServer() {
-    ::shutdown(fd_, SHUT_RDWR);
-    ::close(fd_);
-    thread_.join();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  std::vector<std::string> received;
-
- private:
-  void serve() {
-    for (const auto& response : responses_) {
-      const int c = ::accept(fd_, nullptr, nullptr);
-      if (c < 0) return;
-      std::string in;
-      char buf[4096];
-      std::size_t headerEnd = std::string::npos, length = 0;
-      while (headerEnd == std::string::npos || in.size() < headerEnd + 4 + length) {
-        const auto n = ::recv(c, buf, sizeof buf, 0);
-        if (n <= 0) break;
-        in.append(buf, static_cast<std::size_t>(n));
-        headerEnd = in.find("\r\n\r\n");
-        if (const auto p = in.find("Content-Length: "); p != std::string::npos && p < headerEnd) {
-          length = std::stoul(in.substr(p + 16));
-        }
-      }
-      received.push_back(in);
-      ::send(c, response.data(), response.size(), MSG_NOSIGNAL);
-      ::close(c);
-    }
-  }
-  std::vector<std::string> responses_;
-  int fd_ = -1;
-  int port_ = 0;
-  std::thread thread_;
-};
-
 }  // namespace
 
 TEST_CASE("token requests never follow a redirect", "[oauth][redirect]") {
@@ -482,9 +431,9 @@ TEST_CASE("token requests never follow a redirect", "[oauth][redirect]") {
     CHECK_THAT(tokens.error().message, Catch::Contains("redirected"));
   }
   SECTION("with httpClientOptions the CurlHttpClient does not send the form on to the redirect target") {
-    LoopbackServer target({"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+    test::ScriptedServer target({"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
                            std::to_string(kTokens.size()) + "\r\nConnection: close\r\n\r\n" + kTokens});
-    LoopbackServer endpoint({"HTTP/1.1 307 Temporary Redirect\r\nLocation: " + target.url() +
+    test::ScriptedServer endpoint({"HTTP/1.1 307 Temporary Redirect\r\nLocation: " + target.url() +
                              "/token\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"});
     auto c = client();
     c.endpoints.token = endpoint.url() + "/token";
@@ -493,7 +442,7 @@ TEST_CASE("token requests never follow a redirect", "[oauth][redirect]") {
     REQUIRE_FALSE(tokens);
     CHECK(tokens.error().code == ErrorCode::Invalid);
     REQUIRE(endpoint.received.size() == 1);
-    CHECK_THAT(endpoint.received[0], Catch::Contains("client_secret="));
+    CHECK_THAT(endpoint.received[0].body, Catch::Contains("client_secret="));
     CHECK(target.received.empty());
     CHECK(oauth::httpClientOptions(false).maxRedirects == 0);
     CHECK_FALSE(oauth::httpClientOptions(false).allowLoopback);

@@ -6,6 +6,7 @@
 #include "calgate/providers/http/http_client.hpp"
 #include "calgate/providers/http/url_guard.hpp"
 #include "fakes/fake_clock.hpp"
+#include "support/scripted_server.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -22,68 +23,7 @@ using namespace std::chrono;
 
 namespace {
 
-struct Received {
-  std::string requestLine, headers, body;
-};
-
-/// Answers one connection per scripted response (Connection: close), recording each request.
-class ScriptedServer {
- public:
-  explicit ScriptedServer(std::vector<std::string> responses) : responses_(std::move(responses)) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-    REQUIRE(::listen(fd_, 4) == 0);
-    thread_ = std::thread([this] { serve(); });
-  }
-  ~ScriptedServer() {
-    ::shutdown(fd_, SHUT_RDWR);
-    ::close(fd_);
-    thread_.join();
-  }
-  int port() const { return port_; }
-  std::vector<Received> received;
-
- private:
-  void serve() {
-    for (const auto& response : responses_) {
-      const int c = ::accept(fd_, nullptr, nullptr);
-      if (c < 0) return;
-      std::string in;
-      char buf[4096];
-      std::size_t headerEnd = std::string::npos;
-      while (headerEnd == std::string::npos) {
-        const auto n = ::recv(c, buf, sizeof buf, 0);
-        if (n <= 0) break;
-        in.append(buf, static_cast<std::size_t>(n));
-        headerEnd = in.find("\r\n\r\n");
-      }
-      Received r;
-      r.requestLine = in.substr(0, in.find("\r\n"));
-      r.headers = in.substr(0, headerEnd);
-      std::size_t length = 0;
-      if (auto p = r.headers.find("Content-Length: "); p != std::string::npos) length = std::stoul(r.headers.substr(p + 16));
-      r.body = headerEnd == std::string::npos ? "" : in.substr(headerEnd + 4);
-      while (r.body.size() < length) {
-        const auto n = ::recv(c, buf, sizeof buf, 0);
-        if (n <= 0) break;
-        r.body.append(buf, static_cast<std::size_t>(n));
-      }
-      received.push_back(r);
-      ::send(c, response.data(), response.size(), MSG_NOSIGNAL);
-      ::close(c);
-    }
-  }
-  std::vector<std::string> responses_;
-  int fd_ = -1;
-  int port_ = 0;
-  std::thread thread_;
-};
+using test::ScriptedServer;
 
 std::string redirect(int status, const std::string& location) {
   return "HTTP/1.1 " + std::to_string(status) + " Moved\r\nLocation: " + location +
