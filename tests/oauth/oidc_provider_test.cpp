@@ -5,6 +5,7 @@
 #include "calgate/oauth/discovery.hpp"
 #include "calgate/oauth/id_token.hpp"
 #include "calgate/providers/http/curl_http_client.hpp"
+#include "fakes/fake_clock.hpp"
 #include "support/oidc_server.hpp"
 
 #include <catch2/catch.hpp>
@@ -113,6 +114,20 @@ TEST_CASE("code flow with PKCE, id_token and the identity against oidc-provider"
                                          core::systemClock());
   REQUIRE_FALSE(wrongNonce);
   CHECK(wrongNonce.error().cause == Cause::IdTokenRejected);
+
+  // the provider's own token, checked as another client, another issuer, or too late
+  auto rejected = [&](const std::string& issuer, const std::string& clientId, const core::Clock& clock,
+                      const std::string& why) {
+    auto r = oauth::verifyIdToken(tokens->idToken, *jwks, issuer, clientId, start.nonce, clock);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().cause == Cause::IdTokenRejected);
+    CHECK_THAT(r.error().message, Catch::Contains(why));
+  };
+  rejected(p.issuer, "another-client", core::systemClock(), "aud");
+  rejected("http://127.0.0.1:1", p.client.clientId, core::systemClock(), "iss");
+  test::FakeClock later{std::chrono::time_point_cast<core::TimePoint::duration>(std::chrono::system_clock::now()) +
+                        std::chrono::hours(2)};
+  rejected(p.issuer, p.client.clientId, later, "expired");
 }
 
 TEST_CASE("refresh rotates the refresh token; the old one is then invalid_grant", "[oidc]") {
