@@ -116,7 +116,13 @@ http::Response confirmStart(Services& services, http::Request& request) {
   if (!services.oauth) return page(503, "Not available", "calgate is starting or its vault is closed; try again shortly.");
   const std::string handoff = request.params["handoff"];
   auto pending = services.oauth->describe(handoff);
-  if (!pending) return page(400, "This link cannot be used", pending.error().message);
+  if (!pending) {
+    if (pending.error().code != core::ErrorCode::Invalid) {  // the store's trouble, not the link's: not shown
+      core::log::error("oauth.start_failed", {{"request_id", request.requestId}, {"error", pending.error().describe()}});
+      return page(500, "Something went wrong", "The sign-in could not be started. Try again later.");
+    }
+    return page(400, "This link cannot be used", pending.error().message);
+  }
   auto user = services.users->getUser(pending->userId);
   if (!user) return page(400, "This link cannot be used", "the calgate user who started it no longer exists");
   const std::string provider = providerTitle(pending->provider);
