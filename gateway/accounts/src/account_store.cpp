@@ -215,15 +215,19 @@ core::Result<vault::SecretBytes> AccountStore::credential(std::string_view accou
   const std::string id(accountId);
   auto row = sealedRow(id);
   if (!row) return std::unexpected(row.error());
-  auto kind = model::parseProviderKind(row->provider);
+  return openSealed(id, *row);
+}
+
+core::Result<vault::SecretBytes> AccountStore::openSealed(const std::string& id, const SealedRow& row) {
+  auto kind = model::parseProviderKind(row.provider);
   if (!kind) return fail(ErrorCode::Internal, "account " + id + ": " + kind.error().message);
-  auto opened = vault_.open(row->blob, vault::Binding{row->userId, std::string(model::toString(*kind)), id,
-                                                      vault::endpointOf(row->serverUrl, row->binding)});
-  if (!opened && row->binding >= 2) {
+  auto opened = vault_.open(row.blob, vault::Binding{row.userId, std::string(model::toString(*kind)), id,
+                                                      vault::endpointOf(row.serverUrl, row.binding)});
+  if (!opened && row.binding >= 2) {
     // Sealed for another server than the row names now: the database was changed behind
     // calgate's back. The credential is not opened, so it cannot be sent anywhere.
     audit::AuditEntry e;
-    e.userId = row->userId;
+    e.userId = row.userId;
     e.action = "account.credential_refused";
     e.objectRef = "account/" + id;
     e.decision = "refused";
@@ -276,9 +280,10 @@ core::Result<bool> AccountStore::replaceCredentialIf(std::string_view accountId,
 }
 
 core::Result<AccountStore::VersionedCredential> AccountStore::versionedCredential(std::string_view accountId) {
-  auto row = sealedRow(std::string(accountId));
+  const std::string id(accountId);
+  auto row = sealedRow(id);  // one read: the secret and its version come from the same row
   if (!row) return std::unexpected(row.error());
-  auto secret = credential(accountId);
+  auto secret = openSealed(id, *row);
   if (!secret) return std::unexpected(secret.error());
   return VersionedCredential{std::move(*secret), core::sha256Hex(row->blob)};
 }

@@ -95,6 +95,8 @@ class AccountStore {
     int binding = 1;
   };
   core::Result<SealedRow> sealedRow(const std::string& id);
+  /// Opens a row's sealed credential (refused and audited when bound to another server).
+  core::Result<vault::SecretBytes> openSealed(const std::string& id, const SealedRow& row);
 
   store::Database& db_;
   vault::Vault& vault_;
