@@ -22,7 +22,7 @@ PACKAGES=(
   # services used by tests and the demo
   postgresql radicale xandikos nsd ldnsutils dns-root-data
   # test tooling
-  curl python3 python3-jsonschema python3-yaml procps
+  curl python3 python3-jsonschema python3-yaml procps openssl
   # benchmarks (bench/): Google Benchmark, and wrk for the HTTP API benchmark
   libbenchmark-dev wrk
 )

@@ -1,0 +1,115 @@
+// The control interface: what tests do as a Google user (create, edit, delete events in the web
+// UI), what they do to the service (expire sync tokens, inject faults, set switches, move the
+// clock, revoke grants) and what they inspect (the whole state). The same operations as a JS API
+// (fake.control) and over HTTP under /__control/ with the control bearer token (main.mjs):
+//   POST   /__control/users                  {email, hd?, emailVerified?, name?, timeZone?}
+//   POST   /__control/clients                {clientId, clientSecret, redirectUris}
+//   POST   /__control/calendars              {owner, summary?, timeZone?}            -> {id}
+//   POST   /__control/calendars/{id}/events  event resource (as the owner)          -> event
+//   PATCH  /__control/calendars/{id}/events/{eventId}   patch                       -> event
+//   DELETE /__control/calendars/{id}/events/{eventId}
+//   POST   /__control/calendars/{id}/expire-sync-tokens
+//   POST   /__control/faults                 [{method?, status, reason?, times?, rate?}]
+//   POST   /__control/options                {switch: value}
+//   POST   /__control/clock                  {now?, advanceMs?, frozen?}
+//   POST   /__control/tokens                 {user, clientId, scopes}  -> token response
+//   POST   /__control/users/{email}/revoke   refresh tokens revoked (next refresh: invalid_grant)
+//   POST   /__control/users/{email}/expire-access-tokens
+//   POST   /__control/token-failures         {status?, error, description?} (next /token answer)
+//   GET    /__control/state                  everything, after pending deliveries settled
+import { timingSafeEqual } from 'node:crypto';
+import { ApiError } from './errors.mjs';
+import * as events from './events.mjs';
+import { checkRequest } from './discovery.mjs';
+
+export class Control {
+  constructor(fake) { this.fake = fake; }
+
+  addUser(spec) { return this.fake.state.addUser(spec); }
+  registerClient(spec) { this.fake.oauth.registerClient(spec); }
+  addCalendar(owner, spec = {}) { return { id: this.fake.state.addCalendar(owner, spec).id }; }
+
+  #asOwner(calendarId, params = {}, body = null) {
+    const calendar = this.fake.state.calendars.get(calendarId);
+    if (!calendar) throw new Error(`no calendar ${calendarId}`);
+    return { state: this.fake.state, options: this.fake.options, clock: this.fake.clock, user: calendar.owner,
+      clientId: null, calendar, params, query: {}, body, header: () => undefined };
+  }
+
+  /// The owner creates an event in Google's UI (the API's rules apply; errors throw ApiError).
+  userCreatesEvent(calendarId, resource) {
+    checkRequest('Event', resource);
+    return events.insert(this.#asOwner(calendarId, {}, resource)).body;
+  }
+  userEditsEvent(calendarId, eventId, patch) {
+    checkRequest('Event', events.withoutNulls(patch));
+    return events.patch(this.#asOwner(calendarId, { eventId }, patch)).body;
+  }
+  userDeletesEvent(calendarId, eventId) { events.remove(this.#asOwner(calendarId, { eventId })); }
+  expireSyncTokens(calendarId) { this.fake.state.expireSyncTokens(this.#asOwner(calendarId).calendar); }
+
+  setFaults(rules) { this.fake.limits.setFaults(rules); }
+  setOptions(values) {
+    for (const key of Object.keys(values)) if (!(key in this.fake.options)) throw new Error(`unknown switch ${key}`);
+    Object.assign(this.fake.options, values);
+    if ('seed' in values) this.fake.limits.reseed(values.seed);
+  }
+  setClock(spec) { this.fake.clock.set(spec); }
+
+  issueTokens(spec) { return this.fake.oauth.issue(spec); }
+  revokeUser(email) { this.fake.oauth.revokeUser(email); }
+  expireAccessTokens(email) { this.fake.oauth.expireAccessTokens(email); }
+  failNextToken(spec) { this.fake.oauth.failNext.push(spec); }
+
+  async state() {
+    await this.fake.push.settle();
+    return { ...this.fake.state.snapshot(), ...this.fake.push.snapshot(), requests: this.fake.requests,
+      violations: this.fake.violations, tokenLog: this.fake.oauth.tokenLog };
+  }
+}
+
+const ROUTES = [
+  ['POST', /^users$/, (c, m, b) => c.addUser(b)],
+  ['POST', /^clients$/, (c, m, b) => c.registerClient(b)],
+  ['POST', /^calendars$/, (c, m, b) => c.addCalendar(b.owner, b)],
+  ['POST', /^calendars\/([^/]+)\/events$/, (c, m, b) => c.userCreatesEvent(m[1], b)],
+  ['PATCH', /^calendars\/([^/]+)\/events\/([^/]+)$/, (c, m, b) => c.userEditsEvent(m[1], m[2], b)],
+  ['DELETE', /^calendars\/([^/]+)\/events\/([^/]+)$/, (c, m) => c.userDeletesEvent(m[1], m[2])],
+  ['POST', /^calendars\/([^/]+)\/expire-sync-tokens$/, (c, m) => c.expireSyncTokens(m[1])],
+  ['POST', /^faults$/, (c, m, b) => c.setFaults(b)],
+  ['POST', /^options$/, (c, m, b) => c.setOptions(b)],
+  ['POST', /^clock$/, (c, m, b) => c.setClock(b)],
+  ['POST', /^tokens$/, (c, m, b) => c.issueTokens(b)],
+  ['POST', /^users\/([^/]+)\/revoke$/, (c, m) => c.revokeUser(m[1])],
+  ['POST', /^users\/([^/]+)\/expire-access-tokens$/, (c, m) => c.expireAccessTokens(m[1])],
+  ['POST', /^token-failures$/, (c, m, b) => c.failNextToken(b)],
+  ['GET', /^state$/, (c) => c.state()],
+];
+
+function authorized(expected, header) {
+  if (!expected || !header?.startsWith('Bearer ')) return false;
+  const a = Buffer.from(header.slice(7));
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/// Serves /__control/...: 401 without the control token, 404 for an unknown operation, 400 with
+/// {error} when the operation refuses its input.
+export async function serveControl(fake, method, path, headers, raw, res, send) {
+  if (!authorized(fake.options.controlToken, headers.authorization)) return send(res, 401, {}, { error: 'control token required' });
+  const rest = path.slice('/__control/'.length);
+  for (const [verb, pattern, op] of ROUTES) {
+    const m = pattern.exec(rest);
+    if (!m || verb !== method) continue;
+    const decoded = m.map((x) => (x === undefined ? x : decodeURIComponent(x)));
+    try {
+      const body = raw ? JSON.parse(raw) : {};
+      const out = await op(fake.control, decoded, body);
+      return send(res, 200, {}, out ?? {});
+    } catch (e) {
+      const message = e instanceof ApiError ? `${e.status} ${e.reason}: ${e.message}` : e.message;
+      return send(res, 400, {}, { error: message });
+    }
+  }
+  return send(res, 404, {}, { error: `no control operation ${method} ${rest}` });
+}

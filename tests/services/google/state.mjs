@@ -1,0 +1,100 @@
+// Everything the fake holds: users, their calendars and events (cancelled ones kept as Google
+// keeps them), a change sequence per calendar, and the fake's clock. Every change (through the API
+// or through the control interface acting as a user) goes through change(), which bumps the
+// sequence and ETag and tells the listeners (push channels).
+import { createHash, randomBytes } from 'node:crypto';
+import { iso } from './time.mjs';
+
+const BASE32HEX = '0123456789abcdefghijklmnopqrstuv';
+
+/// A random id in Google's event-id alphabet (base32hex, lower case).
+export function base32hexId(length = 26) {
+  const bytes = randomBytes(length);
+  let out = '';
+  for (const b of bytes) out += BASE32HEX[b & 31];
+  return out;
+}
+
+/// The fake's clock: real time by default; tests freeze it and move it (rate windows, token and
+/// channel expiry) through the control interface.
+export class Clock {
+  #frozenAt = null;
+  #offset = 0;
+  now() { return this.#frozenAt ?? Date.now() + this.#offset; }
+  set({ now, advanceMs, frozen }) {
+    if (now !== undefined) {
+      const ms = typeof now === 'number' ? now : Date.parse(now);
+      if (this.#frozenAt !== null || frozen) this.#frozenAt = ms; else this.#offset = ms - Date.now();
+    }
+    if (advanceMs !== undefined) {
+      if (this.#frozenAt !== null) this.#frozenAt += advanceMs; else this.#offset += advanceMs;
+    }
+    if (frozen === true && this.#frozenAt === null) this.#frozenAt = this.now();
+    if (frozen === false && this.#frozenAt !== null) { this.#offset = this.#frozenAt - Date.now(); this.#frozenAt = null; }
+  }
+}
+
+export class FakeState {
+  users = new Map();      // email -> {email, sub, emailVerified, hd, name}
+  calendars = new Map();  // id -> calendar
+  listeners = [];         // (calendar, record) => void, after every change
+  #etag = 1000;
+
+  constructor(clock) { this.clock = clock; }
+
+  nextEtag() { return `"${3392387934806000 + ++this.#etag}"`; }
+
+  addUser({ email, hd, emailVerified = true, name, timeZone = 'UTC' }) {
+    if (typeof email !== 'string' || !/^[^@\s]+@[^@\s]+$/.test(email)) throw new Error('a user needs an email');
+    if (this.users.has(email)) throw new Error(`user ${email} exists`);
+    const sub = String(BigInt(`0x${createHash('sha256').update(email).digest('hex').slice(0, 15)}`));
+    const user = { email, sub, emailVerified, hd, name: name ?? email.split('@')[0] };
+    this.users.set(email, user);
+    this.addCalendar(email, { id: email, summary: email, timeZone, primary: true });
+    return user;
+  }
+
+  addCalendar(owner, { id, summary = 'Calendar', timeZone = 'UTC', primary = false } = {}) {
+    if (!this.users.has(owner)) throw new Error(`no user ${owner}`);
+    const calendarId = id ?? `${base32hexId(26)}@group.calendar.google.com`;
+    const calendar = { id: calendarId, owner, summary, timeZone, primary, events: new Map(), seq: 0,
+      tokenEpoch: 0, updatedMs: this.clock.now(), etag: this.nextEtag(), resourceId: base32hexId(27) };
+    this.calendars.set(calendarId, calendar);
+    return calendar;
+  }
+
+  /// `calendarId` ("primary" allowed) as `user` sees it, or null (calendars are not shared here).
+  calendarOf(user, calendarId) {
+    const id = calendarId === 'primary' ? user : calendarId;
+    const calendar = this.calendars.get(id);
+    return calendar && calendar.owner === user ? calendar : null;
+  }
+
+  /// Stores `resource` as the event's new state (status "cancelled" = deleted), stamping etag and
+  /// updated, and notifies listeners. Returns the record {resource, seq}.
+  change(calendar, resource) {
+    const now = this.clock.now();
+    const stored = { ...resource, etag: this.nextEtag(), updated: iso(now) };
+    const record = { resource: stored, seq: ++calendar.seq, updatedMs: now };
+    calendar.events.set(stored.id, record);
+    calendar.updatedMs = now;
+    calendar.etag = this.nextEtag();
+    for (const listener of this.listeners) listener(calendar, record);
+    return record;
+  }
+
+  /// Invalidates every sync token issued so far for `calendar` (the next use answers 410).
+  expireSyncTokens(calendar) { calendar.tokenEpoch++; }
+
+  snapshot() {
+    return {
+      now: iso(this.clock.now()),
+      users: [...this.users.values()],
+      calendars: [...this.calendars.values()].map((c) => ({
+        id: c.id, owner: c.owner, summary: c.summary, timeZone: c.timeZone, primary: c.primary, seq: c.seq,
+        tokenEpoch: c.tokenEpoch,
+        events: [...c.events.values()].map((r) => ({ seq: r.seq, ...r.resource })),
+      })),
+    };
+  }
+}
