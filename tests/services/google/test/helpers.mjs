@@ -17,12 +17,13 @@ export const SCOPES = {
   readonly: 'https://www.googleapis.com/auth/calendar.readonly',
 };
 
-/// A fake with USER (Workspace domain acme.example) and CLIENT, and an access token for USER with
-/// both calendar scopes.
-export async function startFake(options = {}) {
+/// A fake with USER (Workspace domain acme.example) and CLIENT, and (unless grant is false) an
+/// access token for USER with both calendar scopes.
+export async function startFake(options = {}, { grant = true } = {}) {
   const fake = await createGoogleFake(options);
   fake.control.addUser({ email: USER, hd: 'acme.example', name: 'Ada' });
   fake.control.registerClient(CLIENT);
+  if (!grant) return { fake };  // USER has not consented yet: the first consent brings a refresh token
   const tokens = fake.control.issueTokens({ user: USER, clientId: CLIENT.clientId, scopes: ['openid', 'email', SCOPES.events, SCOPES.list] });
   return { fake, token: tokens.access_token, tokens };
 }
