@@ -64,6 +64,7 @@ export function pathExists(relativePath) {
 
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const LOCAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?$/;
 
 /// An RFC 3339 date-time with its offset (Google requires one), as epoch ms; null if not one.
 export function parseDateTime(value) {
@@ -156,7 +157,11 @@ function check(value, schema, path, mode, fail) {
       if (schema.format === 'int64' && mode === 'request' && Number.isInteger(value)) return true;
       if (typeof value !== 'string') return fail(path, `expected a string, got ${describe(value)}`);
       if (schema.format === 'int64' && !/^-?\d+$/.test(value)) return fail(path, 'expected an int64 string');
-      if (schema.format === 'date-time' && parseDateTime(value) === null) return fail(path, 'expected an RFC 3339 date-time with an offset');
+      if (schema.format === 'date-time' && parseDateTime(value) === null) {
+        // a request may give an event time without offset when it names a zone (checked with the
+        // event's rules); Google always answers with the offset
+        if (!(mode === 'request' && LOCAL_DATE_TIME.test(value))) return fail(path, 'expected an RFC 3339 date-time with an offset');
+      }
       if (schema.format === 'date' && !isDate(value)) return fail(path, 'expected a date yyyy-mm-dd');
       if (schema.enum && !schema.enum.includes(value)) return fail(path, `not one of ${schema.enum.join(', ')}`);
       return true;

@@ -162,14 +162,14 @@ function fingerprint(q, names) {
 }
 
 function checkListQuery(ctx, q) {
-  for (const unsupportedParam of ['q', 'timeZone', 'maxAttendees']) {
-    if (q[unsupportedParam] !== undefined) throw unsupported(`the ${unsupportedParam} parameter of events.list`);
-  }
   if (q.syncToken !== undefined) {
     for (const p of FORBIDDEN_WITH_SYNC_TOKEN) {
       if (q[p] !== undefined) throw invalid(`The syncToken parameter cannot be combined with ${p}.`, p);
     }
     if (q.showDeleted === false) throw invalid('showDeleted cannot be false with a syncToken: deleted events are always included.', 'showDeleted');
+  }
+  for (const unsupportedParam of ['q', 'timeZone', 'maxAttendees']) {
+    if (q[unsupportedParam] !== undefined) throw unsupported(`the ${unsupportedParam} parameter of events.list`);
   }
   if (q.orderBy === 'startTime' && q.singleEvents !== true) {
     throw invalid('The requested ordering is not available for the particular query.', 'orderBy');
@@ -320,6 +320,17 @@ function checkEvent(resource, calendar) {
   if (resource.sequence !== undefined && resource.sequence < 0) throw invalid('Invalid sequence value.', 'sequence', 'body');
 }
 
+// Google answers every dateTime with its offset: a local time given with a zone is stored so.
+function withOffsets(resource, calendar) {
+  for (const field of ['start', 'end']) {
+    const t = resource[field];
+    if (t?.dateTime !== undefined && !/(Z|[+-]\d{2}:\d{2})$/i.test(t.dateTime)) {
+      resource[field] = { ...t, dateTime: rfc3339In(instantOfEventTime(t, calendar.timeZone), t.timeZone) };
+    }
+  }
+  return resource;
+}
+
 function clientFields(body) {
   const out = { ...body };
   for (const f of SERVER_FIELDS) delete out[f];
@@ -352,7 +363,7 @@ export function insert(ctx) {
     ...body, iCalUID: keepUid ? ctx.body.iCalUID : `${id}@google.com`, sequence: body.sequence ?? 0,
     eventType: body.eventType ?? 'default', reminders: body.reminders ?? { useDefault: true },
   };
-  return { status: 200, body: present(ctx.state.change(calendar, resource).resource) };
+  return { status: 200, body: present(ctx.state.change(calendar, withOffsets(resource, calendar)).resource) };
 }
 
 function withoutNulls(value) {
@@ -400,7 +411,7 @@ function write(ctx, isPatch) {
   Object.assign(next, kept);
   checkEvent(next, calendar);
   if (body.sequence === undefined && timeChanged(current, next)) next.sequence = (current.sequence ?? 0) + 1;
-  return { status: 200, body: present(ctx.state.change(calendar, next).resource) };
+  return { status: 200, body: present(ctx.state.change(calendar, withOffsets(next, calendar)).resource) };
 }
 
 export const update = (ctx) => write(ctx, false);

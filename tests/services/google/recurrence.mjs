@@ -23,6 +23,34 @@ function dateValues(params, values, zone) {
   });
 }
 
+const RULE_PARTS = {
+  FREQ: /^(SECONDLY|MINUTELY|HOURLY|DAILY|WEEKLY|MONTHLY|YEARLY)$/,
+  UNTIL: /^\d{8}(T\d{6}Z?)?$/,
+  COUNT: /^\d+$/,
+  INTERVAL: /^[1-9]\d*$/,
+  BYSECOND: /^\d{1,2}(,\d{1,2})*$/,
+  BYMINUTE: /^\d{1,2}(,\d{1,2})*$/,
+  BYHOUR: /^\d{1,2}(,\d{1,2})*$/,
+  BYDAY: /^([+-]?\d{0,2}(MO|TU|WE|TH|FR|SA|SU))(,[+-]?\d{0,2}(MO|TU|WE|TH|FR|SA|SU))*$/,
+  BYMONTHDAY: /^[+-]?\d{1,2}(,[+-]?\d{1,2})*$/,
+  BYYEARDAY: /^[+-]?\d{1,3}(,[+-]?\d{1,3})*$/,
+  BYWEEKNO: /^[+-]?\d{1,2}(,[+-]?\d{1,2})*$/,
+  BYMONTH: /^\d{1,2}(,\d{1,2})*$/,
+  BYSETPOS: /^[+-]?\d{1,3}(,[+-]?\d{1,3})*$/,
+  WKST: /^(MO|TU|WE|TH|FR|SA|SU)$/,
+};
+
+// RFC 5545 §3.3.10 grammar of a rule (the rrule package parses leniently, so it is checked here).
+function ruleValid(text) {
+  const seen = new Set();
+  for (const part of text.split(';')) {
+    const [key, value, ...rest] = part.split('=');
+    if (rest.length || !RULE_PARTS[key] || !RULE_PARTS[key].test(value ?? '') || seen.has(key)) return false;
+    seen.add(key);
+  }
+  return seen.has('FREQ') && !(seen.has('COUNT') && seen.has('UNTIL'));
+}
+
 /// Checks `recurrence` lines of a request (400 on anything Google would refuse).
 export function checkRecurrence(lines, start) {
   if (lines === undefined) return;
@@ -35,7 +63,7 @@ export function checkRecurrence(lines, start) {
     if (!m) throw invalid(`Invalid recurrence rule: '${line}'.`, 'recurrence', 'body');
     if (m[1].endsWith('RULE')) {
       if (m[2] !== ':' || /DTSTART/i.test(m[3])) throw invalid(`Invalid recurrence rule: '${line}'.`, 'recurrence', 'body');
-      try { RRule.parseString(m[3]); } catch { throw invalid(`Invalid recurrence rule: '${line}'.`, 'recurrence', 'body'); }
+      if (!ruleValid(m[3])) throw invalid(`Invalid recurrence rule: '${line}'.`, 'recurrence', 'body');
     } else {
       const colon = line.indexOf(':');
       if (colon < 0) throw invalid(`Invalid recurrence date: '${line}'.`, 'recurrence', 'body');

@@ -157,10 +157,10 @@ function readBody(req, limit) {
     let size = 0;
     req.on('data', (c) => {
       size += c.length;
-      if (size > limit) { reject(Object.assign(new Error('too large'), { tooLarge: true })); req.destroy(); return; }
-      chunks.push(c);
+      if (size <= limit) chunks.push(c);  // beyond the limit: read to the end, keep nothing, answer 413
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => (size > limit ? reject(Object.assign(new Error('too large'), { tooLarge: true }))
+      : resolve(Buffer.concat(chunks).toString('utf8'))));
     req.on('error', reject);
   });
 }
