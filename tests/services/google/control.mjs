@@ -101,8 +101,8 @@ export async function serveControl(fake, method, path, headers, raw, res, send) 
   for (const [verb, pattern, op] of ROUTES) {
     const m = pattern.exec(rest);
     if (!m || verb !== method) continue;
-    const decoded = m.map((x) => (x === undefined ? x : decodeURIComponent(x)));
     try {
+      const decoded = m.map((x) => (x === undefined ? x : decodeURIComponent(x)));
       const body = raw ? JSON.parse(raw) : {};
       const out = await op(fake.control, decoded, body);
       return send(res, 200, {}, out ?? {});

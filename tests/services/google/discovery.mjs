@@ -68,7 +68,11 @@ const LOCAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?$/;
 
 /// An RFC 3339 date-time with its offset (Google requires one), as epoch ms; null if not one.
 export function parseDateTime(value) {
-  if (typeof value !== 'string' || !RFC3339.test(value)) return null;
+  if (typeof value !== 'string') return null;
+  const m = RFC3339.exec(value);
+  // Date.parse rolls 2027-02-30 over to March: every part is checked first
+  if (!m || !isDate(`${m[1]}-${m[2]}-${m[3]}`) || +m[4] > 23 || +m[5] > 59 || +m[6] > 59) return null;
+  if (m[8].length === 6 && (+m[8].slice(1, 3) > 23 || +m[8].slice(4) > 59)) return null;
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? null : ms;
 }
@@ -87,8 +91,10 @@ function typedParameter(name, spec, raw) {
       if (raw !== 'true' && raw !== 'false') throw invalid(`Invalid boolean value: '${raw}'.`, name);
       return raw === 'true';
     case 'integer': {
-      if (!/^-?\d+$/.test(raw)) throw invalid(`Invalid integer value: '${raw}'.`, name);
       const n = Number(raw);
+      if (!/^-?\d+$/.test(raw) || (spec.format === 'int32' && (n > 2147483647 || n < -2147483648))) {
+        throw invalid(`Invalid integer value: '${raw}'.`, name);
+      }
       if (spec.minimum !== undefined && n < Number(spec.minimum)) throw invalid(`Invalid value '${raw}'. Values must be within the range: [${spec.minimum}, ${spec.maximum ?? ''}]`, name);
       if (spec.maximum !== undefined && n > Number(spec.maximum)) throw invalid(`Invalid value '${raw}'. Values must be within the range: [${spec.minimum ?? ''}, ${spec.maximum}]`, name);
       return n;

@@ -29,7 +29,7 @@ const ENUMS = {
 };
 
 const hashKey = (id) => createHash('sha1').update(id).digest('hex').slice(0, 12);
-const pad = (ms) => String(Math.max(0, ms)).padStart(16, '0');
+const pad = (ms) => String(Math.round(ms + 8.64e15)).padStart(17, '0');  // sortable, also before 1970
 
 // ---- reading events ------------------------------------------------------------------------------
 
@@ -78,7 +78,10 @@ function lookup(calendar, id) {
   if (!parsed) return null;
   const master = calendar.events.get(parsed.masterId)?.resource;
   if (!master || master.status === 'cancelled' || !master.recurrence) return null;
-  const occurrences = expand(master, calendar.timeZone, -8.64e15, 8.64e15)
+  // only around the instant the id names: a long-running series is not expanded from its start
+  const m = /^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})Z)?$/.exec(parsed.stamp);
+  const at = Date.UTC(+m[1], +m[2] - 1, +m[3], +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0));
+  const occurrences = expand(master, calendar.timeZone, at - 2 * DAY, at + 2 * DAY)
     .filter((o) => instanceId(master.id, o.originalStart, calendar.timeZone) === id);
   return occurrences.length ? { resource: instanceOf(master, occurrences[0], calendar), stored: false } : null;
 }
@@ -109,9 +112,8 @@ function matchesFilters(resource, q) {
 
 // The events one listing round covers, as [{key, item}] before paging.
 function candidates(ctx, calendar, q, round) {
-  const { fromMs, toMs } = q.timeMin || q.timeMax
-    ? { fromMs: q.timeMin ? Date.parse(q.timeMin) : -8.64e15, toMs: q.timeMax ? Date.parse(q.timeMax) : 8.64e15 }
-    : horizon(ctx.clock);
+  // no timeMin/timeMax: no time filter at all (series without end are expanded up to the horizon)
+  const { fromMs, toMs } = { fromMs: q.timeMin ? Date.parse(q.timeMin) : -8.64e15, toMs: q.timeMax ? Date.parse(q.timeMax) : 8.64e15 };
   const windowed = round.since === null;  // an incremental round reports changes wherever they are
   const includeCancelled = round.since !== null || round.updatedMin !== null || q.showDeleted === true;
   const records = [...calendar.events.values()].filter((r) => {
@@ -142,7 +144,8 @@ function candidates(ctx, calendar, q, round) {
     }
     if (q.singleEvents && r.recurrence) {
       const stored = new Set(exceptionsOf(calendar, r.id).map((x) => x.resource.id));
-      const range = windowed ? { fromMs, toMs } : horizon(ctx.clock);
+      const h = horizon(ctx.clock);
+      const range = windowed ? { fromMs, toMs: Math.min(toMs, h.toMs) } : h;
       for (const occurrence of expand(r, calendar.timeZone, range.fromMs, range.toMs)) {
         const instance = instanceOf(r, occurrence, calendar);
         if (!stored.has(instance.id)) push(instance, occurrence.startMs, record.updatedMs);
@@ -155,8 +158,8 @@ function candidates(ctx, calendar, q, round) {
   return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
-function fingerprint(q, names) {
-  const picked = Object.fromEntries(Object.entries(q).filter(([k]) => (names ? names.includes(k) : k !== 'pageToken'))
+function fingerprint(q, names, scope = '') {
+  const picked = Object.fromEntries(Object.entries({ ...q, ...(scope ? { __scope: scope } : {}) }).filter(([k]) => (names ? names.includes(k) : k !== 'pageToken'))
     .sort(([a], [b]) => (a < b ? -1 : 1)));
   return createHash('sha256').update(JSON.stringify(picked)).digest('base64url').slice(0, 16);
 }
@@ -195,6 +198,7 @@ function startRound(ctx, calendar, q) {
       throw invalid('The sync token was issued for a different query (singleEvents, eventTypes, showHiddenInvitations must stay the same).', 'syncToken');
     }
     round.since = token.seq;
+    round.tokenIssued = token.issued;
   } else if (q.updatedMin !== undefined) {
     round.updatedMin = Date.parse(q.updatedMin);
   }
@@ -227,11 +231,14 @@ function page(ctx, calendar, q, list, round, maxResults, syncable) {
   return body;
 }
 
-function continuedRound(ctx, calendar, q) {
+function continuedRound(ctx, calendar, q, scope = '') {
   const round = unseal(q.pageToken);
   if (!round || round.kind !== 'page' || round.cal !== calendar.id) throw invalid('Invalid page token value.', 'pageToken');
-  if (round.q !== fingerprint(q)) throw invalid('The page token was issued for a different query: page with the same parameters.', 'pageToken');
-  if (round.since !== null && round.epoch !== calendar.tokenEpoch) throw sampleError(410, 'fullSyncRequired');
+  if (round.q !== fingerprint(q, undefined, scope)) throw invalid('The page token was issued for a different query: page with the same parameters.', 'pageToken');
+  if (round.since !== null && (round.epoch !== calendar.tokenEpoch || (ctx.options.syncTokenLifetimeMs !== null &&
+      ctx.clock.now() - round.tokenIssued > ctx.options.syncTokenLifetimeMs))) {
+    throw sampleError(410, 'fullSyncRequired');
+  }
   return round;
 }
 
@@ -257,14 +264,21 @@ export function instances(ctx) {
   const toMs = q.timeMax ? Date.parse(q.timeMax) : horizon(ctx.clock).toMs;
   const stored = new Map(exceptionsOf(calendar, master.id).map((r) => [r.resource.id, r.resource]));
   const out = [];
-  for (const occurrence of expand(master, calendar.timeZone, fromMs, toMs)) {
+  // every occurrence (exceptions substituted), then filtered on where it is now: a moved one shows
+  // in the window it moved to
+  const h = horizon(ctx.clock);
+  for (const occurrence of expand(master, calendar.timeZone, -8.64e15, Math.max(toMs, h.toMs))) {
     const instance = stored.get(instanceId(master.id, occurrence.originalStart, calendar.timeZone)) ?? instanceOf(master, occurrence, calendar);
     if (instance.status === 'cancelled' && !q.showDeleted) continue;
-    if (q.originalStart !== undefined && Date.parse(q.originalStart) !== occurrence.startMs) continue;
-    out.push({ key: `${pad(occurrence.startMs)}|${instance.id}`, item: present(instance) });
+    if (q.originalStart !== undefined && q.originalStart !== occurrence.originalStart.date &&
+        Date.parse(q.originalStart) !== occurrence.startMs) continue;
+    const at = instance.status === 'cancelled' ? { startMs: occurrence.startMs, endMs: occurrence.endMs } : span(instance, calendar);
+    if (at.endMs <= fromMs || at.startMs >= toMs) continue;
+    out.push({ key: `${pad(at.startMs)}|${instance.id}`, item: present(instance) });
   }
-  const round = q.pageToken !== undefined ? continuedRound(ctx, calendar, q)
-    : { kind: 'page', cal: calendar.id, q: fingerprint(q), since: null, page: 0, after: '', empties: 0,
+  const scope = `instances:${master.id}`;
+  const round = q.pageToken !== undefined ? continuedRound(ctx, calendar, q, scope)
+    : { kind: 'page', cal: calendar.id, q: fingerprint(q, undefined, scope), since: null, page: 0, after: '', empties: 0,
       seed: `${ctx.options.seed}:${master.id}:${calendar.seq}` };
   return { status: 200, body: page(ctx, calendar, q, out, round, Math.min(q.maxResults ?? 250, MAX_PAGE), false) };
 }
@@ -312,9 +326,14 @@ function checkEvent(resource, calendar) {
   }
   if (resource.recurrence !== undefined) {
     if (resource.recurringEventId) throw invalid('An instance of a recurring event cannot have a recurrence.', 'recurrence', 'body');
-    checkRecurrence(resource.recurrence, resource.start);
+    checkRecurrence(resource.recurrence, resource.start, resource.end);
   }
-  for (const a of resource.attendees ?? []) if (!a.email) throw required('attendees.email', 'body');
+  for (const a of resource.attendees ?? []) {
+    if (!a.email) throw required('attendees.email', 'body');
+    if (a.responseStatus !== undefined && !['needsAction', 'declined', 'tentative', 'accepted'].includes(a.responseStatus)) {
+      throw invalid(`Invalid attendee responseStatus: '${a.responseStatus}'.`, 'attendees.responseStatus', 'body');
+    }
+  }
   checkExtendedProperties(resource.extendedProperties);
   checkReminders(resource.reminders);
   if (resource.sequence !== undefined && resource.sequence < 0) throw invalid('Invalid sequence value.', 'sequence', 'body');
@@ -334,6 +353,8 @@ function withOffsets(resource, calendar) {
 function clientFields(body) {
   const out = { ...body };
   for (const f of SERVER_FIELDS) delete out[f];
+  // attendees' organizer and self are Google's to say
+  if (Array.isArray(out.attendees)) out.attendees = out.attendees.map(({ organizer, self, ...a }) => a);
   return out;
 }
 
@@ -420,7 +441,7 @@ export const patch = (ctx) => write(ctx, true);
 export function get(ctx) {
   const found = lookup(ctx.calendar, ctx.params.eventId);
   if (!found) throw notFound();
-  if (ctx.header('if-none-match') === found.resource.etag) return { status: 304, body: null };
+  if (ctx.header('if-none-match') === found.resource.etag) return { status: 304, body: null, etag: found.resource.etag };
   return { status: 200, body: present(found.resource) };
 }
 

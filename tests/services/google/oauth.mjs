@@ -178,8 +178,12 @@ export class OAuth {
     if (authorization?.startsWith('Basic ')) {
       const decoded = Buffer.from(authorization.slice(6), 'base64').toString();
       const colon = decoded.indexOf(':');
-      id = decodeURIComponent(decoded.slice(0, colon));
-      secret = decodeURIComponent(decoded.slice(colon + 1));
+      try {
+        id = decodeURIComponent(decoded.slice(0, colon));
+        secret = decodeURIComponent(decoded.slice(colon + 1));
+      } catch {
+        throw new OAuthError(401, 'invalid_client', 'Unauthorized');
+      }
     }
     const client = this.clients.get(id);
     if (!client || !secret || !sameSecret(client.secret, secret)) throw new OAuthError(401, 'invalid_client', 'Unauthorized');

@@ -4,7 +4,7 @@
 // UTC-shaped wall times; this file converts to and from instants.
 import rrule from 'rrule';
 import { invalid } from './errors.mjs';
-import { dateWall, instantOf, instantOfEventTime, rfc3339In, wallOf, zoneOfEventTime } from './time.mjs';
+import { dateWall, instantOf, instantOfEventTime, rfc3339In, wallOf, zoneOfEventTime, zoneValid } from './time.mjs';
 
 const { RRule, RRuleSet } = rrule;
 const LINE = /^(RRULE|EXRULE|RDATE|EXDATE)([;:])(.*)$/;
@@ -16,7 +16,9 @@ function dateValues(params, values, zone) {
   return values.split(',').map((v) => {
     const m = /^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})(Z?))?$/.exec(v);
     if (!m) throw invalid(`Invalid recurrence date '${v}'.`, 'recurrence', 'body');
+    if (tzid && !zoneValid(tzid)) throw invalid(`Unknown time zone '${tzid}' in a recurrence date.`, 'recurrence', 'body');
     const wall = Date.UTC(+m[1], +m[2] - 1, +m[3], +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0));
+    if (new Date(wall).getUTCDate() !== +m[3]) throw invalid(`Invalid recurrence date '${v}'.`, 'recurrence', 'body');
     if (m[7] === 'Z') return wallOf(wall, zone);
     if (tzid && tzid !== zone) return wallOf(instantOf(wall, tzid), zone);
     return wall;
@@ -26,7 +28,7 @@ function dateValues(params, values, zone) {
 const RULE_PARTS = {
   FREQ: /^(SECONDLY|MINUTELY|HOURLY|DAILY|WEEKLY|MONTHLY|YEARLY)$/,
   UNTIL: /^\d{8}(T\d{6}Z?)?$/,
-  COUNT: /^\d+$/,
+  COUNT: /^[1-9]\d*$/,
   INTERVAL: /^[1-9]\d*$/,
   BYSECOND: /^\d{1,2}(,\d{1,2})*$/,
   BYMINUTE: /^\d{1,2}(,\d{1,2})*$/,
@@ -52,11 +54,13 @@ function ruleValid(text) {
 }
 
 /// Checks `recurrence` lines of a request (400 on anything Google would refuse).
-export function checkRecurrence(lines, start) {
+export function checkRecurrence(lines, start, end) {
   if (lines === undefined) return;
   if (!Array.isArray(lines) || lines.length === 0) throw invalid('Invalid recurrence rule.', 'recurrence', 'body');
-  if (start && start.dateTime !== undefined && start.timeZone === undefined) {
-    throw invalid('Missing time zone definition for start time.', 'start.timeZone', 'body', 'required');
+  for (const [t, field] of [[start, 'start'], [end, 'end']]) {
+    if (t && t.dateTime !== undefined && t.timeZone === undefined) {
+      throw invalid(`Missing time zone definition for ${field} time.`, `${field}.timeZone`, 'body', 'required');
+    }
   }
   for (const line of lines) {
     const m = LINE.exec(line);

@@ -76,9 +76,13 @@ class Api {
   /// One API call: {status, headers, body (object or null)}.
   async call(httpMethod, rawPath, headers, rawBody = '') {
     const { fake } = this;
-    const url = new URL(rawPath, 'http://fake');
     let match = null;
+    let url = null;
+    const seen = { httpMethod, path: null, query: {}, ifMatch: headers['if-match'] ?? null };
     try {
+      try { url = new URL(rawPath.startsWith('/') ? rawPath : '/', 'http://fake'); } catch { throw invalid('Malformed request path.', 'path'); }
+      seen.path = url.pathname;
+      seen.query = Object.fromEntries([...new Set(url.searchParams.keys())].map((k) => [k, url.searchParams.getAll(k).join(',')]));
       if (!url.pathname.startsWith(servicePath)) throw notFound();
       match = matchMethod(httpMethod, url.pathname.slice(servicePath.length));
       if (!match) throw notFound();
@@ -91,12 +95,13 @@ class Api {
       }
       fake.limits.check(match.id, grant.user, grant.clientId);
       const ctx = this.#context(match, url, headers, rawBody, grant);
+      ctx.rawPath = rawPath;
       const result = await handler(ctx);
-      return this.#answer(match, result);
+      return this.#answer(match, result, seen);
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
       const body = e.body();
-      this.#record(match, e.status, errorShapeProblems(body));
+      this.#record(match, e.status, errorShapeProblems(body), seen);
       const extra = e.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="https://accounts.google.com/", error="invalid_token"' } : {};
       return { status: e.status, headers: { ...e.headers, ...extra }, body };
     }
@@ -132,21 +137,24 @@ class Api {
     return ctx;
   }
 
-  #answer(match, { status, body }) {
+  #answer(match, result, seen) {
+    const { status, body } = result;
     const schema = match.method.response?.$ref;
     const problems = body !== null && schema ? responseProblems(schema, body) : [];
     if (body !== null && !schema) problems.push(`${match.id} has no response schema but the fake sent a body`);
-    this.#record(match, status, problems);
+    this.#record(match, status, problems, seen);
     if (problems.length) {
       const e = sampleError(500, 'backendError');
       return { status: 500, headers: {}, body: e.body() };
     }
-    const headers = body?.etag ? { ETag: body.etag } : {};
+    const etag = body?.etag ?? (status === 304 ? result.etag : undefined);
+    const headers = etag ? { ETag: etag } : {};
     return { status, headers, body };
   }
 
-  #record(match, status, problems) {
-    this.fake.requests.push({ method: match?.id ?? null, status, at: this.fake.clock.now() });
+  #record(match, status, problems, seen) {
+    // what was asked (path, query, If-Match) and answered, for tests that assert request shapes
+    this.fake.requests.push({ method: match?.id ?? null, status, at: this.fake.clock.now(), ...seen });
     for (const p of problems) this.fake.violations.push({ method: match?.id ?? null, status, problem: p });
   }
 }
@@ -230,8 +238,12 @@ async function batch(fake, headers, raw, res) {
   }
   const responses = [];
   for (const part of parts) {
+    // the outer request's headers apply to every part unless the part sets its own (its body's
+    // Content-* headers are its own)
     const inner = { ...part.headers };
-    if (!inner.authorization && headers.authorization) inner.authorization = headers.authorization;
+    for (const [k, v] of Object.entries(headers)) {
+      if (!k.startsWith('content-') && !['host', 'connection', 'transfer-encoding', 'accept-encoding'].includes(k) && inner[k] === undefined) inner[k] = v;
+    }
     if (!part.path.startsWith(servicePath)) {
       const e = invalid('A batch part must address the Calendar API (/calendar/v3/...).', 'path', 'body');
       responses.push({ contentId: part.contentId, status: 400, reason: 'Bad Request', headers: { 'Content-Type': 'application/json; charset=UTF-8' }, body: JSON.stringify(e.body()) });

@@ -62,7 +62,7 @@ export function checkEventDateTime(value, field) {
   if (has('date') && !isDate(value.date)) throw invalid(`Invalid ${field}.date.`, `${field}.date`, 'body');
   if (has('dateTime') && parseDateTime(value.dateTime) === null) {
     // a local time without offset is allowed only with a zone
-    if (!(has('timeZone') && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?$/.test(value.dateTime))) {
+    if (!(has('timeZone') && parseDateTime(`${value.dateTime}Z`) !== null)) {
       throw invalid(`Invalid ${field}.dateTime: an offset is required unless timeZone is given.`, `${field}.dateTime`, 'body');
     }
   }

@@ -223,3 +223,10 @@ test('credentials in the query (oauth_token, key) are refused', () => withFake({
   const token = issued(fake);
   assert.equal((await api(fake, token, 'GET', events(), { query: { oauth_token: token } })).status, 400);
 }));
+
+test('HTTP Basic with a bad percent escape is invalid_client, not a crash', () => withFake({}, async (fake) => {
+  const basic = Buffer.from('%E0%A4%A:secret').toString('base64');
+  const r = await tokenRequest(fake, { grant_type: 'refresh_token', refresh_token: 'x' }, { Authorization: `Basic ${basic}` });
+  assert.equal(r.status, 401);
+  assert.equal(r.body.error, 'invalid_client');
+}));

@@ -257,3 +257,54 @@ test('a read-only token cannot write events', () => withFake({}, async (fake) =>
   const r = await api(fake, access_token, 'POST', events(), { body: timedEvent(fake, 1) });
   assert.equal(r.status, 403);
 }));
+
+test('a listing without timeMin/timeMax has no time filter: long past and far future events come', () => withFake({ shortPages: false }, async (fake, token) => {
+  const at = (iso) => ({ start: { dateTime: iso }, end: { dateTime: new Date(Date.parse(iso) + HOUR).toISOString() } });
+  const old = fake.control.userCreatesEvent(USER, at('2019-05-01T10:00:00Z'));
+  const far = fake.control.userCreatesEvent(USER, at('2031-05-01T10:00:00Z'));
+  const ids = (await listAll(fake, token)).items.map((x) => x.id);
+  assert.ok(ids.includes(old.id) && ids.includes(far.id));
+}));
+
+test('an occurrence years into a long series is found by its instance id', () => withFake({}, async (fake, token) => {
+  const master = fake.control.userCreatesEvent(USER, { start: { dateTime: '2019-01-01T09:00:00Z', timeZone: 'UTC' },
+    end: { dateTime: '2019-01-01T10:00:00Z', timeZone: 'UTC' }, recurrence: ['RRULE:FREQ=DAILY'] });
+  const r = await api(fake, token, 'GET', `${events()}/${master.id}_20260601T090000Z`);
+  assert.equal(r.status, 200);
+  assert.equal(r.body.originalStartTime.dateTime, '2026-06-01T09:00:00Z');
+}));
+
+test('instances are filtered by where an occurrence is now, not where it was', () => withFake({ shortPages: false }, async (fake, token) => {
+  fake.control.setClock({ now: '2026-05-01T00:00:00Z', frozen: true });
+  const master = fake.control.userCreatesEvent(USER, { start: { dateTime: '2026-06-01T09:00:00Z', timeZone: 'UTC' },
+    end: { dateTime: '2026-06-01T10:00:00Z', timeZone: 'UTC' }, recurrence: ['RRULE:FREQ=DAILY;COUNT=3'] });
+  fake.control.userEditsEvent(USER, `${master.id}_20260602T090000Z`, { start: { dateTime: '2026-06-10T09:00:00Z', timeZone: 'UTC' },
+    end: { dateTime: '2026-06-10T10:00:00Z', timeZone: 'UTC' } });
+  const path = `${events()}/${master.id}/instances`;
+  const june2 = await listAll(fake, token, { timeMin: '2026-06-02T00:00:00Z', timeMax: '2026-06-03T00:00:00Z' }, path);
+  assert.equal(june2.items.length, 0);
+  const june10 = await listAll(fake, token, { timeMin: '2026-06-10T00:00:00Z', timeMax: '2026-06-11T00:00:00Z' }, path);
+  assert.deepEqual(june10.items.map((x) => x.id), [`${master.id}_20260602T090000Z`]);
+}));
+
+test('orderBy=startTime orders events before 1970 too', () => withFake({ shortPages: false }, async (fake, token) => {
+  const at = (iso) => ({ start: { dateTime: iso }, end: { dateTime: new Date(Date.parse(iso) + HOUR).toISOString() } });
+  for (const d of ['1969-06-04T00:00:00Z', '1969-06-03T00:00:00Z', '1969-06-05T00:00:00Z']) fake.control.userCreatesEvent(USER, at(d));
+  const { items } = await listAll(fake, token, { singleEvents: true, orderBy: 'startTime' });
+  assert.deepEqual(items.map((x) => x.start.dateTime.slice(0, 10)), ['1969-06-03', '1969-06-04', '1969-06-05']);
+}));
+
+test('a page token of events.list is refused by instances', () => withFake({ shortPages: false }, async (fake, token) => {
+  const master = fake.control.userCreatesEvent(USER, { start: { dateTime: '2027-01-04T09:00:00Z', timeZone: 'UTC' },
+    end: { dateTime: '2027-01-04T10:00:00Z', timeZone: 'UTC' }, recurrence: ['RRULE:FREQ=DAILY;COUNT=3'] });
+  fake.control.userCreatesEvent(USER, timedEvent(fake, 1));
+  const first = await api(fake, token, 'GET', events(), { query: { maxResults: 1 } });
+  const r = await api(fake, token, 'GET', `${events()}/${master.id}/instances`, { query: { maxResults: 1, pageToken: first.body.nextPageToken } });
+  assert.equal(r.status, 400);
+}));
+
+test('maxResults beyond int32 and impossible times are 400', () => withFake({}, async (fake, token) => {
+  assert.equal((await api(fake, token, 'GET', events(), { query: { maxResults: '99999999999999999999' } })).status, 400);
+  assert.equal((await api(fake, token, 'GET', events(), { query: { timeMin: '2027-02-30T00:00:00Z' } })).status, 400);
+  assert.equal((await api(fake, token, 'GET', events(), { query: { timeMin: '2027-02-01T24:00:00Z' } })).status, 400);
+}));

@@ -209,3 +209,32 @@ test('bodies above maxBodyBytes are 413', () => withFake({ maxBodyBytes: 2048 },
 test('methods the fake does not implement answer 501, not a fake success', () => withFake({}, async (fake, token) => {
   assert.equal((await api(fake, token, 'POST', `${events()}/quickAdd`, { query: { text: 'lunch' } })).status, 501);
 }));
+
+test('impossible dates in event times are 400', () => withFake({}, async (fake, token) => {
+  assert.equal((await insert(fake, token, { start: { dateTime: '2027-02-30T09:00:00Z' }, end: { dateTime: '2027-03-02T10:00:00Z' } })).status, 400);
+  assert.equal((await insert(fake, token, { start: { dateTime: '2027-02-30T09:00:00', timeZone: 'UTC' }, end: { dateTime: '2027-03-02T10:00:00', timeZone: 'UTC' } })).status, 400);
+}));
+
+test('recurrence: an unknown TZID, COUNT=0, an end without zone are 400 (not a crash)', () => withFake({}, async (fake, token) => {
+  const zoned = { start: { dateTime: '2027-01-04T09:00:00Z', timeZone: 'UTC' }, end: { dateTime: '2027-01-04T10:00:00Z', timeZone: 'UTC' } };
+  assert.equal((await insert(fake, token, { ...zoned, recurrence: ['RRULE:FREQ=DAILY', 'EXDATE;TZID=Mars/Olympus:20270105T090000'] })).status, 400);
+  assert.equal((await insert(fake, token, { ...zoned, recurrence: ['RRULE:FREQ=DAILY;COUNT=0'] })).status, 400);
+  assert.equal((await insert(fake, token, { ...zoned, end: { dateTime: '2027-01-04T10:00:00Z' }, recurrence: ['RRULE:FREQ=DAILY'] })).status, 400);
+}));
+
+test('attendees: responseStatus must be Google\'s; organizer and self are Google\'s to say', () => withFake({}, async (fake, token) => {
+  assert.equal((await insert(fake, token, { ...timedEvent(fake, 1), attendees: [{ email: 'x@example.com', responseStatus: 'maybe' }] })).status, 400);
+  const r = await insert(fake, token, { ...timedEvent(fake, 1), attendees: [{ email: 'x@example.com', self: true, organizer: true }] });
+  assert.deepEqual(r.body.attendees, [{ email: 'x@example.com' }]);
+}));
+
+test('a 304 carries the ETag', () => withFake({}, async (fake, token) => {
+  const created = (await insert(fake, token, timedEvent(fake, 1))).body;
+  const r = await api(fake, token, 'GET', `${events()}/${created.id}`, { headers: { 'If-None-Match': created.etag } });
+  assert.equal(r.headers.get('etag'), created.etag);
+}));
+
+test('a path that is not a path, and a bad percent escape, are 400 or 404, never a crash', () => withFake({}, async (fake, token) => {
+  const r = await api(fake, token, 'GET', `${events('%E0%A4%A')}`);
+  assert.ok([400, 404].includes(r.status));
+}));
