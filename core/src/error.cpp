@@ -49,6 +49,7 @@ std::string_view causeName(Cause cause) noexcept {
     case Cause::WrongResource: return "wrong_resource";
     case Cause::InvalidGrant: return "invalid_grant";
     case Cause::IdTokenRejected: return "id_token_rejected";
+    case Cause::QuotaExceeded: return "quota_exceeded";
     case Cause::DnssecNoTrustedKey: return "dnssec_no_trusted_key";
     case Cause::DnssecBadSignature: return "dnssec_bad_signature";
     case Cause::DnssecSignatureTime: return "dnssec_signature_time";

@@ -96,6 +96,7 @@ std::optional<ProcessResult> Process::wait(std::chrono::milliseconds timeout) {
 }
 
 std::string Process::currentErr() const { return readFile(errFile_); }
+std::string Process::currentOut() const { return readFile(outFile_); }
 
 ProcessResult run(std::vector<std::string> argv, std::map<std::string, std::string> env,
                   const std::filesystem::path& workDir) {

@@ -36,6 +36,7 @@ class Process {
   std::optional<ProcessResult> wait(std::chrono::milliseconds timeout);
   /// Output so far.
   std::string currentErr() const;
+  std::string currentOut() const;
 
  private:
   pid_t pid_ = -1;

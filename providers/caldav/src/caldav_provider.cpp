@@ -3,6 +3,7 @@
 #include "calgate/providers/caldav/ical_mapping.hpp"
 #include "calgate/providers/caldav/this_and_future.hpp"
 #include "calgate/providers/caldav/multistatus.hpp"
+#include "calgate/model/recurrence.hpp"
 #include "calgate/providers/http/url_guard.hpp"
 
 #include <algorithm>
@@ -66,23 +67,6 @@ bool sameOccurrence(const model::EventTime& a, const model::EventTime& b) {
   return a == b;
 }
 
-std::string exdateFor(const model::EventTime& t) {
-  if (const auto* d = std::get_if<model::Date>(&t)) {
-    std::string day = model::formatDate(d->day);
-    day.erase(std::remove(day.begin(), day.end(), '-'), day.end());
-    return "EXDATE;VALUE=DATE:" + day;
-  }
-  auto compact = [](std::string s) {
-    s.erase(std::remove(s.begin(), s.end(), '-'), s.end());
-    s.erase(std::remove(s.begin(), s.end(), ':'), s.end());
-    return s;
-  };
-  if (const auto* z = std::get_if<model::ZonedTime>(&t)) {
-    if (z->zone == "UTC" || z->zone == "Etc/UTC") return "EXDATE:" + compact(model::formatUtc(z->instant));
-    return "EXDATE;TZID=" + z->zone + ":" + compact(model::formatLocal(model::localTimeOf(*z)));
-  }
-  return "EXDATE:" + compact(model::formatLocal(std::get<model::FloatingTime>(t).local));
-}
 
 // Whether a refused sync-collection means the token is no longer valid (RFC 6578 §3.2: 403 or 409
 // with the DAV:valid-sync-token precondition; iCloud: 404 or 410).
@@ -675,7 +659,7 @@ core::Result<WriteResult> CalDavProvider::writeSeries(const std::string& url, co
         if (same != events.end()) events.erase(same);
         auto master = std::find_if(events.begin(), events.end(), [](const model::Event& e) { return !e.recurrenceId; });
         if (master != events.end()) {
-          const std::string exdate = exdateFor(*ev.recurrenceId);
+          const std::string exdate = model::exdateLineFor(*ev.recurrenceId);
           if (std::find(master->recurrence.begin(), master->recurrence.end(), exdate) == master->recurrence.end()) {
             master->recurrence.push_back(exdate);
           }

@@ -220,4 +220,18 @@ std::vector<std::string> oneValuePerLine(const std::string& line) {
   return out;
 }
 
+std::string exdateLineFor(const EventTime& t) {
+  auto compact = [](std::string s) {
+    s.erase(std::remove(s.begin(), s.end(), '-'), s.end());
+    s.erase(std::remove(s.begin(), s.end(), ':'), s.end());
+    return s;
+  };
+  if (const auto* d = std::get_if<Date>(&t)) return "EXDATE;VALUE=DATE:" + compact(formatDate(d->day));
+  if (const auto* z = std::get_if<ZonedTime>(&t)) {
+    if (z->zone == "UTC" || z->zone == "Etc/UTC") return "EXDATE:" + compact(formatUtc(z->instant));
+    return "EXDATE;TZID=" + z->zone + ":" + compact(formatLocal(localTimeOf(*z)));
+  }
+  return "EXDATE:" + compact(formatLocal(std::get<FloatingTime>(t).local));
+}
+
 }  // namespace calgate::model

@@ -48,6 +48,7 @@ enum class Cause {
   WrongResource,       ///< an adapter refused a write aimed at another resource than the one approved
   InvalidGrant,        ///< the OAuth provider refused a refresh token or authorization code (invalid_grant): reconnect
   IdTokenRejected,     ///< an OpenID Connect id_token failed verification (signature, issuer, audience, time, nonce)
+  QuotaExceeded,       ///< a provider's daily quota for calgate is spent: wait for it to reset, do not retry sooner
   // DNSSEC validation (dns::TxtAnswer::cause; the answer is Bogus unless said otherwise)
   DnssecNoTrustedKey,     ///< no DNSKEY matches the trust anchor or a DS
   DnssecBadSignature,     ///< a signature is missing or does not verify

@@ -4,6 +4,7 @@
 /// recurrence data (no x-parameters, no unknown parts, no free text) can travel in them.
 
 #include "calgate/core/error.hpp"
+#include "calgate/model/event.hpp"
 
 #include <set>
 #include <string>
@@ -33,5 +34,10 @@ std::set<std::string> recurrenceZones(const std::vector<std::string>& lines);
 /// travel), or Invalid for anything else. Links such as "US/Eastern" are zones of their own there
 /// and keep their name.
 core::Result<std::string> canonicalZone(std::string_view zone);
+
+/// The EXDATE line that cancels the occurrence starting at `t` (a series' recurrence id):
+/// "EXDATE;VALUE=DATE:20261130", "EXDATE:20261130T090000Z" (UTC), "EXDATE;TZID=Europe/Berlin:
+/// 20261130T100000", or a floating "EXDATE:20261130T100000".
+std::string exdateLineFor(const EventTime& t);
 
 }  // namespace calgate::model

@@ -1,0 +1,95 @@
+#pragma once
+/// The Google Calendar API v3 adapter (CONTRACT.md §1), on OAuth access tokens:
+/// - calendars: calendarList (read-only list scope); writable = accessRole owner or writer;
+/// - pulls: a full listing bounded by the window (timeMin/timeMax, showDeleted so cancelled
+///   occurrences always come), then incremental rounds with the sync token, every page asked
+///   with the same query; short and empty pages continue while nextPageToken is present, and a
+///   round ends only with nextSyncToken. 410 (fullSyncRequired, updatedMinTooLongAgo) and 400
+///   about the sync token start a complete listing again. A series comes as its master followed by
+///   its changed occurrences (id = the series id, recurrenceId = originalStartTime); cancelled
+///   occurrences become EXDATE lines of the master; a changed occurrence in an incremental round
+///   re-reads its series (events.get + events.list?iCalUID). Birthdays and working locations are
+///   not copied (wire.hpp);
+/// - writes: the copy's id is derived from its UID (eventIdFor), so an insert retried after a crash
+///   meets 409 duplicate and reads the existing copy instead of making a second; updates are PATCH
+///   with If-Match (a user's reminders or colour on the copy survive; 412 -> re-read, retry once);
+///   deletes with If-Match, 404/410 = done; an occurrence is written through its instance id
+///   (events.instances?originalStart); sendUpdates=none always; the origin marker goes to
+///   extendedProperties.private.
+/// - limits: 403/429 rateLimitExceeded/userRateLimitExceeded and 5xx are retried in the call up to
+///   `maxAttempts` with exponential backoff and full jitter (at most `maxBackoff` each, through the
+///   `sleep` seam), then returned as RateLimited/Unavailable with a Retry-After for the job queue;
+///   403 quotaExceeded/dailyLimitExceeded is RateLimited (cause QuotaExceeded) with a long
+///   Retry-After and no in-call retry. A 401 drops the access token and retries once with a new one.
+/// Thread-safe for concurrent calls on different calendars.
+
+#include "calgate/core/clock.hpp"
+#include "calgate/providers/http/http_client.hpp"
+#include "calgate/providers/provider.hpp"
+
+#include <botan/secmem.h>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace calgate::providers::google {
+
+/// Where the API is: configuration, never hard-coded in calls (tests point it at the contract fake).
+struct GoogleEndpoints {
+  std::string apiRoot = "https://www.googleapis.com/";  ///< discovery rootUrl; servicePath calendar/v3/
+};
+
+/// The account's OAuth access tokens (accounts::TokenBroker in calgate).
+class AccessTokens {
+ public:
+  virtual ~AccessTokens() = default;
+  /// A current access token. Errors are the broker's (Unauthorized/InvalidGrant: reconnect).
+  virtual core::Result<Botan::secure_vector<char>> token() = 0;
+  /// The API refused the last token (401): forget it, so the next token() refreshes.
+  virtual void rejected() = 0;
+};
+
+struct GoogleOptions {
+  int pageSize = 2500;                   ///< maxResults of a listing page (Google's maximum)
+  int maxPages = 2000;                   ///< pages of one listing round before it is refused
+  std::size_t maxPullEvents = 20000;     ///< items of one pull (BudgetExceeded beyond)
+  std::size_t maxPullBytes = 64 * 1024 * 1024;
+  int maxAttempts = 4;                   ///< tries of one request on rate limits and 5xx
+  std::chrono::milliseconds backoffBase{500};
+  std::chrono::milliseconds maxBackoff{4000};
+  std::chrono::seconds quotaRetryAfter{3600};  ///< Retry-After for a spent daily quota
+  /// Waits between retries; tests record instead of sleeping.
+  std::function<void(std::chrono::milliseconds)> sleep;
+};
+
+class GoogleProvider final : public Provider {
+ public:
+  GoogleProvider(HttpClient& http, AccessTokens& tokens, const core::Clock& clock, GoogleEndpoints endpoints = {},
+                 GoogleOptions options = {});
+  ~GoogleProvider() override;
+  GoogleProvider(const GoogleProvider&) = delete;
+  GoogleProvider& operator=(const GoogleProvider&) = delete;
+
+  model::ProviderKind kind() const override { return model::ProviderKind::Google; }
+  core::Result<std::vector<CalendarInfo>> listCalendars() override;
+  core::Result<ChangeSet> pullChanges(const std::string& calendarId, const std::string& cursor,
+                                      const TimeWindow& window) override;
+  core::Result<std::vector<model::Event>> getEvent(const std::string& calendarId, const std::string& eventId) override;
+  core::Result<WriteResult> create(const std::string& calendarId, const policy::ApprovedWrite& write) override;
+  core::Result<WriteResult> update(const std::string& calendarId, const std::string& eventId, const std::string& etag,
+                                   const policy::ApprovedWrite& write) override;
+  core::Result<void> remove(const std::string& calendarId, const std::string& eventId, const std::string& etag,
+                            const policy::ApprovedWrite& write) override;
+
+  /// Requests sent so far, retries included (benchmarks and tests).
+  std::size_t requestCount() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace calgate::providers::google

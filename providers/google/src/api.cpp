@@ -1,0 +1,147 @@
+#include "api.hpp"
+
+#include <algorithm>
+#include <thread>
+
+namespace calgate::providers::google {
+namespace {
+
+using core::ErrorCode;
+
+bool isRateLimit(long status, std::string_view reason) {
+  return status == 429 || (status == 403 && (reason == "rateLimitExceeded" || reason == "userRateLimitExceeded"));
+}
+bool isQuota(long status, std::string_view reason) {
+  return status == 403 && (reason == "quotaExceeded" || reason == "dailyLimitExceeded");
+}
+
+std::string urlEncode(std::string_view raw) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : raw) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+core::Error errorFor(const HttpResponse& r, const nlohmann::json& body, bool write, const GoogleOptions& options) {
+  const std::string reason = errorReason(body);
+  const std::string what = "Google Calendar answered " + std::to_string(r.status) + (reason.empty() ? "" : " " + reason);
+  core::Error e{ErrorCode::Invalid, what, std::nullopt, core::Cause::None};
+  if (r.status == 401) e.code = ErrorCode::Unauthorized;
+  else if (isQuota(r.status, reason)) {
+    e.code = ErrorCode::RateLimited;
+    e.cause = core::Cause::QuotaExceeded;
+    e.retryAfter = options.quotaRetryAfter;
+  } else if (isRateLimit(r.status, reason)) {
+    e.code = ErrorCode::RateLimited;
+  } else if (r.status == 403 && (reason == "insufficientPermissions" || reason == "forbidden")) {
+    e.code = ErrorCode::Unauthorized;
+  } else if (r.status == 404) e.code = ErrorCode::NotFound;
+  else if (r.status == 409) e.code = ErrorCode::Conflict;
+  else if (r.status == 410) e.code = ErrorCode::Gone;
+  else if (r.status == 412) e.code = ErrorCode::PreconditionFailed;
+  else if (r.status >= 500) e.code = ErrorCode::Unavailable;
+  else if (write) e.cause = core::Cause::WriteRefused;
+  return e;
+}
+
+}  // namespace
+
+std::string segment(std::string_view raw) { return urlEncode(raw); }
+
+std::string errorReason(const nlohmann::json& body) {
+  if (!body.is_object() || !body.contains("error") || !body["error"].is_object()) return {};
+  const auto& errors = body["error"].value("errors", nlohmann::json::array());
+  if (!errors.is_array() || errors.empty() || !errors[0].is_object()) return {};
+  const auto reason = errors[0].find("reason");
+  return reason != errors[0].end() && reason->is_string() ? reason->get<std::string>() : std::string();
+}
+
+Api::Api(HttpClient& http, AccessTokens& tokens, const core::Clock& clock, GoogleEndpoints endpoints, GoogleOptions options)
+    : http_(http), tokens_(tokens), clock_(clock), endpoints_(std::move(endpoints)), options_(std::move(options)) {
+  if (!options_.sleep) options_.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
+  if (!endpoints_.apiRoot.empty() && endpoints_.apiRoot.back() != '/') endpoints_.apiRoot += '/';
+}
+
+std::chrono::milliseconds Api::backoff(int attempt) {
+  // exponential with full jitter (AWS architecture blog's "full jitter"): uniform in [0, base * 2^n]
+  const auto cap = std::min(options_.maxBackoff.count(), options_.backoffBase.count() << std::min(attempt, 20));
+  std::lock_guard lock(randomMutex_);
+  return std::chrono::milliseconds(std::uniform_int_distribution<long long>(cap / 2, std::max<long long>(cap, 1))(random_));
+}
+
+core::Result<HttpResponse> Api::once(const HttpRequest& request) {
+  ++requests_;
+  return http_.send(request);
+}
+
+core::Result<Answer> Api::call(std::string_view method, const std::string& path, const Query& query,
+                               const nlohmann::json* body, std::vector<std::pair<std::string, std::string>> headers,
+                               std::initializer_list<long> passThrough) {
+  HttpRequest request;
+  request.method = std::string(method);
+  request.url = endpoints_.apiRoot + "calendar/v3/" + path;
+  char sep = '?';
+  for (const auto& [k, v] : query) {
+    request.url += sep + urlEncode(k) + '=' + urlEncode(v);
+    sep = '&';
+  }
+  if (body) {
+    request.body = body->dump();
+    headers.emplace_back("Content-Type", "application/json");
+  }
+  const bool write = method != "GET";
+  bool retriedAuth = false;
+  for (int attempt = 0;; ++attempt) {
+    auto token = tokens_.token();
+    if (!token) return std::unexpected(token.error());
+    request.headers = headers;
+    request.headers.emplace_back("Authorization", "Bearer " + std::string(token->begin(), token->end()));
+    auto r = once(request);
+    if (!r) {
+      if ((r.error().code == ErrorCode::Timeout || r.error().code == ErrorCode::Unavailable) && attempt + 1 < options_.maxAttempts) {
+        options_.sleep(backoff(attempt));
+        continue;
+      }
+      return std::unexpected(r.error());
+    }
+    Answer answer{r->status, nullptr};
+    if (!r->body.empty()) {
+      answer.body = nlohmann::json::parse(r->body, nullptr, false);
+      if (answer.body.is_discarded()) {
+        if (r->status / 100 == 2) return core::fail(ErrorCode::Invalid, "Google Calendar answered with a body that is not JSON");
+        answer.body = nullptr;
+      }
+    }
+    if (r->status / 100 == 2 || r->status == 304 || std::find(passThrough.begin(), passThrough.end(), r->status) != passThrough.end()) {
+      return answer;
+    }
+    if (r->status == 401 && !retriedAuth) {
+      tokens_.rejected();
+      retriedAuth = true;
+      --attempt;
+      continue;
+    }
+    auto error = errorFor(*r, answer.body, write, options_);
+    const bool transient = (error.code == ErrorCode::RateLimited && error.cause != core::Cause::QuotaExceeded) ||
+                           error.code == ErrorCode::Unavailable;
+    if (transient && attempt + 1 < options_.maxAttempts) {
+      options_.sleep(backoff(attempt));
+      continue;
+    }
+    if (transient && !error.retryAfter) {
+      // the job queue waits longer than our in-call retries did (it doubles from there)
+      error.retryAfter = std::chrono::duration_cast<std::chrono::seconds>(options_.maxBackoff) * 2;
+    }
+    return std::unexpected(error);
+  }
+}
+
+}  // namespace calgate::providers::google

@@ -1,0 +1,66 @@
+#pragma once
+// The request layer of the Google adapter: the bearer token (a 401 drops it and retries once with
+// a new one), Google's error bodies read into core::Error by reason, in-call retries of rate limits
+// and 5xx with exponential backoff and full jitter, and a size check of every answer. Private to
+// the adapter.
+
+#include "calgate/providers/google/google_provider.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <initializer_list>
+#include <random>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace calgate::providers::google {
+
+using Query = std::vector<std::pair<std::string, std::string>>;
+
+struct Answer {
+  long status = 0;
+  nlohmann::json body;  ///< null for an empty body
+};
+
+/// "a@b.c" -> "a%40b.c": one path segment.
+std::string segment(std::string_view raw);
+
+/// The reason of a Google error body ("rateLimitExceeded"), "" when there is none.
+std::string errorReason(const nlohmann::json& body);
+
+class Api {
+ public:
+  Api(HttpClient& http, AccessTokens& tokens, const core::Clock& clock, GoogleEndpoints endpoints, GoogleOptions options);
+
+  /// `method` `path` (below calendar/v3/, segments already encoded) with `query` and an optional
+  /// JSON `body`. 2xx and 304 are answers, as are the statuses in `passThrough`; any other status is
+  /// an error: 401 Unauthorized (after one retry with a new token), 403 insufficientPermissions
+  /// Unauthorized, rate limits RateLimited (after the in-call retries), quota RateLimited with cause
+  /// QuotaExceeded, 404 NotFound, 409 Conflict, 410 Gone, 412 PreconditionFailed, 5xx Unavailable,
+  /// other 4xx Invalid (cause WriteRefused for writes). A body that is not JSON is Invalid.
+  core::Result<Answer> call(std::string_view method, const std::string& path, const Query& query = {},
+                            const nlohmann::json* body = nullptr,
+                            std::vector<std::pair<std::string, std::string>> headers = {},
+                            std::initializer_list<long> passThrough = {});
+
+  std::size_t requests() const { return requests_.load(); }
+  const GoogleOptions& options() const { return options_; }
+
+ private:
+  core::Result<HttpResponse> once(const HttpRequest& request);
+  std::chrono::milliseconds backoff(int attempt);
+
+  HttpClient& http_;
+  AccessTokens& tokens_;
+  const core::Clock& clock_;
+  GoogleEndpoints endpoints_;
+  GoogleOptions options_;
+  std::atomic<std::size_t> requests_{0};
+  std::mutex randomMutex_;
+  std::mt19937_64 random_{std::random_device{}()};
+};
+
+}  // namespace calgate::providers::google

@@ -1,0 +1,446 @@
+#include "calgate/providers/google/google_provider.hpp"
+
+#include "api.hpp"
+#include "calgate/model/recurrence.hpp"
+#include "calgate/providers/google/mapping.hpp"
+#include "calgate/providers/google/wire.hpp"
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <set>
+
+namespace calgate::providers::google {
+namespace {
+
+using core::ErrorCode;
+using core::fail;
+using nlohmann::json;
+
+constexpr std::string_view kCursorPrefix = "g1:";
+const Query kWrite{{"sendUpdates", "none"}};
+
+std::string eventsPath(const std::string& calendarId) { return "calendars/" + segment(calendarId) + "/events"; }
+std::string eventPath(const std::string& calendarId, const std::string& eventId) {
+  return eventsPath(calendarId) + "/" + segment(eventId);
+}
+
+/// One listing round's items and its end (nextSyncToken), checked for shape.
+struct Round {
+  std::vector<json> items;
+  std::string syncToken;
+  std::string zone;  ///< the calendar's time zone as the listing states it
+};
+
+std::string originalStartParam(const model::EventTime& t) {
+  if (const auto* d = std::get_if<model::Date>(&t)) return model::formatDate(d->day);
+  if (const auto* z = std::get_if<model::ZonedTime>(&t)) return rfc3339(z->instant);
+  return model::formatLocal(std::get<model::FloatingTime>(t).local);
+}
+
+bool sameInstant(const model::EventTime& a, const model::EventTime& b) {
+  const auto* za = std::get_if<model::ZonedTime>(&a);
+  const auto* zb = std::get_if<model::ZonedTime>(&b);
+  if (za && zb) return za->instant == zb->instant;
+  return a == b;
+}
+
+}  // namespace
+
+class GoogleProvider::Impl {
+ public:
+  Impl(HttpClient& http, AccessTokens& tokens, const core::Clock& clock, GoogleEndpoints endpoints, GoogleOptions options)
+      : api(http, tokens, clock, std::move(endpoints), std::move(options)) {}
+
+  Api api;
+  std::mutex mutex;
+  std::map<std::string, std::string> zones;  ///< calendar id -> its time zone (calendarList.get)
+
+  core::Result<std::string> calendarZone(const std::string& calendarId);
+  core::Result<Round> listRound(const std::string& calendarId, Query query, std::size_t& budgetItems);
+  core::Result<std::optional<std::vector<model::Event>>> readSeries(const std::string& calendarId,
+                                                                    const std::string& seriesId, const std::string& zone);
+  core::Result<std::vector<model::Event>> buildSeries(const json& master, const std::vector<json>& occurrences,
+                                                      const std::string& zone);
+  core::Result<ChangeSet> assemble(const std::string& calendarId, Round round, bool complete);
+  core::Result<std::string> instanceId(const std::string& calendarId, const std::string& seriesId,
+                                       const model::EventTime& recurrenceId);
+  core::Result<json> body(const std::string& calendarId, const policy::ApprovedWrite& write, bool forPatch);
+  core::Result<WriteResult> patch(const std::string& calendarId, const std::string& eventId, const std::string& resultId,
+                                  const std::string& etag, const json& body);
+};
+
+core::Result<std::string> GoogleProvider::Impl::calendarZone(const std::string& calendarId) {
+  {
+    std::lock_guard lock(mutex);
+    if (auto it = zones.find(calendarId); it != zones.end()) return it->second;
+  }
+  auto r = api.call("GET", "users/me/calendarList/" + segment(calendarId));
+  if (!r) return std::unexpected(r.error());
+  const std::string zone = r->body.is_object() ? r->body.value("timeZone", std::string("UTC")) : std::string("UTC");
+  auto canonical = model::canonicalZone(zone);
+  if (!canonical) return fail(ErrorCode::Invalid, "the calendar's time zone is not one calgate knows");
+  std::lock_guard lock(mutex);
+  zones[calendarId] = *canonical;
+  return *canonical;
+}
+
+core::Result<Round> GoogleProvider::Impl::listRound(const std::string& calendarId, Query query, std::size_t& budgetItems) {
+  const auto& o = api.options();
+  query.emplace_back("maxResults", std::to_string(o.pageSize));
+  Round round;
+  std::string pageToken;
+  for (int page = 0; page < o.maxPages; ++page) {
+    Query q = query;
+    if (!pageToken.empty()) q.emplace_back("pageToken", pageToken);
+    auto r = api.call("GET", eventsPath(calendarId), q, nullptr, {}, {400, 410});
+    if (!r) return std::unexpected(r.error());
+    if (r->status == 410) return fail(ErrorCode::Gone, "Google asked for a full listing (" + errorReason(r->body) + ")");
+    if (r->status == 400) {
+      const auto reason = errorReason(r->body);
+      const bool aboutToken = r->body.dump().find("syncToken") != std::string::npos;
+      return fail(aboutToken ? ErrorCode::Gone : ErrorCode::Invalid, "Google refused the listing (400 " + reason + ")");
+    }
+    const json& b = r->body;
+    if (!b.is_object() || (b.contains("items") && !b["items"].is_array())) {
+      return fail(ErrorCode::Invalid, "a listing page of Google Calendar is malformed");
+    }
+    if (b.contains("timeZone") && b["timeZone"].is_string()) round.zone = b["timeZone"].get<std::string>();
+    for (const auto& item : b.value("items", json::array())) {
+      if (++budgetItems > o.maxPullEvents) {
+        return fail(ErrorCode::Invalid, "the calendar lists more than " + std::to_string(o.maxPullEvents) + " events",
+                    core::Cause::BudgetExceeded);
+      }
+      round.items.push_back(item);
+    }
+    const auto next = b.find("nextPageToken");
+    const auto sync = b.find("nextSyncToken");
+    if (next != b.end() && next->is_string() && !next->get_ref<const std::string&>().empty()) {
+      pageToken = next->get<std::string>();  // a short or even empty page: go on
+      continue;
+    }
+    if (sync == b.end() || !sync->is_string() || sync->get_ref<const std::string&>().empty()) {
+      return fail(ErrorCode::Invalid, "a listing of Google Calendar ended without a sync token");
+    }
+    round.syncToken = sync->get<std::string>();
+    return round;
+  }
+  return fail(ErrorCode::Invalid, "a listing of Google Calendar did not end within " + std::to_string(o.maxPages) + " pages",
+              core::Cause::BudgetExceeded);
+}
+
+core::Result<std::vector<model::Event>> GoogleProvider::Impl::buildSeries(const json& masterItem,
+                                                                          const std::vector<json>& occurrences,
+                                                                          const std::string& zone) {
+  auto master = readEvent(masterItem, zone);
+  if (!master) return std::unexpected(master.error());
+  std::vector<model::Event> out{*master};
+  for (const auto& item : occurrences) {
+    auto kind = itemKind(item);
+    if (!kind) return std::unexpected(kind.error());
+    if (*kind == ItemKind::CancelledOccurrence) {
+      auto original = readOriginalStart(item, zone);
+      if (!original) return std::unexpected(original.error());
+      const std::string line = model::exdateLineFor(*original);
+      if (std::find(out[0].recurrence.begin(), out[0].recurrence.end(), line) == out[0].recurrence.end()) {
+        out[0].recurrence.push_back(line);
+      }
+      continue;
+    }
+    if (*kind != ItemKind::Event) continue;
+    auto occurrence = readEvent(item, zone);
+    if (!occurrence) return std::unexpected(occurrence.error());
+    occurrence->uid = master->uid;
+    out.push_back(std::move(*occurrence));
+  }
+  return out;
+}
+
+core::Result<std::optional<std::vector<model::Event>>> GoogleProvider::Impl::readSeries(const std::string& calendarId,
+                                                                                       const std::string& seriesId,
+                                                                                       const std::string& zone) {
+  auto got = api.call("GET", eventPath(calendarId, seriesId), {}, nullptr, {}, {404, 410});
+  if (!got) return std::unexpected(got.error());
+  if (got->status == 404 || got->status == 410) return std::optional<std::vector<model::Event>>();
+  auto kind = itemKind(got->body);
+  if (!kind) return std::unexpected(kind.error());
+  if (*kind == ItemKind::Deleted || *kind == ItemKind::Ignored) return std::optional<std::vector<model::Event>>();
+  if (!got->body.contains("recurrence")) {
+    auto single = readEvent(got->body, zone);
+    if (!single) return std::unexpected(single.error());
+    return std::optional<std::vector<model::Event>>(std::vector<model::Event>{*single});
+  }
+  std::size_t budget = 0;
+  const std::string uid = got->body.value("iCalUID", std::string());
+  auto round = listRound(calendarId, {{"iCalUID", uid}, {"showDeleted", "true"}}, budget);
+  if (!round) return std::unexpected(round.error());
+  std::vector<json> occurrences;
+  for (auto& item : round->items) {
+    if (item.is_object() && item.value("recurringEventId", std::string()) == seriesId) occurrences.push_back(std::move(item));
+  }
+  auto series = buildSeries(got->body, occurrences, zone);
+  if (!series) return std::unexpected(series.error());
+  return std::optional<std::vector<model::Event>>(std::move(*series));
+}
+
+core::Result<ChangeSet> GoogleProvider::Impl::assemble(const std::string& calendarId, Round round, bool complete) {
+  ChangeSet out;
+  out.complete = complete;
+  out.cursor = std::string(kCursorPrefix) + round.syncToken;
+  auto zone = round.zone.empty() ? calendarZone(calendarId) : model::canonicalZone(round.zone);
+  if (!zone) return std::unexpected(zone.error());
+  std::map<std::string, json> masters;
+  std::map<std::string, std::vector<json>> occurrences;
+  std::vector<json> singles;
+  for (auto& item : round.items) {
+    auto kind = itemKind(item);
+    if (!kind) return fail(ErrorCode::Invalid, "Google Calendar listed an item without an id");
+    const std::string id = item["id"].get<std::string>();
+    if (*kind == ItemKind::Deleted) out.removed.push_back(id);
+    if (*kind == ItemKind::CancelledOccurrence || (*kind == ItemKind::Event && item.contains("recurringEventId"))) {
+      if (!item["recurringEventId"].is_string()) return fail(ErrorCode::Invalid, "an occurrence names no series");
+      occurrences[item["recurringEventId"].get<std::string>()].push_back(std::move(item));
+    } else if (*kind == ItemKind::Event && item.contains("recurrence")) {
+      masters[id] = std::move(item);
+    } else if (*kind == ItemKind::Event) {
+      singles.push_back(std::move(item));
+    }
+  }
+  auto unreadable = [&](const std::string& id, const std::string& etag, const core::Error& e) {
+    out.unreadable.push_back(id);
+    out.skipped.push_back({id, etag, e.message});
+  };
+  for (const auto& item : singles) {
+    auto e = readEvent(item, *zone);
+    if (e) out.changed.push_back(std::move(*e));
+    else unreadable(item["id"].get<std::string>(), item.value("etag", std::string()), e.error());
+  }
+  // A complete listing holds every series' changed occurrences next to its master; an incremental
+  // round only what changed, so a series with any change is read whole.
+  std::set<std::string> series;
+  for (const auto& [id, item] : masters) series.insert(id);
+  for (const auto& [id, items] : occurrences) series.insert(id);
+  for (const auto& id : series) {
+    core::Result<std::optional<std::vector<model::Event>>> parts = std::optional<std::vector<model::Event>>();
+    if (complete && masters.contains(id)) {
+      auto built = buildSeries(masters[id], occurrences[id], *zone);
+      if (built) parts = std::optional<std::vector<model::Event>>(std::move(*built));
+      else parts = std::unexpected(built.error());
+    } else {
+      parts = readSeries(calendarId, id, *zone);
+    }
+    if (!parts) {
+      if (parts.error().code != ErrorCode::Invalid) return std::unexpected(parts.error());
+      unreadable(id, masters.contains(id) ? masters[id].value("etag", std::string()) : std::string(), parts.error());
+      continue;
+    }
+    if (!*parts) {
+      if (!complete) out.removed.push_back(id);
+      continue;
+    }
+    for (auto& e : **parts) out.changed.push_back(std::move(e));
+  }
+  return out;
+}
+
+core::Result<std::string> GoogleProvider::Impl::instanceId(const std::string& calendarId, const std::string& seriesId,
+                                                           const model::EventTime& recurrenceId) {
+  auto zone = calendarZone(calendarId);
+  if (!zone) return std::unexpected(zone.error());
+  auto r = api.call("GET", eventPath(calendarId, seriesId) + "/instances",
+                    {{"originalStart", originalStartParam(recurrenceId)}, {"showDeleted", "true"}}, nullptr, {}, {404, 410});
+  if (!r) return std::unexpected(r.error());
+  if (r->status != 200) return fail(ErrorCode::NotFound, "the series of this occurrence is not in the calendar");
+  for (const auto& item : r->body.value("items", json::array())) {
+    auto original = readOriginalStart(item, *zone);
+    if (original && sameInstant(*original, recurrenceId) && item.contains("id") && item["id"].is_string()) {
+      return item["id"].get<std::string>();
+    }
+  }
+  return fail(ErrorCode::NotFound, "the series has no occurrence at this time");
+}
+
+core::Result<json> GoogleProvider::Impl::body(const std::string& calendarId, const policy::ApprovedWrite& write,
+                                              bool forPatch) {
+  auto zone = calendarZone(calendarId);
+  if (!zone) return std::unexpected(zone.error());
+  auto text = eventBody(write.event(), *zone);
+  if (!text) return std::unexpected(text.error());
+  json b = json::parse(*text);
+  if (write.event().recurrenceId) {
+    b.erase("id");
+    b.erase("recurrence");
+  }
+  if (forPatch) {
+    b.erase("id");
+    // PATCH keeps what it is not told: fields the copy no longer has are cleared explicitly
+    for (const char* field : {"description", "location"}) {
+      if (!b.contains(field)) b[field] = nullptr;
+    }
+    if (!write.event().recurrenceId && !b.contains("recurrence")) b["recurrence"] = nullptr;
+  }
+  return b;
+}
+
+core::Result<WriteResult> GoogleProvider::Impl::patch(const std::string& calendarId, const std::string& eventId,
+                                                      const std::string& resultId, const std::string& etag, const json& b) {
+  std::string condition = etag;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (!condition.empty()) headers.emplace_back("If-Match", condition);
+    auto r = api.call("PATCH", eventPath(calendarId, eventId), kWrite, &b, headers, {412});
+    if (!r) return std::unexpected(r.error());
+    if (r->status == 412 && attempt == 0) {
+      // changed meanwhile (by the user): read the current version and write over it once
+      auto fresh = api.call("GET", eventPath(calendarId, eventId));
+      if (!fresh) return std::unexpected(fresh.error());
+      condition = fresh->body.value("etag", std::string());
+      continue;
+    }
+    if (r->status == 412) break;
+    return WriteResult{resultId, r->body.value("etag", std::string())};
+  }
+  return fail(ErrorCode::PreconditionFailed, "the event kept changing on Google");
+}
+
+GoogleProvider::GoogleProvider(HttpClient& http, AccessTokens& tokens, const core::Clock& clock, GoogleEndpoints endpoints,
+                               GoogleOptions options)
+    : impl_(std::make_unique<Impl>(http, tokens, clock, std::move(endpoints), std::move(options))) {}
+
+GoogleProvider::~GoogleProvider() = default;
+
+std::size_t GoogleProvider::requestCount() const { return impl_->api.requests(); }
+
+core::Result<std::vector<CalendarInfo>> GoogleProvider::listCalendars() {
+  std::vector<CalendarInfo> out;
+  std::string pageToken;
+  for (int page = 0; page < impl_->api.options().maxPages; ++page) {
+    Query q;
+    if (!pageToken.empty()) q.emplace_back("pageToken", pageToken);
+    auto r = impl_->api.call("GET", "users/me/calendarList", q);
+    if (!r) return std::unexpected(r.error());
+    if (!r->body.is_object()) return fail(ErrorCode::Invalid, "the calendar list of Google Calendar is malformed");
+    for (const auto& c : r->body.value("items", json::array())) {
+      if (!c.is_object() || !c.contains("id") || !c["id"].is_string()) continue;
+      CalendarInfo info;
+      info.id = c["id"].get<std::string>();
+      info.displayName = c.value("summaryOverride", c.value("summary", info.id));
+      info.timeZone = c.value("timeZone", std::string());
+      const std::string role = c.value("accessRole", std::string());
+      info.writable = role == "owner" || role == "writer";
+      info.changeTag = c.value("etag", std::string());
+      out.push_back(std::move(info));
+    }
+    pageToken = r->body.value("nextPageToken", std::string());
+    if (pageToken.empty()) return out;
+  }
+  return fail(ErrorCode::Invalid, "the calendar list of Google Calendar did not end", core::Cause::BudgetExceeded);
+}
+
+core::Result<ChangeSet> GoogleProvider::pullChanges(const std::string& calendarId, const std::string& cursor,
+                                                    const TimeWindow& window) {
+  std::size_t budget = 0;
+  if (cursor.starts_with(kCursorPrefix)) {
+    auto round = impl_->listRound(calendarId, {{"showDeleted", "true"}, {"syncToken", cursor.substr(kCursorPrefix.size())}}, budget);
+    if (round) return impl_->assemble(calendarId, std::move(*round), false);
+    if (round.error().code != ErrorCode::Gone) return std::unexpected(round.error());
+    budget = 0;  // the token expired: a complete listing instead
+  }
+  auto round = impl_->listRound(calendarId, {{"showDeleted", "true"}, {"timeMin", rfc3339(window.from)},
+                                             {"timeMax", rfc3339(window.to)}}, budget);
+  if (!round) return std::unexpected(round.error());
+  auto changes = impl_->assemble(calendarId, std::move(*round), true);
+  if (changes) changes->completeWithin = window;
+  return changes;
+}
+
+core::Result<std::vector<model::Event>> GoogleProvider::getEvent(const std::string& calendarId, const std::string& eventId) {
+  auto zone = impl_->calendarZone(calendarId);
+  if (!zone) return std::unexpected(zone.error());
+  auto series = impl_->readSeries(calendarId, std::string(resourceIdOf(eventId)), *zone);
+  if (!series) return std::unexpected(series.error());
+  if (!*series) return fail(ErrorCode::NotFound, "the event is not in the calendar");
+  return std::move(**series);
+}
+
+namespace {
+
+core::Result<void> checkWrite(const std::string& calendarId, const std::string& eventId, const policy::ApprovedWrite& write) {
+  if (write.target() != model::ProviderKind::Google) return fail(ErrorCode::Invalid, "this write was approved for another provider");
+  const std::string& bound = write.context().targetCalendar;
+  if (!bound.empty() && bound != calendarId) {
+    return fail(ErrorCode::Invalid, "refusing to write to " + calendarId + ": the write was approved for " + bound + " only",
+                core::Cause::WrongResource);
+  }
+  const std::string approved = eventIdFor(write.event().uid);
+  if (!eventId.empty() && std::string(resourceIdOf(eventId)) != approved) {
+    // a corrupted or tampered mapping must never turn into a change of someone's own event
+    return fail(ErrorCode::Invalid, "refusing to change " + eventId + ": the write was approved for calgate's copy " + approved + " only",
+                core::Cause::WrongResource);
+  }
+  return {};
+}
+
+}  // namespace
+
+core::Result<WriteResult> GoogleProvider::create(const std::string& calendarId, const policy::ApprovedWrite& write) {
+  if (auto ok = checkWrite(calendarId, "", write); !ok) return std::unexpected(ok.error());
+  if (write.action() != policy::ApprovedWrite::Action::Upsert) return fail(ErrorCode::Invalid, "not an upsert");
+  const std::string id = eventIdFor(write.event().uid);
+  if (write.event().recurrenceId) return update(calendarId, id, "", write);  // an occurrence joins its series
+  auto b = impl_->body(calendarId, write, false);
+  if (!b) return std::unexpected(b.error());
+  auto r = impl_->api.call("POST", eventsPath(calendarId), kWrite, &*b, {}, {409});
+  if (!r) return std::unexpected(r.error());
+  if (r->status == 409) {
+    // already there: an earlier attempt succeeded (a crash between write and record)
+    auto existing = impl_->api.call("GET", eventPath(calendarId, id));
+    if (!existing) return std::unexpected(existing.error());
+    return WriteResult{id, existing->body.value("etag", std::string()), true};
+  }
+  return WriteResult{id, r->body.value("etag", std::string())};
+}
+
+core::Result<WriteResult> GoogleProvider::update(const std::string& calendarId, const std::string& eventId,
+                                                 const std::string& etag, const policy::ApprovedWrite& write) {
+  if (auto ok = checkWrite(calendarId, eventId, write); !ok) return std::unexpected(ok.error());
+  if (write.action() != policy::ApprovedWrite::Action::Upsert) return fail(ErrorCode::Invalid, "not an upsert");
+  const std::string id(resourceIdOf(eventId));
+  auto b = impl_->body(calendarId, write, true);
+  if (!b) return std::unexpected(b.error());
+  if (const auto& rid = write.event().recurrenceId) {
+    auto instance = impl_->instanceId(calendarId, id, *rid);
+    if (!instance) return std::unexpected(instance.error());
+    return impl_->patch(calendarId, *instance, id, etag, *b);
+  }
+  return impl_->patch(calendarId, id, id, etag, *b);
+}
+
+core::Result<void> GoogleProvider::remove(const std::string& calendarId, const std::string& eventId, const std::string& etag,
+                                          const policy::ApprovedWrite& write) {
+  if (auto ok = checkWrite(calendarId, eventId, write); !ok) return std::unexpected(ok.error());
+  if (write.action() != policy::ApprovedWrite::Action::Delete) return fail(ErrorCode::Invalid, "not a delete");
+  std::string target(resourceIdOf(eventId));
+  std::string condition = etag;
+  if (const auto& rid = write.event().recurrenceId) {
+    auto instance = impl_->instanceId(calendarId, target, *rid);
+    if (!instance) return instance.error().code == ErrorCode::NotFound ? core::Result<void>() : std::unexpected(instance.error());
+    target = *instance;
+    condition.clear();  // the recorded etag is the occurrence's as it was copied; cancel it whatever it is now
+  }
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (!condition.empty()) headers.emplace_back("If-Match", condition);
+    auto r = impl_->api.call("DELETE", eventPath(calendarId, target), kWrite, nullptr, headers, {404, 410, 412});
+    if (!r) return std::unexpected(r.error());
+    if (r->status != 412) return {};  // 204, or already gone (404, 410 deleted)
+    if (attempt == 1) break;
+    auto fresh = impl_->api.call("GET", eventPath(calendarId, target), {}, nullptr, {}, {404, 410});
+    if (!fresh) return std::unexpected(fresh.error());
+    if (fresh->status != 200) return {};
+    condition = fresh->body.value("etag", std::string());
+  }
+  return fail(ErrorCode::PreconditionFailed, "the event kept changing on Google");
+}
+
+}  // namespace calgate::providers::google

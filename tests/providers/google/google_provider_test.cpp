@@ -1,0 +1,415 @@
+// The Google adapter against the strict contract fake (tests/services/google/, one fake process per
+// test): every behaviour of CONTRACT.md §1 the adapter relies on, each asserting the requests it
+// made (method, query, count) and the model it produced.
+#include "calgate/policy/evaluator.hpp"
+#include "calgate/providers/google/google_provider.hpp"
+#include "calgate/providers/google/mapping.hpp"
+#include "calgate/providers/google/wire.hpp"
+#include "calgate/providers/http/curl_http_client.hpp"
+#include "support/google_fake.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace calgate;
+using namespace calgate::model;
+using namespace calgate::providers;
+using namespace calgate::providers::google;
+using namespace std::chrono;
+using nlohmann::json;
+
+namespace {
+
+const std::string kUser = "ada@acme.example";
+const TimeWindow kWindow{sys_days{2026y / May / 1}, sys_days{2027y / June / 1}};
+
+json timed(const std::string& summary, const std::string& start, int minutes = 60, const std::string& zone = "") {
+  const auto from = parseRfc3339(start).value();
+  json t{{"summary", summary}, {"start", {{"dateTime", start}}}, {"end", {{"dateTime", formatUtc(from + std::chrono::minutes(minutes))}}}};
+  if (!zone.empty()) {
+    t["start"]["timeZone"] = zone;
+    t["end"]["timeZone"] = zone;
+  }
+  return t;
+}
+
+struct Setup {
+  test::GoogleFake fake;
+  std::unique_ptr<test::FakeTokens> tokens;
+  CurlHttpClient http{[] {
+    HttpClientOptions o;
+    o.allowLoopback = true;
+    o.allowPlainHttp = true;
+    return o;
+  }()};
+  std::vector<milliseconds> sleeps;
+  std::unique_ptr<GoogleProvider> provider;
+  std::size_t seen = 0;
+
+  explicit Setup(const std::map<std::string, std::string>& switches = {}, GoogleOptions options = {}) : fake(switches) {
+    fake.addUser(kUser, "acme.example");
+    fake.clock({{"now", "2026-06-01T00:00:00Z"}, {"frozen", true}});
+    tokens = std::make_unique<test::FakeTokens>(fake, kUser);
+    options.sleep = [this](milliseconds d) { sleeps.push_back(d); };
+    provider = std::make_unique<GoogleProvider>(http, *tokens, core::systemClock(), GoogleEndpoints{fake.url}, options);
+  }
+  std::vector<json> requests() { return fake.requestsSince(seen); }
+};
+
+policy::ApprovedWrite approve(const Event& source, const std::string& calendar, bool removal = false) {
+  policy::WriteContext ctx;
+  ctx.pairId = "pr_google_test";
+  ctx.sourceKey = "cal_src|" + source.uid + "|";
+  if (source.recurrenceId) ctx.seriesKey = "cal_src|" + source.uid + "|";
+  ctx.targetProvider = ProviderKind::Google;
+  ctx.targetDomains = {"acme.example"};
+  ctx.targetCalendar = calendar;
+  Event e = source;
+  if (removal) e.status = Status::Cancelled;
+  auto d = policy::Evaluator{}.evaluate(policy::PairRules{}, policy::OrgPolicy::none("src.example"), e, ctx);
+  REQUIRE(d.write);
+  return *d.write;
+}
+
+Event sourceEvent(const std::string& title, int day = 10) {
+  Event e;
+  e.uid = "src-" + title;
+  e.title = title;
+  e.description = "notes";
+  e.start = *zonedFromLocal(local_days{2026y / June / day} + 14h, "Europe/Berlin");
+  e.end = *zonedFromLocal(local_days{2026y / June / day} + 15h, "Europe/Berlin");
+  return e;
+}
+
+const Event* byTitle(const std::vector<Event>& events, const std::string& title) {
+  for (const auto& e : events) {
+    if (e.title == title) return &e;
+  }
+  return nullptr;
+}
+
+std::size_t count(const std::vector<json>& requests, const std::string& method) {
+  return static_cast<std::size_t>(std::count_if(requests.begin(), requests.end(), [&](const json& r) { return r["method"] == method; }));
+}
+
+}  // namespace
+
+TEST_CASE("calendars: the user's calendars; owners may write", "[google][contract]") {
+  Setup s;
+  const auto team = s.fake.addCalendar(kUser, "Team", "Europe/Berlin");
+  auto calendars = s.provider->listCalendars();
+  REQUIRE(calendars);
+  REQUIRE(calendars->size() == 2);
+  for (const auto& c : *calendars) CHECK(c.writable);
+  const auto it = std::find_if(calendars->begin(), calendars->end(), [&](const CalendarInfo& c) { return c.id == team; });
+  REQUIRE(it != calendars->end());
+  CHECK(it->displayName == "Team");
+  CHECK(it->timeZone == "Europe/Berlin");
+  const auto requests = s.requests();
+  CHECK(count(requests, "calendar.calendarList.list") == 1);
+}
+
+TEST_CASE("a full listing: bounded by the window, the same query on every page, short and empty pages followed to the sync token",
+          "[google][contract][listing]") {
+  GoogleOptions o;
+  o.pageSize = 4;
+  Setup s({}, o);
+  for (int i = 0; i < 30; ++i) s.fake.userCreates(kUser, timed("event " + std::to_string(i), "2026-06-0" + std::to_string(1 + i % 9) + "T1" + std::to_string(i % 10) + ":00:00Z"));
+  s.fake.userCreates(kUser, timed("long ago", "2025-01-01T10:00:00Z"));
+  s.requests();
+  auto changes = s.provider->pullChanges(kUser, "", kWindow);
+  REQUIRE(changes);
+  CHECK(changes->complete);
+  REQUIRE(changes->completeWithin);
+  CHECK(changes->changed.size() == 30);
+  CHECK_FALSE(byTitle(changes->changed, "long ago"));
+  CHECK(changes->cursor.starts_with("g1:"));
+  const auto requests = s.requests();
+  REQUIRE(requests.size() > 30 / 4);
+  bool shortPage = false;
+  for (const auto& r : requests) {
+    CHECK(r["method"] == "calendar.events.list");
+    CHECK(r["status"] == 200);
+    CHECK(r["query"]["timeMin"] == "2026-05-01T00:00:00Z");
+    CHECK(r["query"]["timeMax"] == "2027-06-01T00:00:00Z");
+    CHECK(r["query"]["maxResults"] == "4");
+    CHECK(r["query"]["showDeleted"] == "true");
+    CHECK_FALSE(r["query"].contains("syncToken"));
+  }
+  shortPage = requests.size() > 8;  // 30 events in pages of at most 4: more than 8 pages means short ones
+  CHECK(shortPage);
+  const auto* e = byTitle(changes->changed, "event 0");
+  REQUIRE(e);
+  CHECK_FALSE(e->id.empty());
+  CHECK_FALSE(e->etag.empty());
+  CHECK(e->uid == e->id + "@google.com");
+}
+
+TEST_CASE("incremental: the sync token, changes and deletions; a deleted event's sparse item is a removal",
+          "[google][contract][listing]") {
+  Setup s;
+  const auto kept = s.fake.userCreates(kUser, timed("kept", "2026-06-02T10:00:00Z"));
+  const auto gone = s.fake.userCreates(kUser, timed("gone", "2026-06-03T10:00:00Z"));
+  auto first = s.provider->pullChanges(kUser, "", kWindow);
+  REQUIRE(first);
+  s.fake.userEdits(kUser, kept["id"], {{"summary", "kept, renamed"}});
+  s.fake.userDeletes(kUser, gone["id"]);
+  s.fake.userCreates(kUser, timed("far future", "2030-01-01T10:00:00Z"));
+  s.requests();
+  auto next = s.provider->pullChanges(kUser, first->cursor, kWindow);
+  REQUIRE(next);
+  CHECK_FALSE(next->complete);
+  CHECK(next->removed == std::vector<std::string>{gone["id"].get<std::string>()});
+  REQUIRE(byTitle(next->changed, "kept, renamed"));
+  CHECK(byTitle(next->changed, "far future"));  // incremental rounds report changes wherever they are
+  for (const auto& r : s.requests()) {
+    CHECK(r["query"].contains("syncToken"));
+    CHECK_FALSE(r["query"].contains("timeMin"));
+  }
+  auto quiet = s.provider->pullChanges(kUser, next->cursor, kWindow);
+  REQUIRE(quiet);
+  CHECK(quiet->changed.empty());
+  CHECK(quiet->removed.empty());
+}
+
+TEST_CASE("an expired sync token (410) or one Google calls invalid (400) starts a complete listing", "[google][contract][listing]") {
+  Setup s;
+  s.fake.userCreates(kUser, timed("one", "2026-06-02T10:00:00Z"));
+  auto first = s.provider->pullChanges(kUser, "", kWindow);
+  REQUIRE(first);
+  s.fake.expireSyncTokens(kUser);
+  s.requests();
+  auto again = s.provider->pullChanges(kUser, first->cursor, kWindow);
+  REQUIRE(again);
+  CHECK(again->complete);
+  CHECK(again->changed.size() == 1);
+  auto requests = s.requests();
+  REQUIRE(requests.size() >= 2);
+  CHECK(requests[0]["status"] == 410);
+  CHECK(requests[1]["query"].contains("timeMin"));
+  auto forged = s.provider->pullChanges(kUser, "g1:CPjflvfe1YEDEPjflvfe1YEDGAUg0_uyjwI=", kWindow);
+  REQUIRE(forged);
+  CHECK(forged->complete);
+  CHECK(s.requests()[0]["status"] == 400);
+}
+
+TEST_CASE("a failed listing is an error, never an empty calendar; 5xx are retried with backoff first", "[google][contract][limits]") {
+  Setup s;
+  s.fake.userCreates(kUser, timed("one", "2026-06-02T10:00:00Z"));
+  s.fake.faults(json::array({{{"method", "calendar.events.list"}, {"status", 500}, {"times", 2}}}));
+  auto retried = s.provider->pullChanges(kUser, "", kWindow);
+  REQUIRE(retried);
+  CHECK(retried->changed.size() == 1);
+  REQUIRE(s.sleeps.size() == 2);
+  CHECK(s.sleeps[1] <= GoogleOptions{}.maxBackoff);
+  s.fake.faults(json::array({{{"method", "calendar.events.list"}, {"status", 500}, {"times", 10}}}));
+  auto failed = s.provider->pullChanges(kUser, "", kWindow);
+  REQUIRE_FALSE(failed);
+  CHECK(failed.error().code == core::ErrorCode::Unavailable);
+  CHECK(failed.error().retryAfter);
+}
+
+TEST_CASE("rate limits (403 and 429) are retried in the call, then RateLimited; a spent quota is not retried",
+          "[google][contract][limits]") {
+  Setup s;
+  s.fake.faults(json::array({{{"status", 429}, {"times", 1}}, {{"status", 403}, {"reason", "userRateLimitExceeded"}, {"domain", "usageLimits"}, {"times", 1}}}));
+  auto ok = s.provider->listCalendars();
+  REQUIRE(ok);
+  CHECK(s.sleeps.size() == 2);
+  s.fake.faults(json::array({{{"status", 403}, {"times", 20}}}));
+  auto limited = s.provider->listCalendars();
+  REQUIRE_FALSE(limited);
+  CHECK(limited.error().code == core::ErrorCode::RateLimited);
+  CHECK(limited.error().retryAfter);
+  s.fake.faults(json::array({{{"status", 403}, {"reason", "quotaExceeded"}, {"domain", "usageLimits"}, {"times", 1}}}));
+  s.requests();
+  auto quota = s.provider->listCalendars();
+  REQUIRE_FALSE(quota);
+  CHECK(quota.error().code == core::ErrorCode::RateLimited);
+  CHECK(quota.error().cause == core::Cause::QuotaExceeded);
+  CHECK(quota.error().retryAfter == GoogleOptions{}.quotaRetryAfter);
+  CHECK(s.requests().size() == 1);
+}
+
+TEST_CASE("a 401 drops the access token and retries once with a new one", "[google][contract]") {
+  Setup s;
+  s.fake.control("POST", "users/" + test::GoogleFake::encoded(kUser) + "/expire-access-tokens", json::object());
+  auto ok = s.provider->listCalendars();
+  REQUIRE(ok);
+  CHECK(s.tokens->rejections == 1);
+}
+
+TEST_CASE("a series: master and changed occurrences; cancelled occurrences as EXDATE lines; an incremental change re-reads it",
+          "[google][contract][series]") {
+  Setup s;
+  auto weekly = timed("weekly", "2026-06-01T09:00:00+02:00", 60, "Europe/Berlin");
+  weekly["recurrence"] = {"RRULE:FREQ=WEEKLY;COUNT=5"};
+  const auto master = s.fake.userCreates(kUser, weekly);
+  const std::string id = master["id"];
+  s.fake.userEdits(kUser, id + "_20260608T070000Z", {{"summary", "moved"}, {"start", {{"dateTime", "2026-06-09T11:00:00+02:00"}, {"timeZone", "Europe/Berlin"}}},
+                                                     {"end", {{"dateTime", "2026-06-09T12:00:00+02:00"}, {"timeZone", "Europe/Berlin"}}}});
+  s.fake.userDeletes(kUser, id + "_20260615T070000Z");
+  auto full = s.provider->pullChanges(kUser, "", kWindow);
+  REQUIRE(full);
+  REQUIRE(full->changed.size() == 2);
+  const Event& m = full->changed[0];
+  CHECK(m.id == id);
+  CHECK_FALSE(m.recurrenceId);
+  CHECK(std::find(m.recurrence.begin(), m.recurrence.end(), "EXDATE;TZID=Europe/Berlin:20260615T090000") != m.recurrence.end());
+  const Event& o = full->changed[1];
+  CHECK(o.id == id);
+  CHECK(o.seriesId == id);
+  CHECK(o.uid == m.uid);
+  CHECK(o.title == "moved");
+  REQUIRE(o.recurrenceId);
+  CHECK(std::get<ZonedTime>(*o.recurrenceId).instant == sys_days{2026y / June / 8} + 7h);
+  s.fake.userDeletes(kUser, id + "_20260622T070000Z");
+  s.requests();
+  auto next = s.provider->pullChanges(kUser, full->cursor, kWindow);
+  REQUIRE(next);
+  REQUIRE(next->changed.size() == 2);
+  CHECK(std::count_if(next->changed[0].recurrence.begin(), next->changed[0].recurrence.end(),
+                      [](const std::string& l) { return l.starts_with("EXDATE"); }) == 2);
+  const auto requests = s.requests();
+  CHECK(count(requests, "calendar.events.get") == 1);
+  bool byUid = false;
+  for (const auto& r : requests) byUid = byUid || r["query"].contains("iCalUID");
+  CHECK(byUid);
+  s.fake.userDeletes(kUser, id);
+  auto removed = s.provider->pullChanges(kUser, next->cursor, kWindow);
+  REQUIRE(removed);
+  CHECK(std::find(removed->removed.begin(), removed->removed.end(), id) != removed->removed.end());
+  CHECK(removed->changed.empty());
+}
+
+TEST_CASE("birthdays and working locations are not copied; focus time and out of office are", "[google][contract][mapping]") {
+  Setup s;
+  for (const std::string type : {"birthday", "workingLocation", "focusTime", "outOfOffice"}) {
+    auto e = timed(type, "2026-06-02T10:00:00Z");
+    e["eventType"] = type;
+    s.fake.userCreates(kUser, e);
+  }
+  auto changes = s.provider->pullChanges(kUser, "", kWindow);
+  REQUIRE(changes);
+  CHECK_FALSE(byTitle(changes->changed, "birthday"));
+  CHECK_FALSE(byTitle(changes->changed, "workingLocation"));
+  REQUIRE(byTitle(changes->changed, "focusTime"));
+  CHECK(byTitle(changes->changed, "focusTime")->showAs == ShowAs::Busy);
+  REQUIRE(byTitle(changes->changed, "outOfOffice"));
+  CHECK(byTitle(changes->changed, "outOfOffice")->showAs == ShowAs::OutOfOffice);
+}
+
+TEST_CASE("create: the copy's id comes from its UID; a retry after a crash finds it instead of a duplicate",
+          "[google][contract][writes]") {
+  Setup s;
+  const auto write = approve(sourceEvent("Planning"), kUser);
+  auto created = s.provider->create(kUser, write);
+  REQUIRE(created);
+  CHECK(created->id == eventIdFor(write.event().uid));
+  CHECK_FALSE(created->existed);
+  auto again = s.provider->create(kUser, write);
+  REQUIRE(again);
+  CHECK(again->existed);
+  CHECK(again->id == created->id);
+  CHECK(s.fake.events(kUser).size() == 1);
+  const auto requests = s.requests();
+  for (const auto& r : requests) {
+    if (r["method"] == "calendar.events.insert") CHECK(r["query"]["sendUpdates"] == "none");
+  }
+  CHECK(count(requests, "calendar.events.insert") == 2);
+  const auto stored = s.fake.events(kUser)[0];
+  CHECK(stored["extendedProperties"]["private"][std::string(kOriginPairKey)] == "pr_google_test");
+  CHECK_FALSE(stored.contains("attendees"));
+}
+
+TEST_CASE("update: PATCH with If-Match; a stale ETag (412) re-reads and writes once more; the user's own fields survive",
+          "[google][contract][writes]") {
+  Setup s;
+  auto created = s.provider->create(kUser, approve(sourceEvent("Planning"), kUser));
+  REQUIRE(created);
+  s.fake.userEdits(kUser, created->id, {{"colorId", "5"}});
+  Event changed = sourceEvent("Planning");
+  changed.title = "Planning (moved)";
+  changed.description.clear();
+  s.requests();
+  auto updated = s.provider->update(kUser, created->id, created->etag, approve(changed, kUser));
+  REQUIRE(updated);
+  const auto requests = s.requests();
+  REQUIRE(requests.size() == 3);
+  CHECK(requests[0]["status"] == 412);
+  CHECK(requests[0]["ifMatch"] == created->etag);
+  CHECK(requests[1]["method"] == "calendar.events.get");
+  CHECK(requests[2]["status"] == 200);
+  const auto stored = s.fake.events(kUser)[0];
+  CHECK(stored["summary"] == "Planning (moved)");
+  CHECK_FALSE(stored.contains("description"));
+  CHECK(stored["colorId"] == "5");
+  CHECK(updated->etag == stored["etag"]);
+}
+
+TEST_CASE("delete: with If-Match; an event already deleted (410) is done", "[google][contract][writes]") {
+  Setup s;
+  const auto source = sourceEvent("Planning");
+  auto created = s.provider->create(kUser, approve(source, kUser));
+  REQUIRE(created);
+  REQUIRE(s.provider->remove(kUser, created->id, created->etag, approve(source, kUser, true)));
+  CHECK(s.fake.events(kUser)[0]["status"] == "cancelled");
+  s.requests();
+  REQUIRE(s.provider->remove(kUser, created->id, created->etag, approve(source, kUser, true)));
+  CHECK(s.requests()[0]["status"] == 410);
+}
+
+TEST_CASE("occurrences are written through their instance id: an override is a PATCH, a cancellation a DELETE",
+          "[google][contract][writes][series]") {
+  Setup s;
+  Event series = sourceEvent("Weekly", 1);
+  series.recurrence = {"RRULE:FREQ=WEEKLY;COUNT=4"};
+  auto created = s.provider->create(kUser, approve(series, kUser));
+  REQUIRE(created);
+  Event moved = series;
+  moved.recurrence.clear();
+  moved.title = "Weekly (moved)";
+  moved.recurrenceId = *zonedFromLocal(local_days{2026y / June / 8} + 14h, "Europe/Berlin");
+  moved.start = *zonedFromLocal(local_days{2026y / June / 9} + 16h, "Europe/Berlin");
+  moved.end = *zonedFromLocal(local_days{2026y / June / 9} + 17h, "Europe/Berlin");
+  auto written = s.provider->create(kUser, approve(moved, kUser));
+  REQUIRE(written);
+  CHECK(written->id == created->id);
+  Event cancelled = series;
+  cancelled.recurrence.clear();
+  cancelled.recurrenceId = *zonedFromLocal(local_days{2026y / June / 15} + 14h, "Europe/Berlin");
+  REQUIRE(s.provider->remove(kUser, created->id, "", approve(cancelled, kUser, true)));
+  const auto stored = s.fake.events(kUser);
+  std::map<std::string, json> byId;
+  for (const auto& e : stored) byId[e["id"]] = e;
+  REQUIRE(byId.contains(created->id + "_20260608T120000Z"));
+  CHECK(byId[created->id + "_20260608T120000Z"]["summary"] == "Weekly (moved)");
+  REQUIRE(byId.contains(created->id + "_20260615T120000Z"));
+  CHECK(byId[created->id + "_20260615T120000Z"]["status"] == "cancelled");
+  auto read = s.provider->getEvent(kUser, created->id);
+  REQUIRE(read);
+  REQUIRE(read->size() == 2);
+  CHECK((*read)[1].title == "Weekly (moved)");
+}
+
+TEST_CASE("a write approved for another calendar or another event is refused before any request", "[google][contract][binding]") {
+  Setup s;
+  const auto write = approve(sourceEvent("Planning"), kUser);
+  s.requests();
+  auto elsewhere = s.provider->create("other@group.calendar.google.com", write);
+  REQUIRE_FALSE(elsewhere);
+  CHECK(elsewhere.error().cause == core::Cause::WrongResource);
+  auto someoneElses = s.provider->update(kUser, "abcdefghij", "", write);
+  REQUIRE_FALSE(someoneElses);
+  CHECK(someoneElses.error().cause == core::Cause::WrongResource);
+  CHECK(s.requests().empty());
+}
+
+TEST_CASE("a listing above the event budget fails (BudgetExceeded), it is never cut short", "[google][contract][limits]") {
+  GoogleOptions o;
+  o.maxPullEvents = 3;
+  Setup s({}, o);
+  for (int i = 0; i < 5; ++i) s.fake.userCreates(kUser, timed("e" + std::to_string(i), "2026-06-02T1" + std::to_string(i) + ":00:00Z"));
+  auto r = s.provider->pullChanges(kUser, "", kWindow);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().cause == core::Cause::BudgetExceeded);
+}
