@@ -6,6 +6,7 @@
 #include "calgate/accounts/account_store.hpp"
 #include "calgate/accounts/identities.hpp"
 #include "calgate/accounts/token_broker.hpp"
+#include "calgate/sync/sync_service.hpp"
 #include "calgate/core/log.hpp"
 #include "support.hpp"
 
@@ -229,7 +230,21 @@ void addAccountRoutes(http::Router& router, Services& services) {
                   refresh = v == "true";
                 }
                 sync::CalendarStore store(*services.db, *services.clock);
-                if (refresh) {
+                if (refresh && account->provider != model::ProviderKind::CalDav) {
+                  // an OAuth account: its adapter lists the calendars (identities were proven at sign-in)
+                  if (!services.providers) return http::problem(503, "unavailable", "Service Unavailable", "the vault is not open");
+                  sync::CalendarRef ref;
+                  ref.accountId = account->id;
+                  ref.provider = account->provider;
+                  auto provider = services.providers->open(ref, std::chrono::steady_clock::now() + std::chrono::seconds(15));
+                  if (!provider) return discoveryFailure(provider.error());
+                  auto found = (*provider)->listCalendars();
+                  if (!found) return discoveryFailure(found.error());
+                  for (const auto& c : *found) {
+                    auto saved = store.upsert(account->id, c);
+                    if (!saved) return failure(saved.error(), request);
+                  }
+                } else if (refresh) {
                   auto secret = services.accounts->credential(account->id);
                   if (!secret) return failure(secret.error(), request);
                   auto login = accounts::caldavLogin(account->serverUrl.value_or(""), *secret);

@@ -237,6 +237,27 @@ const std::vector<KeySpec>& keySpecs() {
       integerKey("limits.feeds_per_user", 1, 100000,
                  [](Config& c, auto v) { c.limits.feedsPerUser = static_cast<unsigned>(v); }),
       integerKey("limits.feed_blocks", 100, 1000000, [](Config& c, auto v) { c.limits.feedBlocks = v; }),
+      {"google.client_id", "the OAuth client id of calgate's Google Cloud project (empty: no Google accounts)",
+       [](Config& c, const std::string& raw) {
+         c.google.clientId = raw;
+         return raw.size() <= 256;
+       }},
+      {"google.client_secret_file", "a file path (mode 0600) holding the OAuth client secret",
+       [](Config& c, const std::string& raw) {
+         c.google.clientSecretFile = raw;
+         return true;
+       }},
+      {"google.issuer", "an https URL (Google's OpenID issuer)",
+       [](Config& c, const std::string& raw) {
+         c.google.issuer = raw;
+         return raw.starts_with("https://") || raw.starts_with("http://");
+       }},
+      {"google.api_root", "an https URL ending in / (Google's API root)",
+       [](Config& c, const std::string& raw) {
+         c.google.apiRoot = raw;
+         return (raw.starts_with("https://") || raw.starts_with("http://")) && raw.ends_with("/");
+       }},
+      booleanKey("google.allow_insecure_loopback", [](Config& c, bool v) { c.google.allowInsecureLoopback = v; }),
       {"log.level", "one of debug, info, warn, error, off",
        [](Config& c, const std::string& raw) { return core::log::parseLevel(raw, c.log.level); }},
   };

@@ -1,6 +1,7 @@
 // calgate: the gateway server.
 #include "calgate/accounts/account_store.hpp"
 #include "calgate/accounts/caldav_accounts.hpp"
+#include "calgate/accounts/google_accounts.hpp"
 #include "calgate/accounts/provider_registry.hpp"
 #include "calgate/accounts/token_broker.hpp"
 #include "calgate/api/routes.hpp"
@@ -55,6 +56,35 @@ void raiseDescriptorLimit() {
     core::log::info("server.descriptor_limit", {{"from", static_cast<long long>(before)},
                                                 {"to", static_cast<long long>(limit.rlim_cur)}});
   }
+}
+
+// Google accounts, when the operator configured calgate's OAuth client: the sign-in entry and the
+// adapter. A configuration mistake stops the start (Invalid); Google's issuer not answering does
+// not: the gateway serves everything else, says so in the log, and offers Google after a restart.
+core::Result<void> offerGoogle(const Config& config, providers::HttpClient& http, accounts::OAuthConnections& connections,
+                               accounts::TokenBroker& broker, accounts::ProviderRegistry& registry) {
+  if (config.google.clientId.empty()) return {};
+  if (config.server.publicUrl.empty()) {
+    return core::fail(core::ErrorCode::Invalid, "google.client_id needs server.public_url (the OAuth redirect URI is <public_url>/oauth/callback)");
+  }
+  auto secret = accounts::readGoogleClientSecret(config.google);
+  if (!secret) return std::unexpected(secret.error());
+  auto provider = accounts::googleOAuthProvider(config.google, std::move(*secret), config.server.publicUrl + "/oauth/callback", http);
+  if (!provider) {
+    if (provider.error().code == core::ErrorCode::Invalid && provider.error().cause == core::Cause::UrlRejected) {
+      return core::fail(core::ErrorCode::Invalid, "google.issuer: " + provider.error().message);
+    }
+    core::log::error("google.unavailable", {{"issuer", config.google.issuer}, {"error", provider.error().describe()}});
+    return {};
+  }
+  connections.add(std::move(*provider));
+  registry.add(model::ProviderKind::Google,
+               [&broker, google = config.google](const accounts::Account& account, const vault::SecretBytes&,
+                                                 const accounts::ProviderEnvironment& environment) {
+                 return accounts::openGoogle(account, broker, google, environment);
+               });
+  core::log::info("google.offered", {{"issuer", config.google.issuer}});
+  return {};
 }
 
 int serve(const std::optional<std::filesystem::path>& configPath) {
@@ -122,12 +152,12 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
   orgpolicy::SqlPinStore pins(**db);
   std::optional<orgpolicy::OrgPolicyStack> orgStack;
   std::unique_ptr<accounts::AccountStore> accountStore;
-  // OAuth sign-ins and tokens: a provider is offered once its adapter supplies calendar discovery
-  // (Google and Microsoft 365 with their adapters); none is in this version.
-  providers::CurlHttpClient oauthHttp(oauth::httpClientOptions(false));
+  // OAuth sign-ins and tokens: Google when the operator configured its OAuth client (google.*);
+  // Microsoft 365 joins with its adapter.
+  providers::CurlHttpClient oauthHttp(oauth::httpClientOptions(config->google.allowInsecureLoopback));
   std::unique_ptr<accounts::OAuthConnections> oauthConnections;
   std::unique_ptr<accounts::TokenBroker> tokenBroker;
-  const accounts::ProviderRegistry registry = accounts::builtinProviders();
+  accounts::ProviderRegistry registry = accounts::builtinProviders();
   std::unique_ptr<sync::ProviderFactory> providerFactory;
   std::unique_ptr<sync::SyncService> syncService;
   if (credentialVault) {
@@ -142,6 +172,10 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
                                                                     core::systemClock());
     tokenBroker = std::make_unique<accounts::TokenBroker>(**db, *accountStore, *oauthConnections, oauthHttp,
                                                           core::systemClock());
+    if (auto offered = offerGoogle(*config, oauthHttp, *oauthConnections, *tokenBroker, registry); !offered) {
+      std::cerr << "calgate: refusing to start: " << offered.error().message << "\n";
+      return kExitUsage;
+    }
     // credentials sealed before they were bound to their server are bound now (once)
     if (auto bound = accountStore->bindCredentialsToServers(); !bound) {
       core::log::warn("vault.bind_failed", {{"error", bound.error().describe()}});

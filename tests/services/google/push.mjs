@@ -117,7 +117,7 @@ export class Push {
       record.status = null;
       record.error = e.message;
     }
-    if (SUCCESS.includes(record.status)) return;
+    if (SUCCESS.includes(record.status) || channel.stopped) return;  // a stopped channel is not retried
     if ((record.status === null || RETRY.includes(record.status)) && attempt < this.options.deliveryRetries) {
       await new Promise((r) => setTimeout(r, this.options.deliveryBackoffMs * 2 ** attempt));
       return this.#attempt(channel, headers, record, attempt + 1);

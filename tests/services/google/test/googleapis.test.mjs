@@ -143,8 +143,7 @@ test('googleapis: watch delivers sync then exists; channels.stop ends it', async
     await fake.push.settle();
     assert.equal(receiver.requests.length, 2);
   } finally {
-    await stopFake(fake);
-    await receiver.close();
+    try { await stopFake(fake); } finally { await receiver.close(); }
   }
 });
 

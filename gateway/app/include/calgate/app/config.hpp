@@ -5,6 +5,7 @@
 /// Every key, its type, default and environment variable is listed in
 /// deploy/calgate.example.yaml (kept in step by a test).
 
+#include "calgate/accounts/google_accounts.hpp"
 #include "calgate/api/limits.hpp"
 #include "calgate/core/log.hpp"
 #include "calgate/http/server_config.hpp"
@@ -38,6 +39,7 @@ struct Config {
   orgpolicy::DnsConfig dns;
   sync::SyncConfig sync;
   api::ApiLimits limits;
+  accounts::GoogleConfig google;
   LogConfig log;
   /// The file the configuration came from, if any (for messages).
   std::optional<std::filesystem::path> source;

@@ -1,0 +1,127 @@
+"""Google accounts through the REST API, against the Google contract fake: connect with OAuth
+(calgate's start page, the provider's consent, the callback), the proven identity, calendars, and
+pairs both ways with a CalDAV server (Radicale), synced; a denied consent connects nothing; no event
+text in the database or the log."""
+
+import os
+import stat
+import tempfile
+import unittest
+import uuid
+
+import calgate_api as cg
+import google_fake as gf
+
+ADA = "ada@acme.example"
+
+
+class GoogleAccounts(cg.ApiTestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.fake = gf.GoogleFake()
+        cls.addClassCleanup(cls.fake.stop)
+        cls.fake.control("POST", "users", {"email": ADA, "hd": "acme.example"})
+        cls.fake.control("POST", "users", {"email": "bob@gmail.com"})
+        port = cg.free_port()
+        cls.public_url = "http://127.0.0.1:%d" % port
+        cls.fake.control("POST", "clients", {"clientId": gf.CLIENT_ID, "clientSecret": gf.CLIENT_SECRET,
+                                             "redirectUris": [cls.public_url + "/oauth/callback"]})
+        cls.dir = tempfile.mkdtemp(prefix="cg-google-")
+        secret_file = os.path.join(cls.dir, "google-client-secret")
+        with open(secret_file, "w") as f:
+            f.write(gf.CLIENT_SECRET + "\n")
+        os.chmod(secret_file, stat.S_IRUSR | stat.S_IWUSR)
+        cls.server = cg.Calgate(gf.calgate_env(cls.fake, secret_file, cls.public_url, port), name="google").start()
+        cls.addClassCleanup(cls.server.cleanup)
+        cls.dav = cg.caldav_server("radicale")
+
+    def setUp(self):
+        self.user = self.server.add_user()
+        self.api = self.server.client(self.user["token"])
+
+    def tearDown(self):
+        self.assertEqual(self.fake.violations(), [], "the fake answered outside the discovery document")
+
+    def connected(self, account=ADA):
+        status, page = gf.connect(self.api, self.public_url, account)
+        self.assertEqual(status, 200, page)
+        accounts = [a for a in self.api.get("/v1/accounts").json["accounts"] if a["provider"] == "google"]
+        self.assertEqual(len(accounts), 1)
+        return accounts[0]
+
+    def wait_synced(self, pair_id):
+        self.api.post("/v1/pairs/%s/sync" % pair_id)
+        return cg.wait_until(lambda: (lambda s: s if s["last_success_at"] else None)(
+            self.api.get("/v1/pairs/%s/status" % pair_id).json), timeout=60, what="a successful sync")
+
+    def test_connect_pair_both_ways_and_sync(self):
+        account = self.connected()
+        self.assertEqual(account["email"], ADA)
+        self.assertTrue(account["identities_proven"])
+        kinds = sorted((i["kind"], i["domain"], i["inside"]) for i in account["identities"])
+        self.assertIn(("hosted-domain", "acme.example", True), kinds)
+        self.assertIn(("verified-email", "acme.example", False), kinds)
+        calendars = self.api.get("/v1/accounts/%s/calendars" % account["id"]).json["calendars"]
+        primary = [c for c in calendars if c["provider_calendar_id"] == ADA][0]
+        self.assertTrue(primary["writable"])
+
+        secret = "Board review %s" % uuid.uuid4().hex[:8]
+        self.fake.control("POST", self.fake.calendar_path(ADA) + "/events", {
+            "summary": secret, "description": "numbers", "start": {"dateTime": cg_day(2, 10)}, "end": {"dateTime": cg_day(2, 11)}})
+        home = self.dav.make_calendar(cg.unique("home-"))
+        r = self.api.post("/v1/accounts", {"provider": "caldav", "server_url": self.dav.base, "username": self.dav.user or "user",
+                                           "password": self.dav.password or "pw", "email": "ada@home.example"})
+        self.assertEqual(r.status, 201, r)
+        dav_calendar = cg.calendar_for(r.json["calendars"], home)
+        # Google -> CalDAV, private: the copy is "Busy" and nothing else
+        r = self.api.post("/v1/pairs", {"source_calendar_id": primary["id"], "target_calendar_id": dav_calendar["id"],
+                                        "rules": {"mode": "private"}})
+        self.assertEqual(r.status, 201, r)
+        status = self.wait_synced(r.json["id"])
+        self.assertIsNone(status["last_error"], status)
+        copies = cg.wait_until(lambda: self.dav.events(home), timeout=30, what="the copy in CalDAV")
+        self.assertEqual(len(copies), 1)
+        self.assertNotIn(secret, "".join(copies.values()))
+        # CalDAV -> a second Google calendar: the copy arrives with calgate's marker
+        team = self.fake.control("POST", "calendars", {"owner": ADA, "summary": "Team", "timeZone": "Europe/Berlin"})["id"]
+        r = self.api.get("/v1/accounts/%s/calendars" % account["id"], query={"refresh": "true"})
+        self.assertEqual(r.status, 200, r)
+        calendars = r.json["calendars"]
+        team_calendar = [c for c in calendars if c["provider_calendar_id"] == team][0]
+        source = self.dav.make_calendar(cg.unique("src-"))
+        self.dav.put(source, "evt-1", dav_event("evt-1-%s" % uuid.uuid4().hex[:6], "Dentist"))
+        dav_account = [a for a in self.api.get("/v1/accounts").json["accounts"] if a["provider"] == "caldav"][0]
+        refreshed = self.api.get("/v1/accounts/%s/calendars" % dav_account["id"], query={"refresh": "true"}).json["calendars"]
+        r = self.api.post("/v1/pairs", {"source_calendar_id": cg.calendar_for(refreshed, source)["id"],
+                                        "target_calendar_id": team_calendar["id"], "rules": {"mode": "full"}})
+        self.assertEqual(r.status, 201, r)
+        status = self.wait_synced(r.json["id"])
+        self.assertIsNone(status["last_error"], status)
+        written = [e for e in self.fake.events(team) if e.get("status") != "cancelled"]
+        # no DNS in this suite: home.example's policy is indeterminate, so the copy fails closed to private
+        self.assertEqual([(e["summary"], e["visibility"]) for e in written], [("Busy", "private")])
+        self.assertEqual(written[0]["extendedProperties"]["private"]["calgatePair"], r.json["id"])
+        self.assertNotIn(secret, self.server.log_text())
+        self.assertNotIn(gf.CLIENT_SECRET, self.server.log_text())
+
+    def test_a_denied_consent_connects_nothing(self):
+        status, page = gf.connect(self.api, self.public_url, "bob@gmail.com", decision="deny")
+        self.assertEqual(status, 400, page)
+        self.assertEqual([a for a in self.api.get("/v1/accounts").json["accounts"] if a["provider"] == "google"], [])
+
+
+def cg_day(offset_days, hour):
+    import datetime
+    d = datetime.datetime.now(datetime.timezone.utc).replace(hour=hour, minute=0, second=0, microsecond=0)
+    return (d + datetime.timedelta(days=offset_days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def dav_event(uid, summary):
+    start = cg_day(3, 9).replace("-", "").replace(":", "")
+    end = cg_day(3, 10).replace("-", "").replace(":", "")
+    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:%s\r\nDTSTAMP:%s\r\n"
+            "DTSTART:%s\r\nDTEND:%s\r\nSUMMARY:%s\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n" % (uid, start, start, end, summary))
+
+
+if __name__ == "__main__":
+    unittest.main()
