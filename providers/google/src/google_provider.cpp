@@ -5,6 +5,9 @@
 #include "calgate/providers/google/mapping.hpp"
 #include "calgate/providers/google/wire.hpp"
 
+#include <botan/hash.h>
+#include <botan/hex.h>
+
 #include <algorithm>
 #include <map>
 #include <mutex>
@@ -38,6 +41,21 @@ std::string originalStartParam(const model::EventTime& t) {
   return model::formatLocal(std::get<model::FloatingTime>(t).local);
 }
 
+/// One ETag for a whole series, as the engine expects of a resource (CalDAV's one ETag per
+/// resource): Google has one per master and per changed occurrence, so any change to any of them
+/// changes this. "\"s-<hash>\"": never sent as If-Match (Google does not know it).
+std::string seriesEtag(const json& master, const std::vector<json>& occurrences) {
+  std::vector<std::string> parts;
+  for (const auto& o : occurrences) parts.push_back(o.value("id", std::string()) + "=" + o.value("etag", std::string()));
+  std::sort(parts.begin(), parts.end());
+  auto hash = Botan::HashFunction::create_or_throw("SHA-256");
+  hash->update(master.value("etag", std::string()));
+  for (const auto& p : parts) hash->update("|" + p);
+  return "\"s-" + Botan::hex_encode(hash->final(), false).substr(0, 32) + "\"";
+}
+
+bool isSeriesEtag(const std::string& etag) { return etag.starts_with("\"s-"); }
+
 bool sameInstant(const model::EventTime& a, const model::EventTime& b) {
   const auto* za = std::get_if<model::ZonedTime>(&a);
   const auto* zb = std::get_if<model::ZonedTime>(&b);
@@ -65,6 +83,9 @@ class GoogleProvider::Impl {
   core::Result<ChangeSet> assemble(const std::string& calendarId, Round round, bool complete);
   core::Result<std::string> instanceId(const std::string& calendarId, const std::string& seriesId,
                                        const model::EventTime& recurrenceId);
+  /// The series' ETag as a listing would show it now (after a write to it).
+  core::Result<std::string> seriesEtagNow(const std::string& calendarId, const std::string& seriesId,
+                                          const std::string& fallback);
   core::Result<json> body(const std::string& calendarId, const policy::ApprovedWrite& write, bool forPatch);
   core::Result<WriteResult> patch(const std::string& calendarId, const std::string& eventId, const std::string& resultId,
                                   const std::string& etag, const json& body);
@@ -153,6 +174,8 @@ core::Result<std::vector<model::Event>> GoogleProvider::Impl::buildSeries(const 
     occurrence->uid = master->uid;
     out.push_back(std::move(*occurrence));
   }
+  const std::string tag = seriesEtag(masterItem, occurrences);
+  for (auto& e : out) e.etag = tag;
   return out;
 }
 
@@ -243,6 +266,16 @@ core::Result<ChangeSet> GoogleProvider::Impl::assemble(const std::string& calend
   return out;
 }
 
+core::Result<std::string> GoogleProvider::Impl::seriesEtagNow(const std::string& calendarId, const std::string& seriesId,
+                                                              const std::string& fallback) {
+  auto zone = calendarZone(calendarId);
+  if (!zone) return std::unexpected(zone.error());
+  auto series = readSeries(calendarId, seriesId, *zone);
+  if (!series) return std::unexpected(series.error());
+  if (!*series || (*series)->empty()) return fallback;
+  return (*series)->front().etag;
+}
+
 core::Result<std::string> GoogleProvider::Impl::instanceId(const std::string& calendarId, const std::string& seriesId,
                                                            const model::EventTime& recurrenceId) {
   auto zone = calendarZone(calendarId);
@@ -284,7 +317,7 @@ core::Result<json> GoogleProvider::Impl::body(const std::string& calendarId, con
 
 core::Result<WriteResult> GoogleProvider::Impl::patch(const std::string& calendarId, const std::string& eventId,
                                                       const std::string& resultId, const std::string& etag, const json& b) {
-  std::string condition = etag;
+  std::string condition = isSeriesEtag(etag) ? std::string() : etag;
   for (int attempt = 0; attempt < 2; ++attempt) {
     std::vector<std::pair<std::string, std::string>> headers;
     if (!condition.empty()) headers.emplace_back("If-Match", condition);
@@ -396,9 +429,15 @@ core::Result<WriteResult> GoogleProvider::create(const std::string& calendarId, 
     // already there: an earlier attempt succeeded (a crash between write and record)
     auto existing = impl_->api.call("GET", eventPath(calendarId, id));
     if (!existing) return std::unexpected(existing.error());
-    return WriteResult{id, existing->body.value("etag", std::string()), true};
+    auto tag = write.event().recurrence.empty() ? core::Result<std::string>(existing->body.value("etag", std::string()))
+                                                : impl_->seriesEtagNow(calendarId, id, existing->body.value("etag", std::string()));
+    if (!tag) return std::unexpected(tag.error());
+    return WriteResult{id, *tag, true};
   }
-  return WriteResult{id, r->body.value("etag", std::string())};
+  if (write.event().recurrence.empty()) return WriteResult{id, r->body.value("etag", std::string())};
+  auto tag = impl_->seriesEtagNow(calendarId, id, r->body.value("etag", std::string()));
+  if (!tag) return std::unexpected(tag.error());
+  return WriteResult{id, *tag};
 }
 
 core::Result<WriteResult> GoogleProvider::update(const std::string& calendarId, const std::string& eventId,
@@ -408,12 +447,20 @@ core::Result<WriteResult> GoogleProvider::update(const std::string& calendarId, 
   const std::string id(resourceIdOf(eventId));
   auto b = impl_->body(calendarId, write, true);
   if (!b) return std::unexpected(b.error());
+  core::Result<WriteResult> written = std::unexpected(core::Error{});
   if (const auto& rid = write.event().recurrenceId) {
     auto instance = impl_->instanceId(calendarId, id, *rid);
     if (!instance) return std::unexpected(instance.error());
-    return impl_->patch(calendarId, *instance, id, etag, *b);
+    written = impl_->patch(calendarId, *instance, id, etag, *b);
+  } else {
+    written = impl_->patch(calendarId, id, id, etag, *b);
   }
-  return impl_->patch(calendarId, id, id, etag, *b);
+  if (!written || (write.event().recurrence.empty() && !write.event().recurrenceId)) return written;
+  // a part of a series: the engine records the series' ETag (seriesEtag), not the part's
+  auto tag = impl_->seriesEtagNow(calendarId, id, written->etag);
+  if (!tag) return std::unexpected(tag.error());
+  written->etag = *tag;
+  return written;
 }
 
 core::Result<void> GoogleProvider::remove(const std::string& calendarId, const std::string& eventId, const std::string& etag,
@@ -421,7 +468,7 @@ core::Result<void> GoogleProvider::remove(const std::string& calendarId, const s
   if (auto ok = checkWrite(calendarId, eventId, write); !ok) return std::unexpected(ok.error());
   if (write.action() != policy::ApprovedWrite::Action::Delete) return fail(ErrorCode::Invalid, "not a delete");
   std::string target(resourceIdOf(eventId));
-  std::string condition = etag;
+  std::string condition = isSeriesEtag(etag) ? std::string() : etag;
   if (const auto& rid = write.event().recurrenceId) {
     auto instance = impl_->instanceId(calendarId, target, *rid);
     if (!instance) return instance.error().code == ErrorCode::NotFound ? core::Result<void>() : std::unexpected(instance.error());

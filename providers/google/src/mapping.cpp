@@ -109,7 +109,8 @@ core::Result<std::string> eventBody(const model::Event& event, std::string_view 
   // Never sequence: Google manages it and rejects values below its own.
   if (event.origin) {
     body["extendedProperties"]["private"] = {{std::string(kOriginPairKey), event.origin->pairId},
-                                             {std::string(kOriginSourceKey), event.origin->sourceKey}};
+                                             {std::string(kOriginSourceKey), event.origin->sourceKey},
+                                             {std::string(kCopyUidKey), event.uid}};
   }
   return body.dump();
 }

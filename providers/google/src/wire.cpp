@@ -186,6 +186,9 @@ core::Result<model::Event> readEvent(const json& item, std::string_view calendar
     const auto source = p.find(std::string(kOriginSourceKey));
     if (pair != p.end() && source != p.end() && pair->is_string() && source->is_string()) {
       e.origin = model::Origin{pair->get<std::string>(), source->get<std::string>()};
+      // calgate's copy: its UID is the one calgate gave it, not Google's "<id>@google.com"
+      const auto uid = p.find(std::string(kCopyUidKey));
+      if (uid != p.end() && uid->is_string() && !uid->get_ref<const std::string&>().empty()) e.uid = uid->get<std::string>();
     }
   }
   return e;

@@ -39,6 +39,7 @@ TEST_CASE("Google event body carries the synced fields in Google's shapes", "[pr
   CHECK_FALSE(j.contains("sequence"));
   CHECK(j["id"] == "calgate0123");
   CHECK(j["extendedProperties"]["private"]["calgatePair"] == "pr_1");
+  CHECK(j["extendedProperties"]["private"]["calgateUid"] == sampleEvent().uid);
   Event allDay = sampleEvent();
   allDay.start = Date{2026y / 12 / 24};
   allDay.end = Date{2026y / 12 / 27};

@@ -413,3 +413,25 @@ TEST_CASE("a listing above the event budget fails (BudgetExceeded), it is never 
   REQUIRE_FALSE(r);
   CHECK(r.error().cause == core::Cause::BudgetExceeded);
 }
+
+TEST_CASE("a copy reads back with the UID calgate gave it; a series has one ETag that any of its parts changes",
+          "[google][contract][series]") {
+  Setup s;
+  Event series = sourceEvent("Weekly", 1);
+  series.recurrence = {"RRULE:FREQ=WEEKLY;COUNT=4"};
+  const auto write = approve(series, kUser);
+  auto created = s.provider->create(kUser, write);
+  REQUIRE(created);
+  auto read = s.provider->getEvent(kUser, created->id);
+  REQUIRE(read);
+  REQUIRE(read->size() == 1);
+  CHECK(read->front().uid == write.event().uid);
+  CHECK(read->front().etag == created->etag);  // what the engine records is what a listing shows
+  CHECK(created->etag.starts_with("\"s-"));
+  s.fake.userEdits(kUser, created->id + "_20260615T120000Z", {{"summary", "changed by the user"}});
+  auto after = s.provider->getEvent(kUser, created->id);
+  REQUIRE(after);
+  REQUIRE(after->size() == 2);
+  CHECK((*after)[0].etag != created->etag);
+  CHECK((*after)[0].etag == (*after)[1].etag);
+}

@@ -32,7 +32,7 @@ const std::vector<std::string_view>& writtenFields();
 const std::vector<std::string_view>& neverWrittenFields();
 
 /// The JSON body for events.insert / events.update: a client-chosen `id` derived from the UID
-/// (idempotent inserts), no attendees (Google would put the event on each guest's calendar),
+/// (idempotent inserts), the copy's UID next to the origin marker, no attendees (Google would put the event on each guest's calendar),
 /// no sequence (Google keeps it). Floating times are written in `calendarZone`. Empty
 /// description/location are omitted (cleared on update, which replaces the whole event). The origin
 /// marker goes to extendedProperties.private. Instances of a series are updated through the
@@ -42,8 +42,11 @@ core::Result<std::string> eventBody(const model::Event& event, std::string_view 
 /// The Google event id for a UID: its base32hex characters (a-v, 0-9), at least 5.
 std::string eventIdFor(std::string_view uid);
 
-/// extendedProperties.private keys of the origin marker.
+/// extendedProperties.private keys of the origin marker, and of the copy's UID (Google keeps its own
+/// iCalUID "<id>@google.com" for events it did not import, so the UID calgate gave the copy is
+/// kept beside the marker and read back as the event's uid).
 inline constexpr std::string_view kOriginPairKey = "calgatePair";
 inline constexpr std::string_view kOriginSourceKey = "calgateSource";
+inline constexpr std::string_view kCopyUidKey = "calgateUid";
 
 }  // namespace calgate::providers::google

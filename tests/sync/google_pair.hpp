@@ -1,0 +1,119 @@
+#pragma once
+// The sync engine between Google (the contract fake) and Radicale, or Google and Google: a
+// SyncFixture's store with a Google account (proven acme.example Workspace identity), sides that
+// act as their users do (Google: the fake's control interface; CalDAV: a client's PUT and DELETE),
+// and a pair between any two of them. sync() previews, runs, and checks that the run applied
+// exactly the previewed steps with one provider write each.
+#include "calgate/providers/google/google_provider.hpp"
+#include "support/google_fake.hpp"
+#include "sync/dav_pair.hpp"
+
+#include <catch2/catch.hpp>
+
+namespace calgate::test {
+
+inline const providers::TimeWindow kGoogleWindow{std::chrono::sys_days{std::chrono::year(2026) / 1 / 1},
+                                                 std::chrono::sys_days{std::chrono::year(2028) / 1 / 1}};
+
+/// A Google calendar as its user sees it (the fake's control interface), and calgate's adapter.
+struct GoogleSide {
+  GoogleFake& fake;
+  std::string calendar;
+  providers::CurlHttpClient http{[] {
+    providers::HttpClientOptions o;
+    o.allowLoopback = true;
+    o.allowPlainHttp = true;
+    return o;
+  }()};
+  FakeTokens tokens;
+  std::unique_ptr<providers::google::GoogleProvider> provider;
+
+  GoogleSide(GoogleFake& f, const std::string& user, std::string calendarId, providers::google::GoogleOptions o = {})
+      : fake(f), calendar(std::move(calendarId)), tokens(f, user) {
+    o.sleep = [](std::chrono::milliseconds) {};  // backoff without waiting
+    provider = std::make_unique<providers::google::GoogleProvider>(http, tokens, core::systemClock(),
+                                                                   providers::google::GoogleEndpoints{f.url}, o);
+  }
+  nlohmann::json create(const nlohmann::json& event) { return fake.userCreates(calendar, event); }
+  nlohmann::json edit(const std::string& id, const nlohmann::json& patch) { return fake.userEdits(calendar, id, patch); }
+  void remove(const std::string& id) { fake.userDeletes(calendar, id); }
+  /// What the calendar holds and shows (not cancelled), masters and changed occurrences.
+  std::vector<nlohmann::json> live() {
+    std::vector<nlohmann::json> out;
+    for (const auto& e : fake.events(calendar)) {
+      if (e.value("status", "") != "cancelled") out.push_back(e);
+    }
+    return out;
+  }
+  std::vector<model::Event> events() {
+    auto all = provider->pullChanges(calendar, "", kGoogleWindow);
+    REQUIRE(all);
+    return all->changed;
+  }
+};
+
+/// A pair in a SyncFixture's store between two calendars with their adapters.
+struct EnginePair {
+  SyncFixture f;
+  std::string googleAccountId;
+  std::string pairId;
+  std::size_t writes = 0;
+
+  explicit EnginePair(sync::Direction direction) : f(direction) {
+    accounts::AccountStore accounts(f.t.db(), *f.vault, f.clock);
+    auto a = accounts.create({f.userId, model::ProviderKind::Google, "ada@acme.example", std::string("https://oauth2.googleapis.com/"),
+                              model::googleIdentities("ada@acme.example", true, "acme.example"), "google|ada"},
+                             vault::SecretBytes{'r', 't'});
+    REQUIRE(a);
+    googleAccountId = a->id;
+    f.engine->setWriteObserver([this](std::string_view, std::string_view) { ++writes; });
+  }
+  sync::CalendarRef googleCalendar(const std::string& id) { return calendarOf(googleAccountId, id); }
+  sync::CalendarRef davCalendar(const std::string& url, bool sourceSide) {
+    return calendarOf(sourceSide ? f.workCal.accountId : f.homeCal.accountId, url);
+  }
+  void pair(const sync::CalendarRef& from, const sync::CalendarRef& to, sync::Direction direction, policy::PairRules rules = {}) {
+    sync::PairStore pairs(f.t.db(), f.clock);
+    sync::NewPair np;
+    np.userId = f.userId;
+    np.sourceCalendarId = from.id;
+    np.targetCalendarId = to.id;
+    np.direction = direction;
+    np.rules = std::move(rules);
+    auto created = pairs.create(np);
+    REQUIRE(created);
+    pairId = created->id;
+  }
+  void restart(sync::SyncOptions options) {
+    f.restart(std::move(options));
+    f.engine->setWriteObserver([this](std::string_view, std::string_view) { ++writes; });
+  }
+  sync::SyncReport sync(providers::Provider& source, providers::Provider& target) {
+    const std::size_t before = writes;
+    auto preview = f.engine->planPair(pairId, source, target);
+    INFO((preview ? std::string() : preview.error().describe()));
+    REQUIRE(preview);
+    REQUIRE(writes == before);
+    auto r = f.engine->syncPair(pairId, source, target);
+    INFO((r ? std::string() : r.error().describe()));
+    REQUIRE(r);
+    auto expected = stepsToApply(*preview);
+    std::erase_if(expected, [&](const auto& s) {
+      return std::find(r->failedEvents.begin(), r->failedEvents.end(), s.eventId) != r->failedEvents.end();
+    });
+    CHECK(r->steps == expected);
+    const auto ops = std::count_if(expected.begin(), expected.end(), [](const auto& s) { return s.op != sync::WriteOp::None; });
+    CHECK(writes - before == static_cast<std::size_t>(ops) + r->recovered);
+    return *r;
+  }
+
+ private:
+  sync::CalendarRef calendarOf(const std::string& accountId, const std::string& id) {
+    sync::CalendarStore calendars(f.t.db(), f.clock);
+    auto c = calendars.upsert(accountId, id, id, "Europe/Berlin", true);
+    REQUIRE(c);
+    return *c;
+  }
+};
+
+}  // namespace calgate::test

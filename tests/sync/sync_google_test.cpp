@@ -1,0 +1,241 @@
+// The sync engine with Google on either side, against the Google contract fake and Radicale:
+// Google -> Radicale, Radicale -> Google, Google <-> Google, in full and private mode; the CalDAV
+// scenarios (create, zones, all-day, series with moved and cancelled occurrences, update, delete,
+// restore, no echo). Needs the caldav service fixture (tests/services/caldav.sh) and node.
+#include "sync/google_pair.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+using namespace calgate;
+using namespace calgate::sync;
+using namespace calgate::model;
+using namespace std::chrono;
+using calgate::test::Dav;
+using calgate::test::EnginePair;
+using calgate::test::GoogleFake;
+using calgate::test::GoogleSide;
+using nlohmann::json;
+
+namespace {
+
+const std::string kUser = "ada@acme.example";
+
+json at(const std::string& start, const std::string& end, const std::string& zone) {
+  return {{"start", {{"dateTime", start}, {"timeZone", zone}}}, {"end", {{"dateTime", end}, {"timeZone", zone}}}};
+}
+json titled(const std::string& summary, json times) {
+  times["summary"] = summary;
+  times["description"] = "notes of " + summary;
+  return times;
+}
+json allDay(const std::string& summary, const std::string& first, const std::string& end) {
+  return {{"summary", summary}, {"start", {{"date", first}}}, {"end", {{"date", end}}}};
+}
+
+std::string vevent(const std::string& uid, const std::string& summary, const std::string& start, const std::string& end,
+                   const std::string& extra = "") {
+  return "BEGIN:VEVENT\r\nUID:" + uid + "\r\nDTSTAMP:20261121T000000Z\r\nDTSTART" + start + "\r\nDTEND" + end +
+         "\r\nSUMMARY:" + summary + "\r\nDESCRIPTION:notes of " + summary + "\r\n" + extra + "END:VEVENT\r\n";
+}
+
+const Event* titledEvent(const std::vector<Event>& events, const std::string& title) {
+  for (const auto& e : events) {
+    if (e.title == title) return &e;
+  }
+  return nullptr;
+}
+const json* titledJson(const std::vector<json>& events, const std::string& title) {
+  for (const auto& e : events) {
+    if (e.value("summary", "") == title) return &e;
+  }
+  return nullptr;
+}
+
+GoogleFake& startedFake(GoogleFake& fake) {
+  fake.addUser(kUser, "acme.example");
+  fake.clock({{"now", "2026-11-21T09:00:00Z"}, {"frozen", true}});
+  return fake;
+}
+
+}  // namespace
+
+TEST_CASE("Google -> Radicale: zones, all-day, a series with moved and cancelled occurrences, update, delete, restore",
+          "[sync][google]") {
+  GoogleFake fake;
+  GoogleSide g(startedFake(fake), kUser, kUser);
+  Dav dav("radicale");
+  const std::string davCal = dav.makeCalendar("from-google");
+  EnginePair p(Direction::OneWay);
+  p.pair(p.googleCalendar(kUser), p.davCalendar(davCal, false), Direction::OneWay);
+
+  const auto planning = g.create(titled("Planning", at("2026-12-02T10:00:00-05:00", "2026-12-02T11:30:00-05:00", "America/New_York")));
+  g.create(allDay("Offsite", "2026-12-10", "2026-12-12"));
+  auto series = titled("Weekly", at("2026-12-01T09:00:00+01:00", "2026-12-01T09:30:00+01:00", "Europe/Berlin"));
+  series["recurrence"] = {"RRULE:FREQ=WEEKLY;COUNT=5"};
+  const auto weekly = g.create(series);
+  const std::string weeklyId = weekly["id"];
+  g.edit(weeklyId + "_20261208T080000Z", titled("Weekly (moved)", at("2026-12-08T11:00:00+01:00", "2026-12-08T11:30:00+01:00", "Europe/Berlin")));
+  g.remove(weeklyId + "_20261215T080000Z");
+  const auto doomed = g.create(allDay("Doomed", "2026-12-20", "2026-12-21"));
+
+  auto r = p.sync(*g.provider, *dav.provider);
+  CHECK(r.created == 4);
+  CHECK(p.writes == 5);  // four resources, and the moved occurrence joins its series
+  auto copies = dav.events(davCal);
+  const Event* planningCopy = titledEvent(copies, "Planning");
+  REQUIRE(planningCopy);
+  CHECK(std::get<ZonedTime>(planningCopy->start).zone == "America/New_York");
+  CHECK(std::get<ZonedTime>(planningCopy->start).instant == sys_days(2026y / December / 2) + hours(15));
+  const Event* offsite = titledEvent(copies, "Offsite");
+  REQUIRE(offsite);
+  REQUIRE(offsite->allDay());
+  CHECK(std::get<Date>(offsite->end).day == 2026y / December / 12);
+  const Event* weeklyCopy = titledEvent(copies, "Weekly");
+  REQUIRE(weeklyCopy);
+  CHECK(std::any_of(weeklyCopy->recurrence.begin(), weeklyCopy->recurrence.end(),
+                    [](const std::string& l) { return l == "RRULE:FREQ=WEEKLY;COUNT=5"; }));
+  CHECK(std::any_of(weeklyCopy->recurrence.begin(), weeklyCopy->recurrence.end(),
+                    [](const std::string& l) { return l == "EXDATE;TZID=Europe/Berlin:20261215T090000"; }));
+  const Event* movedCopy = titledEvent(copies, "Weekly (moved)");
+  REQUIRE(movedCopy);
+  REQUIRE(movedCopy->recurrenceId);
+  CHECK(movedCopy->id == weeklyCopy->id);
+  CHECK(std::get<ZonedTime>(*movedCopy->recurrenceId).instant == sys_days(2026y / December / 8) + hours(8));
+
+  CHECK(p.sync(*g.provider, *dav.provider).writes() == 0);
+
+  g.edit(planning["id"], titled("Planning v2", at("2026-12-02T10:00:00-05:00", "2026-12-02T12:00:00-05:00", "America/New_York")));
+  g.remove(doomed["id"]);
+  auto r2 = p.sync(*g.provider, *dav.provider);
+  CHECK(r2.updated == 1);
+  CHECK(r2.deleted == 1);
+  copies = dav.events(davCal);
+  CHECK(titledEvent(copies, "Planning v2"));
+  CHECK_FALSE(titledEvent(copies, "Planning"));
+  CHECK_FALSE(titledEvent(copies, "Doomed"));
+
+  // a series changed at Google: another occurrence cancelled
+  g.remove(weeklyId + "_20261222T080000Z");
+  auto r3 = p.sync(*g.provider, *dav.provider);
+  CHECK(r3.updated >= 1);
+  copies = dav.events(davCal);
+  weeklyCopy = titledEvent(copies, "Weekly");
+  REQUIRE(weeklyCopy);
+  CHECK(std::count_if(weeklyCopy->recurrence.begin(), weeklyCopy->recurrence.end(),
+                      [](const std::string& l) { return l.starts_with("EXDATE"); }) == 2);
+  CHECK(p.sync(*g.provider, *dav.provider).writes() == 0);
+}
+
+TEST_CASE("Radicale -> Google: copies with derived ids, a series with its exception, update, delete, restore, respect",
+          "[sync][google]") {
+  GoogleFake fake;
+  GoogleSide g(startedFake(fake), kUser, kUser);
+  Dav dav("radicale");
+  const std::string davCal = dav.makeCalendar("to-google");
+  EnginePair p(Direction::OneWay);
+  p.pair(p.davCalendar(davCal, true), p.googleCalendar(kUser), Direction::OneWay);
+
+  dav.put(davCal, "timed", vevent("timed", "Planning", ";TZID=America/New_York:20261202T100000", ";TZID=America/New_York:20261202T113000"));
+  dav.put(davCal, "allday", vevent("allday", "Offsite", ";VALUE=DATE:20261210", ";VALUE=DATE:20261212"));
+  const std::string master = vevent("weekly", "Weekly", ";TZID=Europe/Berlin:20261201T090000", ";TZID=Europe/Berlin:20261201T093000",
+                                    "RRULE:FREQ=WEEKLY;COUNT=5\r\nEXDATE;TZID=Europe/Berlin:20261215T090000\r\n");
+  const std::string moved = vevent("weekly", "Weekly (moved)", ";TZID=Europe/Berlin:20261208T110000",
+                                   ";TZID=Europe/Berlin:20261208T113000", "RECURRENCE-ID;TZID=Europe/Berlin:20261208T090000\r\n");
+  dav.put(davCal, "weekly", master + moved);
+  const std::string doomed = dav.put(davCal, "doomed", vevent("doomed", "Doomed", ";VALUE=DATE:20261220", ";VALUE=DATE:20261221"));
+
+  auto r = p.sync(*dav.provider, *g.provider);
+  CHECK(r.created == 4);
+  auto live = g.live();
+  const json* planning = titledJson(live, "Planning");
+  REQUIRE(planning);
+  CHECK((*planning)["start"]["timeZone"] == "America/New_York");
+  CHECK((*planning)["start"]["dateTime"] == "2026-12-02T10:00:00-05:00");
+  CHECK((*planning)["extendedProperties"]["private"]["calgatePair"] == p.pairId);
+  const json* offsite = titledJson(live, "Offsite");
+  REQUIRE(offsite);
+  CHECK((*offsite)["end"]["date"] == "2026-12-12");
+  const json* weekly = titledJson(live, "Weekly");
+  REQUIRE(weekly);
+  const std::string weeklyId = (*weekly)["id"];
+  CHECK(std::find((*weekly)["recurrence"].begin(), (*weekly)["recurrence"].end(), "EXDATE;TZID=Europe/Berlin:20261215T090000") !=
+        (*weekly)["recurrence"].end());
+  const json* movedCopy = titledJson(live, "Weekly (moved)");
+  REQUIRE(movedCopy);
+  CHECK((*movedCopy)["id"] == weeklyId + "_20261208T080000Z");
+  CHECK((*movedCopy)["recurringEventId"] == weeklyId);
+  CHECK(live.size() == 5);
+
+  CHECK(p.sync(*dav.provider, *g.provider).writes() == 0);
+
+  dav.put(davCal, "timed", vevent("timed", "Planning v2", ";TZID=America/New_York:20261202T100000", ";TZID=America/New_York:20261202T120000"));
+  dav.remove(doomed);
+  auto r2 = p.sync(*dav.provider, *g.provider);
+  CHECK(r2.updated == 1);
+  CHECK(r2.deleted == 1);
+  live = g.live();
+  CHECK(titledJson(live, "Planning v2"));
+  CHECK_FALSE(titledJson(live, "Doomed"));
+
+  // the user edits a copy in Google: restored; deletes one: it stays deleted
+  g.edit(titledJson(live, "Offsite")->at("id"), {{"summary", "Mine now"}});
+  auto r3 = p.sync(*dav.provider, *g.provider);
+  CHECK(r3.restored == 1);
+  CHECK(titledJson(g.live(), "Offsite"));
+  g.remove(titledJson(g.live(), "Planning v2")->at("id"));
+  p.sync(*dav.provider, *g.provider);
+  CHECK_FALSE(titledJson(g.live(), "Planning v2"));
+  CHECK(p.sync(*dav.provider, *g.provider).writes() == 0);
+}
+
+TEST_CASE("Google <-> Google two-way: originals cross over, copies never echo", "[sync][google]") {
+  GoogleFake fake;
+  startedFake(fake);
+  const std::string team = fake.addCalendar(kUser, "Team", "Europe/Berlin");
+  GoogleSide a(fake, kUser, kUser);
+  GoogleSide b(fake, kUser, team);
+  EnginePair p(Direction::TwoWay);
+  p.pair(p.googleCalendar(kUser), p.googleCalendar(team), Direction::TwoWay);
+  a.create(titled("From primary", at("2026-12-03T09:00:00+01:00", "2026-12-03T10:00:00+01:00", "Europe/Berlin")));
+  const auto fromTeam = b.create(titled("From team", at("2026-12-04T09:00:00+01:00", "2026-12-04T10:00:00+01:00", "Europe/Berlin")));
+  auto r = p.sync(*a.provider, *b.provider);
+  CHECK(r.created == 2);
+  CHECK(titledJson(a.live(), "From team"));
+  CHECK(titledJson(b.live(), "From primary"));
+  CHECK(p.sync(*a.provider, *b.provider).writes() == 0);
+  CHECK(p.sync(*a.provider, *b.provider).writes() == 0);
+
+  b.edit(fromTeam["id"], {{"summary", "From team v2"}});
+  CHECK(p.sync(*a.provider, *b.provider).updated == 1);
+  CHECK(titledJson(a.live(), "From team v2"));
+  b.remove(fromTeam["id"]);
+  CHECK(p.sync(*a.provider, *b.provider).deleted == 1);
+  CHECK_FALSE(titledJson(a.live(), "From team v2"));
+  CHECK(a.live().size() == 1);
+  CHECK(b.live().size() == 1);
+  CHECK(p.sync(*a.provider, *b.provider).writes() == 0);
+}
+
+TEST_CASE("private mode into Google: the copy is \"Busy\", private, with nothing else of the event", "[sync][google]") {
+  GoogleFake fake;
+  GoogleSide g(startedFake(fake), kUser, kUser);
+  Dav dav("radicale");
+  const std::string davCal = dav.makeCalendar("private-src");
+  EnginePair p(Direction::OneWay);
+  policy::PairRules rules;
+  rules.mode = policy::PrivacyMode::Private;
+  p.pair(p.davCalendar(davCal, true), p.googleCalendar(kUser), Direction::OneWay, rules);
+  dav.put(davCal, "secret", vevent("secret", "Q3 strategy review with Acme Corp", ";TZID=Europe/Berlin:20261202T100000",
+                                   ";TZID=Europe/Berlin:20261202T110000", "LOCATION:Board room\r\nCLASS:CONFIDENTIAL\r\n"));
+  p.sync(*dav.provider, *g.provider);
+  const auto live = g.live();
+  REQUIRE(live.size() == 1);
+  CHECK(live[0]["summary"] == "Busy");
+  CHECK(live[0]["visibility"] == "private");
+  CHECK_FALSE(live[0].contains("description"));
+  CHECK_FALSE(live[0].contains("location"));
+  CHECK_FALSE(live[0].contains("attendees"));
+  CHECK(live[0].dump().find("Acme") == std::string::npos);
+}
