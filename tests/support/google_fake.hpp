@@ -134,16 +134,19 @@ class GoogleFake {
 
   std::string url;  ///< the API root, e.g. http://127.0.0.1:PORT/
 
- private:
-  TempDir dir_;
-  std::unique_ptr<Process> process_;
-  std::string controlToken_;
-  providers::CurlHttpClient http_{[] {
+  /// An HTTP client's options for talking to the fake (plain http on loopback).
+  static providers::HttpClientOptions httpOptions() {
     providers::HttpClientOptions o;
     o.allowLoopback = true;
     o.allowPlainHttp = true;
     return o;
-  }()};
+  }
+
+ private:
+  TempDir dir_;
+  std::unique_ptr<Process> process_;
+  std::string controlToken_;
+  providers::CurlHttpClient http_{httpOptions()};
 };
 
 /// Tokens for the adapter: the fake's access token for `user`; a 401 makes the next one fresh.

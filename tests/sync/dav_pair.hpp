@@ -48,6 +48,29 @@ struct Dav : DavClient {
   }
 };
 
+/// Previews the pair's plan, runs it, and checks that the run applied exactly the previewed steps
+/// (except events the target refused) with one provider write each; `writes` counts the writes
+/// (the engine's write observer). Fails the test on an error.
+inline sync::SyncReport previewedSync(sync::SyncEngine& engine, const std::string& pairId, providers::Provider& source,
+                                      providers::Provider& target, const std::size_t& writes) {
+  const std::size_t before = writes;
+  auto preview = engine.planPair(pairId, source, target);
+  INFO((preview ? std::string() : preview.error().describe()));
+  REQUIRE(preview);
+  REQUIRE(writes == before);
+  auto r = engine.syncPair(pairId, source, target);
+  INFO((r ? std::string() : r.error().describe()));
+  REQUIRE(r);
+  auto expected = stepsToApply(*preview);
+  std::erase_if(expected, [&](const auto& s) {
+    return std::find(r->failedEvents.begin(), r->failedEvents.end(), s.eventId) != r->failedEvents.end();
+  });
+  CHECK(r->steps == expected);
+  const auto ops = std::count_if(expected.begin(), expected.end(), [](const auto& s) { return s.op != sync::WriteOp::None; });
+  CHECK(writes - before == static_cast<std::size_t>(ops) + r->recovered);
+  return *r;
+}
+
 /// A pair between two CalDAV calendars in the fixture's store.
 struct DavPair {
   SyncFixture f;
@@ -80,25 +103,7 @@ struct DavPair {
     f.engine->setWriteObserver([this](std::string_view, std::string_view) { ++writes; });
   }
   /// Previews, then runs: on real servers too the run applies exactly the previewed steps.
-  sync::SyncReport sync() {
-    const std::size_t before = writes;
-    auto preview = f.engine->planPair(pairId, *source.provider, *target.provider);
-    INFO((preview ? std::string() : preview.error().describe()));
-    REQUIRE(preview);
-    REQUIRE(writes == before);
-    auto r = f.engine->syncPair(pairId, *source.provider, *target.provider);
-    INFO((r ? std::string() : r.error().describe()));
-    REQUIRE(r);
-    // every previewed step ran, except those of events the target refused (failing, tried later)
-  auto expected = stepsToApply(*preview);
-  std::erase_if(expected, [&](const auto& s) {
-    return std::find(r->failedEvents.begin(), r->failedEvents.end(), s.eventId) != r->failedEvents.end();
-  });
-    CHECK(r->steps == expected);
-    const auto ops = std::count_if(expected.begin(), expected.end(), [](const auto& s) { return s.op != sync::WriteOp::None; });
-    CHECK(writes - before == static_cast<std::size_t>(ops) + r->recovered);
-    return *r;
-  }
+  sync::SyncReport sync() { return previewedSync(*f.engine, pairId, *source.provider, *target.provider, writes); }
 };
 
 

@@ -19,12 +19,7 @@ inline const providers::TimeWindow kGoogleWindow{std::chrono::sys_days{std::chro
 struct GoogleSide {
   GoogleFake& fake;
   std::string calendar;
-  providers::CurlHttpClient http{[] {
-    providers::HttpClientOptions o;
-    o.allowLoopback = true;
-    o.allowPlainHttp = true;
-    return o;
-  }()};
+  providers::CurlHttpClient http{GoogleFake::httpOptions()};
   FakeTokens tokens;
   std::unique_ptr<providers::google::GoogleProvider> provider;
 
@@ -89,22 +84,7 @@ struct EnginePair {
     f.engine->setWriteObserver([this](std::string_view, std::string_view) { ++writes; });
   }
   sync::SyncReport sync(providers::Provider& source, providers::Provider& target) {
-    const std::size_t before = writes;
-    auto preview = f.engine->planPair(pairId, source, target);
-    INFO((preview ? std::string() : preview.error().describe()));
-    REQUIRE(preview);
-    REQUIRE(writes == before);
-    auto r = f.engine->syncPair(pairId, source, target);
-    INFO((r ? std::string() : r.error().describe()));
-    REQUIRE(r);
-    auto expected = stepsToApply(*preview);
-    std::erase_if(expected, [&](const auto& s) {
-      return std::find(r->failedEvents.begin(), r->failedEvents.end(), s.eventId) != r->failedEvents.end();
-    });
-    CHECK(r->steps == expected);
-    const auto ops = std::count_if(expected.begin(), expected.end(), [](const auto& s) { return s.op != sync::WriteOp::None; });
-    CHECK(writes - before == static_cast<std::size_t>(ops) + r->recovered);
-    return *r;
+    return previewedSync(*f.engine, pairId, source, target, writes);
   }
 
  private:

@@ -35,12 +35,7 @@ json timed(const std::string& summary, const std::string& start, int minutes = 6
 struct Setup {
   test::GoogleFake fake;
   std::unique_ptr<test::FakeTokens> tokens;
-  CurlHttpClient http{[] {
-    HttpClientOptions o;
-    o.allowLoopback = true;
-    o.allowPlainHttp = true;
-    return o;
-  }()};
+  CurlHttpClient http{test::GoogleFake::httpOptions()};
   std::vector<milliseconds> sleeps;
   std::unique_ptr<GoogleProvider> provider;
   std::size_t seen = 0;
