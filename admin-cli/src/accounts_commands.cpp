@@ -1,6 +1,11 @@
 #include "calgate/accounts/account_store.hpp"
 #include "calgate/accounts/caldav_accounts.hpp"
+#include "calgate/accounts/google_accounts.hpp"
 #include "calgate/accounts/identities.hpp"
+#include "calgate/accounts/oauth_connections.hpp"
+#include "calgate/accounts/token_broker.hpp"
+#include "calgate/oauth/client.hpp"
+#include "calgate/providers/http/curl_http_client.hpp"
 #include "calgate/accounts/user_store.hpp"
 #include "calgate/sync/calendar_store.hpp"
 #include "context.hpp"
@@ -84,6 +89,99 @@ void addListCommand(CLI::App* cmd, Context& ctx, int& exitCode) {
   });
 }
 
+void addConnectGoogleCommand(CLI::App* cmd, Context& ctx, int& exitCode) {
+  static std::string user;
+  auto* connect = cmd->add_subcommand(
+      "connect-google",
+      "Start connecting a Google account for a user: prints a one-time link (10 minutes) to open in that user's "
+      "browser, where they sign in at Google (the running gateway serves the link and the OAuth callback)");
+  connect->add_option("USER", user, "The calgate user's email address")->required();
+  connect->add_flag("--json", ctx.json, "Print JSON");
+  connect->callback([&] {
+    withVault(ctx, exitCode, [&](vault::Vault& vault) {
+      const auto& clock = core::systemClock();
+      auto owner = accounts::UserStore(*ctx.db, clock).findUserByEmail(user);
+      if (!owner) return failWith(owner.error().code == core::ErrorCode::NotFound ? "no user " + user : owner.error().message);
+      accounts::AccountStore store(*ctx.db, vault, clock);
+      providers::CurlHttpClient http(oauth::httpClientOptions(ctx.config.google.allowInsecureLoopback));
+      accounts::OAuthConnections connections(*ctx.db, vault, store, http, clock);
+      auto offered = accounts::offerGoogle(ctx.config.google, ctx.config.server.publicUrl, http, connections);
+      if (!offered) return failWith("Google sign-in is not available: " + offered.error().message);
+      if (!*offered) return failWith("Google accounts are not configured (google.client_id)", app::kExitUsage);
+      auto start = connections.begin(owner->id, model::ProviderKind::Google);
+      if (!start) return failWith(start.error());
+      const std::string link = ctx.config.server.publicUrl + "/oauth/start/" + start->handoff;
+      if (ctx.json) {
+        std::cout << nlohmann::json{{"authorization_url", link}, {"expires_at", start->expiresAt}}.dump(2) << "\n";
+      } else {
+        std::cout << "Open this link in " << user << "'s browser within 10 minutes (once only):\n  " << link << "\n";
+      }
+      return app::kExitOk;
+    });
+  });
+}
+
+// The calendars of an account: as stored, or listed again from its provider (--refresh).
+core::Result<std::vector<providers::CalendarInfo>> listedCalendars(Context& ctx, vault::Vault& vault,
+                                                                   const accounts::Account& account) {
+  const auto& clock = core::systemClock();
+  accounts::AccountStore store(*ctx.db, vault, clock);
+  if (account.provider == model::ProviderKind::CalDav) {
+    auto secret = store.credential(account.id);
+    if (!secret) return std::unexpected(secret.error());
+    auto login = accounts::caldavLogin(account.serverUrl.value_or(""), *secret);
+    if (!login) return std::unexpected(login.error());
+    auto found = accounts::discoverCalDav(*login, ctx.config.sync.allowPrivateNetworks, clock,
+                                          providers::HttpClientOptions{}.totalTimeout);
+    if (!found) return std::unexpected(found.error());
+    return found->calendars;
+  }
+  providers::CurlHttpClient http(oauth::httpClientOptions(ctx.config.google.allowInsecureLoopback));
+  accounts::OAuthConnections connections(*ctx.db, vault, store, http, clock);
+  auto offered = accounts::offerGoogle(ctx.config.google, ctx.config.server.publicUrl, http, connections);
+  if (!offered) return std::unexpected(offered.error());
+  accounts::TokenBroker broker(*ctx.db, store, connections, http, clock);
+  auto provider = accounts::openGoogle(account, broker, ctx.config.google, accounts::ProviderEnvironment{});
+  if (!provider) return std::unexpected(provider.error());
+  return (*provider)->listCalendars();
+}
+
+void addCalendarsCommand(CLI::App* cmd, Context& ctx, int& exitCode) {
+  static std::string accountId;
+  static bool refresh = false;
+  auto* calendars = cmd->add_subcommand("calendars", "An account's calendars with the ids pairs use");
+  calendars->add_option("ACCOUNT", accountId, "The account id (see `accounts list`)")->required();
+  calendars->add_flag("--refresh", refresh, "List them again from the provider (and store what changed)");
+  calendars->add_flag("--json", ctx.json, "Print JSON");
+  calendars->callback([&] {
+    withVault(ctx, exitCode, [&](vault::Vault& vault) {
+      const auto& clock = core::systemClock();
+      auto account = accounts::AccountStore(*ctx.db, vault, clock).get(accountId);
+      if (!account) return failWith(account.error().code == core::ErrorCode::NotFound ? "no account " + accountId : account.error().message);
+      sync::CalendarStore store(*ctx.db, clock);
+      if (refresh) {
+        auto found = listedCalendars(ctx, vault, *account);
+        if (!found) return failWith("cannot list the account's calendars: " + found.error().message);
+        for (const auto& c : *found) {
+          if (auto saved = store.upsert(account->id, c); !saved) return failWith(saved.error());
+        }
+      }
+      auto stored = store.listForAccount(account->id);
+      if (!stored) return failWith(stored.error());
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& c : *stored) {
+        out.push_back({{"id", c.id}, {"name", c.displayName}, {"provider_calendar_id", c.providerCalendarId},
+                       {"time_zone", c.timeZone}, {"writable", c.writable}});
+        if (!ctx.json) {
+          std::cout << c.id << "  " << c.displayName << "  " << c.providerCalendarId << (c.writable ? "" : "  (read-only)") << "\n";
+        }
+      }
+      if (ctx.json) std::cout << out.dump(2) << "\n";
+      return app::kExitOk;
+    });
+  });
+}
+
 }  // namespace
 
 void addAccountsCommands(CLI::App& app, Context& ctx, int& exitCode) {
@@ -91,6 +189,8 @@ void addAccountsCommands(CLI::App& app, Context& ctx, int& exitCode) {
   cmd->require_subcommand(1);
 
   addListCommand(cmd, ctx, exitCode);
+  addConnectGoogleCommand(cmd, ctx, exitCode);
+  addCalendarsCommand(cmd, ctx, exitCode);
 
   static std::string user, email, serverUrl, username;
   auto* add = cmd->add_subcommand(

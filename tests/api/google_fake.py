@@ -93,7 +93,11 @@ def connect(api, public_url, account, decision="allow"):
     consent page, the redirect back to calgate's callback. Returns (status, page) of the callback."""
     r = api.post("/v1/accounts/oauth/google", {})
     assert r.status == 200, r
-    start = r.json["authorization_url"]
+    return follow(r.json["authorization_url"], public_url, account, decision)
+
+
+def follow(start, public_url, account, decision="allow"):
+    """A browser opening a start link (from the API or calgate-admin) and signing in at the fake."""
     status, headers, page = fetch("GET", start)
     assert status == 200, (status, page)
     status, headers, _ = fetch("POST", start, b"", {"Origin": public_url, "Content-Type": "application/x-www-form-urlencoded"})

@@ -104,6 +104,24 @@ class GoogleAccounts(cg.ApiTestCase):
         self.assertNotIn(secret, self.server.log_text())
         self.assertNotIn(gf.CLIENT_SECRET, self.server.log_text())
 
+    def test_calgate_admin_connects_google_and_lists_its_calendars(self):
+        import json
+        link = json.loads(self.server.admin("accounts", "connect-google", self.user["email"], "--json").stdout)
+        self.assertTrue(link["authorization_url"].startswith(self.public_url + "/oauth/start/"))
+        status, page = gf.follow(link["authorization_url"], self.public_url, ADA)
+        self.assertEqual(status, 200, page)
+        listed = json.loads(self.server.admin("accounts", "list", "--user", self.user["email"], "--json").stdout)
+        google = [a for a in listed if a["provider"] == "google"]
+        self.assertEqual(len(google), 1)
+        self.assertEqual(google[0]["inside"], ["acme.example"])
+        self.fake.control("POST", "calendars", {"owner": ADA, "summary": "Admin added", "timeZone": "UTC"})
+        calendars = json.loads(self.server.admin("accounts", "calendars", google[0]["id"], "--refresh", "--json").stdout)
+        self.assertIn("Admin added", [c["name"] for c in calendars])
+        self.assertIn(ADA, [c["provider_calendar_id"] for c in calendars])
+        r = self.server.admin("accounts", "connect-google", "nobody@example.com", check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("no user", r.stderr)
+
     def test_a_denied_consent_connects_nothing(self):
         status, page = gf.connect(self.api, self.public_url, "bob@gmail.com", decision="deny")
         self.assertEqual(status, 400, page)

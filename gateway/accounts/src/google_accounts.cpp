@@ -111,6 +111,26 @@ core::Result<OAuthProvider> googleOAuthProvider(const GoogleConfig& config, oaut
   return p;
 }
 
+core::Result<bool> offerGoogle(const GoogleConfig& config, const std::string& publicUrl, providers::HttpClient& http,
+                               OAuthConnections& connections) {
+  if (config.clientId.empty()) return false;
+  if (publicUrl.empty()) {
+    return core::fail(ErrorCode::Invalid,
+                      "google.client_id needs server.public_url (the OAuth redirect URI is <public_url>/oauth/callback)");
+  }
+  auto secret = readGoogleClientSecret(config);
+  if (!secret) return std::unexpected(secret.error());
+  auto provider = googleOAuthProvider(config, std::move(*secret), publicUrl + "/oauth/callback", http);
+  if (!provider) {
+    if (provider.error().cause == core::Cause::UrlRejected) {
+      return core::fail(ErrorCode::Invalid, "google.issuer: " + provider.error().message);
+    }
+    return std::unexpected(provider.error());
+  }
+  connections.add(std::move(*provider));
+  return true;
+}
+
 core::Result<std::unique_ptr<providers::Provider>> openGoogle(const Account& account, TokenBroker& broker,
                                                               const GoogleConfig& config,
                                                               const ProviderEnvironment& environment) {

@@ -63,21 +63,13 @@ void raiseDescriptorLimit() {
 // not: the gateway serves everything else, says so in the log, and offers Google after a restart.
 core::Result<void> offerGoogle(const Config& config, providers::HttpClient& http, accounts::OAuthConnections& connections,
                                accounts::TokenBroker& broker, accounts::ProviderRegistry& registry) {
-  if (config.google.clientId.empty()) return {};
-  if (config.server.publicUrl.empty()) {
-    return core::fail(core::ErrorCode::Invalid, "google.client_id needs server.public_url (the OAuth redirect URI is <public_url>/oauth/callback)");
-  }
-  auto secret = accounts::readGoogleClientSecret(config.google);
-  if (!secret) return std::unexpected(secret.error());
-  auto provider = accounts::googleOAuthProvider(config.google, std::move(*secret), config.server.publicUrl + "/oauth/callback", http);
-  if (!provider) {
-    if (provider.error().code == core::ErrorCode::Invalid && provider.error().cause == core::Cause::UrlRejected) {
-      return core::fail(core::ErrorCode::Invalid, "google.issuer: " + provider.error().message);
-    }
-    core::log::error("google.unavailable", {{"issuer", config.google.issuer}, {"error", provider.error().describe()}});
+  auto offered = accounts::offerGoogle(config.google, config.server.publicUrl, http, connections);
+  if (!offered) {
+    if (offered.error().code == core::ErrorCode::Invalid) return std::unexpected(offered.error());
+    core::log::error("google.unavailable", {{"issuer", config.google.issuer}, {"error", offered.error().describe()}});
     return {};
   }
-  connections.add(std::move(*provider));
+  if (!*offered) return {};
   registry.add(model::ProviderKind::Google,
                [&broker, google = config.google](const accounts::Account& account, const vault::SecretBytes&,
                                                  const accounts::ProviderEnvironment& environment) {

@@ -430,3 +430,22 @@ TEST_CASE("a copy reads back with the UID calgate gave it; a series has one ETag
   CHECK((*after)[0].etag != created->etag);
   CHECK((*after)[0].etag == (*after)[1].etag);
 }
+
+TEST_CASE("a calendar shared read-only is listed as not writable and can still be a source", "[google][contract]") {
+  Setup s;
+  s.fake.addUser("bob@example.com");
+  const auto shared = s.fake.addCalendar("bob@example.com", "Bob's", "UTC");
+  s.fake.userCreates(shared, timed("Bob's meeting", "2026-06-03T10:00:00Z"));
+  s.fake.control("POST", "calendars/" + test::GoogleFake::encoded(shared) + "/share", {{"user", kUser}, {"role", "reader"}});
+  auto calendars = s.provider->listCalendars();
+  REQUIRE(calendars);
+  const auto it = std::find_if(calendars->begin(), calendars->end(), [&](const CalendarInfo& c) { return c.id == shared; });
+  REQUIRE(it != calendars->end());
+  CHECK_FALSE(it->writable);
+  auto changes = s.provider->pullChanges(shared, "", kWindow);
+  REQUIRE(changes);
+  CHECK(byTitle(changes->changed, "Bob's meeting"));
+  auto refused = s.provider->create(shared, approve(sourceEvent("Planning"), shared));
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().cause == core::Cause::WriteRefused);
+}

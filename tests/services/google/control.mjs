@@ -9,6 +9,7 @@
 //   PATCH  /__control/calendars/{id}/events/{eventId}   patch                       -> event
 //   DELETE /__control/calendars/{id}/events/{eventId}
 //   POST   /__control/calendars/{id}/expire-sync-tokens
+//   POST   /__control/calendars/{id}/share  {user, role: writer|reader|freeBusyReader}
 //   POST   /__control/faults                 [{method?, status, reason?, times?, rate?}]
 //   POST   /__control/options                {switch: value}
 //   POST   /__control/clock                  {now?, advanceMs?, frozen?}
@@ -47,6 +48,7 @@ export class Control {
   }
   userDeletesEvent(calendarId, eventId) { events.remove(this.#asOwner(calendarId, { eventId })); }
   expireSyncTokens(calendarId) { this.fake.state.expireSyncTokens(this.#asOwner(calendarId).calendar); }
+  share(calendarId, { user, role }) { this.fake.state.share(this.#asOwner(calendarId).calendar, user, role); }
 
   setFaults(rules) { this.fake.limits.setFaults(rules); }
   setOptions(values) {
@@ -76,6 +78,7 @@ const ROUTES = [
   ['PATCH', /^calendars\/([^/]+)\/events\/([^/]+)$/, (c, m, b) => c.userEditsEvent(m[1], m[2], b)],
   ['DELETE', /^calendars\/([^/]+)\/events\/([^/]+)$/, (c, m) => c.userDeletesEvent(m[1], m[2])],
   ['POST', /^calendars\/([^/]+)\/expire-sync-tokens$/, (c, m) => c.expireSyncTokens(m[1])],
+  ['POST', /^calendars\/([^/]+)\/share$/, (c, m, b) => c.share(m[1], b)],
   ['POST', /^faults$/, (c, m, b) => c.setFaults(b)],
   ['POST', /^options$/, (c, m, b) => c.setOptions(b)],
   ['POST', /^clock$/, (c, m, b) => c.setClock(b)],

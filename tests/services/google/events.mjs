@@ -211,16 +211,24 @@ function pageSize(ctx, round, maxResults) {
   return round.empties >= 2 ? Math.max(1, n) : n;  // empty pages, but never endlessly
 }
 
-function eventsEnvelope(calendar) {
+function eventsEnvelope(ctx, calendar) {
   return { kind: 'calendar#events', etag: calendar.etag, summary: calendar.summary, updated: iso(calendar.updatedMs),
-    timeZone: calendar.timeZone, accessRole: 'owner', defaultReminders: [] };
+    timeZone: calendar.timeZone, accessRole: ctx.state.roleOf(ctx.user, calendar), defaultReminders: [] };
+}
+
+/// Writes need the owner or writer role; a reader gets Google's 403.
+function requireWriter(ctx) {
+  const role = ctx.state.roleOf(ctx.user, ctx.calendar);
+  if (role !== 'owner' && role !== 'writer') {
+    throw new ApiError(403, 'requiredAccessLevel', 'You need to have writer access to this calendar.');
+  }
 }
 
 function page(ctx, calendar, q, list, round, maxResults, syncable) {
   const remaining = list.filter((x) => x.key > round.after);
   const n = pageSize(ctx, round, maxResults);
   const items = remaining.slice(0, n);
-  const body = { ...eventsEnvelope(calendar), items: items.map((x) => x.item) };
+  const body = { ...eventsEnvelope(ctx, calendar), items: items.map((x) => x.item) };
   if (remaining.length > n) {
     body.nextPageToken = seal({ ...round, page: round.page + 1, after: items.length ? items.at(-1).key : round.after,
       empties: items.length ? 0 : round.empties + 1 });
@@ -364,6 +372,7 @@ function checkIfMatch(ctx, resource) {
 }
 
 export function insert(ctx) {
+  requireWriter(ctx);
   const calendar = ctx.calendar;
   const body = clientFields(ctx.body ?? {});
   if (body.id !== undefined) {
@@ -410,6 +419,7 @@ function merge(target, patch) {
 const timeChanged = (a, b) => JSON.stringify([a.start, a.end, a.recurrence]) !== JSON.stringify([b.start, b.end, b.recurrence]);
 
 function write(ctx, isPatch) {
+  requireWriter(ctx);
   const calendar = ctx.calendar;
   const found = lookup(calendar, ctx.params.eventId);
   if (!found) throw notFound();
@@ -446,6 +456,7 @@ export function get(ctx) {
 }
 
 export function remove(ctx) {
+  requireWriter(ctx);
   const calendar = ctx.calendar;
   const found = lookup(calendar, ctx.params.eventId);
   if (!found) throw notFound();
@@ -463,19 +474,20 @@ export function remove(ctx) {
 
 // ---- calendars -----------------------------------------------------------------------------------
 
-function listEntry(calendar) {
+function listEntry(ctx, calendar) {
+  const role = ctx.state.roleOf(ctx.user, calendar);
   return { kind: 'calendar#calendarListEntry', etag: calendar.etag, id: calendar.id, summary: calendar.summary,
-    timeZone: calendar.timeZone, accessRole: 'owner', defaultReminders: [], selected: true,
-    ...(calendar.primary ? { primary: true } : {}) };
+    timeZone: calendar.timeZone, accessRole: role, defaultReminders: [], selected: true,
+    ...(calendar.primary && role === 'owner' ? { primary: true } : {}) };
 }
 
 export function calendarListList(ctx) {
   for (const p of ['syncToken', 'pageToken']) if (ctx.query[p] !== undefined) throw unsupported(`${p} of calendarList.list`);
-  const items = [...ctx.state.calendars.values()].filter((c) => c.owner === ctx.user).map(listEntry);
+  const items = [...ctx.state.calendars.values()].filter((c) => ctx.state.roleOf(ctx.user, c)).map((c) => listEntry(ctx, c));
   return { status: 200, body: { kind: 'calendar#calendarList', etag: ctx.state.nextEtag(), items } };
 }
 
-export const calendarListGet = (ctx) => ({ status: 200, body: listEntry(ctx.calendar) });
+export const calendarListGet = (ctx) => ({ status: 200, body: listEntry(ctx, ctx.calendar) });
 
 export const calendarsGet = (ctx) => ({ status: 200, body: { kind: 'calendar#calendar', etag: ctx.calendar.etag,
   id: ctx.calendar.id, summary: ctx.calendar.summary, timeZone: ctx.calendar.timeZone } });

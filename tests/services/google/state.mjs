@@ -57,17 +57,29 @@ export class FakeState {
   addCalendar(owner, { id, summary = 'Calendar', timeZone = 'UTC', primary = false } = {}) {
     if (!this.users.has(owner)) throw new Error(`no user ${owner}`);
     const calendarId = id ?? `${base32hexId(26)}@group.calendar.google.com`;
-    const calendar = { id: calendarId, owner, summary, timeZone, primary, events: new Map(), seq: 0,
+    const calendar = { id: calendarId, owner, summary, timeZone, primary, events: new Map(), seq: 0, acl: new Map(),
       tokenEpoch: 0, updatedMs: this.clock.now(), etag: this.nextEtag(), resourceId: base32hexId(27) };
     this.calendars.set(calendarId, calendar);
     return calendar;
   }
 
-  /// `calendarId` ("primary" allowed) as `user` sees it, or null (calendars are not shared here).
+  /// `calendarId` ("primary" allowed) as `user` sees it, or null: their own, or one shared with them.
   calendarOf(user, calendarId) {
     const id = calendarId === 'primary' ? user : calendarId;
     const calendar = this.calendars.get(id);
-    return calendar && calendar.owner === user ? calendar : null;
+    return calendar && this.roleOf(user, calendar) ? calendar : null;
+  }
+
+  /// owner | writer | reader | freeBusyReader, or null.
+  roleOf(user, calendar) {
+    return calendar.owner === user ? 'owner' : calendar.acl.get(user) ?? null;
+  }
+
+  /// Shares `calendar` with `user` in `role` (the owner's ACL change in Google's UI).
+  share(calendar, user, role) {
+    if (!this.users.has(user)) throw new Error(`no user ${user}`);
+    if (!['writer', 'reader', 'freeBusyReader'].includes(role)) throw new Error(`role ${role}: writer, reader or freeBusyReader`);
+    calendar.acl.set(user, role);
   }
 
   /// Stores `resource` as the event's new state (status "cancelled" = deleted), stamping etag and
@@ -92,6 +104,7 @@ export class FakeState {
       users: [...this.users.values()],
       calendars: [...this.calendars.values()].map((c) => ({
         id: c.id, owner: c.owner, summary: c.summary, timeZone: c.timeZone, primary: c.primary, seq: c.seq,
+        acl: Object.fromEntries(c.acl),
         tokenEpoch: c.tokenEpoch,
         events: [...c.events.values()].map((r) => ({ seq: r.seq, ...r.resource })),
       })),

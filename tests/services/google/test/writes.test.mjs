@@ -238,3 +238,20 @@ test('a path that is not a path, and a bad percent escape, are 400 or 404, never
   const r = await api(fake, token, 'GET', `${events('%E0%A4%A')}`);
   assert.ok([400, 404].includes(r.status));
 }));
+
+test('a calendar shared read-only: listed with accessRole reader, readable, writes 403 requiredAccessLevel', () => withFake({}, async (fake, token) => {
+  fake.control.addUser({ email: 'bob@example.com' });
+  const shared = fake.control.addCalendar('bob@example.com', { summary: 'Bob' }).id;
+  fake.control.userCreatesEvent(shared, timedEvent(fake, 1));
+  fake.control.share(shared, { user: USER, role: 'reader' });
+  const list = await api(fake, token, 'GET', 'calendar/v3/users/me/calendarList');
+  assert.equal(list.body.items.find((c) => c.id === shared).accessRole, 'reader');
+  const events = await api(fake, token, 'GET', `calendar/v3/calendars/${encodeURIComponent(shared)}/events`);
+  assert.equal(events.status, 200);
+  assert.equal(events.body.accessRole, 'reader');
+  const r = await api(fake, token, 'POST', `calendar/v3/calendars/${encodeURIComponent(shared)}/events`, { body: timedEvent(fake, 2) });
+  assert.equal(r.status, 403);
+  assert.equal(reason(r), 'requiredAccessLevel');
+  fake.control.share(shared, { user: USER, role: 'writer' });
+  assert.equal((await api(fake, token, 'POST', `calendar/v3/calendars/${encodeURIComponent(shared)}/events`, { body: timedEvent(fake, 2) })).status, 200);
+}));

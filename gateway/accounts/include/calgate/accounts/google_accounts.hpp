@@ -37,6 +37,13 @@ core::Result<oauth::Secret> readGoogleClientSecret(const GoogleConfig& config);
 core::Result<OAuthProvider> googleOAuthProvider(const GoogleConfig& config, oauth::Secret clientSecret,
                                                 const std::string& redirectUri, providers::HttpClient& http);
 
+/// Offers Google sign-ins through `connections` when `config` names a client: false when it does
+/// not. Invalid for a configuration mistake (no `publicUrl` for the redirect URI, a secret file
+/// others can read or that holds nothing, an issuer URL calgate does not request); the issuer's
+/// discovery errors as they are (Unavailable, Timeout...) otherwise.
+core::Result<bool> offerGoogle(const GoogleConfig& config, const std::string& publicUrl, providers::HttpClient& http,
+                               OAuthConnections& connections);
+
 /// The adapter for a connected Google account, with its own HTTP client and the broker's tokens.
 core::Result<std::unique_ptr<providers::Provider>> openGoogle(const Account& account, TokenBroker& broker,
                                                               const GoogleConfig& config,
