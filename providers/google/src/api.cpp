@@ -77,7 +77,23 @@ std::chrono::milliseconds Api::backoff(int attempt) {
   return std::chrono::milliseconds(std::uniform_int_distribution<long long>(cap / 2, std::max<long long>(cap, 1))(random_));
 }
 
+void Api::pace() {
+  if (options_.requestsPerMinute <= 0) return;
+  std::lock_guard lock(paceMutex_);
+  auto now = clock_.now();
+  if (sent_.size() >= static_cast<std::size_t>(options_.requestsPerMinute)) {
+    const auto room = sent_.front() + std::chrono::minutes(1);
+    if (room > now) {
+      options_.sleep(std::chrono::duration_cast<std::chrono::milliseconds>(room - now));
+      now = std::max(clock_.now(), room);
+    }
+    sent_.pop_front();
+  }
+  sent_.push_back(now);
+}
+
 core::Result<HttpResponse> Api::once(const HttpRequest& request) {
+  pace();
   ++requests_;
   return http_.send(request);
 }

@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <deque>
+#include <mutex>
 #include <initializer_list>
 #include <random>
 #include <string>
@@ -51,6 +53,8 @@ class Api {
 
  private:
   core::Result<HttpResponse> once(const HttpRequest& request);
+  /// Waits until a request fits in the last minute's budget, then counts it.
+  void pace();
   std::chrono::milliseconds backoff(int attempt);
 
   HttpClient& http_;
@@ -60,6 +64,8 @@ class Api {
   GoogleOptions options_;
   std::atomic<std::size_t> requests_{0};
   std::mutex randomMutex_;
+  std::mutex paceMutex_;
+  std::deque<core::TimePoint> sent_;  ///< when the last requestsPerMinute requests went out
   std::mt19937_64 random_{std::random_device{}()};
 };
 

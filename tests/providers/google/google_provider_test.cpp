@@ -6,6 +6,7 @@
 #include "calgate/providers/google/mapping.hpp"
 #include "calgate/providers/google/wire.hpp"
 #include "calgate/providers/http/curl_http_client.hpp"
+#include "fakes/fake_clock.hpp"
 #include "support/google_fake.hpp"
 
 #include <catch2/catch.hpp>
@@ -448,4 +449,32 @@ TEST_CASE("a calendar shared read-only is listed as not writable and can still b
   auto refused = s.provider->create(shared, approve(sourceEvent("Planning"), shared));
   REQUIRE_FALSE(refused);
   CHECK(refused.error().cause == core::Cause::WriteRefused);
+}
+
+TEST_CASE("a first sync of many events is paced below the per-user rate: waits instead of 403s", "[google][contract][limits]") {
+  // the fake allows 60 requests per user and minute on its (frozen) clock; the adapter paces to 50
+  // and its waits move both clocks
+  test::GoogleFake fake(std::map<std::string, std::string>{{"userRatePerMinute", "60"}});
+  fake.addUser(kUser, "acme.example");
+  fake.clock({{"now", "2026-06-01T00:00:00Z"}, {"frozen", true}});
+  test::FakeTokens tokens(fake, kUser);
+  auto clock = test::FakeClock::at(2026y / June / 1);
+  std::vector<milliseconds> waits;
+  GoogleOptions o;
+  o.requestsPerMinute = 50;
+  o.sleep = [&](milliseconds d) {
+    waits.push_back(d);
+    clock.advance(d);
+    fake.clock({{"advanceMs", d.count()}});
+  };
+  CurlHttpClient http{test::GoogleFake::httpOptions()};
+  GoogleProvider provider(http, tokens, clock, GoogleEndpoints{fake.url}, o);
+  for (int i = 0; i < 120; ++i) {
+    Event e = sourceEvent("Event " + std::to_string(i), 1 + i % 28);
+    REQUIRE(provider.create(kUser, approve(e, kUser)));
+  }
+  CHECK(fake.events(kUser).size() == 120);
+  CHECK(waits.size() >= 2);
+  const auto requests = fake.state()["requests"];
+  CHECK(std::none_of(requests.begin(), requests.end(), [](const json& r) { return r["status"] == 403 || r["status"] == 429; }));
 }

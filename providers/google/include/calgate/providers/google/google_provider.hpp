@@ -16,6 +16,7 @@
 ///   deletes with If-Match, 404/410 = done; an occurrence is written through its instance id
 ///   (events.instances?originalStart); sendUpdates=none always; the origin marker goes to
 ///   extendedProperties.private.
+/// - pacing: at most `requestsPerMinute` requests in any minute (it waits for room);
 /// - limits: 403/429 rateLimitExceeded/userRateLimitExceeded and 5xx are retried in the call up to
 ///   `maxAttempts` with exponential backoff and full jitter (at most `maxBackoff` each, through the
 ///   `sleep` seam), then returned as RateLimited/Unavailable with a Retry-After for the job queue;
@@ -61,6 +62,10 @@ struct GoogleOptions {
   std::chrono::milliseconds backoffBase{500};
   std::chrono::milliseconds maxBackoff{4000};
   std::chrono::seconds quotaRetryAfter{3600};  ///< Retry-After for a spent daily quota
+  /// Requests this adapter sends in any 60 s (a sliding window; 0: no pacing). Below Google's
+  /// per-user rate, so a first sync of thousands of events waits instead of meeting
+  /// userRateLimitExceeded. Waits go through `sleep`; time is read from the adapter's clock.
+  int requestsPerMinute = 300;
   /// Waits between retries; tests record instead of sleeping.
   std::function<void(std::chrono::milliseconds)> sleep;
 };
