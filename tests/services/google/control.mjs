@@ -6,6 +6,7 @@
 //   POST   /__control/clients                {clientId, clientSecret, redirectUris}
 //   POST   /__control/calendars              {owner, summary?, timeZone?}            -> {id}
 //   POST   /__control/calendars/{id}/events  event resource (as the owner)          -> event
+//   POST   /__control/calendars/{id}/bulk-events  {events: [resource...]}    -> {ids} (benchmarks)
 //   PATCH  /__control/calendars/{id}/events/{eventId}   patch                       -> event
 //   DELETE /__control/calendars/{id}/events/{eventId}
 //   POST   /__control/calendars/{id}/expire-sync-tokens
@@ -42,6 +43,11 @@ export class Control {
     checkRequest('Event', resource);
     return events.insert(this.#asOwner(calendarId, {}, resource)).body;
   }
+  /// Many events at once, as a user importing a file would (benchmarks seed thousands).
+  userCreatesEvents(calendarId, resources) {
+    if (!Array.isArray(resources)) throw new Error('events must be a list');
+    return { ids: resources.map((r) => this.userCreatesEvent(calendarId, r).id) };
+  }
   userEditsEvent(calendarId, eventId, patch) {
     checkRequest('Event', events.withoutNulls(patch));
     return events.patch(this.#asOwner(calendarId, { eventId }, patch)).body;
@@ -75,6 +81,7 @@ const ROUTES = [
   ['POST', /^clients$/, (c, m, b) => c.registerClient(b)],
   ['POST', /^calendars$/, (c, m, b) => c.addCalendar(b.owner, b)],
   ['POST', /^calendars\/([^/]+)\/events$/, (c, m, b) => c.userCreatesEvent(m[1], b)],
+  ['POST', /^calendars\/([^/]+)\/bulk-events$/, (c, m, b) => c.userCreatesEvents(m[1], b.events)],
   ['PATCH', /^calendars\/([^/]+)\/events\/([^/]+)$/, (c, m, b) => c.userEditsEvent(m[1], m[2], b)],
   ['DELETE', /^calendars\/([^/]+)\/events\/([^/]+)$/, (c, m) => c.userDeletesEvent(m[1], m[2])],
   ['POST', /^calendars\/([^/]+)\/expire-sync-tokens$/, (c, m) => c.expireSyncTokens(m[1])],

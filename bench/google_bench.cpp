@@ -1,0 +1,189 @@
+// The Google adapter against the contract fake (tests/services/google/main.mjs, spawned here):
+//   build/release/bench/calgate_bench_google [events]      (default 10000; needs node + npm ci)
+// Reports, for a calendar of N events:
+//   - the initial listing (pullChanges without cursor): time, events/s, requests;
+//   - requests per changed event on the source side: 1 % of the events edited, one incremental pull;
+//   - the initial sync into Google as a target: N creates through the adapter: time, events/s,
+//     requests per event; then 1 % of them updated: requests per changed event (unbatched).
+// Pacing is off (the fake has no rate limit here) so the adapter's own cost is measured.
+#include "bench_support.hpp"
+#include "calgate/policy/evaluator.hpp"
+#include "calgate/providers/google/google_provider.hpp"
+#include "calgate/providers/http/curl_http_client.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <string>
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace calgate;
+using namespace std::chrono;
+using nlohmann::json;
+
+namespace {
+
+const std::string kUser = "bench@acme.example";
+
+struct Fake {
+  pid_t pid = -1;
+  std::string url, token;
+  providers::CurlHttpClient http{[] {
+    providers::HttpClientOptions o;
+    o.allowLoopback = o.allowPlainHttp = true;
+    o.maxResponseBytes = 256 * 1024 * 1024;
+    return o;
+  }()};
+
+  Fake() {
+    int out[2];
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines as they come
+    if (::pipe(out) != 0) bench::die("pipe");
+    pid = ::fork();
+    if (pid == 0) {
+      ::dup2(out[1], 1);
+      ::close(out[0]);
+      const std::string main = std::string(CALGATE_SOURCE_DIR) + "/tests/services/google/main.mjs";
+      ::execl("/usr/bin/node", "node", main.c_str(), "--port", "0", "--option", "shortPages=false", static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ::close(out[1]);
+    std::string line;
+    char c;
+    while (::read(out[0], &c, 1) == 1 && c != '\n') line += c;
+    ::close(out[0]);
+    if (line.empty()) bench::die("the Google fake did not start (node, npm ci?)");
+    const auto started = json::parse(line);
+    url = started["url"];
+    token = started["controlToken"];
+  }
+  ~Fake() {
+    ::kill(pid, SIGTERM);
+    ::waitpid(pid, nullptr, 0);
+  }
+  json control(const std::string& method, const std::string& path, const json& body = nullptr) {
+    providers::HttpRequest r;
+    r.method = method;
+    r.url = url + "__control/" + path;
+    r.headers = {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}};
+    if (!body.is_null()) r.body = body.dump();
+    auto a = http.send(r);
+    if (!a || a->status != 200) bench::die("control " + path + ": " + (a ? a->body.substr(0, 200) : a.error().message));
+    return json::parse(a->body);
+  }
+};
+
+class Tokens final : public providers::google::AccessTokens {
+ public:
+  explicit Tokens(std::string t) : t_(std::move(t)) {}
+  core::Result<Botan::secure_vector<char>> token() override { return Botan::secure_vector<char>(t_.begin(), t_.end()); }
+  void rejected() override {}
+
+ private:
+  std::string t_;
+};
+
+std::string at(int i, int hour) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "2026-%02d-%02dT%02d:%02d:00Z", 1 + (i / 28) % 12, 1 + i % 28, hour, (i * 7) % 60);
+  return buf;
+}
+
+policy::ApprovedWrite approve(int i, const std::string& title, const std::string& calendar) {
+  model::Event e;
+  e.uid = "bench-source-" + std::to_string(i);
+  e.title = title;
+  e.start = model::ZonedTime{sys_days{2026y / June / 1} + hours(i % 2000), "UTC"};
+  e.end = model::ZonedTime{sys_days{2026y / June / 1} + hours(i % 2000) + minutes(30), "UTC"};
+  policy::WriteContext ctx;
+  ctx.pairId = "pr_bench";
+  ctx.sourceKey = "cal|" + e.uid + "|";
+  ctx.targetProvider = model::ProviderKind::Google;
+  ctx.targetCalendar = calendar;
+  auto d = policy::Evaluator{}.evaluate(policy::PairRules{}, policy::OrgPolicy::none("src.example"), e, ctx);
+  if (!d.write) bench::die("not approved");
+  return *d.write;
+}
+
+double elapsed(steady_clock::time_point since) { return duration<double>(steady_clock::now() - since).count(); }
+
+/// CPU seconds this process (calgate's side, not the fake) has used.
+double cpu() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int n = argc > 1 ? std::atoi(argv[1]) : 10000;
+  Fake fake;
+  static pid_t child = fake.pid;  // bench::die() exits: the fake goes with it
+  std::atexit([] { ::kill(child, SIGTERM); });
+  fake.control("POST", "users", {{"email", kUser}, {"hd", "acme.example"}});
+  fake.control("POST", "clients", {{"clientId", "bench"}, {"clientSecret", "s"}, {"redirectUris", {"http://127.0.0.1:9/cb"}}});
+  const std::string target = fake.control("POST", "calendars", {{"owner", kUser}, {"summary", "Target"}})["id"];
+  Tokens tokens(fake.control("POST", "tokens", {{"user", kUser}, {"clientId", "bench"},
+                                                {"scopes", {"https://www.googleapis.com/auth/calendar.events",
+                                                            "https://www.googleapis.com/auth/calendar.calendarlist.readonly"}}})["access_token"]);
+  std::vector<std::string> ids;
+  for (int start = 0; start < n; start += 1000) {
+    json batch = json::array();
+    for (int i = start; i < std::min(n, start + 1000); ++i) {
+      batch.push_back({{"summary", "event " + std::to_string(i)}, {"start", {{"dateTime", at(i, 9)}}}, {"end", {{"dateTime", at(i, 10)}}}});
+    }
+    const auto created = fake.control("POST", "calendars/" + kUser + "/bulk-events", {{"events", batch}});
+    for (const auto& id : created["ids"]) ids.push_back(id);
+  }
+  providers::CurlHttpClient http{[] {
+    providers::HttpClientOptions o;
+    o.allowLoopback = o.allowPlainHttp = true;
+    return o;
+  }()};
+  providers::google::GoogleOptions options;
+  options.requestsPerMinute = 0;
+  providers::google::GoogleProvider google(http, tokens, core::systemClock(), {fake.url}, options);
+  const providers::TimeWindow window{sys_days{2025y / December / 1}, sys_days{2027y / January / 1}};
+
+  auto t0 = steady_clock::now();
+  const double cpu0 = cpu();
+  auto full = bench::must(google.pullChanges(kUser, "", window), "initial listing");
+  const double listSeconds = elapsed(t0);
+  const auto listRequests = google.requestCount();
+  std::printf("initial listing: %zu events in %.2f s (%.0f events/s), %zu requests, %.0f us CPU per event in calgate\n",
+              full.changed.size(), listSeconds, static_cast<double>(full.changed.size()) / listSeconds, listRequests,
+              (cpu() - cpu0) * 1e6 / static_cast<double>(full.changed.size()));
+
+  const int changed = std::max(1, n / 100);
+  for (int i = 0; i < changed; ++i) fake.control("PATCH", "calendars/" + kUser + "/events/" + ids[static_cast<std::size_t>(i * 97 % n)], {{"summary", "changed"}});
+  auto t1 = steady_clock::now();
+  auto incremental = bench::must(google.pullChanges(kUser, full.cursor, window), "incremental listing");
+  const auto incRequests = google.requestCount() - listRequests;
+  std::printf("incremental: %zu changed events read in %.3f s with %zu requests (%.3f requests per changed event)\n",
+              incremental.changed.size(), elapsed(t1), incRequests, static_cast<double>(incRequests) / changed);
+
+  const auto before = google.requestCount();
+  auto t2 = steady_clock::now();
+  const double cpu2 = cpu();
+  std::vector<providers::WriteResult> written;
+  for (int i = 0; i < n; ++i) written.push_back(bench::must(google.create(target, approve(i, "copy " + std::to_string(i), target)), "create"));
+  const double writeSeconds = elapsed(t2);
+  const auto writeRequests = google.requestCount() - before;
+  std::printf("initial sync into Google: %d events in %.2f s (%.0f events/s), %.3f requests per event, %.0f us CPU per event in calgate\n",
+              n, writeSeconds, n / writeSeconds, static_cast<double>(writeRequests) / n, (cpu() - cpu2) * 1e6 / n);
+
+  const auto beforeUpdates = google.requestCount();
+  for (int i = 0; i < changed; ++i) {
+    const auto& w = written[static_cast<std::size_t>(i * 97 % n)];
+    bench::must(google.update(target, w.id, w.etag, approve(i * 97 % n, "updated", target)), "update");
+  }
+  std::printf("updates into Google: %d changed events, %.3f requests per changed event (unbatched)\n", changed,
+              static_cast<double>(google.requestCount() - beforeUpdates) / changed);
+  return 0;
+}
