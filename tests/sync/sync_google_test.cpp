@@ -239,3 +239,106 @@ TEST_CASE("private mode into Google: the copy is \"Busy\", private, with nothing
   CHECK_FALSE(live[0].contains("attendees"));
   CHECK(live[0].dump().find("Acme") == std::string::npos);
 }
+
+TEST_CASE("Google source: the window bounds what is copied, a copy moved out of it goes, an aged one stays", "[sync][google][window]") {
+  GoogleFake fake;
+  GoogleSide g(startedFake(fake), kUser, kUser);  // the engine's now: 2026-11-21 09:00 UTC; window 90 days back, 365 ahead
+  Dav dav("radicale");
+  const std::string davCal = dav.makeCalendar("window");
+  EnginePair p(Direction::OneWay);
+  p.pair(p.googleCalendar(kUser), p.davCalendar(davCal, false), Direction::OneWay);
+  const sys_seconds now = sys_days(2026y / November / 21) + hours(9);
+  auto timedAt = [](const std::string& summary, sys_seconds start, minutes length) {
+    return json{{"summary", summary}, {"start", {{"dateTime", formatUtc(start)}}}, {"end", {{"dateTime", formatUtc(start + length)}}}};
+  };
+  g.create(timedAt("Ended just before", now - days(90) - hours(2), minutes(60)));
+  g.create(timedAt("Ends just inside", now - days(90) - minutes(30), minutes(60)));
+  const auto edge = g.create(timedAt("Starts just inside", now + days(365) - minutes(1), minutes(60)));
+  g.create(timedAt("Starts at the far edge", now + days(365), minutes(60)));
+  auto old = timedAt("Old weekly", now - days(400), minutes(30));
+  old["start"]["timeZone"] = "UTC";
+  old["end"]["timeZone"] = "UTC";
+  old["recurrence"] = {"RRULE:FREQ=WEEKLY"};
+  g.create(old);
+  p.sync(*g.provider, *dav.provider);
+  auto copies = dav.events(davCal);
+  CHECK(copies.size() == 3);
+  CHECK(titledEvent(copies, "Ends just inside"));
+  CHECK(titledEvent(copies, "Starts just inside"));
+  CHECK(titledEvent(copies, "Old weekly"));  // a series that started long ago still reaches into the window
+
+  g.edit(edge["id"], {{"start", {{"dateTime", formatUtc(now + days(400))}}}, {"end", {{"dateTime", formatUtc(now + days(400) + hours(1))}}}});
+  CHECK(p.sync(*g.provider, *dav.provider).deleted == 1);
+  CHECK(dav.events(davCal).size() == 2);
+
+  // time passes: the event that ended just inside ages out, and after a complete listing its copy
+  // stays (old, not deleted); the one at the far edge comes in
+  p.f.clock.advance(days(2));
+  fake.expireSyncTokens(kUser);
+  auto later = p.sync(*g.provider, *dav.provider);
+  CHECK(later.created == 1);
+  CHECK(later.deleted == 0);
+  copies = dav.events(davCal);
+  CHECK(titledEvent(copies, "Ends just inside"));
+  CHECK(titledEvent(copies, "Starts at the far edge"));
+}
+
+TEST_CASE("changing a pair's rules re-renders its Google copies; Google <-> Google in private mode", "[sync][google]") {
+  GoogleFake fake;
+  startedFake(fake);
+  const std::string team = fake.addCalendar(kUser, "Team", "Europe/Berlin");
+  GoogleSide a(fake, kUser, kUser);
+  GoogleSide b(fake, kUser, team);
+  EnginePair p(Direction::TwoWay);
+  p.pair(p.googleCalendar(kUser), p.googleCalendar(team), Direction::TwoWay);
+  auto secret = titled("Salary review", at("2026-12-03T09:00:00+01:00", "2026-12-03T10:00:00+01:00", "Europe/Berlin"));
+  secret["location"] = "HR";
+  a.create(secret);
+  b.create(titled("Dentist", at("2026-12-04T09:00:00+01:00", "2026-12-04T10:00:00+01:00", "Europe/Berlin")));
+  p.sync(*a.provider, *b.provider);
+  CHECK(titledJson(b.live(), "Salary review"));
+  CHECK(titledJson(a.live(), "Dentist"));
+
+  policy::PairRules rules;
+  rules.mode = policy::PrivacyMode::Private;
+  rules.label = "Occupied";
+  REQUIRE(sync::PairStore(p.f.t.db(), p.f.clock).setRules(p.pairId, rules));
+  auto r = p.sync(*a.provider, *b.provider);
+  CHECK(r.updated == 2);
+  for (GoogleSide* side : {&a, &b}) {
+    const auto live = side->live();
+    REQUIRE(live.size() == 2);
+    const auto copy = std::find_if(live.begin(), live.end(), [](const json& e) { return e.contains("extendedProperties"); });
+    REQUIRE(copy != live.end());
+    CHECK((*copy)["summary"] == "Occupied");
+    CHECK((*copy)["visibility"] == "private");
+    CHECK_FALSE(copy->contains("description"));
+    CHECK_FALSE(copy->contains("location"));
+  }
+  CHECK(p.sync(*a.provider, *b.provider).writes() == 0);
+}
+
+TEST_CASE("the mass-delete guard holds deletions of Google copies until they are confirmed", "[sync][google][guard]") {
+  GoogleFake fake;
+  GoogleSide g(startedFake(fake), kUser, kUser);
+  Dav dav("radicale");
+  const std::string davCal = dav.makeCalendar("guard");
+  EnginePair p(Direction::OneWay);
+  p.pair(p.davCalendar(davCal, true), p.googleCalendar(kUser), Direction::OneWay);
+  std::vector<std::string> hrefs;
+  for (int i = 0; i < 20; ++i) {
+    const std::string uid = "g" + std::to_string(i);
+    hrefs.push_back(dav.put(davCal, uid, vevent(uid, "Event " + std::to_string(i), ";TZID=Europe/Berlin:202612" + std::string(i < 9 ? "0" : "") +
+                                                                                      std::to_string(i + 1) + "T090000",
+                                                 ";TZID=Europe/Berlin:202612" + std::string(i < 9 ? "0" : "") + std::to_string(i + 1) + "T100000")));
+  }
+  p.sync(*dav.provider, *g.provider);
+  REQUIRE(g.live().size() == 20);
+  for (int i = 0; i < 15; ++i) dav.remove(hrefs[static_cast<std::size_t>(i)]);
+  CHECK(p.sync(*dav.provider, *g.provider).paused);
+  CHECK(g.live().size() == 20);
+  sync::PairStore pairs(p.f.t.db(), p.f.clock);
+  REQUIRE(pairs.confirmDeletions(p.pairId));
+  CHECK(p.sync(*dav.provider, *g.provider).deleted == 15);
+  CHECK(g.live().size() == 5);
+}
