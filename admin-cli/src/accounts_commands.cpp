@@ -136,6 +136,10 @@ core::Result<std::vector<providers::CalendarInfo>> listedCalendars(Context& ctx,
     if (!found) return std::unexpected(found.error());
     return found->calendars;
   }
+  if (account.provider != model::ProviderKind::Google) {
+    return core::fail(core::ErrorCode::Unavailable, "no adapter for " + std::string(model::toString(account.provider)) +
+                                                        " accounts in this version");
+  }
   providers::CurlHttpClient http(oauth::httpClientOptions(ctx.config.google.allowInsecureLoopback));
   accounts::OAuthConnections connections(*ctx.db, vault, store, http, clock);
   auto offered = accounts::offerGoogle(ctx.config.google, ctx.config.server.publicUrl, http, connections);

@@ -4,9 +4,9 @@
 #include "calgate/providers/google/google_provider.hpp"
 #include "calgate/providers/http/curl_http_client.hpp"
 
-#include <sys/stat.h>
+#include "calgate/vault/master_key.hpp"
 
-#include <fstream>
+#include <algorithm>
 
 namespace calgate::accounts {
 namespace {
@@ -73,20 +73,15 @@ const std::vector<std::string>& googleScopes() {
 }
 
 core::Result<oauth::Secret> readGoogleClientSecret(const GoogleConfig& config) {
-  const auto path = config.clientSecretFile.string();
-  struct stat st {};
-  if (path.empty() || ::stat(path.c_str(), &st) != 0) {
-    return core::fail(ErrorCode::Invalid, "google.client_secret_file: cannot read " + (path.empty() ? "(not set)" : path));
+  if (config.clientSecretFile.empty()) return core::fail(ErrorCode::Invalid, "google.client_secret_file is not set");
+  auto text = vault::readSecretFile(config.clientSecretFile, "google.client_secret_file " + config.clientSecretFile.string(), 1024);
+  if (!text) return core::fail(ErrorCode::Invalid, text.error().message);
+  std::size_t n = text->size();
+  while (n > 0 && (text->at(n - 1) == '\n' || text->at(n - 1) == '\r' || text->at(n - 1) == ' ')) --n;
+  if (n == 0 || n > 512 || std::find(text->begin(), text->begin() + static_cast<long>(n), '\n') != text->begin() + static_cast<long>(n)) {
+    return core::fail(ErrorCode::Invalid, "google.client_secret_file " + config.clientSecretFile.string() + " does not hold one line of secret");
   }
-  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-    return core::fail(ErrorCode::Invalid, "google.client_secret_file: " + path + " is readable by group or others (chmod 600)");
-  }
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-  if (line.empty() || line.size() > 512) return core::fail(ErrorCode::Invalid, "google.client_secret_file: " + path + " holds no secret");
-  return oauth::Secret(line.begin(), line.end());
+  return oauth::Secret(text->begin(), text->begin() + static_cast<long>(n));
 }
 
 core::Result<OAuthProvider> googleOAuthProvider(const GoogleConfig& config, oauth::Secret clientSecret,

@@ -48,6 +48,17 @@ http::Response discoveryFailure(const core::Error& e) {
   }
 }
 
+// Why listing an OAuth account's calendars failed, as the caller can act on it.
+http::Response providerFailure(const core::Error& e) {
+  if (e.code == ErrorCode::Unauthorized) {
+    return http::problem(422, "provider-reauth-needed", "Unprocessable Content",
+                         "the provider no longer accepts calgate's access to this account: connect it again "
+                         "(POST /v1/accounts/oauth/{provider})");
+  }
+  return http::problem(422, "provider-unreachable", "Unprocessable Content",
+                       "the provider could not list the calendars now: " + e.message);
+}
+
 Reply<std::string> checkServerUrl(const std::string& url) {
   if (!url.starts_with("https://") && !url.starts_with("http://")) {
     return std::unexpected(invalidField("server_url", "must be an http:// or https:// URL"));
@@ -237,9 +248,9 @@ void addAccountRoutes(http::Router& router, Services& services) {
                   ref.accountId = account->id;
                   ref.provider = account->provider;
                   auto provider = services.providers->open(ref, std::chrono::steady_clock::now() + std::chrono::seconds(15));
-                  if (!provider) return discoveryFailure(provider.error());
+                  if (!provider) return providerFailure(provider.error());
                   auto found = (*provider)->listCalendars();
-                  if (!found) return discoveryFailure(found.error());
+                  if (!found) return providerFailure(found.error());
                   for (const auto& c : *found) {
                     auto saved = store.upsert(account->id, c);
                     if (!saved) return failure(saved.error(), request);

@@ -37,6 +37,17 @@ bool validPublicUrl(const std::string& url) {
   return std::all_of(rest.begin(), rest.end(), [](unsigned char c) { return std::isalnum(c) || c == '.' || c == '-' || c == ':'; });
 }
 
+// An http:// URL whose host is a loopback name or address (a test double on this machine).
+bool plainLoopbackUrl(const std::string& url) {
+  if (!url.starts_with("http://")) return false;
+  const std::string_view rest = std::string_view(url).substr(7);
+  const std::string_view authority = rest.substr(0, rest.find('/'));
+  for (const std::string_view host : {"127.0.0.1", "localhost", "[::1]"}) {
+    if (authority == host || (authority.starts_with(host) && authority.size() > host.size() && authority[host.size()] == ':')) return true;
+  }
+  return false;
+}
+
 /// Where a raw value came from, for messages.
 struct Origin {
   std::string describe;  // "calgate.yaml line 4" or "environment variable CALGATE_SERVER_PORT"
@@ -247,15 +258,15 @@ const std::vector<KeySpec>& keySpecs() {
          c.google.clientSecretFile = raw;
          return true;
        }},
-      {"google.issuer", "an https URL (Google's OpenID issuer)",
+      {"google.issuer", "an https URL (http only to 127.0.0.1, localhost or [::1], for tests)",
        [](Config& c, const std::string& raw) {
          c.google.issuer = raw;
-         return raw.starts_with("https://") || raw.starts_with("http://");
+         return raw.starts_with("https://") || plainLoopbackUrl(raw);
        }},
-      {"google.api_root", "an https URL ending in / (Google's API root)",
+      {"google.api_root", "an https URL ending in / (http only to 127.0.0.1, localhost or [::1], for tests)",
        [](Config& c, const std::string& raw) {
          c.google.apiRoot = raw;
-         return (raw.starts_with("https://") || raw.starts_with("http://")) && raw.ends_with("/");
+         return (raw.starts_with("https://") || plainLoopbackUrl(raw)) && raw.ends_with("/");
        }},
       booleanKey("google.allow_insecure_loopback", [](Config& c, bool v) { c.google.allowInsecureLoopback = v; }),
       {"log.level", "one of debug, info, warn, error, off",

@@ -42,29 +42,10 @@ std::filesystem::path keyFilePath(const VaultConfig& config, const std::filesyst
   return config.keyFile.empty() ? dataDir / "master.key" : config.keyFile;
 }
 
-core::Result<MasterKeyMaterial> loadMasterKey(const VaultConfig& config, const std::filesystem::path& dataDir,
-                                              const std::map<std::string, std::string>& env) {
-  if (auto it = env.find("CALGATE_MASTER_KEY"); it != env.end() && !it->second.empty()) {
-    auto key = decodeKey(it->second, "environment variable CALGATE_MASTER_KEY");
-    if (!key) return std::unexpected(key.error());
-    return MasterKeyMaterial{MasterKeyMaterial::Kind::Raw, std::move(*key), "environment variable CALGATE_MASTER_KEY"};
-  }
-  if (auto it = env.find("CALGATE_MASTER_PASSPHRASE"); it != env.end() && !it->second.empty()) {
-    if (it->second.size() < 12) {
-      return fail(ErrorCode::Invalid, "environment variable CALGATE_MASTER_PASSPHRASE must be at least 12 characters");
-    }
-    return MasterKeyMaterial{MasterKeyMaterial::Kind::Passphrase, SecretBytes(it->second.begin(), it->second.end()),
-                             "environment variable CALGATE_MASTER_PASSPHRASE"};
-  }
-  const auto path = keyFilePath(config, dataDir);
-  const std::string origin = "key file " + path.string();
+core::Result<SecretBytes> readSecretFile(const std::filesystem::path& path, const std::string& origin, std::size_t maxBytes) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
-    if (errno == ENOENT) {
-      return fail(ErrorCode::Invalid, "no master key: " + origin +
-                                          " does not exist; create it with `calgate-admin vault init`, or set "
-                                          "CALGATE_MASTER_KEY or CALGATE_MASTER_PASSPHRASE");
-    }
+    if (errno == ENOENT) return fail(ErrorCode::NotFound, origin + " does not exist");
     return fail(ErrorCode::Invalid, "cannot read " + origin + ": " + std::strerror(errno));
   }
   struct stat st {};
@@ -82,7 +63,7 @@ core::Result<MasterKeyMaterial> loadMasterKey(const VaultConfig& config, const s
   if (::stat(parent.c_str(), &dir) == 0 && (dir.st_mode & 022) != 0 && !(dir.st_mode & S_ISVTX)) {
     ::close(fd);
     return fail(ErrorCode::Invalid, "the directory of " + origin +
-                                        " is writable by others, so the key file could be replaced; run: chmod go-w " +
+                                        " is writable by others, so the file could be replaced; run: chmod go-w " +
                                         parent.string());
   }
   if ((st.st_mode & 077) != 0) {
@@ -92,12 +73,40 @@ core::Result<MasterKeyMaterial> loadMasterKey(const VaultConfig& config, const s
     return fail(ErrorCode::Invalid, origin + " is readable by others (mode " + mode + "); run: chmod 600 " +
                                         path.string());
   }
-  SecretBytes text(256);
+  SecretBytes text(maxBytes);
   const ssize_t n = ::read(fd, text.data(), text.size());
   ::close(fd);
   if (n < 0) return fail(ErrorCode::Invalid, "cannot read " + origin);
   text.resize(static_cast<std::size_t>(n));
-  auto key = decodeKey(std::string_view(reinterpret_cast<const char*>(text.data()), text.size()), origin);
+  return text;
+}
+
+core::Result<MasterKeyMaterial> loadMasterKey(const VaultConfig& config, const std::filesystem::path& dataDir,
+                                              const std::map<std::string, std::string>& env) {
+  if (auto it = env.find("CALGATE_MASTER_KEY"); it != env.end() && !it->second.empty()) {
+    auto key = decodeKey(it->second, "environment variable CALGATE_MASTER_KEY");
+    if (!key) return std::unexpected(key.error());
+    return MasterKeyMaterial{MasterKeyMaterial::Kind::Raw, std::move(*key), "environment variable CALGATE_MASTER_KEY"};
+  }
+  if (auto it = env.find("CALGATE_MASTER_PASSPHRASE"); it != env.end() && !it->second.empty()) {
+    if (it->second.size() < 12) {
+      return fail(ErrorCode::Invalid, "environment variable CALGATE_MASTER_PASSPHRASE must be at least 12 characters");
+    }
+    return MasterKeyMaterial{MasterKeyMaterial::Kind::Passphrase, SecretBytes(it->second.begin(), it->second.end()),
+                             "environment variable CALGATE_MASTER_PASSPHRASE"};
+  }
+  const auto path = keyFilePath(config, dataDir);
+  const std::string origin = "key file " + path.string();
+  auto text = readSecretFile(path, origin, 256);
+  if (!text) {
+    if (text.error().code == ErrorCode::NotFound) {
+      return fail(ErrorCode::Invalid, "no master key: " + origin +
+                                          " does not exist; create it with `calgate-admin vault init`, or set "
+                                          "CALGATE_MASTER_KEY or CALGATE_MASTER_PASSPHRASE");
+    }
+    return std::unexpected(text.error());
+  }
+  auto key = decodeKey(std::string_view(reinterpret_cast<const char*>(text->data()), text->size()), origin);
   if (!key) return std::unexpected(key.error());
   return MasterKeyMaterial{MasterKeyMaterial::Kind::Raw, std::move(*key), origin};
 }

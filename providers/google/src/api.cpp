@@ -19,7 +19,8 @@ std::string urlEncode(std::string_view raw) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : raw) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+    // '.' too: a dot segment ("..") from an answer must never become a path step
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '~') {
       out += static_cast<char>(c);
     } else {
       out += '%';
@@ -58,7 +59,9 @@ std::string segment(std::string_view raw) { return urlEncode(raw); }
 
 std::string errorReason(const nlohmann::json& body) {
   if (!body.is_object() || !body.contains("error") || !body["error"].is_object()) return {};
-  const auto& errors = body["error"].value("errors", nlohmann::json::array());
+  const auto found = body["error"].find("errors");
+  if (found == body["error"].end()) return {};
+  const auto& errors = *found;
   if (!errors.is_array() || errors.empty() || !errors[0].is_object()) return {};
   const auto reason = errors[0].find("reason");
   return reason != errors[0].end() && reason->is_string() ? reason->get<std::string>() : std::string();
@@ -74,7 +77,7 @@ std::chrono::milliseconds Api::backoff(int attempt) {
   // exponential with full jitter (AWS architecture blog's "full jitter"): uniform in [0, base * 2^n]
   const auto cap = std::min(options_.maxBackoff.count(), options_.backoffBase.count() << std::min(attempt, 20));
   std::lock_guard lock(randomMutex_);
-  return std::chrono::milliseconds(std::uniform_int_distribution<long long>(cap / 2, std::max<long long>(cap, 1))(random_));
+  return std::chrono::milliseconds(std::uniform_int_distribution<long long>(0, std::max<long long>(cap, 1))(random_));
 }
 
 void Api::pace() {
@@ -110,7 +113,8 @@ core::Result<Answer> Api::call(std::string_view method, const std::string& path,
     sep = '&';
   }
   if (body) {
-    request.body = body->dump();
+    // invalid UTF-8 in an event's text (a CalDAV source) is replaced, never a thrown exception
+    request.body = body->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     headers.emplace_back("Content-Type", "application/json");
   }
   const bool write = method != "GET";
@@ -122,13 +126,15 @@ core::Result<Answer> Api::call(std::string_view method, const std::string& path,
     request.headers.emplace_back("Authorization", "Bearer " + std::string(token->begin(), token->end()));
     auto r = once(request);
     if (!r) {
-      if ((r.error().code == ErrorCode::Timeout || r.error().code == ErrorCode::Unavailable) && attempt + 1 < options_.maxAttempts) {
+      const bool outOfTime = r.error().cause == core::Cause::BudgetExceeded;  // the run's deadline: no retry
+      if (!outOfTime && (r.error().code == ErrorCode::Timeout || r.error().code == ErrorCode::Unavailable) &&
+          attempt + 1 < options_.maxAttempts) {
         options_.sleep(backoff(attempt));
         continue;
       }
       return std::unexpected(r.error());
     }
-    Answer answer{r->status, nullptr};
+    Answer answer{r->status, nullptr, r->body.size()};
     if (!r->body.empty()) {
       answer.body = nlohmann::json::parse(r->body, nullptr, false);
       if (answer.body.is_discarded()) {

@@ -24,7 +24,8 @@ using Query = std::vector<std::pair<std::string, std::string>>;
 
 struct Answer {
   long status = 0;
-  nlohmann::json body;  ///< null for an empty body
+  nlohmann::json body;    ///< null for an empty body
+  std::size_t bytes = 0;  ///< of the body as received
 };
 
 /// "a@b.c" -> "a%40b.c": one path segment.

@@ -28,6 +28,12 @@ std::string eventPath(const std::string& calendarId, const std::string& eventId)
   return eventsPath(calendarId) + "/" + segment(eventId);
 }
 
+/// What one pull may read (GoogleOptions::maxPullEvents, maxPullBytes), across all its requests.
+struct PullBudget {
+  std::size_t items = 0;
+  std::size_t bytes = 0;
+};
+
 /// One listing round's items and its end (nextSyncToken), checked for shape.
 struct Round {
   std::vector<json> items;
@@ -46,10 +52,10 @@ std::string originalStartParam(const model::EventTime& t) {
 /// changes this. "\"s-<hash>\"": never sent as If-Match (Google does not know it).
 std::string seriesEtag(const json& master, const std::vector<json>& occurrences) {
   std::vector<std::string> parts;
-  for (const auto& o : occurrences) parts.push_back(o.value("id", std::string()) + "=" + o.value("etag", std::string()));
+  for (const auto& o : occurrences) parts.push_back(stringField(o, "id") + "=" + stringField(o, "etag"));
   std::sort(parts.begin(), parts.end());
   auto hash = Botan::HashFunction::create_or_throw("SHA-256");
-  hash->update(master.value("etag", std::string()));
+  hash->update(stringField(master, "etag"));
   for (const auto& p : parts) hash->update("|" + p);
   return "\"s-" + Botan::hex_encode(hash->final(), false).substr(0, 32) + "\"";
 }
@@ -75,12 +81,13 @@ class GoogleProvider::Impl {
   std::map<std::string, std::string> zones;  ///< calendar id -> its time zone (calendarList.get)
 
   core::Result<std::string> calendarZone(const std::string& calendarId);
-  core::Result<Round> listRound(const std::string& calendarId, Query query, std::size_t& budgetItems);
+  core::Result<Round> listRound(const std::string& calendarId, Query query, PullBudget& budget);
   core::Result<std::optional<std::vector<model::Event>>> readSeries(const std::string& calendarId,
-                                                                    const std::string& seriesId, const std::string& zone);
+                                                                    const std::string& seriesId, const std::string& zone,
+                                                                    PullBudget& budget);
   core::Result<std::vector<model::Event>> buildSeries(const json& master, const std::vector<json>& occurrences,
                                                       const std::string& zone);
-  core::Result<ChangeSet> assemble(const std::string& calendarId, Round round, bool complete);
+  core::Result<ChangeSet> assemble(const std::string& calendarId, Round round, bool complete, PullBudget& budget);
   core::Result<std::string> instanceId(const std::string& calendarId, const std::string& seriesId,
                                        const model::EventTime& recurrenceId);
   /// The series' ETag as a listing would show it now (after a write to it).
@@ -98,7 +105,8 @@ core::Result<std::string> GoogleProvider::Impl::calendarZone(const std::string& 
   }
   auto r = api.call("GET", "users/me/calendarList/" + segment(calendarId));
   if (!r) return std::unexpected(r.error());
-  const std::string zone = r->body.is_object() ? r->body.value("timeZone", std::string("UTC")) : std::string("UTC");
+  std::string zone = stringField(r->body, "timeZone");
+  if (zone.empty()) zone = "UTC";
   auto canonical = model::canonicalZone(zone);
   if (!canonical) return fail(ErrorCode::Invalid, "the calendar's time zone is not one calgate knows");
   std::lock_guard lock(mutex);
@@ -106,7 +114,7 @@ core::Result<std::string> GoogleProvider::Impl::calendarZone(const std::string& 
   return *canonical;
 }
 
-core::Result<Round> GoogleProvider::Impl::listRound(const std::string& calendarId, Query query, std::size_t& budgetItems) {
+core::Result<Round> GoogleProvider::Impl::listRound(const std::string& calendarId, Query query, PullBudget& budget) {
   const auto& o = api.options();
   query.emplace_back("maxResults", std::to_string(o.pageSize));
   Round round;
@@ -116,6 +124,11 @@ core::Result<Round> GoogleProvider::Impl::listRound(const std::string& calendarI
     if (!pageToken.empty()) q.emplace_back("pageToken", pageToken);
     auto r = api.call("GET", eventsPath(calendarId), q, nullptr, {}, {400, 410});
     if (!r) return std::unexpected(r.error());
+    budget.bytes += r->bytes;
+    if (budget.bytes > o.maxPullBytes) {
+      return fail(ErrorCode::Invalid, "the calendar's listing is larger than " + std::to_string(o.maxPullBytes) + " bytes",
+                  core::Cause::BudgetExceeded);
+    }
     if (r->status == 410) return fail(ErrorCode::Gone, "Google asked for a full listing (" + errorReason(r->body) + ")");
     if (r->status == 400) {
       const auto reason = errorReason(r->body);
@@ -127,8 +140,8 @@ core::Result<Round> GoogleProvider::Impl::listRound(const std::string& calendarI
       return fail(ErrorCode::Invalid, "a listing page of Google Calendar is malformed");
     }
     if (b.contains("timeZone") && b["timeZone"].is_string()) round.zone = b["timeZone"].get<std::string>();
-    for (const auto& item : b.value("items", json::array())) {
-      if (++budgetItems > o.maxPullEvents) {
+    for (const auto& item : arrayField(b, "items")) {
+      if (++budget.items > o.maxPullEvents) {
         return fail(ErrorCode::Invalid, "the calendar lists more than " + std::to_string(o.maxPullEvents) + " events",
                     core::Cause::BudgetExceeded);
       }
@@ -137,6 +150,9 @@ core::Result<Round> GoogleProvider::Impl::listRound(const std::string& calendarI
     const auto next = b.find("nextPageToken");
     const auto sync = b.find("nextSyncToken");
     if (next != b.end() && next->is_string() && !next->get_ref<const std::string&>().empty()) {
+      if (next->get_ref<const std::string&>() == pageToken) {
+        return fail(ErrorCode::Invalid, "Google Calendar repeated a page token: the listing would never end");
+      }
       pageToken = next->get<std::string>();  // a short or even empty page: go on
       continue;
     }
@@ -181,7 +197,9 @@ core::Result<std::vector<model::Event>> GoogleProvider::Impl::buildSeries(const 
 
 core::Result<std::optional<std::vector<model::Event>>> GoogleProvider::Impl::readSeries(const std::string& calendarId,
                                                                                        const std::string& seriesId,
-                                                                                       const std::string& zone) {
+                                                                                       const std::string& zone,
+                                                                                       PullBudget& budget) {
+  if (seriesId.empty() || seriesId == "." || seriesId == "..") return fail(ErrorCode::Invalid, "an occurrence names no series");
   auto got = api.call("GET", eventPath(calendarId, seriesId), {}, nullptr, {}, {404, 410});
   if (!got) return std::unexpected(got.error());
   if (got->status == 404 || got->status == 410) return std::optional<std::vector<model::Event>>();
@@ -193,68 +211,64 @@ core::Result<std::optional<std::vector<model::Event>>> GoogleProvider::Impl::rea
     if (!single) return std::unexpected(single.error());
     return std::optional<std::vector<model::Event>>(std::vector<model::Event>{*single});
   }
-  std::size_t budget = 0;
-  const std::string uid = got->body.value("iCalUID", std::string());
+  const std::string uid = stringField(got->body, "iCalUID");
   auto round = listRound(calendarId, {{"iCalUID", uid}, {"showDeleted", "true"}}, budget);
   if (!round) return std::unexpected(round.error());
   std::vector<json> occurrences;
   for (auto& item : round->items) {
-    if (item.is_object() && item.value("recurringEventId", std::string()) == seriesId) occurrences.push_back(std::move(item));
+    if (item.is_object() && stringField(item, "recurringEventId") == seriesId) occurrences.push_back(std::move(item));
   }
   auto series = buildSeries(got->body, occurrences, zone);
   if (!series) return std::unexpected(series.error());
   return std::optional<std::vector<model::Event>>(std::move(*series));
 }
 
-core::Result<ChangeSet> GoogleProvider::Impl::assemble(const std::string& calendarId, Round round, bool complete) {
+core::Result<ChangeSet> GoogleProvider::Impl::assemble(const std::string& calendarId, Round round, bool complete,
+                                                       PullBudget& budget) {
   ChangeSet out;
   out.complete = complete;
   out.cursor = std::string(kCursorPrefix) + round.syncToken;
   auto zone = round.zone.empty() ? calendarZone(calendarId) : model::canonicalZone(round.zone);
   if (!zone) return std::unexpected(zone.error());
-  std::map<std::string, json> masters;
-  std::map<std::string, std::vector<json>> occurrences;
+  auto unreadable = [&](const std::string& id, const std::string& etag, const std::string& why) {
+    out.unreadable.push_back(id);
+    out.skipped.push_back({id, etag, why});
+  };
+  std::set<std::string> series;  // masters, and series with a changed or cancelled occurrence
   std::vector<json> singles;
   for (auto& item : round.items) {
+    const std::string id = stringField(item, "id");
+    if (id.empty()) return fail(ErrorCode::Invalid, "Google Calendar listed an item without an id");
     auto kind = itemKind(item);
-    if (!kind) return fail(ErrorCode::Invalid, "Google Calendar listed an item without an id");
-    const std::string id = item["id"].get<std::string>();
+    if (!kind) {
+      unreadable(id, stringField(item, "etag"), kind.error().message);
+      continue;
+    }
     if (*kind == ItemKind::Deleted) out.removed.push_back(id);
     if (*kind == ItemKind::CancelledOccurrence || (*kind == ItemKind::Event && item.contains("recurringEventId"))) {
-      if (!item["recurringEventId"].is_string()) return fail(ErrorCode::Invalid, "an occurrence names no series");
-      occurrences[item["recurringEventId"].get<std::string>()].push_back(std::move(item));
+      const std::string of = stringField(item, "recurringEventId");
+      if (of.empty()) unreadable(id, stringField(item, "etag"), "an occurrence that names no series");
+      else series.insert(of);
     } else if (*kind == ItemKind::Event && item.contains("recurrence")) {
-      masters[id] = std::move(item);
+      series.insert(id);
     } else if (*kind == ItemKind::Event) {
       singles.push_back(std::move(item));
     }
   }
-  auto unreadable = [&](const std::string& id, const std::string& etag, const core::Error& e) {
-    out.unreadable.push_back(id);
-    out.skipped.push_back({id, etag, e.message});
-  };
   for (const auto& item : singles) {
     auto e = readEvent(item, *zone);
     if (e) out.changed.push_back(std::move(*e));
-    else unreadable(item["id"].get<std::string>(), item.value("etag", std::string()), e.error());
+    else unreadable(stringField(item, "id"), stringField(item, "etag"), e.error().message);
   }
-  // A complete listing holds every series' changed occurrences next to its master; an incremental
-  // round only what changed, so a series with any change is read whole.
-  std::set<std::string> series;
-  for (const auto& [id, item] : masters) series.insert(id);
-  for (const auto& [id, items] : occurrences) series.insert(id);
+  // A series is read whole, also in a complete listing: its occurrences moved out of the window
+  // are not listed there, and its ETag must cover every part, as every later read's does.
   for (const auto& id : series) {
-    core::Result<std::optional<std::vector<model::Event>>> parts = std::optional<std::vector<model::Event>>();
-    if (complete && masters.contains(id)) {
-      auto built = buildSeries(masters[id], occurrences[id], *zone);
-      if (built) parts = std::optional<std::vector<model::Event>>(std::move(*built));
-      else parts = std::unexpected(built.error());
-    } else {
-      parts = readSeries(calendarId, id, *zone);
-    }
+    auto parts = readSeries(calendarId, id, *zone, budget);
     if (!parts) {
-      if (parts.error().code != ErrorCode::Invalid) return std::unexpected(parts.error());
-      unreadable(id, masters.contains(id) ? masters[id].value("etag", std::string()) : std::string(), parts.error());
+      if (parts.error().code != ErrorCode::Invalid || parts.error().cause == core::Cause::BudgetExceeded) {
+        return std::unexpected(parts.error());
+      }
+      unreadable(id, "", parts.error().message);
       continue;
     }
     if (!*parts) {
@@ -270,7 +284,8 @@ core::Result<std::string> GoogleProvider::Impl::seriesEtagNow(const std::string&
                                                               const std::string& fallback) {
   auto zone = calendarZone(calendarId);
   if (!zone) return std::unexpected(zone.error());
-  auto series = readSeries(calendarId, seriesId, *zone);
+  PullBudget budget;
+  auto series = readSeries(calendarId, seriesId, *zone, budget);
   if (!series) return std::unexpected(series.error());
   if (!*series || (*series)->empty()) return fallback;
   return (*series)->front().etag;
@@ -284,11 +299,10 @@ core::Result<std::string> GoogleProvider::Impl::instanceId(const std::string& ca
                     {{"originalStart", originalStartParam(recurrenceId)}, {"showDeleted", "true"}}, nullptr, {}, {404, 410});
   if (!r) return std::unexpected(r.error());
   if (r->status != 200) return fail(ErrorCode::NotFound, "the series of this occurrence is not in the calendar");
-  for (const auto& item : r->body.value("items", json::array())) {
+  for (const auto& item : arrayField(r->body, "items")) {
     auto original = readOriginalStart(item, *zone);
-    if (original && sameInstant(*original, recurrenceId) && item.contains("id") && item["id"].is_string()) {
-      return item["id"].get<std::string>();
-    }
+    const std::string id = stringField(item, "id");
+    if (original && sameInstant(*original, recurrenceId) && !id.empty() && id != "." && id != "..") return id;
   }
   return fail(ErrorCode::NotFound, "the series has no occurrence at this time");
 }
@@ -327,11 +341,11 @@ core::Result<WriteResult> GoogleProvider::Impl::patch(const std::string& calenda
       // changed meanwhile (by the user): read the current version and write over it once
       auto fresh = api.call("GET", eventPath(calendarId, eventId));
       if (!fresh) return std::unexpected(fresh.error());
-      condition = fresh->body.value("etag", std::string());
+      condition = stringField(fresh->body, "etag");
       continue;
     }
     if (r->status == 412) break;
-    return WriteResult{resultId, r->body.value("etag", std::string())};
+    return WriteResult{resultId, stringField(r->body, "etag")};
   }
   return fail(ErrorCode::PreconditionFailed, "the event kept changing on Google");
 }
@@ -353,18 +367,20 @@ core::Result<std::vector<CalendarInfo>> GoogleProvider::listCalendars() {
     auto r = impl_->api.call("GET", "users/me/calendarList", q);
     if (!r) return std::unexpected(r.error());
     if (!r->body.is_object()) return fail(ErrorCode::Invalid, "the calendar list of Google Calendar is malformed");
-    for (const auto& c : r->body.value("items", json::array())) {
+    for (const auto& c : arrayField(r->body, "items")) {
       if (!c.is_object() || !c.contains("id") || !c["id"].is_string()) continue;
       CalendarInfo info;
       info.id = c["id"].get<std::string>();
-      info.displayName = c.value("summaryOverride", c.value("summary", info.id));
-      info.timeZone = c.value("timeZone", std::string());
-      const std::string role = c.value("accessRole", std::string());
+      info.displayName = stringField(c, "summaryOverride");
+      if (info.displayName.empty()) info.displayName = stringField(c, "summary");
+      if (info.displayName.empty()) info.displayName = info.id;
+      info.timeZone = stringField(c, "timeZone");
+      const std::string role = stringField(c, "accessRole");
       info.writable = role == "owner" || role == "writer";
-      info.changeTag = c.value("etag", std::string());
+      info.changeTag = stringField(c, "etag");
       out.push_back(std::move(info));
     }
-    pageToken = r->body.value("nextPageToken", std::string());
+    pageToken = stringField(r->body, "nextPageToken");
     if (pageToken.empty()) return out;
   }
   return fail(ErrorCode::Invalid, "the calendar list of Google Calendar did not end", core::Cause::BudgetExceeded);
@@ -372,17 +388,17 @@ core::Result<std::vector<CalendarInfo>> GoogleProvider::listCalendars() {
 
 core::Result<ChangeSet> GoogleProvider::pullChanges(const std::string& calendarId, const std::string& cursor,
                                                     const TimeWindow& window) {
-  std::size_t budget = 0;
+  PullBudget budget;
   if (cursor.starts_with(kCursorPrefix)) {
     auto round = impl_->listRound(calendarId, {{"showDeleted", "true"}, {"syncToken", cursor.substr(kCursorPrefix.size())}}, budget);
-    if (round) return impl_->assemble(calendarId, std::move(*round), false);
+    if (round) return impl_->assemble(calendarId, std::move(*round), false, budget);
     if (round.error().code != ErrorCode::Gone) return std::unexpected(round.error());
-    budget = 0;  // the token expired: a complete listing instead
+    budget = {};  // the token expired: a complete listing instead
   }
   auto round = impl_->listRound(calendarId, {{"showDeleted", "true"}, {"timeMin", rfc3339(window.from)},
                                              {"timeMax", rfc3339(window.to)}}, budget);
   if (!round) return std::unexpected(round.error());
-  auto changes = impl_->assemble(calendarId, std::move(*round), true);
+  auto changes = impl_->assemble(calendarId, std::move(*round), true, budget);
   if (changes) changes->completeWithin = window;
   return changes;
 }
@@ -390,7 +406,8 @@ core::Result<ChangeSet> GoogleProvider::pullChanges(const std::string& calendarI
 core::Result<std::vector<model::Event>> GoogleProvider::getEvent(const std::string& calendarId, const std::string& eventId) {
   auto zone = impl_->calendarZone(calendarId);
   if (!zone) return std::unexpected(zone.error());
-  auto series = impl_->readSeries(calendarId, std::string(resourceIdOf(eventId)), *zone);
+  PullBudget budget;
+  auto series = impl_->readSeries(calendarId, std::string(resourceIdOf(eventId)), *zone, budget);
   if (!series) return std::unexpected(series.error());
   if (!*series) return fail(ErrorCode::NotFound, "the event is not in the calendar");
   return std::move(**series);
@@ -429,13 +446,13 @@ core::Result<WriteResult> GoogleProvider::create(const std::string& calendarId, 
     // already there: an earlier attempt succeeded (a crash between write and record)
     auto existing = impl_->api.call("GET", eventPath(calendarId, id));
     if (!existing) return std::unexpected(existing.error());
-    auto tag = write.event().recurrence.empty() ? core::Result<std::string>(existing->body.value("etag", std::string()))
-                                                : impl_->seriesEtagNow(calendarId, id, existing->body.value("etag", std::string()));
+    auto tag = write.event().recurrence.empty() ? core::Result<std::string>(stringField(existing->body, "etag"))
+                                                : impl_->seriesEtagNow(calendarId, id, stringField(existing->body, "etag"));
     if (!tag) return std::unexpected(tag.error());
     return WriteResult{id, *tag, true};
   }
-  if (write.event().recurrence.empty()) return WriteResult{id, r->body.value("etag", std::string())};
-  auto tag = impl_->seriesEtagNow(calendarId, id, r->body.value("etag", std::string()));
+  if (write.event().recurrence.empty()) return WriteResult{id, stringField(r->body, "etag")};
+  auto tag = impl_->seriesEtagNow(calendarId, id, stringField(r->body, "etag"));
   if (!tag) return std::unexpected(tag.error());
   return WriteResult{id, *tag};
 }
@@ -485,7 +502,7 @@ core::Result<void> GoogleProvider::remove(const std::string& calendarId, const s
     auto fresh = impl_->api.call("GET", eventPath(calendarId, target), {}, nullptr, {}, {404, 410});
     if (!fresh) return std::unexpected(fresh.error());
     if (fresh->status != 200) return {};
-    condition = fresh->body.value("etag", std::string());
+    condition = stringField(fresh->body, "etag");
   }
   return fail(ErrorCode::PreconditionFailed, "the event kept changing on Google");
 }

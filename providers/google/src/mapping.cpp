@@ -112,7 +112,7 @@ core::Result<std::string> eventBody(const model::Event& event, std::string_view 
                                              {std::string(kOriginSourceKey), event.origin->sourceKey},
                                              {std::string(kCopyUidKey), event.uid}};
   }
-  return body.dump();
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);  // invalid UTF-8 replaced, never thrown
 }
 
 }  // namespace calgate::providers::google

@@ -17,6 +17,9 @@ using nlohmann::json;
 
 bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
   if (pos + n > s.size()) return false;
+  for (std::size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;  // from_chars alone would take a sign
+  }
   const auto r = std::from_chars(s.data() + pos, s.data() + pos + n, out);
   return r.ec == std::errc() && r.ptr == s.data() + pos + n;
 }
@@ -46,6 +49,19 @@ model::ShowAs showAsOf(std::string_view transparency, std::string_view eventType
 }
 
 }  // namespace
+
+std::string stringField(const json& object, std::string_view key) {
+  if (!object.is_object()) return {};
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+const json& arrayField(const json& object, std::string_view key) {
+  static const json empty = json::array();
+  if (!object.is_object()) return empty;
+  const auto it = object.find(key);
+  return it != object.end() && it->is_array() ? *it : empty;
+}
 
 std::optional<std::chrono::sys_seconds> parseRfc3339(std::string_view s) {
   const auto day = parseDay(s);
@@ -126,7 +142,8 @@ core::Result<model::EventTime> readOriginalStart(const json& item, std::string_v
 
 core::Result<model::Event> readEvent(const json& item, std::string_view calendarZone) {
   model::Event e;
-  e.id = item.at("id").get<std::string>();
+  e.id = stringField(item, "id");
+  if (e.id.empty()) return fail(ErrorCode::Invalid, "an item without an id");
   std::string transparency, eventType, visibility, status, recurringEventId;
   for (auto [field, out] : std::initializer_list<std::pair<const char*, std::string*>>{
            {"etag", &e.etag}, {"iCalUID", &e.uid}, {"summary", &e.title}, {"description", &e.description},

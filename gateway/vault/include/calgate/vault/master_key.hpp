@@ -33,6 +33,12 @@ std::filesystem::path keyFilePath(const VaultConfig& config, const std::filesyst
 core::Result<MasterKeyMaterial> loadMasterKey(const VaultConfig& config, const std::filesystem::path& dataDir,
                                               const std::map<std::string, std::string>& env);
 
+/// A secret kept in a file (the master key, an OAuth client secret): at most `maxBytes` of it,
+/// only from a regular file (no symlink followed) owned by this process's user, not readable by
+/// group or others, in a directory others cannot write. NotFound when it does not exist; Invalid,
+/// naming `origin` and what to do, otherwise.
+core::Result<SecretBytes> readSecretFile(const std::filesystem::path& path, const std::string& origin, std::size_t maxBytes);
+
 /// Keeps secrets out of core dumps and out of /proc/<pid>/environ: disables dumps (and ptrace by
 /// other processes of the same user) and removes CALGATE_MASTER_KEY / CALGATE_MASTER_PASSPHRASE
 /// from the environment, so no child process inherits them. Call once the key was loaded.

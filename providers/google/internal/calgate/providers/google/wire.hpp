@@ -16,6 +16,12 @@
 
 namespace calgate::providers::google {
 
+/// `object[key]` when `object` is an object holding a string there; "" otherwise (never throws).
+std::string stringField(const nlohmann::json& object, std::string_view key);
+
+/// `object[key]` when it is an array; an empty array otherwise (never throws).
+const nlohmann::json& arrayField(const nlohmann::json& object, std::string_view key);
+
 /// "2026-03-02T09:00:00+01:00", "...Z", with optional fraction: the instant; nullopt for anything
 /// else (a time without offset, a bad date, trailing text).
 std::optional<std::chrono::sys_seconds> parseRfc3339(std::string_view text);
