@@ -96,4 +96,41 @@ struct EnginePair {
   }
 };
 
+inline const std::string kGoogleUser = "ada@acme.example";
+
+/// A Google Workspace user's primary calendar (the fake; its clock frozen at the engine's now,
+/// 2026-11-21 09:00 UTC) and a new Radicale calendar, paired in an EnginePair. Unpack it:
+///   GoogleAndRadicale t(From::Google, Direction::OneWay, "prefix");
+///   auto& [fake, g, dav, davCal, p] = t;
+struct GoogleAndRadicale {
+  enum class From { Google, Radicale };
+  GoogleFake fake;
+  GoogleSide google;
+  Dav dav{"radicale"};
+  std::string davCalendar;
+  EnginePair pair;
+
+  GoogleAndRadicale(From from, sync::Direction direction, const std::string& prefix, policy::PairRules rules = {},
+                    const std::map<std::string, std::string>& switches = {})
+      : fake(switches), google(prepared(fake), kGoogleUser, kGoogleUser), davCalendar(dav.makeCalendar(prefix)), pair(direction) {
+    const auto g = pair.googleCalendar(kGoogleUser);
+    const auto d = pair.davCalendar(davCalendar, from == From::Radicale);
+    if (from == From::Google) pair.pair(g, d, direction, std::move(rules));
+    else pair.pair(d, g, direction, std::move(rules));
+  }
+  static GoogleFake& prepared(GoogleFake& f) {
+    f.addUser(kGoogleUser, "acme.example");
+    f.clock({{"now", "2026-11-21T09:00:00Z"}, {"frozen", true}});
+    return f;
+  }
+};
+
+/// A CalDAV event as a client writes it: DTSTART/DTEND with their parameters (";TZID=...:..."),
+/// a description, and `extra` lines.
+inline std::string vevent(const std::string& uid, const std::string& summary, const std::string& start,
+                          const std::string& end, const std::string& extra = "") {
+  return "BEGIN:VEVENT\r\nUID:" + uid + "\r\nDTSTAMP:20261121T000000Z\r\nDTSTART" + start + "\r\nDTEND" + end +
+         "\r\nSUMMARY:" + summary + "\r\nDESCRIPTION:notes of " + summary + "\r\n" + extra + "END:VEVENT\r\n";
+}
+
 }  // namespace calgate::test

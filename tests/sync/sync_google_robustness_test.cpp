@@ -18,17 +18,13 @@ using calgate::test::Dav;
 using calgate::test::EnginePair;
 using calgate::test::GoogleFake;
 using calgate::test::GoogleSide;
+using calgate::test::vevent;
+using From = calgate::test::GoogleAndRadicale::From;
 using nlohmann::json;
 
 namespace {
 
-const std::string kUser = "ada@acme.example";
 
-std::string vevent(const std::string& uid, const std::string& summary, const std::string& start, const std::string& end,
-                   const std::string& extra = "") {
-  return "BEGIN:VEVENT\r\nUID:" + uid + "\r\nDTSTAMP:20261121T000000Z\r\nDTSTART" + start + "\r\nDTEND" + end +
-         "\r\nSUMMARY:" + summary + "\r\n" + extra + "END:VEVENT\r\n";
-}
 std::string berlin(int day, int hour) {
   char buf[40];
   std::snprintf(buf, sizeof buf, ";TZID=Europe/Berlin:202612%02dT%02d0000", day, hour);
@@ -46,14 +42,8 @@ std::multiset<std::string> shown(GoogleSide& g) {
 /// hit of `point` in either phase, and a restart that syncs again. Returns whether it crashed and
 /// what Google shows at the end.
 std::pair<bool, std::multiset<std::string>> crashScenario(const std::string& point, int failAt) {
-  GoogleFake fake;
-  fake.addUser(kUser, "acme.example");
-  fake.clock({{"now", "2026-11-21T09:00:00Z"}, {"frozen", true}});
-  GoogleSide g(fake, kUser, kUser);
-  Dav dav("radicale");
-  const std::string src = dav.makeCalendar("crash-src");
-  EnginePair p(Direction::OneWay);
-  p.pair(p.davCalendar(src, true), p.googleCalendar(kUser), Direction::OneWay);
+  calgate::test::GoogleAndRadicale t(From::Radicale, Direction::OneWay, "crash-src");
+  auto& [fake, g, dav, src, p] = t;
   int hits = 0;
   bool fired = false;
   SyncOptions crashing;
@@ -122,14 +112,8 @@ std::string fileText(const std::filesystem::path& path) {
 
 TEST_CASE("chaos: random edits on both sides of Google <-> Radicale with 10 % injected faults converge, no duplicates, no echo",
           "[sync][google][chaos]") {
-  GoogleFake fake(std::map<std::string, std::string>{{"seed", "11"}});
-  fake.addUser(kUser, "acme.example");
-  fake.clock({{"now", "2026-11-21T09:00:00Z"}, {"frozen", true}});
-  GoogleSide g(fake, kUser, kUser);
-  Dav dav("radicale");
-  const std::string cal = dav.makeCalendar("chaos");
-  EnginePair p(Direction::TwoWay);
-  p.pair(p.googleCalendar(kUser), p.davCalendar(cal, false), Direction::TwoWay);
+  calgate::test::GoogleAndRadicale t(From::Google, Direction::TwoWay, "chaos", {}, {{"seed", "11"}});
+  auto& [fake, g, dav, cal, p] = t;
 
   std::mt19937 random(20261202);
   const std::string marker = "chaos" + std::to_string(std::random_device{}() % 100000);

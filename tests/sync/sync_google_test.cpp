@@ -16,6 +16,8 @@ using calgate::test::Dav;
 using calgate::test::EnginePair;
 using calgate::test::GoogleFake;
 using calgate::test::GoogleSide;
+using calgate::test::vevent;
+using From = calgate::test::GoogleAndRadicale::From;
 using nlohmann::json;
 
 namespace {
@@ -34,11 +36,6 @@ json allDay(const std::string& summary, const std::string& first, const std::str
   return {{"summary", summary}, {"start", {{"date", first}}}, {"end", {{"date", end}}}};
 }
 
-std::string vevent(const std::string& uid, const std::string& summary, const std::string& start, const std::string& end,
-                   const std::string& extra = "") {
-  return "BEGIN:VEVENT\r\nUID:" + uid + "\r\nDTSTAMP:20261121T000000Z\r\nDTSTART" + start + "\r\nDTEND" + end +
-         "\r\nSUMMARY:" + summary + "\r\nDESCRIPTION:notes of " + summary + "\r\n" + extra + "END:VEVENT\r\n";
-}
 
 const Event* titledEvent(const std::vector<Event>& events, const std::string& title) {
   for (const auto& e : events) {
@@ -63,12 +60,8 @@ GoogleFake& startedFake(GoogleFake& fake) {
 
 TEST_CASE("Google -> Radicale: zones, all-day, a series with moved and cancelled occurrences, update, delete, restore",
           "[sync][google]") {
-  GoogleFake fake;
-  GoogleSide g(startedFake(fake), kUser, kUser);
-  Dav dav("radicale");
-  const std::string davCal = dav.makeCalendar("from-google");
-  EnginePair p(Direction::OneWay);
-  p.pair(p.googleCalendar(kUser), p.davCalendar(davCal, false), Direction::OneWay);
+  calgate::test::GoogleAndRadicale t(From::Google, Direction::OneWay, "from-google");
+  auto& [fake, g, dav, davCal, p] = t;
 
   const auto planning = g.create(titled("Planning", at("2026-12-02T10:00:00-05:00", "2026-12-02T11:30:00-05:00", "America/New_York")));
   g.create(allDay("Offsite", "2026-12-10", "2026-12-12"));
@@ -130,12 +123,8 @@ TEST_CASE("Google -> Radicale: zones, all-day, a series with moved and cancelled
 
 TEST_CASE("Radicale -> Google: copies with derived ids, a series with its exception, update, delete, restore, respect",
           "[sync][google]") {
-  GoogleFake fake;
-  GoogleSide g(startedFake(fake), kUser, kUser);
-  Dav dav("radicale");
-  const std::string davCal = dav.makeCalendar("to-google");
-  EnginePair p(Direction::OneWay);
-  p.pair(p.davCalendar(davCal, true), p.googleCalendar(kUser), Direction::OneWay);
+  calgate::test::GoogleAndRadicale t(From::Radicale, Direction::OneWay, "to-google");
+  auto& [fake, g, dav, davCal, p] = t;
 
   dav.put(davCal, "timed", vevent("timed", "Planning", ";TZID=America/New_York:20261202T100000", ";TZID=America/New_York:20261202T113000"));
   dav.put(davCal, "allday", vevent("allday", "Offsite", ";VALUE=DATE:20261210", ";VALUE=DATE:20261212"));
@@ -219,14 +208,10 @@ TEST_CASE("Google <-> Google two-way: originals cross over, copies never echo", 
 }
 
 TEST_CASE("private mode into Google: the copy is \"Busy\", private, with nothing else of the event", "[sync][google]") {
-  GoogleFake fake;
-  GoogleSide g(startedFake(fake), kUser, kUser);
-  Dav dav("radicale");
-  const std::string davCal = dav.makeCalendar("private-src");
-  EnginePair p(Direction::OneWay);
   policy::PairRules rules;
   rules.mode = policy::PrivacyMode::Private;
-  p.pair(p.davCalendar(davCal, true), p.googleCalendar(kUser), Direction::OneWay, rules);
+  calgate::test::GoogleAndRadicale t(From::Radicale, Direction::OneWay, "private-src", rules);
+  auto& [fake, g, dav, davCal, p] = t;
   dav.put(davCal, "secret", vevent("secret", "Q3 strategy review with Acme Corp", ";TZID=Europe/Berlin:20261202T100000",
                                    ";TZID=Europe/Berlin:20261202T110000", "LOCATION:Board room\r\nCLASS:CONFIDENTIAL\r\n"));
   p.sync(*dav.provider, *g.provider);
@@ -241,12 +226,9 @@ TEST_CASE("private mode into Google: the copy is \"Busy\", private, with nothing
 }
 
 TEST_CASE("Google source: the window bounds what is copied, a copy moved out of it goes, an aged one stays", "[sync][google][window]") {
-  GoogleFake fake;
-  GoogleSide g(startedFake(fake), kUser, kUser);  // the engine's now: 2026-11-21 09:00 UTC; window 90 days back, 365 ahead
-  Dav dav("radicale");
-  const std::string davCal = dav.makeCalendar("window");
-  EnginePair p(Direction::OneWay);
-  p.pair(p.googleCalendar(kUser), p.davCalendar(davCal, false), Direction::OneWay);
+  // the engine's now: 2026-11-21 09:00 UTC; window 90 days back, 365 ahead
+  calgate::test::GoogleAndRadicale t(From::Google, Direction::OneWay, "window");
+  auto& [fake, g, dav, davCal, p] = t;
   const sys_seconds now = sys_days(2026y / November / 21) + hours(9);
   auto timedAt = [](const std::string& summary, sys_seconds start, minutes length) {
     return json{{"summary", summary}, {"start", {{"dateTime", formatUtc(start)}}}, {"end", {{"dateTime", formatUtc(start + length)}}}};
@@ -319,12 +301,8 @@ TEST_CASE("changing a pair's rules re-renders its Google copies; Google <-> Goog
 }
 
 TEST_CASE("the mass-delete guard holds deletions of Google copies until they are confirmed", "[sync][google][guard]") {
-  GoogleFake fake;
-  GoogleSide g(startedFake(fake), kUser, kUser);
-  Dav dav("radicale");
-  const std::string davCal = dav.makeCalendar("guard");
-  EnginePair p(Direction::OneWay);
-  p.pair(p.davCalendar(davCal, true), p.googleCalendar(kUser), Direction::OneWay);
+  calgate::test::GoogleAndRadicale t(From::Radicale, Direction::OneWay, "guard");
+  auto& [fake, g, dav, davCal, p] = t;
   std::vector<std::string> hrefs;
   for (int i = 0; i < 20; ++i) {
     const std::string uid = "g" + std::to_string(i);
