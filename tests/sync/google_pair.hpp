@@ -125,6 +125,18 @@ struct GoogleAndRadicale {
   }
 };
 
+/// Two calendars of the same Google user (primary and "Team"), paired two-way in an EnginePair.
+///   GoogleAndGoogle t;  auto& [fake, a, b, team, p] = t;
+struct GoogleAndGoogle {
+  GoogleFake fake;
+  std::string team = GoogleAndRadicale::prepared(fake).addCalendar(kGoogleUser, "Team", "Europe/Berlin");
+  GoogleSide primary{fake, kGoogleUser, kGoogleUser};
+  GoogleSide second{fake, kGoogleUser, team};
+  EnginePair pair{sync::Direction::TwoWay};
+
+  GoogleAndGoogle() { pair.pair(pair.googleCalendar(kGoogleUser), pair.googleCalendar(team), sync::Direction::TwoWay); }
+};
+
 /// A CalDAV event as a client writes it: DTSTART/DTEND with their parameters (";TZID=...:..."),
 /// a description, and `extra` lines.
 inline std::string vevent(const std::string& uid, const std::string& summary, const std::string& start,

@@ -14,7 +14,6 @@ using namespace calgate::model;
 using namespace std::chrono;
 using calgate::test::Dav;
 using calgate::test::EnginePair;
-using calgate::test::GoogleFake;
 using calgate::test::GoogleSide;
 using calgate::test::vevent;
 using From = calgate::test::GoogleAndRadicale::From;
@@ -50,11 +49,6 @@ const json* titledJson(const std::vector<json>& events, const std::string& title
   return nullptr;
 }
 
-GoogleFake& startedFake(GoogleFake& fake) {
-  fake.addUser(kUser, "acme.example");
-  fake.clock({{"now", "2026-11-21T09:00:00Z"}, {"frozen", true}});
-  return fake;
-}
 
 }  // namespace
 
@@ -180,13 +174,8 @@ TEST_CASE("Radicale -> Google: copies with derived ids, a series with its except
 }
 
 TEST_CASE("Google <-> Google two-way: originals cross over, copies never echo", "[sync][google]") {
-  GoogleFake fake;
-  startedFake(fake);
-  const std::string team = fake.addCalendar(kUser, "Team", "Europe/Berlin");
-  GoogleSide a(fake, kUser, kUser);
-  GoogleSide b(fake, kUser, team);
-  EnginePair p(Direction::TwoWay);
-  p.pair(p.googleCalendar(kUser), p.googleCalendar(team), Direction::TwoWay);
+  calgate::test::GoogleAndGoogle t;
+  auto& [fake, team, a, b, p] = t;
   a.create(titled("From primary", at("2026-12-03T09:00:00+01:00", "2026-12-03T10:00:00+01:00", "Europe/Berlin")));
   const auto fromTeam = b.create(titled("From team", at("2026-12-04T09:00:00+01:00", "2026-12-04T10:00:00+01:00", "Europe/Berlin")));
   auto r = p.sync(*a.provider, *b.provider);
@@ -266,13 +255,8 @@ TEST_CASE("Google source: the window bounds what is copied, a copy moved out of 
 }
 
 TEST_CASE("changing a pair's rules re-renders its Google copies; Google <-> Google in private mode", "[sync][google]") {
-  GoogleFake fake;
-  startedFake(fake);
-  const std::string team = fake.addCalendar(kUser, "Team", "Europe/Berlin");
-  GoogleSide a(fake, kUser, kUser);
-  GoogleSide b(fake, kUser, team);
-  EnginePair p(Direction::TwoWay);
-  p.pair(p.googleCalendar(kUser), p.googleCalendar(team), Direction::TwoWay);
+  calgate::test::GoogleAndGoogle t;
+  auto& [fake, team, a, b, p] = t;
   auto secret = titled("Salary review", at("2026-12-03T09:00:00+01:00", "2026-12-03T10:00:00+01:00", "Europe/Berlin"));
   secret["location"] = "HR";
   a.create(secret);

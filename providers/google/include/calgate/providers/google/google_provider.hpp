@@ -38,7 +38,7 @@
 
 namespace calgate::providers::google {
 
-/// Where the API is: configuration, never hard-coded in calls (tests point it at the contract fake).
+/// Where the API is: configuration, not a constant of the adapter (tests point it at the contract fake).
 struct GoogleEndpoints {
   std::string apiRoot = "https://www.googleapis.com/";  ///< discovery rootUrl; servicePath calendar/v3/
 };
