@@ -19,10 +19,10 @@
 //   POST   /__control/users/{email}/expire-access-tokens
 //   POST   /__control/token-failures         {status?, error, description?} (next /token answer)
 //   GET    /__control/state                  everything, after pending deliveries settled
-import { timingSafeEqual } from 'node:crypto';
 import { ApiError } from './errors.mjs';
 import * as events from './events.mjs';
 import { checkRequest } from './discovery.mjs';
+import { serveControlRoutes } from '../common/control.mjs';
 
 export class Control {
   constructor(fake) { this.fake = fake; }
@@ -96,30 +96,7 @@ const ROUTES = [
   ['GET', /^state$/, (c) => c.state()],
 ];
 
-function authorized(expected, header) {
-  if (!expected || !header?.startsWith('Bearer ')) return false;
-  const a = Buffer.from(header.slice(7));
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-/// Serves /__control/...: 401 without the control token, 404 for an unknown operation, 400 with
-/// {error} when the operation refuses its input.
-export async function serveControl(fake, method, path, headers, raw, res, send) {
-  if (!authorized(fake.options.controlToken, headers.authorization)) return send(res, 401, {}, { error: 'control token required' });
-  const rest = path.slice('/__control/'.length);
-  for (const [verb, pattern, op] of ROUTES) {
-    const m = pattern.exec(rest);
-    if (!m || verb !== method) continue;
-    try {
-      const decoded = m.map((x) => (x === undefined ? x : decodeURIComponent(x)));
-      const body = raw ? JSON.parse(raw) : {};
-      const out = await op(fake.control, decoded, body);
-      return send(res, 200, {}, out ?? {});
-    } catch (e) {
-      const message = e instanceof ApiError ? `${e.status} ${e.reason}: ${e.message}` : e.message;
-      return send(res, 400, {}, { error: message });
-    }
-  }
-  return send(res, 404, {}, { error: `no control operation ${method} ${rest}` });
-}
+/// Serves /__control/... (see common/control.mjs).
+export const serveControl = (fake, method, path, headers, raw, res, send) =>
+  serveControlRoutes(ROUTES, fake.control, fake.options.controlToken, { method, path, headers, raw, res, send,
+    describe: (e) => (e instanceof ApiError ? `${e.status} ${e.reason}: ${e.message}` : e.message) });

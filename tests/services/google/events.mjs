@@ -10,7 +10,7 @@ import { doc } from './discovery.mjs';
 import { base32hexId } from './state.mjs';
 import { expand, instanceId, parseInstanceId, checkRecurrence } from './recurrence.mjs';
 import { checkEventDateTime, instantOfEventTime, iso, rfc3339In, zoneOfEventTime } from './time.mjs';
-import { seal, unseal } from './tokens.mjs';
+import { seal, unseal } from '../common/seal.mjs';
 
 const ID = /^[a-v0-9]{5,1024}$/;
 const DAY = 86400000;

@@ -7,6 +7,7 @@
 // Google documents no Retry-After for Calendar: none is sent unless options.retryAfterSeconds.
 // Requests of a batch count one each.
 import { ApiError, sampleError } from './errors.mjs';
+import { generator } from '../common/random.mjs';
 
 const FAULTS = {
   400: ['badRequest', 'Bad Request', 'global'],
@@ -18,18 +19,6 @@ const FAULTS = {
   500: ['backendError', 'Backend Error', 'global'],
   503: ['backendError', 'Service Unavailable', 'global'],
 };
-
-// mulberry32: a small seeded generator, so rate-based faults repeat run after run
-function generator(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class Limits {
   faults = [];

@@ -8,23 +8,12 @@
 // Like Google: a refresh token only on the first offline consent (or with prompt=consent); refresh
 // tokens are not rotated unless options.rotateRefreshTokens; a reused code is invalid_grant and
 // revokes what it issued; error bodies {"error", "error_description"}.
-import { createHash, createSign, generateKeyPairSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { knownScopes } from './discovery.mjs';
+import { atHash, escapeHtml, jwks, page, pemKeys, pkceMatches, random, sameSecret, signJwt, withQuery } from '../common/oauth.mjs';
 
-const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const kid = randomBytes(8).toString('hex');
 const CODE_LIFETIME_MS = 10 * 60 * 1000;
 const SCOPE_ALIASES = { email: 'https://www.googleapis.com/auth/userinfo.email', profile: 'https://www.googleapis.com/auth/userinfo.profile' };
 const IDENTITY_SCOPES = ['openid', 'email', 'profile', ...Object.values(SCOPE_ALIASES)];
-
-const random = (n = 32) => randomBytes(n).toString('base64url');
-const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
-function sameSecret(a, b) {
-  const x = Buffer.from(String(a));
-  const y = Buffer.from(String(b));
-  return x.length === y.length && timingSafeEqual(x, y);
-}
 
 class OAuthError extends Error {
   constructor(status, error, description) { super(description); this.status = status; this.error = error; }
@@ -82,9 +71,9 @@ export class OAuth {
 
   /// The signing keys as Google's v1 certs endpoint lists them ({kid: PEM}), for clients (like
   /// google-auth-library's verifyIdToken) that read that form.
-  pemKeys() { return { [kid]: publicKey.export({ format: 'pem', type: 'spki' }) }; }
+  pemKeys() { return pemKeys(); }
 
-  jwks() { return { keys: [{ ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' }] }; }
+  jwks() { return jwks(); }
 
   /// GET /o/oauth2/v2/auth: {status, html} or {status: 302, location}.
   authorize(params) {
@@ -204,8 +193,7 @@ export class OAuth {
     if (request.client_id !== clientId) throw new OAuthError(400, 'invalid_grant', 'Bad Request');
     if (form.redirect_uri !== request.redirect_uri) throw new OAuthError(400, 'redirect_uri_mismatch', 'Bad Request');
     if (!form.code_verifier) throw new OAuthError(400, 'invalid_grant', 'Missing code verifier.');
-    const challenge = createHash('sha256').update(form.code_verifier).digest('base64url');
-    if (challenge !== request.code_challenge) throw new OAuthError(400, 'invalid_grant', 'Invalid code verifier.');
+    if (!pkceMatches(form.code_verifier, request.code_challenge)) throw new OAuthError(400, 'invalid_grant', 'Invalid code verifier.');
     const out = this.#tokens(entry.user, clientId, request.scopes, { offline: request.access_type === 'offline',
       forceRefresh: request.prompt?.split(' ').includes('consent'), nonce: request.nonce });
     entry.issued.push(out.access_token, ...(out.refresh_token ? [out.refresh_token] : []));
@@ -282,21 +270,8 @@ export class OAuth {
 
   #idToken(user, clientId, scopes, nonce, accessToken) {
     const now = Math.floor(this.state.clock.now() / 1000);
-    const atHash = createHash('sha256').update(accessToken).digest().subarray(0, 16).toString('base64url');
     const payload = { iss: this.options.issuer, azp: clientId, aud: clientId, ...this.#claims(user, scopes),
-      at_hash: atHash, iat: now, exp: now + 3600, ...(nonce ? { nonce } : {}) };
-    const header = { alg: 'RS256', kid, typ: 'JWT' };
-    const input = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
-    return `${input}.${createSign('RSA-SHA256').update(input).sign(privateKey).toString('base64url')}`;
+      at_hash: atHash(accessToken), iat: now, exp: now + 3600, ...(nonce ? { nonce } : {}) };
+    return signJwt(payload);
   }
-}
-
-function withQuery(uri, params) {
-  const url = new URL(uri);
-  for (const [k, v] of Object.entries(params)) if (v !== undefined) url.searchParams.set(k, v);
-  return url.toString();
-}
-
-function page(title, content) {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body><h1>${escapeHtml(title)}</h1>${content}</body></html>`;
 }

@@ -23,6 +23,7 @@ import { OAuth } from './oauth.mjs';
 import { Push } from './push.mjs';
 import { Clock, FakeState } from './state.mjs';
 import { Control, serveControl } from './control.mjs';
+import { readBody, send } from '../common/http.mjs';
 
 const DAY = 86400000;
 export const DEFAULTS = {
@@ -157,28 +158,6 @@ class Api {
     this.fake.requests.push({ method: match?.id ?? null, status, at: this.fake.clock.now(), ...seen });
     for (const p of problems) this.fake.violations.push({ method: match?.id ?? null, status, problem: p });
   }
-}
-
-function readBody(req, limit) {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    let size = 0;
-    req.on('data', (c) => {
-      size += c.length;
-      if (size <= limit) chunks.push(c);  // beyond the limit: read to the end, keep nothing, answer 413
-    });
-    req.on('end', () => (size > limit ? reject(Object.assign(new Error('too large'), { tooLarge: true }))
-      : resolve(Buffer.concat(chunks).toString('utf8'))));
-    req.on('error', reject);
-  });
-}
-
-function send(res, status, headers, body, contentType = 'application/json; charset=UTF-8') {
-  const text = body === null || body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
-  const h = { ...headers };
-  if (text !== '') h['Content-Type'] = contentType;
-  res.writeHead(status, h);
-  res.end(status === 304 || status === 204 ? undefined : text);
 }
 
 const form = (text) => Object.fromEntries(new URLSearchParams(text));

@@ -5,6 +5,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { iso } from './time.mjs';
 
+export { Clock } from '../common/clock.mjs';
+
 const BASE32HEX = '0123456789abcdefghijklmnopqrstuv';
 
 /// A random id in Google's event-id alphabet (base32hex, lower case).
@@ -13,25 +15,6 @@ export function base32hexId(length = 26) {
   let out = '';
   for (const b of bytes) out += BASE32HEX[b & 31];
   return out;
-}
-
-/// The fake's clock: real time by default; tests freeze it and move it (rate windows, token and
-/// channel expiry) through the control interface.
-export class Clock {
-  #frozenAt = null;
-  #offset = 0;
-  now() { return this.#frozenAt ?? Date.now() + this.#offset; }
-  set({ now, advanceMs, frozen }) {
-    if (now !== undefined) {
-      const ms = typeof now === 'number' ? now : Date.parse(now);
-      if (this.#frozenAt !== null || frozen) this.#frozenAt = ms; else this.#offset = ms - Date.now();
-    }
-    if (advanceMs !== undefined) {
-      if (this.#frozenAt !== null) this.#frozenAt += advanceMs; else this.#offset += advanceMs;
-    }
-    if (frozen === true && this.#frozenAt === null) this.#frozenAt = this.now();
-    if (frozen === false && this.#frozenAt !== null) { this.#offset = this.#frozenAt - Date.now(); this.#frozenAt = null; }
-  }
 }
 
 export class FakeState {

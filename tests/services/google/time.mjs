@@ -1,37 +1,10 @@
-// Wall-clock time in IANA zones (Intl, Node's ICU) and Google's EventDateTime: what instant an
+// Google's EventDateTime (on the zone arithmetic of ../common/zones.mjs): what instant an
 // event starts and ends, and how Google writes the instants it emits.
 import { invalid } from './errors.mjs';
 import { isDate, parseDateTime } from './discovery.mjs';
+import { dateWall, instantOf, wallOf, zoneValid } from '../common/zones.mjs';
 
-const formatters = new Map();
-function formatter(zone) {
-  let f = formatters.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit',
-      day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
-    formatters.set(zone, f);
-  }
-  return f;
-}
-
-export function zoneValid(zone) {
-  if (typeof zone !== 'string' || zone === '') return false;
-  try { formatter(zone); return true; } catch { return false; }
-}
-
-/// The wall time of instant `ms` in `zone`, as a UTC-shaped epoch value ("wall ms").
-export function wallOf(ms, zone) {
-  const p = Object.fromEntries(formatter(zone).formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
-  return Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second) + (ms % 1000 + 1000) % 1000;
-}
-
-/// The instant a wall time ("wall ms") in `zone` names; in a DST gap the later offset applies.
-export function instantOf(wallMs, zone) {
-  let guess = wallMs - (wallOf(wallMs, zone) - wallMs);
-  const again = wallMs - (wallOf(guess, zone) - guess);
-  if (again !== guess) guess = Math.max(again, guess);
-  return guess;
-}
+export { dateWall, instantOf, wallDate, wallOf, zoneValid } from '../common/zones.mjs';
 
 /// Google's RFC 3339 form of an instant: UTC with milliseconds, as in its `updated` fields.
 export const iso = (ms) => new Date(ms).toISOString();
@@ -47,9 +20,6 @@ export function rfc3339In(ms, zone) {
   return `${local}${offsetMin < 0 ? '-' : '+'}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;
 }
 
-/// The wall ms of a date "yyyy-mm-dd".
-export const dateWall = (date) => Date.parse(`${date}T00:00:00Z`);
-export const wallDate = (wallMs) => new Date(wallMs).toISOString().slice(0, 10);
 
 /// Checks an EventDateTime of a request (start, end, originalStartTime): exactly one of date and
 /// dateTime; a dateTime needs an offset unless timeZone names a zone; a timeZone must be an IANA

@@ -1,5 +1,6 @@
-// Opaque page and sync tokens: base64url JSON sealed with an HMAC of the fake's secret, so a token
-// that was edited, truncated or made up is refused (400), never read as "start over".
+// Opaque tokens for the contract fakes (page, sync and delta tokens): base64url JSON sealed with an
+// HMAC of the process's secret, so a token that was edited, truncated or made up is refused, never
+// read as "start over".
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 const secret = randomBytes(32);
