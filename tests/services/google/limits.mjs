@@ -7,7 +7,7 @@
 // Google documents no Retry-After for Calendar: none is sent unless options.retryAfterSeconds.
 // Requests of a batch count one each.
 import { ApiError, sampleError } from './errors.mjs';
-import { generator } from '../common/random.mjs';
+import { ScriptedFaults } from '../common/faults.mjs';
 
 const FAULTS = {
   400: ['badRequest', 'Bad Request', 'global'],
@@ -21,33 +21,27 @@ const FAULTS = {
 };
 
 export class Limits {
-  faults = [];
   #perUser = new Map();   // user -> {window, count}
   #perClient = new Map(); // client -> {day, count}
-  #random;
-
   constructor(clock, options) {
     this.clock = clock;
     this.options = options;
-    this.#random = generator(options.seed);
+    this.faults = new ScriptedFaults(options.seed, 'method');
   }
 
   setFaults(rules) {
-    for (const r of rules) if (!FAULTS[r.status] && !r.reason) throw new Error(`fault status ${r.status} needs a reason`);
-    this.faults = rules.map((r) => ({ ...r }));
+    for (const r of rules ?? []) if (!FAULTS[r.status] && !r.reason) throw new Error(`fault status ${r.status} needs a reason`);
+    this.faults.set(rules);
   }
 
-  reseed(seed) { this.#random = generator(seed); }
+  reseed(seed) { this.faults.reseed(seed); }
 
   /// Throws the ApiError this request meets, if any. `method` is the discovery id
   /// ("calendar.events.list").
   check(method, user, clientId) {
     const headers = this.options.retryAfterSeconds !== null ? { 'Retry-After': String(this.options.retryAfterSeconds) } : {};
-    for (const rule of this.faults) {
-      if (rule.method && rule.method !== method) continue;
-      const hit = rule.rate !== undefined ? this.#random() < rule.rate : (rule.times ?? 1) > 0;
-      if (!hit) continue;
-      if (rule.rate === undefined) rule.times = (rule.times ?? 1) - 1;
+    const rule = this.faults.hit(method);
+    if (rule) {
       const [reason, message, domain] = FAULTS[rule.status] ?? [rule.reason, rule.message ?? rule.reason, 'global'];
       throw new ApiError(rule.status, rule.reason ?? reason, rule.message ?? message, { domain: rule.domain ?? domain, headers });
     }

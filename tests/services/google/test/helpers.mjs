@@ -1,13 +1,9 @@
 // Test plumbing for the Google contract fake's own tests: a fake with one Workspace user and one
 // OAuth client, a scripted browser for the consent page, a raw API client (fetch) and an HTTPS
 // receiver for push deliveries (certificate made by openssl for 127.0.0.1).
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { createGoogleFake } from '../server.mjs';
+import { httpsReceiver as baseReceiver } from '../../common/https-receiver.mjs';
 
 export const USER = 'ada@acme.example';
 export const CLIENT = { clientId: 'calgate-test.apps.googleusercontent.com', clientSecret: 'GOCSPX-test-secret', redirectUris: ['http://127.0.0.1:9/oauth/callback'] };
@@ -95,23 +91,4 @@ export async function consent(authUrl, account, decision = 'allow') {
 }
 
 /// An HTTPS server on 127.0.0.1 recording push deliveries; `status` is what it answers.
-export async function httpsReceiver() {
-  const dir = mkdtempSync(join(tmpdir(), 'google-fake-tls-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
-  const receiver = { requests: [], status: 200, ca: readFileSync(join(dir, 'cert.pem'), 'utf8') };
-  const server = createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      receiver.requests.push({ method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString() });
-      res.writeHead(typeof receiver.status === 'function' ? receiver.status() : receiver.status);
-      res.end();
-    });
-  });
-  rmSync(dir, { recursive: true });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  receiver.url = `https://127.0.0.1:${server.address().port}/webhooks/google`;
-  receiver.close = () => { server.closeAllConnections(); return new Promise((resolve) => server.close(resolve)); };
-  return receiver;
-}
+export const httpsReceiver = () => baseReceiver('/webhooks/google');
