@@ -31,7 +31,7 @@ export function parseBatch(body) {
 }
 
 /// Runs `requests` through `call(method, path, headers, rawBody)`; returns the responses array.
-export async function runBatch(requests, call, { parallelism, shuffle, random }) {
+export async function runBatch(requests, call, { parallelism, shuffle, random, contentType }) {
   const results = new Map();
   const queue = [...requests];
   const running = new Set();
@@ -39,13 +39,15 @@ export async function runBatch(requests, call, { parallelism, shuffle, random })
     const p = (async () => {
       const failed = (r.dependsOn ?? []).find((d) => { const s = results.get(d)?.status; return !(s >= 200 && s < 300); });
       if (failed !== undefined) {
-        results.set(r.id, { id: r.id, status: 424, headers: {}, body: { error: { code: 'FailedDependency', message: `The request it depends on (${failed}) failed.` } } });
+        results.set(r.id, { id: r.id, status: 424, headers: { 'Content-Type': contentType }, body: { error: { code: 'FailedDependency', message: `The request it depends on (${failed}) failed.` } } });
         return;
       }
       const headers = Object.fromEntries(Object.entries(r.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
       const raw = r.body === undefined ? '' : typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
       const out = await call(r.method.toUpperCase(), `/v1.0/${r.url.replace(/^\//, '')}`, headers, raw);
-      results.set(r.id, { id: r.id, status: out.status, headers: out.headers ?? {}, ...(out.body === null ? {} : { body: out.body }) });
+      // like Graph, an answer with a body says its Content-Type (clients decode by it)
+      const h = { ...(out.headers ?? {}), ...(out.body === null ? {} : { 'Content-Type': contentType }) };
+      results.set(r.id, { id: r.id, status: out.status, headers: h, ...(out.body === null ? {} : { body: out.body }) });
     })().finally(() => running.delete(p));
     running.add(p);
   };

@@ -11,8 +11,9 @@ export class GraphError extends Error {
     this.code = code;
     this.headers = headers ?? {};
   }
-  body(nowMs = Date.now(), clientRequestId = undefined) {
-    const innerError = { 'request-id': randomUUID(), date: new Date(nowMs).toISOString().slice(0, 19) };
+  /// The JSON body; `requestId` is the one the answer's request-id header carries.
+  body(nowMs = Date.now(), clientRequestId = undefined, requestId = randomUUID()) {
+    const innerError = { 'request-id': requestId, date: new Date(nowMs).toISOString().slice(0, 19) };
     if (clientRequestId) innerError['client-request-id'] = clientRequestId;
     return { error: { code: this.code, message: this.message, innerError } };
   }

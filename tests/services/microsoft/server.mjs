@@ -87,6 +87,13 @@ const ROOT_ROUTES = [
   ['POST', /^\/subscriptions\/([^/]+)\/reauthorize$/, 'subscriptions.reauthorize', READ, (f, c) => f.subscriptions.reauthorize(c), null],
 ];
 
+/// The request-id of an answer (header and error body alike) and the echoed client-request-id.
+function requestIds(headers) {
+  const out = { 'request-id': randomUUID() };
+  if (headers['client-request-id']) out['client-request-id'] = headers['client-request-id'];
+  return out;
+}
+
 class Api {
   constructor(fake) { this.fake = fake; }
 
@@ -96,6 +103,7 @@ class Api {
     const seen = { method, path: null, query: {}, ifMatch: headers['if-match'] ?? null, prefer: headers.prefer ?? null };
     let route = null;
     let mailbox = null;
+    const ids = requestIds(headers);
     try {
       let url;
       try { url = new URL(rawPath, 'http://fake'); } catch { throw badRequest('Malformed request path.', 'BadRequest'); }
@@ -161,20 +169,14 @@ class Api {
       } finally {
         fake.limits.release(limitKey);
       }
-      return this.#answer(route, match[5], result, seen, headers);
+      return this.#answer(route, match[5], result, seen, ids);
     } catch (e) {
       if (!(e instanceof GraphError)) throw e;
-      const body = e.body(fake.clock.now(), headers['client-request-id']);
+      const body = e.body(fake.clock.now(), headers['client-request-id'], ids['request-id']);
       this.#record(route, e.status, errorShapeOk(body) ? [] : ['error body does not have Graph\'s shape'], seen);
       const extra = e.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"' } : {};
-      return { status: e.status, headers: { ...e.headers, ...extra, ...this.#ids(headers) }, body };
+      return { status: e.status, headers: { ...e.headers, ...extra, ...ids }, body };
     }
-  }
-
-  #ids(headers) {
-    const out = { 'request-id': randomUUID() };
-    if (headers['client-request-id']) out['client-request-id'] = headers['client-request-id'];
-    return out;
   }
 
   #authenticate(headers) {
@@ -186,7 +188,7 @@ class Api {
     return { ...grant, user: grant.user.toLowerCase() };
   }
 
-  #answer(route, entity, result, seen, headers) {
+  #answer(route, entity, result, seen, ids) {
     const { status, body } = result;
     const problems = [];
     if (body !== null && entity) {
@@ -200,9 +202,9 @@ class Api {
     this.#record(route, status, problems, seen);
     if (problems.length) {
       const e = new GraphError(500, 'generalException', 'The fake broke its own contract; see violations.');
-      return { status: 500, headers: this.#ids(headers), body: e.body(this.fake.clock.now()) };
+      return { status: 500, headers: ids, body: e.body(this.fake.clock.now(), ids['client-request-id'], ids['request-id']) };
     }
-    return { status, headers: { ...(result.headers ?? {}), ...this.#ids(headers) }, body };
+    return { status, headers: { ...(result.headers ?? {}), ...ids }, body };
   }
 
   #record(route, status, problems, seen) {
@@ -235,7 +237,8 @@ async function route(fake, req, res) {
 }
 
 async function batch(fake, headers, raw, res) {
-  const fail = (e) => send(res, e.status, {}, e.body(fake.clock.now()), CONTENT_TYPE);
+  const ids = requestIds(headers);
+  const fail = (e) => send(res, e.status, ids, e.body(fake.clock.now(), ids['client-request-id'], ids['request-id']), CONTENT_TYPE);
   if (!/^application\/json\b/i.test(headers['content-type'] ?? '')) return fail(new GraphError(415, 'UnsupportedMediaType', 'A $batch body must be application/json.'));
   let requests;
   try {
@@ -249,8 +252,8 @@ async function batch(fake, headers, raw, res) {
   const outer = {};
   for (const k of ['authorization', 'client-request-id']) if (headers[k]) outer[k] = headers[k];
   const responses = await runBatch(requests, (method, path, inner, body) => fake.api.call(method, path, { ...outer, ...inner }, body),
-    { parallelism: fake.options.batchParallelism, shuffle: fake.options.shuffle, random: fake.batchRandom });
-  return send(res, 200, {}, { responses }, CONTENT_TYPE);
+    { parallelism: fake.options.batchParallelism, shuffle: fake.options.shuffle, random: fake.batchRandom, contentType: CONTENT_TYPE });
+  return send(res, 200, ids, { responses }, CONTENT_TYPE);
 }
 
 export async function createGraphFake(options = {}, { port = 0, host = '127.0.0.1' } = {}) {
