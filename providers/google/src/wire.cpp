@@ -50,19 +50,6 @@ model::ShowAs showAsOf(std::string_view transparency, std::string_view eventType
 
 }  // namespace
 
-std::string stringField(const json& object, std::string_view key) {
-  if (!object.is_object()) return {};
-  const auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-const json& arrayField(const json& object, std::string_view key) {
-  static const json empty = json::array();
-  if (!object.is_object()) return empty;
-  const auto it = object.find(key);
-  return it != object.end() && it->is_array() ? *it : empty;
-}
-
 std::optional<std::chrono::sys_seconds> parseRfc3339(std::string_view s) {
   const auto day = parseDay(s);
   int hh = 0, mm = 0, ss = 0;

@@ -5,6 +5,7 @@
 #include "calgate/policy/evaluator.hpp"
 #include "calgate/providers/google/google_provider.hpp"
 #include "calgate/providers/google/wire.hpp"
+#include "support/scripted_http.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -20,32 +21,9 @@ using nlohmann::json;
 
 namespace {
 
-/// Answers every request with what `answer` returns for it; records the requests.
-class LambdaHttp final : public HttpClient {
- public:
-  explicit LambdaHttp(std::function<HttpResponse(const HttpRequest&)> answer) : answer_(std::move(answer)) {}
-  core::Result<HttpResponse> send(const HttpRequest& request) override {
-    sent.push_back(request);
-    return answer_(request);
-  }
-  std::vector<HttpRequest> sent;
-
- private:
-  std::function<HttpResponse(const HttpRequest&)> answer_;
-};
-
-HttpResponse answer(long status, std::string body) {
-  HttpResponse r;
-  r.status = status;
-  r.body = std::move(body);
-  return r;
-}
-
-class StaticTokens final : public AccessTokens {
- public:
-  core::Result<Botan::secure_vector<char>> token() override { return Botan::secure_vector<char>{'t'}; }
-  void rejected() override {}
-};
+using test::answer;
+using test::LambdaHttp;
+using test::StaticTokens;
 
 const TimeWindow kWindow{sys_days{2026y / January / 1}, sys_days{2027y / January / 1}};
 

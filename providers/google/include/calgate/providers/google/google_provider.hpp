@@ -26,9 +26,8 @@
 
 #include "calgate/core/clock.hpp"
 #include "calgate/providers/http/http_client.hpp"
+#include "calgate/providers/access_tokens.hpp"
 #include "calgate/providers/provider.hpp"
-
-#include <botan/secmem.h>
 
 #include <chrono>
 #include <cstddef>
@@ -43,15 +42,8 @@ struct GoogleEndpoints {
   std::string apiRoot = "https://www.googleapis.com/";  ///< discovery rootUrl; servicePath calendar/v3/
 };
 
-/// The account's OAuth access tokens (accounts::TokenBroker in calgate).
-class AccessTokens {
- public:
-  virtual ~AccessTokens() = default;
-  /// A current access token. Errors are the broker's (Unauthorized/InvalidGrant: reconnect).
-  virtual core::Result<Botan::secure_vector<char>> token() = 0;
-  /// The API refused the last token (401): forget it, so the next token() refreshes.
-  virtual void rejected() = 0;
-};
+/// The account's OAuth access tokens (providers/access_tokens.hpp).
+using AccessTokens = providers::AccessTokens;
 
 struct GoogleOptions {
   int pageSize = 2500;                   ///< maxResults of a listing page (Google's maximum)

@@ -6,6 +6,7 @@
 
 #include "calgate/core/error.hpp"
 #include "calgate/model/event.hpp"
+#include "calgate/providers/json_fields.hpp"
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -16,11 +17,9 @@
 
 namespace calgate::providers::google {
 
-/// `object[key]` when `object` is an object holding a string there; "" otherwise (never throws).
-std::string stringField(const nlohmann::json& object, std::string_view key);
-
-/// `object[key]` when it is an array; an empty array otherwise (never throws).
-const nlohmann::json& arrayField(const nlohmann::json& object, std::string_view key);
+/// Defensive field access (providers/json_fields.hpp): wrong types read as absent.
+using providers::arrayField;
+using providers::stringField;
 
 /// "2026-03-02T09:00:00+01:00", "...Z", with optional fraction: the instant; nullopt for anything
 /// else (a time without offset, a bad date, trailing text).

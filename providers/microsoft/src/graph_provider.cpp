@@ -1,0 +1,343 @@
+#include "calgate/providers/microsoft/graph_provider.hpp"
+
+#include "graph_api.hpp"
+
+#include "calgate/model/zone_names.hpp"
+#include "calgate/providers/json_fields.hpp"
+#include "calgate/providers/microsoft/graph_wire.hpp"
+#include "calgate/providers/microsoft/mapping.hpp"
+
+#include <botan/hash.h>
+#include <botan/hex.h>
+
+#include <map>
+
+namespace calgate::providers::microsoft {
+namespace {
+
+using core::ErrorCode;
+using core::fail;
+using nlohmann::json;
+
+// Every request asks for UTC times (an event in a custom zone reads fine) and immutable ids.
+const Headers kReadPrefer = {{"Prefer", "outlook.timezone=\"UTC\""}, {"Prefer", "IdType=\"ImmutableId\""}};
+
+std::string calendarPath(const std::string& calendarId) { return "me/calendars/" + encode(calendarId); }
+std::string eventPath(const std::string& eventId) { return "me/events/" + encode(eventId); }
+
+/// $expand of the origin marker (delta cannot expand; single reads and lookups do).
+std::string expandOrigin() {
+  return "$expand=" + encode("singleValueExtendedProperties($filter=id eq '" + std::string(kOriginPropertyId) + "')");
+}
+
+std::string odataQuoted(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    out += c;
+    if (c == '\'') out += '\'';
+  }
+  return out;
+}
+
+/// The transactionId of a copy: a retried POST of the same copy carries the same one.
+std::string transactionIdFor(std::string_view uid) {
+  auto hash = Botan::HashFunction::create_or_throw("SHA-256");
+  hash->update(reinterpret_cast<const std::uint8_t*>(uid.data()), uid.size());
+  return "calgate-" + Botan::hex_encode(hash->final()).substr(0, 32);
+}
+
+/// The cursor: the delta link and the window it was made for.
+struct Cursor {
+  std::string link;
+  long long from = 0;
+  long long to = 0;
+};
+
+std::optional<Cursor> readCursor(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  const json j = json::parse(text, nullptr, false);
+  if (!j.is_object() || !j.contains("from") || !j["from"].is_number_integer() || !j.contains("to") || !j["to"].is_number_integer()) {
+    return std::nullopt;
+  }
+  Cursor c{stringField(j, "link"), j["from"].get<long long>(), j["to"].get<long long>()};
+  if (c.link.empty()) return std::nullopt;
+  return c;
+}
+
+std::string writeCursor(const std::string& link, const TimeWindow& w) {
+  return json{{"link", link}, {"from", w.from.time_since_epoch().count()}, {"to", w.to.time_since_epoch().count()}}.dump();
+}
+
+/// Graph wants a Windows name or one of its listed IANA names: a Windows name where ICU knows
+/// one, else the same instant as a UTC wall time.
+void windowsZones(json& body) {
+  for (const char* field : {"start", "end"}) {
+    if (!body.contains(field)) continue;
+    json& t = body[field];
+    const std::string zone = stringField(t, "timeZone");
+    if (zone == "UTC") continue;
+    if (auto windows = model::windowsFromIana(zone)) {
+      t["timeZone"] = *windows;
+      continue;
+    }
+    // no Windows zone corresponds (e.g. "CET"): the instant, in UTC
+    const std::string wall = stringField(t, "dateTime").substr(0, 19);
+    auto local = readGraphTime(json{{"dateTime", wall}, {"timeZone", zone}}, false);
+    if (local && std::holds_alternative<model::ZonedTime>(*local)) {
+      const auto instant = std::get<model::ZonedTime>(*local).instant;
+      t = {{"dateTime", model::formatUtc(instant).substr(0, 19) + ".0000000"}, {"timeZone", "UTC"}};
+    }
+  }
+}
+
+}  // namespace
+
+class GraphProvider::Impl {
+ public:
+  Impl(HttpClient& http, AccessTokens& tokens, const core::Clock& clock, GraphEndpoints endpoints, GraphOptions options)
+      : api(http, tokens, clock, std::move(endpoints), std::move(options)) {}
+
+  struct Round {
+    std::vector<std::string> order;             ///< ids in the order first seen
+    std::map<std::string, json> last;           ///< id -> its last item in the round
+    std::string deltaLink;
+    std::string restartFrom;                    ///< set when the link expired: start over here
+  };
+
+  core::Result<Round> round(std::string url, std::size_t& items, std::size_t& bytes);
+  core::Result<json> body(const policy::ApprovedWrite& write);
+  core::Result<std::optional<json>> findCopy(const std::string& calendarId, const model::Origin& origin);
+
+  Api api;
+};
+
+core::Result<GraphProvider::Impl::Round> GraphProvider::Impl::round(std::string url, std::size_t& items, std::size_t& bytes) {
+  Round out;
+  const auto& o = api.options();
+  Headers prefer = kReadPrefer;
+  prefer.emplace_back("Prefer", "odata.maxpagesize=" + std::to_string(o.pageSize));
+  for (int page = 0; page < o.maxPages; ++page) {
+    auto r = api.call("GET", url, nullptr, prefer, {400, 404, 410});
+    if (!r) return std::unexpected(r.error());
+    if (r->status != 200) {
+      const std::string code = errorCode(r->body);
+      if (r->status == 410 || code == "syncStateNotFound" || code == "resyncRequired" || code == "SyncStateNotFound") {
+        // the delta state is gone: a complete round again (from the Location Graph gives, if ours)
+        out.restartFrom = api.ours(r->location) ? r->location : std::string("-");
+        return out;
+      }
+      return fail(r->status == 404 ? ErrorCode::NotFound : ErrorCode::Invalid,
+                  "Microsoft Graph refused the calendar listing (" + std::to_string(r->status) + (code.empty() ? "" : " " + code) + ")");
+    }
+    bytes += r->bytes;
+    if (bytes > o.maxPullBytes) return fail(ErrorCode::Invalid, "the calendar listing is larger than calgate reads in one pull", core::Cause::BudgetExceeded);
+    for (const auto& item : arrayField(r->body, "value")) {
+      if (++items > o.maxPullEvents) return fail(ErrorCode::Invalid, "the calendar holds more events than calgate reads in one pull", core::Cause::BudgetExceeded);
+      const std::string id = stringField(item, "id");
+      if (id.empty()) continue;  // graphItemKind refuses it below as unreadable only when it has an id
+      if (!out.last.contains(id)) out.order.push_back(id);
+      out.last[id] = item;  // replays and duplicates: the last version wins
+    }
+    const std::string next = stringField(r->body, "@odata.nextLink");
+    const std::string delta = stringField(r->body, "@odata.deltaLink");
+    if (!next.empty() && !delta.empty()) return fail(ErrorCode::Invalid, "Microsoft Graph gave both a nextLink and a deltaLink");
+    if (!delta.empty()) {
+      if (!api.ours(delta)) return fail(ErrorCode::Invalid, "Microsoft Graph gave a delta link outside its API root", core::Cause::UrlRejected);
+      out.deltaLink = delta;
+      return out;
+    }
+    if (next.empty()) return fail(ErrorCode::Invalid, "a delta page without a nextLink or deltaLink: the listing is incomplete");
+    if (!api.ours(next)) return fail(ErrorCode::Invalid, "Microsoft Graph gave a next link outside its API root", core::Cause::UrlRejected);
+    url = next;  // verbatim
+  }
+  return fail(ErrorCode::Invalid, "the calendar listing did not end within " + std::to_string(o.maxPages) + " pages", core::Cause::BudgetExceeded);
+}
+
+core::Result<json> GraphProvider::Impl::body(const policy::ApprovedWrite& write) {
+  const auto& e = write.event();
+  if (!e.recurrence.empty() || e.recurrenceId) {
+    return fail(ErrorCode::Invalid, "calgate does not write series to Microsoft 365 yet: this recurring event is not copied",
+                core::Cause::WriteRefused);
+  }
+  auto text = eventBody(e, "UTC");
+  if (!text) return std::unexpected(text.error());
+  json b = json::parse(*text, nullptr, false);
+  if (b.is_discarded()) return fail(ErrorCode::Invalid, "the event body could not be built");
+  windowsZones(b);
+  return b;
+}
+
+core::Result<std::optional<json>> GraphProvider::Impl::findCopy(const std::string& calendarId, const model::Origin& origin) {
+  const std::string filter = "singleValueExtendedProperties/Any(ep: ep/id eq '" + std::string(kOriginPropertyId) +
+                             "' and ep/value eq '" + odataQuoted(origin.pairId + " " + origin.sourceKey) + "')";
+  auto r = api.call("GET", api.url(calendarPath(calendarId) + "/events?$filter=" + encode(filter) + "&" + expandOrigin()), nullptr,
+                    kReadPrefer);
+  if (!r) return std::unexpected(r.error());
+  const auto& value = arrayField(r->body, "value");
+  if (value.empty()) return std::optional<json>();
+  return std::optional<json>(value[0]);
+}
+
+GraphProvider::GraphProvider(HttpClient& http, AccessTokens& tokens, const core::Clock& clock, GraphEndpoints endpoints,
+                             GraphOptions options)
+    : impl_(std::make_unique<Impl>(http, tokens, clock, std::move(endpoints), std::move(options))) {}
+
+GraphProvider::~GraphProvider() = default;
+
+std::size_t GraphProvider::requestCount() const { return impl_->api.requests(); }
+
+core::Result<std::vector<CalendarInfo>> GraphProvider::listCalendars() {
+  std::vector<CalendarInfo> out;
+  std::string url = impl_->api.url("me/calendars?$top=100");
+  for (int page = 0; page < 100 && !url.empty(); ++page) {
+    auto r = impl_->api.call("GET", url);
+    if (!r) return std::unexpected(r.error());
+    for (const auto& c : arrayField(r->body, "value")) {
+      const std::string id = stringField(c, "id");
+      if (id.empty()) continue;
+      out.push_back(CalendarInfo{id, stringField(c, "name"), "", boolField(c, "canEdit"), stringField(c, "changeKey")});
+    }
+    url = stringField(r->body, "@odata.nextLink");
+    if (!url.empty() && !impl_->api.ours(url)) return fail(ErrorCode::Invalid, "Microsoft Graph gave a next link outside its API root");
+  }
+  return out;
+}
+
+core::Result<ChangeSet> GraphProvider::pullChanges(const std::string& calendarId, const std::string& cursor, const TimeWindow& window) {
+  const auto saved = readCursor(cursor);
+  // a cursor made for another window (the days moved on) starts a new complete round
+  const bool sameWindow = saved && saved->from == window.from.time_since_epoch().count() && saved->to == window.to.time_since_epoch().count();
+  const std::string initial = impl_->api.url(calendarPath(calendarId) + "/calendarView/delta?startDateTime=" +
+                                             encode(model::formatUtc(window.from)) + "&endDateTime=" + encode(model::formatUtc(window.to)));
+  bool complete = !sameWindow || !impl_->api.ours(saved->link);
+  std::string url = complete ? initial : saved->link;
+  std::size_t items = 0;
+  std::size_t bytes = 0;
+  auto round = impl_->round(url, items, bytes);
+  if (round && !round->restartFrom.empty()) {
+    complete = true;
+    round = impl_->round(round->restartFrom == "-" ? initial : round->restartFrom, items, bytes);
+    if (round && !round->restartFrom.empty()) return fail(ErrorCode::Unavailable, "Microsoft Graph keeps refusing a new delta round");
+  }
+  if (!round) return std::unexpected(round.error());
+  ChangeSet out;
+  out.complete = complete;
+  if (complete) out.completeWithin = window;  // an event outside the window is not listed, yet may exist
+  for (const auto& id : round->order) {
+    const json& item = round->last.at(id);
+    auto kind = graphItemKind(item);
+    if (!kind) continue;
+    if (*kind == GraphItemKind::Removed) {
+      if (!complete) out.removed.push_back(id);  // a complete round lists what exists; a removal there says nothing
+      continue;
+    }
+    if (*kind == GraphItemKind::Ignored) continue;
+    auto event = readGraphEvent(item);
+    if (!event) {
+      out.unreadable.push_back(id);
+      out.skipped.push_back(SkippedResource{id, stringField(item, "@odata.etag"), event.error().message});
+      continue;
+    }
+    out.changed.push_back(std::move(*event));
+  }
+  out.cursor = writeCursor(round->deltaLink, window);
+  return out;
+}
+
+core::Result<std::vector<model::Event>> GraphProvider::getEvent(const std::string& calendarId, const std::string& eventId) {
+  (void)calendarId;  // Graph addresses events by id alone
+  auto r = impl_->api.call("GET", impl_->api.url(eventPath(eventId) + "?" + expandOrigin()), nullptr, kReadPrefer);
+  if (!r) return std::unexpected(r.error());
+  auto event = readGraphEvent(r->body);
+  if (!event) return std::unexpected(event.error());
+  return std::vector<model::Event>{std::move(*event)};
+}
+
+namespace {
+
+core::Result<void> checkWrite(const std::string& calendarId, const policy::ApprovedWrite& write) {
+  if (write.target() != model::ProviderKind::Microsoft) return fail(ErrorCode::Invalid, "this write was approved for another provider");
+  const std::string& bound = write.context().targetCalendar;
+  if (!bound.empty() && bound != calendarId) {
+    return fail(ErrorCode::Invalid, "refusing to write to " + calendarId + ": the write was approved for " + bound + " only",
+                core::Cause::WrongResource);
+  }
+  return {};
+}
+
+/// Whether `item` is calgate's copy for `write` (its origin marker is the write's).
+bool isCopyOf(const json& item, const policy::ApprovedWrite& write) {
+  auto e = readGraphEvent(item);
+  return e && e->origin && write.event().origin && *e->origin == *write.event().origin;
+}
+
+}  // namespace
+
+core::Result<WriteResult> GraphProvider::create(const std::string& calendarId, const policy::ApprovedWrite& write) {
+  if (auto ok = checkWrite(calendarId, write); !ok) return std::unexpected(ok.error());
+  if (write.action() != policy::ApprovedWrite::Action::Upsert) return fail(ErrorCode::Invalid, "not an upsert");
+  auto b = impl_->body(write);
+  if (!b) return std::unexpected(b.error());
+  if (write.event().origin) {
+    // already there: an earlier attempt succeeded (a crash between write and record)
+    auto existing = impl_->findCopy(calendarId, *write.event().origin);
+    if (!existing) return std::unexpected(existing.error());
+    if (*existing) return WriteResult{stringField(**existing, "id"), stringField(**existing, "@odata.etag"), true};
+  }
+  (*b)["transactionId"] = transactionIdFor(write.event().uid);
+  auto r = impl_->api.call("POST", impl_->api.url(calendarPath(calendarId) + "/events"), &*b, kReadPrefer);
+  if (!r) return std::unexpected(r.error());
+  const std::string id = stringField(r->body, "id");
+  if (id.empty()) return fail(ErrorCode::Invalid, "Microsoft Graph answered a create without an id");
+  return WriteResult{id, stringField(r->body, "@odata.etag")};
+}
+
+core::Result<WriteResult> GraphProvider::update(const std::string& calendarId, const std::string& eventId, const std::string& etag,
+                                                const policy::ApprovedWrite& write) {
+  if (auto ok = checkWrite(calendarId, write); !ok) return std::unexpected(ok.error());
+  if (write.action() != policy::ApprovedWrite::Action::Upsert) return fail(ErrorCode::Invalid, "not an upsert");
+  auto b = impl_->body(write);
+  if (!b) return std::unexpected(b.error());
+  std::string condition = etag;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    Headers headers = kReadPrefer;
+    if (!condition.empty()) headers.emplace_back("If-Match", condition);
+    auto r = impl_->api.call("PATCH", impl_->api.url(eventPath(eventId)), &*b, headers, {412});
+    if (!r) return std::unexpected(r.error());
+    if (r->status != 412) return WriteResult{stringField(r->body, "id"), stringField(r->body, "@odata.etag")};
+    if (attempt == 1) break;
+    // changed since we recorded it: re-read, make sure it is still our copy, retry once
+    auto fresh = impl_->api.call("GET", impl_->api.url(eventPath(eventId) + "?" + expandOrigin()), nullptr, kReadPrefer);
+    if (!fresh) return std::unexpected(fresh.error());
+    if (!isCopyOf(fresh->body, write)) {
+      return fail(ErrorCode::Invalid, "refusing to change " + eventId + ": it is not calgate's copy of this event", core::Cause::WrongResource);
+    }
+    condition = stringField(fresh->body, "@odata.etag");
+  }
+  return fail(ErrorCode::PreconditionFailed, "the event kept changing on Microsoft 365");
+}
+
+core::Result<void> GraphProvider::remove(const std::string& calendarId, const std::string& eventId, const std::string& etag,
+                                         const policy::ApprovedWrite& write) {
+  if (auto ok = checkWrite(calendarId, write); !ok) return std::unexpected(ok.error());
+  if (write.action() != policy::ApprovedWrite::Action::Delete) return fail(ErrorCode::Invalid, "not a delete");
+  std::string condition = etag;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    Headers headers;
+    if (!condition.empty()) headers.emplace_back("If-Match", condition);
+    auto r = impl_->api.call("DELETE", impl_->api.url(eventPath(eventId)), nullptr, headers, {404, 412});
+    if (!r) return std::unexpected(r.error());
+    if (r->status != 412) return {};  // 204, or already gone
+    if (attempt == 1) break;
+    auto fresh = impl_->api.call("GET", impl_->api.url(eventPath(eventId) + "?" + expandOrigin()), nullptr, kReadPrefer, {404});
+    if (!fresh) return std::unexpected(fresh.error());
+    if (fresh->status == 404) return {};
+    if (!isCopyOf(fresh->body, write)) {
+      return fail(ErrorCode::Invalid, "refusing to delete " + eventId + ": it is not calgate's copy of this event", core::Cause::WrongResource);
+    }
+    condition = stringField(fresh->body, "@odata.etag");
+  }
+  return fail(ErrorCode::PreconditionFailed, "the event kept changing on Microsoft 365");
+}
+
+}  // namespace calgate::providers::microsoft

@@ -1,0 +1,444 @@
+// The Microsoft Graph adapter against the strict contract fake (tests/services/microsoft/, one fake
+// process per test): every behaviour of CONTRACT.md §2 the adapter relies on, each asserting the
+// requests it made (route, query, headers, count) and the model it produced.
+#include "calgate/policy/evaluator.hpp"
+#include "calgate/providers/http/curl_http_client.hpp"
+#include "calgate/providers/microsoft/graph_provider.hpp"
+#include "calgate/providers/microsoft/mapping.hpp"
+#include "support/graph_fake.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <set>
+#include <thread>
+
+using namespace calgate;
+using namespace calgate::model;
+using namespace calgate::providers;
+using namespace calgate::providers::microsoft;
+using namespace std::chrono;
+using nlohmann::json;
+
+namespace {
+
+const std::string kUser = "ada@contoso.example";
+const TimeWindow kWindow{sys_days{2026y / May / 1}, sys_days{2027y / June / 1}};
+
+json timed(const std::string& subject, const std::string& start, const std::string& end, const std::string& zone = "UTC") {
+  return {{"subject", subject}, {"start", {{"dateTime", start}, {"timeZone", zone}}}, {"end", {{"dateTime", end}, {"timeZone", zone}}}};
+}
+
+struct Setup {
+  test::GraphFake fake;
+  std::string calendar;
+  std::unique_ptr<test::GraphTokens> tokens;
+  CurlHttpClient http{test::GraphFake::httpOptions()};
+  std::vector<milliseconds> sleeps;
+  std::unique_ptr<GraphProvider> provider;
+  std::size_t seen = 0;
+
+  explicit Setup(const std::map<std::string, std::string>& switches = {}, GraphOptions options = {}) : fake(switches) {
+    calendar = fake.addUser(kUser);
+    fake.clock({{"now", "2026-06-01T00:00:00Z"}, {"frozen", true}});
+    tokens = std::make_unique<test::GraphTokens>(fake, kUser);
+    options.sleep = [this](milliseconds d) { sleeps.push_back(d); };
+    provider = std::make_unique<GraphProvider>(http, *tokens, core::systemClock(), GraphEndpoints{fake.url}, options);
+  }
+  std::vector<json> requests() { return fake.requestsSince(seen); }
+  ChangeSet pull(const std::string& cursor = "", const TimeWindow& window = kWindow) {
+    auto r = provider->pullChanges(calendar, cursor, window);
+    INFO((r ? "" : r.error().message));
+    REQUIRE(r);
+    return std::move(*r);
+  }
+};
+
+/// Switches that make the fake deterministic where a test counts items.
+const std::map<std::string, std::string> kPlain{{"replayRate", "0"}, {"duplicateRate", "0"}, {"emptyPages", "false"}, {"shuffle", "false"}};
+
+policy::ApprovedWrite approve(const Event& source, const std::string& calendar, bool removal = false) {
+  policy::WriteContext ctx;
+  ctx.pairId = "pr_graph_test";
+  ctx.sourceKey = "cal_src|" + source.uid + "|";
+  ctx.targetProvider = ProviderKind::Microsoft;
+  ctx.targetDomains = {"contoso.example"};
+  ctx.targetCalendar = calendar;
+  Event e = source;
+  if (removal) e.status = Status::Cancelled;
+  auto d = policy::Evaluator{}.evaluate(policy::PairRules{}, policy::OrgPolicy::none("src.example"), e, ctx);
+  REQUIRE(d.write);
+  return *d.write;
+}
+
+Event sourceEvent(const std::string& title, int day = 10, const std::string& zone = "Europe/Berlin") {
+  Event e;
+  e.uid = "src-" + title;
+  e.title = title;
+  e.description = "notes";
+  e.start = *zonedFromLocal(local_days{2026y / June / day} + 14h, zone);
+  e.end = *zonedFromLocal(local_days{2026y / June / day} + 15h, zone);
+  return e;
+}
+
+const Event* byTitle(const std::vector<Event>& events, const std::string& title) {
+  for (const auto& e : events) {
+    if (e.title == title) return &e;
+  }
+  return nullptr;
+}
+
+std::size_t count(const std::vector<json>& requests, const std::string& route) {
+  return static_cast<std::size_t>(std::count_if(requests.begin(), requests.end(), [&](const json& r) { return r["route"] == route; }));
+}
+
+}  // namespace
+
+TEST_CASE("calendars: the user's and those shared with them; writable = canEdit", "[microsoft][contract]") {
+  Setup s;
+  s.fake.addUser("bob@contoso.example");
+  const auto team = s.fake.addCalendar("bob@contoso.example", "Team");
+  const auto board = s.fake.addCalendar("bob@contoso.example", "Board");
+  s.fake.share(team, kUser, "write");
+  s.fake.share(board, kUser, "read");
+  auto calendars = s.provider->listCalendars();
+  REQUIRE(calendars);
+  std::map<std::string, bool> writable;
+  for (const auto& c : *calendars) writable[c.displayName] = c.writable;
+  CHECK(writable == std::map<std::string, bool>{{"Calendar", true}, {"Team", true}, {"Board", false}});
+  CHECK(count(s.requests(), "calendars.list") == 1);
+}
+
+TEST_CASE("a complete round: calendarView delta over the window, Prefer headers on every page, nextLinks to the deltaLink",
+          "[microsoft][contract][listing]") {
+  GraphOptions o;
+  o.pageSize = 3;
+  Setup s(kPlain, o);
+  for (int i = 1; i <= 7; ++i) {
+    const std::string day = "2026-06-" + std::string(i < 10 ? "0" : "") + std::to_string(i);
+    s.fake.userCreates(s.calendar, timed("meeting " + std::to_string(i), day + "T09:00:00", day + "T10:00:00", "W. Europe Standard Time"));
+  }
+  s.fake.userCreates(s.calendar, timed("long ago", "2025-01-05T09:00:00", "2025-01-05T10:00:00"));
+  s.requests();
+  const auto changes = s.pull();
+  CHECK(changes.complete);
+  REQUIRE(changes.completeWithin);
+  CHECK(changes.completeWithin->from == kWindow.from);
+  CHECK(changes.changed.size() == 7);
+  CHECK(byTitle(changes.changed, "long ago") == nullptr);
+  const Event* first = byTitle(changes.changed, "meeting 1");
+  REQUIRE(first);
+  REQUIRE(std::holds_alternative<ZonedTime>(first->start));
+  CHECK(std::get<ZonedTime>(first->start).instant == sys_days{2026y / June / 1} + 7h);  // 09:00 in Berlin summer time
+  CHECK_FALSE(first->etag.empty());
+  const auto requests = s.requests();
+  REQUIRE(requests.size() == 3);
+  for (const auto& r : requests) {
+    CHECK(r["route"] == "delta");
+    const std::string prefer = r["prefer"].get<std::string>();
+    CHECK(prefer.find("odata.maxpagesize=3") != std::string::npos);
+    CHECK(prefer.find("outlook.timezone=\"UTC\"") != std::string::npos);
+    CHECK(prefer.find("IdType=\"ImmutableId\"") != std::string::npos);
+  }
+  CHECK(requests[0]["query"]["startDateTime"] == "2026-05-01T00:00:00Z");
+  CHECK(requests[1]["query"].size() == 1);  // the nextLink as given: its $skiptoken alone
+  CHECK(requests[1]["query"].contains("$skiptoken"));
+}
+
+TEST_CASE("incremental rounds: changes, deletions and events moved out of the window; nothing when nothing changed",
+          "[microsoft][contract][listing]") {
+  Setup s(kPlain);
+  const auto a = s.fake.userCreates(s.calendar, timed("a", "2026-06-10T09:00:00", "2026-06-10T10:00:00"));
+  const auto b = s.fake.userCreates(s.calendar, timed("b", "2026-06-11T09:00:00", "2026-06-11T10:00:00"));
+  const auto c = s.fake.userCreates(s.calendar, timed("c", "2026-06-12T09:00:00", "2026-06-12T10:00:00"));
+  const auto first = s.pull();
+  s.fake.userEdits(a["id"], {{"subject", "a2"}});
+  s.fake.userDeletes(b["id"]);
+  s.fake.userEdits(c["id"], timed("c", "2027-09-01T09:00:00", "2027-09-01T10:00:00"));
+  const auto second = s.pull(first.cursor);
+  CHECK_FALSE(second.complete);
+  REQUIRE(second.changed.size() == 1);
+  CHECK(second.changed[0].title == "a2");
+  std::set<std::string> removed(second.removed.begin(), second.removed.end());
+  CHECK(removed == std::set<std::string>{b["id"].get<std::string>(), c["id"].get<std::string>()});
+  const auto third = s.pull(second.cursor);
+  CHECK(third.changed.empty());
+  CHECK(third.removed.empty());
+  CHECK_FALSE(third.complete);
+}
+
+TEST_CASE("replays, duplicates, empty pages and shuffled order collapse to one version per id", "[microsoft][contract][listing]") {
+  GraphOptions o;
+  o.pageSize = 2;
+  Setup s({{"replayRate", "0.5"}, {"duplicateRate", "0.5"}, {"emptyPages", "true"}, {"shuffle", "true"}, {"seed", "7"}}, o);
+  std::vector<std::string> ids;
+  for (int i = 10; i < 16; ++i) {
+    const std::string day = "2026-06-" + std::to_string(i);
+    ids.push_back(s.fake.userCreates(s.calendar, timed("e" + std::to_string(i), day + "T09:00:00", day + "T10:00:00"))["id"]);
+  }
+  const auto first = s.pull();
+  std::set<std::string> seen;
+  for (const auto& e : first.changed) CHECK(seen.insert(e.id).second);
+  CHECK(seen.size() == 6);
+  s.fake.userEdits(ids[0], {{"subject", "renamed"}});
+  const auto second = s.pull(first.cursor);
+  const Event* renamed = byTitle(second.changed, "renamed");
+  REQUIRE(renamed);
+  CHECK(byTitle(second.changed, "e10") == nullptr);  // the old version never wins over the new
+  for (const auto& e : second.changed) CHECK(std::count_if(second.changed.begin(), second.changed.end(), [&](const Event& x) { return x.id == e.id; }) == 1);
+}
+
+TEST_CASE("an expired delta link (410 + Location) starts a complete round", "[microsoft][contract][listing]") {
+  Setup s(kPlain);
+  s.fake.userCreates(s.calendar, timed("a", "2026-06-10T09:00:00", "2026-06-10T10:00:00"));
+  const auto first = s.pull();
+  s.fake.expireDelta(s.calendar);
+  s.requests();
+  const auto again = s.pull(first.cursor);
+  CHECK(again.complete);
+  CHECK(again.changed.size() == 1);
+  const auto requests = s.requests();
+  REQUIRE(requests.size() == 2);
+  CHECK(requests[0]["status"] == 410);
+  CHECK(requests[1]["status"] == 200);
+}
+
+TEST_CASE("syncStateNotFound and resyncRequired start a complete round too", "[microsoft][contract][listing]") {
+  for (const std::string answer : {"syncStateNotFound", "resyncRequired"}) {
+    auto switches = kPlain;
+    switches["expiredDeltaAnswer"] = "\"" + answer + "\"";
+    Setup s(switches);
+    s.fake.userCreates(s.calendar, timed("a", "2026-06-10T09:00:00", "2026-06-10T10:00:00"));
+    const auto first = s.pull();
+    s.fake.expireDelta(s.calendar);
+    const auto again = s.pull(first.cursor);
+    CHECK(again.complete);
+    CHECK(again.changed.size() == 1);
+  }
+}
+
+TEST_CASE("a moved window starts a new complete round, complete only within it", "[microsoft][contract][listing]") {
+  Setup s(kPlain);
+  s.fake.userCreates(s.calendar, timed("early", "2026-05-02T09:00:00", "2026-05-02T10:00:00"));
+  const auto first = s.pull();
+  REQUIRE(first.changed.size() == 1);
+  const TimeWindow later{kWindow.from + days(2), kWindow.to + days(2)};
+  s.requests();
+  const auto moved = s.pull(first.cursor, later);
+  CHECK(moved.complete);
+  REQUIRE(moved.completeWithin);
+  CHECK(moved.completeWithin->from == later.from);
+  CHECK(moved.changed.empty());   // "early" aged out of the window: not listed...
+  CHECK(moved.removed.empty());   // ...and not reported removed
+  const auto requests = s.requests();
+  REQUIRE(requests.size() == 1);
+  CHECK(requests[0]["query"]["startDateTime"] == "2026-05-03T00:00:00Z");
+}
+
+TEST_CASE("series arrive as occurrences and exceptions, each an event of its own", "[microsoft][contract][listing]") {
+  Setup s(kPlain);
+  json series = timed("stand-up", "2026-06-08T09:00:00", "2026-06-08T09:15:00", "W. Europe Standard Time");
+  series["recurrence"] = {{"pattern", {{"type", "daily"}, {"interval", 1}}},
+                          {"range", {{"type", "numbered"}, {"startDate", "2026-06-08"}, {"numberOfOccurrences", 3}}}};
+  s.fake.userCreates(s.calendar, series);
+  const auto first = s.pull();
+  REQUIRE(first.changed.size() == 3);
+  std::set<std::string> uids, ids;
+  for (const auto& e : first.changed) {
+    uids.insert(e.uid);
+    ids.insert(e.id);
+    CHECK(e.recurrence.empty());
+    CHECK_FALSE(e.recurrenceId);
+    CHECK_FALSE(e.seriesId.empty());
+  }
+  CHECK(uids.size() == 3);
+  CHECK(ids.size() == 3);
+  // the second occurrence moves and is renamed: an exception, same id, new content
+  const auto occurrences = first.changed;
+  const auto second = std::find_if(occurrences.begin(), occurrences.end(), [](const Event& e) {
+    return std::get<ZonedTime>(e.start).instant == sys_days{2026y / June / 9} + 7h;
+  });
+  REQUIRE(second != occurrences.end());
+  s.fake.userEdits(second->id, timed("moved stand-up", "2026-06-09T11:00:00", "2026-06-09T11:15:00", "W. Europe Standard Time"));
+  const auto next = s.pull(first.cursor);
+  // the fake (as Outlook may) lists the series' other occurrences again: harmless replays
+  const auto moved = std::find_if(next.changed.begin(), next.changed.end(), [&](const Event& e) { return e.id == second->id; });
+  REQUIRE(moved != next.changed.end());
+  CHECK(moved->title == "moved stand-up");
+  CHECK(moved->uid == second->uid);
+  CHECK(std::get<ZonedTime>(moved->start).instant == sys_days{2026y / June / 9} + 9h);
+  for (const auto& e : next.changed) {
+    if (e.id != second->id) CHECK(e.title == "stand-up");
+  }
+}
+
+TEST_CASE("create: the copy's body, Windows zone names, a transactionId, the origin marker", "[microsoft][contract][writes]") {
+  Setup s(kPlain);
+  Event e = sourceEvent("planning");
+  e.sensitivity = Sensitivity::Private;
+  e.showAs = ShowAs::OutOfOffice;
+  s.requests();
+  auto w = s.provider->create(s.calendar, approve(e, s.calendar));
+  REQUIRE(w);
+  CHECK_FALSE(w->existed);
+  const auto requests = s.requests();
+  REQUIRE(requests.size() == 2);
+  CHECK(requests[0]["route"] == "events.list");  // the lookup by origin marker
+  CHECK(requests[0]["query"]["$filter"].get<std::string>().find(std::string(kOriginPropertyId)) != std::string::npos);
+  CHECK(requests[1]["route"] == "events.create");
+  const auto stored = s.fake.events(s.calendar);
+  REQUIRE(stored.size() == 1);
+  CHECK(stored[0]["subject"] == "planning");
+  CHECK(stored[0]["sensitivity"] == "private");
+  CHECK(stored[0]["showAs"] == "oof");
+  CHECK(stored[0]["start"]["timeZone"] == "W. Europe Standard Time");
+  CHECK(stored[0]["start"]["dateTime"].get<std::string>().starts_with("2026-06-10T14:00:00"));
+  CHECK(stored[0]["transactionId"].get<std::string>().starts_with("calgate-"));
+  CHECK(stored[0]["extended"][std::string(kOriginPropertyId)].get<std::string>().starts_with("pr_graph_test "));
+  auto read = s.provider->getEvent(s.calendar, w->id);
+  REQUIRE(read);
+  REQUIRE(read->size() == 1);
+  CHECK((*read)[0].origin.has_value());
+  CHECK((*read)[0].etag == w->etag);
+}
+
+TEST_CASE("create is idempotent: a retry after a crash finds the copy instead of making a second", "[microsoft][contract][writes]") {
+  Setup s(kPlain);
+  const Event e = sourceEvent("retro");
+  auto first = s.provider->create(s.calendar, approve(e, s.calendar));
+  REQUIRE(first);
+  // hours later (past any transactionId window) the engine, which never recorded the copy, tries again
+  s.fake.clock({{"advanceMs", 6 * 3600 * 1000}});
+  auto again = s.provider->create(s.calendar, approve(e, s.calendar));
+  REQUIRE(again);
+  CHECK(again->existed);
+  CHECK(again->id == first->id);
+  CHECK(s.fake.events(s.calendar).size() == 1);
+}
+
+TEST_CASE("a zone without a Windows name is written as the instant in UTC", "[microsoft][contract][writes]") {
+  Setup s(kPlain);
+  Event e = sourceEvent("cet", 10, "CET");
+  auto w = s.provider->create(s.calendar, approve(e, s.calendar));
+  REQUIRE(w);
+  const auto stored = s.fake.events(s.calendar);
+  CHECK(stored[0]["start"]["timeZone"] == "UTC");
+  CHECK(stored[0]["start"]["dateTime"].get<std::string>().starts_with("2026-06-10T12:00:00"));
+}
+
+TEST_CASE("update: PATCH with If-Match; a stale ETag re-reads, checks the copy is ours, and retries once", "[microsoft][contract][writes]") {
+  Setup s(kPlain);
+  Event e = sourceEvent("review");
+  auto w = s.provider->create(s.calendar, approve(e, s.calendar));
+  REQUIRE(w);
+  e.title = "review v2";
+  auto u = s.provider->update(s.calendar, w->id, w->etag, approve(e, s.calendar));
+  REQUIRE(u);
+  CHECK(u->etag != w->etag);
+  s.requests();
+  e.title = "review v3";
+  auto stale = s.provider->update(s.calendar, w->id, w->etag, approve(e, s.calendar));  // the first ETag again
+  REQUIRE(stale);
+  const auto requests = s.requests();
+  REQUIRE(requests.size() == 3);
+  CHECK(requests[0]["status"] == 412);
+  CHECK(requests[0]["ifMatch"] == w->etag);
+  CHECK(requests[1]["route"] == "events.get");
+  CHECK(requests[2]["status"] == 200);
+  CHECK(s.fake.events(s.calendar)[0]["subject"] == "review v3");
+}
+
+TEST_CASE("update refuses to change an event that is not calgate's copy", "[microsoft][contract][writes]") {
+  Setup s(kPlain);
+  const auto mine = s.fake.userCreates(s.calendar, timed("my own", "2026-06-10T09:00:00", "2026-06-10T10:00:00"));
+  const Event e = sourceEvent("copy");
+  auto u = s.provider->update(s.calendar, mine["id"], "W/\"stale\"", approve(e, s.calendar));
+  REQUIRE_FALSE(u);
+  CHECK(u.error().cause == core::Cause::WrongResource);
+  CHECK(s.fake.events(s.calendar)[0]["subject"] == "my own");
+}
+
+TEST_CASE("remove: DELETE with If-Match; already gone is done", "[microsoft][contract][writes]") {
+  Setup s(kPlain);
+  const Event e = sourceEvent("gone");
+  auto w = s.provider->create(s.calendar, approve(e, s.calendar));
+  REQUIRE(w);
+  REQUIRE(s.provider->remove(s.calendar, w->id, w->etag, approve(e, s.calendar, true)));
+  CHECK(s.fake.events(s.calendar).empty());
+  CHECK(s.provider->remove(s.calendar, w->id, w->etag, approve(e, s.calendar, true)));
+}
+
+TEST_CASE("a series write is refused with the reason, never written as something else", "[microsoft][contract][writes]") {
+  Setup s(kPlain);
+  Event e = sourceEvent("weekly");
+  e.recurrence = {"RRULE:FREQ=WEEKLY;COUNT=3"};
+  auto w = s.provider->create(s.calendar, approve(e, s.calendar));
+  REQUIRE_FALSE(w);
+  CHECK(w.error().cause == core::Cause::WriteRefused);
+  CHECK(s.fake.events(s.calendar).empty());
+}
+
+TEST_CASE("throttling: 429 waits its fractional Retry-After and retries; 503 too", "[microsoft][contract][limits]") {
+  Setup s(kPlain);
+  s.fake.faults(json::array({{{"route", "calendars.list"}, {"status", 429}, {"times", 1}},
+                             {{"route", "calendars.list"}, {"status", 503}, {"times", 1}}}));
+  auto calendars = s.provider->listCalendars();
+  REQUIRE(calendars);
+  CHECK(s.sleeps == std::vector<milliseconds>{milliseconds(2128), milliseconds(2128)});
+}
+
+TEST_CASE("throttling beyond the in-call retries is RateLimited with Graph's Retry-After for the job queue", "[microsoft][contract][limits]") {
+  GraphOptions o;
+  o.maxAttempts = 2;
+  Setup s(kPlain, o);
+  s.fake.faults(json::array({{{"route", "calendars.list"}, {"status", 429}, {"times", 5}, {"retryAfter", 7.5}}}));
+  auto calendars = s.provider->listCalendars();
+  REQUIRE_FALSE(calendars);
+  CHECK(calendars.error().code == core::ErrorCode::RateLimited);
+  REQUIRE(calendars.error().retryAfter);
+  CHECK(*calendars.error().retryAfter == seconds(8));
+  CHECK(s.sleeps == std::vector<milliseconds>{milliseconds(7500)});
+}
+
+TEST_CASE("a long Retry-After goes back to the job queue at once", "[microsoft][contract][limits]") {
+  Setup s(kPlain);
+  s.fake.faults(json::array({{{"route", "calendars.list"}, {"status", 429}, {"times", 1}, {"retryAfter", 120}}}));
+  auto calendars = s.provider->listCalendars();
+  REQUIRE_FALSE(calendars);
+  CHECK(calendars.error().retryAfter == seconds(120));
+  CHECK(s.sleeps.empty());
+}
+
+TEST_CASE("a 429 without Retry-After backs off exponentially with jitter", "[microsoft][contract][limits]") {
+  Setup s({{"retryAfterSeconds", "null"}, {"replayRate", "0"}});
+  s.fake.faults(json::array({{{"route", "calendars.list"}, {"status", 429}, {"times", 2}}}));
+  REQUIRE(s.provider->listCalendars());
+  REQUIRE(s.sleeps.size() == 2);
+  CHECK(s.sleeps[0] <= milliseconds(500));
+  CHECK(s.sleeps[1] <= milliseconds(1000));
+}
+
+TEST_CASE("at most 4 requests in flight: eight concurrent reads never meet the mailbox's concurrency limit", "[microsoft][contract][limits]") {
+  Setup s({{"latencyMs", "100"}, {"replayRate", "0"}});
+  const Event e = sourceEvent("x");
+  auto w = s.provider->create(s.calendar, approve(e, s.calendar));
+  REQUIRE(w);
+  s.requests();
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      if (s.provider->getEvent(s.calendar, w->id)) ++ok;
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(ok == 8);
+  for (const auto& r : s.requests()) CHECK(r["status"] == 200);
+}
+
+TEST_CASE("a rejected access token is replaced once", "[microsoft][contract]") {
+  Setup s(kPlain);
+  s.fake.control("POST", "users/" + test::FakeService::encoded(kUser) + "/expire-access-tokens", json::object());
+  REQUIRE(s.provider->listCalendars());
+  CHECK(s.tokens->rejections == 1);
+}
