@@ -48,22 +48,30 @@ struct GoogleSide {
 };
 
 /// A pair in a SyncFixture's store between two calendars with their adapters.
+/// Its OAuth account is Google (ada@acme.example, a proven acme.example Workspace identity) or
+/// Microsoft 365 (ada@contoso.example in the contoso tenant).
 struct EnginePair {
   SyncFixture f;
-  std::string googleAccountId;
+  std::string googleAccountId;  ///< the OAuth account (Google or Microsoft 365)
   std::string pairId;
   std::size_t writes = 0;
 
-  explicit EnginePair(sync::Direction direction) : f(direction) {
+  explicit EnginePair(sync::Direction direction, model::ProviderKind oauth = model::ProviderKind::Google) : f(direction) {
     accounts::AccountStore accounts(f.t.db(), *f.vault, f.clock);
-    auto a = accounts.create({f.userId, model::ProviderKind::Google, "ada@acme.example", std::string("https://oauth2.googleapis.com/"),
-                              model::googleIdentities("ada@acme.example", true, "acme.example"), "google|ada"},
-                             vault::SecretBytes{'r', 't'});
+    const bool google = oauth == model::ProviderKind::Google;
+    auto a = google ? accounts.create({f.userId, oauth, "ada@acme.example", std::string("https://oauth2.googleapis.com/"),
+                                       model::googleIdentities("ada@acme.example", true, "acme.example"), "google|ada"},
+                                      vault::SecretBytes{'r', 't'})
+                    : accounts.create({f.userId, oauth, "ada@contoso.example", std::string("https://graph.microsoft.com/"),
+                                       model::microsoftIdentities("ada@contoso.example", "3f2b6a0e-1c4d-4e8f-9a7b-2c5d8e1f0a3b"),
+                                       "microsoft|ada"},
+                                      vault::SecretBytes{'r', 't'});
     REQUIRE(a);
     googleAccountId = a->id;
     f.engine->setWriteObserver([this](std::string_view, std::string_view) { ++writes; });
   }
   sync::CalendarRef googleCalendar(const std::string& id) { return calendarOf(googleAccountId, id); }
+  sync::CalendarRef oauthCalendar(const std::string& id) { return calendarOf(googleAccountId, id); }
   sync::CalendarRef davCalendar(const std::string& url, bool sourceSide) {
     return calendarOf(sourceSide ? f.workCal.accountId : f.homeCal.accountId, url);
   }

@@ -98,7 +98,6 @@ class GraphProvider::Impl {
       : api(http, tokens, clock, std::move(endpoints), std::move(options)) {}
 
   struct Round {
-    std::vector<std::string> order;             ///< ids in the order first seen
     std::map<std::string, json> last;           ///< id -> its last item in the round
     std::string deltaLink;
     std::string restartFrom;                    ///< set when the link expired: start over here
@@ -135,7 +134,6 @@ core::Result<GraphProvider::Impl::Round> GraphProvider::Impl::round(std::string 
       if (++items > o.maxPullEvents) return fail(ErrorCode::Invalid, "the calendar holds more events than calgate reads in one pull", core::Cause::BudgetExceeded);
       const std::string id = stringField(item, "id");
       if (id.empty()) continue;  // graphItemKind refuses it below as unreadable only when it has an id
-      if (!out.last.contains(id)) out.order.push_back(id);
       out.last[id] = item;  // replays and duplicates: the last version wins
     }
     const std::string next = stringField(r->body, "@odata.nextLink");
@@ -223,8 +221,8 @@ core::Result<ChangeSet> GraphProvider::pullChanges(const std::string& calendarId
   ChangeSet out;
   out.complete = complete;
   if (complete) out.completeWithin = window;  // an event outside the window is not listed, yet may exist
-  for (const auto& id : round->order) {
-    const json& item = round->last.at(id);
+  // in id order: Graph's order is undefined, and the same calendar should read the same twice
+  for (const auto& [id, item] : round->last) {
     auto kind = graphItemKind(item);
     if (!kind) continue;
     if (*kind == GraphItemKind::Removed) {
