@@ -289,3 +289,28 @@ TEST_CASE("fetchJwks reads the set from its URI", "[oauth][jwks]") {
   http.expect("GET", kIssuer + "/jwks", 503, "");
   CHECK(oauth::fetchJwks(http, kIssuer + "/jwks").error().code == ErrorCode::RateLimited);
 }
+
+TEST_CASE("a multi-tenant issuer template: iss must be the template filled in with the token's own tid", "[oauth][id_token]") {
+  const std::string tmpl = "https://login.example.test/{tenantid}/v2.0";
+  const std::string tenant = "3f2b6a0e-1c4d-4e8f-9a7b-2c5d8e1f0a3b";
+  const auto jwks = keys({&rsa()});
+  const auto clock = clock0();
+  const auto with = [&](const std::string& iss, const json& tid) {
+    auto c = claims();
+    c["iss"] = iss;
+    if (!tid.is_null()) c["tid"] = tid;
+    return oauth::verifyIdToken(token(rsa(), c), jwks, tmpl, kClient, kNonce, clock);
+  };
+  auto ok = with("https://login.example.test/" + tenant + "/v2.0", tenant);
+  REQUIRE(ok);
+  CHECK(ok->tenantId == tenant);
+  CHECK(ok->issuer == "https://login.example.test/" + tenant + "/v2.0");
+  // another tenant's issuer under this token's tid, the template itself, no tid, a tid that is no GUID
+  for (const auto& bad : {with("https://login.example.test/99999999-1c4d-4e8f-9a7b-2c5d8e1f0a3b/v2.0", tenant),
+                          with(tmpl, tenant), with("https://login.example.test/" + tenant + "/v2.0", nullptr),
+                          with("https://login.example.test/common/v2.0", "common")}) {
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().cause == core::Cause::IdTokenRejected);
+    CHECK_THAT(bad.error().message, Catch::Contains("iss") || Catch::Contains("tid"));
+  }
+}

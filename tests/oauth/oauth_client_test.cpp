@@ -448,3 +448,26 @@ TEST_CASE("token requests never follow a redirect", "[oauth][redirect]") {
     CHECK_FALSE(oauth::httpClientOptions(false).allowLoopback);
   }
 }
+
+TEST_CASE("discovery of Microsoft's multi-tenant authority accepts its {tenantid} issuer template, nothing looser",
+          "[oauth][discovery]") {
+  const std::string base = "https://login.example.test";
+  for (const std::string tenant : {"common", "organizations"}) {
+    test::ScriptedHttp http;
+    const std::string authority = base + "/" + tenant + "/v2.0";
+    http.expect("GET", authority + "/.well-known/openid-configuration", 200, discoveryDocument(base + "/{tenantid}/v2.0", base));
+    auto e = oauth::discover(http, authority, false);
+    REQUIRE(e);
+    CHECK(e->issuer == base + "/{tenantid}/v2.0");
+    CHECK(oauth::isTenantTemplate(e->issuer));
+  }
+  const auto accepted = [&](const std::string& authority, const std::string& named) {
+    test::ScriptedHttp http;
+    http.expect("GET", authority + "/.well-known/openid-configuration", 200, discoveryDocument(named, base));
+    return oauth::discover(http, authority, false).has_value();
+  };
+  CHECK_FALSE(accepted(base + "/common/v2.0", "https://evil.example.test/{tenantid}/v2.0"));  // another host's template
+  CHECK_FALSE(accepted(base + "/consumers/v2.0", base + "/{tenantid}/v2.0"));  // only common and organizations
+  CHECK_FALSE(accepted(base + "/v2.0", base + "/{tenantid}/v2.0"));
+  CHECK(oauth::issuerOfTenant(base + "/{tenantid}/v2.0", "abc") == base + "/abc/v2.0");
+}

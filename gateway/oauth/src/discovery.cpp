@@ -36,16 +36,28 @@ core::Result<void> checkPkce(const nlohmann::json& doc) {
   return core::fail(ErrorCode::Invalid, "the provider does not support PKCE with S256 (code_challenge_methods_supported)");
 }
 
+/// The tenant path segment of a Microsoft authority ("common" of ".../common/v2.0"), "" otherwise.
+std::string tenantSegment(const std::string& issuer) {
+  for (const char* tenant : {"common", "organizations"}) {
+    const std::string part = std::string("/") + tenant + "/v2.0";
+    if (issuer.size() > part.size() && issuer.ends_with(part)) return tenant;
+  }
+  return {};
+}
+
 core::Result<Endpoints> readDocument(const nlohmann::json& doc, const std::string& issuer, bool allowInsecureLoopback) {
   const auto named = detail::stringMember(doc, "issuer");
   if (!named) return core::fail(ErrorCode::Invalid, "the provider's discovery document names no issuer");
-  if (*named != issuer) {
+  // Microsoft's multi-tenant authorities (".../common/v2.0", ".../organizations/v2.0") publish the
+  // issuer as a template, ".../{tenantid}/v2.0": the id_token's tid fills it in (id_token.hpp)
+  const bool tenantTemplate = isTenantTemplate(*named) && issuerOfTenant(*named, tenantSegment(issuer)) == issuer;
+  if (*named != issuer && !tenantTemplate) {
     return core::fail(ErrorCode::Invalid, "the provider's discovery document names another issuer (\"" +
                                               detail::printable(*named, 200) + "\", expected \"" + issuer + "\")");
   }
   if (auto ok = checkPkce(doc); !ok) return std::unexpected(ok.error());
   Endpoints e;
-  e.issuer = issuer;
+  e.issuer = tenantTemplate ? *named : issuer;
   struct Field {
     std::string Endpoints::*target;
     std::string_view member;
@@ -64,6 +76,14 @@ core::Result<Endpoints> readDocument(const nlohmann::json& doc, const std::strin
 }
 
 }  // namespace
+
+bool isTenantTemplate(std::string_view issuer) { return issuer.find("{tenantid}") != std::string_view::npos; }
+
+std::string issuerOfTenant(std::string_view issuerTemplate, std::string_view tenantId) {
+  std::string out(issuerTemplate);
+  if (const auto at = out.find("{tenantid}"); at != std::string::npos) out.replace(at, 10, tenantId);
+  return out;
+}
 
 core::Result<Endpoints> discover(providers::HttpClient& http, const std::string& issuer, bool allowInsecureLoopback) {
   if (auto ok = detail::checkEndpointUrl(issuer, allowInsecureLoopback, "the issuer"); !ok) {

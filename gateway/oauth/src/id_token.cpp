@@ -1,6 +1,8 @@
 // id_token verification (OIDC Core §3.1.3.7; compact JWS, RFC 7515; RS256 and ES256, RFC 7518 §3).
 #include "calgate/oauth/id_token.hpp"
 
+#include "calgate/oauth/discovery.hpp"
+
 #include "wire.hpp"
 
 #include <botan/exceptn.h>
@@ -157,9 +159,26 @@ Identity identity(const nlohmann::json& claims) {
   return id;
 }
 
+/// "9188040d-6c67-4c5b-b112-36a304b66dad": 8-4-4-4-12 hex digits.
+bool isGuid(std::string_view s) {
+  if (s.size() != 36) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? s[i] != '-' : !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
+  }
+  return true;
+}
+
 core::Result<Identity> checkClaims(const nlohmann::json& claims, const std::string& issuer, const std::string& clientId,
                                    const std::string& expectedNonce, long long now, long long skew) {
-  if (detail::stringMember(claims, "iss") != issuer) return rejected("iss is not the expected issuer");
+  if (isTenantTemplate(issuer)) {
+    // a multi-tenant authority: iss must be the template filled in with the token's own tid
+    const auto tid = detail::stringMember(claims, "tid");
+    if (!tid || !isGuid(*tid)) return rejected("tid is missing or not a tenant id");
+    if (detail::stringMember(claims, "iss") != issuerOfTenant(issuer, *tid)) return rejected("iss is not the issuer of the token's tenant");
+  } else if (detail::stringMember(claims, "iss") != issuer) {
+    return rejected("iss is not the expected issuer");
+  }
   if (auto ok = checkAudience(claims, clientId); !ok) return std::unexpected(ok.error());
   if (auto ok = checkTimes(claims, now, skew); !ok) return std::unexpected(ok.error());
   if (expectedNonce.empty()) return rejected("nonce: no nonce was expected, so none can match");

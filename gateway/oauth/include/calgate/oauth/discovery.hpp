@@ -12,6 +12,8 @@ namespace calgate::oauth {
 /// Where a provider's protocol endpoints are. Every URL is absolute; revocation and userinfo are
 /// empty when the provider publishes none.
 struct Endpoints {
+  /// The issuer id_tokens must name; for a Microsoft multi-tenant authority the template
+  /// ".../{tenantid}/v2.0" (isTenantTemplate), which verifyIdToken fills in with the token's tid.
   std::string issuer;
   std::string authorization;
   std::string token;
@@ -20,8 +22,15 @@ struct Endpoints {
   std::string jwks;
 };
 
+/// Whether `issuer` is Microsoft's multi-tenant issuer template (it holds "{tenantid}").
+bool isTenantTemplate(std::string_view issuer);
+/// The template with `tenantId` in place of "{tenantid}".
+std::string issuerOfTenant(std::string_view issuerTemplate, std::string_view tenantId);
+
 /// GETs <issuer>/.well-known/openid-configuration (one trailing '/' of `issuer` dropped first) and
-/// reads its endpoints. The document's `issuer` must equal `issuer` exactly, and `issuer` and every
+/// reads its endpoints. The document's `issuer` must equal `issuer` exactly -- or, for Microsoft's
+/// multi-tenant authority ".../common/v2.0" or ".../organizations/v2.0", be the template
+/// ".../{tenantid}/v2.0" that the authority becomes with its tenant segment put in -- and `issuer` and every
 /// endpoint must be https URLs without credentials or fragment (the issuer without a query either);
 /// plain http only to a loopback IP literal when `allowInsecureLoopback` (tests). A document that
 /// lists code_challenge_methods_supported without S256 is refused (PKCE S256 is all we speak).

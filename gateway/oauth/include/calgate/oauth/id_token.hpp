@@ -55,7 +55,8 @@ struct Identity {
 
 /// Verifies a compact JWS id_token (at most 64 KiB): header alg RS256 or ES256 and no crit; the key
 /// by the header's kid (without a kid: the set's only key) and of the alg's type; the signature;
-/// iss == `issuer`; aud (a string or an array) contains `clientId`, azp == `clientId` when aud has
+/// iss == `issuer` (for a tenant template, discovery.hpp: tid a GUID and iss the template filled in
+/// with it, so a token of one tenant never passes as another's); aud (a string or an array) contains `clientId`, azp == `clientId` when aud has
 /// several values or azp is present; exp > now - skew; iat present and not after now + skew; nonce
 /// == `expectedNonce` (never satisfied by an empty expectedNonce); sub a non-empty string.
 /// Errors: Unauthorized with cause IdTokenRejected and a message naming the check that failed
