@@ -2,6 +2,7 @@
 #include "calgate/accounts/caldav_accounts.hpp"
 #include "calgate/accounts/google_accounts.hpp"
 #include "calgate/accounts/identities.hpp"
+#include "calgate/accounts/microsoft_accounts.hpp"
 #include "calgate/accounts/oauth_connections.hpp"
 #include "calgate/accounts/token_broker.hpp"
 #include "calgate/oauth/client.hpp"
@@ -15,6 +16,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <map>
 
 namespace calgate::admin {
 namespace {
@@ -89,26 +91,45 @@ void addListCommand(CLI::App* cmd, Context& ctx, int& exitCode) {
   });
 }
 
-void addConnectGoogleCommand(CLI::App* cmd, Context& ctx, int& exitCode) {
-  static std::string user;
+/// What the connect and calendars commands need of an OAuth provider: its section and offer.
+struct OAuthKind {
+  model::ProviderKind kind;
+  std::string label;  ///< "Google", "Microsoft 365"
+  std::string key;    ///< the config section: "google", "microsoft"
+};
+
+bool insecureLoopback(const Context& ctx, model::ProviderKind kind) {
+  return kind == model::ProviderKind::Google ? ctx.config.google.allowInsecureLoopback : ctx.config.microsoft.allowInsecureLoopback;
+}
+
+core::Result<bool> offer(const Context& ctx, model::ProviderKind kind, providers::HttpClient& http, accounts::OAuthConnections& connections) {
+  return kind == model::ProviderKind::Google
+             ? accounts::offerGoogle(ctx.config.google, ctx.config.server.publicUrl, http, connections)
+             : accounts::offerMicrosoft(ctx.config.microsoft, ctx.config.server.publicUrl, http, connections);
+}
+
+void addConnectCommand(CLI::App* cmd, Context& ctx, int& exitCode, const OAuthKind& p) {
+  // one user name per command: CLI11 keeps a reference to it until the callback runs
+  static std::map<std::string, std::string> users;
+  std::string& user = users[p.key];
   auto* connect = cmd->add_subcommand(
-      "connect-google",
-      "Start connecting a Google account for a user: prints a one-time link (10 minutes) to open in that user's "
-      "browser, where they sign in at Google (the running gateway serves the link and the OAuth callback)");
+      "connect-" + p.key,
+      "Start connecting a " + p.label + " account for a user: prints a one-time link (10 minutes) to open in that user's "
+      "browser, where they sign in at " + p.label + " (the running gateway serves the link and the OAuth callback)");
   connect->add_option("USER", user, "The calgate user's email address")->required();
   connect->add_flag("--json", ctx.json, "Print JSON");
-  connect->callback([&] {
+  connect->callback([&ctx, &exitCode, &user, p] {
     withVault(ctx, exitCode, [&](vault::Vault& vault) {
       const auto& clock = core::systemClock();
       auto owner = accounts::UserStore(*ctx.db, clock).findUserByEmail(user);
       if (!owner) return failWith(owner.error().code == core::ErrorCode::NotFound ? "no user " + user : owner.error().message);
       accounts::AccountStore store(*ctx.db, vault, clock);
-      providers::CurlHttpClient http(oauth::httpClientOptions(ctx.config.google.allowInsecureLoopback));
+      providers::CurlHttpClient http(oauth::httpClientOptions(insecureLoopback(ctx, p.kind)));
       accounts::OAuthConnections connections(*ctx.db, vault, store, http, clock);
-      auto offered = accounts::offerGoogle(ctx.config.google, ctx.config.server.publicUrl, http, connections);
-      if (!offered) return failWith("Google sign-in is not available: " + offered.error().message);
-      if (!*offered) return failWith("Google accounts are not configured (google.client_id)", app::kExitUsage);
-      auto start = connections.begin(owner->id, model::ProviderKind::Google);
+      auto offered = offer(ctx, p.kind, http, connections);
+      if (!offered) return failWith(p.label + " sign-in is not available: " + offered.error().message);
+      if (!*offered) return failWith(p.label + " accounts are not configured (" + p.key + ".client_id)", app::kExitUsage);
+      auto start = connections.begin(owner->id, p.kind);
       if (!start) return failWith(start.error());
       const std::string link = ctx.config.server.publicUrl + "/oauth/start/" + start->handoff;
       if (ctx.json) {
@@ -136,16 +157,19 @@ core::Result<std::vector<providers::CalendarInfo>> listedCalendars(Context& ctx,
     if (!found) return std::unexpected(found.error());
     return found->calendars;
   }
-  if (account.provider != model::ProviderKind::Google) {
+  if (account.provider != model::ProviderKind::Google && account.provider != model::ProviderKind::Microsoft) {
     return core::fail(core::ErrorCode::Unavailable, "no adapter for " + std::string(model::toString(account.provider)) +
                                                         " accounts in this version");
   }
-  providers::CurlHttpClient http(oauth::httpClientOptions(ctx.config.google.allowInsecureLoopback));
+  const auto kind = account.provider;
+  providers::CurlHttpClient http(oauth::httpClientOptions(insecureLoopback(ctx, kind)));
   accounts::OAuthConnections connections(*ctx.db, vault, store, http, clock);
-  auto offered = accounts::offerGoogle(ctx.config.google, ctx.config.server.publicUrl, http, connections);
+  auto offered = offer(ctx, kind, http, connections);
   if (!offered) return std::unexpected(offered.error());
   accounts::TokenBroker broker(*ctx.db, store, connections, http, clock);
-  auto provider = accounts::openGoogle(account, broker, ctx.config.google, accounts::ProviderEnvironment{});
+  auto provider = kind == model::ProviderKind::Google
+                      ? accounts::openGoogle(account, broker, ctx.config.google, accounts::ProviderEnvironment{})
+                      : accounts::openMicrosoft(account, broker, ctx.config.microsoft, accounts::ProviderEnvironment{});
   if (!provider) return std::unexpected(provider.error());
   return (*provider)->listCalendars();
 }
@@ -193,7 +217,8 @@ void addAccountsCommands(CLI::App& app, Context& ctx, int& exitCode) {
   cmd->require_subcommand(1);
 
   addListCommand(cmd, ctx, exitCode);
-  addConnectGoogleCommand(cmd, ctx, exitCode);
+  addConnectCommand(cmd, ctx, exitCode, {model::ProviderKind::Google, "Google", "google"});
+  addConnectCommand(cmd, ctx, exitCode, {model::ProviderKind::Microsoft, "Microsoft 365", "microsoft"});
   addCalendarsCommand(cmd, ctx, exitCode);
 
   static std::string user, email, serverUrl, username;

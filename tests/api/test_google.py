@@ -3,13 +3,11 @@
 pairs both ways with a CalDAV server (Radicale), synced; a denied consent connects nothing; no event
 text in the database or the log."""
 
-import os
-import stat
-import tempfile
 import unittest
 import uuid
 
 import calgate_api as cg
+import contract_fake as cf
 import google_fake as gf
 
 ADA = "ada@acme.example"
@@ -22,18 +20,7 @@ class GoogleAccounts(cg.ApiTestCase):
         cls.addClassCleanup(cls.fake.stop)
         cls.fake.control("POST", "users", {"email": ADA, "hd": "acme.example"})
         cls.fake.control("POST", "users", {"email": "bob@gmail.com"})
-        port = cg.free_port()
-        cls.public_url = "http://127.0.0.1:%d" % port
-        cls.fake.control("POST", "clients", {"clientId": gf.CLIENT_ID, "clientSecret": gf.CLIENT_SECRET,
-                                             "redirectUris": [cls.public_url + "/oauth/callback"]})
-        cls.dir = tempfile.mkdtemp(prefix="cg-google-")
-        secret_file = os.path.join(cls.dir, "google-client-secret")
-        with open(secret_file, "w") as f:
-            f.write(gf.CLIENT_SECRET + "\n")
-        os.chmod(secret_file, stat.S_IRUSR | stat.S_IWUSR)
-        cls.server = cg.Calgate(gf.calgate_env(cls.fake, secret_file, cls.public_url, port), name="google").start()
-        cls.addClassCleanup(cls.server.cleanup)
-        cls.dav = cg.caldav_server("radicale")
+        cf.start_gateway(cls, cls.fake, gf.CLIENT_ID, gf.CLIENT_SECRET, gf.calgate_env, "google")
 
     def setUp(self):
         self.user = self.server.add_user()
@@ -50,9 +37,7 @@ class GoogleAccounts(cg.ApiTestCase):
         return accounts[0]
 
     def wait_synced(self, pair_id):
-        self.api.post("/v1/pairs/%s/sync" % pair_id)
-        return cg.wait_until(lambda: (lambda s: s if s["last_success_at"] else None)(
-            self.api.get("/v1/pairs/%s/status" % pair_id).json), timeout=60, what="a successful sync")
+        return cf.wait_synced(self.api, pair_id)
 
     def test_connect_pair_both_ways_and_sync(self):
         account = self.connected()

@@ -148,3 +148,28 @@ TEST_CASE("the example configuration is valid and documents every key", "[config
     if (key != "version") CHECK(text.find(environmentVariableFor(key)) != std::string::npos);
   }
 }
+
+TEST_CASE("google and microsoft sections: client, secret file, issuer and API root; https only, loopback http for tests",
+          "[config]") {
+  for (const std::string section : {"GOOGLE", "MICROSOFT"}) {
+    INFO(section);
+    auto c = loadConfig(std::nullopt, {{"CALGATE_" + section + "_CLIENT_ID", "client-1"},
+                                       {"CALGATE_" + section + "_ISSUER", "http://127.0.0.1:9/common/v2.0"},
+                                       {"CALGATE_" + section + "_API_ROOT", "http://127.0.0.1:9/"},
+                                       {"CALGATE_" + section + "_ALLOW_INSECURE_LOOPBACK", "true"}});
+    REQUIRE(c);
+    const auto& [clientId, issuer, apiRoot, loopback] =
+        section == "GOOGLE" ? std::tuple{c->google.clientId, c->google.issuer, c->google.apiRoot, c->google.allowInsecureLoopback}
+                            : std::tuple{c->microsoft.clientId, c->microsoft.issuer, c->microsoft.apiRoot, c->microsoft.allowInsecureLoopback};
+    CHECK(clientId == "client-1");
+    CHECK(issuer == "http://127.0.0.1:9/common/v2.0");
+    CHECK(apiRoot == "http://127.0.0.1:9/");
+    CHECK(loopback);
+    CHECK_FALSE(loadConfig(std::nullopt, {{"CALGATE_" + section + "_ISSUER", "http://login.example.test/common/v2.0"}}));
+    CHECK_FALSE(loadConfig(std::nullopt, {{"CALGATE_" + section + "_API_ROOT", "https://graph.example.test"}}));  // no trailing /
+  }
+  const Config defaults = *loadConfig(std::nullopt, {});
+  CHECK(defaults.microsoft.issuer == "https://login.microsoftonline.com/common/v2.0");
+  CHECK(defaults.microsoft.apiRoot == "https://graph.microsoft.com/");
+  CHECK(defaults.microsoft.clientId.empty());
+}

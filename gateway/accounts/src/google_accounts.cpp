@@ -1,12 +1,9 @@
 #include "calgate/accounts/google_accounts.hpp"
 
-#include "calgate/providers/forwarding_provider.hpp"
 #include "calgate/providers/google/google_provider.hpp"
-#include "calgate/providers/http/curl_http_client.hpp"
 
-#include "calgate/vault/master_key.hpp"
+#include "oauth_adapters.hpp"
 
-#include <algorithm>
 
 namespace calgate::accounts {
 namespace {
@@ -14,54 +11,11 @@ namespace {
 using core::ErrorCode;
 
 providers::HttpClientOptions apiHttpOptions(const GoogleConfig& config, const ProviderEnvironment* environment) {
-  providers::HttpClientOptions o;
-  o.allowLoopback = config.allowInsecureLoopback;
-  o.allowPlainHttp = config.allowInsecureLoopback;
-  o.maxRedirects = 0;  // the bearer token goes to the API root and nowhere else
-  if (environment) o.deadline = environment->deadline;
-  return o;
+  return detail::apiHttpOptions(config.allowInsecureLoopback, environment);
 }
 
-/// The broker's access tokens of one account.
-class BrokerTokens final : public providers::google::AccessTokens {
- public:
-  BrokerTokens(TokenBroker& broker, std::string accountId) : broker_(broker), accountId_(std::move(accountId)) {}
-  core::Result<Botan::secure_vector<char>> token() override { return broker_.accessToken(accountId_); }
-  void rejected() override { broker_.forget(accountId_); }
-
- private:
-  TokenBroker& broker_;
-  std::string accountId_;
-};
-
-/// One access token, as OAuthConnections hands it to calendar discovery right after the sign-in.
-class OneToken final : public providers::google::AccessTokens {
- public:
-  explicit OneToken(const oauth::Secret& token) : token_(token) {}
-  core::Result<Botan::secure_vector<char>> token() override {
-    if (refused_) return core::fail(ErrorCode::Unauthorized, "Google refused the new access token");
-    return token_;
-  }
-  void rejected() override { refused_ = true; }
-
- private:
-  oauth::Secret token_;
-  bool refused_ = false;
-};
-
-/// A Google adapter that owns its HTTP client and tokens.
-class OwnedGoogle final : public providers::ForwardingProvider {
- public:
-  OwnedGoogle(providers::HttpClientOptions options, TokenBroker& broker, const std::string& accountId,
-              const core::Clock& clock, providers::google::GoogleEndpoints endpoints, providers::google::GoogleOptions o)
-      : ForwardingProvider(adapter_), http_(options), tokens_(broker, accountId),
-        adapter_(http_, tokens_, clock, std::move(endpoints), std::move(o)) {}
-
- private:
-  providers::CurlHttpClient http_;
-  BrokerTokens tokens_;
-  providers::google::GoogleProvider adapter_;
-};
+using OwnedGoogle = detail::OwnedAdapter<providers::google::GoogleProvider, providers::google::GoogleEndpoints,
+                                         providers::google::GoogleOptions>;
 
 }  // namespace
 
@@ -73,15 +27,7 @@ const std::vector<std::string>& googleScopes() {
 }
 
 core::Result<oauth::Secret> readGoogleClientSecret(const GoogleConfig& config) {
-  if (config.clientSecretFile.empty()) return core::fail(ErrorCode::Invalid, "google.client_secret_file is not set");
-  auto text = vault::readSecretFile(config.clientSecretFile, "google.client_secret_file " + config.clientSecretFile.string(), 1024);
-  if (!text) return core::fail(ErrorCode::Invalid, text.error().message);
-  std::size_t n = text->size();
-  while (n > 0 && (text->at(n - 1) == '\n' || text->at(n - 1) == '\r' || text->at(n - 1) == ' ')) --n;
-  if (n == 0 || n > 512 || std::find(text->begin(), text->begin() + static_cast<long>(n), '\n') != text->begin() + static_cast<long>(n)) {
-    return core::fail(ErrorCode::Invalid, "google.client_secret_file " + config.clientSecretFile.string() + " does not hold one line of secret");
-  }
-  return oauth::Secret(text->begin(), text->begin() + static_cast<long>(n));
+  return detail::readClientSecret(config.clientSecretFile, "google.client_secret_file");
 }
 
 core::Result<OAuthProvider> googleOAuthProvider(const GoogleConfig& config, oauth::Secret clientSecret,
@@ -99,7 +45,7 @@ core::Result<OAuthProvider> googleOAuthProvider(const GoogleConfig& config, oaut
   p.client.extraAuthorizationParams = {{"access_type", "offline"}, {"prompt", "consent"}};
   p.calendars = [config](const oauth::Secret& accessToken) -> core::Result<std::vector<providers::CalendarInfo>> {
     providers::CurlHttpClient api(apiHttpOptions(config, nullptr));
-    OneToken token(accessToken);
+    detail::OneToken token(accessToken);
     providers::google::GoogleProvider google(api, token, core::systemClock(), {config.apiRoot});
     return google.listCalendars();
   };

@@ -101,8 +101,35 @@ bool isIpAddress(const std::string& text) {
   return inet_pton(AF_INET, text.c_str(), buf) == 1 || inet_pton(AF_INET6, text.c_str(), buf) == 1;
 }
 
+/// The keys of an OAuth provider's section (google, microsoft): the same five for each.
+template <class Section>
+void addOAuthKeys(std::vector<KeySpec>& specs, const std::string& name, Section Config::*section, const std::string& client) {
+  specs.push_back({name + ".client_id", "the OAuth client id of " + client + " (empty: no such accounts)",
+                   [section](Config& c, const std::string& raw) {
+                     (c.*section).clientId = raw;
+                     return raw.size() <= 256;
+                   }});
+  specs.push_back({name + ".client_secret_file", "a file path (mode 0600) holding the OAuth client secret",
+                   [section](Config& c, const std::string& raw) {
+                     (c.*section).clientSecretFile = raw;
+                     return true;
+                   }});
+  specs.push_back({name + ".issuer", "an https URL (http only to 127.0.0.1, localhost or [::1], for tests)",
+                   [section](Config& c, const std::string& raw) {
+                     (c.*section).issuer = raw;
+                     return raw.starts_with("https://") || plainLoopbackUrl(raw);
+                   }});
+  specs.push_back({name + ".api_root", "an https URL ending in / (http only to 127.0.0.1, localhost or [::1], for tests)",
+                   [section](Config& c, const std::string& raw) {
+                     (c.*section).apiRoot = raw;
+                     return (raw.starts_with("https://") || plainLoopbackUrl(raw)) && raw.ends_with("/");
+                   }});
+  specs.push_back(booleanKey(name + ".allow_insecure_loopback", [section](Config& c, bool v) { (c.*section).allowInsecureLoopback = v; }));
+}
+
 const std::vector<KeySpec>& keySpecs() {
-  static const std::vector<KeySpec> specs = {
+  static const std::vector<KeySpec> all = [] {
+  std::vector<KeySpec> specs = {
       {"version", "1 (the only configuration format version)",
        [](Config&, const std::string& raw) { return raw == "1"; }},
       {"data_dir", "a directory path",
@@ -248,31 +275,14 @@ const std::vector<KeySpec>& keySpecs() {
       integerKey("limits.feeds_per_user", 1, 100000,
                  [](Config& c, auto v) { c.limits.feedsPerUser = static_cast<unsigned>(v); }),
       integerKey("limits.feed_blocks", 100, 1000000, [](Config& c, auto v) { c.limits.feedBlocks = v; }),
-      {"google.client_id", "the OAuth client id of calgate's Google Cloud project (empty: no Google accounts)",
-       [](Config& c, const std::string& raw) {
-         c.google.clientId = raw;
-         return raw.size() <= 256;
-       }},
-      {"google.client_secret_file", "a file path (mode 0600) holding the OAuth client secret",
-       [](Config& c, const std::string& raw) {
-         c.google.clientSecretFile = raw;
-         return true;
-       }},
-      {"google.issuer", "an https URL (http only to 127.0.0.1, localhost or [::1], for tests)",
-       [](Config& c, const std::string& raw) {
-         c.google.issuer = raw;
-         return raw.starts_with("https://") || plainLoopbackUrl(raw);
-       }},
-      {"google.api_root", "an https URL ending in / (http only to 127.0.0.1, localhost or [::1], for tests)",
-       [](Config& c, const std::string& raw) {
-         c.google.apiRoot = raw;
-         return (raw.starts_with("https://") || plainLoopbackUrl(raw)) && raw.ends_with("/");
-       }},
-      booleanKey("google.allow_insecure_loopback", [](Config& c, bool v) { c.google.allowInsecureLoopback = v; }),
       {"log.level", "one of debug, info, warn, error, off",
        [](Config& c, const std::string& raw) { return core::log::parseLevel(raw, c.log.level); }},
   };
+  addOAuthKeys(specs, "google", &Config::google, "calgate's Google Cloud project");
+  addOAuthKeys(specs, "microsoft", &Config::microsoft, "calgate's Microsoft Entra app registration");
   return specs;
+  }();
+  return all;
 }
 
 /// The rejected value as shown in a message. URLs may carry passwords: show the scheme only.

@@ -58,25 +58,38 @@ void raiseDescriptorLimit() {
   }
 }
 
-// Google accounts, when the operator configured calgate's OAuth client: the sign-in entry and the
-// adapter. A configuration mistake stops the start (Invalid); Google's issuer not answering does
-// not: the gateway serves everything else, says so in the log, and offers Google after a restart.
-core::Result<void> offerGoogle(const Config& config, providers::HttpClient& http, accounts::OAuthConnections& connections,
-                               accounts::TokenBroker& broker, accounts::ProviderRegistry& registry) {
-  auto offered = accounts::offerGoogle(config.google, config.server.publicUrl, http, connections);
+// Google and Microsoft 365 accounts, when the operator configured calgate's OAuth client for them:
+// the sign-in entry and the adapter. A configuration mistake stops the start (Invalid); the
+// provider's issuer not answering does not: the gateway serves everything else, says so in the
+// log, and offers that provider after a restart.
+template <class Section, class Offer, class Open>
+core::Result<void> offerOAuthProvider(model::ProviderKind kind, const std::string& name, const Section& section,
+                                      const Config& config, providers::HttpClient& http, accounts::OAuthConnections& connections,
+                                      accounts::TokenBroker& broker, accounts::ProviderRegistry& registry, Offer offer, Open open) {
+  auto offered = offer(section, config.server.publicUrl, http, connections);
   if (!offered) {
     if (offered.error().code == core::ErrorCode::Invalid) return std::unexpected(offered.error());
-    core::log::error("google.unavailable", {{"issuer", config.google.issuer}, {"error", offered.error().describe()}});
+    core::log::error(name + ".unavailable", {{"issuer", section.issuer}, {"error", offered.error().describe()}});
     return {};
   }
   if (!*offered) return {};
-  registry.add(model::ProviderKind::Google,
-               [&broker, google = config.google](const accounts::Account& account, const vault::SecretBytes&,
-                                                 const accounts::ProviderEnvironment& environment) {
-                 return accounts::openGoogle(account, broker, google, environment);
-               });
-  core::log::info("google.offered", {{"issuer", config.google.issuer}});
+  registry.add(kind, [&broker, section, open](const accounts::Account& account, const vault::SecretBytes&,
+                                              const accounts::ProviderEnvironment& environment) {
+    return open(account, broker, section, environment);
+  });
+  core::log::info(name + ".offered", {{"issuer", section.issuer}});
   return {};
+}
+
+core::Result<void> offerOAuthProviders(const Config& config, providers::HttpClient& http, accounts::OAuthConnections& connections,
+                                       accounts::TokenBroker& broker, accounts::ProviderRegistry& registry) {
+  if (auto ok = offerOAuthProvider(model::ProviderKind::Google, "google", config.google, config, http, connections, broker, registry,
+                                   accounts::offerGoogle, accounts::openGoogle);
+      !ok) {
+    return ok;
+  }
+  return offerOAuthProvider(model::ProviderKind::Microsoft, "microsoft", config.microsoft, config, http, connections, broker, registry,
+                            accounts::offerMicrosoft, accounts::openMicrosoft);
 }
 
 int serve(const std::optional<std::filesystem::path>& configPath) {
@@ -146,7 +159,8 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
   std::unique_ptr<accounts::AccountStore> accountStore;
   // OAuth sign-ins and tokens: Google when the operator configured its OAuth client (google.*);
   // Microsoft 365 joins with its adapter.
-  providers::CurlHttpClient oauthHttp(oauth::httpClientOptions(config->google.allowInsecureLoopback));
+  providers::CurlHttpClient oauthHttp(
+      oauth::httpClientOptions(config->google.allowInsecureLoopback || config->microsoft.allowInsecureLoopback));
   std::unique_ptr<accounts::OAuthConnections> oauthConnections;
   std::unique_ptr<accounts::TokenBroker> tokenBroker;
   accounts::ProviderRegistry registry = accounts::builtinProviders();
@@ -164,7 +178,7 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
                                                                     core::systemClock());
     tokenBroker = std::make_unique<accounts::TokenBroker>(**db, *accountStore, *oauthConnections, oauthHttp,
                                                           core::systemClock());
-    if (auto offered = offerGoogle(*config, oauthHttp, *oauthConnections, *tokenBroker, registry); !offered) {
+    if (auto offered = offerOAuthProviders(*config, oauthHttp, *oauthConnections, *tokenBroker, registry); !offered) {
       std::cerr << "calgate: refusing to start: " << offered.error().message << "\n";
       return kExitUsage;
     }

@@ -6,6 +6,7 @@
 /// deploy/calgate.example.yaml (kept in step by a test).
 
 #include "calgate/accounts/google_accounts.hpp"
+#include "calgate/accounts/microsoft_accounts.hpp"
 #include "calgate/api/limits.hpp"
 #include "calgate/core/log.hpp"
 #include "calgate/http/server_config.hpp"
@@ -40,6 +41,7 @@ struct Config {
   sync::SyncConfig sync;
   api::ApiLimits limits;
   accounts::GoogleConfig google;
+  accounts::MicrosoftConfig microsoft;
   LogConfig log;
   /// The file the configuration came from, if any (for messages).
   std::optional<std::filesystem::path> source;
