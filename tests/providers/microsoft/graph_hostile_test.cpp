@@ -60,7 +60,7 @@ TEST_CASE("a 410 whose Location leaves the API root restarts from the adapter's 
   int calls = 0;
   Adapter a([&](const HttpRequest& r) {
     ++calls;
-    if (calls == 1) return answer(410, R"({"error":{"code":"SyncStateNotFound","message":"gone"}})", {{"location", "https://evil.test/v1.0/x"}});
+    if (calls == 1) return answer(410, R"({"error":{"code":"syncStateNotFound","message":"gone"}})", {{"location", "https://evil.test/v1.0/x"}});
     CHECK(r.url.starts_with("https://graph.test/v1.0/me/calendars/cal/calendarView/delta?startDateTime="));
     return answer(200, R"({"value":[],"@odata.deltaLink":"https://graph.test/v1.0/d?$deltatoken=1"})");
   });

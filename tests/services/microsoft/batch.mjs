@@ -4,7 +4,7 @@
 // order of its own (options.shuffle); each request meets throttling on its own; a request whose
 // dependency failed answers 424. [U] Outlook runs at most options.batchParallelism (4) requests of
 // a batch at a time.
-import { badRequest } from './errors.mjs';
+import { badRequest, GraphError } from './errors.mjs';
 
 const METHODS = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'];
 
@@ -18,7 +18,7 @@ export function parseBatch(body) {
     if (typeof r?.id !== 'string' || r.id === '') throw badRequest('Every batch request needs a string id.', 'BadRequest');
     if (ids.has(r.id)) throw badRequest(`Batch request ids must be unique: '${r.id}' repeats.`, 'BadRequest');
     ids.add(r.id);
-    if (!METHODS.includes(String(r.method).toUpperCase())) throw badRequest(`Batch request ${r.id}: invalid method '${r.method}'.`, 'BadRequest');
+    if (typeof r.method !== 'string' || !METHODS.includes(r.method.toUpperCase())) throw badRequest(`Batch request ${r.id}: invalid method '${r.method}'.`, 'BadRequest');
     if (typeof r.url !== 'string' || /^[a-z]+:\/\//i.test(r.url)) throw badRequest(`Batch request ${r.id}: the url must be relative.`, 'BadRequest');
     if (r.headers !== undefined && (typeof r.headers !== 'object' || r.headers === null)) throw badRequest(`Batch request ${r.id}: headers must be an object.`, 'BadRequest');
     if (r.dependsOn !== undefined && (!Array.isArray(r.dependsOn) || r.dependsOn.some((d) => !ids.has(d) || d === r.id))) {
@@ -39,7 +39,8 @@ export async function runBatch(requests, call, { parallelism, shuffle, random, c
     const p = (async () => {
       const failed = (r.dependsOn ?? []).find((d) => { const s = results.get(d)?.status; return !(s >= 200 && s < 300); });
       if (failed !== undefined) {
-        results.set(r.id, { id: r.id, status: 424, headers: { 'Content-Type': contentType }, body: { error: { code: 'FailedDependency', message: `The request it depends on (${failed}) failed.` } } });
+        const body = new GraphError(424, 'FailedDependency', `The request it depends on (${failed}) failed.`).body();
+        results.set(r.id, { id: r.id, status: 424, headers: { 'Content-Type': contentType }, body });
         return;
       }
       const headers = Object.fromEntries(Object.entries(r.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
@@ -55,6 +56,7 @@ export async function runBatch(requests, call, { parallelism, shuffle, random, c
     // a request waits until what it depends on has answered
     const ready = queue.findIndex((r) => (r.dependsOn ?? []).every((d) => results.has(d)));
     if (ready >= 0 && running.size < parallelism) { start(queue.splice(ready, 1)[0]); continue; }
+    if (!running.size) throw new Error('a batch request waits for one that never runs');  // parseBatch refuses such batches
     await Promise.race(running);
   }
   const out = requests.map((r) => results.get(r.id));

@@ -25,6 +25,7 @@
 import { GraphError } from './errors.mjs';
 import * as events from './events.mjs';
 import { serveControlRoutes } from '../common/control.mjs';
+import { checkSwitches } from './server.mjs';
 
 export class Control {
   constructor(fake) { this.fake = fake; }
@@ -65,7 +66,7 @@ export class Control {
 
   setFaults(rules) { this.fake.limits.setFaults(rules); }
   setOptions(values) {
-    for (const key of Object.keys(values)) if (!(key in this.fake.options)) throw new Error(`unknown switch ${key}`);
+    checkSwitches(values);
     Object.assign(this.fake.options, values);
     if ('seed' in values) { this.fake.limits.reseed(values.seed); this.fake.delta.reseed(values.seed); }
   }

@@ -48,6 +48,11 @@ const READ_ONLY = {
 /// Navigation properties a create may carry inline (Outlook's extended properties).
 const INLINE_NAVIGATION = new Set(['singleValueExtendedProperties', 'multiValueExtendedProperties']);
 
+/// Whether "yyyy-mm-dd" is a day of the calendar (Date.parse rolls 2026-02-30 over).
+const realDay = (text) => {
+  const ms = Date.parse(`${text}T00:00:00Z`);
+  return Number.isFinite(ms) && new Date(ms).toISOString().slice(0, 10) === text;
+};
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const DATE_TIME_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})$/;
 const TIME_OF_DAY = /^\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?$/;
@@ -63,11 +68,11 @@ function valueProblems(ref, value, path, { write, strictUnknown = true } = {}) {
   switch (ref) {
     case 'Edm.String': return typeof value === 'string' ? [] : [`${path} must be a string`];
     case 'Edm.Boolean': return typeof value === 'boolean' ? [] : [`${path} must be a boolean`];
-    case 'Edm.Int32': return Number.isInteger(value) && Math.abs(value) <= 2 ** 31 ? [] : [`${path} must be an Int32`];
+    case 'Edm.Int32': return Number.isInteger(value) && value >= -(2 ** 31) && value < 2 ** 31 ? [] : [`${path} must be an Int32`];
     case 'Edm.Int64': return Number.isInteger(value) ? [] : [`${path} must be an Int64`];
     case 'Edm.Double': return typeof value === 'number' || ['NaN', 'INF', '-INF'].includes(value) ? [] : [`${path} must be a Double`];
-    case 'Edm.DateTimeOffset': return typeof value === 'string' && DATE_TIME_OFFSET.test(value) && !Number.isNaN(Date.parse(value)) ? [] : [`${path} must be an Edm.DateTimeOffset with an offset`];
-    case 'Edm.Date': return typeof value === 'string' && DATE.test(value) && !Number.isNaN(Date.parse(value)) ? [] : [`${path} must be an Edm.Date (yyyy-mm-dd)`];
+    case 'Edm.DateTimeOffset': return typeof value === 'string' && DATE_TIME_OFFSET.test(value) && realDay(value.slice(0, 10)) ? [] : [`${path} must be an Edm.DateTimeOffset with an offset`];
+    case 'Edm.Date': return typeof value === 'string' && DATE.test(value) && realDay(value) ? [] : [`${path} must be an Edm.Date (yyyy-mm-dd)`];
     case 'Edm.TimeOfDay': return typeof value === 'string' && TIME_OF_DAY.test(value) ? [] : [`${path} must be an Edm.TimeOfDay`];
     case 'Edm.Guid': return typeof value === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value) ? [] : [`${path} must be a GUID`];
     case 'Edm.Binary': return typeof value === 'string' ? [] : [`${path} must be base64 text`];

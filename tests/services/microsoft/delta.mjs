@@ -14,7 +14,8 @@ import { represent, responseZone, viewOf, windowOf } from './events.mjs';
 import { seal, unseal } from '../common/seal.mjs';
 import { generator } from '../common/random.mjs';
 
-const FORBIDDEN = ['$select', '$expand', '$filter', '$orderby', '$search', '$top', '$skip', '$count', '$format'];
+// the only parameters a delta request carries: the window (first request) or one token
+const ALLOWED = ['startDateTime', 'endDateTime', '$skiptoken', '$deltatoken'];
 
 function pageSizeOf(header, options) {
   const m = /odata\.maxpagesize=(\d+)/i.exec(header('prefer') ?? '');
@@ -39,10 +40,17 @@ export class Delta {
   handle(ctx) {
     const { query, calendar } = ctx;
     for (const k of Object.keys(query)) {
-      if (FORBIDDEN.includes(k)) throw badRequest(`The query option '${k}' is not supported with calendarView delta.`, 'ErrorInvalidUrlQuery');
+      // $select, $expand, $filter, $orderby, $search, $top, ... in any spelling, and anything unknown
+      if (!ALLOWED.includes(k.toLowerCase() === '$skiptoken' ? '$skiptoken' : k.toLowerCase() === '$deltatoken' ? '$deltatoken' : k)) {
+        throw badRequest(`The query option '${k}' is not supported with calendarView delta.`, 'ErrorInvalidUrlQuery');
+      }
     }
-    const tokenName = ['$skiptoken', '$deltatoken', '$deltaToken', '$skipToken'].find((k) => query[k] !== undefined);
-    if (tokenName === undefined || (tokenName.toLowerCase() === '$deltatoken' && query[tokenName] === '')) return this.#begin(ctx, null);
+    const tokenName = Object.keys(query).find((k) => ['$skiptoken', '$deltatoken'].includes(k.toLowerCase()));
+    if (tokenName === undefined || (tokenName.toLowerCase() === '$deltatoken' && query[tokenName] === '')) {
+      const extra = Object.keys(query).filter((k) => k !== tokenName && k !== 'startDateTime' && k !== 'endDateTime');
+      if (extra.length) throw badRequest(`The query option '${extra[0]}' is not supported with calendarView delta.`, 'ErrorInvalidUrlQuery');
+      return this.#begin(ctx, null);
+    }
     const extra = Object.keys(query).filter((k) => k !== tokenName);
     if (extra.length) throw badRequest(`A delta link is used as given: '${extra.join("', '")}' may not be added to it.`, 'ErrorInvalidUrlQuery');
     const token = unseal(query[tokenName]);
@@ -69,7 +77,7 @@ export class Delta {
     restart.searchParams.set('endDateTime', new Date(token.window.toMs).toISOString());
     restart.searchParams.set('$deltatoken', '');
     if (this.options.expiredDeltaAnswer === '410') {
-      throw new GraphError(410, 'SyncStateNotFound', 'The sync state generation is not found; start a new round.', { headers: { Location: restart.toString() } });
+      throw new GraphError(410, 'syncStateNotFound', 'The sync state generation is not found; start a new round.', { headers: { Location: restart.toString() } });
     }
     throw new GraphError(400, this.options.expiredDeltaAnswer, 'The sync state is not valid; start a full resync.');
   }

@@ -29,3 +29,8 @@ export function errorShapeOk(body) {
   const e = body?.error;
   return !!e && typeof e.code === 'string' && typeof e.message === 'string' && typeof e.innerError?.['request-id'] === 'string';
 }
+
+/// One decoded path segment; 400 for a malformed %-escape (never a thrown URIError).
+export function decoded(segment) {
+  try { return decodeURIComponent(segment); } catch { throw badRequest(`The path segment '${String(segment).slice(0, 80)}' is not valid percent-encoding.`, 'BadRequest'); }
+}

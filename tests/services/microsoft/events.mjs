@@ -168,6 +168,8 @@ export function lookupAny(state, id) {
     if (!master) return null;
     if (!master.fields.recurrence || master.cancelled.has(occ.originalStartMs)) return null;
     const span = spanOf(master.fields);
+    // an id naming a time far from the series is not one of its occurrences (and is not expanded)
+    if (occ.originalStartMs < span.startMs - 2 * DAY || occ.originalStartMs > span.startMs + 200 * 366 * DAY) return null;
     const hits = expandRecurrence(master.fields.recurrence, { startWallMs: span.startWallMs, durationMs: span.endMs - span.startMs,
       zone: span.zone, isAllDay: span.allDay }, occ.originalStartMs, occ.originalStartMs + 1, { max: 5 });
     const hit = hits.find((h) => h.originalStartMs === occ.originalStartMs);
@@ -236,7 +238,8 @@ function ifMatch(ctx, item) {
   if (wanted === undefined || wanted === '*') return;
   const current = `W/"${item.exception?.changeKey ?? item.event.changeKey}"`;
   if (wanted !== current && wanted !== current.slice(2)) {
-    throw new GraphError(412, 'ErrorIrresolvableConflict', 'The send or update operation could not be performed because the change key passed in the request does not match the current change key for the item.');
+    // CONTRACT.md §2: 412 with resourceModified (Graph's generic code for an ETag mismatch)
+    throw new GraphError(412, 'resourceModified', 'The send or update operation could not be performed because the change key passed in the request does not match the current change key for the item.');
   }
 }
 
@@ -389,13 +392,22 @@ export function deleteEvent(ctx) {
 
 /// Parses the window of calendarView / instances: startDateTime and endDateTime, required,
 /// ISO 8601 with an offset (strict: Graph also reads a bare local time as UTC).
+/// Whether "yyyy-mm-dd" is a day of the calendar (Date.parse rolls 2026-02-30 over to March).
+export function realDate(text) {
+  const ms = Date.parse(`${text}T00:00:00Z`);
+  return Number.isFinite(ms) && new Date(ms).toISOString().slice(0, 10) === text;
+}
+
 export function windowOf(query) {
   const parse = (name) => {
     const v = query[name];
     if (v === undefined) throw badRequest(`This request requires a time window specified by the query string parameters StartDateTime and EndDateTime.`, 'ErrorInvalidParameter');
-    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})$/.test(v) || Number.isNaN(Date.parse(v))) {
+    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})$/.test(v) || !realDate(v.slice(0, 10))) {
       throw badRequest(`The value '${v}' of ${name} is not a valid date and time with an offset.`, 'ErrorInvalidParameter');
     }
+    const year = Number(v.slice(0, 4));
+    // [U] Graph's limits are not documented; the fake keeps windows to years a calendar has
+    if (year < 1900 || year > 2200) throw badRequest(`${name} must lie between the years 1900 and 2200.`, 'ErrorInvalidParameter');
     return Date.parse(v);
   };
   const fromMs = parse('startDateTime');

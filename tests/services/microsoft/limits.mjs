@@ -26,7 +26,13 @@ export class Limits {
   }
 
   setFaults(rules) {
-    for (const r of rules ?? []) if (!FAULT_CODES[r.status] && !r.code) throw new Error(`fault status ${r.status} needs a code`);
+    for (const r of Array.isArray(rules) ? rules : []) {
+      if (!Number.isInteger(r?.status) || r.status < 400 || r.status > 599) throw new Error('a fault needs an HTTP status from 400 to 599');
+      if (!FAULT_CODES[r.status] && typeof r.code !== 'string') throw new Error(`fault status ${r.status} needs a code`);
+      if (r.rate !== undefined && !(typeof r.rate === 'number' && r.rate >= 0 && r.rate <= 1)) throw new Error('a fault rate is from 0 to 1');
+      if (r.times !== undefined && !(Number.isInteger(r.times) && r.times >= 0)) throw new Error('fault times is a count');
+      if (r.retryAfter !== undefined && !(typeof r.retryAfter === 'number' && r.retryAfter >= 0)) throw new Error('fault retryAfter is seconds');
+    }
     this.faults.set(rules);
   }
 

@@ -13,7 +13,7 @@
 //   await fake.close()
 import { createServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { badRequest, errorShapeOk, GraphError, notFound } from './errors.mjs';
+import { badRequest, decoded, errorShapeOk, GraphError, notFound } from './errors.mjs';
 import { responseProblems } from './csdl.mjs';
 import * as events from './events.mjs';
 import { Delta } from './delta.mjs';
@@ -124,13 +124,13 @@ class Api {
       let params = [];
       for (const r of ROOT_ROUTES) {
         const m = r[1].exec(rest);
-        if (m && r[0] === method) { match = r; params = m; ctx.params = { subscriptionId: decodeURIComponent(m[1]) }; }
+        if (m && r[0] === method) { match = r; params = m; ctx.params = { subscriptionId: decoded(m[1]) }; }
       }
       if (!match) {
         const mb = /^\/(me|users\/([^/]+))(\/.*)?$/i.exec(rest);
         if (!mb) throw new GraphError(400, 'BadRequest', `Resource not found for the segment '${rest.split('/')[1] ?? ''}'.`);
-        const target = mb[1].toLowerCase() === 'me' ? fake.state.user(grant.user) : fake.state.user(decodeURIComponent(mb[2]));
-        if (!target) throw new GraphError(404, 'ErrorInvalidUser', `The requested user '${decodeURIComponent(mb[2] ?? '')}' is invalid.`);
+        const target = mb[1].toLowerCase() === 'me' ? fake.state.user(grant.user) : fake.state.user(decoded(mb[2]));
+        if (!target) throw new GraphError(404, 'ErrorInvalidUser', `The requested user '${decoded(mb[2] ?? '')}' is invalid.`);
         // delegated access: only the signed-in user's own mailbox
         if (target.email.toLowerCase() !== grant.user) throw new GraphError(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
         mailbox = grant.user;
@@ -145,10 +145,10 @@ class Api {
           if (m && r[0] === method) { match = r; params = m; }
         }
         if (!match) throw new GraphError(400, 'BadRequest', `Unsupported request: ${method} ${rest}`);
-        const calendarId = match[2] === 'calendars.get' && params[1] ? params[1] : params[1];
-        ctx.calendar = calendarId ? fake.state.calendars.get(decodeURIComponent(calendarId)) : fake.state.defaultCalendar(grant.user);
+        const calendarId = params[1];
+        ctx.calendar = calendarId ? fake.state.calendars.get(decoded(calendarId)) : fake.state.defaultCalendar(grant.user);
         if (!ctx.calendar || !fake.state.accessOf(grant.user, ctx.calendar)) throw notFound('The specified calendar was not found.');
-        if (params[2] !== undefined) ctx.params = { eventId: decodeURIComponent(params[2]) };
+        if (params[2] !== undefined) ctx.params = { eventId: decoded(params[2]) };
       }
       route = match[2];
       if (!match[3].some((s) => grant.scopes.includes(s))) throw new GraphError(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
@@ -214,7 +214,10 @@ class Api {
 }
 
 async function route(fake, req, res) {
-  const url = new URL(req.url, 'http://fake');
+  let url;
+  try { url = new URL(req.url, 'http://fake'); } catch {
+    return send(res, 400, {}, badRequest('Malformed request target.', 'BadRequest').body(fake.clock.now()));
+  }
   let raw;
   try { raw = await readBody(req, fake.options.maxBodyBytes); } catch (e) {
     if (e.tooLarge) return send(res, 413, { Connection: 'close' }, new GraphError(413, 'RequestEntityTooLarge', 'The request body is too large.').body());
@@ -222,7 +225,10 @@ async function route(fake, req, res) {
   }
   const path = url.pathname;
   if (path.startsWith('/__control/')) return serveControl(fake, req.method, path, req.headers, raw, res, send);
-  if (path === '/v1.0/$batch') return batch(fake, req.headers, raw, res);
+  if (path === '/v1.0/$batch') {
+    if (req.method !== 'POST') return send(res, 405, { Allow: 'POST' }, new GraphError(405, 'BadRequest', 'A $batch is POSTed.').body(fake.clock.now()), CONTENT_TYPE);
+    return batch(fake, req.headers, raw, res);
+  }
   if (path.startsWith('/v1.0/')) {
     const r = await fake.api.call(req.method, req.url, req.headers, raw);
     return send(res, r.status, r.headers, r.body, CONTENT_TYPE);
@@ -239,6 +245,11 @@ async function route(fake, req, res) {
 async function batch(fake, headers, raw, res) {
   const ids = requestIds(headers);
   const fail = (e) => send(res, e.status, ids, e.body(fake.clock.now(), ids['client-request-id'], ids['request-id']), CONTENT_TYPE);
+  // the batch itself needs a token the fake issued (each request then meets its own checks)
+  const auth = headers.authorization ?? '';
+  if (!auth.startsWith('Bearer ') || !fake.oauth.accessToken(auth.slice(7))) {
+    return fail(new GraphError(401, 'InvalidAuthenticationToken', 'Access token is empty or not valid.'));
+  }
   if (!/^application\/json\b/i.test(headers['content-type'] ?? '')) return fail(new GraphError(415, 'UnsupportedMediaType', 'A $batch body must be application/json.'));
   let requests;
   try {
@@ -256,8 +267,27 @@ async function batch(fake, headers, raw, res) {
   return send(res, 200, ids, { responses }, CONTENT_TYPE);
 }
 
+/// Refuses an unknown switch or a value of another type than its default's (numbers: finite and
+/// not negative, page sizes at least 1); null is allowed where the default is null or a limit.
+export function checkSwitches(values) {
+  const nullable = new Set(['deltaTokenLifetimeMs', 'mailboxRequestsPer10Min', 'retryAfterSeconds', 'deliveryCa', 'controlToken']);
+  for (const [k, v] of Object.entries(values)) {
+    if (!(k in DEFAULTS)) throw new Error(`unknown switch ${k}`);
+    if (v === null || v === undefined) {
+      if (nullable.has(k)) continue;
+      throw new Error(`switch ${k} cannot be null`);
+    }
+    const d = DEFAULTS[k];
+    const type = d === null || d === undefined ? (k === 'deliveryCa' || k === 'controlToken' ? 'string' : 'number') : typeof d;
+    if (typeof v !== type) throw new Error(`switch ${k} must be a ${type}`);
+    if (type === 'number' && (!Number.isFinite(v) || v < 0)) throw new Error(`switch ${k} must be a number from 0`);
+    if (['defaultPageSize', 'maxPageSize', 'maxConcurrentPerMailbox', 'batchParallelism'].includes(k) && v < 1) throw new Error(`switch ${k} must be at least 1`);
+    if (k === 'expiredDeltaAnswer' && !['410', 'syncStateNotFound', 'resyncRequired'].includes(v)) throw new Error('switch expiredDeltaAnswer: 410, syncStateNotFound or resyncRequired');
+  }
+}
+
 export async function createGraphFake(options = {}, { port = 0, host = '127.0.0.1' } = {}) {
-  for (const k of Object.keys(options)) if (!(k in DEFAULTS)) throw new Error(`unknown switch ${k}`);
+  checkSwitches(options);
   const fake = { options: { ...DEFAULTS, ...options }, clock: new Clock(), requests: [], violations: [] };
   fake.state = new FakeState(fake.clock);
   fake.limits = new Limits(fake.clock, fake.options);

@@ -9,7 +9,7 @@
 // is retried (options.deliveryRetries). Lifecycle events come from the control interface.
 import { request } from 'node:https';
 import { randomUUID } from 'node:crypto';
-import { badRequest, GraphError, notFound } from './errors.mjs';
+import { badRequest, decoded, GraphError, notFound } from './errors.mjs';
 import { checkBody } from './csdl.mjs';
 
 const RESOURCE = /^\/?(me|users\/([^/]+))(?:\/calendars\/([^/]+))?\/events$/i;
@@ -52,9 +52,14 @@ export class Subscriptions {
     }
     const m = RESOURCE.exec(body.resource);
     if (!m) throw badRequest(`The fake supports event subscriptions only (/me/events, /users/{id}/events), not '${body.resource}'.`, 'InvalidRequest');
-    const owner = m[1].toLowerCase() === 'me' ? this.state.user(ctx.user) : this.state.user(decodeURIComponent(m[2]));
+    const owner = m[1].toLowerCase() === 'me' ? this.state.user(ctx.user) : this.state.user(decoded(m[2]));
     if (!owner || owner.email.toLowerCase() !== ctx.user) throw new GraphError(403, 'ExtensionError', 'Operation: Create; Exception: [Status Code: Forbidden; Reason: Access is denied]');
-    if (m[3] && !this.state.calendars.get(decodeURIComponent(m[3]))) throw notFound();
+    const calendarId = m[3] ? decoded(m[3]) : null;
+    if (calendarId && this.state.calendars.get(calendarId)?.owner !== ctx.user) throw notFound('The specified calendar was not found.');
+    if (body.includeResourceData === true) {
+      // rich notifications need an encryption certificate, and live at most a day: not offered
+      throw badRequest('includeResourceData needs an encryptionCertificate; the fake offers notifications without resource data only.', 'InvalidRequest');
+    }
     if (body.clientState !== undefined && body.clientState !== null && body.clientState.length > 128) {
       throw badRequest('clientState may have at most 128 characters.', 'InvalidRequest');
     }
@@ -72,7 +77,7 @@ export class Subscriptions {
     }
     const sub = { id: randomUUID(), resource: body.resource, changeType: body.changeType, clientState: body.clientState ?? null,
       notificationUrl: body.notificationUrl, lifecycleNotificationUrl: body.lifecycleNotificationUrl ?? null, expiresMs,
-      mailbox: ctx.user, calendarId: m[3] ? decodeURIComponent(m[3]) : null, applicationId: ctx.clientId, creatorId: owner.id,
+      mailbox: ctx.user, calendarId, applicationId: ctx.clientId, creatorId: owner.id,
       tenantId: owner.tenantId, userId: owner.id };
     this.subscriptions.set(sub.id, sub);
     return { status: 201, body: { '@odata.context': `${ctx.base}$metadata#subscriptions/$entity`, ...this.#represent(sub) } };
@@ -95,14 +100,23 @@ export class Subscriptions {
 
   get(ctx) { return { status: 200, body: this.#represent(this.#mine(ctx)) }; }
 
-  renew(ctx) {
+  async renew(ctx) {
     const sub = this.#mine(ctx);
     const body = ctx.body ?? {};
     checkBody('subscription', body);
+    if ('lifecycleNotificationUrl' in body) throw badRequest('lifecycleNotificationUrl can only be set when the subscription is created.', 'InvalidRequest');
     const extra = Object.keys(body).filter((k) => k !== 'expirationDateTime' && k !== 'notificationUrl');
-    if (extra.includes('lifecycleNotificationUrl')) throw badRequest('lifecycleNotificationUrl can only be set when the subscription is created.', 'InvalidRequest');
     if (extra.length) throw badRequest(`Only expirationDateTime and notificationUrl can change, not ${extra.join(', ')}.`, 'InvalidRequest');
-    sub.expiresMs = this.#expiration(body.expirationDateTime);
+    const expiresMs = body.expirationDateTime === undefined ? sub.expiresMs : this.#expiration(body.expirationDateTime);
+    if (body.notificationUrl !== undefined) {
+      // a new notification URL is validated like the first one
+      let url;
+      try { url = new URL(body.notificationUrl); } catch { throw badRequest('notificationUrl is not a URL.', 'InvalidRequest'); }
+      if (url.protocol !== 'https:') throw badRequest('Subscription validation request failed. notificationUrl must be an HTTPS URL.', 'InvalidRequest');
+      await this.#validate(body.notificationUrl);
+      sub.notificationUrl = body.notificationUrl;
+    }
+    sub.expiresMs = expiresMs;
     return { status: 200, body: this.#represent(sub) };
   }
 

@@ -260,7 +260,7 @@ test('PATCH with If-Match: the current etag wins, the stale one is a GraphError 
 
     const e = await graphError(client.api(`/me/events/${made.id}`).header('If-Match', etag).patch({ subject: 'lost update' }));
     assert.equal(e.statusCode, 412);
-    assert.equal(e.code, 'ErrorIrresolvableConflict');
+    assert.equal(e.code, 'resourceModified');
     assert.equal(transport.log.filter((x) => x.method === 'PATCH').length, 2, 'the client does not retry a 412');
     const now = await client.api(`/me/events/${made.id}`).get();
     assert.equal(now.subject, 'renamed');
@@ -279,7 +279,7 @@ test('DELETE (a stale If-Match refused first), then GET is a GraphError 404 Erro
 
     const stale = await graphError(client.api(`/me/events/${made.id}`).header('If-Match', made['@odata.etag']).delete());
     assert.equal(stale.statusCode, 412);
-    assert.equal(stale.code, 'ErrorIrresolvableConflict');
+    assert.equal(stale.code, 'resourceModified');
 
     const gone = await client.api(`/me/events/${made.id}`).header('If-Match', patched['@odata.etag']).delete();
     assert.equal(gone, undefined, '204: the client gives no body');

@@ -124,10 +124,13 @@ test('$batch responses come in an order of their own when shuffled', async () =>
   await stopFake(fake);
 });
 
-test('$batch requests carry the outer Authorization; without it each answers 401', async () => {
-  const { fake } = await startFake();
-  const r = await batch(fake, null, [{ id: '1', method: 'GET', url: '/me/calendars' }]);
-  assert.equal(r.body.responses[0].status, 401);
+test('$batch needs a token the fake issued; each request carries the outer Authorization', async () => {
+  const { fake, token } = await startFake();
+  const none = await batch(fake, null, [{ id: '1', method: 'GET', url: '/me/calendars' }]);
+  assert.equal(none.status, 401);
+  assert.equal(code(none), 'InvalidAuthenticationToken');
+  const ok = await batch(fake, token, [{ id: '1', method: 'GET', url: '/me/calendars' }]);
+  assert.equal(ok.body.responses[0].status, 200);
   assert.equal(USER, 'ada@contoso.example');
   await stopFake(fake);
 });

@@ -50,7 +50,7 @@ test('PATCH honours If-Match: the current etag passes, a stale one is 412', asyn
   assert.notEqual(ok.body.changeKey, a.body.changeKey, 'every change makes a new changeKey');
   const stale = await api(fake, token, 'PATCH', `v1.0/me/events/${a.body.id}`, { body: { subject: 'two' }, headers: { 'If-Match': a.body['@odata.etag'] } });
   assert.equal(stale.status, 412);
-  assert.equal(code(stale), 'ErrorIrresolvableConflict');
+  assert.equal(code(stale), 'resourceModified');
   const del = await api(fake, token, 'DELETE', `v1.0/me/events/${a.body.id}`, { headers: { 'If-Match': a.body['@odata.etag'] } });
   assert.equal(del.status, 412, 'DELETE too');
   assert.equal((await api(fake, token, 'GET', `v1.0/me/events/${a.body.id}`)).body.subject, 'one');
