@@ -6,87 +6,23 @@
 //   - the initial sync into Google as a target: N creates through the adapter: time, events/s,
 //     requests per event; then 1 % of them updated: requests per changed event (unbatched).
 // Pacing is off (the fake has no rate limit here) so the adapter's own cost is measured.
-#include "bench_support.hpp"
+#include "contract_fake.hpp"
 #include "calgate/policy/evaluator.hpp"
 #include "calgate/providers/google/google_provider.hpp"
 #include "calgate/providers/http/curl_http_client.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <chrono>
-#include <csignal>
-#include <cstdio>
 #include <string>
-
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 using namespace calgate;
 using namespace std::chrono;
 using nlohmann::json;
+using bench::cpu;
+using bench::elapsed;
 
 namespace {
 
 const std::string kUser = "bench@acme.example";
-
-struct Fake {
-  pid_t pid = -1;
-  std::string url, token;
-  providers::CurlHttpClient http{[] {
-    providers::HttpClientOptions o;
-    o.allowLoopback = o.allowPlainHttp = true;
-    o.maxResponseBytes = 256 * 1024 * 1024;
-    return o;
-  }()};
-
-  Fake() {
-    int out[2];
-    std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines as they come
-    if (::pipe(out) != 0) bench::die("pipe");
-    pid = ::fork();
-    if (pid == 0) {
-      ::dup2(out[1], 1);
-      ::close(out[0]);
-      const std::string main = std::string(CALGATE_SOURCE_DIR) + "/tests/services/google/main.mjs";
-      ::execl("/usr/bin/node", "node", main.c_str(), "--port", "0", "--option", "shortPages=false", static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    std::string line;
-    char c;
-    while (::read(out[0], &c, 1) == 1 && c != '\n') line += c;
-    ::close(out[0]);
-    if (line.empty()) bench::die("the Google fake did not start (node, npm ci?)");
-    const auto started = json::parse(line);
-    url = started["url"];
-    token = started["controlToken"];
-  }
-  ~Fake() {
-    ::kill(pid, SIGTERM);
-    ::waitpid(pid, nullptr, 0);
-  }
-  json control(const std::string& method, const std::string& path, const json& body = nullptr) {
-    providers::HttpRequest r;
-    r.method = method;
-    r.url = url + "__control/" + path;
-    r.headers = {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}};
-    if (!body.is_null()) r.body = body.dump();
-    auto a = http.send(r);
-    if (!a || a->status != 200) bench::die("control " + path + ": " + (a ? a->body.substr(0, 200) : a.error().message));
-    return json::parse(a->body);
-  }
-};
-
-class Tokens final : public providers::google::AccessTokens {
- public:
-  explicit Tokens(std::string t) : t_(std::move(t)) {}
-  core::Result<Botan::secure_vector<char>> token() override { return Botan::secure_vector<char>(t_.begin(), t_.end()); }
-  void rejected() override {}
-
- private:
-  std::string t_;
-};
 
 std::string at(int i, int hour) {
   char buf[40];
@@ -110,26 +46,17 @@ policy::ApprovedWrite approve(int i, const std::string& title, const std::string
   return *d.write;
 }
 
-double elapsed(steady_clock::time_point since) { return duration<double>(steady_clock::now() - since).count(); }
-
-/// CPU seconds this process (calgate's side, not the fake) has used.
-double cpu() {
-  rusage u{};
-  ::getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   const int n = argc > 1 ? std::atoi(argv[1]) : 10000;
-  Fake fake;
+  bench::ContractFake fake("google", {"shortPages=false"});
   static pid_t child = fake.pid;  // bench::die() exits: the fake goes with it
   std::atexit([] { ::kill(child, SIGTERM); });
   fake.control("POST", "users", {{"email", kUser}, {"hd", "acme.example"}});
   fake.control("POST", "clients", {{"clientId", "bench"}, {"clientSecret", "s"}, {"redirectUris", {"http://127.0.0.1:9/cb"}}});
   const std::string target = fake.control("POST", "calendars", {{"owner", kUser}, {"summary", "Target"}})["id"];
-  Tokens tokens(fake.control("POST", "tokens", {{"user", kUser}, {"clientId", "bench"},
+  bench::FixedToken tokens(fake.control("POST", "tokens", {{"user", kUser}, {"clientId", "bench"},
                                                 {"scopes", {"https://www.googleapis.com/auth/calendar.events",
                                                             "https://www.googleapis.com/auth/calendar.calendarlist.readonly"}}})["access_token"]);
   std::vector<std::string> ids;

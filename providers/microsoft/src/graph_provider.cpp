@@ -11,6 +11,7 @@
 #include <botan/hex.h>
 
 #include <map>
+#include <mutex>
 
 namespace calgate::providers::microsoft {
 namespace {
@@ -105,10 +106,84 @@ class GraphProvider::Impl {
 
   core::Result<Round> round(std::string url, std::size_t& items, std::size_t& bytes);
   core::Result<json> body(const policy::ApprovedWrite& write);
-  core::Result<std::optional<json>> findCopy(const std::string& calendarId, const model::Origin& origin);
+  /// The copy already in `calendarId` for `origin` (a crash between write and record), if any.
+  core::Result<std::optional<WriteResult>> existingCopy(const std::string& calendarId, const model::Origin& origin);
+  void remember(const std::string& calendarId, const model::Origin& origin, const WriteResult& written);
 
   Api api;
+
+ private:
+  /// Where a pair's copies in a calendar are: the first creates of an adapter look each one up
+  /// (one request each); from then on one listing of the pair's copies answers them all, kept
+  /// up to date with this adapter's own creates.
+  struct CopyIndex {
+    int lookups = 0;
+    bool loaded = false;
+    std::map<std::string, WriteResult> byMarker;  ///< origin marker -> the copy
+  };
+  static constexpr int kDirectLookups = 8;
+  core::Result<std::optional<json>> findCopy(const std::string& calendarId, const model::Origin& origin);
+  core::Result<void> loadCopies(const std::string& calendarId, const std::string& pairId, CopyIndex& index);
+
+  std::mutex copiesMutex_;
+  std::map<std::string, CopyIndex> copies_;  ///< by calendar id and pair id
 };
+
+core::Result<void> GraphProvider::Impl::loadCopies(const std::string& calendarId, const std::string& pairId, CopyIndex& index) {
+  const std::string filter = "singleValueExtendedProperties/Any(ep: ep/id eq '" + std::string(kPairPropertyId) +
+                             "' and ep/value eq '" + odataQuoted(pairId) + "')";
+  std::string url = api.url(calendarPath(calendarId) + "/events?$filter=" + encode(filter) + "&" + expandOrigin() + "&$top=1000");
+  for (int page = 0; page < api.options().maxPages && !url.empty(); ++page) {
+    auto r = api.call("GET", url, nullptr, kReadPrefer);
+    if (!r) return std::unexpected(r.error());
+    for (const auto& item : arrayField(r->body, "value")) {
+      auto e = readGraphEvent(item);
+      if (!e || !e->origin) continue;
+      index.byMarker[e->origin->pairId + " " + e->origin->sourceKey] = WriteResult{e->id, e->etag, true};
+    }
+    url = stringField(r->body, "@odata.nextLink");
+    if (!url.empty() && !api.ours(url)) return fail(ErrorCode::Invalid, "Microsoft Graph gave a next link outside its API root");
+  }
+  index.loaded = true;
+  return {};
+}
+
+core::Result<std::optional<WriteResult>> GraphProvider::Impl::existingCopy(const std::string& calendarId, const model::Origin& origin) {
+  const std::string marker = origin.pairId + " " + origin.sourceKey;
+  std::unique_lock lock(copiesMutex_);
+  CopyIndex& index = copies_[calendarId + "\n" + origin.pairId];
+  if (!index.loaded && index.lookups < kDirectLookups) {
+    ++index.lookups;
+    lock.unlock();
+    auto found = findCopy(calendarId, origin);
+    if (!found) return std::unexpected(found.error());
+    if (!*found) return std::optional<WriteResult>();
+    return std::optional<WriteResult>(WriteResult{stringField(**found, "id"), stringField(**found, "@odata.etag"), true});
+  }
+  if (!index.loaded) {
+    if (auto loaded = loadCopies(calendarId, origin.pairId, index); !loaded) return std::unexpected(loaded.error());
+  }
+  const auto hit = index.byMarker.find(marker);
+  if (hit == index.byMarker.end()) return std::optional<WriteResult>();
+  const WriteResult known = hit->second;
+  lock.unlock();
+  // the index may be older than a user's deletion: make sure the copy is still there and ours
+  auto fresh = api.call("GET", api.url(eventPath(known.id) + "?" + expandOrigin()), nullptr, kReadPrefer, {404});
+  if (!fresh) return std::unexpected(fresh.error());
+  auto e = fresh->status == 200 ? readGraphEvent(fresh->body) : core::Result<model::Event>(std::unexpected(core::Error{}));
+  if (!e || !e->origin || e->origin->pairId + " " + e->origin->sourceKey != marker) {
+    std::lock_guard again(copiesMutex_);
+    copies_[calendarId + "\n" + origin.pairId].byMarker.erase(marker);
+    return std::optional<WriteResult>();
+  }
+  return std::optional<WriteResult>(WriteResult{e->id, e->etag, true});
+}
+
+void GraphProvider::Impl::remember(const std::string& calendarId, const model::Origin& origin, const WriteResult& written) {
+  std::lock_guard lock(copiesMutex_);
+  CopyIndex& index = copies_[calendarId + "\n" + origin.pairId];
+  if (index.loaded) index.byMarker[origin.pairId + " " + origin.sourceKey] = WriteResult{written.id, written.etag, true};
+}
 
 core::Result<GraphProvider::Impl::Round> GraphProvider::Impl::round(std::string url, std::size_t& items, std::size_t& bytes) {
   Round out;
@@ -278,16 +353,18 @@ core::Result<WriteResult> GraphProvider::create(const std::string& calendarId, c
   if (!b) return std::unexpected(b.error());
   if (write.event().origin) {
     // already there: an earlier attempt succeeded (a crash between write and record)
-    auto existing = impl_->findCopy(calendarId, *write.event().origin);
+    auto existing = impl_->existingCopy(calendarId, *write.event().origin);
     if (!existing) return std::unexpected(existing.error());
-    if (*existing) return WriteResult{stringField(**existing, "id"), stringField(**existing, "@odata.etag"), true};
+    if (*existing) return **existing;
   }
   (*b)["transactionId"] = transactionIdFor(write.event().uid);
   auto r = impl_->api.call("POST", impl_->api.url(calendarPath(calendarId) + "/events"), &*b, kReadPrefer);
   if (!r) return std::unexpected(r.error());
   const std::string id = stringField(r->body, "id");
   if (id.empty()) return fail(ErrorCode::Invalid, "Microsoft Graph answered a create without an id");
-  return WriteResult{id, stringField(r->body, "@odata.etag")};
+  WriteResult written{id, stringField(r->body, "@odata.etag")};
+  if (write.event().origin) impl_->remember(calendarId, *write.event().origin, written);
+  return written;
 }
 
 core::Result<WriteResult> GraphProvider::update(const std::string& calendarId, const std::string& eventId, const std::string& etag,

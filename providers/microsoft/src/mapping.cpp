@@ -96,7 +96,8 @@ core::Result<std::string> eventBody(const model::Event& event, std::string_view 
   // Never attendees: Microsoft 365 sends invitations to them.
   if (event.origin) {
     body["singleValueExtendedProperties"] = nlohmann::json::array(
-        {{{"id", std::string(kOriginPropertyId)}, {"value", event.origin->pairId + " " + event.origin->sourceKey}}});
+        {{{"id", std::string(kOriginPropertyId)}, {"value", event.origin->pairId + " " + event.origin->sourceKey}},
+         {{"id", std::string(kPairPropertyId)}, {"value", event.origin->pairId}}});
   }
   return body.dump();
 }

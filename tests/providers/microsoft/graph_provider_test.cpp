@@ -442,3 +442,38 @@ TEST_CASE("a rejected access token is replaced once", "[microsoft][contract]") {
   REQUIRE(s.provider->listCalendars());
   CHECK(s.tokens->rejections == 1);
 }
+
+TEST_CASE("many creates: eight lookups, then one listing of the pair's copies answers the rest", "[microsoft][contract][writes]") {
+  Setup s(kPlain);
+  s.requests();
+  std::vector<WriteResult> written;
+  for (int i = 0; i < 20; ++i) {
+    auto w = s.provider->create(s.calendar, approve(sourceEvent("bulk " + std::to_string(i), 1 + i % 28), s.calendar));
+    REQUIRE(w);
+    CHECK_FALSE(w->existed);
+    written.push_back(*w);
+  }
+  auto requests = s.requests();
+  CHECK(count(requests, "events.create") == 20);
+  CHECK(count(requests, "events.list") == 9);  // eight lookups, one listing
+  const auto stored = s.fake.events(s.calendar);
+  REQUIRE(stored.size() == 20);
+  CHECK(stored[0]["extended"][std::string(kPairPropertyId)] == "pr_graph_test");
+
+  // a retried create finds its copy in the index (read once more before it is trusted)
+  auto again = s.provider->create(s.calendar, approve(sourceEvent("bulk 3", 4), s.calendar));
+  REQUIRE(again);
+  CHECK(again->existed);
+  CHECK(again->id == written[3].id);
+  requests = s.requests();
+  CHECK(count(requests, "events.get") == 1);
+  CHECK(count(requests, "events.create") == 0);
+
+  // the user deleted a copy after the listing: the index no longer trusts it, the copy is made again
+  s.fake.userDeletes(written[5].id);
+  auto remade = s.provider->create(s.calendar, approve(sourceEvent("bulk 5", 6), s.calendar));
+  REQUIRE(remade);
+  CHECK_FALSE(remade->existed);
+  CHECK(remade->id != written[5].id);
+  CHECK(s.fake.events(s.calendar).size() == 20);
+}

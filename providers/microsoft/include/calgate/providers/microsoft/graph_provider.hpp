@@ -13,8 +13,11 @@
 ///   goes elsewhere). Series arrive as their occurrences and exceptions within the window, each an
 ///   event of its own (the product page: "series masters expanded server-side");
 /// - writes: single events. A create first looks for the copy by its origin marker (a
-///   singleValueExtendedProperty; a crash between write and record never duplicates) and posts with
-///   a transactionId derived from the copy's UID (a retried POST never duplicates); updates are
+///   singleValueExtendedProperty; a crash between write and record never duplicates): the first
+///   eight creates of a pair's calendar in an adapter with a lookup each, then through one listing
+///   of the pair's copies (by a second property holding the pair id) that the adapter keeps up to
+///   date with its own creates, a copy found there read once more before it is trusted; it posts
+///   with a transactionId derived from the copy's UID (a retried POST never duplicates); updates are
 ///   PATCH with If-Match (412 -> re-read, retry once); deletes with If-Match, 404 = done. Zones
 ///   are written as Windows names where one corresponds (ICU), else as the instant in UTC. A
 ///   write of a series (recurrence lines or a recurrence id) is refused: Invalid, cause

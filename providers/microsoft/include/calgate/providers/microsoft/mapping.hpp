@@ -37,4 +37,9 @@ core::Result<std::string> eventBody(const model::Event& event, std::string_view 
 inline constexpr std::string_view kOriginPropertyId =
     "String {6b1c4d7e-2f0a-4c39-9a57-5d3f8e0c1a24} Name calgateOrigin";
 
+/// The extended property holding the pair alone ("<pairId>"), so the copies of one pair in a
+/// calendar can be listed with Graph's documented $filter on an extended property's value.
+inline constexpr std::string_view kPairPropertyId =
+    "String {6b1c4d7e-2f0a-4c39-9a57-5d3f8e0c1a24} Name calgatePair";
+
 }  // namespace calgate::providers::microsoft

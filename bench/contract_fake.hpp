@@ -1,0 +1,103 @@
+#pragma once
+// A contract fake (the Google or Microsoft Graph fake of tests/services/) as a benchmark's child
+// process: started on a free loopback port, driven through its control interface, stopped with
+// the object; and the benchmarks' clocks (wall time, this process's CPU time).
+#include "bench_support.hpp"
+#include "calgate/providers/access_tokens.hpp"
+#include "calgate/providers/http/curl_http_client.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace calgate::bench {
+
+using nlohmann::json;
+
+/// A contract fake (tests/services/<name>/main.mjs) as a child process, with its control interface.
+struct ContractFake {
+  pid_t pid = -1;
+  std::string url, token;
+  providers::CurlHttpClient http{[] {
+    providers::HttpClientOptions o;
+    o.allowLoopback = o.allowPlainHttp = true;
+    o.maxResponseBytes = 256 * 1024 * 1024;
+    return o;
+  }()};
+
+  /// Starts tests/services/`name`/main.mjs with `options` ("switch=json" each).
+  ContractFake(const std::string& name, const std::vector<std::string>& options) {
+    int out[2];
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines as they come
+    if (::pipe(out) != 0) bench::die("pipe");
+    pid = ::fork();
+    if (pid == 0) {
+      ::dup2(out[1], 1);
+      ::close(out[0]);
+      const std::string main = std::string(CALGATE_SOURCE_DIR) + "/tests/services/" + name + "/main.mjs";
+      std::vector<std::string> args{"node", main, "--port", "0"};
+      for (const auto& o : options) {
+        args.push_back("--option");
+        args.push_back(o);
+      }
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv("/usr/bin/node", argv.data());
+      ::_exit(127);
+    }
+    ::close(out[1]);
+    std::string line;
+    char c;
+    while (::read(out[0], &c, 1) == 1 && c != '\n') line += c;
+    ::close(out[0]);
+    if (line.empty()) bench::die("the " + name + " fake did not start (node, npm ci?)");
+    const auto started = json::parse(line);
+    url = started["url"];
+    token = started["controlToken"];
+  }
+  ~ContractFake() {
+    ::kill(pid, SIGTERM);
+    ::waitpid(pid, nullptr, 0);
+  }
+  json control(const std::string& method, const std::string& path, const json& body = nullptr) {
+    providers::HttpRequest r;
+    r.method = method;
+    r.url = url + "__control/" + path;
+    r.headers = {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}};
+    if (!body.is_null()) r.body = body.dump();
+    auto a = http.send(r);
+    if (!a || a->status != 200) bench::die("control " + path + ": " + (a ? a->body.substr(0, 200) : a.error().message));
+    return json::parse(a->body);
+  }
+};
+
+/// The same access token every time (the fakes issue tokens that outlive a benchmark).
+class FixedToken final : public providers::AccessTokens {
+ public:
+  explicit FixedToken(std::string t) : t_(std::move(t)) {}
+  core::Result<Botan::secure_vector<char>> token() override { return Botan::secure_vector<char>(t_.begin(), t_.end()); }
+  void rejected() override {}
+
+ private:
+  std::string t_;
+};
+
+inline double elapsed(std::chrono::steady_clock::time_point since) { return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count(); }
+
+/// CPU seconds this process (calgate's side, not the fake) has used.
+inline double cpu() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+}  // namespace calgate::bench

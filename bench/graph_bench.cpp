@@ -1,0 +1,124 @@
+// The Microsoft Graph adapter against the contract fake (tests/services/microsoft/main.mjs, spawned
+// here):
+//   build/bench/bench/calgate_bench_graph [events]      (default 10000; needs node + npm ci)
+// Reports, for a calendar of N events:
+//   - the initial delta round (pullChanges without cursor): time, events/s, requests, CPU per event;
+//   - requests per changed event on the source side: 1 % of the events edited, one delta round;
+//   - the initial sync into Microsoft 365 as a target: N creates through the adapter (each a lookup
+//     by origin marker and a POST): time, events/s, requests per event, CPU per event; then 1 % of
+//     them updated: requests per changed event.
+// The fake runs with Graph's looseness off (no replays, duplicates or empty pages) and its
+// per-mailbox budget lifted, so the adapter's own cost is measured.
+#include "contract_fake.hpp"
+#include "calgate/policy/evaluator.hpp"
+#include "calgate/providers/microsoft/graph_provider.hpp"
+
+#include <chrono>
+#include <string>
+
+using namespace calgate;
+using namespace std::chrono;
+using nlohmann::json;
+using bench::cpu;
+using bench::elapsed;
+
+namespace {
+
+const std::string kUser = "bench@contoso.example";
+const std::string kClient = "11111111-2222-4333-8444-555555555555";
+
+std::string at(int i, int hour) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "2026-%02d-%02dT%02d:%02d:00", 1 + (i / 28) % 12, 1 + i % 28, hour, (i * 7) % 60);
+  return buf;
+}
+
+policy::ApprovedWrite approve(int i, const std::string& title, const std::string& calendar) {
+  model::Event e;
+  e.uid = "bench-source-" + std::to_string(i);
+  e.title = title;
+  e.start = model::ZonedTime{sys_days{2026y / June / 1} + hours(i % 2000), "Europe/Berlin"};
+  e.end = model::ZonedTime{sys_days{2026y / June / 1} + hours(i % 2000) + minutes(30), "Europe/Berlin"};
+  policy::WriteContext ctx;
+  ctx.pairId = "pr_bench";
+  ctx.sourceKey = "cal|" + e.uid + "|";
+  ctx.targetProvider = model::ProviderKind::Microsoft;
+  ctx.targetCalendar = calendar;
+  auto d = policy::Evaluator{}.evaluate(policy::PairRules{}, policy::OrgPolicy::none("src.example"), e, ctx);
+  if (!d.write) bench::die("not approved");
+  return *d.write;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int n = argc > 1 ? std::atoi(argv[1]) : 10000;
+  bench::ContractFake fake("microsoft", {"replayRate=0", "duplicateRate=0", "emptyPages=false", "shuffle=false",
+                                         "mailboxRequestsPer10Min=null", "transactionIdWindowMs=0"});
+  static pid_t child = fake.pid;  // bench::die() exits: the fake goes with it
+  std::atexit([] { ::kill(child, SIGTERM); });
+  fake.control("POST", "users", {{"email", kUser}});
+  fake.control("POST", "clients", {{"clientId", kClient}, {"clientSecret", "s"}, {"redirectUris", {"http://127.0.0.1:9/cb"}}});
+  const json state = fake.control("GET", "state");  // kept: a range-for over a temporary's member would dangle
+  const std::string source = state["calendars"][0]["id"];
+  const std::string target = fake.control("POST", "calendars", {{"owner", kUser}, {"name", "Target"}})["id"];
+  bench::FixedToken tokens(fake.control("POST", "tokens", {{"user", kUser}, {"clientId", kClient}, {"scopes", {"Calendars.ReadWrite"}}})["access_token"]);
+  std::vector<std::string> ids;
+  for (int start = 0; start < n; start += 1000) {
+    json batch = json::array();
+    for (int i = start; i < std::min(n, start + 1000); ++i) {
+      batch.push_back({{"subject", "event " + std::to_string(i)}, {"start", {{"dateTime", at(i, 9)}, {"timeZone", "W. Europe Standard Time"}}},
+                       {"end", {{"dateTime", at(i, 10)}, {"timeZone", "W. Europe Standard Time"}}}});
+    }
+    const auto created = fake.control("POST", "calendars/" + source + "/bulk-events", {{"events", batch}});
+    for (const auto& id : created["ids"]) ids.push_back(id);
+  }
+  providers::CurlHttpClient http{[] {
+    providers::HttpClientOptions o;
+    o.allowLoopback = o.allowPlainHttp = true;
+    return o;
+  }()};
+  providers::microsoft::GraphOptions options;
+  options.pageSize = 1000;
+  providers::microsoft::GraphProvider graph(http, tokens, core::systemClock(), {fake.url}, options);
+  const providers::TimeWindow window{sys_days{2025y / December / 1}, sys_days{2027y / January / 1}};
+
+  auto t0 = steady_clock::now();
+  const double cpu0 = cpu();
+  auto full = bench::must(graph.pullChanges(source, "", window), "initial delta round");
+  const double listSeconds = elapsed(t0);
+  const auto listRequests = graph.requestCount();
+  std::printf("initial delta round: %zu events in %.2f s (%.0f events/s), %zu requests, %.0f us CPU per event in calgate\n",
+              full.changed.size(), listSeconds, static_cast<double>(full.changed.size()) / listSeconds, listRequests,
+              (cpu() - cpu0) * 1e6 / static_cast<double>(full.changed.size()));
+
+  const int changed = std::max(1, n / 100);
+  for (int i = 0; i < changed; ++i) fake.control("PATCH", "events/" + ids[static_cast<std::size_t>(i * 97 % n)], {{"subject", "changed"}});
+  auto t1 = steady_clock::now();
+  auto incremental = bench::must(graph.pullChanges(source, full.cursor, window), "incremental delta round");
+  const auto incRequests = graph.requestCount() - listRequests;
+  std::printf("incremental: %zu changed events read in %.3f s with %zu requests (%.3f requests per changed event)\n",
+              incremental.changed.size(), elapsed(t1), incRequests, static_cast<double>(incRequests) / changed);
+
+  const auto before = graph.requestCount();
+  auto t2 = steady_clock::now();
+  const double cpu2 = cpu();
+  std::vector<providers::WriteResult> written;
+  for (int i = 0; i < n; ++i) {
+    written.push_back(bench::must(graph.create(target, approve(i, "copy " + std::to_string(i), target)), "create"));
+    if ((i + 1) % 2000 == 0) std::printf("  %d of %d written\n", i + 1, n);
+  }
+  const double writeSeconds = elapsed(t2);
+  const auto writeRequests = graph.requestCount() - before;
+  std::printf("initial sync into Microsoft 365: %d events in %.2f s (%.0f events/s), %.3f requests per event, %.0f us CPU per event in calgate\n",
+              n, writeSeconds, n / writeSeconds, static_cast<double>(writeRequests) / n, (cpu() - cpu2) * 1e6 / n);
+
+  const auto beforeUpdates = graph.requestCount();
+  for (int i = 0; i < changed; ++i) {
+    const auto& w = written[static_cast<std::size_t>(i * 97 % n)];
+    bench::must(graph.update(target, w.id, w.etag, approve(i * 97 % n, "updated", target)), "update");
+  }
+  std::printf("updates into Microsoft 365: %d changed events, %.3f requests per changed event (unbatched)\n", changed,
+              static_cast<double>(graph.requestCount() - beforeUpdates) / changed);
+  return 0;
+}
