@@ -3,6 +3,7 @@
 // process: started on a free loopback port, driven through its control interface, stopped with
 // the object; and the benchmarks' clocks (wall time, this process's CPU time).
 #include "bench_support.hpp"
+#include "calgate/policy/evaluator.hpp"
 #include "calgate/providers/access_tokens.hpp"
 #include "calgate/providers/http/curl_http_client.hpp"
 
@@ -98,6 +99,26 @@ inline double cpu() {
   rusage u{};
   ::getrusage(RUSAGE_SELF, &u);
   return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+/// The approved copy of benchmark source event `i` ("bench-source-<i>", half an hour, hour `i`
+/// after 2026-06-01 in `zone`) titled `title`, for `calendar` of a `kind` target.
+inline policy::ApprovedWrite approvedCopy(model::ProviderKind kind, int i, const std::string& title, const std::string& calendar,
+                                          const std::string& zone = "UTC") {
+  using namespace std::chrono;
+  model::Event e;
+  e.uid = "bench-source-" + std::to_string(i);
+  e.title = title;
+  e.start = model::ZonedTime{sys_days{2026y / June / 1} + hours(i % 2000), zone};
+  e.end = model::ZonedTime{sys_days{2026y / June / 1} + hours(i % 2000) + minutes(30), zone};
+  policy::WriteContext ctx;
+  ctx.pairId = "pr_bench";
+  ctx.sourceKey = "cal|" + e.uid + "|";
+  ctx.targetProvider = kind;
+  ctx.targetCalendar = calendar;
+  auto d = policy::Evaluator{}.evaluate(policy::PairRules{}, policy::OrgPolicy::none("src.example"), e, ctx);
+  if (!d.write) die("not approved");
+  return *d.write;
 }
 
 }  // namespace calgate::bench

@@ -7,7 +7,6 @@
 //     requests per event; then 1 % of them updated: requests per changed event (unbatched).
 // Pacing is off (the fake has no rate limit here) so the adapter's own cost is measured.
 #include "contract_fake.hpp"
-#include "calgate/policy/evaluator.hpp"
 #include "calgate/providers/google/google_provider.hpp"
 #include "calgate/providers/http/curl_http_client.hpp"
 
@@ -31,19 +30,7 @@ std::string at(int i, int hour) {
 }
 
 policy::ApprovedWrite approve(int i, const std::string& title, const std::string& calendar) {
-  model::Event e;
-  e.uid = "bench-source-" + std::to_string(i);
-  e.title = title;
-  e.start = model::ZonedTime{sys_days{2026y / June / 1} + hours(i % 2000), "UTC"};
-  e.end = model::ZonedTime{sys_days{2026y / June / 1} + hours(i % 2000) + minutes(30), "UTC"};
-  policy::WriteContext ctx;
-  ctx.pairId = "pr_bench";
-  ctx.sourceKey = "cal|" + e.uid + "|";
-  ctx.targetProvider = model::ProviderKind::Google;
-  ctx.targetCalendar = calendar;
-  auto d = policy::Evaluator{}.evaluate(policy::PairRules{}, policy::OrgPolicy::none("src.example"), e, ctx);
-  if (!d.write) bench::die("not approved");
-  return *d.write;
+  return bench::approvedCopy(model::ProviderKind::Google, i, title, calendar, "UTC");
 }
 
 }  // namespace

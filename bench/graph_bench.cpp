@@ -10,7 +10,6 @@
 // The fake runs with Graph's looseness off (no replays, duplicates or empty pages) and its
 // per-mailbox budget lifted, so the adapter's own cost is measured.
 #include "contract_fake.hpp"
-#include "calgate/policy/evaluator.hpp"
 #include "calgate/providers/microsoft/graph_provider.hpp"
 
 #include <chrono>
@@ -34,19 +33,7 @@ std::string at(int i, int hour) {
 }
 
 policy::ApprovedWrite approve(int i, const std::string& title, const std::string& calendar) {
-  model::Event e;
-  e.uid = "bench-source-" + std::to_string(i);
-  e.title = title;
-  e.start = model::ZonedTime{sys_days{2026y / June / 1} + hours(i % 2000), "Europe/Berlin"};
-  e.end = model::ZonedTime{sys_days{2026y / June / 1} + hours(i % 2000) + minutes(30), "Europe/Berlin"};
-  policy::WriteContext ctx;
-  ctx.pairId = "pr_bench";
-  ctx.sourceKey = "cal|" + e.uid + "|";
-  ctx.targetProvider = model::ProviderKind::Microsoft;
-  ctx.targetCalendar = calendar;
-  auto d = policy::Evaluator{}.evaluate(policy::PairRules{}, policy::OrgPolicy::none("src.example"), e, ctx);
-  if (!d.write) bench::die("not approved");
-  return *d.write;
+  return bench::approvedCopy(model::ProviderKind::Microsoft, i, title, calendar, "Europe/Berlin");
 }
 
 }  // namespace
