@@ -113,3 +113,31 @@ class MicrosoftAccounts(cg.ApiTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class MicrosoftGuests(cg.ApiTestCase):
+    """An organisation's own authority: its members are inside its domain; a guest it invited signs
+    in with a token of that tenant naming the guest's home address, which the tenant does not
+    control: inside no organisation."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.fake = mf.GraphFake()
+        cls.addClassCleanup(cls.fake.stop)
+        cls.tenant = cls.fake.control("POST", "users", {"email": ADA})["tenantId"]
+        cls.fake.control("POST", "users", {"email": "bob@fabrikam.example", "guestOf": [cls.tenant]})
+        env = lambda fake, secret, url, port: dict(mf.calgate_env(fake, secret, url, port),
+                                                    CALGATE_MICROSOFT_ISSUER=fake.url + cls.tenant + "/v2.0")
+        cf.start_gateway(cls, cls.fake, mf.CLIENT_ID, mf.CLIENT_SECRET, env, "microsoft-tenant")
+
+    def setUp(self):
+        self.user = self.server.add_user()
+        self.api = self.server.client(self.user["token"])
+
+    def test_a_member_is_inside_and_a_guest_is_not(self):
+        for email, inside in ((ADA, ["contoso.example"]), ("bob@fabrikam.example", [])):
+            status, page = mf.connect(self.api, self.public_url, email)
+            self.assertEqual(status, 200, page)
+            account = [a for a in self.api.get("/v1/accounts").json["accounts"] if a["email"] == email][0]
+            self.assertEqual([i["domain"] for i in account["identities"] if i["inside"]], inside, email)
+        self.assertEqual(self.fake.violations(), [])

@@ -314,3 +314,14 @@ TEST_CASE("a multi-tenant issuer template: iss must be the template filled in wi
     CHECK_THAT(bad.error().message, Catch::Contains("iss") || Catch::Contains("tid"));
   }
 }
+
+TEST_CASE("idp is read: Entra names a guest's own identity provider there", "[oauth][id_token]") {
+  auto c = claims();
+  c["idp"] = "https://sts.windows.net/22222222-2222-4222-8222-222222222222/";
+  auto id = verify(token(rsa(), c), keys({&rsa()}));
+  REQUIRE(id);
+  CHECK(id->identityProvider == "https://sts.windows.net/22222222-2222-4222-8222-222222222222/");
+  auto member = verify(token(rsa(), claims()), keys({&rsa()}));
+  REQUIRE(member);
+  CHECK(member->identityProvider.empty());
+}

@@ -201,8 +201,10 @@ core::Result<OAuthConnected> OAuthConnections::complete(const std::map<std::stri
   if (pending->provider == model::ProviderKind::Microsoft) {
     who.label = id->preferredUsername;
     // A work account only as a member of its own tenant: a token issued by another tenant (a B2B
-    // guest's) names the guest's home address, which that tenant does not control.
-    const bool ownTenant = !id->tenantId.empty() && id->issuer.find("/" + id->tenantId + "/") != std::string::npos;
+    // guest's) names the guest's home address, which that tenant does not control. Entra says so
+    // with `idp` (the guest's own identity provider, unlike the issuer).
+    const bool guest = !id->identityProvider.empty() && id->identityProvider != id->issuer;
+    const bool ownTenant = !guest && !id->tenantId.empty() && id->issuer.find("/" + id->tenantId + "/") != std::string::npos;
     who.identities = model::microsoftIdentities(id->preferredUsername, ownTenant ? id->tenantId : "");
   } else {
     if (!id->emailVerified) {

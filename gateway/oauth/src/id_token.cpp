@@ -154,6 +154,7 @@ Identity identity(const nlohmann::json& claims) {
   id.emailVerified = verified != claims.end() && (*verified == true || *verified == "true");
   id.hostedDomain = detail::stringMember(claims, "hd").value_or("");
   id.tenantId = detail::stringMember(claims, "tid").value_or("");
+  id.identityProvider = detail::stringMember(claims, "idp").value_or("");
   id.preferredUsername = detail::stringMember(claims, "preferred_username").value_or("");
   id.name = detail::stringMember(claims, "name").value_or("");
   return id;

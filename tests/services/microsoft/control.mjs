@@ -3,7 +3,7 @@
 // switches, move the clock, revoke or age grants, send lifecycle events) and what they inspect
 // (the whole state). The same operations as a JS API (fake.control) and over HTTP under
 // /__control/ with the control bearer token (main.mjs):
-//   POST   /__control/users                  {email, kind?: work|consumer, tenantId?, name?}  -> user
+//   POST   /__control/users                  {email, kind?: work|consumer, tenantId?, name?, guestOf?: [tenant id]}  -> user
 //   POST   /__control/clients                {clientId, clientSecret, redirectUris, signInAudience?}
 //   POST   /__control/calendars              {owner, name?}                            -> {id}
 //   POST   /__control/calendars/{id}/share   {user, role: read|write}

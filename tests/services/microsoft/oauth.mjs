@@ -408,6 +408,7 @@ export class MicrosoftOAuth {
     // widen them; the OIDC scopes (id token, refresh token) are those of the authorization request
     const graph = form.has('scope') ? this.#narrow(form.get('scope'), req, clientId).graph : req.graph;
     return this.#mint(entry.user, clientId, graph, req.oidc, { offline: req.oidc.includes('offline_access'), nonce: req.nonce,
+      signInTenant: this.#guestTenant(this.state.users.get(entry.user), req.tenant),
       clientInfo: form.get('client_info') === '1' });
   }
 
@@ -442,7 +443,7 @@ export class MicrosoftOAuth {
       refreshToken = this.#newRefreshToken(user, { ...t, issuedMs: now, lastUsedMs: now });
       if (!this.#opt('oldRefreshTokenValidAfterRotation')) t.rotatedOut = true;
     }
-    const out = this.#response(t.user, clientId, graph, oidc, { clientInfo: form.get('client_info') === '1' });
+    const out = this.#response(t.user, clientId, graph, oidc, { clientInfo: form.get('client_info') === '1', signInTenant: t.signInTenant });
     if (refreshToken) out.refresh_token = refreshToken;
     return this.#order(out);
   }
@@ -461,13 +462,13 @@ export class MicrosoftOAuth {
 
   // ---- tokens ----
 
-  #mint(userKey, clientId, graph, oidc, { offline, nonce, clientInfo }) {
+  #mint(userKey, clientId, graph, oidc, { offline, nonce, clientInfo, signInTenant }) {
     const user = this.state.users.get(userKey);
-    const out = this.#response(userKey, clientId, graph, oidc, { nonce, clientInfo });
+    const out = this.#response(userKey, clientId, graph, oidc, { nonce, clientInfo, signInTenant });
     if (offline) {
       const now = this.#now();
       out.refresh_token = this.#newRefreshToken(user, { user: userKey, clientId, graph: [...graph], oidc: [...oidc],
-        grantMs: now, issuedMs: now, lastUsedMs: now });
+        grantMs: now, issuedMs: now, lastUsedMs: now, signInTenant });
     }
     return this.#order(out);
   }
@@ -479,7 +480,7 @@ export class MicrosoftOAuth {
   }
 
   /// An access token (and an id token with openid) for `graph` + `oidc`, as the token endpoint answers.
-  #response(userKey, clientId, graph, oidc, { nonce, clientInfo } = {}) {
+  #response(userKey, clientId, graph, oidc, { nonce, clientInfo, signInTenant } = {}) {
     const user = this.state.users.get(userKey);
     const lifetime = this.#opt('accessTokenLifetimeS');
     const access = `EwB${random(96)}`;
@@ -488,7 +489,7 @@ export class MicrosoftOAuth {
     // as Microsoft writes it: the OIDC scopes by name (offline_access never listed), Graph's as URLs
     const scope = [...['profile', 'openid', 'email'].filter((s) => oidc.includes(s)), ...graph.map((g) => `${GRAPH_RESOURCE}/${g}`)].join(' ');
     const out = { token_type: 'Bearer', scope, expires_in: lifetime, ext_expires_in: lifetime, access_token: access };
-    if (oidc.includes('openid')) out.id_token = this.#idToken(user, clientId, oidc, nonce);
+    if (oidc.includes('openid')) out.id_token = this.#idToken(user, clientId, oidc, nonce, signInTenant);
     if (clientInfo) out.client_info = Buffer.from(JSON.stringify({ uid: user.id, utid: tenantOf(user) })).toString('base64url');
     return out;
   }
@@ -506,10 +507,13 @@ export class MicrosoftOAuth {
 
   /// v2.0 id token claims: the real tenant in iss and tid; name, preferred_username and oid need
   /// `profile`, email needs `email`; no at_hash/c_hash (Microsoft omits them on /token answers).
-  #idToken(user, clientId, oidc, nonce) {
-    const tid = tenantOf(user);
+  /// A guest (signed in through a tenant GUID path of a tenant that invited them) gets that tenant
+  /// as tid and iss, and `idp` naming the identity provider of their home account.
+  #idToken(user, clientId, oidc, nonce, signInTenant) {
+    const tid = signInTenant ?? tenantOf(user);
     const now = Math.floor(this.#now() / 1000);
     const claims = { aud: clientId, iss: `${this.#base()}/${tid}/v2.0`, iat: now, nbf: now, exp: now + this.#opt('idTokenLifetimeS') };
+    if (signInTenant) claims.idp = user.kind === 'consumer' ? 'live.com' : `https://sts.windows.net/${tenantOf(user)}/`;
     if (oidc.includes('email') && user.email) claims.email = user.email;
     if (oidc.includes('profile')) Object.assign(claims, { name: user.name, oid: user.id, preferred_username: user.email });
     Object.assign(claims, { aio: random(48), ...(nonce !== undefined ? { nonce } : {}), rh: `0.A${random(40)}.`,
@@ -574,10 +578,16 @@ export class MicrosoftOAuth {
     const personalRefused = () => sts(400, 'invalid_request', 500200, `User account '{EmailHidden}' is a personal Microsoft account. Personal Microsoft accounts are not supported for this application unless explicitly invited to an organization. Try signing out and signing back in with an organizational account.`);
     if (tenant === 'consumers' || tenant === CONSUMER_TENANT) { if (!personal) return notInTenant('Microsoft Account'); }
     else if (tenant === 'organizations') { if (personal) return personalRefused(); }
-    else if (tenant !== 'common' && tid !== tenant) return notInTenant(tenant);
+    else if (tenant !== 'common' && tid !== tenant && !(user.guestOf ?? []).includes(tenant)) return notInTenant(tenant);
     // (an AzureADMyOrg client only ever gets here on its home tenant's path: #clientGate)
     if (client.signInAudience === 'AzureADMultipleOrgs' && personal) return personalRefused();
     return null;
+  }
+
+  /// The tenant a guest signs in to: `tenant` when it is a tenant GUID the user was invited to
+  /// (not their home tenant); undefined otherwise.
+  #guestTenant(user, tenant) {
+    return user && tenant !== tenantOf(user).toLowerCase() && (user.guestOf ?? []).includes(tenant) ? tenant : undefined;
   }
 
   #clientIdOf(client) { for (const [id, c] of this.clients) if (c === client) return id; return ''; }

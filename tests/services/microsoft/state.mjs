@@ -28,13 +28,17 @@ export class FakeState {
   constructor(clock) { this.clock = clock; }
 
   /// A user: kind 'work' (tenant from the domain unless tenantId) or 'consumer' (the MSA tenant).
-  addUser({ email, kind = 'work', tenantId, name, timeZone = 'UTC' }) {
+  /// `guestOf`: tenant ids that invited the user as a guest (they may sign in through those tenants'
+  /// paths and get tokens of those tenants, with `idp` naming their home).
+  addUser({ email, kind = 'work', tenantId, name, timeZone = 'UTC', guestOf = [] }) {
     if (typeof email !== 'string' || !/^[^@\s]+@[^@\s]+$/.test(email)) throw new Error('a user needs an email');
     const key = email.toLowerCase();
     if (this.users.has(key)) throw new Error(`user ${email} exists`);
     if (!['work', 'consumer'].includes(kind)) throw new Error('kind: work or consumer');
     const tid = kind === 'consumer' ? CONSUMER_TENANT : tenantId ?? guidOf(`tenant ${key.split('@')[1]}`);
-    const user = { email, id: guidOf(`user ${key}`), tenantId: tid, kind, name: name ?? email.split('@')[0], timeZone };
+    if (!Array.isArray(guestOf) || guestOf.some((t) => typeof t !== 'string')) throw new Error('guestOf: a list of tenant ids');
+    const user = { email, id: guidOf(`user ${key}`), tenantId: tid, kind, name: name ?? email.split('@')[0], timeZone,
+      guestOf: guestOf.map((t) => t.toLowerCase()) };
     this.users.set(key, user);
     this.addCalendar(key, { name: 'Calendar', isDefault: true });
     return user;

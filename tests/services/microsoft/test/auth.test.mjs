@@ -602,3 +602,26 @@ test('issue(): a refresh token only with offline_access; unknown users, scopes a
   assert.throws(() => f.oauth.issue({ user: ADA, clientId: MULTI, scopes: ['Mail.Read'] }));
   assert.throws(() => f.oauth.issue({ user: BOB, clientId: SINGLE, scopes: ['Calendars.Read'] }), /AADSTS50020/);
 });
+
+test('a guest signs in through the inviting tenant path: tid and iss are that tenant, idp names the home identity provider', () => {
+  const f = setup();
+  f.state.users.get(BOB).guestOf = [CONTOSO];
+  const guest = signIn(f, { tenant: CONTOSO, account: BOB });
+  assert.equal(guest.status, 200, JSON.stringify(guest.body));
+  const claims = claimsOf(guest.body.id_token);
+  assert.equal(claims.tid, CONTOSO);
+  assert.equal(claims.iss, `${BASE}/${CONTOSO}/v2.0`);
+  assert.equal(claims.idp, `https://sts.windows.net/${FABRIKAM}/`);
+  assert.equal(claims.preferred_username, BOB);
+  // the rotated refresh token keeps the guest session's tenant
+  const refreshed = token(f, { grant_type: 'refresh_token', refresh_token: guest.body.refresh_token }, { tenant: CONTOSO });
+  assert.equal(claimsOf(refreshed.body.id_token).idp, `https://sts.windows.net/${FABRIKAM}/`);
+  // at home, or on /common, the same user is a member: no idp
+  const home = signIn(f, { tenant: 'common', account: BOB });
+  assert.equal(claimsOf(home.body.id_token).tid, FABRIKAM);
+  assert.equal(claimsOf(home.body.id_token).idp, undefined);
+  // not invited: still refused
+  f.state.users.get(BOB).guestOf = [];
+  const page = consent(f, { tenant: CONTOSO, account: BOB, code_challenge: pkce().challenge, code_challenge_method: 'S256' });
+  assert.equal(page.status, 400);
+});

@@ -49,6 +49,9 @@ struct Identity {
   bool emailVerified = false;     ///< email_verified true (or "true")
   std::string hostedDomain;       ///< hd (Google Workspace)
   std::string tenantId;           ///< tid (Microsoft Entra)
+  /// idp (Microsoft Entra): present when the identity provider that authenticated the subject is
+  /// not the issuing tenant - a guest (B2B) or a personal account signed in to a work tenant.
+  std::string identityProvider;
   std::string preferredUsername;  ///< preferred_username
   std::string name;
 };
