@@ -5,6 +5,7 @@
 #include "bench_support.hpp"
 #include "calgate/policy/evaluator.hpp"
 #include "calgate/providers/access_tokens.hpp"
+#include "calgate/providers/provider.hpp"
 #include "calgate/providers/http/curl_http_client.hpp"
 
 #include <nlohmann/json.hpp>
@@ -119,6 +120,54 @@ inline policy::ApprovedWrite approvedCopy(model::ProviderKind kind, int i, const
   auto d = policy::Evaluator{}.evaluate(policy::PairRules{}, policy::OrgPolicy::none("src.example"), e, ctx);
   if (!d.write) die("not approved");
   return *d.write;
+}
+
+/// The measurements both adapter benchmarks report, on `adapter` (a Provider with requestCount()):
+/// the initial listing of `source`, the next one after `editSource(i)` changed 1 % of its N events,
+/// N creates of approved copies into `target` (`label` names the provider in the output), and
+/// updates of 1 % of them.
+template <class Adapter, class Edit>
+void measureAdapter(Adapter& adapter, model::ProviderKind kind, const std::string& label, const std::string& source,
+                    const std::string& target, int n, const std::string& zone, Edit editSource) {
+  using namespace std::chrono;
+  const providers::TimeWindow window{sys_days{2025y / December / 1}, sys_days{2027y / January / 1}};
+  auto t0 = steady_clock::now();
+  const double cpu0 = cpu();
+  auto full = must(adapter.pullChanges(source, "", window), "initial listing");
+  const double listSeconds = elapsed(t0);
+  const auto listRequests = adapter.requestCount();
+  std::printf("initial listing: %zu events in %.2f s (%.0f events/s), %zu requests, %.0f us CPU per event in calgate\n",
+              full.changed.size(), listSeconds, static_cast<double>(full.changed.size()) / listSeconds, listRequests,
+              (cpu() - cpu0) * 1e6 / static_cast<double>(full.changed.size()));
+
+  const int changed = std::max(1, n / 100);
+  for (int i = 0; i < changed; ++i) editSource(i * 97 % n);
+  auto t1 = steady_clock::now();
+  auto incremental = must(adapter.pullChanges(source, full.cursor, window), "incremental listing");
+  const auto incRequests = adapter.requestCount() - listRequests;
+  std::printf("incremental: %zu changed events read in %.3f s with %zu requests (%.3f requests per changed event)\n",
+              incremental.changed.size(), elapsed(t1), incRequests, static_cast<double>(incRequests) / changed);
+
+  const auto before = adapter.requestCount();
+  auto t2 = steady_clock::now();
+  const double cpu2 = cpu();
+  std::vector<providers::WriteResult> written;
+  for (int i = 0; i < n; ++i) {
+    written.push_back(must(adapter.create(target, approvedCopy(kind, i, "copy " + std::to_string(i), target, zone)), "create"));
+    if ((i + 1) % 2000 == 0) std::printf("  %d of %d written\n", i + 1, n);
+  }
+  const double writeSeconds = elapsed(t2);
+  const auto writeRequests = adapter.requestCount() - before;
+  std::printf("initial sync into %s: %d events in %.2f s (%.0f events/s), %.3f requests per event, %.0f us CPU per event in calgate\n",
+              label.c_str(), n, writeSeconds, n / writeSeconds, static_cast<double>(writeRequests) / n, (cpu() - cpu2) * 1e6 / n);
+
+  const auto beforeUpdates = adapter.requestCount();
+  for (int i = 0; i < changed; ++i) {
+    const auto& w = written[static_cast<std::size_t>(i * 97 % n)];
+    must(adapter.update(target, w.id, w.etag, approvedCopy(kind, i * 97 % n, "updated", target, zone)), "update");
+  }
+  std::printf("updates into %s: %d changed events, %.3f requests per changed event (unbatched)\n", label.c_str(), changed,
+              static_cast<double>(adapter.requestCount() - beforeUpdates) / changed);
 }
 
 }  // namespace calgate::bench

@@ -16,8 +16,6 @@
 using namespace calgate;
 using namespace std::chrono;
 using nlohmann::json;
-using bench::cpu;
-using bench::elapsed;
 
 namespace {
 
@@ -27,10 +25,6 @@ std::string at(int i, int hour) {
   char buf[40];
   std::snprintf(buf, sizeof buf, "2026-%02d-%02dT%02d:%02d:00Z", 1 + (i / 28) % 12, 1 + i % 28, hour, (i * 7) % 60);
   return buf;
-}
-
-policy::ApprovedWrite approve(int i, const std::string& title, const std::string& calendar) {
-  return bench::approvedCopy(model::ProviderKind::Google, i, title, calendar, "UTC");
 }
 
 }  // namespace
@@ -63,41 +57,7 @@ int main(int argc, char** argv) {
   providers::google::GoogleOptions options;
   options.requestsPerMinute = 0;
   providers::google::GoogleProvider google(http, tokens, core::systemClock(), {fake.url}, options);
-  const providers::TimeWindow window{sys_days{2025y / December / 1}, sys_days{2027y / January / 1}};
-
-  auto t0 = steady_clock::now();
-  const double cpu0 = cpu();
-  auto full = bench::must(google.pullChanges(kUser, "", window), "initial listing");
-  const double listSeconds = elapsed(t0);
-  const auto listRequests = google.requestCount();
-  std::printf("initial listing: %zu events in %.2f s (%.0f events/s), %zu requests, %.0f us CPU per event in calgate\n",
-              full.changed.size(), listSeconds, static_cast<double>(full.changed.size()) / listSeconds, listRequests,
-              (cpu() - cpu0) * 1e6 / static_cast<double>(full.changed.size()));
-
-  const int changed = std::max(1, n / 100);
-  for (int i = 0; i < changed; ++i) fake.control("PATCH", "calendars/" + kUser + "/events/" + ids[static_cast<std::size_t>(i * 97 % n)], {{"summary", "changed"}});
-  auto t1 = steady_clock::now();
-  auto incremental = bench::must(google.pullChanges(kUser, full.cursor, window), "incremental listing");
-  const auto incRequests = google.requestCount() - listRequests;
-  std::printf("incremental: %zu changed events read in %.3f s with %zu requests (%.3f requests per changed event)\n",
-              incremental.changed.size(), elapsed(t1), incRequests, static_cast<double>(incRequests) / changed);
-
-  const auto before = google.requestCount();
-  auto t2 = steady_clock::now();
-  const double cpu2 = cpu();
-  std::vector<providers::WriteResult> written;
-  for (int i = 0; i < n; ++i) written.push_back(bench::must(google.create(target, approve(i, "copy " + std::to_string(i), target)), "create"));
-  const double writeSeconds = elapsed(t2);
-  const auto writeRequests = google.requestCount() - before;
-  std::printf("initial sync into Google: %d events in %.2f s (%.0f events/s), %.3f requests per event, %.0f us CPU per event in calgate\n",
-              n, writeSeconds, n / writeSeconds, static_cast<double>(writeRequests) / n, (cpu() - cpu2) * 1e6 / n);
-
-  const auto beforeUpdates = google.requestCount();
-  for (int i = 0; i < changed; ++i) {
-    const auto& w = written[static_cast<std::size_t>(i * 97 % n)];
-    bench::must(google.update(target, w.id, w.etag, approve(i * 97 % n, "updated", target)), "update");
-  }
-  std::printf("updates into Google: %d changed events, %.3f requests per changed event (unbatched)\n", changed,
-              static_cast<double>(google.requestCount() - beforeUpdates) / changed);
+  bench::measureAdapter(google, model::ProviderKind::Google, "Google", kUser, target, n, "UTC",
+                        [&](int i) { fake.control("PATCH", "calendars/" + kUser + "/events/" + ids[static_cast<std::size_t>(i)], {{"summary", "changed"}}); });
   return 0;
 }

@@ -5,7 +5,8 @@
 //   - the initial delta round (pullChanges without cursor): time, events/s, requests, CPU per event;
 //   - requests per changed event on the source side: 1 % of the events edited, one delta round;
 //   - the initial sync into Microsoft 365 as a target: N creates through the adapter (each a lookup
-//     by origin marker and a POST): time, events/s, requests per event, CPU per event; then 1 % of
+//     for an existing copy, eight lookups then one listing, and a POST): time, events/s, requests
+//     per event, CPU per event; then 1 % of
 //     them updated: requests per changed event.
 // The fake runs with Graph's looseness off (no replays, duplicates or empty pages) and its
 // per-mailbox budget lifted, so the adapter's own cost is measured.
@@ -18,8 +19,6 @@
 using namespace calgate;
 using namespace std::chrono;
 using nlohmann::json;
-using bench::cpu;
-using bench::elapsed;
 
 namespace {
 
@@ -30,10 +29,6 @@ std::string at(int i, int hour) {
   char buf[40];
   std::snprintf(buf, sizeof buf, "2026-%02d-%02dT%02d:%02d:00", 1 + (i / 28) % 12, 1 + i % 28, hour, (i * 7) % 60);
   return buf;
-}
-
-policy::ApprovedWrite approve(int i, const std::string& title, const std::string& calendar) {
-  return bench::approvedCopy(model::ProviderKind::Microsoft, i, title, calendar, "Europe/Berlin");
 }
 
 }  // namespace
@@ -68,44 +63,7 @@ int main(int argc, char** argv) {
   providers::microsoft::GraphOptions options;
   options.pageSize = 1000;
   providers::microsoft::GraphProvider graph(http, tokens, core::systemClock(), {fake.url}, options);
-  const providers::TimeWindow window{sys_days{2025y / December / 1}, sys_days{2027y / January / 1}};
-
-  auto t0 = steady_clock::now();
-  const double cpu0 = cpu();
-  auto full = bench::must(graph.pullChanges(source, "", window), "initial delta round");
-  const double listSeconds = elapsed(t0);
-  const auto listRequests = graph.requestCount();
-  std::printf("initial delta round: %zu events in %.2f s (%.0f events/s), %zu requests, %.0f us CPU per event in calgate\n",
-              full.changed.size(), listSeconds, static_cast<double>(full.changed.size()) / listSeconds, listRequests,
-              (cpu() - cpu0) * 1e6 / static_cast<double>(full.changed.size()));
-
-  const int changed = std::max(1, n / 100);
-  for (int i = 0; i < changed; ++i) fake.control("PATCH", "events/" + ids[static_cast<std::size_t>(i * 97 % n)], {{"subject", "changed"}});
-  auto t1 = steady_clock::now();
-  auto incremental = bench::must(graph.pullChanges(source, full.cursor, window), "incremental delta round");
-  const auto incRequests = graph.requestCount() - listRequests;
-  std::printf("incremental: %zu changed events read in %.3f s with %zu requests (%.3f requests per changed event)\n",
-              incremental.changed.size(), elapsed(t1), incRequests, static_cast<double>(incRequests) / changed);
-
-  const auto before = graph.requestCount();
-  auto t2 = steady_clock::now();
-  const double cpu2 = cpu();
-  std::vector<providers::WriteResult> written;
-  for (int i = 0; i < n; ++i) {
-    written.push_back(bench::must(graph.create(target, approve(i, "copy " + std::to_string(i), target)), "create"));
-    if ((i + 1) % 2000 == 0) std::printf("  %d of %d written\n", i + 1, n);
-  }
-  const double writeSeconds = elapsed(t2);
-  const auto writeRequests = graph.requestCount() - before;
-  std::printf("initial sync into Microsoft 365: %d events in %.2f s (%.0f events/s), %.3f requests per event, %.0f us CPU per event in calgate\n",
-              n, writeSeconds, n / writeSeconds, static_cast<double>(writeRequests) / n, (cpu() - cpu2) * 1e6 / n);
-
-  const auto beforeUpdates = graph.requestCount();
-  for (int i = 0; i < changed; ++i) {
-    const auto& w = written[static_cast<std::size_t>(i * 97 % n)];
-    bench::must(graph.update(target, w.id, w.etag, approve(i * 97 % n, "updated", target)), "update");
-  }
-  std::printf("updates into Microsoft 365: %d changed events, %.3f requests per changed event (unbatched)\n", changed,
-              static_cast<double>(graph.requestCount() - beforeUpdates) / changed);
+  bench::measureAdapter(graph, model::ProviderKind::Microsoft, "Microsoft 365", source, target, n, "Europe/Berlin",
+                        [&](int i) { fake.control("PATCH", "events/" + ids[static_cast<std::size_t>(i)], {{"subject", "changed"}}); });
   return 0;
 }

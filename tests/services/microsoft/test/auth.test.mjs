@@ -1,5 +1,5 @@
 // The Microsoft identity platform side of the Graph fake, one rule per test, driven through route()
-// with a stub state (users and a test clock): discovery per tenant path, the consent page's
+// with a minimal state of its own (users and a test clock): discovery per tenant path, the consent page's
 // refusals, PKCE S256, single-use 10-minute codes, client authentication, refresh rotation,
 // AADSTS700082 after 90 idle days, revocation (AADSTS50173), scripted failures, the id token's
 // claims and signature for work and personal accounts, tenant and audience restrictions, userinfo,
