@@ -57,19 +57,25 @@ struct EnginePair {
   std::size_t writes = 0;
 
   explicit EnginePair(sync::Direction direction, model::ProviderKind oauth = model::ProviderKind::Google) : f(direction) {
+    googleAccountId = addAccount(oauth);
+    f.engine->setWriteObserver([this](std::string_view, std::string_view) { ++writes; });
+  }
+  /// Another OAuth account of the fixture's user: Google (ada@acme.example) or Microsoft 365
+  /// (ada@contoso.example); its id.
+  std::string addAccount(model::ProviderKind kind) {
     accounts::AccountStore accounts(f.t.db(), *f.vault, f.clock);
-    const bool google = oauth == model::ProviderKind::Google;
-    auto a = google ? accounts.create({f.userId, oauth, "ada@acme.example", std::string("https://oauth2.googleapis.com/"),
+    const bool google = kind == model::ProviderKind::Google;
+    auto a = google ? accounts.create({f.userId, kind, "ada@acme.example", std::string("https://oauth2.googleapis.com/"),
                                        model::googleIdentities("ada@acme.example", true, "acme.example"), "google|ada"},
                                       vault::SecretBytes{'r', 't'})
-                    : accounts.create({f.userId, oauth, "ada@contoso.example", std::string("https://graph.microsoft.com/"),
+                    : accounts.create({f.userId, kind, "ada@contoso.example", std::string("https://graph.microsoft.com/"),
                                        model::microsoftIdentities("ada@contoso.example", "3f2b6a0e-1c4d-4e8f-9a7b-2c5d8e1f0a3b"),
                                        "microsoft|ada"},
                                       vault::SecretBytes{'r', 't'});
     REQUIRE(a);
-    googleAccountId = a->id;
-    f.engine->setWriteObserver([this](std::string_view, std::string_view) { ++writes; });
+    return a->id;
   }
+  sync::CalendarRef accountCalendar(const std::string& accountId, const std::string& id) { return calendarOf(accountId, id); }
   sync::CalendarRef googleCalendar(const std::string& id) { return calendarOf(googleAccountId, id); }
   sync::CalendarRef oauthCalendar(const std::string& id) { return calendarOf(googleAccountId, id); }
   sync::CalendarRef davCalendar(const std::string& url, bool sourceSide) {

@@ -81,4 +81,23 @@ struct GraphAndGraph {
   }
 };
 
+/// A Google Workspace user's primary calendar and the same person's Microsoft 365 calendar (two
+/// accounts of one calgate user), paired in an EnginePair.
+///   GoogleAndGraph t(GoogleAndGraph::From::Google, Direction::OneWay);  auto& [gfake, mfake, g, m, p] = t;
+struct GoogleAndGraph {
+  enum class From { Google, Graph };
+  GoogleFake googleFake;
+  GraphFake graphFake;
+  GoogleSide google{GoogleAndRadicale::prepared(googleFake), kGoogleUser, kGoogleUser};
+  GraphSide graph{graphFake, kGraphUser, preparedGraph(graphFake).defaultCalendar(kGraphUser)};
+  EnginePair pair;
+
+  GoogleAndGraph(From from, sync::Direction direction, policy::PairRules rules = {}) : pair(direction) {
+    const auto g = pair.googleCalendar(kGoogleUser);
+    const auto m = pair.accountCalendar(pair.addAccount(model::ProviderKind::Microsoft), graph.calendar);
+    if (from == From::Google) pair.pair(g, m, direction, std::move(rules));
+    else pair.pair(m, g, direction, std::move(rules));
+  }
+};
+
 }  // namespace calgate::test

@@ -72,6 +72,7 @@ TEST_CASE("Microsoft -> Radicale: Windows zones, all-day, a series as its occurr
   const Event* planningCopy = titledEvent(copies, "Planning");
   REQUIRE(planningCopy);
   CHECK(std::get<ZonedTime>(planningCopy->start).instant == sys_days(2026y / December / 2) + hours(15));
+  CHECK(std::get<ZonedTime>(planningCopy->start).zone == "America/New_York");  // the organiser's zone, not UTC
   CHECK(planningCopy->description == "notes of Planning");
   const Event* offsite = titledEvent(copies, "Offsite");
   REQUIRE(offsite);
@@ -175,4 +176,51 @@ TEST_CASE("Microsoft <-> Microsoft two-way: both directions, edits come back rou
   CHECK(b.stored().size() == 2);
   CHECK(p.sync(*a.provider, *b.provider).writes() == 0);  // calgate's own copies are never mirrored back
   CHECK(p.sync(*a.provider, *b.provider).writes() == 0);
+}
+
+TEST_CASE("Google -> Microsoft and Microsoft -> Google: zones, all-day, a Microsoft series as its occurrences, a Google series refused",
+          "[sync][microsoft][google]") {
+  using GG = calgate::test::GoogleAndGraph;
+  SECTION("Google -> Microsoft") {
+    GG t(GG::From::Google, Direction::OneWay);
+    auto& [gfake, mfake, g, m, p] = t;
+    g.create({{"summary", "Planning"}, {"start", {{"dateTime", "2026-12-02T10:00:00-05:00"}, {"timeZone", "America/New_York"}}},
+              {"end", {{"dateTime", "2026-12-02T11:30:00-05:00"}, {"timeZone", "America/New_York"}}}});
+    g.create({{"summary", "Offsite"}, {"start", {{"date", "2026-12-10"}}}, {"end", {{"date", "2026-12-12"}}}});
+    g.create({{"summary", "Weekly"}, {"start", {{"dateTime", "2026-12-01T09:00:00+01:00"}, {"timeZone", "Europe/Berlin"}}},
+              {"end", {{"dateTime", "2026-12-01T09:30:00+01:00"}, {"timeZone", "Europe/Berlin"}}}, {"recurrence", {"RRULE:FREQ=WEEKLY;COUNT=3"}}});
+    auto r = p.sync(*g.provider, *m.provider);
+    CHECK(r.created == 2);
+    CHECK(r.failedEvents.size() == 1);  // the series: refused with its reason, not written as something else
+    const auto stored = m.stored();
+    const json* planning = subjectIn(stored, "Planning");
+    REQUIRE(planning);
+    CHECK((*planning)["start"]["timeZone"] == "Eastern Standard Time");
+    CHECK((*planning)["start"]["dateTime"].get<std::string>().starts_with("2026-12-02T10:00:00"));
+    const json* offsite = subjectIn(stored, "Offsite");
+    REQUIRE(offsite);
+    CHECK((*offsite)["isAllDay"] == true);
+    CHECK_FALSE(subjectIn(stored, "Weekly"));
+  }
+  SECTION("Microsoft -> Google") {
+    GG t(GG::From::Graph, Direction::OneWay);
+    auto& [gfake, mfake, g, m, p] = t;
+    m.create(titled("Planning", at("2026-12-02T10:00:00", "2026-12-02T11:30:00", "Eastern Standard Time")));
+    m.create(allDay("Offsite", "2026-12-10", "2026-12-12"));
+    auto series = titled("Daily", at("2026-12-07T09:00:00", "2026-12-07T09:15:00", "W. Europe Standard Time"));
+    series["recurrence"] = {{"pattern", {{"type", "daily"}, {"interval", 1}}},
+                            {"range", {{"type", "numbered"}, {"startDate", "2026-12-07"}, {"numberOfOccurrences", 3}}}};
+    m.create(series);
+    auto r = p.sync(*m.provider, *g.provider);
+    CHECK(r.created == 5);
+    const auto live = g.live();
+    std::size_t daily = 0;
+    for (const auto& e : live) {
+      if (e.value("summary", "") == "Daily") ++daily;
+      if (e.value("summary", "") == "Planning") CHECK(e["start"]["dateTime"] == "2026-12-02T10:00:00-05:00");
+      if (e.value("summary", "") == "Offsite") CHECK(e["start"]["date"] == "2026-12-10");
+    }
+    CHECK(daily == 3);
+    CHECK(p.sync(*m.provider, *g.provider).writes() == 0);
+  }
 }

@@ -140,8 +140,16 @@ core::Result<model::Event> readGraphEvent(const json& item) {
   if (!start) return std::unexpected(start.error());
   auto end = readGraphTime(item.is_object() && item.contains("end") ? item["end"] : json(), allDay);
   if (!end) return std::unexpected(end.error());
-  e.start = *start;
-  e.end = *end;
+  // read in UTC (Prefer: outlook.timezone): the instant, expressed again in the zone the organiser
+  // gave it (originalStartTimeZone / originalEndTimeZone) where calgate knows that zone
+  const auto inOriginalZone = [&](model::EventTime t, std::string_view field) -> model::EventTime {
+    auto* z = std::get_if<model::ZonedTime>(&t);
+    if (!z) return t;
+    if (auto zone = ianaZoneOf(stringField(item, field)); zone && *zone != "UTC") z->zone = *zone;
+    return t;
+  };
+  e.start = inOriginalZone(*start, "originalStartTimeZone");
+  e.end = inOriginalZone(*end, "originalEndTimeZone");
   e.uid = stringField(item, "iCalUId");
   const std::string type = stringField(item, "type");
   if (type == "occurrence" || type == "exception") {

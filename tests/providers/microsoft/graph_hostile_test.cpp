@@ -166,3 +166,12 @@ TEST_CASE("the origin marker is read back; a damaged one makes the item unreadab
   CHECK(e->origin->sourceKey == "cal|uid|");
   CHECK_FALSE(readGraphEvent(json::parse(event("x", R"(,"singleValueExtendedProperties":[{"id":")" + prop + R"(","value":"broken"}])"))));
 }
+
+TEST_CASE("times read in UTC keep the organiser's zone from originalStartTimeZone", "[microsoft][unit]") {
+  auto e = readGraphEvent(json::parse(event("x", R"(,"originalStartTimeZone":"Eastern Standard Time","originalEndTimeZone":"tzone://Microsoft/Custom")")));
+  REQUIRE(e);
+  const auto& start = std::get<model::ZonedTime>(e->start);
+  CHECK(start.zone == "America/New_York");
+  CHECK(start.instant == sys_days{2026y / March / 2} + 9h);  // the same instant
+  CHECK(std::get<model::ZonedTime>(e->end).zone == "UTC");   // an unknown (custom) zone: as answered
+}

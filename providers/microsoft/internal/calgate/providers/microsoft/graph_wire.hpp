@@ -42,7 +42,8 @@ core::Result<GraphItemKind> graphItemKind(const nlohmann::json& item);
 
 /// An event item -> model::Event: id, etag (@odata.etag), uid (iCalUId; an occurrence's carries
 /// its original start so each occurrence is an event of its own), subject, body (HTML reduced to
-/// text), location, times, isCancelled, showAs, sensitivity, attendees and organizer addresses,
+/// text), location, times (the instant in the zone of originalStartTimeZone / originalEndTimeZone
+/// where calgate knows it, else in the zone the answer names), isCancelled, showAs, sensitivity, attendees and organizer addresses,
 /// lastModifiedDateTime, the origin marker when singleValueExtendedProperties were expanded.
 /// Invalid, with the reason, for an item that cannot be read.
 core::Result<model::Event> readGraphEvent(const nlohmann::json& item);
