@@ -148,6 +148,7 @@ test('expired delta links answer 410 Gone with a Location that starts over', asy
   fake.control.expireDelta(calendarId);
   const r = await api(fake, token, 'GET', first.deltaLink);
   assert.equal(r.status, 410);
+  assert.equal(code(r), 'syncStateNotFound');
   const location = r.headers.get('location');
   assert.ok(location, 'a Location header');
   assert.equal(new URL(location).searchParams.get('$deltatoken'), '');

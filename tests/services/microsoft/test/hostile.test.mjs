@@ -202,3 +202,70 @@ test('subscriptions: a delivery not answered within the notification timeout fai
   await stopFake(fake);
   await rx.close();
 });
+
+test('more junk the control interface refuses: infinite or non-boolean clock values, fault fields, null, mistyped and negative switches', async () => {
+  const { fake } = await startFake();
+  assert.throws(() => fake.control.setClock({ advanceMs: Infinity }), /clock/);
+  assert.throws(() => fake.control.setClock({ frozen: 'yes' }), /clock/);
+  assert.throws(() => fake.control.setFaults([{ status: 418 }]), /code/);
+  assert.throws(() => fake.control.setFaults([{ status: 503, times: -1 }]), /times/);
+  assert.throws(() => fake.control.setFaults([{ status: 503, retryAfter: 'soon' }]), /retryAfter/);
+  assert.throws(() => fake.control.setOptions({ shuffle: null }), /null/);
+  assert.throws(() => fake.control.setOptions({ shuffle: 'yes' }), /boolean/);
+  assert.throws(() => fake.control.setOptions({ latencyMs: -5 }), /from 0/);
+  await stopFake(fake);
+});
+
+test('windows before 1900 are refused too', async () => {
+  const { fake, token } = await startFake();
+  const r = await api(fake, token, 'GET', 'v1.0/me/calendarView/delta', { query: { startDateTime: '1800-01-01T00:00:00Z', endDateTime: '1800-02-01T00:00:00Z' } });
+  assert.equal(r.status, 400);
+  await stopFake(fake);
+});
+
+test('$batch: a token the fake did not issue is 401 for the whole batch; a 424 has Graph\'s error shape', async () => {
+  const { fake, token } = await startFake();
+  const made = await api(fake, 'made-up', 'POST', 'v1.0/$batch', { body: { requests: [{ id: '1', method: 'GET', url: '/me/calendars' }] } });
+  assert.equal(made.status, 401);
+  const r = await api(fake, token, 'POST', 'v1.0/$batch', { body: { requests: [
+    { id: 'a', method: 'GET', url: '/me/events/nope' }, { id: 'b', method: 'GET', url: '/me/calendars', dependsOn: ['a'] }] } });
+  const failed = r.body.responses.find((x) => x.id === 'b');
+  assert.equal(failed.status, 424);
+  assert.equal(failed.body.error.code, 'FailedDependency');
+  assert.match(failed.body.error.innerError['request-id'], /^[0-9a-f-]{36}$/);
+  await stopFake(fake);
+});
+
+test('bodies: an Int32 out of range and impossible dates are 400 RequestBodyRead', async () => {
+  const { fake, token } = await startFake();
+  const big = await api(fake, token, 'POST', 'v1.0/me/events', { body: timedEvent(fake, 1, { reminderMinutesBeforeStart: 2 ** 31 }) });
+  assert.equal(big.status, 400);
+  assert.equal(code(big), 'RequestBodyRead');
+  const series = dailySeries(fake, 2);
+  series.recurrence.range.endDate = '2026-02-30';
+  series.recurrence.range.type = 'endDate';
+  delete series.recurrence.range.numberOfOccurrences;
+  const date = await api(fake, token, 'POST', 'v1.0/me/events', { body: series });
+  assert.equal(date.status, 400);
+  assert.equal(code(date), 'RequestBodyRead');
+  await stopFake(fake);
+});
+
+test('subscriptions: an unknown calendar or a bad escape in resource, a renewed URL that fails the handshake or is no URL', async () => {
+  const rx = await receiver();
+  const { fake, token } = await startFake({ deliveryCa: rx.ca });
+  assert.equal((await api(fake, token, 'POST', 'v1.0/subscriptions', { body: subscription(fake, rx, { resource: '/me/calendars/no-such-calendar/events' }) })).status, 404);
+  assert.equal((await api(fake, token, 'POST', 'v1.0/subscriptions', { body: subscription(fake, rx, { resource: '/users/%E0/events' }) })).status, 400);
+  const expired = await api(fake, token, 'POST', 'v1.0/subscriptions', { body: subscription(fake, rx, { expirationDateTime: '2026-02-30T00:00:00Z' }) });
+  assert.equal(expired.status, 400, 'February 30 is no date');
+  const sub = (await api(fake, token, 'POST', 'v1.0/subscriptions', { body: subscription(fake, rx) })).body;
+  const silent = await httpsReceiver('/silent');  // answers 200 without echoing the token
+  fake.options.deliveryCa = [rx.ca, silent.ca].join('\n');
+  const moved = await api(fake, token, 'PATCH', `v1.0/subscriptions/${sub.id}`, { body: { notificationUrl: silent.url } });
+  assert.equal(moved.status, 400);
+  assert.equal(code(moved), 'ValidationError');
+  assert.equal((await api(fake, token, 'PATCH', `v1.0/subscriptions/${sub.id}`, { body: { notificationUrl: 'not a url' } })).status, 400);
+  await stopFake(fake);
+  await rx.close();
+  await silent.close();
+});
