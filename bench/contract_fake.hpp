@@ -4,7 +4,7 @@
 // the object; and the benchmarks' clocks (wall time, this process's CPU time).
 #include "bench_support.hpp"
 #include "calgate/policy/evaluator.hpp"
-#include "calgate/providers/access_tokens.hpp"
+#include "calgate/providers/http/access_tokens.hpp"
 #include "calgate/providers/provider.hpp"
 #include "calgate/providers/http/curl_http_client.hpp"
 

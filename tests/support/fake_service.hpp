@@ -5,7 +5,7 @@
 // The destructor fails the test if the fake sent any answer outside its contract. Header-only;
 // google_fake.hpp and graph_fake.hpp add each fake's own operations.
 
-#include "calgate/providers/access_tokens.hpp"
+#include "calgate/providers/http/access_tokens.hpp"
 #include "calgate/providers/http/curl_http_client.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"

@@ -3,7 +3,7 @@
 // an HttpClient answering every request with what a function returns (and recording the
 // requests), a canned answer, and AccessTokens that always hand out the same token. Header-only.
 
-#include "calgate/providers/access_tokens.hpp"
+#include "calgate/providers/http/access_tokens.hpp"
 #include "calgate/providers/http/http_client.hpp"
 
 #include <functional>

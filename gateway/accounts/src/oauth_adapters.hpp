@@ -7,7 +7,7 @@
 #include "calgate/accounts/provider_registry.hpp"
 #include "calgate/accounts/token_broker.hpp"
 #include "calgate/oauth/client.hpp"
-#include "calgate/providers/access_tokens.hpp"
+#include "calgate/providers/http/access_tokens.hpp"
 #include "calgate/providers/forwarding_provider.hpp"
 #include "calgate/providers/http/curl_http_client.hpp"
 

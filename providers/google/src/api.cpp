@@ -1,5 +1,7 @@
 #include "api.hpp"
 
+#include "calgate/providers/http/bearer_call.hpp"
+
 #include <algorithm>
 #include <thread>
 
@@ -118,52 +120,25 @@ core::Result<Answer> Api::call(std::string_view method, const std::string& path,
     headers.emplace_back("Content-Type", "application/json");
   }
   const bool write = method != "GET";
-  bool retriedAuth = false;
-  for (int attempt = 0;; ++attempt) {
-    auto token = tokens_.token();
-    if (!token) return std::unexpected(token.error());
-    request.headers = headers;
-    request.headers.emplace_back("Authorization", "Bearer " + std::string(token->begin(), token->end()));
-    auto r = once(request);
-    if (!r) {
-      const bool outOfTime = r.error().cause == core::Cause::BudgetExceeded;  // the run's deadline: no retry
-      if (!outOfTime && (r.error().code == ErrorCode::Timeout || r.error().code == ErrorCode::Unavailable) &&
-          attempt + 1 < options_.maxAttempts) {
-        options_.sleep(backoff(attempt));
-        continue;
-      }
-      return std::unexpected(r.error());
+  const BearerCall call{"Google Calendar", options_.maxAttempts, [this](const HttpRequest& r) { return once(r); }, options_.sleep,
+                        [this](int attempt) { return backoff(attempt); }};
+  request.headers = std::move(headers);
+  auto out = callWithBearer(std::move(request), tokens_, call, [&](const HttpResponse& r, const nlohmann::json& answer, int attempt) {
+    if (r.status / 100 == 2 || r.status == 304 || std::find(passThrough.begin(), passThrough.end(), r.status) != passThrough.end()) {
+      return Verdict::answer();
     }
-    Answer answer{r->status, nullptr, r->body.size()};
-    if (!r->body.empty()) {
-      answer.body = nlohmann::json::parse(r->body, nullptr, false);
-      if (answer.body.is_discarded()) {
-        if (r->status / 100 == 2) return core::fail(ErrorCode::Invalid, "Google Calendar answered with a body that is not JSON");
-        answer.body = nullptr;
-      }
-    }
-    if (r->status / 100 == 2 || r->status == 304 || std::find(passThrough.begin(), passThrough.end(), r->status) != passThrough.end()) {
-      return answer;
-    }
-    if (r->status == 401 && !retriedAuth) {
-      tokens_.rejected();
-      retriedAuth = true;
-      --attempt;
-      continue;
-    }
-    auto error = errorFor(*r, answer.body, write, options_);
+    auto error = errorFor(r, answer, write, options_);
     const bool transient = (error.code == ErrorCode::RateLimited && error.cause != core::Cause::QuotaExceeded) ||
                            error.code == ErrorCode::Unavailable;
-    if (transient && attempt + 1 < options_.maxAttempts) {
-      options_.sleep(backoff(attempt));
-      continue;
-    }
+    if (transient && attempt + 1 < options_.maxAttempts) return Verdict::retry(backoff(attempt));
     if (transient && !error.retryAfter) {
       // the job queue waits longer than our in-call retries did (it doubles from there)
       error.retryAfter = std::chrono::duration_cast<std::chrono::seconds>(options_.maxBackoff) * 2;
     }
-    return std::unexpected(error);
-  }
+    return Verdict::fail(std::move(error));
+  });
+  if (!out) return std::unexpected(out.error());
+  return Answer{out->response.status, std::move(out->body), out->response.body.size()};
 }
 
 }  // namespace calgate::providers::google

@@ -1,5 +1,7 @@
 #include "graph_api.hpp"
 
+#include "calgate/providers/http/bearer_call.hpp"
+
 #include <algorithm>
 #include <thread>
 
@@ -101,51 +103,26 @@ core::Result<Answer> Api::call(std::string_view method, const std::string& url, 
     headers.emplace_back("Content-Type", "application/json");
   }
   const bool write = method != "GET";
-  bool retriedAuth = false;
-  for (int attempt = 0;; ++attempt) {
-    auto token = tokens_.token();
-    if (!token) return std::unexpected(token.error());
-    request.headers = headers;
-    request.headers.emplace_back("Authorization", "Bearer " + std::string(token->begin(), token->end()));
-    auto r = once(request);
-    if (!r) {
-      const bool outOfTime = r.error().cause == core::Cause::BudgetExceeded;  // the run's deadline: no retry
-      if (!outOfTime && (r.error().code == ErrorCode::Timeout || r.error().code == ErrorCode::Unavailable) &&
-          attempt + 1 < options_.maxAttempts) {
-        options_.sleep(backoff(attempt));
-        continue;
-      }
-      return std::unexpected(r.error());
-    }
-    Answer answer{r->status, nullptr, r->body.size(), r->header("location").value_or("")};
-    if (!r->body.empty()) {
-      answer.body = nlohmann::json::parse(r->body, nullptr, false);
-      if (answer.body.is_discarded()) {
-        if (r->status / 100 == 2) return core::fail(ErrorCode::Invalid, "Microsoft Graph answered with a body that is not JSON");
-        answer.body = nullptr;
-      }
-    }
-    if (r->status / 100 == 2 || std::find(passThrough.begin(), passThrough.end(), r->status) != passThrough.end()) return answer;
-    if (r->status == 401 && !retriedAuth) {
-      tokens_.rejected();
-      retriedAuth = true;
-      --attempt;
-      continue;
-    }
-    auto error = errorFor(*r, answer.body, write);
+  const BearerCall call{"Microsoft Graph", options_.maxAttempts, [this](const HttpRequest& r) { return once(r); }, options_.sleep,
+                        [this](int attempt) { return backoff(attempt); }};
+  request.headers = std::move(headers);
+  auto out = callWithBearer(std::move(request), tokens_, call, [&](const HttpResponse& r, const nlohmann::json& answer, int attempt) {
+    if (r.status / 100 == 2 || std::find(passThrough.begin(), passThrough.end(), r.status) != passThrough.end()) return Verdict::answer();
+    auto error = errorFor(r, answer, write);
     const bool transient = error.code == ErrorCode::RateLimited || error.code == ErrorCode::Unavailable;
-    const auto retryAfter = parseRetryAfterSeconds(r->header("retry-after").value_or(""));
+    const auto retryAfter = parseRetryAfterSeconds(r.header("retry-after").value_or(""));
     if (transient && attempt + 1 < options_.maxAttempts && (!retryAfter || *retryAfter <= options_.maxRetryAfterWait)) {
-      options_.sleep(retryAfter ? *retryAfter : backoff(attempt));
-      continue;
+      return Verdict::retry(retryAfter ? *retryAfter : backoff(attempt));
     }
     if (transient) {
       // the job queue waits at least what Graph asked for, else longer than our in-call retries did
       error.retryAfter = retryAfter ? std::chrono::ceil<std::chrono::seconds>(*retryAfter)
                                     : std::chrono::duration_cast<std::chrono::seconds>(options_.maxBackoff) * 2;
     }
-    return std::unexpected(error);
-  }
+    return Verdict::fail(std::move(error));
+  });
+  if (!out) return std::unexpected(out.error());
+  return Answer{out->response.status, std::move(out->body), out->response.body.size(), out->response.header("location").value_or("")};
 }
 
 }  // namespace calgate::providers::microsoft

@@ -26,7 +26,7 @@
 
 #include "calgate/core/clock.hpp"
 #include "calgate/providers/http/http_client.hpp"
-#include "calgate/providers/access_tokens.hpp"
+#include "calgate/providers/http/access_tokens.hpp"
 #include "calgate/providers/provider.hpp"
 
 #include <chrono>
@@ -42,7 +42,7 @@ struct GoogleEndpoints {
   std::string apiRoot = "https://www.googleapis.com/";  ///< discovery rootUrl; servicePath calendar/v3/
 };
 
-/// The account's OAuth access tokens (providers/access_tokens.hpp).
+/// The account's OAuth access tokens (providers/http/access_tokens.hpp).
 using AccessTokens = providers::AccessTokens;
 
 struct GoogleOptions {

@@ -30,7 +30,7 @@
 /// Thread-safe for concurrent calls on different calendars.
 
 #include "calgate/core/clock.hpp"
-#include "calgate/providers/access_tokens.hpp"
+#include "calgate/providers/http/access_tokens.hpp"
 #include "calgate/providers/http/http_client.hpp"
 #include "calgate/providers/provider.hpp"
 
