@@ -2,14 +2,12 @@
 // duplicates nothing; a chaos run (random edits on both sides of a two-way pair, 10 % injected
 // 403/429/500) converges with no duplicates and no echo writes, and leaves no event text in the
 // database. Needs the caldav service fixture and node.
+#include "sync/chaos.hpp"
 #include "sync/google_pair.hpp"
 
 #include <catch2/catch.hpp>
 
-#include <fstream>
-#include <random>
 #include <set>
-#include <sstream>
 
 using namespace calgate;
 using namespace calgate::sync;
@@ -99,95 +97,31 @@ TEST_CASE("Google as target: a crash at any write boundary loses no change and d
   }
 }
 
-namespace {
-
-std::string fileText(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-}  // namespace
-
 TEST_CASE("chaos: random edits on both sides of Google <-> Radicale with 10 % injected faults converge, no duplicates, no echo",
           "[sync][google][chaos]") {
   calgate::test::GoogleAndRadicale t(From::Google, Direction::TwoWay, "chaos", {}, {{"seed", "11"}});
   auto& [fake, g, dav, cal, p] = t;
-
-  std::mt19937 random(20261202);
-  const std::string marker = "chaos" + std::to_string(std::random_device{}() % 100000);
-  std::vector<std::string> googleOriginals, davOriginals, titles;
-  int created = 0, failedRuns = 0;
-  auto title = [&] {
-    titles.push_back(marker + "-" + std::to_string(++created));
-    return titles.back();
-  };
-  for (int round = 0; round < 30; ++round) {
-    fake.faults(json::array({{{"status", 403}, {"rate", 0.04}}, {{"status", 429}, {"rate", 0.03}}, {{"status", 500}, {"rate", 0.03}}}));
-    for (int edit = 0; edit < 4; ++edit) {
-      const int day = 1 + static_cast<int>(random() % 27);
-      const int hour = 8 + static_cast<int>(random() % 10);
-      switch (random() % 6) {
-        case 0:
-        case 1: {
-          char start[32], end[32];
-          std::snprintf(start, sizeof start, "2026-12-%02dT%02d:00:00Z", day, hour);
-          std::snprintf(end, sizeof end, "2026-12-%02dT%02d:30:00Z", day, hour);
-          googleOriginals.push_back(g.create({{"summary", title()}, {"start", {{"dateTime", start}}}, {"end", {{"dateTime", end}}}})["id"]);
-          break;
-        }
-        case 2: {
-          const std::string uid = "d" + std::to_string(created + 1);
-          dav.put(cal, uid, vevent(uid, title(), berlin(day, hour), berlin(day, hour + 1)));
-          davOriginals.push_back(uid);
-          break;
-        }
-        case 3:
-          if (!googleOriginals.empty()) g.edit(googleOriginals[random() % googleOriginals.size()], {{"summary", title()}});
-          break;
-        case 4:
-          if (!googleOriginals.empty()) {
-            const auto at = random() % googleOriginals.size();
-            g.remove(googleOriginals[at]);
-            googleOriginals.erase(googleOriginals.begin() + static_cast<long>(at));
-          }
-          break;
-        default:
-          if (!davOriginals.empty()) {
-            const auto at = random() % davOriginals.size();
-            dav.remove(cal + davOriginals[at] + ".ics");
-            davOriginals.erase(davOriginals.begin() + static_cast<long>(at));
-          }
-      }
-    }
-    auto r = p.f.engine->syncPair(p.pairId, *g.provider, *dav.provider);
-    if (!r) ++failedRuns;
-  }
-  fake.faults(json::array());
-  p.sync(*g.provider, *dav.provider);
-  const std::size_t writes = p.writes;
-  CHECK(p.sync(*g.provider, *dav.provider).writes() == 0);
-  CHECK(p.writes == writes);
-
-  std::multiset<std::string> inGoogle, inDav;
-  for (const auto& e : g.live()) inGoogle.insert(e.value("summary", ""));
-  for (const auto& e : dav.events(cal)) inDav.insert(e.title);
-  CHECK(inGoogle == inDav);
-  CHECK(inGoogle.size() == googleOriginals.size() + davOriginals.size());
-  CHECK(std::set<std::string>(inGoogle.begin(), inGoogle.end()).size() == inGoogle.size());  // no duplicates
-  INFO("failed runs: " << failedRuns);
-  const auto requests = fake.state()["requests"];
-  const auto faulted = std::count_if(requests.begin(), requests.end(), [](const json& r) {
-    return r["status"] == 403 || r["status"] == 429 || r["status"] == 500;
-  });
-  INFO(requests.size() << " requests, " << faulted << " faulted");
-  CHECK(faulted >= 5);  // the faults did hit
-
-  // nothing of the events (their titles) in the database
-  if (!p.f.t.sqliteFile().empty()) {
-    std::string bytes = fileText(p.f.t.sqliteFile());
-    bytes += fileText(p.f.t.sqliteFile().string() + "-wal");
-    CHECK(bytes.find(marker) == std::string::npos);
-  }
+  calgate::test::ChaosSide side{
+      *g.provider, [&](const json& rules) { fake.faults(rules); },
+      [&](const std::string& title, int day, int hour) -> std::string {
+        char start[32], end[32];
+        std::snprintf(start, sizeof start, "2026-12-%02dT%02d:00:00Z", day, hour);
+        std::snprintf(end, sizeof end, "2026-12-%02dT%02d:30:00Z", day, hour);
+        return g.create({{"summary", title}, {"start", {{"dateTime", start}}}, {"end", {{"dateTime", end}}}})["id"];
+      },
+      [&](const std::string& id, const std::string& title) { g.edit(id, {{"summary", title}}); },
+      [&](const std::string& id) { g.remove(id); },
+      [&] {
+        std::multiset<std::string> out;
+        for (const auto& e : g.live()) out.insert(e.value("summary", ""));
+        return out;
+      },
+      [&] {
+        const auto requests = fake.state()["requests"];
+        return static_cast<std::size_t>(std::count_if(requests.begin(), requests.end(), [](const json& r) {
+          return r["status"] == 403 || r["status"] == 429 || r["status"] == 500;
+        }));
+      }};
+  calgate::test::chaosRun(side, json::array({{{"status", 403}, {"rate", 0.04}}, {{"status", 429}, {"rate", 0.03}}, {{"status", 500}, {"rate", 0.03}}}),
+                          dav, cal, p);
 }
