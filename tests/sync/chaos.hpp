@@ -1,5 +1,5 @@
 #pragma once
-// The chaos run of the OAuth adapters' robustness tests: random edits on both sides of a two-way
+// The crash check and the chaos run of the OAuth adapters' robustness tests. The chaos run: random edits on both sides of a two-way
 // pair between a provider calendar (acted on through its fake as its user) and a Radicale calendar,
 // 30 rounds with faults injected at the provider, a sync after each (it may fail); then faults
 // off, a sync, and the checks: a further sync writes nothing, both sides show the same titles,
@@ -102,6 +102,29 @@ inline void chaosRun(ChaosSide side, const nlohmann::json& faultRules, Dav& dav,
     std::string bytes = chaosFileText(p.f.t.sqliteFile());
     bytes += chaosFileText(p.f.t.sqliteFile().string() + "-wal");
     CHECK(bytes.find(marker) == std::string::npos);
+  }
+}
+
+/// The crash check of the robustness suites: `scenario(point, k)` runs a pair's two phases with a
+/// crash at the k-th hit of failpoint `point` and a restart, and answers whether it crashed and
+/// what the target shows then. Without a crash it shows `expected`; with a crash at every write
+/// boundary (before_write, after_write, after_record) of both phases it must show the same.
+template <class Scenario>
+void crashAtEveryWriteBoundary(Scenario scenario, std::size_t expectedSize) {
+  const auto [none, expected] = scenario("none", 1);
+  REQUIRE_FALSE(none);
+  REQUIRE(expected.size() == expectedSize);
+  for (const std::string point : {"before_write", "after_write", "after_record"}) {
+    int crashes = 0;
+    for (int k = 1;; ++k) {
+      const auto [fired, result] = scenario(point, k);
+      if (!fired) break;
+      ++crashes;
+      INFO(point << " #" << k);
+      CHECK(result == expected);
+    }
+    INFO(point);
+    CHECK(crashes >= 6);  // every write of both phases was a crash site
   }
 }
 

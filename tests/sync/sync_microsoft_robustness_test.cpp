@@ -75,21 +75,7 @@ std::pair<bool, std::multiset<std::string>> crashScenario(const std::string& poi
 }  // namespace
 
 TEST_CASE("Microsoft as target: a crash at any write boundary loses no change and duplicates nothing", "[sync][microsoft][crash]") {
-  const auto [none, expected] = crashScenario("none", 1);
-  REQUIRE_FALSE(none);
-  REQUIRE(expected.size() == 4);  // A2, C, D, E
-  for (const std::string point : {"before_write", "after_write", "after_record"}) {
-    int crashes = 0;
-    for (int k = 1;; ++k) {
-      const auto [fired, result] = crashScenario(point, k);
-      if (!fired) break;
-      ++crashes;
-      INFO(point << " #" << k);
-      CHECK(result == expected);
-    }
-    INFO(point);
-    CHECK(crashes >= 6);  // every write of both phases was a crash site
-  }
+  calgate::test::crashAtEveryWriteBoundary(crashScenario, 4);  // A2, C, D, E
 }
 
 TEST_CASE("chaos: random edits on both sides of Microsoft <-> Radicale with 10 % injected faults converge, no duplicates, no echo",

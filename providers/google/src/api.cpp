@@ -17,22 +17,6 @@ bool isQuota(long status, std::string_view reason) {
   return status == 403 && (reason == "quotaExceeded" || reason == "dailyLimitExceeded");
 }
 
-std::string urlEncode(std::string_view raw) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : raw) {
-    // '.' too: a dot segment ("..") from an answer must never become a path step
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 core::Error errorFor(const HttpResponse& r, const nlohmann::json& body, bool write, const GoogleOptions& options) {
   const std::string reason = errorReason(body);
   const std::string what = "Google Calendar answered " + std::to_string(r.status) + (reason.empty() ? "" : " " + reason);
@@ -57,7 +41,7 @@ core::Error errorFor(const HttpResponse& r, const nlohmann::json& body, bool wri
 
 }  // namespace
 
-std::string segment(std::string_view raw) { return urlEncode(raw); }
+std::string segment(std::string_view raw) { return percentEncode(raw); }
 
 std::string errorReason(const nlohmann::json& body) {
   if (!body.is_object() || !body.contains("error") || !body["error"].is_object()) return {};
@@ -111,7 +95,7 @@ core::Result<Answer> Api::call(std::string_view method, const std::string& path,
   request.url = endpoints_.apiRoot + "calendar/v3/" + path;
   char sep = '?';
   for (const auto& [k, v] : query) {
-    request.url += sep + urlEncode(k) + '=' + urlEncode(v);
+    request.url += sep + percentEncode(k) + '=' + percentEncode(v);
     sep = '&';
   }
   if (body) {

@@ -1,6 +1,7 @@
 #include "calgate/providers/http/http_client.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <ctime>
 
@@ -50,6 +51,21 @@ core::Error statusError(const HttpResponse& r, const std::string& what, const co
       if (r.status >= 500) e.code = ErrorCode::Unavailable;
   }
   return e;
+}
+
+std::string percentEncode(std::string_view raw) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : raw) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
 }
 
 }  // namespace calgate::providers

@@ -28,21 +28,7 @@ core::Error errorFor(const HttpResponse& r, const nlohmann::json& body, bool wri
 
 }  // namespace
 
-std::string encode(std::string_view raw) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : raw) {
-    // '.' too: a dot segment ("..") from an answer must never become a path step
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
+std::string encode(std::string_view raw) { return percentEncode(raw); }
 
 std::string errorCode(const nlohmann::json& body) {
   if (!body.is_object()) return {};

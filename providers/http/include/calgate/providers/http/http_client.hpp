@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace calgate::providers {
@@ -43,6 +44,10 @@ class HttpClient {
   /// credentials. Every HTTP status is a response.
   virtual core::Result<HttpResponse> send(const HttpRequest& request) = 0;
 };
+
+/// `raw` with every byte but ALPHA / DIGIT / "-" / "_" / "~" percent-encoded: one URL path segment
+/// or query value. '.' too, so a dot segment ("..") taken from an answer never becomes a path step.
+std::string percentEncode(std::string_view raw);
 
 /// Seconds from a Retry-After value (delta-seconds or an HTTP-date, RFC 9110 §10.2.3).
 std::optional<std::chrono::seconds> parseRetryAfter(const std::string& value, const core::Clock& clock);
