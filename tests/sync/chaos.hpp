@@ -10,6 +10,7 @@
 
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <random>
 #include <set>
 #include <sstream>
@@ -103,6 +104,20 @@ inline void chaosRun(ChaosSide side, const nlohmann::json& faultRules, Dav& dav,
     bytes += chaosFileText(p.f.t.sqliteFile().string() + "-wal");
     CHECK(bytes.find(marker) == std::string::npos);
   }
+}
+
+/// Sync options that crash a run at the `failAt`th hit of failpoint `point` (and set `fired`),
+/// counting hits across every run made with copies of them.
+inline sync::SyncOptions crashingAt(const std::string& point, int failAt, bool& fired) {
+  sync::SyncOptions crashing;
+  crashing.failpoint = [point, failAt, &fired, hits = std::make_shared<int>(0)](std::string_view at) -> core::Result<void> {
+    if (at == point && ++*hits == failAt) {
+      fired = true;
+      return core::fail(core::ErrorCode::Internal, "crash at " + std::string(at));
+    }
+    return {};
+  };
+  return crashing;
 }
 
 /// The crash check of the robustness suites: `scenario(point, k)` runs a pair's two phases with a

@@ -42,16 +42,8 @@ std::multiset<std::string> shown(GoogleSide& g) {
 std::pair<bool, std::multiset<std::string>> crashScenario(const std::string& point, int failAt) {
   calgate::test::GoogleAndRadicale t(From::Radicale, Direction::OneWay, "crash-src");
   auto& [fake, g, dav, src, p] = t;
-  int hits = 0;
   bool fired = false;
-  SyncOptions crashing;
-  crashing.failpoint = [&](std::string_view at) -> core::Result<void> {
-    if (at == point && ++hits == failAt) {
-      fired = true;
-      return core::fail(core::ErrorCode::Internal, "crash at " + std::string(at));
-    }
-    return {};
-  };
+  const SyncOptions crashing = calgate::test::crashingAt(point, failAt, fired);
   auto runWithRestart = [&] {
     p.restart(crashing);
     auto r = p.f.engine->syncPair(p.pairId, *dav.provider, *g.provider);

@@ -38,16 +38,8 @@ std::multiset<std::string> shown(GraphSide& m) {
 std::pair<bool, std::multiset<std::string>> crashScenario(const std::string& point, int failAt) {
   calgate::test::GraphAndRadicale t(From::Radicale, Direction::OneWay, "crash-src");
   auto& [fake, m, dav, src, p] = t;
-  int hits = 0;
   bool fired = false;
-  SyncOptions crashing;
-  crashing.failpoint = [&](std::string_view at) -> core::Result<void> {
-    if (at == point && ++hits == failAt) {
-      fired = true;
-      return core::fail(core::ErrorCode::Internal, "crash at " + std::string(at));
-    }
-    return {};
-  };
+  const SyncOptions crashing = calgate::test::crashingAt(point, failAt, fired);
   auto runWithRestart = [&] {
     p.restart(crashing);
     auto r = p.f.engine->syncPair(p.pairId, *dav.provider, *m.provider);

@@ -129,6 +129,13 @@ core::Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
     return fail(ErrorCode::Invalid, "URLs with a user name or password in them are not allowed",
                 core::Cause::UrlRejected);
   }
+  for (const auto& [name, value] : request.headers) {
+    // header values often come from an answer (an ETag sent back as If-Match): a line break or NUL
+    // in one would add headers of the server's choosing to calgate's request
+    if (name.empty() || (name + value).find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
+      return fail(ErrorCode::Invalid, "refusing to send a request header with a line break or NUL in it (" + name + ")");
+    }
+  }
   std::lock_guard lock(impl_->mutex);
   auto timeout = impl_->options.totalTimeout;
   if (impl_->options.deadline) {

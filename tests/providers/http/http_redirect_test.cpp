@@ -257,3 +257,19 @@ TEST_CASE("http:// is refused unless allowed; the gateway's own addresses are re
   REQUIRE_FALSE(unknown);
   CHECK(unknown.error().message == "the server's name could not be found");
 }
+
+TEST_CASE("a header with a line break or NUL is never sent (an ETag from a server goes back as If-Match)", "[http][guard]") {
+  ScriptedServer server({kMultistatus});
+  const std::string url = "http://127.0.0.1:" + std::to_string(server.port()) + "/";
+  for (const std::string& bad : {std::string("\"1\"\r\nX-Evil: yes"), std::string("\"1\"\nX"), std::string("a\0b", 3)}) {
+    auto request = propfind(url);
+    request.headers.emplace_back("If-Match", bad);
+    auto r = loopbackClient().send(request);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == calgate::core::ErrorCode::Invalid);
+  }
+  CHECK(server.received.empty());
+  auto fine = propfind(url);
+  fine.headers.emplace_back("If-Match", "W/\"abc\"");
+  CHECK(loopbackClient().send(fine));
+}

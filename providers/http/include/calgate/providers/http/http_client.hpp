@@ -39,7 +39,8 @@ class HttpClient {
  public:
   virtual ~HttpClient() = default;
   /// Performs the request. Transport failures are errors: Timeout, Unavailable, Invalid for an
-  /// oversize response or an unusable redirect, Invalid with cause AddressRefused for an address the
+  /// oversize response or an unusable redirect, Invalid for a header name or value with CR, LF or
+  /// NUL in it (never sent), Invalid with cause AddressRefused for an address the
   /// network guard refuses and with cause UrlRejected for a URL that is not http(s) or carries
   /// credentials. Every HTTP status is a response.
   virtual core::Result<HttpResponse> send(const HttpRequest& request) = 0;
