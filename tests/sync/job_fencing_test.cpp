@@ -61,8 +61,9 @@ TEST_CASE("two workers claiming one pair at once (an expired run and a queued jo
   JobQueue setup(f.t.db(), f.clock, options);
   REQUIRE(*setup.enqueue("sync_pair", f.pairId, "sync:" + f.pairId));
   REQUIRE(*setup.claim("crashed-worker"));  // its process died: the job stays running...
-  f.clock.advance(seconds(61));             // ...until its lease expires
-  REQUIRE(*setup.enqueue("sync_pair", f.pairId, "sync:" + f.pairId));  // the scheduler's next job
+  f.clock.advance(seconds(30));
+  REQUIRE(*setup.enqueue("sync_pair", f.pairId, "sync:" + f.pairId));  // a request while it ran
+  f.clock.advance(seconds(31));  // ...until its lease expires
 
   // On PostgreSQL both claims choose their job (the expired one, the queued one) and only then
   // meet at a barrier, so both try to take the pair at the same moment. SQLite serialises write
@@ -100,12 +101,16 @@ TEST_CASE("two workers claiming one pair at once (an expired run and a queued jo
   CHECK(report->created == 4);
   CHECK(f.home.creates == 4);
   REQUIRE(q.complete(job, claimed[0] ? "worker-0" : "worker-1"));
-  // the other job of the pair runs next, after the first finished, and finds nothing to do
+  // The other job of the pair: absorbed when the winner took the expired job (SQLite), or still
+  // queued when the loser held it at that moment (PostgreSQL skips a locked row rather than wait
+  // for it); then it runs after the first finished and finds nothing to do.
   auto next = q.claim("worker-2");
-  REQUIRE(*next);
-  auto again = f.engine->syncPair(f.pairId, f.work, f.home, [&] { return q.check(**next); });
-  REQUIRE(again);
-  CHECK(again->writes() == 0);
+  REQUIRE(next);
+  if (*next) {
+    auto again = f.engine->syncPair(f.pairId, f.work, f.home, [&] { return q.check(**next); });
+    REQUIRE(again);
+    CHECK(again->writes() == 0);
+  }
   CHECK(f.home.writes() == 4);
 }
 

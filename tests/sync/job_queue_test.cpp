@@ -6,6 +6,7 @@
 #include "sync/sync_fixture.hpp"
 
 #include <catch2/catch.hpp>
+#include <soci/soci.h>
 
 #include <atomic>
 #include <map>
@@ -92,6 +93,61 @@ TEST_CASE("a crashed worker's job runs again when its lease expires", "[jobs]") 
   REQUIRE_FALSE(late);
   CHECK(late.error().code == core::ErrorCode::Conflict);
   REQUIRE(q.complete(**again, "w2"));
+}
+
+TEST_CASE("a dead worker's job and a request for the same pair make one run, which counts the crash", "[jobs]") {
+  SyncFixture f;
+  QueueOptions options;
+  options.lease = seconds(60);
+  JobQueue q(f.t.db(), f.clock, options);
+  const std::string key = "sync:" + f.pairId;
+  REQUIRE(*q.enqueue("sync_pair", f.pairId, key));
+  const auto crashed = **q.claim("crashed");
+
+  SECTION("a request after the lease ran out adds nothing: the orphan is the request") {
+    f.clock.advance(seconds(61));
+    CHECK_FALSE(*q.enqueue("sync_pair", f.pairId, key));
+  }
+  SECTION("a request queued while the run was going on is absorbed when the orphan is taken") {
+    f.clock.advance(seconds(1));
+    REQUIRE(*q.enqueue("sync_pair", f.pairId, key));  // newer than the orphan, so not first by age
+    f.clock.advance(seconds(60));
+  }
+  auto again = q.claim("w2");
+  REQUIRE(*again);
+  CHECK((*again)->id == crashed.id);  // the orphan, with its attempt counted
+  CHECK((*again)->attempts == 2);
+  REQUIRE(q.complete(**again, "w2"));
+  const auto stats = *q.stats();
+  CHECK(stats.queued == 0);  // nothing left behind to run the pair a second time
+  CHECK(stats.running == 0);
+}
+
+TEST_CASE("a restarted gateway's reclaimed job goes before newer queued work, and absorbs its twin", "[jobs]") {
+  SyncFixture f;
+  QueueOptions options;
+  options.lease = seconds(300);
+  JobQueue q(f.t.db(), f.clock, options);
+  const std::string key = "sync:" + f.pairId;
+  f.clock.advance(seconds(5));
+  REQUIRE(*q.enqueue("sync_pair", f.pairId, key));
+  const auto crashed = **q.claim("dead-process");
+  // a twin that was queued before the reclaim (a "sync now" during the crashed run), with an
+  // earlier due time than the orphan's: by age alone it would run first and leave the orphan
+  REQUIRE(*q.enqueue("sync_pair", f.pairId, key, seconds(0)));
+  REQUIRE(f.t.db().withSession([&](soci::session& sql) -> core::Result<void> {
+    sql << "UPDATE jobs SET run_at = 0 WHERE state = 'queued'";
+    return {};
+  }));
+  REQUIRE(*q.reclaim([](const std::string& owner) { return owner == "dead-process"; }) == 1);
+  CHECK_FALSE(*q.enqueue("sync_pair", f.pairId, key));  // the scheduler after the restart
+  auto again = q.claim("restarted");
+  REQUIRE(*again);
+  CHECK((*again)->id == crashed.id);
+  CHECK((*again)->attempts == 2);
+  REQUIRE(q.complete(**again, "restarted"));
+  CHECK(q.stats()->queued == 0);
+  CHECK_FALSE(*q.claim("restarted"));
 }
 
 TEST_CASE("a worker that lost its lease is told so by cause, however it reports back", "[jobs]") {

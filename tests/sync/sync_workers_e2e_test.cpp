@@ -323,7 +323,16 @@ TEST_CASE("calgate serve killed with SIGKILL mid-run: restarted, it takes its jo
   CHECK(synced == 1);
   CHECK_THAT(stopped->err, Catch::Contains("jobs.reclaimed"));
   CHECK(count("SELECT COUNT(*) FROM mappings WHERE state = 'synced'") == kEvents);
-  CHECK(count("SELECT attempts FROM jobs") == 0);  // every job finished: none left behind
+  // the pair's one job finished, and no twin was queued beside it to run the pair again
+  CHECK(count("SELECT COUNT(*) FROM jobs WHERE kind = 'sync_pair'") == 0);
+  // the dead run's own job ran again (its crash counted), not a fresh twin beside it
+  std::size_t pairRuns = 0;
+  for (auto at = stopped->err.find("\"kind\":\"sync_pair\""); at != std::string::npos;
+       at = stopped->err.find("\"kind\":\"sync_pair\"", at + 1)) {
+    ++pairRuns;
+  }
+  CHECK(pairRuns == 1);
+  CHECK_THAT(stopped->err, Catch::Contains("\"attempt\":2"));
   // every event copied exactly once: the killed run's copies were found again, not duplicated
   providers::caldav::CalDavProvider reader(dav.http, test::davAccount(dav.s), core::systemClock());
   auto copies = reader.pullChanges(dst, "", {sys_days{2026y / 1 / 1}, sys_days{2028y / 1 / 1}});

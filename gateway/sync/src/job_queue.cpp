@@ -29,6 +29,14 @@ core::Result<bool> JobQueue::enqueue(const std::string& kind, const std::string&
     const std::string id = core::newId("job");
     soci::indicator pairInd = pairId.empty() ? soci::i_null : soci::i_ok;
     soci::indicator keyInd = coalesceKey.empty() ? soci::i_null : soci::i_ok;
+    if (!coalesceKey.empty()) {
+      // A job of the same key whose worker died (lease run out or reclaimed) runs again from the
+      // start anyway: it is the request (a twin beside it would be a second run, or be left behind).
+      long long orphans = 0;
+      sql << "SELECT COUNT(*) FROM jobs WHERE coalesce_key = :k AND state = 'running' AND lease_expires_at < :n",
+          soci::into(orphans), soci::use(coalesceKey), soci::use(now);
+      if (orphans > 0) return false;
+    }
     // the partial unique index on queued coalesce keys makes a duplicate request a no-op
     soci::statement st =
         (sql.prepare << "INSERT INTO jobs (id, kind, pair_id, coalesce_key, state, run_at, max_attempts, created_at, "
@@ -136,11 +144,15 @@ core::Result<JobQueue::Claimed> JobQueue::claimOnce(const std::string& owner, Jo
     store::WriteTransaction tx(sql, db_.dialect());
     const long long now = clock_.nowUnixSeconds();
     const long long until = now + options_.lease.count();
+    // A dead worker's job before a queued one of the same priority: it carries the attempts that
+    // tell a crash loop, and taking it absorbs its queued twin (below).
     std::string query = std::string("SELECT j.id, j.kind, COALESCE(j.pair_id, ''), j.state, j.attempts, "
-                                    "j.max_attempts FROM jobs j WHERE ") +
-                        kRunnable + " ORDER BY j.priority DESC, j.run_at, j.id LIMIT 1";
+                                    "j.max_attempts, COALESCE(j.coalesce_key, '') FROM jobs j WHERE ") +
+                        kRunnable +
+                        " ORDER BY j.priority DESC, CASE WHEN j.state = 'running' THEN 0 ELSE 1 END, j.run_at, j.id "
+                        "LIMIT 1";
     if (db_.dialect() == store::Dialect::Postgresql) query += " FOR UPDATE OF j SKIP LOCKED";
-    std::string state;
+    std::string state, key;
     {
       soci::rowset<soci::row> rows = (sql.prepare << query, soci::use(now), soci::use(now), soci::use(now));
       auto it = rows.begin();
@@ -151,6 +163,7 @@ core::Result<JobQueue::Claimed> JobQueue::claimOnce(const std::string& owner, Jo
       state = store::textAt(*it, 3);
       job.attempts = static_cast<int>(store::integerAt(*it, 4));
       job.maxAttempts = static_cast<int>(store::integerAt(*it, 5));
+      key = store::textAt(*it, 6);
     }
     if (options_.afterChoosing) options_.afterChoosing();
     if (state == "running" && job.attempts >= job.maxAttempts) {
@@ -169,6 +182,14 @@ core::Result<JobQueue::Claimed> JobQueue::claimOnce(const std::string& owner, Jo
       take.execute(true);
       if (take.get_affected_rows() == 0) return Claimed::Again;  // rolled back: another run has the pair
       sql << "SELECT generation FROM pair_leases WHERE pair_id = :p", soci::into(job.fence), soci::use(job.pairId);
+    }
+    if (state == "running" && !key.empty()) {
+      // The dead worker's run starts again now: a request queued meanwhile is served by it. A
+      // twin another claim holds right now is left alone (waiting for it could deadlock on the
+      // pair's lease row); it runs after this one and finds nothing to do.
+      std::string twins = "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE coalesce_key = :k AND state = 'queued'";
+      twins += db_.dialect() == store::Dialect::Postgresql ? " FOR UPDATE SKIP LOCKED)" : ")";
+      sql << twins, soci::use(key);
     }
     sql << "UPDATE jobs SET state = 'running', lease_owner = :o, lease_expires_at = :e, attempts = attempts + 1, "
            "updated_at = :n WHERE id = :i",

@@ -121,6 +121,9 @@ void SyncService::start() {
   auto reclaimed = queue_.reclaim([this](const std::string& owner) { return identity_.isDeadPredecessor(owner); });
   if (!reclaimed) core::log::warn("jobs.reclaim_failed", {{"error", reclaimed.error().describe()}});
   else if (*reclaimed > 0) core::log::warn("jobs.reclaimed", {{"jobs", static_cast<long long>(*reclaimed)}});
+  // The first round of jobs is queued before any worker runs: a reclaimed job then stands for its
+  // pair's request (JobQueue::enqueue) instead of a twin that would run the pair a second time.
+  if (auto added = schedule(); !added) core::log::warn("jobs.schedule_failed", {{"error", added.error().describe()}});
   threads_.emplace_back([this] { schedulerLoop(); });
   if (config_.workers == 0) return;
   threads_.emplace_back([this] { listenerLoop(); });
@@ -287,12 +290,16 @@ void SyncService::listenerLoop() {
 }
 
 void SyncService::schedulerLoop() {
-  while (!stopping_) {
+  // start() queued the first round
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait_for(lock, config_.pollInterval, [this] { return stopping_.load(); });
+    }
+    if (stopping_) return;
     if (auto added = schedule(); !added) {
       core::log::warn("jobs.schedule_failed", {{"error", added.error().describe()}});
     }
-    std::unique_lock lock(mutex_);
-    wake_.wait_for(lock, config_.pollInterval, [this] { return stopping_.load(); });
   }
 }
 

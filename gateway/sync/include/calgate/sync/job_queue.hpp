@@ -78,13 +78,16 @@ class JobQueue {
   JobQueue(store::Database& db, const core::Clock& clock, QueueOptions options = {});
 
   /// Queues a job to run after `delay`. When a job with the same `coalesceKey` is already queued,
-  /// nothing is added and the result is false. A new job wakes workers: this process's through
+  /// or is a dead worker's job waiting to run again (its lease ran out or was reclaimed), nothing
+  /// is added and the result is false. A new job wakes workers: this process's through
   /// the signal, other processes' through NOTIFY calgate_jobs (PostgreSQL).
   core::Result<bool> enqueue(const std::string& kind, const std::string& pairId, const std::string& coalesceKey,
                              std::chrono::seconds delay = std::chrono::seconds(0));
   /// Leases the next due job (or one whose lease expired) to `owner`, with its pair; nullopt when
   /// none is due. Never a job of a pair whose run is going on, or of a quarantined pair. An
-  /// expired job with no attempts left is made dead here (and its pair quarantined, audited).
+  /// expired job with no attempts left is made dead here (and its pair quarantined, audited). A
+  /// dead worker's job goes before queued ones of its priority, and taking it removes the queued
+  /// job of its coalesce key (the new run serves that request too).
   core::Result<std::optional<Job>> claim(const std::string& owner);
   /// Extends the lease of a job `owner` is still running, and of its pair (a heartbeat while it
   /// runs). Conflict with cause LeaseLost when the lease was lost: another worker may have it now.
