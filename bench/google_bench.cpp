@@ -4,7 +4,8 @@
 //   - the initial listing (pullChanges without cursor): time, events/s, requests;
 //   - requests per changed event on the source side: 1 % of the events edited, one incremental pull;
 //   - the initial sync into Google as a target: N creates through the adapter: time, events/s,
-//     requests per event; then 1 % of them updated: requests per changed event (unbatched).
+//     requests per event, written as the engine writes them (writeBatch, 50 per batch request);
+//     then 1 % of them updated: requests per changed event.
 // Pacing is off (the fake has no rate limit here) so the adapter's own cost is measured.
 #include "contract_fake.hpp"
 #include "calgate/providers/google/google_provider.hpp"

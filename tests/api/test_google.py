@@ -75,6 +75,8 @@ class GoogleAccounts(cg.ApiTestCase):
         team_calendar = [c for c in calendars if c["provider_calendar_id"] == team][0]
         source = self.dav.make_calendar(cg.unique("src-"))
         self.dav.put(source, "evt-1", dav_event("evt-1-%s" % uuid.uuid4().hex[:6], "Dentist"))
+        self.dav.put(source, "evt-2", dav_event("evt-2-%s" % uuid.uuid4().hex[:6], "Physio"))
+        batches_before = len(self.fake.control("GET", "state")["batches"])
         dav_account = [a for a in self.api.get("/v1/accounts").json["accounts"] if a["provider"] == "caldav"][0]
         refreshed = self.api.get("/v1/accounts/%s/calendars" % dav_account["id"], query={"refresh": "true"}).json["calendars"]
         r = self.api.post("/v1/pairs", {"source_calendar_id": cg.calendar_for(refreshed, source)["id"],
@@ -84,7 +86,9 @@ class GoogleAccounts(cg.ApiTestCase):
         self.assertIsNone(status["last_error"], status)
         written = [e for e in self.fake.events(team) if e.get("status") != "cancelled"]
         # no DNS in this suite: home.example's policy is indeterminate, so the copy fails closed to private
-        self.assertEqual([(e["summary"], e["visibility"]) for e in written], [("Busy", "private")])
+        self.assertEqual([(e["summary"], e["visibility"]) for e in written], [("Busy", "private")] * 2)
+        # the gateway's adapter writes them as the two parts of one batch request
+        self.assertEqual([b["parts"] for b in self.fake.control("GET", "state")["batches"][batches_before:]], [2])
         self.assertEqual(written[0]["extendedProperties"]["private"]["calgatePair"], r.json["id"])
         self.assertNotIn(secret, self.server.log_text())
         self.assertNotIn(gf.CLIENT_SECRET, self.server.log_text())

@@ -304,3 +304,49 @@ TEST_CASE("the mass-delete guard holds deletions of Google copies until they are
   CHECK(p.sync(*dav.provider, *g.provider).deleted == 15);
   CHECK(g.live().size() == 5);
 }
+
+TEST_CASE("Radicale -> Google: a first sync goes in batches; a copy Google refuses fails alone and is retried",
+          "[sync][google][batch]") {
+  calgate::test::GoogleAndRadicale t(From::Radicale, Direction::OneWay, "batched");
+  auto& [fake, g, dav, davCal, p] = t;
+  auto put = [&](int from, int to) {
+    for (int i = from; i < to; ++i) {
+      const std::string day = std::to_string(10 + i % 18);
+      dav.put(davCal, "e" + std::to_string(i),
+              vevent("e" + std::to_string(i), "Event " + std::to_string(i), ";TZID=Europe/Berlin:202612" + day + "T090000",
+                     ";TZID=Europe/Berlin:202612" + day + "T100000"));
+    }
+  };
+  constexpr int kEvents = 60;
+  put(0, kEvents);
+  const std::size_t before = g.provider->requestCount();
+  auto r = p.sync(*dav.provider, *g.provider);
+  CHECK(r.created == kEvents);
+  const auto batches = fake.state()["batches"];
+  REQUIRE(batches.size() == 2);  // 50 + 10 parts: the adapter's batch size
+  CHECK(batches[0]["parts"] == 50);
+  CHECK(batches[1]["parts"] == 10);
+  const std::size_t requests = g.provider->requestCount() - before;
+  INFO("requests to Google, listing included: " << requests);
+  CHECK(static_cast<double>(requests) / kEvents <= 0.1);  // the issue's goal with batching
+  CHECK(g.live().size() == static_cast<std::size_t>(kEvents));
+  CHECK(p.sync(*dav.provider, *g.provider).writes() == 0);
+
+  // Google refuses one of five new copies: each part of their batch fails, then the first again
+  // when it is sent on its own; the other four are recorded all the same
+  put(kEvents, kEvents + 5);
+  fake.faults(json::array({{{"method", "calendar.events.insert"}, {"status", 400}, {"reason", "invalid"}, {"times", 6}}}));
+  auto refused = p.sync(*dav.provider, *g.provider);
+  CHECK(refused.created == 4);
+  CHECK(refused.failedEvents.size() == 1);
+  CHECK(fake.state()["batches"].size() == 3);
+  CHECK(g.live().size() == static_cast<std::size_t>(kEvents + 4));
+
+  // the refused copy is written when its retry is due; nothing else is
+  p.f.clock.advance(std::chrono::hours(2));
+  auto again = p.sync(*dav.provider, *g.provider);
+  CHECK(again.created == 1);
+  CHECK(again.writes() == 1);
+  CHECK(g.live().size() == static_cast<std::size_t>(kEvents + 5));
+  CHECK(p.sync(*dav.provider, *g.provider).writes() == 0);
+}

@@ -91,19 +91,31 @@ class DirectionApplier {
       : c_(c), plan_(plan), to_(to), report_(report), live_(*plan.mappings) {}
 
   core::Result<void> run(bool policyOnly) {
-    std::set<std::string> failed;
+    const std::size_t limit = std::max<std::size_t>(to_.batchLimit(), 1);
     for (const auto& s : plan_.steps) {
       if (policyOnly && s.cause != StepCause::PolicyRequired) continue;
-      if (failed.count(s.eventId)) continue;  // its other steps wait for the next try
-      if (auto ok = apply(s); !ok) {
-        if (!refusedForEvent(ok.error())) return ok;
-        if (auto noted = fail(s, ok.error()); !noted) return noted;
-        failed.insert(s.eventId);
+      if (failed_.count(s.eventId)) continue;  // its other steps wait for the next try
+      const bool waiting = pendingIds_.count(s.eventId) > 0;
+      if (limit > 1 && batchable(s)) {
+        if (waiting) {
+          if (auto ok = flush(); !ok) return ok;
+          if (failed_.count(s.eventId)) continue;
+        }
+        pending_.push_back(&s);
+        pendingIds_.insert(s.eventId);
+        if (pending_.size() >= limit) {
+          if (auto ok = flush(); !ok) return ok;
+        }
         continue;
       }
-      report_.steps.push_back(summarize(plan_, s));
+      // writes keep their order; so do an event's steps (a step that only records may go first)
+      if (waiting || s.op != WriteOp::None) {
+        if (auto ok = flush(); !ok) return ok;
+        if (failed_.count(s.eventId)) continue;
+      }
+      if (auto ok = one(s); !ok) return ok;
     }
-    return {};
+    return flush();
   }
 
  private:
@@ -138,8 +150,27 @@ class DirectionApplier {
     }
   }
 
+  /// A write that may go in a batch: a whole event or series (not an occurrence of one) created,
+  /// updated or removed.
+  static bool batchable(const PlanStep& s) {
+    return s.kind != StepKind::Skipped && s.op != WriteOp::None && s.recurrenceId.empty() && !s.standalone;
+  }
+  std::string resourceFor(const PlanStep& s) {
+    return s.standalone ? ownCopy(s.eventId, s.recurrenceId) : copyOf(s.eventId);
+  }
+  /// One step, on its own; a refusal of its event is noted as failing and the run goes on.
+  core::Result<void> one(const PlanStep& s);
+  /// The batched steps, in one Provider::writeBatch call.
+  core::Result<void> flush();
+  /// Whether the run goes on after `error` of step `s` (noted as failing) or stops with it.
+  core::Result<void> refused(const PlanStep& s, const core::Error& error);
   core::Result<providers::WriteResult> write(const PlanStep& s, const std::string& resource);
+  /// After the provider took a write: a create that met an earlier attempt's copy brings it up to
+  /// this write; then the crash point after writing, and the observer.
+  core::Result<providers::WriteResult> settle(const PlanStep& s, core::Result<providers::WriteResult> written);
   core::Result<void> apply(const PlanStep& s);
+  /// The records of a written step, its count, and the crash point after recording.
+  core::Result<void> finish(const PlanStep& s, const std::string& resource, const providers::WriteResult& written);
   core::Result<void> record(const PlanStep& s, std::vector<Mapping> records);
   core::Result<void> skip(const PlanStep& s);
   core::Result<void> fail(const PlanStep& s, const core::Error& error);
@@ -151,7 +182,61 @@ class DirectionApplier {
   providers::Provider& to_;
   SyncReport& report_;
   LiveMappings live_;
+  std::set<std::string> failed_;               ///< events refused in this run: their other steps wait
+  std::vector<const PlanStep*> pending_;       ///< batchable steps not sent yet, in plan order
+  std::set<std::string> pendingIds_;           ///< their events (one step per event in a batch)
 };
+
+core::Result<void> DirectionApplier::refused(const PlanStep& s, const core::Error& error) {
+  if (!refusedForEvent(error)) return std::unexpected(error);
+  if (auto noted = fail(s, error); !noted) return noted;
+  failed_.insert(s.eventId);
+  return {};
+}
+
+core::Result<void> DirectionApplier::one(const PlanStep& s) {
+  if (auto ok = apply(s); !ok) return refused(s, ok.error());
+  report_.steps.push_back(summarize(plan_, s));
+  return {};
+}
+
+core::Result<void> DirectionApplier::flush() {
+  const std::vector<const PlanStep*> steps = std::move(pending_);
+  pending_.clear();
+  pendingIds_.clear();
+  if (steps.empty()) return {};
+  if (steps.size() == 1) return one(*steps.front());
+  if (c_.fence) {
+    if (auto held = c_.fence(); !held) return held;
+  }
+  std::vector<std::string> resources;
+  std::vector<providers::BatchedWrite> writes;
+  for (const PlanStep* s : steps) {
+    if (auto ok = step("before_write"); !ok) return ok;
+    resources.push_back(resourceFor(*s));
+    const auto op = s->op == WriteOp::Create   ? providers::BatchedWrite::Op::Create
+                    : s->op == WriteOp::Update ? providers::BatchedWrite::Op::Update
+                                               : providers::BatchedWrite::Op::Remove;
+    writes.push_back({op, resources.back(), etagOf(s->eventId, resources.back()), &*s->write});
+  }
+  auto answers = to_.writeBatch(plan_.to.providerCalendarId, writes);
+  if (!answers) return std::unexpected(answers.error());
+  if (answers->size() != steps.size()) {
+    return core::fail(core::ErrorCode::Internal, "a batch of writes answered " + std::to_string(answers->size()) + " results for " +
+                                                     std::to_string(steps.size()) + " writes");
+  }
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const PlanStep& s = *steps[i];
+    auto written = settle(s, std::move((*answers)[i]));
+    auto done = written ? finish(s, resources[i], *written) : core::Result<void>(std::unexpected(written.error()));
+    if (!done) {
+      if (auto goOn = refused(s, done.error()); !goOn) return goOn;
+      continue;
+    }
+    report_.steps.push_back(summarize(plan_, s));
+  }
+  return {};
+}
 
 core::Result<providers::WriteResult> DirectionApplier::write(const PlanStep& s, const std::string& resource) {
   const std::string& calendar = plan_.to.providerCalendarId;
@@ -167,15 +252,9 @@ core::Result<providers::WriteResult> DirectionApplier::write(const PlanStep& s, 
   } else {
     written = s.op == WriteOp::Update ? to_.update(calendar, resource, etagOf(s.eventId, resource), *s.write)
                                       : to_.create(calendar, *s.write);
-    if (written && written->existed) {
-      // an earlier attempt created it and crashed before recording: bring it up to this write
-      written = to_.update(calendar, written->id, written->etag, *s.write);
-      ++report_.recovered;
-    }
-    if (!written) return written;
   }
-  if (auto ok = step("after_write"); !ok) return std::unexpected(ok.error());
-  if (c_.observer) c_.observer(model::toString(plan_.to.provider), observedAction(s.op));
+  written = settle(s, std::move(written));
+  if (!written) return written;
   if (s.op == WriteOp::Remove && !s.recurrenceId.empty() && !s.standalone) {
     // the series copy changed (an EXDATE): learn its new ETag so it is not taken for a user's edit
     auto fresh = to_.getEvent(calendar, resource);
@@ -189,33 +268,54 @@ core::Result<providers::WriteResult> DirectionApplier::write(const PlanStep& s, 
   return written;
 }
 
+core::Result<providers::WriteResult> DirectionApplier::settle(const PlanStep& s,
+                                                              core::Result<providers::WriteResult> written) {
+  if (written && s.op != WriteOp::Remove && written->existed) {
+    // an earlier attempt created it and crashed before recording: bring it up to this write
+    written = to_.update(plan_.to.providerCalendarId, written->id, written->etag, *s.write);
+    ++report_.recovered;
+  }
+  if (!written) return written;
+  if (auto ok = step("after_write"); !ok) return std::unexpected(ok.error());
+  if (c_.observer) c_.observer(model::toString(plan_.to.provider), observedAction(s.op));
+  return written;
+}
+
 core::Result<void> DirectionApplier::apply(const PlanStep& s) {
   if (s.kind == StepKind::Skipped) return skip(s);
-  const std::string resource = s.standalone ? ownCopy(s.eventId, s.recurrenceId) : copyOf(s.eventId);
-  std::vector<Mapping> records = s.records;
-  if (s.op == WriteOp::None) {
-    // Nothing written: a record keeps the copy's ETag as the steps so far left it (an earlier
-    // step of this run may have rewritten the resource; the plan only knew the old one), unless
-    // it carries the ETag the listing just showed.
-    for (auto& r : records) {
-      if (r.targetEventId == kNewCopy) r.targetEventId = resource;
-      const Mapping* now = live_.find(r.sourceEventId, r.sourceRecurrenceId);
-      if (!s.etagFromListing && now && now->targetEventId == r.targetEventId) r.targetEtag = now->targetEtag;
-    }
-    if (s.etagFromListing && !records.empty()) learnEtag(s.eventId, records.front().targetEventId, records.front().targetEtag);
-  } else {
+  const std::string resource = resourceFor(s);
+  if (s.op != WriteOp::None) {
     auto written = write(s, resource);
     if (!written) return std::unexpected(written.error());
-    const bool upsert = s.op != WriteOp::Remove;
-    for (auto& r : records) {
-      if (r.targetEventId == kNewCopy) r.targetEventId = upsert ? written->id : resource;
-      if (upsert && r.sourceRecurrenceId == s.recurrenceId) r.targetEtag = written->etag;
-    }
-    if (upsert) learnEtag(s.eventId, written->id, written->etag);
+    return finish(s, resource, *written);
   }
+  // Nothing written: a record keeps the copy's ETag as the steps so far left it (an earlier step
+  // of this run may have rewritten the resource; the plan only knew the old one), unless it
+  // carries the ETag the listing just showed.
+  std::vector<Mapping> records = s.records;
+  for (auto& r : records) {
+    if (r.targetEventId == kNewCopy) r.targetEventId = resource;
+    const Mapping* now = live_.find(r.sourceEventId, r.sourceRecurrenceId);
+    if (!s.etagFromListing && now && now->targetEventId == r.targetEventId) r.targetEtag = now->targetEtag;
+  }
+  if (s.etagFromListing && !records.empty()) learnEtag(s.eventId, records.front().targetEventId, records.front().targetEtag);
   if (auto ok = record(s, std::move(records)); !ok) return ok;
   count(s);
-  return s.op == WriteOp::None ? core::Result<void>{} : step("after_record");
+  return {};
+}
+
+core::Result<void> DirectionApplier::finish(const PlanStep& s, const std::string& resource,
+                                            const providers::WriteResult& written) {
+  std::vector<Mapping> records = s.records;
+  const bool upsert = s.op != WriteOp::Remove;
+  for (auto& r : records) {
+    if (r.targetEventId == kNewCopy) r.targetEventId = upsert ? written.id : resource;
+    if (upsert && r.sourceRecurrenceId == s.recurrenceId) r.targetEtag = written.etag;
+  }
+  if (upsert) learnEtag(s.eventId, written.id, written.etag);
+  if (auto ok = record(s, std::move(records)); !ok) return ok;
+  count(s);
+  return step("after_record");
 }
 
 audit::AuditEntry DirectionApplier::entryFor(const PlanStep& s) const {

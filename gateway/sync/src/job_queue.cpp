@@ -93,6 +93,15 @@ DeadJob bury(soci::session& sql, const Job& job, long long now) {
   return dead;
 }
 
+// A dead worker's job runs again now: a request of its key queued meanwhile is served by it. A
+// twin another claim holds right now is left alone (waiting for it could deadlock on the pair's
+// lease row); it runs after this one and finds nothing to do.
+void absorbTwins(soci::session& sql, store::Dialect dialect, const std::string& key) {
+  std::string twins = "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE coalesce_key = :k AND state = 'queued'";
+  twins += dialect == store::Dialect::Postgresql ? " FOR UPDATE SKIP LOCKED)" : ")";
+  sql << twins, soci::use(key);
+}
+
 void auditDeath(store::Database& db, const core::Clock& clock, const DeadJob& dead) {
   audit::AuditEntry e;
   e.userId = dead.userId;
@@ -183,14 +192,7 @@ core::Result<JobQueue::Claimed> JobQueue::claimOnce(const std::string& owner, Jo
       if (take.get_affected_rows() == 0) return Claimed::Again;  // rolled back: another run has the pair
       sql << "SELECT generation FROM pair_leases WHERE pair_id = :p", soci::into(job.fence), soci::use(job.pairId);
     }
-    if (state == "running" && !key.empty()) {
-      // The dead worker's run starts again now: a request queued meanwhile is served by it. A
-      // twin another claim holds right now is left alone (waiting for it could deadlock on the
-      // pair's lease row); it runs after this one and finds nothing to do.
-      std::string twins = "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE coalesce_key = :k AND state = 'queued'";
-      twins += db_.dialect() == store::Dialect::Postgresql ? " FOR UPDATE SKIP LOCKED)" : ")";
-      sql << twins, soci::use(key);
-    }
+    if (state == "running" && !key.empty()) absorbTwins(sql, db_.dialect(), key);
     sql << "UPDATE jobs SET state = 'running', lease_owner = :o, lease_expires_at = :e, attempts = attempts + 1, "
            "updated_at = :n WHERE id = :i",
         soci::use(owner), soci::use(until), soci::use(now), soci::use(job.id);

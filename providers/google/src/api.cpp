@@ -1,6 +1,5 @@
 #include "api.hpp"
 
-#include "calgate/providers/http/bearer_call.hpp"
 
 #include <algorithm>
 #include <thread>
@@ -57,6 +56,11 @@ Api::Api(HttpClient& http, AccessTokens& tokens, const core::Clock& clock, Googl
     : http_(http), tokens_(tokens), clock_(clock), endpoints_(std::move(endpoints)), options_(std::move(options)) {
   if (!options_.sleep) options_.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
   if (!endpoints_.apiRoot.empty() && endpoints_.apiRoot.back() != '/') endpoints_.apiRoot += '/';
+  // "https://host:port/prefix/" -> "/prefix/"
+  if (const auto scheme = endpoints_.apiRoot.find("://"); scheme != std::string::npos) {
+    const auto path = endpoints_.apiRoot.find('/', scheme + 3);
+    if (path != std::string::npos) rootPath_ = endpoints_.apiRoot.substr(path);
+  }
 }
 
 std::chrono::milliseconds Api::backoff(int attempt) {
@@ -81,10 +85,31 @@ void Api::pace() {
   sent_.push_back(now);
 }
 
-core::Result<HttpResponse> Api::once(const HttpRequest& request) {
-  pace();
+core::Result<HttpResponse> Api::once(const HttpRequest& request, std::size_t weight) {
+  for (std::size_t i = 0; i < weight; ++i) pace();
   ++requests_;
   return http_.send(request);
+}
+
+BearerCall Api::bearerCall(std::size_t weight, bool jsonAnswers) {
+  return BearerCall{"Google Calendar", options_.maxAttempts, [this, weight](const HttpRequest& r) { return once(r, weight); },
+                    options_.sleep, [this](int attempt) { return backoff(attempt); }, jsonAnswers};
+}
+
+Verdict Api::judge(const HttpResponse& r, const nlohmann::json& answer, int attempt, bool write,
+                   std::initializer_list<long> passThrough) {
+  if (r.status / 100 == 2 || r.status == 304 || std::find(passThrough.begin(), passThrough.end(), r.status) != passThrough.end()) {
+    return Verdict::answer();
+  }
+  auto error = errorFor(r, answer, write, options_);
+  const bool transient = (error.code == ErrorCode::RateLimited && error.cause != core::Cause::QuotaExceeded) ||
+                         error.code == ErrorCode::Unavailable;
+  if (transient && attempt + 1 < options_.maxAttempts) return Verdict::retry(backoff(attempt));
+  if (transient && !error.retryAfter) {
+    // the job queue waits longer than our in-call retries did (it doubles from there)
+    error.retryAfter = std::chrono::duration_cast<std::chrono::seconds>(options_.maxBackoff) * 2;
+  }
+  return Verdict::fail(std::move(error));
 }
 
 core::Result<Answer> Api::call(std::string_view method, const std::string& path, const Query& query,
@@ -92,37 +117,48 @@ core::Result<Answer> Api::call(std::string_view method, const std::string& path,
                                std::initializer_list<long> passThrough) {
   HttpRequest request;
   request.method = std::string(method);
-  request.url = endpoints_.apiRoot + "calendar/v3/" + path;
-  char sep = '?';
-  for (const auto& [k, v] : query) {
-    request.url += sep + percentEncode(k) + '=' + percentEncode(v);
-    sep = '&';
-  }
+  request.url = endpoints_.apiRoot + "calendar/v3/" + path + queryString(query);
   if (body) {
     // invalid UTF-8 in an event's text (a CalDAV source) is replaced, never a thrown exception
     request.body = body->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     headers.emplace_back("Content-Type", "application/json");
   }
   const bool write = method != "GET";
-  const BearerCall call{"Google Calendar", options_.maxAttempts, [this](const HttpRequest& r) { return once(r); }, options_.sleep,
-                        [this](int attempt) { return backoff(attempt); }};
   request.headers = std::move(headers);
-  auto out = callWithBearer(std::move(request), tokens_, call, [&](const HttpResponse& r, const nlohmann::json& answer, int attempt) {
-    if (r.status / 100 == 2 || r.status == 304 || std::find(passThrough.begin(), passThrough.end(), r.status) != passThrough.end()) {
-      return Verdict::answer();
-    }
-    auto error = errorFor(r, answer, write, options_);
-    const bool transient = (error.code == ErrorCode::RateLimited && error.cause != core::Cause::QuotaExceeded) ||
-                           error.code == ErrorCode::Unavailable;
-    if (transient && attempt + 1 < options_.maxAttempts) return Verdict::retry(backoff(attempt));
-    if (transient && !error.retryAfter) {
-      // the job queue waits longer than our in-call retries did (it doubles from there)
-      error.retryAfter = std::chrono::duration_cast<std::chrono::seconds>(options_.maxBackoff) * 2;
-    }
-    return Verdict::fail(std::move(error));
-  });
+  auto out = callWithBearer(std::move(request), tokens_, bearerCall(1, true),
+                            [&](const HttpResponse& r, const nlohmann::json& answer, int attempt) {
+                              return judge(r, answer, attempt, write, passThrough);
+                            });
   if (!out) return std::unexpected(out.error());
   return Answer{out->response.status, std::move(out->body), out->response.body.size()};
+}
+
+core::Result<std::vector<PartAnswer>> Api::batch(const std::vector<BatchPart>& parts) {
+  const std::string boundary = batchBoundary(parts);
+  HttpRequest request;
+  request.method = "POST";
+  request.url = endpoints_.apiRoot + "batch/calendar/v3";
+  request.body = formatBatch(parts, boundary);
+  request.headers.emplace_back("Content-Type", "multipart/mixed; boundary=" + boundary);
+  auto out = callWithBearer(std::move(request), tokens_, bearerCall(parts.size(), false),
+                            [&](const HttpResponse& r, const nlohmann::json&, int attempt) {
+                              // an outer error's body is JSON like any other answer's
+                              const auto error = r.status / 100 == 2 ? nlohmann::json()
+                                                                     : nlohmann::json::parse(r.body, nullptr, false);
+                              return judge(r, error.is_discarded() ? nlohmann::json() : error, attempt, true, {});
+                            });
+  if (!out) return std::unexpected(out.error());
+  return parseBatchAnswer(out->response.header("content-type").value_or(""), out->response.body, parts.size());
+}
+
+std::string queryString(const Query& query) {
+  std::string out;
+  char sep = '?';
+  for (const auto& [k, v] : query) {
+    out += sep + percentEncode(k) + '=' + percentEncode(v);
+    sep = '&';
+  }
+  return out;
 }
 
 }  // namespace calgate::providers::google

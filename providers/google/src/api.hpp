@@ -4,7 +4,9 @@
 // and 5xx with exponential backoff and full jitter, and a size check of every answer. Private to
 // the adapter.
 
+#include "calgate/providers/google/batch.hpp"
 #include "calgate/providers/google/google_provider.hpp"
+#include "calgate/providers/http/bearer_call.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -28,6 +30,9 @@ struct Answer {
   std::size_t bytes = 0;  ///< of the body as received
 };
 
+/// "?k=v&k2=v2", percent-encoded ("" for none).
+std::string queryString(const Query& query);
+
 /// "a@b.c" -> "a%40b.c": one path segment.
 std::string segment(std::string_view raw);
 
@@ -49,11 +54,24 @@ class Api {
                             std::vector<std::pair<std::string, std::string>> headers = {},
                             std::initializer_list<long> passThrough = {});
 
+  /// `parts` in one batch request (batch/calendar/v3 below the API root): one answer per part, in
+  /// order. Every part counts against the pacing, as Google counts each against the per-user rate.
+  /// The outer request fails as call() does (a 401 retried with a new token, rate limits and 5xx
+  /// retried in the call); an answer that is not a well-formed batch of as many parts is Invalid.
+  /// The parts' statuses are the caller's to judge.
+  core::Result<std::vector<PartAnswer>> batch(const std::vector<BatchPart>& parts);
+  /// The path of the API root ("/" for https://www.googleapis.com/): batch parts' targets start with it.
+  const std::string& rootPath() const { return rootPath_; }
+
   std::size_t requests() const { return requests_.load(); }
   const GoogleOptions& options() const { return options_; }
 
  private:
-  core::Result<HttpResponse> once(const HttpRequest& request);
+  core::Result<HttpResponse> once(const HttpRequest& request, std::size_t weight = 1);
+  /// Judges an answer of call() or batch(): returned, retried (rate limits, 5xx) or failed.
+  Verdict judge(const HttpResponse& r, const nlohmann::json& answer, int attempt, bool write,
+                std::initializer_list<long> passThrough);
+  BearerCall bearerCall(std::size_t weight, bool jsonAnswers);
   /// Waits until a request fits in the last minute's budget, then counts it.
   void pace();
   std::chrono::milliseconds backoff(int attempt);
@@ -63,6 +81,7 @@ class Api {
   const core::Clock& clock_;
   GoogleEndpoints endpoints_;
   GoogleOptions options_;
+  std::string rootPath_ = "/";
   std::atomic<std::size_t> requests_{0};
   std::mutex randomMutex_;
   std::mutex paceMutex_;

@@ -507,4 +507,87 @@ core::Result<void> GoogleProvider::remove(const std::string& calendarId, const s
   return fail(ErrorCode::PreconditionFailed, "the event kept changing on Google");
 }
 
+std::size_t GoogleProvider::batchLimit() const { return std::max<std::size_t>(impl_->api.options().batchSize, 1); }
+
+namespace {
+
+/// A write a batch part can make whole: a plain event (no series, no occurrence) whose answer
+/// needs nothing more (a series' ETag is read after its write).
+bool plainWrite(const BatchedWrite& w) {
+  const auto& e = w.write->event();
+  return e.recurrence.empty() && !e.recurrenceId && !isSeriesEtag(w.etag);
+}
+
+}  // namespace
+
+core::Result<BatchResults> GoogleProvider::writeBatch(const std::string& calendarId, const std::vector<BatchedWrite>& writes) {
+  BatchResults out(writes.size(), std::unexpected(core::Error{ErrorCode::Internal, "not written", std::nullopt, core::Cause::None}));
+  std::vector<bool> done(writes.size(), false);
+  std::vector<std::size_t> sent;  // the writes of `parts`, in order
+  std::vector<BatchPart> parts;
+  const std::string prefix = impl_->api.rootPath() + "calendar/v3/";
+  for (std::size_t i = 0; i < writes.size(); ++i) {
+    const auto& w = writes[i];
+    if (!plainWrite(w)) continue;
+    const bool remove = w.op == BatchedWrite::Op::Remove;
+    if (auto ok = checkWrite(calendarId, w.op == BatchedWrite::Op::Create ? "" : w.eventId, *w.write); !ok) {
+      out[i] = std::unexpected(ok.error());
+      done[i] = true;
+      continue;
+    }
+    if (w.write->action() != (remove ? policy::ApprovedWrite::Action::Delete : policy::ApprovedWrite::Action::Upsert)) continue;
+    BatchPart part;
+    if (!remove) {
+      auto b = impl_->body(calendarId, *w.write, w.op == BatchedWrite::Op::Update);
+      if (!b) {
+        out[i] = std::unexpected(b.error());
+        done[i] = true;
+        continue;
+      }
+      part.body = b->dump(-1, ' ', false, json::error_handler_t::replace);
+    }
+    const std::string id = w.op == BatchedWrite::Op::Create ? eventIdFor(w.write->event().uid) : std::string(resourceIdOf(w.eventId));
+    part.method = w.op == BatchedWrite::Op::Create ? "POST" : remove ? "DELETE" : "PATCH";
+    part.target = prefix + (w.op == BatchedWrite::Op::Create ? eventsPath(calendarId) : eventPath(calendarId, id)) + queryString(kWrite);
+    if (w.op != BatchedWrite::Op::Create && !w.etag.empty()) part.headers.emplace_back("If-Match", w.etag);
+    parts.push_back(std::move(part));
+    sent.push_back(i);
+  }
+  if (parts.size() > 1) {
+    auto answers = impl_->api.batch(parts);
+    if (!answers) return std::unexpected(answers.error());
+    for (std::size_t j = 0; j < sent.size(); ++j) {
+      const std::size_t i = sent[j];
+      const auto& a = (*answers)[j];
+      const auto& w = writes[i];
+      if (w.op == BatchedWrite::Op::Remove) {
+        // gone now or already (404, 410 deleted); a 412 or any failure is done on its own below
+        if (a.status == 200 || a.status == 204 || a.status == 404 || a.status == 410) {
+          out[i] = WriteResult{w.eventId, "", false};
+          done[i] = true;
+        }
+        continue;
+      }
+      const std::string etag = stringField(a.body, "etag");
+      if (a.status == 200 && !etag.empty()) {
+        const std::string id = w.op == BatchedWrite::Op::Create ? eventIdFor(w.write->event().uid) : std::string(resourceIdOf(w.eventId));
+        out[i] = WriteResult{id, etag, false};
+        done[i] = true;
+      }
+    }
+  }
+  // the rest one at a time: series and occurrences, and parts that met 409, 412, a limit or an error
+  std::vector<BatchedWrite> rest;
+  for (std::size_t i = 0; i < writes.size(); ++i) {
+    if (!done[i]) rest.push_back(writes[i]);
+  }
+  if (rest.empty()) return out;
+  auto singles = Provider::writeBatch(calendarId, rest);
+  if (!singles) return std::unexpected(singles.error());
+  for (std::size_t i = 0, k = 0; i < writes.size(); ++i) {
+    if (!done[i]) out[i] = std::move((*singles)[k++]);
+  }
+  return out;
+}
+
 }  // namespace calgate::providers::google

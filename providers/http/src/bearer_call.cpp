@@ -22,7 +22,7 @@ core::Result<BearerAnswer> callWithBearer(HttpRequest request, AccessTokens& tok
       return std::unexpected(r.error());
     }
     nlohmann::json body;
-    if (!r->body.empty()) {
+    if (call.jsonAnswers && !r->body.empty()) {
       body = nlohmann::json::parse(r->body, nullptr, false);
       if (body.is_discarded()) {
         if (r->status / 100 == 2) return core::fail(core::ErrorCode::Invalid, call.service + " answered with a body that is not JSON");

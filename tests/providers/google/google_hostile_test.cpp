@@ -4,6 +4,8 @@
 // unreadable item.
 #include "calgate/policy/evaluator.hpp"
 #include "calgate/providers/google/google_provider.hpp"
+#include "calgate/providers/google/batch.hpp"
+#include "calgate/providers/google/mapping.hpp"
 #include "calgate/providers/google/wire.hpp"
 #include "support/scripted_http.hpp"
 
@@ -146,4 +148,124 @@ TEST_CASE("text that is not UTF-8 is written with replacement characters, never 
   REQUIRE(created);
   const auto sent = json::parse(a.http.sent.back().body, nullptr, false);
   REQUIRE_FALSE(sent.is_discarded());
+}
+
+namespace {
+
+std::string batchPart(int n, const std::string& statusLine, const std::string& body, const std::string& boundary = "b1") {
+  return "--" + boundary + "\r\nContent-Type: application/http\r\nContent-ID: <response-item-" + std::to_string(n) +
+         ">\r\n\r\n" + statusLine + "\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n" + body + "\r\n";
+}
+
+policy::ApprovedWrite approvedCopy(const std::string& uid) {
+  model::Event e;
+  e.uid = uid;
+  e.title = "t";
+  e.start = model::ZonedTime{sys_days{2026y / June / 1} + 9h, "UTC"};
+  e.end = model::ZonedTime{sys_days{2026y / June / 1} + 10h, "UTC"};
+  policy::WriteContext ctx;
+  ctx.pairId = "pr";
+  ctx.sourceKey = "k|" + uid;
+  ctx.targetProvider = model::ProviderKind::Google;
+  ctx.targetDomains = {"x.test"};
+  auto d = policy::Evaluator{}.evaluate(policy::PairRules{}, policy::OrgPolicy::none("src.test"), e, ctx);
+  REQUIRE(d.write);
+  return *d.write;
+}
+
+}  // namespace
+
+TEST_CASE("a batch answer is read strictly: every part in order with a status, or nothing", "[google][hostile][batch]") {
+  const std::string type = "multipart/mixed; boundary=b1";
+  const std::string good = batchPart(1, "HTTP/1.1 200 OK", R"({"id":"a","etag":"\"1\""})") +
+                           batchPart(2, "HTTP/1.1 409 Conflict", "not json") + "--b1--\r\n";
+  auto ok = parseBatchAnswer(type, good, 2);
+  REQUIRE(ok);
+  CHECK((*ok)[0].status == 200);
+  CHECK((*ok)[0].body["etag"] == "\"1\"");
+  CHECK((*ok)[1].status == 409);
+  CHECK((*ok)[1].body.is_null());  // a body that is not JSON reads as none; its status still counts
+  CHECK(parseBatchAnswer("multipart/mixed; boundary=\"b1\"", good, 2));
+  const std::string swapped = batchPart(2, "HTTP/1.1 200 OK", "{}") + batchPart(1, "HTTP/1.1 200 OK", "{}") + "--b1--\r\n";
+  const std::string notHttp = "--b1\r\nContent-Type: text/plain\r\n\r\nHTTP/1.1 200 OK\r\n\r\n{}\r\n--b1--\r\n";
+  const std::string noStatus = batchPart(1, "200 OK", "{}") + "--b1--\r\n";
+  const std::string oddStatus = batchPart(1, "HTTP/1.1 2x0 OK", "{}") + "--b1--\r\n";
+  const struct {
+    const char* what;
+    std::string contentType, body;
+    std::size_t expected;
+  } bad[] = {
+      {"not multipart", "application/json", good, 2},
+      {"no boundary", "multipart/mixed", good, 2},
+      {"a boundary of more than 70 characters", "multipart/mixed; boundary=" + std::string(71, 'b'), good, 2},
+      {"truncated (no closing boundary)", type, good.substr(0, good.size() - 8), 2},
+      {"fewer parts than requests", type, good, 3},
+      {"more parts than requests", type, good, 1},
+      {"parts out of order", type, swapped, 2},
+      {"a part that is not application/http", type, notHttp, 1},
+      {"a part without a status line", type, noStatus, 1},
+      {"a status that is not three digits", type, oddStatus, 1},
+      {"an empty body", type, "", 1},
+  };
+  for (const auto& b : bad) {
+    INFO(b.what);
+    auto r = parseBatchAnswer(b.contentType, b.body, b.expected);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == core::ErrorCode::Invalid);
+  }
+}
+
+TEST_CASE("a batch request: one numbered application/http part per request, a boundary none of them holds",
+          "[google][hostile][batch]") {
+  std::vector<BatchPart> parts{{"POST", "/calendar/v3/calendars/c/events?sendUpdates=none", {}, R"({"summary":"--calgate_x"})"},
+                               {"DELETE", "/calendar/v3/calendars/c/events/e1?sendUpdates=none", {{"If-Match", "\"7\""}}, ""}};
+  const std::string boundary = batchBoundary(parts);
+  for (const auto& p : parts) CHECK(p.body.find(boundary) == std::string::npos);
+  const std::string body = formatBatch(parts, boundary);
+  CHECK_THAT(body, Catch::StartsWith("--" + boundary + "\r\nContent-Type: application/http\r\nContent-ID: <item-1>\r\n\r\n"
+                                     "POST /calendar/v3/calendars/c/events?sendUpdates=none HTTP/1.1\r\n"
+                                     "Content-Type: application/json\r\n\r\n{\"summary\":\"--calgate_x\"}\r\n"));
+  CHECK_THAT(body, Catch::Contains("Content-ID: <item-2>\r\n\r\nDELETE /calendar/v3/calendars/c/events/e1?sendUpdates=none "
+                                   "HTTP/1.1\r\nIf-Match: \"7\"\r\n\r\n\r\n"));
+  CHECK_THAT(body, Catch::EndsWith("--" + boundary + "--\r\n"));
+}
+
+TEST_CASE("a batch whose answer cannot be read fails as a whole; parts that failed are done on their own",
+          "[google][hostile][batch]") {
+  const auto one = approvedCopy("u1"), two = approvedCopy("u2");
+  const std::vector<BatchedWrite> writes{{BatchedWrite::Op::Create, "", "", &one}, {BatchedWrite::Op::Create, "", "", &two}};
+  SECTION("a truncated answer: an error for the whole batch, no guessed results") {
+    Adapter a([&](const HttpRequest& r) {
+      if (r.method == "GET") return answer(200, R"({"id":"cal","timeZone":"UTC"})");
+      HttpResponse out = answer(200, batchPart(1, "HTTP/1.1 200 OK", R"({"etag":"\"1\""})"));
+      out.headers["content-type"] = "multipart/mixed; boundary=b1";
+      return out;
+    });
+    auto r = a.provider.writeBatch("cal", writes);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == core::ErrorCode::Invalid);
+    CHECK(a.http.sent.back().url == "https://api.test/batch/calendar/v3");
+  }
+  SECTION("a part answered 503: that write alone is sent again on its own, and succeeds") {
+    Adapter a([&](const HttpRequest& r) {
+      if (r.method == "GET") return answer(200, R"({"id":"cal","timeZone":"UTC"})");
+      if (r.url.find("/batch/") != std::string::npos) {
+        HttpResponse out = answer(200, batchPart(1, "HTTP/1.1 200 OK", R"({"etag":"\"1\""})") +
+                                           batchPart(2, "HTTP/1.1 503 Service Unavailable", "{}") + "--b1--\r\n");
+        out.headers["content-type"] = "multipart/mixed; boundary=b1";
+        return out;
+      }
+      return answer(200, R"({"etag":"\"2\""})");
+    });
+    auto r = a.provider.writeBatch("cal", writes);
+    REQUIRE(r);
+    REQUIRE(r->size() == 2);
+    REQUIRE((*r)[0]);
+    CHECK((*r)[0]->etag == "\"1\"");
+    REQUIRE((*r)[1]);
+    CHECK((*r)[1]->etag == "\"2\"");
+    CHECK((*r)[1]->id == eventIdFor(two.event().uid));
+    CHECK(a.http.sent.back().method == "POST");
+    CHECK(a.http.sent.back().url == "https://api.test/calendar/v3/calendars/cal/events?sendUpdates=none");
+  }
 }

@@ -478,3 +478,118 @@ TEST_CASE("a first sync of many events is paced below the per-user rate: waits i
   const auto requests = fake.state()["requests"];
   CHECK(std::none_of(requests.begin(), requests.end(), [](const json& r) { return r["status"] == 403 || r["status"] == 429; }));
 }
+
+namespace {
+
+std::vector<BatchedWrite> batchOf(BatchedWrite::Op op, const std::vector<policy::ApprovedWrite>& writes,
+                                  const std::vector<WriteResult>& copies = {}) {
+  std::vector<BatchedWrite> out;
+  for (std::size_t i = 0; i < writes.size(); ++i) {
+    out.push_back({op, copies.empty() ? "" : copies[i].id, copies.empty() ? "" : copies[i].etag, &writes[i]});
+  }
+  return out;
+}
+
+std::vector<WriteResult> written(const core::Result<BatchResults>& results) {
+  REQUIRE(results);
+  std::vector<WriteResult> out;
+  for (const auto& r : *results) {
+    REQUIRE(r);
+    out.push_back(*r);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("batched writes: plain creates, updates and deletes are the parts of one batch request each",
+          "[google][contract][writes][batch]") {
+  Setup s;
+  std::vector<policy::ApprovedWrite> creates, updates, removals;
+  for (int i = 0; i < 5; ++i) {
+    Event e = sourceEvent("Item " + std::to_string(i), 3 + i);
+    creates.push_back(approve(e, kUser));
+    e.title += " (moved)";
+    updates.push_back(approve(e, kUser));
+    removals.push_back(approve(e, kUser, true));
+  }
+  const std::size_t before = s.provider->requestCount();
+  const auto copies = written(s.provider->writeBatch(kUser, batchOf(BatchedWrite::Op::Create, creates)));
+  CHECK(s.provider->requestCount() - before == 2);  // the calendar's zone, then one batch
+  for (std::size_t i = 0; i < copies.size(); ++i) {
+    CHECK(copies[i].id == eventIdFor(creates[i].event().uid));
+    CHECK_FALSE(copies[i].existed);
+  }
+  REQUIRE(s.fake.events(kUser).size() == 5);
+
+  const auto changed = written(s.provider->writeBatch(kUser, batchOf(BatchedWrite::Op::Update, updates, copies)));
+  for (const auto& e : s.fake.events(kUser)) CHECK_THAT(e["summary"].get<std::string>(), Catch::EndsWith("(moved)"));
+  for (std::size_t i = 0; i < changed.size(); ++i) CHECK(changed[i].etag != copies[i].etag);
+  written(s.provider->writeBatch(kUser, batchOf(BatchedWrite::Op::Remove, removals, changed)));
+  for (const auto& e : s.fake.events(kUser)) CHECK(e["status"] == "cancelled");
+
+  const auto state = s.fake.state();
+  REQUIRE(state["batches"].size() == 3);
+  for (const auto& b : state["batches"]) CHECK(b["parts"] == 5);
+  const auto requests = s.requests();
+  CHECK(count(requests, "calendar.events.insert") == 5);
+  CHECK(count(requests, "calendar.events.patch") == 5);
+  CHECK(count(requests, "calendar.events.delete") == 5);
+  for (const auto& r : requests) {
+    if (r["method"] == "calendar.events.get") FAIL("a batch part needed a read: " << r.dump());
+    if (r["method"] == "calendar.events.patch" || r["method"] == "calendar.events.delete") {
+      CHECK(r["query"]["sendUpdates"] == "none");
+      CHECK_FALSE(r["ifMatch"].get<std::string>().empty());  // each part carries its copy's ETag
+    }
+  }
+  CHECK(s.provider->requestCount() - before == 4);
+}
+
+TEST_CASE("batched writes: a part that meets 409, 412 or a rate limit is done on its own; a series is never a part",
+          "[google][contract][writes][batch]") {
+  Setup s;
+  const auto kept = approve(sourceEvent("Already there", 2), kUser);
+  auto existing = s.provider->create(kUser, kept);  // an earlier run wrote it, then crashed
+  REQUIRE(existing);
+  const auto edited = approve(sourceEvent("Edited by the user", 4), kUser);
+  auto stale = s.provider->create(kUser, edited);
+  REQUIRE(stale);
+  s.fake.userEdits(kUser, stale->id, {{"colorId", "3"}});  // its ETag moved on
+  Event weekly = sourceEvent("Weekly", 1);
+  weekly.recurrence = {"RRULE:FREQ=WEEKLY;COUNT=4"};
+  const auto series = approve(weekly, kUser);
+  const auto fresh = approve(sourceEvent("New", 6), kUser);
+  const auto limited = approve(sourceEvent("Rate limited", 8), kUser);
+  s.requests();
+  // the first insert (the batch's first part, below) is told to slow down once
+  s.fake.faults(json::array({{{"method", "calendar.events.insert"}, {"status", 429}, {"times", 1}}}));
+  std::vector<BatchedWrite> writes{{BatchedWrite::Op::Create, "", "", &limited},
+                                   {BatchedWrite::Op::Create, "", "", &kept},
+                                   {BatchedWrite::Op::Update, stale->id, stale->etag, &edited},
+                                   {BatchedWrite::Op::Create, "", "", &series},
+                                   {BatchedWrite::Op::Create, "", "", &fresh}};
+  auto results = s.provider->writeBatch(kUser, writes);
+  REQUIRE(results);
+  REQUIRE(results->size() == 5);
+  for (const auto& r : *results) REQUIRE(r);
+  CHECK_FALSE((*results)[0]->existed);
+  CHECK((*results)[1]->existed);  // 409 in the batch, then found on its own: the engine updates it
+  CHECK((*results)[1]->id == existing->id);
+  CHECK_THAT((*results)[3]->etag, Catch::StartsWith("\"s-"));  // a series' own ETag, read after its write
+  CHECK_FALSE((*results)[4]->existed);
+  const auto state = s.fake.state();
+  REQUIRE(state["batches"].size() == 1);
+  CHECK(state["batches"][0]["parts"] == 4);  // the series went on its own
+  const auto events = s.fake.events(kUser);
+  CHECK(events.size() == 5);
+  for (const auto& e : events) {
+    if (e["id"] == stale->id) {
+      CHECK(e["summary"] == "Edited by the user");
+      CHECK(e["colorId"] == "3");  // the 412 was re-read and written over once, the user's colour kept
+    }
+  }
+  const auto requests = s.requests();
+  CHECK(std::count_if(requests.begin(), requests.end(), [](const json& r) { return r["status"] == 412; }) == 2);
+  CHECK(std::count_if(requests.begin(), requests.end(), [](const json& r) { return r["status"] == 429; }) == 1);
+  CHECK(std::count_if(requests.begin(), requests.end(), [](const json& r) { return r["status"] == 409; }) == 2);
+}

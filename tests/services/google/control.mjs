@@ -72,7 +72,7 @@ export class Control {
   async state() {
     await this.fake.push.settle();
     return { ...this.fake.state.snapshot(), ...this.fake.push.snapshot(), requests: this.fake.requests,
-      violations: this.fake.violations, tokenLog: this.fake.oauth.tokenLog };
+      batches: this.fake.batches, violations: this.fake.violations, tokenLog: this.fake.oauth.tokenLog };
   }
 }
 

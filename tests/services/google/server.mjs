@@ -215,6 +215,8 @@ async function batch(fake, headers, raw, res) {
     if (!(e instanceof ApiError)) throw e;
     return send(res, e.status, {}, e.body());
   }
+  // the batch request itself, for tests that count HTTP requests (its parts are logged as calls)
+  fake.batches.push({ parts: parts.length, at: fake.clock.now() });
   const responses = [];
   for (const part of parts) {
     // the outer request's headers apply to every part unless the part sets its own (its body's
@@ -239,7 +241,7 @@ async function batch(fake, headers, raw, res) {
 }
 
 export async function createGoogleFake(options = {}, { port = 0, host = '127.0.0.1' } = {}) {
-  const fake = { options: { ...DEFAULTS, ...options }, clock: new Clock(), requests: [], violations: [] };
+  const fake = { options: { ...DEFAULTS, ...options }, clock: new Clock(), requests: [], batches: [], violations: [] };
   fake.state = new FakeState(fake.clock);
   fake.limits = new Limits(fake.clock, fake.options);
   fake.api = new Api(fake);

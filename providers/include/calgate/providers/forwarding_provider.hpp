@@ -29,6 +29,10 @@ class ForwardingProvider : public Provider {
                             const policy::ApprovedWrite& write) override {
     return inner_->remove(calendarId, eventId, etag, write);
   }
+  std::size_t batchLimit() const override { return inner_->batchLimit(); }
+  core::Result<BatchResults> writeBatch(const std::string& calendarId, const std::vector<BatchedWrite>& writes) override {
+    return inner_->writeBatch(calendarId, writes);
+  }
 
  protected:
   Provider& inner() { return *inner_; }

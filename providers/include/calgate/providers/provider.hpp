@@ -8,6 +8,7 @@
 #include "calgate/policy/approved_write.hpp"
 
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -84,6 +85,26 @@ struct WriteResult {
   bool existed = false;
 };
 
+/// One write of a batch (Provider::writeBatch): what create, update or remove would be called with.
+struct BatchedWrite {
+  enum class Op { Create, Update, Remove };
+  Op op = Op::Create;
+  std::string eventId;  ///< the copy updated or removed ("" for a create)
+  std::string etag;     ///< the copy's ETag as last recorded
+  const policy::ApprovedWrite* write = nullptr;  ///< never null; must outlive the call
+};
+
+/// writeBatch's answer: one result per write, in order (a remove's WriteResult carries its id).
+using BatchResults = std::vector<core::Result<WriteResult>>;
+
+/// Whether a write's error is about the server or the account rather than the one write: further
+/// writes would meet it too.
+inline bool notAboutOneWrite(const core::Error& e) {
+  using core::ErrorCode;
+  return e.code == ErrorCode::Unavailable || e.code == ErrorCode::Timeout || e.code == ErrorCode::RateLimited ||
+         e.code == ErrorCode::Unauthorized || e.cause == core::Cause::BudgetExceeded;
+}
+
 class Provider {
  public:
   virtual ~Provider() = default;
@@ -112,6 +133,40 @@ class Provider {
   /// already gone succeeds.
   virtual core::Result<void> remove(const std::string& calendarId, const std::string& eventId,
                                     const std::string& etag, const policy::ApprovedWrite& write) = 0;
+
+  /// How many writes writeBatch() sends together. 1 (the default): the adapter has no batching,
+  /// and callers write one at a time.
+  virtual std::size_t batchLimit() const { return 1; }
+
+  /// Several writes to one calendar, each with exactly the contract of create/update/remove, sent
+  /// together where the protocol allows (fewer requests against the provider's per-request
+  /// limits). One result per write, in order; writes fail independently. The call as a whole fails
+  /// only when the batch could not be sent or its answer not read (transport, authorisation, a
+  /// malformed answer): any of the writes may then have happened, which their idempotence makes
+  /// safe to repeat. After a failure that is not about its own write (the server is down, the
+  /// account's rate or authorisation) the remaining writes are not attempted and carry the same
+  /// error. This default writes them one after the other.
+  virtual core::Result<BatchResults> writeBatch(const std::string& calendarId, const std::vector<BatchedWrite>& writes) {
+    BatchResults out;
+    out.reserve(writes.size());
+    for (const auto& w : writes) {
+      if (!out.empty() && !out.back() && notAboutOneWrite(out.back().error())) {
+        out.push_back(std::unexpected(out.back().error()));
+        continue;
+      }
+      switch (w.op) {
+        case BatchedWrite::Op::Create: out.push_back(create(calendarId, *w.write)); break;
+        case BatchedWrite::Op::Update: out.push_back(update(calendarId, w.eventId, w.etag, *w.write)); break;
+        case BatchedWrite::Op::Remove: {
+          auto done = remove(calendarId, w.eventId, w.etag, *w.write);
+          out.push_back(done ? core::Result<WriteResult>(WriteResult{w.eventId, "", false})
+                             : core::Result<WriteResult>(std::unexpected(done.error())));
+          break;
+        }
+      }
+    }
+    return out;
+  }
 };
 
 }  // namespace calgate::providers

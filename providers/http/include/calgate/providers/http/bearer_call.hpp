@@ -41,6 +41,9 @@ struct BearerCall {
   std::function<core::Result<HttpResponse>(const HttpRequest&)> send;
   std::function<void(std::chrono::milliseconds)> sleep;
   std::function<std::chrono::milliseconds(int attempt)> backoff;
+  /// False for an API whose answer is not JSON (Google's multipart batch): the body is left in
+  /// the response for the caller and `body` stays null.
+  bool jsonAnswers = true;
 };
 
 /// Sends `request` (its headers without Authorization) as described above. `judge(response, body,
