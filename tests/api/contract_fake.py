@@ -33,8 +33,8 @@ def fetch(method, url, body=None, headers=None):
 
 
 class ContractFake:
-    def __init__(self, name, *options):
-        args = ["/usr/bin/node", os.path.join(cg.SOURCE_DIR, "tests", "services", name, "main.mjs"), "--port", "0"]
+    def __init__(self, name, *options, port=0):
+        args = ["/usr/bin/node", os.path.join(cg.SOURCE_DIR, "tests", "services", name, "main.mjs"), "--port", str(port)]
         for o in options:
             args += ["--option", o]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)

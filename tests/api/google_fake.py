@@ -9,8 +9,8 @@ fetch = cf.fetch
 follow = cf.follow
 
 
-def GoogleFake(*options):
-    return cf.ContractFake("google", *options)
+def GoogleFake(*options, port=0):
+    return cf.ContractFake("google", *options, port=port)
 
 
 def calgate_env(fake, secret_file, public_url, port):

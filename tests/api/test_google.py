@@ -123,6 +123,53 @@ def cg_day(offset_days, hour):
     return (d + datetime.timedelta(days=offset_days)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+class GoogleDownAtStart(cg.ApiTestCase):
+    """Google's sign-in does not answer when calgate starts: calgate serves, says so, and offers
+    Google as soon as it answers, without a restart."""
+
+    def test_google_is_offered_once_its_issuer_answers(self):
+        import os
+        import stat
+        import tempfile
+        fake_port = cg.free_port()
+        down = type("Down", (), {"issuer": "http://127.0.0.1:%d" % fake_port, "url": "http://127.0.0.1:%d/" % fake_port})
+        port = cg.free_port()
+        public_url = "http://127.0.0.1:%d" % port
+        directory = tempfile.mkdtemp(prefix="cg-google-down-")
+        secret_file = os.path.join(directory, "client-secret")
+        with open(secret_file, "w") as f:
+            f.write(gf.CLIENT_SECRET + "\n")
+        os.chmod(secret_file, stat.S_IRUSR | stat.S_IWUSR)
+        server = cg.Calgate(gf.calgate_env(down, secret_file, public_url, port), name="google-down").start()
+        self.addCleanup(server.cleanup)
+        unavailable = [l for l in server.log_lines() if l.get("event") == "google.unavailable"]
+        self.assertEqual(len(unavailable), 1, server.log_text())
+        self.assertEqual(unavailable[0]["next_try_seconds"], 2)
+        user = server.add_user()
+        api = server.client(user["token"])
+        r = api.post("/v1/accounts/oauth/google", {})
+        self.assertEqual(r.status, 503, r)  # not offered while its issuer is down, and the user is told why
+        self.assertEqual(r.json["type"], "urn:calgate:problem:unavailable")
+        self.assertIn("sign-in service did not answer", r.json["detail"])
+        self.assertEqual(r.header("Retry-After"), "60")
+
+        fake = gf.GoogleFake(port=fake_port)
+        self.addCleanup(fake.stop)
+        fake.control("POST", "users", {"email": ADA, "hd": "acme.example"})
+        fake.control("POST", "clients", {"clientId": gf.CLIENT_ID, "clientSecret": gf.CLIENT_SECRET,
+                                         "redirectUris": [public_url + "/oauth/callback"]})
+        cg.wait_until(lambda: any(l.get("event") == "google.offered" for l in server.log_lines()), timeout=30,
+                      what="Google offered once its issuer answers")
+        status, page = gf.connect(api, public_url, ADA)
+        self.assertEqual(status, 200, page)
+        accounts = [a for a in api.get("/v1/accounts").json["accounts"] if a["provider"] == "google"]
+        self.assertEqual([a["email"] for a in accounts], [ADA])
+        # its adapter is there too: the account's calendars are read from Google
+        r = api.get("/v1/accounts/%s/calendars" % accounts[0]["id"], query={"refresh": "true"})
+        self.assertEqual(r.status, 200, r)
+        self.assertIn(ADA, [c["provider_calendar_id"] for c in r.json["calendars"]])
+
+
 def dav_event(uid, summary):
     start = cg_day(3, 9).replace("-", "").replace(":", "")
     end = cg_day(3, 10).replace("-", "").replace(":", "")

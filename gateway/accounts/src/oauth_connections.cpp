@@ -61,11 +61,28 @@ OAuthConnections::OAuthConnections(store::Database& db, vault::Vault& vault, Acc
                                    providers::HttpClient& http, const core::Clock& clock, std::chrono::seconds stateTtl)
     : db_(db), vault_(vault), accounts_(accounts), http_(http), clock_(clock), stateTtl_(stateTtl) {}
 
-void OAuthConnections::add(OAuthProvider provider) { providers_[provider.kind] = std::move(provider); }
+void OAuthConnections::add(OAuthProvider provider) {
+  std::unique_lock lock(providersMutex_);
+  const auto kind = provider.kind;
+  providers_.try_emplace(kind, std::move(provider));
+  awaiting_.erase(kind);
+}
 
-bool OAuthConnections::offers(model::ProviderKind kind) const { return providers_.count(kind) > 0; }
+void OAuthConnections::awaiting(model::ProviderKind kind, std::string reason) {
+  std::unique_lock lock(providersMutex_);
+  if (!providers_.contains(kind)) awaiting_[kind] = std::move(reason);
+}
+
+std::optional<std::string> OAuthConnections::awaitingReason(model::ProviderKind kind) const {
+  std::shared_lock lock(providersMutex_);
+  const auto it = awaiting_.find(kind);
+  return it == awaiting_.end() ? std::nullopt : std::optional<std::string>(it->second);
+}
+
+bool OAuthConnections::offers(model::ProviderKind kind) const { return provider(kind) != nullptr; }
 
 const OAuthProvider* OAuthConnections::provider(model::ProviderKind kind) const {
+  std::shared_lock lock(providersMutex_);
   const auto it = providers_.find(kind);
   return it == providers_.end() ? nullptr : &it->second;
 }

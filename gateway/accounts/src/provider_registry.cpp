@@ -6,7 +6,15 @@
 
 namespace calgate::accounts {
 
-void ProviderRegistry::add(model::ProviderKind kind, ProviderOpener opener) { openers_[kind] = std::move(opener); }
+void ProviderRegistry::add(model::ProviderKind kind, ProviderOpener opener) {
+  std::unique_lock lock(mutex_);
+  openers_[kind] = std::move(opener);
+}
+
+bool ProviderRegistry::supports(model::ProviderKind kind) const {
+  std::shared_lock lock(mutex_);
+  return openers_.contains(kind);
+}
 
 core::Result<void> ProviderRegistry::require(model::ProviderKind kind) const {
   if (supports(kind)) return {};
@@ -18,7 +26,12 @@ core::Result<std::unique_ptr<providers::Provider>> ProviderRegistry::open(const 
                                                                           const vault::SecretBytes& credential,
                                                                           const ProviderEnvironment& environment) const {
   if (auto ok = require(account.provider); !ok) return std::unexpected(ok.error());
-  return openers_.at(account.provider)(account, credential, environment);
+  ProviderOpener opener;
+  {
+    std::shared_lock lock(mutex_);
+    opener = openers_.at(account.provider);
+  }
+  return opener(account, credential, environment);
 }
 
 ProviderRegistry builtinProviders() {

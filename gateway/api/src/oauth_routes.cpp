@@ -77,6 +77,10 @@ std::string cookieValue(const http::Request& request) {
   return {};
 }
 
+std::string providerTitle(model::ProviderKind kind) {
+  return kind == model::ProviderKind::Microsoft ? "Microsoft 365" : "Google";
+}
+
 http::Response begin(Services& services, http::Request& request) {
   if (auto ok = requireVault(services); !ok) return ok.error();
   const auto kind = model::parseProviderKind(request.params["provider"]);
@@ -91,6 +95,17 @@ http::Response begin(Services& services, http::Request& request) {
                          "CalDAV accounts connect with POST /v1/accounts (server URL, username, app-specific password)");
   }
   const std::string name(model::toString(*kind));
+  if (services.oauth && !services.oauth->offers(*kind)) {
+    if (const auto reason = services.oauth->awaitingReason(*kind)) {
+      // configured, but its sign-in service did not answer: calgate keeps trying in the background
+      auto r = http::problem(503, "unavailable", "Service Unavailable",
+                             providerTitle(*kind) + " accounts cannot be connected right now: " + providerTitle(*kind) +
+                                 "'s sign-in service did not answer calgate (" + *reason +
+                                 "); calgate keeps trying, try again in a minute");
+      r.headers.emplace_back("Retry-After", "60");
+      return r;
+    }
+  }
   if (services.publicUrl.empty() || !services.oauth || !services.oauth->offers(*kind)) {
     return http::problem(422, "provider-not-configured", "Unprocessable Content",
                          name + " accounts cannot be connected on this gateway: its operator has not registered "
@@ -106,9 +121,6 @@ http::Response begin(Services& services, http::Request& request) {
                             {"expires_at", start->expiresAt}});
 }
 
-std::string providerTitle(model::ProviderKind kind) {
-  return kind == model::ProviderKind::Microsoft ? "Microsoft 365" : "Google";
-}
 
 // A start link opened in a browser: who the account will belong to, and a button. Nothing is used
 // up: a link mailed to someone else shows whose calgate it would join before anything happens.

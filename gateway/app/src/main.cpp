@@ -7,6 +7,7 @@
 #include "calgate/api/routes.hpp"
 #include "calgate/app/bootstrap.hpp"
 #include "calgate/app/cli.hpp"
+#include "calgate/app/oauth_offers.hpp"
 #include "calgate/core/log.hpp"
 #include "calgate/core/version.hpp"
 #include "calgate/http/dispatcher.hpp"
@@ -56,40 +57,6 @@ void raiseDescriptorLimit() {
     core::log::info("server.descriptor_limit", {{"from", static_cast<long long>(before)},
                                                 {"to", static_cast<long long>(limit.rlim_cur)}});
   }
-}
-
-// Google and Microsoft 365 accounts, when the operator configured calgate's OAuth client for them:
-// the sign-in entry and the adapter. A configuration mistake stops the start (Invalid); the
-// provider's issuer not answering does not: the gateway serves everything else, says so in the
-// log, and offers that provider after a restart.
-template <class Section, class Offer, class Open>
-core::Result<void> offerOAuthProvider(model::ProviderKind kind, const std::string& name, const Section& section,
-                                      const Config& config, providers::HttpClient& http, accounts::OAuthConnections& connections,
-                                      accounts::TokenBroker& broker, accounts::ProviderRegistry& registry, Offer offer, Open open) {
-  auto offered = offer(section, config.server.publicUrl, http, connections);
-  if (!offered) {
-    if (offered.error().code == core::ErrorCode::Invalid) return std::unexpected(offered.error());
-    core::log::error(name + ".unavailable", {{"issuer", section.issuer}, {"error", offered.error().describe()}});
-    return {};
-  }
-  if (!*offered) return {};
-  registry.add(kind, [&broker, section, open](const accounts::Account& account, const vault::SecretBytes&,
-                                              const accounts::ProviderEnvironment& environment) {
-    return open(account, broker, section, environment);
-  });
-  core::log::info(name + ".offered", {{"issuer", section.issuer}});
-  return {};
-}
-
-core::Result<void> offerOAuthProviders(const Config& config, providers::HttpClient& http, accounts::OAuthConnections& connections,
-                                       accounts::TokenBroker& broker, accounts::ProviderRegistry& registry) {
-  if (auto ok = offerOAuthProvider(model::ProviderKind::Google, "google", config.google, config, http, connections, broker, registry,
-                                   accounts::offerGoogle, accounts::openGoogle);
-      !ok) {
-    return ok;
-  }
-  return offerOAuthProvider(model::ProviderKind::Microsoft, "microsoft", config.microsoft, config, http, connections, broker, registry,
-                            accounts::offerMicrosoft, accounts::openMicrosoft);
 }
 
 int serve(const std::optional<std::filesystem::path>& configPath) {
@@ -157,8 +124,8 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
   orgpolicy::SqlPinStore pins(**db);
   std::optional<orgpolicy::OrgPolicyStack> orgStack;
   std::unique_ptr<accounts::AccountStore> accountStore;
-  // OAuth sign-ins and tokens: Google when the operator configured its OAuth client (google.*);
-  // Microsoft 365 joins with its adapter.
+  // OAuth sign-ins and tokens: Google and Microsoft 365, each when the operator configured its OAuth
+  // client (google.*, microsoft.*); one whose issuer is down at start is offered once it answers.
   providers::CurlHttpClient oauthHttp(
       oauth::httpClientOptions(config->google.allowInsecureLoopback || config->microsoft.allowInsecureLoopback));
   std::unique_ptr<accounts::OAuthConnections> oauthConnections;
@@ -166,6 +133,7 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
   accounts::ProviderRegistry registry = accounts::builtinProviders();
   std::unique_ptr<sync::ProviderFactory> providerFactory;
   std::unique_ptr<sync::SyncService> syncService;
+  std::unique_ptr<app::OAuthOffers> oauthOffers;  // its late offers stop before what they fill goes
   if (credentialVault) {
     auto stack = orgpolicy::makeOrgPolicyStack(config->dns, pins, core::systemClock());
     if (!stack) {
@@ -178,7 +146,8 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
                                                                     core::systemClock());
     tokenBroker = std::make_unique<accounts::TokenBroker>(**db, *accountStore, *oauthConnections, oauthHttp,
                                                           core::systemClock());
-    if (auto offered = offerOAuthProviders(*config, oauthHttp, *oauthConnections, *tokenBroker, registry); !offered) {
+    oauthOffers = std::make_unique<app::OAuthOffers>(*config, oauthHttp, *oauthConnections, *tokenBroker, registry);
+    if (auto offered = oauthOffers->start(); !offered) {
       std::cerr << "calgate: refusing to start: " << offered.error().message << "\n";
       return kExitUsage;
     }

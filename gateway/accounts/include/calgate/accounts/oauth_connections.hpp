@@ -29,6 +29,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -65,9 +66,15 @@ class OAuthConnections {
   OAuthConnections(store::Database& db, vault::Vault& vault, AccountStore& accounts, providers::HttpClient& http,
                    const core::Clock& clock, std::chrono::seconds stateTtl = std::chrono::minutes(10));
 
-  /// Registers a provider that can be connected. Not thread-safe with begin/complete: set up first.
+  /// Registers a provider that can be connected; safe while requests are served (a provider whose
+  /// issuer did not answer at start joins later). A kind already registered is kept: the pointers
+  /// provider() handed out stay valid for the object's lifetime.
   void add(OAuthProvider provider);
   bool offers(model::ProviderKind kind) const;
+  /// A provider the operator configured whose sign-in service did not answer (OAuthOffers keeps
+  /// trying): the reason, until add() registers it; nullopt for any other kind. Thread-safe.
+  void awaiting(model::ProviderKind kind, std::string reason);
+  std::optional<std::string> awaitingReason(model::ProviderKind kind) const;
   const OAuthProvider* provider(model::ProviderKind kind) const;
 
   /// NotFound: the provider is not configured. Store errors.
@@ -118,7 +125,9 @@ class OAuthConnections {
   providers::HttpClient& http_;
   const core::Clock& clock_;
   std::chrono::seconds stateTtl_;
+  mutable std::shared_mutex providersMutex_;
   std::map<model::ProviderKind, OAuthProvider> providers_;
+  std::map<model::ProviderKind, std::string> awaiting_;
 };
 
 /// The credential an OAuth account keeps: {"refresh_token"}.

@@ -14,6 +14,7 @@
 #include <optional>
 #include <map>
 #include <memory>
+#include <shared_mutex>
 
 namespace calgate::accounts {
 
@@ -31,13 +32,19 @@ struct ProviderEnvironment {
 using ProviderOpener = std::function<core::Result<std::unique_ptr<providers::Provider>>(
     const Account& account, const vault::SecretBytes& credential, const ProviderEnvironment& environment)>;
 
-/// Fill it before use (add() is not thread-safe); then supports() and open() are, being const.
+/// Thread-safe: an opener may be added while accounts are opened (a provider whose sign-in could
+/// not be set up at start joins later).
 class ProviderRegistry {
  public:
+  ProviderRegistry() = default;
+  ProviderRegistry(ProviderRegistry&& other) noexcept : openers_(std::move(other.openers_)) {}
+  ProviderRegistry(const ProviderRegistry&) = delete;
+  ProviderRegistry& operator=(const ProviderRegistry&) = delete;
+
   /// Registers the opener for `kind`, replacing any earlier one.
   void add(model::ProviderKind kind, ProviderOpener opener);
 
-  bool supports(model::ProviderKind kind) const { return openers_.contains(kind); }
+  bool supports(model::ProviderKind kind) const;
   /// The same as an error: Unavailable ("no adapter for google accounts in this version") for a
   /// kind nothing is registered for. Lets a caller refuse before it opens a credential.
   core::Result<void> require(model::ProviderKind kind) const;
@@ -48,6 +55,7 @@ class ProviderRegistry {
                                                           const ProviderEnvironment& environment) const;
 
  private:
+  mutable std::shared_mutex mutex_;
   std::map<model::ProviderKind, ProviderOpener> openers_;
 };
 
