@@ -81,6 +81,7 @@ core::Result<std::unique_ptr<providers::Provider>> openGoogle(const Account& acc
   providers::google::GoogleOptions o;
   o.maxPullBytes = environment.pullMaxBytes;
   o.maxPullEvents = environment.pullMaxEvents;
+  o.pacer = providers::sharedPacer("google:" + account.id, o.requestsPerMinute);  // one rate per account
   return std::unique_ptr<providers::Provider>(std::make_unique<OwnedGoogle>(
       apiHttpOptions(config, &environment), broker, account.id, *environment.clock, providers::google::GoogleEndpoints{config.apiRoot}, o));
 }

@@ -55,6 +55,7 @@ std::string errorReason(const nlohmann::json& body) {
 Api::Api(HttpClient& http, AccessTokens& tokens, const core::Clock& clock, GoogleEndpoints endpoints, GoogleOptions options)
     : http_(http), tokens_(tokens), clock_(clock), endpoints_(std::move(endpoints)), options_(std::move(options)) {
   if (!options_.sleep) options_.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
+  if (!options_.pacer) options_.pacer = std::make_shared<RequestPacer>(options_.requestsPerMinute);
   if (!endpoints_.apiRoot.empty() && endpoints_.apiRoot.back() != '/') endpoints_.apiRoot += '/';
   // "https://host:port/prefix/" -> "/prefix/"
   if (const auto scheme = endpoints_.apiRoot.find("://"); scheme != std::string::npos) {
@@ -70,23 +71,8 @@ std::chrono::milliseconds Api::backoff(int attempt) {
   return std::chrono::milliseconds(std::uniform_int_distribution<long long>(0, std::max<long long>(cap, 1))(random_));
 }
 
-void Api::pace() {
-  if (options_.requestsPerMinute <= 0) return;
-  std::lock_guard lock(paceMutex_);
-  auto now = clock_.now();
-  if (sent_.size() >= static_cast<std::size_t>(options_.requestsPerMinute)) {
-    const auto room = sent_.front() + std::chrono::minutes(1);
-    if (room > now) {
-      options_.sleep(std::chrono::duration_cast<std::chrono::milliseconds>(room - now));
-      now = std::max(clock_.now(), room);
-    }
-    sent_.pop_front();
-  }
-  sent_.push_back(now);
-}
-
 core::Result<HttpResponse> Api::once(const HttpRequest& request, std::size_t weight) {
-  for (std::size_t i = 0; i < weight; ++i) pace();
+  options_.pacer->take(weight, clock_, options_.sleep);
   ++requests_;
   return http_.send(request);
 }

@@ -11,7 +11,6 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
-#include <deque>
 #include <mutex>
 #include <initializer_list>
 #include <random>
@@ -72,8 +71,6 @@ class Api {
   Verdict judge(const HttpResponse& r, const nlohmann::json& answer, int attempt, bool write,
                 std::initializer_list<long> passThrough);
   BearerCall bearerCall(std::size_t weight, bool jsonAnswers);
-  /// Waits until a request fits in the last minute's budget, then counts it.
-  void pace();
   std::chrono::milliseconds backoff(int attempt);
 
   HttpClient& http_;
@@ -84,8 +81,6 @@ class Api {
   std::string rootPath_ = "/";
   std::atomic<std::size_t> requests_{0};
   std::mutex randomMutex_;
-  std::mutex paceMutex_;
-  std::deque<core::TimePoint> sent_;  ///< when the last requestsPerMinute requests went out
   std::mt19937_64 random_{std::random_device{}()};
 };
 

@@ -593,3 +593,35 @@ TEST_CASE("batched writes: a part that meets 409, 412 or a rate limit is done on
   CHECK(std::count_if(requests.begin(), requests.end(), [](const json& r) { return r["status"] == 429; }) == 1);
   CHECK(std::count_if(requests.begin(), requests.end(), [](const json& r) { return r["status"] == 409; }) == 2);
 }
+
+TEST_CASE("two adapters of one account share its pace: together they stay below the per-user rate",
+          "[google][contract][limits]") {
+  // two pairs of one account syncing at once: each adapter alone would pace to 50 a minute, 100
+  // together, and meet the fake's 60; sharing the account's pacer they wait instead
+  test::GoogleFake fake(std::map<std::string, std::string>{{"userRatePerMinute", "60"}});
+  fake.addUser(kUser, "acme.example");
+  fake.clock({{"now", "2026-06-01T00:00:00Z"}, {"frozen", true}});
+  test::FakeTokens tokens(fake, kUser);
+  auto clock = test::FakeClock::at(2026y / June / 1);
+  GoogleOptions o;
+  o.requestsPerMinute = 50;
+  o.batchSize = 1;
+  o.pacer = sharedPacer("google:two-adapters-test", o.requestsPerMinute);
+  std::size_t waits = 0;
+  o.sleep = [&](milliseconds d) {
+    ++waits;
+    clock.advance(d);
+    fake.clock({{"advanceMs", d.count()}});
+  };
+  CurlHttpClient http{test::GoogleFake::httpOptions()};
+  GoogleProvider first(http, tokens, clock, GoogleEndpoints{fake.url}, o);
+  GoogleProvider second(http, tokens, clock, GoogleEndpoints{fake.url}, o);
+  for (int i = 0; i < 120; ++i) {
+    Event e = sourceEvent("Event " + std::to_string(i), 1 + i % 28);
+    REQUIRE((i % 2 ? second : first).create(kUser, approve(e, kUser)));
+  }
+  CHECK(fake.events(kUser).size() == 120);
+  CHECK(waits >= 2);
+  const auto requests = fake.state()["requests"];
+  CHECK(std::none_of(requests.begin(), requests.end(), [](const json& r) { return r["status"] == 403 || r["status"] == 429; }));
+}

@@ -17,8 +17,8 @@
 ///   (events.instances?originalStart); sendUpdates=none always; the origin marker goes to
 ///   extendedProperties.private.
 /// - batches: plain writes go `batchSize` at a time as the parts of one batch request (writeBatch);
-/// - pacing: at most `requestsPerMinute` requests in any minute, a batch's parts each counted (it
-///   waits for room);
+/// - pacing: at most `requestsPerMinute` requests in any minute, a batch's parts each counted,
+///   across every adapter of the account that shares its `pacer` (it waits for room);
 /// - limits: 403/429 rateLimitExceeded/userRateLimitExceeded and 5xx are retried in the call up to
 ///   `maxAttempts` with exponential backoff and full jitter (at most `maxBackoff` each, through the
 ///   `sleep` seam), then returned as RateLimited/Unavailable with a Retry-After for the job queue;
@@ -29,6 +29,7 @@
 #include "calgate/core/clock.hpp"
 #include "calgate/providers/http/http_client.hpp"
 #include "calgate/providers/http/access_tokens.hpp"
+#include "calgate/providers/http/request_pacer.hpp"
 #include "calgate/providers/provider.hpp"
 
 #include <chrono>
@@ -60,6 +61,9 @@ struct GoogleOptions {
   /// per-user rate, so a first sync of thousands of events waits instead of meeting
   /// userRateLimitExceeded. Waits go through `sleep`; time is read from the adapter's clock.
   int requestsPerMinute = 300;
+  /// The account's pacer, shared with its other adapters (providers::sharedPacer); when unset the
+  /// adapter paces alone with `requestsPerMinute`.
+  std::shared_ptr<RequestPacer> pacer;
   /// Writes sent together in one batch request (batch/calendar/v3, multipart/mixed; Google takes
   /// up to 1000 parts and advises smaller batches). 1 turns batching off.
   std::size_t batchSize = 50;
