@@ -350,3 +350,90 @@ TEST_CASE("Radicale -> Google: a first sync goes in batches; a copy Google refus
   CHECK(g.live().size() == static_cast<std::size_t>(kEvents + 5));
   CHECK(p.sync(*dav.provider, *g.provider).writes() == 0);
 }
+
+namespace {
+
+// Times off the hour and across clock changes, as Google states them (local time with its offset)
+// and as iCalendar does (TZID and local time): a half-hour offset, the southern hemisphere's
+// spring-forward night, and the night Europe/Berlin skips 02:00-03:00.
+struct ZoneCase {
+  const char* title;
+  const char* zone;
+  const char* googleStart;
+  const char* googleEnd;
+  const char* icalStart;
+  const char* icalEnd;
+  sys_seconds start, end;
+};
+
+const ZoneCase kZoneCases[] = {
+    {"Kolkata stand-up", "Asia/Kolkata", "2026-12-03T09:30:00+05:30", "2026-12-03T10:00:00+05:30", "20261203T093000",
+     "20261203T100000", sys_days{2026y / December / 3} + 4h, sys_days{2026y / December / 3} + 4h + 30min},
+    {"Sydney night", "Australia/Sydney", "2027-10-03T01:30:00+10:00", "2027-10-03T03:30:00+11:00", "20271003T013000",
+     "20271003T033000", sys_days{2027y / October / 2} + 15h + 30min, sys_days{2027y / October / 2} + 16h + 30min},
+    {"Berlin skipped hour", "Europe/Berlin", "2027-03-28T01:30:00+01:00", "2027-03-28T03:30:00+02:00", "20270328T013000",
+     "20270328T033000", sys_days{2027y / March / 28} + 30min, sys_days{2027y / March / 28} + 1h + 30min},
+};
+
+}  // namespace
+
+TEST_CASE("Google -> Radicale in private mode: busy blocks at the right instants, off-hour zones and clock changes kept",
+          "[sync][google][zones]") {
+  policy::PairRules rules;
+  rules.mode = policy::PrivacyMode::Private;
+  calgate::test::GoogleAndRadicale t(From::Google, Direction::OneWay, "zones-private", rules);
+  auto& [fake, g, dav, davCal, p] = t;
+  for (const auto& z : kZoneCases) {
+    json e = titled(z.title, at(z.googleStart, z.googleEnd, z.zone));
+    e["location"] = "Room 4";
+    g.create(e);
+  }
+  auto r = p.sync(*g.provider, *dav.provider);
+  CHECK(r.created == 3);
+  const auto copies = dav.events(davCal);
+  REQUIRE(copies.size() == 3);
+  for (const auto& z : kZoneCases) {
+    INFO(z.title);
+    const auto found = std::find_if(copies.begin(), copies.end(), [&](const Event& c) {
+      return std::get<ZonedTime>(c.start).instant == z.start;
+    });
+    REQUIRE(found != copies.end());
+    CHECK(found->title == "Busy");
+    CHECK(found->description.empty());
+    CHECK(found->location.empty());
+    CHECK(std::get<ZonedTime>(found->start).zone == z.zone);
+    CHECK(std::get<ZonedTime>(found->end).instant == z.end);
+  }
+  for (const auto& c : copies) CHECK(c.title.find("Kolkata") == std::string::npos);
+  CHECK(p.sync(*g.provider, *dav.provider).writes() == 0);
+}
+
+TEST_CASE("Radicale -> Google: off-hour zones and clock changes arrive as Google states them", "[sync][google][zones]") {
+  calgate::test::GoogleAndRadicale t(From::Radicale, Direction::OneWay, "zones-full");
+  auto& [fake, g, dav, davCal, p] = t;
+  int n = 0;
+  for (const auto& z : kZoneCases) {
+    const std::string uid = "zone-" + std::to_string(n++);
+    dav.put(davCal, uid, vevent(uid, z.title, std::string(";TZID=") + z.zone + ":" + z.icalStart,
+                                std::string(";TZID=") + z.zone + ":" + z.icalEnd));
+  }
+  auto r = p.sync(*dav.provider, *g.provider);
+  CHECK(r.created == 3);
+  const auto live = g.live();
+  for (const auto& z : kZoneCases) {
+    INFO(z.title);
+    const json* copy = titledJson(live, z.title);
+    REQUIRE(copy);
+    CHECK((*copy)["start"]["timeZone"] == z.zone);
+    CHECK((*copy)["start"]["dateTime"] == z.googleStart);
+    CHECK((*copy)["end"]["dateTime"] == z.googleEnd);
+  }
+  // read back from Google, the instants are the source's
+  for (const auto& e : g.events()) {
+    const auto z = std::find_if(std::begin(kZoneCases), std::end(kZoneCases), [&](const ZoneCase& c) { return e.title == c.title; });
+    REQUIRE(z != std::end(kZoneCases));
+    CHECK(std::get<ZonedTime>(e.start).instant == z->start);
+    CHECK(std::get<ZonedTime>(e.end).instant == z->end);
+  }
+  CHECK(p.sync(*dav.provider, *g.provider).writes() == 0);
+}
