@@ -4,10 +4,10 @@
 // Reports, for a calendar of N events:
 //   - the initial delta round (pullChanges without cursor): time, events/s, requests, CPU per event;
 //   - requests per changed event on the source side: 1 % of the events edited, one delta round;
-//   - the initial sync into Microsoft 365 as a target: N creates through the adapter (each a lookup
-//     for an existing copy, eight lookups then one listing, and a POST): time, events/s, requests
-//     per event, CPU per event; then 1 % of
-//     them updated: requests per changed event.
+//   - the initial sync into Microsoft 365 as a target: N creates written as the engine writes them
+//     (writeBatch, 20 per $batch, earlier copies found through one listing of the pair's copies):
+//     time, events/s, requests per event, CPU per event; then 1 % of them updated: requests per
+//     changed event.
 // The fake runs with Graph's looseness off (no replays, duplicates or empty pages) and its
 // per-mailbox budget lifted, so the adapter's own cost is measured.
 #include "contract_fake.hpp"

@@ -28,6 +28,13 @@ json titled(const std::string& subject, json times) {
   times["body"] = {{"contentType", "html"}, {"content", "<p>notes of " + subject + "</p>"}};
   return times;
 }
+/// Private mode with a label of its own.
+policy::PairRules privateWithLabel() {
+  policy::PairRules rules;
+  rules.mode = policy::PrivacyMode::Private;
+  rules.label = "Busy (work)";
+  return rules;
+}
 json allDay(const std::string& subject, const std::string& first, const std::string& end) {
   json t = at(first + "T00:00:00", end + "T00:00:00", "W. Europe Standard Time");
   t["subject"] = subject;
@@ -146,10 +153,7 @@ TEST_CASE("Radicale -> Microsoft: copies with Windows zones and the origin marke
 }
 
 TEST_CASE("Radicale -> Microsoft in private mode: busy blocks with the label, private, nothing of the event", "[sync][microsoft]") {
-  policy::PairRules rules;
-  rules.mode = policy::PrivacyMode::Private;
-  rules.label = "Busy (work)";
-  calgate::test::GraphAndRadicale t(From::Radicale, Direction::OneWay, "to-graph-private", rules);
+  calgate::test::GraphAndRadicale t(From::Radicale, Direction::OneWay, "to-graph-private", privateWithLabel());
   auto& [fake, m, dav, davCal, p] = t;
   dav.put(davCal, "secret", vevent("secret", "Acquisition talks", ";TZID=Europe/Berlin:20261203T100000", ";TZID=Europe/Berlin:20261203T110000",
                                    "LOCATION:Board room\r\n"));
@@ -223,4 +227,49 @@ TEST_CASE("Google -> Microsoft and Microsoft -> Google: zones, all-day, a Micros
     CHECK(daily == 3);
     CHECK(p.sync(*m.provider, *g.provider).writes() == 0);
   }
+}
+
+TEST_CASE("Radicale -> Microsoft: a first sync goes in $batches of 20; a series in the same run fails alone",
+          "[sync][microsoft][batch]") {
+  calgate::test::GraphAndRadicale t(From::Radicale, Direction::OneWay, "to-graph-batched");
+  auto& [fake, m, dav, davCal, p] = t;
+  constexpr int kEvents = 30;
+  for (int i = 0; i < kEvents; ++i) {
+    const std::string day = std::to_string(10 + i % 18);
+    dav.put(davCal, "e" + std::to_string(i),
+            vevent("e" + std::to_string(i), "Event " + std::to_string(i), ";TZID=Europe/Berlin:202612" + day + "T090000",
+                   ";TZID=Europe/Berlin:202612" + day + "T100000"));
+  }
+  dav.put(davCal, "weekly", vevent("weekly", "Weekly", ";TZID=Europe/Berlin:20261201T090000", ";TZID=Europe/Berlin:20261201T093000",
+                                   "RRULE:FREQ=WEEKLY;COUNT=5\r\n"));
+  const std::size_t before = m.provider->requestCount();
+  auto r = p.sync(*dav.provider, *m.provider);
+  CHECK(r.created == kEvents);
+  CHECK(r.failedEvents.size() == 1);  // the series, refused with its reason; its batch's others written
+  const auto batches = fake.state()["batches"];
+  REQUIRE(batches.size() == 2);
+  CHECK(batches[0]["requests"].get<int>() + batches[1]["requests"].get<int>() == kEvents);
+  const std::size_t requests = m.provider->requestCount() - before;
+  INFO("requests to Graph, listing included: " << requests);
+  CHECK(static_cast<double>(requests) / kEvents <= 0.2);
+  CHECK(m.stored().size() == static_cast<std::size_t>(kEvents));
+  CHECK(p.sync(*dav.provider, *m.provider).writes() == 0);
+}
+
+TEST_CASE("Microsoft -> Radicale in private mode: busy blocks with the label, nothing of the event", "[sync][microsoft]") {
+  calgate::test::GraphAndRadicale t(From::Graph, Direction::OneWay, "from-graph-private", privateWithLabel());
+  auto& [fake, m, dav, davCal, p] = t;
+  json secret = titled("Acquisition talks", {{"start", {{"dateTime", "2026-12-03T10:00:00"}, {"timeZone", "W. Europe Standard Time"}}},
+                                             {"end", {{"dateTime", "2026-12-03T11:00:00"}, {"timeZone", "W. Europe Standard Time"}}}});
+  secret["location"] = {{"displayName", "Board room"}};
+  m.create(secret);
+  auto r = p.sync(*m.provider, *dav.provider);
+  CHECK(r.created == 1);
+  const auto copies = dav.events(davCal);
+  REQUIRE(copies.size() == 1);
+  CHECK(copies[0].title == "Busy (work)");
+  CHECK(copies[0].location.empty());
+  CHECK(copies[0].description.empty());
+  CHECK(std::get<ZonedTime>(copies[0].start).instant == sys_days{2026y / December / 3} + 9h);
+  CHECK(p.sync(*m.provider, *dav.provider).writes() == 0);
 }

@@ -90,7 +90,17 @@ class DirectionApplier {
   DirectionApplier(const ApplyContext& c, const DirectionPlan& plan, providers::Provider& to, SyncReport& report)
       : c_(c), plan_(plan), to_(to), report_(report), live_(*plan.mappings) {}
 
+  /// Applies the plan's steps; the report lists them in plan order (a step that only records may
+  /// be applied before a batch of writes planned ahead of it).
   core::Result<void> run(bool policyOnly) {
+    auto result = runSteps(policyOnly);
+    std::stable_sort(applied_.begin(), applied_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (auto& [index, summary] : applied_) report_.steps.push_back(std::move(summary));
+    return result;
+  }
+
+ private:
+  core::Result<void> runSteps(bool policyOnly) {
     const std::size_t limit = std::max<std::size_t>(to_.batchLimit(), 1);
     for (const auto& s : plan_.steps) {
       if (policyOnly && s.cause != StepCause::PolicyRequired) continue;
@@ -118,7 +128,9 @@ class DirectionApplier {
     return flush();
   }
 
- private:
+  void applied(const PlanStep& s) {
+    applied_.emplace_back(static_cast<std::size_t>(&s - plan_.steps.data()), summarize(plan_, s));
+  }
   core::Result<void> step(std::string_view point) {
     return c_.options.failpoint ? c_.options.failpoint(point) : core::Result<void>{};
   }
@@ -185,6 +197,7 @@ class DirectionApplier {
   std::set<std::string> failed_;               ///< events refused in this run: their other steps wait
   std::vector<const PlanStep*> pending_;       ///< batchable steps not sent yet, in plan order
   std::set<std::string> pendingIds_;           ///< their events (one step per event in a batch)
+  std::vector<std::pair<std::size_t, StepSummary>> applied_;  ///< by the step's place in the plan
 };
 
 core::Result<void> DirectionApplier::refused(const PlanStep& s, const core::Error& error) {
@@ -196,7 +209,7 @@ core::Result<void> DirectionApplier::refused(const PlanStep& s, const core::Erro
 
 core::Result<void> DirectionApplier::one(const PlanStep& s) {
   if (auto ok = apply(s); !ok) return refused(s, ok.error());
-  report_.steps.push_back(summarize(plan_, s));
+  applied(s);
   return {};
 }
 
@@ -233,7 +246,7 @@ core::Result<void> DirectionApplier::flush() {
       if (auto goOn = refused(s, done.error()); !goOn) return goOn;
       continue;
     }
-    report_.steps.push_back(summarize(plan_, s));
+    applied(*steps[i]);
   }
   return {};
 }

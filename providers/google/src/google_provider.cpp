@@ -577,16 +577,7 @@ core::Result<BatchResults> GoogleProvider::writeBatch(const std::string& calenda
     }
   }
   // the rest one at a time: series and occurrences, and parts that met 409, 412, a limit or an error
-  std::vector<BatchedWrite> rest;
-  for (std::size_t i = 0; i < writes.size(); ++i) {
-    if (!done[i]) rest.push_back(writes[i]);
-  }
-  if (rest.empty()) return out;
-  auto singles = Provider::writeBatch(calendarId, rest);
-  if (!singles) return std::unexpected(singles.error());
-  for (std::size_t i = 0, k = 0; i < writes.size(); ++i) {
-    if (!done[i]) out[i] = std::move((*singles)[k++]);
-  }
+  if (auto rest = writeRemaining(calendarId, writes, done, out); !rest) return std::unexpected(rest.error());
   return out;
 }
 

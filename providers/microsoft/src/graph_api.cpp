@@ -2,7 +2,11 @@
 
 #include "calgate/providers/http/bearer_call.hpp"
 
+#include "calgate/providers/json_fields.hpp"
+
 #include <algorithm>
+#include <charconv>
+#include <optional>
 #include <thread>
 
 namespace calgate::providers::microsoft {
@@ -109,6 +113,63 @@ core::Result<Answer> Api::call(std::string_view method, const std::string& url, 
   });
   if (!out) return std::unexpected(out.error());
   return Answer{out->response.status, std::move(out->body), out->response.body.size(), out->response.header("location").value_or("")};
+}
+
+}  // namespace calgate::providers::microsoft
+
+namespace calgate::providers::microsoft {
+
+core::Result<std::vector<Answer>> Api::batch(const std::vector<BatchItem>& items) {
+  if (items.empty() || items.size() > 20) return core::fail(core::ErrorCode::Internal, "a Graph batch holds 1 to 20 requests");
+  nlohmann::json requests = nlohmann::json::array();
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const auto& item = items[i];
+    nlohmann::json r{{"id", std::to_string(i + 1)}, {"method", item.method}, {"url", "/" + item.path}};
+    nlohmann::json headers = nlohmann::json::object();
+    for (const auto& [name, value] : item.headers) {
+      // one JSON member per header: repeated ones (two Prefer) become one list, as HTTP allows
+      auto& slot = headers[name];
+      slot = slot.is_string() ? nlohmann::json(slot.get<std::string>() + ", " + value) : nlohmann::json(value);
+    }
+    if (item.body) {
+      headers["Content-Type"] = "application/json";
+      r["body"] = *item.body;
+    }
+    if (!headers.empty()) r["headers"] = std::move(headers);
+    requests.push_back(std::move(r));
+  }
+  const nlohmann::json envelope{{"requests", std::move(requests)}};
+  auto out = call("POST", url("$batch"), &envelope);
+  if (!out) return std::unexpected(out.error());
+  auto malformed = [](const std::string& what) {
+    return core::fail(core::ErrorCode::Invalid, "Microsoft Graph answered a batch with " + what);
+  };
+  const auto found = out->body.is_object() ? out->body.find("responses") : out->body.end();
+  if (!out->body.is_object() || found == out->body.end() || !found->is_array()) return malformed("no responses array");
+  if (found->size() != items.size()) {
+    return malformed(std::to_string(found->size()) + " responses for " + std::to_string(items.size()) + " requests");
+  }
+  std::vector<std::optional<Answer>> byId(items.size());
+  for (const auto& r : *found) {
+    const std::string id = r.is_object() ? stringField(r, "id") : std::string();
+    std::size_t index = 0;
+    const auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), index);
+    if (id.empty() || ec != std::errc() || end != id.data() + id.size() || index < 1 || index > items.size() || byId[index - 1]) {
+      return malformed("a response whose id is not one of its requests'");
+    }
+    const auto status = r.find("status");
+    if (status == r.end() || !status->is_number_integer() || status->get<long long>() < 100 || status->get<long long>() > 599) {
+      return malformed("a response without a status");
+    }
+    Answer a;
+    a.status = static_cast<long>(status->get<long long>());
+    if (const auto b = r.find("body"); b != r.end() && b->is_object()) a.body = *b;
+    byId[index - 1] = std::move(a);
+  }
+  std::vector<Answer> answers;
+  answers.reserve(items.size());
+  for (auto& a : byId) answers.push_back(std::move(*a));
+  return answers;
 }
 
 }  // namespace calgate::providers::microsoft

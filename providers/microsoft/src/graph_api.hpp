@@ -55,6 +55,19 @@ class Api {
   core::Result<Answer> call(std::string_view method, const std::string& url, const nlohmann::json* body = nullptr,
                             Headers headers = {}, std::initializer_list<long> passThrough = {});
 
+  /// One request of a JSON batch: `path` below the version root ("me/events/..."), its headers, an
+  /// optional JSON body.
+  struct BatchItem {
+    std::string method, path;
+    Headers headers;
+    const nlohmann::json* body = nullptr;
+  };
+  /// `items` (at most 20) in one POST $batch: one Answer per item, in the items' order (Graph
+  /// answers in an order of its own, matched back by id). The batch itself fails as call() does;
+  /// an answer that is not a batch of exactly these ids, each with a status, is Invalid. The
+  /// items' statuses are the caller's to judge.
+  core::Result<std::vector<Answer>> batch(const std::vector<BatchItem>& items);
+
   std::size_t requests() const { return requests_.load(); }
   const GraphOptions& options() const { return options_; }
 

@@ -109,6 +109,8 @@ class GraphProvider::Impl {
   /// The copy already in `calendarId` for `origin` (a crash between write and record), if any.
   core::Result<std::optional<WriteResult>> existingCopy(const std::string& calendarId, const model::Origin& origin);
   void remember(const std::string& calendarId, const model::Origin& origin, const WriteResult& written);
+  /// Loads the pair's copy listing now (a batch of creates: one listing instead of a lookup each).
+  core::Result<void> indexCopies(const std::string& calendarId, const std::string& pairId);
 
   Api api;
 
@@ -177,6 +179,13 @@ core::Result<std::optional<WriteResult>> GraphProvider::Impl::existingCopy(const
     return std::optional<WriteResult>();
   }
   return std::optional<WriteResult>(WriteResult{e->id, e->etag, true});
+}
+
+core::Result<void> GraphProvider::Impl::indexCopies(const std::string& calendarId, const std::string& pairId) {
+  std::lock_guard lock(copiesMutex_);
+  CopyIndex& index = copies_[calendarId + "\n" + pairId];
+  if (index.loaded) return {};
+  return loadCopies(calendarId, pairId, index);
 }
 
 void GraphProvider::Impl::remember(const std::string& calendarId, const model::Origin& origin, const WriteResult& written) {
@@ -413,6 +422,77 @@ core::Result<void> GraphProvider::remove(const std::string& calendarId, const st
     condition = stringField(fresh->body, "@odata.etag");
   }
   return fail(ErrorCode::PreconditionFailed, "the event kept changing on Microsoft 365");
+}
+
+std::size_t GraphProvider::batchLimit() const { return std::clamp<std::size_t>(impl_->api.options().batchSize, 1, 20); }
+
+core::Result<BatchResults> GraphProvider::writeBatch(const std::string& calendarId, const std::vector<BatchedWrite>& writes) {
+  using Op = BatchedWrite::Op;
+  BatchResults out(writes.size(), std::unexpected(core::Error{ErrorCode::Internal, "not written", std::nullopt, core::Cause::None}));
+  std::vector<bool> done(writes.size(), false);
+  auto settle = [&](std::size_t i, core::Result<WriteResult> r) {
+    out[i] = std::move(r);
+    done[i] = true;
+  };
+  std::vector<json> bodies(writes.size());
+  std::vector<std::size_t> sent;
+  std::vector<Api::BatchItem> items;
+  for (std::size_t i = 0; i < writes.size(); ++i) {
+    const auto& w = writes[i];
+    const auto& write = *w.write;
+    if (auto ok = checkWrite(calendarId, write); !ok) {
+      settle(i, std::unexpected(ok.error()));
+      continue;
+    }
+    if (write.action() != (w.op == Op::Remove ? policy::ApprovedWrite::Action::Delete : policy::ApprovedWrite::Action::Upsert)) continue;
+    if (w.op != Op::Remove) {
+      auto b = impl_->body(write);
+      if (!b) {
+        settle(i, std::unexpected(b.error()));  // a series: refused as create/update refuse it
+        continue;
+      }
+      bodies[i] = std::move(*b);
+    }
+    if (w.op == Op::Create) {
+      if (!write.event().origin) continue;  // no marker to find an earlier attempt's copy by: on its own
+      if (auto indexed = impl_->indexCopies(calendarId, write.event().origin->pairId); !indexed) return std::unexpected(indexed.error());
+      auto existing = impl_->existingCopy(calendarId, *write.event().origin);
+      if (!existing) return std::unexpected(existing.error());
+      if (*existing) {
+        settle(i, **existing);  // an earlier attempt's copy: the engine brings it up to date
+        continue;
+      }
+      bodies[i]["transactionId"] = transactionIdFor(write.event().uid);
+    }
+    Headers headers = w.op == Op::Remove ? Headers{} : kReadPrefer;
+    if (w.op != Op::Create && !w.etag.empty()) headers.emplace_back("If-Match", w.etag);
+    const std::string path = w.op == Op::Create ? calendarPath(calendarId) + "/events" : eventPath(w.eventId);
+    items.push_back({w.op == Op::Create ? "POST" : w.op == Op::Update ? "PATCH" : "DELETE", path, std::move(headers),
+                     w.op == Op::Remove ? nullptr : &bodies[i]});
+    sent.push_back(i);
+  }
+  if (items.size() > 1) {
+    auto answers = impl_->api.batch(items);
+    if (!answers) return std::unexpected(answers.error());
+    for (std::size_t j = 0; j < sent.size(); ++j) {
+      const std::size_t i = sent[j];
+      const auto& a = (*answers)[j];
+      const auto& w = writes[i];
+      if (w.op == Op::Remove) {
+        if (a.status == 204 || a.status == 200 || a.status == 404) settle(i, WriteResult{w.eventId, "", false});
+        continue;
+      }
+      const std::string id = stringField(a.body, "id");
+      if ((a.status == 201 || a.status == 200) && !id.empty()) {
+        WriteResult written{id, stringField(a.body, "@odata.etag")};
+        if (w.op == Op::Create) impl_->remember(calendarId, *w.write->event().origin, written);
+        settle(i, written);
+      }
+    }
+  }
+  // the rest one at a time: 412 (re-read), 429 and 5xx (waits), 424, or a batch too small to send
+  if (auto rest = writeRemaining(calendarId, writes, done, out); !rest) return std::unexpected(rest.error());
+  return out;
 }
 
 }  // namespace calgate::providers::microsoft

@@ -7,6 +7,7 @@
 #include "calgate/providers/google/batch.hpp"
 #include "calgate/providers/google/mapping.hpp"
 #include "calgate/providers/google/wire.hpp"
+#include "support/batched_writes.hpp"
 #include "support/scripted_http.hpp"
 
 #include <catch2/catch.hpp>
@@ -157,21 +158,6 @@ std::string batchPart(int n, const std::string& statusLine, const std::string& b
          ">\r\n\r\n" + statusLine + "\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n" + body + "\r\n";
 }
 
-policy::ApprovedWrite approvedCopy(const std::string& uid) {
-  model::Event e;
-  e.uid = uid;
-  e.title = "t";
-  e.start = model::ZonedTime{sys_days{2026y / June / 1} + 9h, "UTC"};
-  e.end = model::ZonedTime{sys_days{2026y / June / 1} + 10h, "UTC"};
-  policy::WriteContext ctx;
-  ctx.pairId = "pr";
-  ctx.sourceKey = "k|" + uid;
-  ctx.targetProvider = model::ProviderKind::Google;
-  ctx.targetDomains = {"x.test"};
-  auto d = policy::Evaluator{}.evaluate(policy::PairRules{}, policy::OrgPolicy::none("src.test"), e, ctx);
-  REQUIRE(d.write);
-  return *d.write;
-}
 
 }  // namespace
 
@@ -232,7 +218,8 @@ TEST_CASE("a batch request: one numbered application/http part per request, a bo
 
 TEST_CASE("a batch whose answer cannot be read fails as a whole; parts that failed are done on their own",
           "[google][hostile][batch]") {
-  const auto one = approvedCopy("u1"), two = approvedCopy("u2");
+  const auto one = test::approvedCopy(model::ProviderKind::Google, "u1");
+  const auto two = test::approvedCopy(model::ProviderKind::Google, "u2");
   const std::vector<BatchedWrite> writes{{BatchedWrite::Op::Create, "", "", &one}, {BatchedWrite::Op::Create, "", "", &two}};
   SECTION("a truncated answer: an error for the whole batch, no guessed results") {
     Adapter a([&](const HttpRequest& r) {

@@ -7,6 +7,7 @@
 #include "calgate/providers/google/wire.hpp"
 #include "calgate/providers/http/curl_http_client.hpp"
 #include "fakes/fake_clock.hpp"
+#include "support/batched_writes.hpp"
 #include "support/google_fake.hpp"
 
 #include <catch2/catch.hpp>
@@ -17,6 +18,8 @@ using namespace calgate::providers;
 using namespace calgate::providers::google;
 using namespace std::chrono;
 using nlohmann::json;
+using test::batchOf;
+using test::written;
 
 namespace {
 
@@ -478,29 +481,6 @@ TEST_CASE("a first sync of many events is paced below the per-user rate: waits i
   const auto requests = fake.state()["requests"];
   CHECK(std::none_of(requests.begin(), requests.end(), [](const json& r) { return r["status"] == 403 || r["status"] == 429; }));
 }
-
-namespace {
-
-std::vector<BatchedWrite> batchOf(BatchedWrite::Op op, const std::vector<policy::ApprovedWrite>& writes,
-                                  const std::vector<WriteResult>& copies = {}) {
-  std::vector<BatchedWrite> out;
-  for (std::size_t i = 0; i < writes.size(); ++i) {
-    out.push_back({op, copies.empty() ? "" : copies[i].id, copies.empty() ? "" : copies[i].etag, &writes[i]});
-  }
-  return out;
-}
-
-std::vector<WriteResult> written(const core::Result<BatchResults>& results) {
-  REQUIRE(results);
-  std::vector<WriteResult> out;
-  for (const auto& r : *results) {
-    REQUIRE(r);
-    out.push_back(*r);
-  }
-  return out;
-}
-
-}  // namespace
 
 TEST_CASE("batched writes: plain creates, updates and deletes are the parts of one batch request each",
           "[google][contract][writes][batch]") {

@@ -2,9 +2,11 @@
 // JSON types anywhere, pages without a next or delta link, malformed times and Retry-After values;
 // and the wire reader's strictness. Nothing may throw; every refusal is an error value or an
 // unreadable item, and the bearer token never leaves the API root.
+#include "calgate/policy/evaluator.hpp"
 #include "calgate/providers/microsoft/graph_provider.hpp"
 #include "calgate/providers/microsoft/graph_wire.hpp"
 #include "calgate/providers/microsoft/mapping.hpp"
+#include "support/batched_writes.hpp"
 #include "support/scripted_http.hpp"
 
 #include <catch2/catch.hpp>
@@ -174,4 +176,37 @@ TEST_CASE("times read in UTC keep the organiser's zone from originalStartTimeZon
   CHECK(start.zone == "America/New_York");
   CHECK(start.instant == sys_days{2026y / March / 2} + 9h);  // the same instant
   CHECK(std::get<model::ZonedTime>(e->end).zone == "UTC");   // an unknown (custom) zone: as answered
+}
+
+TEST_CASE("a $batch answer that is not one of these requests' fails the batch as a whole, never guessed", "[microsoft][hostile][batch]") {
+  const auto one = test::approvedCopy(model::ProviderKind::Microsoft, "u1");
+  const auto two = test::approvedCopy(model::ProviderKind::Microsoft, "u2");
+  const std::vector<BatchedWrite> writes{{BatchedWrite::Op::Update, "e1", "W/\"1\"", &one},
+                                         {BatchedWrite::Op::Update, "e2", "W/\"1\"", &two}};
+  const std::string ok = R"({"id":"1","status":200,"body":)" + event("e1") + "}";
+  for (const std::string& responses :
+       {std::string(R"({"value":[]})"), "{\"responses\":[" + ok + "]}", "{\"responses\":[" + ok + "," + ok + "]}",
+        "{\"responses\":[" + ok + R"(,{"id":"3","status":200}]})", "{\"responses\":[" + ok + R"(,{"id":"2"}]})",
+        "{\"responses\":[" + ok + R"(,{"id":"2","status":"200"}]})", "{\"responses\":[" + ok + R"(,{"id":"02x","status":200}]})",
+        "{\"responses\":[" + ok + R"(,{"id":"2","status":99}]})"}) {
+    INFO(responses);
+    Adapter a([&](const HttpRequest& r) {
+      if (r.url != std::string(kRoot) + "v1.0/$batch") FAIL("sent on its own: " << r.url);
+      return answer(200, responses);
+    });
+    auto r = a.provider.writeBatch("cal", writes);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == core::ErrorCode::Invalid);
+    CHECK(a.http.sent.size() == 1);
+  }
+  // answered in an order of its own, each by its id
+  Adapter a([&](const HttpRequest&) {
+    return answer(200, R"({"responses":[{"id":"2","status":200,"body":)" + event("e2") + "}," + ok + "]}");
+  });
+  auto r = a.provider.writeBatch("cal", writes);
+  REQUIRE(r);
+  REQUIRE((*r)[0]);
+  CHECK((*r)[0]->id == "e1");
+  REQUIRE((*r)[1]);
+  CHECK((*r)[1]->id == "e2");
 }

@@ -5,6 +5,7 @@
 #include "calgate/providers/http/curl_http_client.hpp"
 #include "calgate/providers/microsoft/graph_provider.hpp"
 #include "calgate/providers/microsoft/mapping.hpp"
+#include "support/batched_writes.hpp"
 #include "support/graph_fake.hpp"
 
 #include <catch2/catch.hpp>
@@ -19,6 +20,8 @@ using namespace calgate::providers;
 using namespace calgate::providers::microsoft;
 using namespace std::chrono;
 using nlohmann::json;
+using test::batchOf;
+using test::written;
 
 namespace {
 
@@ -476,4 +479,93 @@ TEST_CASE("many creates: eight lookups, then one listing of the pair's copies an
   CHECK_FALSE(remade->existed);
   CHECK(remade->id != written[5].id);
   CHECK(s.fake.events(s.calendar).size() == 20);
+}
+
+TEST_CASE("batched writes: creates, updates and deletes go as one $batch each; creates find earlier copies through one listing",
+          "[microsoft][contract][writes][batch]") {
+  Setup s(kPlain);
+  std::vector<policy::ApprovedWrite> creates, updates, removals;
+  for (int i = 0; i < 12; ++i) {
+    Event e = sourceEvent("item " + std::to_string(i), 3 + i);
+    creates.push_back(approve(e, s.calendar));
+    e.title += " v2";
+    updates.push_back(approve(e, s.calendar));
+    removals.push_back(approve(e, s.calendar, true));
+  }
+  s.requests();
+  const std::size_t before = s.provider->requestCount();
+  const auto copies = written(s.provider->writeBatch(s.calendar, batchOf(BatchedWrite::Op::Create, creates)));
+  CHECK(s.provider->requestCount() - before == 2);  // the pair's copy listing, then one $batch
+  auto requests = s.requests();
+  CHECK(count(requests, "events.list") == 1);
+  CHECK(count(requests, "events.create") == 12);
+  const auto stored = s.fake.events(s.calendar);
+  REQUIRE(stored.size() == 12);
+  for (const auto& e : stored) CHECK(e["transactionId"].get<std::string>().starts_with("calgate-"));
+
+  const auto changed = written(s.provider->writeBatch(s.calendar, batchOf(BatchedWrite::Op::Update, updates, copies)));
+  for (const auto& e : s.fake.events(s.calendar)) CHECK_THAT(e["subject"].get<std::string>(), Catch::EndsWith(" v2"));
+  for (std::size_t i = 0; i < changed.size(); ++i) CHECK(changed[i].id == copies[i].id);
+  requests = s.requests();
+  CHECK(count(requests, "events.update") == 12);
+  for (const auto& r : requests) {
+    if (r["route"] == "events.update") CHECK_FALSE(r["ifMatch"].is_null());
+    if (r["route"] == "events.update") CHECK_THAT(r["prefer"].get<std::string>(), Catch::Contains("ImmutableId"));
+  }
+  written(s.provider->writeBatch(s.calendar, batchOf(BatchedWrite::Op::Remove, removals, changed)));
+  CHECK(s.fake.events(s.calendar).empty());
+  const auto batches = s.fake.state()["batches"];
+  REQUIRE(batches.size() == 3);
+  for (const auto& b : batches) CHECK(b["requests"] == 12);
+  CHECK(s.provider->requestCount() - before == 4);
+}
+
+TEST_CASE("batched writes: a request that is not a plain success is done on its own; a copy already there is found; a series is refused alone",
+          "[microsoft][contract][writes][batch]") {
+  Setup s(kPlain);
+  const auto kept = approve(sourceEvent("already there", 2), s.calendar);
+  auto existing = s.provider->create(s.calendar, kept);  // an earlier run wrote it, then crashed
+  REQUIRE(existing);
+  const auto edited = approve(sourceEvent("edited by the user", 4), s.calendar);
+  auto stale = s.provider->create(s.calendar, edited);
+  REQUIRE(stale);
+  s.fake.userEdits(stale->id, {{"categories", {"Red"}}});  // its ETag moved on
+  Event weekly = sourceEvent("weekly", 1);
+  weekly.recurrence = {"RRULE:FREQ=WEEKLY;COUNT=4"};
+  const auto series = approve(weekly, s.calendar);
+  const auto fresh = approve(sourceEvent("new", 6), s.calendar);
+  const auto throttled = approve(sourceEvent("throttled", 8), s.calendar);
+  s.requests();
+  s.fake.faults(json::array({{{"route", "events.create"}, {"status", 429}, {"times", 1}}}));
+  std::vector<BatchedWrite> writes{{BatchedWrite::Op::Create, "", "", &throttled},
+                                   {BatchedWrite::Op::Create, "", "", &kept},
+                                   {BatchedWrite::Op::Update, stale->id, stale->etag, &edited},
+                                   {BatchedWrite::Op::Create, "", "", &series},
+                                   {BatchedWrite::Op::Create, "", "", &fresh}};
+  auto results = s.provider->writeBatch(s.calendar, writes);
+  REQUIRE(results);
+  REQUIRE(results->size() == 5);
+  REQUIRE((*results)[0]);
+  CHECK_FALSE((*results)[0]->existed);
+  REQUIRE((*results)[1]);
+  CHECK((*results)[1]->existed);  // found through the pair's copies: never posted again
+  CHECK((*results)[1]->id == existing->id);
+  REQUIRE((*results)[2]);
+  REQUIRE_FALSE((*results)[3]);
+  CHECK((*results)[3].error().cause == core::Cause::WriteRefused);
+  REQUIRE((*results)[4]);
+  const auto batches = s.fake.state()["batches"];
+  REQUIRE(batches.size() == 1);
+  CHECK(batches[0]["requests"] == 3);  // the throttled create, the stale update, the new create
+  const auto requests = s.requests();
+  CHECK(std::count_if(requests.begin(), requests.end(), [](const json& r) { return r["status"] == 429; }) == 1);
+  CHECK(std::count_if(requests.begin(), requests.end(), [](const json& r) { return r["status"] == 412; }) == 2);
+  const auto events = s.fake.events(s.calendar);
+  CHECK(events.size() == 4);
+  for (const auto& e : events) {
+    if (e["id"] == stale->id) {
+      CHECK(e["subject"] == "edited by the user");
+      CHECK(e["categories"] == json::array({"Red"}));
+    }
+  }
 }

@@ -80,7 +80,7 @@ export class Control {
 
   async state() {
     await this.fake.subscriptions.settle();
-    return { ...this.fake.state.snapshot(), ...this.fake.subscriptions.snapshot(), requests: this.fake.requests,
+    return { ...this.fake.state.snapshot(), ...this.fake.subscriptions.snapshot(), requests: this.fake.requests, batches: this.fake.batches,
       violations: this.fake.violations, tokenLog: this.fake.oauth.tokenLog };
   }
 }

@@ -167,6 +167,26 @@ class Provider {
     }
     return out;
   }
+
+ protected:
+  /// For an adapter's writeBatch: the writes not `done` by its batch (a part that failed, one it
+  /// does not batch), written by the default writeBatch, their results put in `out` at their places.
+  core::Result<void> writeRemaining(const std::string& calendarId, const std::vector<BatchedWrite>& writes,
+                                    const std::vector<bool>& done, BatchResults& out) {
+    std::vector<BatchedWrite> rest;
+    for (std::size_t i = 0; i < writes.size(); ++i) {
+      if (!done[i]) rest.push_back(writes[i]);
+    }
+    if (rest.empty()) return {};
+    auto singles = Provider::writeBatch(calendarId, rest);
+    if (!singles) return std::unexpected(singles.error());
+    for (std::size_t i = 0, k = 0; i < writes.size(); ++i) {
+      if (!done[i]) out[i] = std::move((*singles)[k++]);
+    }
+    return {};
+  }
+
+ public:
 };
 
 }  // namespace calgate::providers

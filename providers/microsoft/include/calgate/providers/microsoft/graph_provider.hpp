@@ -21,7 +21,7 @@
 ///   PATCH with If-Match (412 -> re-read, retry once); deletes with If-Match, 404 = done. Zones
 ///   are written as Windows names where one corresponds (ICU), else as the instant in UTC. A
 ///   write of a series (recurrence lines or a recurrence id) is refused: Invalid, cause
-///   WriteRefused, with the reason;
+///   WriteRefused, with the reason; writeBatch sends up to `batchSize` plain writes as one $batch;
 /// - limits: at most `maxConcurrent` requests at once (Outlook's 4 per mailbox; one adapter serves
 ///   one mailbox); 429/503 and other 5xx are retried in the call up to `maxAttempts`, waiting the
 ///   Retry-After (seconds, fractional allowed) when it is at most `maxRetryAfterWait`, else
@@ -57,6 +57,8 @@ struct GraphOptions {
   std::chrono::milliseconds maxBackoff{4000};
   std::chrono::seconds maxRetryAfterWait{30};  ///< a longer Retry-After goes back to the job queue
   int maxConcurrent = 4;                 ///< requests in flight at once
+  /// Writes sent together in one JSON $batch (Graph's limit: 20). 1 turns batching off.
+  std::size_t batchSize = 20;
   /// Waits between retries; tests record instead of sleeping.
   std::function<void(std::chrono::milliseconds)> sleep;
 };
@@ -79,6 +81,13 @@ class GraphProvider final : public Provider {
                                    const policy::ApprovedWrite& write) override;
   core::Result<void> remove(const std::string& calendarId, const std::string& eventId, const std::string& etag,
                             const policy::ApprovedWrite& write) override;
+
+  /// Single events created, updated (PATCH with If-Match) or deleted as the requests of one JSON
+  /// $batch, their creates found first through the pair's copy listing; a request that is not a
+  /// plain success (412, 429, 424, a 5xx) is then done on its own exactly as create/update/remove
+  /// do it.
+  std::size_t batchLimit() const override;
+  core::Result<BatchResults> writeBatch(const std::string& calendarId, const std::vector<BatchedWrite>& writes) override;
 
   /// Requests sent so far, retries included (benchmarks and tests).
   std::size_t requestCount() const;
