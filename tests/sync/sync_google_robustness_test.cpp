@@ -69,7 +69,50 @@ std::pair<bool, std::multiset<std::string>> crashScenario(const std::string& poi
   return {fired, shown(g)};
 }
 
+/// A Radicale -> Google pair into a Workspace user's primary calendar (status events on): "a" busy
+/// and "b" out of office, then both switch. Every switch replaces the copy (Google cannot change an
+/// event's type); a crash at the `failAt`th hit of `point` is followed by a restart. Returns
+/// whether it crashed and "<summary>@<start>#<eventType>" of what Google shows at the end.
+std::pair<bool, std::multiset<std::string>> outOfOfficeScenario(const std::string& point, int failAt) {
+  calgate::test::GoogleAndRadicale t(From::Radicale, Direction::OneWay, "oof-src");
+  auto& [fake, g, dav, src, p] = t;
+  providers::google::GoogleOptions o;
+  o.statusEvents = true;
+  o.sleep = [](milliseconds) {};
+  g.provider = std::make_unique<providers::google::GoogleProvider>(g.http, g.tokens, core::systemClock(),
+                                                                   providers::google::GoogleEndpoints{fake.url}, o);
+  bool fired = false;
+  const SyncOptions crashing = calgate::test::crashingAt(point, failAt, fired);
+  auto runWithRestart = [&] {
+    p.restart(crashing);
+    if (!p.f.engine->syncPair(p.pairId, *dav.provider, *g.provider)) {
+      p.restart(SyncOptions{});
+      p.sync(*dav.provider, *g.provider);
+    }
+  };
+  const std::string away = "X-MICROSOFT-CDO-BUSYSTATUS:OOF\r\n";
+  dav.put(src, "a", vevent("a", "A", berlin(2, 9), berlin(2, 10)));
+  dav.put(src, "b", vevent("b", "B", berlin(3, 9), berlin(3, 17), away));
+  runWithRestart();
+  dav.put(src, "a", vevent("a", "A", berlin(2, 9), berlin(2, 10), away));
+  dav.put(src, "b", vevent("b", "B", berlin(3, 9), berlin(3, 17)));
+  runWithRestart();
+  CHECK(p.sync(*dav.provider, *g.provider).writes() == 0);
+  std::multiset<std::string> out;
+  for (const auto& e : g.live()) {
+    out.insert(e.value("summary", "") + "@" + e["start"].value("dateTime", "") + "#" + e.value("eventType", "default"));
+  }
+  return {fired, out};
+}
+
 }  // namespace
+
+TEST_CASE("out of office into Google: a copy that switches type is replaced; a crash at any write boundary duplicates nothing",
+          "[sync][google][crash][status]") {
+  const auto [none, expected] = outOfOfficeScenario("none", 1);
+  CHECK(expected == std::multiset<std::string>{"A@2026-12-02T09:00:00+01:00#outOfOffice", "B@2026-12-03T09:00:00+01:00#default"});
+  calgate::test::crashAtEveryWriteBoundary(outOfOfficeScenario, 2);
+}
 
 TEST_CASE("Google as target: a crash at any write boundary loses no change and duplicates nothing", "[sync][google][crash]") {
   calgate::test::crashAtEveryWriteBoundary(crashScenario, 5);  // Series, Series (moved), A2, C, D

@@ -4,6 +4,8 @@
 
 #include "oauth_adapters.hpp"
 
+#include <algorithm>
+
 
 namespace calgate::accounts {
 namespace {
@@ -82,6 +84,9 @@ core::Result<std::unique_ptr<providers::Provider>> openGoogle(const Account& acc
   o.maxPullBytes = environment.pullMaxBytes;
   o.maxPullEvents = environment.pullMaxEvents;
   o.pacer = providers::sharedPacer("google:" + account.id, o.requestsPerMinute);  // one rate per account
+  // status events (out of office) exist for Google Workspace accounts only: the proven `hd` claim
+  o.statusEvents = std::any_of(account.identities.begin(), account.identities.end(),
+                               [](const model::Identity& i) { return i.kind == model::IdentityKind::HostedDomain; });
   return std::unique_ptr<providers::Provider>(std::make_unique<OwnedGoogle>(
       apiHttpOptions(config, &environment), broker, account.id, *environment.clock, providers::google::GoogleEndpoints{config.apiRoot}, o));
 }

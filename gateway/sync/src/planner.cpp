@@ -546,6 +546,15 @@ core::Result<void> DirectionPlanner::planWrite(const std::string& eventId, const
     planDeletion(eventId, event, decision, std::move(next), standalone, force);
     return {};
   }
+  if (rid.empty() && !standalone && m && m->state == MappingState::Synced && !m->targetEventId.empty() &&
+      in_.replacesOnUpdate && m->contentSha256 != policy::contentHash(*decision.write) &&
+      in_.replacesOnUpdate(m->targetEventId, *decision.write)) {
+    // the target cannot turn the copy into this in place (Google: an event's type): a new copy
+    auto removed = planRemoval(eventId, "the copy cannot change into this kind of event in place: it is written anew",
+                               StepCause::Rebuild, MappingState::Deleted);
+    if (!removed) return removed;
+    force = true;
+  }
   planUpsert(eventId, event, std::move(decision), std::move(next), force, standalone);
   return {};
 }

@@ -8,6 +8,7 @@
 #include "calgate/sync/sync_engine.hpp"
 #include "calgate/sync/sync_plan.hpp"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -42,6 +43,9 @@ struct PlanInput {
   /// Plan as if the guarded deletions were not there (the guard holds them): no flips, no
   /// source-caused removals, and every later step decided on the state they leave untouched.
   bool holdGuarded = false;
+  /// The target's Provider::replacesOnUpdate for its calendar: an update of a copy it answers true
+  /// for is planned as the copy's removal and a new copy (cause Rebuild). Unset: never.
+  std::function<bool(const std::string& copyId, const policy::ApprovedWrite& write)> replacesOnUpdate;
 };
 
 /// What the engine read from the source for the planner: event id -> its resource now (nullopt:

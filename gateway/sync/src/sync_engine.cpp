@@ -99,6 +99,10 @@ core::Result<DirectionInputs> prepareDirection(MappingStore& mappings, FailureSt
   if (!takenAt) return std::unexpected(takenAt.error());
   in.toCursorTakenAt = *takenAt;
   in.toChanges = &to.changes;
+  in.replacesOnUpdate = [target = to.provider, calendar = to.calendar.providerCalendarId](const std::string& copyId,
+                                                                                         const policy::ApprovedWrite& write) {
+    return target->replacesOnUpdate(calendar, copyId, write);
+  };
   for (const auto& id : detail::DirectionPlanner::copiesToVerify(in)) {
     auto copy = to.provider->getEvent(to.calendar.providerCalendarId, id);
     if (copy) {

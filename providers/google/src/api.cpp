@@ -98,6 +98,12 @@ Verdict Api::judge(const HttpResponse& r, const nlohmann::json& answer, int atte
   return Verdict::fail(std::move(error));
 }
 
+core::Error Api::errorOf(const Answer& answer, bool write) const {
+  HttpResponse r;
+  r.status = answer.status;
+  return errorFor(r, answer.body, write, options_);
+}
+
 core::Result<Answer> Api::call(std::string_view method, const std::string& path, const Query& query,
                                const nlohmann::json* body, std::vector<std::pair<std::string, std::string>> headers,
                                std::initializer_list<long> passThrough) {

@@ -53,6 +53,9 @@ class Api {
                             std::vector<std::pair<std::string, std::string>> headers = {},
                             std::initializer_list<long> passThrough = {});
 
+  /// The error call() gives for an answer's status, for an answer the caller let pass through.
+  core::Error errorOf(const Answer& answer, bool write) const;
+
   /// `parts` in one batch request (batch/calendar/v3 below the API root): one answer per part, in
   /// order. Every part counts against the pacing, as Google counts each against the per-user rate.
   /// The outer request fails as call() does (a 401 retried with a new token, rate limits and 5xx

@@ -1,6 +1,7 @@
 #include "calgate/providers/google/google_provider.hpp"
 
 #include "api.hpp"
+#include "calgate/core/log.hpp"
 #include "calgate/model/recurrence.hpp"
 #include "calgate/providers/google/mapping.hpp"
 #include "calgate/providers/google/wire.hpp"
@@ -79,6 +80,15 @@ class GoogleProvider::Impl {
   Api api;
   std::mutex mutex;
   std::map<std::string, std::string> zones;  ///< calendar id -> its time zone (calendarList.get)
+  std::map<std::string, bool> primaries;     ///< calendar id -> whether it is the account's primary
+
+  /// The id of calgate's copy for `write` in `calendarId`: derived from its UID, with "oo" for an
+  /// out-of-office copy (Google cannot change an event's type, so each type has its own id).
+  std::string copyIdFor(const std::string& calendarId, const policy::ApprovedWrite& write);
+  /// Whether the copy for `write` is written as an out-of-office event: the source shows as out of
+  /// office, it is a timed single event, and the calendar takes status events (a Workspace
+  /// account's primary calendar that has not refused one).
+  bool outOfOffice(const std::string& calendarId, const policy::ApprovedWrite& write);
 
   core::Result<std::string> calendarZone(const std::string& calendarId);
   core::Result<Round> listRound(const std::string& calendarId, Query query, PullBudget& budget);
@@ -105,6 +115,10 @@ core::Result<std::string> GoogleProvider::Impl::calendarZone(const std::string& 
   }
   auto r = api.call("GET", "users/me/calendarList/" + segment(calendarId));
   if (!r) return std::unexpected(r.error());
+  {
+    std::lock_guard lock(mutex);
+    primaries[calendarId] = r->body.is_object() && r->body.value("primary", false) == true;
+  }
   std::string zone = stringField(r->body, "timeZone");
   if (zone.empty()) zone = "UTC";
   auto canonical = model::canonicalZone(zone);
@@ -112,6 +126,43 @@ core::Result<std::string> GoogleProvider::Impl::calendarZone(const std::string& 
   std::lock_guard lock(mutex);
   zones[calendarId] = *canonical;
   return *canonical;
+}
+
+namespace {
+
+/// Calendars where Google refused an out-of-office event (an administrator turned status events
+/// off): their copies are ordinary busy events from then on, in this process.
+std::mutex refusedMutex;
+std::set<std::string> refusedStatusEvents;
+
+bool refusesStatusEvents(const std::string& calendarId) {
+  std::lock_guard lock(refusedMutex);
+  return refusedStatusEvents.count(calendarId) > 0;
+}
+
+void refuseStatusEvents(const std::string& calendarId) {
+  std::lock_guard lock(refusedMutex);
+  refusedStatusEvents.insert(calendarId);
+}
+
+constexpr std::string_view kOutOfOfficeSuffix = "oo";
+
+}  // namespace
+
+bool GoogleProvider::Impl::outOfOffice(const std::string& calendarId, const policy::ApprovedWrite& write) {
+  const auto& e = write.event();
+  if (!api.options().statusEvents || e.showAs != model::ShowAs::OutOfOffice || !e.recurrence.empty() || e.recurrenceId ||
+      e.allDay() || refusesStatusEvents(calendarId)) {
+    return false;
+  }
+  if (!calendarZone(calendarId)) return false;  // not known to be the primary: an ordinary copy
+  std::lock_guard lock(mutex);
+  const auto it = primaries.find(calendarId);
+  return it != primaries.end() && it->second;
+}
+
+std::string GoogleProvider::Impl::copyIdFor(const std::string& calendarId, const policy::ApprovedWrite& write) {
+  return eventIdFor(write.event().uid) + std::string(outOfOffice(calendarId, write) ? kOutOfOfficeSuffix : "");
 }
 
 core::Result<Round> GoogleProvider::Impl::listRound(const std::string& calendarId, Query query, PullBudget& budget) {
@@ -314,6 +365,12 @@ core::Result<json> GoogleProvider::Impl::body(const std::string& calendarId, con
   auto text = eventBody(write.event(), *zone);
   if (!text) return std::unexpected(text.error());
   json b = json::parse(*text);
+  if (!forPatch && outOfOffice(calendarId, write)) {
+    // an out-of-office copy: Google declines nothing for it (calgate never invites anyone)
+    b["id"] = copyIdFor(calendarId, write);
+    b["eventType"] = "outOfOffice";
+    b["outOfOfficeProperties"] = {{"autoDeclineMode", "declineNone"}};
+  }
   if (write.event().recurrenceId) {
     b.erase("id");
     b.erase("recurrence");
@@ -423,7 +480,8 @@ core::Result<void> checkWrite(const std::string& calendarId, const std::string& 
                 core::Cause::WrongResource);
   }
   const std::string approved = eventIdFor(write.event().uid);
-  if (!eventId.empty() && std::string(resourceIdOf(eventId)) != approved) {
+  const std::string target(resourceIdOf(eventId));
+  if (!eventId.empty() && target != approved && target != approved + std::string(kOutOfOfficeSuffix)) {
     // a corrupted or tampered mapping must never turn into a change of someone's own event
     return fail(ErrorCode::Invalid, "refusing to change " + eventId + ": the write was approved for calgate's copy " + approved + " only",
                 core::Cause::WrongResource);
@@ -436,12 +494,20 @@ core::Result<void> checkWrite(const std::string& calendarId, const std::string& 
 core::Result<WriteResult> GoogleProvider::create(const std::string& calendarId, const policy::ApprovedWrite& write) {
   if (auto ok = checkWrite(calendarId, "", write); !ok) return std::unexpected(ok.error());
   if (write.action() != policy::ApprovedWrite::Action::Upsert) return fail(ErrorCode::Invalid, "not an upsert");
-  const std::string id = eventIdFor(write.event().uid);
-  if (write.event().recurrenceId) return update(calendarId, id, "", write);  // an occurrence joins its series
+  if (write.event().recurrenceId) return update(calendarId, eventIdFor(write.event().uid), "", write);  // an occurrence joins its series
+  const bool outOfOffice = impl_->outOfOffice(calendarId, write);
+  const std::string id = impl_->copyIdFor(calendarId, write);
   auto b = impl_->body(calendarId, write, false);
   if (!b) return std::unexpected(b.error());
-  auto r = impl_->api.call("POST", eventsPath(calendarId), kWrite, &*b, {}, {409});
+  auto r = impl_->api.call("POST", eventsPath(calendarId), kWrite, &*b, {}, {409, 400});
   if (!r) return std::unexpected(r.error());
+  if (r->status == 400 && outOfOffice) {
+    // the calendar takes no status events after all (turned off for the domain): an ordinary copy
+    core::log::warn("google.status_events_refused", {{"error", errorReason(r->body)}});
+    refuseStatusEvents(calendarId);
+    return create(calendarId, write);
+  }
+  if (r->status == 400) return std::unexpected(impl_->api.errorOf(*r, true));
   if (r->status == 409) {
     // already there: an earlier attempt succeeded (a crash between write and record)
     auto existing = impl_->api.call("GET", eventPath(calendarId, id));
@@ -507,6 +573,13 @@ core::Result<void> GoogleProvider::remove(const std::string& calendarId, const s
   return fail(ErrorCode::PreconditionFailed, "the event kept changing on Google");
 }
 
+bool GoogleProvider::replacesOnUpdate(const std::string& calendarId, const std::string& copyId, const policy::ApprovedWrite& write) {
+  const std::string base = eventIdFor(write.event().uid);
+  const std::string current(resourceIdOf(copyId));
+  if (current != base && current != base + std::string(kOutOfOfficeSuffix)) return false;  // not calgate's: refused on writing
+  return current != impl_->copyIdFor(calendarId, write);
+}
+
 std::size_t GoogleProvider::batchLimit() const { return std::max<std::size_t>(impl_->api.options().batchSize, 1); }
 
 namespace {
@@ -546,7 +619,7 @@ core::Result<BatchResults> GoogleProvider::writeBatch(const std::string& calenda
       }
       part.body = b->dump(-1, ' ', false, json::error_handler_t::replace);
     }
-    const std::string id = w.op == BatchedWrite::Op::Create ? eventIdFor(w.write->event().uid) : std::string(resourceIdOf(w.eventId));
+    const std::string id = w.op == BatchedWrite::Op::Create ? impl_->copyIdFor(calendarId, *w.write) : std::string(resourceIdOf(w.eventId));
     part.method = w.op == BatchedWrite::Op::Create ? "POST" : remove ? "DELETE" : "PATCH";
     part.target = prefix + (w.op == BatchedWrite::Op::Create ? eventsPath(calendarId) : eventPath(calendarId, id)) + queryString(kWrite);
     if (w.op != BatchedWrite::Op::Create && !w.etag.empty()) part.headers.emplace_back("If-Match", w.etag);
@@ -570,7 +643,8 @@ core::Result<BatchResults> GoogleProvider::writeBatch(const std::string& calenda
       }
       const std::string etag = stringField(a.body, "etag");
       if (a.status == 200 && !etag.empty()) {
-        const std::string id = w.op == BatchedWrite::Op::Create ? eventIdFor(w.write->event().uid) : std::string(resourceIdOf(w.eventId));
+        const std::string id =
+            w.op == BatchedWrite::Op::Create ? impl_->copyIdFor(calendarId, *w.write) : std::string(resourceIdOf(w.eventId));
         out[i] = WriteResult{id, etag, false};
         done[i] = true;
       }

@@ -605,3 +605,126 @@ TEST_CASE("two adapters of one account share its pace: together they stay below 
   const auto requests = fake.state()["requests"];
   CHECK(std::none_of(requests.begin(), requests.end(), [](const json& r) { return r["status"] == 403 || r["status"] == 429; }));
 }
+
+namespace {
+
+Event outOfOffice(const std::string& title, int day = 10) {
+  Event e = sourceEvent(title, day);
+  e.showAs = ShowAs::OutOfOffice;
+  return e;
+}
+
+GoogleOptions withStatusEvents() {
+  GoogleOptions o;
+  o.statusEvents = true;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("out of office: a Workspace account's primary calendar gets a real out-of-office copy under its own id",
+          "[google][contract][writes][status]") {
+  Setup s({}, withStatusEvents());
+  const auto oof = approve(outOfOffice("Away"), kUser);
+  auto created = s.provider->create(kUser, oof);
+  REQUIRE(created);
+  CHECK(created->id == eventIdFor(oof.event().uid) + "oo");
+  REQUIRE(s.fake.events(kUser).size() == 1);
+  const auto stored = s.fake.events(kUser)[0];
+  CHECK(stored["eventType"] == "outOfOffice");
+  CHECK(stored["outOfOfficeProperties"]["autoDeclineMode"] == "declineNone");
+  // it reads back as out of office, with the UID calgate gave it
+  auto listed = s.provider->pullChanges(kUser, "", kWindow);
+  REQUIRE(listed);
+  REQUIRE(byTitle(listed->changed, "Away"));
+  CHECK(byTitle(listed->changed, "Away")->showAs == ShowAs::OutOfOffice);
+  CHECK(byTitle(listed->changed, "Away")->uid == oof.event().uid);
+  // a retry after a crash finds it
+  auto again = s.provider->create(kUser, oof);
+  REQUIRE(again);
+  CHECK(again->existed);
+  CHECK(again->id == created->id);
+  CHECK(s.fake.events(kUser).size() == 1);
+
+  // the source turns busy: Google cannot change the type, so the copy must be replaced ...
+  const auto busy = approve(sourceEvent("Away"), kUser);
+  CHECK(s.provider->replacesOnUpdate(kUser, created->id, busy));
+  CHECK_FALSE(s.provider->replacesOnUpdate(kUser, created->id, oof));
+  // ... by an ordinary copy under the plain id, which is not replaced again while busy
+  auto ordinary = s.provider->create(kUser, busy);
+  REQUIRE(ordinary);
+  CHECK(ordinary->id == eventIdFor(busy.event().uid));
+  CHECK_FALSE(s.provider->replacesOnUpdate(kUser, ordinary->id, busy));
+  CHECK(s.provider->replacesOnUpdate(kUser, ordinary->id, oof));
+  // an id that is not calgate's copy of this event is never "replaced" (the write is refused instead)
+  CHECK_FALSE(s.provider->replacesOnUpdate(kUser, "someoneelse123", oof));
+}
+
+TEST_CASE("out of office: ordinary copies where status events do not exist (all day, series, secondary calendar, consumer)",
+          "[google][contract][writes][status]") {
+  SECTION("an account without status events (no Workspace domain proven): always an ordinary busy copy") {
+    Setup s;
+    const auto oof = approve(outOfOffice("Away"), kUser);
+    auto created = s.provider->create(kUser, oof);
+    REQUIRE(created);
+    CHECK(created->id == eventIdFor(oof.event().uid));
+    CHECK(s.fake.events(kUser)[0].value("eventType", "default") == "default");
+    CHECK(s.fake.events(kUser)[0]["transparency"] != "transparent");
+    CHECK_FALSE(s.provider->replacesOnUpdate(kUser, created->id, oof));
+  }
+  SECTION("a secondary calendar, an all-day absence and a series stay ordinary events") {
+    Setup s({}, withStatusEvents());
+    const std::string team = s.fake.addCalendar(kUser, "Team");
+    auto onTeam = s.provider->create(team, approve(outOfOffice("Away"), team));
+    REQUIRE(onTeam);
+    CHECK(s.fake.events(team)[0].value("eventType", "default") == "default");
+    Event allDay = outOfOffice("Holiday");
+    allDay.start = Date{2026y / June / 12};
+    allDay.end = Date{2026y / June / 13};
+    const auto holidayWrite = approve(allDay, kUser);
+    auto holiday = s.provider->create(kUser, holidayWrite);
+    REQUIRE(holiday);
+    CHECK(holiday->id == eventIdFor(holidayWrite.event().uid));
+    Event weekly = outOfOffice("Fridays off", 5);
+    weekly.recurrence = {"RRULE:FREQ=WEEKLY;COUNT=3"};
+    REQUIRE(s.provider->create(kUser, approve(weekly, kUser)));
+    for (const auto& e : s.fake.events(kUser)) CHECK(e.value("eventType", "default") == "default");
+    // none of them was first tried as out of office (a refused try would be a fourth insert)
+    CHECK(count(s.requests(), "calendar.events.insert") == 3);
+  }
+  SECTION("Google refuses the out-of-office event (no Workspace user after all): an ordinary copy, and no more tries") {
+    Setup s({}, withStatusEvents());
+    s.fake.addUser("pat@gmail.com");
+    test::FakeTokens patTokens(s.fake, "pat@gmail.com");
+    GoogleOptions o = withStatusEvents();
+    o.sleep = [](milliseconds) {};
+    GoogleProvider pat(s.http, patTokens, core::systemClock(), GoogleEndpoints{s.fake.url}, o);
+    const std::string calendar = "pat@gmail.com";
+    const auto oof = approve(outOfOffice("Away"), calendar);
+    s.requests();  // what setting up did
+    auto created = pat.create(calendar, oof);
+    REQUIRE(created);
+    CHECK(created->id == eventIdFor(oof.event().uid));
+    REQUIRE(s.fake.events(calendar).size() == 1);
+    CHECK(s.fake.events(calendar)[0].value("eventType", "default") == "default");
+    CHECK(count(s.requests(), "calendar.events.insert") == 2);  // refused once, then the ordinary copy
+    // the next out-of-office copy goes straight to an ordinary event
+    REQUIRE(pat.create(calendar, approve(outOfOffice("Away again", 11), calendar)));
+    CHECK(count(s.requests(), "calendar.events.insert") == 1);
+    CHECK_FALSE(pat.replacesOnUpdate(calendar, created->id, oof));
+  }
+}
+
+TEST_CASE("out of office in a batch: the part carries the type and the copy's own id", "[google][contract][writes][status][batch]") {
+  Setup s({}, withStatusEvents());
+  std::vector<policy::ApprovedWrite> creates{approve(outOfOffice("Away"), kUser), approve(sourceEvent("Planning", 11), kUser)};
+  const auto copies = written(s.provider->writeBatch(kUser, batchOf(BatchedWrite::Op::Create, creates)));
+  REQUIRE(copies.size() == 2);
+  CHECK(copies[0].id == eventIdFor(creates[0].event().uid) + "oo");
+  CHECK(copies[1].id == eventIdFor(creates[1].event().uid));
+  REQUIRE(s.fake.state()["batches"].size() == 1);
+  std::map<std::string, std::string> types;
+  for (const auto& e : s.fake.events(kUser)) types[e["id"]] = e.value("eventType", "default");
+  CHECK(types[copies[0].id] == "outOfOffice");
+  CHECK(types[copies[1].id] == "default");
+}

@@ -317,6 +317,24 @@ function checkReminders(reminders) {
 }
 
 /// The rules of an event body beyond its schema (what Google answers 400 to).
+// Calendar status events (CONTRACT.md §1 eventType; Google's guide "Manage focus time, out of office,
+// and working location events": "only available on primary calendars, and to some Calendar users"):
+// created only on the primary calendar of a Google Workspace user (one with a hosted domain). [U]
+// Google's exact refusal is undocumented: 400 invalid, the stricter reading. `birthday` and
+// `fromGmail` events are made by Google alone.
+const STATUS_EVENT_TYPES = ['outOfOffice', 'focusTime', 'workingLocation'];
+function checkStatusEvent(ctx, body, calendar) {
+  if (ctx.clientId === null) return;  // the owner in Google's own apps (the control interface), where Google makes such events
+  const type = body.eventType ?? 'default';
+  if (type === 'birthday' || type === 'fromGmail') throw invalid(`Events of type ${type} cannot be created through the API.`, 'eventType', 'body');
+  if (!STATUS_EVENT_TYPES.includes(type)) return;
+  const owner = ctx.state.users.get(calendar.owner);
+  if (!calendar.primary || calendar.owner !== ctx.user || !owner?.hd) {
+    throw invalid(`Events of type ${type} can only be created on the primary calendar of a Google Workspace user.`, 'eventType', 'body');
+  }
+  if (type === 'outOfOffice' && body.start?.date !== undefined) throw invalid('An out of office event cannot be an all-day event.', 'start', 'body');
+}
+
 function checkEvent(resource, calendar) {
   if (!resource.start) throw new ApiError(400, 'required', 'Missing start time.', { location: 'start', locationType: 'body' });
   if (!resource.end) throw new ApiError(400, 'required', 'Missing end time.', { location: 'end', locationType: 'body' });
@@ -383,6 +401,7 @@ export function insert(ctx) {
     throw invalid('recurringEventId and originalStartTime are set by the server on instances.', 'recurringEventId', 'body');
   }
   if (body.status === 'cancelled') throw invalid('A new event cannot be cancelled.', 'status', 'body');
+  checkStatusEvent(ctx, body, calendar);
   checkEvent(body, calendar);
   const id = body.id ?? base32hexId(26);
   const now = ctx.clock.now();

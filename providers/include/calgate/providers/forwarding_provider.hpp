@@ -29,6 +29,9 @@ class ForwardingProvider : public Provider {
                             const policy::ApprovedWrite& write) override {
     return inner_->remove(calendarId, eventId, etag, write);
   }
+  bool replacesOnUpdate(const std::string& calendarId, const std::string& copyId, const policy::ApprovedWrite& write) override {
+    return inner_->replacesOnUpdate(calendarId, copyId, write);
+  }
   std::size_t batchLimit() const override { return inner_->batchLimit(); }
   core::Result<BatchResults> writeBatch(const std::string& calendarId, const std::vector<BatchedWrite>& writes) override {
     return inner_->writeBatch(calendarId, writes);

@@ -134,6 +134,16 @@ class Provider {
   virtual core::Result<void> remove(const std::string& calendarId, const std::string& eventId,
                                     const std::string& etag, const policy::ApprovedWrite& write) = 0;
 
+  /// Whether bringing copy `copyId` up to `write` needs a new copy: the provider cannot change it
+  /// into what `write` is in place (Google: an event's type is fixed once created, so a copy that
+  /// turns out-of-office is another event). The engine then removes the copy and creates a new one,
+  /// each recorded on its own (crash-safe like any rebuilt copy). May read the calendar's settings
+  /// once (cached); false when it cannot tell. The default: never.
+  virtual bool replacesOnUpdate(const std::string& calendarId, const std::string& copyId, const policy::ApprovedWrite& write) {
+    (void)calendarId, (void)copyId, (void)write;
+    return false;
+  }
+
   /// How many writes writeBatch() sends together. 1 (the default): the adapter has no batching,
   /// and callers write one at a time.
   virtual std::size_t batchLimit() const { return 1; }

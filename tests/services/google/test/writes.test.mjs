@@ -4,7 +4,7 @@
 // document (unknown fields and wrong types are 400) and the event rules beyond it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { USER, api, events, reason, startFake, stopFake, timedEvent } from './helpers.mjs';
+import { CLIENT, SCOPES, USER, api, events, reason, startFake, stopFake, timedEvent } from './helpers.mjs';
 
 async function withFake(options, body) {
   const { fake, token } = await startFake(options);
@@ -255,3 +255,28 @@ test('a calendar shared read-only: listed with accessRole reader, readable, writ
   fake.control.share(shared, { user: USER, role: 'writer' });
   assert.equal((await api(fake, token, 'POST', `calendar/v3/calendars/${encodeURIComponent(shared)}/events`, { body: timedEvent(fake, 2) })).status, 200);
 }));
+
+test('status events (out of office, focus time, working location): API clients create them only on a Workspace user\'s primary calendar', () =>
+  withFake({}, async (fake, token) => {
+    const oof = { ...timedEvent(fake, 3), eventType: 'outOfOffice', outOfOfficeProperties: { autoDeclineMode: 'declineNone' } };
+    const created = await insert(fake, token, oof);
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    assert.equal(created.body.eventType, 'outOfOffice');
+    // all day: refused
+    assert.equal((await insert(fake, token, { ...oof, start: { date: '2026-06-03' }, end: { date: '2026-06-04' } })).status, 400);
+    // a secondary calendar of the same user: refused
+    const team = fake.control.addCalendar(USER, { summary: 'Team' }).id;
+    const onTeam = await api(fake, token, 'POST', events(team), { body: oof });
+    assert.equal(onTeam.status, 400);
+    assert.match(onTeam.body.error.message, /primary calendar of a Google Workspace user/);
+    // birthdays and events from Gmail are Google's own
+    assert.equal((await insert(fake, token, { ...timedEvent(fake, 4), eventType: 'birthday' })).status, 400);
+  }));
+
+test('status events: a consumer account (no hosted domain) cannot create them at all', () =>
+  withFake({}, async (fake) => {
+    fake.control.addUser({ email: 'pat@gmail.com' });
+    const token = fake.control.issueTokens({ user: 'pat@gmail.com', clientId: CLIENT.clientId, scopes: [SCOPES.events] }).access_token;
+    const r = await api(fake, token, 'POST', events('pat@gmail.com'), { body: { ...timedEvent(fake, 3), eventType: 'focusTime' } });
+    assert.equal(r.status, 400);
+  }));

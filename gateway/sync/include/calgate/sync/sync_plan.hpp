@@ -46,7 +46,7 @@ enum class StepCause {
   UserDeleted,          ///< one target listing no longer shows the copy (guarded)
   SourceRejected,       ///< the source can no longer be approved (unknown zone, broken recurrence) (guarded)
   OccurrenceCancelled,  ///< one occurrence leaves a series copy (the copy stays)
-  Rebuild,              ///< a withdrawn exception: the series copy is deleted and written anew
+  Rebuild,              ///< the copy is deleted and written anew (a withdrawn exception; a type the target cannot change)
   PolicyRequired,       ///< the organisation policy or the pair's new rules require it (never held): a
                         ///< blocked target's copies go, a copy re-rendered under new rules is rewritten
 };

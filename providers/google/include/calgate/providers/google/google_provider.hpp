@@ -15,7 +15,9 @@
 ///   with If-Match (a user's reminders or colour on the copy survive; 412 -> re-read, retry once);
 ///   deletes with If-Match, 404/410 = done; an occurrence is written through its instance id
 ///   (events.instances?originalStart); sendUpdates=none always; the origin marker goes to
-///   extendedProperties.private.
+///   extendedProperties.private. A timed single event shown as out of office is copied as an
+///   out-of-office event (id + "oo") where the calendar takes status events (`statusEvents`, the
+///   primary calendar); a copy that must change type is replaced (replacesOnUpdate);
 /// - batches: plain writes go `batchSize` at a time as the parts of one batch request (writeBatch);
 /// - pacing: at most `requestsPerMinute` requests in any minute, a batch's parts each counted,
 ///   across every adapter of the account that shares its `pacer` (it waits for room);
@@ -67,6 +69,11 @@ struct GoogleOptions {
   /// Writes sent together in one batch request (batch/calendar/v3, multipart/mixed; Google takes
   /// up to 1000 parts and advises smaller batches). 1 turns batching off.
   std::size_t batchSize = 50;
+  /// The account may hold status events (a Google Workspace account: Google offers them to
+  /// Workspace users only): a copy of an out-of-office event in its primary calendar is written
+  /// as one (eventType outOfOffice). Otherwise, or when Google refuses one, copies are ordinary
+  /// busy events.
+  bool statusEvents = false;
   /// Waits between retries; tests record instead of sleeping.
   std::function<void(std::chrono::milliseconds)> sleep;
 };
@@ -93,6 +100,9 @@ class GoogleProvider final : public Provider {
   /// Whole events and series created, updated (PATCH with If-Match) or deleted as the parts of a
   /// batch request; a part that is not a plain success (409 duplicate, 412, a rate limit, a series,
   /// an occurrence) is then done on its own exactly as create/update/remove do it.
+  /// Whether the copy must be another event: its type (out of office or ordinary) differs from
+  /// the one `write` is written as (Google cannot change an event's type).
+  bool replacesOnUpdate(const std::string& calendarId, const std::string& copyId, const policy::ApprovedWrite& write) override;
   std::size_t batchLimit() const override;
   core::Result<BatchResults> writeBatch(const std::string& calendarId, const std::vector<BatchedWrite>& writes) override;
 
