@@ -93,6 +93,26 @@ class GoogleAccounts(cg.ApiTestCase):
         self.assertNotIn(secret, self.server.log_text())
         self.assertNotIn(gf.CLIENT_SECRET, self.server.log_text())
 
+    def test_an_absence_is_copied_as_out_of_office_into_a_workspace_primary_calendar(self):
+        # the gateway opens a Workspace account (its proven hosted domain) with status events on
+        account = self.connected()
+        calendars = self.api.get("/v1/accounts/%s/calendars" % account["id"]).json["calendars"]
+        primary = [c for c in calendars if c["provider_calendar_id"] == ADA][0]
+        r = self.api.post("/v1/accounts", {"provider": "caldav", "server_url": self.dav.base, "username": self.dav.user or "user",
+                                           "password": self.dav.password or "pw", "email": "ada@home.example"})
+        self.assertEqual(r.status, 201, r)
+        source = self.dav.make_calendar(cg.unique("away-"))
+        uid = "away-%s" % uuid.uuid4().hex[:6]
+        self.dav.put(source, "away", dav_event(uid, "Away", "X-MICROSOFT-CDO-BUSYSTATUS:OOF\r\n"))
+        refreshed = self.api.get("/v1/accounts/%s/calendars" % r.json["id"], query={"refresh": "true"}).json["calendars"]
+        r = self.api.post("/v1/pairs", {"source_calendar_id": cg.calendar_for(refreshed, source)["id"],
+                                        "target_calendar_id": primary["id"], "rules": {"mode": "private"}})
+        self.assertEqual(r.status, 201, r)
+        status = self.wait_synced(r.json["id"])
+        self.assertIsNone(status["last_error"], status)
+        copies = [e for e in self.fake.events(ADA) if e.get("extendedProperties", {}).get("private", {}).get("calgatePair") == r.json["id"]]
+        self.assertEqual([(e.get("eventType"), e["id"].endswith("oo")) for e in copies], [("outOfOffice", True)])
+
     def test_calgate_admin_connects_google_and_lists_its_calendars(self):
         import json
         link = json.loads(self.server.admin("accounts", "connect-google", self.user["email"], "--json").stdout)
@@ -170,11 +190,11 @@ class GoogleDownAtStart(cg.ApiTestCase):
         self.assertIn(ADA, [c["provider_calendar_id"] for c in r.json["calendars"]])
 
 
-def dav_event(uid, summary):
+def dav_event(uid, summary, extra=""):
     start = cg_day(3, 9).replace("-", "").replace(":", "")
     end = cg_day(3, 10).replace("-", "").replace(":", "")
     return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:%s\r\nDTSTAMP:%s\r\n"
-            "DTSTART:%s\r\nDTEND:%s\r\nSUMMARY:%s\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n" % (uid, start, start, end, summary))
+            "DTSTART:%s\r\nDTEND:%s\r\nSUMMARY:%s\r\n%sEND:VEVENT\r\nEND:VCALENDAR\r\n" % (uid, start, start, end, summary, extra))
 
 
 if __name__ == "__main__":
