@@ -81,6 +81,17 @@ class GoogleProvider::Impl {
   std::mutex mutex;
   std::map<std::string, std::string> zones;  ///< calendar id -> its time zone (calendarList.get)
   std::map<std::string, bool> primaries;     ///< calendar id -> whether it is the account's primary
+  /// Calendars where Google refused an out-of-office event (an administrator turned status events
+  /// off): their copies are ordinary busy events from then on, for this adapter (a sync run).
+  std::set<std::string> refusedStatusEvents;
+  bool refusesStatusEvents(const std::string& calendarId) {
+    std::lock_guard lock(mutex);
+    return refusedStatusEvents.count(calendarId) > 0;
+  }
+  void refuseStatusEvents(const std::string& calendarId) {
+    std::lock_guard lock(mutex);
+    refusedStatusEvents.insert(calendarId);
+  }
 
   /// The id of calgate's copy for `write` in `calendarId`: derived from its UID, with "oo" for an
   /// out-of-office copy (Google cannot change an event's type, so each type has its own id).
@@ -129,21 +140,6 @@ core::Result<std::string> GoogleProvider::Impl::calendarZone(const std::string& 
 }
 
 namespace {
-
-/// Calendars where Google refused an out-of-office event (an administrator turned status events
-/// off): their copies are ordinary busy events from then on, in this process.
-std::mutex refusedMutex;
-std::set<std::string> refusedStatusEvents;
-
-bool refusesStatusEvents(const std::string& calendarId) {
-  std::lock_guard lock(refusedMutex);
-  return refusedStatusEvents.count(calendarId) > 0;
-}
-
-void refuseStatusEvents(const std::string& calendarId) {
-  std::lock_guard lock(refusedMutex);
-  refusedStatusEvents.insert(calendarId);
-}
 
 constexpr std::string_view kOutOfOfficeSuffix = "oo";
 
@@ -504,7 +500,7 @@ core::Result<WriteResult> GoogleProvider::create(const std::string& calendarId, 
   if (r->status == 400 && outOfOffice) {
     // the calendar takes no status events after all (turned off for the domain): an ordinary copy
     core::log::warn("google.status_events_refused", {{"error", errorReason(r->body)}});
-    refuseStatusEvents(calendarId);
+    impl_->refuseStatusEvents(calendarId);
     return create(calendarId, write);
   }
   if (r->status == 400) return std::unexpected(impl_->api.errorOf(*r, true));
