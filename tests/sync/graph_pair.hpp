@@ -16,13 +16,14 @@ inline const std::string kGraphUser = "ada@contoso.example";
 /// A Graph calendar as its user sees it (the fake's control interface), and calgate's adapter.
 struct GraphSide {
   GraphFake& fake;
+  std::string user;
   std::string calendar;
   providers::CurlHttpClient http{GraphFake::httpOptions()};
   GraphTokens tokens;
   std::unique_ptr<providers::microsoft::GraphProvider> provider;
 
-  GraphSide(GraphFake& f, const std::string& user, std::string calendarId, providers::microsoft::GraphOptions o = {})
-      : fake(f), calendar(std::move(calendarId)), tokens(f, user) {
+  GraphSide(GraphFake& f, const std::string& owner, std::string calendarId, providers::microsoft::GraphOptions o = {})
+      : fake(f), user(owner), calendar(std::move(calendarId)), tokens(f, owner) {
     o.sleep = [](std::chrono::milliseconds) {};  // backoff without waiting
     provider = std::make_unique<providers::microsoft::GraphProvider>(http, tokens, core::systemClock(),
                                                                      providers::microsoft::GraphEndpoints{f.url}, o);
@@ -32,6 +33,20 @@ struct GraphSide {
   void remove(const std::string& id) { fake.userDeletes(id); }
   /// The stored events (single instances and series masters).
   nlohmann::json stored() { return fake.events(calendar); }
+  /// The ids of series `masterId`'s occurrences and exceptions starting in [from, to) (RFC 3339
+  /// UTC), as Outlook lists them (Graph's instances call).
+  std::vector<std::string> instanceIds(const std::string& masterId, const std::string& from, const std::string& to) {
+    providers::HttpRequest r;
+    r.url = fake.url + "v1.0/me/events/" + masterId + "/instances?startDateTime=" + from + "&endDateTime=" + to;
+    r.headers = {{"Authorization", "Bearer " + fake.accessToken(user)}};
+    auto a = http.send(r);
+    REQUIRE(a);
+    REQUIRE(a->status == 200);
+    const auto answer = nlohmann::json::parse(a->body);
+    std::vector<std::string> out;
+    for (const auto& item : answer["value"]) out.push_back(item["id"]);
+    return out;
+  }
   /// What calgate reads of the calendar in the test window (occurrences as events of their own).
   std::vector<model::Event> events() {
     auto all = provider->pullChanges(calendar, "", kGoogleWindow);

@@ -26,10 +26,17 @@ std::string berlin(int day, int hour) {
   return buf;
 }
 
-/// What a Graph calendar shows: "<subject>@<start>" of every stored event.
+/// What a Graph calendar shows: "<subject>@<start>" of every stored event, and of a series its
+/// exceptions ("<subject>@<start> of <original start>") and cancellations ("cancelled <original start>").
 std::multiset<std::string> shown(GraphSide& m) {
   std::multiset<std::string> out;
-  for (const auto& e : m.stored()) out.insert(e.value("subject", "") + "@" + e["start"].value("dateTime", ""));
+  for (const auto& e : m.stored()) {
+    out.insert(e.value("subject", "") + "@" + e["start"].value("dateTime", ""));
+    for (const auto& x : e.value("exceptions", json::array())) {
+      out.insert(x.value("subject", "") + "@" + x["start"].value("dateTime", "") + " of " + x.value("originalStart", ""));
+    }
+    for (const auto& c : e.value("cancelled", json::array())) out.insert("cancelled " + c.get<std::string>());
+  }
   return out;
 }
 
@@ -51,6 +58,9 @@ std::pair<bool, std::multiset<std::string>> crashScenario(const std::string& poi
       p.sync(*dav.provider, *m.provider);
     }
   };
+  const std::string series = vevent("series", "Series", berlin(1, 9), berlin(1, 10), "RRULE:FREQ=DAILY;COUNT=10\r\n");
+  const std::string moved = vevent("series", "Series (moved)", berlin(3, 11), berlin(3, 12), "RECURRENCE-ID" + berlin(3, 9) + "\r\n");
+  dav.put(src, "series", series + moved);
   dav.put(src, "a", vevent("a", "A", berlin(2, 9), berlin(2, 10)));
   const std::string b = dav.put(src, "b", vevent("b", "B", berlin(2, 11), berlin(2, 12)));
   dav.put(src, "c", vevent("c", "C", berlin(2, 13), berlin(2, 14)));
@@ -59,6 +69,8 @@ std::pair<bool, std::multiset<std::string>> crashScenario(const std::string& poi
   dav.put(src, "a", vevent("a", "A2", berlin(2, 15), berlin(2, 16)));
   dav.remove(b);
   dav.put(src, "d", vevent("d", "D", berlin(4, 9), berlin(4, 10)));
+  dav.put(src, "series", vevent("series", "Series", berlin(1, 9), berlin(1, 10),
+                                "RRULE:FREQ=DAILY;COUNT=10\r\nEXDATE" + berlin(5, 9) + "\r\n") + moved);
   runWithRestart();
   CHECK(p.sync(*dav.provider, *m.provider).writes() == 0);
   return {fired, shown(m)};
@@ -67,7 +79,7 @@ std::pair<bool, std::multiset<std::string>> crashScenario(const std::string& poi
 }  // namespace
 
 TEST_CASE("Microsoft as target: a crash at any write boundary loses no change and duplicates nothing", "[sync][microsoft][crash]") {
-  calgate::test::crashAtEveryWriteBoundary(crashScenario, 4);  // A2, C, D, E
+  calgate::test::crashAtEveryWriteBoundary(crashScenario, 7);  // A2, C, D, E, the series, its moved and its cancelled occurrence
 }
 
 TEST_CASE("chaos: random edits on both sides of Microsoft <-> Radicale with 10 % injected faults converge, no duplicates, no echo",

@@ -70,6 +70,9 @@ core::Result<std::unique_ptr<providers::Provider>> openMicrosoft(const Account& 
   providers::microsoft::GraphOptions o;
   o.maxPullBytes = environment.pullMaxBytes;
   o.maxPullEvents = environment.pullMaxEvents;
+  // Outlook's 4 requests at once per mailbox, kept by every adapter of the account together
+  o.slots = environment.requestSlots ? environment.requestSlots : providers::localSlots();
+  o.slotKey = "graph:" + account.id;
   return std::unique_ptr<providers::Provider>(std::make_unique<OwnedGraph>(detail::apiHttpOptions(config.allowInsecureLoopback, &environment),
                                                                            broker, account.id, *environment.clock,
                                                                            providers::microsoft::GraphEndpoints{config.apiRoot}, o));

@@ -1,6 +1,7 @@
 // calgate: the gateway server.
 #include "calgate/accounts/account_store.hpp"
 #include "calgate/accounts/caldav_accounts.hpp"
+#include "calgate/accounts/database_slots.hpp"
 #include "calgate/accounts/google_accounts.hpp"
 #include "calgate/accounts/provider_registry.hpp"
 #include "calgate/accounts/token_broker.hpp"
@@ -157,10 +158,13 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
     } else if (*bound > 0) {
       core::log::info("vault.bound_to_servers", {{"credentials", static_cast<long long>(*bound)}});
     }
-    providerFactory = sync::makeVaultProviderFactory(
-        *accountStore, registry,
-        accounts::ProviderEnvironment{config->sync.allowPrivateNetworks, &core::systemClock(), std::nullopt,
-                                      config->sync.pullMaxBytes, config->sync.pullMaxEvents});
+    accounts::ProviderEnvironment environment{config->sync.allowPrivateNetworks, &core::systemClock(), std::nullopt,
+                                              config->sync.pullMaxBytes, config->sync.pullMaxEvents};
+    // processes sharing a PostgreSQL database count a mailbox's requests in flight together
+    if ((*db)->dialect() == store::Dialect::Postgresql) {
+      environment.requestSlots = std::make_shared<accounts::DatabaseSlots>(**db, core::systemClock());
+    }
+    providerFactory = sync::makeVaultProviderFactory(*accountStore, registry, environment);
     syncService = std::make_unique<sync::SyncService>(**db, *orgStack->service, *providerFactory, core::systemClock(),
                                                       config->sync, sync::ProcessIdentity::current(config->dataDir));
     metrics.setExtraSource([svc = syncService.get()] { return svc->renderMetrics(); });

@@ -66,6 +66,12 @@ std::chrono::milliseconds Api::backoff(int attempt) {
 }
 
 core::Result<HttpResponse> Api::once(const HttpRequest& request) {
+  std::optional<SlotHold> mailbox;  // the mailbox's slot, shared with its other adapters
+  if (options_.slots) {
+    auto held = holdSlot(*options_.slots, options_.slotKey, options_.maxConcurrent, options_.slotWait);
+    if (!held) return std::unexpected(held.error());
+    mailbox.emplace(std::move(*held));
+  }
   {
     std::unique_lock lock(slotsMutex_);
     slotFreed_.wait(lock, [&] { return inFlight_ < options_.maxConcurrent; });

@@ -4,14 +4,17 @@
 
 #include "calgate/model/zone_names.hpp"
 #include "calgate/providers/json_fields.hpp"
+#include "calgate/providers/microsoft/graph_recurrence.hpp"
 #include "calgate/providers/microsoft/graph_wire.hpp"
 #include "calgate/providers/microsoft/mapping.hpp"
 
 #include <botan/hash.h>
 #include <botan/hex.h>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
+#include <set>
 
 namespace calgate::providers::microsoft {
 namespace {
@@ -47,12 +50,26 @@ std::string transactionIdFor(std::string_view uid) {
   return "calgate-" + Botan::hex_encode(hash->final()).substr(0, 32);
 }
 
-/// The cursor: the delta link and the window it was made for.
+/// The cursor: the delta link and the window it was made for, and which series masters seen so
+/// far are calgate's own copies (`own`) or not (`others`), so each is read once, not every round.
 struct Cursor {
   std::string link;
   long long from = 0;
   long long to = 0;
+  std::set<std::string> own;
+  std::set<std::string> others;
 };
+
+/// At most this many masters that are not calgate's are remembered (then forgotten and read again).
+constexpr std::size_t kRememberedOthers = 500;
+
+std::set<std::string> idSet(const json& j, const char* key) {
+  std::set<std::string> out;
+  for (const auto& v : arrayField(j, key)) {
+    if (v.is_string() && !v.get<std::string>().empty()) out.insert(v.get<std::string>());
+  }
+  return out;
+}
 
 std::optional<Cursor> readCursor(const std::string& text) {
   if (text.empty()) return std::nullopt;
@@ -60,13 +77,27 @@ std::optional<Cursor> readCursor(const std::string& text) {
   if (!j.is_object() || !j.contains("from") || !j["from"].is_number_integer() || !j.contains("to") || !j["to"].is_number_integer()) {
     return std::nullopt;
   }
-  Cursor c{stringField(j, "link"), j["from"].get<long long>(), j["to"].get<long long>()};
+  Cursor c{stringField(j, "link"), j["from"].get<long long>(), j["to"].get<long long>(), idSet(j, "own"), idSet(j, "others")};
   if (c.link.empty()) return std::nullopt;
   return c;
 }
 
-std::string writeCursor(const std::string& link, const TimeWindow& w) {
-  return json{{"link", link}, {"from", w.from.time_since_epoch().count()}, {"to", w.to.time_since_epoch().count()}}.dump();
+std::string writeCursor(const std::string& link, const TimeWindow& w, const std::set<std::string>& own,
+                        const std::set<std::string>& others) {
+  json j{{"link", link}, {"from", w.from.time_since_epoch().count()}, {"to", w.to.time_since_epoch().count()}};
+  if (!own.empty()) j["own"] = own;
+  if (!others.empty()) j["others"] = others;
+  return j.dump();
+}
+
+/// Graph's originalStart ("2026-03-02T09:00:00Z", perhaps with a fraction or "+00:00") as an
+/// instant; nullopt for anything else.
+std::optional<std::chrono::sys_seconds> instantOfOriginalStart(std::string text) {
+  if (text.ends_with("Z")) text.pop_back();
+  else if (text.ends_with("+00:00")) text.resize(text.size() - 6);
+  auto t = readGraphTime(json{{"dateTime", text}, {"timeZone", "UTC"}}, false);
+  if (!t || !std::holds_alternative<model::ZonedTime>(*t)) return std::nullopt;
+  return std::get<model::ZonedTime>(*t).instant;
 }
 
 /// Graph wants a Windows name or one of its listed IANA names: a Windows name where ICU knows
@@ -111,6 +142,25 @@ class GraphProvider::Impl {
   void remember(const std::string& calendarId, const model::Origin& origin, const WriteResult& written);
   /// Loads the pair's copy listing now (a batch of creates: one listing instead of a lookup each).
   core::Result<void> indexCopies(const std::string& calendarId, const std::string& pairId);
+
+  /// Series: Graph lists a series by its occurrences, never its master, while the engine knows
+  /// calgate's series copy by the master's id. Occurrences of calgate's own series are taken out of
+  /// the round and their masters listed instead (read with the origin marker, which makes them
+  /// copies to every pair); masters of others' series pass as their occurrences. Masters are read
+  /// once and remembered in the cursor's `own` / `others`; a complete round, or one with removals,
+  /// reads every own master again (a removed one is a removal of the copy).
+  core::Result<void> foldSeries(Round& round, Cursor& memory, bool complete, ChangeSet& out);
+  /// The series master `masterId` with its origin marker; nullopt when it is gone.
+  core::Result<std::optional<json>> master(const std::string& masterId);
+  /// The occurrence or exception of series `masterId` whose original start is `at`, looked for
+  /// in the days around `at` and `near` (where a moved exception may be now); nullopt if the
+  /// series has none there (cancelled).
+  core::Result<std::optional<json>> instanceAt(const std::string& masterId, std::chrono::sys_seconds at,
+                                               std::chrono::sys_seconds near, std::chrono::days around);
+  /// Cancels the occurrences the series' EXDATEs name that the copy still shows. Whether any was.
+  core::Result<bool> cancelOccurrences(const std::string& masterId, const model::Event& series);
+  /// The master's ETag now: the series copy's ETag (any change to an occurrence changes it).
+  core::Result<std::string> masterEtag(const std::string& masterId);
 
   Api api;
 
@@ -236,17 +286,107 @@ core::Result<GraphProvider::Impl::Round> GraphProvider::Impl::round(std::string 
 }
 
 core::Result<json> GraphProvider::Impl::body(const policy::ApprovedWrite& write) {
-  const auto& e = write.event();
-  if (!e.recurrence.empty() || e.recurrenceId) {
-    return fail(ErrorCode::Invalid, "calgate does not write series to Microsoft 365 yet: this recurring event is not copied",
-                core::Cause::WriteRefused);
-  }
-  auto text = eventBody(e, "UTC");
+  const model::Event& e = write.event();
+  // the body of one event: a series' first occurrence (its recurrence follows), or an occurrence
+  model::Event one = e;
+  one.recurrence.clear();
+  one.recurrenceId.reset();
+  auto text = eventBody(one, "UTC");
   if (!text) return std::unexpected(text.error());
   json b = json::parse(*text, nullptr, false);
   if (b.is_discarded()) return fail(ErrorCode::Invalid, "the event body could not be built");
   windowsZones(b);
+  if (e.recurrenceId) {
+    b.erase("singleValueExtendedProperties");  // an occurrence's marker would become the series'
+  } else if (!e.recurrence.empty()) {
+    auto recurrence = patternedRecurrenceFor(e, stringField(b["start"], "timeZone"));
+    if (!recurrence) return std::unexpected(recurrence.error());
+    b["recurrence"] = std::move(*recurrence);
+  }
   return b;
+}
+
+core::Result<std::optional<json>> GraphProvider::Impl::master(const std::string& masterId) {
+  auto r = api.call("GET", api.url(eventPath(masterId) + "?" + expandOrigin()), nullptr, kReadPrefer, {404});
+  if (!r) return std::unexpected(r.error());
+  if (r->status == 404) return std::optional<json>();
+  return std::optional<json>(std::move(r->body));
+}
+
+core::Result<std::string> GraphProvider::Impl::masterEtag(const std::string& masterId) {
+  auto m = master(masterId);
+  if (!m) return std::unexpected(m.error());
+  if (!*m) return fail(ErrorCode::NotFound, "the series copy is no longer in the calendar");
+  return stringField(**m, "@odata.etag");
+}
+
+core::Result<void> GraphProvider::Impl::foldSeries(Round& round, Cursor& memory, bool complete, ChangeSet& out) {
+  std::set<std::string> ask;
+  bool removals = false;
+  for (const auto& [id, item] : round.last) {
+    removals = removals || item.contains("@removed");
+    const std::string m = stringField(item, "seriesMasterId");
+    if (!m.empty() && !memory.others.count(m)) ask.insert(m);
+  }
+  if (complete || removals) ask.insert(memory.own.begin(), memory.own.end());
+  if (memory.others.size() > kRememberedOthers) memory.others.clear();
+  std::set<std::string> own;
+  for (const auto& id : ask) {
+    auto m = master(id);
+    if (!m) return std::unexpected(m.error());
+    if (!*m) {
+      // gone: a removal of calgate's copy (a complete round says so by not listing it)
+      if (memory.own.erase(id) && !complete) out.removed.push_back(id);
+      continue;
+    }
+    auto e = readGraphEvent(**m);
+    if (!e || !e->origin) {
+      memory.others.insert(id);
+      continue;
+    }
+    own.insert(id);
+    memory.own.insert(id);
+    out.changed.push_back(std::move(*e));
+  }
+  std::erase_if(round.last, [&](const auto& entry) { return own.count(stringField(entry.second, "seriesMasterId")) > 0; });
+  return {};
+}
+
+core::Result<std::optional<json>> GraphProvider::Impl::instanceAt(const std::string& masterId, std::chrono::sys_seconds at,
+                                                                   std::chrono::sys_seconds near, std::chrono::days around) {
+  const auto from = std::min(at, near) - around - std::chrono::seconds(1);
+  const auto to = std::max(at, near) + around + std::chrono::seconds(1);
+  std::string url = api.url(eventPath(masterId) + "/instances?startDateTime=" + encode(model::formatUtc(from)) +
+                            "&endDateTime=" + encode(model::formatUtc(to)) + "&$select=originalStart&$top=100");
+  for (int page = 0; page < api.options().maxPages && !url.empty(); ++page) {
+    auto r = api.call("GET", url, nullptr, kReadPrefer, {404});
+    if (!r) return std::unexpected(r.error());
+    if (r->status == 404) return fail(ErrorCode::NotFound, "the series copy is no longer in the calendar");
+    for (const auto& item : arrayField(r->body, "value")) {
+      if (instantOfOriginalStart(stringField(item, "originalStart")) == at && !stringField(item, "id").empty()) {
+        return std::optional<json>(item);
+      }
+    }
+    url = stringField(r->body, "@odata.nextLink");
+    if (!url.empty() && !api.ours(url)) return fail(ErrorCode::Invalid, "Microsoft Graph gave a next link outside its API root");
+  }
+  return std::optional<json>();
+}
+
+core::Result<bool> GraphProvider::Impl::cancelOccurrences(const std::string& masterId, const model::Event& series) {
+  auto starts = cancelledStarts(series);
+  if (!starts) return std::unexpected(starts.error());
+  bool any = false;
+  for (const auto at : *starts) {
+    // where the occurrence is unless someone moved it (a moved one is cancelled as an occurrence)
+    auto instance = instanceAt(masterId, at, at, std::chrono::days(0));
+    if (!instance) return std::unexpected(instance.error());
+    if (!*instance) continue;  // cancelled already
+    auto r = api.call("DELETE", api.url(eventPath(stringField(**instance, "id"))), nullptr, {}, {404});
+    if (!r) return std::unexpected(r.error());
+    any = true;
+  }
+  return any;
 }
 
 core::Result<std::optional<json>> GraphProvider::Impl::findCopy(const std::string& calendarId, const model::Origin& origin) {
@@ -305,6 +445,8 @@ core::Result<ChangeSet> GraphProvider::pullChanges(const std::string& calendarId
   ChangeSet out;
   out.complete = complete;
   if (complete) out.completeWithin = window;  // an event outside the window is not listed, yet may exist
+  Cursor memory = saved ? *saved : Cursor{};
+  if (auto folded = impl_->foldSeries(*round, memory, complete, out); !folded) return std::unexpected(folded.error());
   // in id order: Graph's order is undefined, and the same calendar should read the same twice
   for (const auto& [id, item] : round->last) {
     auto kind = graphItemKind(item);
@@ -322,7 +464,7 @@ core::Result<ChangeSet> GraphProvider::pullChanges(const std::string& calendarId
     }
     out.changed.push_back(std::move(*event));
   }
-  out.cursor = writeCursor(round->deltaLink, window);
+  out.cursor = writeCursor(round->deltaLink, window, memory.own, memory.others);
   return out;
 }
 
@@ -358,6 +500,7 @@ bool isCopyOf(const json& item, const policy::ApprovedWrite& write) {
 core::Result<WriteResult> GraphProvider::create(const std::string& calendarId, const policy::ApprovedWrite& write) {
   if (auto ok = checkWrite(calendarId, write); !ok) return std::unexpected(ok.error());
   if (write.action() != policy::ApprovedWrite::Action::Upsert) return fail(ErrorCode::Invalid, "not an upsert");
+  if (write.event().recurrenceId) return fail(ErrorCode::Invalid, "an occurrence is written into its series copy (update)");
   auto b = impl_->body(write);
   if (!b) return std::unexpected(b.error());
   if (write.event().origin) {
@@ -373,8 +516,26 @@ core::Result<WriteResult> GraphProvider::create(const std::string& calendarId, c
   if (id.empty()) return fail(ErrorCode::Invalid, "Microsoft Graph answered a create without an id");
   WriteResult written{id, stringField(r->body, "@odata.etag")};
   if (write.event().origin) impl_->remember(calendarId, *write.event().origin, written);
+  if (!write.event().recurrence.empty()) {
+    // a series: its cancelled occurrences go one by one (a crash before the end: the engine's
+    // update of the copy found again cancels the rest)
+    auto cancelled = impl_->cancelOccurrences(id, write.event());
+    if (!cancelled) return std::unexpected(cancelled.error());
+    if (*cancelled) {
+      auto tag = impl_->masterEtag(id);
+      if (!tag) return std::unexpected(tag.error());
+      written.etag = *tag;
+    }
+  }
   return written;
 }
+
+namespace {
+
+/// A write's start as an instant (where a moved occurrence of calgate's copy is to go).
+std::chrono::sys_seconds startOf(const model::Event& e) { return originalStartOf(e.start); }
+
+}  // namespace
 
 core::Result<WriteResult> GraphProvider::update(const std::string& calendarId, const std::string& eventId, const std::string& etag,
                                                 const policy::ApprovedWrite& write) {
@@ -382,34 +543,66 @@ core::Result<WriteResult> GraphProvider::update(const std::string& calendarId, c
   if (write.action() != policy::ApprovedWrite::Action::Upsert) return fail(ErrorCode::Invalid, "not an upsert");
   auto b = impl_->body(write);
   if (!b) return std::unexpected(b.error());
+  std::string target = eventId;
   std::string condition = etag;
+  if (const auto& rid = write.event().recurrenceId) {
+    // an occurrence of calgate's series copy: its instance becomes an exception (PATCH)
+    auto instance = impl_->instanceAt(eventId, originalStartOf(*rid), startOf(write.event()), std::chrono::days(31));
+    if (!instance) return std::unexpected(instance.error());
+    if (!*instance) return fail(ErrorCode::NotFound, "the series copy has no occurrence at this time");
+    target = stringField(**instance, "id");
+    condition = stringField(**instance, "@odata.etag");
+  }
+  core::Result<WriteResult> written =
+      std::unexpected(core::Error{ErrorCode::PreconditionFailed, "the event kept changing on Microsoft 365", std::nullopt, core::Cause::None});
   for (int attempt = 0; attempt < 2; ++attempt) {
     Headers headers = kReadPrefer;
     if (!condition.empty()) headers.emplace_back("If-Match", condition);
-    auto r = impl_->api.call("PATCH", impl_->api.url(eventPath(eventId)), &*b, headers, {412});
+    auto r = impl_->api.call("PATCH", impl_->api.url(eventPath(target)), &*b, headers, {412});
     if (!r) return std::unexpected(r.error());
-    if (r->status != 412) return WriteResult{stringField(r->body, "id"), stringField(r->body, "@odata.etag")};
+    if (r->status != 412) {
+      written = WriteResult{stringField(r->body, "id"), stringField(r->body, "@odata.etag")};
+      break;
+    }
     if (attempt == 1) break;
     // changed since we recorded it: re-read, make sure it is still our copy, retry once
     auto fresh = impl_->api.call("GET", impl_->api.url(eventPath(eventId) + "?" + expandOrigin()), nullptr, kReadPrefer);
     if (!fresh) return std::unexpected(fresh.error());
-    if (!isCopyOf(fresh->body, write)) {
+    if (!write.event().recurrenceId && !isCopyOf(fresh->body, write)) {
       return fail(ErrorCode::Invalid, "refusing to change " + eventId + ": it is not calgate's copy of this event", core::Cause::WrongResource);
     }
-    condition = stringField(fresh->body, "@odata.etag");
+    if (target == eventId) condition = stringField(fresh->body, "@odata.etag");
+    else condition.clear();  // the occurrence changed under us: the source's version wins, as for a whole copy
   }
-  return fail(ErrorCode::PreconditionFailed, "the event kept changing on Microsoft 365");
+  if (!written || (write.event().recurrence.empty() && !write.event().recurrenceId)) return written;
+  // a series copy is one resource to the engine: the master's id and ETag
+  if (!write.event().recurrenceId) {
+    auto cancelled = impl_->cancelOccurrences(eventId, write.event());
+    if (!cancelled) return std::unexpected(cancelled.error());
+  }
+  auto tag = impl_->masterEtag(eventId);
+  if (!tag) return std::unexpected(tag.error());
+  return WriteResult{eventId, *tag};
 }
 
 core::Result<void> GraphProvider::remove(const std::string& calendarId, const std::string& eventId, const std::string& etag,
                                          const policy::ApprovedWrite& write) {
   if (auto ok = checkWrite(calendarId, write); !ok) return std::unexpected(ok.error());
   if (write.action() != policy::ApprovedWrite::Action::Delete) return fail(ErrorCode::Invalid, "not a delete");
+  std::string target = eventId;
   std::string condition = etag;
+  if (const auto& rid = write.event().recurrenceId) {
+    // one occurrence of calgate's series copy: cancelled (DELETE of its instance), whatever it is now
+    auto instance = impl_->instanceAt(eventId, originalStartOf(*rid), startOf(write.event()), std::chrono::days(31));
+    if (!instance) return instance.error().code == ErrorCode::NotFound ? core::Result<void>() : std::unexpected(instance.error());
+    if (!*instance) return {};  // cancelled already
+    target = stringField(**instance, "id");
+    condition.clear();
+  }
   for (int attempt = 0; attempt < 2; ++attempt) {
     Headers headers;
     if (!condition.empty()) headers.emplace_back("If-Match", condition);
-    auto r = impl_->api.call("DELETE", impl_->api.url(eventPath(eventId)), nullptr, headers, {404, 412});
+    auto r = impl_->api.call("DELETE", impl_->api.url(eventPath(target)), nullptr, headers, {404, 412});
     if (!r) return std::unexpected(r.error());
     if (r->status != 412) return {};  // 204, or already gone
     if (attempt == 1) break;
@@ -445,10 +638,12 @@ core::Result<BatchResults> GraphProvider::writeBatch(const std::string& calendar
       continue;
     }
     if (write.action() != (w.op == Op::Remove ? policy::ApprovedWrite::Action::Delete : policy::ApprovedWrite::Action::Upsert)) continue;
+    // a series writes its cancelled occurrences after it, an occurrence needs its instance: on their own
+    if (!write.event().recurrence.empty() || write.event().recurrenceId) continue;
     if (w.op != Op::Remove) {
       auto b = impl_->body(write);
       if (!b) {
-        settle(i, std::unexpected(b.error()));  // a series: refused as create/update refuse it
+        settle(i, std::unexpected(b.error()));
         continue;
       }
       bodies[i] = std::move(*b);

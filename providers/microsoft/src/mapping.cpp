@@ -76,7 +76,7 @@ const std::vector<std::string_view>& neverWrittenFields() {
 core::Result<std::string> eventBody(const model::Event& event, std::string_view calendarZone) {
   if (!event.recurrence.empty()) {
     return core::fail(core::ErrorCode::Invalid,
-                      "recurring events are written to Microsoft 365 as expanded occurrences, not as a series");
+                      "the body of one event has no recurrence lines (a series' recurrence is its patternedRecurrence)");
   }
   if (!model::isKnownZone(calendarZone)) return core::fail(core::ErrorCode::Invalid, "unknown calendar time zone");
   for (const model::EventTime* t : {&event.start, &event.end}) {

@@ -8,6 +8,7 @@
 #include "calgate/providers/http/curl_http_client.hpp"
 #include "fakes/fake_clock.hpp"
 #include "support/batched_writes.hpp"
+#include "support/approved_write.hpp"
 #include "support/google_fake.hpp"
 
 #include <catch2/catch.hpp>
@@ -20,6 +21,7 @@ using namespace std::chrono;
 using nlohmann::json;
 using test::batchOf;
 using test::written;
+using test::approvedWrite;
 
 namespace {
 
@@ -55,18 +57,7 @@ struct Setup {
 };
 
 policy::ApprovedWrite approve(const Event& source, const std::string& calendar, bool removal = false) {
-  policy::WriteContext ctx;
-  ctx.pairId = "pr_google_test";
-  ctx.sourceKey = "cal_src|" + source.uid + "|";
-  if (source.recurrenceId) ctx.seriesKey = "cal_src|" + source.uid + "|";
-  ctx.targetProvider = ProviderKind::Google;
-  ctx.targetDomains = {"acme.example"};
-  ctx.targetCalendar = calendar;
-  Event e = source;
-  if (removal) e.status = Status::Cancelled;
-  auto d = policy::Evaluator{}.evaluate(policy::PairRules{}, policy::OrgPolicy::none("src.example"), e, ctx);
-  REQUIRE(d.write);
-  return *d.write;
+  return approvedWrite(source, calendar, ProviderKind::Google, "acme.example", "pr_google_test", removal);
 }
 
 Event sourceEvent(const std::string& title, int day = 10) {

@@ -296,10 +296,11 @@ export function listEvents(ctx) {
   let position = 0;
   let filter = null;
   let top = 10;
+  let expand = null;
   if (query.$skiptoken !== undefined) {
     const t = unseal(query.$skiptoken);
     if (!t || t.kind !== 'events' || t.calendarId !== calendar.id || Object.keys(query).length !== 1) throw badRequest('The $skiptoken is not valid.', 'ErrorInvalidUrlQuery');
-    ({ position, filter, top } = t);
+    ({ position, filter, top, expand } = t);  // a next link keeps the query's $expand, as Graph's do
   } else {
     for (const k of Object.keys(query)) {
       if (!['$filter', '$top', '$expand', '$select'].includes(k)) throw badRequest(`The query parameter '${k}' is not supported here.`, 'ErrorInvalidUrlQuery');
@@ -313,17 +314,17 @@ export function listEvents(ctx) {
       if (!m) throw badRequest(`The fake supports only $filter=singleValueExtendedProperties/Any(ep: ep/id eq '...' and ep/value eq '...'), not '${query.$filter}'.`, 'ErrorInvalidUrlQuery');
       filter = { id: m[2].replaceAll("''", "'").toLowerCase(), value: m[3].replaceAll("''", "'") };
     }
+    expand = expandOf(query);
   }
   const all = [...state.events.values()].filter((e) => e.calendarId === calendar.id)
     .filter((e) => !filter || [...e.extended].some(([id, v]) => id.toLowerCase() === filter.id && v === filter.value))
     .sort((a, b) => a.createdMs - b.createdMs || (a.id < b.id ? -1 : 1));
   const page = all.slice(position, position + top);
   const rz = responseZone(ctx.header);
-  const expand = query.$skiptoken !== undefined ? null : expandOf(query);
   const body = { '@odata.context': `${ctx.base}$metadata#users('${encodeURIComponent(ctx.user)}')/calendars('${calendar.id}')/events`,
     value: page.map((e) => select(represent(state, { id: e.id, kind: e.fields.recurrence ? 'seriesMaster' : 'singleInstance', event: e }, rz, expand), query)) };
   if (position + top < all.length) {
-    body['@odata.nextLink'] = `${ctx.requestBase}?$skiptoken=${seal({ kind: 'events', calendarId: calendar.id, position: position + top, filter, top })}`;
+    body['@odata.nextLink'] = `${ctx.requestBase}?$skiptoken=${seal({ kind: 'events', calendarId: calendar.id, position: position + top, filter, top, expand })}`;
   }
   return { status: 200, body };
 }

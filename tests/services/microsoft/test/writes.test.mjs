@@ -83,6 +83,24 @@ test('extended properties: written on create, returned only when expanded, found
   await stopFake(fake);
 });
 
+test('a filtered, expanded event list keeps its $filter and $expand on every page, as Graph\'s nextLinks do', async () => {
+  const { fake, token } = await startFake();
+  for (let i = 1; i <= 3; i++) {
+    await api(fake, token, 'POST', 'v1.0/me/events', { body: timedEvent(fake, i, { singleValueExtendedProperties: [{ id: PROP, value: 'pair-1' }] }) });
+  }
+  await api(fake, token, 'POST', 'v1.0/me/events', { body: timedEvent(fake, 4) });
+  let page = await api(fake, token, 'GET', 'v1.0/me/events', { query: { $top: 2, $filter: `singleValueExtendedProperties/Any(ep: ep/id eq '${PROP}' and ep/value eq 'pair-1')`,
+    $expand: `singleValueExtendedProperties($filter=id eq '${PROP}')` } });
+  const seen = [...page.body.value];
+  while (page.body['@odata.nextLink']) {
+    page = await api(fake, token, 'GET', page.body['@odata.nextLink']);
+    seen.push(...page.body.value);
+  }
+  assert.equal(seen.length, 3);
+  for (const e of seen) assert.deepEqual(e.singleValueExtendedProperties, [{ id: PROP, value: 'pair-1' }]);
+  await stopFake(fake);
+});
+
 test('event lists page with $top and a sealed nextLink', async () => {
   const { fake, token } = await startFake();
   for (let i = 1; i <= 5; i++) await api(fake, token, 'POST', 'v1.0/me/events', { body: timedEvent(fake, i) });

@@ -6,6 +6,7 @@
 #include "calgate/core/clock.hpp"
 #include "calgate/core/error.hpp"
 #include "calgate/model/provider_kind.hpp"
+#include "calgate/providers/http/request_slots.hpp"
 #include "calgate/providers/provider.hpp"
 #include "calgate/vault/sealed_box.hpp"
 
@@ -26,6 +27,9 @@ struct ProviderEnvironment {
   std::optional<std::chrono::steady_clock::time_point> deadline{};
   std::size_t pullMaxBytes = 64 * 1024 * 1024;  ///< sync.pull_max_bytes: what one pull of a calendar may read
   std::size_t pullMaxEvents = 20000;            ///< sync.pull_max_events: resources one pull may list
+  /// Where a mailbox's requests in flight are counted (Microsoft 365: 4 at once): the database's
+  /// slots when several processes share it (DatabaseSlots); null: this process's localSlots().
+  std::shared_ptr<providers::RequestSlots> requestSlots{};
 };
 
 /// Makes the adapter for one account from its opened credential.

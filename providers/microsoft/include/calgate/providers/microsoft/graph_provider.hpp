@@ -11,8 +11,12 @@
 ///   removals. 410 Gone (its Location) and syncStateNotFound / resyncRequired start a complete
 ///   round again. Links are followed only below the configured API root (the bearer token never
 ///   goes elsewhere). Series arrive as their occurrences and exceptions within the window, each an
-///   event of its own (the product page: "series masters expanded server-side");
-/// - writes: single events. A create first looks for the copy by its origin marker (a
+///   event of its own (the product page: "series masters expanded server-side"), except calgate's
+///   own series copies: their occurrences are replaced by the master (read once per round with its
+///   origin marker, so the engine finds the copy under the id it wrote, with the master's ETag,
+///   which any change to an occurrence changes); which masters are calgate's is remembered in the
+///   cursor, and a removed own master is a removal;
+/// - writes: single events and series. A create first looks for the copy by its origin marker (a
 ///   singleValueExtendedProperty; a crash between write and record never duplicates): the first
 ///   eight creates of a pair's calendar in an adapter with a lookup each, then through one listing
 ///   of the pair's copies (by a second property holding the pair id) that the adapter keeps up to
@@ -20,18 +24,25 @@
 ///   with a transactionId derived from the copy's UID (a retried POST never duplicates); updates are
 ///   PATCH with If-Match (412 -> re-read, retry once); deletes with If-Match, 404 = done. Zones
 ///   are written as Windows names where one corresponds (ICU), else as the instant in UTC. A
-///   write of a series (recurrence lines or a recurrence id) is refused: Invalid, cause
-///   WriteRefused, with the reason; writeBatch sends up to `batchSize` plain writes as one $batch;
-/// - limits: at most `maxConcurrent` requests at once (Outlook's 4 per mailbox; one adapter serves
-///   one mailbox); 429/503 and other 5xx are retried in the call up to `maxAttempts`, waiting the
-///   Retry-After (seconds, fractional allowed) when it is at most `maxRetryAfterWait`, else
-///   exponential backoff with full jitter; then RateLimited/Unavailable with a Retry-After for the
-///   job queue. A 401 drops the access token and retries once with a new one.
+///   series is written with the patternedRecurrence that has exactly its RRULE's occurrences
+///   (graph_recurrence.hpp; any other rule is refused: Invalid, cause WriteRefused, with the
+///   reason), its EXDATEs as DELETEs of those instances; an occurrence (a write with a recurrence
+///   id, on the series copy's id) as a PATCH (exception) or DELETE (cancellation) of the instance
+///   with that original start, found through the master's instances; every write to a series
+///   answers the master's id and ETag. writeBatch sends up to `batchSize` single-event writes as
+///   one $batch (series and occurrences go on their own);
+/// - limits: at most `maxConcurrent` requests at once (Outlook's 4 per mailbox), in this adapter
+///   and, with `slots`, in every adapter of the mailbox (across processes with the database's);
+///   429/503 and other 5xx are retried in the call up to `maxAttempts`, waiting the Retry-After
+///   (seconds, fractional allowed) when it is at most `maxRetryAfterWait`, else exponential backoff
+///   with full jitter; then RateLimited/Unavailable with a Retry-After for the job queue. A 401
+///   drops the access token and retries once with a new one.
 /// Thread-safe for concurrent calls on different calendars.
 
 #include "calgate/core/clock.hpp"
 #include "calgate/providers/http/access_tokens.hpp"
 #include "calgate/providers/http/http_client.hpp"
+#include "calgate/providers/http/request_slots.hpp"
 #include "calgate/providers/provider.hpp"
 
 #include <chrono>
@@ -56,7 +67,13 @@ struct GraphOptions {
   std::chrono::milliseconds backoffBase{500};
   std::chrono::milliseconds maxBackoff{4000};
   std::chrono::seconds maxRetryAfterWait{30};  ///< a longer Retry-After goes back to the job queue
-  int maxConcurrent = 4;                 ///< requests in flight at once
+  int maxConcurrent = 4;                 ///< requests in flight at once (per adapter, and per slotKey)
+  /// Where the mailbox's requests in flight are counted with every other adapter of it (the
+  /// process's localSlots, or the database's slots shared by every calgate process); null: this
+  /// adapter alone counts.
+  std::shared_ptr<RequestSlots> slots;
+  std::string slotKey;                   ///< the mailbox's key there ("graph:<account id>")
+  std::chrono::milliseconds slotWait{60000};  ///< longest wait for a slot before Unavailable
   /// Writes sent together in one JSON $batch (Graph's limit: 20). 1 turns batching off.
   std::size_t batchSize = 20;
   /// Waits between retries; tests record instead of sleeping.

@@ -28,8 +28,9 @@ const std::vector<std::string_view>& neverWrittenFields();
 /// The JSON body for POST/PATCH /me/calendars/{id}/events. Times are written as wall-clock
 /// dateTime + IANA timeZone; all-day events as midnight in `calendarZone` with isAllDay. Never
 /// attendees (Microsoft 365 would invite them). Graph accepts IANA names only from its own list:
-/// the Windows-zone translation belongs to the Graph adapter. Graph series are not written: recurring events must be expanded to occurrences by
-/// the caller (the product expands M365 series), so an event with recurrence lines is Invalid.
+/// the Windows-zone translation belongs to the Graph adapter. The body is one event: an event with
+/// recurrence lines is Invalid here; the adapter writes a series as this body of its first
+/// occurrence plus the exact patternedRecurrence of its rule (graph_recurrence.hpp).
 /// The origin marker is a singleValueExtendedProperty with id kOriginPropertyId.
 core::Result<std::string> eventBody(const model::Event& event, std::string_view calendarZone = "UTC");
 
