@@ -6,6 +6,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <future>
 #include <thread>
@@ -53,4 +58,42 @@ TEST_CASE("shutdown drains requests in flight and answers 503 to new ones", "[e2
   CHECK(stopping.get() == 0);
   // the listener is closed afterwards
   CHECK(test::httpRequest("GET", base + "/fast").status == 0);
+}
+
+TEST_CASE("a client that went away before its answer does not hold a shutdown past its grace", "[e2e][http]") {
+  std::atomic<bool> slowStarted{false};
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  http::Router router;
+  router.add({"GET", "/slow", false, [&](http::Request&) {
+                slowStarted = true;
+                released.wait();
+                return http::Response::json(200, std::string(256 * 1024, ' ') + "{}");
+              }});
+  http::HttpMetrics metrics;
+  http::Dispatcher dispatcher(router, [](std::string_view) -> core::Result<http::Identity> {
+    return core::fail(core::ErrorCode::Unauthorized, "no");
+  }, metrics, 1024);
+  http::ServerConfig config;
+  config.port = 0;
+  config.threads = 2;
+  http::Server server(dispatcher, config);
+  REQUIRE(server.start());
+  // a raw client: asks, then hangs up before the answer comes
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(server.port());
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  const std::string ask = "GET /slow HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  REQUIRE(::send(fd, ask.data(), ask.size(), 0) == static_cast<ssize_t>(ask.size()));
+  while (!slowStarted) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  linger hardClose{1, 0};  // reset, as a client that crashed
+  ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &hardClose, sizeof hardClose);
+  ::close(fd);
+  release.set_value();
+  // the handler is done; whether Pistache ever reports the lost write or not, nothing runs
+  CHECK(server.shutdown(std::chrono::seconds(2)) == 0);
 }

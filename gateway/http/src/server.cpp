@@ -22,23 +22,45 @@ namespace {
 // this are cut off by Pistache itself (also 413, but with its own plain-text body).
 constexpr std::size_t kHeaderAllowance = 64 * 1024;
 
+// Requests in flight in two stages: a handler running (it may hold database sessions: a shutdown
+// must not tear the store down under it), then its answer handed to Pistache until the bytes are
+// out. Pistache may never settle the write of a peer that went away, so only running handlers hold
+// a shutdown past its grace; undelivered answers are given up with the listener.
 struct InFlight {
   std::mutex mutex;
   std::condition_variable idle;
-  std::size_t count = 0;
+  std::size_t running = 0;
+  std::size_t writing = 0;
 
   void enter() {
     std::lock_guard lock(mutex);
-    ++count;
+    ++running;
   }
+  /// The handler is done without an answer to write.
   void leave() {
     std::lock_guard lock(mutex);
-    if (count > 0 && --count == 0) idle.notify_all();
+    if (running > 0) --running;
+    idle.notify_all();
   }
-  std::size_t waitIdle(std::chrono::milliseconds grace) {
+  /// The handler is done; its answer is being written.
+  void handedOver() {
+    std::lock_guard lock(mutex);
+    if (running > 0) --running;
+    ++writing;
+    idle.notify_all();
+  }
+  void written() {
+    std::lock_guard lock(mutex);
+    if (writing > 0) --writing;
+    idle.notify_all();
+  }
+  /// Waits up to `grace` for every handler to finish and every answer to be out; returns how many
+  /// handlers are still running (answers still being written are counted in `undelivered`).
+  std::size_t waitIdle(std::chrono::milliseconds grace, std::size_t& undelivered) {
     std::unique_lock lock(mutex);
-    idle.wait_for(lock, grace, [&] { return count == 0; });
-    return count;
+    idle.wait_for(lock, grace, [&] { return running == 0 && writing == 0; });
+    undelivered = writing;
+    return running;
   }
 };
 
@@ -115,15 +137,19 @@ void addHeader(Pistache::Http::ResponseWriter& writer, std::string name, std::st
 // Writes the response (from any thread: Pistache queues it for its reactor); the request leaves
 // the in-flight count when the bytes are out.
 void send(Pistache::Http::ResponseWriter& writer, const Response& response, InFlight* inFlight) {
+  bool handed = false;
   try {
     for (const auto& [name, value] : response.headers) addHeader(writer, name, value);
     if (!response.contentType.empty()) addHeader(writer, "Content-Type", response.contentType);
     addHeader(writer, "Cache-Control", "no-store");
+    inFlight->handedOver();
+    handed = true;
     writer.send(static_cast<Pistache::Http::Code>(response.status), response.body)
-        .then([inFlight](ssize_t) { inFlight->leave(); }, [inFlight](std::exception_ptr) { inFlight->leave(); });
+        .then([inFlight](ssize_t) { inFlight->written(); }, [inFlight](std::exception_ptr) { inFlight->written(); });
   } catch (const std::exception& e) {
     core::log::error("http.write_failed", {{"error", e.what()}});
-    inFlight->leave();
+    if (handed) inFlight->written();
+    else inFlight->leave();
   }
 }
 
@@ -241,7 +267,9 @@ std::uint16_t Server::port() const { return impl_->boundPort; }
 std::size_t Server::shutdown(std::chrono::milliseconds grace) {
   if (!impl_->running.exchange(false)) return 0;
   impl_->dispatcher.startDraining();
-  const std::size_t left = impl_->inFlight.waitIdle(grace);
+  std::size_t undelivered = 0;
+  const std::size_t left = impl_->inFlight.waitIdle(grace, undelivered);
+  if (undelivered > 0) core::log::warn("http.answers_undelivered", {{"answers", static_cast<long long>(undelivered)}});
   if (left > 0) {
     // Closing the endpoint would join reactor threads that are stuck in handlers: the caller
     // decides how to end the process instead of hanging past the deadline.

@@ -28,9 +28,11 @@ class Server {
   std::uint16_t port() const;
 
   /// Stops taking new work (requests arriving meanwhile get 503 with Connection: close), waits up
-  /// to `grace` for requests in flight to finish, then closes the listener. Returns how many
-  /// requests were still running at the deadline; when that is not 0 the listener is left as is
-  /// (its threads are busy) and the caller should end the process. Idempotent.
+  /// to `grace` for requests in flight to finish and their answers to be out, then closes the
+  /// listener. Returns how many handlers were still running at the deadline; when that is not 0
+  /// the listener is left as is (its threads are busy) and the caller should end the process. An
+  /// answer still being written then (a peer that went away, which Pistache may never report) is
+  /// given up with the listener and logged, not counted. Idempotent.
   std::size_t shutdown(std::chrono::milliseconds grace);
 
  private:
