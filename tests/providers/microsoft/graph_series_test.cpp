@@ -322,3 +322,31 @@ TEST_CASE("a series copy: exceptions are instance PATCHes, cancellations instanc
   CHECK(std::find(fifth->removed.begin(), fifth->removed.end(), copy->id) != fifth->removed.end());
   for (const auto& e : fifth->changed) CHECK(e.id != copy->id);
 }
+
+TEST_CASE("a user's series are read once: the cursor remembers which masters are not calgate's", "[microsoft][contract][series]") {
+  Setup s(kPlain);
+  for (const std::string title : {"Yoga", "Choir", "Chess"}) {
+    s.fake.userCreates(s.calendar, {{"subject", title},
+                                    {"start", {{"dateTime", "2026-06-02T18:00:00"}, {"timeZone", "UTC"}}},
+                                    {"end", {{"dateTime", "2026-06-02T19:00:00"}, {"timeZone", "UTC"}}},
+                                    {"recurrence", {{"pattern", {{"type", "weekly"}, {"interval", 1}, {"daysOfWeek", {"tuesday"}}}},
+                                                    {"range", {{"type", "numbered"}, {"numberOfOccurrences", 4}, {"startDate", "2026-06-02"}}}}}});
+  }
+  s.requests();
+  auto first = s.pull();
+  CHECK(first.changed.size() == 12);  // every occurrence an event of its own
+  CHECK(count(s.requests(), "events.get") == 3);  // each master read once to see whose it is
+  // one occurrence renamed: the next round reads no master again
+  HttpRequest r;
+  const std::string yoga = first.changed.front().seriesId;
+  r.url = s.fake.url + "v1.0/me/events/" + percent(yoga) + "/instances?startDateTime=2026-06-02T00:00:00Z&endDateTime=2026-06-03T00:00:00Z";
+  r.headers = {{"Authorization", "Bearer " + s.fake.accessToken(kUser)}};
+  const auto occurrence = json::parse(s.http.send(r)->body)["value"][0]["id"].get<std::string>();
+  s.fake.userEdits(occurrence, {{"subject", "Yoga (outdoors)"}});
+  auto second = s.provider->pullChanges(s.calendar, first.cursor, kWindow);
+  REQUIRE(second);
+  CHECK_FALSE(second->changed.empty());
+  CHECK(count(s.requests(), "events.get") == 0);
+  // the cursor holds ids only
+  CHECK(second->cursor.find("Yoga") == std::string::npos);
+}
