@@ -149,7 +149,9 @@ class GraphProvider::Impl {
   /// copies to every pair); masters of others' series pass as their occurrences. Masters are read
   /// once and remembered in the cursor's `own` / `others`; a complete round, or one with removals,
   /// reads every own master again (a removed one is a removal of the copy).
-  core::Result<void> foldSeries(Round& round, Cursor& memory, bool complete, ChangeSet& out);
+  /// Each master read counts as an item of the pull's budget (`items`): a listing cannot make the
+  /// adapter read more than a pull may.
+  core::Result<void> foldSeries(Round& round, Cursor& memory, bool complete, ChangeSet& out, std::size_t& items);
   /// The series master `masterId` with its origin marker; nullopt when it is gone.
   core::Result<std::optional<json>> master(const std::string& masterId);
   /// The occurrence or exception of series `masterId` whose original start is `at`, looked for
@@ -320,7 +322,8 @@ core::Result<std::string> GraphProvider::Impl::masterEtag(const std::string& mas
   return stringField(**m, "@odata.etag");
 }
 
-core::Result<void> GraphProvider::Impl::foldSeries(Round& round, Cursor& memory, bool complete, ChangeSet& out) {
+core::Result<void> GraphProvider::Impl::foldSeries(Round& round, Cursor& memory, bool complete, ChangeSet& out,
+                                                   std::size_t& items) {
   std::set<std::string> ask;
   bool removals = false;
   for (const auto& [id, item] : round.last) {
@@ -332,6 +335,9 @@ core::Result<void> GraphProvider::Impl::foldSeries(Round& round, Cursor& memory,
   if (memory.others.size() > kRememberedOthers) memory.others.clear();
   std::set<std::string> own;
   for (const auto& id : ask) {
+    if (++items > api.options().maxPullEvents) {
+      return fail(ErrorCode::Invalid, "the calendar holds more events than calgate reads in one pull", core::Cause::BudgetExceeded);
+    }
     auto m = master(id);
     if (!m) return std::unexpected(m.error());
     if (!*m) {
@@ -446,7 +452,7 @@ core::Result<ChangeSet> GraphProvider::pullChanges(const std::string& calendarId
   out.complete = complete;
   if (complete) out.completeWithin = window;  // an event outside the window is not listed, yet may exist
   Cursor memory = saved ? *saved : Cursor{};
-  if (auto folded = impl_->foldSeries(*round, memory, complete, out); !folded) return std::unexpected(folded.error());
+  if (auto folded = impl_->foldSeries(*round, memory, complete, out, items); !folded) return std::unexpected(folded.error());
   // in id order: Graph's order is undefined, and the same calendar should read the same twice
   for (const auto& [id, item] : round->last) {
     auto kind = graphItemKind(item);

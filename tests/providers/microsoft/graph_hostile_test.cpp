@@ -210,3 +210,30 @@ TEST_CASE("a $batch answer that is not one of these requests' fails the batch as
   REQUIRE((*r)[1]);
   CHECK((*r)[1]->id == "e2");
 }
+
+TEST_CASE("occurrences naming masters without end: the master reads count against the pull's budget", "[microsoft][hostile]") {
+  // a page of 60 occurrences, each of another "series": every master would be read to see whose it is
+  std::string items = "[";
+  for (int i = 0; i < 60; ++i) {
+    items += (i ? "," : "") + event("occ" + std::to_string(i), R"(,"type":"occurrence","seriesMasterId":"m)" + std::to_string(i) +
+                                                                   R"(","originalStart":"2026-03-02T09:00:00Z")");
+  }
+  items += "]";
+  std::size_t masterReads = 0;
+  test::StaticTokens tokens;
+  test::LambdaHttp http([&](const HttpRequest& r) {
+    if (r.url.find("/calendarView/delta") != std::string::npos) {
+      return answer(200, R"({"value":)" + items + R"(,"@odata.deltaLink":"https://graph.test/v1.0/d?$deltatoken=1"})");
+    }
+    ++masterReads;
+    return answer(200, event("master", R"(,"type":"seriesMaster")"));
+  });
+  GraphOptions o;
+  o.sleep = [](milliseconds) {};
+  o.maxPullEvents = 100;
+  GraphProvider provider(http, tokens, core::systemClock(), {kRoot}, o);
+  auto r = provider.pullChanges("cal", "", kWindow);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().cause == core::Cause::BudgetExceeded);
+  CHECK(masterReads == 40);  // 60 items + 40 reads reach the 100 a pull may take
+}
