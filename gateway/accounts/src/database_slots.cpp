@@ -12,6 +12,9 @@ namespace calgate::accounts {
 
 DatabaseSlots::DatabaseSlots(store::Database& db, const core::Clock& clock, DatabaseSlotOptions options)
     : db_(db), clock_(clock), options_(std::move(options)) {
+  std::random_device device;
+  std::seed_seq seed{device(), device(), device(), device()};
+  random_.seed(seed);
   if (!options_.sleep) options_.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
 }
 

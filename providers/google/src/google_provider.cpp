@@ -573,6 +573,7 @@ bool GoogleProvider::replacesOnUpdate(const std::string& calendarId, const std::
   const std::string base = eventIdFor(write.event().uid);
   const std::string current(resourceIdOf(copyId));
   if (current != base && current != base + std::string(kOutOfOfficeSuffix)) return false;  // not calgate's: refused on writing
+  if (!impl_->calendarZone(calendarId)) return false;  // cannot tell whether it is the primary: keep the copy
   return current != impl_->copyIdFor(calendarId, write);
 }
 

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <map>
@@ -178,6 +179,11 @@ core::Result<void> relativeSet(json& pattern, const Rule& r, const year_month_da
     if (!d || d->ordinal != 0) return std::unexpected(refused("a rule with a position (BYSETPOS) takes plain weekdays"));
     if (days.insert(d->day).second) names.push_back(kGraphDays[d->day]);
   }
+  // Outlook's relative choices with several days: any day, a weekday, a weekend day
+  const std::set<unsigned> all{0, 1, 2, 3, 4, 5, 6}, weekdays{1, 2, 3, 4, 5}, weekend{0, 6};
+  if (days != all && days != weekdays && days != weekend) {
+    return std::unexpected(refused("Outlook's positions count any day, weekdays or weekend days, not other sets of days"));
+  }
   std::vector<unsigned> matching;  // the month's days on those weekdays
   const year_month_day_last last{start.year(), month_day_last(start.month())};
   for (unsigned d = 1; d <= static_cast<unsigned>(last.day()); ++d) {
@@ -207,7 +213,7 @@ core::Result<json> weeklyDays(const Rule& r, const year_month_day& start) {
   for (auto v : r.byDay) {
     auto d = parseByDay(v);
     if (!d || d->ordinal != 0) return std::unexpected(refused("a weekly rule's days cannot carry a position"));
-    days.push_back(kGraphDays[d->day]);
+    if (std::find(days.begin(), days.end(), kGraphDays[d->day]) == days.end()) days.push_back(kGraphDays[d->day]);
     if (d->day == weekday(sys_days(start)).c_encoding()) startListed = true;
   }
   if (r.byDay.empty()) days.push_back(kGraphDays[weekday(sys_days(start)).c_encoding()]);
@@ -272,6 +278,8 @@ core::Result<json> pattern(const Rule& r, const year_month_day& start) {
       p["dayOfMonth"] = 31;
       return p;
     }
+    // a yearly day of the month without its month is that day in every month (RFC 5545)
+    if (yearly && !r.byMonthDay.empty() && r.byMonth.empty()) return std::unexpected(refused("a yearly rule on a day of every month is not one Outlook has"));
     auto day = single(r.byMonthDay, startDay, "day of the month");
     if (!day) return std::unexpected(day.error());
     auto m = single(r.byMonth, startMonth, "month");

@@ -45,7 +45,7 @@ class DatabaseSlots final : public providers::RequestSlots {
   const core::Clock& clock_;
   DatabaseSlotOptions options_;
   std::mutex mutex_;
-  std::mt19937_64 random_{std::random_device{}()};
+  std::mt19937_64 random_;  ///< seeded with 128 bits of the system's randomness (tickets differ across processes)
   std::set<std::pair<std::string, int>> created_;  ///< keys whose `limit` rows exist
 };
 
