@@ -27,8 +27,9 @@ namespace calgate::providers::microsoft {
 /// DAILY (also with BYDAY at interval 1, as Outlook's "every weekday"), WEEKLY with plain BYDAY
 /// and WKST, MONTHLY on one BYMONTHDAY (1-28, or -1: the last day, Outlook's day 31) or one
 /// ordinal weekday (1-4, -1) or one position among all days, weekdays or weekend days
-/// (BYDAY=MO,...;BYSETPOS=1-4 or -1: Outlook's relative pattern with several days), YEARLY on one month and day or one month and
-/// ordinal weekday or position; COUNT, UNTIL (date or time) or no end.
+/// (BYDAY=MO,...;BYSETPOS=1-4 or -1: Outlook's relative pattern with several days), YEARLY on
+/// one month and day or one month and ordinal weekday or position; COUNT, UNTIL (date or time)
+/// or no end.
 core::Result<nlohmann::json> patternedRecurrenceFor(const model::Event& series, std::string_view graphZone);
 
 /// The original starts the series' EXDATE lines cancel, as instants the way calgate writes the
