@@ -36,19 +36,7 @@ Event allDaySeries(const std::string& title, year_month_day day, const std::vect
   return e;
 }
 
-std::string percent(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
-}
+std::string percent(const std::string& s) { return test::FakeService::encoded(s); }
 
 /// What Outlook shows of series `masterId` in the window, through Graph's own instances call:
 /// each occurrence's start (all-day ones at midnight UTC, where calgate writes them), in order.
