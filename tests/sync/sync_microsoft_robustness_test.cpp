@@ -40,6 +40,19 @@ std::multiset<std::string> shown(GraphSide& m) {
   return out;
 }
 
+/// One run with `crashing`'s failpoint; when the process dies there, a new one starts hours later
+/// (past any transactionId window) from what the database and Microsoft 365 hold, and syncs.
+void syncCrashingOnce(calgate::test::GraphAndRadicale& t, const SyncOptions& crashing) {
+  auto& p = t.pair;
+  p.restart(crashing);
+  auto r = p.f.engine->syncPair(p.pairId, *t.dav.provider, *t.graph.provider);
+  if (!r) {
+    t.fake.clock({{"advanceMs", 3 * 3600 * 1000}});
+    p.restart(SyncOptions{});
+    p.sync(*t.dav.provider, *t.graph.provider);
+  }
+}
+
 /// A Radicale -> Microsoft pair in two phases (initial sync, then changes), a crash at the
 /// `failAt`th hit of `point` in either phase, and a restart, hours later, that syncs again.
 std::pair<bool, std::multiset<std::string>> crashScenario(const std::string& point, int failAt) {
@@ -47,17 +60,7 @@ std::pair<bool, std::multiset<std::string>> crashScenario(const std::string& poi
   auto& [fake, m, dav, src, p] = t;
   bool fired = false;
   const SyncOptions crashing = calgate::test::crashingAt(point, failAt, fired);
-  auto runWithRestart = [&] {
-    p.restart(crashing);
-    auto r = p.f.engine->syncPair(p.pairId, *dav.provider, *m.provider);
-    if (!r) {
-      // the process died here; a new one starts hours later (past any transactionId window)
-      // from what the database and Microsoft 365 hold
-      fake.clock({{"advanceMs", 3 * 3600 * 1000}});
-      p.restart(SyncOptions{});
-      p.sync(*dav.provider, *m.provider);
-    }
-  };
+  auto runWithRestart = [&] { syncCrashingOnce(t, crashing); };
   const std::string series = vevent("series", "Series", berlin(1, 9), berlin(1, 10), "RRULE:FREQ=DAILY;COUNT=10\r\n");
   const std::string moved = vevent("series", "Series (moved)", berlin(3, 11), berlin(3, 12), "RECURRENCE-ID" + berlin(3, 9) + "\r\n");
   dav.put(src, "series", series + moved);
@@ -76,7 +79,40 @@ std::pair<bool, std::multiset<std::string>> crashScenario(const std::string& poi
   return {fired, shown(m)};
 }
 
+/// The same for a series Outlook cannot hold exactly (the 31st of every month), copied as its
+/// occurrences: created, then one cancelled, one moved and one new event next to it.
+std::pair<bool, std::multiset<std::string>> expandedCrashScenario(const std::string& point, int failAt) {
+  calgate::test::GraphAndRadicale t(From::Radicale, Direction::OneWay, "crash-expanded");
+  auto& [fake, m, dav, src, p] = t;
+  bool fired = false;
+  const SyncOptions crashing = calgate::test::crashingAt(point, failAt, fired);
+  auto runWithRestart = [&] { syncCrashingOnce(t, crashing); };
+  const std::string start = ";TZID=Europe/Berlin:20261231T090000", end = ";TZID=Europe/Berlin:20261231T093000";
+  const std::string href = dav.put(src, "month-end", vevent("month-end", "Month end", start, end, "RRULE:FREQ=MONTHLY;BYMONTHDAY=31;COUNT=6\r\n"));
+  runWithRestart();
+  const std::string moved = vevent("month-end", "Month end (moved)", ";TZID=Europe/Berlin:20270330T150000",
+                                   ";TZID=Europe/Berlin:20270330T153000", "RECURRENCE-ID;TZID=Europe/Berlin:20270331T090000\r\n");
+  dav.put(src, "month-end", vevent("month-end", "Month end", start, end,
+                                   "RRULE:FREQ=MONTHLY;BYMONTHDAY=31;COUNT=6\r\nEXDATE;TZID=Europe/Berlin:20270531T090000\r\n") + moved);
+  dav.put(src, "d", vevent("d", "D", berlin(4, 9), berlin(4, 10)));
+  runWithRestart();
+  CHECK(p.sync(*dav.provider, *m.provider).writes() == 0);
+  std::multiset<std::string> result;
+  for (const auto& s : shown(m)) result.insert("changed: " + s);
+  // the series goes: each of its copies goes with its own removal, however many a crash interrupts
+  dav.remove(href);
+  runWithRestart();
+  CHECK(p.sync(*dav.provider, *m.provider).writes() == 0);
+  for (const auto& s : shown(m)) result.insert("deleted: " + s);
+  return {fired, result};
+}
+
 }  // namespace
+
+TEST_CASE("Microsoft as target: a series copied as its occurrences survives a crash at any write boundary", "[sync][microsoft][crash][expanded]") {
+  // five occurrences left of six (one of them moved) and D; then D alone
+  calgate::test::crashAtEveryWriteBoundary(expandedCrashScenario, 7);
+}
 
 TEST_CASE("Microsoft as target: a crash at any write boundary loses no change and duplicates nothing", "[sync][microsoft][crash]") {
   calgate::test::crashAtEveryWriteBoundary(crashScenario, 7);  // A2, C, D, E, the series, its moved and its cancelled occurrence

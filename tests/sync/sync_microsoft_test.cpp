@@ -58,6 +58,19 @@ const json* subjectIn(const json& stored, const std::string& subject) {
   return nullptr;
 }
 
+/// The wall-clock starts ("YYYY-MM-DDTHH:MM") of the stored single events titled `subject`, sorted;
+/// fails the test on a series among them.
+std::vector<std::string> singleStarts(const json& stored, const std::string& subject) {
+  std::vector<std::string> out;
+  for (const auto& e : stored) {
+    if (e.value("subject", "") != subject) continue;
+    CHECK(e.value("recurrence", json()).is_null());
+    out.push_back(e["start"].value("dateTime", "").substr(0, 16));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("Microsoft -> Radicale: Windows zones, all-day, a series as its occurrences (moved, cancelled), update, delete",
@@ -131,8 +144,9 @@ TEST_CASE("Radicale -> Microsoft: copies with Windows zones and the origin marke
                                          "RRULE:FREQ=MONTHLY;BYMONTHDAY=31\r\n"));
 
   auto r = p.sync(*dav.provider, *m.provider);
-  CHECK(r.created == 4);
-  REQUIRE(r.failedEvents.size() == 1);  // the 31st of every month: Outlook would move it in short months
+  // the 31st of every month (Outlook would move it in short months): its 7 occurrences in the window
+  CHECK(r.created == 4 + 7);
+  CHECK(r.failedEvents.empty());
   auto stored = m.stored();
   const json* planning = subjectIn(stored, "Planning");
   REQUIRE(planning);
@@ -146,7 +160,9 @@ TEST_CASE("Radicale -> Microsoft: copies with Windows zones and the origin marke
   REQUIRE(weekly);
   CHECK((*weekly)["recurrence"]["pattern"]["type"] == "weekly");
   CHECK((*weekly)["recurrence"]["range"]["numberOfOccurrences"] == 5);
-  CHECK_FALSE(subjectIn(stored, "Month end"));
+  CHECK(singleStarts(stored, "Month end") == std::vector<std::string>{"2026-12-31T09:00", "2027-01-31T09:00", "2027-03-31T09:00",
+                                                                     "2027-05-31T09:00", "2027-07-31T09:00", "2027-08-31T09:00",
+                                                                     "2027-10-31T09:00"});
 
   dav.put(davCal, "timed", vevent("timed", "Planning v2", ";TZID=America/New_York:20261202T100000", ";TZID=America/New_York:20261202T120000"));
   dav.remove(doomed);
@@ -156,7 +172,7 @@ TEST_CASE("Radicale -> Microsoft: copies with Windows zones and the origin marke
   stored = m.stored();
   CHECK(subjectIn(stored, "Planning v2"));
   CHECK_FALSE(subjectIn(stored, "Doomed"));
-  CHECK(stored.size() == 3);
+  CHECK(stored.size() == 3 + 7);
   CHECK(p.sync(*dav.provider, *m.provider).writes() == 0);
 }
 
@@ -219,6 +235,148 @@ TEST_CASE("Radicale -> Microsoft: a series with moved and cancelled occurrences,
     CHECK(r.deleted == 1);
     CHECK(m.stored().empty());
   }
+}
+
+TEST_CASE("Radicale -> Microsoft: a series Outlook cannot hold exactly is copied as its occurrences in the moving window; "
+          "a rule that turns exact becomes a series copy, and back",
+          "[sync][microsoft][series][expanded]") {
+  calgate::test::GraphAndRadicale t(From::Radicale, Direction::OneWay, "expanded");
+  auto& [fake, m, dav, davCal, p] = t;
+  using Starts = std::vector<std::string>;
+  auto monthEnd = [](const std::string& rule) {
+    return vevent("month-end", "Month end", ";TZID=Europe/Berlin:20261231T090000", ";TZID=Europe/Berlin:20261231T093000", rule);
+  };
+  // the 31st of every month (Outlook would move it in short months), January cancelled, March moved;
+  // and a weekly series with an extra date (no pattern holds an RDATE)
+  const std::string moved = vevent("month-end", "Month end (moved)", ";TZID=Europe/Berlin:20270330T150000",
+                                   ";TZID=Europe/Berlin:20270330T153000", "RECURRENCE-ID;TZID=Europe/Berlin:20270331T090000\r\n");
+  const std::string href =
+      dav.put(davCal, "month-end", monthEnd("RRULE:FREQ=MONTHLY;BYMONTHDAY=31\r\nEXDATE;TZID=Europe/Berlin:20270131T090000\r\n") + moved);
+  dav.put(davCal, "with-rdate", vevent("with-rdate", "Weekly+", ";TZID=Europe/Berlin:20261201T100000", ";TZID=Europe/Berlin:20261201T110000",
+                                       "RRULE:FREQ=WEEKLY;COUNT=3\r\nRDATE;TZID=Europe/Berlin:20261205T100000\r\n"));
+  auto r = p.sync(*dav.provider, *m.provider);
+  CHECK(r.failedEvents.empty());
+  CHECK(r.created == 6 + 4);
+  auto stored = m.stored();
+  CHECK(stored.size() == 10);
+  CHECK(singleStarts(stored, "Month end") == Starts{"2026-12-31T09:00", "2027-05-31T09:00", "2027-07-31T09:00", "2027-08-31T09:00", "2027-10-31T09:00"});
+  CHECK(singleStarts(stored, "Month end (moved)") == Starts{"2027-03-30T15:00"});
+  CHECK(singleStarts(stored, "Weekly+") == Starts{"2026-12-01T10:00", "2026-12-05T10:00", "2026-12-08T10:00", "2026-12-15T10:00"});
+  CHECK((*subjectIn(stored, "Weekly+"))["start"]["timeZone"] == "W. Europe Standard Time");
+  CHECK(p.sync(*dav.provider, *m.provider).writes() == 0);
+
+  // the window moves: a day later nothing is new; 40 days later the 31st of December 2027 has entered it
+  p.f.clock.advance(days(1));
+  CHECK(p.sync(*dav.provider, *m.provider).writes() == 0);
+  p.f.clock.advance(days(40));
+  r = p.sync(*dav.provider, *m.provider);
+  CHECK(r.created == 1);
+  CHECK(r.writes() == 1);
+  CHECK(singleStarts(m.stored(), "Month end").back() == "2027-12-31T09:00");
+  CHECK(p.sync(*dav.provider, *m.provider).writes() == 0);
+
+  // a user renames one occurrence's copy in Outlook: that copy alone is written back; one deleted stays deleted
+  auto idOf = [&](const std::string& start) {
+    for (const auto& e : m.stored()) {
+      if (e.value("subject", "") == "Month end" && e["start"].value("dateTime", "").starts_with(start)) return e["id"].get<std::string>();
+    }
+    FAIL("no copy starts at " << start);
+    return std::string();
+  };
+  m.edit(idOf("2027-05-31"), {{"subject", "Renamed in Outlook"}});
+  r = p.sync(*dav.provider, *m.provider);
+  CHECK(r.writes() == 1);
+  CHECK(singleStarts(m.stored(), "Renamed in Outlook").empty());
+  m.remove(idOf("2026-12-31"));
+  CHECK(p.sync(*dav.provider, *m.provider).writes() == 0);
+  CHECK(p.sync(*dav.provider, *m.provider).writes() == 0);
+
+  // four months on: the copies of occurrences that left the window stay, the new ones come
+  p.f.clock.advance(days(120));  // 2027-05-01: the window runs from 2027-01-31 to 2028-04-30
+  r = p.sync(*dav.provider, *m.provider);
+  CHECK(r.created == 2);
+  CHECK(r.deleted == 0);
+  stored = m.stored();
+  CHECK(singleStarts(stored, "Month end") == Starts{"2027-05-31T09:00", "2027-07-31T09:00", "2027-08-31T09:00", "2027-10-31T09:00",
+                                                    "2027-12-31T09:00", "2028-01-31T09:00", "2028-03-31T09:00"});
+  CHECK(singleStarts(stored, "Weekly+").size() == 4);  // all in the past now, still there
+  CHECK(p.sync(*dav.provider, *m.provider).writes() == 0);
+
+  // the rule turns exact (the last day of every month: Outlook's day 31): one series copy instead of the occurrences
+  dav.put(davCal, "month-end", monthEnd("RRULE:FREQ=MONTHLY;BYMONTHDAY=-1\r\n"));
+  r = p.sync(*dav.provider, *m.provider);
+  CHECK(r.failedEvents.empty());
+  CHECK(r.created == 1);
+  CHECK(r.deleted == 8);
+  stored = m.stored();
+  REQUIRE(subjectIn(stored, "Month end"));
+  CHECK((*subjectIn(stored, "Month end"))["recurrence"]["pattern"]["type"] == "absoluteMonthly");
+  CHECK((*subjectIn(stored, "Month end"))["recurrence"]["pattern"]["dayOfMonth"] == 31);
+  CHECK(titledCount(m.events(), "Month end (moved)") == 0);
+  std::size_t monthEnds = 0;
+  for (const auto& e : stored) monthEnds += e.value("subject", "") == "Month end" ? 1 : 0;
+  CHECK(monthEnds == 1);
+  CHECK(p.sync(*dav.provider, *m.provider).writes() == 0);
+
+  // and back to the 31st: the series copy goes, the occurrences in the window come back
+  dav.put(davCal, "month-end", monthEnd("RRULE:FREQ=MONTHLY;BYMONTHDAY=31\r\n"));
+  r = p.sync(*dav.provider, *m.provider);
+  CHECK(r.failedEvents.empty());
+  CHECK(r.deleted == 1);
+  CHECK(r.created == 8);
+  CHECK(singleStarts(m.stored(), "Month end") == Starts{"2027-03-31T09:00", "2027-05-31T09:00", "2027-07-31T09:00", "2027-08-31T09:00",
+                                                        "2027-10-31T09:00", "2027-12-31T09:00", "2028-01-31T09:00", "2028-03-31T09:00"});
+  CHECK(p.sync(*dav.provider, *m.provider).writes() == 0);
+
+  // the series goes: every copy of it goes
+  dav.remove(href);
+  r = p.sync(*dav.provider, *m.provider);
+  CHECK(r.deleted == 8);
+  CHECK(singleStarts(m.stored(), "Month end").empty());
+  CHECK(m.stored().size() == 4);
+  CHECK(p.sync(*dav.provider, *m.provider).writes() == 0);
+}
+
+TEST_CASE("Radicale -> Microsoft: a series Outlook cannot hold with more occurrences in the window than calgate copies one by one "
+          "is refused with the reason",
+          "[sync][microsoft][series][expanded]") {
+  calgate::test::GraphAndRadicale t(From::Radicale, Direction::OneWay, "expanded-too-many");
+  auto& [fake, m, dav, davCal, p] = t;
+  // every hour (Outlook has no hourly pattern): 8,760 occurrences in a year's window
+  dav.put(davCal, "hourly", vevent("hourly", "Hourly", ";TZID=Europe/Berlin:20261201T090000", ";TZID=Europe/Berlin:20261201T091000",
+                                   "RRULE:FREQ=HOURLY\r\n"));
+  auto plan = p.f.engine->planPair(p.pairId, *dav.provider, *m.provider);
+  REQUIRE(plan);
+  REQUIRE(plan->directions.front().steps.size() == 1);
+  const auto& step = plan->directions.front().steps.front();
+  CHECK(step.kind == StepKind::Deny);
+  REQUIRE(step.reasons.size() == 1);
+  CHECK_THAT(step.reasons[0], Catch::Contains("more than 1000 occurrences in the sync window"));
+  auto r = p.sync(*dav.provider, *m.provider);
+  CHECK(r.denied == 1);
+  CHECK(r.writes() == 0);
+  CHECK(m.stored().empty());
+  CHECK(p.sync(*dav.provider, *m.provider).denied == 0);  // said once, not again while the source is unchanged
+}
+
+TEST_CASE("Google -> Microsoft in private mode: a Google series on the 31st becomes its occurrences, busy blocks with the label",
+          "[sync][microsoft][google][series][expanded]") {
+  using GG = calgate::test::GoogleAndGraph;
+  GG t(GG::From::Google, Direction::OneWay, privateWithLabel());
+  auto& [gfake, mfake, g, m, p] = t;
+  g.create({{"summary", "Payroll run"}, {"location", "Finance"},
+            {"start", {{"dateTime", "2026-12-31T09:00:00+01:00"}, {"timeZone", "Europe/Berlin"}}},
+            {"end", {{"dateTime", "2026-12-31T10:00:00+01:00"}, {"timeZone", "Europe/Berlin"}}},
+            {"recurrence", {"RRULE:FREQ=MONTHLY;BYMONTHDAY=31;COUNT=4"}}});
+  auto r = p.sync(*g.provider, *m.provider);
+  CHECK(r.failedEvents.empty());
+  CHECK(r.created == 4);  // 31 December, January, March, May
+  const auto stored = m.stored();
+  CHECK(singleStarts(stored, "Busy (work)") == std::vector<std::string>{"2026-12-31T09:00", "2027-01-31T09:00", "2027-03-31T09:00", "2027-05-31T09:00"});
+  for (const auto& e : stored) CHECK(e["sensitivity"] == "private");
+  CHECK(stored.dump().find("Payroll") == std::string::npos);
+  CHECK(stored.dump().find("Finance") == std::string::npos);
+  CHECK(p.sync(*g.provider, *m.provider).writes() == 0);
 }
 
 TEST_CASE("Radicale -> Microsoft in private mode: busy blocks with the label, private, nothing of the event", "[sync][microsoft]") {

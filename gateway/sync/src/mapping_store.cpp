@@ -40,8 +40,8 @@ core::Result<std::vector<Mapping>> MappingStore::load(const std::string& pairId,
     soci::rowset<soci::row> rows =
         (sql.prepare << "SELECT source_event_id, source_recurrence_id, COALESCE(source_etag, ''), "
                         "COALESCE(target_event_id, ''), COALESCE(target_etag, ''), COALESCE(content_sha256, ''), "
-                        "COALESCE(start_at, 0), COALESCE(end_at, 0), all_day, state, deleted_at, recurring, updated_at "
-                        "FROM mappings WHERE pair_id = :p AND source_calendar_id = :c",
+                        "COALESCE(start_at, 0), COALESCE(end_at, 0), all_day, state, deleted_at, recurring, updated_at, "
+                        "expanded_until FROM mappings WHERE pair_id = :p AND source_calendar_id = :c",
          soci::use(pairId), soci::use(sourceCalendarId));
     for (const auto& r : rows) {
       Mapping m;
@@ -60,6 +60,7 @@ core::Result<std::vector<Mapping>> MappingStore::load(const std::string& pairId,
       if (r.get_indicator(10) != soci::i_null) m.deletedAt = integerAt(r, 10);
       m.recurring = integerAt(r, 11) != 0;
       m.updatedAt = integerAt(r, 12);
+      if (r.get_indicator(13) != soci::i_null) m.expandedUntil = integerAt(r, 13);
       out.push_back(std::move(m));
     }
     return out;
@@ -75,21 +76,24 @@ void saveRow(soci::session& sql, const Mapping& m, long long now) {
   const int recurring = m.recurring ? 1 : 0;
   long long deletedAt = m.deletedAt.value_or(0);
   soci::indicator deletedInd = m.deletedAt ? soci::i_ok : soci::i_null;
+  long long expandedUntil = m.expandedUntil.value_or(0);
+  soci::indicator expandedInd = m.expandedUntil ? soci::i_ok : soci::i_null;
   const std::string id = core::newId("map");
   sql << "INSERT INTO mappings (id, pair_id, source_calendar_id, source_event_id, source_recurrence_id, "
          "source_etag, target_event_id, target_etag, content_sha256, start_at, end_at, all_day, state, deleted_at, "
-         "recurring, created_at, updated_at) "
-         "VALUES (:id, :p, :c, :e, :r, :se, :te, :tt, :h, :s, :en, :a, :st, :d, :rc, :cr, :up) "
+         "recurring, created_at, updated_at, expanded_until) "
+         "VALUES (:id, :p, :c, :e, :r, :se, :te, :tt, :h, :s, :en, :a, :st, :d, :rc, :cr, :up, :x) "
          "ON CONFLICT (pair_id, source_calendar_id, source_event_id, source_recurrence_id) DO UPDATE SET "
          "source_etag = excluded.source_etag, target_event_id = excluded.target_event_id, "
          "target_etag = excluded.target_etag, content_sha256 = excluded.content_sha256, "
          "start_at = excluded.start_at, end_at = excluded.end_at, all_day = excluded.all_day, "
          "state = excluded.state, deleted_at = excluded.deleted_at, recurring = excluded.recurring, "
-         "updated_at = excluded.updated_at",
+         "updated_at = excluded.updated_at, expanded_until = excluded.expanded_until",
       soci::use(id), soci::use(m.pairId), soci::use(m.sourceCalendarId), soci::use(m.sourceEventId),
       soci::use(m.sourceRecurrenceId), soci::use(m.sourceEtag), soci::use(m.targetEventId), soci::use(m.targetEtag),
       soci::use(m.contentSha256), soci::use(m.startAt), soci::use(m.endAt), soci::use(allDay), soci::use(state),
-      soci::use(deletedAt, deletedInd), soci::use(recurring), soci::use(now), soci::use(now);
+      soci::use(deletedAt, deletedInd), soci::use(recurring), soci::use(now), soci::use(now),
+      soci::use(expandedUntil, expandedInd);
 }
 
 void setEtagRows(soci::session& sql, const std::string& pairId, const std::string& targetEventId,

@@ -244,14 +244,14 @@ bool DirectionPlanner::userDeletedCopy(const Mapping& series) const {
          (series.state == MappingState::Synced && gone_.count(series.targetEventId));
 }
 
-// Series whose copy a user deleted and of which only some occurrences are listed: a change of any
-// part brings the whole copy back, so the whole series is read.
+// Series of which only some occurrences are listed, read whole: a change of any part brings a copy
+// a user deleted back whole; a series copied as its occurrences is expanded again.
 std::set<std::string> DirectionPlanner::seriesToComplete() const {
   std::set<std::string> out;
   for (const auto& [id, events] : groups_) {
     if (std::any_of(events.begin(), events.end(), [](const Event& e) { return !e.recurrenceId; })) continue;
     auto it = byKey_.find({id, ""});
-    if (it != byKey_.end() && userDeletedCopy(it->second)) out.insert(id);
+    if (it != byKey_.end() && (userDeletedCopy(it->second) || expandedSeries(it->second))) out.insert(id);
   }
   return out;
 }
@@ -259,6 +259,7 @@ std::set<std::string> DirectionPlanner::seriesToComplete() const {
 std::set<std::string> DirectionPlanner::readsNeeded() const {
   std::set<std::string> reads = seriesToAsk();
   for (const auto& id : seriesToComplete()) reads.insert(id);
+  for (const auto& id : expansionsDue()) reads.insert(id);
   const auto vanished = vanishedWithoutReads();
   for (const auto& id : forced()) {
     if (!groups_.count(id) && !vanished.count(id)) reads.insert(id);
@@ -278,6 +279,7 @@ PlanStep& DirectionPlanner::add(StepKind kind, const std::string& eventId, const
 }
 
 core::Result<DirectionPlan> DirectionPlanner::plan(const SourceReads& reads) {
+  const std::set<std::string> due = expansionsDue();
   std::set<std::string> vanished = vanishedWithoutReads();
   for (const auto& id : seriesToAsk()) {
     auto it = reads.find(id);
@@ -300,6 +302,7 @@ core::Result<DirectionPlan> DirectionPlanner::plan(const SourceReads& reads) {
   for (const auto& id : in_.retry) {
     if (!unreadable(id)) toRead.insert(id);
   }
+  toRead.insert(due.begin(), due.end());
   for (const auto& id : toRead) {
     if (groups_.count(id) || vanished.count(id)) continue;
     auto it = reads.find(id);
@@ -363,9 +366,12 @@ void DirectionPlanner::planSkipped(const std::set<std::string>& vanished) {
   out_.completeListing = in_.fromChanges->complete;
 }
 
+long long DirectionPlanner::windowStart() const { return in_.now - in_.pair->windowPastDays * kDay; }
+long long DirectionPlanner::windowEnd() const { return in_.now + in_.pair->windowFutureDays * kDay; }
+
 bool DirectionPlanner::inWindow(const Event& master) const {
-  const long long from = in_.now - in_.pair->windowPastDays * kDay;
-  const long long to = in_.now + in_.pair->windowFutureDays * kDay;
+  const long long from = windowStart();
+  const long long to = windowEnd();
   const long long start = unixOf(master.start);
   if (!master.recurrence.empty()) return start < to;  // a series may reach into the window from any start
   return unixOf(master.end) > from && start < to;
@@ -390,6 +396,8 @@ core::Result<void> DirectionPlanner::planGroup(const std::string& eventId, std::
     }
     return {};
   }
+  // A series the target cannot hold as a rule: copied as its occurrences instead
+  if (master && expands(eventId, *master)) return planExpanded(eventId, events, force);
   // A series copy is one unit: a user deleted it, and any part of its source changed: it comes back
   // whole, the master with every current exception and cancellation.
   if (master && series && series->state == MappingState::Deleted && !series->deletedAt &&
@@ -399,7 +407,7 @@ core::Result<void> DirectionPlanner::planGroup(const std::string& eventId, std::
       })) {
     force = true;
   }
-  if (master && series && series->state == MappingState::Synced) {
+  if (master && series && series->state == MappingState::Synced && !series->expandedUntil) {
     auto rebuilt = withdrawsException(eventId, events);
     if (!rebuilt) return std::unexpected(rebuilt.error());
     force = force || *rebuilt;
@@ -497,6 +505,7 @@ Mapping DirectionPlanner::base(const std::string& eventId, const Event& event) c
   next.endAt = unixOf(event.end);
   next.allDay = event.allDay();
   next.recurring = !event.recurrence.empty();
+  next.expandedUntil.reset();  // only planExpanded records a series copied as its occurrences
   return next;
 }
 
@@ -533,7 +542,9 @@ core::Result<void> DirectionPlanner::planWrite(const std::string& eventId, const
     PlanStep& s = add(StepKind::Deny, eventId, rid);
     s.mode = decision.mode;
     s.reasons = std::move(decision.reasons);
-    next.state = m && m->state == MappingState::Synced ? MappingState::Synced : MappingState::Denied;
+    // (an occurrence keeps a copy it is part of; a series copied as its occurrences has none of its own)
+    next.state = m && m->state == MappingState::Synced && !m->targetEventId.empty() ? MappingState::Synced
+                                                                                     : MappingState::Denied;
     if (!(m && m->state == MappingState::Denied && m->sourceEtag == event.etag)) {
       s.records = {next};
       s.audited = true;
@@ -726,17 +737,20 @@ core::Result<void> DirectionPlanner::planRemoval(const std::string& eventId, con
     for (Mapping* m : parts) s.records.push_back(retire(*m, cause, after));
     return {};
   }
+  // mappings of no copy (denied or deleted parts, a series copied as its occurrences), taken before
+  // the removals retire the others: each copy's mappings go with its own removal, not before it
+  std::vector<Mapping*> idle;
+  for (Mapping* m : parts) {
+    if (m->state != MappingState::Synced || m->targetEventId.empty()) idle.push_back(m);
+  }
   const std::size_t first = out_.steps.size();
   for (const Mapping* live : lives) {
     const bool standalone = !live->sourceRecurrenceId.empty();
     if (auto ok = planCopyRemoval(eventId, *live, why, cause, after, standalone); !ok) return ok;
   }
-  // mappings of no copy (denied or deleted parts) retire with the first removal (none when held)
+  // they retire with the first removal (none when held)
   if (out_.steps.size() > first) {
-    for (Mapping* m : parts) {
-      if (m->state == MappingState::Synced) continue;
-      out_.steps[first].records.push_back(retire(*m, cause, after));
-    }
+    for (Mapping* m : idle) out_.steps[first].records.push_back(retire(*m, cause, after));
   }
   return {};
 }
@@ -746,6 +760,7 @@ Mapping DirectionPlanner::retire(Mapping& m, StepCause cause, MappingState after
   m.contentSha256.clear();
   m.targetEtag.clear();
   if (after == MappingState::Denied) m.targetEventId.clear();
+  m.expandedUntil.reset();
   m.deletedAt = cause == StepCause::SourceDeleted ? std::optional<long long>(in_.now) : std::nullopt;
   return m;
 }

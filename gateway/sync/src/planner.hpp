@@ -46,6 +46,10 @@ struct PlanInput {
   /// The target's Provider::replacesOnUpdate for its calendar: an update of a copy it answers true
   /// for is planned as the copy's removal and a new copy (cause Rebuild). Unset: never.
   std::function<bool(const std::string& copyId, const policy::ApprovedWrite& write)> replacesOnUpdate;
+  /// The target's Provider::holdsSeries for its calendar: a series it answers false for is copied
+  /// as its occurrences inside the window, each an event of its own (planExpanded). Unset: every
+  /// series is written as a series.
+  std::function<bool(const policy::ApprovedWrite& write)> holdsSeries;
 };
 
 /// What the engine read from the source for the planner: event id -> its resource now (nullopt:
@@ -75,6 +79,10 @@ class DirectionPlanner {
   std::set<std::string> forced() const;
   std::set<std::string> seriesToComplete() const;
   bool userDeletedCopy(const Mapping& series) const;
+  /// A series copied as its occurrences (Mapping::expandedUntil).
+  static bool expandedSeries(const Mapping& series) {
+    return series.state == MappingState::Synced && series.expandedUntil.has_value();
+  }
   void planFlips(std::set<std::string>& force);
   void planSkipped(const std::set<std::string>& vanished);
   core::Result<void> planGroup(const std::string& eventId, std::vector<model::Event> events, bool force);
@@ -88,6 +96,14 @@ class DirectionPlanner {
   core::Result<void> planCopyRemoval(const std::string& eventId, const Mapping& live, const std::string& why,
                                      StepCause cause, MappingState after, bool standalone);
   core::Result<void> retireStandalone(const std::string& eventId);
+  bool expands(const std::string& eventId, const model::Event& master);
+  core::Result<void> planExpanded(const std::string& eventId, const std::vector<model::Event>& events, bool force);
+  core::Result<void> refuseExpansion(const std::string& eventId, const model::Event& master, const std::string& why);
+  core::Result<void> retireUnproduced(const std::string& eventId, const std::set<std::string>& produced);
+  void recordExpansion(const std::string& eventId, const model::Event& master);
+  std::set<std::string> expansionsDue() const;
+  long long windowStart() const;
+  long long windowEnd() const;
   core::Result<void> planOccurrenceRemoval(const std::string& eventId, const model::Event& event, Mapping next,
                                            const std::vector<std::string>& why);
   core::Result<void> retireWithdrawnOccurrences(const std::string& eventId, const std::vector<model::Event>& events);

@@ -103,6 +103,9 @@ core::Result<DirectionInputs> prepareDirection(MappingStore& mappings, FailureSt
                                                                                          const policy::ApprovedWrite& write) {
     return target->replacesOnUpdate(calendar, copyId, write);
   };
+  in.holdsSeries = [target = to.provider, calendar = to.calendar.providerCalendarId](const policy::ApprovedWrite& write) {
+    return target->holdsSeries(calendar, write);
+  };
   for (const auto& id : detail::DirectionPlanner::copiesToVerify(in)) {
     auto copy = to.provider->getEvent(to.calendar.providerCalendarId, id);
     if (copy) {

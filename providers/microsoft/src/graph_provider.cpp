@@ -623,6 +623,15 @@ core::Result<void> GraphProvider::remove(const std::string& calendarId, const st
   return fail(ErrorCode::PreconditionFailed, "the event kept changing on Microsoft 365");
 }
 
+bool GraphProvider::holdsSeries(const std::string& calendarId, const policy::ApprovedWrite& write) {
+  (void)calendarId;
+  const model::Event& e = write.event();
+  if (e.recurrence.empty() || e.recurrenceId) return true;
+  // the body a create would send: refused exactly when no patternedRecurrence has its occurrences
+  auto b = impl_->body(write);
+  return b || b.error().cause != core::Cause::WriteRefused;
+}
+
 std::size_t GraphProvider::batchLimit() const { return std::clamp<std::size_t>(impl_->api.options().batchSize, 1, 20); }
 
 core::Result<BatchResults> GraphProvider::writeBatch(const std::string& calendarId, const std::vector<BatchedWrite>& writes) {

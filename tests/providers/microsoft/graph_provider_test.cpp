@@ -300,14 +300,26 @@ TEST_CASE("remove: DELETE with If-Match; already gone is done", "[microsoft][con
   CHECK(s.provider->remove(s.calendar, w->id, w->etag, approve(e, s.calendar, true)));
 }
 
-TEST_CASE("a series Outlook cannot hold exactly is refused with the reason, never written as something else", "[microsoft][contract][writes]") {
+TEST_CASE("a series Outlook cannot hold exactly: holdsSeries says so (the engine copies its occurrences); written anyway, it is refused",
+          "[microsoft][contract][writes]") {
   Setup s(kPlain);
   Event e = sourceEvent("first Monday or Tuesday");
   e.recurrence = {"RRULE:FREQ=MONTHLY;BYDAY=MO,TU;BYSETPOS=1;COUNT=3"};
+  const std::size_t before = s.provider->requestCount();
+  CHECK_FALSE(s.provider->holdsSeries(s.calendar, approve(e, s.calendar)));
+  CHECK(s.provider->requestCount() == before);  // decided without asking the server
   auto w = s.provider->create(s.calendar, approve(e, s.calendar));
   REQUIRE_FALSE(w);
   CHECK(w.error().cause == core::Cause::WriteRefused);
   CHECK(s.fake.events(s.calendar).empty());
+  Event rdate = sourceEvent("with an extra date");
+  rdate.recurrence = {"RRULE:FREQ=DAILY;COUNT=3", "RDATE;TZID=Europe/Berlin:20260620T140000"};
+  CHECK_FALSE(s.provider->holdsSeries(s.calendar, approve(rdate, s.calendar)));
+  // what Outlook holds exactly, and what is no series at all
+  Event weekly = sourceEvent("weekly");
+  weekly.recurrence = {"RRULE:FREQ=WEEKLY;COUNT=3"};
+  CHECK(s.provider->holdsSeries(s.calendar, approve(weekly, s.calendar)));
+  CHECK(s.provider->holdsSeries(s.calendar, approve(sourceEvent("single"), s.calendar)));
 }
 
 TEST_CASE("throttling: 429 waits its fractional Retry-After and retries; 503 too", "[microsoft][contract][limits]") {

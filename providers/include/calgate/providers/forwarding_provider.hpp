@@ -32,6 +32,9 @@ class ForwardingProvider : public Provider {
   bool replacesOnUpdate(const std::string& calendarId, const std::string& copyId, const policy::ApprovedWrite& write) override {
     return inner_->replacesOnUpdate(calendarId, copyId, write);
   }
+  bool holdsSeries(const std::string& calendarId, const policy::ApprovedWrite& write) override {
+    return inner_->holdsSeries(calendarId, write);
+  }
   std::size_t batchLimit() const override { return inner_->batchLimit(); }
   core::Result<BatchResults> writeBatch(const std::string& calendarId, const std::vector<BatchedWrite>& writes) override {
     return inner_->writeBatch(calendarId, writes);

@@ -144,6 +144,16 @@ class Provider {
     return false;
   }
 
+  /// Whether the target can hold `write`, a series, as a series with exactly its occurrences
+  /// (Outlook has no pattern for a monthly day 31, RDATEs, several RRULEs…). When it cannot, the
+  /// engine copies the series' occurrences inside the pair's window as events of their own
+  /// instead of a rule that is almost the same. Pure (no I/O); true for anything but a series. The
+  /// default: every series.
+  virtual bool holdsSeries(const std::string& calendarId, const policy::ApprovedWrite& write) {
+    (void)calendarId, (void)write;
+    return true;
+  }
+
   /// How many writes writeBatch() sends together. 1 (the default): the adapter has no batching,
   /// and callers write one at a time.
   virtual std::size_t batchLimit() const { return 1; }

@@ -34,6 +34,10 @@ struct Mapping {
   bool recurring = false;  ///< a series master (start/end are its first occurrence's)
   MappingState state = MappingState::Synced;
   std::optional<long long> deletedAt;
+  /// A series the target cannot hold as a rule (Provider::holdsSeries), copied as its occurrences
+  /// (mappings of their own, standalone): the end of the window they were expanded over. Set only
+  /// on the series' own mapping, which is then Synced with no targetEventId.
+  std::optional<long long> expandedUntil;
   long long updatedAt = 0;  ///< when the row was last written (as loaded; saving stamps it anew)
 };
 

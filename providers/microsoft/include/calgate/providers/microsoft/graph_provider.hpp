@@ -25,7 +25,8 @@
 ///   PATCH with If-Match (412 -> re-read, retry once); deletes with If-Match, 404 = done. Zones
 ///   are written as Windows names where one corresponds (ICU), else as the instant in UTC. A
 ///   series is written with the patternedRecurrence that has exactly its RRULE's occurrences
-///   (graph_recurrence.hpp; any other rule is refused: Invalid, cause WriteRefused, with the
+///   (graph_recurrence.hpp; holdsSeries says which, so the engine copies any other series as
+///   its occurrences; written anyway, it is refused: Invalid, cause WriteRefused, with the
 ///   reason), its EXDATEs as DELETEs of those instances; an occurrence (a write with a recurrence
 ///   id, on the series copy's id) as a PATCH (exception) or DELETE (cancellation) of the instance
 ///   with that original start, found through the master's instances; every write to a series
@@ -103,6 +104,7 @@ class GraphProvider final : public Provider {
   /// $batch, their creates found first through the pair's copy listing; a request that is not a
   /// plain success (412, 429, 424, a 5xx) is then done on its own exactly as create/update/remove
   /// do it.
+  bool holdsSeries(const std::string& calendarId, const policy::ApprovedWrite& write) override;
   std::size_t batchLimit() const override;
   core::Result<BatchResults> writeBatch(const std::string& calendarId, const std::vector<BatchedWrite>& writes) override;
 
