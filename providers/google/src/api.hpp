@@ -67,6 +67,7 @@ class Api {
 
   std::size_t requests() const { return requests_.load(); }
   const GoogleOptions& options() const { return options_; }
+  const core::Clock& clock() const { return clock_; }
 
  private:
   core::Result<HttpResponse> once(const HttpRequest& request, std::size_t weight = 1);

@@ -1,6 +1,7 @@
 #include "calgate/providers/google/google_provider.hpp"
 
 #include "api.hpp"
+#include "push.hpp"
 #include "calgate/core/log.hpp"
 #include "calgate/model/recurrence.hpp"
 #include "calgate/providers/google/mapping.hpp"
@@ -576,6 +577,12 @@ bool GoogleProvider::replacesOnUpdate(const std::string& calendarId, const std::
   if (!impl_->calendarZone(calendarId)) return false;  // cannot tell whether it is the primary: keep the copy
   return current != impl_->copyIdFor(calendarId, write);
 }
+
+core::Result<Watch> GoogleProvider::watch(const std::string& calendarId, const WatchRequest& request) {
+  return openChannel(impl_->api, calendarId, request);
+}
+
+core::Result<void> GoogleProvider::unwatch(const Watch& w) { return stopChannel(impl_->api, w); }
 
 std::size_t GoogleProvider::batchLimit() const { return std::max<std::size_t>(impl_->api.options().batchSize, 1); }
 

@@ -719,3 +719,49 @@ TEST_CASE("out of office in a batch: the part carries the type and the copy's ow
   CHECK(types[copies[0].id] == "outOfOffice");
   CHECK(types[copies[1].id] == "default");
 }
+
+TEST_CASE("push: events.watch opens a web_hook channel with calgate's id, token and lifetime; channels.stop closes it",
+          "[google][contract][push]") {
+  // nothing listens at the address: the fake's first ("sync") delivery fails without retries
+  Setup s(std::map<std::string, std::string>{{"deliveryRetries", "0"}});
+  test::FakeClock clock = test::FakeClock::at(2026y / June / 1, 0h);
+  GoogleProvider provider(s.http, *s.tokens, clock, GoogleEndpoints{s.fake.url}, GoogleOptions{});
+  WatchRequest request{"ch_0123456789abcdef", "https://127.0.0.1:9/webhooks/google", "t0ken-secret",
+                       sys_seconds(sys_days{2026y / June / 7})};
+  auto w = provider.watch(kUser, request);
+  REQUIRE(w);
+  CHECK(w->channelId == request.channelId);
+  CHECK_FALSE(w->resourceId.empty());
+  CHECK(w->expiresAt == request.expiresAt);
+  auto state = s.fake.state();
+  REQUIRE(state["channels"].size() == 1);
+  CHECK(state["channels"][0]["address"] == request.address);
+  CHECK(state["channels"][0]["hasToken"] == true);
+  CHECK(state["channels"][0]["expiration"] == 1780790400000LL);  // asked for, in ms
+  CHECK(state["deliveries"][0]["state"] == "sync");
+
+  // Google shortens a lifetime beyond its maximum: the granted one counts
+  request.channelId = "ch_long";
+  request.expiresAt = sys_seconds(sys_days{2026y / July / 1});
+  auto longer = provider.watch(kUser, request);
+  REQUIRE(longer);
+  CHECK(longer->expiresAt == sys_seconds(sys_days{2026y / June / 8}));
+
+  REQUIRE(provider.unwatch(*w));
+  state = s.fake.state();
+  CHECK(state["channels"][0]["stopped"] == true);
+  CHECK(provider.unwatch(*w));  // gone already: done
+  CHECK(count(s.requests(), "calendar.channels.stop") == 2);
+
+  // refused before anything is sent: an id Google would refuse, an address that is not https
+  const std::size_t before = provider.requestCount();
+  CHECK_FALSE(provider.watch(kUser, {"no spaces allowed", "https://127.0.0.1:9/w", "t", request.expiresAt}));
+  CHECK_FALSE(provider.watch(kUser, {"ch_plain", "http://127.0.0.1:9/w", "t", request.expiresAt}));
+  CHECK_FALSE(provider.watch(kUser, {"ch_notoken", "https://127.0.0.1:9/w", "", request.expiresAt}));
+  CHECK(provider.requestCount() == before);
+  // a channel id Google saw before is refused by Google
+  request.channelId = "ch_long";
+  auto again = provider.watch(kUser, request);
+  REQUIRE_FALSE(again);
+  CHECK(again.error().code == core::ErrorCode::Invalid);
+}

@@ -35,6 +35,10 @@ class ForwardingProvider : public Provider {
   bool holdsSeries(const std::string& calendarId, const policy::ApprovedWrite& write) override {
     return inner_->holdsSeries(calendarId, write);
   }
+  core::Result<Watch> watch(const std::string& calendarId, const WatchRequest& request) override {
+    return inner_->watch(calendarId, request);
+  }
+  core::Result<void> unwatch(const Watch& w) override { return inner_->unwatch(w); }
   std::size_t batchLimit() const override { return inner_->batchLimit(); }
   core::Result<BatchResults> writeBatch(const std::string& calendarId, const std::vector<BatchedWrite>& writes) override {
     return inner_->writeBatch(calendarId, writes);

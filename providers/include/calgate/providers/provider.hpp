@@ -94,6 +94,22 @@ struct BatchedWrite {
   const policy::ApprovedWrite* write = nullptr;  ///< never null; must outlive the call
 };
 
+/// Asking for push notifications on one calendar: a Google events.watch channel, a Graph
+/// subscription.
+struct WatchRequest {
+  std::string channelId;  ///< calgate's id for the channel: unique, 1-64 of [A-Za-z0-9_-]
+  std::string address;    ///< the HTTPS URL the provider posts notifications to
+  std::string token;      ///< sent back with every notification (Google: X-Goog-Channel-Token), 1-256 chars
+  std::chrono::sys_seconds expiresAt{};  ///< the lifetime asked for; the provider may shorten it
+};
+
+/// A push channel as the provider opened it.
+struct Watch {
+  std::string channelId;
+  std::string resourceId;  ///< the provider's id of what is watched (Google: X-Goog-Resource-ID)
+  std::chrono::sys_seconds expiresAt{};  ///< as granted
+};
+
 /// writeBatch's answer: one result per write, in order (a remove's WriteResult carries its id).
 using BatchResults = std::vector<core::Result<WriteResult>>;
 
@@ -152,6 +168,19 @@ class Provider {
   virtual bool holdsSeries(const std::string& calendarId, const policy::ApprovedWrite& write) {
     (void)calendarId, (void)write;
     return true;
+  }
+
+  /// Opens a push channel on the calendar: the provider posts to `request.address` when its
+  /// events change (and may also before this returns). Unavailable when the adapter has no push
+  /// (the default); Invalid for a request the provider refuses or an answer it cannot vouch for.
+  virtual core::Result<Watch> watch(const std::string& calendarId, const WatchRequest& request) {
+    (void)calendarId, (void)request;
+    return core::fail(core::ErrorCode::Unavailable, "this provider sends no push notifications");
+  }
+  /// Closes a channel watch() opened; one the provider no longer knows (expired, stopped) is done.
+  virtual core::Result<void> unwatch(const Watch& watch) {
+    (void)watch;
+    return core::fail(core::ErrorCode::Unavailable, "this provider sends no push notifications");
   }
 
   /// How many writes writeBatch() sends together. 1 (the default): the adapter has no batching,

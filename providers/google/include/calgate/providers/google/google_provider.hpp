@@ -18,6 +18,7 @@
 ///   extendedProperties.private. A timed single event shown as out of office is copied as an
 ///   out-of-office event (id + "oo") where the calendar takes status events (`statusEvents`, the
 ///   primary calendar); a copy that must change type is replaced (replacesOnUpdate);
+/// - push: events.watch channels (watch) and channels.stop (unwatch);
 /// - batches: plain writes go `batchSize` at a time as the parts of one batch request (writeBatch);
 /// - pacing: at most `requestsPerMinute` requests in any minute, a batch's parts each counted,
 ///   across every adapter of the account that shares its `pacer` (it waits for room);
@@ -103,6 +104,11 @@ class GoogleProvider final : public Provider {
   /// Whether the copy must be another event: its type (out of office or ordinary) differs from
   /// the one `write` is written as (Google cannot change an event's type).
   bool replacesOnUpdate(const std::string& calendarId, const std::string& copyId, const policy::ApprovedWrite& write) override;
+  /// events.watch on the calendar (a web_hook channel with calgate's id, address and token); the
+  /// answer must name the channel asked for, a resource id and an expiration in the future.
+  core::Result<Watch> watch(const std::string& calendarId, const WatchRequest& request) override;
+  /// channels.stop; a channel Google no longer knows (404) is done.
+  core::Result<void> unwatch(const Watch& watch) override;
   std::size_t batchLimit() const override;
   core::Result<BatchResults> writeBatch(const std::string& calendarId, const std::vector<BatchedWrite>& writes) override;
 
