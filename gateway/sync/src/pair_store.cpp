@@ -197,10 +197,11 @@ core::Result<SyncPair> PairStore::get(const std::string& id) {
   });
 }
 
-core::Result<std::vector<SyncPair>> PairStore::list(const std::string& where) {
+core::Result<std::vector<SyncPair>> PairStore::list(const std::string& where, const std::optional<std::string>& calendarId) {
   return db_.withSession([&](soci::session& sql) -> core::Result<std::vector<SyncPair>> {
     std::vector<SyncPair> out;
-    soci::rowset<soci::row> rows = (sql.prepare << std::string(kSelect) + where + " ORDER BY id");
+    const std::string query = std::string(kSelect) + where + " ORDER BY id";
+    soci::rowset<soci::row> rows = calendarId ? (sql.prepare << query, soci::use(*calendarId)) : (sql.prepare << query);
     for (const auto& r : rows) {
       auto p = fromRow(r);
       if (!p) return std::unexpected(p.error());
@@ -210,11 +211,19 @@ core::Result<std::vector<SyncPair>> PairStore::list(const std::string& where) {
   });
 }
 
-core::Result<std::vector<SyncPair>> PairStore::listRunnable() {
-  return list("WHERE enabled = 1 AND quarantined_at IS NULL AND "
-              "user_id NOT IN (SELECT id FROM users WHERE disabled_at IS NOT NULL) AND NOT EXISTS ("
-              "SELECT 1 FROM calendars c JOIN accounts a ON a.id = c.account_id WHERE c.id IN "
-              "(pairs.source_calendar_id, pairs.target_calendar_id) AND a.status = 'needs_reauth')");
+namespace {
+constexpr const char* kRunnable =
+    "WHERE enabled = 1 AND quarantined_at IS NULL AND "
+    "user_id NOT IN (SELECT id FROM users WHERE disabled_at IS NOT NULL) AND NOT EXISTS ("
+    "SELECT 1 FROM calendars c JOIN accounts a ON a.id = c.account_id WHERE c.id IN "
+    "(pairs.source_calendar_id, pairs.target_calendar_id) AND a.status = 'needs_reauth')";
+}  // namespace
+
+core::Result<std::vector<SyncPair>> PairStore::listRunnable() { return list(kRunnable); }
+
+core::Result<std::vector<SyncPair>> PairStore::listRunnableReading(const std::string& calendarId) {
+  return list(std::string(kRunnable) + " AND :c IN (source_calendar_id, CASE WHEN direction = 'two_way' THEN target_calendar_id END)",
+              calendarId);
 }
 
 core::Result<std::vector<SyncPair>> PairStore::listAll() { return list(""); }

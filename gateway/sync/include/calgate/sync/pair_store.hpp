@@ -80,6 +80,8 @@ class PairStore {
   /// re-authorisation, paused ones too: a paused pair's runs still make the deletions the
   /// policy requires (and resume it when the held deletions are no longer there).
   core::Result<std::vector<SyncPair>> listRunnable();
+  /// The runnable pairs that read `calendarId`: its source, or the target of a two-way pair.
+  core::Result<std::vector<SyncPair>> listRunnableReading(const std::string& calendarId);
   /// Every pair, paused or not.
   core::Result<std::vector<SyncPair>> listAll();
   /// The pairs of one user, oldest first.
@@ -114,7 +116,7 @@ class PairStore {
 
  private:
   /// Runs an UPDATE binding, in order: `text` (if any), the current time `timeBinds` times, the id.
-  core::Result<std::vector<SyncPair>> list(const std::string& where);
+  core::Result<std::vector<SyncPair>> list(const std::string& where, const std::optional<std::string>& calendarId = std::nullopt);
   core::Result<void> update(const std::string& id, const std::string& sql, const std::optional<std::string>& text,
                             int timeBinds);
   store::Database& db_;

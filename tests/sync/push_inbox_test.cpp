@@ -1,0 +1,101 @@
+// Push notifications at the door (PushInbox): a genuine change queues one sync per pair that
+// reads the calendar (coalesced), anything else -- unknown channels, wrong tokens, another
+// resource, malformed headers, expired channels -- causes no work. Runs on SQLite and PostgreSQL.
+#include "calgate/sync/job_queue.hpp"
+#include "calgate/sync/push_channels.hpp"
+#include "calgate/sync/push_inbox.hpp"
+#include "sync/sync_fixture.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace calgate;
+using namespace calgate::sync;
+
+namespace {
+
+long long queued(test::SyncFixture& f) {
+  auto s = JobQueue(f.t.db(), f.clock).stats();
+  REQUIRE(s);
+  return s->queued;
+}
+
+GoogleNotification note(const std::string& channel, const std::string& token, const std::string& state = "exists",
+                        const std::string& number = "7") {
+  return {channel, token, "res-1", state, number};
+}
+
+}  // namespace
+
+TEST_CASE("push inbox: a genuine Google notification queues the pairs reading the calendar once; nothing else causes work",
+          "[sync][push]") {
+  test::SyncFixture f(Direction::TwoWay);
+  PushChannelStore channels(f.t.db(), f.clock);
+  const long long now = f.clock.nowUnixSeconds();
+  REQUIRE(channels.opening("ch_work", "google", f.workCal.id, channelTokenHash("right-token"), now + 86400));
+  PushInbox inbox(f.t.db(), f.clock);
+
+  // while the channel opens, Google's first message may come before its answer: accepted, no work
+  auto r = inbox.google(note("ch_work", "right-token", "sync", "1"));
+  REQUIRE(r);
+  CHECK(r->outcome == PushOutcome::NoWork);
+  REQUIRE(channels.activate("ch_work", "res-1", now + 6 * 86400));
+  const long long before = queued(f);
+
+  r = inbox.google(note("ch_work", "right-token"));
+  REQUIRE(r);
+  CHECK(r->outcome == PushOutcome::Queued);
+  CHECK(r->pairsQueued == 1);
+  // a burst is one run: the pair's sync is queued already; message numbers may jump
+  r = inbox.google(note("ch_work", "right-token", "exists", "12"));
+  REQUIRE(r);
+  CHECK(r->outcome == PushOutcome::Queued);
+  CHECK(r->pairsQueued == 0);
+  CHECK(queued(f) == before + 1);
+
+  // forged or unknown: no work
+  const std::vector<std::pair<GoogleNotification, PushOutcome>> refused{
+      {note("ch_work", "wrong-token"), PushOutcome::Rejected},
+      {note("ch_work", "right-tokeN"), PushOutcome::Rejected},
+      {{"ch_work", "right-token", "res-2", "exists", "8"}, PushOutcome::Rejected},  // another resource
+      {{"ch_work", "right-token", "res-1", "exists", "eight"}, PushOutcome::Rejected},
+      {{"ch_work", "right-token", "res-1", "deleted", "8"}, PushOutcome::Rejected},
+      {{"ch_work", "", "res-1", "exists", "8"}, PushOutcome::Rejected},
+      {{"ch_work", std::string(300, 'x'), "res-1", "exists", "8"}, PushOutcome::Rejected},
+      {note("ch_unknown", "right-token"), PushOutcome::Unknown},
+  };
+  JobQueue jobs(f.t.db(), f.clock);
+  for (const auto& [n, outcome] : refused) {
+    INFO(n.channelId << " " << n.resourceId << " " << n.resourceState << " " << n.messageNumber);
+    auto seen = inbox.google(n);
+    REQUIRE(seen);
+    CHECK(seen->outcome == outcome);
+    CHECK(seen->pairsQueued == 0);
+  }
+
+  // the target of a two-way pair is read too; a channel that expired is nobody's
+  auto claimed = jobs.claim("test");
+  REQUIRE(claimed);
+  REQUIRE(*claimed);
+  REQUIRE(jobs.complete(**claimed, "test"));
+  REQUIRE(channels.opening("ch_home", "google", f.homeCal.id, channelTokenHash("home-token"), now + 60));
+  REQUIRE(channels.activate("ch_home", "res-1", now + 60));
+  r = inbox.google(note("ch_home", "home-token"));
+  REQUIRE(r);
+  CHECK(r->pairsQueued == 1);
+  f.clock.advance(std::chrono::minutes(2));
+  r = inbox.google(note("ch_home", "home-token"));
+  REQUIRE(r);
+  CHECK(r->outcome == PushOutcome::Unknown);
+}
+
+TEST_CASE("push inbox: the target of a one-way pair is not read, so its notifications queue nothing", "[sync][push]") {
+  test::SyncFixture f(Direction::OneWay);
+  PushChannelStore channels(f.t.db(), f.clock);
+  const long long now = f.clock.nowUnixSeconds();
+  REQUIRE(channels.opening("ch_home", "google", f.homeCal.id, channelTokenHash("t"), now + 86400));
+  REQUIRE(channels.activate("ch_home", "res-1", now + 86400));
+  auto r = PushInbox(f.t.db(), f.clock).google(note("ch_home", "t"));
+  REQUIRE(r);
+  CHECK(r->outcome == PushOutcome::Queued);
+  CHECK(r->pairsQueued == 0);
+}
