@@ -21,6 +21,8 @@ PACKAGES=(
   libhowardhinnant-date-dev catch2
   # services used by tests and the demo
   postgresql radicale xandikos nsd ldnsutils dns-root-data
+  # nginx: the TLS-terminating reverse proxy the push tests put in front of calgate (test CA)
+  nginx-light
   # test tooling
   curl python3 python3-jsonschema python3-yaml procps openssl
   # benchmarks (bench/): Google Benchmark, and wrk for the HTTP API benchmark

@@ -25,6 +25,19 @@
 
 namespace calgate::test {
 
+/// The JSON line a test service prints once it listens (waits up to 10 s; fails the test if the
+/// process ends or prints nothing).
+inline nlohmann::json firstJsonLine(Process& process) {
+  for (int i = 0; i < 400 && process.currentOut().find('\n') == std::string::npos; ++i) {
+    REQUIRE(process.running());
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  const auto line = process.currentOut();
+  INFO(process.currentErr());
+  REQUIRE(line.find('\n') != std::string::npos);
+  return nlohmann::json::parse(line.substr(0, line.find('\n')));
+}
+
 class FakeService {
  public:
   /// Starts tests/services/`name`/main.mjs with `switches` (name -> JSON value, see its DEFAULTS).
@@ -36,14 +49,7 @@ class FakeService {
       argv.push_back(option + "=" + value);
     }
     process_ = std::make_unique<Process>(argv, std::map<std::string, std::string>{}, dir_.path());
-    for (int i = 0; i < 400 && process_->currentOut().find('\n') == std::string::npos; ++i) {
-      REQUIRE(process_->running());
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
-    const auto line = process_->currentOut();
-    INFO(process_->currentErr());
-    REQUIRE(line.find('\n') != std::string::npos);
-    const auto started = nlohmann::json::parse(line.substr(0, line.find('\n')));
+    const auto started = firstJsonLine(*process_);
     url = started["url"].get<std::string>();
     controlToken_ = started["controlToken"].get<std::string>();
   }

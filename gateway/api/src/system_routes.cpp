@@ -67,6 +67,7 @@ http::Router buildRouter(Services& services) {
   addPairRoutes(router, services);
   addPolicyRoutes(router, services);
   addFeedRoutes(router, services);
+  addWebhookRoutes(router, services);
   return router;
 }
 

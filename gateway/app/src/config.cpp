@@ -254,6 +254,8 @@ const std::vector<KeySpec>& keySpecs() {
       integerKey("sync.workers", 0, 64, [](Config& c, auto v) { c.sync.workers = static_cast<unsigned>(v); }),
       integerKey("sync.poll_interval_seconds", 10, 86400,
                  [](Config& c, auto v) { c.sync.pollInterval = std::chrono::seconds(v); }),
+      integerKey("sync.safety_poll_seconds", 60, 86400,
+                 [](Config& c, auto v) { c.sync.safetyPollInterval = std::chrono::seconds(v); }),
       integerKey("sync.lease_seconds", 30, 3600, [](Config& c, auto v) { c.sync.lease = std::chrono::seconds(v); }),
       integerKey("sync.mass_delete_percent", 1, 100,
                  [](Config& c, auto v) { c.sync.massDeletePercent = static_cast<unsigned>(v); }),
@@ -465,6 +467,8 @@ std::expected<Config, ConfigError> loadConfig(const std::optional<std::filesyste
     const std::string origin = it == raw.end() ? "default" : it->second.origin.describe;
     return std::unexpected(ConfigError{"database.url (" + origin + "): " + target.error().message});
   }
+  // Google and Microsoft deliver push notifications only to https: an https public URL turns push on
+  if (config.server.publicUrl.starts_with("https://")) config.sync.pushGoogleAddress = config.server.publicUrl + "/webhooks/google";
   return config;
 }
 

@@ -195,6 +195,8 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
   services.tokens = tokenBroker.get();
   http::RateLimiter unknownFeedLimiter(config->server.rateLimitPerMinute == 0 ? 0 : 60);
   services.unknownFeedLimiter = &unknownFeedLimiter;
+  http::RateLimiter webhookLimiter(config->server.rateLimitPerMinute == 0 ? 0 : 60);
+  services.webhookLimiter = &webhookLimiter;
   services.policyLimiter = &policyLimiter;
   services.discoverCalDav = [allowPrivate = config->sync.allowPrivateNetworks](const accounts::CalDavLogin& login) {
     // A person waits for this answer (and a request thread with them): a slow server fails sooner.

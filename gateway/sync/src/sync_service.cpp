@@ -7,6 +7,8 @@
 #include "calgate/store/change_listener.hpp"
 #include "calgate/sync/mapping_store.hpp"
 #include "calgate/sync/pair_store.hpp"
+#include "calgate/sync/push_channels.hpp"
+#include "calgate/sync/push_maintainer.hpp"
 #include "calgate/sync/worker.hpp"
 
 #include <sstream>
@@ -144,15 +146,52 @@ core::Result<std::size_t> SyncService::schedule() {
   PairStore pairs(db_, clock_);
   auto runnable = pairs.listRunnable();
   if (!runnable) return std::unexpected(runnable.error());
+  auto pushed = pushedCalendars();
+  if (!pushed) return std::unexpected(pushed.error());
+  const long long safetyCutoff = clock_.nowUnixSeconds() - config_.safetyPollInterval.count();
   std::size_t added = 0;
   for (const auto& p : *runnable) {
+    // calendars that notify their changes are polled only for safety
+    const bool notified = pushed->count(p.sourceCalendarId) &&
+                          (p.direction == Direction::OneWay || pushed->count(p.targetCalendarId));
+    if (notified && p.lastSuccessAt && *p.lastSuccessAt > safetyCutoff) continue;
     auto queued = queue_.enqueue("sync_pair", p.id, "sync:" + p.id);
     if (!queued) return std::unexpected(queued.error());
     added += *queued ? 1 : 0;
   }
   auto purge = queue_.enqueue("purge", "", "purge");
   if (!purge) return std::unexpected(purge.error());
+  if (!config_.pushGoogleAddress.empty()) {
+    auto maintain = queue_.enqueue("push_maintain", "", "push");
+    if (!maintain) return std::unexpected(maintain.error());
+  }
   return added;
+}
+
+// Calendars with an open push channel (none when push is off).
+core::Result<std::set<std::string>> SyncService::pushedCalendars() {
+  std::set<std::string> out;
+  if (config_.pushGoogleAddress.empty()) return out;
+  auto channels = PushChannelStore(db_, clock_).all();
+  if (!channels) return std::unexpected(channels.error());
+  const long long now = clock_.nowUnixSeconds();
+  for (const auto& c : *channels) {
+    if (c.active && c.expiresAt > now) out.insert(c.calendarId);
+  }
+  return out;
+}
+
+core::Result<void> SyncService::maintainPush() {
+  PushMaintainer maintainer(db_, clock_, providers_, {config_.pushGoogleAddress});
+  auto round = maintainer.maintain();
+  if (!round) return std::unexpected(round.error());
+  if (round->opened + round->stopped + round->forgotten + round->failed > 0) {
+    core::log::info("push.maintained", {{"opened", round->opened},
+                                        {"stopped", round->stopped},
+                                        {"forgotten", round->forgotten},
+                                        {"failed", round->failed}});
+  }
+  return {};
 }
 
 core::Result<void> SyncService::handle(const sync::Job& job) {
@@ -165,6 +204,7 @@ core::Result<void> SyncService::handle(const sync::Job& job) {
     return {};
   }
   if (job.kind == "remove_pair") return removePair(job);
+  if (job.kind == "push_maintain") return maintainPush();
   if (job.kind != "sync_pair") return core::fail(ErrorCode::Invalid, "unknown job kind " + job.kind);
   PairStore pairs(db_, clock_);
   auto opened = openPair(job);
@@ -202,7 +242,26 @@ core::Result<void> SyncService::handle(const sync::Job& job) {
                                      {"unchanged", report->unchanged},
                                      {"paused", report->paused},
                                      {"seconds", seconds}});
+  if (lacksPush(pair, *sp, *tp)) requestPushUpkeep();
   return {};
+}
+
+// Whether a calendar the pair reads could notify its changes but has no channel yet (a new pair,
+// or an open that failed): then the channels' upkeep runs now, not at the next scheduler tick.
+bool SyncService::lacksPush(const SyncPair& pair, const providers::Provider& source, const providers::Provider& target) {
+  if (config_.pushGoogleAddress.empty()) return false;
+  auto pushed = pushedCalendars();
+  if (!pushed) return false;
+  const auto google = model::ProviderKind::Google;
+  return (source.kind() == google && !pushed->count(pair.sourceCalendarId)) ||
+         (pair.direction == Direction::TwoWay && target.kind() == google && !pushed->count(pair.targetCalendarId));
+}
+
+void SyncService::requestPushUpkeep() {
+  if (config_.pushGoogleAddress.empty()) return;
+  if (auto queued = queue_.enqueue("push_maintain", "", "push"); !queued) {
+    core::log::warn("push.upkeep_not_queued", {{"error", queued.error().describe()}});
+  }
 }
 
 // A pair deleted with its copies: the copies first (each approved and audited), then the pair.
@@ -238,7 +297,9 @@ core::Result<void> SyncService::removePair(const sync::Job& job) {
   e.objectRef = "pair/" + pair.id;
   e.decision = "deleted";
   e.facts = {{"copies_deleted", std::to_string(removed->removed)}, {"copies_failed", std::to_string(removed->failed)}};
-  return audit::AuditLog(db_, clock_).append(e);
+  if (auto ok = audit::AuditLog(db_, clock_).append(e); !ok) return ok;
+  requestPushUpkeep();  // channels no pair needs any more are stopped now
+  return {};
 }
 
 std::string SyncService::renderMetrics() {
@@ -251,6 +312,7 @@ void SyncService::workerLoop(unsigned index) {
   worker.on("sync_pair", [this](const sync::Job& j) { return handle(j); });
   worker.on("purge", [this](const sync::Job& j) { return handle(j); });
   worker.on("remove_pair", [this](const sync::Job& j) { return handle(j); });
+  worker.on("push_maintain", [this](const sync::Job& j) { return handle(j); });
   while (!stopping_) {
     const auto seen = signal_.seen();  // before looking: a job queued after the look still wakes us
     auto ran = worker.runOnce();

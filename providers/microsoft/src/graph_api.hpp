@@ -70,6 +70,7 @@ class Api {
 
   std::size_t requests() const { return requests_.load(); }
   const GraphOptions& options() const { return options_; }
+  const core::Clock& clock() const { return clock_; }
 
  private:
   core::Result<HttpResponse> once(const HttpRequest& request);

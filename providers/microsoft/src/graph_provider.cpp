@@ -1,6 +1,7 @@
 #include "calgate/providers/microsoft/graph_provider.hpp"
 
 #include "graph_api.hpp"
+#include "graph_push.hpp"
 
 #include "calgate/model/zone_names.hpp"
 #include "calgate/providers/json_fields.hpp"
@@ -622,6 +623,15 @@ core::Result<void> GraphProvider::remove(const std::string& calendarId, const st
   }
   return fail(ErrorCode::PreconditionFailed, "the event kept changing on Microsoft 365");
 }
+
+core::Result<Watch> GraphProvider::watch(const std::string& calendarId, const WatchRequest& request) {
+  return createSubscription(impl_->api, calendarId, request);
+}
+core::Result<Watch> GraphProvider::renewWatch(const Watch& w, std::chrono::sys_seconds expiresAt) {
+  return renewSubscription(impl_->api, w, expiresAt);
+}
+core::Result<void> GraphProvider::reauthorizeWatch(const Watch& w) { return reauthorizeSubscription(impl_->api, w); }
+core::Result<void> GraphProvider::unwatch(const Watch& w) { return deleteSubscription(impl_->api, w); }
 
 bool GraphProvider::holdsSeries(const std::string& calendarId, const policy::ApprovedWrite& write) {
   (void)calendarId;

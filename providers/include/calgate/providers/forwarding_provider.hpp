@@ -39,6 +39,10 @@ class ForwardingProvider : public Provider {
     return inner_->watch(calendarId, request);
   }
   core::Result<void> unwatch(const Watch& w) override { return inner_->unwatch(w); }
+  core::Result<Watch> renewWatch(const Watch& w, std::chrono::sys_seconds expiresAt) override {
+    return inner_->renewWatch(w, expiresAt);
+  }
+  core::Result<void> reauthorizeWatch(const Watch& w) override { return inner_->reauthorizeWatch(w); }
   std::size_t batchLimit() const override { return inner_->batchLimit(); }
   core::Result<BatchResults> writeBatch(const std::string& calendarId, const std::vector<BatchedWrite>& writes) override {
     return inner_->writeBatch(calendarId, writes);

@@ -99,8 +99,13 @@ struct BatchedWrite {
 struct WatchRequest {
   std::string channelId;  ///< calgate's id for the channel: unique, 1-64 of [A-Za-z0-9_-]
   std::string address;    ///< the HTTPS URL the provider posts notifications to
-  std::string token;      ///< sent back with every notification (Google: X-Goog-Channel-Token), 1-256 chars
+  /// Sent back with every notification (Google: X-Goog-Channel-Token; Graph: clientState, at most
+  /// 128 characters).
+  std::string token;
   std::chrono::sys_seconds expiresAt{};  ///< the lifetime asked for; the provider may shorten it
+  /// Where the provider posts events about the channel itself (Graph's lifecycle notifications:
+  /// reauthorizationRequired, subscriptionRemoved, missed); "" for none or a provider without them.
+  std::string lifecycleAddress{};
 };
 
 /// A push channel as the provider opened it.
@@ -176,6 +181,18 @@ class Provider {
   virtual core::Result<Watch> watch(const std::string& calendarId, const WatchRequest& request) {
     (void)calendarId, (void)request;
     return core::fail(core::ErrorCode::Unavailable, "this provider sends no push notifications");
+  }
+  /// Extends a channel's life to `expiresAt` (the answer's expiry is the one granted). Unavailable
+  /// where the provider has no renewal (Google: a channel is replaced by a new one): the default.
+  virtual core::Result<Watch> renewWatch(const Watch& watch, std::chrono::sys_seconds expiresAt) {
+    (void)watch, (void)expiresAt;
+    return core::fail(core::ErrorCode::Unavailable, "this provider renews a channel by opening a new one");
+  }
+  /// Answers the provider's demand to authorise the channel again (Graph's reauthorizationRequired).
+  /// Unavailable where there is no such thing: the default.
+  virtual core::Result<void> reauthorizeWatch(const Watch& watch) {
+    (void)watch;
+    return core::fail(core::ErrorCode::Unavailable, "this provider does not reauthorize channels");
   }
   /// Closes a channel watch() opened; one the provider no longer knows (expired, stopped) is done.
   virtual core::Result<void> unwatch(const Watch& watch) {

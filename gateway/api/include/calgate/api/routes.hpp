@@ -67,6 +67,8 @@ struct Services {
   std::string metricsToken;
   /// Lookups of feed tokens that turn out unknown, per client address (bounds guessing).
   http::RateLimiter* unknownFeedLimiter = nullptr;
+  /// Push notifications that are not calgate's (forged, unknown channel), per client address.
+  http::RateLimiter* webhookLimiter = nullptr;
   /// OAuth sign-ins (null while the vault is closed) and the access tokens of OAuth accounts.
   accounts::OAuthConnections* oauth = nullptr;
   accounts::TokenBroker* tokens = nullptr;
@@ -97,6 +99,10 @@ void addPolicyRoutes(http::Router& router, Services& services);
 
 /// /v1/feeds (manage availability feeds) and GET /feeds/{token}.ics (busy blocks, unauthenticated).
 void addFeedRoutes(http::Router& router, Services& services);
+
+/// POST /webhooks/google: push notifications of the channels calgate opened (sync/push_inbox.hpp),
+/// unauthenticated; a genuine change queues a coalesced sync of the pairs reading the calendar.
+void addWebhookRoutes(http::Router& router, Services& services);
 
 /// All of the above.
 http::Router buildRouter(Services& services);

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <string>
 
 namespace calgate::sync {
 
@@ -21,6 +22,12 @@ struct SyncConfig {
   std::chrono::seconds runBudget{1800};        ///< wall time of one pair run (all its calendar requests)
   std::size_t pullMaxBytes = 64 * 1024 * 1024; ///< bytes one pull of a calendar may read (listings + data)
   std::size_t pullMaxEvents = 20000;           ///< resources one pull of a calendar may list
+  /// Where Google posts push notifications (<server.public_url>/webhooks/google when that URL is
+  /// https; set by `serve`, not a key of its own): "" turns push off and every pair polls.
+  std::string pushGoogleAddress;
+  /// A pair whose calendars all have push channels is still synced this often (Google's
+  /// notifications are not guaranteed), and at every poll interval when a channel is missing.
+  std::chrono::seconds safetyPollInterval{3600};
 };
 
 }  // namespace calgate::sync

@@ -1,6 +1,8 @@
 #pragma once
 /// The sync engine at work inside `calgate serve`: a scheduler that queues a sync of every pair
-/// each poll interval (coalesced) and a daily purge, and worker threads that run the jobs with
+/// each poll interval (coalesced; a pair whose calendars all have push channels only every
+/// safety poll interval, its changes arriving as notifications: PushInbox), the push channels'
+/// upkeep (PushMaintainer, when push is on) and a daily purge, and worker threads that run the jobs with
 /// providers opened from the accounts' vaulted credentials. At start it takes back the jobs its
 /// own dead predecessor left running (ProcessIdentity). Idle workers wake when a job is queued:
 /// at once in this process (the signal), from other processes through a ChangeListener; a poll
@@ -21,6 +23,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -88,6 +92,10 @@ class SyncService {
   void schedulerLoop();
   void listenerLoop();
   core::Result<void> removePair(const sync::Job& job);
+  core::Result<std::set<std::string>> pushedCalendars();
+  core::Result<void> maintainPush();
+  bool lacksPush(const SyncPair& pair, const providers::Provider& source, const providers::Provider& target);
+  void requestPushUpkeep();
   /// A job's pair with adapters for both calendars, within the run's time budget.
   struct OpenedPair {
     SyncPair pair;

@@ -105,6 +105,14 @@ class GraphProvider final : public Provider {
   /// plain success (412, 429, 424, a 5xx) is then done on its own exactly as create/update/remove
   /// do it.
   bool holdsSeries(const std::string& calendarId, const policy::ApprovedWrite& write) override;
+  /// A change-notification subscription on the calendar's events (created, updated, deleted) with
+  /// the request's token as clientState and its lifecycle URL; Graph validates both URLs before it
+  /// answers. renewWatch PATCHes the expiry, reauthorizeWatch answers reauthorizationRequired,
+  /// unwatch DELETEs it (404: done).
+  core::Result<Watch> watch(const std::string& calendarId, const WatchRequest& request) override;
+  core::Result<Watch> renewWatch(const Watch& watch, std::chrono::sys_seconds expiresAt) override;
+  core::Result<void> reauthorizeWatch(const Watch& watch) override;
+  core::Result<void> unwatch(const Watch& watch) override;
   std::size_t batchLimit() const override;
   core::Result<BatchResults> writeBatch(const std::string& calendarId, const std::vector<BatchedWrite>& writes) override;
 
