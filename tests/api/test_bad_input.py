@@ -67,7 +67,26 @@ class BadInputTest(cg.ApiTestCase):
         documented = sorted((m, t) for m, t, op in cg.spec().operations() if "requestBody" in op)
         self.assertEqual(documented, sorted([("POST", "/v1/accounts"), ("POST", "/v1/pairs"),
                                              ("PATCH", "/v1/pairs/{id}"), ("POST", "/v1/feeds"),
-                                             ("POST", "/v1/pairs/{id}/confirm")]))
+                                             ("POST", "/v1/pairs/{id}/confirm"),
+                                             # Graph's notifications: tested below, they answer Graph's way
+                                             ("POST", "/webhooks/microsoft"), ("POST", "/webhooks/microsoft/lifecycle")]))
+
+    def test_webhook_bodies(self):
+        # anyone can post to the webhooks: garbage is refused with push-rejected, never a 5xx, never work
+        deep = "[" * 200 + "]" * 200
+        for path in ("/webhooks/microsoft", "/webhooks/microsoft/lifecycle"):
+            for raw in ('{"a":', "", "not json", "[]", '{"value": {}}', '{"value": []}', deep, "\xff\xfe",
+                        '{"value": [42]}', '{"value": [{"clientState": 1}]}'):
+                with self.subTest(path=path, body=raw[:20]):
+                    r = self.api.request("POST", path, raw.encode("latin-1"), content_type="application/json")
+                    self.assertIn(r.status, (400, 401), r)
+                    self.assertEqual(r.problem_type, "push-rejected", r)
+            with self.subTest(path=path, body="too long a validation token"):
+                r = self.api.request("POST", path, b"", content_type="text/plain", query={"validationToken": "x" * 1025})
+                self.assertProblem(r, 400, "push-rejected")
+        for raw in ("x", '{"a": 1}'):
+            r = self.api.request("POST", "/webhooks/google", raw.encode(), content_type="application/json")
+            self.assertProblem(r, 400, "push-rejected")
 
     def test_malformed_and_non_object_json(self):
         deep = "[" * 200 + "]" * 200

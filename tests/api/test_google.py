@@ -64,6 +64,9 @@ class GoogleAccounts(cg.ApiTestCase):
         self.assertEqual(r.status, 201, r)
         status = self.wait_synced(r.json["id"])
         self.assertIsNone(status["last_error"], status)
+        # no https public URL in this suite: the Google calendar is polled, and the status says why
+        self.assertEqual([p["notified"] for p in status["push"]], [False])
+        self.assertIn("https server.public_url", status["push"][0]["reason"])
         copies = cg.wait_until(lambda: self.dav.events(home), timeout=30, what="the copy in CalDAV")
         self.assertEqual(len(copies), 1)
         self.assertNotIn(secret, "".join(copies.values()))

@@ -6,15 +6,18 @@ is an hour); forged and unknown notifications cause no work; deleting the pair s
 
 import json
 import os
+import urllib.parse
 import unittest
 import uuid
 
 import calgate_api as cg
 import contract_fake as cf
 import google_fake as gf
+import graph_fake as mf
 import tls_proxy
 
 ADA = "ada@acme.example"
+MS_ADA = "ada@contoso.example"
 
 
 def day(offset_days, hour):
@@ -23,28 +26,50 @@ def day(offset_days, hour):
     return (d + datetime.timedelta(days=offset_days)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def start_behind_proxy(cls, fake_module, fake_options, name):
+    """nginx with a test CA, the fake delivering to it, calgate behind it with public_url = https."""
+    cls.proxy = tls_proxy.TlsProxy()
+    cls.addClassCleanup(cls.proxy.stop)
+    # the fake, like Google and Microsoft, delivers only to https it can verify: the test CA
+    factory = fake_module.GoogleFake if fake_module is gf else fake_module.GraphFake
+    cls.fake = factory("deliveryCa=" + json.dumps(cls.proxy.ca_pem), *fake_options)
+    cls.addClassCleanup(cls.fake.stop)
+    # this test's own requests to the public URL (the OAuth journey) trust the test CA too
+    os.environ["SSL_CERT_FILE"] = cls.proxy.ca_file
+
+    def env(fake, secret_file, public_url, port):
+        return fake_module.calgate_env(fake, secret_file, cls.proxy.url, port)
+    return env
+
+
+def finish_behind_proxy(cls, client_id, client_secret):
+    # start_gateway registered the plain URL: calgate's public URL is the proxy's
+    cls.fake.control("POST", "clients", {"clientId": client_id, "clientSecret": client_secret,
+                                         "redirectUris": [cls.proxy.url + "/oauth/callback"]})
+    cls.proxy.start(cls.server.port)
+    cls.public_url = cls.proxy.url
+
+
+def caldav_target(test, prefix):
+    """A new Radicale calendar of a new CalDAV account of the test's user: (calendar, its calgate id)."""
+    home = test.dav.make_calendar(cg.unique(prefix))
+    r = test.api.post("/v1/accounts", {"provider": "caldav", "server_url": test.dav.base, "username": test.dav.user or "user",
+                                       "password": test.dav.password or "pw", "email": "ada@home.example"})
+    assert r.status == 201, r
+    return home, cg.calendar_for(r.json["calendars"], home)["id"]
+
+
+def runs(server):
+    return len([l for l in server.log_lines() if l.get("event") == "sync.pair_done"])
+
+
 class GooglePush(cg.ApiTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.proxy = tls_proxy.TlsProxy()
-        cls.addClassCleanup(cls.proxy.stop)
-        # the fake, like Google, delivers only to https it can verify: the test CA
-        cls.fake = gf.GoogleFake("deliveryCa=" + json.dumps(cls.proxy.ca_pem), "deliveryBackoffMs=50")
-        cls.addClassCleanup(cls.fake.stop)
+        env = start_behind_proxy(cls, gf, ["deliveryBackoffMs=50"], "push")
         cls.fake.control("POST", "users", {"email": ADA, "hd": "acme.example"})
-        # this test's own requests to the public URL (the OAuth journey) trust the test CA too
-        os.environ["SSL_CERT_FILE"] = cls.proxy.ca_file
-
-        def env(fake, secret_file, public_url, port):
-            e = gf.calgate_env(fake, secret_file, cls.proxy.url, port)
-            e["CALGATE_SYNC_POLL_INTERVAL_SECONDS"] = "3600"
-            return e
         cf.start_gateway(cls, cls.fake, gf.CLIENT_ID, gf.CLIENT_SECRET, env, "push")
-        # start_gateway registered the plain URL: calgate's public URL is the proxy's
-        cls.fake.control("POST", "clients", {"clientId": gf.CLIENT_ID, "clientSecret": gf.CLIENT_SECRET,
-                                             "redirectUris": [cls.proxy.url + "/oauth/callback"]})
-        cls.proxy.start(cls.server.port)
-        cls.public_url = cls.proxy.url
+        finish_behind_proxy(cls, gf.CLIENT_ID, gf.CLIENT_SECRET)
 
     def setUp(self):
         self.user = self.server.add_user()
@@ -62,13 +87,8 @@ class GooglePush(cg.ApiTestCase):
         account = [a for a in self.api.get("/v1/accounts").json["accounts"] if a["provider"] == "google"][0]
         primary = [c for c in self.api.get("/v1/accounts/%s/calendars" % account["id"]).json["calendars"]
                    if c["provider_calendar_id"] == ADA][0]
-        home = self.dav.make_calendar(cg.unique("push-"))
-        r = self.api.post("/v1/accounts", {"provider": "caldav", "server_url": self.dav.base, "username": self.dav.user or "user",
-                                           "password": self.dav.password or "pw", "email": "ada@home.example"})
-        self.assertEqual(r.status, 201, r)
-        r = self.api.post("/v1/pairs", {"source_calendar_id": primary["id"],
-                                        "target_calendar_id": cg.calendar_for(r.json["calendars"], home)["id"],
-                                        "rules": {"mode": "full"}})
+        home, target = caldav_target(self, "push-")
+        r = self.api.post("/v1/pairs", {"source_calendar_id": primary["id"], "target_calendar_id": target, "rules": {"mode": "full"}})
         self.assertEqual(r.status, 201, r)
         pair = r.json["id"]
         cf.wait_synced(self.api, pair)
@@ -84,9 +104,12 @@ class GooglePush(cg.ApiTestCase):
         channel = channels[0]
         self.assertEqual(channel["address"], self.public_url + "/webhooks/google")
         self.assertTrue(channel["hasToken"])
+        # the pair's status says its source notifies
+        push = self.api.get("/v1/pairs/%s/status" % pair).json["push"]
+        self.assertEqual([(p["notified"], p["reason"]) for p in push], [(True, None)])
 
         # forged and unknown notifications: refused or ignored, no work
-        runs_before = len([l for l in self.server.log_lines() if l.get("event") == "sync.pair_done"])
+        runs_before = runs(self.server)
         base = {"X-Goog-Channel-ID": channel["id"], "X-Goog-Resource-ID": channel["resourceId"],
                 "X-Goog-Resource-State": "exists", "X-Goog-Message-Number": "99"}
         status, _, _ = self.webhook({**base, "X-Goog-Channel-Token": "forged"})
@@ -107,9 +130,8 @@ class GooglePush(cg.ApiTestCase):
         self.assertNotIn(title, "".join(copies.values()))
         state = self.fake.control("GET", "state")
         self.assertTrue([d for d in state["deliveries"] if d["state"] == "exists" and d["status"] == 200], state["deliveries"])
-        runs = [l for l in self.server.log_lines() if l.get("event") == "sync.pair_done"]
         # one run for the change, none for the forged or unknown notifications
-        self.assertEqual(len(runs), runs_before + 1)
+        self.assertEqual(runs(self.server), runs_before + 1)
         self.assertIn("push.notification_refused", self.server.log_text())
 
         # the pair goes: its channel is stopped
@@ -117,6 +139,77 @@ class GooglePush(cg.ApiTestCase):
         self.assertIn(r.status, (202, 204), r)
         cg.wait_until(lambda: all(c["stopped"] for c in self.fake.control("GET", "state")["channels"] if c["calendarId"] == ADA),
                       timeout=30, what="the channel stopped")
+
+
+class MicrosoftPush(cg.ApiTestCase):
+    @classmethod
+    def setUpClass(cls):
+        env = start_behind_proxy(cls, mf, ["replayRate=0", "duplicateRate=0", "deliveryBackoffMs=50"], "push-ms")
+        cls.fake.control("POST", "users", {"email": MS_ADA, "name": "Ada"})
+        cf.start_gateway(cls, cls.fake, mf.CLIENT_ID, mf.CLIENT_SECRET, env, "push-ms")
+        finish_behind_proxy(cls, mf.CLIENT_ID, mf.CLIENT_SECRET)
+
+    def setUp(self):
+        self.user = self.server.add_user()
+        self.api = self.server.client(self.user["token"])
+
+    def tearDown(self):
+        self.assertEqual(self.fake.violations(), [], "the fake answered outside its contract")
+
+    def subscriptions(self):
+        return self.fake.control("GET", "state")["subscriptions"]
+
+    def test_graph_validates_calgate_through_nginx_changes_and_lifecycle_events_arrive_and_the_subscription_goes_with_the_pair(self):
+        status, page = mf.connect(self.api, self.public_url, MS_ADA)
+        self.assertEqual(status, 200, page)
+        account = [a for a in self.api.get("/v1/accounts").json["accounts"] if a["provider"] == "microsoft"][0]
+        default = [c for c in self.api.get("/v1/accounts/%s/calendars" % account["id"]).json["calendars"] if c["name"] == "Calendar"][0]
+        home, target = caldav_target(self, "push-ms-")
+        r = self.api.post("/v1/pairs", {"source_calendar_id": default["id"], "target_calendar_id": target, "rules": {"mode": "full"}})
+        self.assertEqual(r.status, 201, r)
+        pair = r.json["id"]
+        cf.wait_synced(self.api, pair)
+
+        # the first sync made a subscription; Graph validated both URLs through nginx first
+        subs = cg.wait_until(lambda: self.subscriptions() or None, timeout=30, what="a subscription on the calendar")
+        self.assertEqual(len(subs), 1)
+        sub = subs[0]
+        self.assertEqual(sub["notificationUrl"], self.public_url + "/webhooks/microsoft")
+        self.assertEqual(sub["lifecycleNotificationUrl"], self.public_url + "/webhooks/microsoft/lifecycle")
+        handshakes = self.fake.control("GET", "state")["handshakes"]
+        self.assertEqual([h["ok"] for h in handshakes], [True, True], handshakes)
+
+        # a forged notification: refused, no work; an unknown clientState: nothing to do
+        runs_before = runs(self.server)
+        forged = json.dumps({"value": [{"subscriptionId": sub["id"], "clientState": "forged", "changeType": "updated"}]}).encode()
+        status, _, _ = cf.fetch("POST", self.public_url + "/webhooks/microsoft", forged, {"Content-Type": "application/json"})
+        self.assertEqual(status, 202)
+        status, _, _ = cf.fetch("POST", self.public_url + "/webhooks/microsoft", b"{}", {"Content-Type": "application/json"})
+        self.assertEqual(status, 401)
+
+        # a change in Outlook arrives by push
+        copies_before = len(self.dav.events(home))
+        self.fake.control("POST", "calendars/%s/events" % urllib.parse.quote(default["provider_calendar_id"], safe=""),
+                          {"subject": "Pushed", "start": {"dateTime": day(2, 10)[:19], "timeZone": "UTC"},
+                           "end": {"dateTime": day(2, 11)[:19], "timeZone": "UTC"}})
+        cg.wait_until(lambda: len(self.dav.events(home)) == copies_before + 1 or None, timeout=20,
+                      what="the pushed change copied to Radicale")
+        deliveries = self.fake.control("GET", "state")["deliveries"]
+        self.assertTrue([d for d in deliveries if d["ok"] and d["status"] == 202], deliveries)
+        self.assertEqual(runs(self.server), runs_before + 1)
+
+        # lifecycle: missed -> the calendar is synced; subscriptionRemoved -> a new subscription
+        self.fake.control("POST", "subscriptions/%s/lifecycle" % sub["id"], {"event": "missed"})
+        cg.wait_until(lambda: runs(self.server) == runs_before + 2 or None, timeout=20, what="a sync after a missed notification")
+        self.fake.control("POST", "subscriptions/%s/lifecycle" % sub["id"], {"event": "subscriptionRemoved"})
+        renewed = cg.wait_until(lambda: [s for s in self.subscriptions() if s["id"] != sub["id"]] or None, timeout=30,
+                                what="a new subscription after subscriptionRemoved")
+        self.assertEqual(len(renewed), 1)
+
+        # the pair goes: its subscription is deleted
+        r = self.api.delete("/v1/pairs/%s" % pair, query={"copies": "delete"})
+        self.assertIn(r.status, (202, 204), r)
+        cg.wait_until(lambda: not self.subscriptions() or None, timeout=30, what="the subscription deleted")
 
 
 if __name__ == "__main__":

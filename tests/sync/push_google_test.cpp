@@ -2,8 +2,8 @@
 // per calendar a pair reads, renewed by a new channel before it expires (both open until the new
 // one is recorded, then the old one stopped), stopped when no pair reads the calendar, a refused
 // watch forgotten and tried again. Needs the caldav service fixture and node.
-#include "calgate/providers/forwarding_provider.hpp"
 #include "calgate/sync/push_channels.hpp"
+#include "sync/push_support.hpp"
 #include "calgate/sync/push_maintainer.hpp"
 #include "sync/google_pair.hpp"
 
@@ -16,21 +16,6 @@ using From = calgate::test::GoogleAndRadicale::From;
 using nlohmann::json;
 
 namespace {
-
-/// Every calendar opens the same adapter (the test's, on the engine's clock).
-struct OneAdapter final : ProviderFactory {
-  providers::Provider& adapter;
-  explicit OneAdapter(providers::Provider& a) : adapter(a) {}
-  core::Result<std::unique_ptr<providers::Provider>> open(const CalendarRef&, Deadline) override {
-    return std::make_unique<providers::ForwardingProvider>(adapter);
-  }
-};
-
-std::vector<PushChannel> recorded(test::EnginePair& p) {
-  auto all = PushChannelStore(p.f.t.db(), p.f.clock).all();
-  REQUIRE(all);
-  return *all;
-}
 
 /// The fake's channels: id -> stopped.
 std::map<std::string, bool> fakeChannels(test::GoogleFake& fake) {
@@ -51,14 +36,14 @@ TEST_CASE("push channels on Google: opened for the calendar a pair reads, renewe
   providers::google::GoogleOptions o;
   o.sleep = [](milliseconds) {};
   providers::google::GoogleProvider adapter(g.http, g.tokens, p.f.clock, providers::google::GoogleEndpoints{fake.url}, o);
-  OneAdapter factory(adapter);
-  PushMaintainer maintainer(p.f.t.db(), p.f.clock, factory, {"https://127.0.0.1:9/webhooks/google"});
+  test::OneAdapter factory(adapter);
+  PushMaintainer maintainer(p.f.t.db(), p.f.clock, factory, {"https://127.0.0.1:9"});
 
   auto round = maintainer.maintain();
   REQUIRE(round);
   CHECK(round->opened == 1);  // the Google source; the Radicale target has no push
   CHECK(round->failed == 0);
-  auto rows = recorded(p);
+  auto rows = test::recordedChannels(p);
   REQUIRE(rows.size() == 1);
   const PushChannel first = rows[0];
   CHECK(first.active);
@@ -85,7 +70,7 @@ TEST_CASE("push channels on Google: opened for the calendar a pair reads, renewe
   REQUIRE(round);
   CHECK(round->opened == 1);
   CHECK(round->stopped == 1);
-  rows = recorded(p);
+  rows = test::recordedChannels(p);
   REQUIRE(rows.size() == 1);
   CHECK(rows[0].id != first.id);
   channels = fakeChannels(fake);
@@ -101,7 +86,7 @@ TEST_CASE("push channels on Google: opened for the calendar a pair reads, renewe
   round = maintainer.maintain();
   REQUIRE(round);
   CHECK(round->stopped == 1);
-  CHECK(recorded(p).empty());
+  CHECK(test::recordedChannels(p).empty());
   CHECK(fakeChannels(fake)[rows[0].id] == true);
 
   // on again, and Google refuses the watch once: nothing is left recorded, the next round opens it
@@ -113,11 +98,46 @@ TEST_CASE("push channels on Google: opened for the calendar a pair reads, renewe
   REQUIRE(round);
   CHECK(round->failed == 1);
   REQUIRE(round->errors.size() == 1);
-  CHECK(recorded(p).empty());
+  CHECK(test::recordedChannels(p).empty());
+  auto refusals = PushChannelStore(p.f.t.db(), p.f.clock).refusals();
+  REQUIRE(refusals);
+  REQUIRE(refusals->size() == 1);
+  CHECK(refusals->front().retryAt == p.f.clock.nowUnixSeconds() + 600);
+  // asked again only when the wait is over (10 minutes, doubling), not on every round
+  round = maintainer.maintain();
+  REQUIRE(round);
+  CHECK(round->opened + round->failed == 0);
+  p.f.clock.advance(minutes(11));
   round = maintainer.maintain();
   REQUIRE(round);
   CHECK(round->opened == 1);
-  CHECK(recorded(p).size() == 1);
+  CHECK(test::recordedChannels(p).size() == 1);
+  refusals = PushChannelStore(p.f.t.db(), p.f.clock).refusals();
+  REQUIRE(refusals);
+  CHECK(refusals->empty());
+
+  // one round at a time across processes: while another holds the upkeep, a round does nothing
+  PushChannelStore store(p.f.t.db(), p.f.clock);
+  REQUIRE(*store.takeUpkeep("another process", p.f.clock.nowUnixSeconds() + 60));
+  round = maintainer.maintain();
+  REQUIRE(round);
+  CHECK(round->busy);
+  REQUIRE(store.releaseUpkeep("another process"));
+  round = maintainer.maintain();
+  REQUIRE(round);
+  CHECK_FALSE(round->busy);
+
+  // a spare channel of the same calendar (two rounds raced, or a stop failed): the shorter one goes
+  const auto kept = test::recordedChannels(p);
+  REQUIRE(kept.size() == 1);
+  REQUIRE(store.opening("ch_spare", "google", kept[0].calendarId, "0000", kept[0].expiresAt - 3600));
+  REQUIRE(store.activate("ch_spare", "res-spare", kept[0].expiresAt - 3600));
+  round = maintainer.maintain();
+  REQUIRE(round);
+  CHECK(round->stopped == 1);
+  CHECK(round->opened == 0);
+  REQUIRE(test::recordedChannels(p).size() == 1);
+  CHECK(test::recordedChannels(p)[0].id == kept[0].id);
 
   // without an address push is off: nothing is opened or stopped
   PushMaintainer off2(p.f.t.db(), p.f.clock, factory, {});

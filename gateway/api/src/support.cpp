@@ -1,5 +1,7 @@
 #include "support.hpp"
 
+#include "calgate/sync/push_channels.hpp"
+
 #include "calgate/audit/audit_log.hpp"
 #include "calgate/core/log.hpp"
 #include "calgate/sync/job_queue.hpp"
@@ -192,6 +194,41 @@ nlohmann::json failingJson(const std::vector<sync::FailingEvent>& events) {
   return items;
 }
 
+// Whether each calendar the pair reads notifies its changes (a live push channel) or is polled, and why.
+core::Result<nlohmann::json> pushJson(Services& services, const sync::SyncPair& p) {
+  std::vector<std::string> read{p.sourceCalendarId};
+  if (p.direction == sync::Direction::TwoWay) read.push_back(p.targetCalendarId);
+  sync::PushChannelStore store(*services.db, *services.clock);
+  auto channels = store.all();
+  if (!channels) return std::unexpected(channels.error());
+  auto refusals = store.refusals();
+  if (!refusals) return std::unexpected(refusals.error());
+  const long long now = services.clock->nowUnixSeconds();
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& id : read) {
+    std::optional<long long> until;
+    for (const auto& c : *channels) {
+      if (c.calendarId == id && c.active && c.expiresAt > now) until = std::max(until.value_or(0), c.expiresAt);
+    }
+    auto calendar = sync::CalendarStore(*services.db, *services.clock).get(id);
+    if (!calendar) return std::unexpected(calendar.error());
+    std::string why;
+    if (!until) {
+      if (calendar->provider == model::ProviderKind::CalDav) why = "CalDAV has no push notifications: the calendar is polled";
+      else if (!services.publicUrl.starts_with("https://")) why = "push needs an https server.public_url: the calendar is polled";
+      else why = "no push channel is open yet (one is opened after a sync): the calendar is polled";
+      for (const auto& r : *refusals) {
+        if (r.calendarId == id) why = "the provider refused a push channel (" + r.reason + "): the calendar is polled, and calgate asks again later";
+      }
+    }
+    out.push_back({{"calendar_id", id},
+                   {"notified", until.has_value()},
+                   {"expires_at", until ? nlohmann::json(*until) : nlohmann::json(nullptr)},
+                   {"reason", why.empty() ? nlohmann::json(nullptr) : nlohmann::json(why)}});
+  }
+  return out;
+}
+
 core::Result<nlohmann::json> statusJson(Services& services, const sync::SyncPair& p) {
   auto counts = sync::MappingStore(*services.db, *services.clock).countByState(p.id);
   if (!counts) return std::unexpected(counts.error());
@@ -207,9 +244,12 @@ core::Result<nlohmann::json> statusJson(Services& services, const sync::SyncPair
   if (!failingCount) return std::unexpected(failingCount.error());
   auto failing = failures.list(p.id, kStatusSkippedItems);
   if (!failing) return std::unexpected(failing.error());
+  auto push = pushJson(services, p);
+  if (!push) return std::unexpected(push.error());
   auto nullable = [](const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); };
   return nlohmann::json{
       {"pair_id", p.id},
+      {"push", std::move(*push)},
       {"state", pairState(p)},
       {"enabled", p.enabled},
       {"needs_confirmation", p.needsConfirmation},

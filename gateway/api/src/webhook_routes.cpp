@@ -1,10 +1,13 @@
-// Push notifications: POST /webhooks/google. Unauthenticated by nature (Google posts to a public
+// Push notifications: POST /webhooks/google, /webhooks/microsoft and its lifecycle URL. Unauthenticated by nature (Google posts to a public
 // URL): a notification proves itself by its channel's token (PushInbox). Nothing here calls a
 // provider; the answer goes back at once and a coalesced sync runs on the workers.
 
 #include "calgate/core/log.hpp"
 #include "calgate/sync/push_inbox.hpp"
 #include "support.hpp"
+
+#include <algorithm>
+#include <cctype>
 
 namespace calgate::api {
 namespace {
@@ -13,6 +16,8 @@ std::string headerOf(const http::Request& request, std::string_view name) {
   auto v = request.header(name);
   return v ? std::string(*v) : std::string();
 }
+
+http::Response answer(Services& services, const http::Request& request, const sync::PushReceipt& receipt, int ok);
 
 http::Response receiveGoogle(Services& services, const http::Request& request) {
   // Google's notifications have no body; anything else is not one
@@ -26,7 +31,14 @@ http::Response receiveGoogle(Services& services, const http::Request& request) {
   queue.signal = services.jobSignal;
   auto receipt = sync::PushInbox(*services.db, *services.clock, queue).google(n);
   if (!receipt) return failure(receipt.error(), request);
-  const bool genuine = receipt->outcome == sync::PushOutcome::Queued || receipt->outcome == sync::PushOutcome::NoWork;
+  return answer(services, request, *receipt, 200);
+}
+
+// The answer to a checked notification: `ok` (Google 200, Graph 202) for genuine ones and for
+// channels calgate no longer has (nothing to retry), 401 for forged ones; a client sending too
+// many that are not calgate's is told to wait.
+http::Response answer(Services& services, const http::Request& request, const sync::PushReceipt& receipt, int ok) {
+  const bool genuine = receipt.outcome == sync::PushOutcome::Queued || receipt.outcome == sync::PushOutcome::NoWork;
   if (!genuine) {
     // forged or stale notifications cost their sender (per client address), never real channels
     if (services.webhookLimiter) {
@@ -37,20 +49,61 @@ http::Response receiveGoogle(Services& services, const http::Request& request) {
       }
     }
     core::log::info("push.notification_refused", {{"request_id", request.requestId},
-                                                   {"outcome", receipt->outcome == sync::PushOutcome::Unknown ? "unknown" : "rejected"},
-                                                   {"reason", receipt->reason}});
+                                                   {"outcome", receipt.outcome == sync::PushOutcome::Unknown ? "unknown" : "rejected"},
+                                                   {"reason", receipt.reason}});
   }
-  if (receipt->outcome == sync::PushOutcome::Rejected) {
+  if (receipt.outcome == sync::PushOutcome::Rejected) {
     return http::problem(401, "push-rejected", "Unauthorized", "not a notification of a channel calgate opened");
   }
-  // unknown channels (stopped, expired) are answered like genuine ones: Google has nothing to retry
-  return http::Response::text(200, "");
+  return http::Response::text(ok, "");
+}
+
+constexpr std::size_t kMaxValidationToken = 1024;
+constexpr std::size_t kMaxGraphBody = 256 * 1024;
+
+// Graph's validation handshake (both URLs, before a subscription exists): 200, text/plain, the
+// decoded token, at once. nullopt when the request is not one.
+std::optional<http::Response> validation(const http::Request& request) {
+  auto query = http::parseQuery(request.query);
+  if (!query) return std::nullopt;
+  for (const auto& [name, value] : *query) {
+    if (name != "validationToken") continue;
+    if (value.empty() || value.size() > kMaxValidationToken) {
+      return http::problem(400, "push-rejected", "Bad Request", "a validation token is 1 to 1024 characters");
+    }
+    http::Response r = http::Response::text(200, value);
+    r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    return r;
+  }
+  return std::nullopt;
+}
+
+// Change notifications and lifecycle events (the same envelope): 202 at once.
+http::Response receiveMicrosoft(Services& services, const http::Request& request) {
+  if (auto handshake = validation(request)) return *handshake;
+  if (request.body.empty()) return http::problem(400, "push-rejected", "Bad Request", "neither a validation request nor a notification");
+  std::string type(request.header("content-type").value_or(""));
+  std::transform(type.begin(), type.end(), type.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  if (!type.starts_with("application/json")) {
+    return http::problem(415, "unsupported-media-type", "Unsupported Media Type", "Graph notifications are application/json");
+  }
+  if (request.body.size() > kMaxGraphBody) {
+    return http::problem(413, "body-too-large", "Content Too Large", "a Graph notification is at most 256 KiB");
+  }
+  sync::QueueOptions queue;
+  queue.signal = services.jobSignal;
+  auto receipt = sync::PushInbox(*services.db, *services.clock, queue).microsoft(request.body);
+  if (!receipt) return failure(receipt.error(), request);
+  return answer(services, request, *receipt, 202);
 }
 
 }  // namespace
 
 void addWebhookRoutes(http::Router& router, Services& services) {
   router.add({"POST", "/webhooks/google", false, [&services](http::Request& request) { return receiveGoogle(services, request); }});
+  router.add({"POST", "/webhooks/microsoft", false, [&services](http::Request& request) { return receiveMicrosoft(services, request); }});
+  router.add({"POST", "/webhooks/microsoft/lifecycle", false,
+              [&services](http::Request& request) { return receiveMicrosoft(services, request); }});
 }
 
 }  // namespace calgate::api

@@ -468,7 +468,7 @@ std::expected<Config, ConfigError> loadConfig(const std::optional<std::filesyste
     return std::unexpected(ConfigError{"database.url (" + origin + "): " + target.error().message});
   }
   // Google and Microsoft deliver push notifications only to https: an https public URL turns push on
-  if (config.server.publicUrl.starts_with("https://")) config.sync.pushGoogleAddress = config.server.publicUrl + "/webhooks/google";
+  if (config.server.publicUrl.starts_with("https://")) config.sync.pushBaseUrl = config.server.publicUrl;
   return config;
 }
 

@@ -3,21 +3,19 @@
 #include "calgate/core/ids.hpp"
 #include "calgate/core/log.hpp"
 #include "calgate/sync/pair_store.hpp"
-#include "calgate/sync/push_channels.hpp"
 #include "calgate/sync/push_inbox.hpp"
-
-#include <map>
-#include <set>
 
 namespace calgate::sync {
 
 namespace {
 
-/// An "opening" row older than this belongs to a round that died: forgotten (its channel, if
-/// Google opened one, expires and its notifications find no channel).
+/// An "opening" row older than this belongs to a round that died: forgotten (its channel, if the
+/// provider opened one, expires and its notifications find no channel).
 constexpr long long kOpeningTimeout = 600;
+/// How long a round may hold the upkeep lease (a round that died lets go after it).
+constexpr long long kUpkeepLease = 3600;
 
-/// The Google calendars runnable pairs read.
+/// The calendars runnable pairs read.
 core::Result<std::set<std::string>> watchedCalendars(store::Database& db, const core::Clock& clock) {
   auto pairs = PairStore(db, clock).listRunnable();
   if (!pairs) return std::unexpected(pairs.error());
@@ -29,6 +27,8 @@ core::Result<std::set<std::string>> watchedCalendars(store::Database& db, const 
   return ids;
 }
 
+std::chrono::sys_seconds at(long long unix) { return std::chrono::sys_seconds(std::chrono::seconds(unix)); }
+
 }  // namespace
 
 PushMaintainer::PushMaintainer(store::Database& db, const core::Clock& clock, ProviderFactory& providers, PushConfig config)
@@ -36,78 +36,172 @@ PushMaintainer::PushMaintainer(store::Database& db, const core::Clock& clock, Pr
 
 core::Result<PushRound> PushMaintainer::maintain() {
   PushRound round;
-  if (config_.googleAddress.empty()) return round;
-  auto ids = watchedCalendars(db_, clock_);
-  if (!ids) return std::unexpected(ids.error());
+  if (config_.baseUrl.empty()) return round;
   PushChannelStore store(db_, clock_);
-  auto channels = store.all();
-  if (!channels) return std::unexpected(channels.error());
-  const long long now = clock_.nowUnixSeconds();
-  const long long renewAt = now + config_.renewBefore.count();
-  std::map<std::string, long long> lastingUntil;  // calendar -> the latest expiry of a channel it keeps
-  for (const auto& c : *channels) {
-    const bool fresh = c.active ? c.expiresAt > renewAt : c.createdAt > now - kOpeningTimeout;
-    if (fresh && ids->count(c.calendarId)) lastingUntil[c.calendarId] = std::max(lastingUntil[c.calendarId], c.expiresAt);
+  // one round at a time across every process: two would open a channel each for one calendar
+  const std::string holder = core::newId("upkeep");
+  auto taken = store.takeUpkeep(holder, clock_.nowUnixSeconds() + kUpkeepLease);
+  if (!taken) return std::unexpected(taken.error());
+  if (!*taken) {
+    round.busy = true;
+    return round;
   }
-  CalendarStore calendars(db_, clock_);
-  for (const auto& id : *ids) {
-    if (lastingUntil.count(id)) continue;
-    auto calendar = calendars.get(id);
-    if (!calendar) return std::unexpected(calendar.error());
-    if (calendar->provider != model::ProviderKind::Google) continue;
-    auto opened = open(*calendar, round);
-    if (!opened) return std::unexpected(opened.error());
-    if (*opened) lastingUntil[id] = now + config_.lifetime.count();
-  }
-  for (const auto& c : *channels) {
-    const bool kept = ids->count(c.calendarId) && (c.active ? c.expiresAt > now : c.createdAt > now - kOpeningTimeout);
-    // one due for renewal goes once its successor is open; until then both deliver (the overlap)
-    const bool replaced = c.active && c.expiresAt <= renewAt && lastingUntil.count(c.calendarId) &&
-                          lastingUntil[c.calendarId] > c.expiresAt;
-    if (kept && !replaced) continue;
-    if (auto ok = stop(c, round); !ok) return std::unexpected(ok.error());
-  }
+  auto result = run(round);
+  if (auto released = store.releaseUpkeep(holder); !released && result) return std::unexpected(released.error());
+  if (!result) return std::unexpected(result.error());
   return round;
 }
 
-// Records the channel first, then asks Google; a refusal forgets it. True when it is open.
+core::Result<void> PushMaintainer::run(PushRound& round) {
+  opened_.clear();
+  auto watched = watchedCalendars(db_, clock_);
+  if (!watched) return std::unexpected(watched.error());
+  auto channels = PushChannelStore(db_, clock_).all();
+  if (!channels) return std::unexpected(channels.error());
+  Lasting lasting;
+  for (const auto& c : *channels) {
+    if (keeps(c, *watched)) lasting[c.calendarId] = std::max(lasting[c.calendarId], c.expiresAt);
+  }
+  if (auto ok = openMissing(*watched, lasting, round); !ok) return ok;
+  // the channel each calendar keeps: its live one that lasts longest (another is a spare, or one
+  // a successor replaces)
+  std::map<std::string, const PushChannel*> best;
+  for (const auto& c : *channels) {
+    if (!c.active || c.expiresAt <= clock_.nowUnixSeconds()) continue;
+    auto& b = best[c.calendarId];
+    if (!b || c.expiresAt > b->expiresAt || (c.expiresAt == b->expiresAt && c.id > b->id)) b = &c;
+  }
+  for (const auto& c : *channels) {
+    const auto it = best.find(c.calendarId);
+    const bool spare = c.active && it != best.end() && it->second != &c;
+    // a calendar this round opened a channel on had none it keeps: its old one (due) makes way
+    if (auto ok = tend(c, *watched, spare || (c.active && opened_.count(c.calendarId) > 0), round); !ok) return ok;
+  }
+  return {};
+}
+
+// Whether a channel serves its calendar on: live and not due for replacement (a Graph
+// subscription due for renewal is renewed, not replaced), or being opened right now.
+bool PushMaintainer::keeps(const PushChannel& c, const std::set<std::string>& watched) const {
+  const long long now = clock_.nowUnixSeconds();
+  if (!watched.count(c.calendarId)) return false;
+  if (!c.active) return c.createdAt > now - kOpeningTimeout;
+  return c.expiresAt > now + config_.renewBefore.count() || (c.provider == "microsoft" && c.expiresAt > now);
+}
+
+core::Result<void> PushMaintainer::openMissing(const std::set<std::string>& watched, Lasting& lasting, PushRound& round) {
+  CalendarStore calendars(db_, clock_);
+  auto refusals = PushChannelStore(db_, clock_).refusals();
+  if (!refusals) return std::unexpected(refusals.error());
+  std::set<std::string> waiting;  // a provider refused them: asked again only when their wait is over
+  for (const auto& r : *refusals) {
+    if (r.retryAt > clock_.nowUnixSeconds()) waiting.insert(r.calendarId);
+  }
+  for (const auto& id : watched) {
+    if (lasting.count(id) || waiting.count(id)) continue;
+    auto calendar = calendars.get(id);
+    if (!calendar) return std::unexpected(calendar.error());
+    if (calendar->provider != model::ProviderKind::Google && calendar->provider != model::ProviderKind::Microsoft) continue;
+    auto opened = open(*calendar, round);
+    if (!opened) return std::unexpected(opened.error());
+    const auto lifetime = calendar->provider == model::ProviderKind::Google ? config_.googleLifetime : config_.microsoftLifetime;
+    if (*opened) {
+      lasting[id] = clock_.nowUnixSeconds() + lifetime.count();
+      opened_.insert(id);
+    }
+  }
+  return {};
+}
+
+// Records the channel first, then asks the provider; a refusal forgets it. True when it is open.
 core::Result<bool> PushMaintainer::open(const CalendarRef& calendar, PushRound& round) {
+  const bool google = calendar.provider == model::ProviderKind::Google;
   PushChannelStore store(db_, clock_);
   providers::WatchRequest request;
   request.channelId = core::newId("ch");
-  request.address = config_.googleAddress;
+  request.address = config_.baseUrl + (google ? "/webhooks/google" : "/webhooks/microsoft");
+  if (!google) request.lifecycleAddress = config_.baseUrl + "/webhooks/microsoft/lifecycle";
   request.token = core::newSecret("cgpush");
-  const long long until = clock_.nowUnixSeconds() + config_.lifetime.count();
-  request.expiresAt = std::chrono::sys_seconds(std::chrono::seconds(until));
-  if (auto ok = store.opening(request.channelId, "google", calendar.id, channelTokenHash(request.token), until); !ok) {
+  const long long until = clock_.nowUnixSeconds() + (google ? config_.googleLifetime : config_.microsoftLifetime).count();
+  request.expiresAt = at(until);
+  const std::string provider = google ? "google" : "microsoft";
+  if (auto ok = store.opening(request.channelId, provider, calendar.id, channelTokenHash(request.token), until); !ok) {
     return std::unexpected(ok.error());
   }
-  auto refused = [&](const core::Error& e) -> core::Result<bool> {
-    ++round.failed;
-    round.errors.push_back(calendar.id + ": " + e.describe());
-    core::log::warn("push.open_failed", {{"calendar", calendar.id}, {"error", e.describe()}});
+  auto adapter = providers_.open(calendar);
+  auto watch = adapter ? (*adapter)->watch(calendar.providerCalendarId, request) : core::Result<providers::Watch>(std::unexpected(adapter.error()));
+  if (!watch) {
+    failed(round, calendar.id, watch.error(), "push.open_failed");
     if (auto gone = store.remove(request.channelId); !gone) return std::unexpected(gone.error());
+    if (auto noted = store.refused(calendar.id, watch.error().describe()); !noted) return std::unexpected(noted.error());
     return false;
-  };
-  auto provider = providers_.open(calendar);
-  if (!provider) return refused(provider.error());
-  auto watch = (*provider)->watch(calendar.providerCalendarId, request);
-  if (!watch) return refused(watch.error());
+  }
   auto active = store.activate(request.channelId, watch->resourceId, watch->expiresAt.time_since_epoch().count());
+  if (!active && active.error().code == core::ErrorCode::NotFound) {
+    // its row went meanwhile (the calendar was removed): the channel just opened must not linger
+    (void)(*adapter)->unwatch(*watch);
+    return false;
+  }
   if (!active) return std::unexpected(active.error());
+  if (auto cleared = store.clearRefusal(calendar.id); !cleared) return std::unexpected(cleared.error());
   ++round.opened;
   return true;
+}
+
+// A recorded channel: stopped when nothing needs it or another channel of its calendar lasts
+// longer (a Google channel's successor, a spare), renewed or reauthorized (Graph).
+core::Result<void> PushMaintainer::tend(const PushChannel& c, const std::set<std::string>& watched, bool superseded,
+                                        PushRound& round) {
+  const long long now = clock_.nowUnixSeconds();
+  const bool live = c.active ? c.expiresAt > now : c.createdAt > now - kOpeningTimeout;
+  if (!watched.count(c.calendarId) || !live) return stop(c, round);
+  if (!c.active) return {};
+  const bool due = c.expiresAt <= now + config_.renewBefore.count();
+  if (superseded) return stop(c, round);
+  if (c.provider != "microsoft") return {};
+  if (c.reauthorize) {
+    auto adapter = adapterOf(c.calendarId);
+    auto done = adapter ? (*adapter)->reauthorizeWatch({c.id, c.resourceId, at(c.expiresAt)})
+                        : core::Result<void>(std::unexpected(adapter.error()));
+    if (!done) {
+      failed(round, c.calendarId, done.error(), "push.reauthorize_failed");
+    } else {
+      ++round.reauthorized;
+      if (auto ok = PushChannelStore(db_, clock_).setReauthorize(c.id, false); !ok) return ok;
+    }
+  }
+  return due ? renew(c, round) : core::Result<void>{};
+}
+
+// PATCHes a Graph subscription's expiry; one Graph no longer has is forgotten (the next round
+// opens a new one).
+core::Result<void> PushMaintainer::renew(const PushChannel& c, PushRound& round) {
+  PushChannelStore store(db_, clock_);
+  auto adapter = adapterOf(c.calendarId);
+  const auto until = at(clock_.nowUnixSeconds() + config_.microsoftLifetime.count());
+  auto renewed = adapter ? (*adapter)->renewWatch({c.id, c.resourceId, at(c.expiresAt)}, until)
+                         : core::Result<providers::Watch>(std::unexpected(adapter.error()));
+  if (!renewed) {
+    failed(round, c.calendarId, renewed.error(), "push.renew_failed");
+    if (renewed.error().code == core::ErrorCode::NotFound) {
+      ++round.forgotten;
+      return store.remove(c.id);
+    }
+    return {};
+  }
+  ++round.renewed;
+  return store.renewed(c.id, renewed->expiresAt.time_since_epoch().count());
 }
 
 // Stops a channel at the provider (when it may still deliver) and forgets it. A provider that
 // cannot be reached leaves the row for the next round; errors only for the database.
 core::Result<void> PushMaintainer::stop(const PushChannel& channel, PushRound& round) {
   if (channel.active && channel.expiresAt > clock_.nowUnixSeconds()) {
-    auto stopped = unwatch(channel);
+    auto adapter = adapterOf(channel.calendarId);
+    auto stopped = adapter ? (*adapter)->unwatch({channel.id, channel.resourceId, at(channel.expiresAt)})
+                           : core::Result<void>(std::unexpected(adapter.error()));
     if (!stopped) {
-      ++round.failed;
-      round.errors.push_back(channel.calendarId + ": " + stopped.error().describe());
-      core::log::warn("push.stop_failed", {{"channel", channel.id}, {"error", stopped.error().describe()}});
+      failed(round, channel.calendarId, stopped.error(), "push.stop_failed");
       return {};
     }
     ++round.stopped;
@@ -117,12 +211,16 @@ core::Result<void> PushMaintainer::stop(const PushChannel& channel, PushRound& r
   return PushChannelStore(db_, clock_).remove(channel.id);
 }
 
-core::Result<void> PushMaintainer::unwatch(const PushChannel& channel) {
-  auto calendar = CalendarStore(db_, clock_).get(channel.calendarId);
+core::Result<std::unique_ptr<providers::Provider>> PushMaintainer::adapterOf(const std::string& calendarId) {
+  auto calendar = CalendarStore(db_, clock_).get(calendarId);
   if (!calendar) return std::unexpected(calendar.error());
-  auto provider = providers_.open(*calendar);
-  if (!provider) return std::unexpected(provider.error());
-  return (*provider)->unwatch({channel.id, channel.resourceId, {}});
+  return providers_.open(*calendar);
+}
+
+void PushMaintainer::failed(PushRound& round, const std::string& calendarId, const core::Error& error, std::string_view event) {
+  ++round.failed;
+  round.errors.push_back(calendarId + ": " + error.describe());
+  core::log::warn(event, {{"calendar", calendarId}, {"error", error.describe()}});
 }
 
 }  // namespace calgate::sync

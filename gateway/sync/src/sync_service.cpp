@@ -161,7 +161,7 @@ core::Result<std::size_t> SyncService::schedule() {
   }
   auto purge = queue_.enqueue("purge", "", "purge");
   if (!purge) return std::unexpected(purge.error());
-  if (!config_.pushGoogleAddress.empty()) {
+  if (!config_.pushBaseUrl.empty()) {
     auto maintain = queue_.enqueue("push_maintain", "", "push");
     if (!maintain) return std::unexpected(maintain.error());
   }
@@ -171,7 +171,7 @@ core::Result<std::size_t> SyncService::schedule() {
 // Calendars with an open push channel (none when push is off).
 core::Result<std::set<std::string>> SyncService::pushedCalendars() {
   std::set<std::string> out;
-  if (config_.pushGoogleAddress.empty()) return out;
+  if (config_.pushBaseUrl.empty()) return out;
   auto channels = PushChannelStore(db_, clock_).all();
   if (!channels) return std::unexpected(channels.error());
   const long long now = clock_.nowUnixSeconds();
@@ -182,11 +182,19 @@ core::Result<std::set<std::string>> SyncService::pushedCalendars() {
 }
 
 core::Result<void> SyncService::maintainPush() {
-  PushMaintainer maintainer(db_, clock_, providers_, {config_.pushGoogleAddress});
+  PushMaintainer maintainer(db_, clock_, providers_, {config_.pushBaseUrl});
   auto round = maintainer.maintain();
   if (!round) return std::unexpected(round.error());
-  if (round->opened + round->stopped + round->forgotten + round->failed > 0) {
+  if (round->busy) {
+    // another round runs (maybe in another process) and may have started before this was asked for
+    auto again = queue_.enqueue("push_maintain", "", "push", std::chrono::seconds(5));
+    if (!again) return std::unexpected(again.error());
+    return {};
+  }
+  if (round->opened + round->renewed + round->reauthorized + round->stopped + round->forgotten + round->failed > 0) {
     core::log::info("push.maintained", {{"opened", round->opened},
+                                        {"renewed", round->renewed},
+                                        {"reauthorized", round->reauthorized},
                                         {"stopped", round->stopped},
                                         {"forgotten", round->forgotten},
                                         {"failed", round->failed}});
@@ -249,16 +257,24 @@ core::Result<void> SyncService::handle(const sync::Job& job) {
 // Whether a calendar the pair reads could notify its changes but has no channel yet (a new pair,
 // or an open that failed): then the channels' upkeep runs now, not at the next scheduler tick.
 bool SyncService::lacksPush(const SyncPair& pair, const providers::Provider& source, const providers::Provider& target) {
-  if (config_.pushGoogleAddress.empty()) return false;
+  if (config_.pushBaseUrl.empty()) return false;
   auto pushed = pushedCalendars();
   if (!pushed) return false;
-  const auto google = model::ProviderKind::Google;
-  return (source.kind() == google && !pushed->count(pair.sourceCalendarId)) ||
-         (pair.direction == Direction::TwoWay && target.kind() == google && !pushed->count(pair.targetCalendarId));
+  // a calendar whose provider refused a channel waits for its retry time, not for every sync
+  auto refusals = PushChannelStore(db_, clock_).refusals();
+  if (!refusals) return false;
+  for (const auto& r : *refusals) {
+    if (r.retryAt > clock_.nowUnixSeconds()) pushed->insert(r.calendarId);
+  }
+  auto notifies = [](const providers::Provider& p) {
+    return p.kind() == model::ProviderKind::Google || p.kind() == model::ProviderKind::Microsoft;
+  };
+  return (notifies(source) && !pushed->count(pair.sourceCalendarId)) ||
+         (pair.direction == Direction::TwoWay && notifies(target) && !pushed->count(pair.targetCalendarId));
 }
 
 void SyncService::requestPushUpkeep() {
-  if (config_.pushGoogleAddress.empty()) return;
+  if (config_.pushBaseUrl.empty()) return;
   if (auto queued = queue_.enqueue("push_maintain", "", "push"); !queued) {
     core::log::warn("push.upkeep_not_queued", {{"error", queued.error().describe()}});
   }

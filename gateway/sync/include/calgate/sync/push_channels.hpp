@@ -16,13 +16,22 @@ namespace calgate::sync {
 
 struct PushChannel {
   std::string id;          ///< calgate's channel id
-  std::string provider;    ///< "google"
+  std::string provider;    ///< "google" | "microsoft"
   std::string calendarId;  ///< calgate's calendar id
   std::string resourceId;  ///< the provider's ("" while opening)
   std::string tokenSha256;
   bool active = false;     ///< false: still opening
   long long expiresAt = 0;
   long long createdAt = 0;
+  bool reauthorize = false;  ///< the provider asked to authorise it again (Graph lifecycle event)
+};
+
+/// A provider's refusal to open a channel on a calendar: polled until `retryAt`.
+struct PushRefusal {
+  std::string calendarId;
+  std::string reason;
+  int attempts = 0;
+  long long retryAt = 0;
 };
 
 class PushChannelStore {
@@ -35,9 +44,28 @@ class PushChannelStore {
   /// The provider opened it: its resource id and granted expiry. NotFound when the row is gone.
   core::Result<void> activate(const std::string& id, const std::string& resourceId, long long expiresAt);
   core::Result<std::optional<PushChannel>> find(const std::string& id);
+  /// The channel whose token has this SHA-256 (Graph's notifications carry the token as clientState).
+  core::Result<std::optional<PushChannel>> findByTokenHash(const std::string& tokenSha256);
+  /// The provider extended it to `expiresAt` (Graph: PATCH).
+  core::Result<void> renewed(const std::string& id, long long expiresAt);
+  /// Marks (or clears) the provider's demand to authorise it again.
+  core::Result<void> setReauthorize(const std::string& id, bool needed);
   /// Every channel, oldest first.
   core::Result<std::vector<PushChannel>> all();
   core::Result<void> remove(const std::string& id);
+
+  /// Records that opening a channel on the calendar failed again: asked again after 10 minutes,
+  /// doubling per attempt up to a day. Returns the refusal as recorded.
+  core::Result<PushRefusal> refused(const std::string& calendarId, const std::string& reason);
+  /// Every recorded refusal.
+  core::Result<std::vector<PushRefusal>> refusals();
+  /// A channel opened: the calendar's refusal, if any, is over.
+  core::Result<void> clearRefusal(const std::string& calendarId);
+
+  /// Takes the upkeep lease for `holder` until `expiresAt` when nobody holds it (or the holder's
+  /// ran out): true when taken.
+  core::Result<bool> takeUpkeep(const std::string& holder, long long expiresAt);
+  core::Result<void> releaseUpkeep(const std::string& holder);
 
  private:
   store::Database& db_;

@@ -12,8 +12,11 @@
 #include "calgate/store/database.hpp"
 #include "calgate/sync/job_queue.hpp"
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 namespace calgate::sync {
 
@@ -46,8 +49,20 @@ class PushInbox {
   PushInbox(store::Database& db, const core::Clock& clock, QueueOptions queue = {});
   /// Checks and acts on a Google notification. Errors only when the database fails.
   core::Result<PushReceipt> google(const GoogleNotification& notification);
+  /// Checks and acts on a Graph POST (CONTRACT.md §2): `{"value": [...]}` of change notifications
+  /// and lifecycle events, possibly of several subscriptions, at most kMaxGraphItems. Each item is
+  /// found by its clientState (the channel's token, by its hash) and must name the channel's
+  /// subscription. A change or `missed` queues the pairs reading the calendar;
+  /// `reauthorizationRequired` marks the channel for the upkeep job; `subscriptionRemoved` forgets
+  /// it (the upkeep opens a new one) and queues the pairs. The receipt is Queued when any item was
+  /// genuine, else Rejected when any was forged or malformed, else Unknown. Errors only when the
+  /// database fails.
+  core::Result<PushReceipt> microsoft(std::string_view body);
+  static constexpr std::size_t kMaxGraphItems = 100;
 
  private:
+  core::Result<std::size_t> queueReaders(const std::string& calendarId);
+  core::Result<PushOutcome> graphItem(const nlohmann::json& item, std::size_t& queued, bool& upkeep);
   store::Database& db_;
   const core::Clock& clock_;
   JobQueue queue_;

@@ -1,13 +1,19 @@
 #pragma once
-/// Keeps a push channel open on every Google calendar a runnable pair reads (its source, and the
-/// target of a two-way pair), as the seeds promise: channels of `lifetime` (6 days), replaced by a
-/// new channel once one expires within `renewBefore` (1 day) -- Google has no renewal -- with both
-/// open until the new one is recorded, then channels.stop on the old one; stopped when no pair
-/// reads the calendar any more. A channel is recorded (with its token's hash) before Google is
-/// asked, since Google may notify before it answers; a failed open is forgotten and tried again
-/// on the next round. One calendar's failure never stops the others'. Run as a job
-/// ("push_maintain") by any `calgate serve` process; rounds that overlap at worst open a spare
-/// channel, which the next round stops. Not thread-safe (one round at a time per object).
+/// Keeps a push channel open on every Google and Microsoft 365 calendar a runnable pair reads
+/// (its source, and the target of a two-way pair), as the seeds promise:
+/// - Google: events.watch channels of 6 days; Google has no renewal, so one that expires within a
+///   day is replaced by a new channel, both open until the new one is recorded, then
+///   channels.stop on the old one;
+/// - Microsoft 365: subscriptions of 2 days, renewed by PATCH a day before they expire (with the
+///   expiry Graph grants), reauthorized when Graph asked (a lifecycle event marks the channel),
+///   replaced when Graph no longer has them;
+/// - channels no pair needs are stopped; a channel is recorded (with its token's hash) before the
+///   provider is asked, since notifications may come before its answer; a failed open is
+///   forgotten and tried again next round. One calendar's failure never stops the others'.
+/// A provider's refusal (a failed handshake, a refused watch) is recorded per calendar and asked
+/// again after 10 minutes, doubling up to a day; meanwhile the calendar is polled. Run as a job
+/// ("push_maintain") by any `calgate serve` process, one round at a time across all of them (a
+/// lease row); a round that finds another running does nothing (`busy`). Not thread-safe.
 
 #include "calgate/core/clock.hpp"
 #include "calgate/core/error.hpp"
@@ -17,20 +23,25 @@
 
 #include <chrono>
 #include <cstddef>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 namespace calgate::sync {
 
 struct PushConfig {
-  /// Where Google posts notifications: <server.public_url>/webhooks/google. "" turns push off.
-  std::string googleAddress;
-  std::chrono::seconds lifetime{6 * 24 * 3600};
+  /// server.public_url (https): notifications go to <this>/webhooks/google, /webhooks/microsoft and
+  /// /webhooks/microsoft/lifecycle. "" turns push off.
+  std::string baseUrl;
+  std::chrono::seconds googleLifetime{6 * 24 * 3600};
+  std::chrono::seconds microsoftLifetime{2 * 24 * 3600};
   std::chrono::seconds renewBefore{24 * 3600};
 };
 
 struct PushRound {
-  std::size_t opened = 0, stopped = 0, forgotten = 0, failed = 0;
+  std::size_t opened = 0, renewed = 0, reauthorized = 0, stopped = 0, forgotten = 0, failed = 0;
+  bool busy = false;  ///< another round was running (in any process): this one did nothing
   std::vector<std::string> errors;  ///< one per calendar that failed: "<calendar id>: <error>"
 };
 
@@ -42,14 +53,22 @@ class PushMaintainer {
   core::Result<PushRound> maintain();
 
  private:
+  using Lasting = std::map<std::string, long long>;  // calendar -> the latest expiry of a channel kept
+  bool keeps(const PushChannel& channel, const std::set<std::string>& watched) const;
+  core::Result<void> openMissing(const std::set<std::string>& watched, Lasting& lasting, PushRound& round);
   core::Result<bool> open(const CalendarRef& calendar, PushRound& round);
+  core::Result<void> run(PushRound& round);
+  core::Result<void> tend(const PushChannel& channel, const std::set<std::string>& watched, bool superseded, PushRound& round);
+  core::Result<void> renew(const PushChannel& channel, PushRound& round);
   core::Result<void> stop(const PushChannel& channel, PushRound& round);
-  core::Result<void> unwatch(const PushChannel& channel);
+  core::Result<std::unique_ptr<providers::Provider>> adapterOf(const std::string& calendarId);
+  void failed(PushRound& round, const std::string& calendarId, const core::Error& error, std::string_view event);
 
   store::Database& db_;
   const core::Clock& clock_;
   ProviderFactory& providers_;
   PushConfig config_;
+  std::set<std::string> opened_;  ///< calendars this round opened a channel on
 };
 
 }  // namespace calgate::sync

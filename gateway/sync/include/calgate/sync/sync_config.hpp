@@ -22,9 +22,10 @@ struct SyncConfig {
   std::chrono::seconds runBudget{1800};        ///< wall time of one pair run (all its calendar requests)
   std::size_t pullMaxBytes = 64 * 1024 * 1024; ///< bytes one pull of a calendar may read (listings + data)
   std::size_t pullMaxEvents = 20000;           ///< resources one pull of a calendar may list
-  /// Where Google posts push notifications (<server.public_url>/webhooks/google when that URL is
-  /// https; set by `serve`, not a key of its own): "" turns push off and every pair polls.
-  std::string pushGoogleAddress;
+  /// server.public_url when it is https (set from it, not a key of its own): Google and Microsoft
+  /// post push notifications to <this>/webhooks/google and /webhooks/microsoft (+ /lifecycle).
+  /// "" turns push off and every pair polls.
+  std::string pushBaseUrl;
   /// A pair whose calendars all have push channels is still synced this often (Google's
   /// notifications are not guaranteed), and at every poll interval when a channel is missing.
   std::chrono::seconds safetyPollInterval{3600};
