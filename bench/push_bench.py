@@ -103,8 +103,10 @@ def main():
         for line in lines:
             if line.get("event") == "http.request" and line.get("route") == route and line.get("status") in (200, 202):
                 last_notice = last_notice or stamp(line)
-            elif line.get("event") == "sync.pair_done" and line.get("created", 0) > 0 and last_notice is not None:
-                inside.append(stamp(line) - last_notice)
+            elif line.get("event") == "sync.pair_done":
+                # a run that wrote nothing (an echo of calgate's own write) ends its notices too
+                if line.get("created", 0) > 0 and last_notice is not None:
+                    inside.append(stamp(line) - last_notice)
                 last_notice = None
         print("push via %s, %d changes, calgate behind nginx (TLS), Radicale target" % (args.provider, args.changes))
         print("notification -> written:", percentiles(inside))
