@@ -1,6 +1,7 @@
-// Push notifications: POST /webhooks/google, /webhooks/microsoft and its lifecycle URL. Unauthenticated by nature (Google posts to a public
-// URL): a notification proves itself by its channel's token (PushInbox). Nothing here calls a
-// provider; the answer goes back at once and a coalesced sync runs on the workers.
+// Push notifications: POST /webhooks/google, /webhooks/microsoft and its lifecycle URL.
+// Unauthenticated by nature (the providers post to a public URL): a notification proves itself by
+// its channel's token (PushInbox). Nothing here calls a provider; the answer goes back at once and
+// a coalesced sync runs on the workers.
 
 #include "calgate/core/log.hpp"
 #include "calgate/sync/push_inbox.hpp"

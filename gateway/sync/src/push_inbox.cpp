@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <set>
 
 namespace calgate::sync {
 
@@ -14,12 +15,12 @@ using nlohmann::json;
 
 namespace {
 
-constexpr std::size_t kMaxHeader = 256;
+constexpr std::size_t kMaxHeader = 256;  // Google's channel ids are at most 64, tokens at most 256
 
 std::string text(const json& o, const char* key) {
   auto it = o.find(key);
   return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
-}  // Google's channel ids are at most 64, tokens at most 256
+}
 
 PushReceipt rejected(std::string why) { return {PushOutcome::Rejected, 0, std::move(why)}; }
 
@@ -78,16 +79,20 @@ core::Result<PushReceipt> PushInbox::microsoft(std::string_view body) {
   if (items.empty() || items.size() > kMaxGraphItems) return rejected("a Graph notification holds 1 to 100 items");
   PushReceipt receipt{PushOutcome::Unknown, 0, "no such subscription"};
   bool rejectedAny = false, upkeep = false;
+  std::set<std::string> changed;  // calendars to sync: once each, however many items name them
   for (const auto& item : items) {
-    std::size_t queued = 0;
-    auto outcome = graphItem(item, queued, upkeep);
+    auto outcome = graphItem(item, changed, upkeep);
     if (!outcome) return std::unexpected(outcome.error());
-    receipt.pairsQueued += queued;
     if (*outcome == PushOutcome::Queued || *outcome == PushOutcome::NoWork) receipt.outcome = PushOutcome::Queued;
     rejectedAny = rejectedAny || *outcome == PushOutcome::Rejected;
   }
   if (receipt.outcome != PushOutcome::Queued && rejectedAny) return rejected("a wrong clientState or subscription, or a malformed item");
   if (receipt.outcome == PushOutcome::Queued) receipt.reason.clear();
+  for (const auto& calendar : changed) {
+    auto queued = queueReaders(calendar);
+    if (!queued) return std::unexpected(queued.error());
+    receipt.pairsQueued += *queued;
+  }
   if (upkeep) {
     if (auto queued = queue_.enqueue("push_maintain", "", "push"); !queued) return std::unexpected(queued.error());
   }
@@ -95,7 +100,7 @@ core::Result<PushReceipt> PushInbox::microsoft(std::string_view body) {
 }
 
 // One item of a Graph POST: checked against its channel, then acted on.
-core::Result<PushOutcome> PushInbox::graphItem(const json& item, std::size_t& queued, bool& upkeep) {
+core::Result<PushOutcome> PushInbox::graphItem(const json& item, std::set<std::string>& changed, bool& upkeep) {
   const std::string state = item.is_object() ? text(item, "clientState") : std::string();
   const std::string subscription = item.is_object() ? text(item, "subscriptionId") : std::string();
   if (state.empty() || state.size() > 128 || subscription.empty() || subscription.size() > kMaxHeader) return PushOutcome::Rejected;
@@ -119,9 +124,7 @@ core::Result<PushOutcome> PushInbox::graphItem(const json& item, std::size_t& qu
   } else if (!lifecycle.empty() && lifecycle != "missed") {
     return PushOutcome::NoWork;  // a lifecycle event calgate does not know yet: taken, nothing done
   }
-  auto added = queueReaders(channel.calendarId);
-  if (!added) return std::unexpected(added.error());
-  queued = *added;
+  changed.insert(channel.calendarId);
   return PushOutcome::Queued;
 }
 

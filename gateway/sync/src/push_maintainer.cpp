@@ -58,11 +58,11 @@ core::Result<void> PushMaintainer::run(PushRound& round) {
   if (!watched) return std::unexpected(watched.error());
   auto channels = PushChannelStore(db_, clock_).all();
   if (!channels) return std::unexpected(channels.error());
-  Lasting lasting;
+  std::set<std::string> covered;  // calendars with a channel that serves on
   for (const auto& c : *channels) {
-    if (keeps(c, *watched)) lasting[c.calendarId] = std::max(lasting[c.calendarId], c.expiresAt);
+    if (keeps(c, *watched)) covered.insert(c.calendarId);
   }
-  if (auto ok = openMissing(*watched, lasting, round); !ok) return ok;
+  if (auto ok = openMissing(*watched, covered, round); !ok) return ok;
   // the channel each calendar keeps: its live one that lasts longest (another is a spare, or one
   // a successor replaces)
   std::map<std::string, const PushChannel*> best;
@@ -89,7 +89,8 @@ bool PushMaintainer::keeps(const PushChannel& c, const std::set<std::string>& wa
   return c.expiresAt > now + config_.renewBefore.count() || (c.provider == "microsoft" && c.expiresAt > now);
 }
 
-core::Result<void> PushMaintainer::openMissing(const std::set<std::string>& watched, Lasting& lasting, PushRound& round) {
+core::Result<void> PushMaintainer::openMissing(const std::set<std::string>& watched, const std::set<std::string>& covered,
+                                               PushRound& round) {
   CalendarStore calendars(db_, clock_);
   auto refusals = PushChannelStore(db_, clock_).refusals();
   if (!refusals) return std::unexpected(refusals.error());
@@ -98,17 +99,13 @@ core::Result<void> PushMaintainer::openMissing(const std::set<std::string>& watc
     if (r.retryAt > clock_.nowUnixSeconds()) waiting.insert(r.calendarId);
   }
   for (const auto& id : watched) {
-    if (lasting.count(id) || waiting.count(id)) continue;
+    if (covered.count(id) || waiting.count(id)) continue;
     auto calendar = calendars.get(id);
     if (!calendar) return std::unexpected(calendar.error());
     if (calendar->provider != model::ProviderKind::Google && calendar->provider != model::ProviderKind::Microsoft) continue;
     auto opened = open(*calendar, round);
     if (!opened) return std::unexpected(opened.error());
-    const auto lifetime = calendar->provider == model::ProviderKind::Google ? config_.googleLifetime : config_.microsoftLifetime;
-    if (*opened) {
-      lasting[id] = clock_.nowUnixSeconds() + lifetime.count();
-      opened_.insert(id);
-    }
+    if (*opened) opened_.insert(id);
   }
   return {};
 }

@@ -15,6 +15,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include <cstddef>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -62,7 +63,7 @@ class PushInbox {
 
  private:
   core::Result<std::size_t> queueReaders(const std::string& calendarId);
-  core::Result<PushOutcome> graphItem(const nlohmann::json& item, std::size_t& queued, bool& upkeep);
+  core::Result<PushOutcome> graphItem(const nlohmann::json& item, std::set<std::string>& changed, bool& upkeep);
   store::Database& db_;
   const core::Clock& clock_;
   JobQueue queue_;

@@ -53,9 +53,8 @@ class PushMaintainer {
   core::Result<PushRound> maintain();
 
  private:
-  using Lasting = std::map<std::string, long long>;  // calendar -> the latest expiry of a channel kept
   bool keeps(const PushChannel& channel, const std::set<std::string>& watched) const;
-  core::Result<void> openMissing(const std::set<std::string>& watched, Lasting& lasting, PushRound& round);
+  core::Result<void> openMissing(const std::set<std::string>& watched, const std::set<std::string>& covered, PushRound& round);
   core::Result<bool> open(const CalendarRef& calendar, PushRound& round);
   core::Result<void> run(PushRound& round);
   core::Result<void> tend(const PushChannel& channel, const std::set<std::string>& watched, bool superseded, PushRound& round);
