@@ -199,32 +199,27 @@ core::Result<nlohmann::json> pushJson(Services& services, const sync::SyncPair& 
   std::vector<std::string> read{p.sourceCalendarId};
   if (p.direction == sync::Direction::TwoWay) read.push_back(p.targetCalendarId);
   sync::PushChannelStore store(*services.db, *services.clock);
-  auto channels = store.all();
-  if (!channels) return std::unexpected(channels.error());
-  auto refusals = store.refusals();
-  if (!refusals) return std::unexpected(refusals.error());
-  const long long now = services.clock->nowUnixSeconds();
   nlohmann::json out = nlohmann::json::array();
   for (const auto& id : read) {
-    std::optional<long long> until;
-    for (const auto& c : *channels) {
-      if (c.calendarId == id && c.active && c.expiresAt > now) until = std::max(until.value_or(0), c.expiresAt);
-    }
+    auto push = store.ofCalendar(id);
+    if (!push) return std::unexpected(push.error());
     auto calendar = sync::CalendarStore(*services.db, *services.clock).get(id);
     if (!calendar) return std::unexpected(calendar.error());
     std::string why;
-    if (!until) {
-      if (calendar->provider == model::ProviderKind::CalDav) why = "CalDAV has no push notifications: the calendar is polled";
-      else if (!services.publicUrl.starts_with("https://")) why = "push needs an https server.public_url: the calendar is polled";
-      else why = "no push channel is open yet (one is opened after a sync): the calendar is polled";
-      for (const auto& r : *refusals) {
-        if (r.calendarId == id) why = "the provider refused a push channel (" + r.reason + "): the calendar is polled, and calgate asks again later";
-      }
+    if (push->refusal) {
+      why = "the provider refused a push channel (" + push->refusal->reason + "): the calendar is polled, and calgate asks again later";
+    } else if (calendar->provider == model::ProviderKind::CalDav) {
+      why = "CalDAV has no push notifications: the calendar is polled";
+    } else if (!services.publicUrl.starts_with("https://")) {
+      why = "push needs an https server.public_url: the calendar is polled";
+    } else {
+      why = "no push channel is open yet (one is opened after a sync): the calendar is polled";
     }
+    const auto until = push->notifiedUntil;
     out.push_back({{"calendar_id", id},
                    {"notified", until.has_value()},
                    {"expires_at", until ? nlohmann::json(*until) : nlohmann::json(nullptr)},
-                   {"reason", why.empty() ? nlohmann::json(nullptr) : nlohmann::json(why)}});
+                   {"reason", until ? nlohmann::json(nullptr) : nlohmann::json(why)}});
   }
   return out;
 }

@@ -135,6 +135,25 @@ core::Result<std::vector<PushRefusal>> PushChannelStore::refusals() {
   });
 }
 
+core::Result<PushChannelStore::CalendarPush> PushChannelStore::ofCalendar(const std::string& calendarId) {
+  return db_.withSession([&](soci::session& sql) -> core::Result<CalendarPush> {
+    CalendarPush out;
+    const long long now = clock_.nowUnixSeconds();
+    soci::rowset<soci::row> live =
+        (sql.prepare << "SELECT MAX(expires_at) FROM push_channels WHERE calendar_id = :c AND state = 'active' AND expires_at > :n",
+         soci::use(calendarId), soci::use(now));
+    for (const auto& r : live) {
+      if (r.get_indicator(0) != soci::i_null) out.notifiedUntil = store::integerAt(r, 0);
+    }
+    soci::rowset<soci::row> refused =
+        (sql.prepare << "SELECT calendar_id, reason, attempts, retry_at FROM push_refusals WHERE calendar_id = :c", soci::use(calendarId));
+    for (const auto& r : refused) {
+      out.refusal = PushRefusal{store::textAt(r, 0), store::textAt(r, 1), static_cast<int>(store::integerAt(r, 2)), store::integerAt(r, 3)};
+    }
+    return out;
+  });
+}
+
 core::Result<void> PushChannelStore::clearRefusal(const std::string& calendarId) {
   return db_.withSession([&](soci::session& sql) -> core::Result<void> {
     sql << "DELETE FROM push_refusals WHERE calendar_id = :c", soci::use(calendarId);

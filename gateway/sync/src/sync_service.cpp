@@ -258,19 +258,14 @@ core::Result<void> SyncService::handle(const sync::Job& job) {
 // or an open that failed): then the channels' upkeep runs now, not at the next scheduler tick.
 bool SyncService::lacksPush(const SyncPair& pair, const providers::Provider& source, const providers::Provider& target) {
   if (config_.pushBaseUrl.empty()) return false;
-  auto pushed = pushedCalendars();
-  if (!pushed) return false;
-  // a calendar whose provider refused a channel waits for its retry time, not for every sync
-  auto refusals = PushChannelStore(db_, clock_).refusals();
-  if (!refusals) return false;
-  for (const auto& r : *refusals) {
-    if (r.retryAt > clock_.nowUnixSeconds()) pushed->insert(r.calendarId);
-  }
-  auto notifies = [](const providers::Provider& p) {
-    return p.kind() == model::ProviderKind::Google || p.kind() == model::ProviderKind::Microsoft;
+  PushChannelStore store(db_, clock_);
+  auto lacks = [&](const providers::Provider& p, const std::string& calendarId) {
+    if (p.kind() != model::ProviderKind::Google && p.kind() != model::ProviderKind::Microsoft) return false;
+    auto push = store.ofCalendar(calendarId);
+    // a calendar whose provider refused a channel waits for its retry time, not for every sync
+    return push && !push->notifiedUntil && !(push->refusal && push->refusal->retryAt > clock_.nowUnixSeconds());
   };
-  return (notifies(source) && !pushed->count(pair.sourceCalendarId)) ||
-         (pair.direction == Direction::TwoWay && notifies(target) && !pushed->count(pair.targetCalendarId));
+  return lacks(source, pair.sourceCalendarId) || (pair.direction == Direction::TwoWay && lacks(target, pair.targetCalendarId));
 }
 
 void SyncService::requestPushUpkeep() {

@@ -59,6 +59,14 @@ class PushChannelStore {
   core::Result<PushRefusal> refused(const std::string& calendarId, const std::string& reason);
   /// Every recorded refusal.
   core::Result<std::vector<PushRefusal>> refusals();
+
+  /// One calendar's push state (its own rows only): until when a live channel notifies it (none:
+  /// polled), and the provider's refusal, if one is recorded.
+  struct CalendarPush {
+    std::optional<long long> notifiedUntil;
+    std::optional<PushRefusal> refusal;
+  };
+  core::Result<CalendarPush> ofCalendar(const std::string& calendarId);
   /// A channel opened: the calendar's refusal, if any, is over.
   core::Result<void> clearRefusal(const std::string& calendarId);
 
