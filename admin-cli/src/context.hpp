@@ -21,6 +21,8 @@ struct Context {
   /// Loads the config and opens the database, printing the error and returning the exit code
   /// on failure (2 for configuration, 1 for an unreachable database).
   std::optional<int> open();
+  /// open(), and the schema must be current (a command on a missing table says so plainly).
+  std::optional<int> openCurrent();
 
   app::Config config;
   std::unique_ptr<store::Database> db;
@@ -41,6 +43,8 @@ void addDnsCommands(CLI::App& app, Context& ctx, int& exitCode);
 void addAccountsCommands(CLI::App& app, Context& ctx, int& exitCode);
 /// Registers `pairs ...` and `audit ...` commands.
 void addPairsCommands(CLI::App& app, Context& ctx, int& exitCode);
+/// Registers `push ...` commands.
+void addPushCommands(CLI::App& app, Context& ctx, int& exitCode);
 /// Registers `vault ...` commands.
 void addVaultCommands(CLI::App& app, Context& ctx, int& exitCode);
 

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   admin::addDnsCommands(app, ctx, exitCode);
   admin::addAccountsCommands(app, ctx, exitCode);
   admin::addPairsCommands(app, ctx, exitCode);
+  admin::addPushCommands(app, ctx, exitCode);
   if (auto stop = app::parseCommandLine(app, argc, argv)) return *stop;
   return exitCode;
 }

@@ -1,5 +1,8 @@
 #include "context.hpp"
 
+#include "calgate/core/clock.hpp"
+#include "calgate/store/migrator.hpp"
+
 #include <ctime>
 #include <iostream>
 
@@ -14,6 +17,13 @@ std::optional<int> Context::open() {
   auto opened = app::openConfiguredDatabase(config);
   if (!opened) return failWith(opened.error().message);
   db = std::move(*opened);
+  return std::nullopt;
+}
+
+std::optional<int> Context::openCurrent() {
+  if (auto rc = open()) return rc;
+  store::Migrator migrator(*db, store::builtinMigrations(db->dialect()), core::systemClock());
+  if (auto current = migrator.verifyCurrent(); !current) return failWith(current.error());
   return std::nullopt;
 }
 

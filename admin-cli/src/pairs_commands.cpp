@@ -13,17 +13,6 @@
 
 namespace calgate::admin {
 
-namespace {
-
-// Opens the database and checks the schema is current; returns an exit code on failure.
-std::optional<int> openCurrent(Context& ctx) {
-  if (auto rc = ctx.open()) return rc;
-  store::Migrator migrator(*ctx.db, store::builtinMigrations(ctx.db->dialect()), core::systemClock());
-  if (auto current = migrator.verifyCurrent(); !current) return failWith(current.error());
-  return std::nullopt;
-}
-
-}  // namespace
 
 void addPairsCommands(CLI::App& app, Context& ctx, int& exitCode) {
   auto* cmd = app.add_subcommand("pairs", "Sync pairs: list them, confirm deletions the mass-delete guard stopped, release quarantined ones");
@@ -32,7 +21,7 @@ void addPairsCommands(CLI::App& app, Context& ctx, int& exitCode) {
   auto* list = cmd->add_subcommand("list", "List every pair with its state (paused pairs say why)");
   list->add_flag("--json", ctx.json, "Print JSON");
   list->callback([&] {
-    if (auto rc = openCurrent(ctx)) {
+    if (auto rc = ctx.openCurrent()) {
       exitCode = *rc;
       return;
     }
@@ -93,7 +82,7 @@ void addPairsCommands(CLI::App& app, Context& ctx, int& exitCode) {
                       "The held deletions' digest as `pairs list` showed it: refused if the pair now holds others "
                       "(default: confirm what it holds now)");
   confirm->callback([&] {
-    if (auto rc = openCurrent(ctx)) {
+    if (auto rc = ctx.openCurrent()) {
       exitCode = *rc;
       return;
     }
@@ -134,7 +123,7 @@ void addPairsCommands(CLI::App& app, Context& ctx, int& exitCode) {
       "release", "Lift a pair's quarantine (its job kept crashing or hanging the worker): it is scheduled again");
   release->add_option("pair", releasedId, "The pair's id (see `pairs list`)")->required();
   release->callback([&] {
-    if (auto rc = openCurrent(ctx)) {
+    if (auto rc = ctx.openCurrent()) {
       exitCode = *rc;
       return;
     }
@@ -177,7 +166,7 @@ void addPairsCommands(CLI::App& app, Context& ctx, int& exitCode) {
   add->add_option("--past-days", pastDays, "Sync window into the past")->capture_default_str();
   add->add_option("--future-days", futureDays, "Sync window into the future")->capture_default_str();
   add->callback([&] {
-    if (auto rc = openCurrent(ctx)) {
+    if (auto rc = ctx.openCurrent()) {
       exitCode = *rc;
       return;
     }
@@ -234,7 +223,7 @@ void addPairsCommands(CLI::App& app, Context& ctx, int& exitCode) {
                    "Delete the pair's copies from the target calendar(s) too: calgate serve's workers remove "
                    "each one (approved and audited), then the pair");
   remove->callback([&] {
-    if (auto rc = openCurrent(ctx)) {
+    if (auto rc = ctx.openCurrent()) {
       exitCode = *rc;
       return;
     }
@@ -261,7 +250,7 @@ void addPairsCommands(CLI::App& app, Context& ctx, int& exitCode) {
   audit->require_subcommand(1);
   auto* verify = audit->add_subcommand("verify", "Recompute the chain; fails when an entry was altered or removed");
   verify->callback([&] {
-    if (auto rc = openCurrent(ctx)) {
+    if (auto rc = ctx.openCurrent()) {
       exitCode = *rc;
       return;
     }

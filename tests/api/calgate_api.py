@@ -381,6 +381,17 @@ class Calgate:
     def client(self, token=None):
         return Client(self.port, token)
 
+    def metrics(self):
+        """GET /metrics (from loopback, no token configured) as {"name{labels}": value}."""
+        r = self.client().get("/metrics")
+        assert r.status == 200, r
+        out = {}
+        for line in r.text.splitlines():
+            if line and not line.startswith("#"):
+                name, _, value = line.rpartition(" ")
+                out[name] = float(value)
+        return out
+
     # ---- calgate-admin
 
     def admin(self, *args, check=True):

@@ -108,14 +108,14 @@ class GooglePush(cg.ApiTestCase):
         push = self.api.get("/v1/pairs/%s/status" % pair).json["push"]
         self.assertEqual([(p["notified"], p["reason"]) for p in push], [(True, None)])
 
-        # forged and unknown notifications: refused or ignored, no work
+        # forged and unknown notifications (the fake sends them as an attacker would): refused or
+        # ignored, no work
         runs_before = runs(self.server)
+        for kind, expected in (("wrong_token", 401), ("wrong_resource", 401), ("unknown_channel", 200)):
+            r = self.fake.control("POST", "channels/%s/forge" % channel["id"], {"kind": kind})
+            self.assertEqual(r["status"], expected, kind)
         base = {"X-Goog-Channel-ID": channel["id"], "X-Goog-Resource-ID": channel["resourceId"],
                 "X-Goog-Resource-State": "exists", "X-Goog-Message-Number": "99"}
-        status, _, _ = self.webhook({**base, "X-Goog-Channel-Token": "forged"})
-        self.assertEqual(status, 401)
-        status, _, _ = self.webhook({**base, "X-Goog-Channel-ID": "ch_not_ours", "X-Goog-Channel-Token": "x"})
-        self.assertEqual(status, 200)
         status, _, _ = self.webhook(base)  # no token at all
         self.assertEqual(status, 401)
 
@@ -133,12 +133,30 @@ class GooglePush(cg.ApiTestCase):
         # one run for the change, none for the forged or unknown notifications
         self.assertEqual(runs(self.server), runs_before + 1)
         self.assertIn("push.notification_refused", self.server.log_text())
+        # ...and each counted: the sync message and the change verified, three forged, one unknown
+        m = self.server.metrics()
+        g = '{provider="google"}'
+        self.assertEqual(m["calgate_push_notifications_received_total" + g], 6)
+        self.assertEqual(m["calgate_push_notifications_verified_total" + g], 2)
+        self.assertEqual(m['calgate_push_notifications_rejected_total{provider="google",reason="forged"}'], 3)
+        self.assertEqual(m['calgate_push_notifications_rejected_total{provider="google",reason="unknown_channel"}'], 1)
+        self.assertEqual(m['calgate_push_upkeep_total{provider="google",action="open",result="ok"}'], 1)
+        self.assertEqual(m["calgate_push_channels" + g], 1)
+        self.assertEqual(m["calgate_push_to_write_seconds_count"], 1)
+        self.assertEqual(m['calgate_push_to_write_seconds_bucket{le="+Inf"}'], 1)
+        # the operator sees the channel
+        listed = json.loads(self.server.admin("push", "list", "--json").stdout)
+        self.assertEqual([(c["id"], c["provider"], c["state"], c["calendar_id"]) for c in listed["channels"]],
+                         [(channel["id"], "google", "active", primary["id"])])
+        self.assertEqual(listed["refused"], [])
 
         # the pair goes: its channel is stopped
         r = self.api.delete("/v1/pairs/%s" % pair, query={"copies": "delete"})
         self.assertIn(r.status, (202, 204), r)
         cg.wait_until(lambda: all(c["stopped"] for c in self.fake.control("GET", "state")["channels"] if c["calendarId"] == ADA),
                       timeout=30, what="the channel stopped")
+        self.assertEqual(json.loads(self.server.admin("push", "list", "--json").stdout)["channels"], [])
+        self.assertEqual(self.server.metrics()['calgate_push_upkeep_total{provider="google",action="stop",result="ok"}'], 1)
 
 
 class MicrosoftPush(cg.ApiTestCase):
@@ -179,11 +197,11 @@ class MicrosoftPush(cg.ApiTestCase):
         handshakes = self.fake.control("GET", "state")["handshakes"]
         self.assertEqual([h["ok"] for h in handshakes], [True, True], handshakes)
 
-        # a forged notification: refused, no work; an unknown clientState: nothing to do
+        # forged notifications (the fake sends them as an attacker would): the right clientState naming
+        # another subscription is refused; a clientState calgate never gave finds nothing to do
         runs_before = runs(self.server)
-        forged = json.dumps({"value": [{"subscriptionId": sub["id"], "clientState": "forged", "changeType": "updated"}]}).encode()
-        status, _, _ = cf.fetch("POST", self.public_url + "/webhooks/microsoft", forged, {"Content-Type": "application/json"})
-        self.assertEqual(status, 202)
+        self.assertEqual(self.fake.control("POST", "subscriptions/%s/forge" % sub["id"], {"kind": "unknown_subscription"})["status"], 401)
+        self.assertEqual(self.fake.control("POST", "subscriptions/%s/forge" % sub["id"], {"kind": "wrong_client_state"})["status"], 202)
         status, _, _ = cf.fetch("POST", self.public_url + "/webhooks/microsoft", b"{}", {"Content-Type": "application/json"})
         self.assertEqual(status, 401)
 
@@ -197,6 +215,13 @@ class MicrosoftPush(cg.ApiTestCase):
         deliveries = self.fake.control("GET", "state")["deliveries"]
         self.assertTrue([d for d in deliveries if d["ok"] and d["status"] == 202], deliveries)
         self.assertEqual(runs(self.server), runs_before + 1)
+        m = self.server.metrics()
+        self.assertEqual(m["calgate_push_validations_total"], 2)
+        self.assertEqual(m['calgate_push_notifications_rejected_total{provider="microsoft",reason="forged"}'], 2)
+        self.assertEqual(m['calgate_push_notifications_rejected_total{provider="microsoft",reason="unknown_channel"}'], 1)
+        self.assertGreaterEqual(m['calgate_push_notifications_verified_total{provider="microsoft"}'], 1)
+        self.assertEqual(m['calgate_push_upkeep_total{provider="microsoft",action="open",result="ok"}'], 1)
+        self.assertGreaterEqual(m["calgate_push_to_write_seconds_count"], 1)
 
         # lifecycle: missed -> the calendar is synced; subscriptionRemoved -> a new subscription
         self.fake.control("POST", "subscriptions/%s/lifecycle" % sub["id"], {"event": "missed"})

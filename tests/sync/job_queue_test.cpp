@@ -1,6 +1,7 @@
 // The job queue over a real store: coalescing, leases, backoff with Retry-After, dead jobs, one
 // run per pair at a time, and concurrent workers that never run a job twice.
 #include "calgate/sync/job_queue.hpp"
+#include "calgate/sync/push_metrics.hpp"
 #include "calgate/sync/sync_service.hpp"
 #include "calgate/sync/worker.hpp"
 #include "sync/sync_fixture.hpp"
@@ -228,4 +229,72 @@ TEST_CASE("sync metrics name writes by provider and action, pulls, and the queue
   CHECK_THAT(text, Catch::Contains("calgate_sync_pull_seconds_sum 0.25"));
   CHECK_THAT(text, Catch::Contains("calgate_jobs{state=\"queued\"} 4"));
   CHECK_THAT(text, Catch::Contains("calgate_jobs_oldest_age_seconds 12"));
+}
+
+TEST_CASE("a job a push notification asked for carries when the earliest one arrived, to its run and to its twin",
+          "[jobs][push]") {
+  SyncFixture f;
+  JobQueue q(f.t.db(), f.clock);
+  const std::string key = "sync:" + f.pairId;
+  // a poll queued the pair; notifications coalesce with it and it keeps the first one's time
+  REQUIRE(*q.enqueue("sync_pair", f.pairId, key));
+  CHECK_FALSE(*q.enqueueNotified("sync_pair", f.pairId, key, 1'000'000));
+  CHECK_FALSE(*q.enqueueNotified("sync_pair", f.pairId, key, 1'000'500));
+  CHECK(q.stats()->queued == 1);
+  auto job = **q.claim("w1");
+  REQUIRE(job.notifiedAtMs);
+  CHECK(*job.notifiedAtMs == 1'000'000);
+  // a notification during the run asks for a follow-up of its own
+  CHECK(*q.enqueueNotified("sync_pair", f.pairId, key, 1'002'000));
+  // the run fails: its twin serves its request too, and the latency counts from the earlier one
+  REQUIRE(q.fail(job, "w1", core::Error{core::ErrorCode::Unavailable, "server down", std::nullopt}));
+  CHECK(q.stats()->queued == 1);
+  auto twin = **q.claim("w2");
+  REQUIRE(twin.notifiedAtMs);
+  CHECK(*twin.notifiedAtMs == 1'000'000);
+  REQUIRE(q.complete(twin, "w2"));
+  // a poll nobody notified about carries nothing
+  REQUIRE(*q.enqueue("sync_pair", f.pairId, key));
+  auto polled = **q.claim("w1");
+  CHECK_FALSE(polled.notifiedAtMs);
+  REQUIRE(q.complete(polled, "w1"));
+  // a dead worker's job runs again from the start: it serves a notification that came meanwhile
+  REQUIRE(*q.enqueue("sync_pair", f.pairId, key));
+  auto crashed = **q.claim("w1");
+  f.clock.advance(q.lease() + seconds(1));
+  CHECK_FALSE(*q.enqueueNotified("sync_pair", f.pairId, key, 2'000'000));
+  auto again = **q.claim("w2");
+  CHECK(again.id == crashed.id);
+  REQUIRE(again.notifiedAtMs);
+  CHECK(*again.notifiedAtMs == 2'000'000);
+}
+
+TEST_CASE("push metrics count notifications by outcome, channel upkeep by result, and push-to-write latency",
+          "[jobs][metrics][push]") {
+  PushMetrics m;
+  m.notification("google", PushOutcome::Queued);
+  m.notification("google", PushOutcome::NoWork);
+  m.notification("google", PushOutcome::Rejected);
+  m.notification("microsoft", PushOutcome::Unknown);
+  m.validation();
+  m.upkeep("microsoft", "renew", true);
+  m.upkeep("microsoft", "renew", false);
+  m.upkeep("google", "open", true);
+  m.written(0.08);
+  m.written(0.7);
+  const auto text = m.render();
+  CHECK_THAT(text, Catch::Contains("calgate_push_notifications_received_total{provider=\"google\"} 3"));
+  CHECK_THAT(text, Catch::Contains("calgate_push_notifications_verified_total{provider=\"google\"} 2"));
+  CHECK_THAT(text, Catch::Contains("calgate_push_notifications_rejected_total{provider=\"google\",reason=\"forged\"} 1"));
+  CHECK_THAT(text, Catch::Contains("calgate_push_notifications_received_total{provider=\"microsoft\"} 1"));
+  CHECK_THAT(text, Catch::Contains("calgate_push_notifications_rejected_total{provider=\"microsoft\",reason=\"unknown_channel\"} 1"));
+  CHECK_THAT(text, Catch::Contains("calgate_push_validations_total 1"));
+  CHECK_THAT(text, Catch::Contains("calgate_push_upkeep_total{provider=\"microsoft\",action=\"renew\",result=\"ok\"} 1"));
+  CHECK_THAT(text, Catch::Contains("calgate_push_upkeep_total{provider=\"microsoft\",action=\"renew\",result=\"failed\"} 1"));
+  CHECK_THAT(text, Catch::Contains("calgate_push_upkeep_total{provider=\"google\",action=\"open\",result=\"ok\"} 1"));
+  CHECK_THAT(text, Catch::Contains("calgate_push_to_write_seconds_bucket{le=\"0.05\"} 0"));
+  CHECK_THAT(text, Catch::Contains("calgate_push_to_write_seconds_bucket{le=\"0.1\"} 1"));
+  CHECK_THAT(text, Catch::Contains("calgate_push_to_write_seconds_bucket{le=\"1\"} 2"));
+  CHECK_THAT(text, Catch::Contains("calgate_push_to_write_seconds_bucket{le=\"+Inf\"} 2"));
+  CHECK_THAT(text, Catch::Contains("calgate_push_to_write_seconds_count 2"));
 }

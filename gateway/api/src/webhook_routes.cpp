@@ -5,6 +5,7 @@
 
 #include "calgate/core/log.hpp"
 #include "calgate/sync/push_inbox.hpp"
+#include "calgate/sync/push_metrics.hpp"
 #include "support.hpp"
 
 #include <algorithm>
@@ -32,6 +33,7 @@ http::Response receiveGoogle(Services& services, const http::Request& request) {
   queue.signal = services.jobSignal;
   auto receipt = sync::PushInbox(*services.db, *services.clock, queue).google(n);
   if (!receipt) return failure(receipt.error(), request);
+  if (services.pushMetrics) services.pushMetrics->notification("google", receipt->outcome);
   return answer(services, request, *receipt, 200);
 }
 
@@ -81,7 +83,10 @@ std::optional<http::Response> validation(const http::Request& request) {
 
 // Change notifications and lifecycle events (the same envelope): 202 at once.
 http::Response receiveMicrosoft(Services& services, const http::Request& request) {
-  if (auto handshake = validation(request)) return *handshake;
+  if (auto handshake = validation(request)) {
+    if (services.pushMetrics && handshake->status == 200) services.pushMetrics->validation();
+    return *handshake;
+  }
   if (request.body.empty()) return http::problem(400, "push-rejected", "Bad Request", "neither a validation request nor a notification");
   std::string type(request.header("content-type").value_or(""));
   std::transform(type.begin(), type.end(), type.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
@@ -95,6 +100,7 @@ http::Response receiveMicrosoft(Services& services, const http::Request& request
   queue.signal = services.jobSignal;
   auto receipt = sync::PushInbox(*services.db, *services.clock, queue).microsoft(request.body);
   if (!receipt) return failure(receipt.error(), request);
+  if (services.pushMetrics) services.pushMetrics->notification("microsoft", receipt->outcome);
   return answer(services, request, *receipt, 202);
 }
 

@@ -197,6 +197,7 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
   services.unknownFeedLimiter = &unknownFeedLimiter;
   http::RateLimiter webhookLimiter(config->server.rateLimitPerMinute == 0 ? 0 : 60);
   services.webhookLimiter = &webhookLimiter;
+  services.pushMetrics = syncService ? &syncService->pushMetrics() : nullptr;
   services.policyLimiter = &policyLimiter;
   services.discoverCalDav = [allowPrivate = config->sync.allowPrivateNetworks](const accounts::CalDavLogin& login) {
     // A person waits for this answer (and a request thread with them): a slow server fails sooner.

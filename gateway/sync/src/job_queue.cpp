@@ -21,6 +21,16 @@ JobQueue::JobQueue(store::Database& db, const core::Clock& clock, QueueOptions o
 
 core::Result<bool> JobQueue::enqueue(const std::string& kind, const std::string& pairId, const std::string& coalesceKey,
                                      std::chrono::seconds delay) {
+  return insert(kind, pairId, coalesceKey, delay, std::nullopt);
+}
+
+core::Result<bool> JobQueue::enqueueNotified(const std::string& kind, const std::string& pairId,
+                                             const std::string& coalesceKey, long long notifiedAtMs) {
+  return insert(kind, pairId, coalesceKey, std::chrono::seconds(0), notifiedAtMs);
+}
+
+core::Result<bool> JobQueue::insert(const std::string& kind, const std::string& pairId, const std::string& coalesceKey,
+                                    std::chrono::seconds delay, std::optional<long long> notifiedAtMs) {
   if (kind.empty() || kind.size() > 64) return core::fail(ErrorCode::Invalid, "job kind must be 1 to 64 bytes");
   if (options_.maxAttempts < 1) return core::fail(ErrorCode::Invalid, "a job needs at least one attempt");
   return db_.withSession([&](soci::session& sql) -> core::Result<bool> {
@@ -29,6 +39,15 @@ core::Result<bool> JobQueue::enqueue(const std::string& kind, const std::string&
     const std::string id = core::newId("job");
     soci::indicator pairInd = pairId.empty() ? soci::i_null : soci::i_ok;
     soci::indicator keyInd = coalesceKey.empty() ? soci::i_null : soci::i_ok;
+    long long notified = notifiedAtMs.value_or(0);
+    soci::indicator notifiedInd = notifiedAtMs ? soci::i_ok : soci::i_null;
+    if (notifiedAtMs && !coalesceKey.empty()) {
+      // the job this request joins (queued, or a dead worker's that runs again from the start)
+      // serves this notification too; it keeps the earliest one's time
+      sql << "UPDATE jobs SET notified_at = :t WHERE coalesce_key = :k AND notified_at IS NULL AND "
+             "(state = 'queued' OR (state = 'running' AND lease_expires_at < :n))",
+          soci::use(notified), soci::use(coalesceKey), soci::use(now);
+    }
     if (!coalesceKey.empty()) {
       // A job of the same key whose worker died (lease run out or reclaimed) runs again from the
       // start anyway: it is the request (a twin beside it would be a second run, or be left behind).
@@ -40,9 +59,10 @@ core::Result<bool> JobQueue::enqueue(const std::string& kind, const std::string&
     // the partial unique index on queued coalesce keys makes a duplicate request a no-op
     soci::statement st =
         (sql.prepare << "INSERT INTO jobs (id, kind, pair_id, coalesce_key, state, run_at, max_attempts, created_at, "
-                        "updated_at) VALUES (:i, :k, :p, :c, 'queued', :r, :m, :n, :u) ON CONFLICT DO NOTHING",
+                        "updated_at, notified_at) VALUES (:i, :k, :p, :c, 'queued', :r, :m, :n, :u, :t) "
+                        "ON CONFLICT DO NOTHING",
          soci::use(id), soci::use(kind), soci::use(pairId, pairInd), soci::use(coalesceKey, keyInd), soci::use(runAt),
-         soci::use(options_.maxAttempts), soci::use(now), soci::use(now));
+         soci::use(options_.maxAttempts), soci::use(now), soci::use(now), soci::use(notified, notifiedInd));
     st.execute(true);
     const bool added = st.get_affected_rows() > 0;
     if (added && delay.count() == 0) wake(sql);
@@ -156,7 +176,7 @@ core::Result<JobQueue::Claimed> JobQueue::claimOnce(const std::string& owner, Jo
     // A dead worker's job before a queued one of the same priority: it carries the attempts that
     // tell a crash loop, and taking it absorbs its queued twin (below).
     std::string query = std::string("SELECT j.id, j.kind, COALESCE(j.pair_id, ''), j.state, j.attempts, "
-                                    "j.max_attempts, COALESCE(j.coalesce_key, '') FROM jobs j WHERE ") +
+                                    "j.max_attempts, COALESCE(j.coalesce_key, ''), j.notified_at FROM jobs j WHERE ") +
                         kRunnable +
                         " ORDER BY j.priority DESC, CASE WHEN j.state = 'running' THEN 0 ELSE 1 END, j.run_at, j.id "
                         "LIMIT 1";
@@ -173,6 +193,8 @@ core::Result<JobQueue::Claimed> JobQueue::claimOnce(const std::string& owner, Jo
       job.attempts = static_cast<int>(store::integerAt(*it, 4));
       job.maxAttempts = static_cast<int>(store::integerAt(*it, 5));
       key = store::textAt(*it, 6);
+      job.notifiedAtMs.reset();
+      if (it->get_indicator(7) == soci::i_ok) job.notifiedAtMs = store::integerAt(*it, 7);
     }
     if (options_.afterChoosing) options_.afterChoosing();
     if (state == "running" && job.attempts >= job.maxAttempts) {
@@ -334,6 +356,12 @@ core::Result<void> JobQueue::failOnce(const Job& job, const std::string& owner, 
           soci::use(message), soci::use(now), soci::use(job.id);
     } else if (twins > 0) {
       sql << "DELETE FROM jobs WHERE id = :i", soci::use(job.id);  // the queued twin will do the work
+      if (job.notifiedAtMs) {
+        // ...and serves the notification this run was for: the latency counts from it
+        sql << "UPDATE jobs SET notified_at = :t WHERE coalesce_key = :k AND state = 'queued' AND "
+               "(notified_at IS NULL OR notified_at > :t2)",
+            soci::use(*job.notifiedAtMs), soci::use(key), soci::use(*job.notifiedAtMs);
+      }
     } else {
       const long long runAt = now + delay;
       sql << "UPDATE jobs SET state = 'queued', run_at = :r, last_error = :e, lease_owner = NULL, "

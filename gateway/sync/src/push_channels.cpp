@@ -161,6 +161,26 @@ core::Result<void> PushChannelStore::clearRefusal(const std::string& calendarId)
   });
 }
 
+core::Result<std::size_t> PushChannelStore::clearRefusals() {
+  return db_.withSession([&](soci::session& sql) -> core::Result<std::size_t> {
+    soci::statement st = (sql.prepare << "DELETE FROM push_refusals");
+    st.execute(true);
+    return static_cast<std::size_t>(st.get_affected_rows());
+  });
+}
+
+core::Result<std::map<std::string, long long>> PushChannelStore::liveByProvider() {
+  return db_.withSession([&](soci::session& sql) -> core::Result<std::map<std::string, long long>> {
+    std::map<std::string, long long> out;
+    const long long now = clock_.nowUnixSeconds();
+    soci::rowset<soci::row> rows = (sql.prepare << "SELECT provider, COUNT(*) FROM push_channels WHERE state = 'active' "
+                                                   "AND expires_at > :n GROUP BY provider",
+                                    soci::use(now));
+    for (const auto& r : rows) out[store::textAt(r, 0)] = store::integerAt(r, 1);
+    return out;
+  });
+}
+
 core::Result<bool> PushChannelStore::takeUpkeep(const std::string& holder, long long expiresAt) {
   return db_.withSession([&](soci::session& sql) -> core::Result<bool> {
     const long long now = clock_.nowUnixSeconds();

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <algorithm>
 #include <set>
 
@@ -62,8 +63,10 @@ core::Result<std::size_t> PushInbox::queueReaders(const std::string& calendarId)
   auto pairs = PairStore(db_, clock_).listRunnableReading(calendarId);
   if (!pairs) return std::unexpected(pairs.error());
   std::size_t added = 0;
+  const long long arrived =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count();
   for (const auto& p : *pairs) {
-    auto queued = queue_.enqueue("sync_pair", p.id, "sync:" + p.id);
+    auto queued = queue_.enqueueNotified("sync_pair", p.id, "sync:" + p.id, arrived);
     if (!queued) return std::unexpected(queued.error());
     added += *queued ? 1 : 0;
   }

@@ -127,6 +127,7 @@ core::Result<bool> PushMaintainer::open(const CalendarRef& calendar, PushRound& 
   }
   auto adapter = providers_.open(calendar);
   auto watch = adapter ? (*adapter)->watch(calendar.providerCalendarId, request) : core::Result<providers::Watch>(std::unexpected(adapter.error()));
+  observe(provider, "open", watch.has_value());
   if (!watch) {
     failed(round, calendar.id, watch.error(), "push.open_failed");
     if (auto gone = store.remove(request.channelId); !gone) return std::unexpected(gone.error());
@@ -160,6 +161,7 @@ core::Result<void> PushMaintainer::tend(const PushChannel& c, const std::set<std
     auto adapter = adapterOf(c.calendarId);
     auto done = adapter ? (*adapter)->reauthorizeWatch({c.id, c.resourceId, at(c.expiresAt)})
                         : core::Result<void>(std::unexpected(adapter.error()));
+    observe(c.provider, "reauthorize", done.has_value());
     if (!done) {
       failed(round, c.calendarId, done.error(), "push.reauthorize_failed");
     } else {
@@ -178,6 +180,7 @@ core::Result<void> PushMaintainer::renew(const PushChannel& c, PushRound& round)
   const auto until = at(clock_.nowUnixSeconds() + config_.microsoftLifetime.count());
   auto renewed = adapter ? (*adapter)->renewWatch({c.id, c.resourceId, at(c.expiresAt)}, until)
                          : core::Result<providers::Watch>(std::unexpected(adapter.error()));
+  observe(c.provider, "renew", renewed.has_value());
   if (!renewed) {
     failed(round, c.calendarId, renewed.error(), "push.renew_failed");
     if (renewed.error().code == core::ErrorCode::NotFound) {
@@ -197,6 +200,7 @@ core::Result<void> PushMaintainer::stop(const PushChannel& channel, PushRound& r
     auto adapter = adapterOf(channel.calendarId);
     auto stopped = adapter ? (*adapter)->unwatch({channel.id, channel.resourceId, at(channel.expiresAt)})
                            : core::Result<void>(std::unexpected(adapter.error()));
+    observe(channel.provider, "stop", stopped.has_value());
     if (!stopped) {
       failed(round, channel.calendarId, stopped.error(), "push.stop_failed");
       return {};

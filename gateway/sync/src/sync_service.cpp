@@ -183,6 +183,9 @@ core::Result<std::set<std::string>> SyncService::pushedCalendars() {
 
 core::Result<void> SyncService::maintainPush() {
   PushMaintainer maintainer(db_, clock_, providers_, {config_.pushBaseUrl});
+  maintainer.setObserver([this](std::string_view provider, std::string_view action, bool ok) {
+    push_.upkeep(provider, action, ok);
+  });
   auto round = maintainer.maintain();
   if (!round) return std::unexpected(round.error());
   if (round->busy) {
@@ -250,6 +253,11 @@ core::Result<void> SyncService::handle(const sync::Job& job) {
                                      {"unchanged", report->unchanged},
                                      {"paused", report->paused},
                                      {"seconds", seconds}});
+  if (job.notifiedAtMs && report->created + report->updated + report->deleted + report->restored > 0) {
+    // the change a notification announced is written: how long since it arrived
+    const long long now = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count();
+    push_.written(static_cast<double>(now - *job.notifiedAtMs) / 1000.0);
+  }
   if (lacksPush(pair, *sp, *tp)) requestPushUpkeep();
   return {};
 }
@@ -315,7 +323,16 @@ core::Result<void> SyncService::removePair(const sync::Job& job) {
 
 std::string SyncService::renderMetrics() {
   auto stats = queue_.stats();
-  return counters_.render(stats ? *stats : sync::QueueStats{});
+  std::string out = counters_.render(stats ? *stats : sync::QueueStats{});
+  out += push_.render();
+  out += "# HELP calgate_push_channels Live push channels (all processes), by provider.\n";
+  out += "# TYPE calgate_push_channels gauge\n";
+  if (auto live = PushChannelStore(db_, clock_).liveByProvider()) {
+    for (const auto& [provider, n] : *live) {
+      out += "calgate_push_channels{provider=\"" + provider + "\"} " + std::to_string(n) + "\n";
+    }
+  }
+  return out;
 }
 
 void SyncService::workerLoop(unsigned index) {

@@ -18,6 +18,7 @@
 //   POST   /__control/users/{email}/revoke   refresh tokens revoked (next refresh: invalid_grant)
 //   POST   /__control/users/{email}/expire-access-tokens
 //   POST   /__control/token-failures         {status?, error, description?} (next /token answer)
+//   POST   /__control/channels/{id}/forge    {kind: wrong_token|wrong_resource|unknown_channel} -> {status}
 //   GET    /__control/state                  everything, after pending deliveries settled
 import { ApiError } from './errors.mjs';
 import * as events from './events.mjs';
@@ -68,6 +69,7 @@ export class Control {
   revokeUser(email) { this.fake.oauth.revokeUser(email); }
   expireAccessTokens(email) { this.fake.oauth.expireAccessTokens(email); }
   failNextToken(spec) { this.fake.oauth.failNext.push(spec); }
+  forge(channelId, kind) { return this.fake.push.forge(channelId, kind); }
 
   async state() {
     await this.fake.push.settle();
@@ -93,6 +95,7 @@ const ROUTES = [
   ['POST', /^users\/([^/]+)\/revoke$/, (c, m) => c.revokeUser(m[1])],
   ['POST', /^users\/([^/]+)\/expire-access-tokens$/, (c, m) => c.expireAccessTokens(m[1])],
   ['POST', /^token-failures$/, (c, m, b) => c.failNextToken(b)],
+  ['POST', /^channels\/([^/]+)\/forge$/, (c, m, b) => c.forge(decodeURIComponent(m[1]), b.kind)],
   ['GET', /^state$/, (c) => c.state()],
 ];
 

@@ -3,10 +3,15 @@
 // X-Goog-* headers: first a "sync" message (number 1, by default before the watch answer returns),
 // then "exists" on every change, message numbers increasing but not consecutive. 500/502/503/504
 // are retried with backoff; anything else but 200/201/202/204/102 is a failed delivery. Channels
-// expire (lifetime capped by options.maxChannelLifetimeMs) and are never renewed.
+// expire (lifetime capped by options.maxChannelLifetimeMs) and are never renewed. Google says its
+// notifications are not 100 % reliable: options.notificationDropRate of the "exists" messages are
+// never sent (recorded as dropped), options.notificationRepeatRate are sent a second time (same
+// message number). forge() sends what an attacker would: a channel's notification with a wrong
+// token or resource id, or one for a channel that does not exist.
 import { request } from 'node:https';
 import { invalid, notFound, required, ApiError } from './errors.mjs';
 import { base32hexId } from './state.mjs';
+import { generator } from '../common/random.mjs';
 
 const CHANNEL_ID = /^[A-Za-z0-9\-_+/=]{1,64}$/;
 const SUCCESS = [102, 200, 201, 202, 204];
@@ -23,6 +28,7 @@ export class Push {
     this.state = state;
     this.options = options;
     this.rootUrl = rootUrl;
+    this.random = generator(options.seed + 29);
     state.listeners.push((calendar) => this.#changed(calendar));
   }
 
@@ -83,13 +89,39 @@ export class Push {
   #changed(calendar) {
     for (const channel of this.channels.values()) {
       if (channel.calendarId === calendar.id && !channel.stopped && channel.expiration > this.state.clock.now()) {
+        if (this.random() < this.options.notificationDropRate) {
+          this.#advance(channel, 'exists');
+          this.deliveries.push({ channelId: channel.id, number: channel.number, state: 'exists', attempts: 0, status: null, error: null, dropped: true });
+          continue;
+        }
         this.#deliver(channel, 'exists');
+        if (this.random() < this.options.notificationRepeatRate) this.#deliver(channel, 'exists', { repeat: true });
       }
     }
   }
 
-  #deliver(channel, state) {
+  /// A forged notification to a channel's address, as anyone who learnt it could send: `kind`
+  /// wrong_token | wrong_resource | unknown_channel. Resolves to the receiver's status.
+  async forge(channelId, kind) {
+    const channel = this.channels.get(channelId);
+    if (!channel) throw new Error(`no channel ${channelId}`);
+    const headers = this.#headers(channel, 'exists');
+    headers['X-Goog-Message-Number'] = String(channel.number + 1);
+    if (kind === 'wrong_token') headers['X-Goog-Channel-Token'] = 'forged-token';
+    else if (kind === 'wrong_resource') headers['X-Goog-Resource-ID'] = 'forged-resource';
+    else if (kind === 'unknown_channel') headers['X-Goog-Channel-ID'] = `forged-${channel.id}`.slice(0, 64);
+    else throw new Error(`unknown forgery ${kind}`);
+    const record = { channelId: channel.id, number: null, state: 'exists', attempts: 1, status: null, error: null, forged: kind };
+    this.deliveries.push(record);
+    try { record.status = await post(channel.address, headers, this.options.deliveryCa); } catch (e) { record.error = e.message; }
+    return { status: record.status, error: record.error };
+  }
+
+  #advance(channel, state) {
     channel.number = state === 'sync' ? 1 : channel.number + (this.options.messageNumberGaps ? 1 + Math.floor(Math.random() * 3) : 1);
+  }
+
+  #headers(channel, state) {
     const headers = {
       'User-Agent': USER_AGENT,
       'X-Goog-Channel-ID': channel.id,
@@ -101,7 +133,14 @@ export class Push {
       'Content-Length': '0',
     };
     if (channel.token !== undefined) headers['X-Goog-Channel-Token'] = channel.token;
-    const record = { channelId: channel.id, number: channel.number, state, attempts: 0, status: null, error: null };
+    return headers;
+  }
+
+  /// A repeat is the same message (number) once more.
+  #deliver(channel, state, { repeat = false } = {}) {
+    if (!repeat) this.#advance(channel, state);
+    const headers = this.#headers(channel, state);
+    const record = { channelId: channel.id, number: channel.number, state, attempts: 0, status: null, error: null, repeat };
     this.deliveries.push(record);
     const run = this.#attempt(channel, headers, record, 0).finally(() => this.#pending.delete(run));
     this.#pending.add(run);

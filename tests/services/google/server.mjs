@@ -38,6 +38,8 @@ export const DEFAULTS = {
   messageNumberGaps: true,              // message numbers jump (1 + 0..2)
   deliveryRetries: 2,                   // retries of a delivery answered 500/502/503/504 or failed
   deliveryBackoffMs: 100,
+  notificationDropRate: 0,              // share of change notifications never sent (Google: "not 100 % reliable")
+  notificationRepeatRate: 0,            // share of change notifications sent twice
   deliveryCa: undefined,                // PEM of the CA the HTTPS receiver's certificate chains to
   rotateRefreshTokens: false,           // Google keeps the refresh token; true: a new one each refresh
   accessTokenLifetimeS: 3599,

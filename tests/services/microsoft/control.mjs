@@ -13,6 +13,7 @@
 //   DELETE /__control/events/{id}
 //   POST   /__control/calendars/{id}/expire-delta   every delta link of the calendar forgotten
 //   POST   /__control/subscriptions/{id}/lifecycle  {event: reauthorizationRequired|subscriptionRemoved|missed}
+//   POST   /__control/subscriptions/{id}/forge      {kind: wrong_client_state|unknown_subscription} -> {status}
 //   POST   /__control/faults                 [{route?, status, code?, times?, rate?, retryAfter?}]
 //   POST   /__control/options                {switch: value}
 //   POST   /__control/clock                  {now?, advanceMs?, frozen?}
@@ -63,6 +64,7 @@ export class Control {
   userDeletesEvent(eventId) { events.deleteEvent(this.#asOwner(this.#ownerOf(eventId), { eventId })); }
   expireDelta(calendarId) { this.fake.state.expireDeltaStates(this.#calendar(calendarId).id); }
   lifecycle(subscriptionId, event) { this.fake.subscriptions.lifecycle(subscriptionId, event); }
+  forge(subscriptionId, kind) { return this.fake.subscriptions.forge(subscriptionId, kind); }
 
   setFaults(rules) { this.fake.limits.setFaults(rules); }
   setOptions(values) {
@@ -96,6 +98,7 @@ const ROUTES = [
   ['PATCH', /^events\/([^/]+)$/, (c, m, b) => c.userEditsEvent(m[1], b)],
   ['DELETE', /^events\/([^/]+)$/, (c, m) => c.userDeletesEvent(m[1])],
   ['POST', /^subscriptions\/([^/]+)\/lifecycle$/, (c, m, b) => c.lifecycle(m[1], b.event)],
+  ['POST', /^subscriptions\/([^/]+)\/forge$/, (c, m, b) => c.forge(m[1], b.kind)],
   ['POST', /^faults$/, (c, m, b) => c.setFaults(b)],
   ['POST', /^options$/, (c, m, b) => c.setOptions(b)],
   ['POST', /^clock$/, (c, m, b) => c.setClock(b)],

@@ -48,6 +48,8 @@ export const DEFAULTS = {
   validationTimeoutMs: 10000,
   notificationTimeoutMs: 3000,
   deliveryRetries: 2,
+  notificationDropRate: 0,             // share of change notifications never sent
+  notificationRepeatRate: 0,           // share of change notifications sent twice
   deliveryBackoffMs: 100,
   deliveryCa: undefined,               // PEM of the CA the HTTPS receivers' certificates chain to
   accessTokenLifetimeS: 3599,

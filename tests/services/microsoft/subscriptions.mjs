@@ -6,9 +6,14 @@
 // values); clientState at most 128 characters; lifecycleNotificationUrl only at creation. Renew by
 // PATCH, DELETE, POST .../reauthorize. Every change of an event in a subscribed mailbox is POSTed
 // as {"value": [changeNotification]} without resource data; a delivery not answered 2xx within 3 s
-// is retried (options.deliveryRetries). Lifecycle events come from the control interface.
+// is retried (options.deliveryRetries). Lifecycle events come from the control interface. Graph
+// does not promise every notification: options.notificationDropRate of the change notifications
+// are never sent (recorded as dropped), options.notificationRepeatRate are sent twice. forge()
+// sends what an attacker would: a subscription's notification with a wrong clientState, or one
+// naming a subscription that does not exist.
 import { request } from 'node:https';
 import { randomUUID } from 'node:crypto';
+import { generator } from '../common/random.mjs';
 import { badRequest, decoded, GraphError, notFound } from './errors.mjs';
 import { checkBody } from './csdl.mjs';
 
@@ -24,6 +29,7 @@ export class Subscriptions {
   constructor(state, options) {
     this.state = state;
     this.options = options;
+    this.random = generator(options.seed + 29);
     state.listeners.push((calendar, event, changeType) => this.#changed(calendar, event, changeType));
   }
 
@@ -163,11 +169,36 @@ export class Subscriptions {
     for (const sub of this.subscriptions.values()) {
       if (!this.#live(sub) || sub.mailbox !== calendar.owner || !sub.changeType.split(',').includes(changeType)) continue;
       if (sub.calendarId && sub.calendarId !== calendar.id) continue;
-      const resource = `Users/${sub.userId}/Events/${event.id}`;
-      this.#deliver(sub, sub.notificationUrl, { subscriptionId: sub.id, subscriptionExpirationDateTime: new Date(sub.expiresMs).toISOString(),
-        changeType, resource, resourceData: { '@odata.type': '#Microsoft.Graph.Event', '@odata.id': resource,
-          '@odata.etag': `W/"${event.changeKey}"`, id: event.id }, clientState: sub.clientState, tenantId: sub.tenantId });
+      const notification = this.#change(sub, changeType, `Users/${sub.userId}/Events/${event.id}`, event);
+      if (this.random() < this.options.notificationDropRate) {
+        this.deliveries.push({ subscriptionId: sub.id, url: sub.notificationUrl, attempt: 0, status: null, ok: false, dropped: true, notification });
+        continue;
+      }
+      this.#deliver(sub, sub.notificationUrl, notification);
+      if (this.random() < this.options.notificationRepeatRate) this.#deliver(sub, sub.notificationUrl, notification);
     }
+  }
+
+  #change(sub, changeType, resource, event) {
+    return { subscriptionId: sub.id, subscriptionExpirationDateTime: new Date(sub.expiresMs).toISOString(), changeType, resource,
+      resourceData: { '@odata.type': '#Microsoft.Graph.Event', '@odata.id': resource, '@odata.etag': `W/"${event.changeKey}"`, id: event.id },
+      clientState: sub.clientState, tenantId: sub.tenantId };
+  }
+
+  /// A forged change notification to a subscription's notificationUrl, as anyone who learnt it
+  /// could send: `kind` wrong_client_state | unknown_subscription. Resolves to the receiver's status.
+  async forge(id, kind) {
+    const sub = this.subscriptions.get(id);
+    if (!sub) throw new Error(`no subscription ${id}`);
+    const notification = this.#change(sub, 'updated', `Users/${sub.userId}/Events/forged`, { id: 'forged', changeKey: 'forged' });
+    if (kind === 'wrong_client_state') notification.clientState = 'forged-client-state';
+    else if (kind === 'unknown_subscription') notification.subscriptionId = randomUUID();
+    else throw new Error(`unknown forgery ${kind}`);
+    const outcome = await this.#post(new URL(sub.notificationUrl), JSON.stringify({ value: [notification] }), 'application/json; charset=utf-8',
+      this.options.notificationTimeoutMs);
+    this.deliveries.push({ subscriptionId: sub.id, url: sub.notificationUrl, attempt: 1, status: outcome.status ?? null, error: outcome.error,
+      ok: false, forged: kind, notification });
+    return { status: outcome.status ?? null, error: outcome.error ?? null };
   }
 
   /// A lifecycle event (reauthorizationRequired | subscriptionRemoved | missed) for `id`.

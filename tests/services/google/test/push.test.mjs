@@ -335,3 +335,37 @@ test('changes in another calendar do not reach the channel', () => withPush({}, 
   await fake.push.settle();
   assert.deepEqual(receiver.requests.map((m) => m.headers['x-goog-channel-id']), ['chan-primary', 'chan-other', 'chan-other']);
 }));
+
+// Google's notifications are not 100 % reliable: some are lost, some come twice
+test('notificationDropRate: a dropped change is recorded, never sent; notificationRepeatRate: the same message twice',
+  () => withPush({ notificationDropRate: 1 }, async ({ fake, watch, receiver }) => {
+    await watch({ id: 'chan-drop', token: 't' });
+    fake.control.userCreatesEvent(USER, timedEvent(fake, 2));
+    await fake.push.settle();
+    assert.deepEqual(receiver.requests.map((m) => m.headers['x-goog-resource-state']), ['sync']);
+    const dropped = (await fake.control.state()).deliveries.filter((d) => d.dropped);
+    assert.equal(dropped.length, 1);
+    fake.control.setOptions({ notificationDropRate: 0, notificationRepeatRate: 1 });
+    fake.control.userCreatesEvent(USER, timedEvent(fake, 3));
+    await fake.push.settle();
+    const exists = receiver.requests.filter((m) => m.headers['x-goog-resource-state'] === 'exists');
+    assert.equal(exists.length, 2);
+    assert.equal(exists[0].headers['x-goog-message-number'], exists[1].headers['x-goog-message-number']);
+    // the dropped message's number was used: the next one jumped past it
+    assert.ok(Number(exists[0].headers['x-goog-message-number']) > dropped[0].number);
+  }));
+
+test('forge: a wrong token, a wrong resource id or an unknown channel id reaches the address',
+  () => withPush({}, async ({ fake, watch, receiver }) => {
+    const w = await watch({ id: 'chan-forge', token: 'right' });
+    for (const kind of ['wrong_token', 'wrong_resource', 'unknown_channel']) {
+      assert.equal((await fake.control.forge('chan-forge', kind)).status, 200, kind);
+    }
+    const [token, resource, unknown] = receiver.requests.slice(1).map((m) => m.headers);
+    assert.notEqual(token['x-goog-channel-token'], 'right');
+    assert.equal(token['x-goog-channel-id'], 'chan-forge');
+    assert.notEqual(resource['x-goog-resource-id'], w.body.resourceId);
+    assert.equal(resource['x-goog-channel-token'], 'right');
+    assert.notEqual(unknown['x-goog-channel-id'], 'chan-forge');
+    await assert.rejects(() => fake.control.forge('chan-forge', 'nonsense'));
+  }));

@@ -150,3 +150,32 @@ test('another app cannot see or delete a subscription', async () => {
   void token;
   await done();
 });
+
+test('notificationDropRate: a dropped change is recorded, never sent; notificationRepeatRate: sent twice', async () => {
+  const { rx, fake, token, calendarId, body, done } = await setup({ notificationDropRate: 1 });
+  await api(fake, token, 'POST', 'v1.0/subscriptions', { body: body() });
+  fake.control.userCreatesEvent(calendarId, timedEvent(fake, 1));
+  await fake.subscriptions.settle();
+  const sent = () => rx.requests.filter((q) => !q.url.includes('validationToken'));
+  assert.equal(sent().length, 0);
+  assert.deepEqual((await fake.control.state()).deliveries.map((d) => d.dropped), [true]);
+  fake.control.setOptions({ notificationDropRate: 0, notificationRepeatRate: 1 });
+  const event = fake.control.userCreatesEvent(calendarId, timedEvent(fake, 2));
+  await fake.subscriptions.settle();
+  assert.deepEqual(sent().map((q) => JSON.parse(q.body).value[0].resourceData.id), [event.id, event.id]);
+  await done();
+});
+
+test('forge: a wrong clientState or an unknown subscription id reaches the notification URL', async () => {
+  const { rx, fake, token, body, done } = await setup();
+  const sub = (await api(fake, token, 'POST', 'v1.0/subscriptions', { body: body() })).body;
+  assert.equal((await fake.control.forge(sub.id, 'wrong_client_state')).status, 202);
+  assert.equal((await fake.control.forge(sub.id, 'unknown_subscription')).status, 202);
+  const [wrong, unknown] = rx.requests.filter((q) => !q.url.includes('validationToken')).map((q) => JSON.parse(q.body).value[0]);
+  assert.equal(wrong.subscriptionId, sub.id);
+  assert.notEqual(wrong.clientState, 'state-1');
+  assert.notEqual(unknown.subscriptionId, sub.id);
+  assert.equal(unknown.clientState, 'state-1');
+  await assert.rejects(() => fake.control.forge(sub.id, 'nonsense'));
+  await done();
+});

@@ -31,6 +31,7 @@ class TokenBroker;
 namespace calgate::sync {
 class ProviderFactory;
 class JobSignal;
+class PushMetrics;
 struct SyncOptions;
 }
 
@@ -69,6 +70,8 @@ struct Services {
   http::RateLimiter* unknownFeedLimiter = nullptr;
   /// Push notifications that are not calgate's (forged, unknown channel), per client address.
   http::RateLimiter* webhookLimiter = nullptr;
+  /// Counts the notifications the webhook endpoints receive (null: not counted).
+  sync::PushMetrics* pushMetrics = nullptr;
   /// OAuth sign-ins (null while the vault is closed) and the access tokens of OAuth accounts.
   accounts::OAuthConnections* oauth = nullptr;
   accounts::TokenBroker* tokens = nullptr;

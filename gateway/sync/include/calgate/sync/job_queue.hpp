@@ -41,6 +41,8 @@ struct Job {
   int attempts = 0;     ///< including this one
   int maxAttempts = 10;
   long long fence = 0;  ///< the pair lease's generation this run holds (0: a job about no pair)
+  /// When the earliest push notification this run serves arrived (unix ms; enqueueNotified).
+  std::optional<long long> notifiedAtMs{};
 };
 
 class JobSignal;
@@ -83,6 +85,11 @@ class JobQueue {
   /// the signal, other processes' through NOTIFY calgate_jobs (PostgreSQL).
   core::Result<bool> enqueue(const std::string& kind, const std::string& pairId, const std::string& coalesceKey,
                              std::chrono::seconds delay = std::chrono::seconds(0));
+  /// enqueue() at once for a push notification that arrived at `notifiedAtMs` (unix ms): the job,
+  /// new or the one it coalesces with, remembers the earliest notification it serves (Job::
+  /// notifiedAtMs, for the push-to-write latency). A run that fails hands it on to its queued twin.
+  core::Result<bool> enqueueNotified(const std::string& kind, const std::string& pairId,
+                                     const std::string& coalesceKey, long long notifiedAtMs);
   /// Leases the next due job (or one whose lease expired) to `owner`, with its pair; nullopt when
   /// none is due. Never a job of a pair whose run is going on, or of a quarantined pair. An
   /// expired job with no attempts left is made dead here (and its pair quarantined, audited). A
@@ -116,6 +123,8 @@ class JobQueue {
 
  private:
   enum class Claimed { Job, None, Again };
+  core::Result<bool> insert(const std::string& kind, const std::string& pairId, const std::string& coalesceKey,
+                            std::chrono::seconds delay, std::optional<long long> notifiedAtMs);
   core::Result<Claimed> claimOnce(const std::string& owner, Job& job);
   core::Result<void> failOnce(const Job& job, const std::string& owner, const core::Error& error);
   void wake(soci::session& sql);

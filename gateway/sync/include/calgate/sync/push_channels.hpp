@@ -8,6 +8,8 @@
 #include "calgate/core/error.hpp"
 #include "calgate/store/database.hpp"
 
+#include <cstddef>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -69,6 +71,11 @@ class PushChannelStore {
   core::Result<CalendarPush> ofCalendar(const std::string& calendarId);
   /// A channel opened: the calendar's refusal, if any, is over.
   core::Result<void> clearRefusal(const std::string& calendarId);
+  /// Every refusal forgotten (an operator fixed what made the providers refuse): the next upkeep
+  /// round asks again. Returns how many there were.
+  core::Result<std::size_t> clearRefusals();
+  /// Live channels (active, not expired) per provider, for /metrics.
+  core::Result<std::map<std::string, long long>> liveByProvider();
 
   /// Takes the upkeep lease for `holder` until `expiresAt` when nobody holds it (or the holder's
   /// ran out): true when taken.

@@ -23,9 +23,11 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace calgate::sync {
@@ -51,6 +53,10 @@ class PushMaintainer {
   PushMaintainer(store::Database& db, const core::Clock& clock, ProviderFactory& providers, PushConfig config);
   /// One round. Errors only when the database fails; a provider's refusal is counted in `failed`.
   core::Result<PushRound> maintain();
+  /// Told of every operation at a provider (for metrics): the provider ("google" | "microsoft"),
+  /// "open" | "renew" | "reauthorize" | "stop", and whether it worked.
+  using Observer = std::function<void(std::string_view provider, std::string_view action, bool ok)>;
+  void setObserver(Observer observer) { observer_ = std::move(observer); }
 
  private:
   bool keeps(const PushChannel& channel, const std::set<std::string>& watched) const;
@@ -62,12 +68,16 @@ class PushMaintainer {
   core::Result<void> stop(const PushChannel& channel, PushRound& round);
   core::Result<std::unique_ptr<providers::Provider>> adapterOf(const std::string& calendarId);
   void failed(PushRound& round, const std::string& calendarId, const core::Error& error, std::string_view event);
+  void observe(std::string_view provider, std::string_view action, bool ok) const {
+    if (observer_) observer_(provider, action, ok);
+  }
 
   store::Database& db_;
   const core::Clock& clock_;
   ProviderFactory& providers_;
   PushConfig config_;
   std::set<std::string> opened_;  ///< calendars this round opened a channel on
+  Observer observer_;
 };
 
 }  // namespace calgate::sync

@@ -15,6 +15,7 @@
 #include "calgate/sync/job_signal.hpp"
 #include "calgate/sync/pair_store.hpp"
 #include "calgate/sync/process_identity.hpp"
+#include "calgate/sync/push_metrics.hpp"
 #include "calgate/sync/sync_config.hpp"
 #include "calgate/sync/sync_engine.hpp"
 
@@ -85,7 +86,10 @@ class SyncService {
   /// Notified whenever a job is queued in this process: give it to every JobQueue that enqueues
   /// (QueueOptions::signal), so this service's workers start the job at once.
   JobSignal& signal() { return signal_; }
+  /// The sync counters, push's (PushMetrics) and the live channels per provider.
   std::string renderMetrics();
+  /// Where the webhook endpoints count the notifications this process receives.
+  PushMetrics& pushMetrics() { return push_; }
 
  private:
   void workerLoop(unsigned index);
@@ -112,6 +116,7 @@ class SyncService {
   JobSignal signal_;
   sync::JobQueue queue_;
   SyncCounters counters_;
+  PushMetrics push_;
   std::atomic<bool> stopping_{false};
   std::mutex mutex_;
   std::condition_variable wake_;
