@@ -6,6 +6,9 @@
 #include "sync/push_support.hpp"
 #include "calgate/sync/push_maintainer.hpp"
 #include "sync/google_pair.hpp"
+#include "support/temp_dir.hpp"
+
+#include <algorithm>
 
 #include <catch2/catch.hpp>
 
@@ -144,4 +147,89 @@ TEST_CASE("push channels on Google: opened for the calendar a pair reads, renewe
   round = off2.maintain();
   REQUIRE(round);
   CHECK(round->opened + round->stopped == 0);
+}
+
+namespace {
+
+/// Each calendar its own adapter (by calgate's calendar id), as the vault's factory would.
+struct ByCalendar final : sync::ProviderFactory {
+  std::map<std::string, providers::Provider*> adapters;
+  core::Result<std::unique_ptr<providers::Provider>> open(const CalendarRef& calendar, Deadline) override {
+    return std::make_unique<providers::ForwardingProvider>(*adapters.at(calendar.id));
+  }
+};
+
+/// Runs every due job as a worker of `service` would; how many ran.
+int drain(SyncService& service, test::EnginePair& p) {
+  JobQueue queue(p.f.t.db(), p.f.clock);
+  for (int ran = 0; ran < 20; ++ran) {
+    auto job = queue.claim("test-worker");
+    REQUIRE(job);
+    if (!*job) return ran;
+    auto done = service.handle(**job);
+    INFO((**job).kind << ": " << (done ? "" : done.error().describe()));
+    REQUIRE(done);
+    REQUIRE(queue.complete(**job, "test-worker"));
+  }
+  FAIL("jobs kept coming");
+  return -1;
+}
+
+}  // namespace
+
+TEST_CASE("a change whose notification Google dropped is copied by the safety poll; until then the pushed calendar is "
+          "not polled",
+          "[sync][google][push]") {
+  // Google loses every change notification (its notifications "are not 100 % reliable")
+  calgate::test::GoogleAndRadicale t(From::Google, Direction::OneWay, "safety", {},
+                                     {{"deliveryRetries", "0"}, {"notificationDropRate", "1"}});
+  auto& [fake, g, dav, davCal, p] = t;
+  providers::google::GoogleOptions o;
+  o.sleep = [](milliseconds) {};
+  providers::google::GoogleProvider adapter(g.http, g.tokens, p.f.clock, providers::google::GoogleEndpoints{fake.url}, o);
+  ByCalendar factory;
+  factory.adapters[p.googleCalendar(test::kGoogleUser).id] = &adapter;
+  factory.adapters[p.davCalendar(davCal, false).id] = dav.provider.get();
+  SyncConfig config;
+  config.workers = 0;
+  config.pollInterval = seconds(60);
+  config.safetyPollInterval = seconds(3600);
+  config.pushBaseUrl = "https://127.0.0.1:9";
+  test::TempDir data;
+  SyncService service(p.f.t.db(), p.f.orgs, factory, p.f.clock, config, ProcessIdentity::current(data.path()));
+  PairChange off;  // only the Google pair: the fixture's own CalDAV pair stays out
+  off.enabled = false;
+  REQUIRE(PairStore(p.f.t.db(), p.f.clock).change(p.f.pairId, off));
+
+  // the first tick: the pair's first sync, then a channel on its Google source
+  REQUIRE(*service.schedule() == 1);
+  drain(service, p);
+  REQUIRE(test::recordedChannels(p).size() == 1);
+  CHECK(test::recordedChannels(p)[0].active);
+
+  // the user adds an event; its notification never comes
+  g.create({{"summary", "Dropped"}, {"start", {{"dateTime", "2026-12-02T10:00:00Z"}}}, {"end", {{"dateTime", "2026-12-02T11:00:00Z"}}}});
+  const auto deliveries = fake.state()["deliveries"];
+  CHECK(std::count_if(deliveries.begin(), deliveries.end(), [](const json& d) { return d.value("dropped", false); }) == 1);
+  const auto copies = dav.events(davCal).size();
+
+  // poll ticks within the safety interval leave the pushed pair alone
+  for (int tick = 0; tick < 3; ++tick) {
+    p.f.clock.advance(config.pollInterval);
+    REQUIRE(*service.schedule() == 0);
+    drain(service, p);
+  }
+  CHECK(dav.events(davCal).size() == copies);
+
+  // the safety poll: an hour after the last sync the pair is pulled anyway, and the change is copied
+  p.f.clock.advance(config.safetyPollInterval);
+  REQUIRE(*service.schedule() == 1);
+  drain(service, p);
+  CHECK(dav.events(davCal).size() == copies + 1);
+
+  // without a channel (it was stopped; the provider refuses) the pair is polled every tick again
+  REQUIRE(PushChannelStore(p.f.t.db(), p.f.clock).remove(test::recordedChannels(p)[0].id));
+  REQUIRE(PushChannelStore(p.f.t.db(), p.f.clock).refused(p.googleCalendar(test::kGoogleUser).id, "test: refused"));
+  p.f.clock.advance(config.pollInterval);
+  CHECK(*service.schedule() == 1);
 }
