@@ -19,8 +19,9 @@ def _openssl(*args, cwd):
 
 
 class TlsProxy:
-    """https://127.0.0.1:<port>/ -> http://127.0.0.1:<upstream>/. `ca_file` is the test CA a
-    client must trust (the fakes' deliveryCa)."""
+    """https://127.0.0.1:<port>/ -> http://127.0.0.1:<upstream>/, or to several upstreams in turn
+    (nginx's round robin, as a load balancer in front of several calgate processes). `ca_file` is
+    the test CA a client must trust (the fakes' deliveryCa)."""
 
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="cg-tls-")
@@ -42,8 +43,10 @@ class TlsProxy:
         with open(self.ca_file) as f:
             self.ca_pem = f.read()
 
-    def start(self, upstream_port, timeout=10):
+    def start(self, upstream_ports, timeout=10):
         d = self.dir
+        ports = upstream_ports if isinstance(upstream_ports, (list, tuple)) else [upstream_ports]
+        servers = "".join("    server 127.0.0.1:%d;\n" % p for p in ports)
         temp = os.path.join(d, "temp")
         os.makedirs(temp, mode=0o777, exist_ok=True)
         os.chmod(temp, 0o777)
@@ -62,12 +65,14 @@ http {
   uwsgi_temp_path %(t)s/uwsgi;
   scgi_temp_path %(t)s/scgi;
   client_max_body_size 2m;
+  upstream calgate {
+%(servers)s  }
   server {
     listen 127.0.0.1:%(port)d ssl;
     ssl_certificate %(d)s/server.pem;
     ssl_certificate_key %(d)s/server.key;
     location / {
-      proxy_pass http://127.0.0.1:%(up)d;
+      proxy_pass http://calgate;
       proxy_http_version 1.1;
       proxy_set_header Host $host:$server_port;
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
@@ -76,7 +81,7 @@ http {
     }
   }
 }
-""" % {"d": d, "t": temp, "port": self.port, "up": upstream_port})
+""" % {"d": d, "t": temp, "port": self.port, "servers": servers})
         self.proc = subprocess.Popen([NGINX, "-e", os.path.join(d, "error.log"), "-c", conf, "-p", d, "-g", "daemon off;"],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
         deadline = time.time() + timeout
