@@ -2,7 +2,8 @@
 (as docs/operations.md sets it up), server.public_url is that https URL, and the Google contract
 fake delivers its notifications there. A pair from Google opens a channel on its calendar; an
 event the user adds in Google is copied to Radicale without waiting for a poll (the poll interval
-is an hour); forged and unknown notifications cause no work; deleting the pair stops the channel."""
+is an hour); forged and unknown notifications cause no work; deleting the account (or erasing the
+user) stops the channel at once. Stopping with a pair is covered by tests/sync/push_*_test.cpp."""
 
 import json
 import os
@@ -81,7 +82,7 @@ class GooglePush(cg.ApiTestCase):
     def webhook(self, headers):
         return cf.fetch("POST", self.public_url + "/webhooks/google", b"", headers)
 
-    def test_a_change_in_google_arrives_by_push_forgeries_do_nothing_and_the_channel_stops_with_the_pair(self):
+    def test_a_change_in_google_arrives_by_push_forgeries_do_nothing_and_the_channel_stops_with_the_account(self):
         status, page = gf.connect(self.api, self.public_url, ADA)
         self.assertEqual(status, 200, page)
         account = [a for a in self.api.get("/v1/accounts").json["accounts"] if a["provider"] == "google"][0]
@@ -150,13 +151,11 @@ class GooglePush(cg.ApiTestCase):
                          [(channel["id"], "google", "active", primary["id"])])
         self.assertEqual(listed["refused"], [])
 
-        # the pair goes: its channel is stopped
-        r = self.api.delete("/v1/pairs/%s" % pair, query={"copies": "delete"})
-        self.assertIn(r.status, (202, 204), r)
-        cg.wait_until(lambda: all(c["stopped"] for c in self.fake.control("GET", "state")["channels"] if c["calendarId"] == ADA),
-                      timeout=30, what="the channel stopped")
+        # the account goes (its pair with it): its channel is stopped before its credential goes, at once
+        r = self.api.delete("/v1/accounts/%s" % account["id"])
+        self.assertEqual(r.status, 204, r)
+        self.assertTrue(all(c["stopped"] for c in self.fake.control("GET", "state")["channels"] if c["calendarId"] == ADA))
         self.assertEqual(json.loads(self.server.admin("push", "list", "--json").stdout)["channels"], [])
-        self.assertEqual(self.server.metrics()['calgate_push_upkeep_total{provider="google",action="stop",result="ok"}'], 1)
 
 
 class MicrosoftPush(cg.ApiTestCase):
@@ -177,7 +176,7 @@ class MicrosoftPush(cg.ApiTestCase):
     def subscriptions(self):
         return self.fake.control("GET", "state")["subscriptions"]
 
-    def test_graph_validates_calgate_through_nginx_changes_and_lifecycle_events_arrive_and_the_subscription_goes_with_the_pair(self):
+    def test_graph_validates_calgate_through_nginx_changes_and_lifecycle_events_arrive_and_the_subscription_goes_with_the_user(self):
         status, page = mf.connect(self.api, self.public_url, MS_ADA)
         self.assertEqual(status, 200, page)
         account = [a for a in self.api.get("/v1/accounts").json["accounts"] if a["provider"] == "microsoft"][0]
@@ -231,10 +230,9 @@ class MicrosoftPush(cg.ApiTestCase):
                                 what="a new subscription after subscriptionRemoved")
         self.assertEqual(len(renewed), 1)
 
-        # the pair goes: its subscription is deleted
-        r = self.api.delete("/v1/pairs/%s" % pair, query={"copies": "delete"})
-        self.assertIn(r.status, (202, 204), r)
-        cg.wait_until(lambda: not self.subscriptions() or None, timeout=30, what="the subscription deleted")
+        # the user erases their data: the subscription is deleted first, while the credential can
+        self.assertEqual(self.api.delete("/v1/me").status, 204)
+        self.assertEqual(self.subscriptions(), [])
 
 
 if __name__ == "__main__":

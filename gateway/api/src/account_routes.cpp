@@ -286,6 +286,8 @@ void addAccountRoutes(http::Router& router, Services& services) {
                 if (!account) return account.error();
                 auto calendars = sync::CalendarStore(*services.db, *services.clock).listForAccount(account->id);
                 if (!calendars) return failure(calendars.error(), request);
+                // its push channels stop while its credential can still stop them
+                if (auto ok = stopChannels(services, *calendars); !ok) return failure(ok.error(), request);
                 if (account->provider != model::ProviderKind::CalDav && services.tokens) {
                   // the provider forgets calgate's access too; the account goes regardless
                   if (auto revoked = services.tokens->revoke(account->id); !revoked) {

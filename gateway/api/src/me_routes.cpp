@@ -28,6 +28,21 @@ void revokeOAuthAccess(Services& services, const std::string& userId) {
   }
 }
 
+// Before a user is erased, their push channels are stopped while their credentials can still do
+// it. Best effort at the providers; errors only for the database.
+core::Result<void> stopUserChannels(Services& services, const std::string& userId) {
+  if (!services.accounts) return {};
+  auto accounts = services.accounts->listForUser(userId);
+  if (!accounts) return std::unexpected(accounts.error());
+  std::vector<sync::CalendarRef> calendars;
+  for (const auto& a : *accounts) {
+    auto of = sync::CalendarStore(*services.db, *services.clock).listForAccount(a.id);
+    if (!of) return std::unexpected(of.error());
+    calendars.insert(calendars.end(), of->begin(), of->end());
+  }
+  return stopChannels(services, calendars);
+}
+
 using store::integerAt;
 using store::textAt;
 
@@ -157,6 +172,7 @@ void addMeRoutes(http::Router& router, Services& services) {
               }});
 
   router.add({"DELETE", "/v1/me", true, [&services](http::Request& request) {
+                if (auto ok = stopUserChannels(services, callerId(request)); !ok) return failure(ok.error(), request);
                 revokeOAuthAccess(services, callerId(request));
                 auto erased = accounts::eraseUser(*services.db, *services.clock, callerId(request), "user");
                 if (!erased) return failure(erased.error(), request);

@@ -1,6 +1,7 @@
 #include "support.hpp"
 
 #include "calgate/sync/push_channels.hpp"
+#include "calgate/sync/push_maintainer.hpp"
 
 #include "calgate/audit/audit_log.hpp"
 #include "calgate/core/log.hpp"
@@ -293,6 +294,15 @@ http::Response noContent() {
   http::Response r = http::Response::json(204, "");
   r.contentType.clear();
   return r;
+}
+
+core::Result<void> stopChannels(Services& services, const std::vector<sync::CalendarRef>& calendars) {
+  if (!services.providers) return {};
+  const auto deadline = std::chrono::steady_clock::now() + services.outboundBudget;
+  auto stopped = sync::stopPushChannels(*services.db, *services.clock, *services.providers, calendars, deadline);
+  if (!stopped) return std::unexpected(stopped.error());
+  if (*stopped > 0) core::log::info("push.channels_stopped", {{"channels", *stopped}});
+  return {};
 }
 
 }  // namespace calgate::api

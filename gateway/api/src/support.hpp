@@ -59,6 +59,10 @@ void auditCaller(Services& services, const http::Request& request, std::string a
                  std::string decision, std::map<std::string, std::string> facts = {},
                  std::vector<std::string> reasons = {});
 
+/// Stops the push channels on `calendars` at their providers (within the outbound budget) and
+/// forgets them: before an account or a user goes with the credentials that could stop them.
+core::Result<void> stopChannels(Services& services, const std::vector<sync::CalendarRef>& calendars);
+
 nlohmann::json accountJson(const accounts::Account& account);
 nlohmann::json calendarJson(const sync::CalendarRef& calendar);
 nlohmann::json feedJson(const feeds::Feed& feed);

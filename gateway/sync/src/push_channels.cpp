@@ -94,6 +94,17 @@ core::Result<std::vector<PushChannel>> PushChannelStore::all() {
   });
 }
 
+core::Result<std::vector<PushChannel>> PushChannelStore::onCalendar(const std::string& calendarId) {
+  return db_.withSession([&](soci::session& sql) -> core::Result<std::vector<PushChannel>> {
+    std::vector<PushChannel> out;
+    soci::rowset<soci::row> rows = (sql.prepare << "SELECT " << kColumns << " FROM push_channels WHERE calendar_id = :c "
+                                                   "ORDER BY created_at, id",
+                                    soci::use(calendarId));
+    for (const auto& r : rows) out.push_back(channelOf(r));
+    return out;
+  });
+}
+
 core::Result<void> PushChannelStore::remove(const std::string& id) {
   return db_.withSession([&](soci::session& sql) -> core::Result<void> {
     sql << "DELETE FROM push_channels WHERE id = :i", soci::use(id);

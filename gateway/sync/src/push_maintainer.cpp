@@ -218,6 +218,27 @@ core::Result<std::unique_ptr<providers::Provider>> PushMaintainer::adapterOf(con
   return providers_.open(*calendar);
 }
 
+core::Result<std::size_t> stopPushChannels(store::Database& db, const core::Clock& clock, ProviderFactory& providers,
+                                           const std::vector<CalendarRef>& calendars, ProviderFactory::Deadline deadline) {
+  PushChannelStore store(db, clock);
+  std::size_t stopped = 0;
+  for (const auto& calendar : calendars) {
+    auto channels = store.onCalendar(calendar.id);
+    if (!channels) return std::unexpected(channels.error());
+    for (const auto& c : *channels) {
+      if (c.active && c.expiresAt > clock.nowUnixSeconds()) {
+        auto adapter = providers.open(calendar, deadline);
+        auto done = adapter ? (*adapter)->unwatch({c.id, c.resourceId, at(c.expiresAt)})
+                            : core::Result<void>(std::unexpected(adapter.error()));
+        if (done) ++stopped;
+        else core::log::warn("push.stop_failed", {{"calendar", calendar.id}, {"error", done.error().describe()}});
+      }
+      if (auto gone = store.remove(c.id); !gone) return std::unexpected(gone.error());
+    }
+  }
+  return stopped;
+}
+
 void PushMaintainer::failed(PushRound& round, const std::string& calendarId, const core::Error& error, std::string_view event) {
   ++round.failed;
   round.errors.push_back(calendarId + ": " + error.describe());

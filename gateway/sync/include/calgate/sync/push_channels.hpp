@@ -54,6 +54,8 @@ class PushChannelStore {
   core::Result<void> setReauthorize(const std::string& id, bool needed);
   /// Every channel, oldest first.
   core::Result<std::vector<PushChannel>> all();
+  /// The channels of one calendar, oldest first.
+  core::Result<std::vector<PushChannel>> onCalendar(const std::string& calendarId);
   core::Result<void> remove(const std::string& id);
 
   /// Records that opening a channel on the calendar failed again: asked again after 10 minutes,

@@ -80,4 +80,13 @@ class PushMaintainer {
   Observer observer_;
 };
 
+/// Stops every push channel on `calendars` at its provider now and forgets it: for an account (or
+/// a user) about to go, whose credentials go with it (a channel left open could not be stopped
+/// later; it would notify until it expires). Best effort within `deadline`: a channel the provider
+/// cannot stop is forgotten anyway (it expires; its notifications find no channel). Returns how
+/// many the providers stopped. Errors only when the database fails. Thread-safe.
+core::Result<std::size_t> stopPushChannels(store::Database& db, const core::Clock& clock, ProviderFactory& providers,
+                                           const std::vector<CalendarRef>& calendars,
+                                           ProviderFactory::Deadline deadline = std::nullopt);
+
 }  // namespace calgate::sync
