@@ -236,22 +236,23 @@ TEST_CASE("a job a push notification asked for carries when the earliest one arr
   SyncFixture f;
   JobQueue q(f.t.db(), f.clock);
   const std::string key = "sync:" + f.pairId;
+  constexpr long long T0 = 1'796'000'000'123;  // unix milliseconds: far past 32 bits
   // a poll queued the pair; notifications coalesce with it and it keeps the first one's time
   REQUIRE(*q.enqueue("sync_pair", f.pairId, key));
-  CHECK_FALSE(*q.enqueueNotified("sync_pair", f.pairId, key, 1'000'000));
-  CHECK_FALSE(*q.enqueueNotified("sync_pair", f.pairId, key, 1'000'500));
+  CHECK_FALSE(*q.enqueueNotified("sync_pair", f.pairId, key, T0));
+  CHECK_FALSE(*q.enqueueNotified("sync_pair", f.pairId, key, T0 + 500));
   CHECK(q.stats()->queued == 1);
   auto job = **q.claim("w1");
   REQUIRE(job.notifiedAtMs);
-  CHECK(*job.notifiedAtMs == 1'000'000);
+  CHECK(*job.notifiedAtMs == T0);
   // a notification during the run asks for a follow-up of its own
-  CHECK(*q.enqueueNotified("sync_pair", f.pairId, key, 1'002'000));
+  CHECK(*q.enqueueNotified("sync_pair", f.pairId, key, T0 + 2'000));
   // the run fails: its twin serves its request too, and the latency counts from the earlier one
   REQUIRE(q.fail(job, "w1", core::Error{core::ErrorCode::Unavailable, "server down", std::nullopt}));
   CHECK(q.stats()->queued == 1);
   auto twin = **q.claim("w2");
   REQUIRE(twin.notifiedAtMs);
-  CHECK(*twin.notifiedAtMs == 1'000'000);
+  CHECK(*twin.notifiedAtMs == T0);
   REQUIRE(q.complete(twin, "w2"));
   // a poll nobody notified about carries nothing
   REQUIRE(*q.enqueue("sync_pair", f.pairId, key));
@@ -262,11 +263,24 @@ TEST_CASE("a job a push notification asked for carries when the earliest one arr
   REQUIRE(*q.enqueue("sync_pair", f.pairId, key));
   auto crashed = **q.claim("w1");
   f.clock.advance(q.lease() + seconds(1));
-  CHECK_FALSE(*q.enqueueNotified("sync_pair", f.pairId, key, 2'000'000));
+  CHECK_FALSE(*q.enqueueNotified("sync_pair", f.pairId, key, T0 + 90'000));
   auto again = **q.claim("w2");
   CHECK(again.id == crashed.id);
   REQUIRE(again.notifiedAtMs);
-  CHECK(*again.notifiedAtMs == 2'000'000);
+  CHECK(*again.notifiedAtMs == T0 + 90'000);
+  REQUIRE(q.complete(again, "w2"));
+  // a notification while a run goes on queues a twin; the worker dies; the run that takes its job
+  // again absorbs the twin and keeps the twin's time
+  REQUIRE(*q.enqueue("sync_pair", f.pairId, key));
+  auto dying = **q.claim("w1");
+  CHECK_FALSE(dying.notifiedAtMs);
+  CHECK(*q.enqueueNotified("sync_pair", f.pairId, key, T0 + 200'000));
+  f.clock.advance(q.lease() + seconds(1));
+  auto taken = **q.claim("w2");
+  CHECK(taken.id == dying.id);
+  REQUIRE(taken.notifiedAtMs);
+  CHECK(*taken.notifiedAtMs == T0 + 200'000);
+  CHECK(q.stats()->queued == 0);
 }
 
 TEST_CASE("push metrics count notifications by outcome, channel upkeep by result, and push-to-write latency",

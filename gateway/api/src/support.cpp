@@ -2,6 +2,7 @@
 
 #include "calgate/sync/push_channels.hpp"
 #include "calgate/sync/push_maintainer.hpp"
+#include "calgate/sync/push_metrics.hpp"
 
 #include "calgate/audit/audit_log.hpp"
 #include "calgate/core/log.hpp"
@@ -299,7 +300,13 @@ http::Response noContent() {
 core::Result<void> stopChannels(Services& services, const std::vector<sync::CalendarRef>& calendars) {
   if (!services.providers) return {};
   const auto deadline = std::chrono::steady_clock::now() + services.outboundBudget;
-  auto stopped = sync::stopPushChannels(*services.db, *services.clock, *services.providers, calendars, deadline);
+  sync::PushMaintainer::Observer observe;
+  if (services.pushMetrics) {
+    observe = [metrics = services.pushMetrics](std::string_view provider, std::string_view action, bool ok) {
+      metrics->upkeep(provider, action, ok);
+    };
+  }
+  auto stopped = sync::stopPushChannels(*services.db, *services.clock, *services.providers, calendars, deadline, observe);
   if (!stopped) return std::unexpected(stopped.error());
   if (*stopped > 0) core::log::info("push.channels_stopped", {{"channels", *stopped}});
   return {};

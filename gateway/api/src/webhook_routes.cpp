@@ -24,6 +24,7 @@ http::Response answer(Services& services, const http::Request& request, const sy
 http::Response receiveGoogle(Services& services, const http::Request& request) {
   // Google's notifications have no body; anything else is not one
   if (!request.body.empty() || request.contentLength.value_or(0) > 0) {
+    if (services.pushMetrics) services.pushMetrics->notification("google", sync::PushOutcome::Rejected);
     return http::problem(400, "push-rejected", "Bad Request", "a Google notification has no body");
   }
   sync::GoogleNotification n{headerOf(request, "x-goog-channel-id"), headerOf(request, "x-goog-channel-token"),
@@ -81,12 +82,8 @@ std::optional<http::Response> validation(const http::Request& request) {
   return std::nullopt;
 }
 
-// Change notifications and lifecycle events (the same envelope): 202 at once.
-http::Response receiveMicrosoft(Services& services, const http::Request& request) {
-  if (auto handshake = validation(request)) {
-    if (services.pushMetrics && handshake->status == 200) services.pushMetrics->validation();
-    return *handshake;
-  }
+// A POST that cannot be a Graph notification, answered without looking further.
+std::optional<http::Response> unfitGraphBody(const http::Request& request) {
   if (request.body.empty()) return http::problem(400, "push-rejected", "Bad Request", "neither a validation request nor a notification");
   std::string type(request.header("content-type").value_or(""));
   std::transform(type.begin(), type.end(), type.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
@@ -95,6 +92,19 @@ http::Response receiveMicrosoft(Services& services, const http::Request& request
   }
   if (request.body.size() > kMaxGraphBody) {
     return http::problem(413, "body-too-large", "Content Too Large", "a Graph notification is at most 256 KiB");
+  }
+  return std::nullopt;
+}
+
+// Change notifications and lifecycle events (the same envelope): 202 at once.
+http::Response receiveMicrosoft(Services& services, const http::Request& request) {
+  if (auto handshake = validation(request)) {
+    if (services.pushMetrics && handshake->status == 200) services.pushMetrics->validation();
+    return *handshake;
+  }
+  if (auto refused = unfitGraphBody(request)) {
+    if (services.pushMetrics) services.pushMetrics->notification("microsoft", sync::PushOutcome::Rejected);
+    return *refused;
   }
   sync::QueueOptions queue;
   queue.signal = services.jobSignal;

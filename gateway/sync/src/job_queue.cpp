@@ -41,20 +41,23 @@ core::Result<bool> JobQueue::insert(const std::string& kind, const std::string& 
     soci::indicator keyInd = coalesceKey.empty() ? soci::i_null : soci::i_ok;
     long long notified = notifiedAtMs.value_or(0);
     soci::indicator notifiedInd = notifiedAtMs ? soci::i_ok : soci::i_null;
-    if (notifiedAtMs && !coalesceKey.empty()) {
-      // the job this request joins (queued, or a dead worker's that runs again from the start)
-      // serves this notification too; it keeps the earliest one's time
-      sql << "UPDATE jobs SET notified_at = :t WHERE coalesce_key = :k AND notified_at IS NULL AND "
-             "(state = 'queued' OR (state = 'running' AND lease_expires_at < :n))",
-          soci::use(notified), soci::use(coalesceKey), soci::use(now);
-    }
+    // the job this request joins (a dead worker's that runs again from the start, or the queued
+    // one) serves this notification too; it keeps the earliest one's time
+    const bool notifies = notifiedAtMs && !coalesceKey.empty();
     if (!coalesceKey.empty()) {
       // A job of the same key whose worker died (lease run out or reclaimed) runs again from the
       // start anyway: it is the request (a twin beside it would be a second run, or be left behind).
       long long orphans = 0;
       sql << "SELECT COUNT(*) FROM jobs WHERE coalesce_key = :k AND state = 'running' AND lease_expires_at < :n",
           soci::into(orphans), soci::use(coalesceKey), soci::use(now);
-      if (orphans > 0) return false;
+      if (orphans > 0) {
+        if (notifies) {
+          sql << "UPDATE jobs SET notified_at = :t WHERE coalesce_key = :k AND notified_at IS NULL AND state = 'running' "
+                 "AND lease_expires_at < :n",
+              soci::use(notified), soci::use(coalesceKey), soci::use(now);
+        }
+        return false;
+      }
     }
     // the partial unique index on queued coalesce keys makes a duplicate request a no-op
     soci::statement st =
@@ -65,6 +68,10 @@ core::Result<bool> JobQueue::insert(const std::string& kind, const std::string& 
          soci::use(options_.maxAttempts), soci::use(now), soci::use(now), soci::use(notified, notifiedInd));
     st.execute(true);
     const bool added = st.get_affected_rows() > 0;
+    if (!added && notifies) {
+      sql << "UPDATE jobs SET notified_at = :t WHERE coalesce_key = :k AND notified_at IS NULL AND state = 'queued'",
+          soci::use(notified), soci::use(coalesceKey);
+    }
     if (added && delay.count() == 0) wake(sql);
     return added;
   });
@@ -214,7 +221,19 @@ core::Result<JobQueue::Claimed> JobQueue::claimOnce(const std::string& owner, Jo
       if (take.get_affected_rows() == 0) return Claimed::Again;  // rolled back: another run has the pair
       sql << "SELECT generation FROM pair_leases WHERE pair_id = :p", soci::into(job.fence), soci::use(job.pairId);
     }
-    if (state == "running" && !key.empty()) absorbTwins(sql, db_.dialect(), key);
+    if (state == "running" && !key.empty()) {
+      // the queued twins it absorbs may have been asked for by notifications: the earliest one's
+      // time goes with the run that serves them
+      long long twin = 0;
+      soci::indicator twinInd = soci::i_null;
+      sql << "SELECT MIN(notified_at) FROM jobs WHERE coalesce_key = :k AND state = 'queued'", soci::into(twin, twinInd),
+          soci::use(key);
+      if (twinInd == soci::i_ok && (!job.notifiedAtMs || twin < *job.notifiedAtMs)) {
+        job.notifiedAtMs = twin;
+        sql << "UPDATE jobs SET notified_at = :t WHERE id = :i", soci::use(twin), soci::use(job.id);
+      }
+      absorbTwins(sql, db_.dialect(), key);
+    }
     sql << "UPDATE jobs SET state = 'running', lease_owner = :o, lease_expires_at = :e, attempts = attempts + 1, "
            "updated_at = :n WHERE id = :i",
         soci::use(owner), soci::use(until), soci::use(now), soci::use(job.id);

@@ -219,7 +219,8 @@ core::Result<std::unique_ptr<providers::Provider>> PushMaintainer::adapterOf(con
 }
 
 core::Result<std::size_t> stopPushChannels(store::Database& db, const core::Clock& clock, ProviderFactory& providers,
-                                           const std::vector<CalendarRef>& calendars, ProviderFactory::Deadline deadline) {
+                                           const std::vector<CalendarRef>& calendars, ProviderFactory::Deadline deadline,
+                                           const PushMaintainer::Observer& observer) {
   PushChannelStore store(db, clock);
   std::size_t stopped = 0;
   for (const auto& calendar : calendars) {
@@ -230,6 +231,7 @@ core::Result<std::size_t> stopPushChannels(store::Database& db, const core::Cloc
         auto adapter = providers.open(calendar, deadline);
         auto done = adapter ? (*adapter)->unwatch({c.id, c.resourceId, at(c.expiresAt)})
                             : core::Result<void>(std::unexpected(adapter.error()));
+        if (observer) observer(c.provider, "stop", done.has_value());
         if (done) ++stopped;
         else core::log::warn("push.stop_failed", {{"calendar", calendar.id}, {"error", done.error().describe()}});
       }

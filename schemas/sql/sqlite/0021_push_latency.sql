@@ -2,4 +2,4 @@
 -- a push notification remembers when the earliest notification it serves arrived (unix
 -- milliseconds; NULL for a job no notification asked for). The run that writes reports the time
 -- from then; the column moves with the request when a failed run's queued twin takes it over.
-ALTER TABLE jobs ADD COLUMN notified_at INTEGER;
+ALTER TABLE jobs ADD COLUMN notified_at BIGINT;

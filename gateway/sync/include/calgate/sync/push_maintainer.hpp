@@ -84,9 +84,12 @@ class PushMaintainer {
 /// a user) about to go, whose credentials go with it (a channel left open could not be stopped
 /// later; it would notify until it expires). Best effort within `deadline`: a channel the provider
 /// cannot stop is forgotten anyway (it expires; its notifications find no channel). Returns how
-/// many the providers stopped. Errors only when the database fails. Thread-safe.
+/// many the providers stopped; `observer` (PushMaintainer::Observer) is told of each stop. Errors
+/// only when the database fails. Thread-safe. (A round running meanwhile that opens a channel on
+/// one of these calendars finds its row gone when it records the channel, and stops it.)
 core::Result<std::size_t> stopPushChannels(store::Database& db, const core::Clock& clock, ProviderFactory& providers,
                                            const std::vector<CalendarRef>& calendars,
-                                           ProviderFactory::Deadline deadline = std::nullopt);
+                                           ProviderFactory::Deadline deadline = std::nullopt,
+                                           const PushMaintainer::Observer& observer = {});
 
 }  // namespace calgate::sync
