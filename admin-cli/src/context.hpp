@@ -41,8 +41,10 @@ void addDbCommands(CLI::App& app, Context& ctx, int& exitCode);
 void addDnsCommands(CLI::App& app, Context& ctx, int& exitCode);
 /// Registers `accounts ...` commands.
 void addAccountsCommands(CLI::App& app, Context& ctx, int& exitCode);
-/// Registers `pairs ...` and `audit ...` commands.
+/// Registers `pairs ...` commands.
 void addPairsCommands(CLI::App& app, Context& ctx, int& exitCode);
+/// Registers `audit ...` commands.
+void addAuditCommands(CLI::App& app, Context& ctx, int& exitCode);
 /// Registers `push ...` commands.
 void addPushCommands(CLI::App& app, Context& ctx, int& exitCode);
 /// Registers `vault ...` commands.

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   admin::addAccountsCommands(app, ctx, exitCode);
   admin::addPairsCommands(app, ctx, exitCode);
   admin::addPushCommands(app, ctx, exitCode);
+  admin::addAuditCommands(app, ctx, exitCode);
   if (auto stop = app::parseCommandLine(app, argc, argv)) return *stop;
   return exitCode;
 }

@@ -245,23 +245,6 @@ void addPairsCommands(CLI::App& app, Context& ctx, int& exitCode) {
     std::cout << "pair " << removeId << " removed; its copies stay in the target calendar\n";
     exitCode = app::kExitOk;
   });
-
-  auto* audit = app.add_subcommand("audit", "The hash-chained audit log");
-  audit->require_subcommand(1);
-  auto* verify = audit->add_subcommand("verify", "Recompute the chain; fails when an entry was altered or removed");
-  verify->callback([&] {
-    if (auto rc = ctx.openCurrent()) {
-      exitCode = *rc;
-      return;
-    }
-    auto n = audit::AuditLog(*ctx.db, core::systemClock()).verify();
-    if (!n) {
-      exitCode = failWith(n.error().message);
-      return;
-    }
-    std::cout << "audit log intact: " << *n << " entries\n";
-    exitCode = app::kExitOk;
-  });
 }
 
 }  // namespace calgate::admin

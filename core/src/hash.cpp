@@ -2,6 +2,7 @@
 
 #include <botan/hash.h>
 #include <botan/hex.h>
+#include <botan/mac.h>
 #include <botan/mem_ops.h>
 
 #include <cstdint>
@@ -12,6 +13,13 @@ std::string sha256Hex(std::string_view data) {
   auto hash = Botan::HashFunction::create_or_throw("SHA-256");
   hash->update(reinterpret_cast<const std::uint8_t*>(data.data()), data.size());
   return Botan::hex_encode(hash->final(), /*uppercase=*/false);
+}
+
+std::string hmacSha256Hex(std::string_view key, std::string_view data) {
+  auto mac = Botan::MessageAuthenticationCode::create_or_throw("HMAC(SHA-256)");
+  mac->set_key(reinterpret_cast<const std::uint8_t*>(key.data()), key.size());
+  mac->update(reinterpret_cast<const std::uint8_t*>(data.data()), data.size());
+  return Botan::hex_encode(mac->final(), /*uppercase=*/false);
 }
 
 bool constantTimeEquals(std::string_view a, std::string_view b) noexcept {

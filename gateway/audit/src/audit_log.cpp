@@ -1,12 +1,17 @@
 #include "calgate/audit/audit_log.hpp"
 
-#include "calgate/core/hash.hpp"
+#include "calgate/audit/chain.hpp"
+#include "calgate/audit/checkpoints.hpp"
 #include "calgate/store/transaction.hpp"
 
 #include <nlohmann/json.hpp>
 #include "calgate/store/row_values.hpp"
 
 #include <soci/soci.h>
+
+#include <cstdlib>
+#include <optional>
+#include <set>
 
 namespace calgate::audit {
 
@@ -15,8 +20,6 @@ namespace {
 using store::integerAt;
 using store::textAt;
 
-const std::string kGenesis(64, '0');
-
 std::string detailsJson(const AuditEntry& e) {
   nlohmann::json j = nlohmann::json::object();
   if (!e.reasons.empty()) j["reasons"] = e.reasons;
@@ -24,15 +27,6 @@ std::string detailsJson(const AuditEntry& e) {
   // std::map and arrays: a deterministic serialisation. Reasons may quote what a server or a file
   // said: invalid UTF-8 becomes U+FFFD instead of failing the write it records.
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-std::string field(std::string_view s) { return std::to_string(s.size()) + ":" + std::string(s) + "\n"; }
-
-std::string entryHash(const std::string& prev, long long at, const std::string& actor, const std::string& userId,
-                      const std::string& action, const std::string& objectRef, const std::string& decision,
-                      const std::string& details) {
-  return core::sha256Hex("calgate-audit-v1\n" + field(prev) + field(std::to_string(at)) + field(actor) +
-                         field(userId) + field(action) + field(objectRef) + field(decision) + field(details));
 }
 
 }  // namespace
@@ -46,7 +40,7 @@ void AuditLog::appendWithin(soci::session& sql, store::Dialect dialect, const Au
   soci::indicator ind = soci::i_null;
   sql << "SELECT entry_sha256 FROM audit_log ORDER BY seq DESC LIMIT 1", soci::into(prev, ind);
   if (!sql.got_data() || ind == soci::i_null) prev = kGenesis;
-  const std::string hash = entryHash(prev, at, e.actor, e.userId, e.action, e.objectRef, e.decision, details);
+  const std::string hash = entryHash(prev, {at, e.actor, e.userId, e.action, e.objectRef, e.decision, details});
   soci::indicator userInd = e.userId.empty() ? soci::i_null : soci::i_ok;
   sql << "INSERT INTO audit_log (at, actor, user_id, action, object_ref, decision, details_json, prev_sha256, "
          "entry_sha256) VALUES (:a, :ac, :u, :act, :o, :d, :j, :p, :h)",
@@ -99,27 +93,116 @@ core::Result<std::vector<StoredEntry>> AuditLog::read(long long afterSeq, std::s
   });
 }
 
-core::Result<std::size_t> AuditLog::verify() {
+namespace {
+
+// Where the remaining chain must start: the genesis, or, after a purge, the hash a stored
+// checkpoint attests for the entry before the first remaining one.
+// With the anchoring checkpoint's seq (nullopt at the genesis).
+core::Result<std::pair<std::string, std::optional<long long>>> chainStart(soci::session& sql, long long firstSeq,
+                                                                         const std::string& firstPrev,
+                                                                         const std::string& publicKey) {
+  if (firstPrev == kGenesis) return std::pair{kGenesis, std::optional<long long>()};
+  Checkpoint c;
+  soci::indicator ind = soci::i_null;
+  sql << "SELECT seq, entry_sha256, at, key_id, signature FROM audit_checkpoints WHERE seq < :s ORDER BY seq DESC LIMIT 1",
+      soci::into(c.seq, ind), soci::into(c.entrySha256), soci::into(c.at), soci::into(c.keyId), soci::into(c.signature),
+      soci::use(firstSeq);
+  if (!sql.got_data() || ind != soci::i_ok || c.entrySha256 != firstPrev) {
+    return core::fail(core::ErrorCode::Internal, "audit log chain is broken at entry " + std::to_string(firstSeq) +
+                                                     ": it does not start at the beginning, and no checkpoint of a purge "
+                                                     "anchors it (entries before it were removed)");
+  }
+  if (!publicKey.empty() && !verifyCheckpoint(c, publicKey)) {
+    return core::fail(core::ErrorCode::Internal, "the checkpoint of entry " + std::to_string(c.seq) +
+                                                     " that anchors the log after a purge is not signed by the given key");
+  }
+  return std::pair{firstPrev, std::optional<long long>(c.seq)};
+}
+
+}  // namespace
+
+core::Result<std::size_t> AuditLog::verify(const std::string& publicKey) {
   return db_.withSession([&](soci::session& sql) -> core::Result<std::size_t> {
-    std::string expectedPrev = kGenesis;
+    std::map<long long, Checkpoint> checkpoints;  // of remaining entries (few: one per hour at most)
+    {
+      soci::rowset<soci::row> rows = (sql.prepare << "SELECT seq, entry_sha256, at, key_id, signature FROM audit_checkpoints");
+      for (const auto& r : rows) {
+        Checkpoint c{integerAt(r, 0), textAt(r, 1), integerAt(r, 2), textAt(r, 3), textAt(r, 4)};
+        checkpoints.emplace(c.seq, std::move(c));
+      }
+    }
+    std::string expectedPrev;
+    std::optional<long long> anchor;   // the checkpoint the remaining chain starts from, after a purge
+    std::set<long long> purgedThrough;  // what the remaining purge records say they removed
     std::size_t count = 0;
     soci::rowset<soci::row> rows =
         (sql.prepare << "SELECT seq, at, actor, COALESCE(user_id, ''), action, object_ref, COALESCE(decision, ''), "
                         "details_json, prev_sha256, entry_sha256 FROM audit_log ORDER BY seq");
     for (const auto& r : rows) {
       const long long seq = integerAt(r, 0);
-      const std::string prev = textAt(r, 8);
-      const std::string hash = entryHash(prev, integerAt(r, 1), textAt(r, 2), textAt(r, 3),
-                                         textAt(r, 4), textAt(r, 5), textAt(r, 6),
-                                         textAt(r, 7));
-      if (prev != expectedPrev || hash != textAt(r, 9)) {
+      const std::string prev = textAt(r, 8), stored = textAt(r, 9);
+      if (count == 0) {
+        auto start = chainStart(sql, seq, prev, publicKey);
+        if (!start) return std::unexpected(start.error());
+        expectedPrev = start->first;
+        anchor = start->second;
+      }
+      if (textAt(r, 4) == kPurgeAction) {
+        const auto facts = nlohmann::json::parse(textAt(r, 7), nullptr, false);
+        if (facts.is_object() && facts.contains("through_seq") && facts["through_seq"].is_string()) {
+          purgedThrough.insert(std::strtoll(facts["through_seq"].get<std::string>().c_str(), nullptr, 10));
+        }
+      }
+      const std::string hash =
+          entryHash(prev, {integerAt(r, 1), textAt(r, 2), textAt(r, 3), textAt(r, 4), textAt(r, 5), textAt(r, 6), textAt(r, 7)});
+      if (prev != expectedPrev || hash != stored) {
         return core::fail(core::ErrorCode::Internal,
                           "audit log chain is broken at entry " + std::to_string(seq) + " (altered or removed entries)");
+      }
+      if (const auto c = checkpoints.find(seq); c != checkpoints.end()) {
+        if (c->second.entrySha256 != stored || (!publicKey.empty() && !verifyCheckpoint(c->second, publicKey))) {
+          return core::fail(core::ErrorCode::Internal, "the checkpoint of entry " + std::to_string(seq) +
+                                                           " does not match it: the chain up to it was rewritten");
+        }
       }
       expectedPrev = hash;
       ++count;
     }
+    if (anchor && !purgedThrough.count(*anchor)) {
+      return core::fail(core::ErrorCode::Internal, "audit log chain is broken: entries up to " + std::to_string(*anchor) +
+                                                       " were removed without a recorded purge");
+    }
     return count;
+  });
+}
+
+core::Result<std::size_t> AuditLog::purgeBefore(long long cutoff, const core::SigningKey& key) {
+  auto last = db_.withSession([&](soci::session& sql) -> core::Result<long long> {
+    long long seq = 0;
+    soci::indicator ind = soci::i_null;
+    sql << "SELECT MAX(seq) FROM audit_log WHERE at < :c AND seq < (SELECT MAX(seq) FROM audit_log)", soci::into(seq, ind),
+        soci::use(cutoff);
+    return ind == soci::i_ok ? seq : 0;
+  });
+  if (!last) return std::unexpected(last.error());
+  if (*last == 0) return std::size_t{0};
+  // the anchor first: if the purge dies after it, the log verifies as it was
+  if (auto anchored = Checkpoints(db_, clock_, key).sign(*last); !anchored) return std::unexpected(anchored.error());
+  return db_.withSession([&](soci::session& sql) -> core::Result<std::size_t> {
+    store::WriteTransaction tx(sql, db_.dialect());
+    soci::statement gone = (sql.prepare << "DELETE FROM audit_log WHERE seq <= :s", soci::use(*last));
+    gone.execute(true);
+    const auto removed = static_cast<std::size_t>(gone.get_affected_rows());
+    sql << "DELETE FROM audit_checkpoints WHERE seq < :s", soci::use(*last);
+    // the purge is on the record: a log that starts after an anchor nobody recorded lost entries
+    AuditEntry e;
+    e.action = std::string(kPurgeAction);
+    e.objectRef = "audit";
+    e.decision = "purged";
+    e.facts = {{"through_seq", std::to_string(*last)}, {"entries", std::to_string(removed)}, {"cutoff", std::to_string(cutoff)}};
+    appendWithin(sql, db_.dialect(), e, clock_.nowUnixSeconds());
+    tx.commit();
+    return removed;
   });
 }
 

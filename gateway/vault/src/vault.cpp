@@ -201,6 +201,42 @@ core::Result<std::string> Vault::addKey() {
   return id;
 }
 
+core::Result<SecretBytes> Vault::serverSecret(std::string_view purpose) {
+  if (purpose.empty() || purpose.size() > 64) return fail(ErrorCode::Invalid, "a server secret's purpose is 1 to 64 bytes");
+  const std::string context = contextOf({"server-secret", purpose});
+  const std::string name(purpose);
+  auto stored = [&]() -> core::Result<std::optional<std::string>> {
+    return db_.withSession([&](soci::session& sql) -> core::Result<std::optional<std::string>> {
+      std::string wrapped;
+      soci::indicator ind = soci::i_null;
+      sql << "SELECT wrapped FROM server_secrets WHERE purpose = :p", soci::into(wrapped, ind), soci::use(name);
+      if (!sql.got_data() || ind != soci::i_ok) return std::optional<std::string>();
+      return std::optional<std::string>(wrapped);
+    });
+  };
+  auto found = stored();
+  if (!found) return std::unexpected(found.error());
+  if (!*found) {
+    SecretBytes secret(kKeyBytes);
+    Botan::system_rng().randomize(secret.data(), secret.size());
+    auto wrapped = vault::seal(master_, kMasterKeyId, secret, context);
+    if (!wrapped) return std::unexpected(wrapped.error());
+    auto inserted = db_.withSession([&](soci::session& sql) -> core::Result<void> {
+      const long long now = clock_.nowUnixSeconds();
+      sql << "INSERT INTO server_secrets (purpose, wrapped, created_at) VALUES (:p, :w, :t) ON CONFLICT DO NOTHING",
+          soci::use(name), soci::use(*wrapped), soci::use(now);
+      return {};
+    });
+    if (!inserted) return std::unexpected(inserted.error());
+    found = stored();  // another process may have stored its own first: everyone uses that one
+    if (!found) return std::unexpected(found.error());
+    if (!*found) return fail(ErrorCode::Internal, "server secret " + name + " was not stored");
+  }
+  auto secret = vault::open(master_, **found, context);
+  if (!secret) return fail(ErrorCode::Internal, "server secret " + name + " cannot be unwrapped: " + secret.error().message);
+  return secret;
+}
+
 std::string Vault::currentKeyId() const {
   std::lock_guard lock(mutex_);
   return current_;

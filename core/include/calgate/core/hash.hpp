@@ -9,6 +9,9 @@ namespace calgate::core {
 /// Lower-case hex SHA-256 of the bytes of `data` (64 characters).
 std::string sha256Hex(std::string_view data);
 
+/// Lower-case hex HMAC-SHA-256 of `data` under `key` (64 characters).
+std::string hmacSha256Hex(std::string_view key, std::string_view data);
+
 /// Compares two strings in time independent of where they differ (for secrets and MACs).
 bool constantTimeEquals(std::string_view a, std::string_view b) noexcept;
 

@@ -1,14 +1,18 @@
 #pragma once
 /// The append-only, hash-chained audit trail (DESIGN.md §8): every entry's SHA-256 covers the
-/// previous entry's hash and its own fields, so removing or editing an entry breaks the chain.
-/// Entries name ids and decisions, never event content.
+/// previous entry's hash and its own fields (chain.hpp), so removing or editing an entry breaks the
+/// chain; signed checkpoints (checkpoints.hpp) pin it against a rewrite of the whole chain.
+/// Entries name ids and decisions, never event content. Old entries go by retention
+/// (purgeBefore): the checkpoint of the last one removed anchors what remains.
 
 #include "calgate/core/clock.hpp"
 #include "calgate/core/error.hpp"
+#include "calgate/core/signing.hpp"
 #include "calgate/store/database.hpp"
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace calgate::audit {
@@ -22,6 +26,10 @@ struct AuditEntry {
   std::vector<std::string> reasons;          ///< the evaluator's reasons
   std::map<std::string, std::string> facts;  ///< other details (counts, provider, ids)
 };
+
+/// The entry a retention purge appends: facts through_seq (the last entry removed, whose checkpoint
+/// anchors the rest), entries, cutoff.
+inline constexpr std::string_view kPurgeAction = "audit.purge";
 
 struct StoredEntry {
   long long seq = 0;
@@ -39,8 +47,14 @@ class AuditLog {
   static void appendWithin(soci::session& sql, store::Dialect dialect, const AuditEntry& entry, long long at);
   /// Entries with seq > `afterSeq`, oldest first, at most `limit`.
   core::Result<std::vector<StoredEntry>> read(long long afterSeq, std::size_t limit);
-  /// Re-computes the chain. Internal naming the first broken seq when an entry was altered or removed.
-  core::Result<std::size_t> verify();
+  /// Re-computes the chain: Internal naming the first broken seq when an entry was altered or
+  /// removed. A log whose start was purged must begin where a stored checkpoint left off. With a
+  /// `publicKey` (base64), every stored checkpoint must be signed by it and match its entry.
+  core::Result<std::size_t> verify(const std::string& publicKey = "");
+  /// Removes entries older than `cutoff` (unix seconds), never the newest one (the chain goes on
+  /// from it), after `key` signed a checkpoint of the last entry removed: what remains still
+  /// verifies. Older checkpoints go too. Returns how many entries were removed.
+  core::Result<std::size_t> purgeBefore(long long cutoff, const core::SigningKey& key);
 
  private:
   store::Database& db_;

@@ -109,6 +109,12 @@ class Vault {
   /// NotFound for an unknown id.
   core::Result<void> retire(std::string_view keyId);
 
+  /// A secret of calgate's own for `purpose` (the audit signing key's seed, the key of keyed
+  /// hashes): 32 random bytes made on first use and kept wrapped under the master key (table
+  /// server_secrets), so every process on this database gets the same one. Two processes making it
+  /// at once agree on the first stored. Invalid for a purpose that is empty or over 64 bytes.
+  core::Result<SecretBytes> serverSecret(std::string_view purpose);
+
  private:
   Vault(store::Database& db, SecretBytes masterKey, const core::Clock& clock);
   core::Result<void> loadKeys();
