@@ -4,6 +4,8 @@
 #include "calgate/sync/push_metrics.hpp"
 #include "calgate/sync/sync_service.hpp"
 #include "calgate/sync/worker.hpp"
+#include "calgate/audit/audit_log.hpp"
+#include "support/temp_dir.hpp"
 #include "sync/sync_fixture.hpp"
 
 #include <catch2/catch.hpp>
@@ -311,4 +313,66 @@ TEST_CASE("push metrics count notifications by outcome, channel upkeep by result
   CHECK_THAT(text, Catch::Contains("calgate_push_to_write_seconds_bucket{le=\"1\"} 2"));
   CHECK_THAT(text, Catch::Contains("calgate_push_to_write_seconds_bucket{le=\"+Inf\"} 2"));
   CHECK_THAT(text, Catch::Contains("calgate_push_to_write_seconds_count 2"));
+}
+
+namespace {
+
+struct NoProviders final : ProviderFactory {
+  core::Result<std::unique_ptr<providers::Provider>> open(const CalendarRef&, Deadline) override {
+    return core::fail(core::ErrorCode::Unavailable, "no providers in this test");
+  }
+};
+
+}  // namespace
+
+TEST_CASE("the purge job signs the audit head hourly and applies retention to audit entries and erasure records",
+          "[jobs][audit]") {
+  SyncFixture f;
+  NoProviders none;
+  SyncConfig config;
+  config.workers = 0;
+  config.auditRetentionDays = 30;
+  config.deletionRecordsDays = 60;
+  test::TempDir data;
+  SyncService service(f.t.db(), f.orgs, none, f.clock, config, ProcessIdentity::current(data.path()));
+  auto key = std::make_shared<const core::SigningKey>(*core::SigningKey::fromSeed(std::string(32, 'a')));
+  service.setAuditKey(key);
+  auto count = [&](const char* table) {
+    long long n = 0;
+    REQUIRE(f.t.db().withSession([&](soci::session& sql) -> core::Result<void> {
+      sql << std::string("SELECT COUNT(*) FROM ") + table, soci::into(n);
+      return {};
+    }));
+    return n;
+  };
+  audit::AuditLog log(f.t.db(), f.clock);
+  audit::AuditEntry e;
+  e.action = "test.entry";
+  REQUIRE(log.append(e));
+  REQUIRE(f.t.db().withSession([&](soci::session& sql) -> core::Result<void> {
+    const long long old = f.clock.nowUnixSeconds() - 90 * 86400;
+    sql << "INSERT INTO deletion_audit (email_sha256, deleted_at, requested_by) VALUES ('x', :t, 'user')", soci::use(old);
+    return {};
+  }));
+  Job purge;
+  purge.kind = "purge";
+  REQUIRE(service.handle(purge));
+  CHECK(count("audit_checkpoints") == 1);   // the head signed
+  CHECK(count("deletion_audit") == 0);      // 90 days old, kept 60
+  // within the hour nothing is signed again; after it, the new head is
+  REQUIRE(log.append(e));
+  REQUIRE(service.handle(purge));
+  CHECK(count("audit_checkpoints") == 1);
+  f.clock.advance(std::chrono::hours(2));
+  REQUIRE(service.handle(purge));
+  CHECK(count("audit_checkpoints") == 2);
+  // 40 days on, the entries are past retention: purged after a checkpoint; what remains verifies
+  const long long before = count("audit_log");
+  f.clock.advance(std::chrono::hours(24 * 40));
+  REQUIRE(log.append(e));
+  REQUIRE(service.handle(purge));
+  CHECK(count("audit_log") < before + 1);
+  auto verified = log.verify(key->publicKey());
+  INFO((verified ? "" : verified.error().message));
+  CHECK(verified);
 }

@@ -71,4 +71,12 @@ core::Result<ErasureCounts> eraseUser(store::Database& db, const core::Clock& cl
   });
 }
 
+core::Result<std::size_t> purgeDeletionRecords(store::Database& db, long long cutoff) {
+  return db.withSession([&](soci::session& sql) -> core::Result<std::size_t> {
+    soci::statement st = (sql.prepare << "DELETE FROM deletion_audit WHERE deleted_at < :c", soci::use(cutoff));
+    st.execute(true);
+    return static_cast<std::size_t>(st.get_affected_rows());
+  });
+}
+
 }  // namespace calgate::accounts

@@ -8,6 +8,7 @@
 #include "calgate/api/routes.hpp"
 #include "calgate/app/bootstrap.hpp"
 #include "calgate/app/cli.hpp"
+#include "calgate/audit/checkpoints.hpp"
 #include "calgate/app/oauth_offers.hpp"
 #include "calgate/core/log.hpp"
 #include "calgate/core/version.hpp"
@@ -168,6 +169,13 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
     syncService = std::make_unique<sync::SyncService>(**db, *orgStack->service, *providerFactory, core::systemClock(),
                                                       config->sync, sync::ProcessIdentity::current(config->dataDir));
     metrics.setExtraSource([svc = syncService.get()] { return svc->renderMetrics(); });
+    // the audit chain's signing key: checkpoints hourly, retention after a checkpoint
+    if (auto seed = credentialVault->serverSecret(audit::kSigningPurpose)) {
+      auto key = core::SigningKey::fromSeed(std::string_view(reinterpret_cast<const char*>(seed->data()), seed->size()));
+      if (key) syncService->setAuditKey(std::make_shared<const core::SigningKey>(std::move(*key)));
+    } else {
+      core::log::warn("audit.key_unavailable", {{"error", seed.error().describe()}});
+    }
   }
   http::RateLimiter tokenLimiter(config->server.rateLimitPerMinute);
   http::RateLimiter feedLimiter(config->server.rateLimitPerMinute);

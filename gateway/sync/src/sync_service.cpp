@@ -1,5 +1,8 @@
 #include "calgate/sync/sync_service.hpp"
 
+#include "calgate/accounts/user_erasure.hpp"
+#include "calgate/audit/checkpoints.hpp"
+
 #include "calgate/accounts/account_store.hpp"
 #include "calgate/accounts/provider_registry.hpp"
 #include "calgate/audit/audit_log.hpp"
@@ -205,15 +208,30 @@ core::Result<void> SyncService::maintainPush() {
   return {};
 }
 
-core::Result<void> SyncService::handle(const sync::Job& job) {
-  if (job.kind == "purge") {
-    MappingStore mappings(db_, clock_);
-    const long long cutoff = clock_.nowUnixSeconds() - static_cast<long long>(config_.mappingRetentionDays) * 86400;
-    auto purged = mappings.purgeDeletedBefore(cutoff);
+// Retention: soft-deleted mappings, erasure records and (with the audit key, after a checkpoint
+// anchors what remains) audit entries past their periods; and the audit head signed hourly.
+core::Result<void> SyncService::purge() {
+  const long long now = clock_.nowUnixSeconds();
+  auto mappings = MappingStore(db_, clock_).purgeDeletedBefore(now - static_cast<long long>(config_.mappingRetentionDays) * 86400);
+  if (!mappings) return std::unexpected(mappings.error());
+  auto records = accounts::purgeDeletionRecords(db_, now - static_cast<long long>(config_.deletionRecordsDays) * 86400);
+  if (!records) return std::unexpected(records.error());
+  std::size_t entries = 0;
+  if (auditKey_) {
+    audit::AuditLog log(db_, clock_);
+    auto purged = log.purgeBefore(now - static_cast<long long>(config_.auditRetentionDays) * 86400, *auditKey_);
     if (!purged) return std::unexpected(purged.error());
-    core::log::info("sync.purged", {{"mappings", *purged}});
-    return {};
+    entries = *purged;
+    if (auto signedHead = audit::Checkpoints(db_, clock_, *auditKey_).signHead(3600); !signedHead) {
+      return std::unexpected(signedHead.error());
+    }
   }
+  core::log::info("sync.purged", {{"mappings", *mappings}, {"deletion_records", *records}, {"audit_entries", entries}});
+  return {};
+}
+
+core::Result<void> SyncService::handle(const sync::Job& job) {
+  if (job.kind == "purge") return purge();
   if (job.kind == "remove_pair") return removePair(job);
   if (job.kind == "push_maintain") return maintainPush();
   if (job.kind != "sync_pair") return core::fail(ErrorCode::Invalid, "unknown job kind " + job.kind);

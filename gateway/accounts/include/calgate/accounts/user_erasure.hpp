@@ -8,6 +8,7 @@
 #include "calgate/core/error.hpp"
 #include "calgate/store/database.hpp"
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -21,5 +22,9 @@ struct ErasureCounts {
 /// log gets a "user.erase" entry naming only the email's hash and the counts.
 core::Result<ErasureCounts> eraseUser(store::Database& db, const core::Clock& clock, const std::string& userId,
                                       std::string_view requestedBy);
+
+/// Retention of the erasure records: removes those older than `cutoff` (unix seconds). Returns how
+/// many went.
+core::Result<std::size_t> purgeDeletionRecords(store::Database& db, long long cutoff);
 
 }  // namespace calgate::accounts

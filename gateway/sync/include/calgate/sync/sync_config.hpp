@@ -17,6 +17,8 @@ struct SyncConfig {
   unsigned massDeleteMinimum = 10;             ///< ...counting only from this many
   bool restoreDeletedCopies = false;           ///< recreate copies a user deleted in the target
   unsigned mappingRetentionDays = 30;          ///< soft-deleted mappings are purged after this
+  unsigned auditRetentionDays = 400;           ///< retention.audit_days: audit entries older go (after a checkpoint)
+  unsigned deletionRecordsDays = 1095;         ///< retention.deletion_records_days: erasure records older go
   bool allowPrivateNetworks = false;           ///< CalDAV servers on loopback/LAN addresses (self-hosted)
   // Budgets: a run that exceeds one stops with a stored error (cause BudgetExceeded) and deletes nothing.
   std::chrono::seconds runBudget{1800};        ///< wall time of one pair run (all its calendar requests)

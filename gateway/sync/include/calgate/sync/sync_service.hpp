@@ -9,6 +9,7 @@
 /// every second stays as the fallback. Every run is fenced by its job's pair lease.
 
 #include "calgate/core/clock.hpp"
+#include "calgate/core/signing.hpp"
 #include "calgate/policy/org_policy_source.hpp"
 #include "calgate/sync/calendar_store.hpp"
 #include "calgate/sync/job_queue.hpp"
@@ -90,12 +91,17 @@ class SyncService {
   std::string renderMetrics();
   /// Where the webhook endpoints count the notifications this process receives.
   PushMetrics& pushMetrics() { return push_; }
+  /// The audit signing key (from the vault): the purge job then signs the audit chain's head
+  /// hourly and purges audit entries past retention (after a checkpoint). Without it neither
+  /// happens. Call before start().
+  void setAuditKey(std::shared_ptr<const core::SigningKey> key) { auditKey_ = std::move(key); }
 
  private:
   void workerLoop(unsigned index);
   void schedulerLoop();
   void listenerLoop();
   core::Result<void> removePair(const sync::Job& job);
+  core::Result<void> purge();
   core::Result<std::set<std::string>> pushedCalendars();
   core::Result<void> maintainPush();
   bool lacksPush(const SyncPair& pair, const providers::Provider& source, const providers::Provider& target);
@@ -117,6 +123,7 @@ class SyncService {
   sync::JobQueue queue_;
   SyncCounters counters_;
   PushMetrics push_;
+  std::shared_ptr<const core::SigningKey> auditKey_;
   std::atomic<bool> stopping_{false};
   std::mutex mutex_;
   std::condition_variable wake_;
