@@ -2,7 +2,9 @@
 // signed checkpoints), verify an export offline (no database), print the key a reviewer pins,
 // and sign the head now.
 
+#include "calgate/accounts/user_erasure.hpp"
 #include "calgate/accounts/user_store.hpp"
+#include "calgate/policy/content_hash.hpp"
 #include "calgate/audit/audit_export.hpp"
 #include "calgate/audit/audit_log.hpp"
 #include "calgate/audit/checkpoints.hpp"
@@ -88,14 +90,20 @@ void addVerify(CLI::App* audit, Context& ctx, int& exitCode) {
   });
 }
 
-// Whose entries --user EMAIL means: a user's id by address.
-core::Result<std::string> userIdOf(Context& ctx, const std::string& email) {
+// Whose entries --user EMAIL means: a user's id by address, or an erased user's by the keyed hash
+// of the address their erasure record keeps (the most recent erasure of that address).
+core::Result<std::string> userIdOf(Context& ctx, vault::Vault& v, const std::string& email) {
   auto user = accounts::UserStore(*ctx.db, core::systemClock()).findUserByEmail(email);
-  if (!user) {
-    if (user.error().code == core::ErrorCode::NotFound) return core::fail(core::ErrorCode::NotFound, "no user " + email);
-    return std::unexpected(user.error());
-  }
-  return user->id;
+  if (user) return user->id;
+  if (user.error().code != core::ErrorCode::NotFound) return std::unexpected(user.error());
+  auto normal = accounts::normaliseEmail(email);
+  auto key = v.serverSecret(policy::kHashKeyPurpose);
+  if (!normal || !key) return core::fail(core::ErrorCode::NotFound, "no user " + email);
+  auto erased = accounts::erasedUserIds(*ctx.db, std::string_view(reinterpret_cast<const char*>(key->data()), key->size()), *normal);
+  if (!erased) return std::unexpected(erased.error());
+  if (erased->empty()) return core::fail(core::ErrorCode::NotFound, "no user " + email + ", and no erasure of that address on record");
+  std::cerr << "calgate-admin: " << email << " was erased; exporting the entries of the erased user " << erased->back() << "\n";
+  return erased->back();
 }
 
 void addExport(CLI::App* audit, Context& ctx, int& exitCode) {
@@ -105,7 +113,9 @@ void addExport(CLI::App* audit, Context& ctx, int& exitCode) {
                 "(verify it with: audit verify --file F --public-key K)");
   cmd->add_option("--since", since, "Entries at or after this time (2026-12-01, 2026-12-01T08:00:00Z or unix seconds)");
   cmd->add_option("--until", until, "Entries at or before this time");
-  cmd->add_option("--user", user, "Only this user's entries whole; the others' as links (hashes only), so the chain still verifies");
+  cmd->add_option("--user", user,
+                  "Only this user's entries whole (an erased user's too, found by the keyed hash of the address); the "
+                  "others' as links (hashes only), so the chain still verifies");
   cmd->add_option("--out", out, "Write to this file (mode 0600) instead of standard output; progress goes to standard error");
   cmd->callback([&] {
     audit::ExportFilter filter;
@@ -119,7 +129,7 @@ void addExport(CLI::App* audit, Context& ctx, int& exitCode) {
     }
     withVault(ctx, exitCode, [&](vault::Vault& v) -> int {
       if (!user.empty()) {
-        auto id = userIdOf(ctx, user);
+        auto id = userIdOf(ctx, v, user);
         if (!id) return failWith(id.error());
         filter.userId = *id;
       }

@@ -3,7 +3,9 @@
 #include "calgate/audit/audit_log.hpp"
 #include "calgate/core/clock.hpp"
 #include "calgate/store/migrator.hpp"
+#include "calgate/policy/content_hash.hpp"
 #include "context.hpp"
+#include "vault_access.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -119,12 +121,17 @@ void addUsersCommands(CLI::App& app, Context& ctx, int& exitCode) {
       exitCode = failWith("erasing " + email + " cannot be undone; repeat with --yes", app::kExitUsage);
       return;
     }
-    withUserStore(ctx, exitCode, [&](accounts::UserStore& store) {
+    // the vault's key: the erasure record keeps only a keyed hash of the address
+    withVault(ctx, exitCode, [&](vault::Vault& v) -> int {
+      auto key = v.serverSecret(policy::kHashKeyPurpose);
+      if (!key) return failWith(key.error());
+      accounts::UserStore store(*ctx.db, core::systemClock());
       auto user = store.findUserByEmail(email);
       if (!user) {
         return failWith(user.error().code == core::ErrorCode::NotFound ? "no user " + email : user.error().message);
       }
-      auto counts = accounts::eraseUser(*ctx.db, core::systemClock(), user->id, "admin");
+      auto counts = accounts::eraseUser(*ctx.db, core::systemClock(), user->id, "admin",
+                                        std::string_view(reinterpret_cast<const char*>(key->data()), key->size()));
       if (!counts) return failWith(counts.error());
       std::cout << "user " << email << " erased: " << counts->accounts << " account(s), " << counts->calendars
                 << " calendar(s), " << counts->pairs << " pair(s), " << counts->mappings << " mapping(s), "

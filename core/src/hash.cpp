@@ -22,6 +22,10 @@ std::string hmacSha256Hex(std::string_view key, std::string_view data) {
   return Botan::hex_encode(mac->final(), /*uppercase=*/false);
 }
 
+std::string keyedHash(std::string_view key, std::string_view purpose, std::string_view data) {
+  return "k1:" + hmacSha256Hex(key, std::string(purpose) + "\n" + std::string(data));
+}
+
 bool constantTimeEquals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
   return Botan::constant_time_compare(reinterpret_cast<const std::uint8_t*>(a.data()),

@@ -57,4 +57,22 @@ std::string canonicalForm(const ApprovedWrite& write) {
 
 std::string contentHash(const ApprovedWrite& write) { return core::sha256Hex(canonicalForm(write)); }
 
+namespace {
+constexpr std::string_view kKeyedPrefix = "k1:";
+}  // namespace
+
+std::string ContentHasher::of(const ApprovedWrite& write) const {
+  if (key_.empty()) return contentHash(write);
+  return std::string(kKeyedPrefix) + core::hmacSha256Hex(key_, canonicalForm(write));
+}
+
+bool ContentHasher::matches(std::string_view stored, const ApprovedWrite& write) const {
+  if (stored.starts_with(kKeyedPrefix)) {
+    return !key_.empty() && core::constantTimeEquals(stored, of(write));
+  }
+  return stored.size() == 64 && core::constantTimeEquals(stored, contentHash(write));
+}
+
+bool ContentHasher::current(std::string_view stored) const { return stored.starts_with(kKeyedPrefix) == !key_.empty(); }
+
 }  // namespace calgate::policy

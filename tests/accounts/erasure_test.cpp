@@ -77,5 +77,30 @@ TEST_CASE("erasing a user removes every row and keeps only a hash of the email",
   CHECK(f.count("SELECT COUNT(*) FROM audit_log WHERE action = 'user.erase' AND details_json LIKE '%leaving%'") == 0);
   CHECK(f.count("SELECT COUNT(*) FROM audit_log WHERE action = 'user.erase'") == 1);
   CHECK(eraseUser(f.t.db(), f.clock, uid, "user").error().code == core::ErrorCode::NotFound);
+  // without a key (an older calgate) the plain hash still finds the erased user
+  auto found = erasedUserIds(f.t.db(), "", "leaving@example.com");
+  REQUIRE(found);
+  CHECK(*found == std::vector<std::string>{uid});
+}
+
+TEST_CASE("with the vault's key the erasure record keeps a keyed hash of the address, which finds the erased user",
+          "[store][erasure]") {
+  Fixture f;
+  auto user = f.users.addUser("keyed@example.com", "t");
+  REQUIRE(user);
+  const std::string uid = user->first.id;
+  const std::string key(32, 'q');
+  REQUIRE(eraseUser(f.t.db(), f.clock, uid, "admin", key));
+  CHECK(f.count("SELECT COUNT(*) FROM deletion_audit WHERE email_sha256 = '" + core::sha256Hex("keyed@example.com") + "'") == 0);
+  CHECK(f.count("SELECT COUNT(*) FROM deletion_audit WHERE email_sha256 = '" + emailHash(key, "keyed@example.com") +
+                "' AND user_id = '" + uid + "'") == 1);
+  CHECK(emailHash(key, "keyed@example.com").rfind("k1:", 0) == 0);
+  auto found = erasedUserIds(f.t.db(), key, "keyed@example.com");
+  REQUIRE(found);
+  CHECK(*found == std::vector<std::string>{uid});
+  // another key finds nothing: the hash cannot be confirmed without calgate's own
+  found = erasedUserIds(f.t.db(), std::string(32, 'z'), "keyed@example.com");
+  REQUIRE(found);
+  CHECK(found->empty());
 }
 

@@ -108,6 +108,19 @@ class AuditExport(cg.ApiTestCase):
                             if json.loads(l)["type"] == "entry"))
         self.assertEqual(offline_verify(mine, key).returncode, 0)
 
+        # bob is erased: his export is found by the keyed hash of his address on the erasure record
+        self.server.admin("users", "delete", bob["email"], "--yes")
+        record = self.server.query("SELECT email_sha256, user_id FROM deletion_audit")
+        self.assertEqual([(r["email_sha256"][:3], r["user_id"]) for r in record], [("k1:", bob["id"])])
+        self.assertNotEqual(record[0]["email_sha256"][3:], cg.sha256_hex(bob["email"]))
+        his = os.path.join(self.dir, "bob.jsonl")
+        r = self.server.admin("audit", "export", "--user", bob["email"], "--out", his)
+        self.assertIn("was erased", r.stderr)
+        with open(his) as f:
+            whole = [json.loads(l) for l in f if '"entry"' in l]
+        self.assertTrue(whole and all(e["user_id"] == bob["id"] for e in whole), whole)
+        self.assertEqual(offline_verify(his, key).returncode, 0)
+
         # bad input says what is wrong
         r = self.server.admin("audit", "export", "--since", "yesterday", check=False)
         self.assertEqual(r.returncode, 2)

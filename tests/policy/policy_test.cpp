@@ -6,6 +6,8 @@
 #include "calgate/providers/google/mapping.hpp"
 #include "calgate/providers/microsoft/mapping.hpp"
 
+#include "calgate/core/hash.hpp"
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -634,6 +636,26 @@ TEST_CASE("content hash: a fixed value across runs, processes and machines", "[p
   // Persisted by the sync engine, so it must never change for the same input. If this golden value
   // changes, the canonical form changed: bump its version line and plan a re-hash of stored mappings.
   CHECK(contentHash(*d.write) == "39685f535ba5295f91d7afcadf9d3af3b9a7a569761805b9b50c496b11e7feb2");
+}
+
+TEST_CASE("keyed fingerprints: HMAC under calgate's key, matching either stored form, never the plain hash", "[policy][hash]") {
+  const auto d = baseDecision(sourceEvent());
+  REQUIRE(d.approved());
+  const ContentHasher keyed(std::string(32, 'k')), other(std::string(32, 'o')), plain;
+  const std::string h = keyed.of(*d.write);
+  CHECK(h.rfind("k1:", 0) == 0);
+  CHECK(h.size() == 67);
+  CHECK(h.substr(3) != contentHash(*d.write));
+  CHECK(h.substr(3) == calgate::core::hmacSha256Hex(std::string(32, 'k'), canonicalForm(*d.write)));
+  CHECK(keyed.matches(h, *d.write));
+  CHECK(keyed.matches(contentHash(*d.write), *d.write));  // an older copy's plain form
+  CHECK_FALSE(other.matches(h, *d.write));                // another key's
+  CHECK_FALSE(plain.matches(h, *d.write));                // no key: a keyed form never matches
+  CHECK(plain.of(*d.write) == contentHash(*d.write));
+  CHECK(keyed.current(h));
+  CHECK_FALSE(keyed.current(contentHash(*d.write)));
+  CHECK(plain.current(contentHash(*d.write)));
+  CHECK_FALSE(keyed.matches("k1:" + std::string(64, '0'), *d.write));
 }
 
 TEST_CASE("content hash ignores attendee and recurrence order, and changes with any written field", "[policy][hash]") {

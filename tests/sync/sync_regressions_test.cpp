@@ -380,3 +380,60 @@ TEST_CASE("a pair deleted and made again for the same calendars takes over its c
   REQUIRE(other);
   CHECK(other->copySeed == other->id);
 }
+
+TEST_CASE("keyed fingerprints: an upgrade from plain SHA-256 rewrites no copy; unchanged copies are re-recorded keyed, "
+          "changed ones written once",
+          "[sync][keyed]") {
+  SyncFixture f;
+  f.work.userPut(SyncFixture::kWork, {timedEvent("a", "Salary review with Ada", kMonday, minutes(30))});
+  f.work.userPut(SyncFixture::kWork, {timedEvent("b", "Dentist", kMonday + days(1), minutes(30))});
+  REQUIRE(f.sync().created == 2);
+  auto fingerprints = [&] {
+    std::vector<std::string> out;
+    REQUIRE(f.t.db().withSession([&](soci::session& sql) -> core::Result<void> {
+      soci::rowset<std::string> rows = (sql.prepare << "SELECT content_sha256 FROM mappings WHERE state = 'synced' ORDER BY source_event_id");
+      for (const auto& h : rows) out.push_back(h);
+      return {};
+    }));
+    return out;
+  };
+  // before: plain SHA-256 (what an older calgate recorded)
+  for (const auto& h : fingerprints()) CHECK(h.size() == 64);
+
+  // the upgrade: the engine now has the vault's key
+  SyncOptions keyed;
+  keyed.hasher = std::make_shared<const policy::ContentHasher>(std::string(32, 'h'));
+  f.restart(keyed);
+  const auto writesBefore = f.writesToHome();
+  CHECK(f.sync().writes() == 0);
+  // a complete listing (an expired token, a restart of the source's server): still nothing written,
+  // and the unchanged copies' fingerprints are keyed now
+  f.work.expireCursors();
+  f.home.expireCursors();
+  CHECK(f.sync().writes() == 0);
+  CHECK(f.writesToHome() == writesBefore);
+  for (const auto& h : fingerprints()) {
+    CHECK(h.rfind("k1:", 0) == 0);
+    CHECK(h.size() == 67);
+  }
+  CHECK(f.sync().writes() == 0);
+  // a real change is written once and recorded keyed
+  f.work.userPut(SyncFixture::kWork, {timedEvent("b", "Dentist (moved)", kMonday + days(2), minutes(30))});
+  CHECK(f.sync().updated == 1);
+  CHECK(f.sync().writes() == 0);
+  for (const auto& h : fingerprints()) CHECK(h.rfind("k1:", 0) == 0);
+  // another key (the database moved to an installation with another vault): the fingerprints no
+  // longer match, the target is found to hold exactly what calgate would write, and they are
+  // re-recorded under the new key without a write
+  const auto underFirst = fingerprints();
+  SyncOptions other;
+  other.hasher = std::make_shared<const policy::ContentHasher>(std::string(32, 'x'));
+  f.restart(other);
+  f.work.expireCursors();
+  f.home.expireCursors();
+  CHECK(f.sync().writes() == 0);
+  CHECK(f.writesToHome() == writesBefore + 1);
+  const auto underSecond = fingerprints();
+  REQUIRE(underSecond.size() == underFirst.size());
+  for (std::size_t i = 0; i < underFirst.size(); ++i) CHECK(underSecond[i] != underFirst[i]);
+}

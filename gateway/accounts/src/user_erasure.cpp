@@ -9,8 +9,24 @@
 
 namespace calgate::accounts {
 
+std::string emailHash(std::string_view hashKey, std::string_view email) {
+  return hashKey.empty() ? core::sha256Hex(email) : core::keyedHash(hashKey, "email", email);
+}
+
+core::Result<std::vector<std::string>> erasedUserIds(store::Database& db, std::string_view hashKey, std::string_view email) {
+  return db.withSession([&](soci::session& sql) -> core::Result<std::vector<std::string>> {
+    std::vector<std::string> out;
+    const std::string keyed = emailHash(hashKey, email), plain = core::sha256Hex(email);
+    soci::rowset<soci::row> rows = (sql.prepare << "SELECT user_id FROM deletion_audit WHERE user_id IS NOT NULL AND "
+                                                   "(email_sha256 = :k OR email_sha256 = :p) ORDER BY deleted_at",
+                                    soci::use(keyed), soci::use(plain));
+    for (const auto& r : rows) out.push_back(r.get<std::string>(0));
+    return out;
+  });
+}
+
 core::Result<ErasureCounts> eraseUser(store::Database& db, const core::Clock& clock, const std::string& userId,
-                                      std::string_view requestedBy) {
+                                      std::string_view requestedBy, std::string_view hashKey) {
   if (requestedBy != "user" && requestedBy != "admin" && requestedBy != "retention") {
     return core::fail(core::ErrorCode::Invalid, "requestedBy must be user, admin or retention");
   }
@@ -51,20 +67,21 @@ core::Result<ErasureCounts> eraseUser(store::Database& db, const core::Clock& cl
     sql << "DELETE FROM api_tokens WHERE user_id = :u", soci::use(userId);
     sql << "DELETE FROM users WHERE id = :u", soci::use(userId);
 
-    const std::string emailHash = core::sha256Hex(email);
+    const std::string hash = emailHash(hashKey, email);
     const long long now = clock.nowUnixSeconds();
     const std::string counts = nlohmann::json{{"tokens", n.tokens},     {"accounts", n.accounts},
                                               {"calendars", n.calendars}, {"pairs", n.pairs},
                                               {"mappings", n.mappings}, {"feeds", n.feeds}}
                                    .dump();
-    sql << "INSERT INTO deletion_audit (email_sha256, deleted_at, requested_by, counts_json) VALUES (:h, :t, :r, :c)",
-        soci::use(emailHash), soci::use(now), soci::use(by), soci::use(counts);
+    sql << "INSERT INTO deletion_audit (email_sha256, deleted_at, requested_by, counts_json, user_id) "
+           "VALUES (:h, :t, :r, :c, :u)",
+        soci::use(hash), soci::use(now), soci::use(by), soci::use(counts), soci::use(userId);
     audit::AuditEntry e;
     e.actor = by == "user" ? "user" : by;
     e.action = "user.erase";
     e.objectRef = "user";
     e.decision = "erased";
-    e.facts = {{"email_sha256", emailHash}, {"counts", counts}};
+    e.facts = {{"email_sha256", hash}, {"counts", counts}};
     audit::AuditLog::appendWithin(sql, db.dialect(), e, now);
     tx.commit();
     return n;

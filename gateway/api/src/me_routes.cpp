@@ -174,7 +174,7 @@ void addMeRoutes(http::Router& router, Services& services) {
   router.add({"DELETE", "/v1/me", true, [&services](http::Request& request) {
                 if (auto ok = stopUserChannels(services, callerId(request)); !ok) return failure(ok.error(), request);
                 revokeOAuthAccess(services, callerId(request));
-                auto erased = accounts::eraseUser(*services.db, *services.clock, callerId(request), "user");
+                auto erased = accounts::eraseUser(*services.db, *services.clock, callerId(request), "user", services.hashKey);
                 if (!erased) return failure(erased.error(), request);
                 return noContent();
               },

@@ -106,6 +106,8 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
   // The vault lives in the schema: with migrations pending (auto_migrate off) the server starts
   // not-ready and nothing can use credentials yet; otherwise a wrong master key stops it here.
   std::unique_ptr<vault::Vault> credentialVault;
+  std::shared_ptr<const policy::ContentHasher> contentHasher;
+  std::string hashKey;  // the vault's key of keyed hashes (raw bytes)
   if (auto current = migrator.verifyCurrent(); current) {
     auto opened = vault::Vault::open(**db, *masterKey, core::systemClock());
     if (!opened) {
@@ -169,6 +171,14 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
     syncService = std::make_unique<sync::SyncService>(**db, *orgStack->service, *providerFactory, core::systemClock(),
                                                       config->sync, sync::ProcessIdentity::current(config->dataDir));
     metrics.setExtraSource([svc = syncService.get()] { return svc->renderMetrics(); });
+    // the key of the copies' fingerprints (never a plain hash of what a copy holds)
+    if (auto key = credentialVault->serverSecret(policy::kHashKeyPurpose)) {
+      hashKey.assign(key->begin(), key->end());
+      contentHasher = std::make_shared<const policy::ContentHasher>(hashKey);
+      syncService->setContentHasher(contentHasher);
+    } else {
+      core::log::warn("sync.hash_key_unavailable", {{"error", key.error().describe()}});
+    }
     // the audit chain's signing key: checkpoints hourly, retention after a checkpoint
     if (auto seed = credentialVault->serverSecret(audit::kSigningPurpose)) {
       auto key = core::SigningKey::fromSeed(std::string_view(reinterpret_cast<const char*>(seed->data()), seed->size()));
@@ -190,7 +200,8 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
   services.accounts = accountStore.get();
   services.providers = providerFactory.get();
   services.orgPolicies = orgStack ? orgStack->service.get() : nullptr;
-  const sync::SyncOptions syncOptions = sync::syncOptionsFrom(config->sync);
+  sync::SyncOptions syncOptions = sync::syncOptionsFrom(config->sync);
+  syncOptions.hasher = contentHasher;  // the preview plans with the fingerprints the workers record
   services.syncOptions = &syncOptions;
   services.orgPolicyService = orgStack ? orgStack->service.get() : nullptr;
   services.feedLimiter = &feedLimiter;
@@ -206,6 +217,7 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
   http::RateLimiter webhookLimiter(config->server.rateLimitPerMinute == 0 ? 0 : 60);
   services.webhookLimiter = &webhookLimiter;
   services.pushMetrics = syncService ? &syncService->pushMetrics() : nullptr;
+  services.hashKey = hashKey;
   services.policyLimiter = &policyLimiter;
   services.discoverCalDav = [allowPrivate = config->sync.allowPrivateNetworks](const accounts::CalDavLogin& login) {
     // A person waits for this answer (and a request thread with them): a slow server fails sooner.

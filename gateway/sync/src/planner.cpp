@@ -558,7 +558,7 @@ core::Result<void> DirectionPlanner::planWrite(const std::string& eventId, const
     return {};
   }
   if (rid.empty() && !standalone && m && m->state == MappingState::Synced && !m->targetEventId.empty() &&
-      in_.replacesOnUpdate && m->contentSha256 != policy::contentHash(*decision.write) &&
+      in_.replacesOnUpdate && !in_.hasher->matches(m->contentSha256, *decision.write) &&
       in_.replacesOnUpdate(m->targetEventId, *decision.write)) {
     // the target cannot turn the copy into this in place (Google: an event's type): a new copy
     auto removed = planRemoval(eventId, "the copy cannot change into this kind of event in place: it is written anew",
@@ -607,9 +607,9 @@ void DirectionPlanner::planDeletion(const std::string& eventId, const Event& eve
                                     Mapping next, bool standalone, bool force) {
   const std::string rid = next.sourceRecurrenceId;
   const Mapping* m = find(eventId, rid);
-  const std::string hash = policy::contentHash(*decision.write);
+  const std::string hash = in_.hasher->of(*decision.write);
   // done before, unless the copy is written anew (restored or recreated whole): then again
-  if (!force && m && m->state == MappingState::Deleted && m->contentSha256 == hash) return;
+  if (!force && m && m->state == MappingState::Deleted && in_.hasher->matches(m->contentSha256, *decision.write)) return;
   const bool whole = rid.empty() || standalone;  // the copy is a resource of its own
   const bool copy = whole ? (m && m->state == MappingState::Synced && !m->targetEventId.empty()) : seriesCopy(eventId);
   const StepCause cause = decision.mode == policy::EffectiveMode::Denied ? StepCause::PolicyRequired
@@ -638,18 +638,23 @@ void DirectionPlanner::planUpsert(const std::string& eventId, const Event& event
                                   Mapping next, bool force, bool standalone) {
   const std::string rid = next.sourceRecurrenceId;
   const Mapping* m = find(eventId, rid);
-  const std::string hash = policy::contentHash(*decision.write);
+  const std::string hash = in_.hasher->of(*decision.write);
+  const bool same = m && in_.hasher->matches(m->contentSha256, *decision.write);
   const bool userDeleted = m && m->state == MappingState::Deleted && !m->deletedAt;
   auto finish = [&](PlanStep& s) {
     s.mode = decision.mode;
     s.reasons = std::move(decision.reasons);
     s.startAt = next.startAt, s.endAt = next.endAt, s.allDay = next.allDay, s.recurring = next.recurring;
   };
-  if (!force && m && m->contentSha256 == hash &&
-      (m->state == MappingState::Synced || (userDeleted && !in_.restoreDeletedCopies))) {
+  if (!force && same && (m->state == MappingState::Synced || (userDeleted && !in_.restoreDeletedCopies))) {
     // the decision is audited (with the evaluator's reasons) when the source was seen to change
     PlanStep& s = add(userDeleted ? StepKind::KeepDeleted : StepKind::Unchanged, eventId, rid);
     if (m->sourceEtag != event.etag) s.records = {next}, s.audited = true, byKey_[{eventId, rid}] = next;
+    if (!in_.hasher->current(m->contentSha256)) {
+      // an unkeyed fingerprint of an unchanged copy: re-recorded keyed, nothing written
+      next.contentSha256 = hash;
+      s.records = {next}, byKey_[{eventId, rid}] = next;
+    }
     s.write = std::move(*decision.write);  // what the copy holds: shown by the preview, not written
     return finish(s);
   }
@@ -667,7 +672,7 @@ void DirectionPlanner::planUpsert(const std::string& eventId, const Event& event
   if (recognised(eventId, next, *decision.write, hash)) return finish(out_.steps.back());
   const bool whole = rid.empty() || standalone;  // the copy is a resource of its own
   const bool exists = whole ? (m && m->state == MappingState::Synced && !m->targetEventId.empty()) : true;
-  const bool restoring = force && m && m->contentSha256 == hash;
+  const bool restoring = force && same;
   PlanStep& s = add(restoring ? StepKind::Restore : exists ? StepKind::Update : StepKind::Create, eventId, rid);
   s.standalone = standalone;
   s.op = exists ? WriteOp::Update : WriteOp::Create;

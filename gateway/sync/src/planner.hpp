@@ -6,6 +6,7 @@
 #include "calgate/core/error.hpp"
 #include "calgate/sync/pair_store.hpp"
 #include "calgate/sync/sync_engine.hpp"
+#include "calgate/policy/content_hash.hpp"
 #include "calgate/sync/sync_plan.hpp"
 
 #include <functional>
@@ -28,6 +29,8 @@ struct PlanInput {
   std::vector<policy::OrgPolicy> orgs;    ///< the source's organisation policies (strictest applies)
   long long now = 0;
   bool restoreDeletedCopies = false;
+  /// Fingerprints of what copies hold (keyed when the vault gave a key); never null.
+  std::shared_ptr<const policy::ContentHasher> hasher = std::make_shared<const policy::ContentHasher>();
   /// The copies are re-rendered (rules, window or policies changed): rewriting a copy is what the
   /// new policy requires, and so is removing one that can no longer be approved.
   bool rerender = false;

@@ -158,6 +158,7 @@ core::Result<void> decide(PairPlan& out, const SyncPair& pair, MappingStore& map
   detail::PlanInput common;
   common.now = now;
   common.restoreDeletedCopies = options.restoreDeletedCopies;
+  if (options.hasher) common.hasher = options.hasher;
   common.rerender = out.rerender;
   std::vector<DirectionInputs> inputs;
   for (std::size_t i = 0; i < (pair.direction == Direction::TwoWay ? 2u : 1u); ++i) {

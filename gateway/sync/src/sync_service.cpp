@@ -240,7 +240,7 @@ core::Result<void> SyncService::handle(const sync::Job& job) {
   if (!opened) return opened.error().code == ErrorCode::NotFound ? core::Result<void>{} : std::unexpected(opened.error());
   auto& [pair, sp, tp] = *opened;
 
-  SyncEngine engine(db_, orgs_, clock_, syncOptionsFrom(config_));
+  SyncEngine engine(db_, orgs_, clock_, engineOptions());
   engine.setWriteObserver([this](std::string_view provider, std::string_view action) {
     std::lock_guard lock(counters_.mutex);
     ++counters_.writes[{std::string(provider), std::string(action)}];
@@ -324,7 +324,7 @@ core::Result<void> SyncService::removePair(const sync::Job& job) {
   auto opened = openPair(job);
   if (!opened) return opened.error().code == ErrorCode::NotFound ? core::Result<void>{} : std::unexpected(opened.error());
   auto& [pair, sp, tp] = *opened;
-  SyncEngine engine(db_, orgs_, clock_, syncOptionsFrom(config_));
+  SyncEngine engine(db_, orgs_, clock_, engineOptions());
   auto removed = engine.removeCopies(pair.id, *sp, *tp, [this, &job] { return queue_.check(job); });
   if (!removed) return std::unexpected(removed.error());
   if (auto ok = pairs.remove(pair.id); !ok) return ok;  // its jobs (this one too) go with it

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace calgate::accounts {
 
@@ -19,9 +20,17 @@ struct ErasureCounts {
 };
 
 /// `requestedBy`: "user" | "admin" | "retention". NotFound when there is no such user. The audit
-/// log gets a "user.erase" entry naming only the email's hash and the counts.
+/// log gets a "user.erase" entry naming only the email's hash and the counts. `hashKey` (the
+/// vault's keyed-hash key) makes that hash keyed (emailHash); empty: a plain SHA-256 (tests).
 core::Result<ErasureCounts> eraseUser(store::Database& db, const core::Clock& clock, const std::string& userId,
-                                      std::string_view requestedBy);
+                                      std::string_view requestedBy, std::string_view hashKey = {});
+
+/// What an erasure record keeps of an address: keyed with `hashKey`, or a plain SHA-256 without.
+std::string emailHash(std::string_view hashKey, std::string_view email);
+
+/// The ids of erased users whose address was `email` (normalised), by the erasure records' hash
+/// under `hashKey` or, for records older than keyed hashes, the plain SHA-256.
+core::Result<std::vector<std::string>> erasedUserIds(store::Database& db, std::string_view hashKey, std::string_view email);
 
 /// Retention of the erasure records: removes those older than `cutoff` (unix seconds). Returns how
 /// many went.

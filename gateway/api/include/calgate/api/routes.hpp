@@ -70,6 +70,9 @@ struct Services {
   http::RateLimiter* unknownFeedLimiter = nullptr;
   /// Push notifications that are not calgate's (forged, unknown channel), per client address.
   http::RateLimiter* webhookLimiter = nullptr;
+  /// The vault's key of keyed hashes (erasure records keep only a keyed hash of the address);
+  /// empty while the vault is closed.
+  std::string hashKey{};
   /// Counts the notifications the webhook endpoints receive (null: not counted).
   sync::PushMetrics* pushMetrics = nullptr;
   /// OAuth sign-ins (null while the vault is closed) and the access tokens of OAuth accounts.

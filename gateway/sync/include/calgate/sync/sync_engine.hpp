@@ -7,6 +7,7 @@
 /// Generic over providers::Provider.
 
 #include "calgate/core/clock.hpp"
+#include "calgate/policy/content_hash.hpp"
 #include "calgate/core/error.hpp"
 #include "calgate/policy/org_policy_source.hpp"
 #include "calgate/policy/write_context.hpp"
@@ -33,6 +34,9 @@ struct SyncOptions {
   /// Copies a user deleted in the target: recreate them (true) or leave them deleted while their
   /// source is unchanged (false, the default).
   bool restoreDeletedCopies = false;
+  /// Fingerprints of what the copies hold, keyed with the vault's key (policy::ContentHasher);
+  /// null: unkeyed. Copies recorded with the other form are re-recorded, never rewritten.
+  std::shared_ptr<const policy::ContentHasher> hasher;
   /// Test hook called at every step boundary of a write: "before_write", "after_write",
   /// "after_record". An error aborts the run there, as a crash would.
   std::function<core::Result<void>(std::string_view point)> failpoint;

@@ -95,6 +95,8 @@ class SyncService {
   /// hourly and purges audit entries past retention (after a checkpoint). Without it neither
   /// happens. Call before start().
   void setAuditKey(std::shared_ptr<const core::SigningKey> key) { auditKey_ = std::move(key); }
+  /// The keyed fingerprints the engine records (SyncOptions::hasher). Call before start().
+  void setContentHasher(std::shared_ptr<const policy::ContentHasher> hasher) { hasher_ = std::move(hasher); }
 
  private:
   void workerLoop(unsigned index);
@@ -124,6 +126,12 @@ class SyncService {
   SyncCounters counters_;
   PushMetrics push_;
   std::shared_ptr<const core::SigningKey> auditKey_;
+  std::shared_ptr<const policy::ContentHasher> hasher_;
+  SyncOptions engineOptions() const {
+    SyncOptions o = syncOptionsFrom(config_);
+    o.hasher = hasher_;
+    return o;
+  }
   std::atomic<bool> stopping_{false};
   std::mutex mutex_;
   std::condition_variable wake_;
