@@ -23,8 +23,8 @@ PACKAGES=(
   postgresql radicale xandikos nsd ldnsutils dns-root-data
   # nginx: the TLS-terminating reverse proxy the push tests put in front of calgate (test CA)
   nginx-light
-  # test tooling
-  curl python3 python3-jsonschema python3-yaml procps openssl
+  # test tooling (systemd: systemd-analyze checks the service unit's sandbox, deploy/systemd)
+  curl python3 python3-jsonschema python3-yaml procps openssl systemd
   # benchmarks (bench/): Google Benchmark, and wrk for the HTTP API benchmark
   libbenchmark-dev wrk
 )
