@@ -129,6 +129,20 @@ void absorbTwins(soci::session& sql, store::Dialect dialect, const std::string& 
   sql << twins, soci::use(key);
 }
 
+// A dead worker's job absorbs its queued twins (absorbTwins). They may have been asked for by
+// notifications: the earliest one's time goes with the run that serves them.
+void takeOverTwins(soci::session& sql, store::Dialect dialect, const std::string& key, Job& job) {
+  long long twin = 0;
+  soci::indicator twinInd = soci::i_null;
+  sql << "SELECT MIN(notified_at) FROM jobs WHERE coalesce_key = :k AND state = 'queued'", soci::into(twin, twinInd),
+      soci::use(key);
+  if (twinInd == soci::i_ok && (!job.notifiedAtMs || twin < *job.notifiedAtMs)) {
+    job.notifiedAtMs = twin;
+    sql << "UPDATE jobs SET notified_at = :t WHERE id = :i", soci::use(twin), soci::use(job.id);
+  }
+  absorbTwins(sql, dialect, key);
+}
+
 void auditDeath(store::Database& db, const core::Clock& clock, const DeadJob& dead) {
   audit::AuditEntry e;
   e.userId = dead.userId;
@@ -221,19 +235,7 @@ core::Result<JobQueue::Claimed> JobQueue::claimOnce(const std::string& owner, Jo
       if (take.get_affected_rows() == 0) return Claimed::Again;  // rolled back: another run has the pair
       sql << "SELECT generation FROM pair_leases WHERE pair_id = :p", soci::into(job.fence), soci::use(job.pairId);
     }
-    if (state == "running" && !key.empty()) {
-      // the queued twins it absorbs may have been asked for by notifications: the earliest one's
-      // time goes with the run that serves them
-      long long twin = 0;
-      soci::indicator twinInd = soci::i_null;
-      sql << "SELECT MIN(notified_at) FROM jobs WHERE coalesce_key = :k AND state = 'queued'", soci::into(twin, twinInd),
-          soci::use(key);
-      if (twinInd == soci::i_ok && (!job.notifiedAtMs || twin < *job.notifiedAtMs)) {
-        job.notifiedAtMs = twin;
-        sql << "UPDATE jobs SET notified_at = :t WHERE id = :i", soci::use(twin), soci::use(job.id);
-      }
-      absorbTwins(sql, db_.dialect(), key);
-    }
+    if (state == "running" && !key.empty()) takeOverTwins(sql, db_.dialect(), key, job);
     sql << "UPDATE jobs SET state = 'running', lease_owner = :o, lease_expires_at = :e, attempts = attempts + 1, "
            "updated_at = :n WHERE id = :i",
         soci::use(owner), soci::use(until), soci::use(now), soci::use(job.id);
