@@ -186,3 +186,25 @@ TEST_CASE("the store recovers by itself when the database server restarts", "[st
   CHECK(f.t.db().ping());
   CHECK(f.users.addUser("grace@example.com", "default"));
 }
+
+TEST_CASE("retention: revoked tokens go after their period; live ones stay", "[store][users]") {
+  Fixture f;
+  auto user = f.users.addUser("old@example.com", "first");
+  REQUIRE(user);
+  auto second = f.users.issueToken("old@example.com", "second");
+  REQUIRE(second);
+  REQUIRE(f.users.revokeToken(second->token.id));
+  const long long now = f.clock.nowUnixSeconds();
+  auto gone = f.users.purgeRevokedTokens(now - 90 * 86400);
+  REQUIRE(gone);
+  CHECK(*gone == 0);
+  f.clock.t += std::chrono::hours(24 * 91);
+  gone = f.users.purgeRevokedTokens(f.clock.nowUnixSeconds() - 90 * 86400);
+  REQUIRE(gone);
+  CHECK(*gone == 1);
+  auto tokens = f.users.listTokens("old@example.com");
+  REQUIRE(tokens);
+  REQUIRE(tokens->size() == 1);
+  CHECK(tokens->front().label == "first");
+  CHECK(f.users.authenticate(user->second.secret));
+}

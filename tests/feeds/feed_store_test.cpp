@@ -246,3 +246,34 @@ TEST_CASE("a feed is never cut short: too many busy blocks, or a series of 100,0
   CHECK(over.error().cause == core::Cause::BudgetExceeded);
   CHECK_THAT(over.error().message, Catch::Contains("more than 29 busy blocks"));
 }
+
+TEST_CASE("retention: revoked feeds go after their period, stale PIN counters after a day; the PIN client key is keyed",
+          "[store][feeds]") {
+  Fixture f;
+  auto user = f.users.addUser("keep@example.com", "t");
+  REQUIRE(user);
+  auto kept = f.feedStore.create({user->first.id, "Busy", {"cal_a"}, 3, 30, std::string("2468")});
+  auto revoked = f.feedStore.create({user->first.id, "Busy", {"cal_b"}, 3, 30, std::nullopt});
+  REQUIRE(kept);
+  REQUIRE(revoked);
+  REQUIRE(f.feedStore.revoke(revoked->feed.id));
+  // a wrong PIN counted under a keyed client key: neither the address nor its plain hash is stored
+  const std::string key(32, 'p');
+  REQUIRE(f.feedStore.checkPin(kept->feed.id, "0000", "198.51.100.7", key));
+  CHECK(f.count("SELECT COUNT(*) FROM feed_pin_attempts WHERE client LIKE 'k1:%'") == 1);
+  CHECK(f.count("SELECT COUNT(*) FROM feed_pin_attempts WHERE client LIKE '%198.51%'") == 0);
+  const long long now = f.clock.nowUnixSeconds();
+  // within their periods nothing goes
+  auto purged = f.feedStore.purge(now - 90 * 86400, now - 86400);
+  REQUIRE(purged);
+  CHECK(*purged == 0);
+  // 100 days on: the revoked feed and the untouched counter go, the live feed stays
+  f.clock.advance(hours(24 * 100));
+  const long long later = f.clock.nowUnixSeconds();
+  purged = f.feedStore.purge(later - 90 * 86400, later - 86400);
+  REQUIRE(purged);
+  CHECK(*purged == 2);
+  CHECK(f.feedStore.get(kept->feed.id));
+  CHECK_FALSE(f.feedStore.get(revoked->feed.id));
+  CHECK(f.count("SELECT COUNT(*) FROM feed_pin_attempts") == 0);
+}

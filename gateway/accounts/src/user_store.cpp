@@ -176,6 +176,15 @@ core::Result<std::vector<ApiToken>> UserStore::listTokens(std::string_view email
   });
 }
 
+core::Result<std::size_t> UserStore::purgeRevokedTokens(long long before) {
+  return db_.withSession([&](soci::session& sql) -> core::Result<std::size_t> {
+    soci::statement st = (sql.prepare << "DELETE FROM api_tokens WHERE revoked_at IS NOT NULL AND revoked_at < :b",
+                          soci::use(before));
+    st.execute(true);
+    return static_cast<std::size_t>(st.get_affected_rows());
+  });
+}
+
 core::Result<ApiToken> UserStore::revokeToken(std::string_view tokenId) {
   const std::string id(tokenId);
   return db_.withSession([&](soci::session& sql) -> core::Result<ApiToken> {

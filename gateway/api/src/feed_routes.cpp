@@ -259,7 +259,7 @@ http::Response serveFeed(Services& services, RenderCache& cache, http::Request& 
     if (!pin || pin->empty()) {
       return http::problem(401, "pin-required", "Unauthorized", "this feed needs its PIN (query pin= or X-Feed-Pin)");
     }
-    auto check = store.checkPin(feed->id, *pin, request.clientAddress);
+    auto check = store.checkPin(feed->id, *pin, request.clientAddress, services.hashKey);
     if (!check) return failure(check.error(), request);
     if (check->lockedFor) {
       http::Response r = http::problem(429, "pin-locked", "Too Many Requests",

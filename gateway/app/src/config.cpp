@@ -274,6 +274,8 @@ const std::vector<KeySpec>& keySpecs() {
                  [](Config& c, auto v) { c.sync.auditRetentionDays = static_cast<unsigned>(v); }),
       integerKey("retention.deletion_records_days", 30, 36500,
                  [](Config& c, auto v) { c.sync.deletionRecordsDays = static_cast<unsigned>(v); }),
+      integerKey("retention.revoked_days", 1, 36500,
+                 [](Config& c, auto v) { c.sync.revokedDays = static_cast<unsigned>(v); }),
       integerKey("limits.accounts_per_user", 1, 100000,
                  [](Config& c, auto v) { c.limits.accountsPerUser = static_cast<unsigned>(v); }),
       integerKey("limits.pairs_per_user", 1, 100000,

@@ -9,6 +9,7 @@
 #include "calgate/app/bootstrap.hpp"
 #include "calgate/app/cli.hpp"
 #include "calgate/audit/checkpoints.hpp"
+#include "calgate/feeds/feed_store.hpp"
 #include "calgate/app/oauth_offers.hpp"
 #include "calgate/core/log.hpp"
 #include "calgate/core/version.hpp"
@@ -179,6 +180,10 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
     } else {
       core::log::warn("sync.hash_key_unavailable", {{"error", key.error().describe()}});
     }
+    // revoked feeds (with their PIN counters) and stale PIN counters go with the purge job
+    syncService->setRetention([database = db->get(), days = config->sync.revokedDays](long long now) {
+      return feeds::FeedStore(*database, core::systemClock()).purge(now - static_cast<long long>(days) * 86400, now - 86400);
+    });
     // the audit chain's signing key: checkpoints hourly, retention after a checkpoint
     if (auto seed = credentialVault->serverSecret(audit::kSigningPurpose)) {
       auto key = core::SigningKey::fromSeed(std::string_view(reinterpret_cast<const char*>(seed->data()), seed->size()));

@@ -157,7 +157,7 @@ core::Result<Feed> FeedStore::findByToken(std::string_view token) {
   return std::move(found->front());
 }
 
-std::string pinClientKey(const std::string& feedId, std::string_view address) {
+std::string pinClientKey(const std::string& feedId, std::string_view address, std::string_view hashKey) {
   std::string client(address);
   if (client.find(':') != std::string::npos && client.find('.') == std::string::npos) {
     // IPv6: one allocation (a /64) is one client, or anyone could rotate through its addresses
@@ -168,16 +168,33 @@ std::string pinClientKey(const std::string& feedId, std::string_view address) {
       if (inet_ntop(AF_INET6, &a, buf, sizeof buf)) client = buf;
     }
   }
+  // keyed: the feed id is in the same row, so an unkeyed hash of an IPv4 address is found by trying
+  // all of them
+  if (!hashKey.empty()) return core::keyedHash(hashKey, "pin-client", feedId + "\n" + client);
   return core::sha256Hex("calgate-pin-client\n" + feedId + "\n" + client).substr(0, 32);
 }
 
-core::Result<PinCheck> FeedStore::checkPin(const std::string& feedId, std::string_view pin, std::string_view client) {
+core::Result<std::size_t> FeedStore::purge(long long revokedBefore, long long staleBefore) {
+  return db_.withSession([&](soci::session& sql) -> core::Result<std::size_t> {
+    soci::statement feeds = (sql.prepare << "DELETE FROM feeds WHERE revoked_at IS NOT NULL AND revoked_at < :r",
+                             soci::use(revokedBefore));
+    feeds.execute(true);
+    soci::statement attempts =
+        (sql.prepare << "DELETE FROM feed_pin_attempts WHERE updated_at < :s AND (locked_until IS NULL OR locked_until < :n)",
+         soci::use(staleBefore), soci::use(staleBefore));
+    attempts.execute(true);
+    return static_cast<std::size_t>(feeds.get_affected_rows() + attempts.get_affected_rows());
+  });
+}
+
+core::Result<PinCheck> FeedStore::checkPin(const std::string& feedId, std::string_view pin, std::string_view client,
+                                           std::string_view hashKey) {
   // Every attempt is counted - and the lock decided - in one transaction before the (slow) scrypt
   // run, so concurrent guesses cannot all pass a "not locked yet" check: at most kPinAttempts
   // guesses per lock window and client, however many arrive at once.
   std::string stored;
   const long long now = clock_.nowUnixSeconds();
-  const std::string key = pinClientKey(feedId, client);
+  const std::string key = pinClientKey(feedId, client, hashKey);
   bool settled = false;  // no PIN on the feed, or locked before this attempt: no scrypt run
   auto reserved = db_.withSession([&](soci::session& sql) -> core::Result<PinCheck> {
     store::WriteTransaction tx(sql, db_.dialect());

@@ -1,6 +1,7 @@
 #include "calgate/sync/sync_service.hpp"
 
 #include "calgate/accounts/user_erasure.hpp"
+#include "calgate/accounts/user_store.hpp"
 #include "calgate/audit/checkpoints.hpp"
 
 #include "calgate/accounts/account_store.hpp"
@@ -216,6 +217,10 @@ core::Result<void> SyncService::purge() {
   if (!mappings) return std::unexpected(mappings.error());
   auto records = accounts::purgeDeletionRecords(db_, now - static_cast<long long>(config_.deletionRecordsDays) * 86400);
   if (!records) return std::unexpected(records.error());
+  auto tokens = accounts::UserStore(db_, clock_).purgeRevokedTokens(now - static_cast<long long>(config_.revokedDays) * 86400);
+  if (!tokens) return std::unexpected(tokens.error());
+  auto more = retention_ ? retention_(now) : core::Result<std::size_t>(0);
+  if (!more) return std::unexpected(more.error());
   std::size_t entries = 0;
   if (auditKey_) {
     audit::AuditLog log(db_, clock_);
@@ -226,7 +231,11 @@ core::Result<void> SyncService::purge() {
       return std::unexpected(signedHead.error());
     }
   }
-  core::log::info("sync.purged", {{"mappings", *mappings}, {"deletion_records", *records}, {"audit_entries", entries}});
+  core::log::info("sync.purged", {{"mappings", *mappings},
+                                  {"deletion_records", *records},
+                                  {"revoked_tokens", *tokens},
+                                  {"other_rows", *more},
+                                  {"audit_entries", entries}});
   return {};
 }
 

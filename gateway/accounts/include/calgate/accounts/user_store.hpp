@@ -65,6 +65,8 @@ class UserStore {
   core::Result<std::vector<ApiToken>> listTokens(std::string_view email);
   /// Revokes a token by id. NotFound if unknown; revoking twice is not an error.
   core::Result<ApiToken> revokeToken(std::string_view tokenId);
+  /// Retention: tokens revoked before `before` (unix seconds) go. Returns how many.
+  core::Result<std::size_t> purgeRevokedTokens(long long before);
 
   /// Resolves a bearer secret. Unauthorized, with the same message, for an unknown, revoked or
   /// malformed token or a disabled user, so callers cannot tell which part failed.

@@ -72,7 +72,11 @@ class FeedStore {
   /// Checks a PIN against the feed's hash, counting failures per client (`client`: its address;
   /// IPv6 by /64) and locking that client out after kPinAttempts. Other clients are unaffected:
   /// a stranger guessing PINs cannot lock the owner's viewers out.
-  core::Result<PinCheck> checkPin(const std::string& feedId, std::string_view pin, std::string_view client);
+  core::Result<PinCheck> checkPin(const std::string& feedId, std::string_view pin, std::string_view client,
+                                  std::string_view hashKey = {});
+  /// Retention: feeds revoked before `revokedBefore` go (with their PIN attempts), and PIN
+  /// attempts untouched since `staleBefore` whose lock is over. Returns how many rows went.
+  core::Result<std::size_t> purge(long long revokedBefore, long long staleBefore);
 
  private:
   store::Database& db_;

@@ -19,6 +19,7 @@ struct SyncConfig {
   unsigned mappingRetentionDays = 30;          ///< soft-deleted mappings are purged after this
   unsigned auditRetentionDays = 400;           ///< retention.audit_days: audit entries older go (after a checkpoint)
   unsigned deletionRecordsDays = 1095;         ///< retention.deletion_records_days: erasure records older go
+  unsigned revokedDays = 90;                   ///< retention.revoked_days: revoked tokens and feeds older go
   bool allowPrivateNetworks = false;           ///< CalDAV servers on loopback/LAN addresses (self-hosted)
   // Budgets: a run that exceeds one stops with a stored error (cause BudgetExceeded) and deletes nothing.
   std::chrono::seconds runBudget{1800};        ///< wall time of one pair run (all its calendar requests)

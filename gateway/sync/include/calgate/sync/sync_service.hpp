@@ -22,6 +22,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -95,6 +96,10 @@ class SyncService {
   /// hourly and purges audit entries past retention (after a checkpoint). Without it neither
   /// happens. Call before start().
   void setAuditKey(std::shared_ptr<const core::SigningKey> key) { auditKey_ = std::move(key); }
+  /// More retention for the purge job, from libraries the sync library does not depend on (revoked
+  /// feeds, PIN counters): called with the current time; returns how many rows went. Call before
+  /// start().
+  void setRetention(std::function<core::Result<std::size_t>(long long now)> purge) { retention_ = std::move(purge); }
   /// The keyed fingerprints the engine records (SyncOptions::hasher). Call before start().
   void setContentHasher(std::shared_ptr<const policy::ContentHasher> hasher) { hasher_ = std::move(hasher); }
 
@@ -127,6 +132,7 @@ class SyncService {
   PushMetrics push_;
   std::shared_ptr<const core::SigningKey> auditKey_;
   std::shared_ptr<const policy::ContentHasher> hasher_;
+  std::function<core::Result<std::size_t>(long long now)> retention_;
   SyncOptions engineOptions() const {
     SyncOptions o = syncOptionsFrom(config_);
     o.hasher = hasher_;
