@@ -5,6 +5,7 @@
 // service fixture and node.
 #include "calgate/sync/push_channels.hpp"
 #include "sync/push_support.hpp"
+#include "calgate/sync/job_queue.hpp"
 #include "calgate/sync/push_maintainer.hpp"
 #include "support/https_receiver.hpp"
 #include "sync/graph_pair.hpp"
@@ -73,11 +74,14 @@ TEST_CASE("push subscriptions on Microsoft 365: opened, renewed by PATCH, reauth
   // Graph dropped it without calgate hearing: the renewal finds it gone, the next round makes a new one
   fake.control("POST", "subscriptions/" + rows[0].resourceId + "/lifecycle", {{"event", "subscriptionRemoved"}});
   advance(hours(25));
+  CHECK_FALSE(JobQueue(p.f.t.db(), p.f.clock).pairJob(p.pairId)->queued);
   round = maintainer.maintain();
   REQUIRE(round);
   CHECK(round->failed == 1);
   CHECK(round->forgotten == 1);
   CHECK(test::recordedChannels(p).empty());
+  // the failed renewal did not wait for the safety poll: the pair is synced now
+  CHECK(JobQueue(p.f.t.db(), p.f.clock).pairJob(p.pairId)->queued);
   round = maintainer.maintain();
   REQUIRE(round);
   CHECK(round->opened == 1);

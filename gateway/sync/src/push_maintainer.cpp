@@ -2,6 +2,7 @@
 
 #include "calgate/core/ids.hpp"
 #include "calgate/core/log.hpp"
+#include "calgate/sync/job_queue.hpp"
 #include "calgate/sync/pair_store.hpp"
 #include "calgate/sync/push_inbox.hpp"
 
@@ -164,6 +165,7 @@ core::Result<void> PushMaintainer::tend(const PushChannel& c, const std::set<std
     observe(c.provider, "reauthorize", done.has_value());
     if (!done) {
       failed(round, c.calendarId, done.error(), "push.reauthorize_failed");
+      if (auto ok = pollNow(c.calendarId); !ok) return ok;
     } else {
       ++round.reauthorized;
       if (auto ok = PushChannelStore(db_, clock_).setReauthorize(c.id, false); !ok) return ok;
@@ -183,6 +185,7 @@ core::Result<void> PushMaintainer::renew(const PushChannel& c, PushRound& round)
   observe(c.provider, "renew", renewed.has_value());
   if (!renewed) {
     failed(round, c.calendarId, renewed.error(), "push.renew_failed");
+    if (auto ok = pollNow(c.calendarId); !ok) return ok;
     if (renewed.error().code == core::ErrorCode::NotFound) {
       ++round.forgotten;
       return store.remove(c.id);
@@ -210,6 +213,18 @@ core::Result<void> PushMaintainer::stop(const PushChannel& channel, PushRound& r
     ++round.forgotten;
   }
   return PushChannelStore(db_, clock_).remove(channel.id);
+}
+
+// A channel whose renewal failed may have stopped notifying already: the pairs reading its
+// calendar are synced now (coalesced with a sync already queued), not only at the safety poll.
+core::Result<void> PushMaintainer::pollNow(const std::string& calendarId) {
+  auto pairs = PairStore(db_, clock_).listRunnableReading(calendarId);
+  if (!pairs) return std::unexpected(pairs.error());
+  JobQueue queue(db_, clock_);
+  for (const auto& p : *pairs) {
+    if (auto queued = queue.enqueue("sync_pair", p.id, "sync:" + p.id); !queued) return std::unexpected(queued.error());
+  }
+  return {};
 }
 
 core::Result<std::unique_ptr<providers::Provider>> PushMaintainer::adapterOf(const std::string& calendarId) {

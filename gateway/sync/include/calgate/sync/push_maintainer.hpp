@@ -11,7 +11,9 @@
 ///   provider is asked, since notifications may come before its answer; a failed open is
 ///   forgotten and tried again next round. One calendar's failure never stops the others'.
 /// A provider's refusal (a failed handshake, a refused watch) is recorded per calendar and asked
-/// again after 10 minutes, doubling up to a day; meanwhile the calendar is polled. Run as a job
+/// again after 10 minutes, doubling up to a day; meanwhile the calendar is polled. A failed renewal
+/// or reauthorization syncs the pairs reading the calendar at once (the channel may be silent
+/// already) besides counting the failure. Run as a job
 /// ("push_maintain") by any `calgate serve` process, one round at a time across all of them (a
 /// lease row); a round that finds another running does nothing (`busy`). Not thread-safe.
 
@@ -67,6 +69,7 @@ class PushMaintainer {
   core::Result<void> renew(const PushChannel& channel, PushRound& round);
   core::Result<void> stop(const PushChannel& channel, PushRound& round);
   core::Result<std::unique_ptr<providers::Provider>> adapterOf(const std::string& calendarId);
+  core::Result<void> pollNow(const std::string& calendarId);
   void failed(PushRound& round, const std::string& calendarId, const core::Error& error, std::string_view event);
   void observe(std::string_view provider, std::string_view action, bool ok) const {
     if (observer_) observer_(provider, action, ok);
