@@ -376,3 +376,37 @@ TEST_CASE("the purge job signs the audit head hourly and applies retention to au
   INFO((verified ? "" : verified.error().message));
   CHECK(verified);
 }
+
+TEST_CASE("a running sync reports its progress to the pair's status: steps, planned and written writes", "[jobs][progress]") {
+  SyncFixture f;
+  // the engine says where it is
+  std::vector<std::pair<std::string, std::size_t>> said;
+  f.engine->setProgressObserver([&](std::string_view step, std::size_t planned) { said.emplace_back(step, planned); });
+  f.work.userPut(SyncFixture::kWork, {test::timedEvent("a", "A", sys_days(2026y / November / 23) + hours(9))});
+  f.work.userPut(SyncFixture::kWork, {test::timedEvent("b", "B", sys_days(2026y / November / 24) + hours(9))});
+  REQUIRE(f.sync().created == 2);
+  CHECK(said == std::vector<std::pair<std::string, std::size_t>>{{"pulling", 0}, {"writing", 2}});
+
+  // the run holding the pair's lease records it; the status shows it while the run holds the pair
+  JobQueue q(f.t.db(), f.clock);
+  REQUIRE(*q.enqueue("sync_pair", f.pairId, "sync:" + f.pairId));
+  auto job = **q.claim("w1");
+  CHECK_FALSE(q.pairJob(f.pairId)->progress);
+  REQUIRE(q.progress(job, {"writing", 40, 12, 0}));
+  auto state = q.pairJob(f.pairId);
+  REQUIRE(state->progress);
+  CHECK(state->progress->step == "writing");
+  CHECK(state->progress->planned == 40);
+  CHECK(state->progress->written == 12);
+  CHECK(state->progress->updatedAt == f.clock.nowUnixSeconds());
+  // done: no progress any more; the next run starts from nothing
+  REQUIRE(q.complete(job, "w1"));
+  CHECK_FALSE(q.pairJob(f.pairId)->progress);
+  REQUIRE(*q.enqueue("sync_pair", f.pairId, "sync:" + f.pairId));
+  auto next = **q.claim("w1");
+  CHECK_FALSE(q.pairJob(f.pairId)->progress);
+  // a run that lost its pair reports nothing over the one that has it now
+  REQUIRE(q.progress(job, {"pulling", 0, 0, 0}));
+  CHECK_FALSE(q.pairJob(f.pairId)->progress);
+  REQUIRE(q.complete(next, "w1"));
+}

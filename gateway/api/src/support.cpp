@@ -272,7 +272,13 @@ core::Result<nlohmann::json> statusJson(Services& services, const sync::SyncPair
        {{"queued", job->queued},
         {"running", job->running},
         {"attempts", job->attempts},
-        {"next_run_at", job->nextRunAt ? nlohmann::json(*job->nextRunAt) : nlohmann::json(nullptr)}}}};
+        {"next_run_at", job->nextRunAt ? nlohmann::json(*job->nextRunAt) : nlohmann::json(nullptr)},
+        // how far the running sync got (what the portal shows while it runs)
+        {"progress", job->progress ? nlohmann::json{{"step", job->progress->step},
+                                                    {"planned", job->progress->planned},
+                                                    {"written", job->progress->written},
+                                                    {"updated_at", job->progress->updatedAt}}
+                                   : nlohmann::json(nullptr)}}}};
 }
 
 std::string_view validationName(policy::Validation v) {

@@ -87,6 +87,10 @@ constexpr const char* kRunnable =
     "l.expires_at >= :n3) AND NOT EXISTS (SELECT 1 FROM pairs p WHERE p.id = j.pair_id AND "
     "p.quarantined_at IS NOT NULL)))";
 
+// A new run of a pair starts without its predecessor's progress.
+constexpr const char* kNoProgress =
+    "progress_step = NULL, progress_planned = NULL, progress_written = NULL, progress_at = NULL";
+
 // Declared dead on re-taking: its runs kept stopping without reporting back.
 struct DeadJob {
   std::string id, pairId, userId;
@@ -227,8 +231,9 @@ core::Result<JobQueue::Claimed> JobQueue::claimOnce(const std::string& owner, Jo
       sql << "INSERT INTO pair_leases (pair_id) VALUES (:p) ON CONFLICT DO NOTHING", soci::use(job.pairId);
       // The guard: of two claims of one pair only one passes this update (the second waits for
       // the first's row lock, then sees the lease taken).
-      soci::statement take = (sql.prepare << "UPDATE pair_leases SET generation = generation + 1, job_id = :j, "
-                                             "owner = :o, expires_at = :e WHERE pair_id = :p AND expires_at < :n",
+      soci::statement take = (sql.prepare << std::string("UPDATE pair_leases SET generation = generation + 1, "
+                                                         "job_id = :j, owner = :o, expires_at = :e, ") + kNoProgress +
+                                                 " WHERE pair_id = :p AND expires_at < :n",
                               soci::use(job.id), soci::use(owner), soci::use(until), soci::use(job.pairId),
                               soci::use(now));
       take.execute(true);
@@ -432,7 +437,27 @@ core::Result<PairJobState> JobQueue::pairJob(const std::string& pairId) {
       }
       job.attempts = std::max(job.attempts, static_cast<int>(store::integerAt(r, 1)));
     }
+    const long long now = clock_.nowUnixSeconds();
+    soci::rowset<soci::row> lease =
+        (sql.prepare << "SELECT progress_step, progress_planned, progress_written, progress_at FROM pair_leases "
+                        "WHERE pair_id = :p AND expires_at >= :n AND progress_step IS NOT NULL",
+         soci::use(pairId), soci::use(now));
+    for (const auto& r : lease) {
+      job.progress = RunProgress{store::textAt(r, 0), store::integerAt(r, 1), store::integerAt(r, 2), store::integerAt(r, 3)};
+    }
     return job;
+  });
+}
+
+core::Result<void> JobQueue::progress(const Job& job, const RunProgress& p) {
+  if (job.pairId.empty()) return {};
+  return db_.withSession([&](soci::session& sql) -> core::Result<void> {
+    const long long now = clock_.nowUnixSeconds();
+    sql << "UPDATE pair_leases SET progress_step = :s, progress_planned = :p, progress_written = :w, progress_at = :n "
+           "WHERE pair_id = :i AND generation = :g",
+        soci::use(p.step), soci::use(p.planned), soci::use(p.written), soci::use(now), soci::use(job.pairId),
+        soci::use(job.fence);
+    return {};
   });
 }
 

@@ -12,6 +12,7 @@
 #include "applier.hpp"
 #include "planner.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <array>
@@ -179,6 +180,15 @@ core::Result<void> decide(PairPlan& out, const SyncPair& pair, MappingStore& map
   return {};
 }
 
+// The provider writes a plan's steps make (a step that only records writes nothing).
+std::size_t plannedWrites(const std::vector<DirectionPlan>& directions) {
+  std::size_t n = 0;
+  for (const auto& d : directions) {
+    n += static_cast<std::size_t>(std::count_if(d.steps.begin(), d.steps.end(), [](const PlanStep& s) { return s.op != WriteOp::None; }));
+  }
+  return n;
+}
+
 audit::AuditEntry guardEntry(const SyncPair& pair, const std::string& decision, std::vector<std::string> reasons,
                              const std::string& digest) {
   audit::AuditEntry e;
@@ -319,6 +329,7 @@ core::Result<SyncReport> SyncEngine::syncPair(const std::string& pairId, provide
     report.skipped = true;
     return report;
   }
+  if (progress_) progress_("pulling", 0);
   auto plan = this->plan(*pair, source, target, PlanScope::NextRun, true);
   if (!plan) return std::unexpected(plan.error());
   report.pullSeconds = plan->pullSeconds;
@@ -333,6 +344,7 @@ core::Result<SyncReport> SyncEngine::syncPair(const std::string& pairId, provide
   FailureStore failures(db_, clock_);
   const detail::ApplyContext context{mappings, skips, failures, *pair, options_, observer_, fence};
   const auto& directions = plan->held() ? plan->whileHeld : plan->directions;
+  if (progress_) progress_("writing", plannedWrites(directions));
   std::vector<providers::Provider*> targets = {&target, &source};
   for (std::size_t i = 0; i < directions.size(); ++i) {
     if (auto ok = detail::applyDirection(context, directions[i], *targets[i], plan->held(), report); !ok) {

@@ -209,6 +209,39 @@ core::Result<void> SyncService::maintainPush() {
   return {};
 }
 
+namespace {
+
+// A run's progress in its lease row, for the pair's status: each step at once, writes at most once
+// a second and the last one (a write is a provider round trip; the row must not cost another).
+class ProgressReport {
+ public:
+  ProgressReport(JobQueue& queue, const Job& job) : queue_(queue), job_(job) {}
+  void step(std::string_view step, std::size_t planned) {
+    progress_.step = std::string(step);
+    progress_.planned = static_cast<long long>(planned);
+    progress_.written = 0;
+    send();
+  }
+  void wrote() {
+    ++progress_.written;
+    if (progress_.written >= progress_.planned || std::chrono::steady_clock::now() - sent_ >= std::chrono::seconds(1)) send();
+  }
+
+ private:
+  void send() {
+    sent_ = std::chrono::steady_clock::now();
+    if (auto ok = queue_.progress(job_, progress_); !ok) {
+      core::log::warn("sync.progress_not_recorded", {{"pair", job_.pairId}, {"error", ok.error().describe()}});
+    }
+  }
+  JobQueue& queue_;
+  const Job& job_;
+  RunProgress progress_;
+  std::chrono::steady_clock::time_point sent_{};
+};
+
+}  // namespace
+
 // Retention: soft-deleted mappings, erasure records and (with the audit key, after a checkpoint
 // anchors what remains) audit entries past their periods; and the audit head signed hourly.
 core::Result<void> SyncService::purge() {
@@ -250,7 +283,10 @@ core::Result<void> SyncService::handle(const sync::Job& job) {
   auto& [pair, sp, tp] = *opened;
 
   SyncEngine engine(db_, orgs_, clock_, engineOptions());
-  engine.setWriteObserver([this](std::string_view provider, std::string_view action) {
+  ProgressReport progress(queue_, job);
+  engine.setProgressObserver([&progress](std::string_view step, std::size_t planned) { progress.step(step, planned); });
+  engine.setWriteObserver([this, &progress](std::string_view provider, std::string_view action) {
+    progress.wrote();
     std::lock_guard lock(counters_.mutex);
     ++counters_.writes[{std::string(provider), std::string(action)}];
   });

@@ -67,11 +67,20 @@ struct QueueStats {
   long long quarantinedPairs = 0;
 };
 
+/// What a running sync said last about itself (JobQueue::progress).
+struct RunProgress {
+  std::string step;          ///< "pulling" | "writing"
+  long long planned = 0;     ///< provider writes the run planned (known from "writing" on)
+  long long written = 0;     ///< of those, done
+  long long updatedAt = 0;   ///< unix seconds
+};
+
 struct PairJobState {
   bool queued = false;
   bool running = false;
   int attempts = 0;                    ///< of the pair's current job, if any
   std::optional<long long> nextRunAt;  ///< when the queued one is due
+  std::optional<RunProgress> progress{};  ///< of the running sync, while it holds the pair
 };
 
 /// Thread-safe; several processes may share one PostgreSQL queue.
@@ -115,8 +124,11 @@ class JobQueue {
   /// Whether claim() would find a job now (a read: no write lock taken).
   core::Result<bool> hasRunnable();
   core::Result<QueueStats> stats();
-  /// Whether a sync of the pair is queued or running (for its status).
+  /// Whether a sync of the pair is queued or running (for its status), and how far it got.
   core::Result<PairJobState> pairJob(const std::string& pairId);
+  /// The run of `job` reports how far it got (shown by pairJob while it holds the pair). Ignored
+  /// (no error) when the run no longer holds the pair; a job about no pair has nothing to report.
+  core::Result<void> progress(const Job& job, const RunProgress& progress);
   std::chrono::seconds lease() const { return options_.lease; }
   /// The delay before attempt `attempts + 1`, without jitter.
   std::chrono::seconds backoff(int attempts, const core::Error& error) const;

@@ -64,6 +64,10 @@ struct SyncReport {
 /// Called once per provider write, for metrics: provider name and "create" | "update" | "delete".
 using WriteObserver = std::function<void(std::string_view provider, std::string_view action)>;
 
+/// Told how far a run got: "pulling" when it starts reading, "writing" with the provider writes it
+/// planned once the plan stands (writes done are counted through the WriteObserver).
+using ProgressObserver = std::function<void(std::string_view step, std::size_t planned)>;
+
 /// Whether the run still holds its pair (JobQueue::check): asked before every provider write and
 /// before the cursors are saved; an error stops the run there, nothing more written. Empty: a
 /// run outside the job queue (tests, tools), which the caller keeps exclusive itself.
@@ -100,6 +104,7 @@ class SyncEngine {
   core::Result<CopyRemoval> removeCopies(const std::string& pairId, providers::Provider& source,
                                          providers::Provider& target, const RunFence& fence = {});
   void setWriteObserver(WriteObserver observer) { observer_ = std::move(observer); }
+  void setProgressObserver(ProgressObserver observer) { progress_ = std::move(observer); }
 
  private:
   core::Result<PairPlan> plan(const SyncPair& pair, providers::Provider& source, providers::Provider& target,
@@ -112,6 +117,7 @@ class SyncEngine {
   const core::Clock& clock_;
   SyncOptions options_;
   WriteObserver observer_;
+  ProgressObserver progress_;
 };
 
 /// Seconds since the epoch of an event time, for windows and ordering (a date at 00:00 UTC, a
