@@ -15,8 +15,11 @@
 #include "vault_access.hpp"
 
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
+#include <vector>
 
 namespace calgate::admin {
 namespace {
@@ -49,19 +52,37 @@ core::Result<core::SigningKey> signingKey(vault::Vault& v) {
   return core::SigningKey::fromSeed(std::string_view(reinterpret_cast<const char*>(seed->data()), seed->size()));
 }
 
-int verifyFile(const std::string& file, const std::string& publicKey) {
+// "SEQ:HASH" (what an earlier verification printed to keep); nullopt for anything else.
+std::optional<audit::Anchor> parseAnchor(const std::string& text) {
+  const auto colon = text.find(':');
+  if (colon == std::string::npos || colon == 0 || text.size() - colon - 1 != 64) return std::nullopt;
+  const std::string seq = text.substr(0, colon), hash = text.substr(colon + 1);
+  if (seq.find_first_not_of("0123456789") != std::string::npos || seq.size() > 18) return std::nullopt;
+  if (hash.find_first_not_of("0123456789abcdef") != std::string::npos) return std::nullopt;
+  return audit::Anchor{std::stoll(seq), hash};
+}
+
+int verifyFile(const std::string& file, const std::string& publicKey, const std::vector<std::string>& anchorTexts) {
+  std::vector<audit::Anchor> anchors;
+  for (const auto& text : anchorTexts) {
+    auto a = parseAnchor(text);
+    if (!a) return failWith("not an anchor: " + text + " (SEQ:HASH, as a previous verification printed it)", app::kExitUsage);
+    anchors.push_back(*a);
+  }
   std::ifstream in(file, std::ios::binary);
   if (!in) return failWith("cannot read " + file);
-  auto verified = audit::verifyExport(in, publicKey);
+  auto verified = audit::verifyExport(in, publicKey, anchors);
   if (!verified) return failWith(file + ": " + verified.error().message);
   std::cout << "export intact and signed by key " << core::keyIdOf(publicKey) << ": entries " << verified->firstSeq << " to "
             << verified->lastSeq << " (" << verified->entries << " whole, " << verified->links << " as links, "
-            << verified->checkpoints << " checkpoints)\n";
+            << verified->checkpoints << " checkpoints)\n"
+            << "keep this anchor for the next export: --anchor " << verified->lastSeq << ":" << verified->lastHash << "\n";
   return app::kExitOk;
 }
 
 void addVerify(CLI::App* audit, Context& ctx, int& exitCode) {
   static std::string file, publicKey;
+  static std::vector<std::string> anchors;
   auto* verify = audit->add_subcommand(
       "verify", "Recompute the chain in the database (fails when an entry was altered or removed), or with --file an "
                 "export offline, without the database or a configuration");
@@ -69,10 +90,13 @@ void addVerify(CLI::App* audit, Context& ctx, int& exitCode) {
   verify->add_option("--public-key", publicKey,
                      "The signing key a reviewer pinned (calgate-admin audit public-key); in the database, checkpoints "
                      "are checked against it too");
+  verify->add_option("--anchor", anchors,
+                     "SEQ:HASH printed by an earlier verification: the export must still hold that entry with that "
+                     "hash (catches a chain rewritten in the database with its checkpoints removed); repeatable");
   verify->callback([&] {
     if (!file.empty()) {
       exitCode = publicKey.empty() ? failWith("--file needs --public-key (the key you pinned)", app::kExitUsage)
-                                   : verifyFile(file, publicKey);
+                                   : verifyFile(file, publicKey, anchors);
       return;
     }
     if (auto rc = ctx.openCurrent()) {
@@ -139,6 +163,10 @@ void addExport(CLI::App* audit, Context& ctx, int& exitCode) {
       if (!out.empty()) {
         file.open(out, std::ios::binary | std::ios::trunc);
         if (!file) return failWith("cannot write " + out);
+        // only its owner reads it, also when the file existed before with other permissions
+        std::error_code ec;
+        std::filesystem::permissions(out, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                                     std::filesystem::perm_options::replace, ec);
       }
       std::ostream& sink = out.empty() ? std::cout : file;
       auto progress = [&](long long seq, long long last) {

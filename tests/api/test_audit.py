@@ -13,10 +13,15 @@ import unittest
 import calgate_api as cg
 
 
-def offline_verify(path, key):
+def canonical(line):
+    """A line as calgate writes it (compact, keys in order): edits in these tests keep that form."""
+    return json.dumps(line, separators=(",", ":"), sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def offline_verify(path, key, *more):
     """calgate-admin audit verify --file, run with no CALGATE_* variable, in an empty directory."""
     with tempfile.TemporaryDirectory() as empty:
-        return subprocess.run([cg.CALGATE_ADMIN, "audit", "verify", "--file", path, "--public-key", key],
+        return subprocess.run([cg.CALGATE_ADMIN, "audit", "verify", "--file", path, "--public-key", key, *more],
                               env=cg.base_env(), cwd=empty, capture_output=True, text=True, timeout=60)
 
 
@@ -69,6 +74,12 @@ class AuditExport(cg.ApiTestCase):
         ok = offline_verify(path, key)
         self.assertEqual(ok.returncode, 0, ok.stderr)
         self.assertIn("export intact", ok.stdout)
+        # the verification says what to keep, and a later export holding it verifies with it
+        anchor = ok.stdout.split("--anchor ")[1].strip()
+        self.assertEqual(anchor, "%d:%s" % (entries[-1]["seq"], entries[-1]["hash"]))
+        self.assertEqual(offline_verify(path, key, "--anchor", anchor).returncode, 0)
+        wrong = offline_verify(path, key, "--anchor", "%d:%s" % (entries[-1]["seq"], "0" * 64))
+        self.assertIn("is not the entry you kept", wrong.stderr)
         # the in-place check agrees, checkpoints included
         self.assertIn("intact", self.server.admin("audit", "verify", "--public-key", key).stdout)
 
@@ -79,18 +90,18 @@ class AuditExport(cg.ApiTestCase):
             for l in lines:
                 if l is victim:
                     l = dict(l, decision="nothing happened")
-                f.write(json.dumps(l) + "\n")
+                f.write(canonical(l))
         bad = offline_verify(edited, key)
         self.assertNotEqual(bad.returncode, 0)
         self.assertIn("entry %d was altered" % victim["seq"], bad.stderr)
         # a removed entry, a truncated file
         removed = os.path.join(self.dir, "removed.jsonl")
         with open(removed, "w") as f:
-            f.writelines(json.dumps(l) + "\n" for l in lines if l is not victim)
+            f.writelines(canonical(l) for l in lines if l is not victim)
         self.assertIn("the chain is broken", offline_verify(removed, key).stderr)
         truncated = os.path.join(self.dir, "truncated.jsonl")
         with open(truncated, "w") as f:
-            f.writelines(json.dumps(l) + "\n" for l in lines[:-1])
+            f.writelines(canonical(l) for l in lines[:-1])
         self.assertIn("truncated", offline_verify(truncated, key).stderr)
         # a key that is not the one pinned
         other = offline_verify(path, "A" * 43 + "=")

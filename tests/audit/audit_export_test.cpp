@@ -203,6 +203,30 @@ TEST_CASE("tampering with an audit export is detected and named: edit, delete, r
     hidden[i] = json{{"type", "link"}, {"seq", j["seq"]}, {"prev", j["prev"]}, {"hash", j["hash"]}}.dump();
     CHECK_THAT(failure(joined(hidden), key), Catch::Contains("do not match the seal"));
   }
+  SECTION("the header is sealed too: an edited filter fails") {
+    auto edited = ls;
+    auto j = json::parse(edited[0]);
+    j["filter"]["user_id"] = "usr_someone_else";
+    edited[0] = j.dump();
+    CHECK_THAT(failure(joined(edited), key), Catch::Contains("not signed by the pinned key"));
+  }
+  SECTION("one spelling per line: re-serialised or CR-terminated lines are refused") {
+    auto spaced = ls;
+    spaced[2].insert(1, " ");
+    CHECK_THAT(failure(joined(spaced), key), Catch::Contains("line 3: not written as calgate writes it"));
+    std::string crlf;
+    for (const auto& line : ls) crlf += line + "\r\n";
+    CHECK_THAT(failure(crlf, key), Catch::Contains("line 1: not written as calgate writes it"));
+  }
+  SECTION("an anchor kept from an earlier export must be there, with its hash") {
+    const auto j = json::parse(ls[lineOf(ls, first + 4)]);
+    std::istringstream in(text);
+    CHECK(audit::verifyExport(in, key, {{first + 4, j["hash"].get<std::string>()}}));
+    std::istringstream again(text);
+    auto bad = audit::verifyExport(again, key, {{first + 4, std::string(64, 'f')}});
+    REQUIRE_FALSE(bad);
+    CHECK_THAT(bad.error().message, Catch::Contains("entry " + std::to_string(first + 4) + " is not the entry you kept"));
+  }
   SECTION("not an export at all") {
     CHECK_THAT(failure("{\"type\":\"entry\"}\n", key), Catch::Contains("not a calgate audit export"));
     CHECK_THAT(failure("", key), Catch::Contains("empty"));
@@ -286,12 +310,59 @@ TEST_CASE("someone who can write the database rewrites an entry and re-hashes th
     }
     return {};
   }));
-  // without the key the chain looks whole; the checkpoint says otherwise
+  // without the key the chain looks whole; the checkpoint says otherwise, and calgate refuses to
+  // sign the rewritten chain
   auto looked = audit::AuditLog(l.t.db(), l.clock).verify();
   CHECK_FALSE(looked);
   auto checked = audit::AuditLog(l.t.db(), l.clock).verify(l.key.publicKey());
   REQUIRE_FALSE(checked);
   CHECK_THAT(checked.error().message, Catch::Contains("checkpoint of entry") && Catch::Contains("rewritten"));
+  l.add(1);
+  auto refused = audit::Checkpoints(l.t.db(), l.clock, l.key).signHead();
+  REQUIRE_FALSE(refused);
+  CHECK_THAT(refused.error().message, Catch::Contains("no longer has the hash calgate signed"));
+  std::ostringstream out;
+  CHECK_FALSE(audit::exportAudit(l.t.db(), l.clock, l.key, {}, out));
+}
+
+TEST_CASE("a chain rewritten in the database with every checkpoint removed is caught by the anchor a reviewer kept",
+          "[store][audit]") {
+  Log l;
+  l.add(6);
+  // the reviewer's earlier export: they keep its last entry's seq and hash
+  auto v = verify(l.exported(), l.key.publicKey());
+  REQUIRE(v);
+  const audit::Anchor kept{v->lastSeq, v->lastHash};
+  l.add(3);
+  // the attacker rewrites entry 2 onward and removes the checkpoints that would tell
+  REQUIRE(l.t.db().withSession([&](soci::session& sql) -> core::Result<void> {
+    soci::rowset<soci::row> rows = (sql.prepare << "SELECT seq, at, actor, COALESCE(user_id, ''), action, object_ref, "
+                                                   "COALESCE(decision, ''), details_json FROM audit_log ORDER BY seq");
+    std::vector<std::pair<long long, audit::ChainFields>> all;
+    for (const auto& r : rows) {
+      all.push_back({store::integerAt(r, 0), {store::integerAt(r, 1), store::textAt(r, 2), store::textAt(r, 3),
+                                              store::textAt(r, 4), store::textAt(r, 5), store::textAt(r, 6), store::textAt(r, 7)}});
+    }
+    all[1].second.decision = "denied";
+    std::string prev = audit::kGenesis;
+    for (auto& [seq, f] : all) {
+      const std::string hash = audit::entryHash(prev, f);
+      sql << "UPDATE audit_log SET decision = :d, prev_sha256 = :p, entry_sha256 = :h WHERE seq = :s", soci::use(f.decision),
+          soci::use(prev), soci::use(hash), soci::use(seq);
+      prev = hash;
+    }
+    sql << "DELETE FROM audit_checkpoints";
+    return {};
+  }));
+  // the database alone cannot tell any more (documented in docs/security.md)...
+  CHECK(audit::AuditLog(l.t.db(), l.clock).verify(l.key.publicKey()));
+  // ...but the new export no longer holds the entry the reviewer kept
+  const std::string fresh = l.exported();
+  CHECK(verify(fresh, l.key.publicKey()));
+  std::istringstream in(fresh);
+  auto anchored = audit::verifyExport(in, l.key.publicKey(), {kept});
+  REQUIRE_FALSE(anchored);
+  CHECK_THAT(anchored.error().message, Catch::Contains("is not the entry you kept") && Catch::Contains("rewritten"));
 }
 
 TEST_CASE("checkpoints are signed with the key and verify with its public half only", "[audit]") {

@@ -78,6 +78,7 @@ core::Result<ErasureCounts> eraseUser(store::Database& db, const core::Clock& cl
         soci::use(hash), soci::use(now), soci::use(by), soci::use(counts), soci::use(userId);
     audit::AuditEntry e;
     e.actor = by == "user" ? "user" : by;
+    e.userId = userId;  // the erased user's own export (found by the keyed address hash) shows it
     e.action = "user.erase";
     e.objectRef = "user";
     e.decision = "erased";

@@ -178,7 +178,9 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
       contentHasher = std::make_shared<const policy::ContentHasher>(hashKey);
       syncService->setContentHasher(contentHasher);
     } else {
-      core::log::warn("sync.hash_key_unavailable", {{"error", key.error().describe()}});
+      // never fall back to plain hashes of what copies hold (they would replace the keyed ones)
+      std::cerr << "calgate: refusing to start: the key of keyed hashes is not available: " << key.error().message << "\n";
+      return kExitFailure;
     }
     // revoked feeds (with their PIN counters) and stale PIN counters go with the purge job
     syncService->setRetention([database = db->get(), days = config->sync.revokedDays](long long now) {

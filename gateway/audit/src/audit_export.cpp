@@ -1,6 +1,7 @@
 #include "calgate/audit/audit_export.hpp"
 
 #include "calgate/audit/chain.hpp"
+#include "calgate/core/hash.hpp"
 #include "calgate/store/row_values.hpp"
 
 #include <nlohmann/json.hpp>
@@ -46,10 +47,12 @@ struct Writer {
   ExportSeal seal;
   std::vector<Checkpoint> checkpoints;
   std::size_t nextCheckpoint = 0;
+  bool broken = false;  ///< an entry did not link to the one before (purged between batches)
 
   void entry(const soci::row& r) {
     const long long seq = integerAt(r, 0);
     const std::string user = textAt(r, 3), prev = textAt(r, 8), hash = textAt(r, 9);
+    if (summary.firstSeq != 0 && prev != seal.lastHash) broken = true;
     const bool whole = !filter.userId || *filter.userId == user;
     if (summary.firstSeq == 0) summary.firstSeq = seq, seal.firstSeq = seq, seal.firstPrev = prev;
     if (whole) {
@@ -89,7 +92,9 @@ core::Result<ExportSummary> exportAudit(store::Database& db, const core::Clock& 
                  {"key_id", key.keyId()}, {"public_key", key.publicKey()}};
   header["filter"] = {{"since", filter.since ? json(*filter.since) : json()}, {"until", filter.until ? json(*filter.until) : json()},
                       {"user_id", filter.userId ? json(*filter.userId) : json()}};
-  out << line(header);
+  const std::string headerLine = line(header);
+  w.seal.headerSha256 = core::sha256Hex(headerLine.substr(0, headerLine.size() - 1));
+  out << headerLine;
   for (long long after = first - 1; after < last;) {
     auto batch = db.withSession([&](soci::session& sql) -> core::Result<long long> {
       long long seen = after;
@@ -105,10 +110,15 @@ core::Result<ExportSummary> exportAudit(store::Database& db, const core::Clock& 
       return seen;
     });
     if (!batch) return std::unexpected(batch.error());
-    if (*batch == after) break;  // nothing more (entries purged meanwhile)
+    if (*batch == after || w.broken) break;  // nothing more, or entries purged meanwhile
     after = *batch;
     if (!out) return core::fail(core::ErrorCode::Internal, "the export could not be written");
     if (progress) progress(after, last);
+  }
+  if (w.broken || w.summary.entries + w.summary.links == 0) {
+    // never seal what the reviewer would find broken: a purge ran during the export
+    return core::fail(core::ErrorCode::Conflict, "the audit log changed during the export (old entries were purged); "
+                                                 "export again");
   }
   w.seal.entries = w.summary.entries;
   w.seal.links = w.summary.links;

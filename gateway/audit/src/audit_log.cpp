@@ -190,6 +190,8 @@ core::Result<std::size_t> AuditLog::purgeBefore(long long cutoff, const core::Si
   if (auto anchored = Checkpoints(db_, clock_, key).sign(*last); !anchored) return std::unexpected(anchored.error());
   return db_.withSession([&](soci::session& sql) -> core::Result<std::size_t> {
     store::WriteTransaction tx(sql, db_.dialect());
+    // the lock appends take, first: taking it after the DELETE's would deadlock with another purge
+    if (db_.dialect() == store::Dialect::Postgresql) sql << "LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE";
     soci::statement gone = (sql.prepare << "DELETE FROM audit_log WHERE seq <= :s", soci::use(*last));
     gone.execute(true);
     const auto removed = static_cast<std::size_t>(gone.get_affected_rows());

@@ -19,7 +19,7 @@ std::string checkpointMessage(long long seq, std::string_view entrySha256, long 
 }
 
 std::string exportSealMessage(const ExportSeal& s) {
-  return "calgate-audit-export-v1\n" + field(std::to_string(s.firstSeq)) + field(s.firstPrev) +
+  return "calgate-audit-export-v1\n" + field(s.headerSha256) + field(std::to_string(s.firstSeq)) + field(s.firstPrev) +
          field(std::to_string(s.lastSeq)) + field(s.lastHash) + field(std::to_string(s.entries)) +
          field(std::to_string(s.links)) + field(s.digest) + field(std::to_string(s.at));
 }

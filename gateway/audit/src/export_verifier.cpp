@@ -2,9 +2,12 @@
 
 #include "calgate/audit/chain.hpp"
 #include "calgate/audit/checkpoints.hpp"
+#include "calgate/core/hash.hpp"
 #include "calgate/core/signing.hpp"
 
 #include <nlohmann/json.hpp>
+
+#include <set>
 
 #include <string>
 
@@ -15,6 +18,8 @@ using nlohmann::json;
 
 struct State {
   std::string_view publicKey;
+  const std::vector<Anchor>* anchors = nullptr;
+  std::set<long long> anchorsSeen;
   long long lineNo = 0;
   bool sealed = false;
   VerifiedExport out;
@@ -57,6 +62,14 @@ core::Result<void> chainLine(State& s, const json& j, bool whole) {
   } else {
     ++s.out.links;
   }
+  for (const auto& a : *s.anchors) {
+    if (a.seq != seq) continue;
+    if (a.hash != hash) {
+      return std::unexpected(s.bad(name + " is not the entry you kept from an earlier export (its hash differs): the log "
+                                          "was rewritten up to here"));
+    }
+    s.anchorsSeen.insert(seq);
+  }
   if (s.prevHash.empty()) s.seal.firstSeq = seq, s.seal.firstPrev = prev, s.out.firstSeq = seq;
   s.seal.digest = exportDigestStep(s.seal.digest, whole ? 'e' : 'l', seq, hash);
   s.prevHash = hash;
@@ -81,8 +94,12 @@ core::Result<void> checkpointLine(State& s, const json& j) {
 }
 
 core::Result<void> sealLine(State& s, const json& j) {
-  ExportSeal claimed{numberOf(j, "first_seq"), textOf(j, "first_prev"), numberOf(j, "last_seq"), textOf(j, "last_hash"),
-                     numberOf(j, "entries"), numberOf(j, "links"), textOf(j, "digest"), numberOf(j, "at")};
+  ExportSeal claimed{s.seal.headerSha256, numberOf(j, "first_seq"), textOf(j, "first_prev"), numberOf(j, "last_seq"),
+                     textOf(j, "last_hash"), numberOf(j, "entries"), numberOf(j, "links"), textOf(j, "digest"),
+                     numberOf(j, "at")};
+  if (s.out.entries + s.out.links == 0 || claimed.firstSeq <= 0) {
+    return std::unexpected(s.bad("the export holds no entries"));
+  }
   if (textOf(j, "key_id") != core::keyIdOf(s.publicKey) ||
       !core::verifySignature(s.publicKey, exportSealMessage(claimed), textOf(j, "signature"))) {
     return std::unexpected(s.bad("the seal is not signed by the pinned key: the export was re-hashed or forged without "
@@ -112,11 +129,17 @@ core::Result<void> oneLine(State& s, const std::string& text) {
   if (s.sealed) return std::unexpected(s.bad("lines after the seal"));
   const json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return std::unexpected(s.bad("not a JSON object"));
+  // one spelling only: what calgate writes (a line others might read differently is not accepted)
+  if (j.dump(-1, ' ', false, json::error_handler_t::replace) != text) {
+    return std::unexpected(s.bad("not written as calgate writes it (compact JSON, keys in order): the line was "
+                                 "re-serialised or edited"));
+  }
   const std::string type = textOf(j, "type");
   if (s.lineNo == 1) {
     if (type != "header" || textOf(j, "format") != "calgate-audit-export/1") {
       return std::unexpected(s.bad("not a calgate audit export (format calgate-audit-export/1 expected)"));
     }
+    s.seal.headerSha256 = core::sha256Hex(text);
     return {};
   }
   if (type == "entry" || type == "link") return chainLine(s, j, type == "entry");
@@ -127,12 +150,13 @@ core::Result<void> oneLine(State& s, const std::string& text) {
 
 }  // namespace
 
-core::Result<VerifiedExport> verifyExport(std::istream& in, std::string_view publicKey) {
+core::Result<VerifiedExport> verifyExport(std::istream& in, std::string_view publicKey, const std::vector<Anchor>& anchors) {
   if (core::keyIdOf(publicKey).empty()) {
     return core::fail(core::ErrorCode::Invalid, "the public key is not base64 of 32 bytes (calgate-admin audit public-key prints it)");
   }
   State s;
   s.publicKey = publicKey;
+  s.anchors = &anchors;
   s.seal.digest = kGenesis;
   std::string text;
   while (std::getline(in, text)) {
@@ -145,6 +169,12 @@ core::Result<VerifiedExport> verifyExport(std::istream& in, std::string_view pub
     return core::fail(core::ErrorCode::Invalid,
                       "the export was truncated: it ends at line " + std::to_string(s.lineNo) + " (after entry " +
                           std::to_string(s.out.lastSeq) + ") without its signed seal");
+  }
+  for (const auto& a : anchors) {
+    if (a.seq >= s.out.firstSeq && a.seq <= s.out.lastSeq && !s.anchorsSeen.count(a.seq)) {
+      return core::fail(core::ErrorCode::Invalid, "entry " + std::to_string(a.seq) +
+                                                      ", which you kept from an earlier export, is missing from this one");
+    }
   }
   return s.out;
 }

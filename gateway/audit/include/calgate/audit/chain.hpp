@@ -23,10 +23,11 @@ std::string entryHash(std::string_view prev, const ChainFields& f);
 /// What a checkpoint signs: entry `seq` had hash `entrySha256`, attested at `at`.
 std::string checkpointMessage(long long seq, std::string_view entrySha256, long long at);
 
-/// What an export's closing record signs: the exported range (first seq and the prev it starts
-/// from, last seq and its hash), how many lines carry a whole entry and how many only its link,
+/// What an export's closing record signs: its header line's hash, the exported range (first seq
+/// and the prev it starts from, last seq and its hash), how many lines carry a whole entry and how many only its link,
 /// the running digest over every line's kind, seq and hash (exportDigestStep), and when.
 struct ExportSeal {
+  std::string headerSha256;  ///< of the header line (without its newline): the filter is sealed too
   long long firstSeq = 0;
   std::string firstPrev;
   long long lastSeq = 0;

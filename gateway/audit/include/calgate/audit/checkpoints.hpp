@@ -36,7 +36,11 @@ class Checkpoints {
   /// `key` signs; it must outlive this object.
   Checkpoints(store::Database& db, const core::Clock& clock, const core::SigningKey& key)
       : db_(db), clock_(clock), key_(key) {}
-  /// Signs entry `seq` as stored now (and keeps the checkpoint). NotFound for no such entry.
+  /// Signs entry `seq` as stored now (and keeps the checkpoint). NotFound for no such entry. A
+  /// checkpoint is evidence and never replaced: an entry signed before keeps its signature, and
+  /// Internal when its hash changed since. calgate signs only a chain that extends what it signed
+  /// before (from the newest earlier checkpoint, or the genesis): Internal naming the entry where
+  /// the log was changed otherwise.
   core::Result<Checkpoint> sign(long long seq);
   /// Signs the newest entry unless it is signed already, or the newest checkpoint is younger than
   /// `minAge` seconds. nullopt when nothing was signed (an empty log, too soon, signed already).

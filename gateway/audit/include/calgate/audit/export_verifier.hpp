@@ -15,7 +15,9 @@
 
 #include <cstddef>
 #include <istream>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace calgate::audit {
 
@@ -27,6 +29,17 @@ struct VerifiedExport {
 
 inline constexpr std::size_t kMaxLine = 64 * 1024;
 
-core::Result<VerifiedExport> verifyExport(std::istream& in, std::string_view publicKey);
+/// An entry hash the reviewer kept from an earlier export (its seal's last seq and hash): the new
+/// export must hold entry `seq` with exactly that hash when it covers it. This is what catches
+/// someone who rewrote the chain in the database and removed every checkpoint since.
+struct Anchor {
+  long long seq = 0;
+  std::string hash;
+};
+
+/// Every line must be exactly as calgate writes it (compact JSON, keys sorted, no CR): another
+/// spelling of a line (which other tools might read differently) is rejected.
+core::Result<VerifiedExport> verifyExport(std::istream& in, std::string_view publicKey,
+                                          const std::vector<Anchor>& anchors = {});
 
 }  // namespace calgate::audit
