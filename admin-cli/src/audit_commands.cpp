@@ -125,7 +125,10 @@ core::Result<std::string> userIdOf(Context& ctx, vault::Vault& v, const std::str
   if (!normal || !key) return core::fail(core::ErrorCode::NotFound, "no user " + email);
   auto erased = accounts::erasedUserIds(*ctx.db, std::string_view(reinterpret_cast<const char*>(key->data()), key->size()), *normal);
   if (!erased) return std::unexpected(erased.error());
-  if (erased->empty()) return core::fail(core::ErrorCode::NotFound, "no user " + email + ", and no erasure of that address on record");
+  if (erased->empty()) {
+    return core::fail(core::ErrorCode::NotFound, "no user " + email + ", and no erasure of that address on record (erasure "
+                                                 "records made before migration 0023 name no user)");
+  }
   std::cerr << "calgate-admin: " << email << " was erased; exporting the entries of the erased user " << erased->back() << "\n";
   return erased->back();
 }
