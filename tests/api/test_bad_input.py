@@ -68,6 +68,8 @@ class BadInputTest(cg.ApiTestCase):
         self.assertEqual(documented, sorted([("POST", "/v1/accounts"), ("POST", "/v1/pairs"),
                                              ("PATCH", "/v1/pairs/{id}"), ("POST", "/v1/feeds"),
                                              ("POST", "/v1/pairs/{id}/confirm"),
+                                             # the availability page's PIN form: tested in test_availability
+                                             ("POST", "/availability/{token}"),
                                              # Graph's notifications: tested below, they answer Graph's way
                                              ("POST", "/webhooks/microsoft"), ("POST", "/webhooks/microsoft/lifecycle")]))
 

@@ -5,10 +5,13 @@
 #include "calgate/core/hash.hpp"
 #include "calgate/core/log.hpp"
 #include "calgate/feeds/busy_calendar.hpp"
+#include "calgate/feeds/availability_page.hpp"
 #include "calgate/feeds/feed_store.hpp"
 #include "calgate/sync/sync_service.hpp"
 #include "support.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <map>
 #include <memory>
 #include <future>
@@ -173,14 +176,12 @@ std::optional<std::string> pinOf(const http::Request& request) {
   return std::nullopt;
 }
 
-// Reads every calendar of the feed (within the outbound budget) and renders its busy blocks.
-// A calendar that cannot be read fails the whole render: never show a calendar as free because
-// of an outage.
-Reply<http::Response> renderFeed(Services& services, const feeds::Feed& feed, const http::Request& request,
-                                 long long now) {
+// Reads every calendar of the feed (within the outbound budget) and collects its busy blocks in
+// `window`. A calendar that cannot be read fails the whole render: never show a calendar as free
+// because of an outage.
+Reply<std::vector<feeds::BusyBlock>> collectBlocks(Services& services, const feeds::Feed& feed,
+                                                   const http::Request& request, const providers::TimeWindow& window) {
   const auto deadline = std::chrono::steady_clock::now() + services.outboundBudget;
-  const auto window = providers::TimeWindow::around(std::chrono::sys_seconds(std::chrono::seconds(now)),
-                                                    feed.windowPastDays, feed.windowFutureDays);
   sync::CalendarStore calendars(*services.db, *services.clock);
   std::vector<feeds::BusyBlock> blocks;
   for (const auto& id : feed.calendarIds) {
@@ -221,39 +222,58 @@ Reply<http::Response> renderFeed(Services& services, const feeds::Feed& feed, co
     if (!found) return unavailable(found.error());
     blocks.insert(blocks.end(), found->begin(), found->end());
   }
+  return blocks;
+}
+
+Reply<http::Response> renderFeed(Services& services, const feeds::Feed& feed, const http::Request& request,
+                                 long long now) {
+  const auto window = providers::TimeWindow::around(std::chrono::sys_seconds(std::chrono::seconds(now)),
+                                                    feed.windowPastDays, feed.windowFutureDays);
+  auto blocks = collectBlocks(services, feed, request, window);
+  if (!blocks) return std::unexpected(blocks.error());
   return http::Response::text(
-      200, feeds::renderBusyCalendar(std::move(blocks), feed.label, std::chrono::sys_seconds(std::chrono::seconds(now))),
+      200, feeds::renderBusyCalendar(std::move(*blocks), feed.label, std::chrono::sys_seconds(std::chrono::seconds(now))),
       kCalendarType);
 }
 
-http::Response serveFeed(Services& services, RenderCache& cache, http::Request& request) {
+// The feed a capability URL names, within its limits: unknown tokens cost the guesser (per client
+// address), a known feed has its own bucket. The answer (404, 429, 503) when there is none to serve.
+Reply<feeds::Feed> feedOfToken(Services& services, http::Request& request) {
   const std::string token = request.params["token"];
   // Only well-formed tokens get a rate-limit bucket: random paths cannot crowd out real feeds'.
-  if (!feeds::wellFormedFeedToken(token)) return notFound();
+  if (!feeds::wellFormedFeedToken(token)) return std::unexpected(notFound());
   auto limited = [](const std::chrono::seconds wait, const std::string& what) {
     http::Response r = http::problem(429, "rate-limited", "Too Many Requests",
                                      what + "; retry after " + std::to_string(wait.count()) + " s");
     r.headers.emplace_back("Retry-After", std::to_string(wait.count()));
     return r;
   };
-  if (!services.accounts) return http::problem(503, "unavailable", "Service Unavailable", "feeds are not available yet");
-  feeds::FeedStore store(*services.db, *services.clock);
-  auto feed = store.findByToken(token);
+  if (!services.accounts) {
+    return std::unexpected(http::problem(503, "unavailable", "Service Unavailable", "feeds are not available yet"));
+  }
+  auto feed = feeds::FeedStore(*services.db, *services.clock).findByToken(token);
   if (!feed) {
     // Guessing tokens costs the guesser (per client address), never the buckets of real feeds:
     // only feeds that exist get one, so a flood of random tokens cannot crowd them out.
     if (feed.error().code == ErrorCode::NotFound && services.unknownFeedLimiter) {
       if (const auto wait = services.unknownFeedLimiter->take("client:" + request.clientAddress)) {
-        return limited(*wait, "too many requests for unknown feeds");
+        return std::unexpected(limited(*wait, "too many requests for unknown feeds"));
       }
     }
-    return failure(feed.error(), request);
+    return std::unexpected(failure(feed.error(), request));
   }
   if (services.feedLimiter) {
     if (const auto wait = services.feedLimiter->take("feed:" + feed->id)) {
-      return limited(*wait, "this feed was requested too often");
+      return std::unexpected(limited(*wait, "this feed was requested too often"));
     }
   }
+  return std::move(*feed);
+}
+
+http::Response serveFeed(Services& services, RenderCache& cache, http::Request& request) {
+  auto feed = feedOfToken(services, request);
+  if (!feed) return feed.error();
+  feeds::FeedStore store(*services.db, *services.clock);
   if (feed->pinProtected) {
     const auto pin = pinOf(request);
     if (!pin || pin->empty()) {
@@ -300,6 +320,102 @@ http::Response serveFeed(Services& services, RenderCache& cache, http::Request& 
   return cache.finish(cacheKey, now, *rendered, RenderCache::kSeconds);
 }
 
+constexpr std::size_t kMaxAvailabilityForm = 1024;
+
+http::Response htmlPage(int status, std::string body) {
+  http::Response r = http::Response::text(status, std::move(body), "text/html; charset=utf-8");
+  r.headers.emplace_back("Content-Security-Policy", feeds::availabilityCsp());
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  r.headers.emplace_back("Referrer-Policy", "no-referrer");  // the URL is the capability
+  r.headers.emplace_back("Cache-Control", "no-store");
+  r.headers.emplace_back("X-Frame-Options", "DENY");
+  return r;
+}
+
+// The week a request asks for ("week=YYYY-MM-DD", any of its days; default: this week), in the
+// zone of the feed's first calendar, which must overlap the feed's window.
+Reply<feeds::AvailabilityPage> weekPage(Services& services, const feeds::Feed& feed, const std::string& week, long long now) {
+  const auto nowDay = std::chrono::floor<std::chrono::days>(std::chrono::sys_seconds(std::chrono::seconds(now)));
+  const auto day = week.empty() ? std::optional<std::chrono::sys_days>(nowDay) : feeds::parseDay(week);
+  if (!day) return std::unexpected(http::problem(400, "invalid-query", "Bad Request", "week must be a date, YYYY-MM-DD"));
+  std::string zone = "UTC";
+  if (!feed.calendarIds.empty()) {
+    if (auto c = sync::CalendarStore(*services.db, *services.clock).get(feed.calendarIds.front()); c && !c->timeZone.empty()) {
+      zone = c->timeZone;
+    }
+  }
+  auto w = feeds::weekOf(*day, zone);
+  if (!w) w = feeds::weekOf(*day, "UTC");
+  const auto window = providers::TimeWindow::around(std::chrono::sys_seconds(std::chrono::seconds(now)), feed.windowPastDays,
+                                                    feed.windowFutureDays);
+  if (w->window.to <= window.from || w->window.from >= window.to) {
+    return std::unexpected(http::problem(400, "invalid-query", "Bad Request", "that week is outside this feed's window"));
+  }
+  feeds::AvailabilityPage page{feed.label, *w, w->window.from > window.from, w->window.to < window.to};
+  page.week.window = {std::max(w->window.from, window.from), std::min(w->window.to, window.to)};
+  return page;
+}
+
+http::Response showWeek(Services& services, const feeds::Feed& feed, http::Request& request, const std::string& week,
+                        std::optional<std::string> pin) {
+  auto page = weekPage(services, feed, week, services.clock->nowUnixSeconds());
+  if (!page) return page.error();
+  page->pin = std::move(pin);
+  auto blocks = collectBlocks(services, feed, request, page->week.window);
+  if (!blocks) return blocks.error();
+  return htmlPage(200, feeds::renderAvailability(*blocks, *page));
+}
+
+std::string fieldOf(const std::vector<std::pair<std::string, std::string>>& fields, const char* name) {
+  for (const auto& [k, v] : fields) {
+    if (k == name) return v;
+  }
+  return {};
+}
+
+// GET: the week of an open feed, or the PIN form of a protected one.
+http::Response availabilityPage(Services& services, http::Request& request) {
+  auto feed = feedOfToken(services, request);
+  if (!feed) return feed.error();
+  auto query = parseQuery(request.query);
+  if (!query) return http::problem(400, "invalid-query", "Bad Request", "malformed query");
+  const std::string week = fieldOf(*query, "week");
+  if (feed->pinProtected) return htmlPage(200, feeds::renderPinForm("", week));
+  return showWeek(services, *feed, request, week, std::nullopt);
+}
+
+// POST (the PIN form, the week buttons of a protected feed): the PIN is checked with the ICS
+// feed's lockout before anything is read.
+http::Response availabilityForm(Services& services, http::Request& request) {
+  std::string type(request.header("content-type").value_or(""));
+  std::transform(type.begin(), type.end(), type.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  if (!type.starts_with("application/x-www-form-urlencoded")) {
+    return http::problem(415, "unsupported-media-type", "Unsupported Media Type", "a form: application/x-www-form-urlencoded");
+  }
+  if (request.body.size() > kMaxAvailabilityForm) {
+    return http::problem(413, "body-too-large", "Content Too Large", "the form is at most 1 KiB");
+  }
+  auto fields = parseQuery(request.body);
+  if (!fields) return http::problem(400, "invalid-form", "Bad Request", "a malformed form");
+  auto feed = feedOfToken(services, request);
+  if (!feed) return feed.error();
+  const std::string week = fieldOf(*fields, "week"), pin = fieldOf(*fields, "pin");
+  if (!feed->pinProtected) return showWeek(services, *feed, request, week, std::nullopt);
+  if (pin.empty()) return htmlPage(401, feeds::renderPinForm("Enter the PIN.", week));
+  auto check = feeds::FeedStore(*services.db, *services.clock).checkPin(feed->id, pin, request.clientAddress, services.hashKey);
+  if (!check) return failure(check.error(), request);
+  if (check->lockedFor) {
+    const long long minutes = (check->lockedFor->count() + 59) / 60;
+    http::Response r = htmlPage(429, feeds::renderPinForm("Too many wrong PINs: try again in " + std::to_string(minutes) +
+                                                              " minute" + (minutes == 1 ? "" : "s") + ".",
+                                                          week));
+    r.headers.emplace_back("Retry-After", std::to_string(check->lockedFor->count()));
+    return r;
+  }
+  if (!check->accepted) return htmlPage(401, feeds::renderPinForm("Wrong PIN.", week));
+  return showWeek(services, *feed, request, week, pin);
+}
+
 }  // namespace
 
 void addFeedRoutes(http::Router& router, Services& services) {
@@ -329,6 +445,10 @@ void addFeedRoutes(http::Router& router, Services& services) {
               }});
 
   auto cache = std::make_shared<RenderCache>();
+  router.add({"GET", "/availability/{token}", false, [&services](http::Request& request) { return availabilityPage(services, request); },
+              /*outbound=*/true});
+  router.add({"POST", "/availability/{token}", false, [&services](http::Request& request) { return availabilityForm(services, request); },
+              /*outbound=*/true});
   router.add({"GET", "/feeds/{token}.ics", false,
               [&services, cache](http::Request& request) { return serveFeed(services, *cache, request); },
               /*outbound=*/true});

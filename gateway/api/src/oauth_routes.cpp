@@ -13,6 +13,7 @@
 #include "calgate/accounts/oauth_connections.hpp"
 #include "calgate/accounts/token_broker.hpp"
 #include "calgate/accounts/user_store.hpp"
+#include "calgate/core/html.hpp"
 #include "calgate/core/log.hpp"
 #include "support.hpp"
 
@@ -21,31 +22,17 @@ namespace {
 
 constexpr std::string_view kCookie = "calgate_oauth";
 
-std::string escaped(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 /// A small page; with `action`, a form posting to it with one button labelled `button`.
 http::Response page(int status, std::string_view title, std::string_view message, std::string_view action = {},
                     std::string_view button = {}) {
   std::string form;
   if (!action.empty()) {
-    form = "<form method=\"post\" action=\"" + escaped(action) + "\"><button type=\"submit\">" + escaped(button) +
+    form = "<form method=\"post\" action=\"" + core::htmlEscape(action) + "\"><button type=\"submit\">" + core::htmlEscape(button) +
            "</button></form>";
   }
-  std::string body = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + escaped(title) +
-                     " - calgate</title></head><body><main><h1>" + escaped(title) + "</h1><p>" + escaped(message) +
+  std::string body = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + core::htmlEscape(title) +
+                     " - calgate</title></head><body><main><h1>" + core::htmlEscape(title) + "</h1><p>" + core::htmlEscape(message) +
                      "</p>" + form + "</main></body></html>\n";
   http::Response r = http::Response::text(status, std::move(body), "text/html; charset=utf-8");
   r.headers.emplace_back("Cache-Control", "no-store");
