@@ -25,6 +25,8 @@ PACKAGES=(
   nginx-light
   # test tooling (systemd: systemd-analyze checks the service unit's sandbox, deploy/systemd)
   curl python3 python3-jsonschema python3-yaml procps openssl systemd
+  # the browser the page tests drive (playwright-core and axe-core from npm)
+  chromium
   # benchmarks (bench/): Google Benchmark, and wrk for the HTTP API benchmark
   libbenchmark-dev wrk
 )

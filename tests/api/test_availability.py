@@ -5,6 +5,9 @@ allowing nothing but the page's own stylesheet), and clear answers to bad input.
 
 import datetime
 import html.parser
+import json
+import os
+import subprocess
 import urllib.parse
 import unittest
 
@@ -41,7 +44,8 @@ def tags(text):
     return p.tags
 
 
-class AvailabilityPage(cg.ApiTestCase):
+class WithFeeds(cg.ApiTestCase):
+    """calgate, Radicale, a user with a CalDAV calendar holding this week's and next week's events."""
     @classmethod
     def setUpClass(cls):
         cls.server = cg.Calgate(name="availability").start()
@@ -65,6 +69,8 @@ class AvailabilityPage(cg.ApiTestCase):
         self.assertStatus(r, 201)
         return r.json["token"]
 
+
+class AvailabilityPage(WithFeeds):
     def page(self, token, query=None):
         return self.anon.get("/availability/" + token, query=query)
 
@@ -146,6 +152,45 @@ class AvailabilityPage(cg.ApiTestCase):
         r = self.api.post("/v1/feeds", {"calendar_ids": [self.calendar]})
         self.assertStatus(self.api.delete("/v1/feeds/%s" % r.json["id"]), 204)
         self.assertEqual(self.page(r.json["token"]).status, 404)
+
+
+class AvailabilityInABrowser(WithFeeds):
+    """The page in Debian's Chromium (playwright-core), at desktop and phone width, with the
+    keyboard only, checked by axe-core; screenshots go to $CG_TEST_ARTIFACTS (the build's
+    test-artifacts directory under ctest)."""
+
+    def browse(self, token, name, pin=None):
+        out = os.environ.get("CG_TEST_ARTIFACTS") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                                                  "build", "test-artifacts")
+        script = os.path.join(cg.SOURCE_DIR, "tests", "browser", "check_page.mjs")
+        args = ["node", script, "http://127.0.0.1:%d/availability/%s" % (self.server.port, token), out, name]
+        r = subprocess.run(args + (["--pin", pin] if pin else []), capture_output=True, text=True, timeout=120, cwd=cg.SOURCE_DIR)
+        self.assertEqual(r.returncode, 0, "the browser did not run (deploy/install-deps.sh installs chromium): " + r.stderr[-2000:])
+        result = json.loads(r.stdout)
+        for width, seen in result["widths"].items():
+            with self.subTest(width=width):
+                serious = [v for v in seen["axe"] if v["impact"] in ("serious", "critical")]
+                self.assertEqual(serious, [], "axe-core at %s width: %s" % (width, seen["axe"]))
+                self.assertEqual(seen["elsewhere"], [], "requests leaving the page's origin")
+                self.assertEqual([e for e in seen["consoleErrors"] if "Content Security Policy" in e], [])
+                self.assertFalse(seen["horizontalScroll"], "the page scrolls sideways at %s width" % width)
+                self.assertTrue(os.path.exists(os.path.join(out, "%s-%s.png" % (name, width))))
+        return result
+
+    def test_the_week_in_a_browser_at_desktop_and_phone_width_with_the_keyboard(self):
+        seen = self.browse(self.feed(), "availability-week")
+        for width in ("desktop", "phone"):
+            self.assertIn("09:00–10:30", seen["widths"][width]["text"])
+            self.assertIn("A:Next week →", seen["widths"][width]["reached"])  # the keyboard reaches the week links
+
+    def test_the_pin_form_in_a_browser_typed_and_submitted_with_the_keyboard(self):
+        token = self.feed(pin="2468")
+        form = self.browse(token, "availability-pin-form")
+        self.assertIn("protected by a PIN", form["widths"]["phone"]["text"])
+        week = self.browse(token, "availability-pin-week", pin="2468")
+        for width in ("desktop", "phone"):
+            self.assertIn("09:00–10:30", week["widths"][width]["text"])
+            self.assertNotIn("Salary", week["widths"][width]["text"])
 
 
 if __name__ == "__main__":
