@@ -11,7 +11,6 @@
 #include "support.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <map>
 #include <memory>
 #include <future>
@@ -387,9 +386,7 @@ http::Response availabilityPage(Services& services, http::Request& request) {
 // POST (the PIN form, the week buttons of a protected feed): the PIN is checked with the ICS
 // feed's lockout before anything is read.
 http::Response availabilityForm(Services& services, http::Request& request) {
-  std::string type(request.header("content-type").value_or(""));
-  std::transform(type.begin(), type.end(), type.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-  if (!type.starts_with("application/x-www-form-urlencoded")) {
+  if (!request.hasMediaType("application/x-www-form-urlencoded")) {
     return http::problem(415, "unsupported-media-type", "Unsupported Media Type", "a form: application/x-www-form-urlencoded");
   }
   if (request.body.size() > kMaxAvailabilityForm) {

@@ -8,8 +8,6 @@
 #include "calgate/sync/push_metrics.hpp"
 #include "support.hpp"
 
-#include <algorithm>
-#include <cctype>
 
 namespace calgate::api {
 namespace {
@@ -85,9 +83,7 @@ std::optional<http::Response> validation(const http::Request& request) {
 // A POST that cannot be a Graph notification, answered without looking further.
 std::optional<http::Response> unfitGraphBody(const http::Request& request) {
   if (request.body.empty()) return http::problem(400, "push-rejected", "Bad Request", "neither a validation request nor a notification");
-  std::string type(request.header("content-type").value_or(""));
-  std::transform(type.begin(), type.end(), type.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-  if (!type.starts_with("application/json")) {
+  if (!request.hasMediaType("application/json")) {
     return http::problem(415, "unsupported-media-type", "Unsupported Media Type", "Graph notifications are application/json");
   }
   if (request.body.size() > kMaxGraphBody) {

@@ -6,12 +6,6 @@
 namespace calgate::http {
 namespace {
 
-std::string lowerAscii(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
 // Valid UTF-8 (no overlongs, no surrogates) without C0/DEL control characters.
 bool cleanText(std::string_view s) {
   std::size_t i = 0;
@@ -73,11 +67,7 @@ http::Response invalidField(std::string_view field, std::string_view detail) {
 }
 
 Reply<nlohmann::json> readJsonObject(const http::Request& request) {
-  const auto type = request.header("content-type");
-  const std::string media = type ? lowerAscii(type->substr(0, type->find(';'))) : std::string();
-  auto trimmed = std::string_view(media);
-  while (!trimmed.empty() && trimmed.back() == ' ') trimmed.remove_suffix(1);
-  if (trimmed != "application/json") {
+  if (!request.hasMediaType("application/json")) {
     return std::unexpected(http::problem(415, "unsupported-media-type", "Unsupported Media Type",
                                          "send the body as application/json"));
   }

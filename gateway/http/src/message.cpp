@@ -19,6 +19,17 @@ std::optional<std::string_view> Request::header(std::string_view name) const {
   return std::nullopt;
 }
 
+bool Request::hasMediaType(std::string_view mediaType) const {
+  const auto type = header("content-type");
+  if (!type) return false;
+  std::string_view media = type->substr(0, type->find(';'));
+  while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
+  while (!media.empty() && (media.front() == ' ' || media.front() == '\t')) media.remove_prefix(1);
+  return media.size() == mediaType.size() &&
+         std::equal(media.begin(), media.end(), mediaType.begin(),
+                    [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+}
+
 Response Response::json(int status, std::string body) {
   return Response{status, "application/json", std::move(body), {}};
 }

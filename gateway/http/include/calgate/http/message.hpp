@@ -37,6 +37,9 @@ struct Request {
 
   /// First header with this (case-insensitive) name.
   std::optional<std::string_view> header(std::string_view name) const;
+  /// Whether Content-Type names `mediaType` (lower-case, e.g. "application/json"), compared
+  /// case-insensitively, parameters such as charset ignored.
+  bool hasMediaType(std::string_view mediaType) const;
 };
 
 struct Response {
