@@ -1,5 +1,6 @@
 # Generates a C++ source holding every schemas/sql/<dialect>/NNNN_name.sql file, so the binary
 # carries its own migrations. Run as: cmake -DSQL_DIR=... -DOUTPUT=... -P EmbedMigrations.cmake
+include(${CMAKE_CURRENT_LIST_DIR}/WriteIfChanged.cmake)
 file(GLOB_RECURSE files RELATIVE "${SQL_DIR}" "${SQL_DIR}/*.sql")
 list(SORT files)
 set(entries "")
@@ -20,9 +21,4 @@ foreach(rel IN LISTS files)
   math(EXPR count "${count} + 1")
 endforeach()
 set(content "// Generated from schemas/sql by cmake/EmbedMigrations.cmake. Do not edit.\n#include \"embedded_migrations.hpp\"\n\nnamespace calgate::store::detail {\n\nconst EmbeddedMigration kEmbeddedMigrations[] = {\n${entries}};\nconst std::size_t kEmbeddedMigrationCount = ${count};\n\n}  // namespace calgate::store::detail\n")
-if(EXISTS "${OUTPUT}")
-  file(READ "${OUTPUT}" old)
-endif()
-if(NOT old STREQUAL content)
-  file(WRITE "${OUTPUT}" "${content}")
-endif()
+write_if_changed("${OUTPUT}" "${content}")

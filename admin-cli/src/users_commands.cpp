@@ -2,6 +2,7 @@
 #include "calgate/accounts/user_store.hpp"
 #include "calgate/audit/audit_log.hpp"
 #include "calgate/core/clock.hpp"
+#include "calgate/portal/login_links.hpp"
 #include "calgate/store/migrator.hpp"
 #include "calgate/policy/content_hash.hpp"
 #include "context.hpp"
@@ -136,6 +137,44 @@ void addUsersCommands(CLI::App& app, Context& ctx, int& exitCode) {
       std::cout << "user " << email << " erased: " << counts->accounts << " account(s), " << counts->calendars
                 << " calendar(s), " << counts->pairs << " pair(s), " << counts->mappings << " mapping(s), "
                 << counts->feeds << " feed(s), " << counts->tokens << " token(s)\n";
+      return kExitOk;
+    });
+  });
+
+  // A one-time sign-in link to the web portal, for a user without a Google or Microsoft account.
+  auto* link = users->add_subcommand(
+      "login-link", "Print a one-time sign-in link to the web portal for a user (works once, for portal.login_link_hours)");
+  link->add_option("EMAIL", email, "The user's email address")->required();
+  link->add_flag("--json", ctx.json, "Print JSON");
+  link->callback([&] {
+    withUserStore(ctx, exitCode, [&](accounts::UserStore& store) {
+      if (ctx.config.server.publicUrl.empty()) {
+        return failWith("server.public_url is not set: a sign-in link needs the address browsers reach calgate at",
+                        app::kExitUsage);
+      }
+      auto user = store.findUserByEmail(email);
+      if (!user) return failWith(user.error().code == core::ErrorCode::NotFound ? "no user " + email : user.error().message);
+      if (user->disabledAt) return failWith("user " + user->email + " is suspended; enable them first");
+      auto issued = portal::LoginLinks(*ctx.db, core::systemClock()).issue(user->id, ctx.config.portal.loginLinkLifetime);
+      if (!issued) return failWith(issued.error());
+      audit::AuditEntry e;
+      e.actor = "admin";
+      e.userId = user->id;
+      e.action = "portal.login_link";
+      e.objectRef = "user";
+      e.decision = "issued";
+      if (auto ok = audit::AuditLog(*ctx.db, core::systemClock()).append(e); !ok) return failWith(ok.error());
+      std::string base = ctx.config.server.publicUrl;
+      while (base.ends_with("/")) base.pop_back();
+      const std::string url = base + "/portal/link/" + issued->secret;
+      if (ctx.json) {
+        std::cout << nlohmann::json{{"email", user->email}, {"url", url}, {"expires_at", isoTime(issued->expiresAt)}}.dump(2)
+                  << "\n";
+      } else {
+        std::cout << url << "\n"
+                  << "Sign-in link for " << user->email << ": works once, until " << isoTime(issued->expiresAt)
+                  << ". Give it to " << user->email << " only (it is shown once).\n";
+      }
       return kExitOk;
     });
   });

@@ -8,6 +8,7 @@ Stdlib + Debian's python3-yaml and python3-jsonschema only. Run with /usr/bin/py
 import base64
 import hashlib
 import http.client
+import html.parser
 import json
 import os
 import re
@@ -125,6 +126,24 @@ def spec():
 # --------------------------------------------------------------------------------------------------
 # HTTP
 
+class Tags(html.parser.HTMLParser):
+    """Every start tag of a page with its attributes (to find scripts, external resources, forms)."""
+
+    def __init__(self):
+        super().__init__()
+        self.tags = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def tags(text):
+    """[(tag, {attr: value})] of an HTML text."""
+    p = Tags()
+    p.feed(text)
+    return p.tags
+
+
 class Response:
     def __init__(self, method, path, status, headers, body):
         self.method = method
@@ -154,6 +173,10 @@ class Response:
             return None
         t = self.json.get("type", "")
         return t[len(PROBLEM_PREFIX):] if t.startswith(PROBLEM_PREFIX) else t
+
+    def headers_all(self, name):
+        """Every value of a header that may repeat (Set-Cookie)."""
+        return [v for k, v in getattr(self, "header_list", []) if k == name.lower()]
 
     def header(self, name):
         return self.headers.get(name.lower())
@@ -200,6 +223,7 @@ class Client:
             data = r.read()
             headers_out = {k.lower(): v for k, v in r.getheaders()}
             resp = Response(method, full, r.status, headers_out, data)
+            resp.header_list = [(k.lower(), v) for k, v in r.getheaders()]
         finally:
             conn.close()
         if validate:

@@ -4,7 +4,6 @@ feed's window, a PIN form for a protected feed with the ICS feed's lockout, stri
 allowing nothing but the page's own stylesheet), and clear answers to bad input."""
 
 import datetime
-import html.parser
 import json
 import os
 import subprocess
@@ -26,22 +25,6 @@ def event(uid, title, day, hour, minutes=60):
     return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:%s\r\nDTSTAMP:20260101T000000Z\r\n"
             "DTSTART:%s\r\nDTEND:%s\r\nSUMMARY:%s\r\nDESCRIPTION:secret notes\r\nLOCATION:Room 42\r\nEND:VEVENT\r\n"
             "END:VCALENDAR\r\n" % (uid, start.strftime(fmt), end.strftime(fmt), title))
-
-
-class Tags(html.parser.HTMLParser):
-    """Every start tag with its attributes (to find scripts, external resources, forms)."""
-    def __init__(self):
-        super().__init__()
-        self.tags = []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-
-
-def tags(text):
-    p = Tags()
-    p.feed(text)
-    return p.tags
 
 
 class WithFeeds(cg.ApiTestCase):
@@ -85,7 +68,7 @@ class AvailabilityPage(WithFeeds):
         self.assertIn("frame-ancestors 'none'", csp)
         self.assertEqual(r.header("Referrer-Policy"), "no-referrer")
         self.assertEqual(r.header("Cache-Control"), "no-store")
-        for tag, attrs in tags(r.text):
+        for tag, attrs in cg.tags(r.text):
             self.assertNotIn(tag, ("script", "link", "img", "iframe"), r.text)
             self.assertNotIn("style", attrs)
         for secret in ("Salary", "Dentist", "secret notes", "Room 42", "planning"):
@@ -102,7 +85,7 @@ class AvailabilityPage(WithFeeds):
         self.assertIn("Week of %s" % monday().isoformat(), r.text)
         self.assertEqual(r.text.count("Free all day"), 6)
         # the next week, by its link
-        links = [a["href"] for t, a in tags(r.text) if t == "a"]
+        links = [a["href"] for t, a in cg.tags(r.text) if t == "a"]
         self.assertIn("?week=%s" % monday(1).isoformat(), links)
         r = self.page(token, {"week": (monday(1) + datetime.timedelta(days=3)).isoformat()})
         self.assertEqual(r.status, 200, r)
@@ -120,7 +103,7 @@ class AvailabilityPage(WithFeeds):
         self.assertSafePage(r)
         self.assertNotIn("09:00", r.text)
         self.assertIn(("input", {"id": "pin", "name": "pin", "type": "password", "inputmode": "numeric", "autocomplete": "off",
-                                 "required": None, "autofocus": None}), tags(r.text))
+                                 "required": None, "autofocus": None}), cg.tags(r.text))
         self.assertEqual(self.form(token, {"pin": "0000"}).status, 401)
         r = self.form(token, {"pin": "2468"})
         self.assertEqual(r.status, 200, r)

@@ -173,3 +173,23 @@ TEST_CASE("google and microsoft sections: client, secret file, issuer and API ro
   CHECK(defaults.microsoft.apiRoot == "https://graph.microsoft.com/");
   CHECK(defaults.microsoft.clientId.empty());
 }
+
+TEST_CASE("portal section: session and link lifetimes, sign-up domains", "[config]") {
+  const Config defaults = *loadConfig(std::nullopt, {});
+  CHECK(defaults.portal.sessionLifetime == std::chrono::hours(24 * 14));
+  CHECK(defaults.portal.loginLinkLifetime == std::chrono::hours(24));
+  CHECK(defaults.portal.signupDomains.empty());
+  auto c = loadConfig(std::nullopt, {{"CALGATE_PORTAL_SESSION_DAYS", "2"},
+                                     {"CALGATE_PORTAL_LOGIN_LINK_HOURS", "3"},
+                                     {"CALGATE_PORTAL_SIGNUP_DOMAINS", "Acme.example, eu.acme-corp.example"}});
+  REQUIRE(c);
+  CHECK(c->portal.sessionLifetime == std::chrono::hours(48));
+  CHECK(c->portal.loginLinkLifetime == std::chrono::hours(3));
+  CHECK(c->portal.signupDomains == std::vector<std::string>{"acme.example", "eu.acme-corp.example"});
+  for (const std::string bad : {"acme", "acme.example,,x.example", "a b.example", "*.acme.example"}) {
+    INFO(bad);
+    CHECK_FALSE(loadConfig(std::nullopt, {{"CALGATE_PORTAL_SIGNUP_DOMAINS", bad}}));
+  }
+  CHECK_FALSE(loadConfig(std::nullopt, {{"CALGATE_PORTAL_SESSION_DAYS", "0"}}));
+  CHECK_FALSE(loadConfig(std::nullopt, {{"CALGATE_PORTAL_LOGIN_LINK_HOURS", "169"}}));
+}

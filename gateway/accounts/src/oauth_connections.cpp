@@ -204,18 +204,28 @@ core::Result<OAuthConnected> OAuthConnections::complete(const std::map<std::stri
   if (const auto error = param(query, "error"); !error.empty()) return std::unexpected(providerRefusal(error));
   const OAuthProvider* p = provider(pending->provider);
   if (!p) return fail(ErrorCode::Invalid, std::string(model::toString(pending->provider)) + " is no longer configured");
-  const std::string code = param(query, "code");
+  auto who = proveSignIn(http_, p->client, pending->provider, param(query, "code"), pending->verifier, pending->nonce,
+                         clock_);
+  if (!who) return std::unexpected(who.error());
+  if (who->tokens.refreshToken.empty()) {
+    return fail(ErrorCode::Invalid, "the provider granted no refresh token (offline access); connect again and allow it");
+  }
+  return store(*pending, *p, *who);
+}
+
+core::Result<ProvenSignIn> proveSignIn(providers::HttpClient& http, const oauth::ClientConfig& client,
+                                       model::ProviderKind kind, const std::string& code, const oauth::Secret& verifier,
+                                       const std::string& nonce, const core::Clock& clock) {
   if (code.empty() || code.size() > 4096) return fail(ErrorCode::Invalid, "the callback carries no authorization code");
-  auto tokens = oauth::exchangeCode(http_, p->client, code, pending->verifier, clock_);
+  auto tokens = oauth::exchangeCode(http, client, code, verifier, clock);
   if (!tokens) return std::unexpected(tokens.error());
   if (tokens->idToken.empty()) return fail(ErrorCode::Invalid, "the provider sent no ID token (is the openid scope granted?)");
-  auto jwks = oauth::fetchJwks(http_, p->client.endpoints.jwks);
+  auto jwks = oauth::fetchJwks(http, client.endpoints.jwks);
   if (!jwks) return std::unexpected(jwks.error());
-  auto id = oauth::verifyIdToken(tokens->idToken, *jwks, p->client.endpoints.issuer, p->client.clientId,
-                                 pending->nonce, clock_);
+  auto id = oauth::verifyIdToken(tokens->idToken, *jwks, client.endpoints.issuer, client.clientId, nonce, clock);
   if (!id) return std::unexpected(id.error());
-  ProvenIdentity who{id->issuer + "|" + id->subject, {}, {}};
-  if (pending->provider == model::ProviderKind::Microsoft) {
+  ProvenSignIn who{std::move(*tokens), id->issuer + "|" + id->subject, {}, {}};
+  if (kind == model::ProviderKind::Microsoft) {
     who.label = id->preferredUsername;
     // A work account only as a member of its own tenant: a token issued by another tenant (a B2B
     // guest's) names the guest's home address, which that tenant does not control. Entra says so
@@ -226,25 +236,22 @@ core::Result<OAuthConnected> OAuthConnections::complete(const std::map<std::stri
   } else {
     if (!id->emailVerified) {
       return fail(ErrorCode::Invalid, "the provider has not verified this account's email address; verify it there and "
-                                      "connect again");
+                                      "try again");
     }
     who.label = id->email;
     who.identities = model::googleIdentities(id->email, id->emailVerified, id->hostedDomain);
   }
   if (who.identities.empty()) return fail(ErrorCode::Invalid, "the provider proved no address for this account");
-  if (tokens->refreshToken.empty()) {
-    return fail(ErrorCode::Invalid, "the provider granted no refresh token (offline access); connect again and allow it");
-  }
-  return store(*pending, *p, *tokens, who);
+  return who;
 }
 
 core::Result<OAuthConnected> OAuthConnections::store(const Pending& pending, const OAuthProvider& p,
-                                                     const oauth::TokenSet& tokens, const ProvenIdentity& who) {
+                                                     const ProvenSignIn& who) {
   OAuthConnected out;
-  auto calendars = p.calendars(tokens.accessToken);  // before anything is stored
+  auto calendars = p.calendars(who.tokens.accessToken);  // before anything is stored
   if (!calendars) return std::unexpected(calendars.error());
   out.calendars = std::move(*calendars);
-  const auto credential = oauthCredential(tokens.refreshToken);
+  const auto credential = oauthCredential(who.tokens.refreshToken);
   auto existing = accounts_.findBySubject(pending.userId, pending.provider, who.subject);
   if (existing) {
     if (auto ok = accounts_.replaceCredential(existing->id, credential); !ok) return std::unexpected(ok.error());

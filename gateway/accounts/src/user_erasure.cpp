@@ -65,6 +65,8 @@ core::Result<ErasureCounts> eraseUser(store::Database& db, const core::Clock& cl
     sql << std::string("DELETE FROM calendars WHERE account_id IN ") + kAccounts, soci::use(userId);
     sql << "DELETE FROM accounts WHERE user_id = :u", soci::use(userId);  // the vault ciphertexts
     sql << "DELETE FROM api_tokens WHERE user_id = :u", soci::use(userId);
+    sql << "DELETE FROM portal_sessions WHERE user_id = :u", soci::use(userId);  // signed out everywhere
+    sql << "DELETE FROM login_links WHERE user_id = :u", soci::use(userId);
     sql << "DELETE FROM users WHERE id = :u", soci::use(userId);
 
     const std::string hash = emailHash(hashKey, email);

@@ -82,22 +82,38 @@ core::Result<std::string> normaliseEmail(std::string_view email) {
 UserStore::UserStore(store::Database& db, const core::Clock& clock) : db_(db), clock_(clock) {}
 
 core::Result<std::pair<User, IssuedToken>> UserStore::addUser(std::string_view email, std::string_view tokenLabel) {
+  std::optional<IssuedToken> token;
+  auto user = insertUser(email, [&](soci::session& sql, const User& u) -> core::Result<void> {
+    auto issued = insertToken(sql, u.id, tokenLabel, u.createdAt);
+    if (!issued) return std::unexpected(issued.error());
+    token = std::move(*issued);
+    return {};
+  });
+  if (!user) return std::unexpected(user.error());
+  return std::make_pair(std::move(*user), std::move(*token));
+}
+
+core::Result<User> UserStore::createUser(std::string_view email) {
+  return insertUser(email, [](soci::session&, const User&) -> core::Result<void> { return {}; });
+}
+
+core::Result<User> UserStore::insertUser(std::string_view email,
+                                         const std::function<core::Result<void>(soci::session&, const User&)>& also) {
   auto normalised = normaliseEmail(email);
   if (!normalised) return std::unexpected(normalised.error());
   const long long now = clock_.nowUnixSeconds();
   const User user{core::newId("usr"), *normalised, now, std::nullopt};
   const auto exists = [&] { return fail(ErrorCode::Conflict, "a user with email " + user.email + " already exists"); };
-  auto created = db_.withSession([&](soci::session& sql) -> core::Result<std::pair<User, IssuedToken>> {
+  auto created = db_.withSession([&](soci::session& sql) -> core::Result<User> {
     store::WriteTransaction tx(sql, db_.dialect());
     int existing = 0;
     sql << "SELECT COUNT(*) FROM users WHERE email = :e", soci::use(user.email), soci::into(existing);
     if (existing > 0) return exists();
     sql << "INSERT INTO users (id, email, created_at) VALUES (:i, :e, :c)", soci::use(user.id),
         soci::use(user.email), soci::use(now);
-    auto token = insertToken(sql, user.id, tokenLabel, now);
-    if (!token) return std::unexpected(token.error());
+    if (auto ok = also(sql, user); !ok) return std::unexpected(ok.error());
     tx.commit();
-    return std::make_pair(user, *token);
+    return user;
   });
   // A concurrent insert of the same email (PostgreSQL) surfaces as a constraint violation.
   if (!created && created.error().code == ErrorCode::Conflict) return exists();

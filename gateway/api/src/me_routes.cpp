@@ -7,6 +7,7 @@
 #include "calgate/feeds/feed_store.hpp"
 #include "calgate/store/row_values.hpp"
 #include "calgate/sync/mapping_store.hpp"
+#include "calgate/portal/session_store.hpp"
 #include "support.hpp"
 
 #include <soci/soci.h>
@@ -57,12 +58,19 @@ nlohmann::json nullableText(const soci::row& r, std::size_t i) {
 
 // Everything held about the user, by table. Secrets are left out: token and feed-token hashes,
 // credential ciphertexts, PIN hashes.
-core::Result<nlohmann::json> exportUser(Services& services, const accounts::Principal& who) {
-  const std::string& uid = who.user.id;
+core::Result<nlohmann::json> exportUser(Services& services, const accounts::User& who) {
+  const std::string& uid = who.id;
   nlohmann::json out = {{"format", "calgate-export/1"},
                         {"exported_at", services.clock->nowUnixSeconds()},
-                        {"user", {{"id", uid}, {"email", who.user.email}, {"created_at", who.user.createdAt}}}};
-  auto tokens = services.users->listTokens(who.user.email);
+                        {"user", {{"id", uid}, {"email", who.email}, {"created_at", who.createdAt}}}};
+  auto sessions = services.sessions ? services.sessions->list(uid) : core::Result<std::vector<portal::Session>>{};
+  if (!sessions) return std::unexpected(sessions.error());
+  out["sessions"] = nlohmann::json::array();
+  for (const auto& s : *sessions) {
+    out["sessions"].push_back({{"id", s.id}, {"via", s.via}, {"client", s.client}, {"created_at", s.createdAt},
+                               {"last_seen_at", s.lastSeenAt}, {"expires_at", s.expiresAt}});
+  }
+  auto tokens = services.users->listTokens(who.email);
   if (!tokens) return std::unexpected(tokens.error());
   out["tokens"] = nlohmann::json::array();
   for (const auto& t : *tokens) {
@@ -150,21 +158,25 @@ core::Result<nlohmann::json> exportUser(Services& services, const accounts::Prin
 
 void addMeRoutes(http::Router& router, Services& services) {
   router.add({"GET", "/v1/me", true, [&services](http::Request& request) {
-                auto caller = services.users->principalOfToken(request.identity->tokenId);
-                if (!caller) return failure(caller.error(), request);
-                const accounts::Principal& p = *caller;
-                nlohmann::json body = {
-                    {"id", p.user.id},
-                    {"email", p.user.email},
-                    {"created_at", p.user.createdAt},
-                    {"token", {{"id", p.token.id}, {"label", p.token.label}, {"created_at", p.token.createdAt}}}};
+                auto user = services.users->getUser(callerId(request));
+                if (!user) return failure(user.error(), request);
+                nlohmann::json body = {{"id", user->id}, {"email", user->email}, {"created_at", user->createdAt}};
+                if (request.identity->session) {  // signed in to the portal: no token
+                  body["token"] = nullptr;
+                  body["session"] = {{"id", request.identity->tokenId}};
+                } else {
+                  auto caller = services.users->principalOfToken(request.identity->tokenId);
+                  if (!caller) return failure(caller.error(), request);
+                  const accounts::ApiToken& t = caller->token;
+                  body["token"] = {{"id", t.id}, {"label", t.label}, {"created_at", t.createdAt}};
+                }
                 return http::Response::json(200, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
               }});
 
   router.add({"GET", "/v1/me/export", true, [&services](http::Request& request) {
-                auto caller = services.users->principalOfToken(request.identity->tokenId);
-                if (!caller) return failure(caller.error(), request);
-                auto data = exportUser(services, *caller);
+                auto user = services.users->getUser(callerId(request));
+                if (!user) return failure(user.error(), request);
+                auto data = exportUser(services, *user);
                 if (!data) return failure(data.error(), request);
                 http::Response r = jsonResponse(200, *data);
                 r.headers.emplace_back("Content-Disposition", "attachment; filename=\"calgate-export.json\"");

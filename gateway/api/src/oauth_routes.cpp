@@ -7,14 +7,15 @@
 //   GET  /oauth/callback                (browser)   -> the provider's redirect back: the account is
 //                                                      connected (or re-authorised) and a small page
 //                                                      says what happened
-// The browser pages are plain HTML (the web portal takes over later); every message in them is
-// escaped. Nothing is stored when a step fails.
+// The browser pages are plain HTML with a link back to the portal; every message in them is
+// escaped. Nothing is stored when a step fails. The callback also finishes a portal sign-in with
+// Google or Microsoft (portal_signin.hpp): one redirect URI for both.
 
 #include "calgate/accounts/oauth_connections.hpp"
 #include "calgate/accounts/token_broker.hpp"
 #include "calgate/accounts/user_store.hpp"
-#include "calgate/core/html.hpp"
 #include "calgate/core/log.hpp"
+#include "portal_signin.hpp"
 #include "support.hpp"
 
 namespace calgate::api {
@@ -22,46 +23,15 @@ namespace {
 
 constexpr std::string_view kCookie = "calgate_oauth";
 
-
-/// A small page; with `action`, a form posting to it with one button labelled `button`.
-http::Response page(int status, std::string_view title, std::string_view message, std::string_view action = {},
-                    std::string_view button = {}) {
-  std::string form;
-  if (!action.empty()) {
-    form = "<form method=\"post\" action=\"" + core::htmlEscape(action) + "\"><button type=\"submit\">" + core::htmlEscape(button) +
-           "</button></form>";
-  }
-  std::string body = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + core::htmlEscape(title) +
-                     " - calgate</title></head><body><main><h1>" + core::htmlEscape(title) + "</h1><p>" + core::htmlEscape(message) +
-                     "</p>" + form + "</main></body></html>\n";
-  http::Response r = http::Response::text(status, std::move(body), "text/html; charset=utf-8");
-  r.headers.emplace_back("Cache-Control", "no-store");
-  r.headers.emplace_back("Content-Security-Policy", "default-src 'none'; form-action 'self'; frame-ancestors 'none'");
-  r.headers.emplace_back("Referrer-Policy", "no-referrer");
-  return r;
+http::Response page(int status, std::string_view title, std::string_view message) {
+  return htmlPage(status, {std::string(title), std::string(message)});
 }
 
-std::string cookie(const Services& services, std::string_view value, int maxAge) {
-  std::string out = std::string(kCookie) + "=" + std::string(value) + "; Path=/oauth; HttpOnly; SameSite=Lax; Max-Age=" +
-                    std::to_string(maxAge);
-  if (services.publicUrl.starts_with("https://")) out += "; Secure";
-  return out;
-}
-
-// The value of our cookie in a Cookie header ("a=1; calgate_oauth=x"), or "".
-std::string cookieValue(const http::Request& request) {
-  const auto header = request.header("cookie");
-  if (!header || header->size() > 4096) return {};
-  std::string_view rest = *header;
-  while (!rest.empty()) {
-    std::string_view part = rest.substr(0, rest.find(';'));
-    rest = part.size() == rest.size() ? std::string_view() : rest.substr(part.size() + 1);
-    while (part.starts_with(" ")) part.remove_prefix(1);
-    if (part.starts_with(kCookie) && part.size() > kCookie.size() && part[kCookie.size()] == '=') {
-      return std::string(part.substr(kCookie.size() + 1));
-    }
-  }
-  return {};
+// The scheme, host and port of a URL ("https://accounts.google.com"), for a CSP source list.
+std::string originOf(const std::string& url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string::npos) return {};
+  return url.substr(0, url.find('/', scheme + 3));
 }
 
 std::string providerTitle(model::ProviderKind kind) {
@@ -125,10 +95,15 @@ http::Response confirmStart(Services& services, http::Request& request) {
   auto user = services.users->getUser(pending->userId);
   if (!user) return page(400, "This link cannot be used", "the calgate user who started it no longer exists");
   const std::string provider = providerTitle(pending->provider);
-  return page(200, "Connect a " + provider + " account",
-              "You are about to connect a " + provider + " account to the calgate user " + user->email +
-                  ". Continue only if that is you; you will sign in at " + provider + " next.",
-              "/oauth/start/" + handoff, "Continue to " + provider);
+  // the button's answer redirects to the provider: a browser applies form-action to that redirect
+  std::string formAction = "'self'";
+  if (const auto* p = services.oauth->provider(pending->provider)) {
+    if (const auto origin = originOf(p->client.endpoints.authorization); !origin.empty()) formAction += " " + origin;
+  }
+  return htmlPage(200, {"Connect a " + provider + " account",
+                        "You are about to connect a " + provider + " account to the calgate user " + user->email +
+                            ". Continue only if that is you; you will sign in at " + provider + " next.",
+                        "/oauth/start/" + handoff, "Continue to " + provider, formAction});
 }
 
 // The button: only from calgate's own page (a form another site posts carries its own Origin).
@@ -148,7 +123,7 @@ http::Response start(Services& services, http::Request& request) {
   }
   http::Response r = page(303, "Signing in", "Continue at your provider.");
   r.headers.emplace_back("Location", opened->providerUrl);
-  r.headers.emplace_back("Set-Cookie", cookie(services, opened->browserSecret, 900));
+  r.headers.emplace_back("Set-Cookie", setCookie(services, kCookie, opened->browserSecret, "/oauth", 900));
   return r;
 }
 
@@ -159,15 +134,17 @@ http::Response callback(Services& services, http::Request& request) {
   if (query) {
     for (const auto& [k, v] : *query) params[k] = v;
   }
-  auto connected = services.oauth->complete(params, cookieValue(request));
+  if (auto portal = finishPortalSignIn(services, request, params)) return std::move(*portal);
+  auto connected = services.oauth->complete(params, cookieValue(request, kCookie));
   http::Response r;
   if (!connected) {
     const auto& e = connected.error();
     core::log::info("oauth.callback_refused", {{"request_id", request.requestId}, {"code", core::errorCodeName(e.code)},
                                                {"cause", std::string(core::causeName(e.cause))}});
     const bool ours = e.code == core::ErrorCode::Invalid || e.code == core::ErrorCode::Unauthorized;
-    r = ours ? page(400, "Nothing was connected", e.message)
-             : page(502, "Nothing was connected", "The provider could not be reached or failed; try again later.");
+    r = htmlPage(ours ? 400 : 502,
+                 {"Nothing was connected", ours ? e.message : "The provider could not be reached or failed; try again later.",
+                  "", "", "'self'", "/portal#/accounts", "Back to your accounts"});
   } else {
     if (services.tokens) services.tokens->forget(connected->account.id);  // tokens of the old grant
     sync::CalendarStore calendars(*services.db, *services.clock);
@@ -180,14 +157,14 @@ http::Response callback(Services& services, http::Request& request) {
     auto owner = services.users->getUser(connected->account.userId);
     const std::string what = providerTitle(connected->account.provider) + " account " + connected->account.email;
     const std::string whose = " (calgate user " + (owner ? owner->email : connected->account.userId) + ")";
-    r = page(200, connected->reauthorised ? "Connected again" : "Connected",
-             what + whose +
-                 (connected->reauthorised ? " is connected again; its pairs resume."
-                                          : " is connected with " + std::to_string(connected->calendars.size()) +
-                                                " calendars.") +
-                 " You can close this window.");
+    r = htmlPage(200, {connected->reauthorised ? "Connected again" : "Connected",
+                       what + whose +
+                           (connected->reauthorised ? " is connected again; its pairs resume."
+                                                    : " is connected with " + std::to_string(connected->calendars.size()) +
+                                                          " calendars."),
+                       "", "", "'self'", "/portal#/accounts", "Back to your accounts"});
   }
-  r.headers.emplace_back("Set-Cookie", cookie(services, "", 0));  // used up either way
+  r.headers.emplace_back("Set-Cookie", setCookie(services, kCookie, "", "/oauth", 0));  // used up either way
   return r;
 }
 

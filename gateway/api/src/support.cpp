@@ -1,5 +1,7 @@
 #include "support.hpp"
 
+#include "calgate/core/html.hpp"
+
 #include "calgate/sync/push_channels.hpp"
 #include "calgate/sync/push_maintainer.hpp"
 #include "calgate/sync/push_metrics.hpp"
@@ -290,6 +292,53 @@ std::string_view validationName(policy::Validation v) {
     case policy::Validation::NoRecord: return "no_record";
   }
   return "indeterminate";
+}
+
+std::string cookieValue(const http::Request& request, std::string_view name) {
+  const auto header = request.header("cookie");
+  if (!header || header->size() > 4096) return {};
+  std::string_view rest = *header;
+  while (!rest.empty()) {
+    std::string_view part = rest.substr(0, rest.find(';'));
+    rest = part.size() == rest.size() ? std::string_view() : rest.substr(part.size() + 1);
+    while (part.starts_with(" ")) part.remove_prefix(1);
+    if (part.starts_with(name) && part.size() > name.size() && part[name.size()] == '=') {
+      return std::string(part.substr(name.size() + 1));
+    }
+  }
+  return {};
+}
+
+std::string setCookie(const Services& services, std::string_view name, std::string_view value, std::string_view path,
+                      long long maxAge) {
+  std::string out = std::string(name) + "=" + std::string(value) + "; Path=" + std::string(path) +
+                    "; HttpOnly; SameSite=Lax; Max-Age=" + std::to_string(maxAge);
+  if (services.publicUrl.starts_with("https://")) out += "; Secure";
+  return out;
+}
+
+std::string sessionCookieName(const Services& services) {
+  return services.publicUrl.starts_with("https://") ? "__Host-calgate_session" : "calgate_session";
+}
+
+http::Response htmlPage(int status, const HtmlPage& p) {
+  std::string form, link;
+  if (!p.action.empty()) {
+    form = "<form method=\"post\" action=\"" + core::htmlEscape(p.action) + "\"><button type=\"submit\">" +
+           core::htmlEscape(p.button) + "</button></form>";
+  }
+  if (!p.link.empty()) link = "<p><a href=\"" + core::htmlEscape(p.link) + "\">" + core::htmlEscape(p.linkText) + "</a></p>";
+  std::string body = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+                     "content=\"width=device-width, initial-scale=1\"><title>" + core::htmlEscape(p.title) +
+                     " - calgate</title></head><body><main><h1>" + core::htmlEscape(p.title) + "</h1><p>" +
+                     core::htmlEscape(p.message) + "</p>" + form + link + "</main></body></html>\n";
+  http::Response r = http::Response::text(status, std::move(body), "text/html; charset=utf-8");
+  r.headers.emplace_back("Cache-Control", "no-store");
+  r.headers.emplace_back("Content-Security-Policy",
+                         "default-src 'none'; form-action " + p.formAction + "; frame-ancestors 'none'; base-uri 'none'");
+  r.headers.emplace_back("Referrer-Policy", "no-referrer");
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  return r;
 }
 
 http::Response jsonResponse(int status, const nlohmann::json& body) {

@@ -81,6 +81,32 @@ std::string pairState(const sync::SyncPair& pair);
 /// secure | insecure | bogus | indeterminate | no_record
 std::string_view validationName(policy::Validation v);
 
+/// The value of the cookie `name` in the request's Cookie header ("a=1; name=x"), or "" (also for a
+/// header over 4 KiB).
+std::string cookieValue(const http::Request& request, std::string_view name);
+/// A Set-Cookie value: HttpOnly, SameSite=Lax, `path`, Max-Age `maxAge` (0 removes it), and
+/// Secure when the public URL is https.
+std::string setCookie(const Services& services, std::string_view name, std::string_view value, std::string_view path,
+                      long long maxAge);
+/// The portal session cookie's name: "__Host-calgate_session" behind https (the browser then
+/// insists on Secure, Path=/ and no Domain), "calgate_session" on plain http (development).
+std::string sessionCookieName(const Services& services);
+
+/// A small HTML page of the browser journeys (sign-in links, OAuth callbacks): a title and a
+/// message, optionally a form posting to `action` with one button labelled `button`, optionally a
+/// link. Everything is escaped; the CSP allows nothing but the form's target (`formAction`, a CSP
+/// source list: a form whose answer redirects to a provider needs the provider's origin too).
+struct HtmlPage {
+  std::string title;
+  std::string message;
+  std::string action{};
+  std::string button{};
+  std::string formAction = "'self'";
+  std::string link{};
+  std::string linkText{};
+};
+http::Response htmlPage(int status, const HtmlPage& page);
+
 http::Response jsonResponse(int status, const nlohmann::json& body);
 http::Response noContent();
 

@@ -68,6 +68,8 @@ http::Router buildRouter(Services& services) {
   addPolicyRoutes(router, services);
   addFeedRoutes(router, services);
   addWebhookRoutes(router, services);
+  addPortalRoutes(router, services);
+  addSessionRoutes(router, services);
   return router;
 }
 

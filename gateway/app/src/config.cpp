@@ -101,6 +101,21 @@ bool isIpAddress(const std::string& text) {
   return inet_pton(AF_INET, text.c_str(), buf) == 1 || inet_pton(AF_INET6, text.c_str(), buf) == 1;
 }
 
+/// The items of a comma-separated list, each trimmed of spaces; "" is no item, an empty item stays
+/// (for the caller to refuse).
+std::vector<std::string> splitList(const std::string& raw) {
+  std::vector<std::string> out;
+  for (std::size_t at = 0; !raw.empty() && at <= raw.size();) {
+    const std::size_t end = std::min(raw.find(',', at), raw.size());
+    std::string item = raw.substr(at, end - at);
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    out.push_back(std::move(item));
+    at = end + 1;
+  }
+  return out;
+}
+
 /// The keys of an OAuth provider's section (google, microsoft): the same five for each.
 template <class Section>
 void addOAuthKeys(std::vector<KeySpec>& specs, const std::string& name, Section Config::*section, const std::string& client) {
@@ -161,18 +176,8 @@ const std::vector<KeySpec>& keySpecs() {
                  [](Config& c, auto v) { c.server.shutdownGrace = std::chrono::seconds(v); }),
       {"server.trusted_proxies", "a comma-separated list of IP addresses (empty: none)",
        [](Config& c, const std::string& raw) {
-         c.server.trustedProxies.clear();
-         std::size_t at = 0;
-         while (at <= raw.size() && !raw.empty()) {
-           const std::size_t end = std::min(raw.find(',', at), raw.size());
-           std::string ip = raw.substr(at, end - at);
-           ip.erase(0, ip.find_first_not_of(' '));
-           ip.erase(ip.find_last_not_of(' ') + 1);
-           if (!isIpAddress(ip)) return false;
-           c.server.trustedProxies.push_back(ip);
-           at = end + 1;
-         }
-         return true;
+         c.server.trustedProxies = splitList(raw);
+         return std::all_of(c.server.trustedProxies.begin(), c.server.trustedProxies.end(), isIpAddress);
        }},
       {"server.metrics_token", "empty, or 16 to 256 characters without spaces",
        [](Config& c, const std::string& raw) {
@@ -283,6 +288,20 @@ const std::vector<KeySpec>& keySpecs() {
       integerKey("limits.feeds_per_user", 1, 100000,
                  [](Config& c, auto v) { c.limits.feedsPerUser = static_cast<unsigned>(v); }),
       integerKey("limits.feed_blocks", 100, 1000000, [](Config& c, auto v) { c.limits.feedBlocks = v; }),
+      integerKey("portal.session_days", 1, 365,
+                 [](Config& c, auto v) { c.portal.sessionLifetime = std::chrono::hours(24 * v); }),
+      integerKey("portal.login_link_hours", 1, 168,
+                 [](Config& c, auto v) { c.portal.loginLinkLifetime = std::chrono::hours(v); }),
+      {"portal.signup_domains", "a comma-separated list of domain names (empty: none)",
+       [](Config& c, const std::string& raw) {
+         c.portal.signupDomains = splitList(raw);
+         return std::all_of(c.portal.signupDomains.begin(), c.portal.signupDomains.end(), [](std::string& domain) {
+           std::transform(domain.begin(), domain.end(), domain.begin(),
+                          [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+           return domain.size() <= 253 && domain.find('.') != std::string::npos && !domain.starts_with(".") &&
+                  std::all_of(domain.begin(), domain.end(), [](unsigned char ch) { return std::isalnum(ch) || ch == '.' || ch == '-'; });
+         });
+       }},
       {"log.level", "one of debug, info, warn, error, off",
        [](Config& c, const std::string& raw) { return core::log::parseLevel(raw, c.log.level); }},
   };

@@ -17,6 +17,9 @@
 #include "calgate/http/server.hpp"
 #include "calgate/orgpolicy/dns_setup.hpp"
 #include "calgate/orgpolicy/sql_pin_store.hpp"
+#include "calgate/portal/login_links.hpp"
+#include "calgate/portal/oidc_signin.hpp"
+#include "calgate/portal/session_store.hpp"
 #include "calgate/sync/sync_engine.hpp"
 #include "calgate/sync/sync_service.hpp"
 #include "calgate/vault/vault.hpp"
@@ -124,6 +127,11 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
 
   accounts::UserStore users(**db, core::systemClock());
   http::HttpMetrics metrics;
+  // the web portal's sessions and one-time sign-in links (signing in with Google or Microsoft
+  // needs the OAuth clients, below)
+  portal::SessionStore portalSessions(**db, core::systemClock(), config->portal.sessionLifetime);
+  portal::LoginLinks loginLinks(**db, core::systemClock());
+  std::unique_ptr<portal::OidcSignIn> oidcSignIn;
 
   // The sync engine: a scheduler and job workers (only with an open vault: they need credentials).
   orgpolicy::SqlPinStore pins(**db);
@@ -151,6 +159,8 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
                                                                     core::systemClock());
     tokenBroker = std::make_unique<accounts::TokenBroker>(**db, *accountStore, *oauthConnections, oauthHttp,
                                                           core::systemClock());
+    oidcSignIn = std::make_unique<portal::OidcSignIn>(**db, *credentialVault, *oauthConnections, oauthHttp,
+                                                      core::systemClock());
     oauthOffers = std::make_unique<app::OAuthOffers>(*config, oauthHttp, *oauthConnections, *tokenBroker, registry);
     if (auto offered = oauthOffers->start(); !offered) {
       std::cerr << "calgate: refusing to start: " << offered.error().message << "\n";
@@ -182,9 +192,16 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
       std::cerr << "calgate: refusing to start: the key of keyed hashes is not available: " << key.error().message << "\n";
       return kExitFailure;
     }
-    // revoked feeds (with their PIN counters) and stale PIN counters go with the purge job
-    syncService->setRetention([database = db->get(), days = config->sync.revokedDays](long long now) {
-      return feeds::FeedStore(*database, core::systemClock()).purge(now - static_cast<long long>(days) * 86400, now - 86400);
+    // revoked feeds (with their PIN counters), stale PIN counters and ended portal sessions go with
+    // the purge job
+    syncService->setRetention([database = db->get(), days = config->sync.revokedDays, &portalSessions](long long now)
+                                  -> core::Result<std::size_t> {
+      const long long cutoff = now - static_cast<long long>(days) * 86400;
+      auto feeds = feeds::FeedStore(*database, core::systemClock()).purge(cutoff, now - 86400);
+      if (!feeds) return feeds;
+      auto sessions = portalSessions.purge(cutoff);
+      if (!sessions) return sessions;
+      return *feeds + *sessions;
     });
     // the audit chain's signing key: checkpoints hourly, retention after a checkpoint
     if (auto seed = credentialVault->serverSecret(audit::kSigningPurpose)) {
@@ -226,13 +243,19 @@ int serve(const std::optional<std::filesystem::path>& configPath) {
   services.pushMetrics = syncService ? &syncService->pushMetrics() : nullptr;
   services.hashKey = hashKey;
   services.policyLimiter = &policyLimiter;
+  services.sessions = &portalSessions;
+  services.loginLinks = &loginLinks;
+  services.signIn = oidcSignIn.get();
+  services.portalConfig = &config->portal;
+  http::RateLimiter signInLimiter(config->server.rateLimitPerMinute == 0 ? 0 : 30);
+  services.signInLimiter = &signInLimiter;
   services.discoverCalDav = [allowPrivate = config->sync.allowPrivateNetworks](const accounts::CalDavLogin& login) {
     // A person waits for this answer (and a request thread with them): a slow server fails sooner.
     return accounts::discoverCalDav(login, allowPrivate, core::systemClock(), std::chrono::seconds(15));
   };
   const http::Router router = api::buildRouter(services);
   http::Dispatcher dispatcher(router, api::bearerAuthenticator(users), metrics, config->server.maxBodyBytes,
-                              &tokenLimiter);
+                              &tokenLimiter, api::sessionAuthenticator(services));
   http::Server server(dispatcher, config->server);
   if (auto started = server.start(); !started) {
     core::log::error("server.start_failed", {{"error", started.error().message}});
@@ -296,7 +319,7 @@ int listRoutes(bool json) {
     if (json) {
       out.push_back({{"method", r.method}, {"pattern", r.pattern}, {"authenticated", r.authenticated}});
     } else {
-      std::cout << r.method << " " << r.pattern << " " << (r.authenticated ? "bearer" : "none") << "\n";
+      std::cout << r.method << " " << r.pattern << " " << (r.authenticated ? "bearer/session" : "none") << "\n";
     }
   }
   if (json) std::cout << out.dump(2) << "\n";

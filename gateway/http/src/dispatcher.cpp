@@ -42,9 +42,10 @@ std::optional<std::string_view> bearerToken(const Request& request) {
 }
 
 Dispatcher::Dispatcher(const Router& router, Authenticator authenticate, HttpMetrics& metrics,
-                       std::size_t maxBodyBytes, RateLimiter* limiter)
+                       std::size_t maxBodyBytes, RateLimiter* limiter, SessionAuthenticator sessions)
     : router_(router),
       authenticate_(std::move(authenticate)),
+      sessions_(std::move(sessions)),
       metrics_(metrics),
       maxBodyBytes_(maxBodyBytes),
       limiter_(limiter) {}
@@ -79,15 +80,7 @@ std::optional<Response> Dispatcher::admit(Request& request, Pending& pending) {
   pending.key = pending.routeName;
   for (const auto& [name, value] : request.params) pending.key += "|" + value;
   if (route.authenticated) {
-    const auto token = bearerToken(request);
-    if (!token) return unauthorized();
-    auto identity = authenticate_(*token);
-    if (!identity) {
-      if (identity.error().code == core::ErrorCode::Unauthorized) return unauthorized();
-      core::log::error("http.auth_unavailable", {{"request_id", request.requestId}, {"error", identity.error().message}});
-      return problem(503, "unavailable", "Service Unavailable", "authentication is temporarily unavailable");
-    }
-    request.identity = std::move(*identity);
+    if (auto refused = identify(request)) return refused;
     pending.key = "user:" + request.identity->userId;
     if (limiter_) {
       if (const auto wait = limiter_->take("token:" + request.identity->tokenId)) {
@@ -99,6 +92,26 @@ std::optional<Response> Dispatcher::admit(Request& request, Pending& pending) {
       }
     }
   }
+  return std::nullopt;
+}
+
+std::optional<Response> Dispatcher::identify(Request& request) {
+  const auto token = bearerToken(request);
+  if (!token) {
+    // no bearer token: a browser's session cookie, if the server takes those
+    auto outcome = sessions_ && !request.header("authorization") ? sessions_(request) : std::nullopt;
+    if (!outcome) return unauthorized();
+    if (auto* refusal = std::get_if<Response>(&*outcome)) return std::move(*refusal);
+    request.identity = std::get<Identity>(std::move(*outcome));
+    return std::nullopt;
+  }
+  auto identity = authenticate_(*token);
+  if (!identity) {
+    if (identity.error().code == core::ErrorCode::Unauthorized) return unauthorized();
+    core::log::error("http.auth_unavailable", {{"request_id", request.requestId}, {"error", identity.error().message}});
+    return problem(503, "unavailable", "Service Unavailable", "authentication is temporarily unavailable");
+  }
+  request.identity = std::move(*identity);
   return std::nullopt;
 }
 

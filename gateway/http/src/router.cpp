@@ -38,8 +38,9 @@ bool matches(const std::string& pattern, std::string_view path, std::map<std::st
   const auto want = segments(pattern);
   const auto got = segments(path);
   if (want.size() != got.size()) return false;
-  // A trailing slash is a different resource: "/healthz/" does not match "/healthz".
-  if (path.size() > 1 && path.back() == '/') return false;
+  // A trailing slash is a different resource: "/healthz/" does not match "/healthz" (nor the other
+  // way round: a pattern may end with one).
+  if ((path.size() > 1 && path.back() == '/') != (pattern.size() > 1 && pattern.back() == '/')) return false;
   std::map<std::string, std::string> found;
   for (std::size_t i = 0; i < want.size(); ++i) {
     if (const auto param = paramOf(want[i])) {

@@ -61,6 +61,17 @@ struct OAuthConnected {
   bool reauthorised = false;  ///< an existing account of the same identity got a new credential
 };
 
+/// Who signed in at a provider, proven: the code exchanged (PKCE verifier), the ID token verified
+/// (signature by the provider's JWKS, issuer, audience, expiry, `nonce`) and its claims read as
+/// evidence: Google's verified email (and `hd`), Microsoft's UPN - a member of its tenant only for
+/// a token its own tenant issued (not a B2B guest's). Used to connect an account and to sign in
+/// to the portal.
+struct ProvenSignIn {
+  oauth::TokenSet tokens;
+  std::string subject;  ///< "<issuer>|<sub>"
+  std::string label;    ///< the address the provider proved (Google's verified email, Microsoft's UPN)
+  std::vector<model::Identity> identities;
+};
 class OAuthConnections {
  public:
   OAuthConnections(store::Database& db, vault::Vault& vault, AccountStore& accounts, providers::HttpClient& http,
@@ -110,14 +121,9 @@ class OAuthConnections {
     oauth::Secret verifier;
     std::string nonce;
   };
-  struct ProvenIdentity {
-    std::string subject;  ///< "<issuer>|<sub>"
-    std::string label;    ///< the address the account is labelled with
-    std::vector<model::Identity> identities;
-  };
   core::Result<Pending> consume(const std::string& state, const std::string& browserSecret);
   core::Result<OAuthConnected> store(const Pending& pending, const OAuthProvider& provider,
-                                     const oauth::TokenSet& tokens, const ProvenIdentity& who);
+                                     const ProvenSignIn& who);
 
   store::Database& db_;
   vault::Vault& vault_;
@@ -129,6 +135,12 @@ class OAuthConnections {
   std::map<model::ProviderKind, OAuthProvider> providers_;
   std::map<model::ProviderKind, std::string> awaiting_;
 };
+
+/// Errors: Invalid (no or an oversized code, no ID token, an unverified Google email, nothing
+/// proven); the token endpoint's and ID-token verification's errors (see OAuthConnections::complete).
+core::Result<ProvenSignIn> proveSignIn(providers::HttpClient& http, const oauth::ClientConfig& client,
+                                       model::ProviderKind kind, const std::string& code, const oauth::Secret& verifier,
+                                       const std::string& nonce, const core::Clock& clock);
 
 /// The credential an OAuth account keeps: {"refresh_token"}.
 vault::SecretBytes oauthCredential(const oauth::Secret& refreshToken);

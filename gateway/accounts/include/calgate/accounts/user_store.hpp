@@ -6,6 +6,7 @@
 #include "calgate/core/error.hpp"
 #include "calgate/store/database.hpp"
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -51,6 +52,8 @@ class UserStore {
 
   /// Creates a user and a first token. Conflict if the email is taken, Invalid if malformed.
   core::Result<std::pair<User, IssuedToken>> addUser(std::string_view email, std::string_view tokenLabel);
+  /// Creates a user without a token (a self-sign-up in the portal). Errors as addUser().
+  core::Result<User> createUser(std::string_view email);
   core::Result<std::vector<User>> listUsers();
   core::Result<User> findUserByEmail(std::string_view email);
   /// NotFound for an unknown id.
@@ -77,6 +80,9 @@ class UserStore {
   core::Result<Principal> principalOfToken(std::string_view tokenId);
 
  private:
+  /// Inserts the user and runs `also` in the same transaction.
+  core::Result<User> insertUser(std::string_view email,
+                                const std::function<core::Result<void>(soci::session&, const User&)>& also);
   store::Database& db_;
   const core::Clock& clock_;
 };

@@ -28,6 +28,12 @@ class AccountStore;
 class OAuthConnections;
 class TokenBroker;
 }
+namespace calgate::portal {
+class SessionStore;
+class LoginLinks;
+class OidcSignIn;
+struct PortalConfig;
+}
 namespace calgate::sync {
 class ProviderFactory;
 class JobSignal;
@@ -80,6 +86,13 @@ struct Services {
   accounts::TokenBroker* tokens = nullptr;
   /// server.public_url: the start links and the redirect URI (<this>/oauth/callback) derive from it.
   std::string publicUrl{};
+  /// The web portal: sessions and sign-in links (null: nobody can sign in), signing in with Google
+  /// or Microsoft (null while the vault is closed), and who may sign up.
+  portal::SessionStore* sessions = nullptr;
+  portal::LoginLinks* loginLinks = nullptr;
+  portal::OidcSignIn* signIn = nullptr;
+  const portal::PortalConfig* portalConfig = nullptr;
+  http::RateLimiter* signInLimiter = nullptr;  ///< sign-in starts and link uses per client address
 };
 
 /// GET /healthz (process alive), GET /readyz (database reachable and schema current, else 503),
@@ -110,11 +123,22 @@ void addFeedRoutes(http::Router& router, Services& services);
 /// unauthenticated; a genuine change queues a coalesced sync of the pairs reading the calendar.
 void addWebhookRoutes(http::Router& router, Services& services);
 
+/// The web portal (/portal and its files, /portal/config, signing in with a link or with Google or
+/// Microsoft) and its sessions (/v1/session, /v1/me/sessions).
+void addPortalRoutes(http::Router& router, Services& services);
+void addSessionRoutes(http::Router& router, Services& services);
+
 /// All of the above.
 http::Router buildRouter(Services& services);
 
 /// The dispatcher's authenticator: an API token's holder, from `users`, as the HTTP layer's
 /// identity. `users` must outlive it.
 http::Authenticator bearerAuthenticator(accounts::UserStore& users);
+
+/// The dispatcher's session authenticator: the portal's session cookie (services.sessions). A
+/// request that changes anything (any method but GET and HEAD) must also carry the session's CSRF
+/// token in X-CSRF-Token, and an Origin header, when sent, must be the public URL: 403 csrf
+/// otherwise. `services` must outlive it.
+http::SessionAuthenticator sessionAuthenticator(const Services& services);
 
 }  // namespace calgate::api

@@ -15,6 +15,7 @@
 #include "calgate/sync/sync_config.hpp"
 #include "calgate/vault/vault_config.hpp"
 
+#include "calgate/portal/portal_config.hpp"
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -42,6 +43,7 @@ struct Config {
   api::ApiLimits limits;
   accounts::GoogleConfig google;
   accounts::MicrosoftConfig microsoft;
+  portal::PortalConfig portal;
   LogConfig log;
   /// The file the configuration came from, if any (for messages).
   std::optional<std::filesystem::path> source;

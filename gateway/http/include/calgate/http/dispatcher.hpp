@@ -1,6 +1,6 @@
 #pragma once
 /// The request pipeline every request passes through, independent of the socket library:
-/// request id -> draining check -> body limit (413) -> routing (404/405) -> bearer auth (401)
+/// request id -> draining check -> body limit (413) -> routing (404/405) -> bearer or session auth (401/403)
 /// -> per-token rate limit (429) -> handler (exceptions -> 500) -> metrics + one structured log line. All errors are
 /// application/problem+json. Thread-safe once constructed.
 ///
@@ -20,17 +20,25 @@
 #include <string>
 #include <cstddef>
 #include <functional>
+#include <variant>
 
 namespace calgate::http {
 
 /// Resolves a bearer secret to who holds it (Unauthorized / Unavailable on failure). Thread-safe.
 using Authenticator = std::function<core::Result<Identity>(std::string_view secret)>;
 
+/// For a request without an Authorization header: the credential a browser sends by itself (the
+/// portal's session cookie). nullopt: the request carries none (401). Otherwise who sent it, or the
+/// answer that refuses it (401 for an ended session, 403 for a state change without the session's
+/// CSRF token, 503). Thread-safe.
+using SessionAuthenticator = std::function<std::optional<std::variant<Identity, Response>>(const Request&)>;
+
 class Dispatcher {
  public:
   /// `limiter` (optional) limits authenticated requests per API token.
+  /// `sessions` (optional) admits requests without a bearer token by their session cookie.
   Dispatcher(const Router& router, Authenticator authenticate, HttpMetrics& metrics, std::size_t maxBodyBytes,
-             RateLimiter* limiter = nullptr);
+             RateLimiter* limiter = nullptr, SessionAuthenticator sessions = {});
 
   /// A request between begin() and its answer.
   struct Pending {
@@ -58,10 +66,13 @@ class Dispatcher {
  private:
   /// The checks before the handler: an answer, or the route to run.
   std::optional<Response> admit(Request& request, Pending& pending);
+  /// Who sent an authenticated route's request (request.identity), or the answer refusing it.
+  std::optional<Response> identify(Request& request);
   Response invoke(Request& request, const Pending& pending);
 
   const Router& router_;
   Authenticator authenticate_;
+  SessionAuthenticator sessions_;
   HttpMetrics& metrics_;
   std::size_t maxBodyBytes_;
   RateLimiter* limiter_;

@@ -16,7 +16,8 @@ namespace calgate::http {
 /// The HTTP layer knows no users or tokens beyond these ids: handlers that need more ask the store.
 struct Identity {
   std::string userId;
-  std::string tokenId;  ///< the credential used (rate limits are per token)
+  std::string tokenId;  ///< the credential used (rate limits are per token): an API token's or a session's id
+  bool session = false; ///< signed in to the portal (tokenId is the session's id), not an API token
 };
 
 struct Request {

@@ -1,0 +1,17 @@
+#pragma once
+// The generated table of the portal's files (cmake/EmbedAssets.cmake writes its definition).
+#include <cstddef>
+
+namespace calgate::portal::detail {
+
+struct EmbeddedAsset {
+  const char* name;
+  const char* contentType;
+  const char* sha256Hex;
+  const char* body;
+};
+
+extern const EmbeddedAsset kEmbeddedAssets[];
+extern const std::size_t kEmbeddedAssetCount;
+
+}  // namespace calgate::portal::detail

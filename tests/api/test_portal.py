@@ -1,0 +1,350 @@
+"""The web portal's server side through the real binaries: signing in with a one-time link from
+calgate-admin and with Google (the contract fake's OpenID Connect), sessions in cookies (flags,
+a new session at every sign-in: no fixation), CSRF protection of every state change made with the
+cookie (a cross-site form post is refused), the session list and revocation, sign-out, erasure,
+and the portal's files (embedded, strict CSP, nothing from elsewhere, no inline script)."""
+
+import json
+import re
+import unittest
+import urllib.parse
+
+import calgate_api as cg
+import contract_fake as cf
+import google_fake as gf
+
+EVIL = "https://evil.example"
+
+
+def session_cookie(resp, name="calgate_session"):
+    """(value, attributes) of the Set-Cookie for `name` in a response, or (None, None)."""
+    for header in resp.headers_all("set-cookie"):
+        first, _, rest = header.partition(";")
+        cname, _, value = first.partition("=")
+        if cname.strip() == name:
+            attrs = [a.strip() for a in rest.split(";") if a.strip()]
+            return value, attrs
+    return None, None
+
+
+class Browser:
+    """A cookie-carrying client as a browser on calgate's own page would be (Origin = public URL)."""
+
+    def __init__(self, server, origin, cookie=None):
+        self.server, self.origin, self.cookie, self.csrf = server, origin, cookie, None
+
+    def request(self, method, path, json_body=None, headers=None, csrf=True, validate=True, **kw):
+        h = {"Cookie": "calgate_session=" + self.cookie} if self.cookie else {}
+        if method not in ("GET", "HEAD"):
+            h["Origin"] = self.origin
+            if csrf and self.csrf:
+                h["X-CSRF-Token"] = self.csrf
+        h.update(headers or {})
+        return self.server.client().request(method, path, json_body=json_body, headers=h, validate=validate, **kw)
+
+    def load_session(self):
+        r = self.request("GET", "/v1/session")
+        assert r.status == 200, r
+        self.csrf = r.json["csrf_token"]
+        return r.json
+
+
+def link_for(server, email):
+    out = json.loads(server.admin("users", "login-link", email, "--json").stdout)
+    return out["url"]
+
+
+def use_link(server, url, origin, cookie=None):
+    path = urllib.parse.urlsplit(url).path
+    headers = {"Origin": origin, "Content-Type": "application/x-www-form-urlencoded"}
+    if cookie:
+        headers["Cookie"] = "calgate_session=" + cookie
+    return server.client().request("POST", path, b"", headers=headers)
+
+
+class PortalSessions(cg.ApiTestCase):
+    @classmethod
+    def setUpClass(cls):
+        port = cg.free_port()
+        cls.public_url = "http://127.0.0.1:%d" % port
+        cls.server = cg.Calgate({"CALGATE_SERVER_PORT": str(port), "CALGATE_SERVER_PUBLIC_URL": cls.public_url},
+                                name="portal").start()
+        cls.addClassCleanup(cls.server.cleanup)
+
+    def signed_in(self, user=None):
+        user = user or self.server.add_user()
+        r = use_link(self.server, link_for(self.server, user["email"]), self.public_url)
+        self.assertStatus(r, 303)
+        value, attrs = session_cookie(r)
+        self.assertTrue(value)
+        b = Browser(self.server, self.public_url, value)
+        b.load_session()
+        return user, b, attrs
+
+    def test_a_login_link_signs_in_once_with_a_strict_cookie(self):
+        user = self.server.add_user()
+        url = link_for(self.server, user["email"])
+        self.assertTrue(url.startswith(self.public_url + "/portal/link/cgl_"), url)
+        path = urllib.parse.urlsplit(url).path
+        page = self.server.client().get(path)
+        self.assertStatus(page, 200)
+        self.assertIn(user["email"], page.text)  # whose sign-in it is, before anything is used up
+        again = self.server.client().get(path)
+        self.assertStatus(again, 200)  # a link preview or mail scanner uses nothing up
+        # posted from another site's page: refused, and the link still works
+        self.assertStatus(use_link(self.server, url, EVIL), 403)
+        r = use_link(self.server, url, self.public_url)
+        self.assertStatus(r, 303)
+        self.assertEqual(r.header("location"), "/portal")
+        value, attrs = session_cookie(r)
+        self.assertTrue(value.startswith("cgs_"))
+        self.assertIn("HttpOnly", attrs)
+        self.assertIn("SameSite=Lax", attrs)
+        self.assertIn("Path=/", attrs)
+        self.assertNotIn("Secure", attrs)  # plain http to loopback: a Secure cookie would never come back
+        self.assertEqual(self.server.count("portal_sessions", "secret_hash = ?", (cg.sha256_hex(value),)), 1)
+        self.assertEqual(self.server.count("portal_sessions", "secret_hash = ?", (value,)), 0)  # only the hash
+        self.assertStatus(use_link(self.server, url, self.public_url), 400)  # once only
+        me = Browser(self.server, self.public_url, value).request("GET", "/v1/me")
+        self.assertStatus(me, 200)
+        self.assertEqual(me.json["email"], user["email"])
+
+    def test_login_link_refuses_unknown_and_suspended_users_and_needs_a_public_url(self):
+        r = self.server.admin("users", "login-link", "nobody@example.com", check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("no user", r.stderr)
+        user = self.server.add_user()
+        url = link_for(self.server, user["email"])
+        self.server.admin("users", "disable", user["email"])
+        self.assertStatus(use_link(self.server, url, self.public_url), 400)
+        self.assertIn("suspended", self.server.admin("users", "login-link", user["email"], check=False).stderr)
+        self.server.admin("users", "enable", user["email"])
+        env = dict(self.server.env)
+        env.pop("CALGATE_SERVER_PUBLIC_URL")
+        import subprocess
+        r = subprocess.run([cg.CALGATE_ADMIN, "users", "login-link", user["email"]], env=env, capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("server.public_url", r.stderr)
+        self.assertStatus(self.server.client().get("/portal/link/cgl_" + "a" * 43), 400)
+        self.assertStatus(self.server.client().get("/portal/link/nonsense"), 400)
+
+    def test_every_state_change_with_the_cookie_needs_the_csrf_token_and_our_origin(self):
+        user, b, _ = self.signed_in()
+        body = {"label": "Busy", "calendars": []}
+        # a cross-site form post: the browser sends the cookie, but neither the token nor our origin
+        form = b.request("POST", "/v1/feeds", headers={"Origin": EVIL, "Content-Type": "application/x-www-form-urlencoded"},
+                         csrf=False)
+        self.assertProblem(form, 403, "csrf")
+        self.assertProblem(b.request("POST", "/v1/feeds", json_body=body, csrf=False), 403, "csrf")
+        self.assertProblem(b.request("POST", "/v1/feeds", json_body=body, headers={"X-CSRF-Token": "0" * 64}), 403, "csrf")
+        self.assertProblem(b.request("POST", "/v1/feeds", json_body=body, headers={"Origin": EVIL}), 403, "csrf")
+        self.assertProblem(b.request("DELETE", "/v1/me", csrf=False), 403, "csrf")
+        self.assertStatus(b.request("GET", "/v1/me"), 200)  # reading needs no token
+        # with the token from our own page it goes through to the handler (which checks the body)
+        r = b.request("POST", "/v1/feeds", json_body=body)
+        self.assertNotEqual(r.status, 403, r)
+        self.assertEqual(self.server.count("feeds", "user_id = ?", (user["id"],)), 0)
+        # another session's token does not fit this one
+        _, other, _ = self.signed_in(user)
+        self.assertProblem(b.request("DELETE", "/v1/me", headers={"X-CSRF-Token": other.csrf}), 403, "csrf")
+        self.assertEqual(self.server.count("users", "id = ?", (user["id"],)), 1)
+        # API tokens are not cookies: no CSRF token needed, and /v1/session has nothing for them
+        api = self.server.client(user["token"])
+        self.assertProblem(api.get("/v1/session"), 404, "no-session")
+
+    def test_every_sign_in_is_a_new_session_and_ends_the_one_the_browser_held(self):
+        user, first, _ = self.signed_in()
+        # an attacker plants a session id of their own choosing: it is nobody's, and stays so
+        planted = "cgs_" + "A" * 43
+        r = use_link(self.server, link_for(self.server, user["email"]), self.public_url, cookie=planted)
+        value, _ = session_cookie(r)
+        self.assertNotEqual(value, planted)
+        self.assertStatus(Browser(self.server, self.public_url, planted).request("GET", "/v1/me"), 401)
+        # signing in again in a browser that holds a live session replaces it
+        r = use_link(self.server, link_for(self.server, user["email"]), self.public_url, cookie=first.cookie)
+        second, _ = session_cookie(r)
+        self.assertNotEqual(second, first.cookie)
+        self.assertStatus(first.request("GET", "/v1/me"), 401)
+        self.assertStatus(Browser(self.server, self.public_url, second).request("GET", "/v1/me"), 200)
+
+    def test_sessions_are_listed_and_revoked_and_sign_out_clears_the_cookie(self):
+        user, a, _ = self.signed_in()
+        _, b, _ = self.signed_in(user)
+        listed = a.request("GET", "/v1/me/sessions", headers={"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0"})
+        self.assertStatus(listed, 200)
+        self.assertEqual(len(listed.json["sessions"]), 2)
+        current = [s for s in listed.json["sessions"] if s["current"]]
+        self.assertEqual(len(current), 1)
+        other = [s for s in listed.json["sessions"] if not s["current"]][0]
+        self.assertEqual(other["via"], "link")
+        # another user cannot end it
+        _, stranger, _ = self.signed_in()
+        self.assertStatus(stranger.request("DELETE", "/v1/me/sessions/" + other["id"]), 404)
+        self.assertStatus(a.request("DELETE", "/v1/me/sessions/" + other["id"]), 204)
+        self.assertStatus(b.request("GET", "/v1/me"), 401)
+        # an API token sees and ends sessions too
+        api = self.server.client(user["token"])
+        self.assertEqual(len(api.get("/v1/me/sessions").json["sessions"]), 1)
+        out = a.request("DELETE", "/v1/session")
+        self.assertStatus(out, 204)
+        value, attrs = session_cookie(out)
+        self.assertEqual(value, "")
+        self.assertIn("Max-Age=0", attrs)
+        self.assertStatus(a.request("GET", "/v1/me"), 401)
+        self.assertEqual(api.get("/v1/me/sessions").json["sessions"], [])
+
+    def test_suspension_and_erasure_end_sessions(self):
+        user, b, _ = self.signed_in()
+        self.server.admin("users", "disable", user["email"])
+        self.assertStatus(b.request("GET", "/v1/me"), 401)
+        self.server.admin("users", "enable", user["email"])
+        self.assertStatus(b.request("GET", "/v1/me"), 200)
+        link_for(self.server, user["email"])
+        self.assertStatus(b.request("DELETE", "/v1/me"), 204)
+        self.assertStatus(b.request("GET", "/v1/me"), 401)
+        self.assertEqual(self.server.count("portal_sessions", "user_id = ?", (user["id"],)), 0)
+        self.assertEqual(self.server.count("login_links", "user_id = ?", (user["id"],)), 0)
+
+    def test_the_portal_files_are_embedded_strict_and_self_contained(self):
+        anon = self.server.client()
+        page = anon.get("/portal")
+        self.assertStatus(page, 200)
+        csp = page.header("content-security-policy")
+        for directive in ("default-src 'none'", "script-src 'self'", "style-src 'self'", "connect-src 'self'",
+                          "frame-ancestors 'none'", "base-uri 'none'"):
+            self.assertIn(directive, csp)
+        self.assertEqual(page.header("x-content-type-options"), "nosniff")
+        self.assertStatus(anon.get("/portal/", validate=False), 308)
+        again = anon.get("/portal", headers={"If-None-Match": page.header("etag")})
+        self.assertStatus(again, 304)
+        files = set()
+        for tag, attrs in cg.tags(page.text):
+            self.assertNotIn("style", attrs, "inline style in index.html")
+            if tag == "script":
+                self.assertIn("src", attrs, "inline script in index.html")
+                files.add(attrs["src"])
+            if tag == "link" and attrs.get("rel") == "stylesheet":
+                files.add(attrs["href"])
+        self.assertTrue(files)
+        seen, queue = set(), list(files)
+        while queue:  # every file, following module imports
+            path = queue.pop()
+            if path in seen:
+                continue
+            seen.add(path)
+            self.assertTrue(path.startswith("/portal/"), path)
+            r = anon.get(path)
+            self.assertStatus(r, 200)
+            self.assertIn("default-src 'none'", r.header("content-security-policy"))
+            # nothing loaded from elsewhere (text telling a user their server's URL is fine)
+            self.assertIsNone(re.search(r"""(?:\bsrc|\bhref|\bimport|\bfrom|url\(|fetch\(|@import)\s*[:=(]?\s*['"`]?(?:https?:)?//""",
+                                        r.text), "%s loads something from another site" % path)
+            self.assertIsNone(re.search(r"\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write|\beval\(|new Function",
+                                        r.text), "%s builds HTML from strings" % path)
+            for imported in re.findall(r"""from\s+['"]\./([a-z0-9_-]+\.js)['"]""", r.text):
+                queue.append("/portal/" + imported)
+        self.assertStatus(anon.get("/portal/nothing.js"), 404)
+        self.assertStatus(anon.get("/portal/..%2fcalgate.db"), 404)
+        config = anon.get("/portal/config")
+        self.assertStatus(config, 200)
+        self.assertEqual(config.json["signin_providers"], [])  # no OAuth client configured here
+
+
+class PortalCookieOverHttps(cg.ApiTestCase):
+    """Behind https (a TLS proxy in production; here only the configured public URL) the cookie is
+    Secure and __Host- prefixed."""
+
+    def test_the_cookie_is_secure_and_host_prefixed(self):
+        origin = "https://calgate.example"
+        server = cg.Calgate({"CALGATE_SERVER_PUBLIC_URL": origin}, name="portal-https").start()
+        self.addCleanup(server.cleanup)
+        user = server.add_user()
+        r = use_link(server, link_for(server, user["email"]), origin)
+        self.assertStatus(r, 303)
+        value, attrs = session_cookie(r, "__Host-calgate_session")
+        self.assertTrue(value)
+        for flag in ("Secure", "HttpOnly", "SameSite=Lax", "Path=/"):
+            self.assertIn(flag, attrs)
+        self.assertFalse([a for a in attrs if a.lower().startswith("domain")])
+        h = {"Cookie": "__Host-calgate_session=" + value}
+        self.assertStatus(server.client().get("/v1/me", headers=h), 200)
+        # the plain name is not accepted behind https
+        self.assertStatus(server.client().get("/v1/me", headers={"Cookie": "calgate_session=" + value}), 401)
+
+
+class PortalGoogleSignIn(cg.ApiTestCase):
+    """Signing in with Google through the contract fake: an existing user by their verified address,
+    a Workspace member of a listed domain by self-sign-up, nobody else."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.fake = gf.GoogleFake()
+        cls.addClassCleanup(cls.fake.stop)
+        cls.fake.control("POST", "users", {"email": "ada@acme.example", "hd": "acme.example"})
+        cls.fake.control("POST", "users", {"email": "new@acme.example", "hd": "acme.example"})
+        cls.fake.control("POST", "users", {"email": "eve@gmail.com"})
+
+        def env(fake, secret_file, public_url, port):
+            e = gf.calgate_env(fake, secret_file, public_url, port)
+            e["CALGATE_PORTAL_SIGNUP_DOMAINS"] = "acme.example"
+            return e
+        cf.start_gateway(cls, cls.fake, gf.CLIENT_ID, gf.CLIENT_SECRET, env, "portal-google")
+
+    def sign_in(self, account, keep_cookie=True, decision="allow"):
+        start = self.server.client().request("POST", "/portal/signin/google", headers={"Origin": self.public_url})
+        self.assertStatus(start, 200)
+        binding = [h.split(";")[0] for h in start.headers_all("set-cookie") if h.startswith("calgate_signin=")][0]
+        url = start.json["url"]
+        self.assertIn("scope=openid+email+profile", url)  # identity only: no calendar access
+        self.assertNotIn("access_type=offline", url)
+        status, _, consent = cf.fetch("GET", url)
+        self.assertEqual(status, 200, consent)
+        request_id = consent.split('name="request" value="')[1].split('"')[0]
+        action = urllib.parse.urljoin(url, re.search(r'<form method="post" action="([^"]+)"', consent).group(1))
+        form = urllib.parse.urlencode({"request": request_id, "account": account, "decision": decision}).encode()
+        status, headers, _ = cf.fetch("POST", action, form, {"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(status, 302)
+        callback = headers["Location"]
+        self.assertTrue(callback.startswith(self.public_url + "/oauth/callback"))
+        parts = urllib.parse.urlsplit(callback)
+        return self.server.client().request("GET", parts.path, query=urllib.parse.parse_qsl(parts.query),
+                                            headers={"Cookie": binding} if keep_cookie else {})
+
+    def test_an_existing_user_signs_in_with_google(self):
+        user = self.server.add_user("ada@acme.example")
+        r = self.sign_in("ada@acme.example")
+        self.assertStatus(r, 303)
+        self.assertEqual(r.header("location"), "/portal")
+        value, _ = session_cookie(r)
+        b = Browser(self.server, self.public_url, value)
+        me = b.load_session()
+        self.assertEqual(me["user"]["id"], user["id"])
+        self.assertEqual(me["session"]["via"], "google")
+        self.assertEqual(self.server.count("accounts", "user_id = ?", (user["id"],)), 0)  # signing in connects nothing
+
+    def test_a_member_of_a_listed_domain_signs_up_and_nobody_else_does(self):
+        r = self.sign_in("new@acme.example")
+        self.assertStatus(r, 303)
+        self.assertEqual(self.server.count("users", "email = ?", ("new@acme.example",)), 1)
+        refused = self.sign_in("eve@gmail.com")
+        self.assertStatus(refused, 403)
+        self.assertIn("no user eve@gmail.com", refused.text)
+        self.assertIsNone(session_cookie(refused)[0])
+        self.assertEqual(self.server.count("users", "email = ?", ("eve@gmail.com",)), 0)
+
+    def test_a_sign_in_finished_in_another_browser_or_denied_opens_nothing(self):
+        self.server.add_user("eve@gmail.com") if not self.server.count("users", "email = ?", ("eve@gmail.com",)) else None
+        other = self.sign_in("eve@gmail.com", keep_cookie=False)
+        self.assertStatus(other, 400)
+        self.assertIn("another browser", other.text)
+        self.assertIsNone(session_cookie(other)[0])
+        denied = self.sign_in("eve@gmail.com", decision="deny")
+        self.assertStatus(denied, 400)
+        self.assertIsNone(session_cookie(denied)[0])
+        self.assertProblem(self.server.client().request("POST", "/portal/signin/google", headers={"Origin": EVIL}), 403, "csrf")
+        self.assertStatus(self.server.client().request("POST", "/portal/signin/caldav", headers={"Origin": self.public_url}), 404)
+        self.assertEqual(self.server.client().get("/portal/config").json["signin_providers"], ["google"])
+
+
+if __name__ == "__main__":
+    unittest.main()
