@@ -277,6 +277,8 @@ state_set token_id "$token_id"
 # --port 0: a free port chosen here (calgate's own port 0 is announced only in its log, at level info)
 api_port=$port
 if [[ "$api_port" == 0 ]]; then api_port=$(free_port); fi
+# the address browsers reach calgate at: the portal's sign-in links are made from it
+export CALGATE_SERVER_PUBLIC_URL="http://127.0.0.1:$api_port"
 echo "== starting calgate serve  (log $calgate_log)"
 : >"$calgate_log"
 CALGATE_SERVER_PORT=$api_port "$calgate" serve >>"$calgate_log" 2>&1 &
@@ -492,6 +494,19 @@ cat <<MSG
    (Radicale) listens on 127.0.0.1: by default calgate refuses CalDAV servers on loopback and
    private addresses, so that a hostile server URL cannot reach internal services. Leave it off
    unless your CalDAV server is on your own network.
+MSG
+
+# --- the web portal: its address and a one-time sign-in link ----------------------------------
+"$admin" users login-link "$email" --json >"$demo/link.json" || fail "calgate-admin users login-link failed"
+link=$(jget "$demo/link.json" "d['url']")
+link_expires=$(jget "$demo/link.json" "d['expires_at']")
+rm -f "$demo/link.json"
+cat <<MSG
+
+== the web portal: $api/portal
+   sign in as $email with this one-time link (it works once, until $link_expires):
+   $link
+   (a new one: $admin users login-link $email)
 MSG
 
 if [[ "$exit_after_sync" == true ]]; then

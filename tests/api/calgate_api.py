@@ -6,6 +6,7 @@ Stdlib + Debian's python3-yaml and python3-jsonschema only. Run with /usr/bin/py
 """
 
 import base64
+import datetime
 import hashlib
 import http.client
 import html.parser
@@ -569,6 +570,17 @@ def caldav_server(which=None):
     if which == "radicale":
         return Dav("radicale", base, "alice", "alice-app-password", base + "alice/", base + "alice/")
     return Dav("xandikos", base, "", "", base + "user/calendars/", base + "user/")
+
+
+def timed_event(uid, title, day, hour, minutes=60):
+    """An iCalendar event on `day` at `hour` UTC with a title, a description ('secret notes') and a
+    location ('Room 42') that must never leave the source in private mode."""
+    start = datetime.datetime.combine(day, datetime.time(hour, 0))
+    end = start + datetime.timedelta(minutes=minutes)
+    fmt = "%Y%m%dT%H%M%SZ"
+    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:%s\r\nDTSTAMP:20260101T000000Z\r\n"
+            "DTSTART:%s\r\nDTEND:%s\r\nSUMMARY:%s\r\nDESCRIPTION:secret notes\r\nLOCATION:Room 42\r\nEND:VEVENT\r\n"
+            "END:VCALENDAR\r\n" % (uid, start.strftime(fmt), end.strftime(fmt), title))
 
 
 def unique(prefix):

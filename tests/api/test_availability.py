@@ -18,15 +18,6 @@ def monday(offset_weeks=0):
     return today - datetime.timedelta(days=today.weekday()) + datetime.timedelta(weeks=offset_weeks)
 
 
-def event(uid, title, day, hour, minutes=60):
-    start = datetime.datetime.combine(day, datetime.time(hour, 0))
-    end = start + datetime.timedelta(minutes=minutes)
-    fmt = "%Y%m%dT%H%M%SZ"
-    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:%s\r\nDTSTAMP:20260101T000000Z\r\n"
-            "DTSTART:%s\r\nDTEND:%s\r\nSUMMARY:%s\r\nDESCRIPTION:secret notes\r\nLOCATION:Room 42\r\nEND:VEVENT\r\n"
-            "END:VCALENDAR\r\n" % (uid, start.strftime(fmt), end.strftime(fmt), title))
-
-
 class WithFeeds(cg.ApiTestCase):
     """calgate, Radicale, a user with a CalDAV calendar holding this week's and next week's events."""
     @classmethod
@@ -38,8 +29,8 @@ class WithFeeds(cg.ApiTestCase):
         cls.api = cls.server.client(user["token"])
         cls.anon = cls.server.client()
         cal = cls.dav.make_calendar(cg.unique("avail"))
-        cls.dav.put(cal, "planning", event("planning", "Salary review with Ada", monday() + datetime.timedelta(days=2), 9, 90))
-        cls.dav.put(cal, "later", event("later", "Dentist", monday(1) + datetime.timedelta(days=1), 14))
+        cls.dav.put(cal, "planning", cg.timed_event("planning", "Salary review with Ada", monday() + datetime.timedelta(days=2), 9, 90))
+        cls.dav.put(cal, "later", cg.timed_event("later", "Dentist", monday(1) + datetime.timedelta(days=1), 14))
         r = cls.api.post("/v1/accounts", {"provider": "caldav", "server_url": cls.dav.base, "username": cls.dav.user or "user",
                                           "password": cls.dav.password or "pw", "email": user["email"]})
         assert r.status == 201, r

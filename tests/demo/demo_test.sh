@@ -31,6 +31,17 @@ run_demo() {  # N
   check "run $1: the personal calendar holds only 'Busy' titles" grep -qx "titles in the personal calendar: 'Busy'" "$out"
   check "run $1 prints how to continue with a token" grep -Eq 'export TOKEN=cgt_' "$out"
   check "run $1 explains CALGATE_SYNC_ALLOW_PRIVATE_NETWORKS" grep -q 'CALGATE_SYNC_ALLOW_PRIVATE_NETWORKS=true because' "$out"
+  check "run $1 ends by printing the portal's URL" grep -Eq '^== the web portal: http://127\.0\.0\.1:[0-9]+/portal$' "$out"
+  local link
+  link=$(grep -Eo 'http://127\.0\.0\.1:[0-9]+/portal/link/cgl_[A-Za-z0-9_-]{43}' "$out" | tail -n 1 || true)
+  check "run $1 prints a one-time sign-in link" test -n "$link"
+  # the link is live: calgate keeps its hash, unused (the demo stopped before anyone opened it)
+  check "run $1: the sign-in link is one calgate issued" python3 -c '
+import hashlib, sqlite3, sys
+secret = sys.argv[1].rsplit("/", 1)[1]
+db = sqlite3.connect(sys.argv[2])
+n = db.execute("SELECT COUNT(*) FROM login_links WHERE secret_hash = ?", (hashlib.sha256(secret.encode()).hexdigest(),)).fetchone()[0]
+sys.exit(0 if n == 1 else 1)' "${link:-none/none}" "$tmp/data/calgate.db"
   # the calendar as the demo read it back from Radicale
   local ics="$tmp/data/demo/personal.ics"
   check "run $1: the personal calendar was read back" test -s "$ics"

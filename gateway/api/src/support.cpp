@@ -336,7 +336,9 @@ http::Response htmlPage(int status, const HtmlPage& p) {
   r.headers.emplace_back("Cache-Control", "no-store");
   r.headers.emplace_back("Content-Security-Policy",
                          "default-src 'none'; form-action " + p.formAction + "; frame-ancestors 'none'; base-uri 'none'");
-  r.headers.emplace_back("Referrer-Policy", "no-referrer");
+  // a page whose form posts to us: a browser sends "Origin: null" under no-referrer, and the
+  // handlers check the Origin (the page's own URL may hold a secret: never sent to other sites)
+  r.headers.emplace_back("Referrer-Policy", p.action.empty() ? "no-referrer" : "same-origin");
   r.headers.emplace_back("X-Content-Type-Options", "nosniff");
   return r;
 }

@@ -96,7 +96,9 @@ export class OAuth {
     return { status: 200, html: page('Choose an account', `<form method="post" action="/o/oauth2/v2/auth/decision">
 <input type="hidden" name="request" value="${id}"><select name="account">${options}</select>
 <p>The application asks for: ${scopes.map(escapeHtml).join(', ')}</p>
-<button name="decision" value="allow">Allow</button> <button name="decision" value="deny">Cancel</button></form>`) };
+<button name="decision" value="allow">Allow</button> <button name="decision" value="deny">Cancel</button></form>`),
+      // the form's answer redirects to the client: a browser applies form-action to that redirect
+      formTarget: new URL(params.redirect_uri).origin };
   }
 
   /// POST /o/oauth2/v2/auth/decision.

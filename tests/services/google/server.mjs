@@ -208,7 +208,8 @@ async function route(fake, req, res) {
 
 function htmlOrRedirect(res, r) {
   if (r.status === 302) return send(res, 302, { Location: r.location }, null);
-  return send(res, r.status, { 'Content-Security-Policy': "default-src 'none'; form-action 'self'" }, r.html, 'text/html; charset=utf-8');
+  const formAction = r.formTarget ? `'self' ${r.formTarget}` : "'self'";
+  return send(res, r.status, { 'Content-Security-Policy': `default-src 'none'; form-action ${formAction}` }, r.html, 'text/html; charset=utf-8');
 }
 
 async function batch(fake, headers, raw, res) {
