@@ -5,13 +5,17 @@ cookie (a cross-site form post is refused), the session list and revocation, sig
 and the portal's files (embedded, strict CSP, nothing from elsewhere, no inline script)."""
 
 import json
+import os
 import re
+import tempfile
 import unittest
 import urllib.parse
 
 import calgate_api as cg
 import contract_fake as cf
 import google_fake as gf
+import graph_fake as mf
+import oidc_browser
 
 EVIL = "https://evil.example"
 
@@ -60,6 +64,35 @@ def use_link(server, url, origin, cookie=None):
     if cookie:
         headers["Cookie"] = "calgate_session=" + cookie
     return server.client().request("POST", path, b"", headers=headers)
+
+
+def start_sign_in(server, public_url, provider):
+    """POST /portal/signin/{provider} from the portal's page: (provider URL, binding cookie)."""
+    start = server.client().request("POST", "/portal/signin/" + provider, headers={"Origin": public_url})
+    assert start.status == 200, start
+    binding = [h.split(";")[0] for h in start.headers_all("set-cookie") if h.startswith("calgate_signin=")][0]
+    return start.json["url"], binding
+
+
+def finish_sign_in(server, public_url, callback, binding):
+    """The browser back at calgate's callback (with its binding cookie, or None: another browser)."""
+    assert callback.startswith(public_url + "/oauth/callback"), callback
+    parts = urllib.parse.urlsplit(callback)
+    return server.client().request("GET", parts.path, query=urllib.parse.parse_qsl(parts.query),
+                                   headers={"Cookie": binding} if binding else {})
+
+
+def fake_sign_in(server, public_url, provider, account, keep_cookie=True, decision="allow"):
+    """Signing in to the portal at a contract fake (Google, Microsoft): its consent page, back."""
+    url, binding = start_sign_in(server, public_url, provider)
+    status, _, consent = cf.fetch("GET", url)
+    assert status == 200, consent
+    request_id = consent.split('name="request" value="')[1].split('"')[0]
+    action = urllib.parse.urljoin(url, re.search(r'<form method="post" action="([^"]+)"', consent).group(1))
+    form = urllib.parse.urlencode({"request": request_id, "account": account, "decision": decision}).encode()
+    status, headers, _ = cf.fetch("POST", action, form, {"Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 302, status
+    return finish_sign_in(server, public_url, headers["Location"], binding if keep_cookie else None), url
 
 
 class PortalSessions(cg.ApiTestCase):
@@ -193,12 +226,16 @@ class PortalSessions(cg.ApiTestCase):
         self.assertStatus(a.request("GET", "/v1/me"), 401)
         self.assertEqual(api.get("/v1/me/sessions").json["sessions"], [])
 
-    def test_suspension_and_erasure_end_sessions(self):
+    def test_suspension_and_erasure_end_sessions_for_good(self):
         user, b, _ = self.signed_in()
+        unused = link_for(self.server, user["email"])
         self.server.admin("users", "disable", user["email"])
         self.assertStatus(b.request("GET", "/v1/me"), 401)
         self.server.admin("users", "enable", user["email"])
-        self.assertStatus(b.request("GET", "/v1/me"), 200)
+        # a stolen browser's session does not come back with the user, nor an old link
+        self.assertStatus(b.request("GET", "/v1/me"), 401)
+        self.assertStatus(use_link(self.server, unused, self.public_url), 400)
+        _, b, _ = self.signed_in(user)
         link_for(self.server, user["email"])
         self.assertStatus(b.request("DELETE", "/v1/me"), 204)
         self.assertStatus(b.request("GET", "/v1/me"), 401)
@@ -291,24 +328,10 @@ class PortalGoogleSignIn(cg.ApiTestCase):
         cf.start_gateway(cls, cls.fake, gf.CLIENT_ID, gf.CLIENT_SECRET, env, "portal-google")
 
     def sign_in(self, account, keep_cookie=True, decision="allow"):
-        start = self.server.client().request("POST", "/portal/signin/google", headers={"Origin": self.public_url})
-        self.assertStatus(start, 200)
-        binding = [h.split(";")[0] for h in start.headers_all("set-cookie") if h.startswith("calgate_signin=")][0]
-        url = start.json["url"]
+        r, url = fake_sign_in(self.server, self.public_url, "google", account, keep_cookie, decision)
         self.assertIn("scope=openid+email+profile", url)  # identity only: no calendar access
         self.assertNotIn("access_type=offline", url)
-        status, _, consent = cf.fetch("GET", url)
-        self.assertEqual(status, 200, consent)
-        request_id = consent.split('name="request" value="')[1].split('"')[0]
-        action = urllib.parse.urljoin(url, re.search(r'<form method="post" action="([^"]+)"', consent).group(1))
-        form = urllib.parse.urlencode({"request": request_id, "account": account, "decision": decision}).encode()
-        status, headers, _ = cf.fetch("POST", action, form, {"Content-Type": "application/x-www-form-urlencoded"})
-        self.assertEqual(status, 302)
-        callback = headers["Location"]
-        self.assertTrue(callback.startswith(self.public_url + "/oauth/callback"))
-        parts = urllib.parse.urlsplit(callback)
-        return self.server.client().request("GET", parts.path, query=urllib.parse.parse_qsl(parts.query),
-                                            headers={"Cookie": binding} if keep_cookie else {})
+        return r
 
     def test_an_existing_user_signs_in_with_google(self):
         user = self.server.add_user("ada@acme.example")
@@ -344,6 +367,103 @@ class PortalGoogleSignIn(cg.ApiTestCase):
         self.assertProblem(self.server.client().request("POST", "/portal/signin/google", headers={"Origin": EVIL}), 403, "csrf")
         self.assertStatus(self.server.client().request("POST", "/portal/signin/caldav", headers={"Origin": self.public_url}), 404)
         self.assertEqual(self.server.client().get("/portal/config").json["signin_providers"], ["google"])
+
+
+class PortalMicrosoftSignIn(cg.ApiTestCase):
+    """Signing in with Microsoft through the Graph fake on an organisation's own authority: a member
+    by their UPN, a member of a listed organisation by self-sign-up; a B2B guest never, even with a
+    calgate user of that address (the tenant does not control the guest's home address)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.fake = mf.GraphFake()
+        cls.addClassCleanup(cls.fake.stop)
+        cls.tenant = cls.fake.control("POST", "users", {"email": "ada@contoso.example"})["tenantId"]
+        cls.fake.control("POST", "users", {"email": "carol@contoso.example"})
+        cls.fake.control("POST", "users", {"email": "bob@fabrikam.example", "guestOf": [cls.tenant]})
+        env = lambda fake, secret, url, port: dict(mf.calgate_env(fake, secret, url, port),
+                                                    CALGATE_MICROSOFT_ISSUER=fake.url + cls.tenant + "/v2.0",
+                                                    CALGATE_PORTAL_SIGNUP_DOMAINS="contoso.example")
+        cf.start_gateway(cls, cls.fake, mf.CLIENT_ID, mf.CLIENT_SECRET, env, "portal-microsoft")
+
+    def test_members_sign_in_and_sign_up_and_a_guest_does_not(self):
+        ada = self.server.add_user("ada@contoso.example")
+        r, url = fake_sign_in(self.server, self.public_url, "microsoft", "ada@contoso.example")
+        self.assertStatus(r, 303)
+        self.assertIn("scope=openid+email+profile", url)
+        self.assertNotIn("Calendars", url)
+        me = Browser(self.server, self.public_url, session_cookie(r)[0]).load_session()
+        self.assertEqual((me["user"]["id"], me["session"]["via"]), (ada["id"], "microsoft"))
+        carol, _ = fake_sign_in(self.server, self.public_url, "microsoft", "carol@contoso.example")
+        self.assertStatus(carol, 303)
+        self.assertEqual(self.server.count("users", "email = ?", ("carol@contoso.example",)), 1)
+        self.server.add_user("bob@fabrikam.example")
+        guest, _ = fake_sign_in(self.server, self.public_url, "microsoft", "bob@fabrikam.example")
+        self.assertStatus(guest, 400)
+        self.assertIn("not a work or school account of its own organisation", guest.text)
+        self.assertIsNone(session_cookie(guest)[0])
+        self.assertEqual(self.fake.violations(), [])
+
+
+class PortalSignInAtAnOpenIdProvider(cg.ApiTestCase):
+    """Signing in against a real OpenID Connect server (oidc-provider, tests/services/oidc) in
+    Google's place: PKCE, nonce and ID-token checks as a standard implementation does them; only a
+    verified address signs in."""
+
+    @classmethod
+    def setUpClass(cls):
+        state = os.environ.get("CG_TEST_OIDC_STATE")
+        if not state:
+            raise unittest.SkipTest("CG_TEST_OIDC_STATE is not set (start tests/services/oidc.sh start DIR)")
+        with open(os.path.join(state, "issuer")) as f:
+            issuer = f.read().strip()
+        control = oidc_browser.Control(state)
+        port = cg.free_port()
+        cls.public_url = "http://127.0.0.1:%d" % port
+        client_id = "calgate-portal-" + cg.unique("c")
+        control.register_client(client_id, "portal-test-secret", [cls.public_url + "/oauth/callback"],
+                                token_endpoint_auth_method="client_secret_post")
+        cls.ada = cg.unique("ada")
+        control.add_account(cls.ada, {"email": cls.ada + "@acme.example", "email_verified": True, "hd": "acme.example"})
+        cls.consumer = cg.unique("consumer")  # a consumer Google account made with a work address
+        control.add_account(cls.consumer, {"email": cls.consumer + "@acme.example", "email_verified": True})
+        cls.mallory = cg.unique("mallory")
+        control.add_account(cls.mallory, {"email": cls.mallory + "@acme.example", "email_verified": False,
+                                          "hd": "acme.example"})
+        secret_file = os.path.join(tempfile.mkdtemp(prefix="cg-portal-oidc-"), "secret")
+        with open(secret_file, "w") as f:
+            f.write("portal-test-secret\n")
+        os.chmod(secret_file, 0o600)
+        cls.server = cg.Calgate({"CALGATE_GOOGLE_CLIENT_ID": client_id, "CALGATE_GOOGLE_CLIENT_SECRET_FILE": secret_file,
+                                 "CALGATE_GOOGLE_ISSUER": issuer, "CALGATE_GOOGLE_API_ROOT": issuer + "/",
+                                 "CALGATE_GOOGLE_ALLOW_INSECURE_LOOPBACK": "true",
+                                 "CALGATE_SERVER_PUBLIC_URL": cls.public_url, "CALGATE_SERVER_PORT": str(port)},
+                                name="portal-oidc").start()
+        cls.addClassCleanup(cls.server.cleanup)
+        cg.wait_until(lambda: cls.server.client().get("/portal/config").json["signin_providers"] == ["google"],
+                      what="the OpenID provider offered for sign-in")
+
+    def sign_in(self, login):
+        url, binding = start_sign_in(self.server, self.public_url, "google")
+        return finish_sign_in(self.server, self.public_url, oidc_browser.authorize(url, login), binding)
+
+    def test_a_managed_verified_address_signs_in_and_others_do_not(self):
+        user = self.server.add_user(self.ada + "@acme.example")
+        r = self.sign_in(self.ada)
+        self.assertStatus(r, 303)
+        me = Browser(self.server, self.public_url, session_cookie(r)[0]).load_session()
+        self.assertEqual(me["user"]["id"], user["id"])
+        self.server.add_user(self.mallory + "@acme.example")
+        refused = self.sign_in(self.mallory)
+        self.assertStatus(refused, 400)
+        self.assertIn("not verified", refused.text)
+        self.assertIsNone(session_cookie(refused)[0])
+        # verified once, years ago: without Workspace, the address may belong to someone else now
+        self.server.add_user(self.consumer + "@acme.example")
+        consumer = self.sign_in(self.consumer)
+        self.assertStatus(consumer, 400)
+        self.assertIn("not one Google manages", consumer.text)
+        self.assertIsNone(session_cookie(consumer)[0])
 
 
 if __name__ == "__main__":

@@ -60,7 +60,7 @@ class SpecRoutesTest(unittest.TestCase):
         out = subprocess.run([cg.CALGATE, "routes"], env=cg.base_env(), capture_output=True, text=True, timeout=30)
         self.assertEqual(out.returncode, 0, out.stderr)
         lines = {tuple(l.split()) for l in out.stdout.splitlines() if l.strip()}
-        expected = {(r["method"], r["pattern"], "bearer" if r["authenticated"] else "none") for r in self.served}
+        expected = {(r["method"], r["pattern"], "bearer/session" if r["authenticated"] else "none") for r in self.served}
         self.assertEqual(lines, expected)
 
 

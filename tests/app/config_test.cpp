@@ -193,3 +193,17 @@ TEST_CASE("portal section: session and link lifetimes, sign-up domains", "[confi
   CHECK_FALSE(loadConfig(std::nullopt, {{"CALGATE_PORTAL_SESSION_DAYS", "0"}}));
   CHECK_FALSE(loadConfig(std::nullopt, {{"CALGATE_PORTAL_LOGIN_LINK_HOURS", "169"}}));
 }
+
+TEST_CASE("server.public_url is kept as browsers send it in Origin", "[config]") {
+  for (const auto& [raw, want] : std::vector<std::pair<std::string, std::string>>{
+           {"https://Cal.Example.com/", "https://cal.example.com"},
+           {"https://cal.example.com:443", "https://cal.example.com"},
+           {"https://cal.example.com:8443", "https://cal.example.com:8443"},
+           {"http://127.0.0.1:80/", "http://127.0.0.1"},
+           {"http://localhost:8080", "http://localhost:8080"}}) {
+    INFO(raw);
+    auto c = loadConfig(std::nullopt, {{"CALGATE_SERVER_PUBLIC_URL", raw}});
+    REQUIRE(c);
+    CHECK(c->server.publicUrl == want);
+  }
+}

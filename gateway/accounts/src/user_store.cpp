@@ -254,12 +254,21 @@ core::Result<User> UserStore::setDisabled(std::string_view email, bool disabled)
   if (!normalised) return std::unexpected(normalised.error());
   auto updated = db_.withSession([&](soci::session& sql) -> core::Result<void> {
     const long long now = clock_.nowUnixSeconds();
+    store::WriteTransaction tx(sql, db_.dialect());
     soci::statement st =
         disabled ? (sql.prepare << "UPDATE users SET disabled_at = COALESCE(disabled_at, :t) WHERE email = :e",
                     soci::use(now), soci::use(*normalised))
                  : (sql.prepare << "UPDATE users SET disabled_at = NULL WHERE email = :e", soci::use(*normalised));
     st.execute(true);
     if (st.get_affected_rows() == 0) return fail(ErrorCode::NotFound, "no such user");
+    if (disabled) {
+      // signed out for good: reinstating the user must not bring back a stolen browser's session
+      sql << "UPDATE portal_sessions SET revoked_at = :t WHERE revoked_at IS NULL AND user_id = "
+             "(SELECT id FROM users WHERE email = :e)",
+          soci::use(now), soci::use(*normalised);
+      sql << "DELETE FROM login_links WHERE user_id = (SELECT id FROM users WHERE email = :e)", soci::use(*normalised);
+    }
+    tx.commit();
     return {};
   });
   if (!updated) return std::unexpected(updated.error());

@@ -123,7 +123,8 @@ http::Response start(Services& services, http::Request& request) {
   }
   http::Response r = page(303, "Signing in", "Continue at your provider.");
   r.headers.emplace_back("Location", opened->providerUrl);
-  r.headers.emplace_back("Set-Cookie", setCookie(services, kCookie, opened->browserSecret, "/oauth", 900));
+  const auto binding = bindingCookie(services, kCookie);
+  r.headers.emplace_back("Set-Cookie", setCookie(services, binding.name, opened->browserSecret, binding.path, 900));
   return r;
 }
 
@@ -135,7 +136,8 @@ http::Response callback(Services& services, http::Request& request) {
     for (const auto& [k, v] : *query) params[k] = v;
   }
   if (auto portal = finishPortalSignIn(services, request, params)) return std::move(*portal);
-  auto connected = services.oauth->complete(params, cookieValue(request, kCookie));
+  const auto binding = bindingCookie(services, kCookie);
+  auto connected = services.oauth->complete(params, cookieValue(request, binding.name));
   http::Response r;
   if (!connected) {
     const auto& e = connected.error();
@@ -164,7 +166,7 @@ http::Response callback(Services& services, http::Request& request) {
                                                           " calendars."),
                        "", "", "'self'", "/portal#/accounts", "Back to your accounts"});
   }
-  r.headers.emplace_back("Set-Cookie", setCookie(services, kCookie, "", "/oauth", 0));  // used up either way
+  r.headers.emplace_back("Set-Cookie", setCookie(services, binding.name, "", binding.path, 0));  // used up either way
   return r;
 }
 

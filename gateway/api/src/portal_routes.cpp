@@ -35,12 +35,25 @@ void securityHeaders(http::Response& r) {
   r.headers.emplace_back("X-Content-Type-Options", "nosniff");
 }
 
+// If-None-Match: "*", or a list of tags, weak ones (W/"...", as a compressing proxy makes them) too.
+bool matchesEtag(std::string_view header, std::string_view etag) {
+  while (!header.empty()) {
+    std::string_view tag = header.substr(0, header.find(','));
+    header.remove_prefix(std::min(header.size(), tag.size() + 1));
+    while (tag.starts_with(" ")) tag.remove_prefix(1);
+    while (tag.ends_with(" ")) tag.remove_suffix(1);
+    if (tag.starts_with("W/")) tag.remove_prefix(2);
+    if (tag == etag || tag == "*") return true;
+  }
+  return false;
+}
+
 http::Response serveAsset(const http::Request& request, std::string_view name) {
   const portal::Asset* asset = portal::findAsset(name);
   if (!asset) return http::problem(404, "not-found", "Not Found", "no resource at this path");
   const std::string etag = "\"" + std::string(asset->sha256Hex.substr(0, 32)) + "\"";
   http::Response r;
-  if (const auto match = request.header("if-none-match"); match && *match == etag) {
+  if (const auto match = request.header("if-none-match"); match && matchesEtag(*match, etag)) {
     r.status = 304;
   } else {
     r = http::Response::text(200, std::string(asset->body), std::string(asset->contentType));
@@ -133,7 +146,8 @@ http::Response beginSignIn(Services& services, http::Request& request) {
   auto start = services.signIn->begin(*kind);
   if (!start) return failure(start.error(), request);
   http::Response r = jsonResponse(200, {{"url", start->url}});
-  r.headers.emplace_back("Set-Cookie", setCookie(services, kSignInCookie, start->browserSecret, "/oauth", 900));
+  const auto binding = bindingCookie(services, kSignInCookie);
+  r.headers.emplace_back("Set-Cookie", setCookie(services, binding.name, start->browserSecret, binding.path, 900));
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
 }
@@ -145,7 +159,11 @@ http::Response showLink(Services& services, http::Request& request) {
   auto userId = services.loginLinks->describe(secret);
   if (!userId) return signInPage(userId.error().code == core::ErrorCode::Invalid ? 400 : 503, userId.error().message);
   auto user = services.users->getUser(*userId);
-  if (!user) return signInPage(400, "this sign-in link's user no longer exists");
+  if (!user) {
+    if (user.error().code == core::ErrorCode::NotFound) return signInPage(400, "this sign-in link's user no longer exists");
+    core::log::error("portal.link_failed", {{"request_id", request.requestId}, {"error", user.error().describe()}});
+    return signInPage(503, "calgate cannot check this link just now; try again in a minute.");
+  }
   return htmlPage(200, {"Sign in to calgate", "This link signs you in as " + user->email +
                                                   ". It works once; continue only if that is you.",
                         "/portal/link/" + secret, "Sign in as " + user->email});
@@ -190,10 +208,14 @@ std::optional<http::Response> finishPortalSignIn(Services& services, const http:
   const auto state = query.find("state");
   if (!services.signIn || !services.sessions || state == query.end()) return std::nullopt;
   auto owned = services.signIn->owns(state->second);
-  if (owned && !*owned) return std::nullopt;
+  if (!owned) {  // the store's trouble: neither a sign-in nor a connection can be finished now
+    core::log::error("portal.signin_failed", {{"request_id", request.requestId}, {"error", owned.error().describe()}});
+    return signInPage(503, "calgate cannot finish the sign-in just now; try again in a minute.");
+  }
+  if (!*owned) return std::nullopt;
+  const auto binding = bindingCookie(services, kSignInCookie);
+  auto who = services.signIn->complete(query, cookieValue(request, binding.name));
   http::Response r;
-  auto who = owned ? services.signIn->complete(query, cookieValue(request, kSignInCookie))
-                   : core::Result<portal::SignedIn>(std::unexpected(owned.error()));
   if (!who) {
     const auto& e = who.error();
     core::log::info("portal.signin_refused", {{"request_id", request.requestId}, {"code", core::errorCodeName(e.code)},
@@ -205,9 +227,10 @@ std::optional<http::Response> finishPortalSignIn(Services& services, const http:
     if (!refused) core::log::error("portal.signin_failed", {{"request_id", request.requestId}, {"error", userId.error().describe()}});
     r = signInPage(refused ? 403 : 503, refused ? userId.error().message : "calgate could not sign you in just now; try again");
   } else {
-    r = openSession(services, request, *userId, model::toString(who->provider));
+    // the binding cookie is left to expire (its state is used up): one Set-Cookie per answer
+    return openSession(services, request, *userId, model::toString(who->provider));
   }
-  r.headers.emplace_back("Set-Cookie", setCookie(services, kSignInCookie, "", "/oauth", 0));  // used up either way
+  r.headers.emplace_back("Set-Cookie", setCookie(services, binding.name, "", binding.path, 0));
   return r;
 }
 

@@ -71,6 +71,12 @@ http::Response list(Services& services, http::Request& request) {
   return jsonResponse(200, {{"sessions", out}});
 }
 
+// The routes' answer while the server has no session store (it always has one when serving).
+std::optional<http::Response> withoutSessions(const Services& services) {
+  if (services.sessions) return std::nullopt;
+  return http::problem(503, "unavailable", "Service Unavailable", "portal sessions are not available");
+}
+
 }  // namespace
 
 http::SessionAuthenticator sessionAuthenticator(const Services& services) {
@@ -98,17 +104,26 @@ http::SessionAuthenticator sessionAuthenticator(const Services& services) {
 }
 
 void addSessionRoutes(http::Router& router, Services& services) {
-  router.add({"GET", "/v1/session", true, [&services](http::Request& request) { return current(services, request); }});
+  router.add({"GET", "/v1/session", true, [&services](http::Request& request) {
+                if (auto none = withoutSessions(services)) return *none;
+                return current(services, request);
+              }});
   router.add({"DELETE", "/v1/session", true, [&services](http::Request& request) {
+                if (auto none = withoutSessions(services)) return *none;
                 if (!request.identity->session) {
                   return http::problem(404, "no-session", "Not Found",
                                        "this request was made with an API token, not a portal session");
                 }
                 return endSession(services, request, request.identity->tokenId);
               }});
-  router.add({"GET", "/v1/me/sessions", true, [&services](http::Request& request) { return list(services, request); }});
-  router.add({"DELETE", "/v1/me/sessions/{id}", true,
-              [&services](http::Request& request) { return endSession(services, request, request.params["id"]); }});
+  router.add({"GET", "/v1/me/sessions", true, [&services](http::Request& request) {
+                if (auto none = withoutSessions(services)) return *none;
+                return list(services, request);
+              }});
+  router.add({"DELETE", "/v1/me/sessions/{id}", true, [&services](http::Request& request) {
+                if (auto none = withoutSessions(services)) return *none;
+                return endSession(services, request, request.params["id"]);
+              }});
 }
 
 }  // namespace calgate::api

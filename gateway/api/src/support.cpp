@@ -296,7 +296,7 @@ std::string_view validationName(policy::Validation v) {
 
 std::string cookieValue(const http::Request& request, std::string_view name) {
   const auto header = request.header("cookie");
-  if (!header || header->size() > 4096) return {};
+  if (!header || header->size() > 16384) return {};
   std::string_view rest = *header;
   while (!rest.empty()) {
     std::string_view part = rest.substr(0, rest.find(';'));
@@ -319,6 +319,11 @@ std::string setCookie(const Services& services, std::string_view name, std::stri
 
 std::string sessionCookieName(const Services& services) {
   return services.publicUrl.starts_with("https://") ? "__Host-calgate_session" : "calgate_session";
+}
+
+CookieName bindingCookie(const Services& services, std::string_view base) {
+  if (services.publicUrl.starts_with("https://")) return {"__Host-" + std::string(base), "/"};
+  return {std::string(base), "/oauth"};
 }
 
 http::Response htmlPage(int status, const HtmlPage& p) {

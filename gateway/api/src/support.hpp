@@ -82,7 +82,7 @@ std::string pairState(const sync::SyncPair& pair);
 std::string_view validationName(policy::Validation v);
 
 /// The value of the cookie `name` in the request's Cookie header ("a=1; name=x"), or "" (also for a
-/// header over 4 KiB).
+/// header over 16 KiB).
 std::string cookieValue(const http::Request& request, std::string_view name);
 /// A Set-Cookie value: HttpOnly, SameSite=Lax, `path`, Max-Age `maxAge` (0 removes it), and
 /// Secure when the public URL is https.
@@ -91,6 +91,14 @@ std::string setCookie(const Services& services, std::string_view name, std::stri
 /// The portal session cookie's name: "__Host-calgate_session" behind https (the browser then
 /// insists on Secure, Path=/ and no Domain), "calgate_session" on plain http (development).
 std::string sessionCookieName(const Services& services);
+/// A cookie binding an OAuth sign-in to the browser that started it (`base`: calgate_oauth,
+/// calgate_signin). Behind https "__Host-<base>" with Path=/, so that a sibling subdomain or a
+/// plain-http answer cannot plant one (login CSRF); on plain http `base` with Path=/oauth.
+struct CookieName {
+  std::string name;
+  std::string path;
+};
+CookieName bindingCookie(const Services& services, std::string_view base);
 
 /// A small HTML page of the browser journeys (sign-in links, OAuth callbacks): a title and a
 /// message, optionally a form posting to `action` with one button labelled `button`, optionally a

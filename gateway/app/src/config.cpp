@@ -37,6 +37,16 @@ bool validPublicUrl(const std::string& url) {
   return std::all_of(rest.begin(), rest.end(), [](unsigned char c) { return std::isalnum(c) || c == '.' || c == '-' || c == ':'; });
 }
 
+// The URL as a browser writes it in an Origin header (the portal compares the two): lower case,
+// no trailing slash, no default port.
+std::string canonicalOrigin(std::string url) {
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  std::transform(url.begin(), url.end(), url.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  if (url.starts_with("https://") && url.ends_with(":443")) url.resize(url.size() - 4);
+  if (url.starts_with("http://") && url.ends_with(":80")) url.resize(url.size() - 3);
+  return url;
+}
+
 // An http:// URL whose host is a loopback name or address (a test double on this machine).
 bool plainLoopbackUrl(const std::string& url) {
   if (!url.starts_with("http://")) return false;
@@ -190,8 +200,7 @@ const std::vector<KeySpec>& keySpecs() {
       {"server.public_url", "empty, or the https:// (http:// only for localhost) URL browsers reach calgate at, without a path",
        [](Config& c, const std::string& raw) {
          if (!raw.empty() && !validPublicUrl(raw)) return false;
-         c.server.publicUrl = raw;
-         while (!c.server.publicUrl.empty() && c.server.publicUrl.back() == '/') c.server.publicUrl.pop_back();
+         c.server.publicUrl = canonicalOrigin(raw);
          return true;
        }},
       {"database.url", "empty (the default) or a URL starting with sqlite:, postgresql:// or postgres://",

@@ -4,7 +4,7 @@
 // session, navigation, the status announcer and timers that stop when the view is left.
 // Signed out, every route shows the sign-in view.
 
-import { api, getSession, onSessionEnded, paths, setCsrfToken } from './api.js';
+import { api, getSession, onSessionEnded, paths, setCsrfToken, SessionEnded } from './api.js';
 import { h, errorBox, errorText } from './dom.js';
 import { pairsView, newPairView, pairView } from './pairs.js';
 import { accountsView, caldavView } from './accounts.js';
@@ -30,7 +30,15 @@ function route(hash) {
   const [a, b] = parts;
   if (parts.length === 0 || (a === 'pairs' && parts.length === 1)) return { title: 'Pairs', section: 'pairs', view: pairsView };
   if (a === 'pairs' && b === 'new' && parts.length === 2) return { title: 'New pair', section: 'pairs', view: newPairView };
-  if (a === 'pairs' && parts.length === 2) return { title: 'Pair', section: 'pairs', view: pairView, params: { id: decodeURIComponent(b) } };
+  if (a === 'pairs' && parts.length === 2) {
+    let id;
+    try {
+      id = decodeURIComponent(b);
+    } catch {
+      return { title: 'Page not found', section: null, view: notFoundView }; // a malformed escape (#/pairs/%)
+    }
+    return { title: 'Pair', section: 'pairs', view: pairView, params: { id } };
+  }
   if (a === 'accounts' && parts.length === 1) return { title: 'Accounts', section: 'accounts', view: accountsView };
   if (a === 'accounts' && b === 'new-caldav' && parts.length === 2) return { title: 'Connect a CalDAV account', section: 'accounts', view: caldavView };
   if (a === 'feeds' && parts.length === 1) return { title: 'Feeds', section: 'feeds', view: feedsView };
@@ -133,6 +141,7 @@ async function signOut() {
     await api('DELETE', '/v1/session');
     showSignedOut('You are signed out.');
   } catch (err) {
+    if (err instanceof SessionEnded) return; // already signed out: the sign-in view is showing
     announce(`Signing out failed: ${errorText(err)}`);
   } finally {
     button.disabled = false;

@@ -158,14 +158,14 @@ export function confirmAction({ label, question, confirmLabel, action, danger = 
 
 /** A busy-while-running wrapper for buttons: disables `button` and swaps its text meanwhile. */
 export async function busy(button, text, fn) {
-  const old = button.textContent;
+  const old = [...button.childNodes]; // its nodes, not its text: hidden screen-reader text stays hidden
   button.disabled = true;
   button.textContent = text;
   try {
     return await fn();
   } finally {
     button.disabled = false;
-    button.textContent = old;
+    button.replaceChildren(...old);
   }
 }
 

@@ -107,6 +107,7 @@ function renderList(ctx, slot, feeds, byId, reload) {
             secrets.delete(feed.id);
             ctx.announce(`Feed “${feed.label}” revoked.`);
             await reload();
+            ctx.heading.focus(); // the button that had the focus is gone with the list
           },
         }));
     }))

@@ -69,6 +69,7 @@ function sessionsSection(ctx) {
           }
           ctx.announce('Session revoked.');
           await load();
+          ctx.heading.focus(); // the button that had the focus is gone with the list
         },
       });
       return h('li', { class: 'card session', 'data-session-id': s.id, 'data-current': s.current ? 'true' : null },

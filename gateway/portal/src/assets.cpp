@@ -9,7 +9,8 @@ const std::vector<Asset>& allAssets() {
     std::vector<Asset> out;
     for (std::size_t i = 0; i < detail::kEmbeddedAssetCount; ++i) {
       const auto& a = detail::kEmbeddedAssets[i];
-      out.push_back({a.name, a.contentType, a.sha256Hex, a.body});
+      out.push_back({a.name, a.contentType, a.sha256Hex,
+                     std::string_view(reinterpret_cast<const char*>(a.body), a.size)});
     }
     return out;
   }();

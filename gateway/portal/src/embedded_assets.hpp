@@ -8,7 +8,8 @@ struct EmbeddedAsset {
   const char* name;
   const char* contentType;
   const char* sha256Hex;
-  const char* body;
+  const unsigned char* body;
+  std::size_t size;  ///< of body, without the 0 the generator appends
 };
 
 extern const EmbeddedAsset kEmbeddedAssets[];

@@ -33,12 +33,35 @@ struct PendingSignIn {
   std::string nonce;
 };
 
+// Whether the provider manages the mailbox of the address it proved, today: a Google Workspace
+// account (`hd`: its domains are verified by the organisation, which can take the account away)
+// or a Gmail address; a Microsoft work account in its own tenant. A consumer Google account made
+// years ago with a work address stays "verified" after the mailbox left its owner: it signs in
+// nowhere.
+core::Result<void> managedAddress(model::ProviderKind kind, const std::string& email,
+                                  const std::vector<model::Identity>& identities) {
+  const auto has = [&](model::IdentityKind k) {
+    return std::any_of(identities.begin(), identities.end(), [k](const model::Identity& i) { return i.kind == k && i.member; });
+  };
+  if (kind == model::ProviderKind::Microsoft) {
+    if (has(model::IdentityKind::WorkAccount)) return {};
+    return fail(ErrorCode::Invalid, "this Microsoft account is not a work or school account of its own organisation; "
+                                    "sign in with another account or ask your operator for a sign-in link");
+  }
+  const std::string domain = email.substr(email.find('@') + 1);
+  if (has(model::IdentityKind::HostedDomain) || domain == "gmail.com" || domain == "googlemail.com") return {};
+  return fail(ErrorCode::Invalid, "this Google account's address (" + email + ") is not one Google manages (a Google "
+                                  "Workspace or Gmail address); ask your operator for a sign-in link");
+}
+
 }  // namespace
 
 oauth::ClientConfig signInClient(const oauth::ClientConfig& client) {
   oauth::ClientConfig out = client;
   out.scopes = {"openid", "email", "profile"};
-  out.extraAuthorizationParams = {{"prompt", "select_account"}};
+  // no prompt: the provider decides (its account chooser when several are signed in); a standard
+  // provider may refuse values beyond login, consent and none
+  out.extraAuthorizationParams.clear();
   return out;
 }
 
@@ -112,7 +135,9 @@ core::Result<SignedIn> OidcSignIn::complete(const std::map<std::string, std::str
   }
   if (const auto error = param(query, "error"); !error.empty()) {
     if (error == "access_denied") return fail(ErrorCode::Invalid, "the sign-in was cancelled at the provider");
-    return fail(ErrorCode::Invalid, "the provider refused the sign-in; try again");
+    std::string shown;
+    for (char c : error.substr(0, 64)) shown += (std::isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '?';
+    return fail(ErrorCode::Invalid, "the provider refused the sign-in (" + shown + "); try again");
   }
   auto kind = model::parseProviderKind(row.provider);
   if (!kind) return std::unexpected(kind.error());
@@ -129,15 +154,7 @@ core::Result<SignedIn> OidcSignIn::complete(const std::map<std::string, std::str
     // of a work account in its own tenant
     if (identity.member && !identity.domain.empty() && out.memberDomain.empty()) out.memberDomain = identity.domain;
   }
-  if (*kind == model::ProviderKind::Microsoft) {
-    const bool proven = std::any_of(who->identities.begin(), who->identities.end(), [](const model::Identity& i) {
-      return i.kind == model::IdentityKind::WorkAccount && i.member;
-    });
-    if (!proven) {
-      return fail(ErrorCode::Invalid, "this Microsoft account is not a work or school account of its own organisation; "
-                                      "sign in with another account or ask your operator for a sign-in link");
-    }
-  }
+  if (auto ok = managedAddress(*kind, out.email, who->identities); !ok) return std::unexpected(ok.error());
   return out;
 }
 

@@ -59,7 +59,8 @@ class UserStore {
   /// NotFound for an unknown id.
   core::Result<User> getUser(std::string_view id);
   /// Suspends (`disabled`) or reinstates a user: a suspended user's tokens stop working at once,
-  /// its pairs stop syncing and its feeds answer 404; nothing is deleted. NotFound for an unknown
+  /// its pairs stop syncing and its feeds answer 404; its portal sessions end and its unused
+  /// sign-in links go (for good: reinstating brings back neither); nothing else is deleted. NotFound for an unknown
   /// email. Returns the user as it is now.
   core::Result<User> setDisabled(std::string_view email, bool disabled);
 

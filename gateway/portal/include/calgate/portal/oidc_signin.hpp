@@ -7,8 +7,11 @@
 ///   single use, for `ttl`.
 /// - complete(): the redirect back (the same /oauth/callback as connecting an account; owns()
 ///   tells them apart). The state is consumed first (single use, expiry, the same browser), then
-///   the code is exchanged and the identity proven (accounts::proveSignIn). The result is the
-///   address the provider proved and whether the organisation controls it (a member identity).
+///   the code is exchanged and the identity proven (accounts::proveSignIn). Only an address whose
+///   mailbox the provider manages signs in: a Google Workspace account or a Gmail address (not a
+///   consumer Google account made with some other address: that address may have changed hands
+///   since), a Microsoft work account of its own tenant (not a guest). The result is the address
+///   and whether an organisation controls it (a member identity).
 /// Which calgate user that is, and whether one may be created, is the caller's decision.
 /// Thread-safe.
 
@@ -47,7 +50,8 @@ class OidcSignIn {
   /// The callback's `state` is one of a sign-in's (not an account connection's). Store errors.
   core::Result<bool> owns(const std::string& state);
   /// `query`: the callback's parameters. Invalid: unknown, used or expired state, the provider's
-  /// error (access_denied: consent denied), no code, nothing proven; Unauthorized: another browser,
+  /// error (access_denied: consent denied), no code, nothing proven, an address the provider does not
+/// manage; Unauthorized: another browser,
   /// a refused code or ID token; transport and store errors. Nothing is stored by any outcome.
   core::Result<SignedIn> complete(const std::map<std::string, std::string>& query, const std::string& browserSecret);
 
@@ -61,7 +65,7 @@ class OidcSignIn {
 };
 
 /// The client configuration of a sign-in: `client` with the identity scopes only (openid, email,
-/// profile) and without the offline-access parameters. Pure.
+/// profile) and none of its extra parameters (offline access, consent, prompts). Pure.
 oauth::ClientConfig signInClient(const oauth::ClientConfig& client);
 
 }  // namespace calgate::portal
