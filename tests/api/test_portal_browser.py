@@ -20,6 +20,41 @@ ADA = "ada@acme.example"
 SECRETS = ["Salary review with Ada", "secret notes", "Room 42"]
 
 
+def browse(test, script, config):
+    """Runs a tests/browser script with `config`; returns what it saw (failing the test where it stopped)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(config, f)
+    test.addCleanup(os.unlink, f.name)
+    r = subprocess.run(["node", os.path.join(cg.SOURCE_DIR, "tests", "browser", script), f.name], capture_output=True,
+                       text=True, timeout=280, cwd=cg.SOURCE_DIR)
+    test.assertEqual(r.returncode, 0, "the browser did not run (deploy/install-deps.sh installs chromium): " + r.stderr[-2000:])
+    seen = json.loads(r.stdout)
+    test.assertIsNone(seen["failure"], "the browser stopped at %s after %s:\n%s\n--- page:\n%s" % (
+        seen.get("failedAt"), seen["steps"], seen["failure"], seen.get("failedText")))
+    return seen
+
+
+def check_pages(test, seen, out, expected):
+    """Every page: accessible at both widths, no sideways scrolling, no event text; nothing loaded
+    from elsewhere, nothing refused by the CSP, no script error."""
+    test.assertEqual(set(seen["pages"]), expected)
+    for page, result in seen["pages"].items():
+        for width, checks in result["widths"].items():
+            with test.subTest(page=page, width=width):
+                serious = [v for v in checks["axe"] if v["impact"] in ("serious", "critical")]
+                test.assertEqual(serious, [], "axe-core on %s at %s width" % (page, width))
+                test.assertFalse(checks["horizontalScroll"], "%s scrolls sideways at %s width" % (page, width))
+                test.assertTrue(os.path.exists(os.path.join(out, "portal-%s-%s.png" % (page, width))))
+        test.assertEqual(result["secretsFound"], [], "event text on the %s page (a private pair)" % page)
+    test.assertEqual(seen["elsewhere"], [], "calgate's pages loaded something from another site")
+    test.assertEqual(seen["cspErrors"], [], "the browser refused something under calgate's CSP")
+    test.assertEqual(seen["pageErrors"], [], "script errors in the portal")
+
+
+def artifacts():
+    return os.environ.get("CG_TEST_ARTIFACTS") or os.path.join(cg.SOURCE_DIR, "build", "test-artifacts")
+
+
 class PortalJourney(cg.ApiTestCase):
     @classmethod
     def setUpClass(cls):
@@ -35,43 +70,23 @@ class PortalJourney(cg.ApiTestCase):
         cal = self.dav.make_calendar(name.lower(), display=name)
         today = datetime.datetime.now(datetime.timezone.utc).date()
         self.dav.put(cal, "review", cg.timed_event("review", SECRETS[0], today + datetime.timedelta(days=1), 9, 90))
-        out = os.environ.get("CG_TEST_ARTIFACTS") or os.path.join(cg.SOURCE_DIR, "build", "test-artifacts")
+        out = artifacts()
         config = {"base": self.public_url, "link": link, "email": ADA, "googleAccount": ADA,
                   "dav": {"url": self.dav.base, "username": self.dav.user, "password": self.dav.password,
                           "email": "ada.dav@acme.example"},
                   "sourceCalendar": name, "targetCalendar": ADA, "secrets": SECRETS, "pin": "2468", "outDir": out}
-        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-            json.dump(config, f)
-        self.addCleanup(os.unlink, f.name)
-        script = os.path.join(cg.SOURCE_DIR, "tests", "browser", "portal_journey.mjs")
-        r = subprocess.run(["node", script, f.name], capture_output=True, text=True, timeout=280, cwd=cg.SOURCE_DIR)
-        self.assertEqual(r.returncode, 0, "the browser did not run (deploy/install-deps.sh installs chromium): " + r.stderr[-2000:])
-        seen = json.loads(r.stdout)
-        self.assertIsNone(seen["failure"], "the journey stopped at %s after %s:\n%s\n--- page:\n%s" % (
-            seen.get("failedAt"), seen["steps"], seen["failure"], seen.get("failedText")))
+        seen = browse(self, "portal_journey.mjs", config)
 
         # the way in and out
         self.assertEqual(seen["linkSession"], "link")
         self.assertEqual(seen["afterSignOut"], 401)
         self.assertEqual(seen["googleSession"], "google")
         self.assertEqual(seen["afterDelete"], 401)
-        # every page: accessible at both widths, no sideways scrolling, nothing of the events
-        expected = {"signin-link", "pairs-empty", "signin", "accounts-empty", "connect-caldav", "connect-google-start",
-                    "connect-google-done", "accounts", "new-pair", "pair-synced", "pair-preview", "feeds-new",
-                    "feeds-created", "availability-pin", "availability-wrong-pin", "availability-week", "your-data",
-                    "delete-confirm", "account-deleted"}
-        self.assertEqual(set(seen["pages"]), expected)
-        for page, result in seen["pages"].items():
-            for width, checks in result["widths"].items():
-                with self.subTest(page=page, width=width):
-                    serious = [v for v in checks["axe"] if v["impact"] in ("serious", "critical")]
-                    self.assertEqual(serious, [], "axe-core on %s at %s width" % (page, width))
-                    self.assertFalse(checks["horizontalScroll"], "%s scrolls sideways at %s width" % (page, width))
-                    self.assertTrue(os.path.exists(os.path.join(out, "portal-%s-%s.png" % (page, width))))
-            self.assertEqual(result["secretsFound"], [], "event text on the %s page (a private pair)" % page)
-        self.assertEqual(seen["elsewhere"], [], "calgate's pages loaded something from another site")
-        self.assertEqual(seen["cspErrors"], [], "the browser refused something under calgate's CSP")
-        self.assertEqual(seen["pageErrors"], [], "script errors in the portal")
+        check_pages(self, seen, out, {
+            "signin-link", "pairs-empty", "signin", "accounts-empty", "connect-caldav", "connect-google-start",
+            "connect-google-done", "accounts", "new-pair", "pair-synced", "pair-preview", "feeds-new", "feeds-created",
+            "availability-pin", "availability-wrong-pin", "availability-week", "your-data", "delete-confirm",
+            "account-deleted"})
         # the sync, the preview, the feed and its page
         self.assertGreaterEqual(seen["previewRows"], 1)
         self.assertIn("/feeds/cgf_", seen["feedUrl"])
@@ -92,6 +107,50 @@ class PortalJourney(cg.ApiTestCase):
         for secret in SECRETS:
             self.assertNotIn(secret, log)
         self.assertNotIn(user["token"], log)
+
+
+class PortalGuard(cg.ApiTestCase):
+    """The mass-delete guard met in the portal: ten of twelve sources deleted, the run held; the
+    owner reads the warning on the pair's page, confirms in two steps, and the run goes on."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dav = cg.caldav_server()
+        cls.public_url = "http://127.0.0.1:%d" % cg.free_port()
+        cls.server = cg.Calgate({"CALGATE_SERVER_PORT": cls.public_url.rsplit(":", 1)[1],
+                                 "CALGATE_SERVER_PUBLIC_URL": cls.public_url}, name="portal-guard").start()
+        cls.addClassCleanup(cls.server.cleanup)
+
+    def test_the_owner_confirms_held_deletions_in_the_portal(self):
+        user = self.server.add_user()
+        api = self.server.client(user["token"])
+        src_url, dst_url = self.dav.make_calendar(cg.unique("g-src-")), self.dav.make_calendar(cg.unique("g-dst-"))
+        today = datetime.datetime.now(datetime.timezone.utc).date()
+        uids = ["g%02d" % i for i in range(12)]
+        for i, uid in enumerate(uids):
+            self.dav.put(src_url, uid, cg.timed_event(uid, SECRETS[0], today + datetime.timedelta(days=1 + i), 9))
+        r = api.post("/v1/accounts", {"provider": "caldav", "server_url": self.dav.base, "username": self.dav.user,
+                                      "password": self.dav.password, "email": "guard@example.com"})
+        self.assertStatus(r, 201)
+        src, dst = cg.calendar_for(r.json["calendars"], src_url), cg.calendar_for(r.json["calendars"], dst_url)
+        pair = api.post("/v1/pairs", {"source_calendar_id": src["id"], "target_calendar_id": dst["id"],
+                                      "rules": {"mode": "private"}}).json
+        cf.wait_synced(api, pair["id"])
+        for uid in uids[:10]:
+            self.dav.send("DELETE", src_url + uid + ".ics")
+        api.post("/v1/pairs/%s/sync" % pair["id"])
+        cg.wait_until(lambda: api.get("/v1/pairs/%s/status" % pair["id"]).json["needs_confirmation"] or None,
+                      timeout=60, what="the guard holding the run")
+        link = json.loads(self.server.admin("users", "login-link", user["email"], "--json").stdout)["url"]
+        out = artifacts()
+        seen = browse(self, "portal_guard.mjs", {"base": self.public_url, "link": link, "email": user["email"],
+                                                  "pairId": pair["id"], "secrets": SECRETS, "outDir": out})
+        check_pages(self, seen, out, {"signin-link", "pairs-held", "pair-guard-held", "pair-guard-confirm",
+                                      "pair-guard-resumed"})
+        self.assertIn("10", seen["confirmText"])
+        cg.wait_until(lambda: len(self.dav.events(dst_url)) == 2 or None, timeout=60, what="the ten copies deleted")
+        status = api.get("/v1/pairs/%s/status" % pair["id"]).json
+        self.assertFalse(status["needs_confirmation"])
 
 
 if __name__ == "__main__":

@@ -3,96 +3,21 @@
 // Google, connect a CalDAV account and a Google account (through the fake's consent page), create a
 // private pair, watch its first sync finish, open the preview, create a feed with a PIN, open its
 // availability page with a wrong and then the right PIN, download the export, delete the account.
-// At every page: a screenshot at desktop and phone width, axe-core (WCAG 2.x A/AA) at both widths,
-// no sideways scrolling, and the page's text checked for the events' secret texts. The whole way:
-// requests leaving calgate's origin from calgate's pages, and Content-Security-Policy refusals.
-// Prints one JSON object (what was seen); exits 0 unless the browser could not run.
+// At every page portal_browser.mjs's snapshot(): screenshots and axe-core at desktop and phone
+// width, no sideways scrolling, no event text. Prints one JSON object (what was seen).
 //   node tests/browser/portal_journey.mjs CONFIG.json
 // CONFIG: {base, link, email, googleAccount, dav: {url, username, password, email}, sourceCalendar,
 //          targetCalendar, secrets: [...], pin, outDir}
-import { chromium } from 'playwright-core';
-import { readFileSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { openPortal, readConfig } from './portal_browser.mjs';
 
-const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-mkdirSync(config.outDir, { recursive: true });
-const origin = new URL(config.base).origin;
-const desktop = { width: 1280, height: 900 };
-const phone = { width: 390, height: 844 };
+const config = readConfig();
+const portal = await openPortal(config);
+const { page, origin, seen, step, snapshot, view, consent, session, signInWithLink } = portal;
 
-const seen = { pages: {}, elsewhere: [], cspErrors: [], pageErrors: [], steps: [] };
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-dev-shm-usage'],
-});
-const context = await browser.newContext({ viewport: desktop, acceptDownloads: true });
-const page = await context.newPage();
-page.setDefaultTimeout(30000);
-page.on('request', (r) => {
-  // what calgate's own pages load (a navigation to the provider's consent page is the journey)
-  const from = r.frame()?.url() ?? '';
-  if (from.startsWith(origin) && !r.url().startsWith(origin) && !r.isNavigationRequest()) seen.elsewhere.push(r.url());
-});
-page.on('console', (m) => {
-  if (m.type() === 'error' && m.text().includes('Content Security Policy')) seen.cspErrors.push(m.text());
-});
-page.on('pageerror', (e) => seen.pageErrors.push(e.message));
-
-const step = (what) => seen.steps.push(what);
-
-// The page as it is now: screenshots and axe at both widths, its text, and the secrets it must not hold.
-async function snapshot(name) {
-  const result = { url: page.url(), widths: {} };
-  for (const [label, viewport] of [['desktop', desktop], ['phone', phone]]) {
-    await page.setViewportSize(viewport);
-    await page.waitForTimeout(100);  // layout after the resize
-    await page.screenshot({ path: `${config.outDir}/portal-${name}-${label}.png`, fullPage: true });
-    // axe runs through the debugging protocol, which the page's CSP does not govern
-    if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) await page.evaluate(axeSource);
-    const axe = await page.evaluate(async () => {
-      const r = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-      return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5) }));
-    });
-    const horizontalScroll = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
-    result.widths[label] = { axe, horizontalScroll };
-  }
-  await page.setViewportSize(desktop);
-  const html = await page.content();
-  result.text = (await page.innerText('body')).slice(0, 3000);
-  result.secretsFound = config.secrets.filter((s) => html.includes(s));
-  seen.pages[name] = result;
-}
-
-// calgate's views render after their data loads: wait for the h1 and for nothing to be loading.
-async function view(h1) {
-  await page.getByRole('heading', { level: 1, name: h1 }).waitFor();
-  await page.waitForFunction(() => !document.querySelector('[aria-busy="true"]') && !document.querySelector('main p.loading'));
-}
-
-// The Google fake's consent page: choose the account, allow.
-async function consent(account) {
-  await page.waitForURL((u) => !u.toString().startsWith(origin));
-  await page.locator('select[name=account]').selectOption(account);
-  await page.getByRole('button', { name: 'Allow' }).click();
-  await page.waitForURL((u) => u.toString().startsWith(origin));
-}
-
-async function session() {
-  return page.evaluate(async () => {
-    const r = await fetch('/v1/session');
-    return { status: r.status, body: r.status === 200 ? await r.json() : null };
-  });
-}
-
-let failure = null;
-try {
+await portal.run(async () => {
   // 1. the one-time link from calgate-admin: whose it is, a button, the portal
-  await page.goto(config.link);
-  await page.getByRole('heading', { level: 1, name: 'Sign in to calgate' }).waitFor();
-  await snapshot('signin-link');
-  await page.getByRole('button', { name: `Sign in as ${config.email}` }).click();
-  await page.waitForURL(`${origin}/portal`);
+  await signInWithLink(config.email);
   await view('Pairs');
   seen.linkSession = (await session()).body?.session?.via;
   await snapshot('pairs-empty');
@@ -226,12 +151,4 @@ try {
   await snapshot('account-deleted');
   seen.afterDelete = (await session()).status;
   step('deleted the account');
-} catch (e) {
-  failure = String(e && e.stack ? e.stack : e);
-  await page.screenshot({ path: `${config.outDir}/portal-failure.png`, fullPage: true }).catch(() => {});
-  seen.failedAt = page.url();
-  seen.failedText = (await page.innerText('body').catch(() => '')).slice(0, 2000);
-}
-seen.failure = failure;
-await browser.close();
-console.log(JSON.stringify(seen));
+});
