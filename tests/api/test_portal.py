@@ -287,6 +287,42 @@ class PortalSessions(cg.ApiTestCase):
         self.assertEqual(config.json["signin_providers"], [])  # no OAuth client configured here
 
 
+class CalDavPassword(cg.ApiTestCase):
+    """A CalDAV account gets a new app-specific password (the portal's "Change password"): checked
+    by discovery first, so a wrong one changes nothing."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dav = cg.caldav_server()
+        cls.server = cg.Calgate(name="portal-password").start()
+        cls.addClassCleanup(cls.server.cleanup)
+
+    def test_a_new_password_is_checked_before_it_replaces_the_old_one(self):
+        user = self.server.add_user()
+        api = self.server.client(user["token"])
+        r = api.post("/v1/accounts", {"provider": "caldav", "server_url": self.dav.base, "username": self.dav.user,
+                                      "password": self.dav.password, "email": "pw@example.com"})
+        self.assertStatus(r, 201)
+        account = r.json["id"]
+        sealed = self.server.query("SELECT credential_ciphertext FROM accounts WHERE id = ?", (account,))
+        self.server.execute("UPDATE accounts SET status = 'needs_reauth' WHERE id = ?", (account,))
+        wrong = api.patch("/v1/accounts/" + account, {"password": "not-" + self.dav.password})
+        self.assertProblem(wrong, 422, "caldav-unauthorized", "password")
+        self.assertEqual(self.server.query("SELECT credential_ciphertext FROM accounts WHERE id = ?", (account,)), sealed)
+        self.assertProblem(api.patch("/v1/accounts/" + account, {"password": ""}), 400, "invalid-field", "password")
+        self.assertProblem(api.patch("/v1/accounts/" + account, {"password": "x", "username": "y"}), 400, "unknown-field")
+        stranger = self.server.client(self.server.add_user()["token"])
+        self.assertStatus(stranger.patch("/v1/accounts/" + account, {"password": self.dav.password}), 404)
+        right = api.patch("/v1/accounts/" + account, {"password": self.dav.password})
+        self.assertStatus(right, 200)
+        self.assertEqual(right.json["status"], "active")
+        self.assertTrue(right.json["calendars"])
+        self.assertNotEqual(self.server.query("SELECT credential_ciphertext FROM accounts WHERE id = ?", (account,)), sealed)
+        self.assertNotIn(self.dav.password, json.dumps(right.json))
+        self.assertNotIn(self.dav.password, self.server.log_text())
+        self.assertEqual(self.server.count("audit_log", "action = 'account.password'"), 1)
+
+
 class PortalCookieOverHttps(cg.ApiTestCase):
     """Behind https (a TLS proxy in production; here only the configured public URL) the cookie is
     Secure and __Host- prefixed."""

@@ -148,6 +148,7 @@ class PortalGuard(cg.ApiTestCase):
         check_pages(self, seen, out, {"signin-link", "pairs-held", "pair-guard-held", "pair-guard-confirm",
                                       "pair-guard-resumed"})
         self.assertIn("10", seen["confirmText"])
+        self.assertIn("calgate works at " + self.public_url, seen["addressWarning"])
         cg.wait_until(lambda: len(self.dav.events(dst_url)) == 2 or None, timeout=60, what="the ten copies deleted")
         status = api.get("/v1/pairs/%s/status" % pair["id"]).json
         self.assertFalse(status["needs_confirmation"])

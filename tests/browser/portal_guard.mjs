@@ -11,6 +11,10 @@ const portal = await openPortal(config);
 const { page, seen, step, snapshot, view, signInWithLink } = portal;
 
 await portal.run(async () => {
+  // opened at another address than calgate's own: the page says where to go
+  await page.goto(config.base.replace('127.0.0.1', 'localhost') + '/portal');
+  await page.locator('.address-warning').waitFor();
+  seen.addressWarning = await page.locator('.address-warning').innerText();
   await signInWithLink(config.email);
   await view('Pairs');
   await snapshot('pairs-held');

@@ -62,8 +62,16 @@ await portal.run(async () => {
   await page.getByRole('link', { name: 'Back to your accounts' }).click();
   await view('Accounts');
   await page.locator('.card h3', { hasText: 'Google' }).waitFor();
-  await snapshot('accounts');
   step('connected Google');
+  // the CalDAV account's app-specific password replaced (as after revoking the old one)
+  const caldavCard = page.locator('.card', { has: page.locator('h3', { hasText: 'CalDAV' }) });
+  await caldavCard.locator('summary', { hasText: 'Change password' }).click();
+  await caldavCard.getByLabel('New app-specific password').fill(config.dav.password);
+  await snapshot('accounts');
+  await caldavCard.getByRole('button', { name: /^Save password/ }).click();
+  await page.locator('#flash', { hasText: 'works' }).waitFor();
+  await view('Accounts');
+  step('changed the CalDAV password');
 
   // 5. a private pair CalDAV -> Google
   await page.getByRole('navigation').getByRole('link', { name: 'Pairs' }).click();

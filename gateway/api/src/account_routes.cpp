@@ -1,7 +1,7 @@
 // /v1/accounts: connecting a CalDAV account is checked by real discovery before anything is
 // stored, which also proves who the account is (model::caldavIdentities); the credential goes
-// only into the vault. Google and Microsoft connect through OAuth,
-// which this version does not have yet.
+// only into the vault; a new app-specific password goes the same way (PATCH). Google and Microsoft
+// connect through OAuth (oauth_routes.cpp).
 
 #include "calgate/accounts/account_store.hpp"
 #include "calgate/accounts/identities.hpp"
@@ -202,9 +202,59 @@ http::Response connect(Services& services, http::Request& request) {
   return r;
 }
 
+// PATCH /v1/accounts/{id} {"password"}: a CalDAV account's new app-specific password (the old one
+// was revoked, or expired). Checked by discovery with the new password first; only then does the
+// vault get it, and the account its proofs and calendars as the server shows them now.
+http::Response changePassword(Services& services, http::Request& request) {
+  if (auto ok = requireVault(services); !ok) return ok.error();
+  auto account = ownedAccount(services, request, request.params["id"]);
+  if (!account) return account.error();
+  auto body = readJsonObject(request);
+  if (!body) return body.error();
+  ObjectReader in(*body);
+  if (auto ok = in.only({"password"}); !ok) return ok.error();
+  auto password = in.requiredString("password", 1, 1024);
+  if (!password) return password.error();
+  if (account->provider != model::ProviderKind::CalDav) {
+    return http::problem(422, "provider-not-supported", "Unprocessable Content",
+                         "this account signs in at its provider: connect it again (POST /v1/accounts/oauth/" +
+                             std::string(model::toString(account->provider)) + ")");
+  }
+  auto secret = services.accounts->credential(account->id);
+  if (!secret) return failure(secret.error(), request);
+  auto login = accounts::caldavLogin(account->serverUrl.value_or(""), *secret);
+  if (!login) return failure(login.error(), request);
+  login->password = *password;
+  auto found = services.discoverCalDav(*login);
+  if (!found) return discoveryFailure(found.error());
+  if (auto ok = services.accounts->replaceCredential(account->id, accounts::caldavCredential(*login)); !ok) {
+    return failure(ok.error(), request);
+  }
+  if (auto ok = services.accounts->setIdentities(account->id, accounts::withTypedFallback(found->identities, account->email));
+      !ok) {
+    return failure(ok.error(), request);
+  }
+  if (auto ok = services.accounts->setStatus(account->id, "active", ""); !ok) return failure(ok.error(), request);
+  sync::CalendarStore store(*services.db, *services.clock);
+  for (const auto& c : found->calendars) {
+    if (auto saved = store.upsert(account->id, c); !saved) return failure(saved.error(), request);
+  }
+  auditCaller(services, request, "account.password", "account/" + account->id, "replaced");
+  auto updated = services.accounts->get(account->id);
+  if (!updated) return failure(updated.error(), request);
+  auto calendars = store.listForAccount(account->id);
+  if (!calendars) return failure(calendars.error(), request);
+  nlohmann::json out = accountJson(*updated);
+  out["calendars"] = nlohmann::json::array();
+  for (const auto& c : *calendars) out["calendars"].push_back(calendarJson(c));
+  return jsonResponse(200, out);
+}
+
 }  // namespace
 
 void addAccountRoutes(http::Router& router, Services& services) {
+  router.add({"PATCH", "/v1/accounts/{id}", true,
+              [&services](http::Request& request) { return changePassword(services, request); }, /*outbound=*/true});
   router.add({"POST", "/v1/accounts", true, [&services](http::Request& request) { return connect(services, request); },
               /*outbound=*/true});
 

@@ -76,9 +76,12 @@ function accountCard(ctx, account) {
     }
   });
   let reconnect = null;
+  let password = null;
   if (account.provider !== 'caldav') {
     reconnect = h('button', { type: 'button', class: account.status === 'needs_reauth' ? 'primary' : '' }, 'Connect again', srOnly(` ${account.email}`));
     reconnect.addEventListener('click', () => connectOAuth(account.provider, reconnect, cardAlert));
+  } else {
+    password = passwordForm(ctx, account, cardAlert);
   }
   return h('li', { class: 'card' },
     h('h3', {}, `${name}: ${account.email}`),
@@ -94,6 +97,7 @@ function accountCard(ctx, account) {
     calendarsSlot,
     cardAlert,
     h('div', { class: 'actions' }, refresh, reconnect),
+    password,
     confirmAction({
       label: ['Remove', srOnly(` ${name} account ${account.email}`)],
       question: `Remove ${account.email}? Its calendars and the pairs using them are deleted, and feeds lose them. Copies already written stay in their calendars.`,
@@ -103,6 +107,29 @@ function accountCard(ctx, account) {
         ctx.navigate('#/accounts', `Removed ${account.email}.`);
       },
     }));
+}
+
+/**
+ * A CalDAV account's new app-specific password (the old one was revoked or expired): calgate checks
+ * it against the server before it replaces the old one.
+ */
+function passwordForm(ctx, account, cardAlert) {
+  const f = field('New app-specific password', h('input', { type: 'password', autocomplete: 'off', required: true }),
+    'Make a new one at your provider (see "Connect a CalDAV account" for where); calgate checks it with the server first.');
+  const save = h('button', { type: 'submit' }, 'Save password', srOnly(` for ${account.email}`));
+  const form = h('form', { class: 'stack-form' }, f.wrap, save);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearFormErrors({ password: f }, cardAlert);
+    try {
+      await busy(save, 'Checking with the server…', () => api('PATCH', paths.account(account.id), { password: f.control.value }));
+      ctx.navigate('#/accounts', `The new password of ${account.email} works; its pairs resume.`);
+    } catch (err) {
+      showFormError(err, cardAlert, { password: f });
+    }
+  });
+  return h('details', { class: 'password-change', open: account.status === 'needs_reauth' ? true : null },
+    h('summary', {}, 'Change password', srOnly(` of ${account.email}`)), form);
 }
 
 // ---- #/accounts/new-caldav ---------------------------------------------------------------------

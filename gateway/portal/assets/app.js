@@ -205,12 +205,26 @@ async function start() {
       errorBox(err, retry));
     return;
   }
+  warnAboutAddress(state.config.public_url);
   const back = sessionStorage.getItem(RETURN_KEY);
   if (state.session && back) {
     sessionStorage.removeItem(RETURN_KEY);
     if (!location.hash || location.hash === '#/') history.replaceState(null, '', back);
   }
   render();
+}
+
+/**
+ * calgate accepts changes only from the address it was configured with (the browser's Origin is
+ * checked): opened at another one (localhost for 127.0.0.1, a second host name), say where to go
+ * before every change fails.
+ */
+function warnAboutAddress(publicUrl) {
+  if (!publicUrl || location.origin === publicUrl) return;
+  const here = `${publicUrl}/portal${location.hash}`;
+  document.querySelector('.site-header').after(h('div', { class: 'warning address-warning', role: 'alert' },
+    h('p', {}, `This page is open at ${location.origin}, but calgate works at ${publicUrl}: changes made here are refused. `,
+      h('a', { href: here }, `Open calgate at ${publicUrl}`))));
 }
 
 onSessionEnded(() => showSignedOut('Your session ended. Sign in again to continue.'));

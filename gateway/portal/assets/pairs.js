@@ -407,8 +407,8 @@ function attentionPanel(ctx, pair, s, onStatus) {
   }
   if (s.state === 'needs_reauth') {
     out.push(h('div', { class: 'warning' }, h('h3', {}, 'An account must be connected again'),
-      h('p', {}, 'A provider no longer accepts calgate\'s access to one of this pair\'s calendars. ',
-        h('a', { href: '#/accounts' }, 'Connect the account again'), ' and the pair resumes.')));
+      h('p', {}, 'A provider no longer accepts calgate\'s access to one of this pair\'s calendars. On ',
+        h('a', { href: '#/accounts' }, 'your accounts'), ', connect it again (Google, Microsoft 365) or give it a new app-specific password (CalDAV); the pair then resumes.')));
   }
   return out;
 }
