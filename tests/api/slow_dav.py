@@ -4,6 +4,7 @@ REPORTs (the listings feeds, previews and pulls read) as a hostile or overloaded
   "drip"    (or drip = True) every REPORT answer one byte a second; `holding` counts those in progress
   "huge"    a listing of `huge_bytes` (200 MiB), streamed
   "loop507" every sync-collection answer truncated (507) with the same token and nothing listed
+  "gate"    every PUT waits for a permit: release(n) lets n through (a run's writes, step by step)
 None forwards everything unchanged."""
 
 import http.client
@@ -22,6 +23,7 @@ class SlowDav:
         self.drip_seconds = drip_seconds
         self.holding = 0
         self.dripped = 0
+        self.permits = threading.Semaphore(0)
         self._lock = threading.Lock()
         proxy = self
 
@@ -30,6 +32,8 @@ class SlowDav:
 
             def forward(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if self.command == "PUT" and proxy.mode == "gate":
+                    proxy.permits.acquire(timeout=120)
                 if self.command == "REPORT" and proxy.mode == "huge":
                     return proxy._huge(self)
                 if self.command == "REPORT" and proxy.mode == "loop507" and b"sync-collection" in body:
@@ -65,6 +69,11 @@ class SlowDav:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         self.base = "http://127.0.0.1:%d%s" % (self.server.server_address[1], self.upstream.path or "/")
+
+    def release(self, n=1):
+        """Lets `n` more PUTs through ("gate" mode)."""
+        for _ in range(n):
+            self.permits.release()
 
     def _drip(self, out, data):
         with self._lock:

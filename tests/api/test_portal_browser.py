@@ -12,9 +12,12 @@ import subprocess
 import tempfile
 import unittest
 
+import time
+
 import calgate_api as cg
 import contract_fake as cf
 import google_fake as gf
+from slow_dav import SlowDav
 
 ADA = "ada@acme.example"
 SECRETS = ["Salary review with Ada", "secret notes", "Room 42"]
@@ -152,6 +155,81 @@ class PortalGuard(cg.ApiTestCase):
         cg.wait_until(lambda: len(self.dav.events(dst_url)) == 2 or None, timeout=60, what="the ten copies deleted")
         status = api.get("/v1/pairs/%s/status" % pair["id"]).json
         self.assertFalse(status["needs_confirmation"])
+
+
+class PortalProgress(cg.ApiTestCase):
+    """A running sync's progress, end to end: the target's writes held at a gate (slow_dav.py), the
+    run's step and "written of planned" in GET /v1/pairs/{id}/status as the workers record it, and
+    the same on the pair's page in Chromium, until the run is done."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dav = cg.caldav_server()
+        cls.gate = SlowDav(cls.dav.base)
+        cls.addClassCleanup(cls.gate.close)
+        cls.public_url = "http://127.0.0.1:%d" % cg.free_port()
+        cls.server = cg.Calgate({"CALGATE_SERVER_PORT": cls.public_url.rsplit(":", 1)[1],
+                                 "CALGATE_SERVER_PUBLIC_URL": cls.public_url}, name="portal-progress").start()
+        cls.addClassCleanup(cls.server.cleanup)
+
+    def progress(self, api, pair_id):
+        job = api.get("/v1/pairs/%s/status" % pair_id).json.get("job") or {}
+        return job.get("progress")
+
+    def test_the_owner_watches_a_run_write(self):
+        user = self.server.add_user()
+        api = self.server.client(user["token"])
+        src_url, dst_url = self.dav.make_calendar(cg.unique("p-src-")), self.dav.make_calendar(cg.unique("p-dst-"))
+        today = datetime.datetime.now(datetime.timezone.utc).date()
+        for i in range(4):
+            self.dav.put(src_url, "p%d" % i, cg.timed_event("p%d" % i, SECRETS[0], today + datetime.timedelta(days=1 + i), 9))
+        accounts = {}
+        for role, base in (("src", self.dav.base), ("dst", self.gate.base)):  # the target's writes pass the gate
+            r = api.post("/v1/accounts", {"provider": "caldav", "server_url": base, "username": self.dav.user,
+                                          "password": self.dav.password, "email": role + "@example.com"})
+            self.assertStatus(r, 201)
+            accounts[role] = r.json["calendars"]
+        self.gate.mode = "gate"
+        pair = api.post("/v1/pairs", {"source_calendar_id": cg.calendar_for(accounts["src"], src_url)["id"],
+                                      "target_calendar_id": cg.calendar_for(accounts["dst"], dst_url)["id"],
+                                      "rules": {"mode": "private"}}).json  # its first run starts now, and waits
+        p = cg.wait_until(lambda: (lambda p: p if p and p["step"] == "writing" else None)(self.progress(api, pair["id"])),
+                          timeout=60, what="the run writing")
+        self.assertEqual((p["planned"], p["written"]), (4, 0))
+        for written in (1, 2):
+            time.sleep(1.1)  # the run records its count at most once a second
+            self.gate.release(1)
+            cg.wait_until(lambda: (self.progress(api, pair["id"]) or {}).get("written") == written or None,
+                          timeout=60, what="%d written" % written)
+        link = json.loads(self.server.admin("users", "login-link", user["email"], "--json").stdout)["url"]
+        out = artifacts()
+        config = {"base": self.public_url, "link": link, "email": user["email"], "pairId": pair["id"], "planned": 4,
+                  "writtenAtGate": 2, "secrets": SECRETS, "outDir": out}
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump(config, f)
+        self.addCleanup(os.unlink, f.name)
+        browser = subprocess.Popen(["node", os.path.join(cg.SOURCE_DIR, "tests", "browser", "portal_progress.mjs"), f.name],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cg.SOURCE_DIR)
+        try:
+            lines = []
+            for line in browser.stdout:  # the page shows 2 of 4; then the rest may be written
+                lines.append(line)
+                if line.strip() == "progress-seen":
+                    break
+            self.gate.release(10)
+            rest, err = browser.communicate(timeout=200)
+        finally:
+            self.gate.release(10)
+            if browser.poll() is None:
+                browser.kill()
+        self.assertEqual(browser.returncode, 0, err[-2000:])
+        seen = json.loads((rest.strip().splitlines() or lines)[-1])
+        self.assertIsNone(seen["failure"], "%s\n%s" % (seen["failure"], seen.get("failedText")))
+        check_pages(self, seen, out, {"signin-link", "pair-progress"})
+        self.assertIn("2 of 4", seen["progressText"])
+        self.assertEqual(seen["progress"], {"max": "4", "value": "2"})
+        cg.wait_until(lambda: len(self.dav.events(dst_url)) == 4 or None, timeout=60, what="the four copies")
+        self.assertIsNone(self.progress(api, pair["id"]))
 
 
 if __name__ == "__main__":
