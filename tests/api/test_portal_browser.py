@@ -157,6 +157,40 @@ class PortalGuard(cg.ApiTestCase):
         self.assertFalse(status["needs_confirmation"])
 
 
+class PortalKeyboard(cg.ApiTestCase):
+    """The portal with the keyboard only: sign in, navigate, make a feed, copy its URL, revoke it;
+    the focus goes where a keyboard user needs it after each step."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dav = cg.caldav_server()
+        cls.public_url = "http://127.0.0.1:%d" % cg.free_port()
+        cls.server = cg.Calgate({"CALGATE_SERVER_PORT": cls.public_url.rsplit(":", 1)[1],
+                                 "CALGATE_SERVER_PUBLIC_URL": cls.public_url}, name="portal-keyboard").start()
+        cls.addClassCleanup(cls.server.cleanup)
+
+    def test_a_feed_made_and_revoked_with_the_keyboard(self):
+        user = self.server.add_user()
+        api = self.server.client(user["token"])
+        name = cg.unique("Keys")
+        self.dav.make_calendar(name.lower(), display=name)
+        r = api.post("/v1/accounts", {"provider": "caldav", "server_url": self.dav.base, "username": self.dav.user,
+                                      "password": self.dav.password, "email": "keys@example.com"})
+        self.assertStatus(r, 201)
+        link = json.loads(self.server.admin("users", "login-link", user["email"], "--json").stdout)["url"]
+        out = artifacts()
+        seen = browse(self, "portal_keyboard.mjs", {"base": self.public_url, "link": link, "email": user["email"],
+                                                     "calendar": name, "secrets": SECRETS, "outDir": out})
+        check_pages(self, seen, out, {"keyboard-feed-created", "keyboard-feed-revoke"})
+        self.assertEqual(seen["focus"]["afterNavigation"], "H1:Feeds")  # the view's heading, not the top
+        self.assertTrue(seen["focus"]["afterCreate"].startswith("H2:Your new feed: Out of office"), seen["focus"])
+        self.assertTrue(seen["focus"]["inConfirmation"].startswith("BUTTON:Yes, revoke feed"), seen["focus"])
+        self.assertEqual(seen["focus"]["afterRevoke"], "H1:Feeds")
+        feeds = api.get("/v1/feeds").json["feeds"]
+        self.assertEqual([(f["label"], f["pin_protected"], f["revoked_at"] is not None) for f in feeds],
+                         [("Out of office", True, True)])
+
+
 class PortalProgress(cg.ApiTestCase):
     """A running sync's progress, end to end: the target's writes held at a gate (slow_dav.py), the
     run's step and "written of planned" in GET /v1/pairs/{id}/status as the workers record it, and
