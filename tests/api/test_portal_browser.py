@@ -54,6 +54,15 @@ def check_pages(test, seen, out, expected):
     test.assertEqual(seen["pageErrors"], [], "script errors in the portal")
 
 
+def start_calgate(cls, name):
+    """For a test class: Radicale, and calgate (no OAuth provider) at a known public URL."""
+    cls.dav = cg.caldav_server()
+    cls.public_url = "http://127.0.0.1:%d" % cg.free_port()
+    cls.server = cg.Calgate({"CALGATE_SERVER_PORT": cls.public_url.rsplit(":", 1)[1],
+                             "CALGATE_SERVER_PUBLIC_URL": cls.public_url}, name=name).start()
+    cls.addClassCleanup(cls.server.cleanup)
+
+
 def artifacts():
     return os.environ.get("CG_TEST_ARTIFACTS") or os.path.join(cg.SOURCE_DIR, "build", "test-artifacts")
 
@@ -118,11 +127,7 @@ class PortalGuard(cg.ApiTestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.dav = cg.caldav_server()
-        cls.public_url = "http://127.0.0.1:%d" % cg.free_port()
-        cls.server = cg.Calgate({"CALGATE_SERVER_PORT": cls.public_url.rsplit(":", 1)[1],
-                                 "CALGATE_SERVER_PUBLIC_URL": cls.public_url}, name="portal-guard").start()
-        cls.addClassCleanup(cls.server.cleanup)
+        start_calgate(cls, "portal-guard")
 
     def test_the_owner_confirms_held_deletions_in_the_portal(self):
         user = self.server.add_user()
@@ -163,11 +168,7 @@ class PortalKeyboard(cg.ApiTestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.dav = cg.caldav_server()
-        cls.public_url = "http://127.0.0.1:%d" % cg.free_port()
-        cls.server = cg.Calgate({"CALGATE_SERVER_PORT": cls.public_url.rsplit(":", 1)[1],
-                                 "CALGATE_SERVER_PUBLIC_URL": cls.public_url}, name="portal-keyboard").start()
-        cls.addClassCleanup(cls.server.cleanup)
+        start_calgate(cls, "portal-keyboard")
 
     def test_a_feed_made_and_revoked_with_the_keyboard(self):
         user = self.server.add_user()
@@ -198,13 +199,9 @@ class PortalProgress(cg.ApiTestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.dav = cg.caldav_server()
+        start_calgate(cls, "portal-progress")
         cls.gate = SlowDav(cls.dav.base)
         cls.addClassCleanup(cls.gate.close)
-        cls.public_url = "http://127.0.0.1:%d" % cg.free_port()
-        cls.server = cg.Calgate({"CALGATE_SERVER_PORT": cls.public_url.rsplit(":", 1)[1],
-                                 "CALGATE_SERVER_PUBLIC_URL": cls.public_url}, name="portal-progress").start()
-        cls.addClassCleanup(cls.server.cleanup)
 
     def progress(self, api, pair_id):
         job = api.get("/v1/pairs/%s/status" % pair_id).json.get("job") or {}
