@@ -28,9 +28,8 @@ core::Error providerRefusal(const std::string& error) {
     return {ErrorCode::Invalid, "consent was denied at the provider; nothing was connected (start again to allow access)",
             std::nullopt};
   }
-  std::string shown;
-  for (char c : error.substr(0, 64)) shown += (std::isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '?';
-  return {ErrorCode::Invalid, "the provider refused the sign-in (" + shown + "); nothing was connected", std::nullopt};
+  return {ErrorCode::Invalid, "the provider refused the sign-in (" + shownProviderError(error) + "); nothing was connected",
+          std::nullopt};
 }
 
 std::string param(const std::map<std::string, std::string>& query, const std::string& name) {
@@ -39,6 +38,12 @@ std::string param(const std::map<std::string, std::string>& query, const std::st
 }
 
 }  // namespace
+
+std::string shownProviderError(std::string_view error) {
+  std::string shown;
+  for (char c : error.substr(0, 64)) shown += (std::isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '?';
+  return shown;
+}
 
 vault::SecretBytes oauthCredential(const oauth::Secret& refreshToken) {
   nlohmann::json j = {{"refresh_token", std::string(refreshToken.begin(), refreshToken.end())}};

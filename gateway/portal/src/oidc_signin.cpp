@@ -1,5 +1,7 @@
 #include "calgate/portal/oidc_signin.hpp"
 
+#include "calgate/accounts/user_store.hpp"
+
 #include "calgate/core/hash.hpp"
 #include "calgate/core/ids.hpp"
 #include "calgate/store/transaction.hpp"
@@ -7,7 +9,6 @@
 #include <soci/soci.h>
 
 #include <algorithm>
-#include <cctype>
 
 namespace calgate::portal {
 namespace {
@@ -20,11 +21,6 @@ vault::Binding stateBinding(const std::string& stateHash) { return vault::Bindin
 std::string param(const std::map<std::string, std::string>& query, const std::string& name) {
   const auto it = query.find(name);
   return it == query.end() ? std::string() : it->second;
-}
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
 }
 
 struct PendingSignIn {
@@ -135,9 +131,7 @@ core::Result<SignedIn> OidcSignIn::complete(const std::map<std::string, std::str
   }
   if (const auto error = param(query, "error"); !error.empty()) {
     if (error == "access_denied") return fail(ErrorCode::Invalid, "the sign-in was cancelled at the provider");
-    std::string shown;
-    for (char c : error.substr(0, 64)) shown += (std::isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '?';
-    return fail(ErrorCode::Invalid, "the provider refused the sign-in (" + shown + "); try again");
+    return fail(ErrorCode::Invalid, "the provider refused the sign-in (" + accounts::shownProviderError(error) + "); try again");
   }
   auto kind = model::parseProviderKind(row.provider);
   if (!kind) return std::unexpected(kind.error());
@@ -148,7 +142,9 @@ core::Result<SignedIn> OidcSignIn::complete(const std::map<std::string, std::str
   auto who = accounts::proveSignIn(http_, signInClient(p->client), *kind, param(query, "code"),
                                    oauth::Secret(verifier->begin(), verifier->end()), row.nonce, clock_);
   if (!who) return std::unexpected(who.error());
-  SignedIn out{*kind, lower(who->label), ""};
+  auto email = accounts::normaliseEmail(who->label);
+  if (!email) return fail(ErrorCode::Invalid, "the provider proved no usable address for this account");
+  SignedIn out{*kind, *email, ""};
   for (const auto& identity : who->identities) {
     // the address signs in only when the provider proved it: Google's verified email, or the UPN
     // of a work account in its own tenant

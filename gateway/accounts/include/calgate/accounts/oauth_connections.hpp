@@ -142,6 +142,10 @@ core::Result<ProvenSignIn> proveSignIn(providers::HttpClient& http, const oauth:
                                        model::ProviderKind kind, const std::string& code, const oauth::Secret& verifier,
                                        const std::string& nonce, const core::Clock& clock);
 
+/// A provider's `error` callback parameter as it may be shown to the person: at most 64 characters,
+/// anything but letters, digits and '_' as '?'. Pure.
+std::string shownProviderError(std::string_view error);
+
 /// The credential an OAuth account keeps: {"refresh_token"}.
 vault::SecretBytes oauthCredential(const oauth::Secret& refreshToken);
 /// The refresh token of an opened OAuth credential. Unauthorized when it is not one.
