@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""calgate side by side with vdirsyncer (Debian's 0.19) on one Radicale on loopback: the initial
+copy of N events from one collection into an empty one, and the sync right after it (nothing
+changed at the source), each tool's wall time and CPU, and the server's floor (the same N PUTs
+sequentially from a minimal keep-alive client into an empty collection).
+
+    CG_TEST_CALDAV_STATE=DIR [CALGATE_BINARY=...] bench/vs_vdirsyncer.py [--events 1000]
+
+bench/vs-vdirsyncer.sh starts a private Radicale and runs this. calgate copies in full-details mode
+(vdirsyncer copies events unchanged); its CPU is the calgate process's user+system time over the
+run (from /proc), vdirsyncer's that of its process. Uses the dev build's binaries unless
+CALGATE_BINARY / CALGATE_ADMIN_BINARY name others (a Release build is what to compare)."""
+
+import argparse
+import base64
+import datetime
+import http.client
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "api"))
+
+import calgate_api as cg  # noqa: E402
+
+
+def events(n, prefix):
+    """n one-hour events on distinct days and hours around now, as (uid, iCalendar)."""
+    start = datetime.datetime.now(datetime.timezone.utc).replace(minute=0, second=0, microsecond=0)
+    out = []
+    for i in range(n):
+        t = start + datetime.timedelta(days=i % 300 - 30, hours=i % 10)
+        uid = "%s-%05d" % (prefix, i)
+        fmt = "%Y%m%dT%H%M%SZ"
+        out.append((uid, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//bench//EN\r\nBEGIN:VEVENT\r\nUID:%s\r\n"
+                         "DTSTAMP:20260101T000000Z\r\nDTSTART:%s\r\nDTEND:%s\r\nSUMMARY:Bench event %d\r\n"
+                         "DESCRIPTION:benchmark\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+                    % (uid, t.strftime(fmt), (t + datetime.timedelta(hours=1)).strftime(fmt), i)))
+    return out
+
+
+def put_all(dav, collection_url, items):
+    """PUTs every item sequentially over one keep-alive connection; returns the wall time."""
+    url = urllib.parse.urlsplit(collection_url)
+    auth = "Basic " + base64.b64encode(("%s:%s" % (dav.user, dav.password)).encode()).decode()
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
+    t0 = time.monotonic()
+    for uid, ics in items:
+        conn.request("PUT", url.path + uid + ".ics", body=ics.encode(),
+                     headers={"Authorization": auth, "Content-Type": "text/calendar; charset=utf-8"})
+        r = conn.getresponse()
+        r.read()
+        if r.status not in (200, 201, 204):
+            raise SystemExit("PUT %s: %d" % (uid, r.status))
+    wall = time.monotonic() - t0
+    conn.close()
+    return wall
+
+
+def process_cpu(pid):
+    """User + system CPU seconds of a running process (/proc/PID/stat)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def calgate_runs(dav, items):
+    server = cg.Calgate(name="vs-vdirsyncer", extra_env={"CALGATE_SERVER_RATE_LIMIT_PER_MINUTE": "0"}).start()
+    try:
+        api = server.client(server.add_user()["token"])
+        src, dst = dav.make_calendar(cg.unique("vs-cg-src-")), dav.make_calendar(cg.unique("vs-cg-dst-"))
+        put_all(dav, src, items)
+        r = api.post("/v1/accounts", {"provider": "caldav", "server_url": dav.base, "username": dav.user,
+                                      "password": dav.password, "email": "bench@example.com"})
+        assert r.status == 201, r
+        cals = r.json["calendars"]
+        pair_body = {"source_calendar_id": cg.calendar_for(cals, src)["id"],
+                     "target_calendar_id": cg.calendar_for(cals, dst)["id"], "rules": {"mode": "full"},
+                     "enabled": False}
+        pair = api.post("/v1/pairs", pair_body).json
+        results = []
+        for what in ("initial", "resync"):
+            cpu0, t0 = process_cpu(server.proc.pid), time.monotonic()
+            if what == "initial":
+                api.patch("/v1/pairs/" + pair["id"], {"enabled": True})  # queues its first run
+            else:
+                api.post("/v1/pairs/%s/sync" % pair["id"])
+            # the run was queued by the call above: done when nothing is queued or running again
+            idle = lambda s: s["last_success_at"] is not None and not (s["job"]["queued"] or s["job"]["running"])
+            cg.wait_until(lambda: idle(api.get("/v1/pairs/%s/status" % pair["id"]).json) or None, timeout=3600,
+                          interval=0.05, what=what)
+            results.append((what, time.monotonic() - t0, process_cpu(server.proc.pid) - cpu0))
+        copies = len(dav.events(dst))
+        if copies != len(items):
+            raise SystemExit("calgate copied %d of %d events" % (copies, len(items)))
+        return results
+    finally:
+        server.cleanup()
+
+
+def vdirsyncer_runs(dav, items):
+    src, dst = dav.make_calendar(cg.unique("vs-vd-src-")), dav.make_calendar(cg.unique("vs-vd-dst-"))
+    put_all(dav, src, items)
+    work = tempfile.mkdtemp(prefix="vs-vdirsyncer-")
+    config = os.path.join(work, "config")
+    storage = lambda name, url: ('[storage %s]\ntype = "caldav"\nurl = "%s"\nusername = "%s"\npassword = "%s"\n'
+                                 % (name, url, dav.user, dav.password))
+    with open(config, "w") as f:
+        f.write('[general]\nstatus_path = "%s/status/"\n\n[pair bench]\na = "src"\nb = "dst"\ncollections = null\n'
+                'conflict_resolution = "a wins"\n\n%s\n%s' % (work, storage("src", src), storage("dst", dst)))
+    run = lambda *args: subprocess.run(["vdirsyncer", "-c", config] + list(args), capture_output=True, text=True,
+                                       input="", timeout=3600)
+    r = run("discover")
+    if r.returncode != 0:
+        raise SystemExit("vdirsyncer discover failed: " + r.stderr[-2000:])
+    results = []
+    for what in ("initial", "resync"):
+        usage0, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
+        r = run("sync")
+        wall = time.monotonic() - t0
+        usage1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if r.returncode != 0:
+            raise SystemExit("vdirsyncer sync failed: " + r.stderr[-2000:])
+        results.append((what, wall, (usage1.ru_utime - usage0.ru_utime) + (usage1.ru_stime - usage0.ru_stime)))
+    copies = len(dav.events(dst))
+    if copies != len(items):
+        raise SystemExit("vdirsyncer copied %d of %d events" % (copies, len(items)))
+    return results
+
+
+def say(text):
+    print(text, file=sys.stderr, flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1000, help="events to copy (default 1000)")
+    args = parser.parse_args()
+    dav = cg.caldav_server("radicale")
+    items = events(args.events, "vs")
+    say("the server's floor: %d sequential PUTs" % args.events)
+    floor = put_all(dav, dav.make_calendar(cg.unique("vs-floor-")), items)
+    rows = [("server floor (sequential PUTs)", "initial", floor, None)]
+    for tool, measure in (("calgate", calgate_runs), ("vdirsyncer 0.19", vdirsyncer_runs)):
+        say("%s: initial sync, then the sync right after it" % tool)
+        for what, wall, cpu in measure(dav, items):
+            rows.append((tool, what, wall, cpu))
+    print("%d events, Radicale on loopback, %s" % (args.events, cg.CALGATE))
+    print("| tool | run | wall (s) | CPU (s) | CPU per event (ms) |")
+    print("|---|---|---|---|---|")
+    for tool, what, wall, cpu in rows:
+        print("| %s | %s | %.2f | %s | %s |" % (tool, what, wall, "-" if cpu is None else "%.2f" % cpu,
+                                                "-" if cpu is None else "%.2f" % (cpu * 1000.0 / args.events)))
+
+
+if __name__ == "__main__":
+    main()
