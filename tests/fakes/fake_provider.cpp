@@ -81,8 +81,10 @@ core::Result<std::vector<providers::CalendarInfo>> FakeProvider::listCalendars()
 }
 
 core::Result<providers::ChangeSet> FakeProvider::pullChanges(const std::string& calendarId, const std::string& cursor,
-                                                             const providers::TimeWindow&) {
+                                                             const providers::TimeWindow&,
+                                                             const providers::KnownVersions& known) {
   std::lock_guard lock(mutex_);
+  ++pulls;
   if (failCursorPulls && !cursor.empty()) return core::fail(core::ErrorCode::Unavailable, "HTTP 500 from the server");
   Calendar& cal = calendars_[calendarId];
   providers::ChangeSet out;
@@ -106,7 +108,7 @@ core::Result<providers::ChangeSet> FakeProvider::pullChanges(const std::string& 
         out.skipped.push_back({id, r.etag, kUnreadableReason});
         continue;
       }
-      for (const auto& e : r.events) out.changed.push_back(e);
+      listResource(out, id, r, known);
     }
   } else {
     std::vector<std::string> ids;
@@ -123,7 +125,7 @@ core::Result<providers::ChangeSet> FakeProvider::pullChanges(const std::string& 
         out.unreadable.push_back(id);
         out.skipped.push_back({id, it->second.etag, kUnreadableReason});
       } else {
-        for (const auto& e : it->second.events) out.changed.push_back(e);
+        listResource(out, id, it->second, known);
       }
     }
   }
@@ -131,11 +133,22 @@ core::Result<providers::ChangeSet> FakeProvider::pullChanges(const std::string& 
   return out;
 }
 
+void FakeProvider::listResource(providers::ChangeSet& out, const std::string& id, const Resource& r,
+                                const providers::KnownVersions& known) {
+  if (auto k = known.find(id); k != known.end() && providers::sameEtag(k->second, r.etag)) {
+    out.unchanged.push_back({id, r.etag});  // listed by its ETag, not read (a CalDAV multiget skipped)
+    return;
+  }
+  ++reads;
+  for (const auto& e : r.events) out.changed.push_back(e);
+}
+
 core::Result<std::vector<Event>> FakeProvider::getEvent(const std::string& calendarId, const std::string& eventId) {
   std::lock_guard lock(mutex_);
   auto& cal = calendars_[calendarId];
   auto it = cal.resources.find(eventId);
   if (it == cal.resources.end()) return core::fail(core::ErrorCode::NotFound, "no such event");
+  ++reads;
   return it->second.events;
 }
 

@@ -49,6 +49,10 @@ class FakeProvider final : public providers::Provider {
   std::vector<std::vector<model::Event>> resources(const std::string& calendar) const;
   std::size_t creates = 0, updates = 0, removes = 0;
   std::size_t completeListings = 0;  ///< pulls answered with a complete listing
+  /// Every pull (listing) answered, and every resource whose content a pull or getEvent returned
+  /// (what a CalDAV server would send in a multiget or GET): a resource listed at the version the
+  /// caller knows is not counted (it is reported in ChangeSet::unchanged).
+  std::size_t pulls = 0, reads = 0;
   std::size_t writes() const { return creates + updates + removes; }
 
   /// Called before every write with the operation name ("create", "update", "remove"); may return
@@ -59,7 +63,8 @@ class FakeProvider final : public providers::Provider {
   model::ProviderKind kind() const override { return kind_; }
   core::Result<std::vector<providers::CalendarInfo>> listCalendars() override;
   core::Result<providers::ChangeSet> pullChanges(const std::string& calendarId, const std::string& cursor,
-                                                 const providers::TimeWindow& window) override;
+                                                 const providers::TimeWindow& window,
+                                                 const providers::KnownVersions& known = {}) override;
   core::Result<std::vector<model::Event>> getEvent(const std::string& calendarId,
                                                        const std::string& eventId) override;
   core::Result<providers::WriteResult> create(const std::string& calendarId, const policy::ApprovedWrite& write) override;
@@ -80,6 +85,8 @@ class FakeProvider final : public providers::Provider {
     std::map<std::string, long> created;            // id -> sequence number of its creation
   };
   void touch(Calendar& cal, const std::string& id);
+  void listResource(providers::ChangeSet& out, const std::string& id, const Resource& r,
+                    const providers::KnownVersions& known);
   static std::unexpected<core::Error> refused();
   providers::WriteResult store(Calendar& cal, const std::string& id, std::vector<model::Event> events);
 

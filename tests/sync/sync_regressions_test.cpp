@@ -33,7 +33,8 @@ class Windowed final : public providers::ForwardingProvider {
  public:
   explicit Windowed(FakeProvider& inner) : ForwardingProvider(inner) {}
   core::Result<providers::ChangeSet> pullChanges(const std::string& c, const std::string&,
-                                                 const providers::TimeWindow& w) override {
+                                                 const providers::TimeWindow& w,
+                                                 const providers::KnownVersions& = {}) override {
     auto all = inner().pullChanges(c, "", w);
     if (!all) return all;
     providers::ChangeSet out;

@@ -32,20 +32,38 @@ std::string detailsJson(const AuditEntry& e) {
 }  // namespace
 
 void AuditLog::appendWithin(soci::session& sql, store::Dialect dialect, const AuditEntry& e, long long at) {
-  std::string details = detailsJson(e);
-  if (details.size() > 16384) details = R"({"truncated":"details over 16 KiB"})";
+  appendAllWithin(sql, dialect, {&e}, at);
+}
+
+void AuditLog::appendAllWithin(soci::session& sql, store::Dialect dialect, const std::vector<const AuditEntry*>& entries,
+                               long long at) {
+  if (entries.empty()) return;
   // appends from several processes must see each other's last hash: serialise them
   if (dialect == store::Dialect::Postgresql) sql << "LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE";
   std::string prev;
   soci::indicator ind = soci::i_null;
   sql << "SELECT entry_sha256 FROM audit_log ORDER BY seq DESC LIMIT 1", soci::into(prev, ind);
   if (!sql.got_data() || ind == soci::i_null) prev = kGenesis;
-  const std::string hash = entryHash(prev, {at, e.actor, e.userId, e.action, e.objectRef, e.decision, details});
-  soci::indicator userInd = e.userId.empty() ? soci::i_null : soci::i_ok;
-  sql << "INSERT INTO audit_log (at, actor, user_id, action, object_ref, decision, details_json, prev_sha256, "
-         "entry_sha256) VALUES (:a, :ac, :u, :act, :o, :d, :j, :p, :h)",
-      soci::use(at), soci::use(e.actor), soci::use(e.userId, userInd), soci::use(e.action), soci::use(e.objectRef),
-      soci::use(e.decision), soci::use(details), soci::use(prev), soci::use(hash);
+  std::string actor, userId, action, objectRef, decision, details, hash;
+  soci::indicator userInd = soci::i_ok;
+  soci::statement insert =
+      (sql.prepare << "INSERT INTO audit_log (at, actor, user_id, action, object_ref, decision, details_json, "
+                      "prev_sha256, entry_sha256) VALUES (:a, :ac, :u, :act, :o, :d, :j, :p, :h)",
+       soci::use(at), soci::use(actor), soci::use(userId, userInd), soci::use(action), soci::use(objectRef),
+       soci::use(decision), soci::use(details), soci::use(prev), soci::use(hash));
+  for (const AuditEntry* e : entries) {
+    details = detailsJson(*e);
+    if (details.size() > 16384) details = R"({"truncated":"details over 16 KiB"})";
+    hash = entryHash(prev, {at, e->actor, e->userId, e->action, e->objectRef, e->decision, details});
+    actor = e->actor;
+    userId = e->userId;
+    userInd = e->userId.empty() ? soci::i_null : soci::i_ok;
+    action = e->action;
+    objectRef = e->objectRef;
+    decision = e->decision;
+    insert.execute(true);
+    prev = hash;
+  }
 }
 
 core::Result<void> AuditLog::append(const AuditEntry& e) {

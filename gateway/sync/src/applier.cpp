@@ -5,9 +5,11 @@
 #include "calgate/policy/evaluator.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <set>
 #include <string_view>
+#include <utility>
 
 namespace calgate::sync::detail {
 
@@ -94,6 +96,8 @@ class DirectionApplier {
   /// be applied before a batch of writes planned ahead of it).
   core::Result<void> run(bool policyOnly) {
     auto result = runSteps(policyOnly);
+    // what was written is recorded, also when the run stops with an error
+    if (auto recorded = commitRecords(); !recorded && result) result = recorded;
     std::stable_sort(applied_.begin(), applied_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     for (auto& [index, summary] : applied_) report_.steps.push_back(std::move(summary));
     return result;
@@ -183,7 +187,11 @@ class DirectionApplier {
   core::Result<void> apply(const PlanStep& s);
   /// The records of a written step, its count, and the crash point after recording.
   core::Result<void> finish(const PlanStep& s, const std::string& resource, const providers::WriteResult& written);
-  core::Result<void> record(const PlanStep& s, std::vector<Mapping> records);
+  /// Hands a step's records to the record group (committed by commitRecords); the live table
+  /// follows at once. `crashPoint`: the "after_record" failpoint fires once they are committed.
+  core::Result<void> record(const PlanStep& s, std::vector<Mapping> records, bool crashPoint = false);
+  /// Commits the record group in one transaction.
+  core::Result<void> commitRecords();
   core::Result<void> skip(const PlanStep& s);
   core::Result<void> fail(const PlanStep& s, const core::Error& error);
   audit::AuditEntry entryFor(const PlanStep& s) const;
@@ -198,6 +206,9 @@ class DirectionApplier {
   std::vector<const PlanStep*> pending_;       ///< batchable steps not sent yet, in plan order
   std::set<std::string> pendingIds_;           ///< their events (one step per event in a batch)
   std::vector<std::pair<std::size_t, StepSummary>> applied_;  ///< by the step's place in the plan
+  std::vector<StepRecord> unrecorded_;           ///< the record group: applied, not yet committed
+  std::size_t crashPoints_ = 0;                  ///< of its steps, the ones with an "after_record" point
+  std::chrono::steady_clock::time_point groupStarted_{};
 };
 
 core::Result<void> DirectionApplier::refused(const PlanStep& s, const core::Error& error) {
@@ -272,6 +283,7 @@ core::Result<providers::WriteResult> DirectionApplier::write(const PlanStep& s, 
     // the series copy changed (an EXDATE): learn its new ETag so it is not taken for a user's edit
     auto fresh = to_.getEvent(calendar, resource);
     if (fresh && !fresh->empty()) {
+      if (auto ok = commitRecords(); !ok) return std::unexpected(ok.error());  // its rows first
       if (auto ok = c_.mappings.setTargetEtag(c_.pair.id, resource, fresh->front().etag); !ok) {
         return std::unexpected(ok.error());
       }
@@ -326,9 +338,8 @@ core::Result<void> DirectionApplier::finish(const PlanStep& s, const std::string
     if (upsert && r.sourceRecurrenceId == s.recurrenceId) r.targetEtag = written.etag;
   }
   if (upsert) learnEtag(s.eventId, written.id, written.etag);
-  if (auto ok = record(s, std::move(records)); !ok) return ok;
   count(s);
-  return step("after_record");
+  return record(s, std::move(records), true);
 }
 
 audit::AuditEntry DirectionApplier::entryFor(const PlanStep& s) const {
@@ -346,18 +357,37 @@ audit::AuditEntry DirectionApplier::entryFor(const PlanStep& s) const {
   return e;
 }
 
-// The step's mappings and its audit entry, in one commit; then the live table follows.
-core::Result<void> DirectionApplier::record(const PlanStep& s, std::vector<Mapping> records) {
-  if (records.empty() && !s.audited) return {};
+// The step's mappings and its audit entry join the record group; the live table follows at once.
+core::Result<void> DirectionApplier::record(const PlanStep& s, std::vector<Mapping> records, bool crashPoint) {
+  if (records.empty() && !s.audited) return crashPoint ? step("after_record") : core::Result<void>{};
   std::optional<audit::AuditEntry> entry;
   if (s.audited) entry = entryFor(s);
-  if (auto ok = c_.mappings.recordAll(records, entry); !ok) return ok;
+  if (unrecorded_.empty()) groupStarted_ = std::chrono::steady_clock::now();
+  unrecorded_.push_back({records, std::move(entry)});
+  crashPoints_ += crashPoint ? 1 : 0;
   for (auto& r : records) live_.put(std::move(r));
+  if (unrecorded_.size() >= std::max<std::size_t>(c_.options.recordGroup, 1) ||
+      std::chrono::steady_clock::now() - groupStarted_ >= c_.options.recordDelay) {
+    return commitRecords();
+  }
+  return {};
+}
+
+core::Result<void> DirectionApplier::commitRecords() {
+  if (unrecorded_.empty()) return {};
+  const std::vector<StepRecord> group = std::move(unrecorded_);
+  unrecorded_.clear();
+  const std::size_t points = std::exchange(crashPoints_, 0);
+  if (auto ok = c_.mappings.recordSteps(group); !ok) return ok;
+  for (std::size_t i = 0; i < points; ++i) {
+    if (auto ok = step("after_record"); !ok) return ok;
+  }
   return {};
 }
 
 // The target refused this event: it is failing (reason, attempts, next try), audited and logged.
 core::Result<void> DirectionApplier::fail(const PlanStep& s, const core::Error& error) {
+  if (auto ok = commitRecords(); !ok) return ok;  // the audit log keeps the order things happened in
   audit::AuditEntry entry = entryFor(s);
   entry.action = "sync.write_failed";
   entry.decision = "failing";
@@ -380,6 +410,7 @@ core::Result<void> DirectionApplier::skip(const PlanStep& s) {
   const auto it = std::find_if(plan_.skipped.begin(), plan_.skipped.end(),
                                [&](const providers::SkippedResource& r) { return r.id == s.eventId; });
   if (it == plan_.skipped.end()) return core::fail(core::ErrorCode::Internal, "a skipped step without its resource");
+  if (auto ok = commitRecords(); !ok) return ok;  // the audit log keeps the order things happened in
   const audit::AuditEntry entry = entryFor(s);
   auto changed = c_.skips.record(c_.pair.id, plan_.from.id, *it, entry);
   if (!changed) return std::unexpected(changed.error());

@@ -69,32 +69,56 @@ core::Result<std::vector<Mapping>> MappingStore::load(const std::string& pairId,
 
 namespace {
 
-// One statement, so a crash never leaves half a mapping; the unique key makes it an upsert.
-void saveRow(soci::session& sql, const Mapping& m, long long now) {
-  const std::string state(toString(m.state));
-  const int allDay = m.allDay ? 1 : 0;
-  const int recurring = m.recurring ? 1 : 0;
-  long long deletedAt = m.deletedAt.value_or(0);
-  soci::indicator deletedInd = m.deletedAt ? soci::i_ok : soci::i_null;
-  long long expandedUntil = m.expandedUntil.value_or(0);
-  soci::indicator expandedInd = m.expandedUntil ? soci::i_ok : soci::i_null;
-  const std::string id = core::newId("map");
-  sql << "INSERT INTO mappings (id, pair_id, source_calendar_id, source_event_id, source_recurrence_id, "
-         "source_etag, target_event_id, target_etag, content_sha256, start_at, end_at, all_day, state, deleted_at, "
-         "recurring, created_at, updated_at, expanded_until) "
-         "VALUES (:id, :p, :c, :e, :r, :se, :te, :tt, :h, :s, :en, :a, :st, :d, :rc, :cr, :up, :x) "
-         "ON CONFLICT (pair_id, source_calendar_id, source_event_id, source_recurrence_id) DO UPDATE SET "
-         "source_etag = excluded.source_etag, target_event_id = excluded.target_event_id, "
-         "target_etag = excluded.target_etag, content_sha256 = excluded.content_sha256, "
-         "start_at = excluded.start_at, end_at = excluded.end_at, all_day = excluded.all_day, "
-         "state = excluded.state, deleted_at = excluded.deleted_at, recurring = excluded.recurring, "
-         "updated_at = excluded.updated_at, expanded_until = excluded.expanded_until",
-      soci::use(id), soci::use(m.pairId), soci::use(m.sourceCalendarId), soci::use(m.sourceEventId),
-      soci::use(m.sourceRecurrenceId), soci::use(m.sourceEtag), soci::use(m.targetEventId), soci::use(m.targetEtag),
-      soci::use(m.contentSha256), soci::use(m.startAt), soci::use(m.endAt), soci::use(allDay), soci::use(state),
-      soci::use(deletedAt, deletedInd), soci::use(recurring), soci::use(now), soci::use(now),
-      soci::use(expandedUntil, expandedInd);
-}
+// Mapping rows written through two statements prepared once per transaction: the upsert (one
+// statement, so a crash never leaves half a mapping; the unique key makes it an upsert) and the
+// copy's ETag on every mapping of its resource.
+class RowWriter {
+ public:
+  RowWriter(soci::session& sql, long long now) : now_(now) {
+    upsert_ = std::make_unique<soci::statement>(
+        (sql.prepare << "INSERT INTO mappings (id, pair_id, source_calendar_id, source_event_id, source_recurrence_id, "
+                        "source_etag, target_event_id, target_etag, content_sha256, start_at, end_at, all_day, state, "
+                        "deleted_at, recurring, created_at, updated_at, expanded_until) "
+                        "VALUES (:id, :p, :c, :e, :r, :se, :te, :tt, :h, :s, :en, :a, :st, :d, :rc, :cr, :up, :x) "
+                        "ON CONFLICT (pair_id, source_calendar_id, source_event_id, source_recurrence_id) DO UPDATE SET "
+                        "source_etag = excluded.source_etag, target_event_id = excluded.target_event_id, "
+                        "target_etag = excluded.target_etag, content_sha256 = excluded.content_sha256, "
+                        "start_at = excluded.start_at, end_at = excluded.end_at, all_day = excluded.all_day, "
+                        "state = excluded.state, deleted_at = excluded.deleted_at, recurring = excluded.recurring, "
+                        "updated_at = excluded.updated_at, expanded_until = excluded.expanded_until",
+         soci::use(id_), soci::use(m_.pairId), soci::use(m_.sourceCalendarId), soci::use(m_.sourceEventId),
+         soci::use(m_.sourceRecurrenceId), soci::use(m_.sourceEtag), soci::use(m_.targetEventId),
+         soci::use(m_.targetEtag), soci::use(m_.contentSha256), soci::use(m_.startAt), soci::use(m_.endAt),
+         soci::use(allDay_), soci::use(state_), soci::use(deletedAt_, deletedInd_), soci::use(recurring_),
+         soci::use(now_), soci::use(now_), soci::use(expandedUntil_, expandedInd_)));
+    etag_ = std::make_unique<soci::statement>(
+        (sql.prepare << "UPDATE mappings SET target_etag = :e WHERE pair_id = :p AND target_event_id = :t AND "
+                        "state = 'synced'",
+         soci::use(m_.targetEtag), soci::use(m_.pairId), soci::use(m_.targetEventId)));
+  }
+  /// `linkResource`: every mapping of the copy's resource (a series and its occurrences) takes its ETag.
+  void save(const Mapping& m, bool linkResource = true) {
+    m_ = m;
+    id_ = core::newId("map");
+    state_ = std::string(toString(m.state));
+    allDay_ = m.allDay ? 1 : 0;
+    recurring_ = m.recurring ? 1 : 0;
+    deletedAt_ = m.deletedAt.value_or(0);
+    deletedInd_ = m.deletedAt ? soci::i_ok : soci::i_null;
+    expandedUntil_ = m.expandedUntil.value_or(0);
+    expandedInd_ = m.expandedUntil ? soci::i_ok : soci::i_null;
+    upsert_->execute(true);
+    if (linkResource && !m.targetEventId.empty() && m.state == MappingState::Synced) etag_->execute(true);
+  }
+
+ private:
+  Mapping m_;
+  std::string id_, state_;
+  int allDay_ = 0, recurring_ = 0;
+  long long now_, deletedAt_ = 0, expandedUntil_ = 0;
+  soci::indicator deletedInd_ = soci::i_null, expandedInd_ = soci::i_null;
+  std::unique_ptr<soci::statement> upsert_, etag_;
+};
 
 void setEtagRows(soci::session& sql, const std::string& pairId, const std::string& targetEventId,
                  const std::string& etag) {
@@ -106,7 +130,9 @@ void setEtagRows(soci::session& sql, const std::string& pairId, const std::strin
 
 core::Result<void> MappingStore::save(const Mapping& m) {
   return db_.withSession([&](soci::session& sql) -> core::Result<void> {
-    saveRow(sql, m, clock_.nowUnixSeconds());
+    long long now = clock_.nowUnixSeconds();
+    RowWriter rows(sql, now);
+    rows.save(m, false);  // only this row: the ETag of the resource's other mappings is recordWrite's business
     return {};
   });
 }
@@ -117,16 +143,21 @@ core::Result<void> MappingStore::recordWrite(const Mapping& m, const audit::Audi
 
 core::Result<void> MappingStore::recordAll(const std::vector<Mapping>& mappings,
                                            const std::optional<audit::AuditEntry>& entry) {
+  return recordSteps({StepRecord{mappings, entry}});
+}
+
+core::Result<void> MappingStore::recordSteps(const std::vector<StepRecord>& steps) {
+  if (steps.empty()) return {};
   return db_.withSession([&](soci::session& sql) -> core::Result<void> {
     store::WriteTransaction tx(sql, db_.dialect());
     const long long now = clock_.nowUnixSeconds();
-    for (const auto& m : mappings) {
-      saveRow(sql, m, now);
-      if (!m.targetEventId.empty() && m.state == MappingState::Synced) {
-        setEtagRows(sql, m.pairId, m.targetEventId, m.targetEtag);
-      }
+    RowWriter rows(sql, now);
+    std::vector<const audit::AuditEntry*> entries;
+    for (const auto& step : steps) {
+      for (const auto& m : step.mappings) rows.save(m);
+      if (step.entry) entries.push_back(&*step.entry);
     }
-    if (entry) audit::AuditLog::appendWithin(sql, db_.dialect(), *entry, now);
+    audit::AuditLog::appendAllWithin(sql, db_.dialect(), entries, now);
     tx.commit();
     return {};
   });

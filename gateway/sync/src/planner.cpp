@@ -79,10 +79,16 @@ DirectionPlanner::DirectionPlanner(const PlanInput& input) : in_(input) {
   }
   out_.liveCopies = live.size();
   unreadable_.insert(in_.fromChanges->unreadable.begin(), in_.fromChanges->unreadable.end());
+  // Listed at a version calgate holds and so not read: it exists, and is never taken for a deletion
+  // (these are calgate's own copies, which no direction mirrors).
+  for (const auto& v : in_.fromChanges->unchanged) unreadable_.insert(v.id);
   for (const auto& e : in_.toChanges->changed) listedByUid_.emplace(e.uid, &e);
   for (const auto& [id, events] : in_.verified) {
     if (!events) continue;
     for (const auto& e : *events) listedByUid_.emplace(e.uid, &e);
+  }
+  for (const auto& v : in_.toChanges->unchanged) {
+    if (!in_.verified.count(v.id)) unreadCopies_.insert(v.id);
   }
   observeCopies();
   groupChanges();
@@ -118,16 +124,20 @@ void DirectionPlanner::observeCopies() {
   }
   const auto& changes = *in_.toChanges;
   std::set<std::string> listed;
-  for (const auto& e : changes.changed) {
-    // a copy a user split with a "this and future" edit is listed in parts: it is the resource
-    const std::string id(providers::resourceIdOf(e.id));
+  // `listedId` at `etag`: a copy a user split with a "this and future" edit is listed in parts, and
+  // it is the resource
+  auto observe = [&](const std::string& listedId, const std::string& etag) {
+    const std::string id(providers::resourceIdOf(listedId));
     listed.insert(id);
     auto it = byTarget.find(id);
-    if (it == byTarget.end()) continue;
+    if (it == byTarget.end()) return;
     for (const Mapping* m : it->second) {
-      if (!providers::sameEtag(m->targetEtag, e.etag) || id != e.id) touched_.insert(id);
+      if (!providers::sameEtag(m->targetEtag, etag) || id != listedId) touched_.insert(id);
     }
-  }
+  };
+  for (const auto& e : changes.changed) observe(e.id, e.etag);
+  // listed at the version calgate holds, so not read: present, and untouched when it is this pair's
+  for (const auto& v : changes.unchanged) observe(v.id, v.etag);
   for (const auto& removed : changes.removed) {
     const std::string id(providers::resourceIdOf(removed));
     if (byTarget.count(id)) gone_.insert(id);
@@ -230,6 +240,7 @@ std::set<std::string> DirectionPlanner::copiesToVerify(const PlanInput& in) {
   for (const auto& e : in.toChanges->changed) mentioned.emplace(providers::resourceIdOf(e.id));
   for (const auto& id : in.toChanges->removed) mentioned.emplace(providers::resourceIdOf(id));
   for (const auto& id : in.toChanges->unreadable) mentioned.emplace(providers::resourceIdOf(id));
+  for (const auto& v : in.toChanges->unchanged) mentioned.emplace(providers::resourceIdOf(v.id));
   for (const auto& m : *in.mappings) {
     if (m.state == MappingState::Synced && !m.targetEventId.empty() && m.updatedAt >= *in.toCursorTakenAt &&
         !mentioned.count(m.targetEventId)) {
@@ -672,6 +683,9 @@ void DirectionPlanner::planUpsert(const std::string& eventId, const Event& event
   if (recognised(eventId, next, *decision.write, hash)) return finish(out_.steps.back());
   const bool whole = rid.empty() || standalone;  // the copy is a resource of its own
   const bool exists = whole ? (m && m->state == MappingState::Synced && !m->targetEventId.empty()) : true;
+  // an unchanged copy not read (its fingerprint is of another key, or the copy is re-rendered):
+  // reading it may find it holds this write already
+  if (exists && m && unreadCopies_.count(m->targetEventId)) out_.copiesToRead.insert(m->targetEventId);
   const bool restoring = force && same;
   PlanStep& s = add(restoring ? StepKind::Restore : exists ? StepKind::Update : StepKind::Create, eventId, rid);
   s.standalone = standalone;

@@ -129,6 +129,7 @@ class DirectionPlanner {
   std::map<std::string, std::vector<model::Event>> groups_;
   std::multimap<std::string, const model::Event*> listedByUid_;  // the target's listed events by UID
   std::set<std::string> removed_;  // copies this plan removes
+  std::set<std::string> unreadCopies_;  // listed at the version calgate recorded, so not read
   DirectionPlan out_;
 };
 

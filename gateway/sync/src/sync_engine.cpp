@@ -77,25 +77,48 @@ struct DirectionInputs {
   std::vector<FailingEvent> failing;
 };
 
+/// A pair's mappings by the calendar their sources are in: [0] the source calendar's (the copies in
+/// the target), [1] the target's (a two-way pair's copies in the source).
+using SideMappings = std::array<std::shared_ptr<const std::vector<Mapping>>, 2>;
+
+/// The versions of the pair's copies in a calendar as recorded after writing them: a listing that
+/// shows one at that version need not read it (Provider::pullChanges).
+providers::KnownVersions copiesIn(const std::vector<Mapping>& writtenThere) {
+  providers::KnownVersions out;
+  for (const auto& m : writtenThere) {
+    if (m.state == MappingState::Synced && !m.targetEventId.empty() && !m.targetEtag.empty()) {
+      out.emplace(m.targetEventId, m.targetEtag);
+    }
+  }
+  return out;
+}
+
+core::Result<SideMappings> loadSides(MappingStore& mappings, const std::string& pairId, const CalendarRef& source,
+                                     const CalendarRef& target) {
+  SideMappings maps;
+  for (std::size_t i = 0; i < 2; ++i) {
+    auto loaded = mappings.load(pairId, i == 0 ? source.id : target.id);
+    if (!loaded) return std::unexpected(loaded.error());
+    maps[i] = std::make_shared<const std::vector<Mapping>>(std::move(*loaded));
+  }
+  return maps;
+}
+
 core::Result<DirectionInputs> prepareDirection(MappingStore& mappings, FailureStore& failures, const SyncPair& pair,
-                                               const Pulled& from, const Pulled& to, detail::PlanInput in) {
-  auto own = mappings.load(pair.id, from.calendar.id);
-  if (!own) return std::unexpected(own.error());
+                                               const Pulled& from, const Pulled& to,
+                                               std::shared_ptr<const std::vector<Mapping>> own,
+                                               const std::vector<Mapping>& opposite, detail::PlanInput in) {
   auto failing = failures.ofCalendar(pair.id, from.calendar.id);
   if (!failing) return std::unexpected(failing.error());
   for (const auto& f : *failing) {
     if (f.nextRetryAt <= in.now) in.retry.insert(f.sourceEventId);  // due for another try
   }
-  // Two-way: the other direction's copies live in our source. They carry the origin marker, but
-  // some clients drop unknown properties when a user edits an event: know them by id as well.
-  auto opposite = mappings.load(pair.id, to.calendar.id);
-  if (!opposite) return std::unexpected(opposite.error());
   in.pair = &pair;
   in.from = from.calendar;
   in.to = to.calendar;
   in.fromChanges = &from.changes;
   in.toChanges = &to.changes;
-  in.mappings = std::make_shared<const std::vector<Mapping>>(std::move(*own));
+  in.mappings = std::move(own);
   auto takenAt = mappings.cursorTakenAt(pair.id, to.calendar.id);
   if (!takenAt) return std::unexpected(takenAt.error());
   in.toCursorTakenAt = *takenAt;
@@ -117,7 +140,9 @@ core::Result<DirectionInputs> prepareDirection(MappingStore& mappings, FailureSt
       return std::unexpected(copy.error());
     }
   }
-  for (const auto& m : *opposite) {
+  // Two-way: the other direction's copies live in our source. They carry the origin marker, but
+  // some clients drop unknown properties when a user edits an event: know them by id as well.
+  for (const auto& m : opposite) {
     if (!m.targetEventId.empty()) in.oppositeCopies.insert(m.targetEventId);
   }
   DirectionInputs out{std::make_unique<detail::PlanInput>(std::move(in)), {}, nullptr, std::move(*failing)};
@@ -150,10 +175,38 @@ core::Result<std::vector<DirectionPlan>> planAll(std::vector<DirectionInputs>& d
   return out;
 }
 
+/// Copies a plan would rewrite that the listing showed unchanged and so were not read
+/// (DirectionPlan::copiesToRead): read now and planned again, which spares the writes of copies
+/// that hold the write already. Whether anything was read.
+core::Result<bool> readBackCopies(std::vector<DirectionInputs>& inputs, const std::vector<DirectionPlan>& plans,
+                                  std::array<const Pulled*, 2> sides) {
+  bool any = false;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    if (plans[i].copiesToRead.empty()) continue;
+    const Pulled& to = *sides[1 - i];
+    for (const auto& id : plans[i].copiesToRead) {
+      auto copy = to.provider->getEvent(to.calendar.providerCalendarId, id);
+      if (copy) {
+        inputs[i].input->verified[id] = std::move(*copy);
+      } else if (copy.error().code == ErrorCode::NotFound) {
+        inputs[i].input->verified[id] = std::nullopt;
+      } else {
+        return std::unexpected(copy.error());
+      }
+    }
+    any = true;
+  }
+  // a planner plans once: every direction is planned anew
+  if (any) {
+    for (auto& d : inputs) d.planner = std::make_unique<detail::DirectionPlanner>(*d.input);
+  }
+  return any;
+}
+
 /// Everything after the pulls: the reads, the plan of every direction, the guard's verdict, and
 /// (when it holds the plan) the plan with the guarded deletions left out.
 core::Result<void> decide(PairPlan& out, const SyncPair& pair, MappingStore& mappings, FailureStore& failures,
-                          std::array<const Pulled*, 2> sides,
+                          std::array<const Pulled*, 2> sides, const SideMappings& maps,
                           std::array<std::vector<policy::OrgPolicy>, 2> orgs, long long now,
                           const SyncOptions& options) {
   detail::PlanInput common;
@@ -164,11 +217,15 @@ core::Result<void> decide(PairPlan& out, const SyncPair& pair, MappingStore& map
   std::vector<DirectionInputs> inputs;
   for (std::size_t i = 0; i < (pair.direction == Direction::TwoWay ? 2u : 1u); ++i) {
     common.orgs = orgs[i];
-    auto prepared = prepareDirection(mappings, failures, pair, *sides[i], *sides[1 - i], common);
+    auto prepared = prepareDirection(mappings, failures, pair, *sides[i], *sides[1 - i], maps[i], *maps[1 - i], common);
     if (!prepared) return std::unexpected(prepared.error());
     inputs.push_back(std::move(*prepared));
   }
   auto planned = planAll(inputs, false);
+  if (!planned) return std::unexpected(planned.error());
+  auto reread = readBackCopies(inputs, *planned, sides);
+  if (!reread) return std::unexpected(reread.error());
+  if (*reread) planned = planAll(inputs, false);
   if (!planned) return std::unexpected(planned.error());
   out.directions = std::move(*planned);
   out.guard = detail::judge(out.directions, pair.id, options.massDeleteShare, options.massDeleteMinimum);
@@ -290,10 +347,15 @@ core::Result<PairPlan> SyncEngine::plan(const SyncPair& pair, providers::Provide
   // starts over with a complete listing.
   out.completeListings =
       out.rerender || pair.lastErrorCause == core::Cause::PullFailed || scope == PlanScope::Everything;
-  auto pull = [&](providers::Provider& p, const CalendarRef& cal) -> core::Result<Pulled> {
+  auto maps = loadSides(mappings, pair.id, *sourceCal, *targetCal);
+  if (!maps) return std::unexpected(maps.error());
+  // `writtenThere`: the pair's mappings whose copies are in `cal`
+  auto pull = [&](providers::Provider& p, const CalendarRef& cal,
+                  const std::vector<Mapping>& writtenThere) -> core::Result<Pulled> {
     auto cursor = mappings.cursor(pair.id, cal.id);
     if (!cursor) return std::unexpected(cursor.error());
-    auto changes = p.pullChanges(cal.providerCalendarId, out.completeListings ? std::string() : *cursor, out.window);
+    auto changes = p.pullChanges(cal.providerCalendarId, out.completeListings ? std::string() : *cursor, out.window,
+                                 copiesIn(writtenThere));
     if (!changes) {
       auto e = changes.error();
       e.message = "pull of " + cal.id + ": " + e.message;
@@ -304,15 +366,15 @@ core::Result<PairPlan> SyncEngine::plan(const SyncPair& pair, providers::Provide
     return Pulled{cal, &p, std::move(*changes)};
   };
   const auto started = std::chrono::steady_clock::now();
-  auto a = pull(source, *sourceCal);
+  auto a = pull(source, *sourceCal, *(*maps)[1]);
   if (!a) return std::unexpected(a.error());
-  auto b = pull(target, *targetCal);
+  auto b = pull(target, *targetCal, *(*maps)[0]);
   if (!b) return std::unexpected(b.error());
   out.sourceCursor = a->changes.cursor;
   out.targetCursor = b->changes.cursor;
   const auto pulled = std::chrono::steady_clock::now();
   FailureStore failures(db_, clock_);
-  if (auto ok = decide(out, pair, mappings, failures, {&*a, &*b}, {sourceOrg, targetOrg}, now, options_); !ok) {
+  if (auto ok = decide(out, pair, mappings, failures, {&*a, &*b}, *maps, {sourceOrg, targetOrg}, now, options_); !ok) {
     return std::unexpected(ok.error());
   }
   out.pullSeconds = std::chrono::duration<double>(pulled - started).count();

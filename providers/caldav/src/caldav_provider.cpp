@@ -358,7 +358,7 @@ core::Result<std::vector<model::Event>> CalDavProvider::getEvent(const std::stri
 }
 
 core::Result<ChangeSet> CalDavProvider::pullChanges(const std::string& calendarId, const std::string& cursorText,
-                                                    const TimeWindow& window) {
+                                                    const TimeWindow& window, const KnownVersions& known) {
   const std::string calendar = withSlash(calendarId);
   Cursor cursor = parseCursor(cursorText);
   ChangeSet changes;
@@ -509,7 +509,17 @@ core::Result<ChangeSet> CalDavProvider::pullChanges(const std::string& calendarI
     }
   }
 
-  // 3. Fetch what changed, in multiget batches. Every requested member must be answered: a member
+  // 3. What is listed at a version the caller holds (calgate's own copies as it wrote them) is not
+  // read back.
+  if (!known.empty()) {
+    std::erase_if(changed, [&](const std::pair<std::string, std::string>& listedAt) {
+      auto it = known.find(listedAt.first);
+      if (it == known.end() || !sameEtag(it->second, listedAt.second)) return false;
+      changes.unchanged.push_back({listedAt.first, listedAt.second});
+      return true;
+    });
+  }
+  // 4. Fetch what changed, in multiget batches. Every requested member must be answered: a member
   // left out, refused or failing is unreadable; only a clear 404 means it is gone.
   for (std::size_t i = 0; i < changed.size(); i += options_.multigetBatch) {
     std::string body =

@@ -441,11 +441,17 @@ core::Result<std::vector<CalendarInfo>> GoogleProvider::listCalendars() {
 }
 
 core::Result<ChangeSet> GoogleProvider::pullChanges(const std::string& calendarId, const std::string& cursor,
-                                                    const TimeWindow& window) {
+                                                    const TimeWindow& window, const KnownVersions& known) {
+  // The listing carries every event whole: nothing is read twice; calgate's own unchanged copies
+  // are set aside so callers treat every adapter alike.
+  auto setAside = [&known](core::Result<ChangeSet> changes) {
+    if (changes) setAsideKnown(*changes, known);
+    return changes;
+  };
   PullBudget budget;
   if (cursor.starts_with(kCursorPrefix)) {
     auto round = impl_->listRound(calendarId, {{"showDeleted", "true"}, {"syncToken", cursor.substr(kCursorPrefix.size())}}, budget);
-    if (round) return impl_->assemble(calendarId, std::move(*round), false, budget);
+    if (round) return setAside(impl_->assemble(calendarId, std::move(*round), false, budget));
     if (round.error().code != ErrorCode::Gone) return std::unexpected(round.error());
     budget = {};  // the token expired: a complete listing instead
   }
@@ -454,7 +460,7 @@ core::Result<ChangeSet> GoogleProvider::pullChanges(const std::string& calendarI
   if (!round) return std::unexpected(round.error());
   auto changes = impl_->assemble(calendarId, std::move(*round), true, budget);
   if (changes) changes->completeWithin = window;
-  return changes;
+  return setAside(std::move(changes));
 }
 
 core::Result<std::vector<model::Event>> GoogleProvider::getEvent(const std::string& calendarId, const std::string& eventId) {

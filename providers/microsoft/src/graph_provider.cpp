@@ -432,7 +432,8 @@ core::Result<std::vector<CalendarInfo>> GraphProvider::listCalendars() {
   return out;
 }
 
-core::Result<ChangeSet> GraphProvider::pullChanges(const std::string& calendarId, const std::string& cursor, const TimeWindow& window) {
+core::Result<ChangeSet> GraphProvider::pullChanges(const std::string& calendarId, const std::string& cursor, const TimeWindow& window,
+                                                   const KnownVersions& known) {
   const auto saved = readCursor(cursor);
   // a cursor made for another window (the days moved on) starts a new complete round
   const bool sameWindow = saved && saved->from == window.from.time_since_epoch().count() && saved->to == window.to.time_since_epoch().count();
@@ -472,6 +473,7 @@ core::Result<ChangeSet> GraphProvider::pullChanges(const std::string& calendarId
     out.changed.push_back(std::move(*event));
   }
   out.cursor = writeCursor(round->deltaLink, window, memory.own, memory.others);
+  setAsideKnown(out, known);  // the delta carries every event whole: calgate's unchanged copies set aside
   return out;
 }
 

@@ -12,8 +12,8 @@ class ForwardingProvider : public Provider {
   model::ProviderKind kind() const override { return inner_->kind(); }
   core::Result<std::vector<CalendarInfo>> listCalendars() override { return inner_->listCalendars(); }
   core::Result<ChangeSet> pullChanges(const std::string& calendarId, const std::string& cursor,
-                                      const TimeWindow& window) override {
-    return inner_->pullChanges(calendarId, cursor, window);
+                                      const TimeWindow& window, const KnownVersions& known = {}) override {
+    return inner_->pullChanges(calendarId, cursor, window, known);
   }
   core::Result<std::vector<model::Event>> getEvent(const std::string& calendarId, const std::string& eventId) override {
     return inner_->getEvent(calendarId, eventId);

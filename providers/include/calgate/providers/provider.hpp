@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace calgate::providers {
@@ -56,6 +57,17 @@ inline bool sameEtag(std::string_view a, std::string_view b) {
   return bare(a) == bare(b);
 }
 
+/// Versions of resources the caller already holds, by resource id: its own copies' ETags as it
+/// recorded them after writing (so a listing that shows a copy unchanged since calgate wrote it
+/// need not read it back). Keys are resource ids (resourceIdOf).
+using KnownVersions = std::unordered_map<std::string, std::string>;
+
+/// A resource a listing showed at a version the caller said it knows (KnownVersions): not read.
+struct ListedVersion {
+  std::string id;
+  std::string etag;
+};
+
 /// What changed in a calendar since a cursor.
 struct ChangeSet {
   /// New or changed events. A series comes as its master followed by its overrides, all with the
@@ -67,6 +79,10 @@ struct ChangeSet {
   /// Of those, the ones the user should hear about, with the reason (every id here is also in
   /// `unreadable`).
   std::vector<SkippedResource> skipped;
+  /// Listed, new or changed since the cursor (or, in a complete listing, present), at exactly the
+  /// version the caller passed in KnownVersions: not read, so not in `changed`. Such a resource
+  /// exists as the caller last wrote it.
+  std::vector<ListedVersion> unchanged;
   std::string cursor;                ///< pass to the next pull
   /// True when this is a complete listing (initial or after a cursor reset): an id not listed no
   /// longer exists. Deletions may only be inferred from complete listings.
@@ -76,6 +92,33 @@ struct ChangeSet {
   /// window may still exist.
   std::optional<TimeWindow> completeWithin;
 };
+
+/// For an adapter whose listing carries the events themselves: moves the resources listed at the
+/// version `known` names (every event of the resource at that ETag) from `changes.changed` to
+/// `changes.unchanged`, so callers treat every adapter alike.
+inline void setAsideKnown(ChangeSet& changes, const KnownVersions& known) {
+  if (known.empty()) return;
+  std::unordered_map<std::string, bool> same;  // resource id -> every listed event at the known ETag
+  for (const auto& e : changes.changed) {
+    auto it = known.find(e.id);
+    const bool match = it != known.end() && sameEtag(it->second, e.etag);
+    auto [at, fresh] = same.try_emplace(e.id, match);
+    if (!fresh) at->second = at->second && match;
+  }
+  std::vector<model::Event> kept;
+  kept.reserve(changes.changed.size());
+  for (auto& e : changes.changed) {
+    auto it = same.find(e.id);
+    if (it == same.end()) continue;  // a resource already set aside: its other events go with it
+    if (!it->second) {
+      kept.push_back(std::move(e));
+      continue;
+    }
+    changes.unchanged.push_back({e.id, e.etag});
+    same.erase(it);
+  }
+  changes.changed = std::move(kept);
+}
 
 struct WriteResult {
   std::string id;
@@ -136,8 +179,12 @@ class Provider {
 
   /// Changes since `cursor` (empty: everything). An expired cursor makes the adapter start over
   /// and return a complete listing. `window` bounds listings where the protocol needs one.
+  /// `known`: resources the caller holds at a version; an adapter whose listing names versions
+  /// before it reads content (CalDAV) reports a resource listed at its known version in
+  /// ChangeSet::unchanged instead of reading it. One whose listing carries the content anyway
+  /// (Google, Graph) may ignore it: nothing is read twice there.
   virtual core::Result<ChangeSet> pullChanges(const std::string& calendarId, const std::string& cursor,
-                                              const TimeWindow& window) = 0;
+                                              const TimeWindow& window, const KnownVersions& known = {}) = 0;
 
   /// One event (a series: master and overrides). NotFound when gone.
   virtual core::Result<std::vector<model::Event>> getEvent(const std::string& calendarId, const std::string& eventId) = 0;

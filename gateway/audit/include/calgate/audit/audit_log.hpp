@@ -45,6 +45,10 @@ class AuditLog {
   /// Appends inside the caller's open write transaction (so an entry commits with what it
   /// describes). Throws on database errors, like any statement inside Database::withSession.
   static void appendWithin(soci::session& sql, store::Dialect dialect, const AuditEntry& entry, long long at);
+  /// appendWithin for several entries, in order: the chain's last hash is read once and the insert
+  /// prepared once (a group of records committed together).
+  static void appendAllWithin(soci::session& sql, store::Dialect dialect, const std::vector<const AuditEntry*>& entries,
+                              long long at);
   /// Entries with seq > `afterSeq`, oldest first, at most `limit`.
   core::Result<std::vector<StoredEntry>> read(long long afterSeq, std::size_t limit);
   /// Re-computes the chain: Internal naming the first broken seq when an entry was altered or

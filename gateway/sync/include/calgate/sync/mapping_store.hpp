@@ -47,6 +47,12 @@ struct MappingCounts {
   long long synced = 0, denied = 0, deleted = 0, keptDeleted = 0;
 };
 
+/// What one applied step records: its mappings and, when audited, its entry.
+struct StepRecord {
+  std::vector<Mapping> mappings;
+  std::optional<audit::AuditEntry> entry;
+};
+
 /// Thread-safe.
 class MappingStore {
  public:
@@ -65,6 +71,9 @@ class MappingStore {
   /// The same for a step that records several mappings (a series and its occurrences), the audit
   /// entry optional: one transaction.
   core::Result<void> recordAll(const std::vector<Mapping>& mappings, const std::optional<audit::AuditEntry>& entry);
+  /// recordAll for several steps, in order, in one transaction (one commit for a group of copies
+  /// written: a record lost with a group is made good by idempotent creates on the next run).
+  core::Result<void> recordSteps(const std::vector<StepRecord>& steps);
   /// How many of a pair's mappings are in each state (for its status).
   core::Result<MappingCounts> countByState(const std::string& pairId);
   /// Purges soft-deleted mappings deleted before `cutoffUnix`. Returns how many.

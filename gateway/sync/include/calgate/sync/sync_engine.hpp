@@ -18,6 +18,7 @@
 #include "calgate/sync/sync_plan.hpp"
 
 #include <cstddef>
+#include <chrono>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -37,8 +38,15 @@ struct SyncOptions {
   /// Fingerprints of what the copies hold, keyed with the vault's key (policy::ContentHasher);
   /// null: unkeyed. Copies recorded with the other form are re-recorded, never rewritten.
   std::shared_ptr<const policy::ContentHasher> hasher;
+  /// The records of up to this many applied steps (mappings and audit entries) are committed
+  /// together, and at the latest `recordDelay` after the first of them was applied, and at the end
+  /// of a run (also one that fails). A crash loses at most one group's records: their copies are
+  /// found again by idempotent creates (WriteResult::existed) and ETag checks on the next run.
+  std::size_t recordGroup = 64;
+  std::chrono::milliseconds recordDelay{1000};
   /// Test hook called at every step boundary of a write: "before_write", "after_write",
-  /// "after_record". An error aborts the run there, as a crash would.
+  /// "after_record" (once the step's group is committed). An error aborts the run there, as a
+  /// crash would.
   std::function<core::Result<void>(std::string_view point)> failpoint;
 };
 

@@ -18,6 +18,7 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -94,6 +95,9 @@ struct DirectionPlan {
   bool completeListing = false;       ///< `from` was listed completely: every other skip is over
   std::vector<FailingEvent> failing;  ///< events of `from` whose copy failed before (those due are retried)
   std::shared_ptr<const std::vector<Mapping>> mappings;  ///< the direction's mappings the plan was decided from
+  /// Copies of `to` the listing showed unchanged (so not read) that the plan would rewrite only
+  /// because their fingerprint is of another key: read, they may be found to hold the write already.
+  std::set<std::string> copiesToRead;
 };
 
 /// The mass-delete guard's verdict over a whole plan.

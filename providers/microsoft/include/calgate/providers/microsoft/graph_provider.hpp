@@ -92,7 +92,7 @@ class GraphProvider final : public Provider {
   model::ProviderKind kind() const override { return model::ProviderKind::Microsoft; }
   core::Result<std::vector<CalendarInfo>> listCalendars() override;
   core::Result<ChangeSet> pullChanges(const std::string& calendarId, const std::string& cursor,
-                                      const TimeWindow& window) override;
+                                      const TimeWindow& window, const KnownVersions& known = {}) override;
   core::Result<std::vector<model::Event>> getEvent(const std::string& calendarId, const std::string& eventId) override;
   core::Result<WriteResult> create(const std::string& calendarId, const policy::ApprovedWrite& write) override;
   core::Result<WriteResult> update(const std::string& calendarId, const std::string& eventId, const std::string& etag,
