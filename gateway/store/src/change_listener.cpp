@@ -64,6 +64,8 @@ class SqliteListener final : public ChangeListener {
   explicit SqliteListener(const DatabaseTarget& target) {
     session_.open(*soci::factory_sqlite3(), target.connectString);
     session_ << "PRAGMA busy_timeout = 5000";
+    // prepared once: it runs ten times a second for as long as the process serves
+    query_ = std::make_unique<soci::statement>((session_.prepare << "PRAGMA data_version", soci::into(value_)));
     version_ = version();
   }
 
@@ -86,11 +88,12 @@ class SqliteListener final : public ChangeListener {
 
  private:
   long long version() {
-    long long v = 0;
-    session_ << "PRAGMA data_version", soci::into(v);
-    return v;
+    query_->execute(true);
+    return value_;
   }
   soci::session session_;
+  long long value_ = 0;
+  std::unique_ptr<soci::statement> query_;  // after session_: destroyed before it
   long long version_ = 0;
 };
 
