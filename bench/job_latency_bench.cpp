@@ -17,6 +17,7 @@
 #include "calgate/sync/pair_store.hpp"
 #include "calgate/sync/sync_service.hpp"
 #include "calgate/vault/vault.hpp"
+#include "bench_database.hpp"
 #include "bench_support.hpp"
 #include "fakes/fake_provider.hpp"
 
@@ -68,16 +69,8 @@ struct Setup {
 Setup prepare(const std::string& postgresUrl, const std::filesystem::path& dir) {
   Setup s;
   s.target = must(store::resolveDatabaseUrl(postgresUrl, dir), "database url");
-  auto db = must(store::Database::open(s.target, 2), "open database");
-  if (!postgresUrl.empty()) {
-    must(db->withSession([](soci::session& sql) -> core::Result<bool> {
-      sql << "DROP SCHEMA public CASCADE";
-      sql << "CREATE SCHEMA public";
-      return true;
-    }), "reset database");
-  }
+  auto db = bench::freshDatabase(postgresUrl, dir, 2);
   const auto& clock = core::systemClock();
-  must(store::Migrator(*db, store::builtinMigrations(db->dialect()), clock).migrate(), "migrate");
   auto user = must(accounts::UserStore(*db, clock).addUser("bench@work.example", "bench"), "user");
   auto vault = must(vault::Vault::open(*db, vault::MasterKeyMaterial{vault::MasterKeyMaterial::Kind::Raw,
                                                                       vault::SecretBytes(vault::kKeyBytes, 3), "bench"},

@@ -14,6 +14,7 @@
 #include "calgate/sync/pair_store.hpp"
 #include "calgate/sync/sync_engine.hpp"
 #include "calgate/vault/vault.hpp"
+#include "bench_database.hpp"
 #include "bench_support.hpp"
 #include "fakes/fake_provider.hpp"
 
@@ -44,24 +45,12 @@ struct Store {
   std::string pairId;
 
   Store(const std::string& postgresUrl, const std::string& sourceCal, const std::string& targetCal) {
-    DatabaseTarget target;
     if (postgresUrl.empty()) {
       dir = std::filesystem::temp_directory_path() / ("calgate-bench-" + std::to_string(::getpid()));
       std::filesystem::remove_all(dir);
-      target = must(resolveDatabaseUrl("", dir), "database url");
-    } else {
-      target = must(resolveDatabaseUrl(postgresUrl, "."), "database url");
     }
-    db = must(Database::open(target, 4), "open database");
-    if (!postgresUrl.empty()) {
-      must(db->withSession([](soci::session& sql) -> core::Result<bool> {
-        sql << "DROP SCHEMA public CASCADE";
-        sql << "CREATE SCHEMA public";
-        return true;
-      }), "reset database");
-    }
+    db = bench::freshDatabase(postgresUrl, dir.empty() ? std::filesystem::path(".") : dir, 4);
     const auto& clock = core::systemClock();
-    must(Migrator(*db, builtinMigrations(db->dialect()), clock).migrate(), "migrate");
     auto user = must(UserStore(*db, clock).addUser("bench@work.example", "bench"), "user");
     vault = must(vault::Vault::open(*db, vault::MasterKeyMaterial{vault::MasterKeyMaterial::Kind::Raw,
                                                                    vault::SecretBytes(vault::kKeyBytes, 3), "bench"},

@@ -64,8 +64,6 @@ class SqliteListener final : public ChangeListener {
   explicit SqliteListener(const DatabaseTarget& target) {
     session_.open(*soci::factory_sqlite3(), target.connectString);
     session_ << "PRAGMA busy_timeout = 5000";
-    // prepared once: it runs ten times a second for as long as the process serves
-    query_ = std::make_unique<soci::statement>((session_.prepare << "PRAGMA data_version", soci::into(value_)));
     version_ = version();
   }
 
@@ -87,13 +85,14 @@ class SqliteListener final : public ChangeListener {
   }
 
  private:
+  // A statement of its own each time: one kept prepared would hold its read transaction open
+  // between polls (SOCI leaves it unreset), and the WAL could not be checkpointed.
   long long version() {
-    query_->execute(true);
-    return value_;
+    long long v = 0;
+    session_ << "PRAGMA data_version", soci::into(v);
+    return v;
   }
   soci::session session_;
-  long long value_ = 0;
-  std::unique_ptr<soci::statement> query_;  // after session_: destroyed before it
   long long version_ = 0;
 };
 

@@ -96,8 +96,10 @@ class DirectionApplier {
   /// be applied before a batch of writes planned ahead of it).
   core::Result<void> run(bool policyOnly) {
     auto result = runSteps(policyOnly);
-    // what was written is recorded, also when the run stops with an error
-    if (auto recorded = commitRecords(); !recorded && result) result = recorded;
+    // what was written is recorded, also when the run stops with an error (not after a crash)
+    if (!crashed_) {
+      if (auto recorded = commitRecords(); !recorded && result) result = recorded;
+    }
     std::stable_sort(applied_.begin(), applied_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     for (auto& [index, summary] : applied_) report_.steps.push_back(std::move(summary));
     return result;
@@ -136,7 +138,10 @@ class DirectionApplier {
     applied_.emplace_back(static_cast<std::size_t>(&s - plan_.steps.data()), summarize(plan_, s));
   }
   core::Result<void> step(std::string_view point) {
-    return c_.options.failpoint ? c_.options.failpoint(point) : core::Result<void>{};
+    if (!c_.options.failpoint) return {};
+    auto at = c_.options.failpoint(point);
+    if (!at) crashed_ = true;  // a simulated crash: the records not committed yet are lost with it
+    return at;
   }
 
   /// The resource of an event's copy as the steps so far left it ("" for none).
@@ -208,6 +213,7 @@ class DirectionApplier {
   std::vector<std::pair<std::size_t, StepSummary>> applied_;  ///< by the step's place in the plan
   std::vector<StepRecord> unrecorded_;           ///< the record group: applied, not yet committed
   std::size_t crashPoints_ = 0;                  ///< of its steps, the ones with an "after_record" point
+  bool crashed_ = false;                         ///< a failpoint stopped the run as a crash would
   std::chrono::steady_clock::time_point groupStarted_{};
 };
 

@@ -29,12 +29,25 @@ core::Result<bool> JobQueue::enqueueNotified(const std::string& kind, const std:
   return insert(kind, pairId, coalesceKey, std::chrono::seconds(0), notifiedAtMs);
 }
 
+namespace {
+
+// A request joins the queued job of its key (its requested_at_ms moves on); false when none is queued.
+bool joinQueued(soci::session& sql, const std::string& key, long long nowMs) {
+  soci::statement st = (sql.prepare << "UPDATE jobs SET requested_at_ms = :r WHERE coalesce_key = :k AND state = 'queued'",
+                        soci::use(nowMs), soci::use(key));
+  st.execute(true);
+  return st.get_affected_rows() > 0;
+}
+
+}  // namespace
+
 core::Result<bool> JobQueue::insert(const std::string& kind, const std::string& pairId, const std::string& coalesceKey,
                                     std::chrono::seconds delay, std::optional<long long> notifiedAtMs) {
   if (kind.empty() || kind.size() > 64) return core::fail(ErrorCode::Invalid, "job kind must be 1 to 64 bytes");
   if (options_.maxAttempts < 1) return core::fail(ErrorCode::Invalid, "a job needs at least one attempt");
   return db_.withSession([&](soci::session& sql) -> core::Result<bool> {
     const long long now = clock_.nowUnixSeconds();
+    const long long nowMs = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count();
     const long long runAt = now + delay.count();
     const std::string id = core::newId("job");
     soci::indicator pairInd = pairId.empty() ? soci::i_null : soci::i_ok;
@@ -51,6 +64,9 @@ core::Result<bool> JobQueue::insert(const std::string& kind, const std::string& 
       sql << "SELECT COUNT(*) FROM jobs WHERE coalesce_key = :k AND state = 'running' AND lease_expires_at < :n",
           soci::into(orphans), soci::use(coalesceKey), soci::use(now);
       if (orphans > 0) {
+        sql << "UPDATE jobs SET requested_at_ms = :r WHERE coalesce_key = :k AND state = 'running' AND "
+               "lease_expires_at < :n",
+            soci::use(nowMs), soci::use(coalesceKey), soci::use(now);
         if (notifies) {
           sql << "UPDATE jobs SET notified_at = :t WHERE coalesce_key = :k AND notified_at IS NULL AND state = 'running' "
                  "AND lease_expires_at < :n",
@@ -62,12 +78,19 @@ core::Result<bool> JobQueue::insert(const std::string& kind, const std::string& 
     // the partial unique index on queued coalesce keys makes a duplicate request a no-op
     soci::statement st =
         (sql.prepare << "INSERT INTO jobs (id, kind, pair_id, coalesce_key, state, run_at, max_attempts, created_at, "
-                        "updated_at, notified_at) VALUES (:i, :k, :p, :c, 'queued', :r, :m, :n, :u, :t) "
-                        "ON CONFLICT DO NOTHING",
+                        "updated_at, notified_at, requested_at_ms) VALUES (:i, :k, :p, :c, 'queued', :r, :m, :n, :u, :t, "
+                        ":q) ON CONFLICT DO NOTHING",
          soci::use(id), soci::use(kind), soci::use(pairId, pairInd), soci::use(coalesceKey, keyInd), soci::use(runAt),
-         soci::use(options_.maxAttempts), soci::use(now), soci::use(now), soci::use(notified, notifiedInd));
+         soci::use(options_.maxAttempts), soci::use(now), soci::use(now), soci::use(notified, notifiedInd),
+         soci::use(nowMs));
     st.execute(true);
-    const bool added = st.get_affected_rows() > 0;
+    bool added = st.get_affected_rows() > 0;
+    // The queued job serves this request too: a pull it may share must have begun after it. A
+    // worker may have taken that job between the two statements: then this request is queued anew.
+    if (!added && !coalesceKey.empty() && !joinQueued(sql, coalesceKey, nowMs)) {
+      st.execute(true);
+      added = st.get_affected_rows() > 0;
+    }
     if (!added && notifies) {
       sql << "UPDATE jobs SET notified_at = :t WHERE coalesce_key = :k AND notified_at IS NULL AND state = 'queued'",
           soci::use(notified), soci::use(coalesceKey);
@@ -86,6 +109,11 @@ constexpr const char* kRunnable =
     "AND (j.pair_id IS NULL OR (NOT EXISTS (SELECT 1 FROM pair_leases l WHERE l.pair_id = j.pair_id AND "
     "l.expires_at >= :n3) AND NOT EXISTS (SELECT 1 FROM pairs p WHERE p.id = j.pair_id AND "
     "p.quarantined_at IS NOT NULL)))";
+
+// What claim() reads of the job it chooses.
+constexpr const char* kClaimColumns =
+    "SELECT j.id, j.kind, COALESCE(j.pair_id, ''), j.state, j.attempts, j.max_attempts, COALESCE(j.coalesce_key, ''), "
+    "j.notified_at, j.requested_at_ms FROM jobs j WHERE ";
 
 // A new run of a pair starts without its predecessor's progress.
 constexpr const char* kNoProgress =
@@ -107,6 +135,11 @@ void releasePair(soci::session& sql, const std::string& pairId, long long fence)
   if (pairId.empty()) return;
   sql << "UPDATE pair_leases SET expires_at = 0, job_id = NULL, owner = NULL WHERE pair_id = :p AND generation = :g",
       soci::use(pairId), soci::use(fence);
+}
+
+std::optional<long long> optionalAt(const soci::row& r, std::size_t i) {
+  if (r.get_indicator(i) != soci::i_ok) return std::nullopt;
+  return store::integerAt(r, i);
 }
 
 // A job whose runs kept stopping without reporting back: dead, its pair quarantined and free.
@@ -136,6 +169,14 @@ void absorbTwins(soci::session& sql, store::Dialect dialect, const std::string& 
 // A dead worker's job absorbs its queued twins (absorbTwins). They may have been asked for by
 // notifications: the earliest one's time goes with the run that serves them.
 void takeOverTwins(soci::session& sql, store::Dialect dialect, const std::string& key, Job& job) {
+  long long latest = 0;
+  soci::indicator latestInd = soci::i_null;
+  sql << "SELECT MAX(requested_at_ms) FROM jobs WHERE coalesce_key = :k AND state = 'queued'",
+      soci::into(latest, latestInd), soci::use(key);
+  if (latestInd == soci::i_ok && (!job.requestedAtMs || latest > *job.requestedAtMs)) {
+    job.requestedAtMs = latest;
+    sql << "UPDATE jobs SET requested_at_ms = :t WHERE id = :i", soci::use(latest), soci::use(job.id);
+  }
   long long twin = 0;
   soci::indicator twinInd = soci::i_null;
   sql << "SELECT MIN(notified_at) FROM jobs WHERE coalesce_key = :k AND state = 'queued'", soci::into(twin, twinInd),
@@ -200,9 +241,7 @@ core::Result<JobQueue::Claimed> JobQueue::claimOnce(const std::string& owner, Jo
     const long long until = now + options_.lease.count();
     // A dead worker's job before a queued one of the same priority: it carries the attempts that
     // tell a crash loop, and taking it absorbs its queued twin (below).
-    std::string query = std::string("SELECT j.id, j.kind, COALESCE(j.pair_id, ''), j.state, j.attempts, "
-                                    "j.max_attempts, COALESCE(j.coalesce_key, ''), j.notified_at FROM jobs j WHERE ") +
-                        kRunnable +
+    std::string query = std::string(kClaimColumns) + kRunnable +
                         " ORDER BY j.priority DESC, CASE WHEN j.state = 'running' THEN 0 ELSE 1 END, j.run_at, j.id "
                         "LIMIT 1";
     if (db_.dialect() == store::Dialect::Postgresql) query += " FOR UPDATE OF j SKIP LOCKED";
@@ -218,8 +257,8 @@ core::Result<JobQueue::Claimed> JobQueue::claimOnce(const std::string& owner, Jo
       job.attempts = static_cast<int>(store::integerAt(*it, 4));
       job.maxAttempts = static_cast<int>(store::integerAt(*it, 5));
       key = store::textAt(*it, 6);
-      job.notifiedAtMs.reset();
-      if (it->get_indicator(7) == soci::i_ok) job.notifiedAtMs = store::integerAt(*it, 7);
+      job.notifiedAtMs = optionalAt(*it, 7);
+      job.requestedAtMs = optionalAt(*it, 8);
     }
     if (options_.afterChoosing) options_.afterChoosing();
     if (state == "running" && job.attempts >= job.maxAttempts) {

@@ -149,9 +149,9 @@ core::Result<void> MappingStore::recordAll(const std::vector<Mapping>& mappings,
 core::Result<void> MappingStore::recordSteps(const std::vector<StepRecord>& steps) {
   if (steps.empty()) return {};
   return db_.withSession([&](soci::session& sql) -> core::Result<void> {
-    store::WriteTransaction tx(sql, db_.dialect());
     const long long now = clock_.nowUnixSeconds();
-    RowWriter rows(sql, now);
+    RowWriter rows(sql, now);  // before the transaction: its statements go after it ends
+    store::WriteTransaction tx(sql, db_.dialect());
     std::vector<const audit::AuditEntry*> entries;
     for (const auto& step : steps) {
       for (const auto& m : step.mappings) rows.save(m);

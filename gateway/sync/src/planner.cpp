@@ -722,6 +722,9 @@ bool DirectionPlanner::recognised(const std::string& eventId, Mapping next, cons
   PlanStep& s = add(StepKind::Unchanged, eventId, next.sourceRecurrenceId);
   s.write = write;
   s.etagFromListing = true;
+  // audited: it may be a write whose record (and audit entry) a crash lost
+  s.audited = true;
+  s.reasons.push_back("the target holds this copy exactly as calgate writes it: recorded without a write");
   next.state = MappingState::Synced;
   next.contentSha256 = hash;
   next.targetEventId = listed->id;

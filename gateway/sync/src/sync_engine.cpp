@@ -8,11 +8,13 @@
 #include "calgate/sync/calendar_store.hpp"
 #include "calgate/sync/mapping_store.hpp"
 #include "calgate/sync/pair_store.hpp"
+#include "calgate/sync/shared_pulls.hpp"
 
 #include "applier.hpp"
 #include "planner.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <chrono>
 #include <memory>
 #include <array>
@@ -61,22 +63,6 @@ std::string policyFingerprint(const SyncPair& pair, const std::vector<policy::Or
   return core::sha256Hex(text + "\n" + std::to_string(pair.windowPastDays) + "/" + std::to_string(pair.windowFutureDays));
 }
 
-/// The calendars of a run and what their pulls returned.
-struct Pulled {
-  CalendarRef calendar;
-  providers::Provider* provider;
-  providers::ChangeSet changes;
-};
-
-/// One direction's inputs, with the source reads its planner asked for, and that planner (its
-/// first plan is made from the same inputs; a second, pure, when the guard holds the plan).
-struct DirectionInputs {
-  std::unique_ptr<detail::PlanInput> input;
-  detail::SourceReads reads;
-  std::unique_ptr<detail::DirectionPlanner> planner;
-  std::vector<FailingEvent> failing;
-};
-
 /// A pair's mappings by the calendar their sources are in: [0] the source calendar's (the copies in
 /// the target), [1] the target's (a two-way pair's copies in the source).
 using SideMappings = std::array<std::shared_ptr<const std::vector<Mapping>>, 2>;
@@ -92,6 +78,71 @@ providers::KnownVersions copiesIn(const std::vector<Mapping>& writtenThere) {
   }
   return out;
 }
+
+/// The calendars of a run and what their pulls returned (perhaps another run's pull: shared).
+struct Pulled {
+  CalendarRef calendar;
+  providers::Provider* provider;
+  std::shared_ptr<const providers::ChangeSet> changeSet;
+  std::string nextCursor;  ///< where the pair's next pull of it starts
+  long long beganMs = 0;   ///< when the listing was taken (a shared one: when its pull began)
+  const providers::ChangeSet& changes() const { return *changeSet; }
+};
+
+struct PullContext {
+  store::Database& db;
+  const core::Clock& clock;
+  SharedPulls* shared;
+  std::optional<long long> requestedAtMs;
+  bool recordPullFailure;
+};
+
+/// `cal` pulled from the pair's cursor (none: a complete listing), with the versions of the
+/// pair's copies in it (`writtenThere`: the mappings whose copies are there). Through the shared
+/// pulls when the run has them: another run's pull begun after this run's request serves; a
+/// complete listing of its own may continue from the shared pulls' cursor (SharedPulls::adoptable).
+core::Result<Pulled> pullCalendar(const PullContext& c, const SyncPair& pair, providers::Provider& p,
+                                  const CalendarRef& cal, const std::vector<Mapping>& writtenThere,
+                                  const PairPlan& plan) {
+  auto cursor = MappingStore(c.db, c.clock).cursor(pair.id, cal.id);
+  if (!cursor) return std::unexpected(cursor.error());
+  const auto known = copiesIn(writtenThere);
+  const PullKey key{cal.id, plan.completeListings ? std::string() : *cursor, pair.windowPastDays,
+                    pair.windowFutureDays, c.shared ? knownDigest(known) : std::string()};
+  const long long began =
+      std::chrono::duration_cast<std::chrono::milliseconds>(c.clock.now().time_since_epoch()).count();
+  const SharedPulls::Pull pull = [&] { return p.pullChanges(cal.providerCalendarId, key.cursor, plan.window, known); };
+  auto pulled = c.shared ? c.shared->get(key, c.requestedAtMs.value_or(std::numeric_limits<long long>::max()), pull)
+                         : [&]() -> core::Result<SharedPulls::Pulled> {
+                             auto changes = pull();
+                             if (!changes) return std::unexpected(changes.error());
+                             return SharedPulls::Pulled{std::make_shared<const providers::ChangeSet>(std::move(*changes)),
+                                                        true, began};
+                           }();
+  if (!pulled) {
+    auto e = pulled.error();
+    e.message = "pull of " + cal.id + ": " + e.message;
+    e.cause = core::Cause::PullFailed;
+    if (c.recordPullFailure) (void)PairStore(c.db, c.clock).recordFailure(pair.id, e);
+    return std::unexpected(e);
+  }
+  Pulled out{cal, &p, pulled->changes, pulled->changes->cursor, pulled->beganMs};
+  // a complete listing covers everything up to its start: it may continue where the pairs that
+  // share this calendar's pulls are, and share from then on
+  if (c.shared && pulled->own && key.cursor.empty()) {
+    if (auto shared = c.shared->adoptable(key, pulled->beganMs)) out.nextCursor = *shared;
+  }
+  return out;
+}
+
+/// One direction's inputs, with the source reads its planner asked for, and that planner (its
+/// first plan is made from the same inputs; a second, pure, when the guard holds the plan).
+struct DirectionInputs {
+  std::unique_ptr<detail::PlanInput> input;
+  detail::SourceReads reads;
+  std::unique_ptr<detail::DirectionPlanner> planner;
+  std::vector<FailingEvent> failing;
+};
 
 core::Result<SideMappings> loadSides(MappingStore& mappings, const std::string& pairId, const CalendarRef& source,
                                      const CalendarRef& target) {
@@ -116,13 +167,12 @@ core::Result<DirectionInputs> prepareDirection(MappingStore& mappings, FailureSt
   in.pair = &pair;
   in.from = from.calendar;
   in.to = to.calendar;
-  in.fromChanges = &from.changes;
-  in.toChanges = &to.changes;
+  in.fromChanges = &from.changes();
+  in.toChanges = &to.changes();
   in.mappings = std::move(own);
   auto takenAt = mappings.cursorTakenAt(pair.id, to.calendar.id);
   if (!takenAt) return std::unexpected(takenAt.error());
   in.toCursorTakenAt = *takenAt;
-  in.toChanges = &to.changes;
   in.replacesOnUpdate = [target = to.provider, calendar = to.calendar.providerCalendarId](const std::string& copyId,
                                                                                          const policy::ApprovedWrite& write) {
     return target->replacesOnUpdate(calendar, copyId, write);
@@ -196,11 +246,20 @@ core::Result<bool> readBackCopies(std::vector<DirectionInputs>& inputs, const st
     }
     any = true;
   }
-  // a planner plans once: every direction is planned anew
-  if (any) {
-    for (auto& d : inputs) d.planner = std::make_unique<detail::DirectionPlanner>(*d.input);
+  if (!any) return false;
+  // a planner plans once: every direction is planned anew, with the source reads it now asks for
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    auto& d = inputs[i];
+    d.planner = std::make_unique<detail::DirectionPlanner>(*d.input);
+    const Pulled& from = *sides[i];
+    for (const auto& id : d.planner->readsNeeded()) {
+      if (d.reads.count(id)) continue;
+      auto current = from.provider->getEvent(from.calendar.providerCalendarId, id);
+      if (!current && current.error().code != ErrorCode::NotFound) return std::unexpected(current.error());
+      d.reads[id] = current ? std::optional(std::move(*current)) : std::nullopt;
+    }
   }
-  return any;
+  return true;
 }
 
 /// Everything after the pulls: the reads, the plan of every direction, the guard's verdict, and
@@ -245,6 +304,27 @@ std::size_t plannedWrites(const std::vector<DirectionPlan>& directions) {
   }
   return n;
 }
+
+/// Tells the shared pulls, once a run's writes are over or stopped, which calendars it planned to
+/// write into: a pull of them begun before serves no run after (SharedPulls::wrote).
+class WritesAnnounced {
+ public:
+  WritesAnnounced(SharedPulls* shared, const std::vector<DirectionPlan>& directions) : shared_(shared) {
+    for (const auto& d : directions) {
+      const bool writes = std::any_of(d.steps.begin(), d.steps.end(), [](const PlanStep& s) { return s.op != WriteOp::None; });
+      if (shared_ && writes) calendars_.push_back(d.to.id);
+    }
+  }
+  ~WritesAnnounced() {
+    for (const auto& id : calendars_) shared_->wrote(id);
+  }
+  WritesAnnounced(const WritesAnnounced&) = delete;
+  WritesAnnounced& operator=(const WritesAnnounced&) = delete;
+
+ private:
+  SharedPulls* shared_;
+  std::vector<std::string> calendars_;
+};
 
 audit::AuditEntry guardEntry(const SyncPair& pair, const std::string& decision, std::vector<std::string> reasons,
                              const std::string& digest) {
@@ -349,29 +429,16 @@ core::Result<PairPlan> SyncEngine::plan(const SyncPair& pair, providers::Provide
       out.rerender || pair.lastErrorCause == core::Cause::PullFailed || scope == PlanScope::Everything;
   auto maps = loadSides(mappings, pair.id, *sourceCal, *targetCal);
   if (!maps) return std::unexpected(maps.error());
-  // `writtenThere`: the pair's mappings whose copies are in `cal`
-  auto pull = [&](providers::Provider& p, const CalendarRef& cal,
-                  const std::vector<Mapping>& writtenThere) -> core::Result<Pulled> {
-    auto cursor = mappings.cursor(pair.id, cal.id);
-    if (!cursor) return std::unexpected(cursor.error());
-    auto changes = p.pullChanges(cal.providerCalendarId, out.completeListings ? std::string() : *cursor, out.window,
-                                 copiesIn(writtenThere));
-    if (!changes) {
-      auto e = changes.error();
-      e.message = "pull of " + cal.id + ": " + e.message;
-      e.cause = core::Cause::PullFailed;
-      if (recordPullFailure) (void)PairStore(db_, clock_).recordFailure(pair.id, e);
-      return std::unexpected(e);
-    }
-    return Pulled{cal, &p, std::move(*changes)};
-  };
+  const PullContext context{db_, clock_, shared_, requestedAtMs_, recordPullFailure};
   const auto started = std::chrono::steady_clock::now();
-  auto a = pull(source, *sourceCal, *(*maps)[1]);
+  auto a = pullCalendar(context, pair, source, *sourceCal, *(*maps)[1], out);
   if (!a) return std::unexpected(a.error());
-  auto b = pull(target, *targetCal, *(*maps)[0]);
+  auto b = pullCalendar(context, pair, target, *targetCal, *(*maps)[0], out);
   if (!b) return std::unexpected(b.error());
-  out.sourceCursor = a->changes.cursor;
-  out.targetCursor = b->changes.cursor;
+  out.sourceCursor = a->nextCursor;
+  out.targetCursor = b->nextCursor;
+  // a shared listing was taken when its pull began: copies written after that are checked
+  out.pulledAt = std::min({now, a->beganMs / 1000, b->beganMs / 1000});
   const auto pulled = std::chrono::steady_clock::now();
   FailureStore failures(db_, clock_);
   if (auto ok = decide(out, pair, mappings, failures, {&*a, &*b}, *maps, {sourceOrg, targetOrg}, now, options_); !ok) {
@@ -407,6 +474,7 @@ core::Result<SyncReport> SyncEngine::syncPair(const std::string& pairId, provide
   const detail::ApplyContext context{mappings, skips, failures, *pair, options_, observer_, fence};
   const auto& directions = plan->held() ? plan->whileHeld : plan->directions;
   if (progress_) progress_("writing", plannedWrites(directions));
+  const WritesAnnounced announced(shared_, directions);
   std::vector<providers::Provider*> targets = {&target, &source};
   for (std::size_t i = 0; i < directions.size(); ++i) {
     if (auto ok = detail::applyDirection(context, directions[i], *targets[i], plan->held(), report); !ok) {

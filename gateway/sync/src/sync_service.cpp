@@ -283,6 +283,7 @@ core::Result<void> SyncService::handle(const sync::Job& job) {
   auto& [pair, sp, tp] = *opened;
 
   SyncEngine engine(db_, orgs_, clock_, engineOptions());
+  engine.sharePulls(&pulls_, job.requestedAtMs);
   ProgressReport progress(queue_, job);
   engine.setProgressObserver([&progress](std::string_view step, std::size_t planned) { progress.step(step, planned); });
   engine.setWriteObserver([this, &progress](std::string_view provider, std::string_view action) {
@@ -387,6 +388,10 @@ core::Result<void> SyncService::removePair(const sync::Job& job) {
 std::string SyncService::renderMetrics() {
   auto stats = queue_.stats();
   std::string out = counters_.render(stats ? *stats : sync::QueueStats{});
+  out += "# HELP calgate_sync_calendar_pulls_total Calendar pulls runs sent, and those served by another pair's pull "
+         "of the same calendar.\n# TYPE calgate_sync_calendar_pulls_total counter\n"
+         "calgate_sync_calendar_pulls_total{served=\"sent\"} " + std::to_string(pulls_.sent()) + "\n"
+         "calgate_sync_calendar_pulls_total{served=\"shared\"} " + std::to_string(pulls_.shared()) + "\n";
   out += push_.render();
   out += "# HELP calgate_push_channels Live push channels (all processes), by provider.\n";
   out += "# TYPE calgate_push_channels gauge\n";

@@ -17,7 +17,8 @@ namespace calgate::store {
 class ChangeListener {
  public:
   /// On SQLite only another process's jobs need it (a process wakes its own workers directly), so
-  /// a tenth of a second is soon enough; at 10 ms the poll took a third of a serving process's CPU.
+  /// a tenth of a second is soon enough; at 10 ms the poll took a third of a serving process's CPU
+  /// during a sync.
   static constexpr std::chrono::milliseconds kSqlitePoll{100};
 
   /// Opens the connection and starts listening. `channel`: letters, digits and '_' only

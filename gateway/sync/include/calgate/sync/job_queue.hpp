@@ -43,6 +43,10 @@ struct Job {
   long long fence = 0;  ///< the pair lease's generation this run holds (0: a job about no pair)
   /// When the earliest push notification this run serves arrived (unix ms; enqueueNotified).
   std::optional<long long> notifiedAtMs{};
+  /// When the latest request this run serves was made (unix ms; none for a job queued before
+  /// calgate kept it): a pull of its calendars started at or after it reflects every change
+  /// announced to it (SyncEngine::sharePulls).
+  std::optional<long long> requestedAtMs{};
 };
 
 class JobSignal;
@@ -90,7 +94,8 @@ class JobQueue {
 
   /// Queues a job to run after `delay`. When a job with the same `coalesceKey` is already queued,
   /// or is a dead worker's job waiting to run again (its lease ran out or was reclaimed), nothing
-  /// is added and the result is false. A new job wakes workers: this process's through
+  /// is added and the result is false; that job then serves this request too (Job::requestedAtMs
+  /// moves on to now). A new job wakes workers: this process's through
   /// the signal, other processes' through NOTIFY calgate_jobs (PostgreSQL).
   core::Result<bool> enqueue(const std::string& kind, const std::string& pairId, const std::string& coalesceKey,
                              std::chrono::seconds delay = std::chrono::seconds(0));

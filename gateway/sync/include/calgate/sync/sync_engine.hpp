@@ -25,6 +25,8 @@
 
 namespace calgate::sync {
 
+class SharedPulls;
+
 struct SyncPair;
 
 struct SyncOptions {
@@ -111,6 +113,13 @@ class SyncEngine {
   /// server or the account stops it with that error (to be retried). The pair itself stays.
   core::Result<CopyRemoval> removeCopies(const std::string& pairId, providers::Provider& source,
                                          providers::Provider& target, const RunFence& fence = {});
+  /// Pulls go through `pulls` (may be null: every pull its own), for a run serving a request made
+  /// at `requestedAtMs` (unix ms; none: only a pull of its own serves it). `pulls` must outlive
+  /// the engine's runs.
+  void sharePulls(SharedPulls* pulls, std::optional<long long> requestedAtMs) {
+    shared_ = pulls;
+    requestedAtMs_ = requestedAtMs;
+  }
   void setWriteObserver(WriteObserver observer) { observer_ = std::move(observer); }
   void setProgressObserver(ProgressObserver observer) { progress_ = std::move(observer); }
 
@@ -126,6 +135,8 @@ class SyncEngine {
   SyncOptions options_;
   WriteObserver observer_;
   ProgressObserver progress_;
+  SharedPulls* shared_ = nullptr;
+  std::optional<long long> requestedAtMs_;
 };
 
 /// Seconds since the epoch of an event time, for windows and ordering (a date at 00:00 UTC, a

@@ -17,6 +17,7 @@
 #include "calgate/sync/pair_store.hpp"
 #include "calgate/sync/process_identity.hpp"
 #include "calgate/sync/push_metrics.hpp"
+#include "calgate/sync/shared_pulls.hpp"
 #include "calgate/sync/sync_config.hpp"
 #include "calgate/sync/sync_engine.hpp"
 
@@ -130,6 +131,7 @@ class SyncService {
   sync::JobQueue queue_;
   SyncCounters counters_;
   PushMetrics push_;
+  SharedPulls pulls_{clock_};  ///< one pull per change of a calendar, for every pair reading it
   std::shared_ptr<const core::SigningKey> auditKey_;
   std::shared_ptr<const policy::ContentHasher> hasher_;
   std::function<core::Result<std::size_t>(long long now)> retention_;
