@@ -44,6 +44,27 @@ TEST_CASE("duplicate requests coalesce into one queued job", "[jobs]") {
   CHECK_FALSE(*q.claim("w1"));
 }
 
+TEST_CASE("a tick's requests (enqueueAll) coalesce like single ones and move the request time on", "[jobs]") {
+  SyncFixture f;
+  JobQueue q(f.t.db(), f.clock);
+  const std::vector<JobQueue::PairRequest> tick{{f.pairId, "sync:" + f.pairId}};
+  CHECK(*q.enqueueAll("sync_pair", tick) == 1);
+  CHECK(*q.enqueueAll("sync_pair", tick) == 0);  // joins the queued job
+  CHECK_FALSE(*q.enqueue("sync_pair", f.pairId, "sync:" + f.pairId));
+  CHECK(q.stats()->queued == 1);
+  f.clock.advance(std::chrono::seconds(7));
+  CHECK(*q.enqueueAll("sync_pair", tick) == 0);
+  auto job = q.claim("w1");
+  REQUIRE(job);
+  REQUIRE(*job);
+  // the run serves the latest request: a pull it shares must have begun after that one
+  CHECK((*job)->requestedAtMs == std::chrono::duration_cast<std::chrono::milliseconds>(f.clock.now().time_since_epoch()).count());
+  // while it runs, the next tick queues a follow-up
+  CHECK(*q.enqueueAll("sync_pair", tick) == 1);
+  REQUIRE(q.complete(**job, "w1"));
+  CHECK(q.stats()->queued == 1);
+}
+
 TEST_CASE("failed jobs retry with exponential backoff, honour Retry-After, and die at last", "[jobs]") {
   SyncFixture f;
   QueueOptions options;

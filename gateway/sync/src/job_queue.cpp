@@ -41,63 +41,119 @@ bool joinQueued(soci::session& sql, const std::string& key, long long nowMs) {
 
 }  // namespace
 
+namespace {
+
+// One request, inside the caller's session: a new queued job (true), or joined to the queued (or
+// dead worker's) job of its key (false).
+bool insertWithin(soci::session& sql, const std::string& kind, const std::string& pairId, const std::string& coalesceKey,
+                  std::chrono::seconds delay, std::optional<long long> notifiedAtMs, int maxAttempts, long long now,
+                  long long nowMs) {
+  const long long runAt = now + delay.count();
+  const std::string id = core::newId("job");
+  soci::indicator pairInd = pairId.empty() ? soci::i_null : soci::i_ok;
+  soci::indicator keyInd = coalesceKey.empty() ? soci::i_null : soci::i_ok;
+  long long notified = notifiedAtMs.value_or(0);
+  soci::indicator notifiedInd = notifiedAtMs ? soci::i_ok : soci::i_null;
+  // the job this request joins (a dead worker's that runs again from the start, or the queued
+  // one) serves this notification too; it keeps the earliest one's time
+  const bool notifies = notifiedAtMs && !coalesceKey.empty();
+  if (!coalesceKey.empty()) {
+    // A job of the same key whose worker died (lease run out or reclaimed) runs again from the
+    // start anyway: it is the request (a twin beside it would be a second run, or be left behind).
+    long long orphans = 0;
+    sql << "SELECT COUNT(*) FROM jobs WHERE coalesce_key = :k AND state = 'running' AND lease_expires_at < :n",
+        soci::into(orphans), soci::use(coalesceKey), soci::use(now);
+    if (orphans > 0) {
+      sql << "UPDATE jobs SET requested_at_ms = :r WHERE coalesce_key = :k AND state = 'running' AND "
+             "lease_expires_at < :n",
+          soci::use(nowMs), soci::use(coalesceKey), soci::use(now);
+      if (notifies) {
+        sql << "UPDATE jobs SET notified_at = :t WHERE coalesce_key = :k AND notified_at IS NULL AND state = 'running' "
+               "AND lease_expires_at < :n",
+            soci::use(notified), soci::use(coalesceKey), soci::use(now);
+      }
+      return false;
+    }
+  }
+  // the partial unique index on queued coalesce keys makes a duplicate request a no-op
+  soci::statement st =
+      (sql.prepare << "INSERT INTO jobs (id, kind, pair_id, coalesce_key, state, run_at, max_attempts, created_at, "
+                      "updated_at, notified_at, requested_at_ms) VALUES (:i, :k, :p, :c, 'queued', :r, :m, :n, :u, :t, "
+                      ":q) ON CONFLICT DO NOTHING",
+       soci::use(id), soci::use(kind), soci::use(pairId, pairInd), soci::use(coalesceKey, keyInd), soci::use(runAt),
+       soci::use(maxAttempts), soci::use(now), soci::use(now), soci::use(notified, notifiedInd),
+       soci::use(nowMs));
+  st.execute(true);
+  bool added = st.get_affected_rows() > 0;
+  // The queued job serves this request too: a pull it may share must have begun after it. A
+  // worker may have taken that job between the two statements: then this request is queued anew.
+  if (!added && !coalesceKey.empty() && !joinQueued(sql, coalesceKey, nowMs)) {
+    st.execute(true);
+    added = st.get_affected_rows() > 0;
+  }
+  if (!added && notifies) {
+    sql << "UPDATE jobs SET notified_at = :t WHERE coalesce_key = :k AND notified_at IS NULL AND state = 'queued'",
+        soci::use(notified), soci::use(coalesceKey);
+  }
+  return added;
+}
+
+}  // namespace
+
 core::Result<bool> JobQueue::insert(const std::string& kind, const std::string& pairId, const std::string& coalesceKey,
                                     std::chrono::seconds delay, std::optional<long long> notifiedAtMs) {
   if (kind.empty() || kind.size() > 64) return core::fail(ErrorCode::Invalid, "job kind must be 1 to 64 bytes");
   if (options_.maxAttempts < 1) return core::fail(ErrorCode::Invalid, "a job needs at least one attempt");
   return db_.withSession([&](soci::session& sql) -> core::Result<bool> {
-    const long long now = clock_.nowUnixSeconds();
     const long long nowMs = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count();
-    const long long runAt = now + delay.count();
-    const std::string id = core::newId("job");
-    soci::indicator pairInd = pairId.empty() ? soci::i_null : soci::i_ok;
-    soci::indicator keyInd = coalesceKey.empty() ? soci::i_null : soci::i_ok;
-    long long notified = notifiedAtMs.value_or(0);
-    soci::indicator notifiedInd = notifiedAtMs ? soci::i_ok : soci::i_null;
-    // the job this request joins (a dead worker's that runs again from the start, or the queued
-    // one) serves this notification too; it keeps the earliest one's time
-    const bool notifies = notifiedAtMs && !coalesceKey.empty();
-    if (!coalesceKey.empty()) {
-      // A job of the same key whose worker died (lease run out or reclaimed) runs again from the
-      // start anyway: it is the request (a twin beside it would be a second run, or be left behind).
-      long long orphans = 0;
-      sql << "SELECT COUNT(*) FROM jobs WHERE coalesce_key = :k AND state = 'running' AND lease_expires_at < :n",
-          soci::into(orphans), soci::use(coalesceKey), soci::use(now);
-      if (orphans > 0) {
-        sql << "UPDATE jobs SET requested_at_ms = :r WHERE coalesce_key = :k AND state = 'running' AND "
-               "lease_expires_at < :n",
-            soci::use(nowMs), soci::use(coalesceKey), soci::use(now);
-        if (notifies) {
-          sql << "UPDATE jobs SET notified_at = :t WHERE coalesce_key = :k AND notified_at IS NULL AND state = 'running' "
-                 "AND lease_expires_at < :n",
-              soci::use(notified), soci::use(coalesceKey), soci::use(now);
-        }
-        return false;
-      }
-    }
-    // the partial unique index on queued coalesce keys makes a duplicate request a no-op
-    soci::statement st =
-        (sql.prepare << "INSERT INTO jobs (id, kind, pair_id, coalesce_key, state, run_at, max_attempts, created_at, "
-                        "updated_at, notified_at, requested_at_ms) VALUES (:i, :k, :p, :c, 'queued', :r, :m, :n, :u, :t, "
-                        ":q) ON CONFLICT DO NOTHING",
-         soci::use(id), soci::use(kind), soci::use(pairId, pairInd), soci::use(coalesceKey, keyInd), soci::use(runAt),
-         soci::use(options_.maxAttempts), soci::use(now), soci::use(now), soci::use(notified, notifiedInd),
-         soci::use(nowMs));
-    st.execute(true);
-    bool added = st.get_affected_rows() > 0;
-    // The queued job serves this request too: a pull it may share must have begun after it. A
-    // worker may have taken that job between the two statements: then this request is queued anew.
-    if (!added && !coalesceKey.empty() && !joinQueued(sql, coalesceKey, nowMs)) {
-      st.execute(true);
-      added = st.get_affected_rows() > 0;
-    }
-    if (!added && notifies) {
-      sql << "UPDATE jobs SET notified_at = :t WHERE coalesce_key = :k AND notified_at IS NULL AND state = 'queued'",
-          soci::use(notified), soci::use(coalesceKey);
-    }
+    const bool added = insertWithin(sql, kind, pairId, coalesceKey, delay, notifiedAtMs, options_.maxAttempts,
+                                    clock_.nowUnixSeconds(), nowMs);
     if (added && delay.count() == 0) wake(sql);
     return added;
   });
+}
+
+core::Result<std::size_t> JobQueue::enqueueAll(const std::string& kind, const std::vector<PairRequest>& requests) {
+  if (kind.empty() || kind.size() > 64) return core::fail(ErrorCode::Invalid, "job kind must be 1 to 64 bytes");
+  if (options_.maxAttempts < 1) return core::fail(ErrorCode::Invalid, "a job needs at least one attempt");
+  constexpr std::size_t kPerCommit = 500;
+  std::size_t added = 0;
+  for (std::size_t from = 0; from < requests.size(); from += kPerCommit) {
+    auto batch = db_.withSession([&](soci::session& sql) -> core::Result<std::size_t> {
+      store::WriteTransaction tx(sql, db_.dialect());
+      long long now = clock_.nowUnixSeconds();
+      long long nowMs = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count();
+      std::string id, pairId, key;
+      int attempts = options_.maxAttempts;
+      // Two statements prepared once per commit: a request joins the job of its key that is queued
+      // or a dead worker's (its request time moves on), else it is queued (insert()'s rules).
+      soci::statement join = (sql.prepare << "UPDATE jobs SET requested_at_ms = :r WHERE coalesce_key = :k AND "
+                                             "(state = 'queued' OR (state = 'running' AND lease_expires_at < :n))",
+                              soci::use(nowMs), soci::use(key), soci::use(now));
+      soci::statement insert =
+          (sql.prepare << "INSERT INTO jobs (id, kind, pair_id, coalesce_key, state, run_at, max_attempts, created_at, "
+                          "updated_at, requested_at_ms) VALUES (:i, :k, :p, :c, 'queued', :r, :m, :n, :u, :q) "
+                          "ON CONFLICT DO NOTHING",
+           soci::use(id), soci::use(kind), soci::use(pairId), soci::use(key), soci::use(now), soci::use(attempts),
+           soci::use(now), soci::use(now), soci::use(nowMs));
+      std::size_t n = 0;
+      for (std::size_t i = from; i < std::min(requests.size(), from + kPerCommit); ++i) {
+        pairId = requests[i].pairId;
+        key = requests[i].coalesceKey;
+        join.execute(true);
+        if (join.get_affected_rows() > 0) continue;
+        id = core::newId("job");
+        insert.execute(true);
+        n += insert.get_affected_rows() > 0 ? 1 : 0;
+      }
+      if (n > 0) wake(sql);
+      tx.commit();
+      return n;
+    });
+    if (!batch) return std::unexpected(batch.error());
+    added += *batch;
+  }
+  return added;
 }
 
 namespace {
@@ -108,6 +164,12 @@ constexpr const char* kRunnable =
     "((j.state = 'queued' AND j.run_at <= :n1) OR (j.state = 'running' AND j.lease_expires_at < :n2)) "
     "AND (j.pair_id IS NULL OR (NOT EXISTS (SELECT 1 FROM pair_leases l WHERE l.pair_id = j.pair_id AND "
     "l.expires_at >= :n3) AND NOT EXISTS (SELECT 1 FROM pairs p WHERE p.id = j.pair_id AND "
+    "p.quarantined_at IS NOT NULL)))";
+
+// Of a job: its pair (if any) is free and not quarantined. Binds the current time once.
+constexpr const char* kPairFree =
+    "(j.pair_id IS NULL OR (NOT EXISTS (SELECT 1 FROM pair_leases l WHERE l.pair_id = j.pair_id AND "
+    "l.expires_at >= :n2) AND NOT EXISTS (SELECT 1 FROM pairs p WHERE p.id = j.pair_id AND "
     "p.quarantined_at IS NOT NULL)))";
 
 // What claim() reads of the job it chooses.
@@ -232,6 +294,41 @@ core::Result<std::optional<Job>> JobQueue::claim(const std::string& owner) {
   return std::optional<Job>{};
 }
 
+namespace {
+
+// The job claim() takes next, read into `job`: a dead worker's job first (it carries the attempts
+// that tell a crash loop, and taking it absorbs its queued twin), then the queued one due first.
+// Each is one ordered index scan that stops at the first job whose pair is free (jobs_lease,
+// jobs_due), not a sort of every due job: a tick queues one job per pair.
+bool chooseJob(soci::session& sql, store::Dialect dialect, long long now, Job& job, std::string& state,
+               std::string& key) {
+  struct Pass {
+    const char* filter;
+    const char* order;
+  };
+  for (const Pass& pass : {Pass{"j.state = 'running' AND j.lease_expires_at < :n1 AND ", " ORDER BY j.lease_expires_at, j.id"},
+                           Pass{"j.state = 'queued' AND j.run_at <= :n1 AND ", " ORDER BY j.run_at, j.id"}}) {
+    std::string query = std::string(kClaimColumns) + pass.filter + kPairFree + pass.order + " LIMIT 1";
+    if (dialect == store::Dialect::Postgresql) query += " FOR UPDATE OF j SKIP LOCKED";
+    soci::rowset<soci::row> rows = (sql.prepare << query, soci::use(now), soci::use(now));
+    auto it = rows.begin();
+    if (it == rows.end()) continue;
+    job.id = store::textAt(*it, 0);
+    job.kind = store::textAt(*it, 1);
+    job.pairId = store::textAt(*it, 2);
+    state = store::textAt(*it, 3);
+    job.attempts = static_cast<int>(store::integerAt(*it, 4));
+    job.maxAttempts = static_cast<int>(store::integerAt(*it, 5));
+    key = store::textAt(*it, 6);
+    job.notifiedAtMs = optionalAt(*it, 7);
+    job.requestedAtMs = optionalAt(*it, 8);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 core::Result<JobQueue::Claimed> JobQueue::claimOnce(const std::string& owner, Job& job) {
   std::optional<DeadJob> dead;
   auto claimed = db_.withSession([&](soci::session& sql) -> core::Result<Claimed> {
@@ -239,27 +336,8 @@ core::Result<JobQueue::Claimed> JobQueue::claimOnce(const std::string& owner, Jo
     store::WriteTransaction tx(sql, db_.dialect());
     const long long now = clock_.nowUnixSeconds();
     const long long until = now + options_.lease.count();
-    // A dead worker's job before a queued one of the same priority: it carries the attempts that
-    // tell a crash loop, and taking it absorbs its queued twin (below).
-    std::string query = std::string(kClaimColumns) + kRunnable +
-                        " ORDER BY j.priority DESC, CASE WHEN j.state = 'running' THEN 0 ELSE 1 END, j.run_at, j.id "
-                        "LIMIT 1";
-    if (db_.dialect() == store::Dialect::Postgresql) query += " FOR UPDATE OF j SKIP LOCKED";
     std::string state, key;
-    {
-      soci::rowset<soci::row> rows = (sql.prepare << query, soci::use(now), soci::use(now), soci::use(now));
-      auto it = rows.begin();
-      if (it == rows.end()) return Claimed::None;
-      job.id = store::textAt(*it, 0);
-      job.kind = store::textAt(*it, 1);
-      job.pairId = store::textAt(*it, 2);
-      state = store::textAt(*it, 3);
-      job.attempts = static_cast<int>(store::integerAt(*it, 4));
-      job.maxAttempts = static_cast<int>(store::integerAt(*it, 5));
-      key = store::textAt(*it, 6);
-      job.notifiedAtMs = optionalAt(*it, 7);
-      job.requestedAtMs = optionalAt(*it, 8);
-    }
+    if (!chooseJob(sql, db_.dialect(), now, job, state, key)) return Claimed::None;
     if (options_.afterChoosing) options_.afterChoosing();
     if (state == "running" && job.attempts >= job.maxAttempts) {
       dead = bury(sql, job, now);

@@ -153,23 +153,23 @@ core::Result<std::size_t> SyncService::schedule() {
   auto pushed = pushedCalendars();
   if (!pushed) return std::unexpected(pushed.error());
   const long long safetyCutoff = clock_.nowUnixSeconds() - config_.safetyPollInterval.count();
-  std::size_t added = 0;
+  std::vector<JobQueue::PairRequest> due;
   for (const auto& p : *runnable) {
     // calendars that notify their changes are polled only for safety
     const bool notified = pushed->count(p.sourceCalendarId) &&
                           (p.direction == Direction::OneWay || pushed->count(p.targetCalendarId));
     if (notified && p.lastSuccessAt && *p.lastSuccessAt > safetyCutoff) continue;
-    auto queued = queue_.enqueue("sync_pair", p.id, "sync:" + p.id);
-    if (!queued) return std::unexpected(queued.error());
-    added += *queued ? 1 : 0;
+    due.push_back({p.id, "sync:" + p.id});
   }
+  auto added = queue_.enqueueAll("sync_pair", due);
+  if (!added) return std::unexpected(added.error());
   auto purge = queue_.enqueue("purge", "", "purge");
   if (!purge) return std::unexpected(purge.error());
   if (!config_.pushBaseUrl.empty()) {
     auto maintain = queue_.enqueue("push_maintain", "", "push");
     if (!maintain) return std::unexpected(maintain.error());
   }
-  return added;
+  return *added;
 }
 
 // Calendars with an open push channel (none when push is off).

@@ -24,6 +24,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace soci {
 class session;
@@ -99,6 +100,14 @@ class JobQueue {
   /// the signal, other processes' through NOTIFY calgate_jobs (PostgreSQL).
   core::Result<bool> enqueue(const std::string& kind, const std::string& pairId, const std::string& coalesceKey,
                              std::chrono::seconds delay = std::chrono::seconds(0));
+  struct PairRequest {
+    std::string pairId;
+    std::string coalesceKey;
+  };
+  /// enqueue() of several jobs of `kind` at once, due now (a poll tick): a few hundred per commit,
+  /// one wake-up each, and one statement per request once its job is queued (three, each prepared
+  /// anew, cost a tick ~1 ms per pair on PostgreSQL). Returns how many were added.
+  core::Result<std::size_t> enqueueAll(const std::string& kind, const std::vector<PairRequest>& requests);
   /// enqueue() at once for a push notification that arrived at `notifiedAtMs` (unix ms): the job,
   /// new or the one it coalesces with, remembers the earliest notification it serves (Job::
   /// notifiedAtMs, for the push-to-write latency). A run that fails hands it on to its queued twin.
