@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <set>
 #include <chrono>
 #include <memory>
 #include <array>
@@ -144,6 +145,18 @@ struct DirectionInputs {
   std::vector<FailingEvent> failing;
 };
 
+/// Reads `ids` of a pulled calendar one by one into `into`: the resource now, nullopt when the
+/// server says it is gone; any other error stops. Ids already in `into` are not read again.
+core::Result<void> readEach(const Pulled& side, const std::set<std::string>& ids, detail::SourceReads& into) {
+  for (const auto& id : ids) {
+    if (into.count(id)) continue;
+    auto current = side.provider->getEvent(side.calendar.providerCalendarId, id);
+    if (!current && current.error().code != ErrorCode::NotFound) return std::unexpected(current.error());
+    into[id] = current ? std::optional(std::move(*current)) : std::nullopt;
+  }
+  return {};
+}
+
 core::Result<SideMappings> loadSides(MappingStore& mappings, const std::string& pairId, const CalendarRef& source,
                                      const CalendarRef& target) {
   SideMappings maps;
@@ -180,15 +193,8 @@ core::Result<DirectionInputs> prepareDirection(MappingStore& mappings, FailureSt
   in.holdsSeries = [target = to.provider, calendar = to.calendar.providerCalendarId](const policy::ApprovedWrite& write) {
     return target->holdsSeries(calendar, write);
   };
-  for (const auto& id : detail::DirectionPlanner::copiesToVerify(in)) {
-    auto copy = to.provider->getEvent(to.calendar.providerCalendarId, id);
-    if (copy) {
-      in.verified[id] = std::move(*copy);
-    } else if (copy.error().code == ErrorCode::NotFound) {
-      in.verified[id] = std::nullopt;
-    } else {
-      return std::unexpected(copy.error());
-    }
+  if (auto ok = readEach(to, detail::DirectionPlanner::copiesToVerify(in), in.verified); !ok) {
+    return std::unexpected(ok.error());
   }
   // Two-way: the other direction's copies live in our source. They carry the origin marker, but
   // some clients drop unknown properties when a user edits an event: know them by id as well.
@@ -198,16 +204,7 @@ core::Result<DirectionInputs> prepareDirection(MappingStore& mappings, FailureSt
   DirectionInputs out{std::make_unique<detail::PlanInput>(std::move(in)), {}, nullptr, std::move(*failing)};
   out.planner = std::make_unique<detail::DirectionPlanner>(*out.input);
   // "Does it still exist?": asked before planning, so the planner stays pure.
-  for (const auto& id : out.planner->readsNeeded()) {
-    auto current = from.provider->getEvent(from.calendar.providerCalendarId, id);
-    if (current) {
-      out.reads[id] = std::move(*current);
-    } else if (current.error().code == ErrorCode::NotFound) {
-      out.reads[id] = std::nullopt;
-    } else {
-      return std::unexpected(current.error());
-    }
-  }
+  if (auto ok = readEach(from, out.planner->readsNeeded(), out.reads); !ok) return std::unexpected(ok.error());
   return out;
 }
 
@@ -233,16 +230,8 @@ core::Result<bool> readBackCopies(std::vector<DirectionInputs>& inputs, const st
   bool any = false;
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     if (plans[i].copiesToRead.empty()) continue;
-    const Pulled& to = *sides[1 - i];
-    for (const auto& id : plans[i].copiesToRead) {
-      auto copy = to.provider->getEvent(to.calendar.providerCalendarId, id);
-      if (copy) {
-        inputs[i].input->verified[id] = std::move(*copy);
-      } else if (copy.error().code == ErrorCode::NotFound) {
-        inputs[i].input->verified[id] = std::nullopt;
-      } else {
-        return std::unexpected(copy.error());
-      }
+    if (auto ok = readEach(*sides[1 - i], plans[i].copiesToRead, inputs[i].input->verified); !ok) {
+      return std::unexpected(ok.error());
     }
     any = true;
   }
@@ -251,13 +240,7 @@ core::Result<bool> readBackCopies(std::vector<DirectionInputs>& inputs, const st
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     auto& d = inputs[i];
     d.planner = std::make_unique<detail::DirectionPlanner>(*d.input);
-    const Pulled& from = *sides[i];
-    for (const auto& id : d.planner->readsNeeded()) {
-      if (d.reads.count(id)) continue;
-      auto current = from.provider->getEvent(from.calendar.providerCalendarId, id);
-      if (!current && current.error().code != ErrorCode::NotFound) return std::unexpected(current.error());
-      d.reads[id] = current ? std::optional(std::move(*current)) : std::nullopt;
-    }
+    if (auto ok = readEach(*sides[i], d.planner->readsNeeded(), d.reads); !ok) return std::unexpected(ok.error());
   }
   return true;
 }
