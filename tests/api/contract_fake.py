@@ -123,7 +123,10 @@ def start_gateway(cls, fake, client_id, client_secret, env, name):
 
 
 def wait_synced(api, pair_id):
-    """Asks for a sync of the pair and waits for its status to show a successful one."""
+    """Asks for a sync of the pair and waits for its status to show a successful one with no run
+    queued or running: the request may have queued a second run behind one under way (the pair's
+    first), and a test that changes a calendar next must not race that run's listing."""
     api.post("/v1/pairs/%s/sync" % pair_id)
-    return cg.wait_until(lambda: (lambda s: s if s["last_success_at"] else None)(
-        api.get("/v1/pairs/%s/status" % pair_id).json), timeout=60, what="a successful sync")
+    return cg.wait_until(lambda: (lambda s: s if s["last_success_at"] and not s["job"]["queued"]
+                                  and not s["job"]["running"] else None)(
+        api.get("/v1/pairs/%s/status" % pair_id).json), timeout=60, what="a successful sync, then no run")
