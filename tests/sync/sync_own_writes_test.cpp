@@ -1,11 +1,14 @@
 // calgate does not read back what it wrote: a listing that shows a copy at the ETag calgate
 // recorded after writing it is not fetched (Provider::pullChanges' KnownVersions), and the records
 // of a run's copies are committed in groups (SyncOptions::recordGroup).
+#include "calgate/audit/audit_log.hpp"
 #include "calgate/sync/mapping_store.hpp"
 #include "sync/sync_fixture.hpp"
 
 #include <catch2/catch.hpp>
 #include <soci/soci.h>
+
+#include <map>
 
 using namespace calgate;
 using namespace calgate::sync;
@@ -160,4 +163,67 @@ TEST_CASE("the records of a run's copies are committed in groups, and every copy
     CHECK(later(f).created == 40);
     CHECK(f.home.creates == creates + 40);  // nothing written twice
   }
+}
+
+TEST_CASE("a record group in multi-row statements ends as saving its rows one by one would", "[sync][records]") {
+  SyncFixture f;
+  MappingStore store(f.t.db(), f.clock);
+  auto row = [&](const std::string& event, const std::string& rid, const std::string& resource, const std::string& etag,
+                 MappingState state = MappingState::Synced) {
+    Mapping m;
+    m.pairId = f.pairId;
+    m.sourceCalendarId = f.workCal.id;
+    m.sourceEventId = event;
+    m.sourceRecurrenceId = rid;
+    m.targetEventId = resource;
+    m.targetEtag = etag;
+    m.state = state;
+    m.startAt = 100;
+    if (state == MappingState::Deleted) m.deletedAt = 5;
+    return m;
+  };
+  auto audited = [&](std::vector<Mapping> ms, const std::string& what) {
+    audit::AuditEntry e;
+    e.userId = "usr_records";
+    e.action = "sync.test";
+    e.objectRef = what;
+    return StepRecord{std::move(ms), e};
+  };
+  std::vector<StepRecord> group;
+  group.push_back(audited({row("series", "", "R1", "e1")}, "1"));
+  group.push_back(audited({row("series", "20261201T080000Z", "R1", "e2")}, "2"));  // an exception in the series' resource
+  Mapping again = row("series", "", "R1", "e3");
+  again.startAt = 200;  // the same key twice in one group: the last save wins
+  group.push_back(audited({again}, "3"));
+  group.push_back(audited({row("moved", "", "R2", "e4")}, "4"));
+  group.push_back(audited({row("moved", "", "R3", "e5", MappingState::Deleted)}, "5"));
+  group.push_back({{row("kept", "", "R2", "e6")}, std::nullopt});  // shares R2 with "moved"'s first save
+  for (int i = 0; i < 300; ++i) {  // more rows than one statement takes
+    group.push_back(audited({row("bulk" + std::to_string(i), "", "B" + std::to_string(i), "b" + std::to_string(i))},
+                            "bulk"));
+  }
+  REQUIRE(store.recordSteps(group));
+
+  auto loaded = store.load(f.pairId, f.workCal.id);
+  REQUIRE(loaded);
+  REQUIRE(loaded->size() == 304);
+  std::map<std::string, Mapping> by;
+  for (const auto& m : *loaded) by[m.sourceEventId + "/" + m.sourceRecurrenceId] = m;
+  CHECK(by["series/"].targetEtag == "e3");
+  CHECK(by["series/"].startAt == 200);
+  CHECK(by["series/20261201T080000Z"].targetEtag == "e3");  // every synced mapping of R1 took its last ETag
+  CHECK(by["moved/"].state == MappingState::Deleted);
+  CHECK(by["moved/"].targetEventId == "R3");
+  CHECK(by["moved/"].targetEtag == "e5");
+  CHECK(by["kept/"].targetEtag == "e6");
+  CHECK(by["bulk299/"].targetEtag == "b299");
+  // the audit entries in order, the chain whole
+  CHECK(count(f, "SELECT COUNT(*) FROM audit_log WHERE user_id = 'usr_records'") == 305);
+  CHECK(count(f, "SELECT COUNT(*) FROM audit_log WHERE user_id = 'usr_records' AND object_ref = 'bulk'") == 300);
+  auto verified = audit::AuditLog(f.t.db(), f.clock).verify();
+  REQUIRE(verified);
+  CHECK(*verified >= 305);
+  // the order of the chain is the order of the steps
+  CHECK(count(f, "SELECT COUNT(*) FROM audit_log a JOIN audit_log b ON b.seq > a.seq WHERE a.object_ref = '5' AND "
+                 "b.object_ref = '4' AND a.user_id = 'usr_records'") == 0);
 }

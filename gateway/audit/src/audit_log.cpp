@@ -5,6 +5,7 @@
 #include "calgate/store/transaction.hpp"
 
 #include <nlohmann/json.hpp>
+#include "calgate/store/multi_row.hpp"
 #include "calgate/store/row_values.hpp"
 
 #include <soci/soci.h>
@@ -44,25 +45,36 @@ void AuditLog::appendAllWithin(soci::session& sql, store::Dialect dialect, const
   soci::indicator ind = soci::i_null;
   sql << "SELECT entry_sha256 FROM audit_log ORDER BY seq DESC LIMIT 1", soci::into(prev, ind);
   if (!sql.got_data() || ind == soci::i_null) prev = kGenesis;
-  std::string actor, userId, action, objectRef, decision, details, hash;
-  soci::indicator userInd = soci::i_ok;
-  soci::statement insert =
-      (sql.prepare << "INSERT INTO audit_log (at, actor, user_id, action, object_ref, decision, details_json, "
-                      "prev_sha256, entry_sha256) VALUES (:a, :ac, :u, :act, :o, :d, :j, :p, :h)",
-       soci::use(at), soci::use(actor), soci::use(userId, userInd), soci::use(action), soci::use(objectRef),
-       soci::use(decision), soci::use(details), soci::use(prev), soci::use(hash));
-  for (const AuditEntry* e : entries) {
-    details = detailsJson(*e);
-    if (details.size() > 16384) details = R"({"truncated":"details over 16 KiB"})";
-    hash = entryHash(prev, {at, e->actor, e->userId, e->action, e->objectRef, e->decision, details});
-    actor = e->actor;
-    userId = e->userId;
-    userInd = e->userId.empty() ? soci::i_null : soci::i_ok;
-    action = e->action;
-    objectRef = e->objectRef;
-    decision = e->decision;
-    insert.execute(true);
-    prev = hash;
+  // the chain in memory, then the rows in multi-row INSERTs (one round trip per chunk)
+  struct Row {
+    std::string details, prev, hash;
+    soci::indicator userInd = soci::i_ok;
+  };
+  std::vector<Row> rows(entries.size());  // bound by address: sized before binding
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const AuditEntry& e = *entries[i];
+    Row& r = rows[i];
+    r.details = detailsJson(e);
+    if (r.details.size() > 16384) r.details = R"({"truncated":"details over 16 KiB"})";
+    r.prev = prev;
+    r.hash = entryHash(prev, {at, e.actor, e.userId, e.action, e.objectRef, e.decision, r.details});
+    r.userInd = e.userId.empty() ? soci::i_null : soci::i_ok;
+    prev = r.hash;
+  }
+  constexpr std::size_t kColumns = 9;
+  const std::size_t chunk = store::rowsPerStatement(kColumns);
+  for (std::size_t from = 0; from < rows.size(); from += chunk) {
+    const std::size_t n = std::min(chunk, rows.size() - from);
+    soci::details::prepare_temp_type insert =
+        (sql.prepare << "INSERT INTO audit_log (at, actor, user_id, action, object_ref, decision, details_json, "
+                        "prev_sha256, entry_sha256) VALUES " + store::valuesList(dialect, n, kColumns));
+    for (std::size_t i = from; i < from + n; ++i) {
+      const AuditEntry& e = *entries[i];
+      insert, soci::use(at), soci::use(e.actor), soci::use(e.userId, rows[i].userInd), soci::use(e.action),
+          soci::use(e.objectRef), soci::use(e.decision), soci::use(rows[i].details), soci::use(rows[i].prev),
+          soci::use(rows[i].hash);
+    }
+    soci::statement(insert).execute(true);
   }
 }
 

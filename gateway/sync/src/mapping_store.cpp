@@ -3,9 +3,14 @@
 #include "calgate/core/ids.hpp"
 #include "calgate/store/transaction.hpp"
 
+#include "calgate/store/multi_row.hpp"
 #include "calgate/store/row_values.hpp"
 
 #include <soci/soci.h>
+
+#include <map>
+#include <span>
+#include <tuple>
 
 namespace calgate::sync {
 
@@ -120,6 +125,120 @@ class RowWriter {
   std::unique_ptr<soci::statement> upsert_, etag_;
 };
 
+// A record group's mappings in a few statements rather than two each: the upserts as multi-row
+// INSERTs, then each copy's ETag on every synced mapping of its resource as one UPDATE per pair and
+// chunk. The end state is that of saving the rows one by one in order (RowWriter): of a key saved
+// twice, the last save; of a resource, the ETag of its last synced save.
+class GroupWriter {
+ public:
+  GroupWriter(soci::session& sql, store::Dialect dialect, long long now) : sql_(sql), dialect_(dialect), now_(now) {}
+
+  void save(const std::vector<StepRecord>& steps) {
+    std::vector<const Mapping*> all;
+    for (const auto& step : steps) {
+      for (const auto& m : step.mappings) all.push_back(&m);
+    }
+    // one row per key (a statement may not upsert a row twice), at its last save's place
+    std::map<std::tuple<std::string_view, std::string_view, std::string_view, std::string_view>, std::size_t> last;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      last[{all[i]->pairId, all[i]->sourceCalendarId, all[i]->sourceEventId, all[i]->sourceRecurrenceId}] = i;
+    }
+    std::vector<const Mapping*> rows;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      if (last[{all[i]->pairId, all[i]->sourceCalendarId, all[i]->sourceEventId, all[i]->sourceRecurrenceId}] == i) {
+        rows.push_back(all[i]);
+      }
+    }
+    const std::size_t chunk = store::rowsPerStatement(kColumns);
+    for (std::size_t at = 0; at < rows.size(); at += chunk) {
+      upsert(std::span(rows).subspan(at, std::min(chunk, rows.size() - at)));
+    }
+    linkEtags(all);
+  }
+
+ private:
+  static constexpr std::size_t kColumns = 18;
+  struct Cells {
+    std::string id, state;
+    int allDay = 0, recurring = 0;
+    long long deletedAt = 0, expandedUntil = 0;
+    soci::indicator deletedInd = soci::i_null, expandedInd = soci::i_null;
+  };
+
+  void upsert(std::span<const Mapping* const> rows) {
+    std::vector<Cells> cells(rows.size());  // bound by address: sized before binding
+    soci::details::prepare_temp_type st =
+        (sql_.prepare << "INSERT INTO mappings (id, pair_id, source_calendar_id, source_event_id, source_recurrence_id, "
+                         "source_etag, target_event_id, target_etag, content_sha256, start_at, end_at, all_day, state, "
+                         "deleted_at, recurring, created_at, updated_at, expanded_until) VALUES " +
+                             store::valuesList(dialect_, rows.size(), kColumns) + " " + kOnConflict);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const Mapping& m = *rows[i];
+      Cells& c = cells[i];
+      c.id = core::newId("map");
+      c.state = std::string(toString(m.state));
+      c.allDay = m.allDay ? 1 : 0;
+      c.recurring = m.recurring ? 1 : 0;
+      c.deletedAt = m.deletedAt.value_or(0);
+      c.deletedInd = m.deletedAt ? soci::i_ok : soci::i_null;
+      c.expandedUntil = m.expandedUntil.value_or(0);
+      c.expandedInd = m.expandedUntil ? soci::i_ok : soci::i_null;
+      st, soci::use(c.id), soci::use(m.pairId), soci::use(m.sourceCalendarId), soci::use(m.sourceEventId),
+          soci::use(m.sourceRecurrenceId), soci::use(m.sourceEtag), soci::use(m.targetEventId),
+          soci::use(m.targetEtag), soci::use(m.contentSha256), soci::use(m.startAt), soci::use(m.endAt),
+          soci::use(c.allDay), soci::use(c.state), soci::use(c.deletedAt, c.deletedInd), soci::use(c.recurring),
+          soci::use(now_), soci::use(now_), soci::use(c.expandedUntil, c.expandedInd);
+    }
+    soci::statement(st).execute(true);
+  }
+
+  // Per pair, each resource's last synced ETag, then one UPDATE per chunk of resources.
+  void linkEtags(const std::vector<const Mapping*>& all) {
+    std::map<std::string_view, std::map<std::string_view, std::string_view>> etags;  // pair -> resource -> ETag
+    for (const Mapping* m : all) {
+      if (!m->targetEventId.empty() && m->state == MappingState::Synced) {
+        etags[m->pairId][m->targetEventId] = m->targetEtag;
+      }
+    }
+    const std::size_t chunk = store::rowsPerStatement(4);
+    for (const auto& [pair, resources] : etags) {
+      std::vector<std::pair<std::string, std::string>> list(resources.begin(), resources.end());
+      for (std::size_t at = 0; at < list.size(); at += chunk) {
+        update(std::string(pair), std::span(list).subspan(at, std::min(chunk, list.size() - at)));
+      }
+    }
+  }
+
+  void update(const std::string& pair, std::span<const std::pair<std::string, std::string>> resources) {
+    std::string cases, in;
+    for (std::size_t i = 0; i < resources.size(); ++i) {
+      const std::string n = std::to_string(i);
+      cases += " WHEN " + store::parameter(dialect_, "t" + n) + " THEN " + store::parameter(dialect_, "e" + n);
+      in += (i ? ", " : "") + store::parameter(dialect_, "i" + n);
+    }
+    soci::details::prepare_temp_type st =
+        (sql_.prepare << "UPDATE mappings SET target_etag = CASE target_event_id" + cases +
+                             " END WHERE pair_id = " + store::parameter(dialect_, "p") +
+                             " AND state = 'synced' AND target_event_id IN (" + in + ")");
+    for (const auto& [resource, etag] : resources) st, soci::use(resource), soci::use(etag);
+    st, soci::use(pair);
+    for (const auto& r : resources) st, soci::use(r.first);
+    soci::statement(st).execute(true);
+  }
+
+  static constexpr const char* kOnConflict =
+      "ON CONFLICT (pair_id, source_calendar_id, source_event_id, source_recurrence_id) DO UPDATE SET "
+      "source_etag = excluded.source_etag, target_event_id = excluded.target_event_id, "
+      "target_etag = excluded.target_etag, content_sha256 = excluded.content_sha256, "
+      "start_at = excluded.start_at, end_at = excluded.end_at, all_day = excluded.all_day, "
+      "state = excluded.state, deleted_at = excluded.deleted_at, recurring = excluded.recurring, "
+      "updated_at = excluded.updated_at, expanded_until = excluded.expanded_until";
+
+  soci::session& sql_;
+  store::Dialect dialect_;
+  long long now_;
+};
+
 void setEtagRows(soci::session& sql, const std::string& pairId, const std::string& targetEventId,
                  const std::string& etag) {
   sql << "UPDATE mappings SET target_etag = :e WHERE pair_id = :p AND target_event_id = :t AND state = 'synced'",
@@ -150,11 +269,10 @@ core::Result<void> MappingStore::recordSteps(const std::vector<StepRecord>& step
   if (steps.empty()) return {};
   return db_.withSession([&](soci::session& sql) -> core::Result<void> {
     const long long now = clock_.nowUnixSeconds();
-    RowWriter rows(sql, now);  // before the transaction: its statements go after it ends
     store::WriteTransaction tx(sql, db_.dialect());
+    GroupWriter(sql, db_.dialect(), now).save(steps);
     std::vector<const audit::AuditEntry*> entries;
     for (const auto& step : steps) {
-      for (const auto& m : step.mappings) rows.save(m);
       if (step.entry) entries.push_back(&*step.entry);
     }
     audit::AuditLog::appendAllWithin(sql, db_.dialect(), entries, now);
