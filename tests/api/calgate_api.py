@@ -312,6 +312,19 @@ def base_env():
     return env
 
 
+def json_lines(text):
+    """The JSON objects of a log, one per line (other lines skipped)."""
+    out = []
+    for raw in text.splitlines():
+        raw = raw.strip()
+        if raw.startswith("{"):
+            try:
+                out.append(json.loads(raw))
+            except ValueError:
+                pass
+    return out
+
+
 class Calgate:
     """One `calgate serve` on a free port with a private data directory (SQLite)."""
 
@@ -365,15 +378,7 @@ class Calgate:
             return ""
 
     def log_lines(self):
-        out = []
-        for raw in self.log_text().splitlines():
-            raw = raw.strip()
-            if raw.startswith("{"):
-                try:
-                    out.append(json.loads(raw))
-                except ValueError:
-                    pass
-        return out
+        return json_lines(self.log_text())
 
     def stop(self):
         """Stops calgate with SIGTERM. It must exit cleanly (code 0) and its log must hold no
