@@ -12,8 +12,9 @@ per user (a Radicale user of its own), each pair its own source and target calen
 each source. Prints one line per measure:
   setup: users, accounts, pairs made (through the REST API, as a user would)
   initial: the first sync of every pair: events copied, wall seconds, events/s
-  steady: over --rounds poll intervals, the changes made (one new event in 1 % of the sources per
-    interval, each at a random moment of it) and the change-to-copy latency of each (the change's
+  steady: over --rounds poll intervals (after one more for the polls that fell due during the
+    initial sync), the changes made (one new event in 1 % of the sources per interval, each at a
+    random moment of it) and the change-to-copy latency of each (the change's
     PUT to the end of the run that copied it, from calgate's log): p50, p99, max; the copies missing
   cost: CPU seconds per poll interval and RSS of each process, requests the server answered per
     interval, database size per pair
@@ -31,6 +32,7 @@ import math
 import os
 import random
 import resource
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -57,7 +59,9 @@ def say(text):
 class DelayingProxy:
     """A TCP proxy on 127.0.0.1 in front of the CalDAV server: every answer waits `delay` seconds
     before its first byte goes back, as a distant server's would. Counts the requests (a request is
-    client bytes after an answer, or the first on a connection)."""
+    client bytes after an answer, or the first on a connection). Connection setup is not delayed:
+    servers keep connections alive, Radicale (HTTP/1.0) does not, so calgate opens one per request
+    here, which a distant server would charge one more round trip (and TLS) for."""
 
     def __init__(self, upstream, delay):
         self.host, self.port_up = upstream
@@ -229,7 +233,7 @@ def private_database(cluster_url):
 
 def setup(args, servers, dav, proxy):
     """Users, their Radicale users and calendars, accounts and pairs; returns {pair id: (user, source)}."""
-    users = max(1, args.pairs // PAIRS_PER_USER)
+    users = -(-args.pairs // PAIRS_PER_USER)
     tag = uuid.uuid4().hex[:6]
     names = ["s%s-%05d" % (tag, i) for i in range(users)]
     dav.add_users(names)
@@ -303,7 +307,7 @@ def steady(args, servers, tails, pairs, dav, proxy):
     changing = max(1, round(len(pairs) * args.change_share))
     ids = sorted(pairs)
     plan = []  # (when, pair)
-    t0 = time.time() + 1
+    t0 = time.time()
     for r in range(args.rounds):
         for pair in random.sample(ids, changing):
             plan.append((t0 + r * args.interval + random.uniform(0, args.interval), pair))
@@ -318,10 +322,11 @@ def steady(args, servers, tails, pairs, dav, proxy):
     for n, (when, pair) in enumerate(plan):
         time.sleep(max(0.0, when - time.time()))
         user, calendar = pairs[pair]
+        made.append((pair, time.time()))  # before the PUT: a run may copy it before the answer is back
         dav.put_event(user, calendar, "change-%d" % n, day + datetime.timedelta(days=10 + n % 20, hours=n % 8))
-        made.append((pair, time.time()))
         runs += finished_runs(tails)
-    busy = time.time() - (t0 - 1)
+    time.sleep(max(0.0, horizon - time.time()))  # the window: exactly --rounds intervals
+    busy = time.time() - t0
     cpu = [vs.process_cpu(s.proc.pid) - c for s, c in zip(servers, cpu0)]
     others = (vs.process_cpu(dav.pid) - others0[0], own_cpu() - others0[1])
     requests = proxy.requests - requests0
@@ -333,7 +338,7 @@ def steady(args, servers, tails, pairs, dav, proxy):
         if not missing or time.time() > deadline:
             break
         time.sleep(1)
-    durations = [seconds for _, end, _, seconds in runs if end <= t0 - 1 + busy]
+    durations = [seconds for _, end, _, seconds in runs if t0 <= end <= t0 + busy]
     return {"changes": len(made), "latencies": latencies, "missing": missing, "cpu": cpu, "busy": busy,
             "requests": requests, "server_cpu": others[0], "bench_cpu": others[1],
             "durations": durations}
@@ -358,11 +363,18 @@ def match(made, runs):
 
 
 def database_bytes(args, servers):
+    """The database's size: PostgreSQL's pg_database_size; SQLite's file after a checkpoint (the
+    WAL holds copies of pages, not more data)."""
     if args.postgres_url:
         out = subprocess.run(["psql", args.postgres_url, "-qAtc", "SELECT pg_database_size(current_database())"],
                              check=True, capture_output=True, text=True).stdout
         return int(out.strip())
     path = servers[0].db_path
+    conn = sqlite3.connect(path, timeout=30)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
     return sum(os.path.getsize(p) for p in (path, path + "-wal") if os.path.exists(p))
 
 
@@ -394,12 +406,13 @@ def main():
     try:
         servers = start_processes(args, args.processes)
         tails = [LogTail(s.log_path) for s in servers]
+        empty = database_bytes(args, servers)  # migrated, no users yet
         say("scale_e2e: %d pairs, %s, %d process(es) x %d workers, latency %g ms, poll interval %d s" % (
             args.pairs, "PostgreSQL" if args.postgres_url else "SQLite", args.processes, args.workers,
             args.latency_ms, args.interval))
         t0 = time.time()
         pairs, tokens = setup(args, servers, dav, proxy)
-        say("setup: %d users, %d pairs in %.1f s" % (len(pairs) // PAIRS_PER_USER or 1, len(pairs), time.time() - t0))
+        say("setup: %d users, %d pairs in %.1f s" % (-(-len(pairs) // PAIRS_PER_USER), len(pairs), time.time() - t0))
         t0 = time.time()
         cpu0 = [vs.process_cpu(s.proc.pid) for s in servers]
         enable(tokens)
@@ -410,25 +423,34 @@ def main():
             "%.0f events/s, %.0f pairs/s; calgate CPU %.2f s (%.2f ms per event)" % (
                 len(done), len(pairs), events, last - t0, events / max(last - t0, 1e-9),
                 len(done) / max(last - t0, 1e-9), cpu, 1000 * cpu / max(events, 1)))
+        # one interval for the polls that fell due during the initial sync; then the window
+        time.sleep(args.interval)
+        finished_runs(tails)
         result = steady(args, servers, tails, pairs, dav, proxy)
         lat = result["latencies"]
         say("steady: %d changes over %d intervals, %d copied; change-to-copy p50 %.2f s, p99 %.2f s, max %.2f s "
-            "(poll interval %d s); %d not copied" % (result["changes"], args.rounds, len(lat), percentile(lat, 50),
+            "(poll interval %d s; with fewer than 100 changes p99 is the max); %d not copied" % (
+                result["changes"], args.rounds, len(lat), percentile(lat, 50),
                                                       percentile(lat, 99), max(lat) if lat else float("nan"),
                                                       args.interval, result["missing"]))
         runs = result["durations"]
         say("runs: %d over the intervals (%.0f per interval), each p50 %.2f s, p99 %.2f s (pull, plan, write)" % (
-            len(runs), len(runs) / (result["busy"] / args.interval), percentile(runs, 50), percentile(runs, 99)))
-        intervals = result["busy"] / args.interval
+            len(runs), len(runs) / args.rounds, percentile(runs, 50), percentile(runs, 99)))
+        intervals = args.rounds
         say("cost: CPU per interval %s s; RSS %s MiB; server requests per interval %.0f; database %.1f KiB per pair" % (
             "/".join("%.2f" % (c / intervals) for c in result["cpu"]),
             "/".join("%.0f" % rss_mib(s.proc.pid) for s in servers), result["requests"] / intervals,
-            database_bytes(args, servers) / 1024 / len(pairs)))
+            (database_bytes(args, servers) - empty) / 1024 / len(pairs)))
         say("beside it: Radicale %.2f s CPU per interval, the proxy and this driver %.2f s (2 cores in all)" % (
             result["server_cpu"] / intervals, result["bench_cpu"] / intervals))
     finally:
         for s in servers:
-            s.cleanup()
+            try:
+                s.cleanup()
+            except (AssertionError, OSError) as e:
+                say("cleanup: %s" % e)
+                if s.proc:
+                    s.proc.kill()
         proxy.stop()
         if drop:
             drop()

@@ -189,7 +189,10 @@ TEST_CASE("a record group in multi-row statements ends as saving its rows one by
     e.objectRef = what;
     return StepRecord{std::move(ms), e};
   };
+  // rows of an earlier group: one of R1's, and one a later save of its key leaves denied
+  REQUIRE(store.recordSteps({{{row("series", "20261208T080000Z", "R1", "old"), row("refused", "", "R9", "r")}, {}}}));
   std::vector<StepRecord> group;
+  group.push_back(audited({row("refused", "", "", "", MappingState::Denied)}, "0"));
   group.push_back(audited({row("series", "", "R1", "e1")}, "1"));
   group.push_back(audited({row("series", "20261201T080000Z", "R1", "e2")}, "2"));  // an exception in the series' resource
   Mapping again = row("series", "", "R1", "e3");
@@ -206,23 +209,26 @@ TEST_CASE("a record group in multi-row statements ends as saving its rows one by
 
   auto loaded = store.load(f.pairId, f.workCal.id);
   REQUIRE(loaded);
-  REQUIRE(loaded->size() == 304);
+  REQUIRE(loaded->size() == 306);
   std::map<std::string, Mapping> by;
   for (const auto& m : *loaded) by[m.sourceEventId + "/" + m.sourceRecurrenceId] = m;
   CHECK(by["series/"].targetEtag == "e3");
   CHECK(by["series/"].startAt == 200);
   CHECK(by["series/20261201T080000Z"].targetEtag == "e3");  // every synced mapping of R1 took its last ETag
+  CHECK(by["series/20261208T080000Z"].targetEtag == "e3");  // an earlier group's too
+  CHECK(by["refused/"].state == MappingState::Denied);
+  CHECK(by["refused/"].targetEventId.empty());
   CHECK(by["moved/"].state == MappingState::Deleted);
   CHECK(by["moved/"].targetEventId == "R3");
   CHECK(by["moved/"].targetEtag == "e5");
   CHECK(by["kept/"].targetEtag == "e6");
   CHECK(by["bulk299/"].targetEtag == "b299");
   // the audit entries in order, the chain whole
-  CHECK(count(f, "SELECT COUNT(*) FROM audit_log WHERE user_id = 'usr_records'") == 305);
+  CHECK(count(f, "SELECT COUNT(*) FROM audit_log WHERE user_id = 'usr_records'") == 306);
   CHECK(count(f, "SELECT COUNT(*) FROM audit_log WHERE user_id = 'usr_records' AND object_ref = 'bulk'") == 300);
   auto verified = audit::AuditLog(f.t.db(), f.clock).verify();
   REQUIRE(verified);
-  CHECK(*verified >= 305);
+  CHECK(*verified >= 306);
   // the order of the chain is the order of the steps
   CHECK(count(f, "SELECT COUNT(*) FROM audit_log a JOIN audit_log b ON b.seq > a.seq WHERE a.object_ref = '5' AND "
                  "b.object_ref = '4' AND a.user_id = 'usr_records'") == 0);

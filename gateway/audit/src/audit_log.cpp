@@ -65,16 +65,21 @@ void AuditLog::appendAllWithin(soci::session& sql, store::Dialect dialect, const
   const std::size_t chunk = store::rowsPerStatement(kColumns);
   for (std::size_t from = 0; from < rows.size(); from += chunk) {
     const std::size_t n = std::min(chunk, rows.size() - from);
-    soci::details::prepare_temp_type insert =
-        (sql.prepare << "INSERT INTO audit_log (at, actor, user_id, action, object_ref, decision, details_json, "
-                        "prev_sha256, entry_sha256) VALUES " + store::valuesList(dialect, n, kColumns));
-    for (std::size_t i = from; i < from + n; ++i) {
-      const AuditEntry& e = *entries[i];
-      insert, soci::use(at), soci::use(e.actor), soci::use(e.userId, rows[i].userInd), soci::use(e.action),
-          soci::use(e.objectRef), soci::use(e.decision), soci::use(rows[i].details), soci::use(rows[i].prev),
-          soci::use(rows[i].hash);
-    }
-    soci::statement(insert).execute(true);
+    const std::string query = "INSERT INTO audit_log (at, actor, user_id, action, object_ref, decision, details_json, "
+                              "prev_sha256, entry_sha256) VALUES " + store::valuesList(dialect, n, kColumns);
+    store::executeOnce(sql, query, [&](soci::statement& st) {
+      for (std::size_t i = from; i < from + n; ++i) {
+        const AuditEntry& e = *entries[i];
+        st.exchange(soci::use(at));
+        st.exchange(soci::use(e.actor));
+        st.exchange(soci::use(e.userId, rows[i].userInd));
+        const std::initializer_list<const std::string*> texts = {&e.action, &e.objectRef, &e.decision,
+                                                                  &rows[i].details, &rows[i].prev, &rows[i].hash};
+        for (const std::string* text : texts) {
+          st.exchange(soci::use(*text));
+        }
+      }
+    });
   }
 }
 

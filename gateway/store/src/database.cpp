@@ -227,9 +227,10 @@ void Database::revive(soci::session& s) const {
 }
 
 core::Result<void> Database::runWithSession(const std::function<void(soci::session&)>& work) {
+  // the retry runs on the same session, revived: another one leased instead could be dead too
+  auto session = acquire();
+  if (!session) return std::unexpected(session.error());
   for (int attempt = 0;; ++attempt) {
-    auto session = acquire();
-    if (!session) return std::unexpected(session.error());
     try {
       work(**session);
       return {};

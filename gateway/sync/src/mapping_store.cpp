@@ -167,29 +167,40 @@ class GroupWriter {
 
   void upsert(std::span<const Mapping* const> rows) {
     std::vector<Cells> cells(rows.size());  // bound by address: sized before binding
-    soci::details::prepare_temp_type st =
-        (sql_.prepare << "INSERT INTO mappings (id, pair_id, source_calendar_id, source_event_id, source_recurrence_id, "
-                         "source_etag, target_event_id, target_etag, content_sha256, start_at, end_at, all_day, state, "
-                         "deleted_at, recurring, created_at, updated_at, expanded_until) VALUES " +
-                             store::valuesList(dialect_, rows.size(), kColumns) + " " + kOnConflict);
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      const Mapping& m = *rows[i];
-      Cells& c = cells[i];
-      c.id = core::newId("map");
-      c.state = std::string(toString(m.state));
-      c.allDay = m.allDay ? 1 : 0;
-      c.recurring = m.recurring ? 1 : 0;
-      c.deletedAt = m.deletedAt.value_or(0);
-      c.deletedInd = m.deletedAt ? soci::i_ok : soci::i_null;
-      c.expandedUntil = m.expandedUntil.value_or(0);
-      c.expandedInd = m.expandedUntil ? soci::i_ok : soci::i_null;
-      st, soci::use(c.id), soci::use(m.pairId), soci::use(m.sourceCalendarId), soci::use(m.sourceEventId),
-          soci::use(m.sourceRecurrenceId), soci::use(m.sourceEtag), soci::use(m.targetEventId),
-          soci::use(m.targetEtag), soci::use(m.contentSha256), soci::use(m.startAt), soci::use(m.endAt),
-          soci::use(c.allDay), soci::use(c.state), soci::use(c.deletedAt, c.deletedInd), soci::use(c.recurring),
-          soci::use(now_), soci::use(now_), soci::use(c.expandedUntil, c.expandedInd);
-    }
-    soci::statement(st).execute(true);
+    const std::string query =
+        "INSERT INTO mappings (id, pair_id, source_calendar_id, source_event_id, source_recurrence_id, source_etag, "
+        "target_event_id, target_etag, content_sha256, start_at, end_at, all_day, state, deleted_at, recurring, "
+        "created_at, updated_at, expanded_until) VALUES " +
+        store::valuesList(dialect_, rows.size(), kColumns) + " " + kOnConflict;
+    store::executeOnce(sql_, query, [&](soci::statement& st) {
+      for (std::size_t i = 0; i < rows.size(); ++i) {
+        const Mapping& m = *rows[i];
+        Cells& c = cells[i];
+        c.id = core::newId("map");
+        c.state = std::string(toString(m.state));
+        c.allDay = m.allDay ? 1 : 0;
+        c.recurring = m.recurring ? 1 : 0;
+        c.deletedAt = m.deletedAt.value_or(0);
+        c.deletedInd = m.deletedAt ? soci::i_ok : soci::i_null;
+        c.expandedUntil = m.expandedUntil.value_or(0);
+        c.expandedInd = m.expandedUntil ? soci::i_ok : soci::i_null;
+        const std::initializer_list<const std::string*> texts = {
+            &c.id, &m.pairId, &m.sourceCalendarId, &m.sourceEventId, &m.sourceRecurrenceId,
+            &m.sourceEtag, &m.targetEventId, &m.targetEtag, &m.contentSha256};
+        for (const std::string* text : texts) {
+          st.exchange(soci::use(*text));
+        }
+        st.exchange(soci::use(m.startAt));
+        st.exchange(soci::use(m.endAt));
+        st.exchange(soci::use(c.allDay));
+        st.exchange(soci::use(c.state));
+        st.exchange(soci::use(c.deletedAt, c.deletedInd));
+        st.exchange(soci::use(c.recurring));
+        st.exchange(soci::use(now_));
+        st.exchange(soci::use(now_));
+        st.exchange(soci::use(c.expandedUntil, c.expandedInd));
+      }
+    });
   }
 
   // Per pair, each resource's last synced ETag, then one UPDATE per chunk of resources.
@@ -216,14 +227,17 @@ class GroupWriter {
       cases += " WHEN " + store::parameter(dialect_, "t" + n) + " THEN " + store::parameter(dialect_, "e" + n);
       in += (i ? ", " : "") + store::parameter(dialect_, "i" + n);
     }
-    soci::details::prepare_temp_type st =
-        (sql_.prepare << "UPDATE mappings SET target_etag = CASE target_event_id" + cases +
-                             " END WHERE pair_id = " + store::parameter(dialect_, "p") +
-                             " AND state = 'synced' AND target_event_id IN (" + in + ")");
-    for (const auto& [resource, etag] : resources) st, soci::use(resource), soci::use(etag);
-    st, soci::use(pair);
-    for (const auto& r : resources) st, soci::use(r.first);
-    soci::statement(st).execute(true);
+    const std::string query = "UPDATE mappings SET target_etag = CASE target_event_id" + cases +
+                              " END WHERE pair_id = " + store::parameter(dialect_, "p") +
+                              " AND state = 'synced' AND target_event_id IN (" + in + ")";
+    store::executeOnce(sql_, query, [&](soci::statement& st) {
+      for (const auto& [resource, etag] : resources) {
+        st.exchange(soci::use(resource));
+        st.exchange(soci::use(etag));
+      }
+      st.exchange(soci::use(pair));
+      for (const auto& r : resources) st.exchange(soci::use(r.first));
+    });
   }
 
   static constexpr const char* kOnConflict =

@@ -6,6 +6,8 @@
 
 #include "calgate/store/database.hpp"
 
+#include <soci/soci.h>
+
 #include <algorithm>
 #include <cstddef>
 #include <string>
@@ -38,6 +40,20 @@ inline std::string valuesList(Dialect dialect, std::size_t rows, std::size_t col
     out += ')';
   }
   return out;
+}
+
+/// Runs `query` once, with the values `bind(statement)` hands to `statement.exchange(soci::use(...))`,
+/// as a one-time statement: on PostgreSQL one round trip (PQexecParams), no server-side prepared
+/// statement to deallocate afterwards (a deallocation inside a failed transaction would fail and
+/// leave it behind on the pooled connection). Throws soci::soci_error (use inside withSession).
+template <class Bind>
+void executeOnce(soci::session& sql, const std::string& query, Bind&& bind) {
+  soci::statement st(sql);
+  bind(st);
+  st.alloc();
+  st.prepare(query, soci::details::st_one_time_query);
+  st.define_and_bind();
+  st.execute(true);
 }
 
 }  // namespace calgate::store
