@@ -2,7 +2,8 @@
 /// Statements over many rows at once: a record group's mappings or audit entries reach the database
 /// in one INSERT per chunk (one round trip on PostgreSQL, one parse on SQLite) instead of one
 /// statement each. The caller binds the values in row order, columns within a row, each from a
-/// variable that outlives the statement. Pure functions; thread-safe.
+/// variable that outlives the statement. The text helpers are pure; executeOnce uses the session
+/// it is given (one thread's, inside withSession).
 
 #include "calgate/store/database.hpp"
 
