@@ -2,7 +2,8 @@
 # calgate side by side with vdirsyncer on one Radicale on loopback (bench/vs_vdirsyncer.py): the
 # initial copy of N events and the sync right after it, wall and CPU of both tools, and the server's
 # floor. Starts a private Radicale (tests/services/caldav.sh) and stops it afterwards.
-#   bench/vs-vdirsyncer.sh [--events N] [--bin-dir DIR]
+#   bench/vs-vdirsyncer.sh [--events N] [--bin-dir DIR] [--calgate-only] [--perf FILE]
+# --calgate-only: calgate and the server's floor only; --perf FILE: perf record of calgate's initial run.
 # --bin-dir: a build tree with gateway/calgate and admin-cli/calgate-admin (default build/release,
 # else build/dev). vdirsyncer comes from Debian (apt-get install vdirsyncer); only this uses it.
 set -euo pipefail
@@ -12,11 +13,11 @@ args=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --bin-dir) bin_dir=$2; shift 2 ;;
-    -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) args+=("$1"); shift ;;
   esac
 done
-command -v vdirsyncer >/dev/null || { echo "vs-vdirsyncer.sh: vdirsyncer is missing: apt-get install vdirsyncer" >&2; exit 1; }
+[[ " ${args[*]} " == *" --calgate-only "* ]] || command -v vdirsyncer >/dev/null || { echo "vs-vdirsyncer.sh: vdirsyncer is missing: apt-get install vdirsyncer" >&2; exit 1; }
 if [[ -z "$bin_dir" ]]; then
   for candidate in "$src/build/release" "$src/build/dev"; do
     if [[ -x "$candidate/gateway/calgate" ]]; then bin_dir=$candidate; break; fi

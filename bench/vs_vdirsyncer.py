@@ -17,6 +17,7 @@ import datetime
 import http.client
 import os
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -69,7 +70,7 @@ def process_cpu(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def calgate_runs(dav, items):
+def calgate_runs(dav, items, perf_output=None):
     server = cg.Calgate(name="vs-vdirsyncer", extra_env={"CALGATE_SERVER_RATE_LIMIT_PER_MINUTE": "0"}).start()
     try:
         api = server.client(server.add_user()["token"])
@@ -90,6 +91,12 @@ def calgate_runs(dav, items):
                            if l.get("event") == "sync.pair_done" and l.get("pair") == pair["id"])
         for what in ("initial", "resync"):
             runs = done()
+            perf = None
+            if perf_output and what == "initial":
+                perf = subprocess.Popen(["perf", "record", "-q", "--call-graph", "dwarf,16384", "-F", "2000",
+                                         "-o", perf_output, "-p", str(server.proc.pid)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                time.sleep(1.0)  # perf attaches before the run starts
             cpu0, t0 = process_cpu(server.proc.pid), time.monotonic()
             if what == "initial":
                 api.patch("/v1/pairs/" + pair["id"], {"enabled": True})  # queues its first run
@@ -97,6 +104,9 @@ def calgate_runs(dav, items):
                 api.post("/v1/pairs/%s/sync" % pair["id"])
             cg.wait_until(lambda: done() > runs or None, timeout=3600, interval=0.05, what=what)
             results.append((what, time.monotonic() - t0, process_cpu(server.proc.pid) - cpu0))
+            if perf:
+                perf.send_signal(signal.SIGINT)
+                perf.wait(timeout=600)
         copies = len(dav.events(dst))
         if copies != len(items):
             raise SystemExit("calgate copied %d of %d events" % (copies, len(items)))
@@ -142,13 +152,19 @@ def say(text):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1000, help="events to copy (default 1000)")
+    parser.add_argument("--calgate-only", action="store_true", help="measure calgate and the floor, not vdirsyncer")
+    parser.add_argument("--perf", metavar="FILE",
+                        help="record calgate's initial sync with perf (call graphs) into FILE, for perf report")
     args = parser.parse_args()
     dav = cg.caldav_server("radicale")
     items = events(args.events, "vs")
     say("the server's floor: %d sequential PUTs" % args.events)
     floor = put_all(dav, dav.make_calendar(cg.unique("vs-floor-")), items)
     rows = [("server floor (sequential PUTs)", "initial", floor, None)]
-    for tool, measure in (("calgate", calgate_runs), ("vdirsyncer 0.19", vdirsyncer_runs)):
+    tools = [("calgate", lambda d, i: calgate_runs(d, i, args.perf))]
+    if not args.calgate_only:
+        tools.append(("vdirsyncer 0.19", vdirsyncer_runs))
+    for tool, measure in tools:
         say("%s: initial sync, then the sync right after it" % tool)
         for what, wall, cpu in measure(dav, items):
             rows.append((tool, what, wall, cpu))

@@ -2,6 +2,7 @@
 #include "calgate/core/clock.hpp"
 #include "calgate/core/hash.hpp"
 #include "calgate/store/migrator.hpp"
+#include "calgate/store/statement_cache.hpp"
 #include "support/test_database.hpp"
 
 #include <catch2/catch.hpp>
@@ -31,6 +32,17 @@ struct Fixture {
     REQUIRE(m.migrate());
   }
 };
+
+// The number of users, through a statement the session keeps prepared.
+long long countUsers(Database& db, soci::session& sql) {
+  struct Count {
+    long long n = 0;
+  };
+  auto& q = cachedStatement<Count>(db, sql, "SELECT COUNT(*) FROM users",
+                                   [](soci::statement& st, Count& row) { st.exchange(soci::into(row.n)); });
+  q.fetchOne();
+  return q.row.n;
+}
 
 }  // namespace
 
@@ -174,10 +186,17 @@ TEST_CASE("the store recovers by itself when the database server restarts", "[st
       REQUIRE(s);
       int one = 0;
       **s << "SELECT 1", soci::into(one);
+      REQUIRE(countUsers(f.t.db(), **s) == 1);  // a statement kept prepared on this connection
       held.push_back(std::move(*s));
     }
   }
   REQUIRE(std::system(restart) == 0);
+  // the first unit of work finds its connection dead; the session reconnects without its cached
+  // statements (they named the old connection's prepared statements) and the work runs again
+  auto counted = f.t.db().withSession([&](soci::session& sql) -> core::Result<long long> { return countUsers(f.t.db(), sql); });
+  INFO((counted ? std::string() : counted.error().message));
+  REQUIRE(counted);
+  CHECK(*counted == 1);
   for (int i = 0; i < 10; ++i) {
     auto p = f.users.authenticate(created->second.secret);
     INFO("attempt " << i << ": " << (p ? std::string() : p.error().message));

@@ -1,6 +1,7 @@
 #include "calgate/store/database.hpp"
 
 #include "calgate/core/log.hpp"
+#include "calgate/store/statement_cache.hpp"
 
 #include <soci/connection-pool.h>
 #include <soci/postgresql/soci-postgresql.h>
@@ -158,9 +159,36 @@ soci::session& Database::Session::operator*() const { return pool_->at(index_); 
 soci::session* Database::Session::operator->() const { return &pool_->at(index_); }
 
 Database::Database(DatabaseTarget target, std::unique_ptr<soci::connection_pool> pool, unsigned size)
-    : target_(std::move(target)), pool_(std::move(pool)), size_(size) {}
+    : target_(std::move(target)), pool_(std::move(pool)), size_(size) {
+  for (unsigned i = 0; i < size_; ++i) caches_.push_back(std::make_unique<StatementCache>(target_.dialect));
+}
 
 Database::~Database() = default;
+
+StatementCache& Database::statementCache(soci::session& session) {
+  for (unsigned i = 0; i < size_; ++i) {
+    if (&pool_->at(i) == &session) return *caches_[i];
+  }
+  throw soci::soci_error("statementCache: the session is not one of this pool's");
+}
+
+StatementCache::Entry* StatementCache::find(std::string_view query) const {
+  const auto it = entries_.find(query);
+  return it == entries_.end() ? nullptr : it->second.get();
+}
+
+StatementCache::Entry& StatementCache::keep(std::string_view query, std::unique_ptr<Entry> entry) {
+  auto& slot = entries_[std::string(query)];
+  slot = std::move(entry);
+  return *slot;
+}
+
+void detail::resetAfterUse(soci::statement& statement, Dialect dialect) {
+  if (dialect != Dialect::Sqlite) return;
+  // SOCI's own reset() is not exported; its next execute() resets the statement again anyway
+  auto* backend = static_cast<soci::sqlite3_statement_backend*>(statement.get_backend());
+  if (backend && backend->stmt_) sqlite_api::sqlite3_reset(backend->stmt_);
+}
 
 core::Result<std::unique_ptr<Database>> Database::open(const DatabaseTarget& target, unsigned poolSize) {
   const bool memory = target.dialect == Dialect::Sqlite && target.sqliteFile.empty();
@@ -221,7 +249,8 @@ bool Database::connectionLost(soci::session& s) const {
   return backend == nullptr || PQstatus(backend->conn_) != CONNECTION_OK;
 }
 
-void Database::revive(soci::session& s) const {
+void Database::revive(soci::session& s) {
+  statementCache(s).clear();  // its statements refer to the connection about to be replaced
   s.reconnect();
   configureSession(s, target_);
 }

@@ -6,6 +6,7 @@
 #include "calgate/sync/job_signal.hpp"
 #include "calgate/store/change_listener.hpp"
 #include "calgate/store/row_values.hpp"
+#include "calgate/store/statement_cache.hpp"
 #include "calgate/store/transaction.hpp"
 
 #include <soci/soci.h>
@@ -398,10 +399,21 @@ core::Result<void> JobQueue::renew(const Job& job, const std::string& owner) {
 core::Result<void> JobQueue::check(const Job& job) {
   if (job.pairId.empty()) return {};
   return db_.withSession([&](soci::session& sql) -> core::Result<void> {
-    long long generation = 0, expires = 0;
-    sql << "SELECT generation, expires_at FROM pair_leases WHERE pair_id = :p", soci::into(generation),
-        soci::into(expires), soci::use(job.pairId);
-    if (!sql.got_data() || generation != job.fence || expires < clock_.nowUnixSeconds()) {
+    // before every write: kept prepared (its parse cost more than the copy's own engine work)
+    struct Lease {
+      std::string pairId;
+      long long generation = 0, expires = 0;
+    };
+    auto& lease = store::cachedStatement<Lease>(
+        db_, sql, "SELECT generation, expires_at FROM pair_leases WHERE pair_id = :p",
+        [](soci::statement& st, Lease& row) {
+          st.exchange(soci::into(row.generation));
+          st.exchange(soci::into(row.expires));
+          st.exchange(soci::use(row.pairId));
+        });
+    lease.row.pairId = job.pairId;
+    const bool held = lease.fetchOne();
+    if (!held || lease.row.generation != job.fence || lease.row.expires < clock_.nowUnixSeconds()) {
       return core::fail(ErrorCode::Conflict,
                         "job " + job.id + ": the run no longer holds its pair (its lease ran out or passed on)",
                         core::Cause::LeaseLost);

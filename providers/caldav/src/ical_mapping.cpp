@@ -8,7 +8,9 @@
 
 #include <libical/ical.h>
 
+#include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 
 namespace calgate::providers::caldav {
@@ -184,6 +186,49 @@ core::Result<void> addRecurrenceLine(icalcomponent* vevent, const std::string& l
   return {};
 }
 
+// A new VTIMEZONE for `zone` (known to libical) with the transitions from January 1st of the year
+// that holds `earliest` less 366 days on: the system zone carries every transition since the 1890s; recurrences and
+// exceptions never precede their series. Built once per zone and year (cloning the whole zone and
+// truncating it cost more than writing the rest of the event), then cloned from the cache.
+icalcomponent* zoneComponent(const std::string& zone, std::chrono::sys_seconds earliest) {
+  const auto day = std::chrono::floor<std::chrono::days>(earliest - std::chrono::days(366));
+  const int fromYear = static_cast<int>(std::chrono::year_month_day(day).year());
+  static std::mutex mutex;
+  static std::map<std::pair<std::string, int>, ComponentPtr> built;
+  std::lock_guard lock(mutex);
+  if (built.size() >= 4096) built.clear();  // zones x years in use: a bound, not a working set
+  auto& slot = built[{zone, fromYear}];
+  if (!slot) {
+    icaltimezone* tz = icaltimezone_get_builtin_timezone(zone.c_str());
+    ComponentPtr vtimezone(icalcomponent_new_clone(icaltimezone_get_component(tz)));
+    // Plain IANA names as TZIDs ("Europe/Berlin"), not libical's "/freeassociation.sourceforge.net/..."
+    // (libical will not take an empty prefix). DTSTART/DTEND/RECURRENCE-ID refer to the same name.
+    if (icalproperty* tzid = icalcomponent_get_first_property(vtimezone.get(), ICAL_TZID_PROPERTY)) {
+      icalproperty_set_tzid(tzid, zone.c_str());
+    }
+    const std::chrono::sys_seconds jan1{std::chrono::sys_days{std::chrono::year{fromYear} / 1 / 1}};
+    const icaltimetype from = icaltime_from_timet_with_zone(static_cast<time_t>(jan1.time_since_epoch().count()), 0,
+                                                            icaltimezone_get_utc_timezone());
+    icaltimezone_truncate_vtimezone(vtimezone.get(), from, icaltime_null_time(), 0);
+    slot = std::move(vtimezone);
+  }
+  return icalcomponent_new_clone(slot.get());
+}
+
+// CLASS, TRANSP or STATUS with one of its registered values, made from libical's enum: building it
+// from text ("CLASS:PUBLIC") runs a whole parser per property, a third of writing an event.
+icalproperty* enumProperty(icalproperty_kind kind, std::string_view value) {
+  const std::string text(value);
+  // libical looks enums up by the property's value kind, not by the property kind
+  const int e = icalproperty_kind_and_string_to_enum(icalproperty_kind_to_value_kind(kind), text.c_str());
+  if (e != 0) {
+    if (kind == ICAL_CLASS_PROPERTY) return icalproperty_new_class(static_cast<icalproperty_class>(e));
+    if (kind == ICAL_TRANSP_PROPERTY) return icalproperty_new_transp(static_cast<icalproperty_transp>(e));
+    if (kind == ICAL_STATUS_PROPERTY) return icalproperty_new_status(static_cast<icalproperty_status>(e));
+  }
+  return icalproperty_new_from_string((std::string(icalproperty_kind_to_string(kind)) + ":" + text).c_str());
+}
+
 // Adds one VEVENT (and the VTIMEZONEs it needs, once) to `calendar`.
 core::Result<void> addEvent(icalcomponent* calendar, const model::Event& event, std::chrono::sys_seconds dtstamp, int sequence,
                             std::set<std::string>& zonesDone) {
@@ -207,21 +252,7 @@ core::Result<void> addEvent(icalcomponent* calendar, const model::Event& event, 
   }
   for (const auto& zone : zones) {
     if (!zonesDone.insert(zone).second) continue;
-    icaltimezone* tz = icaltimezone_get_builtin_timezone(zone.c_str());
-    icalcomponent* vtimezone = icalcomponent_new_clone(icaltimezone_get_component(tz));
-    // Plain IANA names as TZIDs ("Europe/Berlin"), not libical's "/freeassociation.sourceforge.net/..."
-    // (libical will not take an empty prefix). DTSTART/DTEND/RECURRENCE-ID refer to the same name.
-    if (icalproperty* tzid = icalcomponent_get_first_property(vtimezone, ICAL_TZID_PROPERTY)) {
-      icalproperty_set_tzid(tzid, zone.c_str());
-    }
-    // The system zone carries every transition since the 1890s; keep those from a year before
-    // the event on (recurrences and exceptions never precede their series).
-    icaltimetype from = icaltime_from_timet_with_zone(
-        static_cast<time_t>(earliestInstant(event).time_since_epoch().count()) - 366 * 86400, 0,
-        icaltimezone_get_utc_timezone());
-    icaltimezone_truncate_vtimezone(vtimezone, from, icaltime_null_time(), 0);
-    // VTIMEZONEs go before the events
-    icalcomponent_add_component(calendar, vtimezone);
+    icalcomponent_add_component(calendar, zoneComponent(zone, earliestInstant(event)));
   }
 
   icalcomponent* vevent = icalcomponent_new(ICAL_VEVENT_COMPONENT);
@@ -248,14 +279,14 @@ core::Result<void> addEvent(icalcomponent* calendar, const model::Event& event, 
       if (auto ok = addRecurrenceLine(vevent, single); !ok) return ok;
     }
   }
-  icalcomponent_add_property(vevent, icalproperty_new_from_string(("CLASS:" + std::string(classFor(event.sensitivity))).c_str()));
-  icalcomponent_add_property(vevent, icalproperty_new_from_string(("TRANSP:" + std::string(transpFor(event.showAs))).c_str()));
+  icalcomponent_add_property(vevent, enumProperty(ICAL_CLASS_PROPERTY, classFor(event.sensitivity)));
+  icalcomponent_add_property(vevent, enumProperty(ICAL_TRANSP_PROPERTY, transpFor(event.showAs)));
   // TRANSP says only free or busy: Outlook's property keeps tentative, out-of-office and working
   // elsewhere for the clients that read it (Outlook, Thunderbird, eM Client).
   icalproperty* busy = icalproperty_new_x(std::string(busyStatusFor(event.showAs)).c_str());
   icalproperty_set_x_name(busy, "X-MICROSOFT-CDO-BUSYSTATUS");
   icalcomponent_add_property(vevent, busy);
-  icalcomponent_add_property(vevent, icalproperty_new_from_string(("STATUS:" + std::string(statusFor(event.status))).c_str()));
+  icalcomponent_add_property(vevent, enumProperty(ICAL_STATUS_PROPERTY, statusFor(event.status)));
   for (const auto& attendee : event.attendees) {
     icalcomponent_add_property(vevent, icalproperty_new_attendee(("mailto:" + attendee).c_str()));
   }

@@ -635,6 +635,35 @@ TEST_CASE("iCalendar text has TZID times with their VTIMEZONE, and the origin ma
   CHECK_FALSE(ic::calendarText(bad, sys_days{2026y / November / 21}));
 }
 
+TEST_CASE("each event's VTIMEZONE holds its zone's transitions from a year before it, whichever was written first",
+          "[providers][caldav]") {
+  // VTIMEZONEs are built once per zone and year and then reused: a later event of the zone must
+  // not get an earlier one's (too short) zone, nor an earlier one a later one's.
+  auto at = [](int year) {
+    Event e = sampleEvent();
+    e.recurrence.clear();
+    e.start = *model::zonedFromLocal(local_days{std::chrono::year{year} / November / 23} + 9h, "Europe/Berlin");
+    e.end = *model::zonedFromLocal(local_days{std::chrono::year{year} / November / 23} + 10h, "Europe/Berlin");
+    return e;
+  };
+  // the zone's first observance: from the year before the event (January 1st of the year a year
+  // earlier than the event), not from years before that
+  auto firstYear = [](const std::string& text) {
+    const auto where = text.find("DTSTART:", text.find("BEGIN:VTIMEZONE"));
+    return where == std::string::npos ? 0 : std::stoi(text.substr(where + 8, 4));
+  };
+  for (int first : {2031, 2012}) {
+    const int second = first == 2031 ? 2012 : 2031;
+    auto a = ic::calendarText(at(first), sys_days{2026y / November / 21});
+    auto b = ic::calendarText(at(second), sys_days{2026y / November / 21});
+    REQUIRE(a);
+    REQUIRE(b);
+    INFO(*b);
+    CHECK(firstYear(*a) == first - 1);
+    CHECK(firstYear(*b) == second - 1);
+  }
+}
+
 namespace {
 
 // A pull that must fail: the error, with the script used up to where the adapter stopped.

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 namespace soci {
 class session;
@@ -19,6 +20,8 @@ class connection_pool;
 }  // namespace soci
 
 namespace calgate::store {
+
+class StatementCache;
 
 enum class Dialect { Sqlite, Postgresql };
 
@@ -107,14 +110,20 @@ class Database {
   /// Runs a trivial query; on failure reconnects once. Unavailable with the reason otherwise.
   core::Result<void> ping();
 
+  /// The prepared statements kept on `session`, one of this pool's (see statement_cache.hpp).
+  /// Only for the thread that holds the session, inside withSession.
+  StatementCache& statementCache(soci::session& session);
+
  private:
   Database(DatabaseTarget target, std::unique_ptr<soci::connection_pool> pool, unsigned size);
   core::Result<void> runWithSession(const std::function<void(soci::session&)>& work);
   bool connectionLost(soci::session& session) const;
-  void revive(soci::session& session) const;
+  void revive(soci::session& session);
   DatabaseTarget target_;
   std::unique_ptr<soci::connection_pool> pool_;
   unsigned size_;
+  // one per pooled session, by pool index; declared after pool_ so the statements go first
+  std::vector<std::unique_ptr<StatementCache>> caches_;
 };
 
 }  // namespace calgate::store
