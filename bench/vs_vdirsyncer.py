@@ -70,8 +70,12 @@ def process_cpu(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def calgate_runs(dav, items, perf_output=None):
-    server = cg.Calgate(name="vs-vdirsyncer", extra_env={"CALGATE_SERVER_RATE_LIMIT_PER_MINUTE": "0"}).start()
+def callgrind(pid, *args):
+    subprocess.run(["callgrind_control"] + list(args) + [str(pid)], check=True, stdout=subprocess.DEVNULL)
+
+
+def calgate_runs(dav, items, perf_output=None, instructions=False):
+    server = cg.Calgate(name="vs-vdirsyncer", extra_env={"CALGATE_SERVER_RATE_LIMIT_PER_MINUTE": "0"}).start(timeout=300)
     try:
         api = server.client(server.add_user()["token"])
         src, dst = dav.make_calendar(cg.unique("vs-cg-src-")), dav.make_calendar(cg.unique("vs-cg-dst-"))
@@ -97,6 +101,9 @@ def calgate_runs(dav, items, perf_output=None):
                                          "-o", perf_output, "-p", str(server.proc.pid)],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 time.sleep(1.0)  # perf attaches before the run starts
+            if instructions:
+                callgrind(server.proc.pid, "--zero")
+                callgrind(server.proc.pid, "--instr=on")
             cpu0, t0 = process_cpu(server.proc.pid), time.monotonic()
             if what == "initial":
                 api.patch("/v1/pairs/" + pair["id"], {"enabled": True})  # queues its first run
@@ -104,6 +111,9 @@ def calgate_runs(dav, items, perf_output=None):
                 api.post("/v1/pairs/%s/sync" % pair["id"])
             cg.wait_until(lambda: done() > runs or None, timeout=3600, interval=0.05, what=what)
             results.append((what, time.monotonic() - t0, process_cpu(server.proc.pid) - cpu0))
+            if instructions:
+                callgrind(server.proc.pid, "--instr=off")
+                callgrind(server.proc.pid, "--dump=" + what)
             if perf:
                 perf.send_signal(signal.SIGINT)
                 perf.wait(timeout=600)
@@ -153,6 +163,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1000, help="events to copy (default 1000)")
     parser.add_argument("--calgate-only", action="store_true", help="measure calgate and the floor, not vdirsyncer")
+    parser.add_argument("--callgrind", metavar="DIR",
+                        help="run calgate under valgrind's callgrind, counting its instructions during each run "
+                             "into DIR/out.PID.N (callgrind_annotate reads them); CPU times are then meaningless")
     parser.add_argument("--perf", metavar="FILE",
                         help="record calgate's initial sync with perf (call graphs) into FILE, for perf report")
     args = parser.parse_args()
@@ -161,7 +174,15 @@ def main():
     say("the server's floor: %d sequential PUTs" % args.events)
     floor = put_all(dav, dav.make_calendar(cg.unique("vs-floor-")), items)
     rows = [("server floor (sequential PUTs)", "initial", floor, None)]
-    tools = [("calgate", lambda d, i: calgate_runs(d, i, args.perf))]
+    if args.callgrind:
+        os.makedirs(args.callgrind, exist_ok=True)
+        wrapper = os.path.join(args.callgrind, "calgate-under-callgrind")
+        with open(wrapper, "w") as f:
+            f.write("#!/bin/sh\nexec valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=%s/out.%%p %s \"$@\"\n"
+                    % (os.path.abspath(args.callgrind), cg.CALGATE))
+        os.chmod(wrapper, 0o755)
+        cg.CALGATE = wrapper
+    tools = [("calgate", lambda d, i: calgate_runs(d, i, args.perf, bool(args.callgrind)))]
     if not args.calgate_only:
         tools.append(("vdirsyncer 0.19", vdirsyncer_runs))
     for tool, measure in tools:

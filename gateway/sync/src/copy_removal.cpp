@@ -6,6 +6,7 @@
 #include "calgate/sync/mapping_store.hpp"
 #include "calgate/sync/pair_store.hpp"
 #include "calgate/sync/sync_engine.hpp"
+#include "pair_read.hpp"
 
 #include <set>
 
@@ -63,15 +64,11 @@ core::Result<bool> removeCopy(const SyncPair& pair, const std::vector<policy::Or
 
 core::Result<CopyRemoval> SyncEngine::removeCopies(const std::string& pairId, providers::Provider& source,
                                                    providers::Provider& target, const RunFence& fence) {
-  auto pair = PairStore(db_, clock_).get(pairId);
-  if (!pair) return std::unexpected(pair.error());
-  CalendarStore calendars(db_, clock_);
-  auto sourceCal = calendars.get(pair->sourceCalendarId);
-  if (!sourceCal) return std::unexpected(sourceCal.error());
-  auto targetCal = calendars.get(pair->targetCalendarId);
-  if (!targetCal) return std::unexpected(targetCal.error());
-  std::vector<Side> sides = {{&*sourceCal, &*targetCal, &target}};
-  if (pair->direction == Direction::TwoWay) sides.push_back({&*targetCal, &*sourceCal, &source});
+  auto read = detail::readPair(db_, clock_, pairId);
+  if (!read) return std::unexpected(read.error());
+  const SyncPair* pair = &read->pair;
+  std::vector<Side> sides = {{&read->source, &read->target, &target}};
+  if (pair->direction == Direction::TwoWay) sides.push_back({&read->target, &read->source, &source});
   MappingStore mappings(db_, clock_);
   audit::AuditLog audit(db_, clock_);
   CopyRemoval out;

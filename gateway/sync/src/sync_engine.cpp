@@ -11,6 +11,7 @@
 #include "calgate/sync/shared_pulls.hpp"
 
 #include "applier.hpp"
+#include "pair_read.hpp"
 #include "planner.hpp"
 
 #include <algorithm>
@@ -381,19 +382,15 @@ SyncEngine::SyncEngine(store::Database& db, policy::OrgPolicySource& orgPolicies
 
 core::Result<PairPlan> SyncEngine::planPair(const std::string& pairId, providers::Provider& source,
                                             providers::Provider& target, PlanScope scope) {
-  auto pair = PairStore(db_, clock_).get(pairId);
-  if (!pair) return std::unexpected(pair.error());
-  return plan(*pair, source, target, scope, false);
+  auto read = detail::readPair(db_, clock_, pairId);
+  if (!read) return std::unexpected(read.error());
+  return plan(read->pair, read->source, read->target, source, target, scope, false);
 }
 
-core::Result<PairPlan> SyncEngine::plan(const SyncPair& pair, providers::Provider& source,
+core::Result<PairPlan> SyncEngine::plan(const SyncPair& pair, const CalendarRef& sourceCal,
+                                        const CalendarRef& targetCal, providers::Provider& source,
                                         providers::Provider& target, PlanScope scope, bool recordPullFailure) {
-  CalendarStore calendars(db_, clock_);
   MappingStore mappings(db_, clock_);
-  auto sourceCal = calendars.get(pair.sourceCalendarId);
-  if (!sourceCal) return std::unexpected(sourceCal.error());
-  auto targetCal = calendars.get(pair.targetCalendarId);
-  if (!targetCal) return std::unexpected(targetCal.error());
   const long long now = clock_.nowUnixSeconds();
   PairPlan out;
   out.pairId = pair.id;
@@ -401,22 +398,22 @@ core::Result<PairPlan> SyncEngine::plan(const SyncPair& pair, providers::Provide
   out.window = providers::TimeWindow::around(std::chrono::sys_seconds(std::chrono::seconds(now)), pair.windowPastDays,
                                              pair.windowFutureDays);
   // Copies rendered under other rules or organisation policies are re-rendered: list everything.
-  const auto sourceOrg = organisationPolicies(orgPolicies_, *sourceCal);
-  const auto targetOrg = organisationPolicies(orgPolicies_, *targetCal);
-  out.fingerprint = policyFingerprint(pair, sourceOrg, targetOrg, *sourceCal, *targetCal);
+  const auto sourceOrg = organisationPolicies(orgPolicies_, sourceCal);
+  const auto targetOrg = organisationPolicies(orgPolicies_, targetCal);
+  out.fingerprint = policyFingerprint(pair, sourceOrg, targetOrg, sourceCal, targetCal);
   out.rerender = out.fingerprint != pair.policyFingerprint;
   // A cursor some server cannot continue from without saying so (Xandikos answers an unknown
   // token with a plain 500) would fail every run: after a run that failed pulling, the next one
   // starts over with a complete listing.
   out.completeListings =
       out.rerender || pair.lastErrorCause == core::Cause::PullFailed || scope == PlanScope::Everything;
-  auto maps = loadSides(mappings, pair.id, *sourceCal, *targetCal);
+  auto maps = loadSides(mappings, pair.id, sourceCal, targetCal);
   if (!maps) return std::unexpected(maps.error());
   const PullContext context{db_, clock_, shared_, requestedAtMs_, recordPullFailure};
   const auto started = std::chrono::steady_clock::now();
-  auto a = pullCalendar(context, pair, source, *sourceCal, *(*maps)[1], out);
+  auto a = pullCalendar(context, pair, source, sourceCal, *(*maps)[1], out);
   if (!a) return std::unexpected(a.error());
-  auto b = pullCalendar(context, pair, target, *targetCal, *(*maps)[0], out);
+  auto b = pullCalendar(context, pair, target, targetCal, *(*maps)[0], out);
   if (!b) return std::unexpected(b.error());
   out.sourceCursor = a->nextCursor;
   out.targetCursor = b->nextCursor;
@@ -433,16 +430,22 @@ core::Result<PairPlan> SyncEngine::plan(const SyncPair& pair, providers::Provide
 
 core::Result<SyncReport> SyncEngine::syncPair(const std::string& pairId, providers::Provider& source,
                                               providers::Provider& target, const RunFence& fence) {
+  auto read = detail::readPair(db_, clock_, pairId);
+  if (!read) return std::unexpected(read.error());
+  return syncPair(read->pair, read->source, read->target, source, target, fence);
+}
+
+core::Result<SyncReport> SyncEngine::syncPair(const SyncPair& pair, const CalendarRef& sourceCal,
+                                              const CalendarRef& targetCal, providers::Provider& source,
+                                              providers::Provider& target, const RunFence& fence) {
   SyncReport report;
-  auto pair = PairStore(db_, clock_).get(pairId);
-  if (!pair) return std::unexpected(pair.error());
   // a job queued before the user was suspended or an account lost its authorisation
-  if (!pair->enabled || pair->ownerSuspended || pair->accountNeedsReauth) {
+  if (!pair.enabled || pair.ownerSuspended || pair.accountNeedsReauth) {
     report.skipped = true;
     return report;
   }
   if (progress_) progress_("pulling", 0);
-  auto plan = this->plan(*pair, source, target, PlanScope::NextRun, true);
+  auto plan = this->plan(pair, sourceCal, targetCal, source, target, PlanScope::NextRun, true);
   if (!plan) return std::unexpected(plan.error());
   report.pullSeconds = plan->pullSeconds;
   // Held: the pause is recorded first, then only what the policy requires runs (leaving full
@@ -450,11 +453,11 @@ core::Result<SyncReport> SyncEngine::syncPair(const std::string& pairId, provide
   if (fence) {
     if (auto held = fence(); !held) return std::unexpected(held.error());
   }
-  if (auto ok = settleGuard(*pair, *plan); !ok) return std::unexpected(ok.error());
+  if (auto ok = settleGuard(pair, *plan); !ok) return std::unexpected(ok.error());
   MappingStore mappings(db_, clock_);
   SkipStore skips(db_, clock_);
   FailureStore failures(db_, clock_);
-  const detail::ApplyContext context{mappings, skips, failures, *pair, options_, observer_, fence};
+  const detail::ApplyContext context{mappings, skips, failures, pair, options_, observer_, fence};
   const auto& directions = plan->held() ? plan->whileHeld : plan->directions;
   if (progress_) progress_("writing", plannedWrites(directions));
   const WritesAnnounced announced(shared_, directions);
@@ -472,7 +475,7 @@ core::Result<SyncReport> SyncEngine::syncPair(const std::string& pairId, provide
     if (auto ok = detail::settleSkipped(context, d); !ok) return std::unexpected(ok.error());
     if (auto ok = detail::settleFailures(context, d, report); !ok) return std::unexpected(ok.error());
   }
-  if (auto ok = finish(*pair, *plan, report, fence); !ok) return std::unexpected(ok.error());
+  if (auto ok = finish(pair, *plan, report, fence); !ok) return std::unexpected(ok.error());
   return report;
 }
 

@@ -280,7 +280,7 @@ core::Result<void> SyncService::handle(const sync::Job& job) {
   PairStore pairs(db_, clock_);
   auto opened = openPair(job);
   if (!opened) return opened.error().code == ErrorCode::NotFound ? core::Result<void>{} : std::unexpected(opened.error());
-  auto& [pair, sp, tp] = *opened;
+  auto& [pair, sp, tp, sourceCalendar, targetCalendar] = *opened;
 
   SyncEngine engine(db_, orgs_, clock_, engineOptions());
   engine.sharePulls(&pulls_, job.requestedAtMs);
@@ -292,7 +292,7 @@ core::Result<void> SyncService::handle(const sync::Job& job) {
     ++counters_.writes[{std::string(provider), std::string(action)}];
   });
   const auto started = std::chrono::steady_clock::now();
-  auto report = engine.syncPair(pair.id, *sp, *tp, [this, &job] { return queue_.check(job); });
+  auto report = engine.syncPair(pair, sourceCalendar, targetCalendar, *sp, *tp, [this, &job] { return queue_.check(job); });
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   {
     std::lock_guard lock(counters_.mutex);
@@ -362,14 +362,14 @@ core::Result<SyncService::OpenedPair> SyncService::openPair(const sync::Job& job
   if (!sp) return std::unexpected(sp.error());
   auto tp = providers_.open(*target, deadline);
   if (!tp) return std::unexpected(tp.error());
-  return OpenedPair{std::move(*pair), std::move(*sp), std::move(*tp)};
+  return OpenedPair{std::move(*pair), std::move(*sp), std::move(*tp), std::move(*source), std::move(*target)};
 }
 
 core::Result<void> SyncService::removePair(const sync::Job& job) {
   PairStore pairs(db_, clock_);
   auto opened = openPair(job);
   if (!opened) return opened.error().code == ErrorCode::NotFound ? core::Result<void>{} : std::unexpected(opened.error());
-  auto& [pair, sp, tp] = *opened;
+  auto& [pair, sp, tp, sourceCalendar, targetCalendar] = *opened;
   SyncEngine engine(db_, orgs_, clock_, engineOptions());
   auto removed = engine.removeCopies(pair.id, *sp, *tp, [this, &job] { return queue_.check(job); });
   if (!removed) return std::unexpected(removed.error());

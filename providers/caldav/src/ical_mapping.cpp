@@ -218,9 +218,27 @@ icalcomponent* zoneComponent(const std::string& zone, std::chrono::sys_seconds e
 // CLASS, TRANSP or STATUS with one of its registered values, made from libical's enum: building it
 // from text ("CLASS:PUBLIC") runs a whole parser per property, a third of writing an event.
 icalproperty* enumProperty(icalproperty_kind kind, std::string_view value) {
+  // the values calgate writes, known without libical's linear search of every enum it has
+  struct Known {
+    icalproperty_kind kind;
+    std::string_view name;
+    int number;
+  };
+  static constexpr std::array<Known, 8> kKnown{{{ICAL_CLASS_PROPERTY, "PUBLIC", ICAL_CLASS_PUBLIC},
+                                               {ICAL_CLASS_PROPERTY, "PRIVATE", ICAL_CLASS_PRIVATE},
+                                               {ICAL_CLASS_PROPERTY, "CONFIDENTIAL", ICAL_CLASS_CONFIDENTIAL},
+                                               {ICAL_TRANSP_PROPERTY, "OPAQUE", ICAL_TRANSP_OPAQUE},
+                                               {ICAL_TRANSP_PROPERTY, "TRANSPARENT", ICAL_TRANSP_TRANSPARENT},
+                                               {ICAL_STATUS_PROPERTY, "CONFIRMED", ICAL_STATUS_CONFIRMED},
+                                               {ICAL_STATUS_PROPERTY, "TENTATIVE", ICAL_STATUS_TENTATIVE},
+                                               {ICAL_STATUS_PROPERTY, "CANCELLED", ICAL_STATUS_CANCELLED}}};
   const std::string text(value);
+  int e = 0;
+  for (const Known& k : kKnown) {
+    if (k.kind == kind && k.name == value) e = k.number;
+  }
   // libical looks enums up by the property's value kind, not by the property kind
-  const int e = icalproperty_kind_and_string_to_enum(icalproperty_kind_to_value_kind(kind), text.c_str());
+  if (e == 0) e = icalproperty_kind_and_string_to_enum(icalproperty_kind_to_value_kind(kind), text.c_str());
   if (e != 0) {
     if (kind == ICAL_CLASS_PROPERTY) return icalproperty_new_class(static_cast<icalproperty_class>(e));
     if (kind == ICAL_TRANSP_PROPERTY) return icalproperty_new_transp(static_cast<icalproperty_transp>(e));

@@ -103,6 +103,11 @@ class SyncEngine {
   /// `source` serves the pair's source calendar, `target` its target calendar.
   core::Result<SyncReport> syncPair(const std::string& pairId, providers::Provider& source,
                                     providers::Provider& target, const RunFence& fence = {});
+  /// The same for a pair and its two calendars the caller has just read (to open its providers):
+  /// they are not read again. `pair` must be the stored one, read in this unit of work.
+  core::Result<SyncReport> syncPair(const SyncPair& pair, const CalendarRef& sourceCalendar,
+                                    const CalendarRef& targetCalendar, providers::Provider& source,
+                                    providers::Provider& target, const RunFence& fence = {});
   /// The plan a run would apply now, without writing anything (no provider write, mapping,
   /// cursor or pause). NotFound for an unknown pair; provider errors as they come.
   core::Result<PairPlan> planPair(const std::string& pairId, providers::Provider& source, providers::Provider& target,
@@ -124,8 +129,9 @@ class SyncEngine {
   void setProgressObserver(ProgressObserver observer) { progress_ = std::move(observer); }
 
  private:
-  core::Result<PairPlan> plan(const SyncPair& pair, providers::Provider& source, providers::Provider& target,
-                              PlanScope scope, bool recordPullFailure);
+  core::Result<PairPlan> plan(const SyncPair& pair, const CalendarRef& sourceCal, const CalendarRef& targetCal,
+                              providers::Provider& source, providers::Provider& target, PlanScope scope,
+                              bool recordPullFailure);
   core::Result<void> settleGuard(const SyncPair& pair, const PairPlan& plan);
   core::Result<void> finish(const SyncPair& pair, const PairPlan& plan, const SyncReport& report,
                             const RunFence& fence);

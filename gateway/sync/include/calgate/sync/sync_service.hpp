@@ -118,6 +118,7 @@ class SyncService {
   struct OpenedPair {
     SyncPair pair;
     std::unique_ptr<providers::Provider> source, target;
+    CalendarRef sourceCalendar, targetCalendar;  ///< as read to open the providers
   };
   core::Result<OpenedPair> openPair(const sync::Job& job);
 
