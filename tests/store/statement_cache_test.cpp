@@ -131,3 +131,30 @@ TEST_CASE("cached statements belong to one session each", "[store][statements]")
   soci::session outside;  // not one of the pool's
   CHECK_THROWS_AS(t.db().statementCache(outside), soci::soci_error);
 }
+
+TEST_CASE("a cached statement whose run failed is prepared afresh at the next lookup", "[store][statements]") {
+  TestDatabase t;
+  createTable(t.db());
+  auto s = t.db().acquire();
+  REQUIRE(s);
+  soci::session& sql = **s;
+  // b's value comes back NULL, which SOCI refuses to put into a row without an indicator
+  const std::string query = "SELECT CASE WHEN v > 1 THEN NULL ELSE v END FROM cache_probe WHERE k = :k";
+  auto bind = [](soci::statement& st, Probe& row) {
+    st.exchange(soci::into(row.value));
+    st.exchange(soci::use(row.key));
+  };
+  auto& failing = cachedStatement<Probe>(t.db(), sql, query, bind);
+  failing.row.key = "b";
+  CHECK_THROWS_AS(failing.fetchOne(), soci::soci_error);
+  CHECK(failing.broken());
+  const void* before = &failing;
+  auto& fresh = cachedStatement<Probe>(t.db(), sql, query, bind);  // `failing` is gone now
+  // prepared anew (made before the broken one was dropped, so never at its address)
+  CHECK(static_cast<const void*>(&fresh) != before);
+  CHECK_FALSE(fresh.broken());
+  CHECK(t.db().statementCache(sql).size() == 1);
+  fresh.row.key = "a";
+  REQUIRE(fresh.fetchOne());
+  CHECK(fresh.row.value == 1);
+}

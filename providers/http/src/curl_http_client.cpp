@@ -16,10 +16,6 @@ namespace {
 using core::ErrorCode;
 using core::fail;
 
-
-using core::ErrorCode;
-using core::fail;
-
 std::once_flag gCurlInit;
 
 struct Transfer {
@@ -243,8 +239,9 @@ core::Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
   }
   HttpResponse response;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
-  // no userinfo can be in `url`: request URLs and redirect targets with one are refused
-  response.effectiveUrl = withoutUserinfo(url).value_or(request.url);
+  // no userinfo can be in `url`: request URLs and redirect targets with one are refused (a URL
+  // not redirected is the request's own, checked above: not parsed again for every request)
+  response.effectiveUrl = url == request.url ? request.url : withoutUserinfo(url).value_or(request.url);
   response.body = std::move(t.body);
   response.headers = std::move(t.headers);
   return response;

@@ -12,7 +12,8 @@
 ///  - `fetchOne()` runs it with the inputs currently in `row`, reads at most one row into `row`'s
 ///    outputs and says whether a row came; `execute()` runs a statement that returns no rows and
 ///    gives the rows it affected. Afterwards an SQLite statement is reset: a cached statement
-///    holds no read snapshot between calls (it would hide other connections' commits).
+///    holds no read snapshot between calls (it would hide other connections' commits). A run
+///    that throws marks its statement broken: the next lookup prepares it afresh.
 ///  - Queries must be constant texts (they are the cache's keys): never built from values.
 ///  - Entries belong to their session: use them only inside Database::withSession, on the session
 ///    it gives. They are dropped before the session reconnects (a PostgreSQL statement refers to
@@ -25,6 +26,7 @@
 
 #include <soci/soci.h>
 
+#include <exception>
 #include <map>
 #include <memory>
 #include <string>
@@ -37,6 +39,10 @@ class StatementCache {
  public:
   struct Entry {
     virtual ~Entry() = default;
+    /// Its last run threw: dropped and prepared again at the next lookup (a failed run can leave
+    /// the statement's state behind, and an error of the statement's own, such as PostgreSQL's
+    /// "cached plan must not change result type", would repeat on every run).
+    virtual bool broken() const = 0;
   };
   explicit StatementCache(Dialect dialect) : dialect_(dialect) {}
   StatementCache(const StatementCache&) = delete;
@@ -45,7 +51,7 @@ class StatementCache {
   Dialect dialect() const { return dialect_; }
   /// The entry for `query`, or null.
   Entry* find(std::string_view query) const;
-  /// Keeps `entry` for `query` and returns it.
+  /// Keeps `entry` for `query` (in place of a broken one) and returns it.
   Entry& keep(std::string_view query, std::unique_ptr<Entry> entry);
   /// Drops every statement (before a reconnect, and when the pool closes).
   void clear() { entries_.clear(); }
@@ -78,27 +84,32 @@ class CachedStatement final : public StatementCache::Entry {
 
   /// Runs it; true when a row came (and is now in `row`).
   bool fetchOne() {
-    Reset reset{statement_, dialect_};
+    Reset reset{*this};
     statement_.execute(true);
     return statement_.got_data();
   }
   /// Runs a statement without a result; the rows it affected.
   long long execute() {
-    Reset reset{statement_, dialect_};
+    Reset reset{*this};
     statement_.execute(true);
     return statement_.get_affected_rows();
   }
+  bool broken() const override { return broken_; }
 
   Row row{};
 
  private:
   struct Reset {  // also when the statement throws: the snapshot must not outlive the call
-    soci::statement& statement;
-    Dialect dialect;
-    ~Reset() { detail::resetAfterUse(statement, dialect); }
+    CachedStatement& owner;
+    int exceptions = std::uncaught_exceptions();
+    ~Reset() {
+      if (std::uncaught_exceptions() > exceptions) owner.broken_ = true;
+      detail::resetAfterUse(owner.statement_, owner.dialect_);
+    }
   };
   soci::statement statement_;
   Dialect dialect_;
+  bool broken_ = false;
 };
 
 /// The session's statement for `query` (see the contract above). `session` must be the one
@@ -106,7 +117,8 @@ class CachedStatement final : public StatementCache::Entry {
 template <class Row, class Bind>
 CachedStatement<Row>& cachedStatement(Database& db, soci::session& session, const std::string& query, Bind&& bind) {
   StatementCache& cache = db.statementCache(session);
-  if (auto* found = cache.find(query)) {
+  auto* found = cache.find(query);
+  if (found && !found->broken()) {
     if (auto* same = dynamic_cast<CachedStatement<Row>*>(found)) return *same;
     throw soci::soci_error("a cached statement is used with two different row types");
   }
