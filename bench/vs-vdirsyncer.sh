@@ -2,8 +2,9 @@
 # calgate side by side with vdirsyncer on one Radicale on loopback (bench/vs_vdirsyncer.py): the
 # initial copy of N events and the sync right after it, wall and CPU of both tools, and the server's
 # floor. Starts a private Radicale (tests/services/caldav.sh) and stops it afterwards.
-#   bench/vs-vdirsyncer.sh [--events N] [--bin-dir DIR] [--calgate-only] [--perf FILE]
-# --calgate-only: calgate and the server's floor only; --perf FILE: perf record of calgate's initial run.
+#   bench/vs-vdirsyncer.sh [--events N] [--bin-dir DIR] [--calgate-only] [--perf FILE] [--callgrind DIR]
+# --calgate-only: calgate and the server's floor only; --perf FILE: perf record of calgate's initial
+# run; --callgrind DIR: calgate under valgrind, its instructions per run in DIR (callgrind_annotate).
 # --bin-dir: a build tree with gateway/calgate and admin-cli/calgate-admin (default build/release,
 # else build/dev). vdirsyncer comes from Debian (apt-get install vdirsyncer); only this uses it.
 set -euo pipefail
@@ -13,7 +14,7 @@ args=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --bin-dir) bin_dir=$2; shift 2 ;;
-    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) args+=("$1"); shift ;;
   esac
 done
