@@ -66,24 +66,24 @@ core::Result<CopyRemoval> SyncEngine::removeCopies(const std::string& pairId, pr
                                                    providers::Provider& target, const RunFence& fence) {
   auto read = detail::readPair(db_, clock_, pairId);
   if (!read) return std::unexpected(read.error());
-  const SyncPair* pair = &read->pair;
+  const SyncPair& pair = read->pair;
   std::vector<Side> sides = {{&read->source, &read->target, &target}};
-  if (pair->direction == Direction::TwoWay) sides.push_back({&read->target, &read->source, &source});
+  if (pair.direction == Direction::TwoWay) sides.push_back({&read->target, &read->source, &source});
   MappingStore mappings(db_, clock_);
   audit::AuditLog audit(db_, clock_);
   CopyRemoval out;
   for (const auto& side : sides) {
-    auto rows = mappings.load(pair->id, side.from->id);
+    auto rows = mappings.load(pair.id, side.from->id);
     if (!rows) return std::unexpected(rows.error());
     std::set<std::string> done;  // a series copy is one resource, however many rows name it
     for (const auto& m : *rows) {
       if (m.state != MappingState::Synced || m.targetEventId.empty() || !done.insert(m.targetEventId).second) continue;
-      auto removed = removeCopy(*pair, organisationPolicies(orgPolicies_, *side.from), side, m, fence, audit);
+      auto removed = removeCopy(pair, organisationPolicies(orgPolicies_, *side.from), side, m, fence, audit);
       if (!removed) return std::unexpected(removed.error());
       ++(*removed ? out.removed : out.failed);
     }
   }
-  core::log::info("sync.pair_copies_removed", {{"pair", pair->id},
+  core::log::info("sync.pair_copies_removed", {{"pair", pair.id},
                                                 {"removed", static_cast<long long>(out.removed)},
                                                 {"failed", static_cast<long long>(out.failed)}});
   return out;
