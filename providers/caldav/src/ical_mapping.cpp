@@ -8,6 +8,7 @@
 
 #include <libical/ical.h>
 
+#include <array>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -187,9 +188,10 @@ core::Result<void> addRecurrenceLine(icalcomponent* vevent, const std::string& l
 }
 
 // A new VTIMEZONE for `zone` (known to libical) with the transitions from January 1st of the year
-// that holds `earliest` less 366 days on: the system zone carries every transition since the 1890s; recurrences and
-// exceptions never precede their series. Built once per zone and year (cloning the whole zone and
-// truncating it cost more than writing the rest of the event), then cloned from the cache.
+// that holds `earliest` less 366 days on: the system zone carries every transition since the
+// 1890s; recurrences and exceptions never precede their series. Built once per zone and year
+// (cloning the whole zone and truncating it cost more than writing the rest of the event), then
+// cloned from the cache.
 icalcomponent* zoneComponent(const std::string& zone, std::chrono::sys_seconds earliest) {
   const auto day = std::chrono::floor<std::chrono::days>(earliest - std::chrono::days(366));
   const int fromYear = static_cast<int>(std::chrono::year_month_day(day).year());
@@ -232,19 +234,14 @@ icalproperty* enumProperty(icalproperty_kind kind, std::string_view value) {
                                                {ICAL_STATUS_PROPERTY, "CONFIRMED", ICAL_STATUS_CONFIRMED},
                                                {ICAL_STATUS_PROPERTY, "TENTATIVE", ICAL_STATUS_TENTATIVE},
                                                {ICAL_STATUS_PROPERTY, "CANCELLED", ICAL_STATUS_CANCELLED}}};
-  const std::string text(value);
-  int e = 0;
   for (const Known& k : kKnown) {
-    if (k.kind == kind && k.name == value) e = k.number;
+    if (k.kind != kind || k.name != value) continue;
+    if (kind == ICAL_CLASS_PROPERTY) return icalproperty_new_class(static_cast<icalproperty_class>(k.number));
+    if (kind == ICAL_TRANSP_PROPERTY) return icalproperty_new_transp(static_cast<icalproperty_transp>(k.number));
+    return icalproperty_new_status(static_cast<icalproperty_status>(k.number));
   }
-  // libical looks enums up by the property's value kind, not by the property kind
-  if (e == 0) e = icalproperty_kind_and_string_to_enum(icalproperty_kind_to_value_kind(kind), text.c_str());
-  if (e != 0) {
-    if (kind == ICAL_CLASS_PROPERTY) return icalproperty_new_class(static_cast<icalproperty_class>(e));
-    if (kind == ICAL_TRANSP_PROPERTY) return icalproperty_new_transp(static_cast<icalproperty_transp>(e));
-    if (kind == ICAL_STATUS_PROPERTY) return icalproperty_new_status(static_cast<icalproperty_status>(e));
-  }
-  return icalproperty_new_from_string((std::string(icalproperty_kind_to_string(kind)) + ":" + text).c_str());
+  // a value outside the vocabulary above (none is written today): libical's parser makes it
+  return icalproperty_new_from_string((std::string(icalproperty_kind_to_string(kind)) + ":" + std::string(value)).c_str());
 }
 
 // Adds one VEVENT (and the VTIMEZONEs it needs, once) to `calendar`.
