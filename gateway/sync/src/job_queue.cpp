@@ -200,11 +200,6 @@ void releasePair(soci::session& sql, const std::string& pairId, long long fence)
       soci::use(pairId), soci::use(fence);
 }
 
-std::optional<long long> optionalAt(const soci::row& r, std::size_t i) {
-  if (r.get_indicator(i) != soci::i_ok) return std::nullopt;
-  return store::integerAt(r, i);
-}
-
 // A job whose runs kept stopping without reporting back: dead, its pair quarantined and free.
 DeadJob bury(soci::session& sql, const Job& job, long long now) {
   DeadJob dead{job.id, job.pairId, {}, job.attempts};
@@ -300,29 +295,56 @@ namespace {
 // The job claim() takes next, read into `job`: a dead worker's job first (it carries the attempts
 // that tell a crash loop, and taking it absorbs its queued twin), then the queued one due first.
 // Each is one ordered index scan that stops at the first job whose pair is free (jobs_lease,
-// jobs_due), not a sort of every due job: a tick queues one job per pair.
-bool chooseJob(soci::session& sql, store::Dialect dialect, long long now, Job& job, std::string& state,
-               std::string& key) {
-  struct Pass {
-    const char* filter;
-    const char* order;
+// jobs_due), not a sort of every due job: a tick queues one job per pair. Both scans are kept
+// prepared per session: every idle worker claims at each wake-up, and parsing these queries cost
+// more than running them (callgrind: 0.3 M instructions a claim on SQLite).
+struct ClaimRow {
+  long long now = 0;
+  std::string id, kind, pairId, state, key;
+  long long attempts = 0, maxAttempts = 0, notifiedAtMs = 0, requestedAtMs = 0;
+  soci::indicator notifiedSet = soci::i_null, requestedSet = soci::i_null;
+};
+
+const std::string& claimQuery(store::Dialect dialect, bool dead) {
+  auto build = [](bool pg, bool deadPass) {
+    std::string q = std::string(kClaimColumns) +
+                    (deadPass ? "j.state = 'running' AND j.lease_expires_at < :n1 AND "
+                              : "j.state = 'queued' AND j.run_at <= :n1 AND ") +
+                    kPairFree + (deadPass ? " ORDER BY j.lease_expires_at, j.id" : " ORDER BY j.run_at, j.id") +
+                    " LIMIT 1";
+    return pg ? q + " FOR UPDATE OF j SKIP LOCKED" : q;
   };
-  for (const Pass& pass : {Pass{"j.state = 'running' AND j.lease_expires_at < :n1 AND ", " ORDER BY j.lease_expires_at, j.id"},
-                           Pass{"j.state = 'queued' AND j.run_at <= :n1 AND ", " ORDER BY j.run_at, j.id"}}) {
-    std::string query = std::string(kClaimColumns) + pass.filter + kPairFree + pass.order + " LIMIT 1";
-    if (dialect == store::Dialect::Postgresql) query += " FOR UPDATE OF j SKIP LOCKED";
-    soci::rowset<soci::row> rows = (sql.prepare << query, soci::use(now), soci::use(now));
-    auto it = rows.begin();
-    if (it == rows.end()) continue;
-    job.id = store::textAt(*it, 0);
-    job.kind = store::textAt(*it, 1);
-    job.pairId = store::textAt(*it, 2);
-    state = store::textAt(*it, 3);
-    job.attempts = static_cast<int>(store::integerAt(*it, 4));
-    job.maxAttempts = static_cast<int>(store::integerAt(*it, 5));
-    key = store::textAt(*it, 6);
-    job.notifiedAtMs = optionalAt(*it, 7);
-    job.requestedAtMs = optionalAt(*it, 8);
+  static const std::string queries[2][2] = {{build(false, false), build(false, true)},
+                                            {build(true, false), build(true, true)}};
+  return queries[dialect == store::Dialect::Postgresql ? 1 : 0][dead ? 1 : 0];
+}
+
+bool chooseJob(store::Database& db, soci::session& sql, long long now, Job& job, std::string& state,
+               std::string& key) {
+  for (const bool dead : {true, false}) {
+    auto& claim = store::cachedStatement<ClaimRow>(
+        db, sql, claimQuery(db.dialect(), dead), [](soci::statement& st, ClaimRow& row) {
+          for (auto* text : {&row.id, &row.kind, &row.pairId, &row.state}) st.exchange(soci::into(*text));
+          st.exchange(soci::into(row.attempts));
+          st.exchange(soci::into(row.maxAttempts));
+          st.exchange(soci::into(row.key));
+          st.exchange(soci::into(row.notifiedAtMs, row.notifiedSet));
+          st.exchange(soci::into(row.requestedAtMs, row.requestedSet));
+          st.exchange(soci::use(row.now));
+          st.exchange(soci::use(row.now));
+        });
+    claim.row.now = now;
+    if (!claim.fetchOne()) continue;
+    const ClaimRow& r = claim.row;
+    job.id = r.id;
+    job.kind = r.kind;
+    job.pairId = r.pairId;
+    state = r.state;
+    job.attempts = static_cast<int>(r.attempts);
+    job.maxAttempts = static_cast<int>(r.maxAttempts);
+    key = r.key;
+    job.notifiedAtMs = r.notifiedSet == soci::i_ok ? std::optional<long long>(r.notifiedAtMs) : std::nullopt;
+    job.requestedAtMs = r.requestedSet == soci::i_ok ? std::optional<long long>(r.requestedAtMs) : std::nullopt;
     return true;
   }
   return false;
@@ -338,7 +360,7 @@ core::Result<JobQueue::Claimed> JobQueue::claimOnce(const std::string& owner, Jo
     const long long now = clock_.nowUnixSeconds();
     const long long until = now + options_.lease.count();
     std::string state, key;
-    if (!chooseJob(sql, db_.dialect(), now, job, state, key)) return Claimed::None;
+    if (!chooseJob(db_, sql, now, job, state, key)) return Claimed::None;
     if (options_.afterChoosing) options_.afterChoosing();
     if (state == "running" && job.attempts >= job.maxAttempts) {
       dead = bury(sql, job, now);

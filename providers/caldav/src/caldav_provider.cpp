@@ -95,11 +95,15 @@ bool isUnsupportedReport(const HttpResponse& r) {
 // encode).
 std::string comparablePath(const std::string& href) {
   const std::string path = hrefPath(href);
+  const auto hex = [](char c) {
+    return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;  // c is a hex digit
+  };
   std::string out;
+  out.reserve(path.size());
   for (std::size_t i = 0; i < path.size(); ++i) {
     if (path[i] == '%' && i + 2 < path.size() && std::isxdigit(static_cast<unsigned char>(path[i + 1])) &&
         std::isxdigit(static_cast<unsigned char>(path[i + 2]))) {
-      out += static_cast<char>(std::stoi(path.substr(i + 1, 2), nullptr, 16));
+      out += static_cast<char>(hex(path[i + 1]) * 16 + hex(path[i + 2]));
       i += 2;
     } else {
       out += path[i];
@@ -125,7 +129,14 @@ std::string resolveUrl(const std::string& base, const std::string& rawHref) {
   // A '#' in a listed href is a character of the name, not a fragment: encoded, so that an event
   // id's '#' only ever separates the parts of a split series (providers::resourceIdOf).
   std::string href;
-  for (char c : rawHref) href += c == '#' ? std::string("%23") : std::string(1, c);
+  href.reserve(rawHref.size());
+  for (char c : rawHref) {
+    if (c == '#') {
+      href += "%23";
+    } else {
+      href += c;
+    }
+  }
   if (href.find("://") != std::string::npos) return href;
   if (!href.empty() && href.front() == '/') return origin(base) + href;
   const auto slash = base.rfind('/');

@@ -10,8 +10,10 @@
 #include <mutex>
 #include <set>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
+#include <string_view>
 
 namespace calgate::providers {
 namespace {
@@ -81,6 +83,9 @@ struct UrlHandle {
 }  // namespace
 
 bool urlHasUserinfo(const std::string& url) {
+  // userinfo is what comes before an '@' in the authority: without an '@' anywhere there is none,
+  // and the URL need not be parsed (this runs for every request)
+  if (url.find('@') == std::string::npos) return false;
   UrlHandle u;
   if (!u.h || curl_url_set(u.h, CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
     // unparseable: look for an '@' in the authority, the way a lenient parser would
@@ -193,7 +198,37 @@ core::Result<std::string> redirectTarget(const std::string& from, const std::str
   return to;
 }
 
+namespace {
+
+// "http(s)://host[:port]" of `url` when its authority is only a DNS name or IPv4 address and a port
+// (letters, digits, '.', '-'): two URLs with the same such text are on one origin whatever a URL
+// parser makes of them. Empty for anything else (userinfo, IPv6 literals, escapes, port 0 or with
+// leading zeros), which is parsed. Whether the rest of the URL is well-formed is not judged here:
+// the HTTP client refuses to send a URL it cannot parse.
+std::string_view plainOrigin(std::string_view url) {
+  const std::size_t begin = url.starts_with("https://") ? 8 : url.starts_with("http://") ? 7 : 0;
+  if (begin == 0) return {};
+  const std::size_t end = std::min(url.find_first_of("/?#", begin), url.size());
+  const std::string_view authority = url.substr(begin, end - begin);
+  const std::size_t colon = authority.find(':');
+  const std::string_view host = authority.substr(0, colon);
+  const std::string_view port = colon == std::string_view::npos ? std::string_view() : authority.substr(colon + 1);
+  const auto hostChar = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-'; };
+  const auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (host.empty() || !std::all_of(host.begin(), host.end(), hostChar)) return {};
+  if (colon != std::string_view::npos &&
+      (port.empty() || port.size() > 5 || port.front() == '0' || !std::all_of(port.begin(), port.end(), digit) || std::stoi(std::string(port)) > 65535)) {
+    return {};
+  }
+  return url.substr(0, end);
+}
+
+}  // namespace
+
 bool credentialsMayFollow(const std::string& from, const std::string& to) {
+  // the common case, a request to the account's own server: no URL parsing (this runs for every
+  // request a provider sends)
+  if (const auto origin = plainOrigin(from); !origin.empty() && origin == plainOrigin(to)) return true;
   auto parts = [](const std::string& url) {
     std::array<std::string, 3> out;  // scheme, host, port
     UrlHandle u;

@@ -107,6 +107,22 @@ TEST_CASE("redirect targets and where credentials may follow", "[http][redirect]
   CHECK_FALSE(credentialsMayFollow("https://fastmail.com/", "https://evil.example/"));
   CHECK_FALSE(credentialsMayFollow("https://a.github.io/", "https://b.github.io/"));  // a public suffix is not a site
   CHECK_FALSE(credentialsMayFollow("http://fastmail.com/", "http://caldav.fastmail.com/"));  // only over https
+
+  // the same origin written alike is decided without parsing: never for a longer name, another
+  // port, userinfo or another scheme
+  CHECK(credentialsMayFollow("https://dav.example", "https://dav.example?x"));
+  CHECK(credentialsMayFollow("https://Dav.Example:8443/a", "https://dav.example:8443/b"));  // parsed: case
+  CHECK_FALSE(credentialsMayFollow("http://dav.example/a", "http://dav.example.evil/b"));
+  CHECK_FALSE(credentialsMayFollow("http://dav.example/a", "http://dav.example:81/b"));
+  CHECK_FALSE(credentialsMayFollow("http://dav.example:80/a", "http://dav.example:8/b"));
+  CHECK_FALSE(credentialsMayFollow("http://dav.example/a", "http://dav.example@evil.example/b"));
+  CHECK_FALSE(credentialsMayFollow("http://dav.example/a", "https://dav.example/b"));
+  CHECK(credentialsMayFollow("http://dav.example/a", "http://dav.example:80/b"));  // parsed: the default port
+  CHECK(credentialsMayFollow("http://[::1]:8080/a", "http://[::1]:8080/b"));      // parsed: IPv6
+  CHECK_FALSE(credentialsMayFollow("http://[::1]:8080/a", "http://[::2]:8080/b"));
+  CHECK_FALSE(urlHasUserinfo("https://dav.example/a?b=c"));
+  CHECK(urlHasUserinfo("https://u@dav.example/"));
+  CHECK_FALSE(urlHasUserinfo("https://dav.example/a@b"));  // an '@' in the path is not userinfo
 }
 
 TEST_CASE("refusals carry their cause: a guarded address, a URL calgate does not request", "[http][guard]") {
