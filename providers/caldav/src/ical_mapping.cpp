@@ -3,12 +3,14 @@
 #include "calgate/core/utf8.hpp"
 #include "calgate/model/recurrence.hpp"
 #include "calgate/model/vocabulary.hpp"
+#include "calgate/providers/caldav/content_lines.hpp"
 #include "calgate/providers/caldav/this_and_future.hpp"
 #include "calgate/providers/caldav/zone_resolution.hpp"
 
 #include <libical/ical.h>
 
 #include <array>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -58,48 +60,58 @@ using ComponentPtr = std::unique_ptr<icalcomponent, ComponentDeleter>;
 // libical reports errors through a global errno; clear it around each call we check.
 bool icalFailed() { return icalerrno != ICAL_NO_ERROR; }
 
-// An iCalendar time plus, for zoned times, the IANA zone its wall-clock digits are in.
-struct IcalTime {
-  icaltimetype value;
-  std::string tzid;  // empty for dates, UTC and floating times
+// An event time as iCalendar text: the value and, for dates and zoned times, its parameter.
+struct TimeText {
+  std::string value;
+  std::string param;  // "VALUE=DATE" or "TZID=<IANA name>"; empty for UTC and floating times
 };
 
-icaltimetype wallClock(std::chrono::local_seconds local) {
-  const auto days = std::chrono::floor<std::chrono::days>(local);
-  const std::chrono::year_month_day ymd{days};
-  const long long secs = (local - days).count();
-  icaltimetype v = icaltime_null_time();
-  v.year = static_cast<int>(ymd.year());
-  v.month = static_cast<int>(static_cast<unsigned>(ymd.month()));
-  v.day = static_cast<int>(static_cast<unsigned>(ymd.day()));
-  v.hour = static_cast<int>(secs / 3600);
-  v.minute = static_cast<int>(secs / 60 % 60);
-  v.second = static_cast<int>(secs % 60);
-  return v;  // no zone: serialises as plain digits
+core::Result<std::chrono::year_month_day> writableDay(std::chrono::year_month_day ymd) {
+  if (!ymd.ok() || ymd.year() < std::chrono::year(1) || ymd.year() > std::chrono::year(9999)) {
+    return core::fail(core::ErrorCode::Invalid, "a time outside the years 1 to 9999 cannot be written in iCalendar");
+  }
+  return ymd;
 }
 
-core::Result<IcalTime> toIcalTime(const model::EventTime& t, std::set<std::string>& zones) {
+// YYYYMMDDTHHMMSS of a wall-clock time, with a Z for UTC.
+core::Result<std::string> dateTimeText(std::chrono::local_seconds local, bool utc) {
+  const auto days = std::chrono::floor<std::chrono::days>(local);
+  auto ymd = writableDay(std::chrono::year_month_day{days});
+  if (!ymd) return std::unexpected(ymd.error());
+  const long long secs = (local - days).count();
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d%02u%02uT%02lld%02lld%02lld%s", static_cast<int>(ymd->year()),
+                static_cast<unsigned>(ymd->month()), static_cast<unsigned>(ymd->day()), secs / 3600, secs / 60 % 60,
+                secs % 60, utc ? "Z" : "");
+  return std::string(buf);
+}
+
+core::Result<TimeText> timeText(const model::EventTime& t, std::set<std::string>& zones) {
   if (const auto* d = std::get_if<model::Date>(&t)) {
-    icaltimetype v = icaltime_null_date();
-    v.year = static_cast<int>(d->day.year());
-    v.month = static_cast<int>(static_cast<unsigned>(d->day.month()));
-    v.day = static_cast<int>(static_cast<unsigned>(d->day.day()));
-    v.is_date = 1;
-    return IcalTime{v, {}};
+    auto ymd = writableDay(d->day);
+    if (!ymd) return std::unexpected(ymd.error());
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%04d%02u%02u", static_cast<int>(ymd->year()), static_cast<unsigned>(ymd->month()),
+                  static_cast<unsigned>(ymd->day()));
+    return TimeText{buf, "VALUE=DATE"};
   }
   if (const auto* z = std::get_if<model::ZonedTime>(&t)) {
     if (z->zone == "UTC" || z->zone == "Etc/UTC") {
-      return IcalTime{icaltime_from_timet_with_zone(static_cast<time_t>(z->instant.time_since_epoch().count()), 0,
-                                                    icaltimezone_get_utc_timezone()),
-                      {}};
+      auto text = dateTimeText(std::chrono::local_seconds{z->instant.time_since_epoch()}, true);
+      if (!text) return std::unexpected(text.error());
+      return TimeText{*text, {}};
     }
     if (!icaltimezone_get_builtin_timezone(z->zone.c_str())) {
       return core::fail(core::ErrorCode::Invalid, "time zone " + z->zone + " is unknown to libical");
     }
     zones.insert(z->zone);
-    return IcalTime{wallClock(model::localTimeOf(*z)), z->zone};
+    auto text = dateTimeText(model::localTimeOf(*z), false);
+    if (!text) return std::unexpected(text.error());
+    return TimeText{*text, "TZID=" + z->zone};
   }
-  return IcalTime{wallClock(std::get<model::FloatingTime>(t).local), {}};
+  auto text = dateTimeText(std::get<model::FloatingTime>(t).local, false);
+  if (!text) return std::unexpected(text.error());
+  return TimeText{*text, {}};
 }
 
 // The earliest zoned instant the event mentions (only called when it has one).
@@ -110,15 +122,6 @@ std::chrono::sys_seconds earliestInstant(const model::Event& e) {
     if (const auto* z = std::get_if<model::ZonedTime>(t); z && (!earliest || z->instant < *earliest)) earliest = z->instant;
   }
   return earliest.value_or(std::chrono::sys_seconds{});
-}
-
-// DTSTART/DTEND/RECURRENCE-ID: VALUE=DATE for dates, TZID=<IANA> for zoned times.
-void addTimeProperty(icalcomponent* event, icalproperty_kind kind, const IcalTime& t) {
-  icalproperty* p = icalproperty_new(kind);
-  icalproperty_set_value(p, t.value.is_date ? icalvalue_new_date(t.value) : icalvalue_new_datetime(t.value));
-  if (t.value.is_date) icalproperty_add_parameter(p, icalparameter_new_value(ICAL_VALUE_DATE));
-  if (!t.tzid.empty()) icalproperty_add_parameter(p, icalparameter_new_tzid(t.tzid.c_str()));
-  icalcomponent_add_property(event, p);
 }
 
 }  // namespace
@@ -170,8 +173,8 @@ const std::vector<std::string_view>& neverWrittenProperties() {
 
 namespace {
 
-// One RRULE, EXDATE or RDATE line as a property of `vevent`.
-core::Result<void> addRecurrenceLine(icalcomponent* vevent, const std::string& line) {
+// One RRULE, EXDATE or RDATE line, checked and written by libical (folded, CRLF-terminated).
+core::Result<std::string> recurrenceText(const std::string& line) {
   icalerrno = ICAL_NO_ERROR;
   icalproperty* p = icalproperty_new_from_string(line.c_str());
   if (!p || icalFailed()) {
@@ -183,24 +186,27 @@ core::Result<void> addRecurrenceLine(icalcomponent* vevent, const std::string& l
     icalproperty_free(p);
     return core::fail(core::ErrorCode::Invalid, "recurrence lines may only be RRULE, EXDATE or RDATE");
   }
-  icalcomponent_add_property(vevent, p);
-  return {};
+  char* text = icalproperty_as_ical_string_r(p);
+  icalproperty_free(p);
+  if (!text) return core::fail(core::ErrorCode::Internal, "libical could not write a recurrence line");
+  std::string out(text);
+  icalmemory_free_buffer(text);
+  return out;
 }
 
-// A new VTIMEZONE for `zone` (known to libical) with the transitions from January 1st of the year
-// that holds `earliest` less 366 days on: the system zone carries every transition since the
-// 1890s; recurrences and exceptions never precede their series. Built once per zone and year
-// (cloning the whole zone and truncating it cost more than writing the rest of the event), then
-// cloned from the cache.
-icalcomponent* zoneComponent(const std::string& zone, std::chrono::sys_seconds earliest) {
+// The VTIMEZONE of `zone` (known to libical) as text, with the transitions from January 1st of the
+// year that holds `earliest` less 366 days on: the system zone carries every transition since the
+// 1890s; recurrences and exceptions never precede their series. Built and written once per zone and
+// year (cloning the whole zone and truncating it cost more than writing the rest of the event).
+core::Result<std::string> zoneText(const std::string& zone, std::chrono::sys_seconds earliest) {
   const auto day = std::chrono::floor<std::chrono::days>(earliest - std::chrono::days(366));
   const int fromYear = static_cast<int>(std::chrono::year_month_day(day).year());
   static std::mutex mutex;
-  static std::map<std::pair<std::string, int>, ComponentPtr> built;
+  static std::map<std::pair<std::string, int>, std::string> built;
   std::lock_guard lock(mutex);
   if (built.size() >= 4096) built.clear();  // zones x years in use: a bound, not a working set
   auto& slot = built[{zone, fromYear}];
-  if (!slot) {
+  if (slot.empty()) {
     icaltimezone* tz = icaltimezone_get_builtin_timezone(zone.c_str());
     ComponentPtr vtimezone(icalcomponent_new_clone(icaltimezone_get_component(tz)));
     // Plain IANA names as TZIDs ("Europe/Berlin"), not libical's "/freeassociation.sourceforge.net/..."
@@ -212,107 +218,93 @@ icalcomponent* zoneComponent(const std::string& zone, std::chrono::sys_seconds e
     const icaltimetype from = icaltime_from_timet_with_zone(static_cast<time_t>(jan1.time_since_epoch().count()), 0,
                                                             icaltimezone_get_utc_timezone());
     icaltimezone_truncate_vtimezone(vtimezone.get(), from, icaltime_null_time(), 0);
-    slot = std::move(vtimezone);
+    char* text = icalcomponent_as_ical_string_r(vtimezone.get());
+    if (text) slot = text;
+    icalmemory_free_buffer(text);
+    if (slot.empty()) return core::fail(core::ErrorCode::Internal, "libical could not write time zone " + zone);
   }
-  return icalcomponent_new_clone(slot.get());
+  return slot;
 }
 
-// CLASS, TRANSP or STATUS with one of its registered values, made from libical's enum: building it
-// from text ("CLASS:PUBLIC") runs a whole parser per property, a third of writing an event.
-icalproperty* enumProperty(icalproperty_kind kind, std::string_view value) {
-  // the values calgate writes, known without libical's linear search of every enum it has
-  struct Known {
-    icalproperty_kind kind;
-    std::string_view name;
-    int number;
-  };
-  static constexpr std::array<Known, 8> kKnown{{{ICAL_CLASS_PROPERTY, "PUBLIC", ICAL_CLASS_PUBLIC},
-                                               {ICAL_CLASS_PROPERTY, "PRIVATE", ICAL_CLASS_PRIVATE},
-                                               {ICAL_CLASS_PROPERTY, "CONFIDENTIAL", ICAL_CLASS_CONFIDENTIAL},
-                                               {ICAL_TRANSP_PROPERTY, "OPAQUE", ICAL_TRANSP_OPAQUE},
-                                               {ICAL_TRANSP_PROPERTY, "TRANSPARENT", ICAL_TRANSP_TRANSPARENT},
-                                               {ICAL_STATUS_PROPERTY, "CONFIRMED", ICAL_STATUS_CONFIRMED},
-                                               {ICAL_STATUS_PROPERTY, "TENTATIVE", ICAL_STATUS_TENTATIVE},
-                                               {ICAL_STATUS_PROPERTY, "CANCELLED", ICAL_STATUS_CANCELLED}}};
-  for (const Known& k : kKnown) {
-    if (k.kind != kind || k.name != value) continue;
-    if (kind == ICAL_CLASS_PROPERTY) return icalproperty_new_class(static_cast<icalproperty_class>(k.number));
-    if (kind == ICAL_TRANSP_PROPERTY) return icalproperty_new_transp(static_cast<icalproperty_transp>(k.number));
-    return icalproperty_new_status(static_cast<icalproperty_status>(k.number));
-  }
-  // a value outside the vocabulary above (none is written today): libical's parser makes it
-  return icalproperty_new_from_string((std::string(icalproperty_kind_to_string(kind)) + ":" + std::string(value)).c_str());
-}
-
-// Adds one VEVENT (and the VTIMEZONEs it needs, once) to `calendar`.
-core::Result<void> addEvent(icalcomponent* calendar, const model::Event& event, std::chrono::sys_seconds dtstamp, int sequence,
-                            std::set<std::string>& zonesDone) {
+// What one VEVENT needs, checked before a line of it is written.
+struct CheckedEvent {
+  TimeText start, end;
+  std::optional<TimeText> recurrenceId;
   std::set<std::string> zones;
-  auto start = toIcalTime(event.start, zones);
+  std::string recurrence;  // RRULE/EXDATE/RDATE lines as libical wrote them
+};
+
+core::Result<CheckedEvent> check(const model::Event& event) {
+  CheckedEvent c;
+  auto start = timeText(event.start, c.zones);
   if (!start) return std::unexpected(start.error());
-  auto end = toIcalTime(event.end, zones);
+  auto end = timeText(event.end, c.zones);
   if (!end) return std::unexpected(end.error());
-  std::optional<IcalTime> recurrenceId;
+  c.start = std::move(*start);
+  c.end = std::move(*end);
   if (event.recurrenceId) {
-    auto rid = toIcalTime(*event.recurrenceId, zones);
+    auto rid = timeText(*event.recurrenceId, c.zones);
     if (!rid) return std::unexpected(rid.error());
-    recurrenceId = *rid;
+    c.recurrenceId = std::move(*rid);
   }
   // Every TZID needs its VTIMEZONE (RFC 5545 §3.2.19), recurrence lines' included.
   for (const auto& zone : model::recurrenceZones(event.recurrence)) {
     if (!icaltimezone_get_builtin_timezone(zone.c_str())) {
       return core::fail(core::ErrorCode::Invalid, "time zone " + zone + " is unknown to libical");
     }
-    zones.insert(zone);
+    c.zones.insert(zone);
   }
-  for (const auto& zone : zones) {
-    if (!zonesDone.insert(zone).second) continue;
-    icalcomponent_add_component(calendar, zoneComponent(zone, earliestInstant(event)));
-  }
-
-  icalcomponent* vevent = icalcomponent_new(ICAL_VEVENT_COMPONENT);
-  icalcomponent_add_component(calendar, vevent);
-  icalcomponent_add_property(vevent, icalproperty_new_uid(event.uid.c_str()));
-  icalcomponent_add_property(
-      vevent, icalproperty_new_dtstamp(icaltime_from_timet_with_zone(
-                  static_cast<time_t>(dtstamp.time_since_epoch().count()), 0, icaltimezone_get_utc_timezone())));
-  icalcomponent_add_property(vevent, icalproperty_new_sequence(sequence));
-  icalcomponent_add_property(vevent, icalproperty_new_summary(event.title.c_str()));
-  if (!event.description.empty()) {
-    icalcomponent_add_property(vevent, icalproperty_new_description(event.description.c_str()));
-  }
-  if (!event.location.empty()) icalcomponent_add_property(vevent, icalproperty_new_location(event.location.c_str()));
-  addTimeProperty(vevent, ICAL_DTSTART_PROPERTY, *start);
-  addTimeProperty(vevent, ICAL_DTEND_PROPERTY, *end);
-  if (recurrenceId) addTimeProperty(vevent, ICAL_RECURRENCEID_PROPERTY, *recurrenceId);
   for (const auto& line : event.recurrence) {
     if (line.find('\n') != std::string::npos || line.find('\r') != std::string::npos) {
       return core::fail(core::ErrorCode::Invalid, "recurrence line contains a line break");
     }
     // libical reads only the first value of an EXDATE/RDATE list: one property per value
     for (const auto& single : model::oneValuePerLine(line)) {
-      if (auto ok = addRecurrenceLine(vevent, single); !ok) return ok;
+      auto text = recurrenceText(single);
+      if (!text) return std::unexpected(text.error());
+      c.recurrence += *text;
     }
   }
-  icalcomponent_add_property(vevent, enumProperty(ICAL_CLASS_PROPERTY, classFor(event.sensitivity)));
-  icalcomponent_add_property(vevent, enumProperty(ICAL_TRANSP_PROPERTY, transpFor(event.showAs)));
+  return c;
+}
+
+// Writes one VEVENT, after the VTIMEZONEs it needs that were not written yet.
+core::Result<void> addEvent(ContentLines& out, const model::Event& event, std::chrono::sys_seconds dtstamp,
+                            int sequence, std::set<std::string>& zonesDone) {
+  auto checked = check(event);
+  if (!checked) return std::unexpected(checked.error());
+  for (const auto& zone : checked->zones) {
+    if (zonesDone.contains(zone)) continue;
+    auto vtimezone = zoneText(zone, earliestInstant(event));
+    if (!vtimezone) return std::unexpected(vtimezone.error());
+    out.raw(*vtimezone);
+    zonesDone.insert(zone);
+  }
+  auto stamp = dateTimeText(std::chrono::local_seconds{dtstamp.time_since_epoch()}, true);
+  if (!stamp) return std::unexpected(stamp.error());
+  out.begin("VEVENT");
+  out.text("UID", event.uid);
+  out.plain("DTSTAMP", *stamp);
+  out.plain("SEQUENCE", std::to_string(sequence));
+  out.text("SUMMARY", event.title);
+  if (!event.description.empty()) out.text("DESCRIPTION", event.description);
+  if (!event.location.empty()) out.text("LOCATION", event.location);
+  out.plain("DTSTART", checked->start.value, checked->start.param);
+  out.plain("DTEND", checked->end.value, checked->end.param);
+  if (checked->recurrenceId) out.plain("RECURRENCE-ID", checked->recurrenceId->value, checked->recurrenceId->param);
+  out.raw(checked->recurrence);
+  out.plain("CLASS", classFor(event.sensitivity));
+  out.plain("TRANSP", transpFor(event.showAs));
   // TRANSP says only free or busy: Outlook's property keeps tentative, out-of-office and working
   // elsewhere for the clients that read it (Outlook, Thunderbird, eM Client).
-  icalproperty* busy = icalproperty_new_x(std::string(busyStatusFor(event.showAs)).c_str());
-  icalproperty_set_x_name(busy, "X-MICROSOFT-CDO-BUSYSTATUS");
-  icalcomponent_add_property(vevent, busy);
-  icalcomponent_add_property(vevent, enumProperty(ICAL_STATUS_PROPERTY, statusFor(event.status)));
-  for (const auto& attendee : event.attendees) {
-    icalcomponent_add_property(vevent, icalproperty_new_attendee(("mailto:" + attendee).c_str()));
-  }
+  out.plain("X-MICROSOFT-CDO-BUSYSTATUS", busyStatusFor(event.showAs));
+  out.plain("STATUS", statusFor(event.status));
+  for (const auto& attendee : event.attendees) out.plain("ATTENDEE", "mailto:" + attendee);
   if (event.origin) {
-    icalproperty* pair = icalproperty_new_x(event.origin->pairId.c_str());
-    icalproperty_set_x_name(pair, "X-CALGATE-PAIR");
-    icalcomponent_add_property(vevent, pair);
-    icalproperty* source = icalproperty_new_x(event.origin->sourceKey.c_str());
-    icalproperty_set_x_name(source, "X-CALGATE-SOURCE");
-    icalcomponent_add_property(vevent, source);
+    out.text("X-CALGATE-PAIR", event.origin->pairId);
+    out.text("X-CALGATE-SOURCE", event.origin->sourceKey);
   }
+  out.end("VEVENT");
   return {};
 }
 
@@ -321,21 +313,18 @@ core::Result<void> addEvent(icalcomponent* calendar, const model::Event& event, 
 core::Result<std::string> calendarText(const std::vector<model::Event>& events, std::chrono::sys_seconds dtstamp,
                                        int sequence) {
   icalerror_set_errors_are_fatal(0);
-  icalerrno = ICAL_NO_ERROR;
   if (events.empty()) return core::fail(core::ErrorCode::Invalid, "no event to write");
-  ComponentPtr calendar(icalcomponent_new(ICAL_VCALENDAR_COMPONENT));
-  icalcomponent_add_property(calendar.get(), icalproperty_new_version("2.0"));
-  icalcomponent_add_property(calendar.get(), icalproperty_new_prodid("-//calgate//calgate//EN"));
+  ContentLines out;
+  out.begin("VCALENDAR");
+  out.plain("VERSION", "2.0");
+  out.text("PRODID", "-//calgate//calgate//EN");
   std::set<std::string> zonesDone;
   for (const auto& e : events) {
     if (e.uid != events.front().uid) return core::fail(core::ErrorCode::Invalid, "a series must share one UID");
-    if (auto added = addEvent(calendar.get(), e, dtstamp, sequence, zonesDone); !added) {
-      return std::unexpected(added.error());
-    }
+    if (auto added = addEvent(out, e, dtstamp, sequence, zonesDone); !added) return std::unexpected(added.error());
   }
-  char* text = icalcomponent_as_ical_string(calendar.get());
-  if (!text) return core::fail(core::ErrorCode::Internal, "libical could not serialise the event");
-  return std::string(text);
+  out.end("VCALENDAR");
+  return out.take();
 }
 
 core::Result<std::string> calendarText(const model::Event& event, std::chrono::sys_seconds dtstamp, int sequence) {
@@ -368,10 +357,14 @@ std::string mailtoAddress(const char* value) {
   return v;
 }
 
+// A TEXT property's value as the user wrote it: libical keeps it unescaped, and
+// icalproperty_get_value_as_string would escape it again ("Lunch\, then walk").
 std::string propertyText(icalcomponent* c, icalproperty_kind kind) {
   icalproperty* p = icalcomponent_get_first_property(c, kind);
   if (!p) return {};
-  const char* v = icalproperty_get_value_as_string(p);
+  const icalvalue* value = icalproperty_get_value(p);
+  const char* v = value && icalvalue_isa(value) == ICAL_TEXT_VALUE ? icalvalue_get_text(value)
+                                                                    : icalproperty_get_value_as_string(p);
   return v ? v : "";
 }
 

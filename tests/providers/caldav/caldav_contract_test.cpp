@@ -635,6 +635,66 @@ TEST_CASE("iCalendar text has TZID times with their VTIMEZONE, and the origin ma
   CHECK_FALSE(ic::calendarText(bad, sys_days{2026y / November / 21}));
 }
 
+TEST_CASE("written iCalendar reads back exactly: escaped text, folded lines, no value on a line of its own",
+          "[providers][caldav]") {
+  Event e = sampleEvent();
+  e.uid = "uid,with;specials\\";
+  e.title = "a,b;c\\d\ne\r\nf\tg";  // CR dropped, LF kept, TAB kept
+  std::string longText;
+  for (int i = 0; i < 60; ++i) longText += i % 3 == 0 ? "\xC3\xA9" : i % 3 == 1 ? "\xE2\x82\xAC" : "x";  // é, €, x
+  e.description = longText + " " + longText;
+  e.location = std::string(200, 'L');
+  e.attendees = {"a@example.com\r\nSUMMARY:injected"};  // a line break must not start a property
+  e.origin = model::Origin{"pr_1", "src,1;\\x"};
+  auto text = ic::calendarText(e, sys_days{2026y / November / 21});
+  REQUIRE(text);
+  // every physical line within 75 octets, CRLF-terminated, never cut inside a UTF-8 sequence
+  std::size_t from = 0;
+  while (from < text->size()) {
+    const auto crlf = text->find("\r\n", from);
+    REQUIRE(crlf != std::string::npos);
+    const std::string line = text->substr(from, crlf - from);
+    CHECK(line.size() <= 75);
+    CHECK(line.find('\n') == std::string::npos);
+    CHECK(line.rfind("SUMMARY:injected", 0) == std::string::npos);
+    if (line.size() > 1 && line[0] == ' ') CHECK((static_cast<unsigned char>(line[1]) & 0xC0) != 0x80);
+    from = crlf + 2;
+  }
+  auto back = ic::parseCalendar(*text);
+  REQUIRE(back);
+  REQUIRE(back->events.size() == 1);
+  const Event& read = back->events.front();
+  CHECK(read.uid == e.uid);
+  CHECK(read.title == "a,b;c\\d\ne\nf\tg");
+  CHECK(read.description == e.description);
+  CHECK(read.location == e.location);
+  REQUIRE(read.attendees.size() == 1);
+  CHECK(read.attendees.front() == "a@example.comSUMMARY:injected");
+  REQUIRE(read.origin);
+  CHECK(*read.origin == *e.origin);
+  CHECK(read.start == e.start);
+  CHECK(read.end == e.end);
+  CHECK(read.recurrence == e.recurrence);
+
+  // what a calendar app wrote reads as the user typed it, not with iCalendar's escapes left in
+  auto typed = ic::parseCalendar(
+      "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//app//EN\r\nBEGIN:VEVENT\r\nUID:u1\r\nDTSTAMP:20261121T080000Z\r\n"
+      "DTSTART:20261123T090000Z\r\nSUMMARY:Lunch\\, then walk\\; ok\r\nDESCRIPTION:line 1\\nline 2 \\\\o/\r\n"
+      "LOCATION:Caf\xC3\xA9\\, 1st floor\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n");
+  REQUIRE(typed);
+  CHECK(typed->events.front().title == "Lunch, then walk; ok");
+  CHECK(typed->events.front().description == "line 1\nline 2 \\o/");
+  CHECK(typed->events.front().location == "Caf\xC3\xA9, 1st floor");
+
+  Event far = sampleEvent();
+  far.recurrence.clear();
+  far.start = Date{year(10000) / 1 / 1};
+  far.end = Date{year(10000) / 1 / 2};
+  auto refused = ic::calendarText(far, sys_days{2026y / November / 21});
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == calgate::core::ErrorCode::Invalid);
+}
+
 TEST_CASE("each event's VTIMEZONE holds its zone's transitions from a year before it, whichever was written first",
           "[providers][caldav]") {
   // VTIMEZONEs are built once per zone and year and then reused: a later event of the zone must

@@ -42,7 +42,11 @@ const std::vector<std::string_view>& neverWrittenProperties();
 /// A complete VCALENDAR holding the event (with the VTIMEZONE of each zone it uses, recurrence
 /// TZIDs included). `dtstamp` is required by RFC 5545; `sequence` is the SEQUENCE to write (the
 /// adapter passes the stored value + 1 on updates). The origin marker is X-CALGATE-PAIR /
-/// X-CALGATE-SOURCE. Invalid for an unknown zone or a malformed recurrence line.
+/// X-CALGATE-SOURCE. Written line by line (content_lines.hpp): TEXT values escaped, lines folded
+/// at 75 octets on character boundaries, control characters other than TAB never written (a line
+/// break in a value cannot start a property of its own); recurrence lines and VTIMEZONEs are
+/// checked and written by libical. Invalid for an unknown zone, a malformed recurrence line or a
+/// time outside the years 1 to 9999.
 core::Result<std::string> calendarText(const model::Event& event, std::chrono::sys_seconds dtstamp, int sequence = 0);
 
 /// A VCALENDAR holding a series: the master (recurrenceId unset) and overrides (recurrenceId set),
@@ -60,7 +64,8 @@ struct CalendarObject {
 /// -> Date; UTC -> ZonedTime "UTC"; TZID naming a tz database zone (also with libical's
 /// "/freeassociation.sourceforge.net/" prefix) -> ZonedTime in it; another TZID -> the instant via
 /// the resource's VTIMEZONE, as UTC; no zone -> FloatingTime. DTEND missing: DURATION, else one day
-/// for dates / zero length. VALARM, ATTACH, CATEGORIES, COLOR, CONFERENCE and PARTSTAT are not read.
+/// for dates / zero length. SUMMARY, DESCRIPTION and LOCATION are read unescaped ("Lunch, then
+/// walk", line breaks as '\n'), as the user typed them. VALARM, ATTACH, CATEGORIES, COLOR, CONFERENCE and PARTSTAT are not read.
 /// Invalid for malformed text, a missing UID or DTSTART, several UIDs, more than 1 MiB or 1000
 /// components.
 /// `splitRanges`: a series with RECURRENCE-ID;RANGE=THISANDFUTURE changes is read as its parts
