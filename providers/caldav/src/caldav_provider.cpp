@@ -158,13 +158,15 @@ core::Result<void> CalDavProvider::checkResource(const std::string& calendarId, 
                                                  const policy::ApprovedWrite& write) const {
   const std::string calendar = withSlash(calendarId);
   const std::string& bound = write.context().targetCalendar;
-  if (!bound.empty() && comparablePath(withSlash(bound)) != comparablePath(calendar)) {
+  // the same text is the same path; only differently written ones are decoded to compare
+  if (!bound.empty() && withSlash(bound) != calendar && comparablePath(withSlash(bound)) != comparablePath(calendar)) {
     return fail(ErrorCode::Invalid, "refusing to write to " + comparablePath(calendar) +
                                         ": the write was approved for " + comparablePath(withSlash(bound)) + " only",
                 core::Cause::WrongResource);
   }
   const std::string resource = resolveUrl(calendar, std::string(providers::resourceIdOf(eventId)));
   const std::string approved = calendar + write.event().uid + ".ics";
+  if (resource == approved) return {};
   if (origin(resource) == origin(calendar) && comparablePath(resource) == comparablePath(approved)) return {};
   // a corrupted or tampered mapping must never turn into a change of someone's own event
   return fail(ErrorCode::Invalid,

@@ -1,26 +1,21 @@
 #include "calgate/providers/caldav/content_lines.hpp"
 
+#include <algorithm>
+
 namespace calgate::providers::caldav {
 namespace {
 
 constexpr std::size_t kFoldAt = 75;  // octets per physical line, CRLF not counted (RFC 5545 §3.1)
 
-bool continuationByte(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
-
-// `logical` (one content line without its CRLF) folded onto `out`.
-void fold(std::string& out, std::string_view logical) {
-  std::size_t room = kFoldAt;
-  while (logical.size() > room) {
-    std::size_t cut = room;
-    while (cut > 1 && continuationByte(logical[cut])) --cut;  // never inside a UTF-8 sequence
-    out.append(logical.substr(0, cut));
-    out.append("\r\n ");
-    logical.remove_prefix(cut);
-    room = kFoldAt - 1;  // the continuation's leading space counts
-  }
-  out.append(logical);
-  out.append("\r\n");
+// Octets of the UTF-8 sequence `lead` starts (1 for ASCII and for a byte that starts none).
+std::size_t sequenceLength(unsigned char lead) {
+  if (lead >= 0xF0 && lead < 0xF8) return 4;
+  if (lead >= 0xE0) return lead < 0xF0 ? 3 : 1;
+  if (lead >= 0xC0) return 2;
+  return 1;
 }
+
+bool continuationByte(unsigned char c) { return (c & 0xC0) == 0x80; }
 
 }  // namespace
 
@@ -36,24 +31,50 @@ void ContentLines::plain(std::string_view name, std::string_view value, std::str
   line(name, param, value, false);
 }
 
-void ContentLines::line(std::string_view name, std::string_view param, std::string_view value, bool escape) {
-  std::string logical;
-  logical.reserve(name.size() + param.size() + value.size() + 8);
-  logical.append(name);
-  if (!param.empty()) logical.append(";").append(param);
-  logical.push_back(':');
-  for (const char c : value) {
-    const bool control = static_cast<unsigned char>(c) < 0x20 && c != '\t';
-    if (escape && (c == '\\' || c == ';' || c == ',')) {
-      logical.push_back('\\');
-      logical.push_back(c);
-    } else if (escape && c == '\n') {
-      logical.append("\\n");
-    } else if (!control) {
-      logical.push_back(c);
-    }
+// Appends `unit` (a character, or an escape) to the current line, folding first when it would not
+// fit: a unit is never split, so a fold never falls inside a UTF-8 sequence.
+void ContentLines::put(std::string_view unit) {
+  if (out_.size() - lineStart_ + unit.size() > kFoldAt) {
+    out_.append("\r\n ");
+    lineStart_ = out_.size() - 1;  // the continuation's leading space counts
   }
-  fold(out_, logical);
+  out_.append(unit);
+}
+
+void ContentLines::putAll(std::string_view ascii) {
+  for (std::size_t i = 0; i < ascii.size(); ++i) put(ascii.substr(i, 1));
+}
+
+void ContentLines::line(std::string_view name, std::string_view param, std::string_view value, bool escape) {
+  lineStart_ = out_.size();
+  putAll(name);
+  if (!param.empty()) {
+    put(";");
+    putAll(param);
+  }
+  put(":");
+  for (std::size_t i = 0; i < value.size();) {
+    const char c = value[i];
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 && c != '\t') {  // control characters: a line break only as an escape, in TEXT
+      if (escape && c == '\n') put("\\n");
+      ++i;
+      continue;
+    }
+    if (escape && (c == '\\' || c == ';' || c == ',')) {
+      const char escaped[2] = {'\\', c};
+      put(std::string_view(escaped, 2));
+      ++i;
+      continue;
+    }
+    std::size_t n = std::min(sequenceLength(u), value.size() - i);
+    for (std::size_t k = 1; k < n; ++k) {
+      if (!continuationByte(static_cast<unsigned char>(value[i + k]))) n = k;  // a broken sequence
+    }
+    put(value.substr(i, n));
+    i += n;
+  }
+  out_.append("\r\n");
 }
 
 }  // namespace calgate::providers::caldav

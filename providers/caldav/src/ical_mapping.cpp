@@ -10,7 +10,6 @@
 #include <libical/ical.h>
 
 #include <array>
-#include <cstdio>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -73,27 +72,43 @@ core::Result<std::chrono::year_month_day> writableDay(std::chrono::year_month_da
   return ymd;
 }
 
+// `value` as `width` decimal digits (it has no more).
+void appendDigits(std::string& out, long long value, int width) {
+  char buf[8];
+  for (int i = width - 1; i >= 0; --i, value /= 10) buf[i] = static_cast<char>('0' + value % 10);
+  out.append(buf, static_cast<std::size_t>(width));
+}
+
+// YYYYMMDD of a day.
+std::string dateText(const std::chrono::year_month_day& ymd) {
+  std::string out;
+  out.reserve(16);
+  appendDigits(out, static_cast<int>(ymd.year()), 4);
+  appendDigits(out, static_cast<unsigned>(ymd.month()), 2);
+  appendDigits(out, static_cast<unsigned>(ymd.day()), 2);
+  return out;
+}
+
 // YYYYMMDDTHHMMSS of a wall-clock time, with a Z for UTC.
 core::Result<std::string> dateTimeText(std::chrono::local_seconds local, bool utc) {
   const auto days = std::chrono::floor<std::chrono::days>(local);
   auto ymd = writableDay(std::chrono::year_month_day{days});
   if (!ymd) return std::unexpected(ymd.error());
   const long long secs = (local - days).count();
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d%02u%02uT%02lld%02lld%02lld%s", static_cast<int>(ymd->year()),
-                static_cast<unsigned>(ymd->month()), static_cast<unsigned>(ymd->day()), secs / 3600, secs / 60 % 60,
-                secs % 60, utc ? "Z" : "");
-  return std::string(buf);
+  std::string out = dateText(*ymd);
+  out += 'T';
+  appendDigits(out, secs / 3600, 2);
+  appendDigits(out, secs / 60 % 60, 2);
+  appendDigits(out, secs % 60, 2);
+  if (utc) out += 'Z';
+  return out;
 }
 
 core::Result<TimeText> timeText(const model::EventTime& t, std::set<std::string>& zones) {
   if (const auto* d = std::get_if<model::Date>(&t)) {
     auto ymd = writableDay(d->day);
     if (!ymd) return std::unexpected(ymd.error());
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%04d%02u%02u", static_cast<int>(ymd->year()), static_cast<unsigned>(ymd->month()),
-                  static_cast<unsigned>(ymd->day()));
-    return TimeText{buf, "VALUE=DATE"};
+    return TimeText{dateText(*ymd), "VALUE=DATE"};
   }
   if (const auto* z = std::get_if<model::ZonedTime>(&t)) {
     if (z->zone == "UTC" || z->zone == "Etc/UTC") {
