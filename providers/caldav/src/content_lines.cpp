@@ -42,7 +42,15 @@ void ContentLines::put(std::string_view unit) {
 }
 
 void ContentLines::putAll(std::string_view ascii) {
-  for (std::size_t i = 0; i < ascii.size(); ++i) put(ascii.substr(i, 1));
+  while (!ascii.empty()) {
+    if (out_.size() - lineStart_ >= kFoldAt) {
+      out_.append("\r\n ");
+      lineStart_ = out_.size() - 1;
+    }
+    const std::size_t take = std::min(ascii.size(), kFoldAt - (out_.size() - lineStart_));
+    out_.append(ascii.substr(0, take));
+    ascii.remove_prefix(take);
+  }
 }
 
 void ContentLines::line(std::string_view name, std::string_view param, std::string_view value, bool escape) {
@@ -65,6 +73,16 @@ void ContentLines::line(std::string_view name, std::string_view param, std::stri
       const char escaped[2] = {'\\', c};
       put(std::string_view(escaped, 2));
       ++i;
+      continue;
+    }
+    if (u < 0x80) {  // a run of ASCII needing nothing: appended at once, folded anywhere
+      std::size_t j = i + 1;
+      while (j < value.size() && static_cast<unsigned char>(value[j]) >= 0x20 && static_cast<unsigned char>(value[j]) < 0x80 &&
+             !(escape && (value[j] == '\\' || value[j] == ';' || value[j] == ','))) {
+        ++j;
+      }
+      putAll(value.substr(i, j - i));
+      i = j;
       continue;
     }
     std::size_t n = std::min(sequenceLength(u), value.size() - i);

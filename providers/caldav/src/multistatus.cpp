@@ -14,6 +14,7 @@ constexpr std::size_t kMaxElements = 1'000'000;
 struct Resolver {
   std::unordered_map<std::string, std::vector<std::string>> scopes;  // prefix -> URIs in scope
   std::size_t elements = 0;
+  std::string prefixBuffer, nameBuffer;  // reused for every element
 
   core::Result<void> visit(pugi::xml_node node, int depth) {
     if (depth > kMaxDepth) return core::fail(core::ErrorCode::Invalid, "XML nested deeper than 64 levels");
@@ -27,13 +28,16 @@ struct Resolver {
         declared.push_back(prefix);
       }
     }
-    const std::string name = node.name();
+    const std::string_view name = node.name();
     const auto colon = name.find(':');
-    const std::string prefix = colon == std::string::npos ? "" : name.substr(0, colon);
-    const std::string local = colon == std::string::npos ? name : name.substr(colon + 1);
-    auto scope = scopes.find(prefix);
-    const std::string ns = scope == scopes.end() || scope->second.empty() ? "" : scope->second.back();
-    node.set_name(("{" + ns + "}" + local).c_str());
+    const std::string_view local = colon == std::string_view::npos ? name : name.substr(colon + 1);
+    prefixBuffer.assign(colon == std::string_view::npos ? std::string_view() : name.substr(0, colon));
+    auto scope = scopes.find(prefixBuffer);
+    const bool bound = scope != scopes.end() && !scope->second.empty();
+    nameBuffer.assign("{");
+    if (bound) nameBuffer.append(scope->second.back());
+    nameBuffer.append("}").append(local);
+    node.set_name(nameBuffer.c_str());
     for (auto c = node.first_child(); c; c = c.next_sibling()) {
       if (c.type() != pugi::node_element) continue;
       if (auto ok = visit(c, depth + 1); !ok) return ok;

@@ -643,7 +643,7 @@ TEST_CASE("written iCalendar reads back exactly: escaped text, folded lines, no 
   std::string longText;
   for (int i = 0; i < 60; ++i) longText += i % 3 == 0 ? "\xC3\xA9" : i % 3 == 1 ? "\xE2\x82\xAC" : "x";  // é, €, x
   e.description = longText + " " + longText;
-  e.location = std::string(200, 'L');
+  for (int i = 0; i < 40; ++i) e.location += "Room, " + std::to_string(i) + ";\t\\";  // escapes across folds
   e.attendees = {"a@example.com\r\nSUMMARY:injected"};  // a line break must not start a property
   e.origin = model::Origin{"pr_1", "src,1;\\x"};
   auto text = ic::calendarText(e, sys_days{2026y / November / 21});
