@@ -6,6 +6,7 @@
 #include "calgate/accounts/account_store.hpp"
 #include "calgate/accounts/user_store.hpp"
 #include "calgate/core/clock.hpp"
+#include "calgate/policy/content_hash.hpp"
 #include "calgate/policy/org_policy_source.hpp"
 #include "calgate/providers/caldav/caldav_provider.hpp"
 #include "calgate/providers/http/curl_http_client.hpp"
@@ -75,6 +76,14 @@ struct Store {
   }
 };
 
+// The engine as the gateway runs it: copies' fingerprints keyed (gateway/app: the vault's
+// keyed-hash key; never plain hashes).
+sync::SyncOptions gatewayOptions() {
+  sync::SyncOptions options;
+  options.hasher = std::make_shared<const policy::ContentHasher>(std::string(32, 'k'));
+  return options;
+}
+
 model::Event event(int i, const std::string& title) {
   model::Event e;
   e.uid = "bench-" + std::to_string(i);
@@ -100,7 +109,7 @@ void initialSync(benchmark::State& state, const std::string& url) {
       for (int i = 0; i < kEvents; ++i) source.userPut("work", {event(i, "Event " + std::to_string(i))});
       Store store(url, "work", "home");
       NoOrgPolicy orgs;
-      sync::SyncEngine engine(*store.db, orgs, core::systemClock());
+      sync::SyncEngine engine(*store.db, orgs, core::systemClock(), gatewayOptions());
       state.ResumeTiming();
       auto report = engine.syncPair(store.pairId, source, target);
       state.PauseTiming();
@@ -133,7 +142,7 @@ void resync(benchmark::State& state, bool noop) {
       for (int i = 0; i < kEvents; ++i) source.userPut("work", {event(i, "Event " + std::to_string(i))});
       Store store("", "work", "home");
       NoOrgPolicy orgs;
-      sync::SyncEngine engine(*store.db, orgs, core::systemClock());
+      sync::SyncEngine engine(*store.db, orgs, core::systemClock(), gatewayOptions());
       if (!engine.syncPair(store.pairId, source, target)) die("initial sync");
       ::sleep(1);  // the copies are older than the next listing, as between real runs
       if (noop) {
@@ -160,7 +169,7 @@ void oneChange(benchmark::State& state, const std::string& url) {
   for (int i = 0; i < 10000; ++i) source.userPut("work", {event(i, "Event " + std::to_string(i))});
   Store store(url, "work", "home");
   NoOrgPolicy orgs;
-  sync::SyncEngine engine(*store.db, orgs, core::systemClock());
+  sync::SyncEngine engine(*store.db, orgs, core::systemClock(), gatewayOptions());
   if (!engine.syncPair(store.pairId, source, target)) die("initial sync");
   engine.syncPair(store.pairId, source, target);  // the target's pull has seen its own copies
   int n = 0;
@@ -247,7 +256,7 @@ void BM_RadicaleToXandikos1k(benchmark::State& state) {
     providers::caldav::CalDavProvider target(http, xa, core::systemClock());
     Store store(postgresUrl(), src, dst);
     NoOrgPolicy orgs;
-    sync::SyncEngine engine(*store.db, orgs, core::systemClock());
+    sync::SyncEngine engine(*store.db, orgs, core::systemClock(), gatewayOptions());
     state.ResumeTiming();
     auto report = engine.syncPair(store.pairId, source, target);
     state.PauseTiming();

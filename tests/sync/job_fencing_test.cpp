@@ -345,3 +345,22 @@ TEST_CASE("queued jobs wake workers: in this process through the signal, across 
   CHECK(*q.hasRunnable());
   CHECK(store::ChangeListener::open(f.t.db(), "no spaces; DROP").error().code == core::ErrorCode::Invalid);
 }
+
+TEST_CASE("the SQLite change listener's kept statement holds no read transaction between polls", "[jobs][signal]") {
+  SyncFixture f;
+  if (f.t.dialect() != store::Dialect::Sqlite) return;  // PostgreSQL listens with LISTEN, not by polling
+  auto listener = store::ChangeListener::open(f.t.db(), kJobsChannel);
+  REQUIRE(listener);
+  JobQueue q(f.t.db(), f.clock);
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(*q.enqueue("purge", "", "purge-" + std::to_string(i)));
+    CHECK(*(*listener)->wait(seconds(10)));  // it sees each new commit...
+    // ...and is not left inside a read transaction: the whole WAL can be checkpointed
+    int busy = -1, logFrames = -1, done = -1;
+    REQUIRE(f.t.db().withSession([&](soci::session& sql) -> core::Result<void> {
+      sql << "PRAGMA wal_checkpoint(TRUNCATE)", soci::into(busy), soci::into(logFrames), soci::into(done);
+      return {};
+    }));
+    CHECK(busy == 0);
+  }
+}

@@ -195,6 +195,7 @@ core::Result<HttpResponse> CalDavProvider::request(const std::string& method, co
   req.headers = std::move(headers);
   req.username = account_.username;
   req.password = account_.password;
+  req.acceptCompressed = method != "PUT" && method != "DELETE";  // their answers carry no calendar data
   {
     std::lock_guard lock(mutex_);
     ++requests_;

@@ -64,8 +64,9 @@ void ContentLines::line(std::string_view name, std::string_view param, std::stri
   for (std::size_t i = 0; i < value.size();) {
     const char c = value[i];
     const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 && c != '\t') {  // control characters: a line break only as an escape, in TEXT
-      if (escape && c == '\n') put("\\n");
+    if ((u < 0x20 && c != '\t') || u == 0x7F) {  // control characters: a line break only as an escape, in TEXT
+      const bool lineBreak = c == '\n' || (c == '\r' && (i + 1 == value.size() || value[i + 1] != '\n'));
+      if (escape && lineBreak) put("\\n");  // LF, CRLF (its CR skipped) or a lone CR
       ++i;
       continue;
     }
@@ -77,7 +78,7 @@ void ContentLines::line(std::string_view name, std::string_view param, std::stri
     }
     if (u < 0x80) {  // a run of ASCII needing nothing: appended at once, folded anywhere
       std::size_t j = i + 1;
-      while (j < value.size() && static_cast<unsigned char>(value[j]) >= 0x20 && static_cast<unsigned char>(value[j]) < 0x80 &&
+      while (j < value.size() && static_cast<unsigned char>(value[j]) >= 0x20 && static_cast<unsigned char>(value[j]) < 0x7F &&
              !(escape && (value[j] == '\\' || value[j] == ';' || value[j] == ','))) {
         ++j;
       }

@@ -65,9 +65,15 @@ struct TimeText {
   std::string param;  // "VALUE=DATE" or "TZID=<IANA name>"; empty for UTC and floating times
 };
 
+// The years calgate reads and writes in iCalendar: libical passes impossible dates through and
+// cannot handle years past ~3000, so the reader refuses what lies outside; the writer refuses the
+// same, never writing a copy it could not read back.
+constexpr int kFirstYear = 1600;
+constexpr int kLastYear = 3000;
+
 core::Result<std::chrono::year_month_day> writableDay(std::chrono::year_month_day ymd) {
-  if (!ymd.ok() || ymd.year() < std::chrono::year(1) || ymd.year() > std::chrono::year(9999)) {
-    return core::fail(core::ErrorCode::Invalid, "a time outside the years 1 to 9999 cannot be written in iCalendar");
+  if (!ymd.ok() || ymd.year() < std::chrono::year(kFirstYear) || ymd.year() > std::chrono::year(kLastYear)) {
+    return core::fail(core::ErrorCode::Invalid, "a time outside the years 1600 to 3000 cannot be written in iCalendar");
   }
   return ymd;
 }
@@ -415,7 +421,7 @@ core::Result<model::EventTime> timeOf(icalproperty* prop, icaltimetype t, bool* 
   // (found by fuzzing): refuse them here.
   const std::chrono::year_month_day civil{std::chrono::year(t.year), std::chrono::month(static_cast<unsigned>(t.month)),
                                           std::chrono::day(static_cast<unsigned>(t.day))};
-  if (t.year < 1600 || t.year > 3000 || !civil.ok() || t.hour < 0 || t.hour > 23 || t.minute < 0 || t.minute > 59 ||
+  if (t.year < kFirstYear || t.year > kLastYear || !civil.ok() || t.hour < 0 || t.hour > 23 || t.minute < 0 || t.minute > 59 ||
       t.second < 0 || t.second > 60) {
     return core::fail(core::ErrorCode::Invalid, "impossible date or time");
   }

@@ -75,11 +75,24 @@ std::pair<std::string, std::string> qualifiedName(const pugi::xml_node& node) {
   return {"", local};
 }
 
+namespace {
+
+// Whether `node` is {ns}local: a name loadDavXml resolved is compared as it stands.
+bool named(const pugi::xml_node& node, std::string_view ns, std::string_view local) {
+  const std::string_view name = node.name();
+  if (name.starts_with('{')) {
+    return name.size() == ns.size() + local.size() + 2 && name.substr(1, ns.size()) == ns &&
+           name[ns.size() + 1] == '}' && name.substr(ns.size() + 2) == local;
+  }
+  const auto [nodeNs, nodeLocal] = qualifiedName(node);
+  return nodeNs == ns && nodeLocal == local;
+}
+
+}  // namespace
+
 pugi::xml_node child(const pugi::xml_node& node, std::string_view ns, std::string_view local) {
   for (pugi::xml_node c = node.first_child(); c; c = c.next_sibling()) {
-    if (c.type() != pugi::node_element) continue;
-    const auto [cns, clocal] = qualifiedName(c);
-    if (cns == ns && clocal == local) return c;
+    if (c.type() == pugi::node_element && named(c, ns, local)) return c;
   }
   return {};
 }
@@ -87,9 +100,7 @@ pugi::xml_node child(const pugi::xml_node& node, std::string_view ns, std::strin
 std::vector<pugi::xml_node> children(const pugi::xml_node& node, std::string_view ns, std::string_view local) {
   std::vector<pugi::xml_node> out;
   for (pugi::xml_node c = node.first_child(); c; c = c.next_sibling()) {
-    if (c.type() != pugi::node_element) continue;
-    const auto [cns, clocal] = qualifiedName(c);
-    if (cns == ns && clocal == local) out.push_back(c);
+    if (c.type() == pugi::node_element && named(c, ns, local)) out.push_back(c);
   }
   return out;
 }

@@ -9,6 +9,7 @@
 
 #include <cctype>
 #include <mutex>
+#include <string_view>
 
 namespace calgate::providers {
 namespace {
@@ -39,16 +40,16 @@ size_t onBody(char* data, size_t size, size_t n, void* user) {
 
 size_t onHeader(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
-  std::string line(data, size * n);
-  if (line.rfind("HTTP/", 0) == 0) t->headers.clear();  // a new response (after a redirect)
+  const std::string_view line(data, size * n);
+  if (line.starts_with("HTTP/")) t->headers.clear();  // a new response (after a redirect)
   const auto colon = line.find(':');
-  if (colon != std::string::npos) {
-    std::string name = line.substr(0, colon);
+  if (colon != std::string_view::npos) {
+    std::string name(line.substr(0, colon));
     for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    std::string value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.erase(0, 1);
-    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.pop_back();
-    t->headers[name] = value;
+    std::string_view value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.remove_suffix(1);
+    t->headers.insert_or_assign(std::move(name), std::string(value));
   }
   return size * n;
 }
@@ -128,7 +129,9 @@ core::Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
   for (const auto& [name, value] : request.headers) {
     // header values often come from an answer (an ETag sent back as If-Match): a line break or NUL
     // in one would add headers of the server's choosing to calgate's request
-    if (name.empty() || (name + value).find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
+    constexpr std::string_view kBreaks("\r\n\0", 3);
+    if (name.empty() || name.find_first_of(kBreaks) != std::string::npos ||
+        value.find_first_of(kBreaks) != std::string::npos) {
       return fail(ErrorCode::Invalid, "refusing to send a request header with a line break or NUL in it (" + name + ")");
     }
   }
@@ -181,7 +184,7 @@ core::Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, &t);
     curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, openSocket);
     curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &t);
-    curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");  // gzip/deflate if offered
+    if (request.acceptCompressed) curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");  // gzip/deflate if offered
     curl_easy_setopt(curl, CURLOPT_PROXY, impl_->options.proxy.c_str());  // "" = no proxy, env ignored
     if (withCredentials) {
       curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
@@ -220,6 +223,9 @@ core::Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
                     core::Cause::BudgetExceeded);
       }
       return fail(ErrorCode::Timeout, "HTTP request timed out");
+    }
+    if (rc == CURLE_URL_MALFORMAT) {  // not an outage: retrying would never help
+      return fail(ErrorCode::Invalid, "the URL is malformed", core::Cause::UrlRejected);
     }
     if (rc != CURLE_OK) return fail(ErrorCode::Unavailable, failureClass(rc));
     long status = 0;

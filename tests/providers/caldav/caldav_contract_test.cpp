@@ -639,7 +639,7 @@ TEST_CASE("written iCalendar reads back exactly: escaped text, folded lines, no 
           "[providers][caldav]") {
   Event e = sampleEvent();
   e.uid = "uid,with;specials\\";
-  e.title = "a,b;c\\d\ne\r\nf\tg";  // CR dropped, LF kept, TAB kept
+  e.title = "a,b;c\\d\ne\r\nf\tg\x7Fh\ri";  // CRLF and a lone CR as line breaks, TAB kept, DEL dropped
   std::string longText;
   for (int i = 0; i < 60; ++i) longText += i % 3 == 0 ? "\xC3\xA9" : i % 3 == 1 ? "\xE2\x82\xAC" : "x";  // é, €, x
   e.description = longText + " " + longText;
@@ -665,7 +665,7 @@ TEST_CASE("written iCalendar reads back exactly: escaped text, folded lines, no 
   REQUIRE(back->events.size() == 1);
   const Event& read = back->events.front();
   CHECK(read.uid == e.uid);
-  CHECK(read.title == "a,b;c\\d\ne\nf\tg");
+  CHECK(read.title == "a,b;c\\d\ne\nf\tgh\ni");
   CHECK(read.description == e.description);
   CHECK(read.location == e.location);
   REQUIRE(read.attendees.size() == 1);
@@ -686,13 +686,27 @@ TEST_CASE("written iCalendar reads back exactly: escaped text, folded lines, no 
   CHECK(typed->events.front().description == "line 1\nline 2 \\o/");
   CHECK(typed->events.front().location == "Caf\xC3\xA9, 1st floor");
 
-  Event far = sampleEvent();
-  far.recurrence.clear();
-  far.start = Date{year(10000) / 1 / 1};
-  far.end = Date{year(10000) / 1 / 2};
-  auto refused = ic::calendarText(far, sys_days{2026y / November / 21});
-  REQUIRE_FALSE(refused);
-  CHECK(refused.error().code == calgate::core::ErrorCode::Invalid);
+  // what the reader would refuse is never written (Outlook's "no end" year 4501 included)
+  for (const int y : {1599, 3001, 4501}) {
+    Event far = sampleEvent();
+    far.recurrence.clear();
+    far.start = Date{year(y) / 1 / 1};
+    far.end = Date{year(y) / 1 / 2};
+    auto refused = ic::calendarText(far, sys_days{2026y / November / 21});
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().code == calgate::core::ErrorCode::Invalid);
+  }
+  for (const int y : {1600, 3000}) {
+    Event edge = sampleEvent();
+    edge.recurrence.clear();
+    edge.start = Date{year(y) / 6 / 1};
+    edge.end = Date{year(y) / 6 / 2};
+    auto written = ic::calendarText(edge, sys_days{2026y / November / 21});
+    REQUIRE(written);
+    auto again = ic::parseCalendar(*written);
+    REQUIRE(again);
+    CHECK(again->events.front().start == edge.start);
+  }
 }
 
 TEST_CASE("each event's VTIMEZONE holds its zone's transitions from a year before it, whichever was written first",

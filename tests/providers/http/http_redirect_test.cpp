@@ -123,6 +123,14 @@ TEST_CASE("redirect targets and where credentials may follow", "[http][redirect]
   CHECK_FALSE(urlHasUserinfo("https://dav.example/a?b=c"));
   CHECK(urlHasUserinfo("https://u@dav.example/"));
   CHECK_FALSE(urlHasUserinfo("https://dav.example/a@b"));  // an '@' in the path is not userinfo
+
+  // a malformed URL on the account's own site passes the site check: the client refuses it as
+  // malformed, not as an outage worth retrying
+  CHECK(credentialsMayFollow("http://127.0.0.1:8080/a", "http://127.0.0.1:8080/a b"));
+  auto malformed = loopbackClient().send(propfind("http://127.0.0.1:8080/a b"));
+  REQUIRE_FALSE(malformed);
+  CHECK(malformed.error().code == calgate::core::ErrorCode::Invalid);
+  CHECK(malformed.error().cause == calgate::core::Cause::UrlRejected);
 }
 
 TEST_CASE("refusals carry their cause: a guarded address, a URL calgate does not request", "[http][guard]") {
@@ -288,4 +296,22 @@ TEST_CASE("a header with a line break or NUL is never sent (an ETag from a serve
   auto fine = propfind(url);
   fine.headers.emplace_back("If-Match", "W/\"abc\"");
   CHECK(loopbackClient().send(fine));
+}
+
+TEST_CASE("a compressed answer is asked for only where one is wanted; answer headers are read lower-cased", "[http]") {
+  const std::string answer =
+      "HTTP/1.1 201 Created\r\nETag:  \"e1\" \r\nX-Odd-Case: v\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+  ScriptedServer server({answer, answer});
+  const std::string url = "http://127.0.0.1:" + std::to_string(server.port()) + "/cal/a.ics";
+  auto put = propfind(url);
+  put.method = "PUT";
+  put.acceptCompressed = false;
+  auto written = loopbackClient().send(put);
+  REQUIRE(written);
+  CHECK(written->header("etag") == "\"e1\"");
+  CHECK(written->header("x-odd-case") == "v");
+  CHECK(loopbackClient().send(propfind(url)));
+  REQUIRE(server.received.size() == 2);
+  CHECK_THAT(server.received[0].headers, !Catch::Contains("Accept-Encoding"));
+  CHECK_THAT(server.received[1].headers, Catch::Contains("Accept-Encoding"));
 }

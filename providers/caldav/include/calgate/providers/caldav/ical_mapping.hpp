@@ -46,7 +46,7 @@ const std::vector<std::string_view>& neverWrittenProperties();
 /// at 75 octets on character boundaries, control characters other than TAB never written (a line
 /// break in a value cannot start a property of its own); recurrence lines and VTIMEZONEs are
 /// checked and written by libical. Invalid for an unknown zone, a malformed recurrence line or a
-/// time outside the years 1 to 9999.
+/// time outside the years 1600 to 3000 (the reader refuses those too).
 core::Result<std::string> calendarText(const model::Event& event, std::chrono::sys_seconds dtstamp, int sequence = 0);
 
 /// A VCALENDAR holding a series: the master (recurrenceId unset) and overrides (recurrenceId set),

@@ -7,13 +7,16 @@
 /// writing recurrence lines and VTIMEZONEs (added as text with `raw`).
 ///
 /// Contract:
-///  - `text(name, value)` writes a TEXT value escaped (backslash, ';', ',' and line breaks as
-///    \\ \; \, \n; a CR is dropped, a NUL too), `plain(name, value)` a value that has no escaping
-///    (dates, numbers, CAL-ADDRESS): control characters other than TAB are dropped from it, so no
-///    value can start a line of its own.
+///  - `text(name, value)` writes a TEXT value escaped: backslash, ';' and ',' as \\ \; \, and a
+///    line break (LF, CRLF or a lone CR) as \n. `plain(name, value)` writes a value that has no
+///    escaping (dates, numbers, CAL-ADDRESS). In both, the other control characters (all below
+///    0x20 but TAB, and DEL) are dropped, so no value can start a line of its own.
 ///  - Parameters are passed ready, "TZID=Europe/Berlin" (callers write only names libical knows).
-///  - Lines are folded at 75 octets, never inside a UTF-8 sequence, with CRLF and one space.
-///  - libical's parser reads back exactly the values that were written (tests: caldav contract).
+///  - Lines are folded at 75 octets, never inside a UTF-8 sequence or an escape, with CRLF and one
+///    space.
+///  - libical's parser reads back the values that were written, except what it trims itself:
+///    spaces and TABs at either end of a value, and a property whose value is empty (tests: caldav
+///    contract).
 /// Thread-safety: an instance is used by one thread; no shared state.
 
 #include <string>

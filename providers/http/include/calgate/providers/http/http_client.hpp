@@ -25,6 +25,9 @@ struct HttpRequest {
   /// site (see credentialsMayFollow).
   std::optional<std::string> username;
   Botan::secure_vector<char> password;
+  /// Ask for a compressed answer (Accept-Encoding): worth it for listings and reports; a write's
+  /// answer carries little or nothing, and the header costs every request its bytes.
+  bool acceptCompressed = true;
 };
 
 struct HttpResponse {
