@@ -687,20 +687,20 @@ TEST_CASE("written iCalendar reads back exactly: escaped text, folded lines, no 
   CHECK(typed->events.front().location == "Caf\xC3\xA9, 1st floor");
 
   // what the reader would refuse is never written (Outlook's "no end" year 4501 included)
+  const auto dayIn = [](int y) {
+    Event day = sampleEvent();
+    day.recurrence.clear();
+    day.start = Date{year(y) / 6 / 1};
+    day.end = Date{year(y) / 6 / 2};
+    return day;
+  };
   for (const int y : {1599, 3001, 4501}) {
-    Event far = sampleEvent();
-    far.recurrence.clear();
-    far.start = Date{year(y) / 1 / 1};
-    far.end = Date{year(y) / 1 / 2};
-    auto refused = ic::calendarText(far, sys_days{2026y / November / 21});
+    auto refused = ic::calendarText(dayIn(y), sys_days{2026y / November / 21});
     REQUIRE_FALSE(refused);
     CHECK(refused.error().code == calgate::core::ErrorCode::Invalid);
   }
   for (const int y : {1600, 3000}) {
-    Event edge = sampleEvent();
-    edge.recurrence.clear();
-    edge.start = Date{year(y) / 6 / 1};
-    edge.end = Date{year(y) / 6 / 2};
+    const Event edge = dayIn(y);
     auto written = ic::calendarText(edge, sys_days{2026y / November / 21});
     REQUIRE(written);
     auto again = ic::parseCalendar(*written);
