@@ -64,10 +64,11 @@ def put_all(dav, collection_url, items):
 
 
 def process_cpu(pid):
-    """User + system CPU seconds of a running process (/proc/PID/stat)."""
+    """(user, system) CPU seconds of a running process (/proc/PID/stat)."""
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) / tick, int(fields[12]) / tick)
 
 
 def callgrind(pid, *args):
@@ -110,7 +111,8 @@ def calgate_runs(dav, items, perf_output=None, instructions=False):
             else:
                 api.post("/v1/pairs/%s/sync" % pair["id"])
             cg.wait_until(lambda: done() > runs or None, timeout=3600, interval=0.05, what=what)
-            results.append((what, time.monotonic() - t0, process_cpu(server.proc.pid) - cpu0))
+            cpu1 = process_cpu(server.proc.pid)
+            results.append((what, time.monotonic() - t0, (cpu1[0] - cpu0[0], cpu1[1] - cpu0[1])))
             if instructions:
                 callgrind(server.proc.pid, "--instr=off")
                 callgrind(server.proc.pid, "--dump=" + what)
@@ -148,7 +150,7 @@ def vdirsyncer_runs(dav, items):
         usage1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         if r.returncode != 0:
             raise SystemExit("vdirsyncer sync failed: " + r.stderr[-2000:])
-        results.append((what, wall, (usage1.ru_utime - usage0.ru_utime) + (usage1.ru_stime - usage0.ru_stime)))
+        results.append((what, wall, (usage1.ru_utime - usage0.ru_utime, usage1.ru_stime - usage0.ru_stime)))
     copies = len(dav.events(dst))
     if copies != len(items):
         raise SystemExit("vdirsyncer copied %d of %d events" % (copies, len(items)))
@@ -190,11 +192,13 @@ def main():
         for what, wall, cpu in measure(dav, items):
             rows.append((tool, what, wall, cpu))
     print("%d events, Radicale on loopback, %s" % (args.events, cg.CALGATE))
-    print("| tool | run | wall (s) | CPU (s) | CPU per event (ms) |")
-    print("|---|---|---|---|---|")
+    print("| tool | run | wall (s) | CPU (s) | of it in the kernel (s) | CPU per event (ms) |")
+    print("|---|---|---|---|---|---|")
     for tool, what, wall, cpu in rows:
-        print("| %s | %s | %.2f | %s | %s |" % (tool, what, wall, "-" if cpu is None else "%.2f" % cpu,
-                                                "-" if cpu is None else "%.2f" % (cpu * 1000.0 / args.events)))
+        total = None if cpu is None else cpu[0] + cpu[1]
+        print("| %s | %s | %.2f | %s | %s | %s |" % (tool, what, wall, "-" if cpu is None else "%.2f" % total,
+                                                     "-" if cpu is None else "%.2f" % cpu[1],
+                                                     "-" if cpu is None else "%.2f" % (total * 1000.0 / args.events)))
 
 
 if __name__ == "__main__":
