@@ -103,7 +103,7 @@ std::string postgresUrl() {
 
 // An initial sync of `kEvents` events; `writeWait`: how long the target takes to answer each write
 // (a CalDAV server's PUT on loopback: 20-30 ms), spent asleep as a server's answer would be.
-void initialSync(benchmark::State& state, const std::string& url, int kEvents = 10000,
+void initialSync(benchmark::State& state, const std::string& url, std::size_t events = 10000,
                  std::chrono::milliseconds writeWait = {}) {
   for (auto _ : state) {
     state.PauseTiming();
@@ -115,18 +115,18 @@ void initialSync(benchmark::State& state, const std::string& url, int kEvents = 
           return {};
         };
       }
-      for (int i = 0; i < kEvents; ++i) source.userPut("work", {event(i, "Event " + std::to_string(i))});
+      for (std::size_t i = 0; i < events; ++i) source.userPut("work", {event(static_cast<int>(i), "Event " + std::to_string(i))});
       Store store(url, "work", "home");
       NoOrgPolicy orgs;
       sync::SyncEngine engine(*store.db, orgs, core::systemClock(), gatewayOptions());
       state.ResumeTiming();
       auto report = engine.syncPair(store.pairId, source, target);
       state.PauseTiming();
-      if (!report || report->created != kEvents) die("initial sync did not create every event");
+      if (!report || report->created != events) die("initial sync did not create every event");
     }
     state.ResumeTiming();
   }
-  state.SetItemsProcessed(state.iterations() * kEvents);
+  state.SetItemsProcessed(state.iterations() * static_cast<benchmark::IterationCount>(events));
 }
 
 void BM_InitialSync10k_Sqlite(benchmark::State& state) { initialSync(state, ""); }

@@ -128,11 +128,16 @@ struct CalDavProvider::Resource {
 std::string resolveUrl(const std::string& base, const std::string& rawHref) {
   // A '#' in a listed href is a character of the name, not a fragment: encoded, so that an event
   // id's '#' only ever separates the parts of a split series (providers::resourceIdOf).
+  // A space or control byte a server wrote raw is encoded too: no HTTP client sends one in a URL.
+  static constexpr char kHex[] = "0123456789ABCDEF";
   std::string href;
   href.reserve(rawHref.size());
-  for (char c : rawHref) {
-    if (c == '#') {
-      href += "%23";
+  for (const char c : rawHref) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '#' || c == ' ' || u < 0x20 || u == 0x7F) {
+      href += '%';
+      href += kHex[u >> 4];
+      href += kHex[u & 0x0F];
     } else {
       href += c;
     }

@@ -466,7 +466,7 @@ core::Result<std::string> recurrenceLine(icalcomponent* vevent, icalproperty* p)
     const icaltimetype first = icalproperty_isa(p) == ICAL_RRULE_PROPERTY ? icaltime_null_time()
                                : icalproperty_isa(p) == ICAL_EXDATE_PROPERTY ? icalproperty_get_exdate(p)
                                                                               : icalproperty_get_rdate(p).time;
-    const auto anchor = std::chrono::local_days{std::chrono::year(first.year > 1600 ? first.year : 2000) / 1 / 1};
+    const auto anchor = std::chrono::local_days{std::chrono::year(first.year > kFirstYear ? first.year : 2000) / 1 / 1};
     auto zone = resolvedZone(tzid, defined, anchor);
     if (!zone) return core::fail(core::ErrorCode::Invalid, "a recurrence line names the time zone \"" + core::utf8Clean(tzid, 64) +
                                                               "\", which matches no known zone");

@@ -225,7 +225,8 @@ core::Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
       return fail(ErrorCode::Timeout, "HTTP request timed out");
     }
     if (rc == CURLE_URL_MALFORMAT) {  // not an outage: retrying would never help
-      return fail(ErrorCode::Invalid, "the URL is malformed", core::Cause::UrlRejected);
+      return fail(ErrorCode::Invalid, hop == 0 ? "the URL is malformed" : "the server redirected to a malformed URL",
+                  core::Cause::UrlRejected);
     }
     if (rc != CURLE_OK) return fail(ErrorCode::Unavailable, failureClass(rc));
     long status = 0;

@@ -850,3 +850,12 @@ TEST_CASE("a write changes only the copy it was approved for, never another reso
   CHECK(provider.remove(kCal, kCal + upsert->event().uid + ".ics", "", *removal));
   CHECK(http.done());
 }
+
+TEST_CASE("a listed href is resolved into a URL an HTTP client sends: '#', spaces and control bytes encoded",
+          "[providers][caldav]") {
+  CHECK(ic::resolveUrl("https://dav.example/cal/", "a b.ics") == "https://dav.example/cal/a%20b.ics");
+  CHECK(ic::resolveUrl("https://dav.example/cal/", "/cal/x#1.ics") == "https://dav.example/cal/x%231.ics");
+  CHECK(ic::resolveUrl("https://dav.example/cal/", std::string("a\tb\x7F.ics")) == "https://dav.example/cal/a%09b%7F.ics");
+  CHECK(ic::resolveUrl("https://dav.example/cal/", "caf\xC3\xA9.ics") == "https://dav.example/cal/caf\xC3\xA9.ics");  // as written
+  CHECK(ic::resolveUrl("https://dav.example/cal/", "https://dav.example/other/y.ics") == "https://dav.example/other/y.ics");
+}
