@@ -216,9 +216,10 @@ std::string_view plainOrigin(std::string_view url) {
   const auto hostChar = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-'; };
   const auto digit = [](char c) { return c >= '0' && c <= '9'; };
   if (host.empty() || !std::all_of(host.begin(), host.end(), hostChar)) return {};
-  if (colon != std::string_view::npos &&
-      (port.empty() || port.size() > 5 || port.front() == '0' || !std::all_of(port.begin(), port.end(), digit) || std::stoi(std::string(port)) > 65535)) {
-    return {};
+  if (colon != std::string_view::npos) {
+    const bool plainPort = !port.empty() && port.size() <= 5 && port.front() != '0' &&
+                           std::all_of(port.begin(), port.end(), digit) && std::stoi(std::string(port)) <= 65535;
+    if (!plainPort) return {};
   }
   return url.substr(0, end);
 }
