@@ -34,19 +34,18 @@ void ContentLines::plain(std::string_view name, std::string_view value, std::str
 // Appends `unit` (a character, or an escape) to the current line, folding first when it would not
 // fit: a unit is never split, so a fold never falls inside a UTF-8 sequence.
 void ContentLines::put(std::string_view unit) {
-  if (out_.size() - lineStart_ + unit.size() > kFoldAt) {
-    out_.append("\r\n ");
-    lineStart_ = out_.size() - 1;  // the continuation's leading space counts
-  }
+  if (out_.size() - lineStart_ + unit.size() > kFoldAt) fold();
   out_.append(unit);
+}
+
+void ContentLines::fold() {
+  out_.append("\r\n ");
+  lineStart_ = out_.size() - 1;  // the continuation's leading space counts
 }
 
 void ContentLines::putAll(std::string_view ascii) {
   while (!ascii.empty()) {
-    if (out_.size() - lineStart_ >= kFoldAt) {
-      out_.append("\r\n ");
-      lineStart_ = out_.size() - 1;
-    }
+    if (out_.size() - lineStart_ >= kFoldAt) fold();
     const std::size_t take = std::min(ascii.size(), kFoldAt - (out_.size() - lineStart_));
     out_.append(ascii.substr(0, take));
     ascii.remove_prefix(take);

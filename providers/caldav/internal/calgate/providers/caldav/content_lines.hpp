@@ -41,6 +41,7 @@ class ContentLines {
  private:
   void line(std::string_view name, std::string_view param, std::string_view value, bool escape);
   void put(std::string_view unit);
+  void fold();  // ends the physical line; the logical one goes on after CRLF and a space
   void putAll(std::string_view ascii);  // ASCII without escapes: folded at any octet
   std::string out_;
   std::size_t lineStart_ = 0;  // where the current physical line begins in out_
