@@ -14,6 +14,7 @@
 #include "calgate/sync/push_channels.hpp"
 #include "calgate/sync/push_maintainer.hpp"
 #include "calgate/sync/worker.hpp"
+#include "pair_read.hpp"
 
 #include <sstream>
 
@@ -347,24 +348,20 @@ void SyncService::requestPushUpkeep() {
   }
 }
 
-// A pair deleted with its copies: the copies first (each approved and audited), then the pair.
 core::Result<SyncService::OpenedPair> SyncService::openPair(const sync::Job& job) {
-  CalendarStore calendars(db_, clock_);
-  auto pair = PairStore(db_, clock_).get(job.pairId);
-  if (!pair) return std::unexpected(pair.error());
-  auto source = calendars.get(pair->sourceCalendarId);
-  if (!source) return std::unexpected(source.error());
-  auto target = calendars.get(pair->targetCalendarId);
-  if (!target) return std::unexpected(target.error());
+  auto read = detail::readPair(db_, clock_, job.pairId);
+  if (!read) return std::unexpected(read.error());
   // the run's wall-time budget: every request of both adapters must be over by then
   const auto deadline = std::chrono::steady_clock::now() + config_.runBudget;
-  auto sp = providers_.open(*source, deadline);
+  auto sp = providers_.open(read->source, deadline);
   if (!sp) return std::unexpected(sp.error());
-  auto tp = providers_.open(*target, deadline);
+  auto tp = providers_.open(read->target, deadline);
   if (!tp) return std::unexpected(tp.error());
-  return OpenedPair{std::move(*pair), std::move(*sp), std::move(*tp), std::move(*source), std::move(*target)};
+  return OpenedPair{std::move(read->pair), std::move(*sp), std::move(*tp), std::move(read->source),
+                    std::move(read->target)};
 }
 
+// A pair deleted with its copies: the copies first (each approved and audited), then the pair.
 core::Result<void> SyncService::removePair(const sync::Job& job) {
   PairStore pairs(db_, clock_);
   auto opened = openPair(job);
